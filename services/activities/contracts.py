@@ -1,0 +1,26 @@
+"""What other processes may see of the activities service: command names, events, ids."""
+
+from __future__ import annotations
+
+import uuid
+
+SERVICE = "activities"
+
+# commands (arq job names on the activities queue)
+CREATE_FESTIVAL = "create_festival"
+CREATE_ACTIVITY = "create_activity"
+SCHEDULE_SESSION = "schedule_session"
+SIGN_UP = "sign_up"
+
+# events (outbox types)
+SIGNUP_CONFIRMED = "signup.confirmed"
+SIGNUP_WAITLISTED = "signup.waitlisted"
+
+_ID_NAMESPACE = uuid.UUID("6f1d2c7e-3a52-4b8e-9f57-0d7d1b6c9a10")
+
+
+def id_for(kind: str, actor_id: str, idempotency_key: str) -> uuid.UUID:
+    """The id of what a command creates follows from who asked and their idempotency key,
+    so a retried command names the same festival, session or sign-up, and a PENDING answer
+    can already carry the id to query later."""
+    return uuid.uuid5(_ID_NAMESPACE, f"{kind}\x00{actor_id}\x00{idempotency_key}")

@@ -1,0 +1,68 @@
+"""Read models of the activities schema, for the gateway (read-only)."""
+
+from __future__ import annotations
+
+import uuid
+
+import asyncpg
+
+from services.common.db import Connection
+
+_SESSION_COLUMNS = """
+    s.id, s.activity_id, s.community_id, s.venue, s.starts_at, s.ends_at, s.capacity, s.taken,
+    (SELECT count(*) FROM activities.signups w
+      WHERE w.session_id = s.id AND w.status = 'WAITLISTED') AS waitlist_length
+"""
+
+
+async def festivals(conn: Connection) -> list[asyncpg.Record]:
+    return await conn.fetch("SELECT * FROM activities.festivals ORDER BY starts_on, id")
+
+
+async def festival(conn: Connection, festival_id: uuid.UUID) -> asyncpg.Record | None:
+    return await conn.fetchrow("SELECT * FROM activities.festivals WHERE id = $1", festival_id)
+
+
+async def activities_of(conn: Connection, festival_id: uuid.UUID) -> list[asyncpg.Record]:
+    return await conn.fetch(
+        "SELECT * FROM activities.activities WHERE festival_id = $1 ORDER BY created_at, id",
+        festival_id,
+    )
+
+
+async def sessions_of(conn: Connection, activity_id: uuid.UUID) -> list[asyncpg.Record]:
+    return await conn.fetch(
+        f"SELECT {_SESSION_COLUMNS} FROM activities.sessions s "
+        "WHERE s.activity_id = $1 ORDER BY s.starts_at, s.id",
+        activity_id,
+    )
+
+
+async def session(conn: Connection, session_id: uuid.UUID) -> asyncpg.Record | None:
+    return await conn.fetchrow(
+        f"SELECT {_SESSION_COLUMNS} FROM activities.sessions s WHERE s.id = $1", session_id
+    )
+
+
+_SIGNUP_COLUMNS = """
+    g.id, g.session_id, g.resident_id, g.party_size, g.status, g.created_at,
+    CASE WHEN g.status = 'WAITLISTED' THEN (
+        SELECT count(*) FROM activities.signups w
+        WHERE w.session_id = g.session_id AND w.status = 'WAITLISTED'
+          AND w.arrival <= g.arrival
+    ) END AS waitlist_position
+"""
+
+
+async def signup(conn: Connection, signup_id: uuid.UUID) -> asyncpg.Record | None:
+    return await conn.fetchrow(
+        f"SELECT {_SIGNUP_COLUMNS} FROM activities.signups g WHERE g.id = $1", signup_id
+    )
+
+
+async def signups_of_resident(conn: Connection, resident_id: str) -> list[asyncpg.Record]:
+    return await conn.fetch(
+        f"SELECT {_SIGNUP_COLUMNS} FROM activities.signups g "
+        "WHERE g.resident_id = $1 ORDER BY g.arrival DESC",
+        resident_id,
+    )

@@ -1,0 +1,90 @@
+"""The `linli` command: up, migrate, gateway, worker, token, schema."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import sys
+
+from services.common.actor import ROLES, Actor
+from services.common.settings import get_settings
+from services.common.tokens import issue_token
+
+
+def _worker(name: str) -> int:
+    from services.activities.worker import ACTIVITIES_WORKER
+    from services.common.worker import build_worker
+    from services.notify.worker import NOTIFY_WORKER
+    from services.volunteers.worker import VOLUNTEERS_WORKER
+
+    workers = {w.name: w for w in (ACTIVITIES_WORKER, VOLUNTEERS_WORKER, NOTIFY_WORKER)}
+    build_worker(workers[name], get_settings()).run()
+    return 0
+
+
+def _gateway() -> int:
+    import uvicorn
+
+    from services.gateway.app import create_app
+
+    settings = get_settings()
+    uvicorn.run(create_app(settings), host=settings.host, port=settings.port, log_level="info")
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="linli", description="Linli (邻里) platform")
+    sub = parser.add_subparsers(dest="command", required=True)
+    up = sub.add_parser("up", help="run the whole platform (gateway and workers)")
+    up.add_argument("--demo", action="store_true", help="load the demo festival")
+    sub.add_parser("migrate", help="apply database migrations")
+    sub.add_parser("gateway", help="run one gateway process")
+    worker = sub.add_parser("worker", help="run one service's worker")
+    worker.add_argument("service", choices=("activities", "volunteers", "notify"))
+    token = sub.add_parser("token", help="print a development token")
+    token.add_argument("--role", action="append", choices=sorted(ROLES), required=True)
+    token.add_argument("--community", action="append", default=[])
+    token.add_argument("--user", default=None, help="user id (default: <role>-dev)")
+    sub.add_parser("schema", help="print the GraphQL SDL")
+    args = parser.parse_args(argv)
+
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
+    settings = get_settings()
+
+    if args.command == "up":
+        from services.launcher import up as run_up
+
+        return run_up(settings, demo=args.demo)
+    if args.command == "migrate":
+        from services.common.migrations import migrate
+        from services.launcher import resolve
+
+        resolved, servers = resolve(settings)
+        assert resolved.database_url
+        applied = asyncio.run(migrate(resolved.database_url))
+        print("applied:", ", ".join(applied) or "nothing, already up to date")
+        servers.stop()
+        return 0
+    if args.command == "gateway":
+        return _gateway()
+    if args.command == "worker":
+        return _worker(args.service)
+    if args.command == "token":
+        actor = Actor(
+            user_id=args.user or f"{args.role[0]}-dev",
+            roles=frozenset(args.role),
+            communities=frozenset(args.community),
+        )
+        print(issue_token(actor, settings.secret, settings.token_ttl_s))
+        return 0
+    if args.command == "schema":
+        from services.gateway.schema import sdl
+
+        sys.stdout.write(sdl())
+        return 0
+    return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

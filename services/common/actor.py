@@ -1,0 +1,44 @@
+"""Who is acting: carried by every command so each service can re-check permissions."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+RESIDENT = "resident"
+ORGANISER = "organiser"
+COMMUNITY_ADMIN = "community_admin"
+SCANNER = "scanner"
+PLATFORM_ADMIN = "platform_admin"
+ROLES = frozenset({RESIDENT, ORGANISER, COMMUNITY_ADMIN, SCANNER, PLATFORM_ADMIN})
+
+
+@dataclass(frozen=True)
+class Actor:
+    user_id: str
+    roles: frozenset[str]
+    communities: frozenset[str]
+
+    def has_role(self, *roles: str) -> bool:
+        return PLATFORM_ADMIN in self.roles or bool(self.roles.intersection(roles))
+
+    def may_organise(self, community_id: str) -> bool:
+        """Organisers and community admins act only within their own communities."""
+        if PLATFORM_ADMIN in self.roles:
+            return True
+        return bool(self.roles & {ORGANISER, COMMUNITY_ADMIN}) and community_id in self.communities
+
+    def as_payload(self) -> dict[str, Any]:
+        return {
+            "user_id": self.user_id,
+            "roles": sorted(self.roles),
+            "communities": sorted(self.communities),
+        }
+
+    @classmethod
+    def from_payload(cls, payload: dict[str, Any]) -> Actor:
+        return cls(
+            user_id=str(payload["user_id"]),
+            roles=frozenset(payload.get("roles", ())),
+            communities=frozenset(payload.get("communities", ())),
+        )

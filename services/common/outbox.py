@@ -1,0 +1,143 @@
+"""Transactional outbox: events are written with the state change, then relayed to consumers.
+
+Every service schema has the same two tables (created by its first migration):
+``outbox`` (events it emitted) and ``processed_events`` (events it consumed). Delivery is
+at least once; ``consume_once`` makes the effect exactly once.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import uuid
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import asyncpg
+from arq.connections import ArqRedis
+
+from services.common.clock import now
+from services.common.db import Connection
+from services.common.ids import new_id
+from services.common.settings import Settings
+
+log = logging.getLogger("linli.outbox")
+
+EVENT_HANDLER = "handle_event"
+_NOTIFY_CHANNEL = "linli_outbox"
+
+
+async def record_event(
+    conn: Connection, schema: str, event_type: str, payload: Mapping[str, Any]
+) -> uuid.UUID:
+    """Write one event in the caller's transaction; it leaves only if that commits."""
+    event_id = new_id()
+    await conn.execute(
+        f"INSERT INTO {schema}.outbox (id, type, payload, created_at) VALUES ($1, $2, $3, $4)",
+        event_id,
+        event_type,
+        dict(payload),
+        now(),
+    )
+    await conn.execute("SELECT pg_notify($1, $2)", _NOTIFY_CHANNEL, schema)
+    return event_id
+
+
+async def consume_once(conn: Connection, schema: str, event_id: str) -> bool:
+    """Mark an event processed in the caller's transaction; False if it already was."""
+    inserted = await conn.fetchval(
+        f"INSERT INTO {schema}.processed_events (event_id) VALUES ($1) ON CONFLICT DO NOTHING RETURNING true",
+        uuid.UUID(event_id),
+    )
+    return bool(inserted)
+
+
+def event_envelope(row: asyncpg.Record, schema: str) -> dict[str, Any]:
+    return {
+        "id": str(row["id"]),
+        "type": row["type"],
+        "source": schema,
+        "payload": row["payload"],
+        "created_at": row["created_at"].isoformat(),
+    }
+
+
+async def relay_once(
+    pool: asyncpg.Pool,
+    redis: ArqRedis,
+    settings: Settings,
+    schema: str,
+    routes: Mapping[str, Sequence[str]],
+    batch: int = 200,
+) -> int:
+    """Move one batch of unsent events onto their consumers' queues; return how many.
+
+    The rows stay locked until the jobs are enqueued; if Redis fails the transaction rolls
+    back and the batch is relayed again later. Job ids are derived from event ids, so a
+    second relay of the same event while arq still holds the first is a no-op in Redis too.
+    """
+    async with pool.acquire() as conn, conn.transaction():
+        rows = await conn.fetch(
+            f"SELECT id, type, payload, created_at FROM {schema}.outbox "
+            "WHERE sent_at IS NULL ORDER BY id LIMIT $1 FOR UPDATE SKIP LOCKED",
+            batch,
+        )
+        for row in rows:
+            envelope = event_envelope(row, schema)
+            for consumer, event_types in routes.items():
+                if row["type"] in event_types:
+                    await redis.enqueue_job(
+                        EVENT_HANDLER,
+                        envelope,
+                        _job_id=f"{settings.namespace}:event:{consumer}:{row['id']}",
+                        _queue_name=settings.queue(consumer),
+                    )
+        if rows:
+            await conn.execute(
+                f"UPDATE {schema}.outbox SET sent_at = $2 WHERE id = ANY($1::uuid[])",
+                [row["id"] for row in rows],
+                now(),
+            )
+    return len(rows)
+
+
+async def run_relay(
+    pool: asyncpg.Pool,
+    redis: ArqRedis,
+    settings: Settings,
+    schema: str,
+    routes: Mapping[str, Sequence[str]],
+) -> None:
+    """Relay forever: woken by NOTIFY on commit, and by a poll as a safety net."""
+    wake = asyncio.Event()
+
+    def on_notify(*_: object) -> None:
+        wake.set()
+
+    listener: asyncpg.pool.PoolConnectionProxy[asyncpg.Record] | None = None
+    try:
+        while True:
+            wake.clear()
+            try:
+                if listener is None or listener.is_closed():
+                    listener = await pool.acquire()
+                    await listener.add_listener(_NOTIFY_CHANNEL, on_notify)
+                while await relay_once(pool, redis, settings, schema, routes):
+                    pass
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                log.warning("outbox relay of %s failed; will retry", schema, exc_info=True)
+                if listener is not None:
+                    with contextlib.suppress(Exception):
+                        await pool.release(listener)
+                    listener = None
+                await asyncio.sleep(settings.outbox_poll_s)
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(wake.wait(), settings.outbox_poll_s)
+    finally:
+        if listener is not None:
+            with contextlib.suppress(Exception):
+                await listener.remove_listener(_NOTIFY_CHANNEL, on_notify)
+                await pool.release(listener)

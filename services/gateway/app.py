@@ -1,0 +1,89 @@
+"""The gateway: Starlette serving GraphQL (Strawberry), health and readiness."""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+from collections.abc import AsyncIterator
+from typing import Any
+
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse
+from starlette.routing import Route
+from starlette.websockets import WebSocket
+from strawberry.asgi import GraphQL
+
+from services.common.commands import CommandBus
+from services.common.db import create_pool
+from services.common.errors import Refusal
+from services.common.queue import create_redis
+from services.common.settings import Settings
+from services.gateway.context import Context, Resources, actor_from_header
+from services.gateway.schema import schema
+
+log = logging.getLogger("linli.gateway")
+
+
+class LinliGraphQL(GraphQL[Context, None]):
+    def __init__(self, resources: dict[str, Resources], settings: Settings) -> None:
+        super().__init__(schema, graphql_ide=None if settings.production else "graphiql")
+        self._resources = resources
+        self._settings = settings
+
+    async def get_context(self, request: Request | WebSocket, response: Any = None) -> Context:
+        resources = self._resources["live"]
+        try:
+            actor = actor_from_header(request.headers.get("authorization"), self._settings)
+        except Refusal as refusal:
+            return Context(resources, None, auth_refusal=refusal)
+        return Context(resources, actor)
+
+
+def create_app(settings: Settings) -> Starlette:
+    """The gateway app; servers must already be resolved into ``settings``."""
+    assert settings.database_url and settings.redis_url
+    holder: dict[str, Resources] = {}
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        assert settings.database_url and settings.redis_url
+        pool = await create_pool(settings.database_url, settings.db_pool_min, settings.db_pool_max)
+        redis = await create_redis(settings.redis_url)
+        bus = CommandBus(redis, settings)
+        await bus.start()
+        holder["live"] = Resources(settings, pool, redis, bus)
+        try:
+            yield
+        finally:
+            await bus.stop()
+            await redis.aclose()
+            await pool.close()
+
+    async def healthz(request: Request) -> JSONResponse:
+        return JSONResponse({"status": "ok"})
+
+    async def readyz(request: Request) -> JSONResponse:
+        resources = holder.get("live")
+        checks = {"postgres": False, "redis": False}
+        if resources is not None:
+            with contextlib.suppress(Exception):
+                async with resources.pool.acquire(timeout=2) as conn:
+                    checks["postgres"] = await conn.fetchval("SELECT true") is True
+            with contextlib.suppress(Exception):
+                checks["redis"] = bool(await resources.redis.ping())
+        ready = all(checks.values())
+        return JSONResponse(
+            {"status": "ready" if ready else "not ready", **checks},
+            status_code=200 if ready else 503,
+        )
+
+    graphql = LinliGraphQL(holder, settings)
+    return Starlette(
+        routes=[
+            Route("/healthz", healthz),
+            Route("/readyz", readyz),
+            Route("/graphql", graphql, methods=["GET", "POST"]),
+        ],
+        lifespan=lifespan,
+    )

@@ -1,0 +1,72 @@
+"""Turning events into messages: templates in Chinese (default) and English. No I/O."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from services.common.clock import LOCAL_TZ
+
+
+@dataclass(frozen=True)
+class Message:
+    recipient_id: str
+    kind: str
+    title_zh: str
+    body_zh: str
+    title_en: str
+    body_en: str
+
+
+def _local(iso: str) -> datetime:
+    return datetime.fromisoformat(iso).astimezone(LOCAL_TZ)
+
+
+def _when_zh(iso: str) -> str:
+    t = _local(iso)
+    return f"{t.month}月{t.day}日 {t:%H:%M}"
+
+
+def _when_en(iso: str) -> str:
+    return _local(iso).strftime("%d %b %H:%M")
+
+
+def messages_for(event_type: str, payload: dict[str, Any]) -> list[Message]:
+    """The messages one event causes; an event nobody needs to hear about yields none."""
+    if event_type == "signup.confirmed":
+        return [
+            Message(
+                recipient_id=payload["resident_id"],
+                kind=event_type,
+                title_zh="报名成功",
+                body_zh=(
+                    f"您已成功报名「{payload['activity_title']}」，时间：{_when_zh(payload['starts_at'])}，"
+                    f"地点：{payload['venue']}，共{payload['party_size']}人。"
+                ),
+                title_en="You are signed up",
+                body_en=(
+                    f'You are confirmed for "{payload["activity_title"]}" on '
+                    f"{_when_en(payload['starts_at'])} at {payload['venue']} "
+                    f"({payload['party_size']} people)."
+                ),
+            )
+        ]
+    if event_type == "signup.waitlisted":
+        return [
+            Message(
+                recipient_id=payload["resident_id"],
+                kind=event_type,
+                title_zh="已进入候补",
+                body_zh=(
+                    f"「{payload['activity_title']}」（{_when_zh(payload['starts_at'])}）名额已满，"
+                    "您已进入候补名单，有空位时将按顺序为您递补并通知您。"
+                ),
+                title_en="You are on the waiting list",
+                body_en=(
+                    f'"{payload["activity_title"]}" on {_when_en(payload["starts_at"])} is full. '
+                    "You are on the waiting list and will be told if a place frees up."
+                ),
+            )
+        ]
+    return []

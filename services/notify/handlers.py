@@ -1,0 +1,29 @@
+"""Notify's event handler: each event becomes its messages exactly once."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+import asyncpg
+from arq.worker import func
+
+from services.common.outbox import EVENT_HANDLER, consume_once
+from services.notify import repository as repo
+from services.notify.contracts import SERVICE
+from services.notify.domain import messages_for
+
+
+async def handle_event(ctx: dict[str, Any], event: dict[str, Any]) -> int:
+    """Write the event's inbox messages; a redelivered event writes nothing. Returns the count."""
+    pool: asyncpg.Pool = ctx["pool"]
+    messages = messages_for(event["type"], event["payload"])
+    async with pool.acquire() as conn, conn.transaction():
+        if not await consume_once(conn, SERVICE, event["id"]):
+            return 0
+        for message in messages:
+            await repo.insert_message(conn, uuid.UUID(event["id"]), message)
+    return len(messages)
+
+
+EVENT_HANDLERS = [func(handle_event, name=EVENT_HANDLER, max_tries=10)]

@@ -1,0 +1,140 @@
+"""The foundation slice, end to end: organiser schedules, residents sign up, inboxes fill."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from typing import Any
+
+from services.common.outbox import relay_once
+from services.common.settings import Settings
+from services.notify.contracts import CONSUMES
+from tests.conftest import SIGN_UP, GraphQLClient
+
+INBOX = "{ myInbox { kind title body titleEn read } }"
+
+
+async def wait_for(check: Any, timeout: float = 10.0) -> Any:
+    """Poll ``check`` until it returns something truthy (events travel asynchronously)."""
+    deadline = asyncio.get_running_loop().time() + timeout
+    while True:
+        result = await check()
+        if result or asyncio.get_running_loop().time() > deadline:
+            return result
+        await asyncio.sleep(0.05)
+
+
+async def sign_up(gql: GraphQLClient, token: str, session_id: str, key: str | None = None) -> Any:
+    variables = {"input": {"sessionId": session_id, "idempotencyKey": key or uuid.uuid4().hex}}
+    return (await gql.ok(SIGN_UP, variables, token))["signUp"]
+
+
+async def test_a_resident_signs_up_and_finds_the_confirmation_in_her_inbox(
+    gql: GraphQLClient, schedule: Any, new_resident: Any
+) -> None:
+    session_id = await schedule(capacity=5)
+    _, token = new_resident()
+
+    signup = await sign_up(gql, token, session_id)
+
+    assert signup["status"] == "CONFIRMED"
+    inbox = await wait_for(lambda: _inbox(gql, token))
+    assert [m["kind"] for m in inbox] == ["signup.confirmed"]
+    assert "报名成功" in inbox[0]["title"] and "朔方社区邻里驿家" in inbox[0]["body"]
+    session = await gql.ok("query($id: ID!) { session(id: $id) { seatsLeft } }", {"id": session_id})
+    assert session["session"]["seatsLeft"] == 4
+
+
+async def _inbox(gql: GraphQLClient, token: str) -> list[dict[str, Any]]:
+    data = await gql.ok(INBOX, token=token)
+    messages: list[dict[str, Any]] = data["myInbox"]
+    return messages
+
+
+async def test_once_the_session_is_full_residents_are_waitlisted_in_arrival_order(
+    gql: GraphQLClient, schedule: Any, new_resident: Any
+) -> None:
+    session_id = await schedule(capacity=2)
+    answers = [await sign_up(gql, new_resident()[1], session_id) for _ in range(4)]
+
+    assert [a["status"] for a in answers] == ["CONFIRMED", "CONFIRMED", "WAITLISTED", "WAITLISTED"]
+    assert [a["waitlistPosition"] for a in answers[2:]] == [1, 2]
+    session = await gql.ok(
+        "query($id: ID!) { session(id: $id) { seatsLeft waitlistLength } }", {"id": session_id}
+    )
+    assert session["session"] == {"seatsLeft": 0, "waitlistLength": 2}
+
+
+async def test_the_same_idempotency_key_twice_makes_one_signup(
+    gql: GraphQLClient, schedule: Any, new_resident: Any, pool: Any
+) -> None:
+    session_id = await schedule(capacity=3)
+    resident_id, token = new_resident()
+
+    first, second = await asyncio.gather(
+        sign_up(gql, token, session_id, key="retry-key-0001"),
+        sign_up(gql, token, session_id, key="retry-key-0001"),
+    )
+    third = await sign_up(gql, token, session_id, key="retry-key-0001")
+
+    assert first["id"] == second["id"] == third["id"]
+    assert {first["status"], second["status"], third["status"]} == {"CONFIRMED"}
+    async with pool.acquire() as conn:
+        rows = await conn.fetchval(
+            "SELECT count(*) FROM activities.signups WHERE resident_id = $1", resident_id
+        )
+        taken = await conn.fetchval(
+            "SELECT taken FROM activities.sessions WHERE id = $1", uuid.UUID(session_id)
+        )
+    assert (rows, taken) == (1, 1)
+
+
+async def test_a_second_signup_with_a_new_key_is_refused_and_changes_nothing(
+    gql: GraphQLClient, schedule: Any, new_resident: Any
+) -> None:
+    session_id = await schedule(capacity=3)
+    _, token = new_resident()
+    await sign_up(gql, token, session_id)
+
+    variables = {"input": {"sessionId": session_id, "idempotencyKey": uuid.uuid4().hex}}
+    assert await gql.error_code(SIGN_UP, variables, token) == "ALREADY_SIGNED_UP"
+    session = await gql.ok("query($id: ID!) { session(id: $id) { seatsLeft } }", {"id": session_id})
+    assert session["session"]["seatsLeft"] == 2
+
+
+async def test_an_event_relayed_twice_makes_one_inbox_message(
+    gql: GraphQLClient,
+    schedule: Any,
+    new_resident: Any,
+    pool: Any,
+    redis: Any,
+    settings: Settings,
+) -> None:
+    session_id = await schedule(capacity=3)
+    resident_id, token = new_resident()
+    await sign_up(gql, token, session_id)
+    assert await wait_for(lambda: _inbox(gql, token))
+
+    # Redeliver the same event: once by the relay after "losing" its sent mark, and once more
+    # as a brand-new job (as after Redis forgot the first job's id).
+    async with pool.acquire() as conn:
+        event = await conn.fetchrow(
+            "SELECT id, type, payload, created_at FROM activities.outbox "
+            "WHERE payload->>'resident_id' = $1",
+            resident_id,
+        )
+        await conn.execute("UPDATE activities.outbox SET sent_at = NULL WHERE id = $1", event["id"])
+    assert await relay_once(pool, redis, settings, "activities", {"notify": CONSUMES}) >= 1
+    envelope = {
+        "id": str(event["id"]),
+        "type": event["type"],
+        "source": "activities",
+        "payload": event["payload"],
+        "created_at": event["created_at"].isoformat(),
+    }
+    job = await redis.enqueue_job(
+        "handle_event", envelope, _queue_name=settings.queue("notify"), _job_id=uuid.uuid4().hex
+    )
+    assert await job.result(timeout=10, poll_delay=0.05) == 0  # processed, wrote nothing
+
+    assert len(await _inbox(gql, token)) == 1
