@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import shutil
 import uuid
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
@@ -36,9 +37,12 @@ OTHER_COMMUNITY = "lingwu-xiyuan"
 @pytest.fixture(scope="session")
 def servers() -> Iterator[tuple[str, str]]:
     """Server URLs: DATABASE_URL / REDIS_URL when set, else embedded servers under .linli/test."""
-    found = ensure_servers(Settings(), data_dir=ROOT / ".linli" / "test")
+    data_dir = ROOT / ".linli" / "test"
+    valkey_dir = data_dir / f"run-{RUN_ID}"
+    found = ensure_servers(Settings(), data_dir=data_dir, valkey_dir=valkey_dir)
     yield found.database_url, found.redis_url
     found.stop()
+    shutil.rmtree(valkey_dir, ignore_errors=True)
 
 
 @pytest.fixture(scope="session")

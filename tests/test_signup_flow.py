@@ -133,7 +133,7 @@ async def test_an_event_relayed_twice_makes_one_inbox_message(
         "created_at": event["created_at"].isoformat(),
     }
     job = await redis.enqueue_job(
-        "handle_event", envelope, _queue_name=settings.queue("notify"), _job_id=uuid.uuid4().hex
+        "handle_event", envelope, _queue_name=settings.queue("notify"), _job_id=f"{settings.namespace}:redeliver"
     )
     assert await job.result(timeout=10, poll_delay=0.05) == 0  # processed, wrote nothing
 

@@ -49,8 +49,14 @@ def start_embedded_valkey(data_dir: Path) -> tuple[str, Any]:
     return f"redis://{server.host}:{server.port}/0", server
 
 
-def ensure_servers(settings: Settings, data_dir: Path | None = None) -> Servers:
-    """The configured servers, or embedded ones started now for whatever is not configured."""
+def ensure_servers(
+    settings: Settings, data_dir: Path | None = None, valkey_dir: Path | None = None
+) -> Servers:
+    """The configured servers, or embedded ones started now for whatever is not configured.
+
+    One embedded PostgreSQL serves every process that asks for the same ``data_dir``; a Valkey
+    belongs to the process that started it, so concurrent test runs pass their own ``valkey_dir``.
+    """
     where = data_dir or settings.data_dir
     handles: list[Any] = []
     if settings.database_url:
@@ -64,7 +70,7 @@ def ensure_servers(settings: Settings, data_dir: Path | None = None) -> Servers:
         redis_url = settings.redis_url
         log.info("Redis: configured by REDIS_URL")
     else:
-        redis_url, handle = start_embedded_valkey(where)
+        redis_url, handle = start_embedded_valkey(valkey_dir or where)
         handles.append(handle)
-        log.info("Redis: embedded Valkey at %s, data in %s", redis_url, where / "valkey")
+        log.info("Redis: embedded Valkey at %s", redis_url)
     return Servers(database_url, redis_url, tuple(handles))
