@@ -129,6 +129,16 @@ def new_resident(settings: Settings) -> Any:
     return make
 
 
+async def eventually(check: Any, within_s: float = 10.0) -> Any:
+    """Poll ``check`` until it returns something truthy: events travel asynchronously."""
+    deadline = asyncio.get_running_loop().time() + within_s
+    while True:
+        result = await check()
+        if result or asyncio.get_running_loop().time() > deadline:
+            return result
+        await asyncio.sleep(0.05)
+
+
 class GraphQLClient:
     def __init__(self, http: httpx.AsyncClient) -> None:
         self.http = http

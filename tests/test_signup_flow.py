@@ -9,19 +9,9 @@ from typing import Any
 from services.common.outbox import relay_once
 from services.common.settings import Settings
 from services.notify.contracts import CONSUMES
-from tests.conftest import SIGN_UP, GraphQLClient
+from tests.conftest import SIGN_UP, GraphQLClient, eventually
 
 INBOX = "{ myInbox { kind title body titleEn read } }"
-
-
-async def wait_for(check: Any, timeout: float = 10.0) -> Any:
-    """Poll ``check`` until it returns something truthy (events travel asynchronously)."""
-    deadline = asyncio.get_running_loop().time() + timeout
-    while True:
-        result = await check()
-        if result or asyncio.get_running_loop().time() > deadline:
-            return result
-        await asyncio.sleep(0.05)
 
 
 async def sign_up(gql: GraphQLClient, token: str, session_id: str, key: str | None = None) -> Any:
@@ -38,7 +28,7 @@ async def test_a_resident_signs_up_and_finds_the_confirmation_in_her_inbox(
     signup = await sign_up(gql, token, session_id)
 
     assert signup["status"] == "CONFIRMED"
-    inbox = await wait_for(lambda: _inbox(gql, token))
+    inbox = await eventually(lambda: _inbox(gql, token))
     assert [m["kind"] for m in inbox] == ["signup.confirmed"]
     assert "报名成功" in inbox[0]["title"] and "朔方社区邻里驿家" in inbox[0]["body"]
     session = await gql.ok("query($id: ID!) { session(id: $id) { seatsLeft } }", {"id": session_id})
@@ -113,14 +103,13 @@ async def test_an_event_relayed_twice_makes_one_inbox_message(
     session_id = await schedule(capacity=3)
     resident_id, token = new_resident()
     await sign_up(gql, token, session_id)
-    assert await wait_for(lambda: _inbox(gql, token))
+    assert await eventually(lambda: _inbox(gql, token))
 
     # Redeliver the same event: once by the relay after "losing" its sent mark, and once more
     # as a brand-new job (as after Redis forgot the first job's id).
     async with pool.acquire() as conn:
         event = await conn.fetchrow(
-            "SELECT id, type, payload, created_at FROM activities.outbox "
-            "WHERE payload->>'resident_id' = $1",
+            "SELECT id, type, payload, created_at FROM activities.outbox WHERE payload->>'resident_id' = $1",
             resident_id,
         )
         await conn.execute("UPDATE activities.outbox SET sent_at = NULL WHERE id = $1", event["id"])
@@ -133,7 +122,10 @@ async def test_an_event_relayed_twice_makes_one_inbox_message(
         "created_at": event["created_at"].isoformat(),
     }
     job = await redis.enqueue_job(
-        "handle_event", envelope, _queue_name=settings.queue("notify"), _job_id=f"{settings.namespace}:redeliver"
+        "handle_event",
+        envelope,
+        _queue_name=settings.queue("notify"),
+        _job_id=f"{settings.namespace}:redeliver",
     )
     assert await job.result(timeout=10, poll_delay=0.05) == 0  # processed, wrote nothing
 
