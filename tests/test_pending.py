@@ -1,0 +1,54 @@
+"""When the activities worker is slow to answer, a sign-up is PENDING and can be followed up."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from typing import Any
+
+import httpx
+
+from services.activities.worker import ACTIVITIES_WORKER
+from services.common.settings import Settings
+from services.common.worker import build_worker
+from services.gateway.app import create_app
+from tests.conftest import SIGN_UP, GraphQLClient, eventually
+
+SIGNUP = "query($id: ID!) { signup(id: $id) { id status } }"
+
+
+async def test_a_signup_nobody_answered_in_time_is_pending_then_confirmed(
+    settings: Settings, schedule: Any, new_resident: Any
+) -> None:
+    session_id = await schedule(capacity=5)
+    _, token = new_resident()
+    # Its keys fall under the run's namespace, so the `redis` fixture cleans them up.
+    # A gateway whose activities queue has no worker yet, and which waits only briefly.
+    quiet = settings.model_copy(update={"namespace": f"{settings.namespace}-quiet", "reply_timeout_s": 0.3})
+    app = create_app(quiet)
+    async with app.router.lifespan_context(app):
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://quiet.test") as http:
+            gql = GraphQLClient(http)
+            variables = {"input": {"sessionId": session_id, "idempotencyKey": "pending-key-1"}}
+
+            pending = (await gql.ok(SIGN_UP, variables, token))["signUp"]
+            assert pending["status"] == "PENDING"
+            assert (await gql.ok(SIGNUP, {"id": pending["id"]}, token))["signup"] is None
+
+            worker = build_worker(ACTIVITIES_WORKER, quiet, handle_signals=False)
+            task = asyncio.create_task(worker.async_run())
+            try:
+
+                async def confirmed() -> bool:
+                    found = (await gql.ok(SIGNUP, {"id": pending["id"]}, token))["signup"]
+                    return found is not None and found["status"] == "CONFIRMED"
+
+                assert await eventually(confirmed)
+                retried = (await gql.ok(SIGN_UP, variables, token))["signUp"]
+                assert (retried["id"], retried["status"]) == (pending["id"], "CONFIRMED")
+            finally:
+                await worker.close()
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
