@@ -1,6 +1,7 @@
 # The two commands a new user needs: `make run` and `make test`.
 VENV   ?= .venv
 PY     := $(VENV)/bin/python
+SOURCES := services tests $(wildcard bench)
 STAMP  := $(VENV)/.installed
 
 .PHONY: run test lint schema clean
@@ -17,8 +18,8 @@ run: $(STAMP)
 	$(VENV)/bin/linli up --demo
 
 lint: $(STAMP)
-	$(VENV)/bin/ruff check services tests bench
-	$(VENV)/bin/ruff format --check services tests bench
+	$(VENV)/bin/ruff check $(SOURCES)
+	$(VENV)/bin/ruff format --check $(SOURCES)
 	$(VENV)/bin/mypy
 
 test: lint
