@@ -65,9 +65,7 @@ async def count_sessions(pool: Any, activity_id: str) -> int:
     return count
 
 
-async def test_a_session_needs_at_least_one_seat(
-    gql: GraphQLClient, organiser_token: str, pool: Any
-) -> None:
+async def test_a_session_needs_at_least_one_seat(gql: GraphQLClient, organiser_token: str, pool: Any) -> None:
     activity_id = await an_activity(gql, organiser_token)
     body = await gql.raw(SCHEDULE_SESSION, session_input(activity_id, capacity=0), organiser_token)
 
@@ -117,9 +115,7 @@ async def test_without_a_token_nothing_can_be_changed(gql: GraphQLClient, schedu
 
 
 async def test_a_forged_token_is_refused(gql: GraphQLClient, settings: Settings) -> None:
-    forged = token_for(
-        Settings(secret="not-the-real-secret"), "intruder", {"platform_admin"}, {COMMUNITY}
-    )
+    forged = token_for(Settings(secret="not-the-real-secret"), "intruder", {"platform_admin"}, {COMMUNITY})
     assert await gql.error_code("{ myInbox { id } }", token=forged) == "UNAUTHENTICATED"
 
 
