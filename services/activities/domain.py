@@ -2,18 +2,31 @@
 
 from __future__ import annotations
 
+from collections.abc import Hashable, Iterable
 from dataclasses import dataclass
 from datetime import date, datetime
 from enum import StrEnum
+from typing import TypeVar
 
 from services.common.errors import Refusal, bad_input
 
 MAX_PARTY_SIZE = 10
+MAX_REASON_LENGTH = 500
+
+SignupId = TypeVar("SignupId", bound=Hashable)
 
 
 class SignupStatus(StrEnum):
     CONFIRMED = "CONFIRMED"
     WAITLISTED = "WAITLISTED"
+    CANCELLED = "CANCELLED"
+
+
+LIVE_SIGNUP = frozenset({SignupStatus.CONFIRMED, SignupStatus.WAITLISTED})
+
+
+class SessionStatus(StrEnum):
+    SCHEDULED = "SCHEDULED"
     CANCELLED = "CANCELLED"
 
 
@@ -77,12 +90,59 @@ def place(capacity: int, taken: int, party_size: int) -> SignupStatus:
     return SignupStatus.CONFIRMED if taken + party_size <= capacity else SignupStatus.WAITLISTED
 
 
+def promotions(capacity: int, taken: int, waitlist: Iterable[tuple[SignupId, int]]) -> list[SignupId]:
+    """Who leaves the waitlist now: ``waitlist`` is (sign-up id, party size) in arrival order.
+
+    Walk from the head and promote every party that fits in the seats still free; a party
+    that does not fit is skipped, never split, and the walk goes on to smaller parties behind it.
+    """
+    free = capacity - taken
+    promoted: list[SignupId] = []
+    for signup_id, party_size in waitlist:
+        if free <= 0:
+            break
+        if party_size <= free:
+            promoted.append(signup_id)
+            free -= party_size
+    return promoted
+
+
+def seats_held(status: str, party_size: int) -> int:
+    """Seats a sign-up occupies: a confirmed party's size, nothing while waiting or cancelled."""
+    return party_size if status == SignupStatus.CONFIRMED else 0
+
+
+def check_reason(reason: str) -> str:
+    cleaned = reason.strip()
+    if not cleaned:
+        raise bad_input("reason", "请填写取消原因", "Please give a reason for the cancellation")
+    if len(cleaned) > MAX_REASON_LENGTH:
+        raise bad_input(
+            "reason",
+            f"取消原因太长（最多{MAX_REASON_LENGTH}字）",
+            f"Reason too long ({MAX_REASON_LENGTH} characters at most)",
+        )
+    return cleaned
+
+
 def already_signed_up() -> Refusal:
     return Refusal("ALREADY_SIGNED_UP", "您已报名该场次", "You have already signed up for this session")
 
 
 def unknown_session() -> Refusal:
     return Refusal("SESSION_NOT_FOUND", "找不到该场次", "No such session")
+
+
+def unknown_signup() -> Refusal:
+    return Refusal("SIGNUP_NOT_FOUND", "找不到该报名", "No such sign-up")
+
+
+def already_cancelled() -> Refusal:
+    return Refusal("ALREADY_CANCELLED", "已经取消过了", "This has already been cancelled")
+
+
+def session_cancelled() -> Refusal:
+    return Refusal("SESSION_CANCELLED", "该场次已取消，无法报名", "This session has been cancelled")
 
 
 def unknown_activity() -> Refusal:
