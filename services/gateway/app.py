@@ -13,6 +13,8 @@ from starlette.responses import JSONResponse
 from starlette.routing import Route
 from starlette.websockets import WebSocket
 from strawberry.asgi import GraphQL
+from strawberry.http import GraphQLHTTPResponse
+from strawberry.types import ExecutionResult
 
 from services.common.commands import CommandBus
 from services.common.db import create_pool
@@ -20,6 +22,7 @@ from services.common.errors import Refusal
 from services.common.queue import create_redis
 from services.common.settings import Settings
 from services.gateway.context import Context, Resources, actor_from_header
+from services.gateway.errors import typed_error
 from services.gateway.schema import schema
 
 log = logging.getLogger("linli.gateway")
@@ -30,6 +33,11 @@ class LinliGraphQL(GraphQL[Context, None]):
         super().__init__(schema, graphql_ide=None if settings.production else "graphiql")
         self._resources = resources
         self._settings = settings
+
+    async def process_result(self, request: Request, result: ExecutionResult) -> GraphQLHTTPResponse:
+        if result.errors:
+            result.errors = [typed_error(error) for error in result.errors]
+        return await super().process_result(request, result)
 
     async def get_context(self, request: Request | WebSocket, response: Any = None) -> Context:
         resources = self._resources["live"]

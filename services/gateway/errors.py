@@ -1,11 +1,14 @@
-"""How failures look to clients: a stable ``extensions.code`` and a message, never a traceback."""
+"""How failures look to clients: a stable ``extensions.code`` and a message, never a traceback.
+
+Applied to every result the GraphQL view sends (``LinliGraphQL.process_result``), so errors
+raised anywhere — parsing, validation, an extension, a resolver — get the same treatment.
+"""
 
 from __future__ import annotations
 
 import logging
 
 from graphql.error import GraphQLError
-from strawberry.extensions import MaskErrors
 
 from services.common.errors import Refusal
 
@@ -15,52 +18,55 @@ INTERNAL_ZH = "服务器内部错误，请稍后再试"
 INTERNAL_EN = "Internal error, please try again later"
 
 
-def refusal_error(error: GraphQLError, refusal: Refusal) -> GraphQLError:
+def _refusal_of(error: GraphQLError) -> Refusal | None:
+    original = error.original_error
+    if isinstance(original, GraphQLError):
+        original = original.original_error
+    return original if isinstance(original, Refusal) else None
+
+
+def _is_unexpected(error: GraphQLError) -> bool:
+    """A resolver failed for a reason that is not a refusal: a bug or an outage."""
+    return error.original_error is not None and error.path is not None and _refusal_of(error) is None
+
+
+def _copy(error: GraphQLError, message: str, extensions: dict[str, object]) -> GraphQLError:
     return GraphQLError(
-        message=f"{refusal.zh} / {refusal.en}",
+        message=message,
         nodes=error.nodes,
         source=error.source,
         positions=error.positions,
         path=error.path,
-        extensions={
+        extensions=extensions,
+    )
+
+
+def typed_error(error: GraphQLError) -> GraphQLError:
+    """Refusals keep their code and bilingual message; request errors (syntax, validation,
+    bad variables) get ``BAD_USER_INPUT``; anything unexpected is masked as ``INTERNAL_ERROR``."""
+    refusal = _refusal_of(error)
+    if refusal is not None:
+        extensions: dict[str, object] = {
             "code": refusal.code,
             "messageZh": refusal.zh,
             "messageEn": refusal.en,
-            **({"details": refusal.details} if refusal.details else {}),
-        },
-    )
+        }
+        if refusal.details:
+            extensions["details"] = refusal.details
+        return _copy(error, f"{refusal.zh} / {refusal.en}", extensions)
+    if _is_unexpected(error):
+        return _copy(
+            error,
+            f"{INTERNAL_ZH} / {INTERNAL_EN}",
+            {"code": "INTERNAL_ERROR", "messageZh": INTERNAL_ZH, "messageEn": INTERNAL_EN},
+        )
+    if error.extensions and "code" in error.extensions:
+        return error
+    return _copy(error, error.message, {**(error.extensions or {}), "code": "BAD_USER_INPUT"})
 
 
-def with_code(error: GraphQLError, code: str) -> GraphQLError:
-    return GraphQLError(
-        message=error.message,
-        nodes=error.nodes,
-        source=error.source,
-        positions=error.positions,
-        path=error.path,
-        extensions={**(error.extensions or {}), "code": code},
-    )
-
-
-class TypedErrors(MaskErrors):
-    """Refusals keep their code and bilingual message; request errors (syntax, validation,
-    bad variables) get ``BAD_USER_INPUT``; anything unexpected is logged and masked."""
-
-    def __init__(self) -> None:
-        super().__init__(error_message=f"{INTERNAL_ZH} / {INTERNAL_EN}")
-
-    def _process_errors(self, errors: list[GraphQLError]) -> list[GraphQLError]:
-        return [self._typed(error) for error in errors]
-
-    def _typed(self, error: GraphQLError) -> GraphQLError:
-        original = error.original_error
-        if isinstance(original, Refusal):
-            return refusal_error(error, original)
-        if isinstance(original, GraphQLError) and isinstance(original.original_error, Refusal):
-            return refusal_error(error, original.original_error)
-        if original is None or error.path is None:
-            if error.extensions and "code" in error.extensions:
-                return error
-            return with_code(error, "BAD_USER_INPUT")
-        log.error("unexpected error in %s", error.path, exc_info=original)
-        return with_code(self.anonymise_error(error), "INTERNAL_ERROR")
+def log_unexpected(errors: list[GraphQLError]) -> None:
+    """Only the errors that are our fault go to the log, with their traceback."""
+    for error in errors:
+        if _is_unexpected(error):
+            log.error("unexpected error at %s", error.path, exc_info=error.original_error)

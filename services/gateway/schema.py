@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import strawberry
+from graphql.error import GraphQLError
+from strawberry.extensions import ParserCache, ValidationCache
 
 from services.gateway.activities import ActivitiesMutation, ActivitiesQuery
-from services.gateway.errors import TypedErrors
+from services.gateway.errors import log_unexpected
 from services.gateway.notify import NotifyQuery
 
 
@@ -19,7 +23,18 @@ class Mutation(ActivitiesMutation):
     pass
 
 
-schema = strawberry.Schema(query=Query, mutation=Mutation, extensions=[TypedErrors])
+class LinliSchema(strawberry.Schema):
+    def process_errors(self, errors: list[GraphQLError], execution_context: Any = None) -> None:
+        log_unexpected(errors)  # refusals and bad requests are answers, not incidents
+
+
+schema = LinliSchema(
+    query=Query,
+    mutation=Mutation,
+    # Clients send the same few documents over and over: parse and validate each only once.
+    # (Factories: strawberry keeps the caches at module level, shared by every request.)
+    extensions=[lambda: ParserCache(maxsize=512), lambda: ValidationCache(maxsize=512)],
+)
 
 
 def sdl() -> str:
