@@ -1,0 +1,178 @@
+"""Volunteer QR codes: rotating station codes and personal cards, signed, no I/O.
+
+Both are upper-case base32 without padding behind a short prefix, so a QR code holds them
+in alphanumeric mode. A station code is ``LS`` + base32(version, key id, venue digest,
+time step, MAC); it lives for its own 30-second step and one step of grace, so a photo of
+the screen soon stops working. A personal card is ``LV`` + base32(version, key id,
+volunteer id, MAC) and never expires: it names a person, and scanning it twice for the same
+shift is made harmless by the check-in rules, not by the card.
+
+Keys are derived from ``Settings.secret`` per key id, so the secret can be rotated later by
+adding a key id without changing the format. Every function takes ``now`` (unix seconds)
+so expiry is tested without waiting.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import hashlib
+import hmac
+import io
+import struct
+import unicodedata
+from dataclasses import dataclass
+
+import segno
+
+from services.common.errors import Refusal
+
+STATION_PREFIX = "LS"
+CARD_PREFIX = "LV"
+VERSION = 1
+KEY_ID = 1
+STEP_S = 30
+# Accepted steps, relative to the verifier's current step: the current one, one step of
+# grace for a code read just before it rotated, and one step ahead for a verifier whose
+# clock runs slightly behind the one that minted the code.
+GRACE_STEPS_BEHIND = 1
+GRACE_STEPS_AHEAD = 1
+_MAC_BYTES = 10  # 80 bits: forging one needs ~2^80 guesses against a rate-limited service
+_VENUE_DIGEST_BYTES = 6
+_STATION = struct.Struct(f">BB{_VENUE_DIGEST_BYTES}sI")
+_CARD_HEAD = struct.Struct(">BB")
+_MAX_VOLUNTEER_ID = 64
+
+
+def invalid_code() -> Refusal:
+    return Refusal("INVALID_CODE", "二维码无效", "This code is not valid")
+
+
+def expired_code() -> Refusal:
+    return Refusal(
+        "EXPIRED_CODE", "二维码已过期，请扫描现场最新的二维码", "This code has expired; scan the current one"
+    )
+
+
+def wrong_venue() -> Refusal:
+    return Refusal("WRONG_VENUE", "该二维码不属于本班次的服务地点", "This code belongs to another venue")
+
+
+def _key(secret: str, key_id: int, purpose: str) -> bytes:
+    return hmac.new(secret.encode(), f"linli:{purpose}:{key_id}".encode(), hashlib.sha256).digest()
+
+
+def _mac(key: bytes, body: bytes) -> bytes:
+    return hmac.new(key, body, hashlib.sha256).digest()[:_MAC_BYTES]
+
+
+def _b32(data: bytes) -> str:
+    return base64.b32encode(data).decode().rstrip("=")
+
+
+def _unb32(text: str) -> bytes:
+    try:
+        return base64.b32decode(text + "=" * (-len(text) % 8))
+    except (binascii.Error, ValueError) as exc:
+        raise invalid_code() from exc
+
+
+def venue_key(venue: str) -> str:
+    """The form of a venue name that codes and shifts compare: normalised, case-folded."""
+    return " ".join(unicodedata.normalize("NFKC", venue).casefold().split())
+
+
+def venue_digest(venue: str) -> bytes:
+    return hashlib.sha256(venue_key(venue).encode()).digest()[:_VENUE_DIGEST_BYTES]
+
+
+def step_of(now: float) -> int:
+    return int(now // STEP_S)
+
+
+def mint_station_code(secret: str, venue: str, now: float) -> str:
+    """The station code shown at ``venue`` during the step that contains ``now``."""
+    body = _STATION.pack(VERSION, KEY_ID, venue_digest(venue), step_of(now))
+    return STATION_PREFIX + _b32(body + _mac(_key(secret, KEY_ID, "station"), body))
+
+
+def is_station_code(text: str) -> bool:
+    return text.strip().upper().startswith(STATION_PREFIX)
+
+
+def verify_station_code(secret: str, code: str, venue: str, now: float) -> int:
+    """The step of a genuine, current station code for ``venue``; else a named Refusal.
+
+    Forged or malformed -> INVALID_CODE; genuine but too old -> EXPIRED_CODE; genuine and
+    current but minted for another venue -> WRONG_VENUE.
+    """
+    text = code.strip().upper()
+    if not text.startswith(STATION_PREFIX):
+        raise invalid_code()
+    raw = _unb32(text[len(STATION_PREFIX) :])
+    if len(raw) != _STATION.size + _MAC_BYTES:
+        raise invalid_code()
+    body, mac = raw[: _STATION.size], raw[_STATION.size :]
+    version, key_id, digest, step = _STATION.unpack(body)
+    if version != VERSION or key_id != KEY_ID:
+        raise invalid_code()
+    if not hmac.compare_digest(_mac(_key(secret, key_id, "station"), body), mac):
+        raise invalid_code()
+    current = step_of(now)
+    if step < current - GRACE_STEPS_BEHIND:
+        raise expired_code()
+    if step > current + GRACE_STEPS_AHEAD:
+        raise invalid_code()  # from the future: not something we ever minted
+    if not hmac.compare_digest(digest, venue_digest(venue)):
+        raise wrong_venue()
+    return int(step)
+
+
+def issue_card(secret: str, volunteer_id: str) -> str:
+    """A volunteer's personal card: their id, signed; it does not expire."""
+    who = volunteer_id.encode()
+    if not who or len(who) > _MAX_VOLUNTEER_ID:
+        raise ValueError("volunteer ids are 1 to 64 bytes")
+    body = _CARD_HEAD.pack(VERSION, KEY_ID) + who
+    return CARD_PREFIX + _b32(body + _mac(_key(secret, KEY_ID, "card"), body))
+
+
+def is_card(text: str) -> bool:
+    return text.strip().upper().startswith(CARD_PREFIX)
+
+
+def read_card(secret: str, card: str) -> str:
+    """The volunteer a genuine card names; INVALID_CODE for anything else."""
+    text = card.strip().upper()
+    if not text.startswith(CARD_PREFIX):
+        raise invalid_code()
+    raw = _unb32(text[len(CARD_PREFIX) :])
+    if len(raw) < _CARD_HEAD.size + 1 + _MAC_BYTES:
+        raise invalid_code()
+    body, mac = raw[:-_MAC_BYTES], raw[-_MAC_BYTES:]
+    version, key_id = _CARD_HEAD.unpack(body[: _CARD_HEAD.size])
+    if version != VERSION or key_id != KEY_ID:
+        raise invalid_code()
+    if not hmac.compare_digest(_mac(_key(secret, key_id, "card"), body), mac):
+        raise invalid_code()
+    try:
+        return body[_CARD_HEAD.size :].decode()
+    except UnicodeDecodeError as exc:
+        raise invalid_code() from exc
+
+
+@dataclass(frozen=True)
+class RenderedCode:
+    text: str
+    png_data_url: str
+    svg: str
+
+
+def render(text: str) -> RenderedCode:
+    """The code as a QR symbol (alphanumeric mode, medium error correction), PNG and SVG."""
+    qr = segno.make_qr(text, mode="alphanumeric", error="m", boost_error=False)
+    svg = io.BytesIO()
+    qr.save(svg, kind="svg", scale=4, border=4, xmldecl=False)
+    return RenderedCode(
+        text=text, png_data_url=qr.png_data_uri(scale=8, border=4), svg=svg.getvalue().decode()
+    )
