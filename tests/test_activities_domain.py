@@ -99,10 +99,10 @@ sign_ups = st.tuples(st.just("sign_up"), st.integers(min_value=1, max_value=4))
 cancellations = st.tuples(st.just("cancel"), st.integers(min_value=0, max_value=1_000))
 
 
-@settings(max_examples=300)
+@settings(max_examples=500)
 @given(
-    capacity=st.integers(min_value=1, max_value=12),
-    steps=st.lists(st.one_of(sign_ups, cancellations), max_size=60),
+    capacity=st.integers(min_value=1, max_value=8),
+    steps=st.lists(st.one_of(sign_ups, sign_ups, cancellations), min_size=5, max_size=80),
 )
 def test_any_mix_of_signups_and_cancellations_keeps_the_seat_rules(
     capacity: int, steps: list[tuple[str, int]]
