@@ -1,0 +1,108 @@
+"""`linli up` as a user runs it: real child processes, a sign-up over HTTP, a clean stop."""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import psutil
+import pytest
+
+from services.common.settings import Settings
+from tests.conftest import COMMUNITY, token_for
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+@pytest.fixture
+def platform(settings: Settings) -> Iterator[tuple[str, subprocess.Popen[bytes]]]:
+    assert settings.database_url and settings.redis_url
+    port = free_port()
+    env = {
+        **os.environ,
+        "DATABASE_URL": settings.database_url,
+        "REDIS_URL": settings.redis_url,
+        "LINLI_SECRET": settings.secret,
+        "LINLI_NAMESPACE": f"{settings.namespace}-up",
+        "LINLI_PORT": str(port),
+    }
+    process = subprocess.Popen(
+        [sys.executable, "-m", "services.cli", "up", "--demo"],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            try:
+                if httpx.get(f"{base}/readyz", timeout=1).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                pass
+            assert process.poll() is None, "linli up exited during start-up"
+            time.sleep(0.2)
+        else:
+            pytest.fail("the gateway never became ready")
+        yield base, process
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait()
+
+
+def test_linli_up_serves_the_demo_festival_and_stops_without_orphans(
+    platform: tuple[str, subprocess.Popen[bytes]], settings: Settings
+) -> None:
+    base, process = platform
+    children = psutil.Process(process.pid).children(recursive=True)
+    assert len(children) >= 4  # gateway and three workers
+
+    # The launcher loads the demo while the gateway is already serving: wait for all of it.
+    query = "{ festivals { name activities { title sessions { id seatsLeft } } } }"
+    demo_titles = {"剪纸书法", "漆扇体验", "义诊", "义剪", "清洁维修", "亲子手工"}
+    activities: list[dict[str, Any]] = []
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        body = httpx.post(f"{base}/graphql", json={"query": query}, timeout=10).json()
+        demo = [f for f in body["data"]["festivals"] if f["name"] == "第四届幸福邻里节"]
+        activities = demo[0]["activities"] if demo else []
+        if {a["title"] for a in activities} >= demo_titles:
+            break
+        time.sleep(0.2)
+    assert {a["title"] for a in activities} >= demo_titles, "the demo festival was not loaded"
+
+    session_id = activities[0]["sessions"][0]["id"]
+    token = token_for(settings, f"resident-{uuid.uuid4().hex[:6]}", {"resident"}, {COMMUNITY})
+    signup = httpx.post(
+        f"{base}/graphql",
+        json={
+            "query": "mutation($i: SignUpInput!) { signUp(input: $i) { status } }",
+            "variables": {"i": {"sessionId": session_id, "idempotencyKey": uuid.uuid4().hex}},
+        },
+        headers={"Authorization": f"Bearer {token}"},
+        timeout=10,
+    ).json()
+    assert signup == {"data": {"signUp": {"status": "CONFIRMED"}}}
+
+    process.send_signal(signal.SIGTERM)
+    assert process.wait(timeout=30) == 0
+    assert not [c for c in children if c.is_running() and c.status() != psutil.STATUS_ZOMBIE]
