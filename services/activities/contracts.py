@@ -11,10 +11,15 @@ CREATE_FESTIVAL = "create_festival"
 CREATE_ACTIVITY = "create_activity"
 SCHEDULE_SESSION = "schedule_session"
 SIGN_UP = "sign_up"
+CANCEL_SIGNUP = "cancel_signup"
+CANCEL_SESSION = "cancel_session"
 
 # events (outbox types)
 SIGNUP_CONFIRMED = "signup.confirmed"
 SIGNUP_WAITLISTED = "signup.waitlisted"
+SIGNUP_CANCELLED = "signup.cancelled"
+WAITLIST_PROMOTED = "waitlist.promoted"
+SESSION_CANCELLED = "session.cancelled"
 
 _ID_NAMESPACE = uuid.UUID("6f1d2c7e-3a52-4b8e-9f57-0d7d1b6c9a10")
 

@@ -10,6 +10,7 @@ from services.common.db import Connection
 
 _SESSION_COLUMNS = """
     s.id, s.activity_id, s.community_id, s.venue, s.starts_at, s.ends_at, s.capacity, s.taken,
+    s.status, s.cancel_reason,
     (SELECT count(*) FROM activities.signups w
       WHERE w.session_id = s.id AND w.status = 'WAITLISTED') AS waitlist_length
 """

@@ -10,7 +10,7 @@ from typing import Any
 import asyncpg
 import strawberry
 
-from services.activities import contracts, queries
+from services.activities import contracts, domain, queries
 from services.common.actor import RESIDENT
 from services.common.errors import Refusal, bad_input, forbidden
 from services.gateway.context import Info
@@ -45,6 +45,12 @@ class SignupStatus(Enum):
     PENDING = "PENDING"
 
 
+@strawberry.enum
+class SessionStatus(Enum):
+    SCHEDULED = "SCHEDULED"
+    CANCELLED = "CANCELLED"
+
+
 @strawberry.type
 class Session:
     id: strawberry.ID
@@ -57,6 +63,10 @@ class Session:
     seats_taken: int
     seats_left: int
     waitlist_length: int
+    status: SessionStatus
+    cancel_reason: str | None = strawberry.field(
+        default=None, description="Why the organisers called the session off."
+    )
 
     @classmethod
     def from_row(cls, row: asyncpg.Record | dict[str, Any]) -> Session:
@@ -71,6 +81,8 @@ class Session:
             seats_taken=row["taken"],
             seats_left=row["capacity"] - row["taken"],
             waitlist_length=row.get("waitlist_length") or 0,
+            status=SessionStatus(row["status"]),
+            cancel_reason=row.get("cancel_reason"),
         )
 
 
@@ -193,6 +205,19 @@ class SignUpInput:
     session_id: strawberry.ID
     idempotency_key: str
     party_size: int = 1
+
+
+@strawberry.input
+class CancelSignupInput:
+    signup_id: strawberry.ID
+    idempotency_key: str
+
+
+@strawberry.input
+class CancelSessionInput:
+    session_id: strawberry.ID
+    reason: str
+    idempotency_key: str
 
 
 @strawberry.type
@@ -318,3 +343,50 @@ class ActivitiesMutation:
             if fresh is not None:
                 return Signup.from_row(fresh)
         return Signup.from_row(row)
+
+    @strawberry.mutation(description="Withdraw my sign-up; freed seats go to the waitlist at once.")
+    async def cancel_signup(self, info: Info, input: CancelSignupInput) -> Signup:
+        actor = info.context.require_actor()
+        key = check_key(input.idempotency_key)
+        signup_id = parse_id("signupId", input.signup_id)
+        async with info.context.pool.acquire() as conn:
+            row = await queries.signup(conn, signup_id)
+        if row is None:
+            raise domain.unknown_signup()
+        if row["resident_id"] != actor.user_id:
+            raise forbidden()
+        args = {"signup_id": str(signup_id), "key": key}
+        reply = await info.context.bus.send(
+            contracts.SERVICE,
+            contracts.CANCEL_SIGNUP,
+            actor,
+            args,
+            key=f"cancel-signup:{actor.user_id}:{key}",
+        )
+        if reply is None:
+            raise still_processing()
+        return Signup.from_row(reply.unwrap())
+
+    @strawberry.mutation(description="Call a session off (organisers of its community).")
+    async def cancel_session(self, info: Info, input: CancelSessionInput) -> Session:
+        actor = info.context.require_actor()
+        key = check_key(input.idempotency_key)
+        session_id = parse_id("sessionId", input.session_id)
+        reason = domain.check_reason(input.reason)
+        async with info.context.pool.acquire() as conn:
+            row = await queries.session(conn, session_id)
+        if row is None:
+            raise domain.unknown_session()
+        if not actor.may_organise(row["community_id"]):
+            raise forbidden()
+        args = {"session_id": str(session_id), "reason": reason, "key": key}
+        reply = await info.context.bus.send(
+            contracts.SERVICE,
+            contracts.CANCEL_SESSION,
+            actor,
+            args,
+            key=f"cancel-session:{actor.user_id}:{key}",
+        )
+        if reply is None:
+            raise still_processing()
+        return Session.from_row(reply.unwrap())

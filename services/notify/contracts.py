@@ -5,4 +5,10 @@ from __future__ import annotations
 SERVICE = "notify"
 
 # Event types notify turns into messages; the producers' relays route these here.
-CONSUMES: tuple[str, ...] = ("signup.confirmed", "signup.waitlisted")
+CONSUMES: tuple[str, ...] = (
+    "signup.confirmed",
+    "signup.waitlisted",
+    "signup.cancelled",
+    "waitlist.promoted",
+    "session.cancelled",
+)

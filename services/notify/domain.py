@@ -69,4 +69,59 @@ def messages_for(event_type: str, payload: dict[str, Any]) -> list[Message]:
                 ),
             )
         ]
+    if event_type == "signup.cancelled":
+        return [
+            Message(
+                recipient_id=payload["resident_id"],
+                kind=event_type,
+                title_zh="已取消报名",
+                body_zh=(
+                    f"您已取消「{payload['activity_title']}」（{_when_zh(payload['starts_at'])}，"
+                    f"{payload['venue']}）的报名，名额已释放给其他居民。"
+                ),
+                title_en="Your sign-up is cancelled",
+                body_en=(
+                    f'You have cancelled your sign-up for "{payload["activity_title"]}" on '
+                    f"{_when_en(payload['starts_at'])} at {payload['venue']}; "
+                    "your places go to other residents."
+                ),
+            )
+        ]
+    if event_type == "waitlist.promoted":
+        return [
+            Message(
+                recipient_id=payload["resident_id"],
+                kind=event_type,
+                title_zh="候补成功",
+                body_zh=(
+                    f"「{payload['activity_title']}」有了空位，您已从候补转为报名成功。"
+                    f"时间：{_when_zh(payload['starts_at'])}，地点：{payload['venue']}，"
+                    f"共{payload['party_size']}人。"
+                ),
+                title_en="A place opened up for you",
+                body_en=(
+                    f'A place opened up in "{payload["activity_title"]}": you are now confirmed for '
+                    f"{_when_en(payload['starts_at'])} at {payload['venue']} "
+                    f"({payload['party_size']} people)."
+                ),
+            )
+        ]
+    if event_type == "session.cancelled":
+        return [
+            Message(
+                recipient_id=payload["resident_id"],
+                kind=event_type,
+                title_zh="活动取消通知",
+                body_zh=(
+                    f"很抱歉，「{payload['activity_title']}」（{_when_zh(payload['starts_at'])}，"
+                    f"{payload['venue']}）已取消，原因：{payload['reason']}。您的报名已自动取消。"
+                ),
+                title_en="Session cancelled",
+                body_en=(
+                    f'Sorry, "{payload["activity_title"]}" on {_when_en(payload["starts_at"])} at '
+                    f"{payload['venue']} has been cancelled. Reason: {payload['reason']}. "
+                    "Your sign-up has been cancelled."
+                ),
+            )
+        ]
     return []
