@@ -4,7 +4,7 @@ PY     := $(VENV)/bin/python
 SOURCES := services tests $(wildcard bench)
 STAMP  := $(VENV)/.installed
 
-.PHONY: run test lint schema clean
+.PHONY: run test lint schema clean bench
 
 $(PY):
 	python3 -m venv $(VENV)
@@ -24,6 +24,11 @@ lint: $(STAMP)
 
 test: lint
 	$(VENV)/bin/pytest -q
+
+# Sign-up burst through the real processes vs raw SQL (bench/README.md); not part of `make test`.
+# Smaller run: make bench BENCH_ARGS="--residents 1000 --seats 200"
+bench: $(STAMP)
+	$(PY) -m bench.signup_burst $(BENCH_ARGS)
 
 schema: $(STAMP)
 	$(VENV)/bin/linli schema > schema/schema.graphql

@@ -1,0 +1,862 @@
+"""Sign-up burst: the full public path (HTTP GraphQL -> gateway -> queue -> activities worker)
+against the raw-SQL rate of the same reservations, measured in one run on one machine.
+
+Run it with ``make bench`` (or ``python -m bench.signup_burst --help``); bench/README.md says
+what is measured and why. Exits 1 when an invariant breaks; missing the speed target is only
+reported.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import ctypes
+import json
+import os
+import platform
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+import uuid
+from collections import Counter, defaultdict
+from collections.abc import Awaitable, Callable, Iterator
+from dataclasses import asdict, dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import asyncpg
+import httpx
+
+from services.common.actor import ORGANISER, RESIDENT, Actor
+from services.common.db import drop_database, ensure_database
+from services.common.embedded import Servers, ensure_servers
+from services.common.queue import create_redis
+from services.common.settings import Settings
+from services.common.tokens import issue_token
+
+ROOT = Path(__file__).resolve().parent.parent
+RESULTS = ROOT / "bench" / "results"
+COMMUNITY = "lingwu-shuofang"
+FINAL = ("CONFIRMED", "WAITLISTED")
+TARGET_THROUGHPUT = 0.40  # Linli's attempts/s at least this share of the raw-SQL rate
+TARGET_P99 = 10.0  # Linli's p99 at most this multiple of the raw-SQL p99
+
+SIGN_UP = """
+mutation($input: SignUpInput!) { signUp(input: $input) { id status partySize waitlistPosition } }
+"""
+SIGNUP = "query($id: ID!) { signup(id: $id) { id status } }"
+CREATE_FESTIVAL = "mutation($input: CreateFestivalInput!) { createFestival(input: $input) { id } }"
+CREATE_ACTIVITY = "mutation($input: CreateActivityInput!) { createActivity(input: $input) { id } }"
+SCHEDULE_SESSION = "mutation($input: ScheduleSessionInput!) { scheduleSession(input: $input) { id } }"
+
+
+# ---------------------------------------------------------------------------------------------
+# What one burst measured
+
+
+@dataclass
+class Attempt:
+    """One resident's sign-up, from first byte sent to final answer."""
+
+    session: int
+    status: str = "NO_ANSWER"  # CONFIRMED / WAITLISTED, or what went wrong
+    latency_s: float = 0.0
+    pending: bool = False  # the mutation answered PENDING and the answer came by polling
+    retries: int = 0  # transport errors retried with the same idempotency key
+    error: str | None = None
+
+
+@dataclass
+class Burst:
+    name: str
+    path: str  # "linli" or "raw-sql"
+    residents: int
+    sessions: int
+    seats: int
+    concurrency: int
+    wall_s: float = 0.0
+    throughput: float = 0.0
+    p50_ms: float = 0.0
+    p95_ms: float = 0.0
+    p99_ms: float = 0.0
+    max_ms: float = 0.0
+    confirmed: int = 0
+    waitlisted: int = 0
+    pending_resolved: int = 0
+    retries: int = 0
+    unanswered: int = 0
+    errors: dict[str, int] = field(default_factory=dict)
+    cpu_s: dict[str, float] = field(default_factory=dict)
+    violations: list[str] = field(default_factory=list)
+
+
+def percentile(sorted_values: list[float], p: float) -> float:
+    """Nearest-rank percentile of an ascending list."""
+    if not sorted_values:
+        return 0.0
+    rank = max(1, min(len(sorted_values), round(p / 100 * len(sorted_values) + 0.5)))
+    return sorted_values[rank - 1]
+
+
+def summarise(burst: Burst, attempts: list[Attempt], wall_s: float) -> Burst:
+    latencies = sorted(a.latency_s * 1000 for a in attempts if a.status in FINAL)
+    statuses = Counter(a.status for a in attempts)
+    burst.wall_s = round(wall_s, 3)
+    burst.throughput = round(len(attempts) / wall_s, 1) if wall_s else 0.0
+    burst.p50_ms = round(percentile(latencies, 50), 1)
+    burst.p95_ms = round(percentile(latencies, 95), 1)
+    burst.p99_ms = round(percentile(latencies, 99), 1)
+    burst.max_ms = round(latencies[-1], 1) if latencies else 0.0
+    burst.confirmed = statuses["CONFIRMED"]
+    burst.waitlisted = statuses["WAITLISTED"]
+    burst.pending_resolved = sum(1 for a in attempts if a.pending and a.status in FINAL)
+    burst.retries = sum(a.retries for a in attempts)
+    burst.unanswered = sum(1 for a in attempts if a.status not in FINAL)
+    burst.errors = dict(Counter(a.error for a in attempts if a.error))
+    if burst.unanswered:
+        burst.violations.append(f"{burst.unanswered} residents without a final answer")
+    if burst.confirmed > burst.seats:
+        burst.violations.append(f"{burst.confirmed} confirmed for {burst.seats} seats")
+    return burst
+
+
+async def drive(
+    count: int, concurrency: int, attempt: Callable[[int, int], Awaitable[Attempt]]
+) -> tuple[list[Attempt], float]:
+    """Run ``attempt(client, i)`` for i in range(count) from ``concurrency`` closed-loop clients."""
+    results: list[Attempt | None] = [None] * count
+    indexes: Iterator[int] = iter(range(count))
+
+    async def client(slot: int) -> None:
+        for i in indexes:  # shared iterator: each client takes the next resident when free
+            results[i] = await attempt(slot, i)
+
+    started = time.perf_counter()
+    await asyncio.gather(*(client(slot) for slot in range(concurrency)))
+    wall = time.perf_counter() - started
+    return [r for r in results if r is not None], wall
+
+
+# ---------------------------------------------------------------------------------------------
+# CPU used per process during a burst (from /proc, so nothing to install)
+
+_TICK = os.sysconf("SC_CLK_TCK")
+
+
+def _role(pid: int, cmdline: str, comm: str) -> str:
+    if pid == os.getpid():
+        return "driver (this process)"
+    if "services.cli gateway" in cmdline:
+        return "gateway"
+    if "services.cli worker" in cmdline:
+        return cmdline.split("services.cli worker", 1)[1].strip().split()[0] + "-worker"
+    if "services.cli up" in cmdline:
+        return "launcher"
+    if comm.startswith("postgres") or "postgres:" in cmdline:
+        return "postgresql"
+    if comm.startswith(("valkey", "redis")):
+        return "redis"
+    if comm.startswith("py-spy"):
+        return "py-spy"
+    if not cmdline:
+        return "kernel threads"
+    return f"other ({comm})"
+
+
+def cpu_ticks() -> dict[int, tuple[str, int]]:
+    found: dict[int, tuple[str, int]] = {}
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            stat = (entry / "stat").read_text()
+            cmdline = (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
+        except OSError:
+            continue
+        comm = stat[stat.index("(") + 1 : stat.rindex(")")]
+        fields = stat[stat.rindex(")") + 2 :].split()
+        ticks = int(fields[11]) + int(fields[12])  # utime + stime
+        found[int(entry.name)] = (_role(int(entry.name), cmdline, comm), ticks)
+    return found
+
+
+def cpu_used(before: dict[int, tuple[str, int]], after: dict[int, tuple[str, int]]) -> dict[str, float]:
+    """CPU seconds per role; processes that started and ended in between are not seen."""
+    used: dict[str, float] = defaultdict(float)
+    for pid, (role, ticks) in after.items():
+        used[role] += (ticks - before.get(pid, (role, 0))[1]) / _TICK
+    return {role: round(s, 2) for role, s in sorted(used.items(), key=lambda kv: -kv[1]) if s >= 0.05}
+
+
+# ---------------------------------------------------------------------------------------------
+# Baseline: the same reservations straight on PostgreSQL
+
+BASELINE_SCHEMA = """
+CREATE TABLE sessions (
+    id uuid PRIMARY KEY,
+    capacity integer NOT NULL,
+    taken integer NOT NULL DEFAULT 0 CHECK (taken <= capacity)
+);
+CREATE TABLE signups (
+    id uuid PRIMARY KEY,
+    session_id uuid NOT NULL REFERENCES sessions (id),
+    resident_id text NOT NULL,
+    party_size integer NOT NULL,
+    status text NOT NULL,
+    arrival bigserial NOT NULL,
+    UNIQUE (session_id, resident_id)
+);
+"""
+
+
+async def baseline_burst(
+    database_url: str, name: str, residents: int, sessions: int, seats: int, concurrency: int, pool_size: int
+) -> Burst:
+    """N reservations as one transaction each: conditional UPDATE of the seat count + INSERT."""
+    pool = await asyncpg.create_pool(database_url, min_size=pool_size, max_size=pool_size)
+    assert pool is not None
+    try:
+        session_ids = [uuid.uuid4() for _ in range(sessions)]
+        capacity = seats // sessions
+        await pool.executemany(
+            "INSERT INTO sessions (id, capacity) VALUES ($1, $2)", [(s, capacity) for s in session_ids]
+        )
+
+        async def attempt(_slot: int, i: int) -> Attempt:
+            session = i % sessions
+            started = time.perf_counter()
+            async with pool.acquire() as conn, conn.transaction():
+                taken = await conn.fetchval(
+                    "UPDATE sessions SET taken = taken + $2 WHERE id = $1 AND taken + $2 <= capacity "
+                    "RETURNING taken",
+                    session_ids[session],
+                    1,
+                )
+                status = "CONFIRMED" if taken is not None else "WAITLISTED"
+                await conn.execute(
+                    "INSERT INTO signups (id, session_id, resident_id, party_size, status) "
+                    "VALUES ($1, $2, $3, $4, $5)",
+                    uuid.uuid4(),
+                    session_ids[session],
+                    f"{name}-resident-{i}",
+                    1,
+                    status,
+                )
+            return Attempt(session, status, time.perf_counter() - started)
+
+        before = cpu_ticks()
+        attempts, wall = await drive(residents, concurrency, attempt)
+        burst = Burst(name, "raw-sql", residents, sessions, capacity * sessions, concurrency)
+        burst.cpu_s = cpu_used(before, cpu_ticks())
+        summarise(burst, attempts, wall)
+        async with pool.acquire() as conn:
+            rows = await conn.fetch(
+                "SELECT s.id, s.capacity, s.taken, "
+                "coalesce(sum(g.party_size) FILTER (WHERE g.status = 'CONFIRMED'), 0) AS confirmed "
+                "FROM sessions s LEFT JOIN signups g ON g.session_id = s.id "
+                "WHERE s.id = ANY($1::uuid[]) GROUP BY s.id",
+                session_ids,
+            )
+        check_seats(burst, attempts, rows, session_ids)
+        return burst
+    finally:
+        await pool.close()
+
+
+def check_seats(
+    burst: Burst, attempts: list[Attempt], rows: list[asyncpg.Record], session_ids: list[Any]
+) -> None:
+    """Per session: taken <= capacity, taken == confirmed seats in the DB == confirmed answers."""
+    answered = Counter(a.session for a in attempts if a.status == "CONFIRMED")
+    by_id = {str(row["id"]): row for row in rows}
+    for index, session_id in enumerate(session_ids):
+        row = by_id.get(str(session_id))
+        if row is None:
+            burst.violations.append(f"session {session_id} missing")
+            continue
+        if row["taken"] > row["capacity"]:
+            burst.violations.append(f"session {session_id}: taken {row['taken']} > {row['capacity']}")
+        if row["taken"] != row["confirmed"]:
+            burst.violations.append(
+                f"session {session_id}: taken {row['taken']} != {row['confirmed']} confirmed seats in the DB"
+            )
+        if row["confirmed"] != answered[index]:
+            burst.violations.append(
+                f"session {session_id}: {answered[index]} CONFIRMED answers but {row['confirmed']} in the DB"
+            )
+
+
+# ---------------------------------------------------------------------------------------------
+# The platform, as `linli up` runs it
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+def _die_with_parent() -> None:
+    with contextlib.suppress(OSError):
+        ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
+
+
+@dataclass
+class Platform:
+    process: subprocess.Popen[bytes]
+    base_url: str
+    log_path: Path
+
+    def pids(self) -> dict[str, int]:
+        """The launcher's children by role (gateway, activities-worker, ...)."""
+        found: dict[str, int] = {}
+        for pid, (role, _) in cpu_ticks().items():
+            if role in ("gateway", "activities-worker", "notify-worker", "volunteers-worker"):
+                with contextlib.suppress(OSError):
+                    parent = int(Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[1])
+                    if parent == self.process.pid:
+                        found[role] = pid
+        return found
+
+    def stop(self) -> None:
+        if self.process.poll() is None:
+            self.process.send_signal(signal.SIGTERM)
+            try:
+                self.process.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                os.killpg(self.process.pid, signal.SIGKILL)
+                self.process.wait()
+
+
+def start_platform(env: dict[str, str], port: int, log_path: Path) -> Platform:
+    log_path.parent.mkdir(parents=True, exist_ok=True)
+    with log_path.open("wb") as log:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "services.cli", "up"],
+            env=env,
+            cwd=ROOT,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+            preexec_fn=_die_with_parent,
+        )
+    return Platform(process, f"http://127.0.0.1:{port}", log_path)
+
+
+async def wait_ready(platform_: Platform, timeout_s: float = 120) -> None:
+    deadline = time.monotonic() + timeout_s
+    async with httpx.AsyncClient(base_url=platform_.base_url, timeout=5) as http:
+        while time.monotonic() < deadline:
+            if platform_.process.poll() is not None:
+                raise RuntimeError(
+                    f"linli up exited with {platform_.process.returncode}; see {platform_.log_path}"
+                )
+            with contextlib.suppress(httpx.HTTPError):
+                if (await http.get("/readyz")).status_code == 200:
+                    return
+            await asyncio.sleep(0.2)
+    raise RuntimeError(f"the gateway was not ready in {timeout_s:.0f}s; see {platform_.log_path}")
+
+
+async def gql(http: httpx.AsyncClient, query: str, variables: dict[str, Any], token: str) -> dict[str, Any]:
+    response = await http.post(
+        "/graphql",
+        json={"query": query, "variables": variables},
+        headers={"Authorization": f"Bearer {token}"},
+    )
+    response.raise_for_status()
+    body: dict[str, Any] = response.json()
+    return body
+
+
+async def organise(http: httpx.AsyncClient, token: str, capacities: list[int]) -> list[str]:
+    """Schedule sessions through the public API; waits for the workers to come up."""
+
+    async def ok(query: str, input_: dict[str, Any], field_: str) -> str:
+        deadline = time.monotonic() + 90
+        while True:  # the same idempotency key each time, so a retry never creates twice
+            body = await gql(http, query, {"input": input_}, token)
+            if not body.get("errors"):
+                return str(body["data"][field_]["id"])
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"{field_} failed: {body['errors']}")
+            await asyncio.sleep(0.5)
+
+    festival = await ok(
+        CREATE_FESTIVAL,
+        {
+            "name": "第四届幸福邻里节 (bench)",
+            "communityIds": [COMMUNITY],
+            "startsOn": "2026-12-05",
+            "endsOn": "2026-12-06",
+            "idempotencyKey": "bench-festival",
+        },
+        "createFestival",
+    )
+    activity = await ok(
+        CREATE_ACTIVITY,
+        {
+            "festivalId": festival,
+            "communityId": COMMUNITY,
+            "title": "义诊",
+            "category": "health",
+            "idempotencyKey": "bench-activity",
+        },
+        "createActivity",
+    )
+    sessions = []
+    for index, capacity in enumerate(capacities):
+        sessions.append(
+            await ok(
+                SCHEDULE_SESSION,
+                {
+                    "activityId": activity,
+                    "venue": "西苑社区文化广场",
+                    "startsAt": "2026-12-05T09:00:00+08:00",
+                    "endsAt": "2026-12-05T12:00:00+08:00",
+                    "capacity": capacity,
+                    "idempotencyKey": f"bench-session-{index:04d}",
+                },
+                "scheduleSession",
+            )
+        )
+    return sessions
+
+
+async def linli_burst(
+    clients: list[httpx.AsyncClient],
+    settings: Settings,
+    name: str,
+    session_ids: list[str],
+    seats: int,
+    residents: int,
+    poll_s: float,
+    answer_timeout_s: float,
+) -> tuple[Burst, list[Attempt]]:
+    """Each resident signs up once through GraphQL; PENDING answers are polled to the end."""
+    tokens = [
+        issue_token(
+            Actor(f"{name}-resident-{i}", frozenset({RESIDENT}), frozenset({COMMUNITY})),
+            settings.secret,
+            3600,
+        )
+        for i in range(residents)
+    ]
+
+    async def attempt(slot: int, i: int) -> Attempt:
+        http = clients[slot]
+        session = i % len(session_ids)
+        result = Attempt(session)
+        variables = {"input": {"sessionId": session_ids[session], "idempotencyKey": f"{name}-{i:06d}"}}
+        started = time.perf_counter()
+        deadline = started + answer_timeout_s
+        body: dict[str, Any] | None = None
+        while body is None:
+            try:
+                body = await gql(http, SIGN_UP, variables, tokens[i])
+            except httpx.TransportError as exc:  # safe to resend: same idempotency key
+                if result.retries >= 3:
+                    result.error = f"transport: {type(exc).__name__}"
+                    return result
+                result.retries += 1
+            except httpx.HTTPStatusError as exc:
+                result.error = f"HTTP {exc.response.status_code}"
+                return result
+        if body.get("errors"):
+            result.error = str(body["errors"][0].get("extensions", {}).get("code", "GRAPHQL_ERROR"))
+            return result
+        answer = body["data"]["signUp"]
+        status = answer["status"]
+        if status == "PENDING":
+            result.pending = True
+            while status not in FINAL and time.perf_counter() < deadline:
+                await asyncio.sleep(poll_s)
+                with contextlib.suppress(httpx.TransportError):
+                    polled = await gql(http, SIGNUP, {"id": answer["id"]}, tokens[i])
+                    found = (polled.get("data") or {}).get("signup")
+                    status = found["status"] if found else "PENDING"
+        result.latency_s = time.perf_counter() - started
+        result.status = status if status in FINAL else "NO_ANSWER"
+        if result.status == "NO_ANSWER":
+            result.error = f"still {status} after {answer_timeout_s:.0f}s"
+        return result
+
+    before = cpu_ticks()
+    attempts, wall = await drive(residents, len(clients), attempt)
+    burst = Burst(name, "linli", residents, len(session_ids), seats, len(clients))
+    burst.cpu_s = cpu_used(before, cpu_ticks())
+    return summarise(burst, attempts, wall), attempts
+
+
+async def check_platform_db(
+    database_url: str, burst: Burst, attempts: list[Attempt], session_ids: list[str], prefix: str
+) -> None:
+    """The database agrees with the answers: no oversell, taken == confirmed, one row each."""
+    conn = await asyncpg.connect(database_url)
+    try:
+        ids = [uuid.UUID(s) for s in session_ids]
+        rows = await conn.fetch(
+            "SELECT s.id, s.capacity, s.taken, "
+            "coalesce(sum(g.party_size) FILTER (WHERE g.status = 'CONFIRMED'), 0) AS confirmed "
+            "FROM activities.sessions s LEFT JOIN activities.signups g ON g.session_id = s.id "
+            "WHERE s.id = ANY($1::uuid[]) GROUP BY s.id",
+            ids,
+        )
+        check_seats(burst, attempts, rows, ids)
+        signups = await conn.fetchval(
+            "SELECT count(*) FROM activities.signups WHERE resident_id LIKE $1 || '-resident-%'", prefix
+        )
+        if signups != burst.residents:
+            burst.violations.append(f"{signups} sign-up rows for {burst.residents} residents")
+    finally:
+        await conn.close()
+
+
+async def wait_drained(database_url: str, settings: Settings, timeout_s: float = 120) -> float:
+    """Wait until the outbox is relayed and the notify queue is empty, so the next burst does not
+    pay for this one's notifications; returns how long it took."""
+    assert settings.redis_url
+    started = time.perf_counter()
+    redis = await create_redis(settings.redis_url)
+    conn = await asyncpg.connect(database_url)
+    try:
+        while time.perf_counter() - started < timeout_s:
+            unsent = await conn.fetchval("SELECT count(*) FROM activities.outbox WHERE sent_at IS NULL")
+            queued = sum(
+                [await redis.zcard(settings.queue(s)) for s in ("activities", "notify", "volunteers")]
+            )
+            if unsent == 0 and queued == 0:
+                break
+            await asyncio.sleep(0.25)
+    finally:
+        await conn.close()
+        await redis.aclose()
+    return round(time.perf_counter() - started, 2)
+
+
+# ---------------------------------------------------------------------------------------------
+# Profiling (optional): py-spy on the gateway, the activities worker and this driver during a burst
+
+
+PROFILED = ("gateway", "activities-worker", "driver")
+
+
+def start_profilers(pids: dict[str, int], directory: Path, rate: int) -> list[subprocess.Popen[bytes]]:
+    py_spy = shutil.which("py-spy") or str(Path(sys.executable).parent / "py-spy")
+    directory.mkdir(parents=True, exist_ok=True)
+    profilers = []
+    for role in PROFILED:
+        if role not in pids:
+            continue
+        profilers.append(
+            subprocess.Popen(
+                [py_spy, "record", "--pid", str(pids[role]), "--format", "raw", "--rate", str(rate),
+                 "--nonblocking", "--output", str(directory / f"{role}.txt")],
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.DEVNULL,
+            )
+        )  # fmt: skip
+    time.sleep(1.0)  # let py-spy attach before the burst starts
+    return profilers
+
+
+def stop_profilers(profilers: list[subprocess.Popen[bytes]]) -> None:
+    for profiler in profilers:
+        profiler.send_signal(signal.SIGINT)  # py-spy writes its file on Ctrl-C
+    for profiler in profilers:
+        try:
+            profiler.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            profiler.kill()
+
+
+def top_costs(raw_path: Path, limit: int = 15) -> dict[str, Any]:
+    """Summarise py-spy's collapsed stacks: the share of samples in each function (inclusive)
+    and at the top of the stack (self)."""
+    total = 0
+    inclusive: Counter[str] = Counter()
+    self_: Counter[str] = Counter()
+    for line in raw_path.read_text().splitlines():
+        stack, _, count_text = line.rpartition(" ")
+        if not stack or not count_text.isdigit():
+            continue
+        count = int(count_text)
+        frames = stack.split(";")
+        total += count
+        for frame in set(frames):
+            inclusive[frame] += count
+        self_[frames[-1]] += count
+
+    def share(counter: Counter[str]) -> list[tuple[str, float]]:
+        return [(frame, round(100 * n / total, 1)) for frame, n in counter.most_common(limit)]
+
+    return {"samples": total, "self_pct": share(self_), "inclusive_pct": share(inclusive)}
+
+
+async def baseline_bursts(
+    raw_url: str,
+    options: argparse.Namespace,
+    shapes: list[tuple[str, int]],
+    pool_size: int,
+    bursts: list[Burst],
+) -> None:
+    conn = await asyncpg.connect(raw_url)
+    try:
+        await conn.execute(BASELINE_SCHEMA)
+    finally:
+        await conn.close()
+    c = options.concurrency
+    await baseline_burst(raw_url, "warm-up", options.warmup, 1, options.warmup, c, pool_size)
+    for name, sessions in shapes:
+        print(f"raw SQL: {name} burst of {options.residents} ...", flush=True)
+        bursts.append(
+            await baseline_burst(raw_url, name, options.residents, sessions, options.seats, c, pool_size)
+        )
+
+
+async def linli_bursts(
+    platform_: Platform,
+    settings: Settings,
+    options: argparse.Namespace,
+    shapes: list[tuple[str, int]],
+    report: dict[str, Any],
+    bursts: list[Burst],
+) -> None:
+    """Organise the sessions, warm up, then run each burst through the public API."""
+    assert settings.database_url
+    await wait_ready(platform_)
+    # One client (one keep-alive connection) per concurrent resident, like phones: a shared
+    # httpx pool of 50 connections costs the driver more CPU than the gateway uses.
+    limits = httpx.Limits(max_connections=1, max_keepalive_connections=1)
+    profilers: list[subprocess.Popen[bytes]] = []
+    async with contextlib.AsyncExitStack() as stack:
+        clients = [
+            await stack.enter_async_context(
+                httpx.AsyncClient(base_url=platform_.base_url, limits=limits, timeout=60)
+            )
+            for _ in range(options.concurrency)
+        ]
+        organiser = issue_token(
+            Actor("bench-organiser", frozenset({ORGANISER}), frozenset({COMMUNITY})), settings.secret, 3600
+        )
+        per_session = options.seats // options.sessions
+        capacities = [options.warmup, options.seats] + [per_session] * options.sessions
+        all_sessions = await organise(clients[0], organiser, capacities)
+        plan = {"warm-up": all_sessions[:1], shapes[0][0]: all_sessions[1:2], shapes[1][0]: all_sessions[2:]}
+        warm, _ = await linli_burst(
+            clients, settings, "warm-up", plan["warm-up"], options.warmup, options.warmup, options.poll_s, 120
+        )
+        report["warm_up"] = asdict(warm)
+        report["drain_s"] = {"warm-up": await wait_drained(settings.database_url, settings)}
+        pids = platform_.pids()
+        report["pids"] = pids
+        for name, sessions in shapes:
+            seats = per_session * sessions if sessions > 1 else options.seats
+            print(f"Linli: {name} burst of {options.residents} ...", flush=True)
+            if options.profile and name == shapes[0][0]:
+                targets = {**pids, "driver": os.getpid()}
+                profilers = start_profilers(targets, Path(options.profile), options.profile_rate)
+            try:
+                burst, attempts = await linli_burst(
+                    clients, settings, name, plan[name], seats, options.residents, options.poll_s,
+                    options.answer_timeout,
+                )  # fmt: skip
+            finally:
+                stop_profilers(profilers)
+                profilers = []
+            await check_platform_db(settings.database_url, burst, attempts, plan[name], name)
+            bursts.append(burst)
+            report["drain_s"][name] = await wait_drained(settings.database_url, settings)
+
+
+# ---------------------------------------------------------------------------------------------
+# The run
+
+
+def machine() -> dict[str, Any]:
+    model = "unknown"
+    with contextlib.suppress(OSError):
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                model = line.split(":", 1)[1].strip()
+                break
+    return {"nproc": os.cpu_count(), "cpu_model": model, "python": platform.python_version()}
+
+
+def print_table(bursts: list[Burst], ratios: dict[str, dict[str, Any]]) -> None:
+    header = (
+        f"{'burst':<14}{'path':<9}{'att/s':>8}{'p50 ms':>9}{'p95 ms':>9}{'p99 ms':>9}"
+        f"{'confirmed':>11}{'waitlist':>10}{'pending':>9}{'unanswered':>12}"
+    )
+    print("\n" + header + "\n" + "-" * len(header))
+    for b in bursts:
+        print(
+            f"{b.name:<14}{b.path:<9}{b.throughput:>8.0f}{b.p50_ms:>9.1f}{b.p95_ms:>9.1f}{b.p99_ms:>9.1f}"
+            f"{b.confirmed:>11}{b.waitlisted:>10}{b.pending_resolved:>9}{b.unanswered:>12}"
+        )
+    print()
+    for name, r in ratios.items():
+        verdict = "MET" if r["targets_met"] else "NOT MET"
+        print(
+            f"{name}: Linli throughput = {100 * r['throughput_ratio']:.0f}% of raw SQL (target >= "
+            f"{100 * TARGET_THROUGHPUT:.0f}%), p99 = {r['p99_ratio']:.1f}x raw SQL (target <= "
+            f"{TARGET_P99:.0f}x) -> targets {verdict}"
+        )
+    print("\nCPU seconds per process during each burst:")
+    for b in bursts:
+        print(f"  {b.name} {b.path}: " + ", ".join(f"{k} {v:.1f}" for k, v in b.cpu_s.items()))
+
+
+async def delete_redis_keys(redis_url: str, namespace: str) -> int:
+    redis = await create_redis(redis_url)
+    deleted = 0
+    try:
+        for pattern in (f"{namespace}*", f"arq:*{namespace}*"):
+            async for key in redis.scan_iter(match=pattern, count=1000):
+                deleted += await redis.delete(key)
+    finally:
+        await redis.aclose()
+    return deleted
+
+
+def run(options: argparse.Namespace) -> int:
+    run_id = uuid.uuid4().hex[:8]
+    base = Settings()  # DATABASE_URL / REDIS_URL / LINLI_SECRET from the environment, if set
+    data_dir = ROOT / ".linli" / "bench"
+    valkey_dir = data_dir / f"run-{run_id}"
+    postgres = "configured" if base.database_url else "embedded"
+    redis = "configured" if base.redis_url else "embedded"
+    print(f"bench {run_id}: starting servers ({postgres} PostgreSQL, {redis} Redis)", flush=True)
+    servers: Servers = ensure_servers(base, data_dir=data_dir, valkey_dir=valkey_dir)
+    namespace = f"linli-bench-{run_id}"
+    platform_db, raw_db = f"linli_bench_{run_id}", f"linli_bench_{run_id}_raw"
+    platform_: Platform | None = None
+    report: dict[str, Any] = {
+        "run_id": run_id,
+        "started_at": datetime.now(UTC).isoformat(timespec="seconds"),
+        "machine": machine(),
+        "options": vars(options),
+    }
+    bursts: list[Burst] = []
+    try:
+        platform_url = asyncio.run(ensure_database(servers.database_url, platform_db))
+        raw_url = asyncio.run(ensure_database(servers.database_url, raw_db))
+        settings = base.model_copy(
+            update={
+                "database_url": platform_url,
+                "redis_url": servers.redis_url,
+                "namespace": namespace,
+                "port": free_port(),
+                "host": "127.0.0.1",
+            }
+        )
+        pool_size = settings.db_pool_max
+        report["settings"] = {
+            "reply_timeout_s": settings.reply_timeout_s,
+            "db_pool_max": pool_size,
+            "worker_max_jobs": settings.worker_max_jobs,
+            "postgres": postgres,
+            "redis": redis,
+        }
+        shapes = [("1-session", 1), (f"{options.sessions}-sessions", options.sessions)]
+
+        # 1. The baseline first, on a quiet machine: the platform is not started yet.
+        asyncio.run(baseline_bursts(raw_url, options, shapes, pool_size, bursts))
+
+        # 2. The platform as `linli up` runs it: gateway + 3 workers as separate processes.
+        env = {
+            **os.environ,
+            "DATABASE_URL": platform_url,
+            "REDIS_URL": servers.redis_url,
+            "LINLI_NAMESPACE": namespace,
+            "LINLI_PORT": str(settings.port),
+            "LINLI_HOST": "127.0.0.1",
+            "LINLI_SECRET": settings.secret,
+        }
+        log_path = valkey_dir.parent / f"linli-up-{run_id}.log"
+        print(f"linli up on port {settings.port} (log: {log_path}) ...", flush=True)
+        platform_ = start_platform(env, settings.port, log_path)
+
+        asyncio.run(linli_bursts(platform_, settings, options, shapes, report, bursts))
+    finally:
+        if platform_ is not None:
+            platform_.stop()
+            report["platform_exit_code"] = platform_.process.returncode
+        with contextlib.suppress(Exception):
+            report["redis_keys_deleted"] = asyncio.run(delete_redis_keys(servers.redis_url, namespace))
+        for database in (platform_db, raw_db):
+            with contextlib.suppress(Exception):
+                asyncio.run(drop_database(servers.database_url, database))
+        servers.stop()
+        shutil.rmtree(valkey_dir, ignore_errors=True)
+
+    raw = {b.name: b for b in bursts if b.path == "raw-sql"}
+    ratios: dict[str, dict[str, Any]] = {}
+    for b in bursts:
+        if b.path != "linli" or b.name not in raw:
+            continue
+        base_burst = raw[b.name]
+        throughput_ratio = b.throughput / base_burst.throughput if base_burst.throughput else 0.0
+        p99_ratio = b.p99_ms / base_burst.p99_ms if base_burst.p99_ms else float("inf")
+        ratios[b.name] = {
+            "throughput_ratio": round(throughput_ratio, 3),
+            "p99_ratio": round(p99_ratio, 2),
+            "targets_met": throughput_ratio >= TARGET_THROUGHPUT and p99_ratio <= TARGET_P99,
+        }
+    print_table(bursts, ratios)
+    violations = [f"{b.name} {b.path}: {v}" for b in bursts for v in b.violations]
+    report.update(
+        {
+            "bursts": [asdict(b) for b in bursts],
+            "ratios": ratios,
+            "targets": {"throughput_ratio_min": TARGET_THROUGHPUT, "p99_ratio_max": TARGET_P99},
+            "violations": violations,
+        }
+    )
+    if options.profile:
+        report["profile"] = {
+            role: top_costs(path)
+            for role in PROFILED
+            if (path := Path(options.profile) / f"{role}.txt").exists()
+        }
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
+    out = RESULTS / f"signup-burst-{stamp}-n{options.residents}.json"
+    out.write_text(json.dumps(report, indent=2, ensure_ascii=False) + "\n")
+    print(f"\nresults: {out.relative_to(ROOT)}")
+    if violations:
+        print("\nINVARIANTS BROKEN:\n  " + "\n  ".join(violations))
+        return 1
+    expected = 2 * len(raw)
+    if len(bursts) != expected:
+        print(f"\nonly {len(bursts)} of {expected} bursts ran")
+        return 1
+    print("invariants held: no oversell, every resident answered, taken == confirmed seats")
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m bench.signup_burst", description=__doc__)
+    parser.add_argument("--residents", "-n", type=int, default=5000, help="residents per burst (5000)")
+    parser.add_argument("--seats", type=int, default=1000, help="seats in all (1000)")
+    parser.add_argument("--sessions", type=int, default=20, help="sessions of the spread burst (20)")
+    parser.add_argument("--concurrency", "-c", type=int, default=50, help="concurrent clients (50)")
+    parser.add_argument("--warmup", type=int, default=200, help="sign-ups before measuring (200)")
+    parser.add_argument("--poll-s", type=float, default=0.1, help="PENDING poll interval (0.1)")
+    parser.add_argument("--answer-timeout", type=float, default=120, help="max wait for a final answer")
+    parser.add_argument("--profile", metavar="DIR", help="py-spy the gateway and activities worker")
+    parser.add_argument("--profile-rate", type=int, default=100, help="py-spy samples per second")
+    options = parser.parse_args(argv)
+    if options.residents < 1 or options.sessions < 1 or options.seats < options.sessions:
+        parser.error("need residents >= 1 and seats >= sessions >= 1")
+    return run(options)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
