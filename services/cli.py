@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import logging
 import sys
 
 from services.common.actor import ROLES, Actor
+from services.common.observability import configure_logging
 from services.common.settings import get_settings
 from services.common.tokens import issue_token
 
@@ -49,8 +49,9 @@ def main(argv: list[str] | None = None) -> int:
     sub.add_parser("schema", help="print the GraphQL SDL")
     args = parser.parse_args(argv)
 
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
     settings = get_settings()
+    process_name = f"{args.service}-worker" if args.command == "worker" else args.command
+    configure_logging(process_name, json_lines=settings.log_format == "json")
 
     if args.command == "up":
         from services.launcher import up as run_up

@@ -18,11 +18,10 @@ from services.common.db import ensure_database
 from services.common.embedded import Servers, ensure_servers
 from services.common.migrations import migrate
 from services.common.queue import create_redis
-from services.common.settings import Settings
+from services.common.settings import QUEUED_SERVICES, Settings
 
 log = logging.getLogger("linli")
 
-WORKERS = ("activities", "volunteers", "notify")
 EMBEDDED_DATABASE = "linli"
 
 
@@ -38,6 +37,7 @@ def _die_with_parent() -> None:
 class Child:
     name: str
     argv: list[str]
+    extra_env: dict[str, str] = field(default_factory=dict)
     process: subprocess.Popen[bytes] | None = None
     restarts: list[float] = field(default_factory=list)
 
@@ -45,7 +45,10 @@ class Child:
         # A session of its own: the terminal's Ctrl-C reaches only the launcher, which then
         # stops the children in order.
         self.process = subprocess.Popen(
-            self.argv, env=env, start_new_session=True, preexec_fn=_die_with_parent
+            self.argv,
+            env={**env, **self.extra_env},
+            start_new_session=True,
+            preexec_fn=_die_with_parent,
         )
 
 
@@ -82,7 +85,15 @@ def up(settings: Settings, demo: bool) -> int:
     env = {**os.environ, "DATABASE_URL": settings.database_url, "REDIS_URL": settings.redis_url}
     me = [sys.executable, "-m", "services.cli"]
     children = [Child("gateway", [*me, "gateway"])]
-    children += [Child(f"{name}-worker", [*me, "worker", name]) for name in WORKERS]
+    metrics_ports = {name: settings.port + 1 + i for i, name in enumerate(QUEUED_SERVICES)}
+    children += [
+        Child(
+            f"{name}-worker",
+            [*me, "worker", name],
+            extra_env={"LINLI_METRICS_PORT": str(metrics_ports[name])},
+        )
+        for name in QUEUED_SERVICES
+    ]
 
     stopping = False
 
@@ -102,8 +113,12 @@ def up(settings: Settings, demo: bool) -> int:
             log.info("demo festival 第四届幸福邻里节 loaded: %s", festival_id)
         print(
             f"\nLinli is up.\n  GraphQL (GraphiQL in a browser): {base}/graphql\n"
-            f"  health: {base}/healthz   readiness: {base}/readyz\n"
-            "  a token: linli token --role organiser --community lingwu-shuofang\n"
+            f"  health: {base}/healthz   readiness: {base}/readyz   metrics: {base}/metrics\n"
+            + "".join(
+                f"  {name} worker metrics: http://{settings.host}:{port}/metrics\n"
+                for name, port in metrics_ports.items()
+            )
+            + "  a token: linli token --role organiser --community lingwu-shuofang\n"
             "Press Ctrl-C to stop.\n",
             flush=True,
         )

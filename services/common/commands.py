@@ -25,6 +25,7 @@ from arq.worker import Function, func
 
 from services.common.actor import Actor
 from services.common.errors import Refusal
+from services.common.observability import JOBS, correlation_id
 from services.common.settings import Settings
 
 log = logging.getLogger("linli.commands")
@@ -65,11 +66,21 @@ def command(name: str, handler: Handler, timeout_s: float = 30) -> Function:
     """
 
     async def run(ctx: dict[str, Any], envelope: dict[str, Any]) -> dict[str, Any]:
+        correlation_id.set(envelope.get("correlation_id"))
         actor = Actor.from_payload(envelope["actor"])
+        queue = ctx.get("queue_name", "")
         try:
             reply = Reply(value=await handler(ctx, actor, envelope["args"]))
         except Refusal as refusal:
             reply = Reply(refusal=refusal)
+            log.info("command %s refused: %s", name, refusal.code)
+            JOBS.labels(queue, name, "refused").inc()
+        except Exception:
+            JOBS.labels(queue, name, "error").inc()
+            raise
+        else:
+            log.info("command %s done", name)
+            JOBS.labels(queue, name, "ok").inc()
         payload = reply.as_payload()
         reply_to = envelope.get("reply_to")
         if reply_to:
@@ -140,7 +151,12 @@ class CommandBus:
         timeout = self._settings.reply_timeout_s if timeout_s is None else timeout_s
         job_id = self.job_id(service, name, key)
         queue = self._settings.queue(service)
-        envelope = {"actor": actor.as_payload(), "args": args, "reply_to": self._channel}
+        envelope = {
+            "actor": actor.as_payload(),
+            "args": args,
+            "reply_to": self._channel,
+            "correlation_id": correlation_id.get(),
+        }
         waiter: asyncio.Future[dict[str, Any]] = asyncio.get_running_loop().create_future()
         self._waiting[job_id] = waiter
         try:

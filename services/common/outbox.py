@@ -20,6 +20,7 @@ from arq.connections import ArqRedis
 from services.common.clock import now
 from services.common.db import Connection
 from services.common.ids import new_id
+from services.common.observability import OUTBOX_LAG, correlation_id
 from services.common.settings import Settings
 
 log = logging.getLogger("linli.outbox")
@@ -34,11 +35,13 @@ async def record_event(
     """Write one event in the caller's transaction; it leaves only if that commits."""
     event_id = new_id()
     await conn.execute(
-        f"INSERT INTO {schema}.outbox (id, type, payload, created_at) VALUES ($1, $2, $3, $4)",
+        f"INSERT INTO {schema}.outbox (id, type, payload, created_at, correlation_id) "
+        "VALUES ($1, $2, $3, $4, $5)",
         event_id,
         event_type,
         dict(payload),
         now(),
+        correlation_id.get(),
     )
     await conn.execute("SELECT pg_notify($1, $2)", _NOTIFY_CHANNEL, schema)
     return event_id
@@ -60,6 +63,7 @@ def event_envelope(row: asyncpg.Record, schema: str) -> dict[str, Any]:
         "source": schema,
         "payload": row["payload"],
         "created_at": row["created_at"].isoformat(),
+        "correlation_id": row["correlation_id"],
     }
 
 
@@ -79,7 +83,7 @@ async def relay_once(
     """
     async with pool.acquire() as conn, conn.transaction():
         rows = await conn.fetch(
-            f"SELECT id, type, payload, created_at FROM {schema}.outbox "
+            f"SELECT id, type, payload, created_at, correlation_id FROM {schema}.outbox "
             "WHERE sent_at IS NULL ORDER BY id LIMIT $1 FOR UPDATE SKIP LOCKED",
             batch,
         )
@@ -99,6 +103,11 @@ async def relay_once(
                 [row["id"] for row in rows],
                 now(),
             )
+        oldest = await conn.fetchval(
+            f"SELECT min(created_at) FROM {schema}.outbox WHERE sent_at IS NULL AND NOT (id = ANY($1))",
+            [row["id"] for row in rows],
+        )
+    OUTBOX_LAG.labels(schema).set((now() - oldest).total_seconds() if oldest else 0)
     return len(rows)
 
 

@@ -8,6 +8,9 @@ from pathlib import Path
 from pydantic import AliasChoices, Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+# The services that run a worker behind a queue of their own.
+QUEUED_SERVICES = ("activities", "volunteers", "notify")
+
 
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="LINLI_", extra="ignore", populate_by_name=True)
@@ -34,7 +37,22 @@ class Settings(BaseSettings):
     db_pool_max: int = 20
     token_ttl_s: int = 7 * 24 * 3600
     outbox_poll_s: float = 1.0
+    # A worker serves Prometheus metrics on this port when set (the gateway serves /metrics).
+    metrics_port: int | None = None
+    log_format: str = "json"  # or "text"
     worker_max_jobs: int = 50
+    # Identity: residents log in with a code sent by SMS, staff with a password.
+    access_token_ttl_s: int = 15 * 60
+    refresh_token_ttl_s: int = 30 * 24 * 3600
+    login_code_ttl_s: int = 5 * 60
+    login_code_tries: int = 5
+    login_code_interval_s: int = 60  # between two codes sent to one number
+    login_codes_per_phone_per_hour: int = 5
+    # Generous: many homes reach us through one carrier-grade NAT address.
+    login_codes_per_ip_per_hour: int = 200
+    password_failures_per_hour: int = 10
+    # Larger GraphQL request bodies are refused with 413 before they are parsed.
+    max_request_bytes: int = 64 * 1024
 
     @property
     def production(self) -> bool:

@@ -8,8 +8,9 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 from starlette.applications import Starlette
+from starlette.middleware import Middleware
 from starlette.requests import Request
-from starlette.responses import JSONResponse
+from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 from starlette.websockets import WebSocket
 from strawberry.asgi import GraphQL
@@ -23,6 +24,7 @@ from services.common.queue import create_redis
 from services.common.settings import Settings
 from services.gateway.context import Context, Resources, actor_from_header
 from services.gateway.errors import typed_error
+from services.gateway.observability import CorrelationMiddleware, render_metrics
 from services.gateway.schema import schema
 
 log = logging.getLogger("linli.gateway")
@@ -86,12 +88,19 @@ def create_app(settings: Settings) -> Starlette:
             status_code=200 if ready else 503,
         )
 
+    async def metrics(request: Request) -> Response:
+        resources = holder["live"]
+        body, content_type = await render_metrics(resources.redis, settings)
+        return Response(body, media_type=content_type)
+
     graphql = LinliGraphQL(holder, settings)
     return Starlette(
         routes=[
             Route("/healthz", healthz),
             Route("/readyz", readyz),
+            Route("/metrics", metrics),
             Route("/graphql", graphql, methods=["GET", "POST"]),
         ],
+        middleware=[Middleware(CorrelationMiddleware)],
         lifespan=lifespan,
     )

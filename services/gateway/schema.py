@@ -11,6 +11,7 @@ from strawberry.extensions import ParserCache, ValidationCache
 from services.gateway.activities import ActivitiesMutation, ActivitiesQuery
 from services.gateway.errors import log_unexpected
 from services.gateway.notify import NotifyQuery
+from services.gateway.observability import OperationMetrics
 
 
 @strawberry.type
@@ -33,7 +34,11 @@ schema = LinliSchema(
     mutation=Mutation,
     # Clients send the same few documents over and over: parse and validate each only once.
     # (Factories: strawberry keeps the caches at module level, shared by every request.)
-    extensions=[lambda: ParserCache(maxsize=512), lambda: ValidationCache(maxsize=512)],
+    extensions=[
+        lambda: ParserCache(maxsize=512),
+        lambda: ValidationCache(maxsize=512),
+        OperationMetrics,
+    ],
 )
 
 

@@ -2,27 +2,36 @@
 
 from __future__ import annotations
 
+import logging
 import uuid
 from typing import Any
 
 import asyncpg
 from arq.worker import func
 
+from services.common.observability import NOTIFICATIONS, correlation_id
 from services.common.outbox import EVENT_HANDLER, consume_once
 from services.notify import repository as repo
 from services.notify.contracts import SERVICE
 from services.notify.domain import messages_for
 
+log = logging.getLogger("linli.notify")
+
 
 async def handle_event(ctx: dict[str, Any], event: dict[str, Any]) -> int:
     """Write the event's inbox messages; a redelivered event writes nothing. Returns the count."""
+    correlation_id.set(event.get("correlation_id"))
     pool: asyncpg.Pool = ctx["pool"]
     messages = messages_for(event["type"], event["payload"])
     async with pool.acquire() as conn, conn.transaction():
         if not await consume_once(conn, SERVICE, event["id"]):
+            log.info("event %s (%s) already handled", event["id"], event["type"])
             return 0
         for message in messages:
             await repo.insert_message(conn, uuid.UUID(event["id"]), message)
+    for message in messages:
+        NOTIFICATIONS.labels("inbox", "delivered").inc()
+        log.info("inbox message %s for event %s delivered", message.kind, event["id"])
     return len(messages)
 
 

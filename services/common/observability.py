@@ -1,0 +1,107 @@
+"""Logs and metrics: JSON log lines carrying a correlation id, and Prometheus metrics.
+
+The correlation id is born in the gateway (or taken from the client's ``X-Request-ID``),
+travels in each command's envelope and each event's envelope, and is set again in the
+worker that handles them, so one sign-up's request, job, event and notification can be
+found by a single id.
+"""
+
+from __future__ import annotations
+
+import contextvars
+import json
+import logging
+import re
+import uuid
+from datetime import UTC, datetime
+
+from prometheus_client import Counter, Gauge, Histogram
+
+correlation_id: contextvars.ContextVar[str | None] = contextvars.ContextVar("correlation_id", default=None)
+
+_PHONE = re.compile(r"(?<!\d)(1[3-9]\d)\d{4}(\d{4})(?!\d)")
+
+
+def new_correlation_id() -> str:
+    return uuid.uuid4().hex
+
+
+_base_record_factory = logging.getLogRecordFactory()
+
+
+def _stamped_record(*args: object, **kwargs: object) -> logging.LogRecord:
+    """Every log record carries the correlation id current where it was made."""
+    record = _base_record_factory(*args, **kwargs)
+    record.correlation_id = correlation_id.get()
+    return record
+
+
+logging.setLogRecordFactory(_stamped_record)
+
+
+def mask_phones(text: str) -> str:
+    """138****5678 for every mainland mobile number in ``text``."""
+    return _PHONE.sub(r"\1****\2", text)
+
+
+class JsonFormatter(logging.Formatter):
+    """One JSON object per line: time, level, logger, message, correlation id, service."""
+
+    def __init__(self, service: str) -> None:
+        super().__init__()
+        self.service = service
+
+    def format(self, record: logging.LogRecord) -> str:
+        entry: dict[str, object] = {
+            "time": datetime.fromtimestamp(record.created, UTC).isoformat(),
+            "level": record.levelname,
+            "service": self.service,
+            "logger": record.name,
+            "message": mask_phones(record.getMessage()),
+        }
+        cid = getattr(record, "correlation_id", None)
+        if cid:
+            entry["correlation_id"] = cid
+        if record.exc_info:
+            entry["error"] = mask_phones(self.formatException(record.exc_info))
+        return json.dumps(entry, ensure_ascii=False)
+
+
+def configure_logging(service: str, json_lines: bool = True) -> None:
+    """Log to stderr, as JSON lines in production-like runs, plain text for a developer."""
+    handler = logging.StreamHandler()
+    if json_lines:
+        handler.setFormatter(JsonFormatter(service))
+    else:
+        handler.setFormatter(logging.Formatter(f"%(asctime)s {service} %(name)s %(levelname)s %(message)s"))
+    root = logging.getLogger()
+    root.handlers[:] = [handler]
+    root.setLevel(logging.INFO)
+
+
+# --- metrics -------------------------------------------------------------------------------
+# Each process (gateway, each worker) exposes its own registry; labels keep cardinality low.
+
+GRAPHQL_REQUESTS = Counter(
+    "linli_graphql_requests_total", "GraphQL operations handled", ["operation", "outcome"]
+)
+GRAPHQL_LATENCY = Histogram(
+    "linli_graphql_latency_seconds",
+    "Time to answer a GraphQL operation",
+    ["operation"],
+    buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10),
+)
+QUEUE_DEPTH = Gauge("linli_queue_depth", "Jobs waiting in a service's queue", ["queue"])
+JOBS = Counter("linli_jobs_total", "Jobs run by a worker", ["queue", "job", "outcome"])
+JOB_WAIT = Histogram(
+    "linli_job_wait_seconds",
+    "Time a job waited in its queue before a worker took it",
+    ["queue"],
+    buckets=(0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 5, 30),
+)
+SIGNUPS = Counter("linli_signups_total", "Sign-ups by outcome", ["outcome"])
+CHECK_INS = Counter("linli_check_ins_total", "Volunteer and ticket check-ins", ["kind", "outcome"])
+NOTIFICATIONS = Counter(
+    "linli_notifications_total", "Notifications by channel and status", ["channel", "status"]
+)
+OUTBOX_LAG = Gauge("linli_outbox_lag_seconds", "Age of the oldest event not yet relayed", ["schema"])
