@@ -15,6 +15,7 @@ import ctypes
 import json
 import os
 import platform
+import re
 import shutil
 import signal
 import socket
@@ -31,8 +32,10 @@ from typing import Any
 
 import asyncpg
 import httpx
+from arq.jobs import Job
 
 from services.common.actor import ORGANISER, RESIDENT, Actor
+from services.common.commands import CommandBus
 from services.common.db import drop_database, ensure_database
 from services.common.embedded import Servers, ensure_servers
 from services.common.queue import create_redis
@@ -92,7 +95,30 @@ class Burst:
     unanswered: int = 0
     errors: dict[str, int] = field(default_factory=dict)
     cpu_s: dict[str, float] = field(default_factory=dict)
+    # Linli only, from arq's stored job results: where each sign-up's time went
+    stages_ms: dict[str, dict[str, float]] = field(default_factory=dict)
+    # PostgreSQL transactions (explicit, or one per statement outside one) per resident
+    pg_xacts_per_signup: float = 0.0
     violations: list[str] = field(default_factory=list)
+
+
+# An idle PostgreSQL backend flushes its statistics within 10 s (PGSTAT_IDLE_INTERVAL).
+STATS_SETTLE_S = 11.0
+
+
+async def pg_xacts(database_url: str, settle_s: float) -> int:
+    """Committed + rolled-back transactions of this database so far, once backends have
+    flushed their statistics (at exit, or within ``STATS_SETTLE_S`` when idle)."""
+    await asyncio.sleep(settle_s)
+    conn = await asyncpg.connect(database_url)
+    try:
+        await conn.execute("SELECT pg_stat_clear_snapshot()")
+        count: int = await conn.fetchval(
+            "SELECT xact_commit + xact_rollback FROM pg_stat_database WHERE datname = current_database()"
+        )
+        return count
+    finally:
+        await conn.close()
 
 
 def percentile(sorted_values: list[float], p: float) -> float:
@@ -218,6 +244,7 @@ async def baseline_burst(
     database_url: str, name: str, residents: int, sessions: int, seats: int, concurrency: int, pool_size: int
 ) -> Burst:
     """N reservations as one transaction each: conditional UPDATE of the seat count + INSERT."""
+    xacts = await pg_xacts(database_url, 0.5)  # the previous burst's pool has exited
     pool = await asyncpg.create_pool(database_url, min_size=pool_size, max_size=pool_size)
     assert pool is not None
     try:
@@ -263,9 +290,10 @@ async def baseline_burst(
                 session_ids,
             )
         check_seats(burst, attempts, rows, session_ids)
-        return burst
     finally:
         await pool.close()
+    burst.pg_xacts_per_signup = round((await pg_xacts(database_url, 0.5) - xacts) / residents, 2)
+    return burst
 
 
 def check_seats(
@@ -494,6 +522,49 @@ async def linli_burst(
     return summarise(burst, attempts, wall), attempts
 
 
+def spread(values_ms: list[float]) -> dict[str, float]:
+    ordered = sorted(values_ms)
+    return {f"p{p}": round(percentile(ordered, p), 1) for p in (50, 95, 99)} | {
+        "mean": round(sum(ordered) / len(ordered), 1) if ordered else 0.0
+    }
+
+
+async def job_stages(settings: Settings, name: str, attempts: list[Attempt]) -> dict[str, dict[str, float]]:
+    """Split each sign-up's latency using the times arq stores with a job's result: waiting in
+    the queue (enqueued -> started), the handler (started -> finished), and the rest (HTTP,
+    GraphQL, enqueueing, the pushed reply) as the client saw it minus those two."""
+    assert settings.redis_url
+    redis = await create_redis(settings.redis_url)
+    bus = CommandBus(redis, settings)
+    queue = settings.queue("activities")
+    queued: list[float] = []
+    handler: list[float] = []
+    outside: list[float] = []
+    try:
+        for start in range(0, len(attempts), 500):
+            chunk = range(start, min(start + 500, len(attempts)))
+            # the job id the gateway derives from the resident and their idempotency key
+            jobs = [
+                Job(bus.job_id("activities", "sign_up", f"signup:{name}-resident-{i}:{name}-{i:06d}"), redis,
+                    _queue_name=queue)
+                for i in chunk
+            ]  # fmt: skip
+            results = await asyncio.gather(*(job.result_info() for job in jobs))
+            for i, info in zip(chunk, results, strict=True):
+                if info is None or attempts[i].pending:
+                    continue
+                in_queue = (info.start_time - info.enqueue_time).total_seconds() * 1000
+                running = (info.finish_time - info.start_time).total_seconds() * 1000
+                queued.append(in_queue)
+                handler.append(running)
+                outside.append(attempts[i].latency_s * 1000 - in_queue - running)
+    finally:
+        await redis.aclose()
+    if not queued:
+        return {}
+    return {"queue_wait": spread(queued), "handler": spread(handler), "gateway_http_reply": spread(outside)}
+
+
 async def check_platform_db(
     database_url: str, burst: Burst, attempts: list[Attempt], session_ids: list[str], prefix: str
 ) -> None:
@@ -576,10 +647,16 @@ def stop_profilers(profilers: list[subprocess.Popen[bytes]]) -> None:
             profiler.kill()
 
 
-def top_costs(raw_path: Path, limit: int = 15) -> dict[str, Any]:
-    """Summarise py-spy's collapsed stacks: the share of samples in each function (inclusive)
-    and at the top of the stack (self)."""
-    total = 0
+# On a busy 2-core machine a process is often runnable but not running: just woken from epoll,
+# or preempted inside send() by the peer it woke. py-spy counts those samples as active; they
+# say "waiting for a CPU", not what the CPU is spent on, so they are reported apart.
+_WAITING_LEAVES = ("EpollSelector.select (selectors.py", "_SelectorSocketTransport.write (asyncio/")
+
+
+def top_costs(raw_path: Path, limit: int = 25) -> dict[str, Any]:
+    """Summarise py-spy's collapsed stacks: of the samples not waiting for a CPU, the share in
+    each function with what it calls (inclusive, below the event loop) and on its own (self)."""
+    total = waiting = 0
     inclusive: Counter[str] = Counter()
     self_: Counter[str] = Counter()
     for line in raw_path.read_text().splitlines():
@@ -587,16 +664,27 @@ def top_costs(raw_path: Path, limit: int = 15) -> dict[str, Any]:
         if not stack or not count_text.isdigit():
             continue
         count = int(count_text)
-        frames = stack.split(";")
+        frames = [re.sub(r":\d+\)$", ")", frame) for frame in stack.split(";")]  # per function
         total += count
+        if frames[-1].startswith(_WAITING_LEAVES):
+            waiting += count
+            continue
         for frame in set(frames):
             inclusive[frame] += count
         self_[frames[-1]] += count
+    working = max(1, total - waiting)
+    # skip the frames every sample shares (runpy, the event loop, the server's main)
+    below_loop = Counter({f: n for f, n in inclusive.items() if n < 0.5 * working})
 
     def share(counter: Counter[str]) -> list[tuple[str, float]]:
-        return [(frame, round(100 * n / total, 1)) for frame, n in counter.most_common(limit)]
+        return [(frame, round(100 * n / working, 1)) for frame, n in counter.most_common(limit)]
 
-    return {"samples": total, "self_pct": share(self_), "inclusive_pct": share(inclusive)}
+    return {
+        "samples": total,
+        "waiting_for_cpu_pct": round(100 * waiting / max(1, total), 1),
+        "self_pct": share(self_),
+        "inclusive_pct": share(below_loop),
+    }
 
 
 async def baseline_bursts(
@@ -654,6 +742,7 @@ async def linli_bursts(
         )
         report["warm_up"] = asdict(warm)
         report["drain_s"] = {"warm-up": await wait_drained(settings.database_url, settings)}
+        xacts = await pg_xacts(settings.database_url, STATS_SETTLE_S)
         pids = platform_.pids()
         report["pids"] = pids
         for name, sessions in shapes:
@@ -671,8 +760,13 @@ async def linli_bursts(
                 stop_profilers(profilers)
                 profilers = []
             await check_platform_db(settings.database_url, burst, attempts, plan[name], name)
+            burst.stages_ms = await job_stages(settings, name, attempts)
             bursts.append(burst)
             report["drain_s"][name] = await wait_drained(settings.database_url, settings)
+            # the burst and the notifications it caused (plus ~3 idle relay polls a second)
+            after = await pg_xacts(settings.database_url, STATS_SETTLE_S)
+            burst.pg_xacts_per_signup = round((after - xacts) / options.residents, 2)
+            xacts = after
 
 
 # ---------------------------------------------------------------------------------------------
@@ -708,6 +802,13 @@ def print_table(bursts: list[Burst], ratios: dict[str, dict[str, Any]]) -> None:
             f"{100 * TARGET_THROUGHPUT:.0f}%), p99 = {r['p99_ratio']:.1f}x raw SQL (target <= "
             f"{TARGET_P99:.0f}x) -> targets {verdict}"
         )
+    print("\nWhere a Linli sign-up's time went (ms, p50 / p95 / p99, from arq's job records):")
+    for b in bursts:
+        for stage, values in b.stages_ms.items():
+            numbers = " ".join(f"{values[p]:>7.1f}" for p in ("p50", "p95", "p99"))
+            print(f"  {b.name:<12} {stage:<20} {numbers}")
+    print("\nPostgreSQL transactions per sign-up: " + ", ".join(
+        f"{b.name} {b.path} {b.pg_xacts_per_signup}" for b in bursts))  # fmt: skip
     print("\nCPU seconds per process during each burst:")
     for b in bursts:
         print(f"  {b.name} {b.path}: " + ", ".join(f"{k} {v:.1f}" for k, v in b.cpu_s.items()))
