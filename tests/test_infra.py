@@ -9,10 +9,11 @@ settings that services/common/settings.py understands.
 from __future__ import annotations
 
 import copy
+import inspect
 import os
 import re
 import shlex
-from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -23,8 +24,9 @@ import pytest
 import yaml
 from kubernetes_validate.utils import latest_version
 
+from services.common import commands
+from services.common import worker as service_worker
 from services.common.settings import QUEUED_SERVICES, Settings
-from services.common.worker import build_worker
 
 ROOT = Path(__file__).resolve().parent.parent
 INFRA = ROOT / "infra"
@@ -35,6 +37,9 @@ DOCKERFILE = INFRA / "Dockerfile"
 # The oldest Kubernetes the manifests promise to work on, and the newest schemas bundled.
 K8S_VERSIONS = ("1.29", latest_version())
 KEDA_API = "keda.sh/v1alpha1"
+
+# Where commands wait for a worker, if the code sends them over Redis streams.
+command_stream = getattr(commands, "stream_key", None)
 
 # Environment names that are not Settings fields, and who reads them.
 FOREIGN_ENV = {
@@ -128,21 +133,14 @@ def settings_from(env: dict[str, str], monkeypatch: pytest.MonkeyPatch) -> Setti
 
 
 def job_completion_wait() -> int:
-    """How long arq waits for running jobs after SIGTERM, as the code configures it."""
-    worker = build_worker(
-        next(iter(_service_workers())),
-        Settings(database_url="postgresql://unused", redis_url="redis://unused:6379/0"),
-        handle_signals=False,
-    )
-    return int(worker._job_completion_wait)
+    """How long arq waits for running jobs on shutdown, as services/common/worker.py sets it.
 
-
-def _service_workers() -> Iterator[Any]:
-    from services.activities.worker import ACTIVITIES_WORKER
-    from services.notify.worker import NOTIFY_WORKER
-    from services.volunteers.worker import VOLUNTEERS_WORKER
-
-    yield from (ACTIVITIES_WORKER, VOLUNTEERS_WORKER, NOTIFY_WORKER)
+    Read from the source, not from a built worker: building one needs live connections.
+    """
+    source = inspect.getsource(service_worker)
+    found = re.findall(r"[\"']job_completion_wait[\"']\s*:\s*(\d+)", source)
+    assert len(found) == 1, "the worker no longer sets job_completion_wait: revisit the grace periods"
+    return int(found[0])
 
 
 # ---------------------------------------------------------------- Kubernetes schemas
@@ -453,8 +451,7 @@ SCALED_OBJECT_SCHEMA: Doc = {
     },
 }
 
-# The `redis` trigger's parameters (keda.sh/docs/2.x/scalers/redis-lists).
-REDIS_TRIGGER_KEYS = {
+_CONNECTION_KEYS = {
     "address",
     "host",
     "port",
@@ -463,13 +460,70 @@ REDIS_TRIGGER_KEYS = {
     "portFromEnv",
     "usernameFromEnv",
     "passwordFromEnv",
-    "listName",
-    "listLength",
-    "activationListLength",
     "enableTLS",
     "unsafeSsl",
     "databaseIndex",
 }
+
+
+# The parameters of the two Redis triggers used, as KEDA documents them
+# (keda.sh/docs/2.x/scalers/redis-lists and .../redis-streams): required, then optional.
+@dataclass(frozen=True)
+class TriggerSpec:
+    required: frozenset[str]
+    optional: frozenset[str]
+    numbers: frozenset[str]
+
+
+TRIGGERS = {
+    "redis": TriggerSpec(
+        required=frozenset({"listName", "listLength"}),
+        optional=frozenset(_CONNECTION_KEYS | {"activationListLength"}),
+        numbers=frozenset({"listLength", "activationListLength", "databaseIndex"}),
+    ),
+    "redis-streams": TriggerSpec(
+        required=frozenset({"stream"}),
+        optional=frozenset(
+            _CONNECTION_KEYS
+            | {"consumerGroup", "pendingEntriesCount", "streamLength", "lagCount", "activationLagCount"}
+        ),
+        numbers=frozenset(
+            {"pendingEntriesCount", "streamLength", "lagCount", "activationLagCount", "databaseIndex"}
+        ),
+    ),
+}
+
+
+def trigger_problems(trigger: Doc) -> list[str]:
+    kind, meta = trigger["type"], trigger["metadata"]
+    spec = TRIGGERS.get(kind)
+    if spec is None:
+        return [f"unexpected trigger type {kind}"]
+    problems = [
+        f"{kind} trigger has no parameter {key!r}"
+        for key in sorted(set(meta) - spec.required - spec.optional)
+    ]
+    problems += [f"{kind} trigger needs {key!r}" for key in sorted(spec.required - set(meta))]
+    where = [k for k in ("address", "addressFromEnv", "host", "hostFromEnv") if k in meta]
+    if len(where) != 1:
+        problems.append(f"{kind} trigger needs exactly one of address/host(FromEnv), has {where}")
+    problems += [
+        f"{key} must be a whole number, is {meta[key]!r}"
+        for key in sorted(spec.numbers & set(meta))
+        if not meta[key].isdigit()
+    ]
+    problems += [
+        f"{key} must be 'true' or 'false'"
+        for key in ("enableTLS", "unsafeSsl")
+        if key in meta and meta[key] not in ("true", "false")
+    ]
+    if kind == "redis-streams":
+        # consumerGroup switches the scaler to pending entries (or lag); streamLength needs none.
+        if "streamLength" in meta and "consumerGroup" in meta:
+            problems.append("streamLength is only used without consumerGroup")
+        if "lagCount" in meta and "activationLagCount" not in meta:
+            problems.append("lagCount needs activationLagCount")
+    return problems
 
 
 def keda_problems(scaled: Doc) -> list[str]:
@@ -484,6 +538,9 @@ def keda_problems(scaled: Doc) -> list[str]:
     spec = scaled["spec"]
     if spec.get("minReplicaCount", 0) > spec.get("maxReplicaCount", 100):
         problems.append("minReplicaCount exceeds maxReplicaCount")
+    names = [t.get("name") for t in spec["triggers"]]
+    if len(set(names)) != len(names):
+        problems.append(f"trigger names must differ: {names}")
     behavior = spec.get("advanced", {}).get("horizontalPodAutoscalerConfig", {}).get("behavior")
     if behavior is not None:  # KEDA copies it into the HPA it makes: check it as one.
         hpa = {
@@ -498,23 +555,7 @@ def keda_problems(scaled: Doc) -> list[str]:
         }
         problems += schema_problems(hpa)
     for trigger in spec["triggers"]:
-        if trigger["type"] != "redis":
-            problems.append(f"unexpected trigger type {trigger['type']}")
-            continue
-        meta = trigger["metadata"]
-        problems += [
-            f"redis trigger has no parameter {key!r}" for key in sorted(set(meta) - REDIS_TRIGGER_KEYS)
-        ]
-        problems += [f"redis trigger needs {key!r}" for key in ("listName", "listLength") if key not in meta]
-        where = [k for k in ("address", "addressFromEnv", "host", "hostFromEnv") if k in meta]
-        if len(where) != 1:
-            problems.append(f"redis trigger needs exactly one of address/host(FromEnv), has {where}")
-        for key in ("listLength", "activationListLength", "databaseIndex"):
-            if key in meta and not meta[key].isdigit():
-                problems.append(f"{key} must be a whole number, is {meta[key]!r}")
-        for key in ("enableTLS", "unsafeSsl"):
-            if key in meta and meta[key] not in ("true", "false"):
-                problems.append(f"{key} must be 'true' or 'false'")
+        problems += trigger_problems(trigger)
     return problems
 
 
@@ -531,8 +572,13 @@ def test_a_broken_scaled_object_is_rejected() -> None:
     }
     for why, (key, value) in breakages.items():
         broken = copy.deepcopy(good)
-        broken["spec"]["triggers"][0]["metadata"][key] = value
+        redis = next(t for t in broken["spec"]["triggers"] if t["type"] == "redis")
+        redis["metadata"][key] = value
         assert keda_problems(broken), why
+    grouped = copy.deepcopy(good)
+    streams = next(t for t in grouped["spec"]["triggers"] if t["type"] == "redis-streams")
+    streams["metadata"]["consumerGroup"] = "workers"
+    assert keda_problems(grouped), "streamLength with a consumer group"
     no_target = copy.deepcopy(good)
     del no_target["spec"]["scaleTargetRef"]
     assert keda_problems(no_target)
@@ -541,7 +587,7 @@ def test_a_broken_scaled_object_is_rejected() -> None:
     assert keda_problems(bad_behavior)
 
 
-def test_each_worker_scales_on_its_own_arq_queue(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_each_worker_scales_on_the_work_waiting_for_it(monkeypatch: pytest.MonkeyPatch) -> None:
     config = config_data()
     settings = settings_from({"LINLI_NAMESPACE": config["LINLI_NAMESPACE"]}, monkeypatch)
     redis_url = urlsplit(secret_data()["REDIS_URL"])
@@ -550,21 +596,23 @@ def test_each_worker_scales_on_its_own_arq_queue(monkeypatch: pytest.MonkeyPatch
     assert set(scaled) == {f"worker-{service}" for service in QUEUED_SERVICES}
     for service in QUEUED_SERVICES:
         so = scaled[f"worker-{service}"]
-        [trigger] = so["spec"]["triggers"]
-        meta = trigger["metadata"]
-        assert meta["listName"] == settings.queue(service)
         # Never zero: see the comment in keda/scaledobjects.yaml.
         assert so["spec"]["minReplicaCount"] >= 1
+        triggers = {t["type"]: t["metadata"] for t in so["spec"]["triggers"]}
+        assert triggers["redis"]["listName"] == settings.queue(service)
+        # Commands travel on a Redis stream where the code has one (services/common/commands.py).
+        if command_stream is not None:
+            assert triggers["redis-streams"]["stream"] == command_stream(settings, service)
 
         # KEDA reads these from the target's first container: they must be there, and agree
         # with the URL the worker itself uses.
-        worker = named("Deployment", f"worker-{service}")
         assert "envSourceContainerName" not in so["spec"]["scaleTargetRef"]
-        env = env_sources(containers(worker)[0])
-        assert env[meta["addressFromEnv"]] == f"{redis_url.hostname}:{redis_url.port or 6379}"
-        assert env[meta["passwordFromEnv"]] == redis_url.password
-        assert meta["databaseIndex"] == (redis_url.path.lstrip("/") or "0")
-        assert meta["enableTLS"] == ("true" if redis_url.scheme == "rediss" else "false")
+        env = env_sources(containers(named("Deployment", f"worker-{service}"))[0])
+        for meta in triggers.values():
+            assert env[meta["addressFromEnv"]] == f"{redis_url.hostname}:{redis_url.port or 6379}"
+            assert env[meta["passwordFromEnv"]] == redis_url.password
+            assert meta["databaseIndex"] == (redis_url.path.lstrip("/") or "0")
+            assert meta["enableTLS"] == ("true" if redis_url.scheme == "rediss" else "false")
 
 
 # ---------------------------------------------------------------- docker compose
