@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import uuid
 from typing import Any
 
 import httpx
 
 from services.activities.worker import ACTIVITIES_WORKER
+from services.common.commands import GROUP, stream_key
 from services.common.settings import Settings
 from services.common.worker import build_worker
 from services.gateway.app import create_app
@@ -52,3 +54,49 @@ async def test_a_signup_nobody_answered_in_time_is_pending_then_confirmed(
                 task.cancel()
                 with contextlib.suppress(asyncio.CancelledError):
                     await task
+
+
+async def test_a_command_read_by_a_worker_that_died_is_answered_by_another(
+    settings: Settings, schedule: Any, new_resident: Any, redis: Any, pool: Any
+) -> None:
+    session_id = await schedule(capacity=5)
+    _, token = new_resident()
+    lively = settings.model_copy(
+        update={
+            "namespace": f"{settings.namespace}-crash",
+            "reply_timeout_s": 0.3,
+            "command_claim_idle_s": 0.5,
+        }
+    )
+    stream = stream_key(lively, "activities")
+    await redis.xgroup_create(stream, GROUP, id="0", mkstream=True)
+    app = create_app(lively)
+    async with app.router.lifespan_context(app):
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://crash.test") as http:
+            gql = GraphQLClient(http)
+            variables = {"input": {"sessionId": session_id, "idempotencyKey": "crash-key-001"}}
+            pending = (await gql.ok(SIGN_UP, variables, token))["signUp"]
+            assert pending["status"] == "PENDING"
+            # A worker takes the command off the stream, then dies before answering it.
+            taken = await redis.xreadgroup(GROUP, "doomed-worker", {stream: ">"}, count=10)
+            assert len(taken[0][1]) == 1
+
+            worker = build_worker(ACTIVITIES_WORKER, lively)
+            task = asyncio.create_task(worker.async_run())
+            try:
+
+                async def confirmed() -> bool:
+                    found = (await gql.ok(SIGNUP, {"id": pending["id"]}, token))["signup"]
+                    return found is not None and found["status"] == "CONFIRMED"
+
+                assert await eventually(confirmed)
+                assert await redis.xlen(stream) == 0
+            finally:
+                await worker.close()
+                await task
+    async with pool.acquire() as conn:
+        taken_seats = await conn.fetchval(
+            "SELECT taken FROM activities.sessions WHERE id = $1", uuid.UUID(session_id)
+        )
+    assert taken_seats == 1

@@ -8,6 +8,8 @@ import io
 import PIL.Image
 import pytest
 import zxingcpp
+from hypothesis import given
+from hypothesis import strategies as st
 
 from services.common.errors import Refusal
 from services.volunteers import codes
@@ -16,6 +18,7 @@ SECRET = "s3cret"
 HALL = "朔方社区邻里驿家"
 # 2026-12-05 09:00:00 +08:00, at the start of a 30-second step
 T0 = 1_796_432_400.0
+BASE32 = "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567"
 QR_ALPHANUMERIC = set("0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ $%*+-./:")
 
 
@@ -109,3 +112,16 @@ def test_the_rendered_station_code_scans_back_to_the_same_text() -> None:
     found = zxingcpp.read_barcodes(PIL.Image.open(io.BytesIO(png)))
     assert [barcode.text for barcode in found] == [code]
     assert rendered.svg.startswith("<svg")
+
+
+@given(st.data())
+def test_any_one_character_edited_is_never_accepted(data: st.DataObject) -> None:
+    code = codes.mint_station_code(SECRET, HALL, now=T0)
+    at = data.draw(st.integers(min_value=0, max_value=len(code) - 1))
+    other = data.draw(st.sampled_from(sorted(set(BASE32) - {code[at]})))
+    edited = code[:at] + other + code[at + 1 :]
+    assert refused(codes.verify_station_code, SECRET, edited, HALL, T0) == "INVALID_CODE"
+    card = codes.issue_card(SECRET, "resident-0a1b2c3d")
+    at = data.draw(st.integers(min_value=0, max_value=len(card) - 1))
+    other = data.draw(st.sampled_from(sorted(set(BASE32) - {card[at]})))
+    assert refused(codes.read_card, SECRET, card[:at] + other + card[at + 1 :]) == "INVALID_CODE"

@@ -10,7 +10,8 @@ ORGANISER = "organiser"
 COMMUNITY_ADMIN = "community_admin"
 SCANNER = "scanner"
 PLATFORM_ADMIN = "platform_admin"
-ROLES = frozenset({RESIDENT, ORGANISER, COMMUNITY_ADMIN, SCANNER, PLATFORM_ADMIN})
+VOLUNTEER = "volunteer"
+ROLES = frozenset({RESIDENT, ORGANISER, COMMUNITY_ADMIN, SCANNER, PLATFORM_ADMIN, VOLUNTEER})
 
 
 @dataclass(frozen=True)

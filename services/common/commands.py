@@ -1,11 +1,19 @@
-"""Commands as request and reply over the queue.
+"""Commands as request and reply over Redis, built for bursts.
 
-The gateway enqueues a command as an arq job whose id is derived from the client's
-idempotency key, so a retried submission is never run twice. arq itself only offers
-polling for results (about nine Redis round trips a job), so the worker additionally
-*pushes* its answer on a Redis pub/sub channel owned by the waiting gateway, and the
-gateway resolves the request the moment it arrives. A gateway that misses the push (or a
-duplicate submission that did not enqueue) falls back to arq's stored result.
+Why not arq here (arq still carries events and deferred jobs): arq offers only polling for
+results, and costs about nine Redis round trips, a pickle and two log lines per job. When
+registration opens, hundreds of residents sign up in the same second, so the command path
+is engineered instead:
+
+- The gateway appends a command to its service's Redis *stream* (one round trip) and waits
+  on a future; the worker *pushes* the reply on the gateway's pub/sub channel.
+- A worker reads commands in batches through a consumer group, so a batch handler (the
+  sign-up) can take many commands for the same session in one transaction.
+- A command is acknowledged only after its reply is stored; one left unacknowledged by a
+  crashed worker is claimed by another after ``command_claim_idle_s``. Handlers are idempotent
+  (ids follow from idempotency keys), so a second run gives the same answer.
+- A command's id is derived from the client's idempotency key; a retried submission does
+  not enter the stream again but waits for (or reads) the stored reply.
 """
 
 from __future__ import annotations
@@ -14,14 +22,15 @@ import asyncio
 import contextlib
 import json
 import logging
+import os
+import socket
 import uuid
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from arq.connections import ArqRedis
-from arq.jobs import Job, JobStatus
-from arq.worker import Function, func
+from redis.asyncio import Redis
+from redis.exceptions import ResponseError
 
 from services.common.actor import Actor
 from services.common.errors import Refusal
@@ -31,6 +40,11 @@ from services.common.settings import Settings
 log = logging.getLogger("linli.commands")
 
 Handler = Callable[[dict[str, Any], Actor, dict[str, Any]], Awaitable[dict[str, Any]]]
+BatchHandler = Callable[[dict[str, Any], Sequence["Envelope"]], Awaitable[list["Reply"]]]
+
+GROUP = "workers"
+MAX_DELIVERIES = 5
+REPLY_TTL_S = 3600
 
 
 @dataclass(frozen=True)
@@ -58,44 +72,82 @@ class Reply:
         return self.value
 
 
-def command(name: str, handler: Handler, timeout_s: float = 30) -> Function:
-    """An arq job function running ``handler`` and pushing its reply to the caller.
+@dataclass(frozen=True)
+class Envelope:
+    """One command as it travels: who asked, what, and where the answer goes."""
 
-    A refusal is an answer, not a failure: it is returned (and stored by arq) so the job is
-    not retried. Any other exception propagates and arq retries the job.
+    command_id: str
+    name: str
+    actor: Actor
+    args: dict[str, Any]
+    reply_to: str | None
+    correlation_id: str | None
+
+    def encode(self) -> str:
+        return json.dumps(
+            {
+                "id": self.command_id,
+                "name": self.name,
+                "actor": self.actor.as_payload(),
+                "args": self.args,
+                "reply_to": self.reply_to,
+                "correlation_id": self.correlation_id,
+            },
+            separators=(",", ":"),
+        )
+
+    @classmethod
+    def decode(cls, text: str | bytes) -> Envelope:
+        data = json.loads(text)
+        return cls(
+            data["id"],
+            data["name"],
+            Actor.from_payload(data["actor"]),
+            data["args"],
+            data.get("reply_to"),
+            data.get("correlation_id"),
+        )
+
+
+@dataclass(frozen=True)
+class Command:
+    """A command a service's worker answers: one at a time, or many in one go."""
+
+    name: str
+    handler: Handler | None = None
+    batch_handler: BatchHandler | None = None
+
+
+def command(name: str, handler: Handler) -> Command:
+    """A command answered one at a time by ``handler(ctx, actor, args)``.
+
+    A refusal is an answer, not a failure; any other exception leaves the command
+    unacknowledged, to be retried.
     """
+    return Command(name, handler=handler)
 
-    async def run(ctx: dict[str, Any], envelope: dict[str, Any]) -> dict[str, Any]:
-        correlation_id.set(envelope.get("correlation_id"))
-        actor = Actor.from_payload(envelope["actor"])
-        queue = ctx.get("queue_name", "")
-        try:
-            reply = Reply(value=await handler(ctx, actor, envelope["args"]))
-        except Refusal as refusal:
-            reply = Reply(refusal=refusal)
-            log.info("command %s refused: %s", name, refusal.code)
-            JOBS.labels(queue, name, "refused").inc()
-        except Exception:
-            JOBS.labels(queue, name, "error").inc()
-            raise
-        else:
-            log.info("command %s done", name)
-            JOBS.labels(queue, name, "ok").inc()
-        payload = reply.as_payload()
-        reply_to = envelope.get("reply_to")
-        if reply_to:
-            message = json.dumps({"job_id": ctx["job_id"], "reply": payload})
-            await ctx["redis"].publish(reply_to, message)
-        return payload
 
-    run.__qualname__ = run.__name__ = name
-    return func(run, name=name, timeout=timeout_s, max_tries=5)
+def batch_command(name: str, batch_handler: BatchHandler) -> Command:
+    """A command answered in batches: ``batch_handler(ctx, envelopes)`` returns one reply each."""
+    return Command(name, batch_handler=batch_handler)
+
+
+def stream_key(settings: Settings, service: str) -> str:
+    return f"{settings.namespace}:commands:{service}"
+
+
+def _claim_key(settings: Settings, command_id: str) -> str:
+    return f"{settings.namespace}:command:{command_id}"
+
+
+def _reply_key(settings: Settings, command_id: str) -> str:
+    return f"{settings.namespace}:reply:{command_id}"
 
 
 class CommandBus:
-    """The gateway's side: send a command to a service and wait a bounded time for its reply."""
+    """The sending side (gateway, demo loader): send a command, wait a bounded time for its reply."""
 
-    def __init__(self, redis: ArqRedis, settings: Settings) -> None:
+    def __init__(self, redis: Redis, settings: Settings) -> None:
         self._redis = redis
         self._settings = settings
         self._channel = f"{settings.namespace}:replies:{uuid.uuid4().hex}"
@@ -123,20 +175,20 @@ class CommandBus:
                     if message.get("type") != "message":
                         continue
                     data = json.loads(message["data"])
-                    waiter = self._waiting.get(data["job_id"])
+                    waiter = self._waiting.get(data["id"])
                     if waiter is not None and not waiter.done():
                         waiter.set_result(data["reply"])
             except asyncio.CancelledError:
                 raise
-            except Exception:  # Redis went away: resubscribe; waiters fall back to polling
+            except Exception:  # Redis went away: resubscribe; waiters fall back to stored replies
                 log.warning("reply channel lost; resubscribing", exc_info=True)
                 await asyncio.sleep(0.5)
             finally:
                 with contextlib.suppress(Exception):
                     await pubsub.aclose()  # type: ignore[no-untyped-call]
 
-    def job_id(self, service: str, name: str, key: str) -> str:
-        return f"{self._settings.namespace}:{service}:{name}:{key}"
+    def command_id(self, service: str, name: str, key: str) -> str:
+        return f"{service}:{name}:{key}"
 
     async def send(
         self,
@@ -149,38 +201,195 @@ class CommandBus:
     ) -> Reply | None:
         """Send a command; its reply, or None if none came within the timeout (PENDING)."""
         timeout = self._settings.reply_timeout_s if timeout_s is None else timeout_s
-        job_id = self.job_id(service, name, key)
-        queue = self._settings.queue(service)
-        envelope = {
-            "actor": actor.as_payload(),
-            "args": args,
-            "reply_to": self._channel,
-            "correlation_id": correlation_id.get(),
-        }
+        command_id = self.command_id(service, name, key)
+        envelope = Envelope(command_id, name, actor, args, self._channel, correlation_id.get())
         waiter: asyncio.Future[dict[str, Any]] = asyncio.get_running_loop().create_future()
-        self._waiting[job_id] = waiter
+        self._waiting[command_id] = waiter
         try:
-            job = await self._redis.enqueue_job(name, envelope, _job_id=job_id, _queue_name=queue)
-            if job is None:
-                # The same key was sent before (a retry): its stored result is the answer.
-                return await self._stored_reply(job_id, queue, timeout)
+            first = await self._redis.set(
+                _claim_key(self._settings, command_id), "1", nx=True, ex=REPLY_TTL_S
+            )
+            if not first:  # the same key was sent before (a retry): its reply is the answer
+                return await self._stored_reply(command_id, timeout)
+            await self._redis.xadd(stream_key(self._settings, service), {"c": envelope.encode()})
             try:
                 payload = await asyncio.wait_for(asyncio.shield(waiter), timeout)
             except TimeoutError:
-                return await self._stored_reply(job_id, queue, 0)
+                return await self._stored_reply(command_id, 0)
             return Reply.from_payload(payload)
         finally:
-            self._waiting.pop(job_id, None)
+            self._waiting.pop(command_id, None)
 
-    async def _stored_reply(self, job_id: str, queue: str, wait_s: float) -> Reply | None:
-        job = Job(job_id, self._redis, _queue_name=queue)
-        deadline = asyncio.get_running_loop().time() + wait_s
+    async def _stored_reply(self, command_id: str, wait_s: float) -> Reply | None:
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + wait_s
         while True:
-            info = await job.result_info()
-            if info is not None and info.success:
-                return Reply.from_payload(info.result)
-            if await job.status() == JobStatus.not_found:
-                return None
-            if asyncio.get_running_loop().time() >= deadline:
+            stored = await self._redis.get(_reply_key(self._settings, command_id))
+            if stored is not None:
+                return Reply.from_payload(json.loads(stored))
+            if loop.time() >= deadline:
                 return None
             await asyncio.sleep(0.05)
+
+
+class CommandConsumer:
+    """The worker's side: read commands in batches, answer them, store and push the replies."""
+
+    def __init__(
+        self,
+        redis: Redis,
+        settings: Settings,
+        service: str,
+        commands: Sequence[Command],
+        ctx: dict[str, Any],
+        batch: int = 200,
+    ) -> None:
+        self._redis = redis
+        self._settings = settings
+        self._stream = stream_key(settings, service)
+        self._commands = {c.name: c for c in commands}
+        self._ctx = ctx
+        self._batch = batch
+        self._name = f"{socket.gethostname()}-{os.getpid()}-{uuid.uuid4().hex[:6]}"
+        self._stopping = asyncio.Event()
+        self._busy = asyncio.Lock()
+        self._queue = settings.queue(service)
+        self._claim_idle_ms = int(settings.command_claim_idle_s * 1000)
+
+    async def run(self) -> None:
+        with contextlib.suppress(ResponseError):  # BUSYGROUP: another worker made it first
+            await self._redis.xgroup_create(self._stream, GROUP, id="0", mkstream=True)
+        next_claim = 0.0
+        loop = asyncio.get_running_loop()
+        while not self._stopping.is_set():
+            try:
+                if loop.time() >= next_claim:
+                    await self._claim_abandoned()
+                    next_claim = loop.time() + self._claim_idle_ms / 3000
+                found = await self._redis.xreadgroup(
+                    GROUP, self._name, {self._stream: ">"}, count=self._batch, block=1000
+                )
+                for _stream, entries in found or []:
+                    async with self._busy:
+                        await self._answer(entries)
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                log.warning("command consumer of %s failed; retrying", self._stream, exc_info=True)
+                await asyncio.sleep(0.5)
+
+    async def stop(self, grace_s: float = 10) -> None:
+        """Stop reading, and let the batch in hand finish (its commits must get their replies)."""
+        self._stopping.set()
+        with contextlib.suppress(TimeoutError):
+            async with asyncio.timeout(grace_s):
+                async with self._busy:
+                    pass
+
+    async def _claim_abandoned(self) -> None:
+        """Take over commands a dead worker read but never acknowledged."""
+        _next, entries, _deleted = await self._redis.xautoclaim(
+            self._stream, GROUP, self._name, min_idle_time=self._claim_idle_ms, count=self._batch
+        )
+        if entries:
+            log.warning("claimed %d abandoned commands", len(entries))
+            async with self._busy:
+                await self._answer(entries)
+
+    async def _answer(self, entries: list[tuple[Any, dict[Any, Any]]]) -> None:
+        by_name: dict[str, list[tuple[Any, Envelope]]] = {}
+        for entry_id, fields in entries:
+            raw = fields.get(b"c") or fields.get("c")
+            if raw is None:
+                continue
+            envelope = Envelope.decode(raw)
+            by_name.setdefault(envelope.name, []).append((entry_id, envelope))
+        answered: list[tuple[Any, Envelope, Reply]] = []
+        for name, items in by_name.items():
+            answered += await self._run(name, items)
+        if not answered:
+            return
+        pipe = self._redis.pipeline(transaction=False)
+        for _entry_id, envelope, reply in answered:
+            payload = reply.as_payload()
+            pipe.set(_reply_key(self._settings, envelope.command_id), json.dumps(payload), ex=REPLY_TTL_S)
+            if envelope.reply_to:
+                pipe.publish(envelope.reply_to, json.dumps({"id": envelope.command_id, "reply": payload}))
+        done = [entry_id for entry_id, _, _ in answered]
+        pipe.xack(self._stream, GROUP, *done)
+        pipe.xdel(self._stream, *done)
+        await pipe.execute()
+
+    async def _run(self, name: str, items: list[tuple[Any, Envelope]]) -> list[tuple[Any, Envelope, Reply]]:
+        known = self._commands.get(name)
+        if known is None:
+            unknown = Refusal("UNKNOWN_COMMAND", "未知的操作", f"Unknown command {name}")
+            return [(entry_id, env, Reply(refusal=unknown)) for entry_id, env in items]
+        if known.batch_handler is not None:
+            try:
+                replies = await known.batch_handler(self._ctx, [env for _, env in items])
+            except Exception:
+                if len(items) == 1:
+                    return await self._failed(name, items)
+                # One bad command must not hold up the rest: answer them one by one.
+                log.warning("batch of %d %s failed; retrying one by one", len(items), name, exc_info=True)
+                answered: list[tuple[Any, Envelope, Reply]] = []
+                for item in items:
+                    answered += await self._run(name, [item])
+                return answered
+            self._count(name, [env for _, env in items], replies)
+            return [(entry_id, env, reply) for (entry_id, env), reply in zip(items, replies, strict=True)]
+        results = await asyncio.gather(*(self._run_one(known, env) for _, env in items))
+        answered = []
+        for (entry_id, env), reply in zip(items, results, strict=True):
+            if reply is not None:
+                answered.append((entry_id, env, reply))
+            else:
+                answered += await self._failed(name, [(entry_id, env)])
+        return answered
+
+    async def _run_one(self, known: Command, envelope: Envelope) -> Reply | None:
+        assert known.handler is not None
+        token = correlation_id.set(envelope.correlation_id)
+        try:
+            reply = Reply(value=await known.handler(self._ctx, envelope.actor, envelope.args))
+        except Refusal as refusal:
+            reply = Reply(refusal=refusal)
+        except Exception:
+            log.exception("command %s failed", known.name)
+            return None
+        finally:
+            correlation_id.reset(token)
+        self._count(known.name, [envelope], [reply])
+        return reply
+
+    def _count(self, name: str, envelopes: Sequence[Envelope], replies: Sequence[Reply]) -> None:
+        for envelope, reply in zip(envelopes, replies, strict=True):
+            outcome = "refused" if reply.refusal is not None else "ok"
+            JOBS.labels(self._queue, name, outcome).inc()
+            token = correlation_id.set(envelope.correlation_id)
+            if reply.refusal is not None:
+                log.info("command %s refused: %s", name, reply.refusal.code)
+            else:
+                log.info("command %s done", name)
+            correlation_id.reset(token)
+
+    async def _failed(
+        self, name: str, items: list[tuple[Any, Envelope]]
+    ) -> list[tuple[Any, Envelope, Reply]]:
+        """Leave failed commands for a retry, unless they have failed too often already."""
+        JOBS.labels(self._queue, name, "error").inc(len(items))
+        given_up: list[tuple[Any, Envelope, Reply]] = []
+        for entry_id, envelope in items:
+            attempts = await self._redis.incr(f"{self._settings.namespace}:attempts:{envelope.command_id}")
+            await self._redis.expire(
+                f"{self._settings.namespace}:attempts:{envelope.command_id}", REPLY_TTL_S
+            )
+            if attempts >= MAX_DELIVERIES:
+                refusal = Refusal(
+                    "COMMAND_FAILED",
+                    "操作多次失败，请稍后重试或联系社区工作人员",
+                    "This request failed repeatedly; try later or ask community staff",
+                )
+                given_up.append((entry_id, envelope, Reply(refusal=refusal)))
+        return given_up

@@ -30,9 +30,16 @@ _NOTIFY_CHANNEL = "linli_outbox"
 
 
 async def record_event(
-    conn: Connection, schema: str, event_type: str, payload: Mapping[str, Any]
+    conn: Connection,
+    schema: str,
+    event_type: str,
+    payload: Mapping[str, Any],
+    correlation: str | None = None,
 ) -> uuid.UUID:
-    """Write one event in the caller's transaction; it leaves only if that commits."""
+    """Write one event in the caller's transaction; it leaves only if that commits.
+
+    ``correlation`` defaults to the current correlation id (batch handlers pass each one's own).
+    """
     event_id = new_id()
     await conn.execute(
         f"INSERT INTO {schema}.outbox (id, type, payload, created_at, correlation_id) "
@@ -41,7 +48,7 @@ async def record_event(
         event_type,
         dict(payload),
         now(),
-        correlation_id.get(),
+        correlation if correlation is not None else correlation_id.get(),
     )
     await conn.execute("SELECT pg_notify($1, $2)", _NOTIFY_CHANNEL, schema)
     return event_id

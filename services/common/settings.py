@@ -37,6 +37,8 @@ class Settings(BaseSettings):
     db_pool_max: int = 20
     token_ttl_s: int = 7 * 24 * 3600
     outbox_poll_s: float = 1.0
+    # A command a worker read but never answered (it died) is taken over after this long.
+    command_claim_idle_s: float = 30.0
     # A worker serves Prometheus metrics on this port when set (the gateway serves /metrics).
     metrics_port: int | None = None
     log_format: str = "json"  # or "text"

@@ -1,9 +1,15 @@
-"""One arq worker per service: its resources live in ``ctx``, its outbox relay runs beside it."""
+"""One worker process per service: its command consumer, its arq jobs and its outbox relay.
+
+Resources (settings, pool, Redis) live in one ``ctx`` dict handed to every handler, never in
+globals. Commands come from the service's command stream (see ``services.common.commands``);
+events and deferred jobs from its arq queue, when it has any arq jobs.
+"""
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import signal
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -12,64 +18,113 @@ from arq.worker import Function, Worker
 from prometheus_client import start_http_server
 
 from services.common.clock import now
+from services.common.commands import Command, CommandConsumer
 from services.common.db import create_pool
 from services.common.observability import JOB_WAIT
 from services.common.outbox import run_relay
-from services.common.queue import redis_settings
+from services.common.queue import create_redis
 from services.common.settings import Settings
 
 
 @dataclass(frozen=True)
 class ServiceWorker:
-    """What a service's worker runs: its job functions and where its events go."""
+    """What a service's worker runs: its commands and jobs, and where its events go."""
 
     name: str
-    functions: Sequence[Function]
+    functions: Sequence[Function | Command]
     # consumer service -> event types it takes from this service's outbox
     routes: Mapping[str, Sequence[str]] = field(default_factory=dict)
 
 
-def build_worker(service: ServiceWorker, settings: Settings, **overrides: Any) -> Worker:
-    assert settings.database_url and settings.redis_url, "servers must be resolved first"
-    database_url = settings.database_url
+class ServiceProcess:
+    """A running worker: ``await async_run()`` until ``await close()``; ``run()`` for a process."""
 
-    queue_name = settings.queue(service.name)
+    def __init__(self, service: ServiceWorker, settings: Settings, **arq_options: Any) -> None:
+        assert settings.database_url and settings.redis_url, "servers must be resolved first"
+        self.service = service
+        self.settings = settings
+        self.commands = [f for f in service.functions if isinstance(f, Command)]
+        self.jobs = [f for f in service.functions if not isinstance(f, Command)]
+        self.arq_options = arq_options
+        self.ctx: dict[str, Any] = {}
+        self._closed = asyncio.Event()
+        self._tasks: list[asyncio.Task[None]] = []
+        self._consumer: CommandConsumer | None = None
+        self._arq: Worker | None = None
 
-    async def startup(ctx: dict[str, Any]) -> None:
-        ctx["settings"] = settings
-        ctx["queue_name"] = queue_name
-        if settings.metrics_port:
-            start_http_server(settings.metrics_port, addr=settings.host)
-        ctx["pool"] = await create_pool(database_url, settings.db_pool_min, settings.db_pool_max)
-        if service.routes:
-            ctx["relay"] = asyncio.create_task(
-                run_relay(ctx["pool"], ctx["redis"], settings, service.name, service.routes),
-                name=f"{service.name}-outbox-relay",
-            )
+    async def async_run(self) -> None:
+        settings, service = self.settings, self.service
+        assert settings.database_url and settings.redis_url
+        queue_name = settings.queue(service.name)
+        redis = await create_redis(settings.redis_url)
+        pool = await create_pool(settings.database_url, settings.db_pool_min, settings.db_pool_max)
+        self.ctx.update(settings=settings, queue_name=queue_name, redis=redis, pool=pool)
+        try:
+            if self.commands:
+                self._consumer = CommandConsumer(redis, settings, service.name, self.commands, self.ctx)
+                self._tasks.append(asyncio.create_task(self._consumer.run()))
+            if service.routes:
+                relay = run_relay(pool, redis, settings, service.name, service.routes)
+                self._tasks.append(asyncio.create_task(relay))
+            if self.jobs:
+                self._arq = self._arq_worker(queue_name)
+                self._tasks.append(asyncio.create_task(self._arq.async_run()))
+            await self._closed.wait()
+        finally:
+            await self._shut_down()
 
-    async def shutdown(ctx: dict[str, Any]) -> None:
-        relay = ctx.get("relay")
-        if relay is not None:
-            relay.cancel()
+    def _arq_worker(self, queue_name: str) -> Worker:
+        async def job_start(ctx: dict[str, Any]) -> None:
+            JOB_WAIT.labels(queue_name).observe((now() - ctx["enqueue_time"]).total_seconds())
+
+        options: dict[str, Any] = {
+            "functions": self.jobs,
+            "queue_name": queue_name,
+            "redis_pool": self.ctx["redis"],
+            "ctx": self.ctx,
+            "on_job_start": job_start,
+            "max_jobs": self.settings.worker_max_jobs,
+            "poll_delay": 0.2,
+            "keep_result": 3600,
+            "job_completion_wait": 10,
+            "handle_signals": False,
+        }
+        options.update(self.arq_options)
+        return Worker(**options)
+
+    async def close(self) -> None:
+        self._closed.set()
+
+    async def _shut_down(self) -> None:
+        # Commands in hand finish first: their commits must get their replies.
+        if self._consumer is not None:
+            await self._consumer.stop()
+        if self._arq is not None:
+            await self._arq.close()
+        for task in self._tasks:
+            task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
-                await relay
-        if "pool" in ctx:
-            await ctx["pool"].close()
+                await task
+        if "pool" in self.ctx:
+            await self.ctx["pool"].close()
+        if "redis" in self.ctx:
+            await self.ctx["redis"].aclose()
 
-    async def job_start(ctx: dict[str, Any]) -> None:
-        JOB_WAIT.labels(queue_name).observe((now() - ctx["enqueue_time"]).total_seconds())
+    def run(self) -> None:
+        """Run as the process's main loop; SIGINT or SIGTERM stops it gracefully."""
 
-    options: dict[str, Any] = {
-        "functions": list(service.functions),
-        "queue_name": queue_name,
-        "redis_settings": redis_settings(settings.redis_url),
-        "on_startup": startup,
-        "on_shutdown": shutdown,
-        "on_job_start": job_start,
-        "max_jobs": settings.worker_max_jobs,
-        "poll_delay": 0.05,
-        "keep_result": 3600,
-        "job_completion_wait": 10,
-    }
-    options.update(overrides)
-    return Worker(**options)
+        async def main() -> None:
+            loop = asyncio.get_running_loop()
+            for signum in (signal.SIGINT, signal.SIGTERM):
+                loop.add_signal_handler(signum, self._closed.set)
+            if self.settings.metrics_port:
+                start_http_server(self.settings.metrics_port, addr=self.settings.host)
+            await self.async_run()
+
+        asyncio.run(main())
+
+
+def build_worker(service: ServiceWorker, settings: Settings, **arq_options: Any) -> ServiceProcess:
+    # ``handle_signals`` is for arq; the process handles signals itself in ``run``.
+    arq_options.pop("handle_signals", None)
+    return ServiceProcess(service, settings, **arq_options)

@@ -12,15 +12,16 @@ from services.gateway.activities import ActivitiesMutation, ActivitiesQuery
 from services.gateway.errors import log_unexpected
 from services.gateway.notify import NotifyQuery
 from services.gateway.observability import OperationMetrics
+from services.gateway.volunteers import VolunteersMutation, VolunteersQuery
 
 
 @strawberry.type
-class Query(ActivitiesQuery, NotifyQuery):
+class Query(ActivitiesQuery, NotifyQuery, VolunteersQuery):
     pass
 
 
 @strawberry.type
-class Mutation(ActivitiesMutation):
+class Mutation(ActivitiesMutation, VolunteersMutation):
     pass
 
 

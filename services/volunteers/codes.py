@@ -72,9 +72,12 @@ def _b32(data: bytes) -> str:
 
 def _unb32(text: str) -> bytes:
     try:
-        return base64.b32decode(text + "=" * (-len(text) % 8))
+        raw = base64.b32decode(text + "=" * (-len(text) % 8))
     except (binascii.Error, ValueError) as exc:
         raise invalid_code() from exc
+    if _b32(raw) != text:  # unused trailing bits set: one code, one spelling
+        raise invalid_code()
+    return raw
 
 
 def venue_key(venue: str) -> str:

@@ -1,5 +1,29 @@
-"""What other processes may see of the volunteers service."""
+"""What other processes may see of the volunteers service: command names, events, ids."""
 
 from __future__ import annotations
 
+import uuid
+
 SERVICE = "volunteers"
+
+# commands (arq job names on the volunteers queue)
+CREATE_SHIFT = "create_shift"
+SIGN_UP_FOR_SHIFT = "sign_up_for_shift"
+CHECK_IN = "check_in"
+CHECK_OUT = "check_out"
+CORRECT_SERVICE_HOURS = "correct_service_hours"
+RECORD_SKILL = "record_skill"
+
+# events (outbox types)
+SHIFT_SIGNED_UP = "shift.signed_up"
+VOLUNTEER_CHECKED_IN = "volunteer.checked_in"
+VOLUNTEER_CHECKED_OUT = "volunteer.checked_out"
+SERVICE_HOURS_CORRECTED = "service_hours.corrected"
+
+_ID_NAMESPACE = uuid.UUID("2b0c5a8e-7d41-4f0e-8c3b-6a9e1f2d4c57")
+
+
+def id_for(kind: str, actor_id: str, idempotency_key: str) -> uuid.UUID:
+    """The id of what a command creates follows from who asked and their idempotency key,
+    so a retried command names the same shift or sign-up."""
+    return uuid.uuid5(_ID_NAMESPACE, f"{kind}\x00{actor_id}\x00{idempotency_key}")

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
 
+from services.common.actor import SCANNER, Actor
 from services.common.errors import Refusal, bad_input
 
 MAX_HEADCOUNT = 1000
@@ -187,6 +188,12 @@ def check_shift(plan: ShiftPlan) -> ShiftPlan:
         required_skill=check_text("requiredSkill", skill, 100) if skill else None,
         festival_id=plan.festival_id,
     )
+
+
+def may_scan_cards(actor: Actor, community_id: str) -> bool:
+    """Organisers of the shift's community, and scanners of that community, scan cards and
+    show station codes."""
+    return actor.may_organise(community_id) or (actor.has_role(SCANNER) and community_id in actor.communities)
 
 
 def check_in_window(shift: Span, policy: Policy = DEFAULT_POLICY) -> Span:

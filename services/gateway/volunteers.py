@@ -1,0 +1,382 @@
+"""The volunteers part of the GraphQL API: shifts, sign-ups, station codes, check-ins, hours."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from enum import Enum
+from typing import Any
+
+import asyncpg
+import strawberry
+
+from services.common import clock
+from services.common.actor import RESIDENT, VOLUNTEER
+from services.common.errors import bad_input, forbidden, not_found
+from services.gateway.activities import check_key, parse_id, still_processing
+from services.gateway.context import Info
+from services.volunteers import codes, contracts, queries
+from services.volunteers.domain import may_scan_cards
+
+MAX_CODE_LENGTH = 200
+
+
+@strawberry.enum
+class CheckInMethod(Enum):
+    STATION = "STATION"
+    CARD = "CARD"
+
+
+@strawberry.enum
+class LedgerKind(Enum):
+    ATTENDANCE = "ATTENDANCE"
+    CORRECTION = "CORRECTION"
+
+
+def _dt(value: datetime | str) -> datetime:
+    return value if isinstance(value, datetime) else datetime.fromisoformat(value)
+
+
+Row = asyncpg.Record | dict[str, Any]
+
+
+@strawberry.type
+class Shift:
+    id: strawberry.ID
+    community_id: str
+    festival_id: str | None
+    venue: str
+    role: str
+    starts_at: datetime
+    ends_at: datetime
+    headcount: int
+    places_taken: int
+    places_left: int
+    required_skill: str | None
+
+    @classmethod
+    def from_row(cls, row: Row) -> Shift:
+        return cls(
+            id=strawberry.ID(str(row["id"])),
+            community_id=row["community_id"],
+            festival_id=row["festival_id"],
+            venue=row["venue"],
+            role=row["role"],
+            starts_at=_dt(row["starts_at"]),
+            ends_at=_dt(row["ends_at"]),
+            headcount=row["headcount"],
+            places_taken=row["taken"],
+            places_left=row["headcount"] - row["taken"],
+            required_skill=row["required_skill"],
+        )
+
+
+@strawberry.type
+class ShiftSignup:
+    id: strawberry.ID
+    shift_id: strawberry.ID
+    volunteer_id: str
+
+    @strawberry.field
+    async def shift(self, info: Info) -> Shift | None:
+        async with info.context.pool.acquire() as conn:
+            row = await queries.shift(conn, uuid.UUID(self.shift_id))
+        return Shift.from_row(row) if row else None
+
+    @classmethod
+    def from_row(cls, row: Row) -> ShiftSignup:
+        return cls(
+            id=strawberry.ID(str(row["id"])),
+            shift_id=strawberry.ID(str(row["shift_id"])),
+            volunteer_id=row["volunteer_id"],
+        )
+
+
+@strawberry.type
+class CheckIn:
+    id: strawberry.ID
+    shift_id: strawberry.ID
+    volunteer_id: str
+    method: CheckInMethod
+    checked_in_at: datetime
+    checked_out_at: datetime | None
+    minutes_credited: int | None = strawberry.field(
+        default=None, description="What this visit added to the volunteer's service hours."
+    )
+    first_scan: bool = strawberry.field(
+        default=True, description="False when the volunteer was already checked in (a repeat scan)."
+    )
+
+    @classmethod
+    def from_row(cls, row: Row) -> CheckIn:
+        out = row["checked_out_at"]
+        return cls(
+            id=strawberry.ID(str(row["id"])),
+            shift_id=strawberry.ID(str(row["shift_id"])),
+            volunteer_id=row["volunteer_id"],
+            method=CheckInMethod(row["method"]),
+            checked_in_at=_dt(row["checked_in_at"]),
+            checked_out_at=_dt(out) if out else None,
+            minutes_credited=row.get("minutes_credited"),
+            first_scan=bool(row.get("first_scan", True)),
+        )
+
+
+@strawberry.type
+class ScannableCode:
+    """A code as text and as a QR image (a PNG data URL and an SVG document)."""
+
+    code: str
+    png_data_url: str
+    svg: str
+    valid_until: datetime | None = strawberry.field(
+        default=None, description="When a station code stops being accepted; cards do not expire."
+    )
+
+    @classmethod
+    def of(cls, text: str, valid_until: datetime | None = None) -> ScannableCode:
+        rendered = codes.render(text)
+        return cls(
+            code=rendered.text,
+            png_data_url=rendered.png_data_url,
+            svg=rendered.svg,
+            valid_until=valid_until,
+        )
+
+
+@strawberry.type
+class LedgerEntry:
+    id: strawberry.ID
+    shift_id: strawberry.ID | None
+    kind: LedgerKind
+    minutes: int
+    reason: str | None
+    recorded_by: str
+    created_at: datetime
+
+    @classmethod
+    def from_row(cls, row: Row) -> LedgerEntry:
+        shift_id = row["shift_id"]
+        return cls(
+            id=strawberry.ID(str(row["id"])),
+            shift_id=strawberry.ID(str(shift_id)) if shift_id else None,
+            kind=LedgerKind(row["kind"]),
+            minutes=row["minutes"],
+            reason=row["reason"],
+            recorded_by=row["recorded_by"],
+            created_at=_dt(row["created_at"]),
+        )
+
+
+@strawberry.type
+class ServiceHours:
+    total_minutes: int
+    hours: float
+    entries: list[LedgerEntry]
+
+
+@strawberry.input
+class CreateShiftInput:
+    community_id: str
+    venue: str
+    role: str
+    starts_at: datetime
+    ends_at: datetime
+    headcount: int
+    required_skill: str | None = None
+    festival_id: strawberry.ID | None = None
+    idempotency_key: str | None = None
+
+
+@strawberry.input
+class SignUpForShiftInput:
+    shift_id: strawberry.ID
+    idempotency_key: str
+
+
+@strawberry.input
+class CheckInInput:
+    shift_id: strawberry.ID
+    code: str = strawberry.field(description="A station code, or a volunteer's card scanned by staff.")
+    idempotency_key: str | None = None
+
+
+@strawberry.input
+class CheckOutInput:
+    shift_id: strawberry.ID
+    idempotency_key: str | None = None
+
+
+@strawberry.input
+class CorrectServiceHoursInput:
+    volunteer_id: str
+    shift_id: strawberry.ID
+    minutes: int
+    reason: str
+    idempotency_key: str
+
+
+@strawberry.input
+class RecordVolunteerSkillInput:
+    community_id: str
+    volunteer_id: str
+    skill: str
+
+
+def _check_code(code: str) -> str:
+    if not code.strip() or len(code) > MAX_CODE_LENGTH:
+        raise bad_input("code", "二维码内容无效", "The scanned code is empty or too long")
+    return code.strip()
+
+
+async def _send(info: Info, name: str, args: dict[str, Any], key: str) -> dict[str, Any]:
+    actor = info.context.require_actor()
+    reply = await info.context.bus.send(contracts.SERVICE, name, actor, args, key=key)
+    if reply is None:
+        raise still_processing()
+    return reply.unwrap()
+
+
+@strawberry.type
+class VolunteersQuery:
+    @strawberry.field
+    async def shift(self, info: Info, id: strawberry.ID) -> Shift | None:
+        async with info.context.pool.acquire() as conn:
+            row = await queries.shift(conn, parse_id("id", id))
+        return Shift.from_row(row) if row else None
+
+    @strawberry.field(description="A community's volunteer shifts, earliest first.")
+    async def shifts(self, info: Info, community_id: str) -> list[Shift]:
+        async with info.context.pool.acquire() as conn:
+            rows = await queries.shifts_of_community(conn, community_id)
+        return [Shift.from_row(row) for row in rows]
+
+    @strawberry.field(description="The venue's current station code, for its check-in screen.")
+    async def station_code(self, info: Info, venue: str) -> ScannableCode:
+        actor = info.context.require_actor()
+        async with info.context.pool.acquire() as conn:
+            communities = await queries.communities_at_venue(conn, codes.venue_key(venue))
+        if not communities:
+            raise not_found("venue", "服务地点")
+        if not any(may_scan_cards(actor, community) for community in communities):
+            raise forbidden()
+        now = clock.now()
+        step = codes.step_of(now.timestamp())
+        valid_until = datetime.fromtimestamp(
+            (step + 1 + codes.GRACE_STEPS_BEHIND) * codes.STEP_S, tz=now.tzinfo
+        )
+        code = codes.mint_station_code(info.context.resources.settings.secret, venue, now.timestamp())
+        return ScannableCode.of(code, valid_until)
+
+    @strawberry.field(description="My personal volunteer card, for staff to scan.")
+    async def my_volunteer_card(self, info: Info) -> ScannableCode:
+        actor = info.context.require_role(RESIDENT, VOLUNTEER)
+        return ScannableCode.of(codes.issue_card(info.context.resources.settings.secret, actor.user_id))
+
+    @strawberry.field
+    async def my_shift_signups(self, info: Info) -> list[ShiftSignup]:
+        actor = info.context.require_actor()
+        async with info.context.pool.acquire() as conn:
+            rows = await queries.signups_of_volunteer(conn, actor.user_id)
+        return [ShiftSignup.from_row(row) for row in rows]
+
+    @strawberry.field(description="My latest check-in for a shift, if any.")
+    async def my_check_in(self, info: Info, shift_id: strawberry.ID) -> CheckIn | None:
+        actor = info.context.require_actor()
+        async with info.context.pool.acquire() as conn:
+            row = await queries.latest_check_in(conn, parse_id("shiftId", shift_id), actor.user_id)
+        return CheckIn.from_row(row) if row else None
+
+    @strawberry.field(description="My service hours: the ledger and its total.")
+    async def my_service_hours(self, info: Info) -> ServiceHours:
+        actor = info.context.require_actor()
+        async with info.context.pool.acquire() as conn:
+            rows = await queries.ledger_of(conn, actor.user_id)
+        entries = [LedgerEntry.from_row(row) for row in rows]
+        total = sum(entry.minutes for entry in entries)
+        return ServiceHours(total_minutes=total, hours=round(total / 60, 2), entries=entries)
+
+
+@strawberry.type
+class VolunteersMutation:
+    @strawberry.mutation
+    async def create_shift(self, info: Info, input: CreateShiftInput) -> Shift:
+        actor = info.context.require_actor()
+        if not actor.may_organise(input.community_id):
+            raise forbidden()
+        key = check_key(input.idempotency_key) if input.idempotency_key else uuid.uuid4().hex
+        args = {
+            "id": str(contracts.id_for("shift", actor.user_id, key)),
+            "community_id": input.community_id,
+            "festival_id": str(input.festival_id) if input.festival_id else None,
+            "venue": input.venue,
+            "role": input.role,
+            "starts_at": input.starts_at.isoformat(),
+            "ends_at": input.ends_at.isoformat(),
+            "headcount": input.headcount,
+            "required_skill": input.required_skill,
+        }
+        row = await _send(info, contracts.CREATE_SHIFT, args, key=f"shift:{actor.user_id}:{key}")
+        return Shift.from_row(row)
+
+    @strawberry.mutation(description="Record a skill a volunteer has, for shifts that need it.")
+    async def record_volunteer_skill(self, info: Info, input: RecordVolunteerSkillInput) -> bool:
+        actor = info.context.require_actor()
+        if not actor.may_organise(input.community_id):
+            raise forbidden()
+        args = {
+            "community_id": input.community_id,
+            "volunteer_id": input.volunteer_id,
+            "skill": input.skill,
+        }
+        await _send(info, contracts.RECORD_SKILL, args, key=f"skill:{uuid.uuid4().hex}")
+        return True
+
+    @strawberry.mutation(description="Sign up for a volunteer shift; retry with the same key is safe.")
+    async def sign_up_for_shift(self, info: Info, input: SignUpForShiftInput) -> ShiftSignup:
+        actor = info.context.require_role(RESIDENT, VOLUNTEER)
+        key = check_key(input.idempotency_key)
+        args = {
+            "id": str(contracts.id_for("shift-signup", actor.user_id, key)),
+            "shift_id": str(parse_id("shiftId", input.shift_id)),
+            "key": key,
+        }
+        row = await _send(info, contracts.SIGN_UP_FOR_SHIFT, args, key=f"shift-signup:{actor.user_id}:{key}")
+        return ShiftSignup.from_row(row)
+
+    @strawberry.mutation(
+        description="Check in to a shift with the venue's station code, or (staff) a volunteer's card."
+    )
+    async def check_in(self, info: Info, input: CheckInInput) -> CheckIn:
+        actor = info.context.require_actor()
+        key = check_key(input.idempotency_key) if input.idempotency_key else uuid.uuid4().hex
+        args = {
+            "shift_id": str(parse_id("shiftId", input.shift_id)),
+            "code": _check_code(input.code),
+        }
+        row = await _send(info, contracts.CHECK_IN, args, key=f"check-in:{actor.user_id}:{key}")
+        return CheckIn.from_row(row)
+
+    @strawberry.mutation(description="Check out of a shift; the time served is credited.")
+    async def check_out(self, info: Info, input: CheckOutInput) -> CheckIn:
+        actor = info.context.require_actor()
+        key = check_key(input.idempotency_key) if input.idempotency_key else uuid.uuid4().hex
+        args = {"shift_id": str(parse_id("shiftId", input.shift_id))}
+        row = await _send(info, contracts.CHECK_OUT, args, key=f"check-out:{actor.user_id}:{key}")
+        return CheckIn.from_row(row)
+
+    @strawberry.mutation(description="Correct a volunteer's hours with a reason; history is kept.")
+    async def correct_service_hours(self, info: Info, input: CorrectServiceHoursInput) -> LedgerEntry:
+        actor = info.context.require_actor()
+        key = check_key(input.idempotency_key)
+        args = {
+            "id": str(contracts.id_for("correction", actor.user_id, key)),
+            "volunteer_id": input.volunteer_id,
+            "shift_id": str(parse_id("shiftId", input.shift_id)),
+            "minutes": input.minutes,
+            "reason": input.reason,
+        }
+        row = await _send(
+            info, contracts.CORRECT_SERVICE_HOURS, args, key=f"correction:{actor.user_id}:{key}"
+        )
+        return LedgerEntry.from_row(row)

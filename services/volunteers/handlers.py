@@ -1,0 +1,287 @@
+"""Volunteers commands: load, decide with the domain, save and record events in one transaction.
+
+Station codes are verified here, by the service, with the worker's own clock and secret: the
+gateway only forwards what was scanned.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Any
+
+import asyncpg
+
+from services.common import clock
+from services.common.actor import RESIDENT, VOLUNTEER, Actor
+from services.common.commands import command
+from services.common.errors import forbidden
+from services.common.ids import new_id
+from services.common.outbox import record_event
+from services.common.settings import Settings
+from services.volunteers import codes, contracts, domain
+from services.volunteers import repository as repo
+from services.volunteers.domain import DEFAULT_POLICY, CheckInMethod, LedgerKind
+
+SCHEMA = contracts.SERVICE
+
+
+def _pool(ctx: dict[str, Any]) -> asyncpg.Pool:
+    pool: asyncpg.Pool = ctx["pool"]
+    return pool
+
+
+def _settings(ctx: dict[str, Any]) -> Settings:
+    settings: Settings = ctx["settings"]
+    return settings
+
+
+async def create_shift(ctx: dict[str, Any], actor: Actor, args: dict[str, Any]) -> dict[str, Any]:
+    plan = domain.check_shift(
+        domain.ShiftPlan(
+            community_id=args["community_id"],
+            venue=args["venue"],
+            role=args["role"],
+            starts_at=datetime.fromisoformat(args["starts_at"]),
+            ends_at=datetime.fromisoformat(args["ends_at"]),
+            headcount=int(args["headcount"]),
+            required_skill=args.get("required_skill"),
+            festival_id=args.get("festival_id"),
+        )
+    )
+    if not actor.may_organise(plan.community_id):
+        raise forbidden()
+    async with _pool(ctx).acquire() as conn:
+        row = await repo.insert_shift(
+            conn, uuid.UUID(args["id"]), plan, codes.venue_key(plan.venue), actor.user_id
+        )
+    return repo.as_dict(row)
+
+
+async def record_skill(ctx: dict[str, Any], actor: Actor, args: dict[str, Any]) -> dict[str, Any]:
+    if not actor.may_organise(args["community_id"]):
+        raise forbidden()
+    skill = domain.check_text("skill", args["skill"], 100)
+    volunteer_id = domain.check_text("volunteerId", args["volunteer_id"], 64)
+    async with _pool(ctx).acquire() as conn:
+        await repo.insert_skill(conn, volunteer_id, skill, actor.user_id)
+    return {"volunteer_id": volunteer_id, "skill": skill}
+
+
+async def sign_up_for_shift(ctx: dict[str, Any], actor: Actor, args: dict[str, Any]) -> dict[str, Any]:
+    if not actor.has_role(RESIDENT, VOLUNTEER):
+        raise forbidden()
+    signup_id = uuid.UUID(args["id"])
+    shift_id = uuid.UUID(args["shift_id"])
+    try:
+        async with _pool(ctx).acquire() as conn, conn.transaction():
+            existing = await repo.get_signup(conn, signup_id)
+            if existing is not None:  # the same request again: the same answer
+                return repo.as_dict(existing)
+            await repo.lock_volunteer(conn, actor.user_id)
+            shift = await repo.get_shift(conn, shift_id)
+            if shift is None:
+                raise domain.shift_not_found()
+            if await repo.is_signed_up(conn, shift_id, actor.user_id):
+                raise domain.already_signed_up()
+            skill = shift["required_skill"]
+            if skill and not await repo.has_skill(conn, actor.user_id, skill):
+                raise domain.missing_skill()
+            others = await repo.signed_up_spans(conn, actor.user_id)
+            domain.ensure_may_sign_up(clock.now(), repo.shift_span(shift), others)
+            if not await repo.take_place(conn, shift_id):
+                raise domain.shift_full()
+            row = await repo.insert_signup(conn, signup_id, shift_id, actor.user_id, args["key"])
+            await record_event(
+                conn,
+                SCHEMA,
+                contracts.SHIFT_SIGNED_UP,
+                {
+                    "signup_id": str(signup_id),
+                    "shift_id": str(shift_id),
+                    "volunteer_id": actor.user_id,
+                    "community_id": shift["community_id"],
+                    "venue": shift["venue"],
+                    "role": shift["role"],
+                    "starts_at": shift["starts_at"].isoformat(),
+                    "ends_at": shift["ends_at"].isoformat(),
+                },
+            )
+    except asyncpg.UniqueViolationError as exc:
+        # A concurrent twin of this request won the race; our place was rolled back with it.
+        async with _pool(ctx).acquire() as conn:
+            twin = await repo.get_signup(conn, signup_id)
+        if twin is not None:
+            return repo.as_dict(twin)
+        raise domain.already_signed_up() from exc
+    return repo.as_dict(row)
+
+
+def _check_in_reply(row: asyncpg.Record, first: bool) -> dict[str, Any]:
+    return {**repo.as_dict(row), "first_scan": first}
+
+
+async def check_in(ctx: dict[str, Any], actor: Actor, args: dict[str, Any]) -> dict[str, Any]:
+    """Check in by the venue's station code (self) or by a volunteer's card (scanned by staff).
+
+    A second scan while checked in answers with the same check-in and changes nothing.
+    """
+    secret = _settings(ctx).secret
+    shift_id = uuid.UUID(args["shift_id"])
+    code: str = args["code"]
+    now = clock.now()
+    async with _pool(ctx).acquire() as conn:
+        shift = await repo.get_shift(conn, shift_id)
+        if shift is None:
+            raise domain.shift_not_found()
+        if codes.is_card(code):
+            if not domain.may_scan_cards(actor, shift["community_id"]):
+                raise forbidden()
+            volunteer_id = codes.read_card(secret, code)
+            method = CheckInMethod.CARD
+        else:
+            codes.verify_station_code(secret, code, shift["venue"], now.timestamp())
+            volunteer_id = actor.user_id
+            method = CheckInMethod.STATION
+        if not await repo.is_signed_up(conn, shift_id, volunteer_id):
+            raise domain.not_signed_up()
+        existing = await repo.get_open_check_in(conn, shift_id, volunteer_id)
+        if existing is not None:
+            return _check_in_reply(existing, first=False)
+        domain.ensure_may_check_in(now, repo.shift_span(shift), DEFAULT_POLICY)
+        try:
+            async with conn.transaction():
+                row = await repo.insert_check_in(
+                    conn, new_id(), shift_id, volunteer_id, method, actor.user_id, now
+                )
+                await record_event(
+                    conn,
+                    SCHEMA,
+                    contracts.VOLUNTEER_CHECKED_IN,
+                    {
+                        "check_in_id": str(row["id"]),
+                        "shift_id": str(shift_id),
+                        "volunteer_id": volunteer_id,
+                        "community_id": shift["community_id"],
+                        "venue": shift["venue"],
+                        "role": shift["role"],
+                        "method": method.value,
+                        "checked_in_at": now.isoformat(),
+                    },
+                )
+        except asyncpg.UniqueViolationError:
+            # A concurrent scan of the same person for the same shift got there first.
+            twin = await repo.get_open_check_in(conn, shift_id, volunteer_id)
+            if twin is None:
+                raise  # it was checked out in between: let arq retry the whole decision
+            return _check_in_reply(twin, first=False)
+    return _check_in_reply(row, first=True)
+
+
+async def check_out(ctx: dict[str, Any], actor: Actor, args: dict[str, Any]) -> dict[str, Any]:
+    """Close the volunteer's open check-in and credit what it adds to their service hours."""
+    shift_id = uuid.UUID(args["shift_id"])
+    volunteer_id = actor.user_id
+    async with _pool(ctx).acquire() as conn, conn.transaction():
+        await repo.lock_volunteer(conn, volunteer_id)
+        shift = await repo.get_shift(conn, shift_id)
+        if shift is None:
+            raise domain.shift_not_found()
+        open_check_in = await repo.get_open_check_in(conn, shift_id, volunteer_id, for_update=True)
+        if open_check_in is None:
+            if await repo.has_closed_check_in(conn, shift_id, volunteer_id):
+                raise domain.already_checked_out()
+            raise domain.not_checked_in()
+        earlier = [
+            span
+            for row in await repo.attendance(conn, volunteer_id)
+            if (span := domain.attended(row["checked_in_at"], row["checked_out_at"], _span(row)))
+        ]
+        closed = await repo.close_check_in(conn, open_check_in["id"], clock.now())
+        new = domain.attended(closed["checked_in_at"], closed["checked_out_at"], repo.shift_span(shift))
+        credit = domain.attendance_credit(earlier, new, DEFAULT_POLICY.rounding)
+        await repo.insert_ledger_entry(
+            conn,
+            new_id(),
+            volunteer_id,
+            shift_id,
+            LedgerKind.ATTENDANCE,
+            credit,
+            recorded_by=actor.user_id,
+            check_in_id=closed["id"],
+        )
+        await record_event(
+            conn,
+            SCHEMA,
+            contracts.VOLUNTEER_CHECKED_OUT,
+            {
+                "check_in_id": str(closed["id"]),
+                "shift_id": str(shift_id),
+                "volunteer_id": volunteer_id,
+                "community_id": shift["community_id"],
+                "checked_in_at": closed["checked_in_at"].isoformat(),
+                "checked_out_at": closed["checked_out_at"].isoformat(),
+                "minutes_credited": credit,
+            },
+        )
+    return {**repo.as_dict(closed), "minutes_credited": credit}
+
+
+def _span(row: asyncpg.Record) -> domain.Span:
+    return domain.Span(row["starts_at"], row["ends_at"])
+
+
+async def correct_service_hours(ctx: dict[str, Any], actor: Actor, args: dict[str, Any]) -> dict[str, Any]:
+    """An organiser's correction: a new ledger entry with a reason; nothing is rewritten."""
+    entry_id = uuid.UUID(args["id"])
+    shift_id = uuid.UUID(args["shift_id"])
+    volunteer_id: str = args["volunteer_id"]
+    async with _pool(ctx).acquire() as conn, conn.transaction():
+        existing = await repo.get_ledger_entry(conn, entry_id)
+        if existing is not None:
+            return repo.as_dict(existing)
+        shift = await repo.get_shift(conn, shift_id)
+        if shift is None:
+            raise domain.shift_not_found()
+        if not actor.may_organise(shift["community_id"]):
+            raise forbidden()
+        if not await repo.is_signed_up(conn, shift_id, volunteer_id):
+            raise domain.not_signed_up()
+        await repo.lock_volunteer(conn, volunteer_id)
+        minutes, reason = domain.check_correction(
+            int(args["minutes"]), args["reason"], await repo.credited_total(conn, volunteer_id)
+        )
+        row = await repo.insert_ledger_entry(
+            conn,
+            entry_id,
+            volunteer_id,
+            shift_id,
+            LedgerKind.CORRECTION,
+            minutes,
+            recorded_by=actor.user_id,
+            reason=reason,
+        )
+        await record_event(
+            conn,
+            SCHEMA,
+            contracts.SERVICE_HOURS_CORRECTED,
+            {
+                "entry_id": str(entry_id),
+                "shift_id": str(shift_id),
+                "volunteer_id": volunteer_id,
+                "minutes": minutes,
+                "reason": reason,
+                "corrected_by": actor.user_id,
+            },
+        )
+    return repo.as_dict(row)
+
+
+COMMANDS = [
+    command(contracts.CREATE_SHIFT, create_shift),
+    command(contracts.RECORD_SKILL, record_skill),
+    command(contracts.SIGN_UP_FOR_SHIFT, sign_up_for_shift),
+    command(contracts.CHECK_IN, check_in),
+    command(contracts.CHECK_OUT, check_out),
+    command(contracts.CORRECT_SERVICE_HOURS, correct_service_hours),
+]

@@ -1,0 +1,52 @@
+"""Read models of the volunteers schema, for the gateway (read-only)."""
+
+from __future__ import annotations
+
+import uuid
+
+import asyncpg
+
+from services.common.db import Connection
+
+
+async def shift(conn: Connection, shift_id: uuid.UUID) -> asyncpg.Record | None:
+    return await conn.fetchrow("SELECT * FROM volunteers.shifts WHERE id = $1", shift_id)
+
+
+async def shifts_of_community(conn: Connection, community_id: str) -> list[asyncpg.Record]:
+    return await conn.fetch(
+        "SELECT * FROM volunteers.shifts WHERE community_id = $1 ORDER BY starts_at, id", community_id
+    )
+
+
+async def communities_at_venue(conn: Connection, venue_key: str) -> list[str]:
+    """The communities that run shifts at a venue: their organisers may show its station code."""
+    rows = await conn.fetch(
+        "SELECT DISTINCT community_id FROM volunteers.shifts WHERE venue_key = $1", venue_key
+    )
+    return [row["community_id"] for row in rows]
+
+
+async def signups_of_volunteer(conn: Connection, volunteer_id: str) -> list[asyncpg.Record]:
+    return await conn.fetch(
+        "SELECT g.* FROM volunteers.shift_signups g JOIN volunteers.shifts s ON s.id = g.shift_id "
+        "WHERE g.volunteer_id = $1 ORDER BY s.starts_at, g.id",
+        volunteer_id,
+    )
+
+
+async def latest_check_in(conn: Connection, shift_id: uuid.UUID, volunteer_id: str) -> asyncpg.Record | None:
+    return await conn.fetchrow(
+        "SELECT c.*, l.minutes AS minutes_credited FROM volunteers.check_ins c "
+        "LEFT JOIN volunteers.ledger l ON l.check_in_id = c.id "
+        "WHERE c.shift_id = $1 AND c.volunteer_id = $2 "
+        "ORDER BY c.checked_in_at DESC, c.id DESC LIMIT 1",
+        shift_id,
+        volunteer_id,
+    )
+
+
+async def ledger_of(conn: Connection, volunteer_id: str) -> list[asyncpg.Record]:
+    return await conn.fetch(
+        "SELECT * FROM volunteers.ledger WHERE volunteer_id = $1 ORDER BY created_at, id", volunteer_id
+    )

@@ -1,0 +1,241 @@
+"""SQL for the ``volunteers`` schema, and nothing else. Every function takes a connection."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Any
+
+import asyncpg
+
+from services.common.db import Connection
+from services.volunteers.domain import CheckInMethod, LedgerKind, ShiftPlan, Span
+
+
+async def lock_volunteer(conn: Connection, volunteer_id: str) -> None:
+    """Serialise, until the transaction ends, the decisions that read a volunteer's other
+    rows: overlapping sign-ups and the ledger's running total."""
+    await conn.execute(
+        "SELECT pg_advisory_xact_lock(hashtextextended('volunteers:volunteer:' || $1, 0))",
+        volunteer_id,
+    )
+
+
+async def insert_shift(
+    conn: Connection, shift_id: uuid.UUID, plan: ShiftPlan, venue_key: str, created_by: str
+) -> asyncpg.Record:
+    row = await conn.fetchrow(
+        """
+        INSERT INTO volunteers.shifts (id, community_id, festival_id, venue, venue_key, role,
+            starts_at, ends_at, headcount, required_skill, created_by)
+        VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)
+        ON CONFLICT (id) DO UPDATE SET id = EXCLUDED.id
+        RETURNING *
+        """,
+        shift_id,
+        plan.community_id,
+        plan.festival_id,
+        plan.venue,
+        venue_key,
+        plan.role,
+        plan.starts_at,
+        plan.ends_at,
+        plan.headcount,
+        plan.required_skill,
+        created_by,
+    )
+    assert row is not None
+    return row
+
+
+async def get_shift(conn: Connection, shift_id: uuid.UUID) -> asyncpg.Record | None:
+    return await conn.fetchrow("SELECT * FROM volunteers.shifts WHERE id = $1", shift_id)
+
+
+def shift_span(shift: asyncpg.Record) -> Span:
+    return Span(shift["starts_at"], shift["ends_at"])
+
+
+async def has_skill(conn: Connection, volunteer_id: str, skill: str) -> bool:
+    found = await conn.fetchval(
+        "SELECT 1 FROM volunteers.skills WHERE volunteer_id = $1 AND skill = $2", volunteer_id, skill
+    )
+    return bool(found)
+
+
+async def insert_skill(conn: Connection, volunteer_id: str, skill: str, recorded_by: str) -> None:
+    await conn.execute(
+        "INSERT INTO volunteers.skills (volunteer_id, skill, recorded_by) VALUES ($1, $2, $3) "
+        "ON CONFLICT DO NOTHING",
+        volunteer_id,
+        skill,
+        recorded_by,
+    )
+
+
+async def get_signup(conn: Connection, signup_id: uuid.UUID) -> asyncpg.Record | None:
+    return await conn.fetchrow("SELECT * FROM volunteers.shift_signups WHERE id = $1", signup_id)
+
+
+async def is_signed_up(conn: Connection, shift_id: uuid.UUID, volunteer_id: str) -> bool:
+    found = await conn.fetchval(
+        "SELECT 1 FROM volunteers.shift_signups WHERE shift_id = $1 AND volunteer_id = $2",
+        shift_id,
+        volunteer_id,
+    )
+    return bool(found)
+
+
+async def signed_up_spans(conn: Connection, volunteer_id: str) -> list[Span]:
+    rows = await conn.fetch(
+        "SELECT s.starts_at, s.ends_at FROM volunteers.shift_signups g "
+        "JOIN volunteers.shifts s ON s.id = g.shift_id WHERE g.volunteer_id = $1",
+        volunteer_id,
+    )
+    return [Span(row["starts_at"], row["ends_at"]) for row in rows]
+
+
+async def take_place(conn: Connection, shift_id: uuid.UUID) -> bool:
+    """Take one place if one is free: one conditional update, the only writer of ``taken``."""
+    taken = await conn.fetchval(
+        "UPDATE volunteers.shifts SET taken = taken + 1 WHERE id = $1 AND taken < headcount RETURNING taken",
+        shift_id,
+    )
+    return taken is not None
+
+
+async def insert_signup(
+    conn: Connection, signup_id: uuid.UUID, shift_id: uuid.UUID, volunteer_id: str, key: str
+) -> asyncpg.Record:
+    row = await conn.fetchrow(
+        "INSERT INTO volunteers.shift_signups (id, shift_id, volunteer_id, idempotency_key) "
+        "VALUES ($1, $2, $3, $4) RETURNING *",
+        signup_id,
+        shift_id,
+        volunteer_id,
+        key,
+    )
+    assert row is not None
+    return row
+
+
+async def get_open_check_in(
+    conn: Connection, shift_id: uuid.UUID, volunteer_id: str, for_update: bool = False
+) -> asyncpg.Record | None:
+    return await conn.fetchrow(
+        "SELECT * FROM volunteers.check_ins "
+        "WHERE shift_id = $1 AND volunteer_id = $2 AND checked_out_at IS NULL"
+        + (" FOR UPDATE" if for_update else ""),
+        shift_id,
+        volunteer_id,
+    )
+
+
+async def has_closed_check_in(conn: Connection, shift_id: uuid.UUID, volunteer_id: str) -> bool:
+    found = await conn.fetchval(
+        "SELECT 1 FROM volunteers.check_ins "
+        "WHERE shift_id = $1 AND volunteer_id = $2 AND checked_out_at IS NOT NULL",
+        shift_id,
+        volunteer_id,
+    )
+    return bool(found)
+
+
+async def insert_check_in(
+    conn: Connection,
+    check_in_id: uuid.UUID,
+    shift_id: uuid.UUID,
+    volunteer_id: str,
+    method: CheckInMethod,
+    scanned_by: str,
+    at: datetime,
+) -> asyncpg.Record:
+    row = await conn.fetchrow(
+        "INSERT INTO volunteers.check_ins "
+        "(id, shift_id, volunteer_id, method, scanned_by, checked_in_at) "
+        "VALUES ($1, $2, $3, $4, $5, $6) RETURNING *",
+        check_in_id,
+        shift_id,
+        volunteer_id,
+        method.value,
+        scanned_by,
+        at,
+    )
+    assert row is not None
+    return row
+
+
+async def close_check_in(conn: Connection, check_in_id: uuid.UUID, at: datetime) -> asyncpg.Record:
+    row = await conn.fetchrow(
+        "UPDATE volunteers.check_ins SET checked_out_at = greatest($2, checked_in_at) "
+        "WHERE id = $1 RETURNING *",
+        check_in_id,
+        at,
+    )
+    assert row is not None
+    return row
+
+
+async def attendance(conn: Connection, volunteer_id: str) -> list[asyncpg.Record]:
+    """A volunteer's completed check-ins with their shifts' times."""
+    return await conn.fetch(
+        "SELECT c.id, c.checked_in_at, c.checked_out_at, s.starts_at, s.ends_at "
+        "FROM volunteers.check_ins c JOIN volunteers.shifts s ON s.id = c.shift_id "
+        "WHERE c.volunteer_id = $1 AND c.checked_out_at IS NOT NULL",
+        volunteer_id,
+    )
+
+
+async def credited_total(conn: Connection, volunteer_id: str) -> int:
+    total = await conn.fetchval(
+        "SELECT coalesce(sum(minutes), 0) FROM volunteers.ledger WHERE volunteer_id = $1",
+        volunteer_id,
+    )
+    return int(total)
+
+
+async def insert_ledger_entry(
+    conn: Connection,
+    entry_id: uuid.UUID,
+    volunteer_id: str,
+    shift_id: uuid.UUID | None,
+    kind: LedgerKind,
+    minutes: int,
+    recorded_by: str,
+    check_in_id: uuid.UUID | None = None,
+    reason: str | None = None,
+) -> asyncpg.Record:
+    row = await conn.fetchrow(
+        """
+        INSERT INTO volunteers.ledger
+            (id, volunteer_id, shift_id, check_in_id, kind, minutes, reason, recorded_by)
+        VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
+        RETURNING *
+        """,
+        entry_id,
+        volunteer_id,
+        shift_id,
+        check_in_id,
+        kind.value,
+        minutes,
+        reason,
+        recorded_by,
+    )
+    assert row is not None
+    return row
+
+
+async def get_ledger_entry(conn: Connection, entry_id: uuid.UUID) -> asyncpg.Record | None:
+    return await conn.fetchrow("SELECT * FROM volunteers.ledger WHERE id = $1", entry_id)
+
+
+def as_dict(row: asyncpg.Record) -> dict[str, Any]:
+    """A row as JSON-friendly values, for command replies."""
+    out: dict[str, Any] = {}
+    for key, value in row.items():
+        if isinstance(value, uuid.UUID):
+            value = str(value)
+        elif hasattr(value, "isoformat"):
+            value = value.isoformat()
+        out[key] = value
+    return out
