@@ -59,6 +59,9 @@ async def settings(servers: tuple[str, str]) -> AsyncIterator[Settings]:
         namespace=f"linli-test-{RUN_ID}",
         reply_timeout_s=10,
         outbox_poll_s=0.2,
+        # Small pools: several test runs may share one PostgreSQL's connection limit.
+        db_pool_min=1,
+        db_pool_max=5,
     )
     await drop_database(server_url, database)
 

@@ -80,3 +80,54 @@ async def test_five_hundred_residents_race_for_fifty_seats(
         "query($id: ID!) { session(id: $id) { seatsLeft waitlistLength } }", {"id": session_id}
     )
     assert session["session"] == {"seatsLeft": 0, "waitlistLength": len(waitlisted)}
+
+
+CANCEL_SIGNUP = """
+mutation($input: CancelSignupInput!) { cancelSignup(input: $input) { id status } }
+"""
+
+
+async def test_seats_freed_while_others_join_the_waitlist_are_never_left_empty(
+    gql: GraphQLClient, schedule: Any, new_resident: Any, pool: Any
+) -> None:
+    # The session is full and nobody waits; then half the residents leave while newcomers,
+    # finding it full a moment earlier, head for the waitlist. Whatever the interleaving, a
+    # newcomer must not end up waiting beside a free seat.
+    session_id = await schedule(capacity=30)
+    holders = [new_resident() for _ in range(30)]
+    answers = await asyncio.gather(*(_sign_up(gql, token, session_id, 1) for _, token in holders))
+    held = [await _settled(gql, token, answer) for (_, token), answer in zip(holders, answers, strict=True)]
+    assert {answer["status"] for answer in held} == {"CONFIRMED"}
+    newcomers = [new_resident() for _ in range(60)]
+    newcomer_sizes = [(1, 2, 1, 3)[i % 4] for i in range(60)]
+
+    async def cancel(token: str, signup_id: str) -> dict[str, Any]:
+        variables = {"input": {"signupId": signup_id, "idempotencyKey": uuid.uuid4().hex}}
+        answer: dict[str, Any] = (await gql.ok(CANCEL_SIGNUP, variables, token))["cancelSignup"]
+        return answer
+
+    leaving = [(token, answer["id"]) for (_, token), answer in zip(holders, held, strict=True)][::2]
+    results = await asyncio.gather(
+        *(cancel(token, signup_id) for token, signup_id in leaving),
+        *(
+            _sign_up(gql, token, session_id, size)
+            for (_, token), size in zip(newcomers, newcomer_sizes, strict=True)
+        ),
+    )
+
+    assert {answer["status"] for answer in results[: len(leaving)]} == {"CANCELLED"}
+    for (_, token), answer in zip(newcomers, results[len(leaving) :], strict=True):
+        await _settled(gql, token, answer)
+    async with pool.acquire() as conn:
+        session = await conn.fetchrow(
+            "SELECT capacity, taken FROM activities.sessions WHERE id = $1", uuid.UUID(session_id)
+        )
+        rows = await conn.fetch(
+            "SELECT party_size, status FROM activities.signups WHERE session_id = $1",
+            uuid.UUID(session_id),
+        )
+    assert len(rows) == 90
+    assert sum(row["party_size"] for row in rows if row["status"] == "CONFIRMED") == session["taken"]
+    free = session["capacity"] - session["taken"]
+    waiting = [row["party_size"] for row in rows if row["status"] == "WAITLISTED"]
+    assert all(size > free for size in waiting), (free, waiting)

@@ -34,7 +34,7 @@ class Settings(BaseSettings):
     # How long a mutation waits for its command's answer before returning PENDING.
     reply_timeout_s: float = 5.0
     db_pool_min: int = 2
-    db_pool_max: int = 20
+    db_pool_max: int = 10
     token_ttl_s: int = 7 * 24 * 3600
     outbox_poll_s: float = 1.0
     # A command a worker read but never answered (it died) is taken over after this long.
