@@ -628,6 +628,77 @@ APP_SERVICES = {"migrate": ["migrate"], "gateway": ["gateway"]} | {
 }
 
 
+# Keys of the Compose Specification (compose-spec.io) that a service here may use; a misspelt
+# key is otherwise silently ignored by older Compose versions.
+COMPOSE_SERVICE_KEYS = {
+    "build",
+    "command",
+    "depends_on",
+    "deploy",
+    "entrypoint",
+    "environment",
+    "env_file",
+    "expose",
+    "healthcheck",
+    "image",
+    "init",
+    "labels",
+    "networks",
+    "ports",
+    "restart",
+    "stop_grace_period",
+    "stop_signal",
+    "user",
+    "volumes",
+    "working_dir",
+}
+HEALTHCHECK_KEYS = {"test", "interval", "timeout", "retries", "start_period", "start_interval", "disable"}
+DEPENDS_ON_CONDITIONS = {"service_started", "service_healthy", "service_completed_successfully"}
+RESTART_POLICIES = {"no", "always", "on-failure", "unless-stopped"}
+DURATION = re.compile(r"^(\d+(\.\d+)?(us|ms|s|m|h))+$")
+
+
+def compose_problems(doc: Doc) -> list[str]:
+    """Keys and values Compose would reject or ignore (empty: fine)."""
+    problems = [
+        f"top-level {key!r}"
+        for key in set(doc) - {"name", "services", "volumes", "networks"}
+        if not key.startswith("x-")
+    ]
+    for name, service in doc["services"].items():
+        problems += [f"{name}: unknown key {key!r}" for key in sorted(set(service) - COMPOSE_SERVICE_KEYS)]
+        if service.get("restart", "no") not in RESTART_POLICIES:
+            problems.append(f"{name}: restart {service['restart']!r}")
+        for other, rule in service.get("depends_on", {}).items():
+            if other not in doc["services"]:
+                problems.append(f"{name}: depends on unknown {other!r}")
+            if rule.get("condition") not in DEPENDS_ON_CONDITIONS:
+                problems.append(f"{name}: condition {rule.get('condition')!r}")
+        check = service.get("healthcheck", {})
+        problems += [f"{name}: healthcheck key {key!r}" for key in sorted(set(check) - HEALTHCHECK_KEYS)]
+        durations = {k: check[k] for k in ("interval", "timeout", "start_period") if k in check}
+        if "stop_grace_period" in service:
+            durations["stop_grace_period"] = service["stop_grace_period"]
+        problems += [
+            f"{name}: {key} {value!r} is no duration"
+            for key, value in durations.items()
+            if not DURATION.match(str(value))
+        ]
+        if not isinstance(service.get("command", []), list):
+            problems.append(f"{name}: command must be a list (exec form)")
+    return problems
+
+
+def test_compose_uses_only_keys_compose_knows() -> None:
+    doc = compose()
+    assert compose_problems(doc) == []
+    broken = copy.deepcopy(doc)
+    broken["services"]["gateway"]["healthchek"] = broken["services"]["gateway"].pop("healthcheck")
+    broken["services"]["proxy"]["depends_on"]["gateway"]["condition"] = "service_healty"
+    broken["services"]["redis"]["healthcheck"]["interval"] = "5 seconds"
+    assert len(compose_problems(broken)) == 3
+
+
 def test_compose_runs_every_process_from_one_image() -> None:
     services = compose()["services"]
     assert set(services) == {"postgres", "redis", "proxy", *APP_SERVICES}
