@@ -730,6 +730,8 @@ def test_compose_starts_things_in_order() -> None:
     for name in ("postgres", "redis", "gateway"):
         assert services[name]["healthcheck"]["test"], name
     assert any("/readyz" in part for part in services["gateway"]["healthcheck"]["test"])
+    # valkey-cli exits 0 on an error reply such as NOAUTH, so the check must look for PONG.
+    assert "PONG" in " ".join(services["redis"]["healthcheck"]["test"])
 
 
 def test_compose_keeps_data_and_settings_straight() -> None:
