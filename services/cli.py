@@ -7,8 +7,9 @@ import asyncio
 import sys
 
 from services.common.actor import ROLES, Actor
+from services.common.masking import install_log_masking
 from services.common.observability import configure_logging
-from services.common.settings import get_settings
+from services.common.settings import Settings, get_settings
 from services.common.tokens import issue_token
 
 
@@ -33,6 +34,56 @@ def _gateway() -> int:
     return 0
 
 
+def _read_password(from_stdin: bool) -> str:
+    if from_stdin:
+        return sys.stdin.readline().rstrip("\r\n")
+    import getpass
+
+    password = getpass.getpass("Password: ")
+    if getpass.getpass("Password again: ") != password:
+        raise SystemExit("the two passwords differ")
+    return password
+
+
+def _create_organiser(args: argparse.Namespace, settings: Settings) -> int:
+    """Create a staff account as the platform (whoever can run this can reach the database)."""
+    from services.common.actor import PLATFORM_ADMIN
+    from services.common.db import create_pool
+    from services.common.errors import Refusal
+    from services.common.migrations import migrate
+    from services.common.queue import create_redis
+    from services.identity.service import Identity
+    from services.launcher import resolve
+
+    password = _read_password(args.password_stdin)
+    resolved, servers = resolve(settings)
+    operator = Actor("cli-admin", frozenset({PLATFORM_ADMIN}), frozenset())
+
+    async def create() -> str:
+        assert resolved.database_url and resolved.redis_url
+        await migrate(resolved.database_url)
+        pool = await create_pool(resolved.database_url, 1, 2)
+        redis = await create_redis(resolved.redis_url)
+        try:
+            row, _ = await Identity(pool, redis, resolved).create_organiser(
+                operator, args.community, args.role, args.username, password, args.name
+            )
+            return str(row["id"])
+        finally:
+            await redis.aclose()
+            await pool.close()
+
+    try:
+        account_id = asyncio.run(create())
+    except Refusal as refusal:
+        print(f"refused ({refusal.code}): {refusal}", file=sys.stderr)
+        return 1
+    finally:
+        servers.stop()
+    print(f"created {args.role} account {args.username} for {args.community}: {account_id}")
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="linli", description="Linli (邻里) platform")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -47,11 +98,21 @@ def main(argv: list[str] | None = None) -> int:
     token.add_argument("--community", action="append", default=[])
     token.add_argument("--user", default=None, help="user id (default: <role>-dev)")
     sub.add_parser("schema", help="print the GraphQL SDL")
+    admin = sub.add_parser("admin", help="administer accounts")
+    admin_sub = admin.add_subparsers(dest="admin_command", required=True)
+    create = admin_sub.add_parser("create-organiser", help="create a staff account for one community")
+    create.add_argument("--community", required=True)
+    create.add_argument("--role", choices=("organiser", "community_admin", "scanner"), required=True)
+    create.add_argument("--username", required=True)
+    create.add_argument("--name", default="", help="display name")
+    create.add_argument("--password-stdin", action="store_true", help="read the password from stdin")
     args = parser.parse_args(argv)
 
     settings = get_settings()
     process_name = f"{args.service}-worker" if args.command == "worker" else args.command
     configure_logging(process_name, json_lines=settings.log_format == "json")
+
+    install_log_masking()
 
     if args.command == "up":
         from services.launcher import up as run_up
@@ -79,6 +140,8 @@ def main(argv: list[str] | None = None) -> int:
         )
         print(issue_token(actor, settings.secret, settings.token_ttl_s))
         return 0
+    if args.command == "admin":
+        return _create_organiser(args, settings)
     if args.command == "schema":
         from services.gateway.schema import sdl
 

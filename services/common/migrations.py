@@ -12,7 +12,7 @@ import asyncpg
 
 log = logging.getLogger("linli.migrations")
 
-SERVICES = ("activities", "volunteers", "notify")
+SERVICES = ("identity", "activities", "volunteers", "notify")
 _LOCK_KEY = 0x11A11  # any constant shared by all Linli processes
 
 _LEDGER = """

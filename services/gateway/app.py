@@ -20,19 +20,22 @@ from strawberry.types import ExecutionResult
 from services.common.commands import CommandBus
 from services.common.db import create_pool
 from services.common.errors import Refusal
+from services.common.masking import install_log_masking
 from services.common.queue import create_redis
 from services.common.settings import Settings
-from services.gateway.context import Context, Resources, actor_from_header
+from services.gateway.context import Context, Resources, authenticate
 from services.gateway.errors import typed_error
+from services.gateway.limits import BodySizeLimit
 from services.gateway.observability import CorrelationMiddleware, render_metrics
-from services.gateway.schema import schema
+from services.gateway.schema import production_schema, schema
 
 log = logging.getLogger("linli.gateway")
 
 
 class LinliGraphQL(GraphQL[Context, None]):
     def __init__(self, resources: dict[str, Resources], settings: Settings) -> None:
-        super().__init__(schema, graphql_ide=None if settings.production else "graphiql")
+        chosen = production_schema() if settings.production else schema
+        super().__init__(chosen, graphql_ide=None if settings.production else "graphiql")
         self._resources = resources
         self._settings = settings
 
@@ -43,16 +46,22 @@ class LinliGraphQL(GraphQL[Context, None]):
 
     async def get_context(self, request: Request | WebSocket, response: Any = None) -> Context:
         resources = self._resources["live"]
+        seen = {
+            "response": response,
+            "client_ip": request.client.host if request.client else None,
+            "cookies": dict(request.cookies),
+        }
         try:
-            actor = actor_from_header(request.headers.get("authorization"), self._settings)
+            claims = await authenticate(request, resources)
         except Refusal as refusal:
-            return Context(resources, None, auth_refusal=refusal)
-        return Context(resources, actor)
+            return Context(resources, None, auth_refusal=refusal, **seen)
+        return Context(resources, claims.actor if claims else None, claims=claims, **seen)
 
 
 def create_app(settings: Settings) -> Starlette:
     """The gateway app; servers must already be resolved into ``settings``."""
     assert settings.database_url and settings.redis_url
+    install_log_masking()
     holder: dict[str, Resources] = {}
 
     @contextlib.asynccontextmanager
@@ -101,6 +110,9 @@ def create_app(settings: Settings) -> Starlette:
             Route("/metrics", metrics),
             Route("/graphql", graphql, methods=["GET", "POST"]),
         ],
-        middleware=[Middleware(CorrelationMiddleware)],
+        middleware=[
+            Middleware(CorrelationMiddleware),
+            Middleware(BodySizeLimit, max_bytes=settings.max_request_bytes),
+        ],
         lifespan=lifespan,
     )

@@ -3,16 +3,19 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import asyncpg
 from arq.connections import ArqRedis
+from starlette.requests import HTTPConnection
 from strawberry.types import Info as StrawberryInfo
 
 from services.common.actor import Actor
 from services.common.commands import CommandBus
 from services.common.errors import Refusal, forbidden, unauthenticated
 from services.common.settings import Settings
-from services.common.tokens import read_token
+from services.common.tokens import TokenClaims, read_claims, read_token
+from services.identity.revocations import is_revoked
 
 
 @dataclass
@@ -31,6 +34,11 @@ class Context:
     actor: Actor | None
     # A bad token is refused only where an actor is needed; public reads still work.
     auth_refusal: Refusal | None = None
+    # The access token in use (for logOut), the sub-response (for cookies), the client's address.
+    claims: TokenClaims | None = None
+    response: Any = None
+    client_ip: str | None = None
+    cookies: dict[str, str] | None = None
 
     @property
     def pool(self) -> asyncpg.Pool:
@@ -65,3 +73,26 @@ def actor_from_header(authorization: str | None, settings: Settings) -> Actor | 
     if scheme.lower() != "bearer" or not token.strip():
         raise Refusal("UNAUTHENTICATED", "登录凭证格式错误", "Malformed Authorization header")
     return read_token(token.strip(), settings.secret)
+
+
+TOKEN_COOKIE = "linli_token"
+REFRESH_COOKIE = "linli_refresh"
+
+
+async def authenticate(connection: HTTPConnection, resources: Resources) -> TokenClaims | None:
+    """The access token of a request: ``Authorization: Bearer`` first, else the ``linli_token``
+    cookie. A forged, expired, malformed or revoked token is refused."""
+    authorization = connection.headers.get("authorization")
+    if authorization:
+        scheme, _, token = authorization.partition(" ")
+        if scheme.lower() != "bearer" or not token.strip():
+            raise Refusal("UNAUTHENTICATED", "登录凭证格式错误", "Malformed Authorization header")
+        token = token.strip()
+    else:
+        token = connection.cookies.get(TOKEN_COOKIE, "")
+        if not token:
+            return None
+    claims = read_claims(token, resources.settings.secret)
+    if await is_revoked(resources.redis, resources.settings, claims):
+        raise Refusal("UNAUTHENTICATED", "您已退出登录，请重新登录", "You have logged out; log in again")
+    return claims

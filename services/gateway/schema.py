@@ -2,26 +2,29 @@
 
 from __future__ import annotations
 
+import functools
 from typing import Any
 
 import strawberry
 from graphql.error import GraphQLError
-from strawberry.extensions import ParserCache, ValidationCache
+from strawberry.extensions import DisableIntrospection, ParserCache, ValidationCache
 
 from services.gateway.activities import ActivitiesMutation, ActivitiesQuery
 from services.gateway.errors import log_unexpected
+from services.gateway.identity import IdentityMutation, IdentityQuery
+from services.gateway.limits import query_limits
 from services.gateway.notify import NotifyQuery
 from services.gateway.observability import OperationMetrics
 from services.gateway.volunteers import VolunteersMutation, VolunteersQuery
 
 
 @strawberry.type
-class Query(ActivitiesQuery, NotifyQuery, VolunteersQuery):
+class Query(IdentityQuery, ActivitiesQuery, NotifyQuery, VolunteersQuery):
     pass
 
 
 @strawberry.type
-class Mutation(ActivitiesMutation, VolunteersMutation):
+class Mutation(IdentityMutation, ActivitiesMutation, VolunteersMutation):
     pass
 
 
@@ -39,8 +42,15 @@ schema = LinliSchema(
         lambda: ParserCache(maxsize=512),
         lambda: ValidationCache(maxsize=512),
         OperationMetrics,
+        *query_limits(),
     ],
 )
+
+
+@functools.cache
+def production_schema() -> strawberry.Schema:
+    """The same schema with introspection refused; built only by a production gateway."""
+    return LinliSchema(query=Query, mutation=Mutation, extensions=[*schema.extensions, DisableIntrospection])
 
 
 def sdl() -> str:

@@ -14,6 +14,8 @@ from services.common.outbox import EVENT_HANDLER, consume_once
 from services.notify import repository as repo
 from services.notify.contracts import SERVICE
 from services.notify.domain import messages_for
+from services.notify.sms import SEND_SMS, SmsRequest
+from services.notify.sms import record as record_sms
 
 log = logging.getLogger("linli.notify")
 
@@ -36,3 +38,14 @@ async def handle_event(ctx: dict[str, Any], event: dict[str, Any]) -> int:
 
 
 EVENT_HANDLERS = [func(handle_event, name=EVENT_HANDLER, max_tries=10)]
+
+
+async def send_sms(ctx: dict[str, Any], request: SmsRequest) -> bool:
+    """Deliver one text through the SMS channel (in development: record it in the outbox)."""
+    pool: asyncpg.Pool = ctx["pool"]
+    async with pool.acquire() as conn:
+        return await record_sms(conn, ctx["job_id"], request)
+
+
+# keep_result=0: the stored result would repeat the arguments, login code included.
+SMS_HANDLERS = [func(send_sms, name=SEND_SMS, max_tries=5, keep_result=0)]

@@ -1,0 +1,253 @@
+"""The identity part of the GraphQL API: log-in (SMS code or password), tokens, my profile and
+household, and staff accounts.
+
+Log-in sets HttpOnly cookies (``linli_token``, ``linli_refresh``) on the response as well as
+returning the tokens, so the phone mini-page needs no token handling in JavaScript; apps and
+scripts use ``Authorization: Bearer``. The cookies are SameSite=Lax (and Secure in
+production), which keeps cross-site POSTs from carrying them.
+"""
+
+from __future__ import annotations
+
+import uuid
+from enum import Enum
+from typing import Any
+
+import asyncpg
+import strawberry
+
+from services.common.actor import Actor
+from services.common.errors import bad_input
+from services.common.masking import mask_phone
+from services.common.settings import Settings
+from services.gateway.context import REFRESH_COOKIE, TOKEN_COOKIE, Context, Info
+from services.identity import domain, queries
+from services.identity.service import Identity, Tokens
+
+strawberry.enum(domain.Relation, name="Relation")
+strawberry.enum(domain.AgeBand, name="AgeBand")
+
+
+@strawberry.enum
+class StaffRole(Enum):
+    ORGANISER = "organiser"
+    COMMUNITY_ADMIN = "community_admin"
+    SCANNER = "scanner"
+
+
+def identity(info: Info) -> Identity:
+    resources = info.context.resources
+    return Identity(resources.pool, resources.redis, resources.settings)
+
+
+def _id(value: str) -> uuid.UUID | None:
+    try:
+        return uuid.UUID(str(value))
+    except ValueError:
+        return None
+
+
+@strawberry.type
+class HouseholdMember:
+    id: strawberry.ID
+    name: str
+    relation: domain.Relation
+    age_band: domain.AgeBand
+
+    @classmethod
+    def from_row(cls, row: asyncpg.Record) -> HouseholdMember:
+        return cls(
+            id=strawberry.ID(str(row["id"])),
+            name=row["name"],
+            relation=domain.Relation(row["relation"]),
+            age_band=domain.AgeBand(row["age_band"]),
+        )
+
+
+@strawberry.type(description="Who I am: a resident's profile, or a staff account.")
+class Me:
+    id: strawberry.ID
+    roles: list[str]
+    communities: list[str]
+    phone: str | None = strawberry.field(default=None, description="Masked, e.g. 138****5678.")
+    name: str = ""
+    community_id: str | None = None
+    building: str = ""
+    unit: str = ""
+    username: str | None = None
+
+    @strawberry.field
+    async def household_members(self, info: Info) -> list[HouseholdMember]:
+        resident_id = _id(self.id)
+        if resident_id is None:
+            return []
+        async with info.context.pool.acquire() as conn:
+            rows = await queries.household_of(conn, resident_id)
+        return [HouseholdMember.from_row(row) for row in rows]
+
+
+def _me(actor: Actor, resident: Any = None, staff: Any = None) -> Me:
+    me = Me(
+        id=strawberry.ID(actor.user_id),
+        roles=sorted(actor.roles),
+        communities=sorted(actor.communities),
+    )
+    if resident is not None:
+        me.phone = mask_phone(resident["phone"])
+        me.name = resident["name"]
+        me.community_id = resident["community_id"]
+        me.building = resident["building"]
+        me.unit = resident["unit"]
+    if staff is not None:
+        me.username = staff["username"]
+        me.name = staff["display_name"]
+    return me
+
+
+async def _load_me(info: Info, actor: Actor) -> Me:
+    account_id = _id(actor.user_id)
+    if account_id is None:  # a development token names no account
+        return _me(actor)
+    async with info.context.pool.acquire() as conn:
+        resident = await queries.resident(conn, account_id)
+        staff = None if resident is not None else await queries.staff_account(conn, account_id)
+    return _me(actor, resident, staff)
+
+
+@strawberry.type
+class LoginCodeSent:
+    expires_in_s: int
+    resend_after_s: int
+
+
+@strawberry.type
+class AuthTokens:
+    access_token: str
+    refresh_token: str
+    expires_in_s: int = strawberry.field(description="Seconds the access token lives.")
+    me: Me
+
+
+def _set_cookies(context: Context, settings: Settings, tokens: Tokens) -> None:
+    response = context.response
+    if response is None or not hasattr(response, "set_cookie"):
+        return
+    common: dict[str, Any] = {"httponly": True, "samesite": "lax", "secure": settings.production}
+    response.set_cookie(
+        TOKEN_COOKIE, tokens.access_token, max_age=settings.access_token_ttl_s, path="/", **common
+    )
+    response.set_cookie(
+        REFRESH_COOKIE, tokens.refresh_token, max_age=settings.refresh_token_ttl_s, path="/graphql", **common
+    )
+
+
+def _clear_cookies(context: Context) -> None:
+    response = context.response
+    if response is None or not hasattr(response, "delete_cookie"):
+        return
+    response.delete_cookie(TOKEN_COOKIE, path="/")
+    response.delete_cookie(REFRESH_COOKIE, path="/graphql")
+
+
+async def _logged_in(info: Info, tokens: Tokens) -> AuthTokens:
+    _set_cookies(info.context, info.context.resources.settings, tokens)
+    return AuthTokens(
+        access_token=tokens.access_token,
+        refresh_token=tokens.refresh_token,
+        expires_in_s=tokens.access_expires_in_s,
+        me=await _load_me(info, tokens.actor),
+    )
+
+
+@strawberry.type
+class StaffAccount:
+    id: strawberry.ID
+    username: str
+    roles: list[str]
+    communities: list[str]
+
+
+@strawberry.type
+class IdentityQuery:
+    @strawberry.field(description="Who the token names; my profile and household if a resident.")
+    async def me(self, info: Info) -> Me:
+        return await _load_me(info, info.context.require_actor())
+
+
+@strawberry.type
+class IdentityMutation:
+    @strawberry.mutation(description="Text a 6-digit log-in code to a mainland mobile number.")
+    async def request_login_code(self, info: Info, phone: str) -> LoginCodeSent:
+        sent = await identity(info).request_login_code(phone, info.context.client_ip)
+        return LoginCodeSent(expires_in_s=sent.expires_in_s, resend_after_s=sent.resend_after_s)
+
+    @strawberry.mutation(description="Log in with the texted code; a first log-in makes the account.")
+    async def log_in(self, info: Info, phone: str, code: str) -> AuthTokens:
+        return await _logged_in(info, await identity(info).log_in(phone, code))
+
+    @strawberry.mutation(description="Log in to the organiser console or scanner page.")
+    async def organiser_log_in(self, info: Info, username: str, password: str) -> AuthTokens:
+        return await _logged_in(info, await identity(info).organiser_log_in(username, password))
+
+    @strawberry.mutation(description="A new token pair for a refresh token (argument or cookie).")
+    async def refresh_token(self, info: Info, refresh_token: str | None = None) -> AuthTokens:
+        token = refresh_token or (info.context.cookies or {}).get(REFRESH_COOKIE, "")
+        return await _logged_in(info, await identity(info).refresh(token))
+
+    @strawberry.mutation(description="Revoke the access token in use, and the refresh token if given.")
+    async def log_out(self, info: Info, refresh_token: str | None = None) -> bool:
+        info.context.require_actor()
+        token = refresh_token or (info.context.cookies or {}).get(REFRESH_COOKIE)
+        await identity(info).log_out(info.context.claims, token)
+        _clear_cookies(info.context)
+        return True
+
+    @strawberry.mutation
+    async def update_my_profile(
+        self, info: Info, community_id: str, building: str, unit: str, name: str
+    ) -> Me:
+        actor = info.context.require_actor()
+        await identity(info).update_profile(actor, name, community_id, building, unit)
+        return await _load_me(info, actor)
+
+    @strawberry.mutation
+    async def add_household_member(
+        self,
+        info: Info,
+        name: str,
+        relation: domain.Relation,
+        age_band: domain.AgeBand,
+    ) -> HouseholdMember:
+        actor = info.context.require_actor()
+        row = await identity(info).add_household_member(actor, name, relation, age_band)
+        return HouseholdMember.from_row(row)
+
+    @strawberry.mutation
+    async def remove_household_member(self, info: Info, id: strawberry.ID) -> bool:
+        actor = info.context.require_actor()
+        member_id = _id(id)
+        if member_id is None:
+            raise bad_input("id", "编号格式不正确", "Malformed id")
+        await identity(info).remove_household_member(actor, member_id)
+        return True
+
+    @strawberry.mutation(description="Create a staff account (community admins, for their community).")
+    async def create_organiser(
+        self,
+        info: Info,
+        community_id: str,
+        role: StaffRole,
+        username: str,
+        password: str,
+        display_name: str = "",
+    ) -> StaffAccount:
+        actor = info.context.require_actor()
+        row, staff = await identity(info).create_organiser(
+            actor, community_id, role.value, username, password, display_name
+        )
+        return StaffAccount(
+            id=strawberry.ID(str(row["id"])),
+            username=row["username"],
+            roles=sorted(staff.roles),
+            communities=sorted(staff.communities),
+        )

@@ -1,0 +1,245 @@
+"""Identity rules: phone numbers, login codes, profiles and staff accounts. No I/O."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import re
+import secrets
+from dataclasses import dataclass
+from datetime import datetime
+from enum import Enum
+
+from services.common.actor import COMMUNITY_ADMIN, ORGANISER, PLATFORM_ADMIN, RESIDENT, SCANNER, Actor
+from services.common.errors import Refusal, bad_input
+
+_MOBILE = re.compile(r"1[3-9]\d{9}")
+_SEPARATORS = re.compile(r"[\s-]")
+_COMMUNITY = re.compile(r"[a-z0-9][a-z0-9-]{1,63}")
+_USERNAME = re.compile(r"[a-z0-9][a-z0-9_.-]{2,31}")
+
+STAFF_ROLES = frozenset({ORGANISER, COMMUNITY_ADMIN, SCANNER})
+MIN_PASSWORD = 10
+MAX_PASSWORD = 128
+MAX_HOUSEHOLD = 10
+
+
+# --- phone numbers and login codes -------------------------------------------------------
+
+
+def check_phone(raw: str) -> str:
+    """A mainland mobile number as 11 digits; spaces, dashes and a +86 prefix are forgiven."""
+    phone = _SEPARATORS.sub("", raw or "")
+    if phone.startswith("+86"):
+        phone = phone[3:]
+    if not _MOBILE.fullmatch(phone):
+        raise Refusal(
+            "BAD_PHONE",
+            "请输入正确的11位手机号码",
+            "Please enter a valid 11-digit mainland mobile number",
+            {"field": "phone"},
+        )
+    return phone
+
+
+def new_code() -> str:
+    """Six random digits, from the operating system's CSPRNG."""
+    return f"{secrets.randbelow(1_000_000):06d}"
+
+
+def code_hash(secret: str, phone: str, code: str) -> str:
+    """What is stored instead of the code; bound to the number, so hashes say nothing elsewhere."""
+    message = f"login-code:{phone}:{code}".encode()
+    return hmac.new(secret.encode(), message, hashlib.sha256).hexdigest()
+
+
+@dataclass(frozen=True)
+class LoginCode:
+    code_hash: str
+    expires_at: datetime
+    attempts: int  # tries made on this code, the current one included
+
+
+class CodeVerdict(Enum):
+    ACCEPTED = "ACCEPTED"
+    WRONG = "WRONG"
+    LOCKED = "LOCKED"  # wrong, and that was the last try
+    EXPIRED = "EXPIRED"
+
+
+def judge_code(code: LoginCode, submitted_hash: str, now: datetime, max_tries: int) -> CodeVerdict:
+    if code.expires_at <= now:
+        return CodeVerdict.EXPIRED
+    if hmac.compare_digest(code.code_hash, submitted_hash):
+        return CodeVerdict.ACCEPTED
+    return CodeVerdict.LOCKED if code.attempts >= max_tries else CodeVerdict.WRONG
+
+
+def check_code_format(raw: str) -> str:
+    code = (raw or "").strip()
+    if not re.fullmatch(r"\d{6}", code):
+        raise bad_input("code", "验证码为6位数字", "The code is 6 digits")
+    return code
+
+
+def wrong_code(tries_left: int) -> Refusal:
+    return Refusal(
+        "WRONG_CODE",
+        f"验证码错误，还可以尝试{tries_left}次",
+        f"Wrong code; {tries_left} tries left",
+        {"triesLeft": tries_left},
+    )
+
+
+def code_locked() -> Refusal:
+    return Refusal(
+        "CODE_LOCKED",
+        "验证码错误次数过多，请重新获取验证码",
+        "Too many wrong tries; please request a new code",
+    )
+
+
+def code_expired() -> Refusal:
+    return Refusal(
+        "CODE_EXPIRED",
+        "验证码已失效，请重新获取",
+        "The code has expired or was never sent; please request a new one",
+    )
+
+
+def rate_limited(retry_after_s: int) -> Refusal:
+    seconds = max(1, retry_after_s)
+    return Refusal(
+        "RATE_LIMITED",
+        f"操作过于频繁，请{seconds}秒后再试",
+        f"Too many requests; try again in {seconds} seconds",
+        {"retryAfterS": seconds},
+    )
+
+
+# --- residents ---------------------------------------------------------------------------
+
+
+def resident_actor(resident_id: str, community_id: str | None) -> Actor:
+    return Actor(resident_id, frozenset({RESIDENT}), frozenset({community_id} if community_id else ()))
+
+
+class Relation(Enum):
+    SPOUSE = "SPOUSE"
+    CHILD = "CHILD"
+    PARENT = "PARENT"
+    GRANDPARENT = "GRANDPARENT"
+    GRANDCHILD = "GRANDCHILD"
+    SIBLING = "SIBLING"
+    OTHER = "OTHER"
+
+
+class AgeBand(Enum):
+    CHILD = "CHILD"  # 0-12
+    TEEN = "TEEN"  # 13-17
+    ADULT = "ADULT"  # 18-59
+    SENIOR = "SENIOR"  # 60-79
+    ELDER = "ELDER"  # 80 and over
+
+
+@dataclass(frozen=True)
+class Profile:
+    name: str
+    community_id: str
+    building: str
+    unit: str
+
+
+def check_text(field: str, zh_field: str, raw: str, longest: int) -> str:
+    text = (raw or "").strip()
+    if not 1 <= len(text) <= longest:
+        raise bad_input(field, f"{zh_field}须为1到{longest}个字符", f"{field} must be 1 to {longest} chars")
+    return text
+
+
+def check_community(raw: str) -> str:
+    community = (raw or "").strip()
+    if not _COMMUNITY.fullmatch(community):
+        raise bad_input("communityId", "社区编号格式不正确", "Malformed community id")
+    return community
+
+
+def check_profile(name: str, community_id: str, building: str, unit: str) -> Profile:
+    return Profile(
+        name=check_text("name", "姓名", name, 20),
+        community_id=check_community(community_id),
+        building=check_text("building", "楼栋", building, 20),
+        unit=check_text("unit", "单元", unit, 20),
+    )
+
+
+def household_full() -> Refusal:
+    return Refusal(
+        "HOUSEHOLD_FULL",
+        f"每户最多登记{MAX_HOUSEHOLD}位家庭成员",
+        f"A household has at most {MAX_HOUSEHOLD} members",
+    )
+
+
+def unknown_account() -> Refusal:
+    return Refusal("ACCOUNT_NOT_FOUND", "找不到该账号", "No such account")
+
+
+# --- staff -------------------------------------------------------------------------------
+
+
+def check_username(raw: str) -> str:
+    username = (raw or "").strip().lower()
+    if not _USERNAME.fullmatch(username):
+        raise bad_input(
+            "username",
+            "用户名须为3到32位小写字母、数字或 _ . -",
+            "Usernames are 3 to 32 lowercase letters, digits or _ . -",
+        )
+    return username
+
+
+def check_password(password: str) -> str:
+    if not MIN_PASSWORD <= len(password or "") <= MAX_PASSWORD:
+        raise bad_input(
+            "password",
+            f"密码须为{MIN_PASSWORD}到{MAX_PASSWORD}个字符",
+            f"Passwords are {MIN_PASSWORD} to {MAX_PASSWORD} characters",
+        )
+    return password
+
+
+def check_staff_role(role: str) -> str:
+    if role not in STAFF_ROLES:
+        raise bad_input(
+            "role", "角色须为组织者、社区管理员或扫码员", "Role must be organiser, community admin or scanner"
+        )
+    return role
+
+
+def may_appoint(actor: Actor, community_id: str) -> bool:
+    """Community admins create staff for their own community; platform admins for any."""
+    if PLATFORM_ADMIN in actor.roles:
+        return True
+    return COMMUNITY_ADMIN in actor.roles and community_id in actor.communities
+
+
+def staff_actor(account_id: str, grants: list[tuple[str, str]]) -> Actor:
+    """The actor of a staff account from its (role, community) grants.
+
+    The Actor keeps roles and communities as two sets, so one account should hold grants of one
+    kind; ``create_organiser`` only ever gives an account one grant.
+    """
+    return Actor(
+        account_id,
+        frozenset(role for role, _ in grants),
+        frozenset(community for _, community in grants),
+    )
+
+
+def username_taken() -> Refusal:
+    return Refusal("USERNAME_TAKEN", "该用户名已被使用", "That username is taken", {"field": "username"})
+
+
+def bad_credentials() -> Refusal:
+    return Refusal("BAD_CREDENTIALS", "用户名或密码错误", "Wrong username or password")

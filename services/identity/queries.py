@@ -1,0 +1,26 @@
+"""Read models of the ``identity`` schema, for the gateway (read-only)."""
+
+from __future__ import annotations
+
+import uuid
+
+import asyncpg
+
+from services.common.db import Connection
+
+
+async def resident(conn: Connection, resident_id: uuid.UUID) -> asyncpg.Record | None:
+    return await conn.fetchrow("SELECT * FROM identity.residents WHERE id = $1", resident_id)
+
+
+async def household_of(conn: Connection, resident_id: uuid.UUID) -> list[asyncpg.Record]:
+    return await conn.fetch(
+        "SELECT * FROM identity.household_members WHERE resident_id = $1 ORDER BY created_at, id",
+        resident_id,
+    )
+
+
+async def staff_account(conn: Connection, account_id: uuid.UUID) -> asyncpg.Record | None:
+    return await conn.fetchrow(
+        "SELECT id, username, display_name FROM identity.staff_accounts WHERE id = $1", account_id
+    )

@@ -1,0 +1,292 @@
+"""Identity operations: each loads, asks the domain, saves — called directly by the gateway."""
+
+from __future__ import annotations
+
+import asyncio
+import functools
+import logging
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+import asyncpg
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+from arq.connections import ArqRedis
+
+from services.common.actor import RESIDENT, Actor
+from services.common.clock import now as clock_now
+from services.common.errors import Refusal, forbidden, not_found, unauthenticated
+from services.common.masking import mask_phone
+from services.common.settings import Settings
+from services.common.tokens import ACCESS, REFRESH, TokenClaims, issue_token, read_claims
+from services.identity import domain, revocations, throttle
+from services.identity import repository as repo
+from services.notify.sms import LOGIN_CODE, SEND_SMS, SmsRequest
+
+log = logging.getLogger("linli.identity")
+
+_hasher = PasswordHasher()
+# Urgent texts are scored as if enqueued a day ago: arq takes them before any backlog.
+_URGENT_HEAD_START = timedelta(days=1)
+
+
+@dataclass(frozen=True)
+class LoginCodeSent:
+    expires_in_s: int
+    resend_after_s: int
+
+
+@dataclass(frozen=True)
+class Tokens:
+    access_token: str
+    refresh_token: str
+    access_expires_in_s: int
+    actor: Actor
+
+
+@dataclass
+class Identity:
+    """The identity operations over the gateway's pool and Redis; ``clock`` is for tests."""
+
+    pool: asyncpg.Pool
+    redis: ArqRedis
+    settings: Settings
+    clock: Callable[[], datetime] = field(default=clock_now)
+
+    def _key(self, *parts: str) -> str:
+        return ":".join((self.settings.namespace, "identity", *parts))
+
+    # --- residents: log-in by SMS code -----------------------------------------------------
+
+    async def request_login_code(self, raw_phone: str, client_ip: str | None) -> LoginCodeSent:
+        phone = domain.check_phone(raw_phone)
+        s = self.settings
+        now = self.clock()
+        waits = [
+            await throttle.count(
+                self.redis, self._key("codes-ip", client_ip or "unknown"), s.login_codes_per_ip_per_hour, 3600
+            ),
+            await throttle.cool_down(
+                self.redis, self._key("code-interval", phone), s.login_code_interval_s, now.timestamp()
+            ),
+            await throttle.count(
+                self.redis, self._key("codes-phone", phone), s.login_codes_per_phone_per_hour, 3600
+            ),
+        ]
+        wait = max((w for w in waits if w is not None), default=None)
+        if wait is not None:
+            log.info("login code for %s refused: rate limited for %ss", mask_phone(phone), wait)
+            raise domain.rate_limited(wait)
+
+        code = domain.new_code()
+        expires_at = now + timedelta(seconds=s.login_code_ttl_s)
+        async with self.pool.acquire() as conn:
+            await repo.put_login_code(conn, phone, domain.code_hash(s.secret, phone, code), expires_at, now)
+        request = SmsRequest(phone, LOGIN_CODE, {"code": code, "minutes": s.login_code_ttl_s // 60})
+        await self.redis.enqueue_job(
+            SEND_SMS,
+            request,
+            _job_id=self._key("sms", uuid.uuid4().hex),
+            _queue_name=s.queue("notify"),
+            _defer_until=now - _URGENT_HEAD_START,
+            # A text arriving after its code expired is no use; arq needs this with a past score.
+            _expires=timedelta(seconds=s.login_code_ttl_s),
+        )
+        log.info("login code sent to %s", mask_phone(phone))
+        return LoginCodeSent(s.login_code_ttl_s, s.login_code_interval_s)
+
+    async def log_in(self, raw_phone: str, raw_code: str) -> Tokens:
+        phone = domain.check_phone(raw_phone)
+        code = domain.check_code_format(raw_code)
+        s = self.settings
+        now = self.clock()
+        submitted = domain.code_hash(s.secret, phone, code)
+        async with self.pool.acquire() as conn:
+            # The counted try must commit even when the code is wrong: decide, then raise outside.
+            async with conn.transaction():
+                row = await repo.count_try(conn, phone, s.login_code_tries)
+                if row is None:
+                    known = await repo.has_login_code(conn, phone)
+                    verdict = domain.CodeVerdict.LOCKED if known else domain.CodeVerdict.EXPIRED
+                    tries = s.login_code_tries
+                else:
+                    stored = domain.LoginCode(row["code_hash"], row["expires_at"], row["attempts"])
+                    verdict = domain.judge_code(stored, submitted, now, s.login_code_tries)
+                    tries = stored.attempts
+                resident = None
+                if verdict is domain.CodeVerdict.ACCEPTED:
+                    await repo.delete_login_code(conn, phone)
+                    resident = await repo.resident_logged_in(conn, phone, now)
+        if verdict is domain.CodeVerdict.EXPIRED:
+            raise domain.code_expired()
+        if verdict is domain.CodeVerdict.LOCKED:
+            raise domain.code_locked()
+        if verdict is domain.CodeVerdict.WRONG:
+            raise domain.wrong_code(s.login_code_tries - tries)
+        assert resident is not None
+        log.info("resident %s logged in with %s", resident["id"], mask_phone(phone))
+        return self._issue(domain.resident_actor(str(resident["id"]), resident["community_id"]))
+
+    # --- tokens ----------------------------------------------------------------------------
+
+    def _issue(self, actor: Actor) -> Tokens:
+        s = self.settings
+        at = self.clock().timestamp()
+        return Tokens(
+            access_token=issue_token(actor, s.secret, s.access_token_ttl_s, now=at, kind=ACCESS),
+            refresh_token=issue_token(actor, s.secret, s.refresh_token_ttl_s, now=at, kind=REFRESH),
+            access_expires_in_s=s.access_token_ttl_s,
+            actor=actor,
+        )
+
+    async def refresh(self, refresh_token: str) -> Tokens:
+        """A new pair for a live refresh token, which is spent; roles are read afresh."""
+        claims = read_claims(refresh_token, self.settings.secret, self.clock().timestamp(), kind=REFRESH)
+        if await revocations.is_revoked(self.redis, self.settings, claims):
+            raise unauthenticated()
+        actor = await self.current_actor(claims.actor.user_id)
+        if actor is None:
+            raise unauthenticated()
+        await revocations.revoke(self.redis, self.settings, claims, self.clock().timestamp())
+        return self._issue(actor)
+
+    async def log_out(self, access: TokenClaims | None, refresh_token: str | None) -> None:
+        """Revoke the access token in use and, if given and the same person's, the refresh token."""
+        at = self.clock().timestamp()
+        if access is not None:
+            await revocations.revoke(self.redis, self.settings, access, at)
+        if refresh_token:
+            try:
+                claims = read_claims(refresh_token, self.settings.secret, at, kind=REFRESH)
+            except Refusal:
+                return  # a dead refresh token needs no revoking
+            if access is None or claims.actor.user_id == access.actor.user_id:
+                await revocations.revoke(self.redis, self.settings, claims, at)
+
+    async def current_actor(self, user_id: str) -> Actor | None:
+        """The actor a person is now, from their account (roles may have changed)."""
+        account_id = _uuid_or_none(user_id)
+        if account_id is None:
+            return None
+        async with self.pool.acquire() as conn:
+            resident = await repo.get_resident(conn, account_id)
+            if resident is not None:
+                return domain.resident_actor(user_id, resident["community_id"])
+            if await repo.staff_by_id(conn, account_id) is None:
+                return None
+            grants = await repo.staff_grants(conn, account_id)
+        return domain.staff_actor(user_id, grants)
+
+    # --- residents: profile and household --------------------------------------------------
+
+    async def update_profile(
+        self, actor: Actor, name: str, community_id: str, building: str, unit: str
+    ) -> asyncpg.Record:
+        resident_id = _resident_id(actor)
+        profile = domain.check_profile(name, community_id, building, unit)
+        async with self.pool.acquire() as conn:
+            row = await repo.update_profile(conn, resident_id, profile, self.clock())
+        if row is None:
+            raise domain.unknown_account()
+        return row
+
+    async def add_household_member(
+        self, actor: Actor, name: str, relation: domain.Relation, age_band: domain.AgeBand
+    ) -> asyncpg.Record:
+        resident_id = _resident_id(actor)
+        name = domain.check_text("name", "姓名", name, 20)
+        async with self.pool.acquire() as conn, conn.transaction():
+            if not await repo.lock_resident(conn, resident_id):
+                raise domain.unknown_account()
+            if await repo.count_household(conn, resident_id) >= domain.MAX_HOUSEHOLD:
+                raise domain.household_full()
+            return await repo.insert_household_member(
+                conn, resident_id, name, relation.value, age_band.value, self.clock()
+            )
+
+    async def remove_household_member(self, actor: Actor, member_id: uuid.UUID) -> None:
+        resident_id = _resident_id(actor)
+        async with self.pool.acquire() as conn:
+            if not await repo.delete_household_member(conn, resident_id, member_id):
+                raise not_found("household member", "家庭成员")
+
+    # --- staff -----------------------------------------------------------------------------
+
+    async def create_organiser(
+        self,
+        actor: Actor,
+        community_id: str,
+        role: str,
+        username: str,
+        password: str,
+        display_name: str = "",
+    ) -> tuple[asyncpg.Record, Actor]:
+        community_id = domain.check_community(community_id)
+        if not domain.may_appoint(actor, community_id):
+            raise forbidden()
+        role = domain.check_staff_role(role)
+        username = domain.check_username(username)
+        password = domain.check_password(password)
+        display_name = (display_name or "").strip()[:40]
+        password_hash = await asyncio.to_thread(_hasher.hash, password)
+        async with self.pool.acquire() as conn:
+            row = await repo.insert_staff(
+                conn, username, password_hash, display_name, role, community_id, actor.user_id, self.clock()
+            )
+        if row is None:
+            raise domain.username_taken()
+        log.info("%s created %s account %s in %s", actor.user_id, role, username, community_id)
+        return row, domain.staff_actor(str(row["id"]), [(role, community_id)])
+
+    async def organiser_log_in(self, raw_username: str, password: str) -> Tokens:
+        username = (raw_username or "").strip().lower()
+        failures_key = self._key("password-failures", username)
+        failures, wait = await throttle.used(self.redis, failures_key)
+        if failures >= self.settings.password_failures_per_hour:
+            raise domain.rate_limited(wait)
+        async with self.pool.acquire() as conn:
+            account = await repo.staff_by_username(conn, username)
+        stored_hash = account["password_hash"] if account is not None else _dummy_hash()
+        ok = await asyncio.to_thread(_verify, stored_hash, password or "")
+        if account is None or not ok:
+            await throttle.count(self.redis, failures_key, self.settings.password_failures_per_hour, 3600)
+            raise domain.bad_credentials()
+        new_hash = None
+        if _hasher.check_needs_rehash(stored_hash):
+            new_hash = await asyncio.to_thread(_hasher.hash, password)
+        async with self.pool.acquire() as conn:
+            await repo.staff_logged_in(conn, account["id"], self.clock(), new_hash)
+            grants = await repo.staff_grants(conn, account["id"])
+        return self._issue(domain.staff_actor(str(account["id"]), grants))
+
+
+@functools.cache
+def _dummy_hash() -> str:
+    """Verified against when the username is unknown, so a miss costs as long as a wrong password."""
+    return _hasher.hash("linli-no-such-account")
+
+
+def _verify(stored_hash: str, password: str) -> bool:
+    try:
+        return _hasher.verify(stored_hash, password)
+    except (VerificationError, InvalidHashError):
+        return False
+
+
+def _uuid_or_none(value: str) -> uuid.UUID | None:
+    try:
+        return uuid.UUID(value)
+    except ValueError:
+        return None
+
+
+def _resident_id(actor: Actor) -> uuid.UUID:
+    """The account id of a resident acting on their own profile."""
+    if not actor.has_role(RESIDENT):
+        raise forbidden()
+    resident_id = _uuid_or_none(actor.user_id)
+    if resident_id is None:
+        raise domain.unknown_account()
+    return resident_id

@@ -1,0 +1,44 @@
+"""Rate limits kept in Redis: fixed windows and cool-downs, each answering how long to wait."""
+
+from __future__ import annotations
+
+import math
+
+from arq.connections import ArqRedis
+
+
+async def count(redis: ArqRedis, key: str, limit: int, window_s: int) -> int | None:
+    """Count one attempt in the key's window; the seconds to wait if it went over ``limit``."""
+    async with redis.pipeline(transaction=True) as pipe:
+        pipe.set(key, 0, ex=window_s, nx=True)
+        pipe.incr(key)
+        pipe.ttl(key)
+        _, used, ttl = await pipe.execute()
+    if int(used) > limit:
+        return max(1, int(ttl))
+    return None
+
+
+async def used(redis: ArqRedis, key: str) -> tuple[int, int]:
+    """How many attempts the key's window holds, and the seconds left in it."""
+    async with redis.pipeline(transaction=True) as pipe:
+        pipe.get(key)
+        pipe.ttl(key)
+        value, ttl = await pipe.execute()
+    return int(value or 0), max(1, int(ttl))
+
+
+async def cool_down(redis: ArqRedis, key: str, interval_s: int, now: float) -> int | None:
+    """Start a cool-down at ``now``; if one is still running, the seconds left in it.
+
+    The end time is stored (Redis's expiry only clears the key), so a service running on an
+    injected clock sees its own time pass.
+    """
+    until = now + interval_s
+    if await redis.set(key, until, ex=interval_s, nx=True):
+        return None
+    held = float(await redis.get(key) or 0)
+    if held <= now:
+        await redis.set(key, until, ex=interval_s)
+        return None
+    return max(1, math.ceil(held - now))

@@ -1,0 +1,67 @@
+"""Text messages: the request other services enqueue, its Chinese templates, and the
+development channel, which records each text in ``notify.sms_outbox`` instead of sending it.
+
+A request's ``repr`` hides the number and the parameters: arq logs every job's arguments, and
+a login code or a full phone number must never reach a log.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import asyncpg
+
+from services.common.db import Connection
+from services.common.ids import new_id
+
+SEND_SMS = "send_sms"
+LOGIN_CODE = "login_code"
+
+
+@dataclass(frozen=True, repr=False)
+class SmsRequest:
+    phone: str
+    template: str
+    params: dict[str, Any] = field(default_factory=dict)
+
+    def __repr__(self) -> str:
+        return f"SmsRequest(phone={self.phone[:3]}****{self.phone[-4:]}, template={self.template})"
+
+
+def render(request: SmsRequest) -> str:
+    """The text as a provider would send it (signature first, as Chinese carriers require)."""
+    if request.template == LOGIN_CODE:
+        return (
+            f"【邻里】您的登录验证码是{request.params['code']}，{request.params['minutes']}分钟内有效。"
+            "请勿将验证码告诉他人。"
+        )
+    raise ValueError(f"unknown SMS template {request.template!r}")
+
+
+async def record(conn: Connection, job_id: str, request: SmsRequest) -> bool:
+    """The development channel: keep the text where tests and the console can read it.
+    A retried job records nothing twice."""
+    inserted = await conn.fetchval(
+        """
+        INSERT INTO notify.sms_outbox (id, job_id, phone, template, body)
+        VALUES ($1, $2, $3, $4, $5)
+        ON CONFLICT (job_id) DO NOTHING
+        RETURNING true
+        """,
+        new_id(),
+        job_id,
+        request.phone,
+        request.template,
+        render(request),
+    )
+    return bool(inserted)
+
+
+async def texts_to(conn: Connection, phone: str, limit: int = 20) -> list[asyncpg.Record]:
+    """The texts recorded for one number, newest first."""
+    return await conn.fetch(
+        "SELECT * FROM notify.sms_outbox WHERE phone = $1 ORDER BY created_at DESC, id DESC LIMIT $2",
+        phone,
+        limit,
+    )
