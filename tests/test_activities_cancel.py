@@ -7,7 +7,7 @@ import uuid
 from typing import Any
 
 from services.activities import contracts
-from services.common.actor import ORGANISER, Actor
+from services.common.actor import ORGANISER, RESIDENT, Actor
 from services.common.commands import CommandBus
 from services.common.settings import Settings
 from tests.conftest import OTHER_COMMUNITY, SIGN_UP, GraphQLClient, eventually, token_for
@@ -244,3 +244,40 @@ async def test_an_organiser_of_another_community_cannot_cancel_and_nothing_chang
     assert await _session(gql, session_id) == before
     assert before["status"] == "SCHEDULED"
     assert [(await r.signup())["status"] for r in (confirmed, waiting)] == ["CONFIRMED", "WAITLISTED"]
+
+
+async def test_a_cancellation_run_again_after_its_result_expired_answers_the_same_and_tells_once(
+    gql: GraphQLClient, schedule: Any, new_resident: Any, settings: Settings, redis: Any, pool: Any
+) -> None:
+    session_id = await schedule(capacity=1)
+    leaving, waiting = await _residents(gql, new_resident, 2)
+    await leaving.sign_up(session_id)
+    await waiting.sign_up(session_id)
+    key = uuid.uuid4().hex
+    first = await leaving.cancel(key=key)
+
+    # arq forgot the first job (its result expired), so the same request runs a second time.
+    bus = CommandBus(redis, settings)
+    await bus.start()
+    try:
+        actor = Actor(leaving.user_id, frozenset({RESIDENT}), frozenset())
+        args = {"signup_id": leaving.signup_id, "key": key}
+        reply = await bus.send(
+            contracts.SERVICE, contracts.CANCEL_SIGNUP, actor, args, key=f"rerun:{uuid.uuid4().hex}"
+        )
+    finally:
+        await bus.stop()
+
+    assert reply is not None and reply.refusal is None
+    assert reply.unwrap()["status"] == first["data"]["cancelSignup"]["status"] == "CANCELLED"
+    assert (await waiting.signup())["status"] == "CONFIRMED"
+    async with pool.acquire() as conn:
+        events = await conn.fetch(
+            "SELECT type FROM activities.outbox WHERE payload->>'session_id' = $1", session_id
+        )
+    assert sorted(e["type"] for e in events) == [
+        "signup.cancelled",
+        "signup.confirmed",
+        "signup.waitlisted",
+        "waitlist.promoted",
+    ]
