@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import time
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -212,3 +213,14 @@ async def test_the_log_in_cookie_is_http_only_and_is_accepted_in_place_of_a_head
 
 def _in(delta: timedelta) -> Any:
     return lambda: datetime.now(UTC) + delta
+
+
+async def test_of_two_refreshes_racing_with_one_token_exactly_one_wins(gql: GraphQLClient, pool: Any) -> None:
+    refresh = (await resident_logs_in(gql, pool))["refreshToken"]
+
+    answers = await asyncio.gather(*(gql.raw(REFRESH, {"token": refresh}) for _ in range(2)))
+    gql.http.cookies.clear()
+
+    won = [a for a in answers if not a.get("errors")]
+    lost = [a["errors"][0]["extensions"]["code"] for a in answers if a.get("errors")]
+    assert len(won) == 1 and lost == ["UNAUTHENTICATED"]

@@ -21,6 +21,15 @@ async def revoke(redis: ArqRedis, settings: Settings, claims: TokenClaims, now: 
         await redis.set(_key(settings, claims.token_id), 1, ex=left)
 
 
+async def spend(redis: ArqRedis, settings: Settings, claims: TokenClaims, now: float | None = None) -> bool:
+    """Revoke a single-use token; False if it was already spent or revoked (so of two racing
+    uses, exactly one wins)."""
+    left = max(1, math.ceil(claims.expires_at - (now if now is not None else time.time())))
+    if not claims.token_id:
+        return False
+    return bool(await redis.set(_key(settings, claims.token_id), 1, ex=left, nx=True))
+
+
 async def is_revoked(redis: ArqRedis, settings: Settings, claims: TokenClaims) -> bool:
     if not claims.token_id:
         return False  # issued before tokens had ids: cannot have been revoked

@@ -28,7 +28,8 @@ from services.notify.sms import LOGIN_CODE, SEND_SMS, SmsRequest
 log = logging.getLogger("linli.identity")
 
 _hasher = PasswordHasher()
-# Urgent texts are scored as if enqueued a day ago: arq takes them before any backlog.
+# Urgent texts are scored as if enqueued a day ago, so arq takes them before any backlog of
+# events (its job log then calls them "delayed=86400s": that is this head start, not a delay).
 _URGENT_HEAD_START = timedelta(days=1)
 
 
@@ -143,13 +144,13 @@ class Identity:
 
     async def refresh(self, refresh_token: str) -> Tokens:
         """A new pair for a live refresh token, which is spent; roles are read afresh."""
-        claims = read_claims(refresh_token, self.settings.secret, self.clock().timestamp(), kind=REFRESH)
-        if await revocations.is_revoked(self.redis, self.settings, claims):
+        at = self.clock().timestamp()
+        claims = read_claims(refresh_token, self.settings.secret, at, kind=REFRESH)
+        if not await revocations.spend(self.redis, self.settings, claims, at):
             raise unauthenticated()
         actor = await self.current_actor(claims.actor.user_id)
         if actor is None:
             raise unauthenticated()
-        await revocations.revoke(self.redis, self.settings, claims, self.clock().timestamp())
         return self._issue(actor)
 
     async def log_out(self, access: TokenClaims | None, refresh_token: str | None) -> None:
