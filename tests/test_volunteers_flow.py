@@ -16,7 +16,7 @@ import zxingcpp
 from services.common.actor import VOLUNTEER
 from services.common.settings import Settings
 from services.volunteers import codes
-from tests.conftest import COMMUNITY, GraphQLClient, token_for
+from tests.conftest import COMMUNITY, GraphQLClient, eventually, token_for
 
 CREATE_SHIFT = """
 mutation($input: CreateShiftInput!) {
@@ -40,6 +40,7 @@ mutation($input: CheckOutInput!) { checkOut(input: $input) { id checkedOutAt min
 HOURS = "{ myServiceHours { totalMinutes hours entries { kind minutes reason shiftId } } }"
 MY_CHECK_IN = "query($id: ID!) { myCheckIn(shiftId: $id) { id checkedOutAt minutesCredited } }"
 CARD = "{ myVolunteerCard { code pngDataUrl } }"
+INBOX = "{ myInbox { kind title body } }"
 CORRECT = """
 mutation($input: CorrectServiceHoursInput!) {
   correctServiceHours(input: $input) { kind minutes reason }
@@ -185,6 +186,15 @@ async def test_a_volunteer_checks_in_with_a_fresh_station_code_and_out_again_and
         "volunteer.checked_in",
         "volunteer.checked_out",
     ]
+
+    async def inbox() -> list[dict[str, Any]]:
+        messages: list[dict[str, Any]] = (await gql.ok(INBOX, token=token))["myInbox"]
+        return messages if len(messages) == 2 else []
+
+    told = sorted(await eventually(inbox), key=lambda m: m["kind"])
+    assert [m["kind"] for m in told] == ["shift.signed_up", "volunteer.checked_out"]
+    assert duty["venue"] in told[0]["body"] and "引导员" in told[0]["body"]
+    assert "120分钟" in told[1]["body"]
 
 
 async def test_a_rotated_out_a_foreign_and_a_forged_code_are_refused_and_change_nothing(

@@ -11,4 +11,6 @@ CONSUMES: tuple[str, ...] = (
     "signup.cancelled",
     "waitlist.promoted",
     "session.cancelled",
+    "shift.signed_up",
+    "volunteer.checked_out",
 )

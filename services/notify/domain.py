@@ -124,4 +124,37 @@ def messages_for(event_type: str, payload: dict[str, Any]) -> list[Message]:
                 ),
             )
         ]
+    if event_type == "shift.signed_up":
+        return [
+            Message(
+                recipient_id=payload["volunteer_id"],
+                kind=event_type,
+                title_zh="志愿班次报名成功",
+                body_zh=(
+                    f"您已报名「{payload['role']}」志愿服务，时间：{_when_zh(payload['starts_at'])}，"
+                    f"地点：{payload['venue']}。请在班次开始前30分钟内到场扫码签到。"
+                ),
+                title_en="You are signed up to volunteer",
+                body_en=(
+                    f'You are signed up as "{payload["role"]}" on {_when_en(payload["starts_at"])} '
+                    f"at {payload['venue']}. Check in by scanning the station code there, from "
+                    "30 minutes before the shift starts."
+                ),
+            )
+        ]
+    if event_type == "volunteer.checked_out":
+        minutes = int(payload["minutes_credited"])
+        return [
+            Message(
+                recipient_id=payload["volunteer_id"],
+                kind=event_type,
+                title_zh="服务时长已记录",
+                body_zh=f"感谢您在{payload['venue']}的志愿服务！本次记入服务时长{minutes}分钟。",
+                title_en="Service hours recorded",
+                body_en=(
+                    f"Thank you for volunteering at {payload['venue']}! "
+                    f"{minutes} minutes were added to your service hours."
+                ),
+            )
+        ]
     return []

@@ -166,6 +166,7 @@ async def check_in(ctx: dict[str, Any], actor: Actor, args: dict[str, Any]) -> d
                         "venue": shift["venue"],
                         "role": shift["role"],
                         "method": method.value,
+                        "scanned_by": actor.user_id,
                         "checked_in_at": now.isoformat(),
                     },
                 )
@@ -219,6 +220,8 @@ async def check_out(ctx: dict[str, Any], actor: Actor, args: dict[str, Any]) -> 
                 "shift_id": str(shift_id),
                 "volunteer_id": volunteer_id,
                 "community_id": shift["community_id"],
+                "venue": shift["venue"],
+                "role": shift["role"],
                 "checked_in_at": closed["checked_in_at"].isoformat(),
                 "checked_out_at": closed["checked_out_at"].isoformat(),
                 "minutes_credited": credit,
