@@ -9,6 +9,7 @@ settings that services/common/settings.py understands.
 from __future__ import annotations
 
 import copy
+import functools
 import inspect
 import os
 import re
@@ -62,7 +63,9 @@ def manifest_files() -> list[Path]:
     return sorted(p for p in K8S.rglob("*.yaml") if p.name != "kustomization.yaml")
 
 
+@functools.cache
 def manifests() -> list[tuple[Path, Doc]]:
+    """Every manifest, parsed once per run: a test that alters one works on a deep copy."""
     return [(path, doc) for path in manifest_files() for doc in load_all(path)]
 
 
