@@ -323,11 +323,24 @@ def check_seats(
 # The platform, as `linli up` runs it
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
+def free_port(block: int = 4) -> int:
+    """A port with the next ``block - 1`` free too: `linli up` gives each worker's metrics
+    endpoint the ports after the gateway's."""
+    for _ in range(100):
+        with socket.socket() as sock:
+            sock.bind(("127.0.0.1", 0))
+            port: int = sock.getsockname()[1]
+        if port + block > 65535:
+            continue
+        with contextlib.ExitStack() as stack:
+            try:
+                for offset in range(block):
+                    probe = stack.enter_context(socket.socket())
+                    probe.bind(("127.0.0.1", port + offset))
+            except OSError:
+                continue
+            return port
+    raise RuntimeError("no block of free ports found")
 
 
 def _die_with_parent() -> None:
@@ -409,7 +422,10 @@ async def organise(http: httpx.AsyncClient, token: str, capacities: list[int]) -
     async def ok(query: str, input_: dict[str, Any], field_: str) -> str:
         deadline = time.monotonic() + 90
         while True:  # the same idempotency key each time, so a retry never creates twice
-            body = await gql(http, query, {"input": input_}, token)
+            try:
+                body = await gql(http, query, {"input": input_}, token)
+            except httpx.TransportError as exc:
+                body = {"errors": [f"gateway unreachable: {exc!r}"]}
             if not body.get("errors"):
                 return str(body["data"][field_]["id"])
             if time.monotonic() > deadline:
@@ -807,6 +823,10 @@ def print_table(bursts: list[Burst], ratios: dict[str, dict[str, Any]]) -> None:
         for stage, values in b.stages_ms.items():
             numbers = " ".join(f"{values[p]:>7.1f}" for p in ("p50", "p95", "p99"))
             print(f"  {b.name:<12} {stage:<20} {numbers}")
+        if b.stages_ms:  # Little's law: how many jobs sat in the queue vs ran, on average
+            waiting = b.throughput * b.stages_ms["queue_wait"]["mean"] / 1000
+            running = b.throughput * b.stages_ms["handler"]["mean"] / 1000
+            print(f"  {b.name:<12} on average {waiting:.1f} jobs waited in the queue, {running:.1f} ran")
     print("\nPostgreSQL transactions per sign-up: " + ", ".join(
         f"{b.name} {b.path} {b.pg_xacts_per_signup}" for b in bursts))  # fmt: skip
     print("\nCPU seconds per process during each burst:")

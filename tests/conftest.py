@@ -4,7 +4,6 @@ database and Redis namespace per run, the real gateway app and the real arq work
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import shutil
 import uuid
 from collections.abc import AsyncIterator, Iterator
@@ -89,17 +88,13 @@ async def pool(settings: Settings) -> AsyncIterator[Any]:
 async def workers(settings: Settings, redis: ArqRedis) -> AsyncIterator[None]:
     """The three real arq workers, consuming their real queues, for the whole run."""
     running = [
-        build_worker(service, settings, handle_signals=False)
-        for service in (ACTIVITIES_WORKER, VOLUNTEERS_WORKER, NOTIFY_WORKER)
+        build_worker(service, settings) for service in (ACTIVITIES_WORKER, VOLUNTEERS_WORKER, NOTIFY_WORKER)
     ]
     tasks = [asyncio.create_task(worker.async_run()) for worker in running]
     yield
     for worker in running:
         await worker.close()
-    for task in tasks:
-        task.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await task
+    await asyncio.gather(*tasks)  # each finishes what it holds, then closes its pool
 
 
 @pytest.fixture(scope="session")

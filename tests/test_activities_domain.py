@@ -13,6 +13,7 @@ from services.activities.domain import (
     check_party_size,
     check_reason,
     place,
+    place_arrivals,
     promotions,
     seats_held,
 )
@@ -122,3 +123,15 @@ def test_any_mix_of_signups_and_cancellations_keeps_the_seat_rules(
         assert all(party_size > free for _, party_size in session.waitlist), (
             "nobody waits who would fit in the free seats"
         )
+
+
+def test_parties_arriving_together_are_placed_in_order_and_the_waiting_join_the_queue() -> None:
+    placements, taken = place_arrivals(capacity=5, taken=2, waiting=1, party_sizes=[2, 4, 1, 1])
+
+    assert [(p.status, p.waitlist_position) for p in placements] == [
+        (SignupStatus.CONFIRMED, None),
+        (SignupStatus.WAITLISTED, 2),
+        (SignupStatus.CONFIRMED, None),
+        (SignupStatus.WAITLISTED, 3),
+    ]
+    assert taken == 5

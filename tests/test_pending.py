@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import uuid
 from typing import Any
 
@@ -38,7 +37,7 @@ async def test_a_signup_nobody_answered_in_time_is_pending_then_confirmed(
             assert pending["status"] == "PENDING"
             assert (await gql.ok(SIGNUP, {"id": pending["id"]}, token))["signup"] is None
 
-            worker = build_worker(ACTIVITIES_WORKER, quiet, handle_signals=False)
+            worker = build_worker(ACTIVITIES_WORKER, quiet)
             task = asyncio.create_task(worker.async_run())
             try:
 
@@ -51,9 +50,7 @@ async def test_a_signup_nobody_answered_in_time_is_pending_then_confirmed(
                 assert (retried["id"], retried["status"]) == (pending["id"], "CONFIRMED")
             finally:
                 await worker.close()
-                task.cancel()
-                with contextlib.suppress(asyncio.CancelledError):
-                    await task
+                await task
 
 
 async def test_a_command_read_by_a_worker_that_died_is_answered_by_another(

@@ -130,3 +130,27 @@ async def test_an_event_relayed_twice_makes_one_inbox_message(
     assert await job.result(timeout=10, poll_delay=0.05) == 0  # processed, wrote nothing
 
     assert len(await _inbox(gql, token)) == 1
+
+
+async def test_one_resident_pressing_twice_with_new_keys_gets_one_seat(
+    gql: GraphQLClient, schedule: Any, new_resident: Any
+) -> None:
+    session_id = await schedule(capacity=5)
+    _, token = new_resident()
+
+    answers = await asyncio.gather(
+        *(
+            gql.raw(SIGN_UP, {"input": {"sessionId": session_id, "idempotencyKey": uuid.uuid4().hex}}, token)
+            for _ in range(4)
+        )
+    )
+
+    statuses = sorted(
+        a["data"]["signUp"]["status"]
+        if a.get("data") and a["data"].get("signUp")
+        else a["errors"][0]["extensions"]["code"]
+        for a in answers
+    )
+    assert statuses == ["ALREADY_SIGNED_UP"] * 3 + ["CONFIRMED"]
+    session = await gql.ok("query($id: ID!) { session(id: $id) { seatsLeft } }", {"id": session_id})
+    assert session["session"]["seatsLeft"] == 4

@@ -90,6 +90,32 @@ def place(capacity: int, taken: int, party_size: int) -> SignupStatus:
     return SignupStatus.CONFIRMED if taken + party_size <= capacity else SignupStatus.WAITLISTED
 
 
+@dataclass(frozen=True)
+class Placement:
+    """Where one arriving party landed, and its place in the queue if it waits."""
+
+    status: SignupStatus
+    waitlist_position: int | None
+
+
+def place_arrivals(
+    capacity: int, taken: int, waiting: int, party_sizes: Iterable[int]
+) -> tuple[list[Placement], int]:
+    """Place parties arriving together, first come first served; also the seats then taken.
+
+    ``waiting`` is how many parties already wait: a newcomer that must wait joins behind them.
+    """
+    placements: list[Placement] = []
+    for party_size in party_sizes:
+        if place(capacity, taken, party_size) == SignupStatus.CONFIRMED:
+            taken += party_size
+            placements.append(Placement(SignupStatus.CONFIRMED, None))
+        else:
+            waiting += 1
+            placements.append(Placement(SignupStatus.WAITLISTED, waiting))
+    return placements, taken
+
+
 def promotions(capacity: int, taken: int, waitlist: Iterable[tuple[SignupId, int]]) -> list[SignupId]:
     """Who leaves the waitlist now: ``waitlist`` is (sign-up id, party size) in arrival order.
 

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
@@ -12,10 +14,11 @@ from services.activities import contracts, domain
 from services.activities import repository as repo
 from services.common.actor import RESIDENT, Actor
 from services.common.clock import now
-from services.common.commands import command
+from services.common.commands import Envelope, Reply, batch_command, command
 from services.common.db import Connection
-from services.common.errors import forbidden
-from services.common.outbox import record_event
+from services.common.errors import Refusal, forbidden
+from services.common.observability import SIGNUPS
+from services.common.outbox import record_event, record_events
 
 SCHEMA = contracts.SERVICE
 
@@ -85,50 +88,121 @@ async def schedule_session(ctx: dict[str, Any], actor: Actor, args: dict[str, An
     return repo.as_dict(row)
 
 
-async def sign_up(ctx: dict[str, Any], actor: Actor, args: dict[str, Any]) -> dict[str, Any]:
-    if not actor.has_role(RESIDENT):
-        raise forbidden()
-    party_size = domain.check_party_size(int(args.get("party_size", 1)))
-    signup_id = uuid.UUID(args["id"])
-    session_id = uuid.UUID(args["session_id"])
+@dataclass
+class _Arrival:
+    """One sign-up command of a batch, with its answer once decided."""
+
+    envelope: Envelope
+    signup_id: uuid.UUID
+    session_id: uuid.UUID
+    party_size: int
+    reply: Reply | None = None
+
+    @property
+    def resident_id(self) -> str:
+        return self.envelope.actor.user_id
+
+
+def _arrival(envelope: Envelope) -> _Arrival:
+    """Check one sign-up on its own; a refused one carries its answer already."""
+    args = envelope.args
+    arrival = _Arrival(envelope, uuid.UUID(args["id"]), uuid.UUID(args["session_id"]), 1)
     try:
-        async with _pool(ctx).acquire() as conn, conn.transaction():
-            existing = await repo.get_signup(conn, signup_id)
-            if existing is not None:  # the same request again: same answer, no second seat
-                return repo.as_dict(existing)
-            session = await repo.get_session_for_signup(conn, session_id)
-            if session is None:
-                raise domain.unknown_session()
-            if session["status"] == domain.SessionStatus.CANCELLED:
-                raise domain.session_cancelled()
-            if await repo.has_live_signup(conn, session_id, actor.user_id):
-                raise domain.already_signed_up()
-            reserved = await repo.reserve_seats(conn, session_id, party_size)
-            if not reserved:
-                # Bound for the waitlist: first keep cancellations out until we commit, then
-                # look again, as one may have freed seats (or called the session off) meanwhile.
-                held = await repo.hold_session_for_waitlist(conn, session_id)
-                assert held is not None
-                if held["status"] == domain.SessionStatus.CANCELLED:
-                    raise domain.session_cancelled()
-                fits = domain.place(held["capacity"], held["taken"], party_size)
-                if fits == domain.SignupStatus.CONFIRMED:
-                    reserved = await repo.reserve_seats(conn, session_id, party_size)
-            status = domain.SignupStatus.CONFIRMED if reserved else domain.SignupStatus.WAITLISTED
-            row = await repo.insert_signup(
-                conn, signup_id, session_id, actor.user_id, party_size, status, args["key"]
+        if not envelope.actor.has_role(RESIDENT):
+            raise forbidden()
+        arrival.party_size = domain.check_party_size(int(args.get("party_size", 1)))
+    except Refusal as refusal:
+        arrival.reply = Reply(refusal=refusal)
+    return arrival
+
+
+async def sign_up(ctx: dict[str, Any], envelopes: Sequence[Envelope]) -> list[Reply]:
+    """Sign-ups arriving together, decided in one transaction, first come first served.
+
+    The sessions are locked (in id order) while the domain places every party; seat counts,
+    sign-ups and their events are then written with one statement each. A repeated request
+    (same id) gets the sign-up it made before.
+    """
+    arrivals = [_arrival(envelope) for envelope in envelopes]
+    open_ = [a for a in arrivals if a.reply is None]
+    async with _pool(ctx).acquire() as conn, conn.transaction():
+        before = await repo.get_signups(conn, [a.signup_id for a in open_])
+        for arrival in open_:
+            if arrival.signup_id in before:  # the same request again: same answer, no second seat
+                arrival.reply = Reply(value=repo.as_dict(before[arrival.signup_id]))
+        open_ = [a for a in open_ if a.reply is None]
+        sessions = await repo.lock_sessions_for_signup(conn, [a.session_id for a in open_])
+        live = await repo.live_signups_among(
+            conn, [a.session_id for a in open_], [a.resident_id for a in open_]
+        )
+        by_session: dict[uuid.UUID, list[_Arrival]] = {}
+        for arrival in open_:
+            session = sessions.get(arrival.session_id)
+            refusal = _refusal_for(arrival, session, live)
+            if refusal is not None:
+                arrival.reply = Reply(refusal=refusal)
+                continue
+            live.add((arrival.session_id, arrival.resident_id))
+            by_session.setdefault(arrival.session_id, []).append(arrival)
+
+        new_signups: list[repo.NewSignup] = []
+        positions: dict[uuid.UUID, int | None] = {}
+        taken: dict[uuid.UUID, int] = {}
+        for session_id, group in by_session.items():
+            session = sessions[session_id]
+            placements, taken[session_id] = domain.place_arrivals(
+                session["capacity"], session["taken"], session["waiting"], [a.party_size for a in group]
             )
-            event = contracts.SIGNUP_CONFIRMED if reserved else contracts.SIGNUP_WAITLISTED
-            await record_event(conn, SCHEMA, event, _signup_event(session, row))
-    except asyncpg.UniqueViolationError as exc:
-        # A concurrent twin of this request, or another sign-up of the same person, won the
-        # race; our transaction (seat included) rolled back.
-        async with _pool(ctx).acquire() as conn:
-            twin = await repo.get_signup(conn, signup_id)
-        if twin is not None:
-            return repo.as_dict(twin)
-        raise domain.already_signed_up() from exc
-    return repo.as_dict(row)
+            for arrival, placement in zip(group, placements, strict=True):
+                positions[arrival.signup_id] = placement.waitlist_position
+                new_signups.append(
+                    repo.NewSignup(
+                        arrival.signup_id,
+                        session_id,
+                        arrival.resident_id,
+                        arrival.party_size,
+                        placement.status,
+                        arrival.envelope.args["key"],
+                    )
+                )
+        if new_signups:
+            await repo.set_seats_taken(conn, taken)
+            rows = await repo.insert_signups(conn, new_signups)
+            correlation = {a.signup_id: a.envelope.correlation_id for a in open_}
+            events = []
+            for row in rows:
+                event = (
+                    contracts.SIGNUP_CONFIRMED
+                    if row["status"] == domain.SignupStatus.CONFIRMED
+                    else contracts.SIGNUP_WAITLISTED
+                )
+                events.append(
+                    (event, _signup_event(sessions[row["session_id"]], row), correlation[row["id"]])
+                )
+            await record_events(conn, SCHEMA, events)
+            made = {row["id"]: row for row in rows}
+            for arrival in open_:
+                if arrival.reply is None:
+                    value = {**repo.as_dict(made[arrival.signup_id])}
+                    value["waitlist_position"] = positions[arrival.signup_id]
+                    arrival.reply = Reply(value=value)
+    replies = [a.reply for a in arrivals if a.reply is not None]
+    assert len(replies) == len(arrivals), "every sign-up gets an answer"
+    for reply in replies:
+        SIGNUPS.labels(reply.refusal.code if reply.refusal else reply.unwrap()["status"]).inc()
+    return replies
+
+
+def _refusal_for(
+    arrival: _Arrival, session: asyncpg.Record | None, live: set[tuple[uuid.UUID, str]]
+) -> Refusal | None:
+    if session is None:
+        return domain.unknown_session()
+    if session["status"] == domain.SessionStatus.CANCELLED:
+        return domain.session_cancelled()
+    if (arrival.session_id, arrival.resident_id) in live:
+        return domain.already_signed_up()
+    return None
 
 
 async def cancel_signup(ctx: dict[str, Any], actor: Actor, args: dict[str, Any]) -> dict[str, Any]:
@@ -224,7 +298,7 @@ COMMANDS = [
     command(contracts.CREATE_FESTIVAL, create_festival),
     command(contracts.CREATE_ACTIVITY, create_activity),
     command(contracts.SCHEDULE_SESSION, schedule_session),
-    command(contracts.SIGN_UP, sign_up),
+    batch_command(contracts.SIGN_UP, sign_up),
     command(contracts.CANCEL_SIGNUP, cancel_signup),
     command(contracts.CANCEL_SESSION, cancel_session),
 ]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -96,31 +97,87 @@ async def insert_session(
     return row
 
 
-async def get_session_for_signup(conn: Connection, session_id: uuid.UUID) -> asyncpg.Record | None:
-    """The session with what a sign-up message needs to say about it."""
-    return await conn.fetchrow(
+async def get_signups(conn: Connection, signup_ids: Sequence[uuid.UUID]) -> dict[uuid.UUID, asyncpg.Record]:
+    rows = await conn.fetch("SELECT * FROM activities.signups WHERE id = ANY($1::uuid[])", list(signup_ids))
+    return {row["id"]: row for row in rows}
+
+
+async def lock_sessions_for_signup(
+    conn: Connection, session_ids: Sequence[uuid.UUID]
+) -> dict[uuid.UUID, asyncpg.Record]:
+    """Sessions about to take sign-ups, locked in id order (so two batches never deadlock),
+    with their waitlist length and what messages say about them."""
+    rows = await conn.fetch(
         """
-        SELECT s.id, s.venue, s.starts_at, s.ends_at, s.capacity, s.taken, s.community_id,
-               s.status, a.title AS activity_title
+        SELECT s.*, a.title AS activity_title,
+               (SELECT count(*) FROM activities.signups w
+                 WHERE w.session_id = s.id AND w.status = 'WAITLISTED') AS waiting
         FROM activities.sessions s JOIN activities.activities a ON a.id = s.activity_id
-        WHERE s.id = $1
+        WHERE s.id = ANY($1::uuid[])
+        ORDER BY s.id
+        FOR UPDATE OF s
         """,
-        session_id,
+        sorted(set(session_ids)),
+    )
+    return {row["id"]: row for row in rows}
+
+
+async def live_signups_among(
+    conn: Connection, session_ids: Sequence[uuid.UUID], resident_ids: Sequence[str]
+) -> set[tuple[uuid.UUID, str]]:
+    """Which of these residents already hold a live sign-up for which of these sessions."""
+    rows = await conn.fetch(
+        "SELECT session_id, resident_id FROM activities.signups "
+        "WHERE session_id = ANY($1::uuid[]) AND resident_id = ANY($2::text[]) AND status <> 'CANCELLED'",
+        list(set(session_ids)),
+        list(set(resident_ids)),
+    )
+    return {(row["session_id"], row["resident_id"]) for row in rows}
+
+
+async def set_seats_taken(conn: Connection, taken: dict[uuid.UUID, int]) -> None:
+    """Write seat counts decided under the sessions' locks (the database still checks capacity)."""
+    await conn.execute(
+        "UPDATE activities.sessions s SET taken = v.taken "
+        "FROM unnest($1::uuid[], $2::int[]) AS v(id, taken) WHERE s.id = v.id",
+        list(taken),
+        list(taken.values()),
+    )
+
+
+@dataclass(frozen=True)
+class NewSignup:
+    signup_id: uuid.UUID
+    session_id: uuid.UUID
+    resident_id: str
+    party_size: int
+    status: SignupStatus
+    idempotency_key: str
+
+
+async def insert_signups(conn: Connection, signups: Sequence[NewSignup]) -> list[asyncpg.Record]:
+    """Insert many sign-ups in one statement; arrival order follows the given order."""
+    return await conn.fetch(
+        """
+        INSERT INTO activities.signups
+            (id, session_id, resident_id, party_size, status, idempotency_key)
+        SELECT id, session_id, resident_id, party_size, status, idempotency_key
+        FROM unnest($1::uuid[], $2::uuid[], $3::text[], $4::int[], $5::text[], $6::text[])
+             WITH ORDINALITY AS t(id, session_id, resident_id, party_size, status, idempotency_key, n)
+        ORDER BY n
+        RETURNING *
+        """,
+        [s.signup_id for s in signups],
+        [s.session_id for s in signups],
+        [s.resident_id for s in signups],
+        [s.party_size for s in signups],
+        [s.status.value for s in signups],
+        [s.idempotency_key for s in signups],
     )
 
 
 async def get_signup(conn: Connection, signup_id: uuid.UUID) -> asyncpg.Record | None:
     return await conn.fetchrow("SELECT * FROM activities.signups WHERE id = $1", signup_id)
-
-
-async def has_live_signup(conn: Connection, session_id: uuid.UUID, resident_id: str) -> bool:
-    found = await conn.fetchval(
-        "SELECT 1 FROM activities.signups "
-        "WHERE session_id = $1 AND resident_id = $2 AND status <> 'CANCELLED'",
-        session_id,
-        resident_id,
-    )
-    return bool(found)
 
 
 async def reserve_seats(conn: Connection, session_id: uuid.UUID, seats: int) -> bool:
@@ -143,16 +200,6 @@ async def release_seats(conn: Connection, session_id: uuid.UUID, seats: int) -> 
         seats,
     )
     return taken
-
-
-async def hold_session_for_waitlist(conn: Connection, session_id: uuid.UUID) -> asyncpg.Record | None:
-    """Keep cancellations of this session (which lock it FOR UPDATE) out until we commit, so a
-    party joining the waitlist cannot miss seats a cancellation frees meanwhile. KEY SHARE does
-    not block other sign-ups' seat updates."""
-    return await conn.fetchrow(
-        "SELECT status, capacity, taken FROM activities.sessions WHERE id = $1 FOR KEY SHARE",
-        session_id,
-    )
 
 
 async def lock_session(conn: Connection, session_id: uuid.UUID) -> asyncpg.Record | None:
@@ -225,33 +272,6 @@ async def mark_session_cancelled(
         reason,
         cancel_key,
         at,
-    )
-    assert row is not None
-    return row
-
-
-async def insert_signup(
-    conn: Connection,
-    signup_id: uuid.UUID,
-    session_id: uuid.UUID,
-    resident_id: str,
-    party_size: int,
-    status: SignupStatus,
-    idempotency_key: str,
-) -> asyncpg.Record:
-    row = await conn.fetchrow(
-        """
-        INSERT INTO activities.signups
-            (id, session_id, resident_id, party_size, status, idempotency_key)
-        VALUES ($1, $2, $3, $4, $5, $6)
-        RETURNING *
-        """,
-        signup_id,
-        session_id,
-        resident_id,
-        party_size,
-        status.value,
-        idempotency_key,
     )
     assert row is not None
     return row

@@ -54,6 +54,23 @@ async def record_event(
     return event_id
 
 
+async def record_events(
+    conn: Connection,
+    schema: str,
+    events: Sequence[tuple[str, Mapping[str, Any], str | None]],
+) -> None:
+    """Write many events (type, payload, correlation id) in the caller's transaction."""
+    if not events:
+        return
+    at = now()
+    await conn.executemany(
+        f"INSERT INTO {schema}.outbox (id, type, payload, created_at, correlation_id) "
+        "VALUES ($1, $2, $3, $4, $5)",
+        [(new_id(), event_type, dict(payload), at, cid) for event_type, payload, cid in events],
+    )
+    await conn.execute("SELECT pg_notify($1, $2)", _NOTIFY_CHANNEL, schema)
+
+
 async def consume_once(conn: Connection, schema: str, event_id: str) -> bool:
     """Mark an event processed in the caller's transaction; False if it already was."""
     inserted = await conn.fetchval(

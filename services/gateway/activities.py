@@ -337,7 +337,8 @@ class ActivitiesMutation:
                 party_size=input.party_size,
             )
         row = reply.unwrap()
-        if row["status"] == SignupStatus.WAITLISTED.value:
+        if row["status"] == SignupStatus.WAITLISTED.value and row.get("waitlist_position") is None:
+            # A repeated request: its answer was stored without the position, which may have moved.
             async with info.context.pool.acquire() as conn:
                 fresh = await queries.signup(conn, signup_id)
             if fresh is not None:
