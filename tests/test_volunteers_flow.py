@@ -13,10 +13,10 @@ import PIL.Image
 import pytest
 import zxingcpp
 
-from services.common.actor import VOLUNTEER
+from services.common.actor import ORGANISER, SCANNER, VOLUNTEER
 from services.common.settings import Settings
 from services.volunteers import codes
-from tests.conftest import COMMUNITY, GraphQLClient, eventually, token_for
+from tests.conftest import COMMUNITY, OTHER_COMMUNITY, GraphQLClient, eventually, token_for
 
 CREATE_SHIFT = """
 mutation($input: CreateShiftInput!) {
@@ -399,3 +399,58 @@ async def test_an_organiser_corrects_hours_with_a_reason_and_the_history_stays(
     other = {**correction, "idempotencyKey": uuid.uuid4().hex}
     assert await gql.error_code(CORRECT, {"input": other}, resident) == "FORBIDDEN"
     assert (await hours(gql, token))["totalMinutes"] == 90
+
+
+async def test_only_organisers_of_the_community_create_shifts_and_show_station_codes(
+    gql: GraphQLClient, settings: Settings, shift: Any, new_volunteer: Any
+) -> None:
+    duty = await shift()
+    _, volunteer = new_volunteer()
+    elsewhere = token_for(settings, "organiser-xiyuan", {ORGANISER}, {OTHER_COMMUNITY})
+    starts_at = datetime.now(UTC) + timedelta(hours=1)
+    plan = {
+        "communityId": COMMUNITY,
+        "venue": duty["venue"],
+        "role": "引导员",
+        "startsAt": starts_at.isoformat(),
+        "endsAt": (starts_at + timedelta(hours=2)).isoformat(),
+        "headcount": 3,
+    }
+
+    assert await gql.error_code(CREATE_SHIFT, {"input": plan}, volunteer) == "FORBIDDEN"
+    assert await gql.error_code(CREATE_SHIFT, {"input": plan}, elsewhere) == "FORBIDDEN"
+    assert await gql.error_code(STATION_CODE, {"venue": duty["venue"]}, volunteer) == "FORBIDDEN"
+    assert await gql.error_code(STATION_CODE, {"venue": duty["venue"]}, elsewhere) == "FORBIDDEN"
+    assert await gql.error_code(STATION_CODE, {"venue": duty["venue"]}) == "UNAUTHENTICATED"
+    scanner = token_for(settings, "scanner-1", {SCANNER}, {COMMUNITY})
+    assert (await gql.ok(STATION_CODE, {"venue": duty["venue"]}, scanner))["stationCode"]["code"]
+
+
+async def test_a_shift_that_makes_no_sense_is_refused_as_bad_input(
+    gql: GraphQLClient, organiser_token: str, new_venue: Any
+) -> None:
+    starts_at = datetime.now(UTC) + timedelta(hours=1)
+    plan = {
+        "communityId": COMMUNITY,
+        "venue": new_venue(),
+        "role": "引导员",
+        "startsAt": starts_at.isoformat(),
+        "endsAt": (starts_at + timedelta(hours=2)).isoformat(),
+        "headcount": 3,
+    }
+    for wrong in (
+        {"endsAt": starts_at.isoformat()},
+        {"headcount": 0},
+        {"venue": "   "},
+        {"role": ""},
+        {"endsAt": (starts_at + timedelta(days=2)).isoformat()},
+    ):
+        variables = {"input": {**plan, **wrong}}
+        assert await gql.error_code(CREATE_SHIFT, variables, organiser_token) == "BAD_USER_INPUT"
+    nowhere = await gql.error_code(STATION_CODE, {"venue": new_venue()}, organiser_token)
+    assert nowhere == "NOT_FOUND"
+    unknown = check_in_vars(str(uuid.uuid4()), "LS" + "A" * 36)
+    assert await gql.error_code(CHECK_IN, unknown, organiser_token) == "SHIFT_NOT_FOUND"
+    assert await gql.error_code(CHECK_IN, check_in_vars("not-an-id", "X"), organiser_token) == (
+        "BAD_USER_INPUT"
+    )
