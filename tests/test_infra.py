@@ -126,6 +126,7 @@ def settings_env_names() -> set[str]:
 
 
 def settings_from(env: dict[str, str], monkeypatch: pytest.MonkeyPatch) -> Settings:
+    """Settings as a process started with exactly this environment would read them."""
     for key in [k for k in os.environ if k.startswith("LINLI_")]:
         monkeypatch.delenv(key)
     for key in ("DATABASE_URL", "REDIS_URL"):
