@@ -224,3 +224,24 @@ async def test_of_two_refreshes_racing_with_one_token_exactly_one_wins(gql: Grap
     won = [a for a in answers if not a.get("errors")]
     lost = [a["errors"][0]["extensions"]["code"] for a in answers if a.get("errors")]
     assert len(won) == 1 and lost == ["UNAUTHENTICATED"]
+
+
+async def test_a_number_gets_five_codes_an_hour_and_refused_resends_do_not_count(
+    identity: Identity,
+) -> None:
+    phone = new_phone()
+    start = datetime.now(UTC)
+    at = {"now": start}
+    clocked = Identity(identity.pool, identity.redis, identity.settings, clock=lambda: at["now"])
+
+    async def ask(after: timedelta) -> str:
+        at["now"] = start + after
+        try:
+            await clocked.request_login_code(phone, "198.51.100.3")
+        except Refusal as refusal:
+            return refusal.code
+        return "SENT"
+
+    answers = [await ask(timedelta(seconds=s)) for s in (0, 10, 120, 240, 360, 480, 600)]
+
+    assert answers == ["SENT", "RATE_LIMITED", "SENT", "SENT", "SENT", "SENT", "RATE_LIMITED"]

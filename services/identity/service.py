@@ -65,18 +65,19 @@ class Identity:
         phone = domain.check_phone(raw_phone)
         s = self.settings
         now = self.clock()
-        waits = [
-            await throttle.count(
-                self.redis, self._key("codes-ip", client_ip or "unknown"), s.login_codes_per_ip_per_hour, 3600
-            ),
-            await throttle.cool_down(
+        # In turn, stopping at the first that says wait: a refused resend must not use up the
+        # number's hourly allowance, nor restart its cool-down.
+        wait = await throttle.count(
+            self.redis, self._key("codes-ip", client_ip or "unknown"), s.login_codes_per_ip_per_hour, 3600
+        )
+        if wait is None:
+            wait = await throttle.cool_down(
                 self.redis, self._key("code-interval", phone), s.login_code_interval_s, now.timestamp()
-            ),
-            await throttle.count(
+            )
+        if wait is None:
+            wait = await throttle.count(
                 self.redis, self._key("codes-phone", phone), s.login_codes_per_phone_per_hour, 3600
-            ),
-        ]
-        wait = max((w for w in waits if w is not None), default=None)
+            )
         if wait is not None:
             log.info("login code for %s refused: rate limited for %ss", mask_phone(phone), wait)
             raise domain.rate_limited(wait)
