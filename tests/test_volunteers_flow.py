@@ -454,3 +454,37 @@ async def test_a_shift_that_makes_no_sense_is_refused_as_bad_input(
     assert await gql.error_code(CHECK_IN, check_in_vars("not-an-id", "X"), organiser_token) == (
         "BAD_USER_INPUT"
     )
+
+
+ROSTER = """
+query($id: ID!) {
+  shiftRoster(shiftId: $id) { volunteerId checkedInAt checkedOutAt method minutesCredited }
+}
+"""
+
+
+async def test_staff_see_the_roster_and_check_out_a_volunteer_who_forgot(
+    gql: GraphQLClient, settings: Settings, organiser_token: str, shift: Any, new_volunteer: Any
+) -> None:
+    duty = await shift()
+    here_id, here = new_volunteer()
+    away_id, away = new_volunteer()
+    await sign_up(gql, here, duty["id"])
+    await sign_up(gql, away, duty["id"])
+    code = (await station_code(gql, organiser_token, duty["venue"]))["code"]
+    await check_in(gql, here, duty["id"], code)
+
+    roster = (await gql.ok(ROSTER, {"id": duty["id"]}, organiser_token))["shiftRoster"]
+    assert {r["volunteerId"]: r["method"] for r in roster} == {here_id: "STATION", away_id: None}
+    assert await gql.error_code(ROSTER, {"id": duty["id"]}, here) == "FORBIDDEN"
+
+    card = codes.issue_card(settings.secret, here_id)
+    by_staff = {"input": {"shiftId": duty["id"], "card": card}}
+    assert await gql.error_code(CHECK_OUT, by_staff, away) == "FORBIDDEN"
+    out = (await gql.ok(CHECK_OUT, by_staff, organiser_token))["checkOut"]
+    assert out["checkedOutAt"] is not None and out["minutesCredited"] == 0
+    roster = (await gql.ok(ROSTER, {"id": duty["id"]}, organiser_token))["shiftRoster"]
+    assert [r["checkedOutAt"] is not None for r in roster if r["volunteerId"] == here_id] == [True]
+    assert await gql.error_code(CHECK_OUT, {"input": {"shiftId": duty["id"]}}, here) == (
+        "ALREADY_CHECKED_OUT"
+    )

@@ -169,6 +169,29 @@ class LedgerEntry:
 
 
 @strawberry.type
+class RosterEntry:
+    """One signed-up volunteer of a shift, as the organiser's console shows them."""
+
+    volunteer_id: str
+    signed_up_at: datetime
+    checked_in_at: datetime | None
+    checked_out_at: datetime | None
+    method: CheckInMethod | None
+    minutes_credited: int
+
+    @classmethod
+    def from_row(cls, row: Row) -> RosterEntry:
+        return cls(
+            volunteer_id=row["volunteer_id"],
+            signed_up_at=_dt(row["signed_up_at"]),
+            checked_in_at=row["checked_in_at"],
+            checked_out_at=row["checked_out_at"],
+            method=CheckInMethod(row["method"]) if row["method"] else None,
+            minutes_credited=row["minutes_credited"],
+        )
+
+
+@strawberry.type
 class ServiceHours:
     total_minutes: int
     hours: float
@@ -204,6 +227,9 @@ class CheckInInput:
 @strawberry.input
 class CheckOutInput:
     shift_id: strawberry.ID
+    card: str | None = strawberry.field(
+        default=None, description="Staff only: the card of the volunteer to check out."
+    )
     idempotency_key: str | None = None
 
 
@@ -250,6 +276,18 @@ class VolunteersQuery:
         async with info.context.pool.acquire() as conn:
             rows = await queries.shifts_of_community(conn, community_id)
         return [Shift.from_row(row) for row in rows]
+
+    @strawberry.field(description="Staff: who signed up for a shift and who is here.")
+    async def shift_roster(self, info: Info, shift_id: strawberry.ID) -> list[RosterEntry]:
+        actor = info.context.require_actor()
+        async with info.context.pool.acquire() as conn:
+            found = await queries.shift(conn, parse_id("shiftId", shift_id))
+            if found is None:
+                raise not_found("shift", "班次")
+            if not may_scan_cards(actor, found["community_id"]):
+                raise forbidden()
+            rows = await queries.roster(conn, found["id"])
+        return [RosterEntry.from_row(row) for row in rows]
 
     @strawberry.field(description="The venue's current station code, for its check-in screen.")
     async def station_code(self, info: Info, venue: str) -> ScannableCode:
@@ -361,7 +399,10 @@ class VolunteersMutation:
     async def check_out(self, info: Info, input: CheckOutInput) -> CheckIn:
         actor = info.context.require_actor()
         key = check_key(input.idempotency_key) if input.idempotency_key else uuid.uuid4().hex
-        args = {"shift_id": str(parse_id("shiftId", input.shift_id))}
+        args = {
+            "shift_id": str(parse_id("shiftId", input.shift_id)),
+            "card": _check_code(input.card) if input.card is not None else None,
+        }
         row = await _send(info, contracts.CHECK_OUT, args, key=f"check-out:{actor.user_id}:{key}")
         return CheckIn.from_row(row)
 

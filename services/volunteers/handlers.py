@@ -180,14 +180,21 @@ async def check_in(ctx: dict[str, Any], actor: Actor, args: dict[str, Any]) -> d
 
 
 async def check_out(ctx: dict[str, Any], actor: Actor, args: dict[str, Any]) -> dict[str, Any]:
-    """Close the volunteer's open check-in and credit what it adds to their service hours."""
+    """Close the volunteer's open check-in and credit what it adds to their service hours.
+
+    Volunteers check themselves out; staff check out a volunteer by scanning their card.
+    """
     shift_id = uuid.UUID(args["shift_id"])
-    volunteer_id = actor.user_id
     async with _pool(ctx).acquire() as conn, conn.transaction():
-        await repo.lock_volunteer(conn, volunteer_id)
         shift = await repo.get_shift(conn, shift_id)
         if shift is None:
             raise domain.shift_not_found()
+        volunteer_id = actor.user_id
+        if args.get("card"):
+            if not domain.may_scan_cards(actor, shift["community_id"]):
+                raise forbidden()
+            volunteer_id = codes.read_card(_settings(ctx).secret, args["card"])
+        await repo.lock_volunteer(conn, volunteer_id)
         open_check_in = await repo.get_open_check_in(conn, shift_id, volunteer_id, for_update=True)
         if open_check_in is None:
             if await repo.has_closed_check_in(conn, shift_id, volunteer_id):
@@ -225,6 +232,7 @@ async def check_out(ctx: dict[str, Any], actor: Actor, args: dict[str, Any]) -> 
                 "checked_in_at": closed["checked_in_at"].isoformat(),
                 "checked_out_at": closed["checked_out_at"].isoformat(),
                 "minutes_credited": credit,
+                "checked_out_by": actor.user_id,
             },
         )
     return {**repo.as_dict(closed), "minutes_credited": credit}

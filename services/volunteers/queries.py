@@ -50,3 +50,24 @@ async def ledger_of(conn: Connection, volunteer_id: str) -> list[asyncpg.Record]
     return await conn.fetch(
         "SELECT * FROM volunteers.ledger WHERE volunteer_id = $1 ORDER BY created_at, id", volunteer_id
     )
+
+
+async def roster(conn: Connection, shift_id: uuid.UUID) -> list[asyncpg.Record]:
+    """Who signed up for a shift, with their latest check-in and what the shift credited them."""
+    return await conn.fetch(
+        """
+        SELECT g.volunteer_id, g.created_at AS signed_up_at,
+               c.checked_in_at, c.checked_out_at, c.method,
+               (SELECT coalesce(sum(l.minutes), 0) FROM volunteers.ledger l
+                 WHERE l.shift_id = g.shift_id AND l.volunteer_id = g.volunteer_id) AS minutes_credited
+        FROM volunteers.shift_signups g
+        LEFT JOIN LATERAL (
+            SELECT * FROM volunteers.check_ins c
+            WHERE c.shift_id = g.shift_id AND c.volunteer_id = g.volunteer_id
+            ORDER BY c.checked_in_at DESC, c.id DESC LIMIT 1
+        ) c ON true
+        WHERE g.shift_id = $1
+        ORDER BY g.created_at, g.volunteer_id
+        """,
+        shift_id,
+    )
