@@ -183,11 +183,13 @@ class IdentityMutation:
 
     @strawberry.mutation(description="Log in with the texted code; a first log-in makes the account.")
     async def log_in(self, info: Info, phone: str, code: str) -> AuthTokens:
-        return await _logged_in(info, await identity(info).log_in(phone, code))
+        return await _logged_in(info, await identity(info).log_in(phone, code, info.context.client_ip))
 
     @strawberry.mutation(description="Log in to the organiser console or scanner page.")
     async def organiser_log_in(self, info: Info, username: str, password: str) -> AuthTokens:
-        return await _logged_in(info, await identity(info).organiser_log_in(username, password))
+        return await _logged_in(
+            info, await identity(info).organiser_log_in(username, password, info.context.client_ip)
+        )
 
     @strawberry.mutation(description="A new token pair for a refresh token (argument or cookie).")
     async def refresh_token(self, info: Info, refresh_token: str | None = None) -> AuthTokens:
@@ -198,7 +200,7 @@ class IdentityMutation:
     async def log_out(self, info: Info, refresh_token: str | None = None) -> bool:
         info.context.require_actor()
         token = refresh_token or (info.context.cookies or {}).get(REFRESH_COOKIE)
-        await identity(info).log_out(info.context.claims, token)
+        await identity(info).log_out(info.context.claims, token, info.context.client_ip)
         _clear_cookies(info.context)
         return True
 
@@ -243,7 +245,7 @@ class IdentityMutation:
     ) -> StaffAccount:
         actor = info.context.require_actor()
         row, staff = await identity(info).create_organiser(
-            actor, community_id, role.value, username, password, display_name
+            actor, community_id, role.value, username, password, display_name, info.context.client_ip
         )
         return StaffAccount(
             id=strawberry.ID(str(row["id"])),

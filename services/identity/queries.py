@@ -24,3 +24,12 @@ async def staff_account(conn: Connection, account_id: uuid.UUID) -> asyncpg.Reco
     return await conn.fetchrow(
         "SELECT id, username, display_name FROM identity.staff_accounts WHERE id = $1", account_id
     )
+
+
+async def audit_trail(conn: Connection, subject: str, limit: int = 50) -> list[asyncpg.Record]:
+    """What happened to one account (or masked number, or username), newest first."""
+    return await conn.fetch(
+        "SELECT * FROM identity.audit_log WHERE subject = $1 ORDER BY at DESC, id DESC LIMIT $2",
+        subject,
+        limit,
+    )

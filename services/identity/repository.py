@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
+from typing import Any
 
 import asyncpg
 
 from services.common.db import Connection
+from services.common.ids import new_id
 from services.identity.domain import Profile
 
 # --- login codes -------------------------------------------------------------------------
@@ -213,4 +215,31 @@ async def staff_logged_in(
         account_id,
         now,
         new_hash,
+    )
+
+
+# --- audit -------------------------------------------------------------------------------
+
+
+async def audit(
+    conn: Connection,
+    at: datetime,
+    action: str,
+    subject: str,
+    actor_id: str | None = None,
+    client_ip: str | None = None,
+    details: dict[str, Any] | None = None,
+) -> None:
+    await conn.execute(
+        """
+        INSERT INTO identity.audit_log (id, at, action, actor_id, subject, client_ip, details)
+        VALUES ($1, $2, $3, $4, $5, $6, $7)
+        """,
+        new_id(),
+        at,
+        action,
+        actor_id,
+        subject,
+        client_ip,
+        details or {},
     )

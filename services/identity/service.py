@@ -18,7 +18,7 @@ from arq.connections import ArqRedis
 from services.common.actor import RESIDENT, Actor
 from services.common.clock import now as clock_now
 from services.common.errors import Refusal, forbidden, not_found, unauthenticated
-from services.common.masking import mask_phone
+from services.common.masking import mask_phone, mask_phones_in
 from services.common.settings import Settings
 from services.common.tokens import ACCESS, REFRESH, TokenClaims, issue_token, read_claims
 from services.identity import domain, revocations, throttle
@@ -99,7 +99,7 @@ class Identity:
         log.info("login code sent to %s", mask_phone(phone))
         return LoginCodeSent(s.login_code_ttl_s, s.login_code_interval_s)
 
-    async def log_in(self, raw_phone: str, raw_code: str) -> Tokens:
+    async def log_in(self, raw_phone: str, raw_code: str, client_ip: str | None = None) -> Tokens:
         phone = domain.check_phone(raw_phone)
         code = domain.check_code_format(raw_code)
         s = self.settings
@@ -121,6 +121,13 @@ class Identity:
                 if verdict is domain.CodeVerdict.ACCEPTED:
                     await repo.delete_login_code(conn, phone)
                     resident = await repo.resident_logged_in(conn, phone, now)
+                    resident_id = str(resident["id"])
+                    details = {"phone": mask_phone(phone), "first": resident["created_at"] == now}
+                    await repo.audit(
+                        conn, now, "resident.logged_in", resident_id, resident_id, client_ip, details
+                    )
+                elif verdict is domain.CodeVerdict.LOCKED:
+                    await repo.audit(conn, now, "login_code.locked", mask_phone(phone), None, client_ip)
         if verdict is domain.CodeVerdict.EXPIRED:
             raise domain.code_expired()
         if verdict is domain.CodeVerdict.LOCKED:
@@ -154,9 +161,15 @@ class Identity:
             raise unauthenticated()
         return self._issue(actor)
 
-    async def log_out(self, access: TokenClaims | None, refresh_token: str | None) -> None:
+    async def log_out(
+        self, access: TokenClaims | None, refresh_token: str | None, client_ip: str | None = None
+    ) -> None:
         """Revoke the access token in use and, if given and the same person's, the refresh token."""
         at = self.clock().timestamp()
+        if access is not None:
+            async with self.pool.acquire() as conn:
+                user_id = access.actor.user_id
+                await repo.audit(conn, self.clock(), "logged_out", user_id, user_id, client_ip)
         if access is not None:
             await revocations.revoke(self.redis, self.settings, access, at)
         if refresh_token:
@@ -224,6 +237,7 @@ class Identity:
         username: str,
         password: str,
         display_name: str = "",
+        client_ip: str | None = None,
     ) -> tuple[asyncpg.Record, Actor]:
         community_id = domain.check_community(community_id)
         if not domain.may_appoint(actor, community_id):
@@ -233,16 +247,24 @@ class Identity:
         password = domain.check_password(password)
         display_name = (display_name or "").strip()[:40]
         password_hash = await asyncio.to_thread(_hasher.hash, password)
-        async with self.pool.acquire() as conn:
+        now = self.clock()
+        async with self.pool.acquire() as conn, conn.transaction():
             row = await repo.insert_staff(
-                conn, username, password_hash, display_name, role, community_id, actor.user_id, self.clock()
+                conn, username, password_hash, display_name, role, community_id, actor.user_id, now
             )
+            if row is not None:
+                details = {"username": username, "role": role, "community": community_id}
+                await repo.audit(
+                    conn, now, "staff.created", str(row["id"]), actor.user_id, client_ip, details
+                )
         if row is None:
             raise domain.username_taken()
         log.info("%s created %s account %s in %s", actor.user_id, role, username, community_id)
         return row, domain.staff_actor(str(row["id"]), [(role, community_id)])
 
-    async def organiser_log_in(self, raw_username: str, password: str) -> Tokens:
+    async def organiser_log_in(
+        self, raw_username: str, password: str, client_ip: str | None = None
+    ) -> Tokens:
         username = (raw_username or "").strip().lower()
         failures_key = self._key("password-failures", username)
         failures, wait = await throttle.used(self.redis, failures_key)
@@ -254,13 +276,19 @@ class Identity:
         ok = await asyncio.to_thread(_verify, stored_hash, password or "")
         if account is None or not ok:
             await throttle.count(self.redis, failures_key, self.settings.password_failures_per_hour, 3600)
+            async with self.pool.acquire() as conn:
+                subject = f"username:{mask_phones_in(username[:32])}"
+                await repo.audit(conn, self.clock(), "staff.log_in_failed", subject, None, client_ip)
             raise domain.bad_credentials()
         new_hash = None
         if _hasher.check_needs_rehash(stored_hash):
             new_hash = await asyncio.to_thread(_hasher.hash, password)
-        async with self.pool.acquire() as conn:
-            await repo.staff_logged_in(conn, account["id"], self.clock(), new_hash)
+        now = self.clock()
+        async with self.pool.acquire() as conn, conn.transaction():
+            await repo.staff_logged_in(conn, account["id"], now, new_hash)
             grants = await repo.staff_grants(conn, account["id"])
+            account_id = str(account["id"])
+            await repo.audit(conn, now, "staff.logged_in", account_id, account_id, client_ip)
         return self._issue(domain.staff_actor(str(account["id"]), grants))
 
 
