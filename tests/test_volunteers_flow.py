@@ -38,7 +38,7 @@ CHECK_OUT = """
 mutation($input: CheckOutInput!) { checkOut(input: $input) { id checkedOutAt minutesCredited } }
 """
 HOURS = "{ myServiceHours { totalMinutes hours entries { kind minutes reason shiftId } } }"
-MY_CHECK_IN = "query($id: ID!) { myCheckIn(shiftId: $id) { id checkedOutAt minutesCredited } }"
+MY_CHECK_IN = "query($id: ID!) { myCheckIn(shiftId: $id) { id checkedOutAt minutesCredited firstScan } }"
 CARD = "{ myVolunteerCard { code pngDataUrl } }"
 INBOX = "{ myInbox { kind title body } }"
 CORRECT = """
@@ -175,7 +175,12 @@ async def test_a_volunteer_checks_in_with_a_fresh_station_code_and_out_again_and
         "entries": [{"kind": "ATTENDANCE", "minutes": 120, "reason": None, "shiftId": duty["id"]}],
     }
     mine = await gql.ok(MY_CHECK_IN, {"id": duty["id"]}, token)
-    assert mine["myCheckIn"]["minutesCredited"] == 120
+    assert mine["myCheckIn"] == {
+        "id": arrived["id"],
+        "checkedOutAt": left["checkedOutAt"],
+        "minutesCredited": 120,
+        "firstScan": None,
+    }
     async with pool.acquire() as conn:
         events = await conn.fetch(
             "SELECT type FROM volunteers.outbox WHERE payload->>'volunteer_id' = $1 ORDER BY id",
@@ -449,6 +454,8 @@ async def test_a_shift_that_makes_no_sense_is_refused_as_bad_input(
         assert await gql.error_code(CREATE_SHIFT, variables, organiser_token) == "BAD_USER_INPUT"
     nowhere = await gql.error_code(STATION_CODE, {"venue": new_venue()}, organiser_token)
     assert nowhere == "NOT_FOUND"
+    huge = await gql.error_code(STATION_CODE, {"venue": "场" * 10_000}, organiser_token)
+    assert huge == "BAD_USER_INPUT"
     unknown = check_in_vars(str(uuid.uuid4()), "LS" + "A" * 36)
     assert await gql.error_code(CHECK_IN, unknown, organiser_token) == "SHIFT_NOT_FOUND"
     assert await gql.error_code(CHECK_IN, check_in_vars("not-an-id", "X"), organiser_token) == (

@@ -103,8 +103,10 @@ class CheckIn:
     minutes_credited: int | None = strawberry.field(
         default=None, description="What this visit added to the volunteer's service hours."
     )
-    first_scan: bool = strawberry.field(
-        default=True, description="False when the volunteer was already checked in (a repeat scan)."
+    first_scan: bool | None = strawberry.field(
+        default=None,
+        description="In a check-in's answer: false when the volunteer was already checked in "
+        "(a repeated scan changed nothing). Null elsewhere.",
     )
 
     @classmethod
@@ -118,7 +120,7 @@ class CheckIn:
             checked_in_at=_dt(row["checked_in_at"]),
             checked_out_at=_dt(out) if out else None,
             minutes_credited=row.get("minutes_credited"),
-            first_scan=bool(row.get("first_scan", True)),
+            first_scan=row.get("first_scan"),
         )
 
 
@@ -292,6 +294,8 @@ class VolunteersQuery:
     @strawberry.field(description="The venue's current station code, for its check-in screen.")
     async def station_code(self, info: Info, venue: str) -> ScannableCode:
         actor = info.context.require_actor()
+        if len(venue) > MAX_CODE_LENGTH:
+            raise bad_input("venue", "地点名称太长", "Venue name too long")
         async with info.context.pool.acquire() as conn:
             communities = await queries.communities_at_venue(conn, codes.venue_key(venue))
         if not communities:
