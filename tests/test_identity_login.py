@@ -245,3 +245,12 @@ async def test_a_number_gets_five_codes_an_hour_and_refused_resends_do_not_count
     answers = [await ask(timedelta(seconds=s)) for s in (0, 10, 120, 240, 360, 480, 600)]
 
     assert answers == ["SENT", "RATE_LIMITED", "SENT", "SENT", "SENT", "SENT", "RATE_LIMITED"]
+
+
+async def test_logging_out_with_only_the_refresh_token_still_kills_it(gql: GraphQLClient, pool: Any) -> None:
+    refresh = (await resident_logs_in(gql, pool))["refreshToken"]
+
+    assert await gql.ok(LOG_OUT, {"token": refresh}) == {"logOut": True}
+
+    assert (await refused(gql, REFRESH, {"token": refresh}))["code"] == "UNAUTHENTICATED"
+    assert (await refused(gql, LOG_OUT, {"token": None}))["code"] == "UNAUTHENTICATED"

@@ -196,10 +196,14 @@ class IdentityMutation:
         token = refresh_token or (info.context.cookies or {}).get(REFRESH_COOKIE, "")
         return await _logged_in(info, await identity(info).refresh(token))
 
-    @strawberry.mutation(description="Revoke the access token in use, and the refresh token if given.")
+    @strawberry.mutation(
+        description="Revoke the access token in use and the refresh token (argument or cookie)."
+    )
     async def log_out(self, info: Info, refresh_token: str | None = None) -> bool:
-        info.context.require_actor()
         token = refresh_token or (info.context.cookies or {}).get(REFRESH_COOKIE)
+        if info.context.claims is None and not token:
+            info.context.require_actor()  # nothing to log out of: say why
+        # An expired access token must not keep its owner from killing the refresh token.
         await identity(info).log_out(info.context.claims, token, info.context.client_ip)
         _clear_cookies(info.context)
         return True

@@ -167,11 +167,10 @@ class Identity:
         """Revoke the access token in use and, if given and the same person's, the refresh token."""
         at = self.clock().timestamp()
         if access is not None:
+            await revocations.revoke(self.redis, self.settings, access, at)
             async with self.pool.acquire() as conn:
                 user_id = access.actor.user_id
                 await repo.audit(conn, self.clock(), "logged_out", user_id, user_id, client_ip)
-        if access is not None:
-            await revocations.revoke(self.redis, self.settings, access, at)
         if refresh_token:
             try:
                 claims = read_claims(refresh_token, self.settings.secret, at, kind=REFRESH)
