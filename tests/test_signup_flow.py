@@ -122,8 +122,8 @@ async def test_an_event_relayed_twice_makes_one_inbox_message(
         "created_at": event["created_at"].isoformat(),
     }
     job = await redis.enqueue_job(
-        "handle_event",
-        envelope,
+        "handle_events",
+        [envelope],
         _queue_name=settings.queue("notify"),
         _job_id=f"{settings.namespace}:redeliver",
     )

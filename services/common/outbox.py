@@ -25,7 +25,8 @@ from services.common.settings import Settings
 
 log = logging.getLogger("linli.outbox")
 
-EVENT_HANDLER = "handle_event"
+# The arq job every consumer registers: it takes a batch of event envelopes.
+EVENT_HANDLER = "handle_events"
 _NOTIFY_CHANNEL = "linli_outbox"
 
 
@@ -101,9 +102,10 @@ async def relay_once(
 ) -> int:
     """Move one batch of unsent events onto their consumers' queues; return how many.
 
-    The rows stay locked until the jobs are enqueued; if Redis fails the transaction rolls
-    back and the batch is relayed again later. Job ids are derived from event ids, so a
-    second relay of the same event while arq still holds the first is a no-op in Redis too.
+    Each consumer gets the batch's events it subscribes to as one job, so it can handle
+    them in one transaction. The rows stay locked until the jobs are enqueued; if Redis
+    fails the transaction rolls back and the batch is relayed again later (consumers
+    ignore events they have already handled).
     """
     async with pool.acquire() as conn, conn.transaction():
         rows = await conn.fetch(
@@ -111,16 +113,16 @@ async def relay_once(
             "WHERE sent_at IS NULL ORDER BY id LIMIT $1 FOR UPDATE SKIP LOCKED",
             batch,
         )
-        for row in rows:
-            envelope = event_envelope(row, schema)
-            for consumer, event_types in routes.items():
-                if row["type"] in event_types:
-                    await redis.enqueue_job(
-                        EVENT_HANDLER,
-                        envelope,
-                        _job_id=f"{settings.namespace}:event:{consumer}:{row['id']}",
-                        _queue_name=settings.queue(consumer),
-                    )
+        envelopes = [event_envelope(row, schema) for row in rows]
+        for consumer, event_types in routes.items():
+            wanted = [e for e in envelopes if e["type"] in event_types]
+            if wanted:
+                await redis.enqueue_job(
+                    EVENT_HANDLER,
+                    wanted,
+                    _job_id=f"{settings.namespace}:events:{consumer}:{wanted[0]['id']}:{len(wanted)}",
+                    _queue_name=settings.queue(consumer),
+                )
         if rows:
             await conn.execute(
                 f"UPDATE {schema}.outbox SET sent_at = $2 WHERE id = ANY($1::uuid[])",

@@ -14,6 +14,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+import uvloop
 from arq.worker import Function, Worker
 from prometheus_client import start_http_server
 
@@ -95,19 +96,24 @@ class ServiceProcess:
     async def close(self) -> None:
         self._closed.set()
 
-    async def _shut_down(self) -> None:
-        # Commands in hand finish first: their commits must get their replies.
+    async def _shut_down(self, grace_s: float = 10) -> None:
+        # Work in hand finishes first: commits must get their replies, jobs their results.
         if self._consumer is not None:
-            await self._consumer.stop()
+            await self._consumer.stop(grace_s)
         if self._arq is not None:
-            await self._arq.close()
+            self._arq.allow_pick_jobs = False
+            running = [task for task in self._arq.tasks.values() if not task.done()]
+            if running:
+                await asyncio.wait(running, timeout=grace_s)
         for task in self._tasks:
             task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await task
+        if self._arq is not None:
+            await self._arq.close()  # also closes the shared Redis connection pool
         if "pool" in self.ctx:
             await self.ctx["pool"].close()
-        if "redis" in self.ctx:
+        with contextlib.suppress(Exception):
             await self.ctx["redis"].aclose()
 
     def run(self) -> None:
@@ -121,7 +127,7 @@ class ServiceProcess:
                 start_http_server(self.settings.metrics_port, addr=self.settings.host)
             await self.async_run()
 
-        asyncio.run(main())
+        uvloop.run(main())
 
 
 def build_worker(service: ServiceWorker, settings: Settings, **arq_options: Any) -> ServiceProcess:

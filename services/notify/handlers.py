@@ -13,31 +13,35 @@ from services.common.observability import NOTIFICATIONS, correlation_id
 from services.common.outbox import EVENT_HANDLER, consume_once
 from services.notify import repository as repo
 from services.notify.contracts import SERVICE
-from services.notify.domain import messages_for
+from services.notify.domain import Message, messages_for
 from services.notify.sms import SEND_SMS, SmsRequest
 from services.notify.sms import record as record_sms
 
 log = logging.getLogger("linli.notify")
 
 
-async def handle_event(ctx: dict[str, Any], event: dict[str, Any]) -> int:
-    """Write the event's inbox messages; a redelivered event writes nothing. Returns the count."""
-    correlation_id.set(event.get("correlation_id"))
+async def handle_events(ctx: dict[str, Any], events: list[dict[str, Any]]) -> int:
+    """Write the inbox messages of a batch of events in one transaction; an event handled
+    before (a redelivery) writes nothing. Returns how many messages were written."""
     pool: asyncpg.Pool = ctx["pool"]
-    messages = messages_for(event["type"], event["payload"])
+    written: list[tuple[dict[str, Any], Message]] = []
     async with pool.acquire() as conn, conn.transaction():
-        if not await consume_once(conn, SERVICE, event["id"]):
-            log.info("event %s (%s) already handled", event["id"], event["type"])
-            return 0
-        for message in messages:
-            await repo.insert_message(conn, uuid.UUID(event["id"]), message)
-    for message in messages:
+        for event in events:
+            if not await consume_once(conn, SERVICE, event["id"]):
+                log.info("event %s (%s) already handled", event["id"], event["type"])
+                continue
+            for message in messages_for(event["type"], event["payload"]):
+                await repo.insert_message(conn, uuid.UUID(event["id"]), message)
+                written.append((event, message))
+    for event, message in written:
         NOTIFICATIONS.labels("inbox", "delivered").inc()
+        token = correlation_id.set(event.get("correlation_id"))
         log.info("inbox message %s for event %s delivered", message.kind, event["id"])
-    return len(messages)
+        correlation_id.reset(token)
+    return len(written)
 
 
-EVENT_HANDLERS = [func(handle_event, name=EVENT_HANDLER, max_tries=10)]
+EVENT_HANDLERS = [func(handle_events, name=EVENT_HANDLER, max_tries=10)]
 
 
 async def send_sms(ctx: dict[str, Any], request: SmsRequest) -> bool:
