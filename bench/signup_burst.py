@@ -32,10 +32,8 @@ from typing import Any
 
 import asyncpg
 import httpx
-from arq.jobs import Job
 
 from services.common.actor import ORGANISER, RESIDENT, Actor
-from services.common.commands import CommandBus
 from services.common.db import drop_database, ensure_database
 from services.common.embedded import Servers, ensure_servers
 from services.common.queue import create_redis
@@ -95,8 +93,8 @@ class Burst:
     unanswered: int = 0
     errors: dict[str, int] = field(default_factory=dict)
     cpu_s: dict[str, float] = field(default_factory=dict)
-    # Linli only, from arq's stored job results: where each sign-up's time went
-    stages_ms: dict[str, dict[str, float]] = field(default_factory=dict)
+    # Linli only: time inside the gateway per GraphQL request, from its /metrics histogram
+    gateway_ms: dict[str, float] = field(default_factory=dict)
     # PostgreSQL transactions (explicit, or one per statement outside one) per resident
     pg_xacts_per_signup: float = 0.0
     violations: list[str] = field(default_factory=list)
@@ -538,47 +536,42 @@ async def linli_burst(
     return summarise(burst, attempts, wall), attempts
 
 
-def spread(values_ms: list[float]) -> dict[str, float]:
-    ordered = sorted(values_ms)
-    return {f"p{p}": round(percentile(ordered, p), 1) for p in (50, 95, 99)} | {
-        "mean": round(sum(ordered) / len(ordered), 1) if ordered else 0.0
-    }
+async def gateway_metrics(http: httpx.AsyncClient) -> dict[str, float]:
+    """The gateway's GraphQL latency histogram (Prometheus text), summed over operations:
+    ``count``, ``sum`` and cumulative ``le=<bound>`` counts. Empty if it has none."""
+    totals: dict[str, float] = defaultdict(float)
+    with contextlib.suppress(httpx.HTTPError):
+        response = await http.get("/metrics")
+        if response.status_code != 200:
+            return {}
+        for line in response.text.splitlines():
+            if not line.startswith("linli_graphql_latency_seconds"):
+                continue
+            name_labels, _, value = line.rpartition(" ")
+            name = name_labels.split("{", 1)[0]
+            if name.endswith("_count"):
+                totals["count"] += float(value)
+            elif name.endswith("_sum"):
+                totals["sum"] += float(value)
+            elif name.endswith("_bucket") and (found := re.search(r'le="([^"]+)"', name_labels)):
+                totals[f"le={found.group(1)}"] += float(value)
+    return dict(totals)
 
 
-async def job_stages(settings: Settings, name: str, attempts: list[Attempt]) -> dict[str, dict[str, float]]:
-    """Split each sign-up's latency using the times arq stores with a job's result: waiting in
-    the queue (enqueued -> started), the handler (started -> finished), and the rest (HTTP,
-    GraphQL, enqueueing, the pushed reply) as the client saw it minus those two."""
-    assert settings.redis_url
-    redis = await create_redis(settings.redis_url)
-    bus = CommandBus(redis, settings)
-    queue = settings.queue("activities")
-    queued: list[float] = []
-    handler: list[float] = []
-    outside: list[float] = []
-    try:
-        for start in range(0, len(attempts), 500):
-            chunk = range(start, min(start + 500, len(attempts)))
-            # the job id the gateway derives from the resident and their idempotency key
-            jobs = [
-                Job(bus.job_id("activities", "sign_up", f"signup:{name}-resident-{i}:{name}-{i:06d}"), redis,
-                    _queue_name=queue)
-                for i in chunk
-            ]  # fmt: skip
-            results = await asyncio.gather(*(job.result_info() for job in jobs))
-            for i, info in zip(chunk, results, strict=True):
-                if info is None or attempts[i].pending:
-                    continue
-                in_queue = (info.start_time - info.enqueue_time).total_seconds() * 1000
-                running = (info.finish_time - info.start_time).total_seconds() * 1000
-                queued.append(in_queue)
-                handler.append(running)
-                outside.append(attempts[i].latency_s * 1000 - in_queue - running)
-    finally:
-        await redis.aclose()
-    if not queued:
+def server_side(before: dict[str, float], after: dict[str, float]) -> dict[str, float]:
+    """Time inside the gateway per GraphQL request during a burst (from its histogram): the mean,
+    and for each percentile the upper bound of the histogram bucket it falls in."""
+    count = after.get("count", 0) - before.get("count", 0)
+    if count <= 0:
         return {}
-    return {"queue_wait": spread(queued), "handler": spread(handler), "gateway_http_reply": spread(outside)}
+    out = {"requests": count, "mean_ms": round(1000 * (after["sum"] - before.get("sum", 0)) / count, 1)}
+    bounds = sorted(
+        (float(key[3:]), after[key] - before.get(key, 0)) for key in after if key.startswith("le=")
+    )
+    for p in (50, 95, 99):
+        bound = next((b for b, n in bounds if n >= count * p / 100), float("inf"))
+        out[f"p{p}_at_most_ms"] = round(1000 * bound, 1)
+    return out
 
 
 async def check_platform_db(
@@ -615,9 +608,16 @@ async def wait_drained(database_url: str, settings: Settings, timeout_s: float =
     try:
         while time.perf_counter() - started < timeout_s:
             unsent = await conn.fetchval("SELECT count(*) FROM activities.outbox WHERE sent_at IS NULL")
-            queued = sum(
-                [await redis.zcard(settings.queue(s)) for s in ("activities", "notify", "volunteers")]
-            )
+            queued = 0
+            for service in ("activities", "notify", "volunteers"):
+                # events ride arq queues (sorted sets); commands may ride streams
+                for key in (settings.queue(service), f"{settings.namespace}:commands:{service}"):
+                    kind = await redis.type(key)
+                    kind = kind.decode() if isinstance(kind, bytes) else kind
+                    if kind == "zset":
+                        queued += await redis.zcard(key)
+                    elif kind == "stream":
+                        queued += await redis.xlen(key)
             if unsent == 0 and queued == 0:
                 break
             await asyncio.sleep(0.25)
@@ -767,6 +767,7 @@ async def linli_bursts(
             if options.profile and name == shapes[0][0]:
                 targets = {**pids, "driver": os.getpid()}
                 profilers = start_profilers(targets, Path(options.profile), options.profile_rate)
+            metrics = await gateway_metrics(clients[0])
             try:
                 burst, attempts = await linli_burst(
                     clients, settings, name, plan[name], seats, options.residents, options.poll_s,
@@ -776,7 +777,7 @@ async def linli_bursts(
                 stop_profilers(profilers)
                 profilers = []
             await check_platform_db(settings.database_url, burst, attempts, plan[name], name)
-            burst.stages_ms = await job_stages(settings, name, attempts)
+            burst.gateway_ms = server_side(metrics, await gateway_metrics(clients[0]))
             bursts.append(burst)
             report["drain_s"][name] = await wait_drained(settings.database_url, settings)
             # the burst and the notifications it caused (plus ~3 idle relay polls a second)
@@ -818,15 +819,14 @@ def print_table(bursts: list[Burst], ratios: dict[str, dict[str, Any]]) -> None:
             f"{100 * TARGET_THROUGHPUT:.0f}%), p99 = {r['p99_ratio']:.1f}x raw SQL (target <= "
             f"{TARGET_P99:.0f}x) -> targets {verdict}"
         )
-    print("\nWhere a Linli sign-up's time went (ms, p50 / p95 / p99, from arq's job records):")
+    print("\nInside the gateway per GraphQL request (its /metrics; the rest is HTTP and the client):")
     for b in bursts:
-        for stage, values in b.stages_ms.items():
-            numbers = " ".join(f"{values[p]:>7.1f}" for p in ("p50", "p95", "p99"))
-            print(f"  {b.name:<12} {stage:<20} {numbers}")
-        if b.stages_ms:  # Little's law: how many jobs sat in the queue vs ran, on average
-            waiting = b.throughput * b.stages_ms["queue_wait"]["mean"] / 1000
-            running = b.throughput * b.stages_ms["handler"]["mean"] / 1000
-            print(f"  {b.name:<12} on average {waiting:.1f} jobs waited in the queue, {running:.1f} ran")
+        if b.gateway_ms:
+            g = b.gateway_ms
+            print(
+                f"  {b.name:<12} mean {g['mean_ms']:.1f} ms; p50 <= {g['p50_at_most_ms']:.0f}, "
+                f"p95 <= {g['p95_at_most_ms']:.0f}, p99 <= {g['p99_at_most_ms']:.0f} ms"
+            )
     print("\nPostgreSQL transactions per sign-up: " + ", ".join(
         f"{b.name} {b.path} {b.pg_xacts_per_signup}" for b in bursts))  # fmt: skip
     print("\nCPU seconds per process during each burst:")
