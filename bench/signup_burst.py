@@ -93,6 +93,10 @@ class Burst:
     unanswered: int = 0
     errors: dict[str, int] = field(default_factory=dict)
     cpu_s: dict[str, float] = field(default_factory=dict)
+    # CPU of the server side (not this driver, not strangers) per resident, and the rate it
+    # would allow if the server side had every core of the machine to itself
+    server_cpu_ms_per_signup: float = 0.0
+    server_cpu_ceiling_per_s: float = 0.0
     # Linli only: time inside the gateway per GraphQL request, from its /metrics histogram
     gateway_ms: dict[str, float] = field(default_factory=dict)
     # PostgreSQL transactions (explicit, or one per statement outside one) per resident
@@ -127,7 +131,22 @@ def percentile(sorted_values: list[float], p: float) -> float:
     return sorted_values[rank - 1]
 
 
+SERVER_ROLES = (
+    "gateway",
+    "activities-worker",
+    "notify-worker",
+    "volunteers-worker",
+    "launcher",
+    "postgresql",
+    "redis",
+)
+
+
 def summarise(burst: Burst, attempts: list[Attempt], wall_s: float) -> Burst:
+    server_s = sum(s for role, s in burst.cpu_s.items() if role in SERVER_ROLES)
+    if server_s and attempts:
+        burst.server_cpu_ms_per_signup = round(1000 * server_s / len(attempts), 2)
+        burst.server_cpu_ceiling_per_s = round((os.cpu_count() or 1) * len(attempts) / server_s)
     latencies = sorted(a.latency_s * 1000 for a in attempts if a.status in FINAL)
     statuses = Counter(a.status for a in attempts)
     burst.wall_s = round(wall_s, 3)
@@ -666,7 +685,11 @@ def stop_profilers(profilers: list[subprocess.Popen[bytes]]) -> None:
 # On a busy 2-core machine a process is often runnable but not running: just woken from epoll,
 # or preempted inside send() by the peer it woke. py-spy counts those samples as active; they
 # say "waiting for a CPU", not what the CPU is spent on, so they are reported apart.
-_WAITING_LEAVES = ("EpollSelector.select (selectors.py", "_SelectorSocketTransport.write (asyncio/")
+_WAITING_LEAVES = (
+    "EpollSelector.select (selectors.py",
+    "_SelectorSocketTransport.write (asyncio/",
+    "run (uvloop/",  # uvloop's own loop, in C: polling
+)
 
 
 def top_costs(raw_path: Path, limit: int = 25) -> dict[str, Any]:
@@ -832,6 +855,12 @@ def print_table(bursts: list[Burst], ratios: dict[str, dict[str, Any]]) -> None:
     print("\nCPU seconds per process during each burst:")
     for b in bursts:
         print(f"  {b.name} {b.path}: " + ", ".join(f"{k} {v:.1f}" for k, v in b.cpu_s.items()))
+    print("\nServer-side CPU per sign-up (all but the driver), and the rate it allows on all cores:")
+    for b in bursts:
+        print(
+            f"  {b.name:<12} {b.path:<8} {b.server_cpu_ms_per_signup:.2f} ms -> at most "
+            f"~{b.server_cpu_ceiling_per_s:.0f}/s"
+        )
 
 
 async def delete_redis_keys(redis_url: str, namespace: str) -> int:
