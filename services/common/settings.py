@@ -55,6 +55,26 @@ class Settings(BaseSettings):
     password_failures_per_hour: int = 10
     # Larger GraphQL request bodies are refused with 413 before they are parsed.
     max_request_bytes: int = 64 * 1024
+    # Notify's channel providers. An unset URL (or SMTP host) means the development channel:
+    # the message is only recorded in notify.deliveries, where the console and tests read it.
+    notify_sms_url: str | None = None
+    notify_sms_key: str = ""
+    notify_wechat_url: str | None = None
+    notify_wechat_key: str = ""
+    notify_smtp_host: str | None = None
+    notify_smtp_port: int = 25
+    notify_smtp_sender: str = "linli@localhost"
+    # One partner system that receives every message, signed with HMAC-SHA256.
+    notify_webhook_url: str | None = None
+    notify_webhook_secret: str = ""
+    # Quiet hours (local time, Asia/Shanghai) for people who have not chosen their own.
+    notify_quiet_start: str = "21:30"
+    notify_quiet_end: str = "08:00"
+    # A delivery failing this many times is a dead letter; retries back off from the base.
+    notify_max_attempts: int = 6
+    notify_retry_base_s: float = 30.0
+    notify_rate_per_s: int = 20  # sends per second, per provider
+    notify_reminder_leads_min: tuple[int, ...] = (24 * 60, 120)
 
     @property
     def production(self) -> bool:

@@ -1,15 +1,24 @@
-"""The notify part of the GraphQL API: a person's in-app inbox."""
+"""The notify part of the GraphQL API: a person's in-app inbox and notification preferences,
+and the dead-letter list organisers see and re-send from."""
 
 from __future__ import annotations
 
+import uuid
 from datetime import datetime
+from enum import Enum
+from typing import Any
 
 import asyncpg
 import strawberry
 
+from services.common.actor import COMMUNITY_ADMIN, ORGANISER
 from services.common.errors import bad_input
+from services.common.masking import mask_phone
+from services.common.settings import Settings
+from services.gateway.activities import check_key, parse_id, still_processing
 from services.gateway.context import Info
-from services.notify import queries
+from services.notify import contracts, queries
+from services.notify.preferences import EMAIL, SMS, WEBHOOK, WECHAT
 
 
 @strawberry.type
@@ -37,13 +46,178 @@ class InboxMessage:
         )
 
 
+@strawberry.enum
+class Channel(Enum):
+    SMS = SMS
+    WECHAT = WECHAT
+    EMAIL = EMAIL
+    WEBHOOK = WEBHOOK
+
+
+@strawberry.type
+class NotificationPreferences:
+    channels: list[Channel] = strawberry.field(description="Channels besides the inbox, which is always on.")
+    email: str | None
+    phone: str | None
+    wechat_open_id: str | None
+    quiet_start: str = strawberry.field(
+        description="HH:MM, Asia/Shanghai; equal to quietEnd: no quiet hours."
+    )
+    quiet_end: str
+
+    @classmethod
+    def from_value(cls, value: dict[str, Any]) -> NotificationPreferences:
+        return cls(
+            channels=[Channel(c) for c in value["channels"]],
+            email=value["email"],
+            phone=value["phone"],
+            wechat_open_id=value["wechat_openid"],
+            quiet_start=value["quiet_start"],
+            quiet_end=value["quiet_end"],
+        )
+
+    @classmethod
+    def defaults(cls, settings: Settings) -> NotificationPreferences:
+        return cls(
+            channels=[],
+            email=None,
+            phone=None,
+            wechat_open_id=None,
+            quiet_start=settings.notify_quiet_start,
+            quiet_end=settings.notify_quiet_end,
+        )
+
+
+@strawberry.input
+class NotificationPreferencesInput:
+    channels: list[Channel]
+    email: str | None = None
+    phone: str | None = None
+    wechat_open_id: str | None = None
+    quiet_start: str = "21:30"
+    quiet_end: str = "08:00"
+
+
+@strawberry.type
+class Delivery:
+    id: strawberry.ID
+    channel: Channel
+    kind: str
+    recipient_id: str
+    address: str = strawberry.field(description="Masked: enough to recognise, not to contact.")
+    status: str
+    attempts: int
+    last_error: str | None
+    updated_at: datetime
+
+    @classmethod
+    def from_row(cls, row: asyncpg.Record) -> Delivery:
+        return cls(
+            id=strawberry.ID(str(row["id"])),
+            channel=Channel(row["channel"]),
+            kind=row["kind"],
+            recipient_id=row["recipient_id"],
+            address=_mask(row["channel"], row["address"]),
+            status=row["status"],
+            attempts=row["attempts"],
+            last_error=row["last_error"],
+            updated_at=row["updated_at"],
+        )
+
+
+def _mask(channel: str, address: str) -> str:
+    if channel == SMS:
+        return mask_phone(address)
+    if channel == EMAIL:
+        name, _, domain = address.partition("@")
+        return f"{name[:1]}***@{domain}"
+    if channel == WECHAT:
+        return f"{address[:4]}***"
+    return address  # a partner's webhook URL is configuration, not personal data
+
+
+def _limit(limit: int) -> int:
+    if not 1 <= limit <= 200:
+        raise bad_input("limit", "每页条数须在1到200之间", "limit must be 1 to 200")
+    return limit
+
+
 @strawberry.type
 class NotifyQuery:
     @strawberry.field(description="My in-app messages, newest first.")
     async def my_inbox(self, info: Info, limit: int = 50) -> list[InboxMessage]:
         actor = info.context.require_actor()
-        if not 1 <= limit <= 200:
-            raise bad_input("limit", "每页条数须在1到200之间", "limit must be 1 to 200")
         async with info.context.pool.acquire() as conn:
-            rows = await queries.inbox(conn, actor.user_id, limit)
+            rows = await queries.inbox(conn, actor.user_id, _limit(limit))
         return [InboxMessage.from_row(row) for row in rows]
+
+    @strawberry.field(description="How I want to be told: channels, addresses and quiet hours.")
+    async def my_notification_preferences(self, info: Info) -> NotificationPreferences:
+        actor = info.context.require_actor()
+        async with info.context.pool.acquire() as conn:
+            row = await queries.preferences(conn, actor.user_id)
+        if row is None:
+            return NotificationPreferences.defaults(info.context.resources.settings)
+        return NotificationPreferences(
+            channels=[Channel(c) for c in row["channels"]],
+            email=row["email"],
+            phone=row["phone"],
+            wechat_open_id=row["wechat_openid"],
+            quiet_start=row["quiet_start"].strftime("%H:%M"),
+            quiet_end=row["quiet_end"].strftime("%H:%M"),
+        )
+
+    @strawberry.field(description="Deliveries that failed every attempt (organisers only).")
+    async def dead_letters(self, info: Info, limit: int = 50) -> list[Delivery]:
+        info.context.require_role(ORGANISER, COMMUNITY_ADMIN)
+        async with info.context.pool.acquire() as conn:
+            rows = await queries.dead_letters(conn, _limit(limit))
+        return [Delivery.from_row(row) for row in rows]
+
+
+@strawberry.type
+class ResentDelivery:
+    id: strawberry.ID
+    status: str
+
+
+@strawberry.type
+class NotifyMutation:
+    @strawberry.mutation(description="Choose my channels, addresses and quiet hours.")
+    async def set_notification_preferences(
+        self, info: Info, input: NotificationPreferencesInput
+    ) -> NotificationPreferences:
+        actor = info.context.require_actor()
+        if WEBHOOK in {c.value for c in input.channels}:
+            raise bad_input("channels", "不支持的通知渠道", "Webhooks are for partner systems")
+        args = {
+            "channels": [c.value for c in input.channels],
+            "email": input.email,
+            "phone": input.phone,
+            "wechat_openid": input.wechat_open_id,
+            "quiet_start": input.quiet_start,
+            "quiet_end": input.quiet_end,
+        }
+        key = f"prefs:{actor.user_id}:{uuid.uuid4().hex}"
+        reply = await info.context.bus.send(
+            contracts.SERVICE, contracts.SET_PREFERENCES, actor, args, key=key
+        )
+        if reply is None:
+            raise still_processing()
+        return NotificationPreferences.from_value(reply.unwrap())
+
+    @strawberry.mutation(description="Send a dead letter again with fresh attempts (organisers only).")
+    async def resend_delivery(
+        self, info: Info, id: strawberry.ID, idempotency_key: str | None = None
+    ) -> ResentDelivery:
+        actor = info.context.require_role(ORGANISER, COMMUNITY_ADMIN)
+        delivery_id = parse_id("id", id)
+        key = check_key(idempotency_key) if idempotency_key else uuid.uuid4().hex
+        args = {"id": str(delivery_id), "key": key}
+        reply = await info.context.bus.send(
+            contracts.SERVICE, contracts.RESEND_DELIVERY, actor, args, key=f"resend:{actor.user_id}:{key}"
+        )
+        if reply is None:
+            raise still_processing()
+        value = reply.unwrap()
+        return ResentDelivery(id=strawberry.ID(value["id"]), status=value["status"])

@@ -13,7 +13,7 @@ from services.gateway.activities import ActivitiesMutation, ActivitiesQuery
 from services.gateway.errors import log_unexpected
 from services.gateway.identity import IdentityMutation, IdentityQuery
 from services.gateway.limits import query_limits
-from services.gateway.notify import NotifyQuery
+from services.gateway.notify import NotifyMutation, NotifyQuery
 from services.gateway.observability import OperationMetrics
 from services.gateway.volunteers import VolunteersMutation, VolunteersQuery
 
@@ -24,7 +24,7 @@ class Query(IdentityQuery, ActivitiesQuery, NotifyQuery, VolunteersQuery):
 
 
 @strawberry.type
-class Mutation(IdentityMutation, ActivitiesMutation, VolunteersMutation):
+class Mutation(IdentityMutation, ActivitiesMutation, NotifyMutation, VolunteersMutation):
     pass
 
 

@@ -1,4 +1,5 @@
-"""What other processes may see of the notify service: the events it consumes."""
+"""What other processes may see of the notify service: the events it consumes, its commands
+and its deferred jobs."""
 
 from __future__ import annotations
 
@@ -13,4 +14,13 @@ CONSUMES: tuple[str, ...] = (
     "session.cancelled",
     "shift.signed_up",
     "volunteer.checked_out",
+    "session.rescheduled",
 )
+SESSION_RESCHEDULED = "session.rescheduled"
+
+# commands (on notify's command stream)
+SET_PREFERENCES = "set_preferences"
+RESEND_DELIVERY = "resend_delivery"
+
+# deferred arq jobs on notify's queue
+SEND_REMINDER = "send_reminder"

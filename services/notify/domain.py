@@ -1,4 +1,5 @@
-"""Turning events into messages: templates in Chinese (default) and English. No I/O."""
+"""Turning events into messages: templates in Chinese (default) and English, which messages
+are urgent, and the reminders before a session. No I/O."""
 
 from __future__ import annotations
 
@@ -124,6 +125,26 @@ def messages_for(event_type: str, payload: dict[str, Any]) -> list[Message]:
                 ),
             )
         ]
+    if event_type == "session.rescheduled":
+        return [
+            Message(
+                recipient_id=payload["resident_id"],
+                kind=event_type,
+                title_zh="活动时间地点变更",
+                body_zh=(
+                    f"「{payload['activity_title']}」由{_when_zh(payload['old_starts_at'])}"
+                    f"（{payload['old_venue']}）改为{_when_zh(payload['starts_at'])}"
+                    f"（{payload['venue']}）。如不便参加，可随时免责取消报名。"
+                ),
+                title_en="Session moved",
+                body_en=(
+                    f'"{payload["activity_title"]}" has moved from '
+                    f"{_when_en(payload['old_starts_at'])} at {payload['old_venue']} to "
+                    f"{_when_en(payload['starts_at'])} at {payload['venue']}. If that no longer "
+                    "suits you, you may cancel at any time without penalty."
+                ),
+            )
+        ]
     if event_type == "shift.signed_up":
         return [
             Message(
@@ -158,3 +179,35 @@ def messages_for(event_type: str, payload: dict[str, Any]) -> list[Message]:
             )
         ]
     return []
+
+
+def is_urgent(event_type: str, payload: dict[str, Any], now: datetime) -> bool:
+    """Urgent messages ignore quiet hours: a session called off for today must reach people
+    before they set out."""
+    if event_type == "session.cancelled":
+        return _local(payload["starts_at"]).date() <= now.astimezone(LOCAL_TZ).date()
+    return False
+
+
+def reminder_message(recipient_id: str, payload: dict[str, Any], lead_minutes: int) -> Message:
+    """The reminder some time before a session (``payload`` as in sign-up events)."""
+    if lead_minutes % (24 * 60) == 0:
+        lead_zh, lead_en = f"{lead_minutes // (24 * 60)}天", f"{lead_minutes // (24 * 60)} day(s)"
+    elif lead_minutes % 60 == 0:
+        lead_zh, lead_en = f"{lead_minutes // 60}小时", f"{lead_minutes // 60} hour(s)"
+    else:
+        lead_zh, lead_en = f"{lead_minutes}分钟", f"{lead_minutes} minutes"
+    return Message(
+        recipient_id=recipient_id,
+        kind="signup.reminder",
+        title_zh="活动提醒",
+        body_zh=(
+            f"您报名的「{payload['activity_title']}」将于{lead_zh}后开始。"
+            f"时间：{_when_zh(payload['starts_at'])}，地点：{payload['venue']}。"
+        ),
+        title_en="Reminder",
+        body_en=(
+            f'"{payload["activity_title"]}" starts in {lead_en}: '
+            f"{_when_en(payload['starts_at'])} at {payload['venue']}."
+        ),
+    )

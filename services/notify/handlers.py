@@ -1,38 +1,90 @@
-"""Notify's event handler: each event becomes its messages exactly once."""
+"""Notify's handlers: events become inbox messages and deliveries exactly once, sign-ups are
+reminded before their session, and people set their own channels and quiet hours."""
 
 from __future__ import annotations
 
 import logging
 import uuid
+from collections.abc import Callable
+from datetime import datetime, timedelta
 from typing import Any
 
 import asyncpg
+from arq.connections import ArqRedis
 from arq.worker import func
 
+from services.common.actor import COMMUNITY_ADMIN, ORGANISER, Actor
+from services.common.clock import now
+from services.common.commands import command
+from services.common.db import Connection
+from services.common.errors import Refusal, forbidden, not_found
 from services.common.observability import NOTIFICATIONS, correlation_id
 from services.common.outbox import EVENT_HANDLER, consume_once
+from services.common.settings import Settings
 from services.notify import repository as repo
-from services.notify.contracts import SERVICE
-from services.notify.domain import Message, messages_for
+from services.notify.contracts import (
+    RESEND_DELIVERY,
+    SEND_REMINDER,
+    SERVICE,
+    SESSION_RESCHEDULED,
+    SET_PREFERENCES,
+)
+from services.notify.delivery import enqueue_deliveries, enqueue_delivery, plan_deliveries
+from services.notify.domain import Message, is_urgent, messages_for, reminder_message
+from services.notify.preferences import Preferences, check_preferences, default_preferences
 from services.notify.sms import SEND_SMS, SmsRequest
 from services.notify.sms import record as record_sms
 
 log = logging.getLogger("linli.notify")
 
+# What each activities event says about the sign-up it names.
+_SIGNUP_STATUS = {
+    "signup.confirmed": "CONFIRMED",
+    "waitlist.promoted": "CONFIRMED",
+    "signup.waitlisted": "WAITLISTED",
+    "signup.cancelled": "CANCELLED",
+    "session.cancelled": "CANCELLED",
+}
+_REMINDER_NAMESPACE = uuid.UUID("0c9e7d4a-2f61-4b8a-9e35-7a1d6c2b8f40")
+
+
+def _clock(ctx: dict[str, Any]) -> Callable[[], datetime]:
+    clock: Callable[[], datetime] = ctx.get("clock", now)
+    return clock
+
 
 async def handle_events(ctx: dict[str, Any], events: list[dict[str, Any]]) -> int:
-    """Write the inbox messages of a batch of events in one transaction; an event handled
-    before (a redelivery) writes nothing. Returns how many messages were written."""
+    """Write the inbox messages of a batch of events in one transaction, with the deliveries
+    on people's chosen channels and the reminders sign-ups need; an event handled before (a
+    redelivery) does nothing. Returns how many inbox messages were written."""
     pool: asyncpg.Pool = ctx["pool"]
+    settings: Settings = ctx["settings"]
+    redis: ArqRedis = ctx["redis"]
+    at = _clock(ctx)()
     written: list[tuple[dict[str, Any], Message]] = []
     async with pool.acquire() as conn, conn.transaction():
+        fresh = [event for event in events if await consume_once(conn, SERVICE, event["id"])]
         for event in events:
-            if not await consume_once(conn, SERVICE, event["id"]):
+            if event not in fresh:
                 log.info("event %s (%s) already handled", event["id"], event["type"])
-                continue
-            for message in messages_for(event["type"], event["payload"]):
-                await repo.insert_message(conn, uuid.UUID(event["id"]), message)
-                written.append((event, message))
+        reminders: list[tuple[str, str, int, datetime]] = []
+        for event in fresh:
+            reminders += await _project(conn, settings, event, at)
+        for event in fresh:
+            written += [(event, m) for m in messages_for(event["type"], event["payload"])]
+        await repo.insert_messages(conn, [(uuid.UUID(e["id"]), m) for e, m in written])
+        prefs = await repo.preferences_of(conn, {m.recipient_id for _, m in written})
+        planned: list[dict[str, Any]] = []
+        for event, message in written:
+            urgent = is_urgent(event["type"], event["payload"], at)
+            person = prefs.get(message.recipient_id) or _default(settings)
+            source = uuid.UUID(event["id"])
+            planned += plan_deliveries(source, message, person, urgent, at, settings.notify_webhook_url)
+        await repo.insert_deliveries(conn, planned)
+        # Enqueued before commit: a crash after the commit cannot lose them (see delivery.py).
+        await enqueue_deliveries(redis, settings, planned)
+        for reminder in reminders:
+            await _enqueue_reminder(redis, settings, *reminder)
     for event, message in written:
         NOTIFICATIONS.labels("inbox", "delivered").inc()
         token = correlation_id.set(event.get("correlation_id"))
@@ -41,7 +93,142 @@ async def handle_events(ctx: dict[str, Any], events: list[dict[str, Any]]) -> in
     return len(written)
 
 
-EVENT_HANDLERS = [func(handle_events, name=EVENT_HANDLER, max_tries=10)]
+def _default(settings: Settings) -> Preferences:
+    return default_preferences(settings.notify_quiet_start, settings.notify_quiet_end)
+
+
+async def _project(
+    conn: Connection, settings: Settings, event: dict[str, Any], at: datetime
+) -> list[tuple[str, str, int, datetime]]:
+    """Keep notify's picture of sign-ups current; return the reminders to schedule as
+    (signup id, session start, minutes before, when to send)."""
+    event_id, payload = uuid.UUID(event["id"]), event["payload"]
+    confirmed: list[tuple[str, datetime]] = []
+    if event["type"] in _SIGNUP_STATUS:
+        status = _SIGNUP_STATUS[event["type"]]
+        applied = await repo.project_signup(conn, event_id, status, payload)
+        if applied and status == "CONFIRMED":
+            confirmed.append((payload["signup_id"], datetime.fromisoformat(payload["starts_at"])))
+    elif event["type"] == SESSION_RESCHEDULED:  # one event per sign-up of the moved session
+        if await repo.move_signup(conn, event_id, payload) == "CONFIRMED":
+            confirmed.append((payload["signup_id"], datetime.fromisoformat(payload["starts_at"])))
+    reminders = []
+    for signup_id, starts_at in confirmed:
+        for lead in settings.notify_reminder_leads_min:
+            send_at = starts_at - timedelta(minutes=lead)
+            if send_at > at:
+                reminders.append((signup_id, starts_at.isoformat(), lead, send_at))
+    return reminders
+
+
+def reminder_job_id(settings: Settings, signup_id: str, starts_at: str, lead_minutes: int) -> str:
+    return f"{settings.namespace}:reminder:{signup_id}:{lead_minutes}:{starts_at}"
+
+
+async def _enqueue_reminder(
+    redis: ArqRedis, settings: Settings, signup_id: str, starts_at: str, lead: int, send_at: datetime
+) -> None:
+    await redis.enqueue_job(
+        SEND_REMINDER,
+        signup_id,
+        starts_at,
+        lead,
+        _job_id=reminder_job_id(settings, signup_id, starts_at, lead),
+        _queue_name=settings.queue(SERVICE),
+        _defer_until=send_at,
+    )
+
+
+async def send_reminder(ctx: dict[str, Any], signup_id: str, starts_at: str, lead_minutes: int) -> bool:
+    """Remind a resident of their session, if the sign-up still stands and the session has
+    not moved since the reminder was scheduled. True if the reminder was written."""
+    pool: asyncpg.Pool = ctx["pool"]
+    settings: Settings = ctx["settings"]
+    at = _clock(ctx)()
+    async with pool.acquire() as conn, conn.transaction():
+        row = await repo.signup(conn, uuid.UUID(signup_id))
+        expected = datetime.fromisoformat(starts_at)
+        if row is None or row["status"] != "CONFIRMED" or row["starts_at"] != expected:
+            log.info("reminder for sign-up %s not sent: it no longer stands as scheduled", signup_id)
+            return False
+        payload = {
+            "activity_title": row["activity_title"],
+            "venue": row["venue"],
+            "starts_at": row["starts_at"].isoformat(),
+        }
+        message = reminder_message(row["resident_id"], payload, lead_minutes)
+        source = uuid.uuid5(_REMINDER_NAMESPACE, f"{signup_id}\x00{lead_minutes}\x00{starts_at}")
+        await repo.insert_messages(conn, [(source, message)])
+        prefs = (await repo.preferences_of(conn, [message.recipient_id])).get(message.recipient_id)
+        planned = plan_deliveries(
+            source, message, prefs or _default(settings), False, at, settings.notify_webhook_url
+        )
+        await repo.insert_deliveries(conn, planned)
+        await enqueue_deliveries(ctx["redis"], settings, planned)
+    NOTIFICATIONS.labels("inbox", "delivered").inc()
+    return True
+
+
+EVENT_HANDLERS = [
+    func(handle_events, name=EVENT_HANDLER, max_tries=10),
+    func(send_reminder, name=SEND_REMINDER, max_tries=10),
+]
+
+
+# --- commands ----------------------------------------------------------------------------
+
+
+def preferences_payload(prefs: Preferences) -> dict[str, Any]:
+    return {
+        "channels": sorted(prefs.channels),
+        "email": prefs.email,
+        "phone": prefs.phone,
+        "wechat_openid": prefs.wechat_openid,
+        "quiet_start": prefs.quiet_start.strftime("%H:%M"),
+        "quiet_end": prefs.quiet_end.strftime("%H:%M"),
+    }
+
+
+async def set_preferences(ctx: dict[str, Any], actor: Actor, args: dict[str, Any]) -> dict[str, Any]:
+    """A person chooses their channels, addresses and quiet hours (for themselves only)."""
+    prefs = check_preferences(
+        list(args["channels"]),
+        args["quiet_start"],
+        args["quiet_end"],
+        args.get("email"),
+        args.get("phone"),
+        args.get("wechat_openid"),
+    )
+    async with ctx["pool"].acquire() as conn:
+        await repo.save_preferences(conn, actor.user_id, prefs)
+    return preferences_payload(prefs)
+
+
+def not_a_dead_letter() -> Refusal:
+    return Refusal("NOT_A_DEAD_LETTER", "该消息不在失败列表中", "This delivery is not a dead letter")
+
+
+async def resend_delivery(ctx: dict[str, Any], actor: Actor, args: dict[str, Any]) -> dict[str, Any]:
+    """An organiser sends a dead letter again, with a fresh set of attempts."""
+    if not actor.has_role(ORGANISER, COMMUNITY_ADMIN):
+        raise forbidden()
+    row_id = uuid.UUID(args["id"])
+    at = _clock(ctx)()
+    async with ctx["pool"].acquire() as conn, conn.transaction():
+        row = await repo.requeue_dead(conn, row_id, at)
+        if row is None:
+            if await repo.delivery(conn, row_id) is None:
+                raise not_found("delivery", "消息")
+            raise not_a_dead_letter()
+        await enqueue_delivery(ctx["redis"], ctx["settings"], row_id, at, f":resend:{args['key']}")
+    log.info("dead letter %s queued again by %s", row_id, actor.user_id)
+    return {"id": str(row_id), "status": row["status"]}
+
+
+COMMANDS = [command(SET_PREFERENCES, set_preferences), command(RESEND_DELIVERY, resend_delivery)]
+
+
+# --- texts for log-in codes --------------------------------------------------------------
 
 
 async def send_sms(ctx: dict[str, Any], request: SmsRequest) -> bool:

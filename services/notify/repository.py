@@ -3,26 +3,210 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Iterable, Sequence
+from datetime import datetime
+from typing import Any
+
+import asyncpg
 
 from services.common.db import Connection
 from services.common.ids import new_id
 from services.notify.domain import Message
+from services.notify.preferences import Preferences
+
+QUEUED, SENT, DEAD = "QUEUED", "SENT", "DEAD"
 
 
 async def insert_message(conn: Connection, event_id: uuid.UUID, message: Message) -> None:
-    await conn.execute(
+    await insert_messages(conn, [(event_id, message)])
+
+
+async def insert_messages(conn: Connection, messages: Sequence[tuple[uuid.UUID, Message]]) -> None:
+    """Inbox messages; one caused by an event already handled is not written again."""
+    await conn.executemany(
         """
         INSERT INTO notify.inbox
             (id, recipient_id, kind, title_zh, body_zh, title_en, body_en, event_id)
         VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
         ON CONFLICT (event_id, recipient_id) DO NOTHING
         """,
-        new_id(),
-        message.recipient_id,
-        message.kind,
-        message.title_zh,
-        message.body_zh,
-        message.title_en,
-        message.body_en,
+        [
+            (new_id(), m.recipient_id, m.kind, m.title_zh, m.body_zh, m.title_en, m.body_en, event_id)
+            for event_id, m in messages
+        ],
+    )
+
+
+# --- preferences -------------------------------------------------------------------------
+
+
+def _preferences(row: asyncpg.Record) -> Preferences:
+    return Preferences(
+        frozenset(row["channels"]),
+        row["quiet_start"],
+        row["quiet_end"],
+        row["email"],
+        row["phone"],
+        row["wechat_openid"],
+    )
+
+
+async def preferences_of(conn: Connection, person_ids: Iterable[str]) -> dict[str, Preferences]:
+    rows = await conn.fetch(
+        "SELECT * FROM notify.preferences WHERE person_id = ANY($1::text[])", list(set(person_ids))
+    )
+    return {row["person_id"]: _preferences(row) for row in rows}
+
+
+async def save_preferences(conn: Connection, person_id: str, prefs: Preferences) -> None:
+    await conn.execute(
+        """
+        INSERT INTO notify.preferences
+            (person_id, channels, email, phone, wechat_openid, quiet_start, quiet_end, updated_at)
+        VALUES ($1, $2, $3, $4, $5, $6, $7, now())
+        ON CONFLICT (person_id) DO UPDATE SET
+            channels = EXCLUDED.channels, email = EXCLUDED.email, phone = EXCLUDED.phone,
+            wechat_openid = EXCLUDED.wechat_openid, quiet_start = EXCLUDED.quiet_start,
+            quiet_end = EXCLUDED.quiet_end, updated_at = now()
+        """,
+        person_id,
+        sorted(prefs.channels),
+        prefs.email,
+        prefs.phone,
+        prefs.wechat_openid,
+        prefs.quiet_start,
+        prefs.quiet_end,
+    )
+
+
+# --- deliveries --------------------------------------------------------------------------
+
+
+async def insert_deliveries(conn: Connection, rows: Sequence[dict[str, Any]]) -> None:
+    await conn.executemany(
+        """
+        INSERT INTO notify.deliveries
+            (id, channel, recipient_id, address, kind, subject, body, urgent, not_before)
+        VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
+        ON CONFLICT (id) DO NOTHING
+        """,
+        [
+            (
+                r["id"],
+                r["channel"],
+                r["recipient_id"],
+                r["address"],
+                r["kind"],
+                r["subject"],
+                r["body"],
+                r["urgent"],
+                r["not_before"],
+            )
+            for r in rows
+        ],
+    )
+
+
+async def delivery(conn: Connection, delivery_id: uuid.UUID) -> asyncpg.Record | None:
+    return await conn.fetchrow("SELECT * FROM notify.deliveries WHERE id = $1", delivery_id)
+
+
+async def record_sent(conn: Connection, delivery_id: uuid.UUID, provider: str, at: datetime) -> None:
+    await conn.execute(
+        """
+        UPDATE notify.deliveries
+        SET status = 'SENT', attempts = attempts + 1, provider = $2, sent_at = $3, updated_at = $3
+        WHERE id = $1 AND status = 'QUEUED'
+        """,
+        delivery_id,
+        provider,
+        at,
+    )
+
+
+async def record_failure(
+    conn: Connection, delivery_id: uuid.UUID, error: str, max_attempts: int, at: datetime
+) -> asyncpg.Record:
+    """Count a failed attempt; the last allowed one makes the delivery a dead letter."""
+    row = await conn.fetchrow(
+        """
+        UPDATE notify.deliveries
+        SET attempts = attempts + 1, last_error = $2, updated_at = $4,
+            status = CASE WHEN attempts + 1 >= $3 THEN 'DEAD' ELSE status END
+        WHERE id = $1
+        RETURNING attempts, status
+        """,
+        delivery_id,
+        error,
+        max_attempts,
+        at,
+    )
+    assert row is not None, f"no delivery {delivery_id}"
+    return row
+
+
+async def requeue_dead(conn: Connection, delivery_id: uuid.UUID, at: datetime) -> asyncpg.Record | None:
+    """A dead letter queued again with fresh attempts; None if it is not a dead letter."""
+    return await conn.fetchrow(
+        """
+        UPDATE notify.deliveries
+        SET status = 'QUEUED', attempts = 0, not_before = $2, updated_at = $2
+        WHERE id = $1 AND status = 'DEAD'
+        RETURNING *
+        """,
+        delivery_id,
+        at,
+    )
+
+
+# --- what notify knows of sign-ups (from activities' events) ---------------------------
+
+
+async def project_signup(conn: Connection, event_id: uuid.UUID, status: str, payload: dict[str, Any]) -> bool:
+    """Record a sign-up's state as an event tells it; an older event than the one already
+    applied changes nothing. True if this event was applied."""
+    applied = await conn.fetchval(
+        """
+        INSERT INTO notify.signups AS s
+            (signup_id, session_id, resident_id, status, starts_at, activity_title, venue,
+             party_size, last_event_id)
+        VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
+        ON CONFLICT (signup_id) DO UPDATE SET
+            status = EXCLUDED.status, starts_at = EXCLUDED.starts_at,
+            activity_title = EXCLUDED.activity_title, venue = EXCLUDED.venue,
+            party_size = EXCLUDED.party_size, last_event_id = EXCLUDED.last_event_id
+        WHERE s.last_event_id < EXCLUDED.last_event_id
+        RETURNING true
+        """,
+        uuid.UUID(payload["signup_id"]),
+        uuid.UUID(payload["session_id"]),
+        payload["resident_id"],
+        status,
+        datetime.fromisoformat(payload["starts_at"]),
+        payload["activity_title"],
+        payload["venue"],
+        int(payload["party_size"]),
         event_id,
     )
+    return bool(applied)
+
+
+async def move_signup(conn: Connection, event_id: uuid.UUID, payload: dict[str, Any]) -> str | None:
+    """A sign-up's session moved (time or place); returns the sign-up's status, or None if
+    notify never heard of it or already applied a newer event."""
+    status: str | None = await conn.fetchval(
+        """
+        UPDATE notify.signups SET starts_at = $3, venue = $4, last_event_id = $1
+        WHERE signup_id = $2 AND last_event_id < $1
+        RETURNING status
+        """,
+        event_id,
+        uuid.UUID(payload["signup_id"]),
+        datetime.fromisoformat(payload["starts_at"]),
+        payload["venue"],
+    )
+    return status
+
+
+async def signup(conn: Connection, signup_id: uuid.UUID) -> asyncpg.Record | None:
+    return await conn.fetchrow("SELECT * FROM notify.signups WHERE signup_id = $1", signup_id)

@@ -1,9 +1,13 @@
-"""The notify worker: consumes other services' events into people's inboxes."""
+"""The notify worker: consumes other services' events into inboxes and deliveries, sends
+reminders, and takes people's notification preferences."""
 
 from __future__ import annotations
 
 from services.common.worker import ServiceWorker
 from services.notify.contracts import SERVICE
-from services.notify.handlers import EVENT_HANDLERS, SMS_HANDLERS
+from services.notify.delivery import DELIVERY_HANDLERS
+from services.notify.handlers import COMMANDS, EVENT_HANDLERS, SMS_HANDLERS
 
-NOTIFY_WORKER = ServiceWorker(name=SERVICE, functions=[*EVENT_HANDLERS, *SMS_HANDLERS])
+NOTIFY_WORKER = ServiceWorker(
+    name=SERVICE, functions=[*COMMANDS, *EVENT_HANDLERS, *DELIVERY_HANDLERS, *SMS_HANDLERS]
+)

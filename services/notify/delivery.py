@@ -1,0 +1,179 @@
+"""Delivering messages on people's channels: planning (which channel, where, when), the
+``deliver`` job with its retries, per-provider rate limit and dead letters.
+
+A delivery is a row in ``notify.deliveries`` and an arq job named by the row's id. The job is
+enqueued before the row's transaction commits (so a crash between the two cannot lose it); a
+job that finds no row yet waits briefly for the commit.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import random
+import uuid
+from collections.abc import Callable, Sequence
+from datetime import datetime
+from typing import Any
+
+import asyncpg
+from arq.connections import ArqRedis
+from arq.worker import Retry, func
+
+from services.common.clock import now
+from services.common.observability import NOTIFICATIONS
+from services.common.settings import Settings
+from services.notify import repository as repo
+from services.notify.channels import DEVELOPMENT, Channel, DeliveryFailed, Outgoing, channels_from
+from services.notify.domain import Message
+from services.notify.preferences import PERSONAL_CHANNELS, WEBHOOK, Preferences, next_send_time
+
+log = logging.getLogger("linli.notify")
+
+DELIVER = "deliver"
+_ID_NAMESPACE = uuid.UUID("b5a0f1c2-6d7e-4f21-9a3b-8c4d2e1f0a57")
+_MAX_BACKOFF_S = 6 * 3600
+# How long a job waits for the transaction that enqueued it to commit.
+_UNCOMMITTED_TRIES = 20
+
+
+def delivery_id(source_id: uuid.UUID, recipient_id: str, channel: str) -> uuid.UUID:
+    return uuid.uuid5(_ID_NAMESPACE, f"{source_id}\x00{recipient_id}\x00{channel}")
+
+
+def plan_deliveries(
+    source_id: uuid.UUID,
+    message: Message,
+    prefs: Preferences,
+    urgent: bool,
+    at: datetime,
+    webhook_url: str | None,
+) -> list[dict[str, Any]]:
+    """The deliveries one message needs besides the inbox: one per channel the recipient
+    chose (held back by their quiet hours unless urgent), and one to the partner webhook."""
+    send_at = next_send_time(at, prefs.quiet_start, prefs.quiet_end, urgent)
+    planned = []
+    for channel in PERSONAL_CHANNELS:
+        address = prefs.address(channel)
+        if address is not None:
+            planned.append(
+                {
+                    "id": delivery_id(source_id, message.recipient_id, channel),
+                    "channel": channel,
+                    "recipient_id": message.recipient_id,
+                    "address": address,
+                    "kind": message.kind,
+                    "subject": message.title_zh,
+                    "body": message.body_zh,
+                    "urgent": urgent,
+                    "not_before": send_at,
+                }
+            )
+    if webhook_url:
+        body = {
+            "id": str(delivery_id(source_id, message.recipient_id, WEBHOOK)),
+            "kind": message.kind,
+            "recipient_id": message.recipient_id,
+            "title": message.title_zh,
+            "body": message.body_zh,
+            "title_en": message.title_en,
+            "body_en": message.body_en,
+        }
+        planned.append(
+            {
+                "id": delivery_id(source_id, message.recipient_id, WEBHOOK),
+                "channel": WEBHOOK,
+                "recipient_id": message.recipient_id,
+                "address": webhook_url,
+                "kind": message.kind,
+                "subject": message.title_zh,
+                "body": json.dumps(body, ensure_ascii=False, separators=(",", ":")),
+                "urgent": urgent,
+                "not_before": at,  # machines have no quiet hours
+            }
+        )
+    return planned
+
+
+def backoff_s(attempt: int, base_s: float, rand: float) -> float:
+    """Exponential backoff with jitter after the ``attempt``-th failure: half the doubled
+    delay is fixed, half random (``rand`` in [0, 1)), so many failures do not retry in step."""
+    delay = min(base_s * 2.0 ** (attempt - 1), _MAX_BACKOFF_S)
+    return delay / 2 + delay / 2 * rand
+
+
+async def enqueue_deliveries(redis: ArqRedis, settings: Settings, planned: Sequence[dict[str, Any]]) -> None:
+    for row in planned:
+        await enqueue_delivery(redis, settings, row["id"], row["not_before"])
+
+
+async def enqueue_delivery(
+    redis: ArqRedis, settings: Settings, row_id: uuid.UUID, not_before: datetime, attempt_tag: str = ""
+) -> None:
+    await redis.enqueue_job(
+        DELIVER,
+        str(row_id),
+        _job_id=f"{settings.namespace}:deliver:{row_id}{attempt_tag}",
+        _queue_name=settings.queue("notify"),
+        _defer_until=not_before if not_before > now() else None,
+    )
+
+
+async def _within_rate(redis: ArqRedis, settings: Settings, provider: str) -> bool:
+    """A fixed one-second window per provider, shared by every notify worker."""
+    key = f"{settings.namespace}:notify-rate:{provider}:{int(now().timestamp())}"
+    async with redis.pipeline(transaction=True) as pipe:
+        pipe.incr(key)
+        pipe.expire(key, 5)
+        count, _ = await pipe.execute()
+    return int(count) <= settings.notify_rate_per_s
+
+
+def _channels(ctx: dict[str, Any]) -> dict[str, Channel]:
+    channels: dict[str, Channel] | None = ctx.get("channels")
+    if channels is None:
+        channels = ctx["channels"] = channels_from(ctx["settings"])
+    return channels
+
+
+async def deliver(ctx: dict[str, Any], delivery_id: str) -> str:
+    """Send one delivery on its channel; a failure is retried with backoff until the attempts
+    run out, then the delivery is a dead letter. Returns the delivery's status."""
+    pool: asyncpg.Pool = ctx["pool"]
+    settings: Settings = ctx["settings"]
+    clock: Callable[[], datetime] = ctx.get("clock", now)
+    row_id = uuid.UUID(delivery_id)
+    async with pool.acquire() as conn:
+        row = await repo.delivery(conn, row_id)
+    if row is None:
+        if ctx.get("job_try", 1) < _UNCOMMITTED_TRIES:
+            raise Retry(defer=0.2)
+        return "MISSING"  # the transaction that planned it rolled back
+    if row["status"] != repo.QUEUED:
+        return str(row["status"])
+    channel = _channels(ctx)[row["channel"]]
+    if channel.provider != DEVELOPMENT and not await _within_rate(ctx["redis"], settings, channel.provider):
+        raise Retry(defer=1 + random.random())
+    outgoing = Outgoing(delivery_id, row["channel"], row["address"], row["subject"], row["body"])
+    try:
+        await channel.send(outgoing)
+    except Exception as exc:
+        error = (str(exc) if isinstance(exc, DeliveryFailed) else f"{type(exc).__name__}: {exc}")[:500]
+        async with pool.acquire() as conn:
+            failed = await repo.record_failure(conn, row_id, error, settings.notify_max_attempts, clock())
+        NOTIFICATIONS.labels(row["channel"], "failed").inc()
+        if failed["status"] == repo.DEAD:
+            log.warning("delivery %s on %s is a dead letter: %s", delivery_id, row["channel"], error)
+            NOTIFICATIONS.labels(row["channel"], "dead").inc()
+            return repo.DEAD
+        delay = backoff_s(failed["attempts"], settings.notify_retry_base_s, random.random())
+        log.info("delivery %s failed (attempt %s), retry in %.1fs", delivery_id, failed["attempts"], delay)
+        raise Retry(defer=delay) from exc
+    async with pool.acquire() as conn:
+        await repo.record_sent(conn, row_id, channel.provider, clock())
+    NOTIFICATIONS.labels(row["channel"], "delivered").inc()
+    return repo.SENT
+
+
+# Attempts are counted in the row, not by arq: a rate-limited try is not a failed one.
+DELIVERY_HANDLERS = [func(deliver, name=DELIVER, max_tries=1000, keep_result=60)]

@@ -1,0 +1,504 @@
+"""Notify end to end: residents hear on the channels they chose, on time, once; failing
+providers are retried and end as dead letters organisers can see and re-send.
+
+These tests run their own gateway and workers on a database and Redis namespace of their own,
+configured with a real SMTP server (aiosmtpd) and a real HTTP SMS provider on free local ports:
+the providers' addresses are settings, fixed when a worker starts.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import socket
+import uuid
+from collections import Counter
+from collections.abc import AsyncIterator, Callable
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+import asyncpg
+import httpx
+import pytest
+import uvicorn
+from aiosmtpd.controller import Controller
+from arq.connections import ArqRedis
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse
+from starlette.routing import Route
+
+from services.activities.worker import ACTIVITIES_WORKER
+from services.common.clock import LOCAL_TZ
+from services.common.db import create_pool, drop_database, ensure_database
+from services.common.ids import new_id
+from services.common.migrations import migrate
+from services.common.outbox import EVENT_HANDLER
+from services.common.settings import Settings
+from services.common.worker import build_worker
+from services.gateway.app import create_app
+from services.notify.channels import SIGNATURE_HEADER, Outgoing, WebhookChannel, webhook_signature
+from services.notify.contracts import SEND_REMINDER
+from services.notify.handlers import handle_events, reminder_job_id
+from services.notify.worker import NOTIFY_WORKER
+from tests.conftest import RUN_ID, SIGN_UP, GraphQLClient, eventually
+
+SET_PREFERENCES = """
+mutation($input: NotificationPreferencesInput!) {
+  setNotificationPreferences(input: $input) { channels email phone quietStart quietEnd }
+}
+"""
+MY_PREFERENCES = "{ myNotificationPreferences { channels email phone quietStart quietEnd } }"
+DEAD_LETTERS = "{ deadLetters { id channel kind recipientId address status attempts lastError } }"
+RESEND = "mutation($id: ID!) { resendDelivery(id: $id) { id status } }"
+CANCEL_SIGNUP = "mutation($input: CancelSignupInput!) { cancelSignup(input: $input) { status } }"
+CANCEL_SESSION = "mutation($input: CancelSessionInput!) { cancelSession(input: $input) { status } }"
+ANY_HOUR = {"quietStart": "00:00", "quietEnd": "00:00"}
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port: int = s.getsockname()[1]
+        return port
+
+
+# --- the outside world: a mail server and an SMS provider ---------------------------------
+
+
+class Mailbox:
+    """A real SMTP server on 127.0.0.1 that keeps what it is sent."""
+
+    def __init__(self) -> None:
+        self.port = free_port()
+        self.mails: list[tuple[list[str], str]] = []
+
+    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
+        self.mails.append((list(envelope.rcpt_tos), envelope.content.decode("utf-8", "replace")))
+        return "250 OK"
+
+    async def to(self, address: str) -> list[str]:
+        return [content for rcpts, content in self.mails if address in rcpts]
+
+
+@dataclass
+class SmsProvider:
+    """A real HTTP SMS gateway on 127.0.0.1 that can be told to fail for some numbers."""
+
+    port: int = field(default_factory=free_port)
+    failures: dict[str, int] = field(default_factory=dict)  # number -> failures left (-1: always)
+    tries: Counter[str] = field(default_factory=Counter)
+    accepted: list[dict[str, Any]] = field(default_factory=list)
+    hooks: list[tuple[dict[str, str], bytes]] = field(default_factory=list)
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    async def sms(self, request: Request) -> JSONResponse:
+        assert request.headers["authorization"] == "Bearer sms-key"
+        body = await request.json()
+        self.tries[body["to"]] += 1
+        left = self.failures.get(body["to"], 0)
+        if left:
+            self.failures[body["to"]] = left - 1 if left > 0 else left
+            return JSONResponse({"error": "carrier down"}, status_code=503)
+        self.accepted.append(body)
+        return JSONResponse({"ok": True})
+
+    async def hook(self, request: Request) -> JSONResponse:
+        self.hooks.append((dict(request.headers), await request.body()))
+        return JSONResponse({"ok": True})
+
+    def app(self) -> Starlette:
+        return Starlette(
+            routes=[Route("/sms", self.sms, methods=["POST"]), Route("/hook", self.hook, methods=["POST"])]
+        )
+
+    async def texts_to(self, phone: str) -> list[dict[str, Any]]:
+        return [body for body in self.accepted if body["to"] == phone]
+
+
+@pytest.fixture(scope="module")
+async def mailbox() -> AsyncIterator[Mailbox]:
+    box = Mailbox()
+    controller = Controller(box, hostname="127.0.0.1", port=box.port)
+    controller.start()
+    yield box
+    controller.stop()
+
+
+@pytest.fixture(scope="module")
+async def provider() -> AsyncIterator[SmsProvider]:
+    sms = SmsProvider()
+    server = uvicorn.Server(uvicorn.Config(sms.app(), host="127.0.0.1", port=sms.port, log_level="warning"))
+    task = asyncio.create_task(server.serve())
+
+    async def started() -> bool:
+        return bool(server.started)
+
+    assert await eventually(started)
+    yield sms
+    server.should_exit = True
+    await task
+
+
+# --- our own gateway and workers, wired to them -----------------------------------------
+
+
+@dataclass
+class Stack:
+    settings: Settings
+    pool: asyncpg.Pool
+    redis: ArqRedis
+    http: httpx.AsyncClient
+
+    def ctx(self, clock: Callable[[], datetime]) -> dict[str, Any]:
+        """What a notify job gets from its worker, with the clock chosen by the test."""
+        return {"pool": self.pool, "redis": self.redis, "settings": self.settings, "clock": clock}
+
+    async def run_job(self, name: str, *args: Any) -> Any:
+        job = await self.redis.enqueue_job(
+            name,
+            *args,
+            _queue_name=self.settings.queue("notify"),
+            _job_id=f"{self.settings.namespace}:{uuid.uuid4()}",
+        )
+        assert job is not None
+        return await job.result(timeout=10, poll_delay=0.05)
+
+    async def inbox(self, person: str, kind: str | None = None) -> list[asyncpg.Record]:
+        return await self.pool.fetch(
+            "SELECT * FROM notify.inbox WHERE recipient_id = $1 AND ($2::text IS NULL OR kind = $2)",
+            person,
+            kind,
+        )
+
+    async def deliveries(self, person: str, channel: str) -> list[asyncpg.Record]:
+        return await self.pool.fetch(
+            "SELECT * FROM notify.deliveries WHERE recipient_id = $1 AND channel = $2", person, channel
+        )
+
+    async def settled(self, person: str, channel: str, status: str) -> asyncpg.Record | None:
+        async def check() -> asyncpg.Record | None:
+            rows = await self.deliveries(person, channel)
+            return rows[0] if rows and rows[0]["status"] == status else None
+
+        found: asyncpg.Record | None = await eventually(check, within_s=15)
+        return found
+
+
+@pytest.fixture(scope="module")
+async def stack(
+    servers: tuple[str, str], settings: Settings, redis: ArqRedis, mailbox: Mailbox, provider: SmsProvider
+) -> AsyncIterator[Stack]:
+    server_url, _ = servers
+    database = f"linli_test_{RUN_ID}_notify"
+    database_url = await ensure_database(server_url, database)
+    await migrate(database_url)
+    ours = settings.model_copy(
+        update={
+            "database_url": database_url,
+            "namespace": f"{settings.namespace}-notify",
+            "notify_smtp_host": "127.0.0.1",
+            "notify_smtp_port": mailbox.port,
+            "notify_sms_url": f"{provider.url}/sms",
+            "notify_sms_key": "sms-key",
+            "notify_max_attempts": 3,
+            "notify_retry_base_s": 0.05,
+            "notify_rate_per_s": 1000,
+        }
+    )
+    running = [build_worker(service, ours) for service in (ACTIVITIES_WORKER, NOTIFY_WORKER)]
+    tasks = [asyncio.create_task(worker.async_run()) for worker in running]
+    pool = await create_pool(database_url, 1, 5)
+    app = create_app(ours)
+    try:
+        async with app.router.lifespan_context(app):
+            transport = httpx.ASGITransport(app=app)
+            async with httpx.AsyncClient(transport=transport, base_url="http://linli.test") as http:
+                yield Stack(ours, pool, redis, http)
+    finally:
+        for worker in running:
+            await worker.close()
+        await asyncio.gather(*tasks)
+        await pool.close()
+        await drop_database(server_url, database)
+
+
+@pytest.fixture
+def gql(stack: Stack) -> GraphQLClient:
+    """The conftest's ``schedule`` and friends, but through this module's own gateway."""
+    return GraphQLClient(stack.http)
+
+
+async def sign_up(gql: GraphQLClient, token: str, session_id: str) -> dict[str, Any]:
+    variables = {"input": {"sessionId": session_id, "idempotencyKey": uuid.uuid4().hex}}
+    answer: dict[str, Any] = (await gql.ok(SIGN_UP, variables, token))["signUp"]
+    return answer
+
+
+def phone_for(person: str) -> str:
+    return "139" + str(int(uuid.uuid5(uuid.NAMESPACE_OID, person)))[:8]
+
+
+# --- stories ----------------------------------------------------------------------------
+
+
+async def test_a_resident_who_chose_email_gets_one_inbox_message_and_one_email(
+    stack: Stack, gql: GraphQLClient, schedule: Any, new_resident: Any, mailbox: Mailbox
+) -> None:
+    session_id = await schedule(capacity=5)
+    resident, token = new_resident()
+    email = f"{resident}@example.cn"
+    chosen = await gql.ok(
+        SET_PREFERENCES, {"input": {"channels": ["EMAIL"], "email": email, **ANY_HOUR}}, token
+    )
+    assert chosen["setNotificationPreferences"]["channels"] == ["EMAIL"]
+    assert (await gql.ok(MY_PREFERENCES, token=token))["myNotificationPreferences"]["email"] == email
+
+    await sign_up(gql, token, session_id)
+
+    mails = await eventually(lambda: mailbox.to(email))
+    assert len(mails) == 1 and "Subject: =?utf-8?b?" in mails[0]  # the Chinese title, encoded
+    assert [row["kind"] for row in await stack.inbox(resident)] == ["signup.confirmed"]
+    sent = await stack.settled(resident, "email", "SENT")
+    assert sent is not None and sent["attempts"] == 1 and sent["provider"].startswith("smtp:")
+
+    # The relay hands over the same event again: nothing more is written or sent.
+    event = await stack.pool.fetchrow(
+        "SELECT * FROM activities.outbox WHERE payload->>'resident_id' = $1", resident
+    )
+    envelope = {
+        "id": str(event["id"]),
+        "type": event["type"],
+        "source": "activities",
+        "payload": event["payload"],
+        "created_at": event["created_at"].isoformat(),
+    }
+    assert await stack.run_job(EVENT_HANDLER, [envelope]) == 0
+    assert len(await stack.inbox(resident)) == 1
+    assert len(await stack.deliveries(resident, "email")) == 1
+    assert len(await mailbox.to(email)) == 1
+
+
+async def test_someone_who_never_chose_hears_in_the_inbox_only(
+    stack: Stack, gql: GraphQLClient, new_resident: Any
+) -> None:
+    _, token = new_resident()
+    preferences = (await gql.ok(MY_PREFERENCES, token=token))["myNotificationPreferences"]
+    assert preferences == {
+        "channels": [],
+        "email": None,
+        "phone": None,
+        "quietStart": "21:30",
+        "quietEnd": "08:00",
+    }
+    refused = {"input": {"channels": ["SMS"], **ANY_HOUR}}
+    assert await gql.error_code(SET_PREFERENCES, refused, token) == "BAD_USER_INPUT"
+
+
+def _event(event_type: str, resident: str, starts_at: datetime, **extra: Any) -> dict[str, Any]:
+    return {
+        "id": str(new_id()),
+        "type": event_type,
+        "source": "activities",
+        "payload": {
+            "signup_id": str(uuid.uuid4()),
+            "session_id": str(uuid.uuid4()),
+            "resident_id": resident,
+            "party_size": 1,
+            "activity_title": "义诊",
+            "venue": "朔方社区邻里驿家",
+            "starts_at": starts_at.isoformat(),
+            **extra,
+        },
+    }
+
+
+async def test_a_message_due_in_quiet_hours_waits_until_eight_but_an_urgent_one_goes(
+    stack: Stack, gql: GraphQLClient, new_resident: Any
+) -> None:
+    resident, token = new_resident()
+    phone = phone_for(resident)
+    await gql.ok(
+        SET_PREFERENCES, {"input": {"channels": ["SMS"], "phone": phone}}, token
+    )  # quiet 21:30-08:00
+    late_evening = datetime(2030, 3, 1, 23, 0, tzinfo=LOCAL_TZ)
+    confirmed = _event("signup.confirmed", resident, datetime(2030, 3, 8, 9, 0, tzinfo=LOCAL_TZ))
+
+    assert await handle_events(stack.ctx(lambda: late_evening), [confirmed]) == 1
+
+    (sms,) = await stack.deliveries(resident, "sms")
+    eight = datetime(2030, 3, 2, 8, 0, tzinfo=LOCAL_TZ)
+    assert (sms["status"], sms["not_before"]) == ("QUEUED", eight)
+    job_id = f"{stack.settings.namespace}:deliver:{sms['id']}"
+    score = await stack.redis.zscore(stack.settings.queue("notify"), job_id)
+    assert score == int(eight.timestamp() * 1000)  # arq holds the job until then
+
+    early_morning = datetime(2030, 3, 2, 6, 30, tzinfo=LOCAL_TZ)
+    cancelled = _event(
+        "session.cancelled", resident, datetime(2030, 3, 2, 9, 0, tzinfo=LOCAL_TZ), reason="暴雨红色预警"
+    )
+    await handle_events(stack.ctx(lambda: early_morning), [cancelled])
+    urgent = [row for row in await stack.deliveries(resident, "sms") if row["kind"] == "session.cancelled"]
+    assert [row["not_before"] for row in urgent] == [early_morning]
+
+
+async def test_a_reminder_goes_only_for_a_signup_that_still_stands_as_scheduled(
+    stack: Stack, gql: GraphQLClient, schedule: Any, new_resident: Any, organiser_token: str
+) -> None:
+    session_id = await schedule(capacity=5)
+    (leaver, leaver_token), (stayer, stayer_token) = new_resident(), new_resident()
+    leaving = await sign_up(gql, leaver_token, session_id)
+    staying = await sign_up(gql, stayer_token, session_id)
+
+    async def projected(signup_id: str, status: str) -> asyncpg.Record | None:
+        row: asyncpg.Record | None = await stack.pool.fetchrow(
+            "SELECT * FROM notify.signups WHERE signup_id = $1 AND status = $2", uuid.UUID(signup_id), status
+        )
+        return row
+
+    row = await eventually(lambda: projected(staying["id"], "CONFIRMED"))
+    starts_at = row["starts_at"].isoformat()
+    queue = stack.settings.queue("notify")
+    for lead in (24 * 60, 120):  # both reminders wait in the queue for their time
+        job_id = reminder_job_id(stack.settings, staying["id"], starts_at, lead)
+        due = row["starts_at"] - timedelta(minutes=lead)
+        assert await stack.redis.zscore(queue, job_id) == int(due.timestamp() * 1000)
+
+    cancel = {"input": {"signupId": leaving["id"], "idempotencyKey": uuid.uuid4().hex}}
+    await gql.ok(CANCEL_SIGNUP, cancel, leaver_token)
+    assert await eventually(lambda: projected(leaving["id"], "CANCELLED"))
+
+    # The day before comes: each reminder job runs.
+    assert await stack.run_job(SEND_REMINDER, leaving["id"], starts_at, 24 * 60) is False
+    assert await stack.run_job(SEND_REMINDER, staying["id"], starts_at, 24 * 60) is True
+    assert await stack.run_job(SEND_REMINDER, staying["id"], starts_at, 24 * 60) is True  # run twice
+    assert await stack.inbox(leaver, "signup.reminder") == []
+    reminders = await stack.inbox(stayer, "signup.reminder")
+    assert len(reminders) == 1 and "1天" in reminders[0]["body_zh"]
+
+    # The session is moved: the old reminder stays silent, a new one is scheduled.
+    moved_to = row["starts_at"] + timedelta(hours=3)
+    event = await stack.pool.fetchrow(
+        "SELECT payload FROM activities.outbox "
+        "WHERE type = 'signup.confirmed' AND payload->>'resident_id' = $1",
+        stayer,
+    )
+    moved = {  # as activities tells of a move, one event per sign-up
+        "id": str(new_id()),
+        "type": "session.rescheduled",
+        "source": "activities",
+        "payload": {
+            **event["payload"],
+            "old_starts_at": starts_at,
+            "old_venue": event["payload"]["venue"],
+            "starts_at": moved_to.isoformat(),
+        },
+    }
+    await stack.run_job(EVENT_HANDLER, [moved])
+    assert await stack.run_job(SEND_REMINDER, staying["id"], starts_at, 120) is False
+    new_job = reminder_job_id(stack.settings, staying["id"], moved_to.isoformat(), 120)
+    assert await stack.redis.zscore(queue, new_job) is not None
+
+
+async def test_a_provider_that_fails_twice_then_succeeds_delivers_once(
+    stack: Stack, gql: GraphQLClient, schedule: Any, new_resident: Any, provider: SmsProvider
+) -> None:
+    session_id = await schedule(capacity=5)
+    resident, token = new_resident()
+    phone = phone_for(resident)
+    await gql.ok(SET_PREFERENCES, {"input": {"channels": ["SMS"], "phone": phone, **ANY_HOUR}}, token)
+    provider.failures[phone] = 2
+
+    await sign_up(gql, token, session_id)
+
+    sent = await stack.settled(resident, "sms", "SENT")
+    assert sent is not None
+    assert (sent["attempts"], sent["last_error"]) == (3, 'HTTP 503: {"error":"carrier down"}')
+    assert provider.tries[phone] == 3
+    texts = await provider.texts_to(phone)
+    assert len(texts) == 1 and "报名成功" in texts[0]["title"]
+
+
+async def test_a_provider_that_always_fails_leaves_a_dead_letter_organisers_can_resend(
+    stack: Stack,
+    gql: GraphQLClient,
+    schedule: Any,
+    new_resident: Any,
+    organiser_token: str,
+    provider: SmsProvider,
+) -> None:
+    session_id = await schedule(capacity=5)
+    resident, token = new_resident()
+    phone = phone_for(resident)
+    await gql.ok(SET_PREFERENCES, {"input": {"channels": ["SMS"], "phone": phone, **ANY_HOUR}}, token)
+    provider.failures[phone] = -1
+
+    await sign_up(gql, token, session_id)
+
+    dead = await stack.settled(resident, "sms", "DEAD")
+    assert dead is not None and dead["attempts"] == 3
+    letters = (await gql.ok(DEAD_LETTERS, token=organiser_token))["deadLetters"]
+    (letter,) = [d for d in letters if d["recipientId"] == resident]
+    assert letter == {
+        "id": str(dead["id"]),
+        "channel": "SMS",
+        "kind": "signup.confirmed",
+        "recipientId": resident,
+        "address": f"{phone[:3]}****{phone[-4:]}",
+        "status": "DEAD",
+        "attempts": 3,
+        "lastError": 'HTTP 503: {"error":"carrier down"}',
+    }
+    assert await gql.error_code(DEAD_LETTERS, token=token) == "FORBIDDEN"
+    assert await gql.error_code(RESEND, {"id": letter["id"]}, token) == "FORBIDDEN"
+
+    provider.failures[phone] = 0  # the carrier is back
+    resent = await gql.ok(RESEND, {"id": letter["id"]}, organiser_token)
+    assert resent["resendDelivery"] == {"id": letter["id"], "status": "QUEUED"}
+    assert await stack.settled(resident, "sms", "SENT")
+    assert len(await provider.texts_to(phone)) == 1
+    assert await gql.error_code(RESEND, {"id": letter["id"]}, organiser_token) == "NOT_A_DEAD_LETTER"
+    assert await gql.error_code(RESEND, {"id": str(uuid.uuid4())}, organiser_token) == "NOT_FOUND"
+
+
+async def test_a_partner_webhook_is_signed_over_timestamp_and_body(provider: SmsProvider) -> None:
+    channel = WebhookChannel("partner-secret", clock=lambda: 1764000000.0)
+    body = '{"kind":"signup.confirmed","title":"报名成功"}'
+
+    await channel.send(Outgoing(str(uuid.uuid4()), "webhook", f"{provider.url}/hook", "报名成功", body))
+
+    headers, received = provider.hooks[-1]
+    assert received == body.encode()
+    assert headers[SIGNATURE_HEADER.lower()] == webhook_signature("partner-secret", 1764000000, received)
+
+
+async def test_cancelling_a_session_of_five_hundred_tells_each_resident_exactly_once(
+    stack: Stack, gql: GraphQLClient, schedule: Any, new_resident: Any, organiser_token: str
+) -> None:
+    session_id = await schedule(capacity=500)
+    residents = [new_resident() for _ in range(500)]
+    answers = await asyncio.gather(*(sign_up(gql, token, session_id) for _, token in residents))
+    assert {a["status"] for a in answers} == {"CONFIRMED"}
+
+    cancel = {
+        "input": {"sessionId": session_id, "reason": "暴雨红色预警", "idempotencyKey": uuid.uuid4().hex}
+    }
+    assert (await gql.ok(CANCEL_SESSION, cancel, organiser_token))["cancelSession"]["status"] == "CANCELLED"
+
+    ids = [resident for resident, _ in residents]
+
+    async def told() -> list[asyncpg.Record] | None:
+        rows = await stack.pool.fetch(
+            "SELECT recipient_id, count(*) AS n FROM notify.inbox "
+            "WHERE kind = 'session.cancelled' AND recipient_id = ANY($1::text[]) GROUP BY recipient_id",
+            ids,
+        )
+        return rows if len(rows) == 500 else None
+
+    rows = await eventually(told, within_s=60)
+    assert rows is not None
+    assert {row["recipient_id"] for row in rows} == set(ids)
+    assert {row["n"] for row in rows} == {1}
