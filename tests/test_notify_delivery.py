@@ -40,6 +40,7 @@ from services.gateway.app import create_app
 from services.notify.channels import SIGNATURE_HEADER, Outgoing, WebhookChannel, webhook_signature
 from services.notify.contracts import SEND_REMINDER
 from services.notify.handlers import handle_events, reminder_job_id
+from services.notify.sms import LOGIN_CODE, SEND_SMS, SmsRequest, texts_to
 from services.notify.worker import NOTIFY_WORKER
 from tests.conftest import RUN_ID, SIGN_UP, GraphQLClient, eventually
 
@@ -462,6 +463,23 @@ async def test_a_provider_that_always_fails_leaves_a_dead_letter_organisers_can_
     assert len(await provider.texts_to(phone)) == 1
     assert await gql.error_code(RESEND, {"id": letter["id"]}, organiser_token) == "NOT_A_DEAD_LETTER"
     assert await gql.error_code(RESEND, {"id": str(uuid.uuid4())}, organiser_token) == "NOT_FOUND"
+
+
+async def test_a_login_code_goes_straight_to_the_sms_provider_even_after_a_failure(
+    stack: Stack, provider: SmsProvider
+) -> None:
+    phone = phone_for(f"login-{uuid.uuid4()}")
+    provider.failures[phone] = 1
+
+    code = SmsRequest(phone, LOGIN_CODE, {"code": "246810", "minutes": 5})
+    job_id = f"{stack.settings.namespace}:sms:{uuid.uuid4()}"
+    await stack.redis.enqueue_job(SEND_SMS, code, _queue_name=stack.settings.queue("notify"), _job_id=job_id)
+
+    (text,) = await eventually(lambda: provider.texts_to(phone))
+    assert "246810" in text["content"] and provider.tries[phone] == 2
+    # Sent by the provider, the code is not kept in the development outbox.
+    async with stack.pool.acquire() as conn:
+        assert await texts_to(conn, phone) == []
 
 
 async def test_a_partner_webhook_is_signed_over_timestamp_and_body(provider: SmsProvider) -> None:

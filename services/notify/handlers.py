@@ -11,7 +11,7 @@ from typing import Any
 
 import asyncpg
 from arq.connections import ArqRedis
-from arq.worker import func
+from arq.worker import Retry, func
 
 from services.common.actor import COMMUNITY_ADMIN, ORGANISER, Actor
 from services.common.clock import now
@@ -22,6 +22,7 @@ from services.common.observability import NOTIFICATIONS, correlation_id
 from services.common.outbox import EVENT_HANDLER, consume_once
 from services.common.settings import Settings
 from services.notify import repository as repo
+from services.notify.channels import DEVELOPMENT, Outgoing, channels_from
 from services.notify.contracts import (
     RESEND_DELIVERY,
     SEND_REMINDER,
@@ -31,9 +32,10 @@ from services.notify.contracts import (
 )
 from services.notify.delivery import enqueue_deliveries, enqueue_delivery, plan_deliveries
 from services.notify.domain import Message, is_urgent, messages_for, reminder_message
-from services.notify.preferences import Preferences, check_preferences, default_preferences
+from services.notify.preferences import SMS, Preferences, check_preferences, default_preferences
 from services.notify.sms import SEND_SMS, SmsRequest
 from services.notify.sms import record as record_sms
+from services.notify.sms import render as render_sms
 
 log = logging.getLogger("linli.notify")
 
@@ -232,10 +234,22 @@ COMMANDS = [command(SET_PREFERENCES, set_preferences), command(RESEND_DELIVERY, 
 
 
 async def send_sms(ctx: dict[str, Any], request: SmsRequest) -> bool:
-    """Deliver one text through the SMS channel (in development: record it in the outbox)."""
-    pool: asyncpg.Pool = ctx["pool"]
-    async with pool.acquire() as conn:
-        return await record_sms(conn, ctx["job_id"], request)
+    """Deliver one urgent text (a log-in code) at once through the SMS provider; with none
+    configured (development), record it in the SMS outbox instead. A failure is retried by
+    arq, briefly: a code is soon useless. The text is never stored when a provider sends it."""
+    channel = channels_from(ctx["settings"])[SMS]
+    if channel.provider == DEVELOPMENT:
+        pool: asyncpg.Pool = ctx["pool"]
+        async with pool.acquire() as conn:
+            return await record_sms(conn, ctx["job_id"], request)
+    outgoing = Outgoing(ctx["job_id"], SMS, request.phone, request.template, render_sms(request))
+    try:
+        await channel.send(outgoing)
+    except Exception as exc:
+        NOTIFICATIONS.labels(SMS, "failed").inc()
+        raise Retry(defer=ctx["job_try"] * 0.5) from exc
+    NOTIFICATIONS.labels(SMS, "delivered").inc()
+    return True
 
 
 # keep_result=0: the stored result would repeat the arguments, login code included.
