@@ -54,6 +54,7 @@ DEAD_LETTERS = "{ deadLetters { id channel kind recipientId address status attem
 RESEND = "mutation($id: ID!) { resendDelivery(id: $id) { id status } }"
 CANCEL_SIGNUP = "mutation($input: CancelSignupInput!) { cancelSignup(input: $input) { status } }"
 CANCEL_SESSION = "mutation($input: CancelSessionInput!) { cancelSession(input: $input) { status } }"
+MARK_READ = "mutation($ids: [ID!]!) { markRead(ids: $ids) }"
 ANY_HOUR = {"quietStart": "00:00", "quietEnd": "00:00"}
 
 
@@ -263,6 +264,14 @@ async def test_a_resident_who_chose_email_gets_one_inbox_message_and_one_email(
     mails = await eventually(lambda: mailbox.to(email))
     assert len(mails) == 1 and "Subject: =?utf-8?b?" in mails[0]  # the Chinese title, encoded
     assert [row["kind"] for row in await stack.inbox(resident)] == ["signup.confirmed"]
+    (message,) = (await gql.ok("{ myInbox { id read } }", token=token))["myInbox"]
+    assert message["read"] is False
+    assert (await gql.ok(MARK_READ, {"ids": [message["id"]]}, token))["markRead"] == 1
+    assert (await gql.ok(MARK_READ, {"ids": [message["id"]]}, token))["markRead"] == 0
+    assert (await gql.ok("{ myInbox { read } }", token=token))["myInbox"] == [{"read": True}]
+    _, stranger = new_resident()
+    assert (await gql.ok(MARK_READ, {"ids": [message["id"]]}, stranger))["markRead"] == 0
+    assert await gql.error_code(MARK_READ, {"ids": ["not-an-id"]}, token) == "BAD_USER_INPUT"
     sent = await stack.settled(resident, "email", "SENT")
     assert sent is not None and sent["attempts"] == 1 and sent["provider"].startswith("smtp:")
 

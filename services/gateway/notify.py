@@ -206,6 +206,19 @@ class NotifyMutation:
             raise still_processing()
         return NotificationPreferences.from_value(reply.unwrap())
 
+    @strawberry.mutation(description="Mark my inbox messages read; returns how many were unread.")
+    async def mark_read(self, info: Info, ids: list[strawberry.ID]) -> int:
+        actor = info.context.require_actor()
+        if not 1 <= len(ids) <= 200:
+            raise bad_input("ids", "每次可标记1到200条消息", "Mark 1 to 200 messages at a time")
+        args = {"ids": sorted({str(parse_id("ids", i)) for i in ids})}
+        key = f"read:{actor.user_id}:{uuid.uuid4().hex}"
+        reply = await info.context.bus.send(contracts.SERVICE, contracts.MARK_READ, actor, args, key=key)
+        if reply is None:
+            raise still_processing()
+        marked: int = reply.unwrap()["marked"]
+        return marked
+
     @strawberry.mutation(description="Send a dead letter again with fresh attempts (organisers only).")
     async def resend_delivery(
         self, info: Info, id: strawberry.ID, idempotency_key: str | None = None

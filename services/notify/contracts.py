@@ -21,6 +21,7 @@ SESSION_RESCHEDULED = "session.rescheduled"
 # commands (on notify's command stream)
 SET_PREFERENCES = "set_preferences"
 RESEND_DELIVERY = "resend_delivery"
+MARK_READ = "mark_read"
 
 # deferred arq jobs on notify's queue
 SEND_REMINDER = "send_reminder"

@@ -24,6 +24,7 @@ from services.common.settings import Settings
 from services.notify import repository as repo
 from services.notify.channels import DEVELOPMENT, Outgoing, channels_from
 from services.notify.contracts import (
+    MARK_READ,
     RESEND_DELIVERY,
     SEND_REMINDER,
     SERVICE,
@@ -227,7 +228,19 @@ async def resend_delivery(ctx: dict[str, Any], actor: Actor, args: dict[str, Any
     return {"id": str(row_id), "status": row["status"]}
 
 
-COMMANDS = [command(SET_PREFERENCES, set_preferences), command(RESEND_DELIVERY, resend_delivery)]
+async def mark_read(ctx: dict[str, Any], actor: Actor, args: dict[str, Any]) -> dict[str, Any]:
+    """A person has read some of their inbox messages (marking twice changes nothing)."""
+    ids = [uuid.UUID(i) for i in args["ids"]]
+    async with ctx["pool"].acquire() as conn:
+        marked = await repo.mark_read(conn, actor.user_id, ids, _clock(ctx)())
+    return {"marked": marked}
+
+
+COMMANDS = [
+    command(SET_PREFERENCES, set_preferences),
+    command(RESEND_DELIVERY, resend_delivery),
+    command(MARK_READ, mark_read),
+]
 
 
 # --- texts for log-in codes --------------------------------------------------------------

@@ -37,6 +37,21 @@ async def insert_messages(conn: Connection, messages: Sequence[tuple[uuid.UUID, 
     )
 
 
+async def mark_read(conn: Connection, recipient_id: str, ids: Sequence[uuid.UUID], at: datetime) -> int:
+    """Mark some of one person's messages read; others' messages are left alone."""
+    marked = await conn.fetch(
+        """
+        UPDATE notify.inbox SET read_at = $3
+        WHERE id = ANY($2::uuid[]) AND recipient_id = $1 AND read_at IS NULL
+        RETURNING id
+        """,
+        recipient_id,
+        list(ids),
+        at,
+    )
+    return len(marked)
+
+
 # --- preferences -------------------------------------------------------------------------
 
 
