@@ -4,7 +4,7 @@ PY     := $(VENV)/bin/python
 SOURCES := services tests $(wildcard bench)
 STAMP  := $(VENV)/.installed
 
-.PHONY: run test lint schema clean bench
+.PHONY: run test lint schema clean bench browser-deps
 
 $(PY):
 	python3 -m venv $(VENV)
@@ -22,8 +22,26 @@ lint: $(STAMP)
 	$(VENV)/bin/ruff format --check $(SOURCES)
 	$(VENV)/bin/mypy
 
-test: lint
+test: lint browser-deps
 	$(VENV)/bin/pytest -q
+
+# The browser tests (tests/browser) drive Debian's chromium: playwright cannot download browsers
+# here. A CJK font makes the screenshots legible. Without root or apt they are skipped, loudly.
+browser-deps: node_modules/.package-lock.json
+	@if ! command -v chromium >/dev/null 2>&1 || ! fc-list :lang=zh 2>/dev/null | grep -q .; then \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+	    (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-wqy-microhei >/dev/null) \
+	      || echo "!!! could not install chromium: the browser tests will be SKIPPED"; \
+	  else \
+	    echo "!!! chromium is missing and this is not root: the browser tests will be SKIPPED" \
+	         "(as root: apt-get install -y chromium fonts-wqy-microhei)"; \
+	  fi; \
+	fi
+
+# The pages' npm packages (the scanner's QR decoder), served from node_modules; never committed.
+node_modules/.package-lock.json: package.json package-lock.json
+	@if command -v npm >/dev/null 2>&1; then npm ci --no-audit --no-fund --silent; \
+	else echo "!!! npm is missing: the scanner page's camera decoder is not installed (typing still works)"; fi
 
 # Sign-up burst through the real processes vs raw SQL (bench/README.md); not part of `make test`.
 # Smaller run: make bench BENCH_ARGS="--residents 1000 --seats 200"
@@ -34,4 +52,4 @@ schema: $(STAMP)
 	$(VENV)/bin/linli schema > schema/schema.graphql
 
 clean:
-	rm -rf $(VENV) .linli
+	rm -rf $(VENV) .linli node_modules

@@ -27,6 +27,7 @@ from services.gateway.context import Context, Resources, authenticate
 from services.gateway.errors import typed_error
 from services.gateway.limits import BodySizeLimit
 from services.gateway.observability import CorrelationMiddleware, render_metrics
+from services.gateway.pages import page_routes
 from services.gateway.schema import production_schema, schema
 
 log = logging.getLogger("linli.gateway")
@@ -109,6 +110,7 @@ def create_app(settings: Settings) -> Starlette:
             Route("/readyz", readyz),
             Route("/metrics", metrics),
             Route("/graphql", graphql, methods=["GET", "POST"]),
+            *page_routes(),
         ],
         middleware=[
             Middleware(CorrelationMiddleware),

@@ -1,0 +1,336 @@
+// What every Linli page shares: GraphQL calls, bilingual text, busy buttons, idempotency keys.
+
+const LANG_KEY = "linli.lang";
+
+export function lang() {
+  return localStorage.getItem(LANG_KEY) === "en" ? "en" : "zh";
+}
+
+const COMMON = {
+  zh: {
+    sendCode: "获取验证码",
+    resendIn: (s) => `${s}秒后可重发`,
+    codeSent: (m) => `验证码已发送，${m}分钟内有效`,
+    retryHint: "请再按一次按钮重试。",
+  },
+  en: {
+    sendCode: "Get code",
+    resendIn: (s) => `Resend in ${s}s`,
+    codeSent: (m) => `Code sent; valid for ${m} minutes`,
+    retryHint: "Press the button again to retry.",
+  },
+};
+let strings = COMMON;
+const langListeners = [];
+
+/** Give the page its strings; every element with data-i18n="key" shows strings[lang][key]. */
+export function useStrings(table) {
+  strings = { zh: { ...COMMON.zh, ...table.zh }, en: { ...COMMON.en, ...table.en } };
+  applyLang();
+}
+
+export function t(key, ...args) {
+  const found = strings[lang()][key] ?? strings.zh[key] ?? key;
+  return typeof found === "function" ? found(...args) : found;
+}
+
+export function onLangChange(listener) {
+  langListeners.push(listener);
+}
+
+function applyLang() {
+  document.documentElement.lang = lang() === "en" ? "en" : "zh-CN";
+  for (const node of document.querySelectorAll("[data-i18n]")) {
+    node.textContent = t(node.dataset.i18n);
+  }
+  for (const node of document.querySelectorAll("[data-i18n-placeholder]")) {
+    node.placeholder = t(node.dataset.i18nPlaceholder);
+  }
+  const title = document.querySelector("title[data-i18n]");
+  if (title) document.title = t(title.dataset.i18n);
+  for (const listener of langListeners) listener();
+}
+
+/** The 中文/English switch: a button showing the other language's name. */
+export function langSwitch(button) {
+  const label = () => {
+    button.textContent = lang() === "en" ? "中文" : "English";
+    button.lang = lang() === "en" ? "zh-CN" : "en";
+  };
+  label();
+  button.addEventListener("click", () => {
+    localStorage.setItem(LANG_KEY, lang() === "en" ? "zh" : "en");
+    label();
+    applyLang();
+  });
+}
+
+/** A failed call: a refusal from the API (code + both messages) or a network failure. */
+export class ApiError extends Error {
+  constructor(code, zh, en, retryable) {
+    super(`${code}: ${en}`);
+    this.code = code;
+    this.zh = zh;
+    this.en = en;
+    // The request may or may not have been carried out: retry with the same idempotency key.
+    this.retryable = retryable;
+  }
+
+  text() {
+    return lang() === "en" ? this.en : this.zh;
+  }
+}
+
+const RETRYABLE = new Set(["STILL_PROCESSING", "INTERNAL_ERROR", "RATE_LIMITED", "UNAVAILABLE"]);
+const NO_REFRESH = /\b(logIn|organiserLogIn|refreshToken|requestLoginCode|logOut)\b/;
+
+async function post(query, variables) {
+  let response;
+  try {
+    response = await fetch("/graphql", {
+      method: "POST",
+      headers: { "Content-Type": "application/json" },
+      credentials: "same-origin",
+      body: JSON.stringify({ query, variables }),
+    });
+  } catch {
+    throw new ApiError("NETWORK", "网络连接失败，请检查网络后重试", "Network failure; check your connection and retry", true);
+  }
+  let body;
+  try {
+    body = await response.json();
+  } catch {
+    throw new ApiError(
+      "UNAVAILABLE",
+      `服务暂时不可用（${response.status}），请稍后重试`,
+      `Service unavailable (${response.status}); please retry`,
+      true,
+    );
+  }
+  if (body.errors && body.errors.length) {
+    const ext = body.errors[0].extensions || {};
+    const code = ext.code || "ERROR";
+    throw new ApiError(
+      code,
+      ext.messageZh || body.errors[0].message,
+      ext.messageEn || body.errors[0].message,
+      RETRYABLE.has(code),
+    );
+  }
+  return body.data;
+}
+
+/** Run a query or mutation; an expired access token is renewed once from the refresh cookie. */
+export async function gql(query, variables = {}) {
+  try {
+    return await post(query, variables);
+  } catch (error) {
+    if (error.code !== "UNAUTHENTICATED" || NO_REFRESH.test(query)) throw error;
+    try {
+      await post("mutation { refreshToken { expiresInS } }", {});
+    } catch {
+      throw error;
+    }
+    return post(query, variables);
+  }
+}
+
+/**
+ * The idempotency key of one intended action (e.g. "signup:<session>"). It stays the same until
+ * the action is settled, so a retry after a lost answer — even after a reload — is the same request.
+ */
+export function keyFor(action) {
+  const name = `linli.key.${action}`;
+  let key = sessionStorage.getItem(name);
+  if (!key) {
+    // getRandomValues works on plain http too (a venue's LAN), unlike randomUUID.
+    const bytes = crypto.getRandomValues(new Uint8Array(16));
+    key = Array.from(bytes, (b) => b.toString(16).padStart(2, "0")).join("");
+    sessionStorage.setItem(name, key);
+  }
+  return key;
+}
+
+export function settle(action) {
+  sessionStorage.removeItem(`linli.key.${action}`);
+}
+
+/** Call ``send(key)`` with the action's key; the key is spent once an answer is final. */
+export async function keyed(action, send) {
+  try {
+    const result = await send(keyFor(action));
+    settle(action);
+    return result;
+  } catch (error) {
+    if (error instanceof ApiError && !error.retryable) settle(action);
+    throw error;
+  }
+}
+
+/**
+ * Run ``work`` with ``button`` disabled (and marked busy) until it ends; a failure is shown in
+ * ``errorBox``. A retryable failure leaves the action's key in place and relabels the button.
+ */
+export async function busy(button, errorBox, work) {
+  if (button.disabled) return undefined;
+  button.disabled = true;
+  button.setAttribute("aria-busy", "true");
+  if (errorBox) showError(errorBox, null);
+  try {
+    return await work();
+  } catch (error) {
+    if (!(error instanceof ApiError)) throw error;
+    if (errorBox) showError(errorBox, error);
+    return undefined;
+  } finally {
+    button.disabled = false;
+    button.removeAttribute("aria-busy");
+  }
+}
+
+export function showError(box, error) {
+  if (!error) {
+    box.hidden = true;
+    box.textContent = "";
+    return;
+  }
+  box.hidden = false;
+  box.textContent = error.retryable ? `${error.text()} ${t("retryHint")}` : error.text();
+  box.dataset.code = error.code;
+}
+
+/** Build an element: el("p", {class: "x"}, "text", child). Text is never parsed as HTML. */
+export function el(tag, attrs = {}, ...children) {
+  const node = document.createElement(tag);
+  for (const [name, value] of Object.entries(attrs)) {
+    if (value === false || value === null || value === undefined) continue;
+    if (name.startsWith("on")) node.addEventListener(name.slice(2), value);
+    else if (name === "dataset") Object.assign(node.dataset, value);
+    else node.setAttribute(name, value === true ? "" : value);
+  }
+  for (const child of children.flat()) {
+    if (child === null || child === undefined || child === false) continue;
+    node.append(child instanceof Node ? child : String(child));
+  }
+  return node;
+}
+
+// Festivals happen in China: times are shown in Beijing time whatever the device says.
+const ZONE = "Asia/Shanghai";
+
+export function fmtDateTime(iso) {
+  return new Intl.DateTimeFormat(lang() === "en" ? "en-GB" : "zh-CN", {
+    timeZone: ZONE,
+    month: "short",
+    day: "numeric",
+    weekday: "short",
+    hour: "2-digit",
+    minute: "2-digit",
+  }).format(new Date(iso));
+}
+
+export function fmtTime(iso) {
+  return new Intl.DateTimeFormat(lang() === "en" ? "en-GB" : "zh-CN", {
+    timeZone: ZONE,
+    hour: "2-digit",
+    minute: "2-digit",
+  }).format(new Date(iso));
+}
+
+/** The Beijing calendar day of an instant, as YYYY-MM-DD. */
+export function dayOf(iso) {
+  return new Intl.DateTimeFormat("en-CA", { timeZone: ZONE }).format(new Date(iso));
+}
+
+export function fmtDay(day) {
+  return new Intl.DateTimeFormat(lang() === "en" ? "en-GB" : "zh-CN", {
+    timeZone: "UTC",
+    month: "short",
+    day: "numeric",
+    weekday: "short",
+  }).format(new Date(`${day}T00:00:00Z`));
+}
+
+/** A <input type="datetime-local"> value read as Beijing time, as an ISO instant. */
+export function beijingInput(value) {
+  return value ? `${value}:00+08:00` : "";
+}
+
+/** The phone-code log-in form shared by the residents' and the volunteers' pages. */
+export function phoneLogIn(form, onLoggedIn) {
+  const phone = form.querySelector("[name=phone]");
+  const code = form.querySelector("[name=code]");
+  const send = form.querySelector("[data-action=send-code]");
+  const submit = form.querySelector("[type=submit]");
+  const error = form.querySelector(".error");
+  const note = form.querySelector(".note");
+  let timer = null;
+
+  const cooldown = (seconds) => {
+    clearInterval(timer);
+    let left = seconds;
+    const tick = () => {
+      if (left <= 0) {
+        clearInterval(timer);
+        send.disabled = false;
+        send.textContent = t("sendCode");
+        return;
+      }
+      send.disabled = true;
+      send.textContent = t("resendIn", left);
+      left -= 1;
+    };
+    tick();
+    timer = setInterval(tick, 1000);
+  };
+
+  send.addEventListener("click", () =>
+    busy(send, error, async () => {
+      const data = await gql(
+        "mutation($phone: String!) { requestLoginCode(phone: $phone) { expiresInS resendAfterS } }",
+        { phone: phone.value.trim() },
+      );
+      note.hidden = false;
+      note.textContent = t("codeSent", Math.round(data.requestLoginCode.expiresInS / 60));
+      code.focus();
+      setTimeout(() => cooldown(data.requestLoginCode.resendAfterS), 0);
+    }),
+  );
+  form.addEventListener("submit", (event) => {
+    event.preventDefault();
+    busy(submit, error, async () => {
+      const data = await gql(
+        "mutation($phone: String!, $code: String!) { logIn(phone: $phone, code: $code) { me { id } } }",
+        { phone: phone.value.trim(), code: code.value.trim() },
+      );
+      code.value = "";
+      await onLoggedIn(data.logIn.me);
+    });
+  });
+}
+
+/** Who is logged in (by cookie), or null. */
+export async function whoAmI(fields = "id roles communities name") {
+  try {
+    const data = await gql(`{ me { ${fields} } }`);
+    return data.me;
+  } catch (error) {
+    if (error instanceof ApiError && error.code === "UNAUTHENTICATED") return null;
+    throw error;
+  }
+}
+
+export async function logOut() {
+  try {
+    await gql("mutation { logOut }");
+  } catch {
+    // Logged out already, or offline: the page forgets the person either way.
+  }
+}
+
+/** Show exactly one of the page's views (elements with data-view). */
+export function showView(name) {
+  for (const view of document.querySelectorAll("[data-view]")) {
+    view.hidden = view.dataset.view !== name;
+  }
+}

@@ -1,0 +1,423 @@
+// The residents' mini-page: log in by phone, browse the festival, sign up (with family), cancel, inbox.
+import {
+  ApiError, busy, dayOf, el, fmtDateTime, fmtDay, fmtTime, gql, keyed, lang, langSwitch, logOut,
+  onLangChange, phoneLogIn, showError, showView, t, useStrings, whoAmI,
+} from "/static/common.js";
+
+const RELATIONS = ["SPOUSE", "CHILD", "PARENT", "GRANDPARENT", "GRANDCHILD", "SIBLING", "OTHER"];
+const AGE_BANDS = ["CHILD", "TEEN", "ADULT", "SENIOR", "ELDER"];
+
+useStrings({
+  zh: {
+    pageTitle: "邻里节 · 活动报名", brand: "邻里节", logOut: "退出", loading: "正在加载…",
+    loginTitle: "手机号登录", phone: "手机号", code: "验证码", logIn: "登录",
+    tabActivities: "活动", tabSignups: "我的报名", tabInbox: "消息", tabFamily: "家人",
+    festival: "节日", day: "日期", venue: "地点", all: "全部",
+    hello: (name) => (name ? `您好，${name}` : "您好，欢迎参加邻里节"),
+    noFestival: "暂时没有节日活动。", noActivities: "没有符合条件的活动。",
+    seatsLeft: (n) => `剩余 ${n} 个名额`, full: (n) => `已满 · ${n} 人候补`,
+    cancelled: "已取消", signUp: "报名", joinWaitlist: "排队候补",
+    whoGoes: "谁参加？", me: "我本人", confirmSignUp: (n) => `确认报名（${n}人）`,
+    statusCONFIRMED: "已报名", statusWAITLISTED: (n) => (n ? `候补第 ${n} 位` : "候补中"),
+    statusCANCELLED: "已取消", statusPENDING: "处理中…",
+    party: (n) => `共 ${n} 人`, cancelSignup: "取消报名", confirmCancel: "确认取消？",
+    noSignups: "您还没有报名任何活动。", sessionCalledOff: (r) => `活动已取消：${r}`,
+    noMessages: "暂无消息。", refresh: "刷新",
+    familyTitle: "家庭成员", familyNote: "登记后，报名时可以一起为家人报名。", addMember: "添加家人",
+    name: "姓名", relation: "关系", ageBand: "年龄段", add: "添加", remove: "删除", noMembers: "尚未登记家人。",
+    relSPOUSE: "配偶", relCHILD: "子女", relPARENT: "父母", relGRANDPARENT: "祖父母/外祖父母",
+    relGRANDCHILD: "孙辈", relSIBLING: "兄弟姐妹", relOTHER: "其他",
+    ageCHILD: "儿童", ageTEEN: "青少年", ageADULT: "成年", ageSENIOR: "60岁以上", ageELDER: "80岁以上",
+    signedUp: "报名成功！", waitlisted: (n) => `名额已满，您在候补第 ${n} 位。`,
+    pending: "报名处理中，请稍候…",
+    showTicket: "出示入场码", hideTicket: "收起入场码", ticketAlt: "入场二维码",
+    ticketNote: (n) => `入场时请向工作人员出示，可入场 ${n} 人`,
+  },
+  en: {
+    pageTitle: "Neighbourhood Festival · Sign-ups", brand: "Neighbourhood Festival", logOut: "Log out",
+    loading: "Loading…", loginTitle: "Log in with your phone", phone: "Mobile number", code: "Code",
+    logIn: "Log in", tabActivities: "Activities", tabSignups: "My sign-ups", tabInbox: "Inbox",
+    tabFamily: "Family", festival: "Festival", day: "Day", venue: "Venue", all: "All",
+    hello: (name) => (name ? `Hello, ${name}` : "Hello, welcome to the festival"),
+    noFestival: "No festival yet.", noActivities: "No activities match.",
+    seatsLeft: (n) => `${n} seats left`, full: (n) => `Full · ${n} waiting`,
+    cancelled: "Cancelled", signUp: "Sign up", joinWaitlist: "Join waitlist",
+    whoGoes: "Who is going?", me: "Me", confirmSignUp: (n) => `Confirm (${n} ${n === 1 ? "person" : "people"})`,
+    statusCONFIRMED: "Signed up", statusWAITLISTED: (n) => (n ? `Waitlist #${n}` : "Waitlisted"),
+    statusCANCELLED: "Cancelled", statusPENDING: "Processing…",
+    party: (n) => `${n} ${n === 1 ? "person" : "people"}`, cancelSignup: "Cancel sign-up",
+    confirmCancel: "Really cancel?", noSignups: "You have not signed up for anything yet.",
+    sessionCalledOff: (r) => `Called off: ${r}`, noMessages: "No messages.", refresh: "Refresh",
+    familyTitle: "Family members", familyNote: "Add your family to sign them up with you.",
+    addMember: "Add a family member", name: "Name", relation: "Relation", ageBand: "Age",
+    add: "Add", remove: "Remove", noMembers: "No family members yet.",
+    relSPOUSE: "Spouse", relCHILD: "Child", relPARENT: "Parent", relGRANDPARENT: "Grandparent",
+    relGRANDCHILD: "Grandchild", relSIBLING: "Sibling", relOTHER: "Other",
+    ageCHILD: "Child", ageTEEN: "Teen", ageADULT: "Adult", ageSENIOR: "60+", ageELDER: "80+",
+    signedUp: "You are signed up!", waitlisted: (n) => `Full: you are #${n} on the waitlist.`,
+    pending: "Your sign-up is being processed…",
+    showTicket: "Show my ticket", hideTicket: "Hide ticket", ticketAlt: "Ticket QR code",
+    ticketNote: (n) => `Show this at the door; admits ${n}`,
+  },
+});
+
+const SESSION_FIELDS = "id activityId venue startsAt endsAt capacity seatsLeft waitlistLength status cancelReason";
+const ME = "{ me { id name phone householdMembers { id name relation ageBand } } }";
+const FESTIVALS = "{ festivals { id name startsOn endsOn activities { id title } } }";
+const FESTIVAL = `query($id: ID!) { festival(id: $id) { id name activities {
+  id title category description sessions { ${SESSION_FIELDS} } } } }`;
+const SIGNUP_FIELDS = `id sessionId status partySize waitlistPosition attendees { id name } session { ${SESSION_FIELDS} }`;
+const MY_SIGNUPS = `{ mySignups { ${SIGNUP_FIELDS} } }`;
+const SIGNUP = `query($id: ID!) { signup(id: $id) { ${SIGNUP_FIELDS} } }`;
+const SIGN_UP = `mutation($input: SignUpInput!) { signUp(input: $input) { ${SIGNUP_FIELDS} } }`;
+const CANCEL = `mutation($input: CancelSignupInput!) { cancelSignup(input: $input) { ${SIGNUP_FIELDS} } }`;
+const TICKET = "query($id: ID!) { ticket(signupId: $id) { code pngDataUrl partySize } }";
+const INBOX = "{ myInbox(limit: 50) { id kind title body titleEn bodyEn createdAt read } }";
+const ADD_MEMBER = `mutation($name: String!, $relation: Relation!, $ageBand: AgeBand!) {
+  addHouseholdMember(name: $name, relation: $relation, ageBand: $ageBand) { id } }`;
+const REMOVE_MEMBER = "mutation($id: ID!) { removeHouseholdMember(id: $id) }";
+
+const state = {
+  me: null, festivals: [], festival: null, signups: [], inbox: [], titles: new Map(),
+  tickets: new Map(), shownTicket: null, tab: "activities", openParty: null, notice: new Map(), inboxTimer: null,
+};
+const appError = document.getElementById("app-error");
+const $ = (id) => document.getElementById(id);
+
+function reportError(error) {
+  if (!(error instanceof ApiError)) throw error;
+  if (error.code === "UNAUTHENTICATED") return start();
+  showError(appError, error);
+  return undefined;
+}
+
+async function loadMe() {
+  state.me = (await gql(ME)).me;
+  $("hello").textContent = t("hello", state.me.name);
+}
+
+async function loadFestivals() {
+  state.festivals = (await gql(FESTIVALS)).festivals;
+  state.titles = new Map(state.festivals.flatMap((f) => f.activities.map((a) => [a.id, a.title])));
+  const wanted = new URLSearchParams(location.search).get("festival");
+  const today = dayOf(new Date().toISOString());
+  const current =
+    state.festivals.find((f) => f.id === wanted) ??
+    state.festivals.find((f) => f.endsOn >= today) ??
+    state.festivals.at(-1);
+  const select = $("festival");
+  select.replaceChildren(...state.festivals.map((f) => el("option", { value: f.id }, f.name)));
+  select.closest(".row").hidden = state.festivals.length < 2;
+  if (current) select.value = current.id;
+  await loadFestival();
+}
+
+async function loadFestival() {
+  const id = $("festival").value;
+  state.festival = id ? (await gql(FESTIVAL, { id })).festival : null;
+  fillFilters();
+  renderActivities();
+}
+
+async function loadSignups() {
+  state.signups = (await gql(MY_SIGNUPS)).mySignups;
+  renderSignups();
+  renderActivities();
+}
+
+async function loadInbox() {
+  state.inbox = (await gql(INBOX)).myInbox;
+  renderInbox();
+}
+
+function allSessions() {
+  return (state.festival?.activities ?? []).flatMap((a) => a.sessions);
+}
+
+function fillFilters() {
+  const sessions = allSessions();
+  const fill = (select, values, label) => {
+    const previous = select.value;
+    select.replaceChildren(
+      el("option", { value: "" }, t("all")),
+      ...values.map((v) => el("option", { value: v }, label(v))),
+    );
+    if (values.includes(previous)) select.value = previous;
+  };
+  fill($("day"), [...new Set(sessions.map((s) => dayOf(s.startsAt)))].sort(), fmtDay);
+  fill($("venue"), [...new Set(sessions.map((s) => s.venue))].sort(), (v) => v);
+}
+
+function liveSignupFor(sessionId) {
+  return state.signups.find((s) => s.sessionId === sessionId && s.status !== "CANCELLED");
+}
+
+function statusBadge(signup) {
+  const kind = { CONFIRMED: "ok", WAITLISTED: "wait", PENDING: "wait", CANCELLED: "off" }[signup.status];
+  return el("span", { class: `badge ${kind}`, dataset: { status: signup.status } },
+    t(`status${signup.status}`, signup.waitlistPosition));
+}
+
+function seatsBadge(session) {
+  if (session.status === "CANCELLED") return el("span", { class: "badge off" }, t("cancelled"));
+  return session.seatsLeft > 0
+    ? el("span", { class: "badge ok", dataset: { seatsLeft: session.seatsLeft } }, t("seatsLeft", session.seatsLeft))
+    : el("span", { class: "badge wait" }, t("full", session.waitlistLength));
+}
+
+function renderActivities() {
+  const box = $("activities");
+  if (!state.festival) {
+    box.replaceChildren(el("p", { class: "note" }, t("noFestival")));
+    return;
+  }
+  const day = $("day").value;
+  const venue = $("venue").value;
+  const cards = [];
+  for (const activity of state.festival.activities) {
+    const sessions = activity.sessions
+      .filter((s) => (!day || dayOf(s.startsAt) === day) && (!venue || s.venue === venue))
+      .sort((a, b) => a.startsAt.localeCompare(b.startsAt));
+    if (!sessions.length) continue;
+    cards.push(el("article", { class: "card activity", dataset: { activity: activity.id } },
+      el("h3", {}, activity.title),
+      activity.description ? el("p", { class: "muted" }, activity.description) : null,
+      sessions.map(renderSession)));
+  }
+  box.replaceChildren(...(cards.length ? cards : [el("p", { class: "note" }, t("noActivities"))]));
+}
+
+function renderSession(session) {
+  const mine = liveSignupFor(session.id);
+  const notice = state.notice.get(session.id);
+  const row = el("div", { class: "session", dataset: { session: session.id } },
+    el("div", { class: "when" },
+      el("strong", {}, `${fmtDateTime(session.startsAt)}–${fmtTime(session.endsAt)}`),
+      el("span", { class: "muted" }, session.venue)),
+    seatsBadge(session));
+  if (mine) {
+    row.append(statusBadge(mine));
+  } else if (session.status === "SCHEDULED") {
+    row.append(el("button", {
+      type: "button", class: session.seatsLeft > 0 ? "" : "secondary", "aria-expanded": String(state.openParty === session.id),
+      onclick: () => { state.openParty = state.openParty === session.id ? null : session.id; renderActivities(); },
+    }, session.seatsLeft > 0 ? t("signUp") : t("joinWaitlist")));
+  }
+  if (session.status === "CANCELLED" && session.cancelReason) {
+    row.append(el("p", { class: "note" }, t("sessionCalledOff", session.cancelReason)));
+  }
+  if (notice) row.append(el("p", { class: "confirm", role: "status" }, notice()));
+  if (state.openParty === session.id && !mine) row.append(partyPicker(session));
+  return el("div", {}, row);
+}
+
+function partyPicker(session) {
+  const members = state.me.householdMembers;
+  const boxes = members.map((m) => el("input", { type: "checkbox", value: m.id, checked: true }));
+  const confirm = el("button", { type: "button", class: "wide" });
+  const error = el("p", { class: "error", role: "alert", hidden: true });
+  const count = () => 1 + boxes.filter((b) => b.checked).length;
+  const relabel = () => { confirm.textContent = t("confirmSignUp", count()); };
+  boxes.forEach((b) => b.addEventListener("change", relabel));
+  relabel();
+  confirm.addEventListener("click", () => busy(confirm, error, async () => {
+    const attendeeIds = boxes.filter((b) => b.checked).map((b) => b.value).sort();
+    const signup = await keyed(`signup:${session.id}:${attendeeIds.join(",")}`, (key) =>
+      gql(SIGN_UP, { input: { sessionId: session.id, idempotencyKey: key, attendeeIds } }));
+    await settled(signup.signUp, session.id);
+  }));
+  return el("div", { class: "party" },
+    el("h3", {}, t("whoGoes")),
+    el("label", { class: "check" }, el("input", { type: "checkbox", checked: true, disabled: true }), t("me")),
+    members.map((m, i) => el("label", { class: "check" }, boxes[i], `${m.name}（${t(`rel${m.relation}`)}）`)),
+    error, confirm);
+}
+
+/** A sign-up's answer: final, or PENDING while its command is queued — then ask until it is. */
+async function settled(signup, sessionId) {
+  for (let tries = 0; signup.status === "PENDING" && tries < 30; tries += 1) {
+    state.notice.set(sessionId, () => t("pending"));
+    renderActivities();
+    await new Promise((resolve) => setTimeout(resolve, 1000));
+    signup = (await gql(SIGNUP, { id: signup.id })).signup ?? signup;
+  }
+  const answer = signup.status === "WAITLISTED" ? () => t("waitlisted", signup.waitlistPosition) : () => t("signedUp");
+  state.notice.set(sessionId, answer);
+  state.openParty = null;
+  await Promise.all([loadSignups(), loadFestival()]);
+}
+
+function renderSignups() {
+  const box = $("signups");
+  const live = [...state.signups].sort((a, b) =>
+    (a.status === "CANCELLED") - (b.status === "CANCELLED") ||
+    (a.session?.startsAt ?? "").localeCompare(b.session?.startsAt ?? ""));
+  if (!live.length) {
+    box.replaceChildren(el("p", { class: "note" }, t("noSignups")));
+    return;
+  }
+  box.replaceChildren(...live.map((signup) => {
+    const session = signup.session;
+    const card = el("article", { class: "card signup", dataset: { signup: signup.id } },
+      el("h3", {}, state.titles.get(session?.activityId) ?? ""),
+      session ? el("p", {}, `${fmtDateTime(session.startsAt)}–${fmtTime(session.endsAt)} · ${session.venue}`) : null,
+      el("p", {}, statusBadge(signup), " ", el("span", { class: "muted" }, t("party", signup.partySize)),
+        signup.attendees.length ? el("span", { class: "muted" }, ` · ${[t("me"), ...signup.attendees.map((a) => a.name)].join("、")}`) : null),
+      session?.status === "CANCELLED" ? el("p", { class: "note" }, t("sessionCalledOff", session.cancelReason ?? "")) : null);
+    if (signup.status === "CONFIRMED") card.append(ticketPart(signup));
+    if (signup.status === "CONFIRMED" || signup.status === "WAITLISTED") card.append(cancelButton(signup));
+    return card;
+  }));
+}
+
+/** The ticket QR, shown at the door: fetched when asked for, kept while the page lives. */
+function ticketPart(signup) {
+  const ticket = state.tickets.get(signup.id);
+  const error = el("p", { class: "error", role: "alert", hidden: true });
+  if (ticket && state.shownTicket === signup.id) {
+    return el("div", { class: "ticket" },
+      el("img", { src: ticket.pngDataUrl, alt: t("ticketAlt") }),
+      el("p", { class: "code-text" }, ticket.code),
+      el("p", { class: "note" }, t("ticketNote", ticket.partySize)),
+      el("button", { type: "button", class: "quiet", onclick: () => { state.shownTicket = null; renderSignups(); } }, t("hideTicket")));
+  }
+  const button = el("button", { type: "button" }, t("showTicket"));
+  button.addEventListener("click", () => busy(button, error, async () => {
+    if (!state.tickets.has(signup.id)) {
+      state.tickets.set(signup.id, (await gql(TICKET, { id: signup.id })).ticket);
+    }
+    state.shownTicket = signup.id;
+    renderSignups();
+  }));
+  return el("div", {}, error, button);
+}
+
+function cancelButton(signup) {
+  const error = el("p", { class: "error", role: "alert", hidden: true });
+  const button = el("button", { type: "button", class: "secondary" }, t("cancelSignup"));
+  let armed = false;
+  button.addEventListener("click", () => {
+    if (!armed) {
+      armed = true; // elderly users mis-tap: a second, deliberate tap cancels
+      button.textContent = t("confirmCancel");
+      return;
+    }
+    busy(button, error, async () => {
+      await keyed(`cancel:${signup.id}`, (key) =>
+        gql(CANCEL, { input: { signupId: signup.id, idempotencyKey: key } }));
+      state.notice.delete(signup.sessionId);
+      await Promise.all([loadSignups(), loadFestival()]);
+    });
+  });
+  return el("div", {}, error, button);
+}
+
+function renderInbox() {
+  const en = lang() === "en";
+  const box = $("inbox");
+  box.replaceChildren(...(state.inbox.length
+    ? state.inbox.map((m) => el("article", { class: "card message", dataset: { kind: m.kind } },
+        el("h3", {}, en ? m.titleEn : m.title),
+        el("p", {}, en ? m.bodyEn : m.body),
+        el("time", { datetime: m.createdAt }, fmtDateTime(m.createdAt))))
+    : [el("p", { class: "note" }, t("noMessages"))]));
+}
+
+function renderMembers() {
+  const members = state.me?.householdMembers ?? [];
+  $("members").replaceChildren(...(members.length
+    ? members.map((m) => {
+        const error = el("p", { class: "error", role: "alert", hidden: true });
+        const remove = el("button", { type: "button", class: "quiet" }, t("remove"));
+        remove.addEventListener("click", () => busy(remove, error, async () => {
+          await gql(REMOVE_MEMBER, { id: m.id });
+          await loadMe();
+          renderMembers();
+        }));
+        return el("div", { class: "card row member" },
+          el("div", {}, el("strong", {}, m.name), " ",
+            el("span", { class: "muted" }, `${t(`rel${m.relation}`)} · ${t(`age${m.ageBand}`)}`)),
+          remove, error);
+      })
+    : [el("p", { class: "note" }, t("noMembers"))]));
+}
+
+function fillMemberForm() {
+  const keep = (select, values, prefix) => {
+    const previous = select.value;
+    select.replaceChildren(...values.map((v) => el("option", { value: v }, t(`${prefix}${v}`))));
+    if (previous) select.value = previous;
+  };
+  keep($("member-relation"), RELATIONS, "rel");
+  keep($("member-age"), AGE_BANDS, "age");
+}
+
+function showTab(tab) {
+  state.tab = tab;
+  for (const button of document.querySelectorAll("[data-tab]")) {
+    button.setAttribute("aria-selected", String(button.dataset.tab === tab));
+  }
+  for (const panel of document.querySelectorAll("[data-panel]")) panel.hidden = panel.dataset.panel !== tab;
+  clearInterval(state.inboxTimer);
+  const load = { activities: loadFestival, signups: loadSignups, inbox: loadInbox, family: async () => renderMembers() }[tab];
+  load().catch(reportError);
+  // Messages arrive a moment after the action that caused them: keep the open inbox fresh.
+  if (tab === "inbox") state.inboxTimer = setInterval(() => loadInbox().catch(reportError), 4000);
+}
+
+function renderAll() {
+  if (!state.me) return;
+  $("hello").textContent = t("hello", state.me.name);
+  fillFilters();
+  fillMemberForm();
+  renderActivities();
+  renderSignups();
+  renderInbox();
+  renderMembers();
+}
+
+async function enterApp() {
+  showView("app");
+  $("logout").hidden = false;
+  fillMemberForm();
+  await loadMe();
+  await Promise.all([loadFestivals(), loadSignups()]);
+  showTab(state.tab);
+}
+
+async function start() {
+  $("loading").hidden = true;
+  clearInterval(state.inboxTimer);
+  const me = await whoAmI("id");
+  if (!me) {
+    state.me = null;
+    $("logout").hidden = true;
+    showView("login");
+    return;
+  }
+  await enterApp();
+}
+
+langSwitch($("lang"));
+onLangChange(renderAll);
+phoneLogIn($("login-form"), () => enterApp().catch(reportError));
+$("logout").addEventListener("click", async () => { await logOut(); await start(); });
+for (const button of document.querySelectorAll("[data-tab]")) {
+  button.addEventListener("click", () => showTab(button.dataset.tab));
+}
+$("festival").addEventListener("change", () => loadFestival().catch(reportError));
+$("day").addEventListener("change", renderActivities);
+$("venue").addEventListener("change", renderActivities);
+$("member-form").addEventListener("submit", (event) => {
+  event.preventDefault();
+  const form = event.target;
+  const button = form.querySelector("[type=submit]");
+  busy(button, form.querySelector(".error"), async () => {
+    const name = $("member-name");
+    await gql(ADD_MEMBER, { name: name.value.trim(), relation: $("member-relation").value, ageBand: $("member-age").value });
+    name.value = "";
+    await loadMe();
+    renderMembers();
+  });
+});
+start().catch((error) => { $("loading").hidden = true; showView("app"); reportError(error); });

@@ -1,0 +1,202 @@
+"""Browser fixtures: Debian's chromium, driven by playwright, against the real gateway.
+
+The gateway runs under uvicorn in a thread of its own (its own event loop, pool and Redis
+client; it shares only the settings); the real workers run in the test loop as everywhere
+else. ``playwright install`` cannot download browsers here, so the tests use
+``/usr/bin/chromium`` (``make test`` installs it) and say so loudly if it is missing.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import socket
+import sys
+import threading
+import uuid
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+import uvicorn
+from playwright.async_api import Browser, BrowserContext, Page, async_playwright
+
+from services.common.settings import Settings
+from services.gateway.app import create_app
+from tests.conftest import COMMUNITY, ROOT, GraphQLClient
+
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+HAVE_CHROMIUM = CHROMIUM.exists()
+SCREENSHOTS = ROOT / "docs" / "screenshots"
+PHONE = {"width": 360, "height": 740}
+LAPTOP = {"width": 1280, "height": 800}
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port: int = probe.getsockname()[1]
+        return port
+
+
+@pytest.fixture(scope="session")
+async def base_url(settings: Settings, workers: None) -> AsyncIterator[str]:
+    """The real gateway app served over HTTP by uvicorn in its own thread and loop."""
+    port = _free_port()
+    server = uvicorn.Server(
+        uvicorn.Config(create_app(settings), host="127.0.0.1", port=port, log_level="warning", lifespan="on")
+    )
+    thread = threading.Thread(target=server.run, name="browser-test-gateway", daemon=True)
+    thread.start()
+    for _ in range(200):
+        if server.started or not thread.is_alive():
+            break
+        await asyncio.sleep(0.05)
+    assert server.started, "the gateway did not start under uvicorn"
+    yield f"http://127.0.0.1:{port}"
+    server.should_exit = True
+    await asyncio.to_thread(thread.join)  # off the loop: the gateway may wait on its workers
+
+
+@pytest.fixture(scope="session")
+async def browser() -> AsyncIterator[Browser]:
+    if not HAVE_CHROMIUM:
+        message = (
+            "\n" + "!" * 78 + "\nBROWSER TESTS SKIPPED: /usr/bin/chromium is missing and could not be "
+            "installed.\nRun `apt-get install -y chromium` as root (make test does this when it can).\n"
+            + "!"
+            * 78
+        )
+        print(message, file=sys.stderr)
+        pytest.skip(message)
+    async with async_playwright() as playwright:
+        launched = await playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        yield launched
+        await launched.close()
+
+
+class Person:
+    """One person at one device: their own browser context (cookies) and page."""
+
+    def __init__(self, context: BrowserContext, page: Page, base_url: str) -> None:
+        self.context = context
+        self.page = page
+        self.base_url = base_url
+        self.console_errors: list[str] = []
+        page.on("console", lambda message: self._console(message))
+        page.on("pageerror", lambda error: self.console_errors.append(str(error)))
+
+    def _console(self, message: Any) -> None:
+        if message.type == "error":
+            self.console_errors.append(message.text)
+
+    async def open(self, path: str) -> Page:
+        await self.page.goto(self.base_url + path)
+        return self.page
+
+    async def screenshot(self, name: str) -> None:
+        """The page as it is now at phone and laptop widths, into docs/screenshots/."""
+        SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+        before = self.page.viewport_size
+        await self.page.evaluate("window.scrollTo(0, 0)")
+        for size in (PHONE, LAPTOP):
+            await self.page.set_viewport_size(size)
+            await self.page.screenshot(path=SCREENSHOTS / f"{name}-{size['width']}.png", full_page=True)
+        if before:
+            await self.page.set_viewport_size(before)
+
+
+@pytest.fixture
+async def person(browser: Browser, base_url: str) -> AsyncIterator[Any]:
+    """Make people, each on a phone-sized screen with their own cookies; closed after the test."""
+    made: list[Person] = []
+
+    async def make(viewport: dict[str, int] = PHONE) -> Person:
+        context = await browser.new_context(viewport=viewport, locale="zh-CN", timezone_id="Asia/Shanghai")
+        context.set_default_timeout(15_000)
+        someone = Person(context, await context.new_page(), base_url)
+        made.append(someone)
+        return someone
+
+    yield make
+    for someone in made:
+        await someone.context.close()
+    for someone in made:
+        assert not someone.console_errors, someone.console_errors
+
+
+CREATE_FESTIVAL = """
+mutation($input: CreateFestivalInput!) { createFestival(input: $input) { id } }
+"""
+CREATE_ACTIVITY = """
+mutation($input: CreateActivityInput!) { createActivity(input: $input) { id } }
+"""
+SCHEDULE_SESSION = """
+mutation($input: ScheduleSessionInput!) { scheduleSession(input: $input) { id } }
+"""
+
+
+@pytest.fixture
+def festival(gql: GraphQLClient, organiser_token: str) -> Any:
+    """A festival with a few activities and sessions on two days at two venues, via the API."""
+
+    async def make(capacity: int = 20) -> dict[str, Any]:
+        made = await gql.ok(
+            CREATE_FESTIVAL,
+            {
+                "input": {
+                    "name": f"第四届幸福邻里节 {uuid.uuid4().hex[:4]}",
+                    "communityIds": [COMMUNITY],
+                    "startsOn": "2026-12-05",
+                    "endsOn": "2026-12-06",
+                }
+            },
+            organiser_token,
+        )
+        festival_id = made["createFestival"]["id"]
+        sessions: dict[str, str] = {}
+        plan = [
+            ("义诊", "测血压、量血糖", "朔方社区邻里驿家", "2026-12-05T09:00", "2026-12-05T11:00"),
+            ("义诊", "测血压、量血糖", "朔方社区邻里驿家", "2026-12-06T09:00", "2026-12-06T11:00"),
+            ("包饺子", "邻里一起包饺子，老少皆宜", "西苑广场", "2026-12-05T14:00", "2026-12-05T16:00"),
+        ]
+        activities: dict[str, str] = {}
+        for title, description, venue, starts, ends in plan:
+            if title not in activities:
+                activity = await gql.ok(
+                    CREATE_ACTIVITY,
+                    {
+                        "input": {
+                            "festivalId": festival_id,
+                            "communityId": COMMUNITY,
+                            "title": title,
+                            "description": description,
+                        }
+                    },
+                    organiser_token,
+                )
+                activities[title] = activity["createActivity"]["id"]
+            session = await gql.ok(
+                SCHEDULE_SESSION,
+                {
+                    "input": {
+                        "activityId": activities[title],
+                        "venue": venue,
+                        "startsAt": f"{starts}:00+08:00",
+                        "endsAt": f"{ends}:00+08:00",
+                        "capacity": capacity,
+                    }
+                },
+                organiser_token,
+            )
+            sessions.setdefault(title, session["scheduleSession"]["id"])
+        return {"id": festival_id, "sessions": sessions}
+
+    return make

@@ -1,0 +1,102 @@
+"""The residents' mini-page in a real browser: log in by phone, sign up the family, cancel, inbox."""
+
+from __future__ import annotations
+
+import base64
+import io
+from typing import Any
+
+import PIL.Image
+import zxingcpp
+from playwright.async_api import expect
+
+from tests.identity_steps import new_phone, texted_code
+
+
+def decoded(data_url: str | None) -> str:
+    """What a scanner reads from a QR image given as a data URL."""
+    assert data_url and data_url.startswith("data:image/png;base64,")
+    image = PIL.Image.open(io.BytesIO(base64.b64decode(data_url.split(",", 1)[1])))
+    [found] = zxingcpp.read_barcodes(image)
+    text: str = found.text
+    return text
+
+
+async def test_a_resident_signs_up_a_family_of_three_and_reads_the_confirmation(
+    person: Any, festival: Any, pool: Any
+) -> None:
+    planned = await festival(capacity=20)
+    resident = await person()
+    page = await resident.open(f"/?festival={planned['id']}")
+    await expect(page.get_by_role("heading", name="手机号登录")).to_be_visible()
+    await resident.screenshot("resident-login")
+
+    phone = new_phone()
+    await page.get_by_label("手机号").fill(phone)
+    await page.get_by_role("button", name="获取验证码").click()
+    await expect(page.get_by_text("验证码已发送")).to_be_visible()
+    await page.get_by_label("验证码", exact=True).fill(await texted_code(pool, phone))
+    await page.get_by_role("button", name="登录", exact=True).click()
+
+    await page.get_by_role("tab", name="家人").click()
+    for name, relation in (("王芳", "SPOUSE"), ("王小明", "CHILD")):
+        await page.get_by_label("姓名").fill(name)
+        await page.get_by_label("关系").select_option(relation)
+        await page.get_by_role("button", name="添加", exact=True).click()
+        await expect(page.locator(".member", has_text=name)).to_be_visible()
+
+    await page.get_by_role("tab", name="活动").click()
+    session = page.locator(f"[data-session='{planned['sessions']['义诊']}']")
+    await expect(session).to_contain_text("剩余 20 个名额")
+    await resident.screenshot("resident-activities")
+    await session.get_by_role("button", name="报名").click()
+    confirm = session.get_by_role("button", name="确认报名（3人）")
+    await resident.screenshot("resident-sign-up-family")
+    await confirm.click()
+    await expect(session).to_contain_text("报名成功")
+    await expect(session).to_contain_text("剩余 17 个名额")
+    await expect(session.locator("[data-status=CONFIRMED]")).to_be_visible()
+
+    await page.get_by_role("tab", name="我的报名").click()
+    signup = page.locator(".signup", has_text="义诊")
+    await expect(signup).to_contain_text("已报名")
+    await expect(signup).to_contain_text("共 3 人")
+    await signup.get_by_role("button", name="出示入场码").click()
+    ticket = signup.get_by_role("img", name="入场二维码")
+    await expect(ticket).to_be_visible()
+    assert decoded(await ticket.get_attribute("src")) == await signup.locator(".code-text").inner_text()
+    await resident.screenshot("resident-my-signups")
+
+    await page.get_by_role("tab", name="消息").click()
+    message = page.locator(".message[data-kind='signup.confirmed']")
+    await expect(message).to_contain_text("报名成功")  # the notify worker's message reaches the page
+    await resident.screenshot("resident-inbox")
+
+    await page.get_by_role("button", name="English").click()
+    await expect(page.get_by_role("tab", name="Inbox")).to_be_visible()
+    await expect(message.get_by_role("heading")).not_to_have_text("报名成功")
+
+
+async def test_a_resident_cancels_and_the_seats_come_back(person: Any, festival: Any, pool: Any) -> None:
+    planned = await festival(capacity=1)
+    resident = await person()
+    page = await resident.open(f"/?festival={planned['id']}")
+    phone = new_phone()
+    await page.get_by_label("手机号").fill(phone)
+    await page.get_by_role("button", name="获取验证码").click()
+    await page.get_by_label("验证码", exact=True).fill(await texted_code(pool, phone))
+    await page.get_by_role("button", name="登录", exact=True).click()
+
+    session = page.locator(f"[data-session='{planned['sessions']['包饺子']}']")
+    await session.get_by_role("button", name="报名").click()
+    await session.get_by_role("button", name="确认报名（1人）").click()
+    await expect(session).to_contain_text("已满 · 0 人候补")
+
+    await page.get_by_role("tab", name="我的报名").click()
+    signup = page.locator(".signup", has_text="包饺子")
+    await signup.get_by_role("button", name="取消报名").click()
+    await signup.get_by_role("button", name="确认取消？").click()
+    await expect(page.locator(".signup", has_text="包饺子")).to_contain_text("已取消")
+
+    await page.get_by_role("tab", name="活动").click()
+    await expect(session).to_contain_text("剩余 1 个名额")
