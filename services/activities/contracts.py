@@ -13,6 +13,7 @@ SCHEDULE_SESSION = "schedule_session"
 SIGN_UP = "sign_up"
 CANCEL_SIGNUP = "cancel_signup"
 CANCEL_SESSION = "cancel_session"
+CHECK_IN_TICKET = "check_in_ticket"
 
 # events (outbox types)
 SIGNUP_CONFIRMED = "signup.confirmed"
@@ -20,6 +21,13 @@ SIGNUP_WAITLISTED = "signup.waitlisted"
 SIGNUP_CANCELLED = "signup.cancelled"
 WAITLIST_PROMOTED = "waitlist.promoted"
 SESSION_CANCELLED = "session.cancelled"
+TICKET_CHECKED_IN = "ticket.checked_in"
+
+
+def counts_channel(namespace: str, session_id: str) -> str:
+    """The Redis pub/sub channel carrying a session's seat counts after each committed change."""
+    return f"{namespace}:session-counts:{session_id}"
+
 
 _ID_NAMESPACE = uuid.UUID("6f1d2c7e-3a52-4b8e-9f57-0d7d1b6c9a10")
 
