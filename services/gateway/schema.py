@@ -15,16 +15,22 @@ from services.gateway.identity import IdentityMutation, IdentityQuery
 from services.gateway.limits import query_limits
 from services.gateway.notify import NotifyMutation, NotifyQuery
 from services.gateway.observability import OperationMetrics
+from services.gateway.tickets import TicketsMutation, TicketsQuery, TicketsSubscription
 from services.gateway.volunteers import VolunteersMutation, VolunteersQuery
 
 
 @strawberry.type
-class Query(IdentityQuery, ActivitiesQuery, NotifyQuery, VolunteersQuery):
+class Query(IdentityQuery, ActivitiesQuery, NotifyQuery, VolunteersQuery, TicketsQuery):
     pass
 
 
 @strawberry.type
-class Mutation(IdentityMutation, ActivitiesMutation, NotifyMutation, VolunteersMutation):
+class Mutation(IdentityMutation, ActivitiesMutation, NotifyMutation, VolunteersMutation, TicketsMutation):
+    pass
+
+
+@strawberry.type
+class Subscription(TicketsSubscription):
     pass
 
 
@@ -36,6 +42,7 @@ class LinliSchema(strawberry.Schema):
 schema = LinliSchema(
     query=Query,
     mutation=Mutation,
+    subscription=Subscription,
     # Clients send the same few documents over and over: parse and validate each only once.
     # (Factories: strawberry keeps the caches at module level, shared by every request.)
     extensions=[
@@ -50,7 +57,12 @@ schema = LinliSchema(
 @functools.cache
 def production_schema() -> strawberry.Schema:
     """The same schema with introspection refused; built only by a production gateway."""
-    return LinliSchema(query=Query, mutation=Mutation, extensions=[*schema.extensions, DisableIntrospection])
+    return LinliSchema(
+        query=Query,
+        mutation=Mutation,
+        subscription=Subscription,
+        extensions=[*schema.extensions, DisableIntrospection],
+    )
 
 
 def sdl() -> str:

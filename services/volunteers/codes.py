@@ -9,23 +9,25 @@ shift is made harmless by the check-in rules, not by the card.
 
 Keys are derived from ``Settings.secret`` per key id, so the secret can be rotated later by
 adding a key id without changing the format. Every function takes ``now`` (unix seconds)
-so expiry is tested without waiting.
+so expiry is tested without waiting. Keys, MACs, base32 and rendering are shared with
+residents' tickets (``services.common.signed_codes``).
 """
 
 from __future__ import annotations
 
-import base64
-import binascii
 import hashlib
 import hmac
-import io
 import struct
 import unicodedata
-from dataclasses import dataclass
-
-import segno
 
 from services.common.errors import Refusal
+from services.common.signed_codes import RenderedCode as RenderedCode
+from services.common.signed_codes import b32decode as _unb32
+from services.common.signed_codes import b32encode as _b32
+from services.common.signed_codes import derive_key as _key
+from services.common.signed_codes import invalid_code as invalid_code
+from services.common.signed_codes import mac as _mac
+from services.common.signed_codes import render as render
 
 STATION_PREFIX = "LS"
 CARD_PREFIX = "LV"
@@ -44,10 +46,6 @@ _CARD_HEAD = struct.Struct(">BB")
 _MAX_VOLUNTEER_ID = 64
 
 
-def invalid_code() -> Refusal:
-    return Refusal("INVALID_CODE", "二维码无效", "This code is not valid")
-
-
 def expired_code() -> Refusal:
     return Refusal(
         "EXPIRED_CODE", "二维码已过期，请扫描现场最新的二维码", "This code has expired; scan the current one"
@@ -56,28 +54,6 @@ def expired_code() -> Refusal:
 
 def wrong_venue() -> Refusal:
     return Refusal("WRONG_VENUE", "该二维码不属于本班次的服务地点", "This code belongs to another venue")
-
-
-def _key(secret: str, key_id: int, purpose: str) -> bytes:
-    return hmac.new(secret.encode(), f"linli:{purpose}:{key_id}".encode(), hashlib.sha256).digest()
-
-
-def _mac(key: bytes, body: bytes) -> bytes:
-    return hmac.new(key, body, hashlib.sha256).digest()[:_MAC_BYTES]
-
-
-def _b32(data: bytes) -> str:
-    return base64.b32encode(data).decode().rstrip("=")
-
-
-def _unb32(text: str) -> bytes:
-    try:
-        raw = base64.b32decode(text + "=" * (-len(text) % 8))
-    except (binascii.Error, ValueError) as exc:
-        raise invalid_code() from exc
-    if _b32(raw) != text:  # unused trailing bits set: one code, one spelling
-        raise invalid_code()
-    return raw
 
 
 def venue_key(venue: str) -> str:
@@ -162,20 +138,3 @@ def read_card(secret: str, card: str) -> str:
         return body[_CARD_HEAD.size :].decode()
     except UnicodeDecodeError as exc:
         raise invalid_code() from exc
-
-
-@dataclass(frozen=True)
-class RenderedCode:
-    text: str
-    png_data_url: str
-    svg: str
-
-
-def render(text: str) -> RenderedCode:
-    """The code as a QR symbol (alphanumeric mode, medium error correction), PNG and SVG."""
-    qr = segno.make_qr(text, mode="alphanumeric", error="m", boost_error=False)
-    svg = io.BytesIO()
-    qr.save(svg, kind="svg", scale=4, border=4, xmldecl=False)
-    return RenderedCode(
-        text=text, png_data_url=qr.png_data_uri(scale=8, border=4), svg=svg.getvalue().decode()
-    )

@@ -1,0 +1,141 @@
+"""SQL for attendance (``activities.attendance``) and the reads built on it: the ticket at the
+door, rosters, no-shows, calendars and live seat counts. Every function takes a connection.
+
+Kept apart from ``repository``/``queries`` so tickets and rosters grow without touching the
+sign-up path; the only writer here is ``record_check_in`` (run by the activities worker).
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from datetime import datetime
+
+import asyncpg
+
+from services.common.db import Connection
+
+
+async def session_at_door(conn: Connection, session_id: uuid.UUID) -> asyncpg.Record | None:
+    return await conn.fetchrow(
+        """
+        SELECT s.id, s.community_id, s.venue, s.starts_at, s.ends_at, s.status,
+               a.title AS activity_title
+        FROM activities.sessions s JOIN activities.activities a ON a.id = s.activity_id
+        WHERE s.id = $1
+        """,
+        session_id,
+    )
+
+
+async def lock_ticket(conn: Connection, signup_id: uuid.UUID) -> asyncpg.Record | None:
+    """The sign-up a ticket names with its check-in, if any, locked until the caller's
+    transaction ends: two scans of one ticket take turns, and a cancellation waits. (The
+    session is not locked: see migration 004.)"""
+    return await conn.fetchrow(
+        """
+        SELECT g.id, g.session_id, g.resident_id, g.party_size, g.status,
+               t.id AS check_in_id, t.checked_in_at
+        FROM activities.signups g LEFT JOIN activities.attendance t ON t.signup_id = g.id
+        WHERE g.id = $1
+        FOR NO KEY UPDATE OF g
+        """,
+        signup_id,
+    )
+
+
+async def record_check_in(
+    conn: Connection, check_in_id: uuid.UUID, signup_id: uuid.UUID, scanned_by: str, at: datetime
+) -> None:
+    """Mark the sign-up attended (the caller holds ``lock_ticket``'s lock and saw no check-in)."""
+    await conn.execute(
+        """
+        INSERT INTO activities.attendance (signup_id, id, scanned_by, checked_in_at)
+        VALUES ($1, $2, $3, $4)
+        """,
+        signup_id,
+        check_in_id,
+        scanned_by,
+        at,
+    )
+
+
+async def roster(conn: Connection, session_id: uuid.UUID) -> list[asyncpg.Record]:
+    """The session's live sign-ups: confirmed in arrival order, then the waitlist in order."""
+    return await conn.fetch(
+        """
+        SELECT g.id AS signup_id, g.resident_id, g.party_size, g.status, g.created_at,
+               t.checked_in_at
+        FROM activities.signups g LEFT JOIN activities.attendance t ON t.signup_id = g.id
+        WHERE g.session_id = $1 AND g.status <> 'CANCELLED'
+        ORDER BY g.status = 'WAITLISTED', g.arrival
+        """,
+        session_id,
+    )
+
+
+async def no_shows(conn: Connection, community_id: str, now: datetime) -> list[asyncpg.Record]:
+    """Per resident, how many confirmed sign-ups of the community's ended sessions were never
+    checked in (a session called off is nobody's no-show: its sign-ups are cancelled)."""
+    return await conn.fetch(
+        """
+        SELECT g.resident_id, count(*) AS no_shows, max(s.ends_at) AS last_missed_at
+        FROM activities.signups g
+        JOIN activities.sessions s ON s.id = g.session_id
+        LEFT JOIN activities.attendance t ON t.signup_id = g.id
+        WHERE s.community_id = $1 AND s.ends_at <= $2
+          AND g.status = 'CONFIRMED' AND t.signup_id IS NULL
+        GROUP BY g.resident_id
+        ORDER BY count(*) DESC, g.resident_id
+        """,
+        community_id,
+        now,
+    )
+
+
+_CALENDAR_COLUMNS = """
+    s.id, s.venue, s.starts_at, s.ends_at, s.status, s.cancel_reason, s.community_id,
+    a.title AS activity_title, a.description, f.name AS festival_name
+"""
+
+
+async def session_for_calendar(conn: Connection, session_id: uuid.UUID) -> asyncpg.Record | None:
+    return await conn.fetchrow(
+        f"""
+        SELECT {_CALENDAR_COLUMNS}
+        FROM activities.sessions s
+        JOIN activities.activities a ON a.id = s.activity_id
+        JOIN activities.festivals f ON f.id = a.festival_id
+        WHERE s.id = $1
+        """,
+        session_id,
+    )
+
+
+async def confirmed_sessions_of(conn: Connection, resident_id: str) -> list[asyncpg.Record]:
+    """The sessions a resident holds confirmed seats for, earliest first."""
+    return await conn.fetch(
+        f"""
+        SELECT {_CALENDAR_COLUMNS}, g.party_size
+        FROM activities.signups g
+        JOIN activities.sessions s ON s.id = g.session_id
+        JOIN activities.activities a ON a.id = s.activity_id
+        JOIN activities.festivals f ON f.id = a.festival_id
+        WHERE g.resident_id = $1 AND g.status = 'CONFIRMED'
+        ORDER BY s.starts_at, s.id
+        """,
+        resident_id,
+    )
+
+
+async def seat_counts(conn: Connection, session_ids: Sequence[uuid.UUID]) -> list[asyncpg.Record]:
+    return await conn.fetch(
+        """
+        SELECT s.id, s.capacity, s.taken, s.status,
+               (SELECT count(*) FROM activities.signups w
+                 WHERE w.session_id = s.id AND w.status = 'WAITLISTED') AS waitlist_length
+        FROM activities.sessions s
+        WHERE s.id = ANY($1::uuid[])
+        """,
+        list(session_ids),
+    )

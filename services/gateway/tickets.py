@@ -1,0 +1,298 @@
+"""Tickets, rosters and live counts in the GraphQL API: a resident's ticket QR, the door's
+check-in, organisers' rosters and no-shows (names and phones masked), and the
+``sessionCounts`` subscription (graphql-ws on ``/graphql``)."""
+
+from __future__ import annotations
+
+import json
+import uuid
+from collections.abc import AsyncGenerator, Iterable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+import asyncpg
+import strawberry
+from graphql import GraphQLError
+
+from services.activities import attendance, contracts, domain, queries, tickets
+from services.common.actor import RESIDENT, Actor
+from services.common.clock import now
+from services.common.db import Connection
+from services.common.errors import Refusal, bad_input, forbidden
+from services.common.masking import mask_name, mask_phone
+from services.common.signed_codes import render
+from services.gateway.activities import (
+    Session,
+    SessionStatus,
+    SignupStatus,
+    check_key,
+    parse_id,
+    still_processing,
+)
+from services.gateway.context import Info
+from services.identity import queries as identity_queries
+
+MAX_CODE_LENGTH = 200
+
+
+@dataclass(frozen=True)
+class MaskedPerson:
+    """A resident as organisers see them: the name masked (or, with no name on file, the user
+    id masked) and the phone masked; no phone when the resident has no profile."""
+
+    label: str
+    phone: str | None
+
+
+async def masked_people(conn: Connection, resident_ids: Iterable[str]) -> dict[str, MaskedPerson]:
+    people: dict[str, MaskedPerson] = {}
+    for resident_id in dict.fromkeys(resident_ids):
+        profile = None
+        try:
+            profile = await identity_queries.resident(conn, uuid.UUID(resident_id))
+        except ValueError:
+            pass  # not an identity account id (e.g. a staff account): no profile to show
+        name = profile["name"].strip() if profile else ""
+        people[resident_id] = MaskedPerson(
+            label=mask_name(name) if name else mask_phone(resident_id),
+            phone=mask_phone(profile["phone"]) if profile else None,
+        )
+    return people
+
+
+@strawberry.type
+class Ticket:
+    """My ticket for a confirmed sign-up: show the QR code at the door."""
+
+    signup_id: strawberry.ID
+    session_id: strawberry.ID
+    party_size: int
+    code: str
+    png_data_url: str
+    svg: str
+
+    @strawberry.field
+    async def session(self, info: Info) -> Session | None:
+        async with info.context.pool.acquire() as conn:
+            row = await queries.session(conn, uuid.UUID(self.session_id))
+        return Session.from_row(row) if row else None
+
+
+@strawberry.type
+class TicketCheckIn:
+    """Who the door just let in."""
+
+    signup_id: strawberry.ID
+    session_id: strawberry.ID
+    party_size: int
+    checked_in_at: datetime
+    resident: str = strawberry.field(description="Masked name, or masked user id without a profile.")
+
+
+@strawberry.type
+class SessionRosterEntry:
+    signup_id: strawberry.ID
+    resident: str = strawberry.field(description="Masked name, or masked user id without a profile.")
+    phone: str | None = strawberry.field(description="Masked phone; null without a profile.")
+    status: SignupStatus
+    party_size: int
+    checked_in: bool
+    checked_in_at: datetime | None
+
+
+@strawberry.type
+class NoShowCount:
+    resident: str = strawberry.field(description="Masked name, or masked user id without a profile.")
+    phone: str | None
+    no_shows: int = strawberry.field(
+        description="Confirmed sign-ups of sessions that have ended without a check-in."
+    )
+    last_missed_at: datetime
+
+
+@strawberry.type
+class SessionCounts:
+    session_id: strawberry.ID
+    capacity: int
+    seats_taken: int
+    seats_left: int
+    waitlist_length: int
+    status: SessionStatus
+
+    @classmethod
+    def of(cls, session_id: Any, capacity: int, taken: int, waiting: int, status: str) -> SessionCounts:
+        return cls(
+            session_id=strawberry.ID(str(session_id)),
+            capacity=capacity,
+            seats_taken=taken,
+            seats_left=capacity - taken,
+            waitlist_length=waiting,
+            status=SessionStatus(status),
+        )
+
+
+@strawberry.input
+class CheckInTicketInput:
+    code: str = strawberry.field(description="The text of the ticket's QR code, as scanned.")
+    session_id: strawberry.ID = strawberry.field(description="The session the door is admitting to.")
+    idempotency_key: str | None = None
+
+
+async def session_roster(
+    pool: asyncpg.Pool, actor: Actor, session_id: uuid.UUID
+) -> tuple[asyncpg.Record, list[SessionRosterEntry]]:
+    """The session and its roster, for organisers of its community (also the CSV export)."""
+    async with pool.acquire() as conn:
+        session = await queries.session(conn, session_id)
+        if session is None:
+            raise domain.unknown_session()
+        if not actor.may_organise(session["community_id"]):
+            raise forbidden()
+        rows = await attendance.roster(conn, session_id)
+        people = await masked_people(conn, [row["resident_id"] for row in rows])
+    return session, [
+        SessionRosterEntry(
+            signup_id=strawberry.ID(str(row["signup_id"])),
+            resident=people[row["resident_id"]].label,
+            phone=people[row["resident_id"]].phone,
+            status=SignupStatus(row["status"]),
+            party_size=row["party_size"],
+            checked_in=row["checked_in_at"] is not None,
+            checked_in_at=row["checked_in_at"],
+        )
+        for row in rows
+    ]
+
+
+def coded(refusal: Refusal) -> GraphQLError:
+    """A refusal as subscriptions report it: the same ``extensions.code`` as queries get."""
+    extensions: dict[str, Any] = {"code": refusal.code, "messageZh": refusal.zh, "messageEn": refusal.en}
+    return GraphQLError(f"{refusal.zh} / {refusal.en}", extensions=extensions)
+
+
+@strawberry.type
+class TicketsQuery:
+    @strawberry.field(description="My ticket (QR code) for one of my confirmed sign-ups.")
+    async def ticket(self, info: Info, signup_id: strawberry.ID) -> Ticket:
+        actor = info.context.require_role(RESIDENT)
+        async with info.context.pool.acquire() as conn:
+            row = await queries.signup(conn, parse_id("signupId", signup_id))
+        if row is None:
+            raise domain.unknown_signup()
+        if row["resident_id"] != actor.user_id:
+            raise forbidden()
+        if row["status"] != domain.SignupStatus.CONFIRMED:
+            raise tickets.not_confirmed()
+        rendered = render(tickets.issue(info.context.resources.settings.secret, row["id"]))
+        return Ticket(
+            signup_id=strawberry.ID(str(row["id"])),
+            session_id=strawberry.ID(str(row["session_id"])),
+            party_size=row["party_size"],
+            code=rendered.text,
+            png_data_url=rendered.png_data_url,
+            svg=rendered.svg,
+        )
+
+    @strawberry.field(description="Organisers: who is signed up for a session and who has arrived.")
+    async def session_roster(self, info: Info, session_id: strawberry.ID) -> list[SessionRosterEntry]:
+        actor = info.context.require_actor()
+        _, entries = await session_roster(info.context.pool, actor, parse_id("sessionId", session_id))
+        return entries
+
+    @strawberry.field(description="Organisers: residents of the community who held seats and never came.")
+    async def no_shows(self, info: Info, community_id: str) -> list[NoShowCount]:
+        actor = info.context.require_actor()
+        if not actor.may_organise(community_id):
+            raise forbidden()
+        async with info.context.pool.acquire() as conn:
+            rows = await attendance.no_shows(conn, community_id, now())
+            people = await masked_people(conn, [row["resident_id"] for row in rows])
+        return [
+            NoShowCount(
+                resident=people[row["resident_id"]].label,
+                phone=people[row["resident_id"]].phone,
+                no_shows=row["no_shows"],
+                last_missed_at=row["last_missed_at"],
+            )
+            for row in rows
+        ]
+
+
+@strawberry.type
+class TicketsMutation:
+    @strawberry.mutation(description="Scanners and organisers: admit a ticket's party to a session, once.")
+    async def check_in_ticket(self, info: Info, input: CheckInTicketInput) -> TicketCheckIn:
+        actor = info.context.require_actor()
+        code = input.code.strip()
+        if not code or len(code) > MAX_CODE_LENGTH:
+            raise bad_input("code", "二维码内容无效", "The scanned code is empty or too long")
+        session_id = parse_id("sessionId", input.session_id)
+        key = check_key(input.idempotency_key) if input.idempotency_key else uuid.uuid4().hex
+        args = {
+            "id": str(contracts.id_for("ticket-check-in", actor.user_id, key)),
+            "code": code,
+            "session_id": str(session_id),
+        }
+        reply = await info.context.bus.send(
+            contracts.SERVICE,
+            contracts.CHECK_IN_TICKET,
+            actor,
+            args,
+            key=f"ticket-check-in:{actor.user_id}:{key}",
+        )
+        if reply is None:
+            raise still_processing()
+        row = reply.unwrap()
+        async with info.context.pool.acquire() as conn:
+            people = await masked_people(conn, [row["resident_id"]])
+        return TicketCheckIn(
+            signup_id=strawberry.ID(row["signup_id"]),
+            session_id=strawberry.ID(row["session_id"]),
+            party_size=row["party_size"],
+            checked_in_at=datetime.fromisoformat(row["checked_in_at"]),
+            resident=people[row["resident_id"]].label,
+        )
+
+
+@strawberry.type
+class TicketsSubscription:
+    @strawberry.subscription(
+        description="A session's seats left and waitlist length now, then again whenever they change."
+    )
+    async def session_counts(
+        self, info: Info, session_id: strawberry.ID
+    ) -> AsyncGenerator[SessionCounts, None]:
+        try:
+            wanted = parse_id("sessionId", session_id)
+        except Refusal as refusal:
+            raise coded(refusal) from refusal
+        resources = info.context.resources
+        pubsub = resources.redis.pubsub()
+        try:
+            # Listen before reading, so no change between the read and the first message is lost.
+            await pubsub.subscribe(contracts.counts_channel(resources.settings.namespace, str(wanted)))
+            async with resources.pool.acquire() as conn:
+                row = await queries.session(conn, wanted)
+            if row is None:
+                raise coded(domain.unknown_session())
+            current = SessionCounts.of(
+                row["id"], row["capacity"], row["taken"], row["waitlist_length"], row["status"]
+            )
+            yield current
+            async for message in pubsub.listen():
+                if message.get("type") != "message":
+                    continue
+                data = json.loads(message["data"])
+                counts = SessionCounts.of(
+                    data["session_id"],
+                    data["capacity"],
+                    data["taken"],
+                    data["waitlist_length"],
+                    data["status"],
+                )
+                if counts != current:
+                    current = counts
+                    yield counts
+        finally:
+            await pubsub.aclose()  # type: ignore[no-untyped-call]

@@ -1,0 +1,96 @@
+"""Live counts: a phone watching a session over graphql-ws sees its seats and waitlist move
+as residents sign up and cancel — a real websocket against the gateway served by uvicorn."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import uuid
+from collections.abc import AsyncIterator
+from datetime import timedelta
+from typing import Any
+
+import pytest
+import uvicorn
+from websockets.asyncio.client import ClientConnection, connect
+
+from services.common.settings import Settings
+from services.gateway.app import create_app
+from tests.conftest import GraphQLClient
+from tests.ticket_steps import schedule_at, sign_up
+
+COUNTS = """
+subscription($id: ID!) { sessionCounts(sessionId: $id) { sessionId seatsLeft waitlistLength status } }
+"""
+CANCEL = """
+mutation($input: CancelSignupInput!) { cancelSignup(input: $input) { id status } }
+"""
+# Only so that a broken feed fails the test instead of hanging it; nothing is timed.
+PATIENCE_S = 30
+
+
+@pytest.fixture(scope="module")
+async def graphql_ws(settings: Settings, workers: None) -> AsyncIterator[str]:
+    """The gateway served by uvicorn on a free port: its websocket URL."""
+    server = uvicorn.Server(
+        uvicorn.Config(
+            create_app(settings), host="127.0.0.1", port=0, log_level="warning", ws="websockets-sansio"
+        )
+    )
+    serving = asyncio.create_task(server.serve())
+    async with asyncio.timeout(PATIENCE_S):
+        while not server.started:  # noqa: ASYNC110 (uvicorn offers only this flag)
+            await asyncio.sleep(0.01)
+    port = server.servers[0].sockets[0].getsockname()[1]
+    yield f"ws://127.0.0.1:{port}/graphql"
+    server.should_exit = True
+    await serving
+
+
+async def subscribe(ws: ClientConnection, session_id: str) -> None:
+    await ws.send(json.dumps({"type": "connection_init", "payload": {}}))
+    assert json.loads(await ws.recv())["type"] == "connection_ack"
+    message = {"id": "1", "type": "subscribe", "payload": {"query": COUNTS, "variables": {"id": session_id}}}
+    await ws.send(json.dumps(message))
+
+
+async def next_message(ws: ClientConnection) -> dict[str, Any]:
+    async with asyncio.timeout(PATIENCE_S):
+        message: dict[str, Any] = json.loads(await ws.recv())
+    return message
+
+
+async def next_counts(ws: ClientConnection) -> dict[str, Any]:
+    message = await next_message(ws)
+    assert message["type"] == "next", message
+    assert not message["payload"].get("errors"), message
+    counts: dict[str, Any] = message["payload"]["data"]["sessionCounts"]
+    return {"seatsLeft": counts["seatsLeft"], "waitlistLength": counts["waitlistLength"]}
+
+
+async def test_watchers_see_seats_and_the_waitlist_move_as_residents_come_and_go(
+    graphql_ws: str, gql: GraphQLClient, organiser_token: str, new_resident: Any
+) -> None:
+    session_id = await schedule_at(gql, organiser_token, starts_in=timedelta(days=2), capacity=2)
+    async with connect(graphql_ws, subprotocols=["graphql-transport-ws"]) as ws:  # type: ignore[list-item]
+        await subscribe(ws, session_id)
+        assert await next_counts(ws) == {"seatsLeft": 2, "waitlistLength": 0}
+
+        _, first = new_resident()
+        signup = await sign_up(gql, first, session_id)
+        assert await next_counts(ws) == {"seatsLeft": 1, "waitlistLength": 0}
+
+        await sign_up(gql, new_resident()[1], session_id, party_size=2)  # a family of two: waits
+        assert await next_counts(ws) == {"seatsLeft": 1, "waitlistLength": 1}
+
+        cancel = {"input": {"signupId": signup["id"], "idempotencyKey": uuid.uuid4().hex}}
+        await gql.ok(CANCEL, cancel, first)  # two seats free: the family moves up
+        assert await next_counts(ws) == {"seatsLeft": 0, "waitlistLength": 0}
+
+
+async def test_watching_a_session_that_does_not_exist_is_refused_with_its_code(graphql_ws: str) -> None:
+    async with connect(graphql_ws, subprotocols=["graphql-transport-ws"]) as ws:  # type: ignore[list-item]
+        await subscribe(ws, str(uuid.uuid4()))
+        message = await next_message(ws)
+    errors = message["payload"]["errors"] if message["type"] == "next" else message["payload"]
+    assert errors[0]["extensions"]["code"] == "SESSION_NOT_FOUND"
