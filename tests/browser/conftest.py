@@ -19,7 +19,7 @@ from typing import Any
 
 import pytest
 import uvicorn
-from playwright.async_api import Browser, BrowserContext, Page, async_playwright
+from playwright.async_api import Browser, BrowserContext, Page, Playwright, async_playwright
 
 from services.common.settings import Settings
 from services.gateway.app import create_app
@@ -66,20 +66,28 @@ async def base_url(settings: Settings, workers: None) -> AsyncIterator[str]:
 
 
 @pytest.fixture(scope="session")
-async def browser() -> AsyncIterator[Browser]:
+async def playwright() -> AsyncIterator[Playwright]:
     if not HAVE_CHROMIUM:
+        line = "!" * 78
         message = (
-            "\n" + "!" * 78 + "\nBROWSER TESTS SKIPPED: /usr/bin/chromium is missing and could not be "
-            "installed.\nRun `apt-get install -y chromium` as root (make test does this when it can).\n"
-            + "!"
-            * 78
+            f"\n{line}\nBROWSER TESTS SKIPPED: /usr/bin/chromium is missing and could not be installed.\n"
+            f"Run `apt-get install -y chromium` as root (make test does this when it can).\n{line}"
         )
         print(message, file=sys.stderr)
         pytest.skip(message)
-    async with async_playwright() as playwright:
-        launched = await playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-        yield launched
-        await launched.close()
+    async with async_playwright() as running:
+        yield running
+
+
+async def launch(playwright: Playwright, *extra_args: str) -> Browser:
+    return await playwright.chromium.launch(executable_path=str(CHROMIUM), args=[*CHROMIUM_ARGS, *extra_args])
+
+
+@pytest.fixture(scope="session")
+async def browser(playwright: Playwright) -> AsyncIterator[Browser]:
+    launched = await launch(playwright)
+    yield launched
+    await launched.close()
 
 
 class Person:
@@ -118,8 +126,9 @@ async def person(browser: Browser, base_url: str) -> AsyncIterator[Any]:
     """Make people, each on a phone-sized screen with their own cookies; closed after the test."""
     made: list[Person] = []
 
-    async def make(viewport: dict[str, int] = PHONE) -> Person:
-        context = await browser.new_context(viewport=viewport, locale="zh-CN", timezone_id="Asia/Shanghai")
+    async def make(viewport: dict[str, int] = PHONE, on: Browser | None = None) -> Person:
+        chosen = on or browser
+        context = await chosen.new_context(viewport=viewport, locale="zh-CN", timezone_id="Asia/Shanghai")
         context.set_default_timeout(15_000)
         someone = Person(context, await context.new_page(), base_url)
         made.append(someone)

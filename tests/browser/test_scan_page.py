@@ -1,16 +1,23 @@
-"""Volunteers at the door in a real browser: the station shows its code, a volunteer types it."""
+"""Volunteers at the door in a real browser: the station shows its code; a volunteer types it, or
+holds the phone's camera to it (Chromium's fake camera playing the rendered QR)."""
 
 from __future__ import annotations
 
+import base64
+import io
+import time
 import uuid
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
-from playwright.async_api import expect
+import PIL.Image
+from playwright.async_api import Page, Playwright, expect
 
 from services.common.settings import Settings
 from services.identity.service import Identity
-from tests.browser.conftest import LAPTOP
+from services.volunteers import codes
+from tests.browser.conftest import LAPTOP, Person, launch
 from tests.conftest import COMMUNITY, GraphQLClient
 from tests.identity_steps import new_phone, staff_account, texted_code
 
@@ -18,17 +25,10 @@ CREATE_SHIFT = "mutation($input: CreateShiftInput!) { createShift(input: $input)
 SIGN_UP_FOR_SHIFT = "mutation($input: SignUpForShiftInput!) { signUpForShift(input: $input) { id } }"
 
 
-async def test_a_volunteer_types_the_code_the_station_shows_checks_in_and_checks_out(
-    person: Any,
-    pool: Any,
-    redis: Any,
-    settings: Settings,
-    gql: GraphQLClient,
-    organiser_token: str,
-) -> None:
-    venue = f"朔方社区邻里驿家 {uuid.uuid4().hex[:4]}"
+async def shift_at(gql: GraphQLClient, organiser_token: str, venue: str) -> str:
+    """A shift at ``venue`` that started an hour ago, made through the API."""
     now = datetime.now(UTC)
-    shift = await gql.ok(
+    made = await gql.ok(
         CREATE_SHIFT,
         {
             "input": {
@@ -42,7 +42,43 @@ async def test_a_volunteer_types_the_code_the_station_shows_checks_in_and_checks
         },
         organiser_token,
     )
-    shift_id = shift["createShift"]["id"]
+    shift_id: str = made["createShift"]["id"]
+    return shift_id
+
+
+async def volunteer_logs_in_for(volunteer: Person, pool: Any, shift_id: str) -> Page:
+    """A volunteer logs in on /scan by phone code and is signed up for the shift."""
+    page = await volunteer.open("/scan")
+    phone = new_phone()
+    await page.get_by_label("手机号").fill(phone)
+    await page.get_by_role("button", name="获取验证码").click()
+    await page.get_by_label("验证码", exact=True).fill(await texted_code(pool, phone))
+    await page.get_by_role("button", name="登录", exact=True).click()
+    await expect(page.get_by_text("您还没有报名志愿者班次")).to_be_visible()
+    # The shift sign-up belongs to the residents' side; here it is made with the same log-in.
+    answer = await page.request.post(
+        volunteer.base_url + "/graphql",
+        data={
+            "query": SIGN_UP_FOR_SHIFT,
+            "variables": {"input": {"shiftId": shift_id, "idempotencyKey": uuid.uuid4().hex}},
+        },
+    )
+    assert "errors" not in await answer.json()
+    await page.reload()
+    await expect(page.locator(f"[data-shift='{shift_id}']")).to_contain_text("签到引导")
+    return page
+
+
+async def test_a_volunteer_types_the_code_the_station_shows_checks_in_and_checks_out(
+    person: Any,
+    pool: Any,
+    redis: Any,
+    settings: Settings,
+    gql: GraphQLClient,
+    organiser_token: str,
+) -> None:
+    venue = f"朔方社区邻里驿家 {uuid.uuid4().hex[:4]}"
+    shift_id = await shift_at(gql, organiser_token, venue)
 
     username, password = await staff_account(Identity(pool, redis, settings), "scanner", COMMUNITY)
     tablet = await person(LAPTOP)
@@ -54,25 +90,7 @@ async def test_a_volunteer_types_the_code_the_station_shows_checks_in_and_checks
     await tablet.screenshot("station")
 
     volunteer = await person()
-    page = await volunteer.open("/scan")
-    phone = new_phone()
-    await page.get_by_label("手机号").fill(phone)
-    await page.get_by_role("button", name="获取验证码").click()
-    await page.get_by_label("验证码", exact=True).fill(await texted_code(pool, phone))
-    await page.get_by_role("button", name="登录", exact=True).click()
-    await expect(page.get_by_text("您还没有报名志愿者班次")).to_be_visible()
-
-    # The shift sign-up happens elsewhere (the residents' side); here, with the same log-in.
-    answer = await page.request.post(
-        volunteer.base_url + "/graphql",
-        data={
-            "query": SIGN_UP_FOR_SHIFT,
-            "variables": {"input": {"shiftId": shift_id, "idempotencyKey": uuid.uuid4().hex}},
-        },
-    )
-    assert "errors" not in await answer.json()
-    await page.reload()
-    await expect(page.locator(f"[data-shift='{shift_id}']")).to_contain_text("签到引导")
+    page = await volunteer_logs_in_for(volunteer, pool, shift_id)
 
     await page.get_by_label("站点码").fill("LS2345")
     await page.get_by_role("button", name="签到", exact=True).click()
@@ -89,3 +107,47 @@ async def test_a_volunteer_types_the_code_the_station_shows_checks_in_and_checks
     await page.get_by_role("button", name="签退").click()
     await expect(page.get_by_role("status")).to_contain_text("已签退")
     await expect(page.locator("#hours")).to_contain_text("累计")
+
+
+def camera_film(code: str, path: Path) -> Path:
+    """A Y4M video of the station code's QR as the station renders it, for Chromium's fake camera."""
+    rendered = codes.render(code)
+    qr = PIL.Image.open(io.BytesIO(base64.b64decode(rendered.png_data_url.split(",", 1)[1]))).convert("L")
+    frame = PIL.Image.new("L", (640, 480), 255)
+    frame.paste(qr, ((640 - qr.width) // 2, (480 - qr.height) // 2))
+    luma = frame.tobytes()
+    chroma = bytes([128]) * (320 * 240)
+    with path.open("wb") as film:
+        film.write(b"YUV4MPEG2 W640 H480 F10:1 Ip A1:1 C420jpeg\n")
+        for _ in range(10):
+            film.write(b"FRAME\n" + luma + chroma + chroma)
+    return path
+
+
+async def test_a_volunteer_checks_in_by_pointing_the_phone_camera_at_the_station_code(
+    person: Any,
+    pool: Any,
+    settings: Settings,
+    gql: GraphQLClient,
+    organiser_token: str,
+    playwright: Playwright,
+    tmp_path: Path,
+) -> None:
+    venue = f"西苑广场 {uuid.uuid4().hex[:4]}"
+    shift_id = await shift_at(gql, organiser_token, venue)
+    code = codes.mint_station_code(settings.secret, venue, time.time())  # what the station shows now
+    film = camera_film(code, tmp_path / "station.y4m")
+    phone_with_camera = await launch(
+        playwright,
+        "--use-fake-ui-for-media-stream",
+        "--use-fake-device-for-media-stream",
+        f"--use-file-for-fake-video-capture={film}",
+    )
+    try:
+        volunteer = await person(on=phone_with_camera)
+        page = await volunteer_logs_in_for(volunteer, pool, shift_id)
+        await page.get_by_role("button", name="用摄像头扫码").click()
+        await expect(page.get_by_role("status")).to_contain_text("已签到")
+        await expect(page.locator("#camera")).to_be_hidden()  # the camera is let go once read
+    finally:
+        await phone_with_camera.close()
