@@ -9,6 +9,7 @@ the providers' addresses are settings, fixed when a worker starts.
 from __future__ import annotations
 
 import asyncio
+import json
 import socket
 import uuid
 from collections import Counter
@@ -39,6 +40,7 @@ from services.common.worker import build_worker
 from services.gateway.app import create_app
 from services.notify.channels import SIGNATURE_HEADER, Outgoing, WebhookChannel, webhook_signature
 from services.notify.contracts import SEND_REMINDER
+from services.notify.delivery import within_rate
 from services.notify.handlers import handle_events, reminder_job_id
 from services.notify.sms import LOGIN_CODE, SEND_SMS, SmsRequest, texts_to
 from services.notify.worker import NOTIFY_WORKER
@@ -209,6 +211,8 @@ async def stack(
             "notify_max_attempts": 3,
             "notify_retry_base_s": 0.05,
             "notify_rate_per_s": 1000,
+            "notify_webhook_url": f"{provider.url}/hook",
+            "notify_webhook_secret": "partner-secret",
         }
     )
     running = [build_worker(service, ours) for service in (ACTIVITIES_WORKER, NOTIFY_WORKER)]
@@ -248,7 +252,12 @@ def phone_for(person: str) -> str:
 
 
 async def test_a_resident_who_chose_email_gets_one_inbox_message_and_one_email(
-    stack: Stack, gql: GraphQLClient, schedule: Any, new_resident: Any, mailbox: Mailbox
+    stack: Stack,
+    gql: GraphQLClient,
+    schedule: Any,
+    new_resident: Any,
+    mailbox: Mailbox,
+    provider: SmsProvider,
 ) -> None:
     session_id = await schedule(capacity=5)
     resident, token = new_resident()
@@ -275,6 +284,14 @@ async def test_a_resident_who_chose_email_gets_one_inbox_message_and_one_email(
     sent = await stack.settled(resident, "email", "SENT")
     assert sent is not None and sent["attempts"] == 1 and sent["provider"].startswith("smtp:")
 
+    # The partner system got a signed copy of the message.
+    hook = await stack.settled(resident, "webhook", "SENT")
+    assert hook is not None
+    headers, body = next((h, b) for h, b in provider.hooks if json.loads(b)["id"] == str(hook["id"]))
+    timestamp = int(headers[SIGNATURE_HEADER.lower()].split(",")[0].removeprefix("t="))
+    assert headers[SIGNATURE_HEADER.lower()] == webhook_signature("partner-secret", timestamp, body)
+    assert json.loads(body)["recipient_id"] == resident
+
     # The relay hands over the same event again: nothing more is written or sent.
     event = await stack.pool.fetchrow(
         "SELECT * FROM activities.outbox WHERE payload->>'resident_id' = $1", resident
@@ -289,6 +306,7 @@ async def test_a_resident_who_chose_email_gets_one_inbox_message_and_one_email(
     assert await stack.run_job(EVENT_HANDLER, [envelope]) == 0
     assert len(await stack.inbox(resident)) == 1
     assert len(await stack.deliveries(resident, "email")) == 1
+    assert len(await stack.deliveries(resident, "webhook")) == 1
     assert len(await mailbox.to(email)) == 1
 
 
@@ -491,6 +509,14 @@ async def test_a_login_code_goes_straight_to_the_sms_provider_even_after_a_failu
         assert await texts_to(conn, phone) == []
 
 
+async def test_each_provider_takes_only_so_many_messages_a_second(stack: Stack) -> None:
+    namespace, second = f"{stack.settings.namespace}:{uuid.uuid4()}", 1764000000.25
+    allowed = [await within_rate(stack.redis, namespace, "sms", 3, second) for _ in range(4)]
+    assert allowed == [True, True, True, False]
+    assert await within_rate(stack.redis, namespace, "wechat", 3, second)  # another provider
+    assert await within_rate(stack.redis, namespace, "sms", 3, second + 1)  # the next second
+
+
 async def test_a_partner_webhook_is_signed_over_timestamp_and_body(provider: SmsProvider) -> None:
     channel = WebhookChannel("partner-secret", clock=lambda: 1764000000.0)
     body = '{"kind":"signup.confirmed","title":"报名成功"}'
@@ -503,10 +529,22 @@ async def test_a_partner_webhook_is_signed_over_timestamp_and_body(provider: Sms
 
 
 async def test_cancelling_a_session_of_five_hundred_tells_each_resident_exactly_once(
-    stack: Stack, gql: GraphQLClient, schedule: Any, new_resident: Any, organiser_token: str
+    stack: Stack,
+    gql: GraphQLClient,
+    schedule: Any,
+    new_resident: Any,
+    organiser_token: str,
+    provider: SmsProvider,
 ) -> None:
     session_id = await schedule(capacity=500)
     residents = [new_resident() for _ in range(500)]
+    texted = residents[:100]  # a fifth also chose SMS
+    await asyncio.gather(
+        *(
+            gql.ok(SET_PREFERENCES, {"input": {"channels": ["SMS"], "phone": phone_for(r), **ANY_HOUR}}, t)
+            for r, t in texted
+        )
+    )
     answers = await asyncio.gather(*(sign_up(gql, token, session_id) for _, token in residents))
     assert {a["status"] for a in answers} == {"CONFIRMED"}
 
@@ -517,15 +555,30 @@ async def test_cancelling_a_session_of_five_hundred_tells_each_resident_exactly_
 
     ids = [resident for resident, _ in residents]
 
-    async def told() -> list[asyncpg.Record] | None:
-        rows = await stack.pool.fetch(
-            "SELECT recipient_id, count(*) AS n FROM notify.inbox "
-            "WHERE kind = 'session.cancelled' AND recipient_id = ANY($1::text[]) GROUP BY recipient_id",
-            ids,
-        )
-        return rows if len(rows) == 500 else None
+    async def told(kind: str, channel: str | None, status: str | None, expected: int) -> list[Any] | None:
+        if channel is None:
+            rows = await stack.pool.fetch(
+                "SELECT recipient_id FROM notify.inbox WHERE kind = $1 AND recipient_id = ANY($2::text[])",
+                kind,
+                ids,
+            )
+        else:
+            rows = await stack.pool.fetch(
+                "SELECT recipient_id FROM notify.deliveries WHERE kind = $1 AND channel = $2 "
+                "AND status = $3 AND recipient_id = ANY($4::text[])",
+                kind,
+                channel,
+                status,
+                ids,
+            )
+        return rows if len(rows) >= expected else None
 
-    rows = await eventually(told, within_s=60)
-    assert rows is not None
-    assert {row["recipient_id"] for row in rows} == set(ids)
-    assert {row["n"] for row in rows} == {1}
+    inbox = await eventually(lambda: told("session.cancelled", None, None, 500), within_s=60)
+    assert inbox is not None and sorted(row["recipient_id"] for row in inbox) == sorted(ids)  # once each
+    partner = await eventually(lambda: told("session.cancelled", "webhook", "SENT", 500), within_s=60)
+    assert partner is not None and len(partner) == 500
+    sms = await eventually(lambda: told("session.cancelled", "sms", "SENT", 100), within_s=60)
+    assert sms is not None and sorted(row["recipient_id"] for row in sms) == sorted(r for r, _ in texted)
+    for resident, _ in texted:
+        texts = await provider.texts_to(phone_for(resident))
+        assert [t["title"] for t in texts].count("活动取消通知") == 1

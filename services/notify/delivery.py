@@ -119,14 +119,15 @@ async def enqueue_delivery(
     )
 
 
-async def _within_rate(redis: ArqRedis, settings: Settings, provider: str) -> bool:
-    """A fixed one-second window per provider, shared by every notify worker."""
-    key = f"{settings.namespace}:notify-rate:{provider}:{int(now().timestamp())}"
+async def within_rate(redis: ArqRedis, namespace: str, provider: str, per_second: int, at: float) -> bool:
+    """Whether one more send to ``provider`` fits this second (``at``, Unix time): a fixed
+    one-second window shared by every notify worker."""
+    key = f"{namespace}:notify-rate:{provider}:{int(at)}"
     async with redis.pipeline(transaction=True) as pipe:
         pipe.incr(key)
         pipe.expire(key, 5)
         count, _ = await pipe.execute()
-    return int(count) <= settings.notify_rate_per_s
+    return int(count) <= per_second
 
 
 def _channels(ctx: dict[str, Any]) -> dict[str, Channel]:
@@ -152,8 +153,10 @@ async def deliver(ctx: dict[str, Any], delivery_id: str) -> str:
     if row["status"] != repo.QUEUED:
         return str(row["status"])
     channel = _channels(ctx)[row["channel"]]
-    if channel.provider != DEVELOPMENT and not await _within_rate(ctx["redis"], settings, channel.provider):
-        raise Retry(defer=1 + random.random())
+    if channel.provider != DEVELOPMENT and not await within_rate(
+        ctx["redis"], settings.namespace, channel.provider, settings.notify_rate_per_s, now().timestamp()
+    ):
+        raise Retry(defer=1 + random.random())  # the next second's window; not a failed attempt
     outgoing = Outgoing(delivery_id, row["channel"], row["address"], row["subject"], row["body"])
     try:
         await channel.send(outgoing)
