@@ -14,6 +14,10 @@ SIGN_UP = "sign_up"
 CANCEL_SIGNUP = "cancel_signup"
 CANCEL_SESSION = "cancel_session"
 CHECK_IN_TICKET = "check_in_ticket"
+PUBLISH_FESTIVAL = "publish_festival"
+CREATE_VENUE = "create_venue"
+CHANGE_SESSION_CAPACITY = "change_session_capacity"
+MOVE_SESSION = "move_session"
 
 # events (outbox types)
 SIGNUP_CONFIRMED = "signup.confirmed"
@@ -22,6 +26,7 @@ SIGNUP_CANCELLED = "signup.cancelled"
 WAITLIST_PROMOTED = "waitlist.promoted"
 SESSION_CANCELLED = "session.cancelled"
 TICKET_CHECKED_IN = "ticket.checked_in"
+SESSION_RESCHEDULED = "session.rescheduled"
 
 
 def counts_channel(namespace: str, session_id: str) -> str:

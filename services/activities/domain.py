@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Hashable, Iterable
+from collections.abc import Hashable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from enum import StrEnum
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from services.common.errors import Refusal, bad_input
 
@@ -30,12 +30,46 @@ class SessionStatus(StrEnum):
     CANCELLED = "CANCELLED"
 
 
+class VenueKind(StrEnum):
+    STATION = "STATION"  # 邻里驿家
+    SQUARE = "SQUARE"
+    ROOM = "ROOM"
+
+
+class AgeBand(StrEnum):
+    """The same bands identity records for household members."""
+
+    CHILD = "CHILD"
+    TEEN = "TEEN"
+    ADULT = "ADULT"
+    SENIOR = "SENIOR"
+    ELDER = "ELDER"
+
+
 @dataclass(frozen=True)
 class FestivalPlan:
     name: str
     community_ids: tuple[str, ...]
     starts_on: date
     ends_on: date
+    max_sessions_per_resident: int | None = None
+
+
+@dataclass(frozen=True)
+class VenuePlan:
+    community_id: str
+    name: str
+    kind: VenueKind
+    capacity: int
+
+
+@dataclass(frozen=True)
+class ActivityPlan:
+    title: str
+    category: str
+    description: str
+    age_bands: tuple[AgeBand, ...] = ()
+    children_need_adult: bool = False
 
 
 @dataclass(frozen=True)
@@ -44,6 +78,10 @@ class SessionPlan:
     starts_at: datetime
     ends_at: datetime
     capacity: int
+    registration_opens_at: datetime | None = None
+    registration_closes_at: datetime | None = None
+    max_party_size: int = MAX_PARTY_SIZE
+    cancellation_deadline: datetime | None = None
 
 
 def check_name(field: str, value: str) -> str:
@@ -61,18 +99,260 @@ def check_festival(plan: FestivalPlan) -> FestivalPlan:
         raise bad_input("communityIds", "请至少选择一个社区", "Choose at least one community")
     if plan.ends_on < plan.starts_on:
         raise bad_input("endsOn", "结束日期不能早于开始日期", "The end date is before the start date")
-    return FestivalPlan(name, tuple(dict.fromkeys(plan.community_ids)), plan.starts_on, plan.ends_on)
+    limit = plan.max_sessions_per_resident
+    if limit is not None and not 1 <= limit <= 100:
+        raise bad_input(
+            "maxSessionsPerResident", "每人可报场次须在1到100之间", "The limit per resident is 1 to 100"
+        )
+    return FestivalPlan(name, tuple(dict.fromkeys(plan.community_ids)), plan.starts_on, plan.ends_on, limit)
+
+
+def check_venue(plan: VenuePlan) -> VenuePlan:
+    name = check_name("name", plan.name)
+    if not 1 <= plan.capacity <= 100_000:
+        raise bad_input("capacity", "场地容量须在1到100000之间", "A venue holds 1 to 100,000 people")
+    return VenuePlan(plan.community_id, name, plan.kind, plan.capacity)
+
+
+MAX_DESCRIPTION_LENGTH = 2000
+
+
+def check_activity(plan: ActivityPlan) -> ActivityPlan:
+    title = check_name("title", plan.title)
+    category = plan.category.strip()
+    if len(category) > 50:
+        raise bad_input("category", "类别太长（最多50字）", "Category too long (50 characters at most)")
+    description = plan.description.strip()
+    if len(description) > MAX_DESCRIPTION_LENGTH:
+        raise bad_input(
+            "description",
+            f"介绍太长（最多{MAX_DESCRIPTION_LENGTH}字）",
+            f"Description too long ({MAX_DESCRIPTION_LENGTH} characters at most)",
+        )
+    bands = tuple(dict.fromkeys(plan.age_bands))
+    return ActivityPlan(title, category, description, bands, plan.children_need_adult)
+
+
+def _aware(field: str, value: datetime | None) -> None:
+    if value is not None and value.tzinfo is None:
+        raise bad_input(field, "时间须包含时区", "Times must include a time zone")
 
 
 def check_session(plan: SessionPlan) -> SessionPlan:
     venue = check_name("venue", plan.venue)
-    if plan.starts_at.tzinfo is None or plan.ends_at.tzinfo is None:
-        raise bad_input("startsAt", "时间须包含时区", "Times must include a time zone")
-    if plan.ends_at <= plan.starts_at:
-        raise bad_input("endsAt", "结束时间须晚于开始时间", "The session must end after it starts")
+    _aware("startsAt", plan.starts_at)
+    _aware("endsAt", plan.ends_at)
+    _aware("registrationOpensAt", plan.registration_opens_at)
+    _aware("registrationClosesAt", plan.registration_closes_at)
+    _aware("cancellationDeadline", plan.cancellation_deadline)
+    check_times(plan.starts_at, plan.ends_at)
     if plan.capacity < 1:
         raise bad_input("capacity", "名额至少为1", "Capacity must be at least 1")
-    return SessionPlan(venue, plan.starts_at, plan.ends_at, plan.capacity)
+    opens, closes = plan.registration_opens_at, plan.registration_closes_at
+    if opens is not None and closes is not None and closes <= opens:
+        raise bad_input(
+            "registrationClosesAt", "报名截止须晚于报名开始", "Registration must close after it opens"
+        )
+    if opens is not None and opens >= plan.ends_at:
+        raise bad_input(
+            "registrationOpensAt", "报名须在活动结束前开始", "Registration must open before the session ends"
+        )
+    if not 1 <= plan.max_party_size <= MAX_PARTY_SIZE:
+        raise bad_input(
+            "maxPartySize",
+            f"每次报名人数上限须在1到{MAX_PARTY_SIZE}之间",
+            f"The most one sign-up may bring is 1 to {MAX_PARTY_SIZE}",
+        )
+    return SessionPlan(
+        venue,
+        plan.starts_at,
+        plan.ends_at,
+        plan.capacity,
+        opens,
+        closes,
+        plan.max_party_size,
+        plan.cancellation_deadline,
+    )
+
+
+def check_times(starts_at: datetime, ends_at: datetime) -> None:
+    _aware("startsAt", starts_at)
+    _aware("endsAt", ends_at)
+    if ends_at <= starts_at:
+        raise bad_input("endsAt", "结束时间须晚于开始时间", "The session must end after it starts")
+
+
+# --- venues: bookings never overlap, sessions fit the room ---------------------------------
+
+
+@dataclass(frozen=True)
+class Booking:
+    """A session holding a venue from ``starts_at`` to ``ends_at`` (the end is free again)."""
+
+    session_id: Any
+    starts_at: datetime
+    ends_at: datetime
+
+
+def overlaps(a_start: datetime, a_end: datetime, b_start: datetime, b_end: datetime) -> bool:
+    """Half-open intervals: one session may start the minute the previous one ends."""
+    return a_start < b_end and b_start < a_end
+
+
+def first_clash(
+    starts_at: datetime, ends_at: datetime, bookings: Iterable[Booking], ignoring: Any = None
+) -> Booking | None:
+    """The earliest booking that overlaps the wanted time (``ignoring`` a session being moved)."""
+    clashes = [
+        b
+        for b in bookings
+        if b.session_id != ignoring and overlaps(starts_at, ends_at, b.starts_at, b.ends_at)
+    ]
+    return min(clashes, key=lambda b: (b.starts_at, str(b.session_id)), default=None)
+
+
+def venue_clash(booking: Booking, venue_name: str) -> Refusal:
+    return Refusal(
+        "VENUE_CLASH",
+        f"{venue_name}在该时段已被其他场次占用",
+        f"{venue_name} is already booked at an overlapping time",
+        {
+            "sessionId": str(booking.session_id),
+            "startsAt": booking.starts_at.isoformat(),
+            "endsAt": booking.ends_at.isoformat(),
+        },
+    )
+
+
+def fits_venue(capacity: int, venue_capacity: int, venue_name: str) -> None:
+    if capacity > venue_capacity:
+        raise Refusal(
+            "OVER_VENUE_CAPACITY",
+            f"{venue_name}最多容纳{venue_capacity}人",
+            f"{venue_name} holds {venue_capacity} people at most",
+            {"venueCapacity": venue_capacity},
+        )
+
+
+def check_new_capacity(capacity: int, taken: int) -> int:
+    if capacity < 1:
+        raise bad_input("capacity", "名额至少为1", "Capacity must be at least 1")
+    if capacity < taken:
+        raise Refusal(
+            "CAPACITY_BELOW_TAKEN",
+            f"已有{taken}人报名成功，名额不能少于此数",
+            f"{taken} places are already taken; capacity cannot go below that",
+            {"taken": taken},
+        )
+    return capacity
+
+
+# --- sign-up rules ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class SignupTerms:
+    """What a session asks of a sign-up."""
+
+    registration_opens_at: datetime | None
+    registration_closes_at: datetime | None
+    max_party_size: int
+    max_sessions_per_resident: int | None
+
+
+def signup_refusal(
+    terms: SignupTerms, party_size: int, at: datetime, festival_signups_held: int
+) -> Refusal | None:
+    """Why this sign-up may not be made now, or None; ``festival_signups_held`` counts the
+    resident's live sign-ups in the session's festival, those accepted earlier in a batch included."""
+    if terms.registration_opens_at is not None and at < terms.registration_opens_at:
+        return Refusal(
+            "REGISTRATION_NOT_OPEN",
+            "报名尚未开始",
+            "Registration has not opened yet",
+            {"opensAt": terms.registration_opens_at.isoformat()},
+        )
+    if terms.registration_closes_at is not None and at >= terms.registration_closes_at:
+        return Refusal(
+            "REGISTRATION_CLOSED",
+            "报名已截止",
+            "Registration has closed",
+            {"closedAt": terms.registration_closes_at.isoformat()},
+        )
+    if party_size > terms.max_party_size:
+        return Refusal(
+            "PARTY_TOO_LARGE",
+            f"该场次每次报名最多{terms.max_party_size}人",
+            f"One sign-up may bring {terms.max_party_size} people at most",
+            {"maxPartySize": terms.max_party_size},
+        )
+    limit = terms.max_sessions_per_resident
+    if limit is not None and festival_signups_held >= limit:
+        return Refusal(
+            "FESTIVAL_LIMIT_REACHED",
+            f"本届活动节每人最多报名{limit}场",
+            f"You may sign up for {limit} sessions of this festival at most",
+            {"limit": limit},
+        )
+    return None
+
+
+def cancellation_refusal(deadline: datetime | None, at: datetime, free_cancel: bool) -> Refusal | None:
+    """A sign-up may be withdrawn until the deadline; after a move, at any time."""
+    if deadline is None or free_cancel or at < deadline:
+        return None
+    return Refusal(
+        "CANCELLATION_DEADLINE_PASSED",
+        "已过取消截止时间，无法取消",
+        "The cancellation deadline has passed",
+        {"deadline": deadline.isoformat()},
+    )
+
+
+MAX_ATTENDEES = MAX_PARTY_SIZE - 1
+
+
+def party_with(attendee_ids: Sequence[str], party_size: int | None) -> int:
+    """A family sign-up brings the resident and the named household members."""
+    if len(set(attendee_ids)) != len(attendee_ids):
+        raise bad_input("attendeeIds", "同一家庭成员不能重复", "A household member is named twice")
+    if len(attendee_ids) > MAX_ATTENDEES:
+        raise bad_input(
+            "attendeeIds",
+            f"每次最多带{MAX_ATTENDEES}位家庭成员",
+            f"At most {MAX_ATTENDEES} household members per sign-up",
+        )
+    if not attendee_ids:
+        return check_party_size(1 if party_size is None else party_size)
+    if party_size is not None and party_size != 1 + len(attendee_ids):
+        raise bad_input(
+            "partySize", "人数须等于本人加所选家庭成员", "Party size must be you plus the members named"
+        )
+    return 1 + len(attendee_ids)
+
+
+@dataclass(frozen=True)
+class Move:
+    """A session's place in time and space, before or after a move."""
+
+    starts_at: datetime
+    ends_at: datetime
+    venue_id: Any
+    venue: str
+
+
+def reschedule_notice(before: Move, after: Move) -> dict[str, Any] | None:
+    """What residents are told of a move, or None when nothing changed (a replayed move)."""
+    if before == after:
+        return None
+    return {
+        "old_starts_at": before.starts_at.isoformat(),
+        "old_ends_at": before.ends_at.isoformat(),
+        "old_venue": before.venue,
+        "starts_at": after.starts_at.isoformat(),
+        "ends_at": after.ends_at.isoformat(),
+        "venue": after.venue,
+    }
 
 
 def check_party_size(party_size: int) -> int:
@@ -184,4 +464,24 @@ def community_outside_festival() -> Refusal:
         "COMMUNITY_NOT_IN_FESTIVAL",
         "该社区不在本届活动节中",
         "That community does not take part in this festival",
+    )
+
+
+def unknown_venue() -> Refusal:
+    return Refusal("VENUE_NOT_FOUND", "找不到该场地", "No such venue")
+
+
+def venue_name_taken() -> Refusal:
+    return Refusal(
+        "VENUE_NAME_TAKEN", "本社区已有同名场地", "This community already has a venue by that name"
+    )
+
+
+def festival_not_published() -> Refusal:
+    return Refusal("FESTIVAL_NOT_PUBLISHED", "该活动节尚未发布", "This festival is not published")
+
+
+def not_household_member() -> Refusal:
+    return Refusal(
+        "NOT_HOUSEHOLD_MEMBER", "所选成员不在您的家庭成员中", "That person is not in your household"
     )

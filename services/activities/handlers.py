@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Sequence
+from collections.abc import Awaitable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
-from typing import Any
+from typing import Any, TypeVar
 
 import asyncpg
 
@@ -17,10 +17,11 @@ from services.common.clock import now
 from services.common.commands import Envelope, Reply, batch_command, command
 from services.common.db import Connection
 from services.common.errors import Refusal, forbidden
-from services.common.observability import SIGNUPS
+from services.common.observability import SIGNUPS, correlation_id
 from services.common.outbox import record_event, record_events
 
 SCHEMA = contracts.SERVICE
+_T = TypeVar("_T")
 
 
 def _pool(ctx: dict[str, Any]) -> asyncpg.Pool:
@@ -28,24 +29,72 @@ def _pool(ctx: dict[str, Any]) -> asyncpg.Pool:
     return pool
 
 
+def _optional_time(args: dict[str, Any], name: str) -> datetime | None:
+    value = args.get(name)
+    return None if value is None else datetime.fromisoformat(value)
+
+
 async def create_festival(ctx: dict[str, Any], actor: Actor, args: dict[str, Any]) -> dict[str, Any]:
+    limit = args.get("max_sessions_per_resident")
     plan = domain.check_festival(
         domain.FestivalPlan(
             name=args["name"],
             community_ids=tuple(args["community_ids"]),
             starts_on=date.fromisoformat(args["starts_on"]),
             ends_on=date.fromisoformat(args["ends_on"]),
+            max_sessions_per_resident=None if limit is None else int(limit),
         )
     )
     if not all(actor.may_organise(community) for community in plan.community_ids):
         raise forbidden()
+    published = bool(args.get("published", True))
     async with _pool(ctx).acquire() as conn:
-        row = await repo.insert_festival(conn, uuid.UUID(args["id"]), plan, actor.user_id)
+        row = await repo.insert_festival(conn, uuid.UUID(args["id"]), plan, actor.user_id, published)
+    return repo.as_dict(row)
+
+
+async def publish_festival(ctx: dict[str, Any], actor: Actor, args: dict[str, Any]) -> dict[str, Any]:
+    """Show a festival to residents, or hide it again; setting the same state twice is harmless."""
+    festival_id = uuid.UUID(args["festival_id"])
+    async with _pool(ctx).acquire() as conn:
+        festival = await repo.get_festival(conn, festival_id)
+        if festival is None:
+            raise domain.unknown_festival()
+        if not all(actor.may_organise(c) for c in festival["community_ids"]):
+            raise forbidden()
+        row = await repo.set_festival_published(conn, festival_id, bool(args["published"]))
+    assert row is not None
+    return repo.as_dict(row)
+
+
+async def create_venue(ctx: dict[str, Any], actor: Actor, args: dict[str, Any]) -> dict[str, Any]:
+    plan = domain.check_venue(
+        domain.VenuePlan(
+            community_id=args["community_id"],
+            name=args["name"],
+            kind=domain.VenueKind(args["kind"]),
+            capacity=int(args["capacity"]),
+        )
+    )
+    if not actor.may_organise(plan.community_id):
+        raise forbidden()
+    async with _pool(ctx).acquire() as conn:
+        row = await repo.insert_venue(conn, uuid.UUID(args["id"]), plan, actor.user_id)
+    if row is None:
+        raise domain.venue_name_taken()
     return repo.as_dict(row)
 
 
 async def create_activity(ctx: dict[str, Any], actor: Actor, args: dict[str, Any]) -> dict[str, Any]:
-    title = domain.check_name("title", args["title"])
+    plan = domain.check_activity(
+        domain.ActivityPlan(
+            title=args["title"],
+            category=args.get("category", ""),
+            description=args.get("description", ""),
+            age_bands=tuple(domain.AgeBand(band) for band in args.get("age_bands", ())),
+            children_need_adult=bool(args.get("children_need_adult", False)),
+        )
+    )
     community_id = args["community_id"]
     if not actor.may_organise(community_id):
         raise forbidden()
@@ -55,37 +104,83 @@ async def create_activity(ctx: dict[str, Any], actor: Actor, args: dict[str, Any
             raise domain.unknown_festival()
         if community_id not in festival["community_ids"]:
             raise domain.community_outside_festival()
-        row = await repo.insert_activity(
-            conn,
-            uuid.UUID(args["id"]),
-            festival["id"],
-            community_id,
-            title,
-            args.get("category", ""),
-            args.get("description", ""),
-        )
+        row = await repo.insert_activity(conn, uuid.UUID(args["id"]), festival["id"], community_id, plan)
     return repo.as_dict(row)
 
 
 async def schedule_session(ctx: dict[str, Any], actor: Actor, args: dict[str, Any]) -> dict[str, Any]:
-    plan = domain.check_session(
-        domain.SessionPlan(
-            venue=args["venue"],
-            starts_at=datetime.fromisoformat(args["starts_at"]),
-            ends_at=datetime.fromisoformat(args["ends_at"]),
-            capacity=int(args["capacity"]),
-        )
-    )
-    async with _pool(ctx).acquire() as conn:
+    """Book a session; in a venue, only where it fits the room and no other session overlaps.
+
+    The venue row is locked while the clash is decided, so two organisers booking the same
+    room at once are served one after the other (the exclusion constraint stays as a backstop).
+    A free-text ``venue`` (no venue id) books nothing and is checked against nothing.
+    """
+    venue_id = uuid.UUID(args["venue_id"]) if args.get("venue_id") else None
+    session_id = uuid.UUID(args["id"])
+    async with _pool(ctx).acquire() as conn, conn.transaction():
         activity = await repo.get_activity(conn, uuid.UUID(args["activity_id"]))
         if activity is None:
             raise domain.unknown_activity()
         if not actor.may_organise(activity["community_id"]):
             raise forbidden()
-        row = await repo.insert_session(
-            conn, uuid.UUID(args["id"]), activity["id"], activity["community_id"], plan
+        venue = await repo.lock_venue(conn, venue_id) if venue_id else None
+        if venue_id and (venue is None or venue["community_id"] != activity["community_id"]):
+            raise domain.unknown_venue()
+        plan = domain.check_session(
+            domain.SessionPlan(
+                venue=venue["name"] if venue else args.get("venue") or "",
+                starts_at=datetime.fromisoformat(args["starts_at"]),
+                ends_at=datetime.fromisoformat(args["ends_at"]),
+                capacity=int(args["capacity"]),
+                registration_opens_at=_optional_time(args, "registration_opens_at"),
+                registration_closes_at=_optional_time(args, "registration_closes_at"),
+                max_party_size=int(args.get("max_party_size") or domain.MAX_PARTY_SIZE),
+                cancellation_deadline=_optional_time(args, "cancellation_deadline"),
+            )
+        )
+        if venue is not None:
+            existing = await repo.get_session(conn, session_id)
+            if existing is not None:  # the same request again: the same answer
+                return repo.as_dict(existing)
+            await _check_venue(conn, venue, plan.starts_at, plan.ends_at, plan.capacity, None)
+        row = await _clash_checked(
+            venue,
+            repo.insert_session(conn, session_id, activity["id"], activity["community_id"], plan, venue_id),
         )
     return repo.as_dict(row)
+
+
+async def _check_venue(
+    conn: Connection,
+    venue: asyncpg.Record,
+    starts_at: datetime,
+    ends_at: datetime,
+    capacity: int,
+    moving: uuid.UUID | None,
+) -> None:
+    """Refuse a booking above the room's capacity or overlapping another (venue locked)."""
+    domain.fits_venue(capacity, venue["capacity"], venue["name"])
+    bookings = [
+        domain.Booking(row["id"], row["starts_at"], row["ends_at"])
+        for row in await repo.bookings_between(conn, venue["id"], starts_at, ends_at)
+    ]
+    clash = domain.first_clash(starts_at, ends_at, bookings, ignoring=moving)
+    if clash is not None:
+        raise domain.venue_clash(clash, venue["name"])
+
+
+async def _clash_checked(venue: asyncpg.Record | None, write: Awaitable[_T]) -> _T:
+    """Run a write that books a venue; should the constraint catch a clash the lock missed,
+    answer with the same refusal rather than an error."""
+    try:
+        return await write
+    except asyncpg.exceptions.ExclusionViolationError as exc:
+        name = venue["name"] if venue else ""
+        raise Refusal(
+            "VENUE_CLASH",
+            f"{name}在该时段已被其他场次占用",
+            f"{name} is already booked at an overlapping time",
+        ) from exc
 
 
 @dataclass
@@ -96,6 +191,7 @@ class _Arrival:
     signup_id: uuid.UUID
     session_id: uuid.UUID
     party_size: int
+    attendees: tuple[dict[str, str], ...] = ()
     reply: Reply | None = None
 
     @property
@@ -110,7 +206,16 @@ def _arrival(envelope: Envelope) -> _Arrival:
     try:
         if not envelope.actor.has_role(RESIDENT):
             raise forbidden()
-        arrival.party_size = domain.check_party_size(int(args.get("party_size", 1)))
+        # Household members were checked against identity's records by the gateway.
+        attendees = tuple(
+            {"id": str(a["id"]), "name": str(a["name"]), "age_band": str(a["age_band"])}
+            for a in args.get("attendees", ())
+        )
+        party_size = args.get("party_size")
+        arrival.party_size = domain.party_with(
+            [a["id"] for a in attendees], None if party_size is None else int(party_size)
+        )
+        arrival.attendees = attendees
     except Refusal as refusal:
         arrival.reply = Reply(refusal=refusal)
     return arrival
@@ -135,14 +240,33 @@ async def sign_up(ctx: dict[str, Any], envelopes: Sequence[Envelope]) -> list[Re
         live = await repo.live_signups_among(
             conn, [a.session_id for a in open_], [a.resident_id for a in open_]
         )
+        limited = sorted(
+            {
+                (sessions[a.session_id]["festival_id"], a.resident_id)
+                for a in open_
+                if a.session_id in sessions and sessions[a.session_id]["max_sessions_per_resident"]
+            }
+        )
+        if limited:
+            await repo.lock_festival_residents(conn, limited)
+        held = await repo.festival_signups_held(conn, limited)
+        at = now()
         by_session: dict[uuid.UUID, list[_Arrival]] = {}
         for arrival in open_:
             session = sessions.get(arrival.session_id)
             refusal = _refusal_for(arrival, session, live)
+            if refusal is None and session is not None:
+                festival_resident = (session["festival_id"], arrival.resident_id)
+                refusal = domain.signup_refusal(
+                    _terms(session), arrival.party_size, at, held.get(festival_resident, 0)
+                )
             if refusal is not None:
                 arrival.reply = Reply(refusal=refusal)
                 continue
+            assert session is not None
             live.add((arrival.session_id, arrival.resident_id))
+            festival_resident = (session["festival_id"], arrival.resident_id)
+            held[festival_resident] = held.get(festival_resident, 0) + 1
             by_session.setdefault(arrival.session_id, []).append(arrival)
 
         new_signups: list[repo.NewSignup] = []
@@ -163,6 +287,7 @@ async def sign_up(ctx: dict[str, Any], envelopes: Sequence[Envelope]) -> list[Re
                         arrival.party_size,
                         placement.status,
                         arrival.envelope.args["key"],
+                        arrival.attendees,
                     )
                 )
         if new_signups:
@@ -200,9 +325,20 @@ def _refusal_for(
         return domain.unknown_session()
     if session["status"] == domain.SessionStatus.CANCELLED:
         return domain.session_cancelled()
+    if not session["festival_published"]:
+        return domain.festival_not_published()
     if (arrival.session_id, arrival.resident_id) in live:
         return domain.already_signed_up()
     return None
+
+
+def _terms(session: asyncpg.Record) -> domain.SignupTerms:
+    return domain.SignupTerms(
+        registration_opens_at=session["registration_opens_at"],
+        registration_closes_at=session["registration_closes_at"],
+        max_party_size=session["max_party_size"],
+        max_sessions_per_resident=session["max_sessions_per_resident"],
+    )
 
 
 async def cancel_signup(ctx: dict[str, Any], actor: Actor, args: dict[str, Any]) -> dict[str, Any]:
@@ -222,7 +358,11 @@ async def cancel_signup(ctx: dict[str, Any], actor: Actor, args: dict[str, Any])
             if signup["cancel_key"] == key:  # this very request again: the same answer
                 return repo.as_dict(signup)
             raise domain.already_cancelled()
-        [cancelled] = await repo.cancel_signups(conn, [signup_id], key, now())
+        at = now()
+        refusal = domain.cancellation_refusal(session["cancellation_deadline"], at, signup["free_cancel"])
+        if refusal is not None:
+            raise refusal
+        [cancelled] = await repo.cancel_signups(conn, [signup_id], key, at)
         taken = session["taken"]
         freed = domain.seats_held(signup["status"], signup["party_size"])
         if freed:
@@ -281,6 +421,72 @@ async def cancel_session(ctx: dict[str, Any], actor: Actor, args: dict[str, Any]
     return repo.as_dict(row)
 
 
+async def change_session_capacity(ctx: dict[str, Any], actor: Actor, args: dict[str, Any]) -> dict[str, Any]:
+    """More (or fewer) places; added places go to the head of the waitlist at once."""
+    session_id = uuid.UUID(args["session_id"])
+    async with _pool(ctx).acquire() as conn, conn.transaction():
+        session = await repo.lock_session(conn, session_id)
+        if session is None:
+            raise domain.unknown_session()
+        if not actor.may_organise(session["community_id"]):
+            raise forbidden()
+        if session["status"] == domain.SessionStatus.CANCELLED:
+            raise domain.session_cancelled()
+        capacity = domain.check_new_capacity(int(args["capacity"]), session["taken"])
+        if session["venue_capacity"] is not None:
+            domain.fits_venue(capacity, session["venue_capacity"], session["venue"])
+        await repo.set_capacity(conn, session_id, capacity)
+        session = await repo.lock_session(conn, session_id)
+        assert session is not None
+        await _promote_from_waitlist(conn, session, session["taken"])
+        row = await repo.get_session(conn, session_id)
+    assert row is not None
+    return repo.as_dict(row)
+
+
+async def move_session(ctx: dict[str, Any], actor: Actor, args: dict[str, Any]) -> dict[str, Any]:
+    """A new time and/or venue (checked like a new booking); everyone signed up or waiting is
+    told, and may then withdraw even past the cancellation deadline."""
+    session_id = uuid.UUID(args["session_id"])
+    async with _pool(ctx).acquire() as conn, conn.transaction():
+        session = await repo.lock_session(conn, session_id)
+        if session is None:
+            raise domain.unknown_session()
+        if not actor.may_organise(session["community_id"]):
+            raise forbidden()
+        if session["status"] == domain.SessionStatus.CANCELLED:
+            raise domain.session_cancelled()
+        starts_at = _optional_time(args, "starts_at") or session["starts_at"]
+        ends_at = _optional_time(args, "ends_at") or session["ends_at"]
+        domain.check_times(starts_at, ends_at)
+        venue_id = uuid.UUID(args["venue_id"]) if args.get("venue_id") else session["venue_id"]
+        venue = await repo.lock_venue(conn, venue_id) if venue_id else None
+        if venue_id and (venue is None or venue["community_id"] != session["community_id"]):
+            raise domain.unknown_venue()
+        before = domain.Move(session["starts_at"], session["ends_at"], session["venue_id"], session["venue"])
+        after = domain.Move(starts_at, ends_at, venue_id, venue["name"] if venue else session["venue"])
+        notice = domain.reschedule_notice(before, after)
+        if notice is None:  # nothing changes (a replayed move): no second notice
+            return repo.as_dict(session)
+        if venue is not None:
+            await _check_venue(conn, venue, starts_at, ends_at, session["capacity"], session_id)
+        at = now()
+        await _clash_checked(
+            venue, repo.move_session(conn, session_id, starts_at, ends_at, venue_id, after.venue, at)
+        )
+        live = await repo.lock_live_signups(conn, session_id)
+        await repo.free_cancellation(conn, [row["id"] for row in live])
+        cid = correlation_id.get()
+        await record_events(
+            conn,
+            SCHEMA,
+            [(contracts.SESSION_RESCHEDULED, {**_signup_event(session, row), **notice}, cid) for row in live],
+        )
+        row = await repo.get_session(conn, session_id)
+    assert row is not None
+    return repo.as_dict(row)
+
+
 def _signup_event(session: asyncpg.Record, signup: asyncpg.Record) -> dict[str, Any]:
     """What every sign-up event tells its consumers."""
     return {
@@ -296,6 +502,10 @@ def _signup_event(session: asyncpg.Record, signup: asyncpg.Record) -> dict[str, 
 
 COMMANDS = [
     command(contracts.CREATE_FESTIVAL, create_festival),
+    command(contracts.PUBLISH_FESTIVAL, publish_festival),
+    command(contracts.CREATE_VENUE, create_venue),
+    command(contracts.CHANGE_SESSION_CAPACITY, change_session_capacity),
+    command(contracts.MOVE_SESSION, move_session),
     command(contracts.CREATE_ACTIVITY, create_activity),
     command(contracts.SCHEDULE_SESSION, schedule_session),
     batch_command(contracts.SIGN_UP, sign_up),

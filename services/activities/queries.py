@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
 
 import asyncpg
 
@@ -10,18 +11,45 @@ from services.common.db import Connection
 
 _SESSION_COLUMNS = """
     s.id, s.activity_id, s.community_id, s.venue, s.starts_at, s.ends_at, s.capacity, s.taken,
-    s.status, s.cancel_reason,
+    s.status, s.cancel_reason, s.venue_id, s.registration_opens_at, s.registration_closes_at,
+    s.max_party_size, s.cancellation_deadline, s.rescheduled_at,
     (SELECT count(*) FROM activities.signups w
       WHERE w.session_id = s.id AND w.status = 'WAITLISTED') AS waitlist_length
 """
 
 
-async def festivals(conn: Connection) -> list[asyncpg.Record]:
-    return await conn.fetch("SELECT * FROM activities.festivals ORDER BY starts_on, id")
+async def festivals(conn: Connection, organiser_of: Sequence[str], everything: bool) -> list[asyncpg.Record]:
+    """Published festivals, plus unpublished ones of the communities the viewer organises
+    (all of them when ``everything``)."""
+    return await conn.fetch(
+        "SELECT * FROM activities.festivals "
+        "WHERE published OR $2 OR community_ids && $1::text[] ORDER BY starts_on, id",
+        list(organiser_of),
+        everything,
+    )
 
 
 async def festival(conn: Connection, festival_id: uuid.UUID) -> asyncpg.Record | None:
     return await conn.fetchrow("SELECT * FROM activities.festivals WHERE id = $1", festival_id)
+
+
+async def festival_of_session(conn: Connection, session_id: uuid.UUID) -> asyncpg.Record | None:
+    return await conn.fetchrow(
+        "SELECT f.* FROM activities.festivals f "
+        "JOIN activities.activities a ON a.festival_id = f.id "
+        "JOIN activities.sessions s ON s.activity_id = a.id WHERE s.id = $1",
+        session_id,
+    )
+
+
+async def venues(conn: Connection, community_id: str) -> list[asyncpg.Record]:
+    return await conn.fetch(
+        "SELECT * FROM activities.venues WHERE community_id = $1 ORDER BY name, id", community_id
+    )
+
+
+async def venue(conn: Connection, venue_id: uuid.UUID) -> asyncpg.Record | None:
+    return await conn.fetchrow("SELECT * FROM activities.venues WHERE id = $1", venue_id)
 
 
 async def activities_of(conn: Connection, festival_id: uuid.UUID) -> list[asyncpg.Record]:
@@ -46,7 +74,8 @@ async def session(conn: Connection, session_id: uuid.UUID) -> asyncpg.Record | N
 
 
 _SIGNUP_COLUMNS = """
-    g.id, g.session_id, g.resident_id, g.party_size, g.status, g.created_at,
+    g.id, g.session_id, g.resident_id, g.party_size, g.status, g.created_at, g.attendees,
+    g.free_cancel,
     CASE WHEN g.status = 'WAITLISTED' THEN (
         SELECT count(*) FROM activities.signups w
         WHERE w.session_id = g.session_id AND w.status = 'WAITLISTED'

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -10,17 +11,19 @@ from typing import Any
 
 import asyncpg
 
-from services.activities.domain import FestivalPlan, SessionPlan, SignupStatus
+from services.activities.domain import ActivityPlan, FestivalPlan, SessionPlan, SignupStatus, VenuePlan
 from services.common.db import Connection
 
 
 async def insert_festival(
-    conn: Connection, festival_id: uuid.UUID, plan: FestivalPlan, created_by: str
+    conn: Connection, festival_id: uuid.UUID, plan: FestivalPlan, created_by: str, published: bool
 ) -> asyncpg.Record:
     row = await conn.fetchrow(
         """
-        INSERT INTO activities.festivals (id, name, community_ids, starts_on, ends_on, created_by)
-        VALUES ($1, $2, $3, $4, $5, $6)
+        INSERT INTO activities.festivals
+            (id, name, community_ids, starts_on, ends_on, created_by, published,
+             max_sessions_per_resident)
+        VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
         ON CONFLICT (id) DO UPDATE SET id = EXCLUDED.id
         RETURNING *
         """,
@@ -30,6 +33,8 @@ async def insert_festival(
         plan.starts_on,
         plan.ends_on,
         created_by,
+        published,
+        plan.max_sessions_per_resident,
     )
     assert row is not None
     return row
@@ -39,28 +44,86 @@ async def get_festival(conn: Connection, festival_id: uuid.UUID) -> asyncpg.Reco
     return await conn.fetchrow("SELECT * FROM activities.festivals WHERE id = $1", festival_id)
 
 
+async def set_festival_published(
+    conn: Connection, festival_id: uuid.UUID, published: bool
+) -> asyncpg.Record | None:
+    return await conn.fetchrow(
+        "UPDATE activities.festivals SET published = $2 WHERE id = $1 RETURNING *",
+        festival_id,
+        published,
+    )
+
+
+async def insert_venue(
+    conn: Connection, venue_id: uuid.UUID, plan: VenuePlan, created_by: str
+) -> asyncpg.Record | None:
+    """The venue (the same one again for a repeated request); None if the name is taken."""
+    row = await conn.fetchrow(
+        """
+        INSERT INTO activities.venues (id, community_id, name, kind, capacity, created_by)
+        VALUES ($1, $2, $3, $4, $5, $6)
+        ON CONFLICT DO NOTHING
+        RETURNING *
+        """,
+        venue_id,
+        plan.community_id,
+        plan.name,
+        plan.kind.value,
+        plan.capacity,
+        created_by,
+    )
+    if row is None:
+        row = await conn.fetchrow("SELECT * FROM activities.venues WHERE id = $1", venue_id)
+    return row
+
+
+async def lock_venue(conn: Connection, venue_id: uuid.UUID) -> asyncpg.Record | None:
+    """The venue, locked: whoever books it waits, so two clashing bookings cannot both pass."""
+    return await conn.fetchrow("SELECT * FROM activities.venues WHERE id = $1 FOR UPDATE", venue_id)
+
+
+async def get_venue(conn: Connection, venue_id: uuid.UUID) -> asyncpg.Record | None:
+    return await conn.fetchrow("SELECT * FROM activities.venues WHERE id = $1", venue_id)
+
+
+async def bookings_between(
+    conn: Connection, venue_id: uuid.UUID, starts_at: datetime, ends_at: datetime
+) -> list[asyncpg.Record]:
+    """Standing sessions in the venue that touch the given time (the domain decides clashes)."""
+    return await conn.fetch(
+        "SELECT id, starts_at, ends_at FROM activities.sessions "
+        "WHERE venue_id = $1 AND status = 'SCHEDULED' "
+        "AND tstzrange(starts_at, ends_at) && tstzrange($2, $3)",
+        venue_id,
+        starts_at,
+        ends_at,
+    )
+
+
 async def insert_activity(
     conn: Connection,
     activity_id: uuid.UUID,
     festival_id: uuid.UUID,
     community_id: str,
-    title: str,
-    category: str,
-    description: str,
+    plan: ActivityPlan,
 ) -> asyncpg.Record:
     row = await conn.fetchrow(
         """
-        INSERT INTO activities.activities (id, festival_id, community_id, title, category, description)
-        VALUES ($1, $2, $3, $4, $5, $6)
+        INSERT INTO activities.activities
+            (id, festival_id, community_id, title, category, description, age_bands,
+             children_need_adult)
+        VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
         ON CONFLICT (id) DO UPDATE SET id = EXCLUDED.id
         RETURNING *
         """,
         activity_id,
         festival_id,
         community_id,
-        title,
-        category,
-        description,
+        plan.title,
+        plan.category,
+        plan.description,
+        [band.value for band in plan.age_bands],
+        plan.children_need_adult,
     )
     assert row is not None
     return row
@@ -76,12 +139,14 @@ async def insert_session(
     activity_id: uuid.UUID,
     community_id: str,
     plan: SessionPlan,
+    venue_id: uuid.UUID | None,
 ) -> asyncpg.Record:
     row = await conn.fetchrow(
         """
         INSERT INTO activities.sessions
-            (id, activity_id, community_id, venue, starts_at, ends_at, capacity)
-        VALUES ($1, $2, $3, $4, $5, $6, $7)
+            (id, activity_id, community_id, venue, starts_at, ends_at, capacity, venue_id,
+             registration_opens_at, registration_closes_at, max_party_size, cancellation_deadline)
+        VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)
         ON CONFLICT (id) DO UPDATE SET id = EXCLUDED.id
         RETURNING *
         """,
@@ -92,9 +157,18 @@ async def insert_session(
         plan.starts_at,
         plan.ends_at,
         plan.capacity,
+        venue_id,
+        plan.registration_opens_at,
+        plan.registration_closes_at,
+        plan.max_party_size,
+        plan.cancellation_deadline,
     )
     assert row is not None
     return row
+
+
+async def get_session(conn: Connection, session_id: uuid.UUID) -> asyncpg.Record | None:
+    return await conn.fetchrow("SELECT * FROM activities.sessions WHERE id = $1", session_id)
 
 
 async def get_signups(conn: Connection, signup_ids: Sequence[uuid.UUID]) -> dict[uuid.UUID, asyncpg.Record]:
@@ -109,10 +183,13 @@ async def lock_sessions_for_signup(
     with their waitlist length and what messages say about them."""
     rows = await conn.fetch(
         """
-        SELECT s.*, a.title AS activity_title,
+        SELECT s.*, a.title AS activity_title, a.festival_id,
+               f.published AS festival_published, f.max_sessions_per_resident,
                (SELECT count(*) FROM activities.signups w
                  WHERE w.session_id = s.id AND w.status = 'WAITLISTED') AS waiting
-        FROM activities.sessions s JOIN activities.activities a ON a.id = s.activity_id
+        FROM activities.sessions s
+        JOIN activities.activities a ON a.id = s.activity_id
+        JOIN activities.festivals f ON f.id = a.festival_id
         WHERE s.id = ANY($1::uuid[])
         ORDER BY s.id
         FOR UPDATE OF s
@@ -135,6 +212,40 @@ async def live_signups_among(
     return {(row["session_id"], row["resident_id"]) for row in rows}
 
 
+async def lock_festival_residents(conn: Connection, pairs: Sequence[tuple[uuid.UUID, str]]) -> None:
+    """Serialise sign-ups of one resident within one limited festival (in one sorted order,
+    so batches never deadlock), then their counts below stay true until commit."""
+    keys = sorted({f"{festival_id}:{resident_id}" for festival_id, resident_id in pairs})
+    await conn.execute(
+        "SELECT pg_advisory_xact_lock(hashtextextended(k, 0)) "
+        "FROM unnest($1::text[]) WITH ORDINALITY AS t(k, n) ORDER BY n",
+        keys,
+    )
+
+
+async def festival_signups_held(
+    conn: Connection, pairs: Sequence[tuple[uuid.UUID, str]]
+) -> dict[tuple[uuid.UUID, str], int]:
+    """How many live sign-ups each (festival, resident) holds."""
+    if not pairs:
+        return {}
+    rows = await conn.fetch(
+        """
+        SELECT a.festival_id, g.resident_id, count(*) AS held
+        FROM activities.signups g
+        JOIN activities.sessions s ON s.id = g.session_id
+        JOIN activities.activities a ON a.id = s.activity_id
+        JOIN unnest($1::uuid[], $2::text[]) AS p(festival_id, resident_id)
+          ON p.festival_id = a.festival_id AND p.resident_id = g.resident_id
+        WHERE g.status <> 'CANCELLED'
+        GROUP BY a.festival_id, g.resident_id
+        """,
+        [festival_id for festival_id, _ in pairs],
+        [resident_id for _, resident_id in pairs],
+    )
+    return {(row["festival_id"], row["resident_id"]): row["held"] for row in rows}
+
+
 async def set_seats_taken(conn: Connection, taken: dict[uuid.UUID, int]) -> None:
     """Write seat counts decided under the sessions' locks (the database still checks capacity)."""
     await conn.execute(
@@ -153,6 +264,7 @@ class NewSignup:
     party_size: int
     status: SignupStatus
     idempotency_key: str
+    attendees: tuple[dict[str, str], ...] = ()
 
 
 async def insert_signups(conn: Connection, signups: Sequence[NewSignup]) -> list[asyncpg.Record]:
@@ -160,10 +272,11 @@ async def insert_signups(conn: Connection, signups: Sequence[NewSignup]) -> list
     return await conn.fetch(
         """
         INSERT INTO activities.signups
-            (id, session_id, resident_id, party_size, status, idempotency_key)
-        SELECT id, session_id, resident_id, party_size, status, idempotency_key
-        FROM unnest($1::uuid[], $2::uuid[], $3::text[], $4::int[], $5::text[], $6::text[])
-             WITH ORDINALITY AS t(id, session_id, resident_id, party_size, status, idempotency_key, n)
+            (id, session_id, resident_id, party_size, status, idempotency_key, attendees)
+        SELECT id, session_id, resident_id, party_size, status, idempotency_key, attendees::jsonb
+        FROM unnest($1::uuid[], $2::uuid[], $3::text[], $4::int[], $5::text[], $6::text[], $7::text[])
+             WITH ORDINALITY
+             AS t(id, session_id, resident_id, party_size, status, idempotency_key, attendees, n)
         ORDER BY n
         RETURNING *
         """,
@@ -173,6 +286,7 @@ async def insert_signups(conn: Connection, signups: Sequence[NewSignup]) -> list
         [s.party_size for s in signups],
         [s.status.value for s in signups],
         [s.idempotency_key for s in signups],
+        [json.dumps(list(s.attendees), ensure_ascii=False) for s in signups],
     )
 
 
@@ -209,8 +323,9 @@ async def lock_session(conn: Connection, session_id: uuid.UUID) -> asyncpg.Recor
     """
     return await conn.fetchrow(
         """
-        SELECT s.*, a.title AS activity_title
+        SELECT s.*, a.title AS activity_title, v.capacity AS venue_capacity
         FROM activities.sessions s JOIN activities.activities a ON a.id = s.activity_id
+        LEFT JOIN activities.venues v ON v.id = s.venue_id
         WHERE s.id = $1
         FOR UPDATE OF s
         """,
@@ -277,12 +392,46 @@ async def mark_session_cancelled(
     return row
 
 
+async def set_capacity(conn: Connection, session_id: uuid.UUID, capacity: int) -> None:
+    await conn.execute("UPDATE activities.sessions SET capacity = $2 WHERE id = $1", session_id, capacity)
+
+
+async def move_session(
+    conn: Connection,
+    session_id: uuid.UUID,
+    starts_at: datetime,
+    ends_at: datetime,
+    venue_id: uuid.UUID | None,
+    venue: str,
+    at: datetime,
+) -> None:
+    await conn.execute(
+        "UPDATE activities.sessions SET starts_at = $2, ends_at = $3, venue_id = $4, venue = $5, "
+        "rescheduled_at = $6 WHERE id = $1",
+        session_id,
+        starts_at,
+        ends_at,
+        venue_id,
+        venue,
+        at,
+    )
+
+
+async def free_cancellation(conn: Connection, signup_ids: Sequence[uuid.UUID]) -> None:
+    """These sign-ups may be withdrawn past the deadline: their session moved under them."""
+    await conn.execute(
+        "UPDATE activities.signups SET free_cancel = true WHERE id = ANY($1::uuid[])", list(signup_ids)
+    )
+
+
 def as_dict(row: asyncpg.Record) -> dict[str, Any]:
     """A row as JSON-friendly values, for command replies."""
     out: dict[str, Any] = {}
     for key, value in row.items():
         if isinstance(value, uuid.UUID):
             value = str(value)
+        elif key == "attendees" and isinstance(value, str):
+            value = json.loads(value)
         elif hasattr(value, "isoformat"):
             value = value.isoformat()
         out[key] = value

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import json
 import uuid
+from collections.abc import Sequence
 from datetime import date, datetime
 from enum import Enum
 from typing import Any
@@ -11,9 +13,11 @@ import asyncpg
 import strawberry
 
 from services.activities import contracts, domain, queries
-from services.common.actor import RESIDENT
+from services.common.actor import PLATFORM_ADMIN, RESIDENT, Actor
 from services.common.errors import Refusal, bad_input, forbidden
 from services.gateway.context import Info
+from services.identity import queries as identity_queries
+from services.identity.domain import AgeBand
 
 
 def parse_id(field: str, value: str) -> uuid.UUID:
@@ -51,6 +55,28 @@ class SessionStatus(Enum):
     CANCELLED = "CANCELLED"
 
 
+strawberry.enum(domain.VenueKind, name="VenueKind", description="邻里驿家 station, square or room.")
+
+
+@strawberry.type
+class Venue:
+    id: strawberry.ID
+    community_id: str
+    name: str
+    kind: domain.VenueKind
+    capacity: int
+
+    @classmethod
+    def from_row(cls, row: asyncpg.Record | dict[str, Any]) -> Venue:
+        return cls(
+            id=strawberry.ID(str(row["id"])),
+            community_id=row["community_id"],
+            name=row["name"],
+            kind=domain.VenueKind(row["kind"]),
+            capacity=row["capacity"],
+        )
+
+
 @strawberry.type
 class Session:
     id: strawberry.ID
@@ -66,6 +92,16 @@ class Session:
     status: SessionStatus
     cancel_reason: str | None = strawberry.field(
         default=None, description="Why the organisers called the session off."
+    )
+    venue_id: strawberry.ID | None = strawberry.field(
+        default=None, description="The booked venue; none for a session with a free-text venue."
+    )
+    registration_opens_at: datetime | None = None
+    registration_closes_at: datetime | None = None
+    max_party_size: int = domain.MAX_PARTY_SIZE
+    cancellation_deadline: datetime | None = None
+    rescheduled_at: datetime | None = strawberry.field(
+        default=None, description="When it last moved; those signed up then may cancel at any time."
     )
 
     @classmethod
@@ -83,6 +119,12 @@ class Session:
             waitlist_length=row.get("waitlist_length") or 0,
             status=SessionStatus(row["status"]),
             cancel_reason=row.get("cancel_reason"),
+            venue_id=strawberry.ID(str(row["venue_id"])) if row.get("venue_id") else None,
+            registration_opens_at=_maybe_dt(row.get("registration_opens_at")),
+            registration_closes_at=_maybe_dt(row.get("registration_closes_at")),
+            max_party_size=row.get("max_party_size") or domain.MAX_PARTY_SIZE,
+            cancellation_deadline=_maybe_dt(row.get("cancellation_deadline")),
+            rescheduled_at=_maybe_dt(row.get("rescheduled_at")),
         )
 
 
@@ -94,6 +136,8 @@ class Activity:
     title: str
     category: str
     description: str
+    age_bands: list[AgeBand] = strawberry.field(description="Who it suits; empty means everyone.")
+    children_need_adult: bool = False
 
     @strawberry.field
     async def sessions(self, info: Info) -> list[Session]:
@@ -110,6 +154,8 @@ class Activity:
             title=row["title"],
             category=row["category"],
             description=row["description"],
+            age_bands=[AgeBand(band) for band in row.get("age_bands") or ()],
+            children_need_adult=bool(row.get("children_need_adult")),
         )
 
 
@@ -120,6 +166,8 @@ class Festival:
     community_ids: list[str]
     starts_on: date
     ends_on: date
+    published: bool = True
+    max_sessions_per_resident: int | None = None
 
     @strawberry.field
     async def activities(self, info: Info) -> list[Activity]:
@@ -135,7 +183,16 @@ class Festival:
             community_ids=list(row["community_ids"]),
             starts_on=_date(row["starts_on"]),
             ends_on=_date(row["ends_on"]),
+            published=row.get("published", True),
+            max_sessions_per_resident=row.get("max_sessions_per_resident"),
         )
+
+
+@strawberry.type(description="A household member coming along on a sign-up.")
+class Attendee:
+    id: strawberry.ID
+    name: str
+    age_band: AgeBand
 
 
 @strawberry.type
@@ -145,6 +202,10 @@ class Signup:
     status: SignupStatus
     party_size: int
     waitlist_position: int | None = None
+    attendees: list[Attendee] = strawberry.field(default_factory=list)
+    free_cancellation: bool = strawberry.field(
+        default=False, description="The session moved: this sign-up may be cancelled past the deadline."
+    )
 
     @strawberry.field
     async def session(self, info: Info) -> Session | None:
@@ -160,11 +221,33 @@ class Signup:
             status=SignupStatus(row["status"]),
             party_size=row["party_size"],
             waitlist_position=row.get("waitlist_position"),
+            attendees=[
+                Attendee(id=strawberry.ID(a["id"]), name=a["name"], age_band=AgeBand(a["age_band"]))
+                for a in _attendees(row.get("attendees"))
+            ],
+            free_cancellation=bool(row.get("free_cancel")),
         )
+
+
+def _attendees(value: str | list[dict[str, str]] | None) -> list[dict[str, str]]:
+    if value is None:
+        return []
+    return json.loads(value) if isinstance(value, str) else value
 
 
 def _dt(value: datetime | str) -> datetime:
     return value if isinstance(value, datetime) else datetime.fromisoformat(value)
+
+
+def _maybe_dt(value: datetime | str | None) -> datetime | None:
+    return None if value is None else _dt(value)
+
+
+def _may_see(actor: Actor | None, festival: asyncpg.Record) -> bool:
+    """Residents see published festivals; organisers also see their communities' drafts."""
+    if festival["published"]:
+        return True
+    return actor is not None and any(actor.may_organise(c) for c in festival["community_ids"])
 
 
 def _date(value: date | str) -> date:
@@ -178,6 +261,21 @@ class CreateFestivalInput:
     starts_on: date
     ends_on: date
     idempotency_key: str | None = None
+    published: bool = strawberry.field(
+        default=True, description="False keeps it a draft only its organisers see until published."
+    )
+    max_sessions_per_resident: int | None = strawberry.field(
+        default=None, description="How many of its sessions one resident may sign up for."
+    )
+
+
+@strawberry.input
+class CreateVenueInput:
+    community_id: str
+    name: str
+    kind: domain.VenueKind
+    capacity: int
+    idempotency_key: str | None = None
 
 
 @strawberry.input
@@ -188,15 +286,26 @@ class CreateActivityInput:
     category: str = ""
     description: str = ""
     idempotency_key: str | None = None
+    age_bands: list[AgeBand] = strawberry.field(default_factory=list)
+    children_need_adult: bool = False
 
 
 @strawberry.input
 class ScheduleSessionInput:
     activity_id: strawberry.ID
-    venue: str
     starts_at: datetime
     ends_at: datetime
     capacity: int
+    venue_id: strawberry.ID | None = strawberry.field(
+        default=None, description="A venue of the activity's community: checked for clashes and size."
+    )
+    venue: str | None = strawberry.field(
+        default=None, description="A free-text place, checked against nothing (when no venueId)."
+    )
+    registration_opens_at: datetime | None = None
+    registration_closes_at: datetime | None = None
+    max_party_size: int = domain.MAX_PARTY_SIZE
+    cancellation_deadline: datetime | None = None
     idempotency_key: str | None = None
 
 
@@ -204,7 +313,28 @@ class ScheduleSessionInput:
 class SignUpInput:
     session_id: strawberry.ID
     idempotency_key: str
-    party_size: int = 1
+    party_size: int | None = strawberry.field(
+        default=None, description="1 unless attendees are named (then 1 plus their number)."
+    )
+    attendee_ids: list[strawberry.ID] = strawberry.field(
+        default_factory=list, description="Household members who come along with me."
+    )
+
+
+@strawberry.input
+class ChangeSessionCapacityInput:
+    session_id: strawberry.ID
+    capacity: int
+    idempotency_key: str
+
+
+@strawberry.input
+class MoveSessionInput:
+    session_id: strawberry.ID
+    idempotency_key: str
+    starts_at: datetime | None = None
+    ends_at: datetime | None = None
+    venue_id: strawberry.ID | None = None
 
 
 @strawberry.input
@@ -222,23 +352,36 @@ class CancelSessionInput:
 
 @strawberry.type
 class ActivitiesQuery:
-    @strawberry.field(description="All festivals, earliest first.")
+    @strawberry.field(description="Published festivals, earliest first; organisers also see their drafts.")
     async def festivals(self, info: Info) -> list[Festival]:
+        actor = info.context.actor
+        organises = sorted(actor.communities) if actor and _organiser(actor) else []
+        everything = actor is not None and PLATFORM_ADMIN in actor.roles
         async with info.context.pool.acquire() as conn:
-            rows = await queries.festivals(conn)
+            rows = await queries.festivals(conn, organises, everything)
         return [Festival.from_row(row) for row in rows]
 
     @strawberry.field
     async def festival(self, info: Info, id: strawberry.ID) -> Festival | None:
         async with info.context.pool.acquire() as conn:
             row = await queries.festival(conn, parse_id("id", id))
-        return Festival.from_row(row) if row else None
+        return Festival.from_row(row) if row and _may_see(info.context.actor, row) else None
 
     @strawberry.field
     async def session(self, info: Info, id: strawberry.ID) -> Session | None:
+        session_id = parse_id("id", id)
         async with info.context.pool.acquire() as conn:
-            row = await queries.session(conn, parse_id("id", id))
-        return Session.from_row(row) if row else None
+            row = await queries.session(conn, session_id)
+            festival = await queries.festival_of_session(conn, session_id) if row else None
+        if row is None or festival is None or not _may_see(info.context.actor, festival):
+            return None
+        return Session.from_row(row)
+
+    @strawberry.field(description="The venues of a community, by name.")
+    async def venues(self, info: Info, community_id: str) -> list[Venue]:
+        async with info.context.pool.acquire() as conn:
+            rows = await queries.venues(conn, community_id)
+        return [Venue.from_row(row) for row in rows]
 
     @strawberry.field(description="One of my sign-ups; PENDING while its command is in flight.")
     async def signup(self, info: Info, id: strawberry.ID) -> Signup | None:
@@ -257,6 +400,51 @@ class ActivitiesQuery:
         async with info.context.pool.acquire() as conn:
             rows = await queries.signups_of_resident(conn, actor.user_id)
         return [Signup.from_row(row) for row in rows]
+
+
+def _organiser(actor: Actor) -> bool:
+    return any(actor.may_organise(c) for c in actor.communities)
+
+
+async def _household_attendees(info: Info, actor: Actor, ids: Sequence[str]) -> list[dict[str, str]]:
+    """The named household members of the signing-up resident, from identity's records;
+    anyone else named is refused."""
+    if not ids:
+        return []
+    wanted = [parse_id("attendeeIds", i) for i in ids]
+    try:
+        resident_id = uuid.UUID(actor.user_id)
+    except ValueError:
+        raise domain.not_household_member() from None
+    async with info.context.pool.acquire() as conn:
+        members = {row["id"]: row for row in await identity_queries.household_of(conn, resident_id)}
+    if any(member_id not in members for member_id in wanted):
+        raise domain.not_household_member()
+    return [{"id": str(m), "name": members[m]["name"], "age_band": members[m]["age_band"]} for m in wanted]
+
+
+async def _organiser_command(
+    info: Info, session_id: uuid.UUID, name: str, key: str, args: dict[str, Any]
+) -> Session:
+    """Send a command about an existing session on behalf of one of its community's organisers."""
+    actor = info.context.require_actor()
+    async with info.context.pool.acquire() as conn:
+        row = await queries.session(conn, session_id)
+    if row is None:
+        raise domain.unknown_session()
+    if not actor.may_organise(row["community_id"]):
+        raise forbidden()
+    args = {"session_id": str(session_id), **args}
+    reply = await info.context.bus.send(
+        contracts.SERVICE, name, actor, args, key=f"{name}:{actor.user_id}:{check_key(key)}"
+    )
+    if reply is None:
+        raise still_processing()
+    reply.unwrap()
+    async with info.context.pool.acquire() as conn:  # the read model, waitlist included
+        fresh = await queries.session(conn, session_id)
+    assert fresh is not None
+    return Session.from_row(fresh)
 
 
 async def _create(info: Info, name: str, kind: str, key: str | None, args: dict[str, Any]) -> Any:
@@ -282,9 +470,47 @@ class ActivitiesMutation:
             "community_ids": input.community_ids,
             "starts_on": input.starts_on.isoformat(),
             "ends_on": input.ends_on.isoformat(),
+            "published": input.published,
+            "max_sessions_per_resident": input.max_sessions_per_resident,
         }
         key = input.idempotency_key
         return Festival.from_row(await _create(info, contracts.CREATE_FESTIVAL, "festival", key, args))
+
+    @strawberry.mutation(description="Show a festival to residents (published) or hide it again.")
+    async def set_festival_published(
+        self, info: Info, festival_id: strawberry.ID, published: bool
+    ) -> Festival:
+        actor = info.context.require_actor()
+        parsed = parse_id("festivalId", festival_id)
+        async with info.context.pool.acquire() as conn:
+            row = await queries.festival(conn, parsed)
+        if row is None:
+            raise domain.unknown_festival()
+        if not all(actor.may_organise(c) for c in row["community_ids"]):
+            raise forbidden()
+        args = {"festival_id": str(parsed), "published": published}
+        # The same state asked twice is the same answer: no key needed beyond the state.
+        key = f"publish:{actor.user_id}:{parsed}:{published}:{uuid.uuid4().hex}"
+        reply = await info.context.bus.send(
+            contracts.SERVICE, contracts.PUBLISH_FESTIVAL, actor, args, key=key
+        )
+        if reply is None:
+            raise still_processing()
+        return Festival.from_row(reply.unwrap())
+
+    @strawberry.mutation(description="A venue of a community (邻里驿家 station, square or room).")
+    async def create_venue(self, info: Info, input: CreateVenueInput) -> Venue:
+        actor = info.context.require_actor()
+        if not actor.may_organise(input.community_id):
+            raise forbidden()
+        args = {
+            "community_id": input.community_id,
+            "name": input.name,
+            "kind": input.kind.value,
+            "capacity": input.capacity,
+        }
+        key = input.idempotency_key
+        return Venue.from_row(await _create(info, contracts.CREATE_VENUE, "venue", key, args))
 
     @strawberry.mutation
     async def create_activity(self, info: Info, input: CreateActivityInput) -> Activity:
@@ -297,18 +523,27 @@ class ActivitiesMutation:
             "title": input.title,
             "category": input.category,
             "description": input.description,
+            "age_bands": [band.value for band in input.age_bands],
+            "children_need_adult": input.children_need_adult,
         }
         key = input.idempotency_key
         return Activity.from_row(await _create(info, contracts.CREATE_ACTIVITY, "activity", key, args))
 
     @strawberry.mutation
     async def schedule_session(self, info: Info, input: ScheduleSessionInput) -> Session:
+        if (input.venue_id is None) == (input.venue is None):
+            raise bad_input("venueId", "请选择场地（或填写地点）", "Give either a venueId or a venue")
         args = {
             "activity_id": str(parse_id("activityId", input.activity_id)),
+            "venue_id": str(parse_id("venueId", input.venue_id)) if input.venue_id else None,
             "venue": input.venue,
             "starts_at": input.starts_at.isoformat(),
             "ends_at": input.ends_at.isoformat(),
             "capacity": input.capacity,
+            "registration_opens_at": _iso(input.registration_opens_at),
+            "registration_closes_at": _iso(input.registration_closes_at),
+            "max_party_size": input.max_party_size,
+            "cancellation_deadline": _iso(input.cancellation_deadline),
         }
         key = input.idempotency_key
         row = await _create(info, contracts.SCHEDULE_SESSION, "session", key, args)
@@ -320,10 +555,14 @@ class ActivitiesMutation:
         key = check_key(input.idempotency_key)
         session_id = parse_id("sessionId", input.session_id)
         signup_id = contracts.id_for("signup", actor.user_id, key)
+        attendee_ids = [str(i) for i in input.attendee_ids]
+        party_size = domain.party_with(attendee_ids, input.party_size)
+        attendees = await _household_attendees(info, actor, attendee_ids)
         args = {
             "id": str(signup_id),
             "session_id": str(session_id),
-            "party_size": input.party_size,
+            "party_size": party_size,
+            "attendees": attendees,
             "key": key,
         }
         reply = await info.context.bus.send(
@@ -334,7 +573,7 @@ class ActivitiesMutation:
                 id=strawberry.ID(str(signup_id)),
                 session_id=strawberry.ID(str(session_id)),
                 status=SignupStatus.PENDING,
-                party_size=input.party_size,
+                party_size=party_size,
             )
         row = reply.unwrap()
         if row["status"] == SignupStatus.WAITLISTED.value and row.get("waitlist_position") is None:
@@ -391,3 +630,27 @@ class ActivitiesMutation:
         if reply is None:
             raise still_processing()
         return Session.from_row(reply.unwrap())
+
+    @strawberry.mutation(description="More places (the waitlist moves up at once) or fewer.")
+    async def change_session_capacity(self, info: Info, input: ChangeSessionCapacityInput) -> Session:
+        session_id = parse_id("sessionId", input.session_id)
+        args = {"capacity": input.capacity}
+        return await _organiser_command(
+            info, session_id, contracts.CHANGE_SESSION_CAPACITY, input.idempotency_key, args
+        )
+
+    @strawberry.mutation(description="A new time and/or venue; everyone signed up or waiting is told.")
+    async def move_session(self, info: Info, input: MoveSessionInput) -> Session:
+        session_id = parse_id("sessionId", input.session_id)
+        if input.starts_at is None and input.ends_at is None and input.venue_id is None:
+            raise bad_input("startsAt", "请给出新的时间或场地", "Give a new time or venue")
+        args = {
+            "starts_at": _iso(input.starts_at),
+            "ends_at": _iso(input.ends_at),
+            "venue_id": str(parse_id("venueId", input.venue_id)) if input.venue_id else None,
+        }
+        return await _organiser_command(info, session_id, contracts.MOVE_SESSION, input.idempotency_key, args)
+
+
+def _iso(value: datetime | None) -> str | None:
+    return None if value is None else value.isoformat()
