@@ -53,6 +53,9 @@ mutation($input: NotificationPreferencesInput!) {
 """
 MY_PREFERENCES = "{ myNotificationPreferences { channels email phone quietStart quietEnd } }"
 DEAD_LETTERS = "{ deadLetters { id channel kind recipientId address status attempts lastError } }"
+DELIVERIES = """
+query($to: String) { deliveries(recipientId: $to) { channel status attempts provider notBefore } }
+"""
 RESEND = "mutation($id: ID!) { resendDelivery(id: $id) { id status } }"
 CANCEL_SIGNUP = "mutation($input: CancelSignupInput!) { cancelSignup(input: $input) { status } }"
 CANCEL_SESSION = "mutation($input: CancelSessionInput!) { cancelSession(input: $input) { status } }"
@@ -481,6 +484,9 @@ async def test_a_provider_that_always_fails_leaves_a_dead_letter_organisers_can_
         "lastError": 'HTTP 503: {"error":"carrier down"}',
     }
     assert await gql.error_code(DEAD_LETTERS, token=token) == "FORBIDDEN"
+    outbox = await gql.ok(DELIVERIES, {"to": resident}, organiser_token)
+    statuses = sorted((d["channel"], d["status"]) for d in outbox["deliveries"])
+    assert statuses == [("SMS", "DEAD"), ("WEBHOOK", "SENT")]  # the partner got it regardless
     assert await gql.error_code(RESEND, {"id": letter["id"]}, token) == "FORBIDDEN"
 
     provider.failures[phone] = 0  # the carrier is back

@@ -98,6 +98,13 @@ class NotificationPreferencesInput:
     quiet_end: str = "08:00"
 
 
+@strawberry.enum
+class DeliveryStatus(Enum):
+    QUEUED = "QUEUED"
+    SENT = "SENT"
+    DEAD = "DEAD"
+
+
 @strawberry.type
 class Delivery:
     id: strawberry.ID
@@ -105,9 +112,11 @@ class Delivery:
     kind: str
     recipient_id: str
     address: str = strawberry.field(description="Masked: enough to recognise, not to contact.")
-    status: str
+    status: DeliveryStatus
     attempts: int
     last_error: str | None
+    provider: str | None = strawberry.field(description="Who sent it; dev-outbox: only recorded.")
+    not_before: datetime = strawberry.field(description="Held back until then (quiet hours).")
     updated_at: datetime
 
     @classmethod
@@ -118,9 +127,11 @@ class Delivery:
             kind=row["kind"],
             recipient_id=row["recipient_id"],
             address=_mask(row["channel"], row["address"]),
-            status=row["status"],
+            status=DeliveryStatus(row["status"]),
             attempts=row["attempts"],
             last_error=row["last_error"],
+            provider=row["provider"],
+            not_before=row["not_before"],
             updated_at=row["updated_at"],
         )
 
@@ -172,6 +183,25 @@ class NotifyQuery:
         info.context.require_role(ORGANISER, COMMUNITY_ADMIN)
         async with info.context.pool.acquire() as conn:
             rows = await queries.dead_letters(conn, _limit(limit))
+        return [Delivery.from_row(row) for row in rows]
+
+    @strawberry.field(
+        description="Messages on every channel and their status, newest first (organisers only)."
+    )
+    async def deliveries(
+        self,
+        info: Info,
+        status: DeliveryStatus | None = None,
+        recipient_id: str | None = None,
+        limit: int = 50,
+    ) -> list[Delivery]:
+        info.context.require_role(ORGANISER, COMMUNITY_ADMIN)
+        if recipient_id is not None and not 1 <= len(recipient_id) <= 128:
+            raise bad_input("recipientId", "收件人编号格式不正确", "Malformed recipient id")
+        async with info.context.pool.acquire() as conn:
+            rows = await queries.deliveries(
+                conn, status.value if status else None, recipient_id, _limit(limit)
+            )
         return [Delivery.from_row(row) for row in rows]
 
 

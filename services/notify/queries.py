@@ -27,10 +27,18 @@ async def dead_letters(conn: Connection, limit: int) -> list[asyncpg.Record]:
     )
 
 
-async def deliveries_to(conn: Connection, recipient_id: str, limit: int = 50) -> list[asyncpg.Record]:
-    """One person's deliveries on every channel, newest first (the console's outbox view)."""
+async def deliveries(
+    conn: Connection, status: str | None, recipient_id: str | None, limit: int
+) -> list[asyncpg.Record]:
+    """Deliveries on every channel, newest first, optionally of one status or one person:
+    in development, the record of every message that would have been sent."""
     return await conn.fetch(
-        "SELECT * FROM notify.deliveries WHERE recipient_id = $1 ORDER BY created_at DESC, id LIMIT $2",
+        """
+        SELECT * FROM notify.deliveries
+        WHERE ($1::text IS NULL OR status = $1) AND ($2::text IS NULL OR recipient_id = $2)
+        ORDER BY created_at DESC, id LIMIT $3
+        """,
+        status,
         recipient_id,
         limit,
     )
