@@ -32,16 +32,17 @@ async def test_a_resident_signs_up_a_family_of_three_and_reads_the_confirmation(
     await resident.screenshot("resident-login")
 
     phone = new_phone()
-    await page.get_by_label("手机号").fill(phone)
+    await page.get_by_label("手机号", exact=True).fill(phone)
     await page.get_by_role("button", name="获取验证码").click()
     await expect(page.get_by_text("验证码已发送")).to_be_visible()
     await page.get_by_label("验证码", exact=True).fill(await texted_code(pool, phone))
     await page.get_by_role("button", name="登录", exact=True).click()
 
-    await page.get_by_role("tab", name="家人").click()
-    for name, relation in (("王芳", "SPOUSE"), ("王小明", "CHILD")):
+    await page.get_by_role("tab", name="我的", exact=True).click()
+    for name, relation, age in (("王芳", "SPOUSE", "ADULT"), ("王小明", "CHILD", "CHILD")):
         await page.get_by_label("姓名").fill(name)
         await page.get_by_label("关系").select_option(relation)
+        await page.get_by_label("年龄段").select_option(age)
         await page.get_by_role("button", name="添加", exact=True).click()
         await expect(page.locator(".member", has_text=name)).to_be_visible()
 
@@ -72,9 +73,21 @@ async def test_a_resident_signs_up_a_family_of_three_and_reads_the_confirmation(
     await expect(message).to_contain_text("报名成功")  # the notify worker's message reaches the page
     await resident.screenshot("resident-inbox")
 
+    await page.get_by_role("tab", name="我的", exact=True).click()
+    await page.get_by_role("checkbox", name="短信").check()
+    await page.get_by_label("接收短信的手机号").fill(phone)
+    await page.get_by_label("免打扰开始").fill("22:00")
+    await page.get_by_role("button", name="保存").click()
+    await expect(page.locator("#prefs-form [role=status]")).to_have_text("已保存")
+    await resident.screenshot("resident-me")
+    await page.reload()
+    await page.get_by_role("tab", name="我的", exact=True).click()
+    await expect(page.get_by_role("checkbox", name="短信")).to_be_checked()
+    await expect(page.get_by_label("免打扰开始")).to_have_value("22:00")
+
     await page.get_by_role("button", name="English").click()
     await expect(page.get_by_role("tab", name="Inbox")).to_be_visible()
-    await expect(message.get_by_role("heading")).not_to_have_text("报名成功")
+    await expect(page.get_by_role("tab", name="Me")).to_be_visible()
 
 
 async def test_a_resident_cancels_and_the_seats_come_back(person: Any, festival: Any, pool: Any) -> None:
@@ -82,7 +95,7 @@ async def test_a_resident_cancels_and_the_seats_come_back(person: Any, festival:
     resident = await person()
     page = await resident.open(f"/?festival={planned['id']}")
     phone = new_phone()
-    await page.get_by_label("手机号").fill(phone)
+    await page.get_by_label("手机号", exact=True).fill(phone)
     await page.get_by_role("button", name="获取验证码").click()
     await page.get_by_label("验证码", exact=True).fill(await texted_code(pool, phone))
     await page.get_by_role("button", name="登录", exact=True).click()

@@ -11,7 +11,12 @@ useStrings({
   zh: {
     pageTitle: "邻里节 · 活动报名", brand: "邻里节", logOut: "退出", loading: "正在加载…",
     loginTitle: "手机号登录", phone: "手机号", code: "验证码", logIn: "登录",
-    tabActivities: "活动", tabSignups: "我的报名", tabInbox: "消息", tabFamily: "家人",
+    tabActivities: "活动", tabSignups: "我的报名", tabInbox: "消息", tabFamily: "我的",
+    tabInboxUnread: (n) => `消息 (${n})`,
+    prefsTitle: "通知设置", prefsNote: "站内消息始终开启。还可以选择：", chSMS: "短信", chEMAIL: "电子邮件",
+    chWECHAT: "微信", smsPhone: "接收短信的手机号", email: "电子邮箱", wechat: "微信 OpenID",
+    quietStart: "免打扰开始", quietEnd: "免打扰结束", save: "保存", saved: "已保存",
+    quietNote: "免打扰时段内的提醒会推迟到结束后发送；紧急通知（如活动取消）除外。",
     festival: "节日", day: "日期", venue: "地点", all: "全部",
     hello: (name) => (name ? `您好，${name}` : "您好，欢迎参加邻里节"),
     noFestival: "暂时没有节日活动。", noActivities: "没有符合条件的活动。",
@@ -37,7 +42,11 @@ useStrings({
     pageTitle: "Neighbourhood Festival · Sign-ups", brand: "Neighbourhood Festival", logOut: "Log out",
     loading: "Loading…", loginTitle: "Log in with your phone", phone: "Mobile number", code: "Code",
     logIn: "Log in", tabActivities: "Activities", tabSignups: "My sign-ups", tabInbox: "Inbox",
-    tabFamily: "Family", festival: "Festival", day: "Day", venue: "Venue", all: "All",
+    tabFamily: "Me", tabInboxUnread: (n) => `Inbox (${n})`,
+    prefsTitle: "Notifications", prefsNote: "The in-app inbox is always on. Also tell me by:", chSMS: "Text message",
+    chEMAIL: "E-mail", chWECHAT: "WeChat", smsPhone: "Mobile number for texts", email: "E-mail address",
+    wechat: "WeChat OpenID", quietStart: "Quiet from", quietEnd: "Quiet until", save: "Save", saved: "Saved",
+    quietNote: "Reminders due in quiet hours wait until they end; urgent news (a cancellation) does not.", festival: "Festival", day: "Day", venue: "Venue", all: "All",
     hello: (name) => (name ? `Hello, ${name}` : "Hello, welcome to the festival"),
     noFestival: "No festival yet.", noActivities: "No activities match.",
     seatsLeft: (n) => `${n} seats left`, full: (n) => `Full · ${n} waiting`,
@@ -73,13 +82,18 @@ const SIGN_UP = `mutation($input: SignUpInput!) { signUp(input: $input) { ${SIGN
 const CANCEL = `mutation($input: CancelSignupInput!) { cancelSignup(input: $input) { ${SIGNUP_FIELDS} } }`;
 const TICKET = "query($id: ID!) { ticket(signupId: $id) { code pngDataUrl partySize } }";
 const INBOX = "{ myInbox(limit: 50) { id kind title body titleEn bodyEn createdAt read } }";
+const MARK_READ = "mutation($ids: [ID!]!) { markRead(ids: $ids) }";
+const PREFS_FIELDS = "channels email phone wechatOpenId quietStart quietEnd";
+const PREFS = `{ myNotificationPreferences { ${PREFS_FIELDS} } }`;
+const SET_PREFS = `mutation($input: NotificationPreferencesInput!) {
+  setNotificationPreferences(input: $input) { ${PREFS_FIELDS} } }`;
 const ADD_MEMBER = `mutation($name: String!, $relation: Relation!, $ageBand: AgeBand!) {
   addHouseholdMember(name: $name, relation: $relation, ageBand: $ageBand) { id } }`;
 const REMOVE_MEMBER = "mutation($id: ID!) { removeHouseholdMember(id: $id) }";
 
 const state = {
   me: null, festivals: [], festival: null, signups: [], inbox: [], titles: new Map(),
-  tickets: new Map(), shownTicket: null, tab: "activities", openParty: null, notice: new Map(), inboxTimer: null,
+  tickets: new Map(), shownTicket: null, seen: new Set(), prefs: null, tab: "activities", openParty: null, notice: new Map(), inboxTimer: null,
 };
 const appError = document.getElementById("app-error");
 const $ = (id) => document.getElementById(id);
@@ -128,6 +142,17 @@ async function loadSignups() {
 async function loadInbox() {
   state.inbox = (await gql(INBOX)).myInbox;
   renderInbox();
+  const unread = state.inbox.filter((m) => !m.read && !state.seen.has(m.id)).map((m) => m.id);
+  if (state.tab === "inbox" && unread.length) {
+    // Shown is read: the highlight stays until the next refresh of the list.
+    unread.forEach((id) => state.seen.add(id));
+    await gql(MARK_READ, { ids: unread.slice(0, 200) });
+  }
+}
+
+function renderUnread() {
+  const unread = state.inbox.filter((m) => !m.read && !state.seen.has(m.id)).length;
+  document.querySelector("[data-tab=inbox]").textContent = unread ? t("tabInboxUnread", unread) : t("tabInbox");
 }
 
 function allSessions() {
@@ -316,11 +341,12 @@ function renderInbox() {
   const en = lang() === "en";
   const box = $("inbox");
   box.replaceChildren(...(state.inbox.length
-    ? state.inbox.map((m) => el("article", { class: "card message", dataset: { kind: m.kind } },
+    ? state.inbox.map((m) => el("article", { class: m.read ? "card message" : "card message unread", dataset: { kind: m.kind } },
         el("h3", {}, en ? m.titleEn : m.title),
         el("p", {}, en ? m.bodyEn : m.body),
         el("time", { datetime: m.createdAt }, fmtDateTime(m.createdAt))))
     : [el("p", { class: "note" }, t("noMessages"))]));
+  renderUnread();
 }
 
 function renderMembers() {
@@ -343,14 +369,53 @@ function renderMembers() {
 }
 
 function fillMemberForm() {
-  const keep = (select, values, prefix) => {
+  const keep = (select, values, prefix, fallback) => {
     const previous = select.value;
     select.replaceChildren(...values.map((v) => el("option", { value: v }, t(`${prefix}${v}`))));
-    if (previous) select.value = previous;
+    select.value = previous || fallback;
   };
-  keep($("member-relation"), RELATIONS, "rel");
-  keep($("member-age"), AGE_BANDS, "age");
+  keep($("member-relation"), RELATIONS, "rel", "SPOUSE");
+  keep($("member-age"), AGE_BANDS, "age", "ADULT");
 }
+
+const prefsForm = $("prefs-form");
+const ADDRESS = { SMS: "prefs-phone", EMAIL: "prefs-email", WECHAT: "prefs-wechat" };
+
+async function loadPrefs() {
+  state.prefs = (await gql(PREFS)).myNotificationPreferences;
+  const prefs = state.prefs;
+  for (const box of prefsForm.querySelectorAll("[name=channel]")) box.checked = prefs.channels.includes(box.value);
+  $("prefs-phone").value = prefs.phone ?? "";
+  $("prefs-email").value = prefs.email ?? "";
+  $("prefs-wechat").value = prefs.wechatOpenId ?? "";
+  $("prefs-quiet-start").value = prefs.quietStart;
+  $("prefs-quiet-end").value = prefs.quietEnd;
+  showAddresses();
+}
+
+function showAddresses() {
+  for (const box of prefsForm.querySelectorAll("[name=channel]")) {
+    prefsForm.querySelector(`[data-for=${box.value}]`).hidden = !box.checked;
+  }
+}
+
+prefsForm.addEventListener("change", showAddresses);
+prefsForm.addEventListener("submit", (event) => {
+  event.preventDefault();
+  const done = prefsForm.querySelector("[role=status]");
+  done.hidden = true;
+  busy(prefsForm.querySelector("[type=submit]"), prefsForm.querySelector(".error"), async () => {
+    const channels = [...prefsForm.querySelectorAll("[name=channel]:checked")].map((b) => b.value);
+    const address = (channel) => (channels.includes(channel) ? $(ADDRESS[channel]).value.trim() || null : null);
+    const data = await gql(SET_PREFS, { input: {
+      channels, phone: address("SMS"), email: address("EMAIL"), wechatOpenId: address("WECHAT"),
+      quietStart: $("prefs-quiet-start").value, quietEnd: $("prefs-quiet-end").value,
+    } });
+    state.prefs = data.setNotificationPreferences;
+    done.hidden = false;
+    done.textContent = t("saved");
+  });
+});
 
 function showTab(tab) {
   state.tab = tab;
@@ -359,7 +424,7 @@ function showTab(tab) {
   }
   for (const panel of document.querySelectorAll("[data-panel]")) panel.hidden = panel.dataset.panel !== tab;
   clearInterval(state.inboxTimer);
-  const load = { activities: loadFestival, signups: loadSignups, inbox: loadInbox, family: async () => renderMembers() }[tab];
+  const load = { activities: loadFestival, signups: loadSignups, inbox: loadInbox, family: async () => { renderMembers(); await loadPrefs(); } }[tab];
   load().catch(reportError);
   // Messages arrive a moment after the action that caused them: keep the open inbox fresh.
   if (tab === "inbox") state.inboxTimer = setInterval(() => loadInbox().catch(reportError), 4000);
@@ -381,7 +446,7 @@ async function enterApp() {
   $("logout").hidden = false;
   fillMemberForm();
   await loadMe();
-  await Promise.all([loadFestivals(), loadSignups()]);
+  await Promise.all([loadFestivals(), loadSignups(), loadInbox()]);
   showTab(state.tab);
 }
 
