@@ -51,7 +51,7 @@ async def schedule_at(
     lasts: timedelta = timedelta(hours=2),
 ) -> str:
     """A session starting ``starts_in`` from now (its festival and activity made on the way)."""
-    starts_at = datetime.now(UTC) + starts_in
+    starts_at = (datetime.now(UTC) + starts_in).replace(second=0, microsecond=0)  # as people plan
     festival = await gql.ok(
         CREATE_FESTIVAL,
         {

@@ -25,6 +25,7 @@ from services.common.queue import create_redis
 from services.common.settings import Settings
 from services.gateway.context import Context, Resources, authenticate
 from services.gateway.errors import typed_error
+from services.gateway.exports import export_routes
 from services.gateway.limits import BodySizeLimit
 from services.gateway.observability import CorrelationMiddleware, render_metrics
 from services.gateway.pages import page_routes
@@ -111,6 +112,7 @@ def create_app(settings: Settings) -> Starlette:
             Route("/metrics", metrics),
             Route("/graphql", graphql, methods=["GET", "POST"]),
             WebSocketRoute("/graphql", graphql),  # subscriptions (graphql-ws, graphql-transport-ws)
+            *export_routes(holder),
             *page_routes(),
         ],
         middleware=[
