@@ -434,6 +434,36 @@ async def test_a_reminder_goes_only_for_a_signup_that_still_stands_as_scheduled(
     assert await stack.redis.zscore(queue, new_job) is not None
 
 
+async def test_a_volunteer_is_reminded_of_a_shift_as_scheduled(stack: Stack) -> None:
+    volunteer, signup_id = f"volunteer-{uuid.uuid4().hex[:8]}", str(uuid.uuid4())
+    starts_at = datetime(2030, 5, 1, 9, 0, tzinfo=LOCAL_TZ)
+    signed_up = {
+        "id": str(new_id()),
+        "type": "shift.signed_up",
+        "source": "volunteers",
+        "payload": {
+            "signup_id": signup_id,
+            "shift_id": str(uuid.uuid4()),
+            "volunteer_id": volunteer,
+            "community_id": "lingwu-shuofang",
+            "venue": "朔方社区广场",
+            "role": "引导员",
+            "starts_at": starts_at.isoformat(),
+            "ends_at": (starts_at + timedelta(hours=3)).isoformat(),
+        },
+    }
+    assert await stack.run_job(EVENT_HANDLER, [signed_up]) == 1
+
+    job_id = reminder_job_id(stack.settings, signup_id, starts_at.isoformat(), 120)
+    due = starts_at - timedelta(hours=2)
+    assert await stack.redis.zscore(stack.settings.queue("notify"), job_id) == int(due.timestamp() * 1000)
+    assert await stack.run_job(SEND_REMINDER, signup_id, starts_at.isoformat(), 120, "shift") is True
+    (reminder,) = await stack.inbox(volunteer, "shift.reminder")
+    assert "引导员" in reminder["body_zh"] and "2小时" in reminder["body_zh"]
+    moved = (starts_at + timedelta(hours=1)).isoformat()  # a reminder for another start time
+    assert await stack.run_job(SEND_REMINDER, signup_id, moved, 120, "shift") is False
+
+
 async def test_a_provider_that_fails_twice_then_succeeds_delivers_once(
     stack: Stack, gql: GraphQLClient, schedule: Any, new_resident: Any, provider: SmsProvider
 ) -> None:

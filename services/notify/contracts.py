@@ -17,6 +17,7 @@ CONSUMES: tuple[str, ...] = (
     "session.rescheduled",
 )
 SESSION_RESCHEDULED = "session.rescheduled"
+SHIFT_SIGNED_UP = "shift.signed_up"
 
 # commands (on notify's command stream)
 SET_PREFERENCES = "set_preferences"

@@ -189,14 +189,36 @@ def is_urgent(event_type: str, payload: dict[str, Any], now: datetime) -> bool:
     return False
 
 
+def _lead(lead_minutes: int) -> tuple[str, str]:
+    if lead_minutes % (24 * 60) == 0:
+        return f"{lead_minutes // (24 * 60)}天", f"{lead_minutes // (24 * 60)} day(s)"
+    if lead_minutes % 60 == 0:
+        return f"{lead_minutes // 60}小时", f"{lead_minutes // 60} hour(s)"
+    return f"{lead_minutes}分钟", f"{lead_minutes} minutes"
+
+
+def shift_reminder_message(recipient_id: str, payload: dict[str, Any], lead_minutes: int) -> Message:
+    """The reminder some time before a volunteer's shift (``payload`` as in shift.signed_up)."""
+    lead_zh, lead_en = _lead(lead_minutes)
+    return Message(
+        recipient_id=recipient_id,
+        kind="shift.reminder",
+        title_zh="志愿班次提醒",
+        body_zh=(
+            f"您的「{payload['role']}」志愿班次将于{lead_zh}后开始。"
+            f"时间：{_when_zh(payload['starts_at'])}，地点：{payload['venue']}，请到场扫码签到。"
+        ),
+        title_en="Shift reminder",
+        body_en=(
+            f'Your "{payload["role"]}" shift starts in {lead_en}: '
+            f"{_when_en(payload['starts_at'])} at {payload['venue']}. Check in by scanning the station code."
+        ),
+    )
+
+
 def reminder_message(recipient_id: str, payload: dict[str, Any], lead_minutes: int) -> Message:
     """The reminder some time before a session (``payload`` as in sign-up events)."""
-    if lead_minutes % (24 * 60) == 0:
-        lead_zh, lead_en = f"{lead_minutes // (24 * 60)}天", f"{lead_minutes // (24 * 60)} day(s)"
-    elif lead_minutes % 60 == 0:
-        lead_zh, lead_en = f"{lead_minutes // 60}小时", f"{lead_minutes // 60} hour(s)"
-    else:
-        lead_zh, lead_en = f"{lead_minutes}分钟", f"{lead_minutes} minutes"
+    lead_zh, lead_en = _lead(lead_minutes)
     return Message(
         recipient_id=recipient_id,
         kind="signup.reminder",

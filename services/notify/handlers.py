@@ -6,6 +6,7 @@ from __future__ import annotations
 import logging
 import uuid
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -30,9 +31,16 @@ from services.notify.contracts import (
     SERVICE,
     SESSION_RESCHEDULED,
     SET_PREFERENCES,
+    SHIFT_SIGNED_UP,
 )
 from services.notify.delivery import enqueue_deliveries, enqueue_delivery, plan_deliveries
-from services.notify.domain import Message, is_urgent, messages_for, reminder_message
+from services.notify.domain import (
+    Message,
+    is_urgent,
+    messages_for,
+    reminder_message,
+    shift_reminder_message,
+)
 from services.notify.preferences import SMS, Preferences, check_preferences, default_preferences
 from services.notify.sms import SEND_SMS, SmsRequest
 from services.notify.sms import record as record_sms
@@ -48,6 +56,7 @@ _SIGNUP_STATUS = {
     "signup.cancelled": "CANCELLED",
     "session.cancelled": "CANCELLED",
 }
+SESSION, SHIFT = "session", "shift"  # what a reminder is for
 _REMINDER_NAMESPACE = uuid.UUID("0c9e7d4a-2f61-4b8a-9e35-7a1d6c2b8f40")
 
 
@@ -70,7 +79,7 @@ async def handle_events(ctx: dict[str, Any], events: list[dict[str, Any]]) -> in
         for event in events:
             if event not in fresh:
                 log.info("event %s (%s) already handled", event["id"], event["type"])
-        reminders: list[tuple[str, str, int, datetime]] = []
+        reminders: list[Reminder] = []
         for event in fresh:
             reminders += await _project(conn, settings, event, at)
         for event in fresh:
@@ -87,7 +96,7 @@ async def handle_events(ctx: dict[str, Any], events: list[dict[str, Any]]) -> in
         # Enqueued before commit: a crash after the commit cannot lose them (see delivery.py).
         await enqueue_deliveries(redis, settings, planned)
         for reminder in reminders:
-            await _enqueue_reminder(redis, settings, *reminder)
+            await _enqueue_reminder(redis, settings, reminder)
     for event, message in written:
         NOTIFICATIONS.labels("inbox", "delivered").inc()
         token = correlation_id.set(event.get("correlation_id"))
@@ -100,13 +109,23 @@ def _default(settings: Settings) -> Preferences:
     return default_preferences(settings.notify_quiet_start, settings.notify_quiet_end)
 
 
+@dataclass(frozen=True)
+class Reminder:
+    signup_id: str
+    starts_at: str  # as projected when scheduled: a moved session or shift no longer matches
+    lead_minutes: int
+    send_at: datetime
+    kind: str  # SESSION or SHIFT
+
+
 async def _project(
     conn: Connection, settings: Settings, event: dict[str, Any], at: datetime
-) -> list[tuple[str, str, int, datetime]]:
-    """Keep notify's picture of sign-ups current; return the reminders to schedule as
-    (signup id, session start, minutes before, when to send)."""
+) -> list[Reminder]:
+    """Keep notify's picture of sign-ups and shift sign-ups current; return the reminders
+    to schedule."""
     event_id, payload = uuid.UUID(event["id"]), event["payload"]
     confirmed: list[tuple[str, datetime]] = []
+    kind = SESSION
     if event["type"] in _SIGNUP_STATUS:
         status = _SIGNUP_STATUS[event["type"]]
         applied = await repo.project_signup(conn, event_id, status, payload)
@@ -115,12 +134,16 @@ async def _project(
     elif event["type"] == SESSION_RESCHEDULED:  # one event per sign-up of the moved session
         if await repo.move_signup(conn, event_id, payload) == "CONFIRMED":
             confirmed.append((payload["signup_id"], datetime.fromisoformat(payload["starts_at"])))
+    elif event["type"] == SHIFT_SIGNED_UP:
+        if await repo.project_shift_signup(conn, event_id, "CONFIRMED", payload):
+            kind = SHIFT
+            confirmed.append((payload["signup_id"], datetime.fromisoformat(payload["starts_at"])))
     reminders = []
     for signup_id, starts_at in confirmed:
         for lead in settings.notify_reminder_leads_min:
             send_at = starts_at - timedelta(minutes=lead)
             if send_at > at:
-                reminders.append((signup_id, starts_at.isoformat(), lead, send_at))
+                reminders.append(Reminder(signup_id, starts_at.isoformat(), lead, send_at, kind))
     return reminders
 
 
@@ -128,38 +151,41 @@ def reminder_job_id(settings: Settings, signup_id: str, starts_at: str, lead_min
     return f"{settings.namespace}:reminder:{signup_id}:{lead_minutes}:{starts_at}"
 
 
-async def _enqueue_reminder(
-    redis: ArqRedis, settings: Settings, signup_id: str, starts_at: str, lead: int, send_at: datetime
-) -> None:
+async def _enqueue_reminder(redis: ArqRedis, settings: Settings, reminder: Reminder) -> None:
     await redis.enqueue_job(
         SEND_REMINDER,
-        signup_id,
-        starts_at,
-        lead,
-        _job_id=reminder_job_id(settings, signup_id, starts_at, lead),
+        reminder.signup_id,
+        reminder.starts_at,
+        reminder.lead_minutes,
+        reminder.kind,
+        _job_id=reminder_job_id(settings, reminder.signup_id, reminder.starts_at, reminder.lead_minutes),
         _queue_name=settings.queue(SERVICE),
-        _defer_until=send_at,
+        _defer_until=reminder.send_at,
     )
 
 
-async def send_reminder(ctx: dict[str, Any], signup_id: str, starts_at: str, lead_minutes: int) -> bool:
-    """Remind a resident of their session, if the sign-up still stands and the session has
-    not moved since the reminder was scheduled. True if the reminder was written."""
+async def send_reminder(
+    ctx: dict[str, Any], signup_id: str, starts_at: str, lead_minutes: int, kind: str = SESSION
+) -> bool:
+    """Remind a resident of their session (or a volunteer of their shift), if the sign-up
+    still stands and nothing moved since the reminder was scheduled. True if it was written."""
     pool: asyncpg.Pool = ctx["pool"]
     settings: Settings = ctx["settings"]
     at = _clock(ctx)()
     async with pool.acquire() as conn, conn.transaction():
-        row = await repo.signup(conn, uuid.UUID(signup_id))
+        if kind == SHIFT:
+            row = await repo.shift_signup(conn, uuid.UUID(signup_id))
+        else:
+            row = await repo.signup(conn, uuid.UUID(signup_id))
         expected = datetime.fromisoformat(starts_at)
         if row is None or row["status"] != "CONFIRMED" or row["starts_at"] != expected:
-            log.info("reminder for sign-up %s not sent: it no longer stands as scheduled", signup_id)
+            log.info("reminder for %s sign-up %s not sent: it no longer stands as scheduled", kind, signup_id)
             return False
-        payload = {
-            "activity_title": row["activity_title"],
-            "venue": row["venue"],
-            "starts_at": row["starts_at"].isoformat(),
-        }
-        message = reminder_message(row["resident_id"], payload, lead_minutes)
+        payload = {**dict(row), "starts_at": row["starts_at"].isoformat()}
+        if kind == SHIFT:
+            message = shift_reminder_message(row["volunteer_id"], payload, lead_minutes)
+        else:
+            message = reminder_message(row["resident_id"], payload, lead_minutes)
         source = uuid.uuid5(_REMINDER_NAMESPACE, f"{signup_id}\x00{lead_minutes}\x00{starts_at}")
         await repo.insert_messages(conn, [(source, message)])
         prefs = (await repo.preferences_of(conn, [message.recipient_id])).get(message.recipient_id)

@@ -225,3 +225,34 @@ async def move_signup(conn: Connection, event_id: uuid.UUID, payload: dict[str, 
 
 async def signup(conn: Connection, signup_id: uuid.UUID) -> asyncpg.Record | None:
     return await conn.fetchrow("SELECT * FROM notify.signups WHERE signup_id = $1", signup_id)
+
+
+async def project_shift_signup(
+    conn: Connection, event_id: uuid.UUID, status: str, payload: dict[str, Any]
+) -> bool:
+    """Record a volunteer's shift sign-up as an event tells it; True if this event applied."""
+    applied = await conn.fetchval(
+        """
+        INSERT INTO notify.shift_signups AS s
+            (signup_id, shift_id, volunteer_id, status, starts_at, role, venue, last_event_id)
+        VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
+        ON CONFLICT (signup_id) DO UPDATE SET
+            status = EXCLUDED.status, starts_at = EXCLUDED.starts_at, role = EXCLUDED.role,
+            venue = EXCLUDED.venue, last_event_id = EXCLUDED.last_event_id
+        WHERE s.last_event_id < EXCLUDED.last_event_id
+        RETURNING true
+        """,
+        uuid.UUID(payload["signup_id"]),
+        uuid.UUID(payload["shift_id"]),
+        payload["volunteer_id"],
+        status,
+        datetime.fromisoformat(payload["starts_at"]),
+        payload["role"],
+        payload["venue"],
+        event_id,
+    )
+    return bool(applied)
+
+
+async def shift_signup(conn: Connection, signup_id: uuid.UUID) -> asyncpg.Record | None:
+    return await conn.fetchrow("SELECT * FROM notify.shift_signups WHERE signup_id = $1", signup_id)
