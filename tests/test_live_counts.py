@@ -7,13 +7,14 @@ import asyncio
 import json
 import uuid
 from collections.abc import AsyncIterator
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 import pytest
 import uvicorn
 from websockets.asyncio.client import ClientConnection, connect
 
+from services.activities import contracts, live_counts
 from services.common.settings import Settings
 from services.gateway.app import create_app
 from tests.conftest import GraphQLClient
@@ -88,9 +89,76 @@ async def test_watchers_see_seats_and_the_waitlist_move_as_residents_come_and_go
         assert await next_counts(ws) == {"seatsLeft": 0, "waitlistLength": 0}
 
 
+async def test_counts_overtaken_by_newer_ones_are_not_shown(
+    graphql_ws: str,
+    gql: GraphQLClient,
+    organiser_token: str,
+    new_resident: Any,
+    redis: Any,
+    settings: Settings,
+) -> None:
+    session_id = await schedule_at(gql, organiser_token, starts_in=timedelta(days=2), capacity=5)
+    async with connect(graphql_ws, subprotocols=["graphql-transport-ws"]) as ws:  # type: ignore[list-item]
+        await subscribe(ws, session_id)
+        assert await next_counts(ws) == {"seatsLeft": 5, "waitlistLength": 0}
+        # a publisher that read the counts long ago and is only now getting round to sending them
+        stale = {
+            "session_id": session_id,
+            "capacity": 5,
+            "taken": 4,
+            "waitlist_length": 3,
+            "status": "SCHEDULED",
+            "as_of": "2026-01-01T00:00:00+00:00",
+        }
+        await redis.publish(contracts.counts_channel(settings.namespace, session_id), json.dumps(stale))
+
+        await sign_up(gql, new_resident()[1], session_id)
+        assert await next_counts(ws) == {"seatsLeft": 4, "waitlistLength": 0}
+
+
 async def test_watching_a_session_that_does_not_exist_is_refused_with_its_code(graphql_ws: str) -> None:
     async with connect(graphql_ws, subprotocols=["graphql-transport-ws"]) as ws:  # type: ignore[list-item]
         await subscribe(ws, str(uuid.uuid4()))
         message = await next_message(ws)
     errors = message["payload"]["errors"] if message["type"] == "next" else message["payload"]
     assert errors[0]["extensions"]["code"] == "SESSION_NOT_FOUND"
+
+
+async def test_every_event_that_moves_a_sessions_numbers_republishes_them(
+    settings: Settings, pool: Any, redis: Any, gql: GraphQLClient, organiser_token: str
+) -> None:
+    """The counts job itself: whatever event names the session, watchers get its current counts."""
+    session_id = await schedule_at(gql, organiser_token, starts_in=timedelta(days=2), capacity=7)
+    pubsub = redis.pubsub()
+    await pubsub.subscribe(contracts.counts_channel(settings.namespace, session_id))
+    try:
+        ctx = {"settings": settings, "pool": pool, "redis": redis}
+        for event_type in live_counts.EVENTS:
+            event = {"id": str(uuid.uuid4()), "type": event_type, "payload": {"session_id": session_id}}
+            assert await live_counts.publish_counts(ctx, [event, event]) == 1  # one message per session
+            message = await _published(pubsub)
+            assert datetime.fromisoformat(message.pop("as_of")).tzinfo is not None
+            assert message == {
+                "session_id": session_id,
+                "capacity": 7,
+                "taken": 0,
+                "waitlist_length": 0,
+                "status": "SCHEDULED",
+            }
+        unrelated = {
+            "id": str(uuid.uuid4()),
+            "type": "ticket.checked_in",
+            "payload": {"session_id": session_id},
+        }
+        assert await live_counts.publish_counts(ctx, [unrelated]) == 0
+    finally:
+        await pubsub.aclose()
+
+
+async def _published(pubsub: Any) -> dict[str, Any]:
+    async with asyncio.timeout(PATIENCE_S):
+        while True:
+            message = await pubsub.get_message(ignore_subscribe_messages=True, timeout=1)
+            if message is not None:
+                data: dict[str, Any] = json.loads(message["data"])
+                return data

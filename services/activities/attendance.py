@@ -129,9 +129,11 @@ async def confirmed_sessions_of(conn: Connection, resident_id: str) -> list[asyn
 
 
 async def seat_counts(conn: Connection, session_ids: Sequence[uuid.UUID]) -> list[asyncpg.Record]:
+    """Sessions' seat counts, with the database's time of reading them (``as_of``): a later
+    read never sees less than an earlier one, so readers can drop counts that arrive late."""
     return await conn.fetch(
         """
-        SELECT s.id, s.capacity, s.taken, s.status,
+        SELECT s.id, s.capacity, s.taken, s.status, statement_timestamp() AS as_of,
                (SELECT count(*) FROM activities.signups w
                  WHERE w.session_id = s.id AND w.status = 'WAITLISTED') AS waitlist_length
         FROM activities.sessions s

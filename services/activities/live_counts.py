@@ -5,7 +5,8 @@ subscriptions listen.
 Fed by the activities outbox (the relay routes the events below back to this service), so a
 count goes out only after its change committed, whichever handler made it, and one relay
 batch of a registration burst costs one read and one publish per session. Counts are read
-fresh when published, so a late or repeated message still carries the current state.
+fresh when published and stamped with the time they were read, so a subscriber can drop a
+message overtaken by a newer one (two jobs may publish in either order).
 """
 
 from __future__ import annotations
@@ -21,7 +22,8 @@ from services.activities import attendance, contracts
 from services.common.outbox import EVENT_HANDLER
 from services.common.settings import Settings
 
-# Every event that moves seats or the waitlist of a session.
+# Every event that moves seats, capacity or the waitlist of a session (a move may change the
+# capacity with the venue).
 EVENTS: tuple[str, ...] = (
     contracts.SIGNUP_CONFIRMED,
     contracts.SIGNUP_WAITLISTED,
@@ -29,6 +31,7 @@ EVENTS: tuple[str, ...] = (
     contracts.WAITLIST_PROMOTED,
     contracts.SESSION_CANCELLED,
     "session.rescheduled",
+    "session.capacity_changed",
 )
 
 
@@ -39,6 +42,7 @@ def counts_message(row: asyncpg.Record) -> dict[str, Any]:
         "taken": row["taken"],
         "waitlist_length": row["waitlist_length"],
         "status": row["status"],
+        "as_of": row["as_of"].isoformat(),
     }
 
 

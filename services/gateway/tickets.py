@@ -273,17 +273,22 @@ class TicketsSubscription:
             # Listen before reading, so no change between the read and the first message is lost.
             await pubsub.subscribe(contracts.counts_channel(resources.settings.namespace, str(wanted)))
             async with resources.pool.acquire() as conn:
-                row = await queries.session(conn, wanted)
-            if row is None:
+                rows = await attendance.seat_counts(conn, [wanted])
+            if not rows:
                 raise coded(domain.unknown_session())
+            row = rows[0]
             current = SessionCounts.of(
                 row["id"], row["capacity"], row["taken"], row["waitlist_length"], row["status"]
             )
+            as_of = row["as_of"]
             yield current
             async for message in pubsub.listen():
                 if message.get("type") != "message":
                     continue
                 data = json.loads(message["data"])
+                read_at = datetime.fromisoformat(data["as_of"])
+                if read_at <= as_of:  # overtaken by what we already sent
+                    continue
                 counts = SessionCounts.of(
                     data["session_id"],
                     data["capacity"],
@@ -291,6 +296,7 @@ class TicketsSubscription:
                     data["waitlist_length"],
                     data["status"],
                 )
+                as_of = read_at
                 if counts != current:
                     current = counts
                     yield counts
