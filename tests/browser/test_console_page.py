@@ -62,6 +62,17 @@ async def test_an_organiser_schedules_a_session_and_sees_the_count_change_when_a
     await expect(row.locator("[data-cell=taken]")).to_contain_text("1")
     await organiser.screenshot("console-sessions")
 
+    await row.get_by_role("button", name="改名额").click()
+    await row.get_by_label("新名额").fill("40")
+    await row.get_by_role("button", name="确认修改").click()
+    await expect(row.locator("[data-cell=left]")).to_have_text("39")
+
+    await row.get_by_role("button", name="改时间").click()
+    await row.get_by_label("新开始时间").fill("2026-12-05T15:00")
+    await row.get_by_label("新结束时间").fill("2026-12-05T17:00")
+    await row.get_by_role("button", name="确认改期").click()
+    await expect(row).to_contain_text("15:00–17:00")
+
     await row.get_by_role("button", name="取消场次").click()
     await row.get_by_label("取消原因").fill("天气原因")
     await row.get_by_role("button", name="确认取消").click()

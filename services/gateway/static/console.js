@@ -89,7 +89,10 @@ useStrings({
     liveSocket: (time) => `实时更新 · 最后更新 ${time}`,
     offline: "暂时无法刷新，稍后自动重试", noFestival: "请先创建节日。", noSessions: "还没有场次。",
     scheduled: "进行中", cancelled: "已取消", cancelSession: "取消场次", reason: "取消原因",
-    confirmCancel: "确认取消", keep: "不取消", clash: "与同地点其他场次时间冲突",
+    "confirm-cancel": "确认取消", "confirm-capacity": "确认修改", "confirm-move": "确认改期", keep: "返回",
+    changeCapacity: "改名额", moveSession: "改时间", newCapacity: "新名额", newStart: "新开始时间", newEnd: "新结束时间",
+    deadTitle: "发送失败的通知", refresh: "刷新", noDeadLetters: "没有发送失败的通知。", dlKind: "类型",
+    dlChannel: "渠道", dlAddress: "地址", dlAttempts: "尝试次数", dlError: "错误", resend: "重新发送", clash: "与同地点其他场次时间冲突",
     created: (name) => `已创建：${name}`, festivalDates: (a, b) => `${a} 至 ${b}`,
   },
   en: {
@@ -106,7 +109,11 @@ useStrings({
     liveSocket: (time) => `Live · updated ${time}`,
     offline: "Cannot refresh right now; retrying", noFestival: "Create a festival first.",
     noSessions: "No sessions yet.", scheduled: "Scheduled", cancelled: "Cancelled",
-    cancelSession: "Cancel session", reason: "Reason", confirmCancel: "Confirm", keep: "Keep it",
+    cancelSession: "Cancel session", reason: "Reason", "confirm-cancel": "Confirm cancellation",
+    "confirm-capacity": "Change seats", "confirm-move": "Move it", keep: "Back",
+    changeCapacity: "Seats", moveSession: "Move", newCapacity: "New number of seats", newStart: "New start",
+    newEnd: "New end", deadTitle: "Failed notifications", refresh: "Refresh", noDeadLetters: "No failed notifications.",
+    dlKind: "Kind", dlChannel: "Channel", dlAddress: "Address", dlAttempts: "Attempts", dlError: "Error", resend: "Send again",
     clash: "Overlaps another session at this venue", created: (name) => `Created: ${name}`,
     festivalDates: (a, b) => `${a} to ${b}`,
   },
@@ -119,10 +126,14 @@ const FESTIVAL = `query($id: ID!) { festival(id: $id) { id name communityIds sta
 const CREATE_FESTIVAL = "mutation($input: CreateFestivalInput!) { createFestival(input: $input) { id name } }";
 const CREATE_ACTIVITY = "mutation($input: CreateActivityInput!) { createActivity(input: $input) { id title } }";
 const SCHEDULE = "mutation($input: ScheduleSessionInput!) { scheduleSession(input: $input) { id } }";
+const CHANGE_CAPACITY = "mutation($input: ChangeSessionCapacityInput!) { changeSessionCapacity(input: $input) { id capacity } }";
+const MOVE_SESSION = "mutation($input: MoveSessionInput!) { moveSession(input: $input) { id startsAt endsAt } }";
+const DEAD_LETTERS = "{ deadLetters(limit: 50) { id channel kind address attempts lastError updatedAt } }";
+const RESEND = "mutation($id: ID!, $key: String) { resendDelivery(id: $id, idempotencyKey: $key) { id status } }";
 const CANCEL_SESSION = "mutation($input: CancelSessionInput!) { cancelSession(input: $input) { id status } }";
 
 const $ = (id) => document.getElementById(id);
-const state = { me: null, festivals: [], festival: null, cancelling: null, timer: null, updatedAt: null, live: false };
+const state = { me: null, festivals: [], festival: null, editing: null, timer: null, updatedAt: null, live: false };
 const live = new LiveCounts(applyCounts, (connected) => {
   state.live = connected;
   renderSessions();
@@ -191,6 +202,10 @@ function clashes(sessions) {
   return found;
 }
 
+function takenText(row) {
+  return el("span", {}, `${row.seatsTaken}`, el("span", { class: "muted" }, `/${row.capacity}`));
+}
+
 function renderSessions(rebuild = false) {
   const rows = (state.festival?.activities ?? []).flatMap((a) => a.sessions.map((s) => ({ ...s, title: a.title })))
     .sort((a, b) => a.startsAt.localeCompare(b.startsAt) || a.venue.localeCompare(b.venue));
@@ -203,49 +218,107 @@ function renderSessions(rebuild = false) {
     body.replaceChildren(el("tr", {}, el("td", { colspan: 7 }, t("noSessions"))));
     return;
   }
-  if (!rebuild && state.cancelling && rows.some((r) => r.id === state.cancelling)) {
+  if (!rebuild && state.editing && rows.some((r) => r.id === state.editing.id)) {
     // Someone is typing a reason: refresh the numbers only, leave the form alone.
     for (const row of rows) {
       const tr = body.querySelector(`[data-session='${row.id}']`);
       if (!tr) continue;
-      for (const [cell, value] of [["taken", row.seatsTaken], ["left", row.seatsLeft], ["waiting", row.waitlistLength]]) {
-        tr.querySelector(`[data-cell=${cell}]`).textContent = value;
-      }
+      tr.querySelector("[data-cell=taken]").replaceChildren(takenText(row));
+      tr.querySelector("[data-cell=left]").textContent = row.seatsLeft;
+      tr.querySelector("[data-cell=waiting]").textContent = row.waitlistLength;
     }
     return;
   }
   body.replaceChildren(...rows.map((row) => el("tr", {
     class: clashing.has(row.id) ? "clash" : null, dataset: { session: row.id },
   },
-    el("td", {}, row.title),
-    el("td", {}, `${fmtDateTime(row.startsAt)}–${fmtTime(row.endsAt)}`),
-    el("td", {}, row.venue, clashing.has(row.id) ? el("div", { class: "note" }, t("clash")) : null),
-    el("td", { class: "num", dataset: { cell: "taken" } }, `${row.seatsTaken}`, el("span", { class: "muted" }, `/${row.capacity}`)),
-    el("td", { class: "num", dataset: { cell: "left" } }, row.seatsLeft),
-    el("td", { class: "num", dataset: { cell: "waiting" } }, row.waitlistLength),
-    el("td", {}, statusCell(row)))));
+    el("td", { "data-label": t("activity") }, row.title),
+    el("td", { "data-label": t("when") }, `${fmtDateTime(row.startsAt)}–${fmtTime(row.endsAt)}`),
+    el("td", { "data-label": t("venue") }, el("span", {}, row.venue, clashing.has(row.id) ? el("div", { class: "note" }, t("clash")) : null)),
+    el("td", { class: "num", "data-label": t("taken"), dataset: { cell: "taken" } }, takenText(row)),
+    el("td", { class: "num", "data-label": t("left"), dataset: { cell: "left" } }, row.seatsLeft),
+    el("td", { class: "num", "data-label": t("waiting"), dataset: { cell: "waiting" } }, row.waitlistLength),
+    el("td", { "data-label": t("status") }, statusCell(row)))));
+}
+
+/** A Beijing wall-clock value for <input type="datetime-local"> from an instant. */
+function beijingValue(iso) {
+  return new Date(new Date(iso).getTime() + 8 * 3600 * 1000).toISOString().slice(0, 16);
 }
 
 function statusCell(row) {
   if (row.status === "CANCELLED") {
     return el("span", {}, el("span", { class: "badge off" }, t("cancelled")), row.cancelReason ? el("div", { class: "note" }, row.cancelReason) : null);
   }
-  if (state.cancelling !== row.id) {
-    return el("div", {}, el("span", { class: "badge ok" }, t("scheduled")),
-      el("button", { type: "button", class: "quiet", onclick: () => { state.cancelling = row.id; renderSessions(true); } }, t("cancelSession")));
+  const editing = state.editing?.id === row.id ? state.editing.kind : null;
+  const open = (kind) => () => { state.editing = kind ? { id: row.id, kind } : null; renderSessions(true); };
+  if (!editing) {
+    return el("div", { class: "actions" }, el("span", { class: "badge ok" }, t("scheduled")),
+      el("button", { type: "button", class: "quiet", onclick: open("capacity") }, t("changeCapacity")),
+      el("button", { type: "button", class: "quiet", onclick: open("move") }, t("moveSession")),
+      el("button", { type: "button", class: "quiet", onclick: open("cancel") }, t("cancelSession")));
   }
-  const reason = el("input", { "aria-label": t("reason"), placeholder: t("reason"), maxlength: 200 });
+  let fields;
+  let action;
+  let send;
+  if (editing === "cancel") {
+    const reason = el("input", { "aria-label": t("reason"), placeholder: t("reason"), maxlength: 200 });
+    fields = [reason];
+    action = () => `cancel-session:${row.id}`;
+    send = (key) => gql(CANCEL_SESSION, { input: { sessionId: row.id, reason: reason.value.trim(), idempotencyKey: key } });
+  } else if (editing === "capacity") {
+    const capacity = el("input", { type: "number", min: 1, inputmode: "numeric", "aria-label": t("newCapacity"), value: row.capacity });
+    fields = [capacity];
+    action = () => `capacity:${row.id}:${capacity.value}`;
+    send = (key) => gql(CHANGE_CAPACITY, { input: { sessionId: row.id, capacity: Number(capacity.value), idempotencyKey: key } });
+  } else {
+    const starts = el("input", { type: "datetime-local", "aria-label": t("newStart"), value: beijingValue(row.startsAt) });
+    const ends = el("input", { type: "datetime-local", "aria-label": t("newEnd"), value: beijingValue(row.endsAt) });
+    fields = [el("label", {}, t("newStart")), starts, el("label", {}, t("newEnd")), ends];
+    action = () => `move:${row.id}:${starts.value}:${ends.value}`;
+    send = (key) => gql(MOVE_SESSION, { input: {
+      sessionId: row.id, startsAt: beijingInput(starts.value), endsAt: beijingInput(ends.value), idempotencyKey: key,
+    } });
+  }
   const error = el("p", { class: "error", role: "alert", hidden: true });
-  const confirm = el("button", { type: "button" }, t("confirmCancel"));
+  const confirm = el("button", { type: "button" }, t(`confirm-${editing}`));
   confirm.addEventListener("click", () => busy(confirm, error, async () => {
-    await keyed(`cancel-session:${row.id}`, (key) =>
-      gql(CANCEL_SESSION, { input: { sessionId: row.id, reason: reason.value.trim(), idempotencyKey: key } }));
-    state.cancelling = null;
+    await keyed(action(), send);
+    state.editing = null;
     await loadFestival();
   }));
-  const keep = el("button", { type: "button", class: "quiet", onclick: () => { state.cancelling = null; renderSessions(true); } }, t("keep"));
-  setTimeout(() => reason.focus(), 0);
-  return el("div", {}, reason, error, el("div", { class: "row" }, confirm, keep));
+  setTimeout(() => fields.find((f) => f.tagName === "INPUT")?.focus(), 0);
+  return el("div", { class: "editing" }, fields, error,
+    el("div", { class: "row" }, confirm, el("button", { type: "button", class: "quiet", onclick: open(null) }, t("keep"))));
+}
+
+async function loadDeadLetters() {
+  const box = $("dead-letters");
+  let letters;
+  try {
+    letters = (await gql(DEAD_LETTERS)).deadLetters;
+  } catch (error) {
+    if (!(error instanceof ApiError)) throw error;
+    box.replaceChildren(el("p", { class: "note" }, error.text()));
+    return;
+  }
+  if (!letters.length) {
+    box.replaceChildren(el("p", { class: "note" }, t("noDeadLetters")));
+    return;
+  }
+  box.replaceChildren(el("div", { class: "table-wrap" }, el("table", {},
+    el("thead", {}, el("tr", {}, ["dlKind", "dlChannel", "dlAddress", "dlAttempts", "dlError", ""].map((k) => el("th", {}, k ? t(k) : "")))),
+    el("tbody", {}, letters.map((letter) => {
+      const error = el("p", { class: "error", role: "alert", hidden: true });
+      const resend = el("button", { type: "button", class: "quiet" }, t("resend"));
+      resend.addEventListener("click", () => busy(resend, error, async () => {
+        await keyed(`resend:${letter.id}`, (key) => gql(RESEND, { id: letter.id, key }));
+        await loadDeadLetters();
+      }));
+      return el("tr", { dataset: { delivery: letter.id } },
+        el("td", {}, letter.kind), el("td", {}, letter.channel), el("td", {}, letter.address),
+        el("td", { class: "num" }, letter.attempts), el("td", {}, letter.lastError ?? ""), el("td", {}, resend, error));
+    })))));
 }
 
 /** A create form: its idempotency key lives until the answer is final or the form is edited. */
@@ -312,6 +385,7 @@ async function enterApp() {
   $("hello").textContent = t("hello", state.me.name || state.me.username, state.me.communities.join("、"));
   $("festival-community").replaceChildren(...state.me.communities.map((c) => el("option", { value: c }, c)));
   await loadFestivals();
+  loadDeadLetters().catch(reportError);
   live.connect();
   poll();
 }
@@ -331,6 +405,7 @@ async function start() {
 langSwitch($("lang"));
 onLangChange(() => { if (state.me) { $("hello").textContent = t("hello", state.me.name || state.me.username, state.me.communities.join("、")); render(); } });
 $("festival").addEventListener("change", () => loadFestival().catch(reportError));
+$("dead-refresh").addEventListener("click", () => loadDeadLetters().catch(reportError));
 $("logout").addEventListener("click", async () => { await logOut(); await start(); });
 $("login-form").addEventListener("submit", (event) => {
   event.preventDefault();
