@@ -16,7 +16,7 @@ from websockets.asyncio.client import ClientConnection, connect
 
 from services.activities import contracts, live_counts
 from services.common.settings import Settings
-from services.gateway.app import create_app
+from services.gateway.app import MAX_SUBSCRIPTIONS_PER_CONNECTION, create_app
 from tests.conftest import GraphQLClient
 from tests.ticket_steps import schedule_at, sign_up
 
@@ -162,3 +162,17 @@ async def _published(pubsub: Any) -> dict[str, Any]:
             if message is not None:
                 data: dict[str, Any] = json.loads(message["data"])
                 return data
+
+
+async def test_one_connection_holds_a_bounded_number_of_subscriptions(
+    graphql_ws: str, gql: GraphQLClient, organiser_token: str
+) -> None:
+    session_id = await schedule_at(gql, organiser_token, starts_in=timedelta(days=2))
+    async with connect(graphql_ws, subprotocols=["graphql-transport-ws"]) as ws:  # type: ignore[list-item]
+        await ws.send(json.dumps({"type": "connection_init", "payload": {}}))
+        assert json.loads(await ws.recv())["type"] == "connection_ack"
+        for n in range(MAX_SUBSCRIPTIONS_PER_CONNECTION + 1):
+            payload = {"query": COUNTS, "variables": {"id": session_id}}
+            await ws.send(json.dumps({"id": str(n), "type": "subscribe", "payload": payload}))
+        answers = [await next_message(ws) for _ in range(MAX_SUBSCRIPTIONS_PER_CONNECTION + 1)]
+    assert sorted(a["type"] for a in answers) == ["error"] + ["next"] * MAX_SUBSCRIPTIONS_PER_CONNECTION

@@ -32,12 +32,18 @@ from services.gateway.pages import page_routes
 from services.gateway.schema import production_schema, schema
 
 log = logging.getLogger("linli.gateway")
+MAX_SUBSCRIPTIONS_PER_CONNECTION = 10
 
 
 class LinliGraphQL(GraphQL[Context, None]):
     def __init__(self, resources: dict[str, Resources], settings: Settings) -> None:
         chosen = production_schema() if settings.production else schema
-        super().__init__(chosen, graphql_ide=None if settings.production else "graphiql")
+        super().__init__(
+            chosen,
+            graphql_ide=None if settings.production else "graphiql",
+            # Each live subscription holds a Redis connection: a phone needs a few, not 100.
+            max_subscriptions_per_connection=MAX_SUBSCRIPTIONS_PER_CONNECTION,
+        )
         self._resources = resources
         self._settings = settings
 
