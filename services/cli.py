@@ -30,7 +30,11 @@ def _gateway() -> int:
     from services.gateway.app import create_app
 
     settings = get_settings()
-    uvicorn.run(create_app(settings), host=settings.host, port=settings.port, log_level="info")
+    # No access log: a line per request costs more than the request's own work in a burst;
+    # /metrics counts and times every operation instead.
+    uvicorn.run(
+        create_app(settings), host=settings.host, port=settings.port, log_level="info", access_log=False
+    )
     return 0
 
 

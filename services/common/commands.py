@@ -144,6 +144,15 @@ def _reply_key(settings: Settings, command_id: str) -> str:
     return f"{settings.namespace}:reply:{command_id}"
 
 
+_SEND_ONCE = """
+if redis.call('SET', KEYS[1], '1', 'NX', 'EX', ARGV[2]) then
+  redis.call('XADD', KEYS[2], '*', 'c', ARGV[1])
+  return 1
+end
+return 0
+"""
+
+
 class CommandBus:
     """The sending side (gateway, demo loader): send a command, wait a bounded time for its reply."""
 
@@ -154,6 +163,8 @@ class CommandBus:
         self._waiting: dict[str, asyncio.Future[dict[str, Any]]] = {}
         self._listener: asyncio.Task[None] | None = None
         self._subscribed = asyncio.Event()
+        # Claim the command id and append the command in one round trip.
+        self._send_once = redis.register_script(_SEND_ONCE)
 
     async def start(self) -> None:
         self._listener = asyncio.create_task(self._listen(), name="command-replies")
@@ -206,12 +217,10 @@ class CommandBus:
         waiter: asyncio.Future[dict[str, Any]] = asyncio.get_running_loop().create_future()
         self._waiting[command_id] = waiter
         try:
-            first = await self._redis.set(
-                _claim_key(self._settings, command_id), "1", nx=True, ex=REPLY_TTL_S
-            )
+            keys = [_claim_key(self._settings, command_id), stream_key(self._settings, service)]
+            first = await self._send_once(keys=keys, args=[envelope.encode(), REPLY_TTL_S])
             if not first:  # the same key was sent before (a retry): its reply is the answer
                 return await self._stored_reply(command_id, timeout)
-            await self._redis.xadd(stream_key(self._settings, service), {"c": envelope.encode()})
             try:
                 payload = await asyncio.wait_for(asyncio.shield(waiter), timeout)
             except TimeoutError:

@@ -171,6 +171,8 @@ async def run_relay(
                 await asyncio.sleep(settings.outbox_poll_s)
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(wake.wait(), settings.outbox_poll_s)
+                # In a burst, commits arrive in quick succession: gather a few into one batch.
+                await asyncio.sleep(0.01)
     finally:
         if listener is not None:
             with contextlib.suppress(Exception):
