@@ -30,7 +30,7 @@ from starlette.responses import JSONResponse
 from starlette.routing import Route
 
 from services.activities.worker import ACTIVITIES_WORKER
-from services.common.clock import LOCAL_TZ
+from services.common.clock import LOCAL_TZ, now
 from services.common.db import create_pool, drop_database, ensure_database
 from services.common.ids import new_id
 from services.common.migrations import migrate
@@ -38,10 +38,11 @@ from services.common.outbox import EVENT_HANDLER
 from services.common.settings import Settings
 from services.common.worker import build_worker
 from services.gateway.app import create_app
+from services.notify import repository as repo
 from services.notify.channels import SIGNATURE_HEADER, Outgoing, WebhookChannel, webhook_signature
 from services.notify.contracts import SEND_REMINDER
 from services.notify.delivery import within_rate
-from services.notify.handlers import handle_events, reminder_job_id
+from services.notify.handlers import REQUEUE_PENDING, handle_events, instant, reminder_job_id
 from services.notify.sms import LOGIN_CODE, SEND_SMS, SmsRequest, texts_to
 from services.notify.worker import NOTIFY_WORKER
 from tests.conftest import RUN_ID, SIGN_UP, GraphQLClient, eventually
@@ -391,7 +392,7 @@ async def test_a_reminder_goes_only_for_a_signup_that_still_stands_as_scheduled(
         return row
 
     row = await eventually(lambda: projected(staying["id"], "CONFIRMED"))
-    starts_at = row["starts_at"].isoformat()
+    starts_at = instant(row["starts_at"])
     queue = stack.settings.queue("notify")
     for lead in (24 * 60, 120):  # both reminders wait in the queue for their time
         job_id = reminder_job_id(stack.settings, staying["id"], starts_at, lead)
@@ -430,7 +431,7 @@ async def test_a_reminder_goes_only_for_a_signup_that_still_stands_as_scheduled(
     }
     await stack.run_job(EVENT_HANDLER, [moved])
     assert await stack.run_job(SEND_REMINDER, staying["id"], starts_at, 120) is False
-    new_job = reminder_job_id(stack.settings, staying["id"], moved_to.isoformat(), 120)
+    new_job = reminder_job_id(stack.settings, staying["id"], instant(moved_to), 120)
     assert await stack.redis.zscore(queue, new_job) is not None
 
 
@@ -454,10 +455,10 @@ async def test_a_volunteer_is_reminded_of_a_shift_as_scheduled(stack: Stack) -> 
     }
     assert await stack.run_job(EVENT_HANDLER, [signed_up]) == 1
 
-    job_id = reminder_job_id(stack.settings, signup_id, starts_at.isoformat(), 120)
+    job_id = reminder_job_id(stack.settings, signup_id, instant(starts_at), 120)
     due = starts_at - timedelta(hours=2)
     assert await stack.redis.zscore(stack.settings.queue("notify"), job_id) == int(due.timestamp() * 1000)
-    assert await stack.run_job(SEND_REMINDER, signup_id, starts_at.isoformat(), 120, "shift") is True
+    assert await stack.run_job(SEND_REMINDER, signup_id, instant(starts_at), 120, "shift") is True
     (reminder,) = await stack.inbox(volunteer, "shift.reminder")
     assert "引导员" in reminder["body_zh"] and "2小时" in reminder["body_zh"]
     moved = (starts_at + timedelta(hours=1)).isoformat()  # a reminder for another start time
@@ -526,6 +527,41 @@ async def test_a_provider_that_always_fails_leaves_a_dead_letter_organisers_can_
     assert len(await provider.texts_to(phone)) == 1
     assert await gql.error_code(RESEND, {"id": letter["id"]}, organiser_token) == "NOT_A_DEAD_LETTER"
     assert await gql.error_code(RESEND, {"id": str(uuid.uuid4())}, organiser_token) == "NOT_FOUND"
+
+
+async def test_what_redis_lost_is_queued_again(
+    stack: Stack, gql: GraphQLClient, new_resident: Any, provider: SmsProvider
+) -> None:
+    resident, token = new_resident()
+    phone = phone_for(resident)
+    await gql.ok(SET_PREFERENCES, {"input": {"channels": ["SMS"], "phone": phone, **ANY_HOUR}}, token)
+    starts_at = datetime(2030, 6, 1, 9, 0, tzinfo=LOCAL_TZ)
+    confirmed = _event("signup.confirmed", resident, starts_at)
+    lost_text = {
+        "id": uuid.uuid4(),
+        "channel": "sms",
+        "recipient_id": resident,
+        "address": phone,
+        "kind": "signup.confirmed",
+        "subject": "报名成功",
+        "body": "您已成功报名「义诊」。",
+        "urgent": False,
+        "not_before": now() - timedelta(hours=1),
+    }
+    # The database remembers a text and a sign-up to remind; Redis has no job for either.
+    async with stack.pool.acquire() as conn:
+        await repo.insert_deliveries(conn, [lost_text])
+        await repo.project_signup(conn, uuid.UUID(confirmed["id"]), "CONFIRMED", confirmed["payload"])
+
+    assert await stack.run_job(REQUEUE_PENDING) >= 3  # the text and two reminders, at least
+
+    sent = await stack.settled(resident, "sms", "SENT")
+    assert sent is not None and sent["id"] == lost_text["id"]
+    assert len(await provider.texts_to(phone)) == 1
+    signup_id = confirmed["payload"]["signup_id"]
+    for lead in (24 * 60, 120):
+        job_id = reminder_job_id(stack.settings, signup_id, instant(starts_at), lead)
+        assert await stack.redis.zscore(stack.settings.queue("notify"), job_id) is not None
 
 
 async def test_a_login_code_goes_straight_to_the_sms_provider_even_after_a_failure(

@@ -13,7 +13,7 @@ import logging
 import random
 import uuid
 from collections.abc import Callable, Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 import asyncpg
@@ -35,6 +35,8 @@ _ID_NAMESPACE = uuid.UUID("b5a0f1c2-6d7e-4f21-9a3b-8c4d2e1f0a57")
 _MAX_BACKOFF_S = 6 * 3600
 # How long a job waits for the transaction that enqueued it to commit.
 _UNCOMMITTED_TRIES = 20
+# Longer than any one send may take (channels time out after 10 s).
+_SENDING_TTL_S = 120
 
 
 def delivery_id(source_id: uuid.UUID, recipient_id: str, channel: str) -> uuid.UUID:
@@ -142,7 +144,6 @@ async def deliver(ctx: dict[str, Any], delivery_id: str) -> str:
     run out, then the delivery is a dead letter. Returns the delivery's status."""
     pool: asyncpg.Pool = ctx["pool"]
     settings: Settings = ctx["settings"]
-    clock: Callable[[], datetime] = ctx.get("clock", now)
     row_id = uuid.UUID(delivery_id)
     async with pool.acquire() as conn:
         row = await repo.delivery(conn, row_id)
@@ -157,23 +158,44 @@ async def deliver(ctx: dict[str, Any], delivery_id: str) -> str:
         ctx["redis"], settings.namespace, channel.provider, settings.notify_rate_per_s, now().timestamp()
     ):
         raise Retry(defer=1 + random.random())  # the next second's window; not a failed attempt
-    outgoing = Outgoing(delivery_id, row["channel"], row["address"], row["subject"], row["body"])
+    # Two jobs may hold one delivery (a resend, or a sweep after a lost job): one sends.
+    sending = f"{settings.namespace}:notify-sending:{delivery_id}"
+    if not await ctx["redis"].set(sending, ctx.get("job_id", "-"), nx=True, ex=_SENDING_TTL_S):
+        raise Retry(defer=5)
+    try:
+        return await _send(ctx, channel, row)
+    finally:
+        await ctx["redis"].delete(sending)
+
+
+async def _send(ctx: dict[str, Any], channel: Channel, row: asyncpg.Record) -> str:
+    pool: asyncpg.Pool = ctx["pool"]
+    settings: Settings = ctx["settings"]
+    clock: Callable[[], datetime] = ctx.get("clock", now)
+    async with pool.acquire() as conn:  # the row again, now that no one else is sending it
+        fresh = await repo.delivery(conn, row["id"])
+    if fresh is None or fresh["status"] != repo.QUEUED:
+        return str(fresh["status"]) if fresh else "MISSING"
+    outgoing = Outgoing(str(row["id"]), row["channel"], row["address"], row["subject"], row["body"])
     try:
         await channel.send(outgoing)
     except Exception as exc:
         error = (str(exc) if isinstance(exc, DeliveryFailed) else f"{type(exc).__name__}: {exc}")[:500]
+        delay = backoff_s(fresh["attempts"] + 1, settings.notify_retry_base_s, random.random())
+        at = clock()
         async with pool.acquire() as conn:
-            failed = await repo.record_failure(conn, row_id, error, settings.notify_max_attempts, clock())
+            failed = await repo.record_failure(
+                conn, row["id"], error, settings.notify_max_attempts, at, at + timedelta(seconds=delay)
+            )
         NOTIFICATIONS.labels(row["channel"], "failed").inc()
         if failed["status"] == repo.DEAD:
-            log.warning("delivery %s on %s is a dead letter: %s", delivery_id, row["channel"], error)
+            log.warning("delivery %s on %s is a dead letter: %s", row["id"], row["channel"], error)
             NOTIFICATIONS.labels(row["channel"], "dead").inc()
             return repo.DEAD
-        delay = backoff_s(failed["attempts"], settings.notify_retry_base_s, random.random())
-        log.info("delivery %s failed (attempt %s), retry in %.1fs", delivery_id, failed["attempts"], delay)
+        log.info("delivery %s failed (attempt %s), retry in %.1fs", row["id"], failed["attempts"], delay)
         raise Retry(defer=delay) from exc
     async with pool.acquire() as conn:
-        await repo.record_sent(conn, row_id, channel.provider, clock())
+        await repo.record_sent(conn, row["id"], channel.provider, clock())
     NOTIFICATIONS.labels(row["channel"], "delivered").inc()
     return repo.SENT
 

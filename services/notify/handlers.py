@@ -7,7 +7,7 @@ import logging
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import asyncpg
@@ -57,6 +57,9 @@ _SIGNUP_STATUS = {
     "session.cancelled": "CANCELLED",
 }
 SESSION, SHIFT = "session", "shift"  # what a reminder is for
+REQUEUE_PENDING = "requeue_pending"
+_SWEEP_EVERY_S = 300
+_SWEEP_GRACE_S = 60  # a delivery this overdue has surely lost its job (or the queue is stuck)
 _REMINDER_NAMESPACE = uuid.UUID("0c9e7d4a-2f61-4b8a-9e35-7a1d6c2b8f40")
 
 
@@ -97,6 +100,7 @@ async def handle_events(ctx: dict[str, Any], events: list[dict[str, Any]]) -> in
         await enqueue_deliveries(redis, settings, planned)
         for reminder in reminders:
             await _enqueue_reminder(redis, settings, reminder)
+    await _schedule_sweep(redis, settings)
     for event, message in written:
         NOTIFICATIONS.labels("inbox", "delivered").inc()
         token = correlation_id.set(event.get("correlation_id"))
@@ -107,6 +111,11 @@ async def handle_events(ctx: dict[str, Any], events: list[dict[str, Any]]) -> in
 
 def _default(settings: Settings) -> Preferences:
     return default_preferences(settings.notify_quiet_start, settings.notify_quiet_end)
+
+
+def instant(at: datetime) -> str:
+    """One spelling per instant (UTC), for reminder job ids and the re-check at send time."""
+    return at.astimezone(UTC).isoformat()
 
 
 @dataclass(frozen=True)
@@ -143,7 +152,7 @@ async def _project(
         for lead in settings.notify_reminder_leads_min:
             send_at = starts_at - timedelta(minutes=lead)
             if send_at > at:
-                reminders.append(Reminder(signup_id, starts_at.isoformat(), lead, send_at, kind))
+                reminders.append(Reminder(signup_id, instant(starts_at), lead, send_at, kind))
     return reminders
 
 
@@ -198,9 +207,48 @@ async def send_reminder(
     return True
 
 
+async def requeue_pending(ctx: dict[str, Any]) -> int:
+    """Put back on the queue what Redis should hold but may have lost (a Redis restored from
+    an old snapshot): overdue queued deliveries and the reminders of sign-ups still ahead.
+    Job ids follow from what they are for, so what is still queued is not queued twice.
+    Returns how many were looked at."""
+    pool: asyncpg.Pool = ctx["pool"]
+    settings: Settings = ctx["settings"]
+    redis: ArqRedis = ctx["redis"]
+    at = now()
+    async with pool.acquire() as conn:
+        overdue = await repo.overdue_deliveries(conn, at - timedelta(seconds=_SWEEP_GRACE_S))
+        ahead = await repo.upcoming(conn, at)
+    for row in overdue:
+        await enqueue_delivery(redis, settings, row["id"], row["not_before"])
+    reminders = [
+        Reminder(str(row["signup_id"]), instant(row["starts_at"]), lead, send_at, row["kind"])
+        for row in ahead
+        for lead in settings.notify_reminder_leads_min
+        if (send_at := row["starts_at"] - timedelta(minutes=lead)) > at
+    ]
+    for reminder in reminders:
+        await _enqueue_reminder(redis, settings, reminder)
+    if overdue:
+        log.warning("%s overdue deliveries queued again", len(overdue))
+    return len(overdue) + len(reminders)
+
+
+async def _schedule_sweep(redis: ArqRedis, settings: Settings) -> None:
+    """At most one sweep per period, started by whichever batch of events comes first."""
+    slot = int(now().timestamp()) // _SWEEP_EVERY_S
+    await redis.enqueue_job(
+        REQUEUE_PENDING,
+        _job_id=f"{settings.namespace}:notify-sweep:{slot}",
+        _queue_name=settings.queue(SERVICE),
+        _defer_by=_SWEEP_GRACE_S,
+    )
+
+
 EVENT_HANDLERS = [
     func(handle_events, name=EVENT_HANDLER, max_tries=10),
     func(send_reminder, name=SEND_REMINDER, max_tries=10),
+    func(requeue_pending, name=REQUEUE_PENDING, max_tries=3),
 ]
 
 

@@ -140,14 +140,16 @@ async def record_sent(conn: Connection, delivery_id: uuid.UUID, provider: str, a
 
 
 async def record_failure(
-    conn: Connection, delivery_id: uuid.UUID, error: str, max_attempts: int, at: datetime
+    conn: Connection, delivery_id: uuid.UUID, error: str, max_attempts: int, at: datetime, retry_at: datetime
 ) -> asyncpg.Record:
-    """Count a failed attempt; the last allowed one makes the delivery a dead letter."""
+    """Count a failed attempt; the last allowed one makes the delivery a dead letter, any
+    other is due again at ``retry_at``."""
     row = await conn.fetchrow(
         """
         UPDATE notify.deliveries
         SET attempts = attempts + 1, last_error = $2, updated_at = $4,
-            status = CASE WHEN attempts + 1 >= $3 THEN 'DEAD' ELSE status END
+            status = CASE WHEN attempts + 1 >= $3 THEN 'DEAD' ELSE status END,
+            not_before = CASE WHEN attempts + 1 >= $3 THEN not_before ELSE $5 END
         WHERE id = $1
         RETURNING attempts, status
         """,
@@ -155,9 +157,18 @@ async def record_failure(
         error,
         max_attempts,
         at,
+        retry_at,
     )
     assert row is not None, f"no delivery {delivery_id}"
     return row
+
+
+async def overdue_deliveries(conn: Connection, before: datetime) -> list[asyncpg.Record]:
+    """Deliveries still queued although due before ``before``: their job may be lost."""
+    return await conn.fetch(
+        "SELECT id, not_before FROM notify.deliveries WHERE status = 'QUEUED' AND not_before < $1",
+        before,
+    )
 
 
 async def requeue_dead(conn: Connection, delivery_id: uuid.UUID, at: datetime) -> asyncpg.Record | None:
@@ -256,3 +267,17 @@ async def project_shift_signup(
 
 async def shift_signup(conn: Connection, signup_id: uuid.UUID) -> asyncpg.Record | None:
     return await conn.fetchrow("SELECT * FROM notify.shift_signups WHERE signup_id = $1", signup_id)
+
+
+async def upcoming(conn: Connection, after: datetime) -> list[asyncpg.Record]:
+    """Confirmed sign-ups and shift sign-ups starting after ``after`` (to be reminded)."""
+    return await conn.fetch(
+        """
+        SELECT signup_id, starts_at, 'session' AS kind FROM notify.signups
+        WHERE status = 'CONFIRMED' AND starts_at > $1
+        UNION ALL
+        SELECT signup_id, starts_at, 'shift' AS kind FROM notify.shift_signups
+        WHERE status = 'CONFIRMED' AND starts_at > $1
+        """,
+        after,
+    )
