@@ -12,9 +12,9 @@ from typing import Any
 import httpx
 import icalendar
 
-from services.common.masking import mask_phone
+from services.common.masking import mask_name, mask_phone
 from services.common.settings import Settings
-from services.gateway.exports import CalendarEvent, calendar
+from services.gateway.exports import CalendarEvent, calendar, roster_csv
 from tests.conftest import COMMUNITY, GraphQLClient
 from tests.identity_steps import new_phone, resident_logs_in
 from tests.ticket_steps import CHECK_IN, check_in_vars, scanner_token, schedule_at, sign_up, ticket_of
@@ -61,6 +61,17 @@ def test_a_calendar_is_valid_icalendar_whatever_the_text() -> None:
     assert parsed.decoded("DTEND") == starts + timedelta(hours=2)
     assert str(parsed["UID"]) == "session-1@linli"
     assert "DTSTAMP" in parsed
+
+
+def test_a_roster_cell_a_spreadsheet_would_run_as_a_formula_is_kept_as_text() -> None:
+    rows = [
+        (1, mask_name("=HYPERLINK(1)"), "", "候补 Waiting", 1, "否 No", ""),
+        (2, "+1", "-2", "@3", 1, "", ""),
+    ]
+    text = roster_csv(rows).decode("utf-8-sig")
+    [_, first, second] = list(csv.reader(io.StringIO(text)))
+    assert first[1] == "'=" + "*" * 12
+    assert second[1:4] == ["'+1", "'-2", "'@3"]
 
 
 async def resident_with_profile(gql: GraphQLClient, pool: Any, name: str) -> tuple[str, str, str]:
