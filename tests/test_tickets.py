@@ -3,6 +3,7 @@ scanner's camera reads it, and the session admits her party once."""
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from datetime import timedelta
 from typing import Any
@@ -234,3 +235,26 @@ async def test_organisers_see_who_held_seats_and_never_came(
     assert after[mask_phone(stayed_home_id)] == 2
     assert mask_phone(came_id) not in after
     assert await gql.error_code(NO_SHOWS, {"community": COMMUNITY}, came) == "FORBIDDEN"
+
+
+async def test_two_doors_scanning_one_ticket_at_once_admit_it_once(
+    gql: GraphQLClient, organiser_token: str, new_resident: Any, settings: Settings, pool: Any
+) -> None:
+    session_id = await schedule_at(gql, organiser_token, SOON)
+    _, token = new_resident()
+    signup = await sign_up(gql, token, session_id)
+    code = (await ticket_of(gql, token, signup["id"]))["code"]
+
+    answers = await asyncio.gather(
+        *(gql.raw(CHECK_IN, check_in_vars(code, session_id), scanner_token(settings)) for _ in range(5))
+    )
+
+    outcomes = sorted(
+        a["errors"][0]["extensions"]["code"] if a.get("errors") else "ADMITTED" for a in answers
+    )
+    assert outcomes == ["ADMITTED"] + ["ALREADY_CHECKED_IN"] * 4
+    async with pool.acquire() as conn:
+        rows = await conn.fetchval(
+            "SELECT count(*) FROM activities.attendance WHERE signup_id = $1", uuid.UUID(signup["id"])
+        )
+    assert rows == 1
