@@ -314,7 +314,7 @@ async def test_a_resident_who_chose_email_gets_one_inbox_message_and_one_email(
     assert len(await mailbox.to(email)) == 1
 
 
-async def test_someone_who_never_chose_hears_in_the_inbox_only(
+async def test_someone_who_never_chose_has_the_inbox_and_the_default_quiet_hours(
     stack: Stack, gql: GraphQLClient, new_resident: Any
 ) -> None:
     _, token = new_resident()
@@ -326,6 +326,9 @@ async def test_someone_who_never_chose_hears_in_the_inbox_only(
         "quietStart": "21:30",
         "quietEnd": "08:00",
     }
+    chosen = {"input": {"channels": ["EMAIL"], "email": "wang@example.cn"}}
+    answer = (await gql.ok(SET_PREFERENCES, chosen, token))["setNotificationPreferences"]
+    assert (answer["quietStart"], answer["quietEnd"]) == ("21:30", "08:00")  # the defaults, kept
     refused = {"input": {"channels": ["SMS"], **ANY_HOUR}}
     assert await gql.error_code(SET_PREFERENCES, refused, token) == "BAD_USER_INPUT"
 

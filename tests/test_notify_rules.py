@@ -55,11 +55,14 @@ def test_quiet_hours_within_one_day_and_none_at_all() -> None:
     assert next_send_time(local("2026-12-05 03:00"), *never, urgent=False) == local("2026-12-05 03:00")
 
 
-def test_only_a_session_cancelled_for_today_is_urgent() -> None:
+def test_only_a_session_cancelled_or_moved_today_is_urgent() -> None:
     payload = {"starts_at": "2026-12-05T09:00:00+08:00"}
     assert is_urgent("session.cancelled", payload, local("2026-12-05 06:30"))
     assert not is_urgent("session.cancelled", payload, local("2026-12-04 22:00"))
     assert not is_urgent("signup.confirmed", payload, local("2026-12-05 06:30"))
+    moved_away = {"old_starts_at": "2026-12-05T09:00:00+08:00", "starts_at": "2026-12-12T09:00:00+08:00"}
+    assert is_urgent("session.rescheduled", moved_away, local("2026-12-05 06:30"))
+    assert not is_urgent("session.rescheduled", moved_away, local("2026-12-03 22:00"))
 
 
 def test_backoff_doubles_with_jitter_and_has_a_ceiling() -> None:

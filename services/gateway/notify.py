@@ -94,8 +94,10 @@ class NotificationPreferencesInput:
     email: str | None = None
     phone: str | None = None
     wechat_open_id: str | None = None
-    quiet_start: str = "21:30"
-    quiet_end: str = "08:00"
+    quiet_start: str | None = strawberry.field(
+        default=None, description="HH:MM; unset: the deployment's default (21:30)."
+    )
+    quiet_end: str | None = strawberry.field(default=None, description="HH:MM; unset: the default (08:00).")
 
 
 @strawberry.enum

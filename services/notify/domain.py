@@ -182,10 +182,13 @@ def messages_for(event_type: str, payload: dict[str, Any]) -> list[Message]:
 
 
 def is_urgent(event_type: str, payload: dict[str, Any], now: datetime) -> bool:
-    """Urgent messages ignore quiet hours: a session called off for today must reach people
-    before they set out."""
+    """Urgent messages ignore quiet hours: a session called off or moved today must reach
+    people before they set out."""
+    today = now.astimezone(LOCAL_TZ).date()
     if event_type == "session.cancelled":
-        return _local(payload["starts_at"]).date() <= now.astimezone(LOCAL_TZ).date()
+        return _local(payload["starts_at"]).date() <= today
+    if event_type == "session.rescheduled":  # moved from or to today
+        return min(_local(payload["old_starts_at"]).date(), _local(payload["starts_at"]).date()) <= today
     return False
 
 

@@ -78,9 +78,11 @@ async def handle_events(ctx: dict[str, Any], events: list[dict[str, Any]]) -> in
     at = _clock(ctx)()
     written: list[tuple[dict[str, Any], Message]] = []
     async with pool.acquire() as conn, conn.transaction():
-        fresh = [event for event in events if await consume_once(conn, SERVICE, event["id"])]
+        fresh = []
         for event in events:
-            if event not in fresh:
+            if await consume_once(conn, SERVICE, event["id"]):
+                fresh.append(event)
+            else:
                 log.info("event %s (%s) already handled", event["id"], event["type"])
         reminders: list[Reminder] = []
         for event in fresh:
@@ -270,8 +272,8 @@ async def set_preferences(ctx: dict[str, Any], actor: Actor, args: dict[str, Any
     """A person chooses their channels, addresses and quiet hours (for themselves only)."""
     prefs = check_preferences(
         list(args["channels"]),
-        args["quiet_start"],
-        args["quiet_end"],
+        args.get("quiet_start") or ctx["settings"].notify_quiet_start,
+        args.get("quiet_end") or ctx["settings"].notify_quiet_end,
         args.get("email"),
         args.get("phone"),
         args.get("wechat_openid"),
