@@ -4,6 +4,7 @@ mark attendance and record ``ticket.checked_in`` in one transaction."""
 from __future__ import annotations
 
 import uuid
+from datetime import datetime
 from typing import Any
 
 import asyncpg
@@ -70,7 +71,7 @@ async def check_in_ticket(ctx: dict[str, Any], actor: Actor, args: dict[str, Any
     return _reply(found, at)
 
 
-def _reply(ticket: asyncpg.Record, at: Any) -> dict[str, Any]:
+def _reply(ticket: asyncpg.Record, at: datetime) -> dict[str, Any]:
     return {
         "signup_id": str(ticket["id"]),
         "session_id": str(ticket["session_id"]),

@@ -86,9 +86,10 @@ def not_confirmed() -> Refusal:
 
 
 def too_early(opens_at: datetime) -> Refusal:
+    minutes = int(CHECK_IN_OPENS_BEFORE.total_seconds() // 60)
     return Refusal(
         "TOO_EARLY",
-        f"签到将于活动开始前{CHECK_IN_OPENS_BEFORE.seconds // 60}分钟开放",
-        f"Check-in opens {CHECK_IN_OPENS_BEFORE.seconds // 60} minutes before the session starts",
+        f"签到将于活动开始前{minutes}分钟开放",
+        f"Check-in opens {minutes} minutes before the session starts",
         {"opensAt": opens_at.isoformat()},
     )
