@@ -176,3 +176,20 @@ async def test_one_connection_holds_a_bounded_number_of_subscriptions(
             await ws.send(json.dumps({"id": str(n), "type": "subscribe", "payload": payload}))
         answers = [await next_message(ws) for _ in range(MAX_SUBSCRIPTIONS_PER_CONNECTION + 1)]
     assert sorted(a["type"] for a in answers) == ["error"] + ["next"] * MAX_SUBSCRIPTIONS_PER_CONNECTION
+
+
+async def test_older_clients_speaking_the_legacy_graphql_ws_protocol_watch_too(
+    graphql_ws: str, gql: GraphQLClient, organiser_token: str, new_resident: Any
+) -> None:
+    session_id = await schedule_at(gql, organiser_token, starts_in=timedelta(days=2), capacity=3)
+    async with connect(graphql_ws, subprotocols=["graphql-ws"]) as ws:  # type: ignore[list-item]
+        await ws.send(json.dumps({"type": "connection_init", "payload": {}}))
+        assert (await next_message(ws))["type"] == "connection_ack"
+        payload = {"query": COUNTS, "variables": {"id": session_id}}
+        await ws.send(json.dumps({"id": "1", "type": "start", "payload": payload}))
+        first = await next_message(ws)
+        await sign_up(gql, new_resident()[1], session_id)
+        second = await next_message(ws)
+    assert first["type"] == second["type"] == "data"
+    assert first["payload"]["data"]["sessionCounts"]["seatsLeft"] == 3
+    assert second["payload"]["data"]["sessionCounts"]["seatsLeft"] == 2
