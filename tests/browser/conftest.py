@@ -14,8 +14,10 @@ import sys
 import threading
 import uuid
 from collections.abc import AsyncIterator
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
 import uvicorn
@@ -35,6 +37,7 @@ CHROMIUM_ARGS = [
 ]
 HAVE_CHROMIUM = CHROMIUM.exists()
 SCREENSHOTS = ROOT / "docs" / "screenshots"
+BEIJING = ZoneInfo("Asia/Shanghai")
 PHONE = {"width": 360, "height": 740}
 LAPTOP = {"width": 1280, "height": 800}
 
@@ -156,7 +159,8 @@ mutation($input: ScheduleSessionInput!) { scheduleSession(input: $input) { id } 
 def festival(gql: GraphQLClient, organiser_token: str) -> Any:
     """A festival with a few activities and sessions on two days at two venues, via the API."""
 
-    async def make(capacity: int = 20) -> dict[str, Any]:
+    async def make(capacity: int = 20, opening_soon: bool = False) -> dict[str, Any]:
+        """With ``opening_soon``, also an opening ceremony starting in half an hour (doors are open)."""
         made = await gql.ok(
             CREATE_FESTIVAL,
             {
@@ -176,6 +180,10 @@ def festival(gql: GraphQLClient, organiser_token: str) -> Any:
             ("义诊", "测血压、量血糖", "朔方社区邻里驿家", "2026-12-06T09:00", "2026-12-06T11:00"),
             ("包饺子", "邻里一起包饺子，老少皆宜", "西苑广场", "2026-12-05T14:00", "2026-12-05T16:00"),
         ]
+        if opening_soon:
+            starts = datetime.now(BEIJING).replace(second=0, microsecond=0) + timedelta(minutes=30)
+            ends = starts + timedelta(hours=2)
+            plan.append(("开幕式", "", "朔方社区邻里驿家", starts.isoformat()[:16], ends.isoformat()[:16]))
         activities: dict[str, str] = {}
         for title, description, venue, starts, ends in plan:
             if title not in activities:

@@ -14,11 +14,12 @@ from typing import Any
 import PIL.Image
 from playwright.async_api import Page, Playwright, expect
 
+from services.common.actor import VOLUNTEER
 from services.common.settings import Settings
 from services.identity.service import Identity
 from services.volunteers import codes
 from tests.browser.conftest import LAPTOP, Person, launch
-from tests.conftest import COMMUNITY, GraphQLClient
+from tests.conftest import COMMUNITY, GraphQLClient, token_for
 from tests.identity_steps import new_phone, staff_account, texted_code
 
 CREATE_SHIFT = "mutation($input: CreateShiftInput!) { createShift(input: $input) { id } }"
@@ -151,3 +152,60 @@ async def test_a_volunteer_checks_in_by_pointing_the_phone_camera_at_the_station
         await expect(page.locator("#camera")).to_be_hidden()  # the camera is let go once read
     finally:
         await phone_with_camera.close()
+
+
+SIGN_UP = "mutation($input: SignUpInput!) { signUp(input: $input) { id status } }"
+TICKET = "query($id: ID!) { ticket(signupId: $id) { code } }"
+
+
+async def test_door_staff_admit_a_resident_by_ticket_once_and_check_a_volunteer_in_and_out_by_card(
+    person: Any,
+    pool: Any,
+    redis: Any,
+    settings: Settings,
+    gql: GraphQLClient,
+    festival: Any,
+    new_resident: Any,
+    organiser_token: str,
+) -> None:
+    planned = await festival(opening_soon=True)
+    session_id = planned["sessions"]["开幕式"]
+    _, token = new_resident()
+    signed = await gql.ok(
+        SIGN_UP, {"input": {"sessionId": session_id, "idempotencyKey": uuid.uuid4().hex}}, token
+    )
+    ticket = await gql.ok(TICKET, {"id": signed["signUp"]["id"]}, token)
+
+    username, password = await staff_account(Identity(pool, redis, settings), "scanner", COMMUNITY)
+    door = await person()
+    page = await door.open("/scan")
+    await page.get_by_role("button", name="我是工作人员").click()
+    await page.get_by_label("用户名").fill(username)
+    await page.get_by_label("密码").fill(password)
+    await page.get_by_role("button", name="登录", exact=True).click()
+
+    await page.get_by_label("场次").select_option(session_id)
+    await page.get_by_label("扫描或输入").fill(ticket["ticket"]["code"])
+    await page.get_by_role("button", name="确认入场").click()
+    await expect(page.locator("#door-log")).to_contain_text("已入场")
+    await door.screenshot("scan-door-tickets")
+
+    await page.get_by_label("扫描或输入").fill(ticket["ticket"]["code"])
+    await page.get_by_role("button", name="确认入场").click()
+    await expect(page.locator("#door-form [role=alert]")).to_be_visible()  # a ticket admits once
+
+    shift_id = await shift_at(gql, organiser_token, f"西苑广场 {uuid.uuid4().hex[:4]}")
+    volunteer_id = f"volunteer-{uuid.uuid4().hex[:8]}"
+    volunteer = token_for(settings, volunteer_id, {VOLUNTEER}, {COMMUNITY})
+    await gql.ok(
+        SIGN_UP_FOR_SHIFT, {"input": {"shiftId": shift_id, "idempotencyKey": uuid.uuid4().hex}}, volunteer
+    )
+    card = (await gql.ok("{ myVolunteerCard { code } }", token=volunteer))["myVolunteerCard"]["code"]
+    await page.get_by_role("tab", name="志愿者卡").click()
+    await page.get_by_label("班次").select_option(shift_id)
+    await page.get_by_label("扫描或输入").fill(card)
+    await page.get_by_role("button", name="志愿者签到").click()
+    await expect(page.locator("#door-log")).to_contain_text("志愿者已签到")
+    await page.get_by_label("扫描或输入").fill(card)
+    await page.get_by_role("button", name="志愿者签退").click()
+    await expect(page.locator("#door-log")).to_contain_text("志愿者已签退")

@@ -8,6 +8,7 @@ import {
 // sessions others added. Without a socket the console polls often.
 const POLL_MS = 3000;
 const POLL_LIVE_MS = 15000;
+const MAX_LIVE = 10; // the gateway allows 10 subscriptions per socket (each holds a Redis connection)
 const COUNTS = `subscription($id: ID!) { sessionCounts(sessionId: $id) {
   sessionId capacity seatsTaken seatsLeft waitlistLength status } }`;
 
@@ -41,7 +42,8 @@ class LiveCounts {
       } else if (message.type === "ping") {
         socket.send(JSON.stringify({ type: "pong" }));
       } else if (message.type === "error" || message.type === "complete") {
-        this.sent.delete(message.id); // polling keeps that session's numbers fresh
+        // Refused or ended: polling keeps that session's numbers fresh; no retry storm.
+        this.wanted.delete(message.id);
       }
     });
     socket.addEventListener("close", () => {
@@ -174,7 +176,13 @@ async function loadFestival() {
   const id = $("festival").value;
   state.festival = id ? (await gql(FESTIVAL, { id })).festival : null;
   state.updatedAt = new Date();
-  live.watch((state.festival?.activities ?? []).flatMap((a) => a.sessions.map((s) => s.id)));
+  // The soonest scheduled sessions go live; if there are more, polling stays frequent for the rest.
+  const now = new Date().toISOString();
+  const scheduled = (state.festival?.activities ?? []).flatMap((a) => a.sessions)
+    .filter((s) => s.status === "SCHEDULED")
+    .sort((a, b) => (a.endsAt < now) - (b.endsAt < now) || a.startsAt.localeCompare(b.startsAt));
+  state.allLive = scheduled.length <= MAX_LIVE;
+  live.watch(scheduled.slice(0, MAX_LIVE).map((s) => s.id));
   render();
 }
 
@@ -375,7 +383,7 @@ function poll() {
       $("live").textContent = t("offline");
     }
     return poll();
-  }, state.live ? POLL_LIVE_MS : POLL_MS);
+  }, state.live && state.allLive ? POLL_LIVE_MS : POLL_MS);
 }
 
 async function enterApp() {

@@ -6,16 +6,23 @@ import {
 
 useStrings({
   zh: {
-    pageTitle: "志愿者签到", brand: "志愿者签到", logOut: "退出", loading: "正在加载…",
+    pageTitle: "扫码签到", brand: "扫码签到", logOut: "退出", loading: "正在加载…",
     loginTitle: "志愿者登录", phone: "手机号", code: "验证码", logIn: "登录",
     myShifts: "我的班次", noShifts: "您还没有报名志愿者班次。", hoursTitle: "服务时长",
     hours: (h, m) => `累计 ${h} 小时（${m} 分钟）`, stationCode: "站点码（二维码下方的字符）",
     useCamera: "用摄像头扫码", stopCamera: "关闭摄像头", checkIn: "签到", checkOut: "签退",
     checkedIn: (time) => `已签到 ${time}`, checkedOut: (a, b, m) => `已签到 ${a}，已签退 ${b}，本次计入 ${m} 分钟`,
     again: "您已签到过，无需重复签到", choose: "选择", chosen: "当前班次", noCamera: "无法打开摄像头，请输入站点码",
+    iAmStaff: "我是工作人员（用户名登录）", iAmVolunteer: "我是志愿者（手机号登录）", staffLogin: "工作人员登录",
+    username: "用户名", password: "密码", modeTickets: "居民入场码", modeCards: "志愿者卡", session: "场次",
+    shift: "班次", scannedCode: "扫描或输入二维码下方的字符", admit: "确认入场", cardIn: "志愿者签到",
+    cardOut: "志愿者签退", admitted: "刚刚通过",
+    ticketAdmitted: (who, n, time) => `${time} 已入场：${who}，共 ${n} 人`,
+    cardCheckedIn: (time, again) => (again ? `${time} 该志愿者已签到过` : `${time} 志愿者已签到`),
+    cardCheckedOut: (time, m) => `${time} 志愿者已签退，本次计入 ${m} 分钟`,
   },
   en: {
-    pageTitle: "Volunteer check-in", brand: "Volunteer check-in", logOut: "Log out", loading: "Loading…",
+    pageTitle: "Check-in scanner", brand: "Check-in scanner", logOut: "Log out", loading: "Loading…",
     loginTitle: "Volunteer log-in", phone: "Mobile number", code: "Code", logIn: "Log in",
     myShifts: "My shifts", noShifts: "You have not signed up for a shift yet.", hoursTitle: "Service hours",
     hours: (h, m) => `${h} hours in total (${m} minutes)`, stationCode: "Station code (the characters under the QR)",
@@ -23,7 +30,14 @@ useStrings({
     checkedIn: (time) => `Checked in at ${time}`,
     checkedOut: (a, b, m) => `Checked in ${a}, out ${b}: ${m} minutes credited`,
     again: "You were already checked in", choose: "Choose", chosen: "Current shift",
-    noCamera: "Cannot open the camera; type the station code",
+    noCamera: "Cannot open the camera; type the code",
+    iAmStaff: "I am staff (username log-in)", iAmVolunteer: "I am a volunteer (phone log-in)", staffLogin: "Staff log-in",
+    username: "Username", password: "Password", modeTickets: "Residents' tickets", modeCards: "Volunteer cards",
+    session: "Session", shift: "Shift", scannedCode: "Scan, or type the characters under the QR", admit: "Admit",
+    cardIn: "Check volunteer in", cardOut: "Check volunteer out", admitted: "Just through the door",
+    ticketAdmitted: (who, n, time) => `${time} admitted: ${who}, ${n} ${n === 1 ? "person" : "people"}`,
+    cardCheckedIn: (time, again) => (again ? `${time} volunteer was already checked in` : `${time} volunteer checked in`),
+    cardCheckedOut: (time, m) => `${time} volunteer checked out: ${m} minutes credited`,
   },
 });
 
@@ -36,7 +50,7 @@ const CHECK_OUT = `mutation($input: CheckOutInput!) {
   checkOut(input: $input) { id checkedInAt checkedOutAt minutesCredited } }`;
 
 const $ = (id) => document.getElementById(id);
-const state = { shifts: [], shiftId: null, checkIn: null, hours: null, repeated: false, stream: null };
+const state = { shifts: [], shiftId: null, checkIn: null, hours: null, repeated: false };
 const form = $("check-form");
 const checkError = form.querySelector(".error");
 
@@ -136,7 +150,7 @@ $("check-out").addEventListener("click", () => busy($("check-out"), $("app-error
   await loadHours();
 }));
 
-// The camera path: frames go through jsQR (from npm, served by the gateway) until a station code shows.
+// The camera path: frames go through jsQR (from npm, served by the gateway) until a wanted code shows.
 function loadDecoder() {
   if (window.jsQR) return Promise.resolve(window.jsQR);
   return new Promise((resolve, reject) => {
@@ -147,51 +161,171 @@ function loadDecoder() {
   });
 }
 
-function stopCamera() {
-  state.stream?.getTracks().forEach((track) => track.stop());
-  state.stream = null;
-  $("camera").hidden = true;
-  $("camera-button").textContent = t("useCamera");
-}
-
-async function startCamera() {
-  const video = $("camera");
-  let decode;
-  try {
-    decode = await loadDecoder();
-    state.stream = await navigator.mediaDevices.getUserMedia({ video: { facingMode: "environment" } });
-  } catch {
-    showError(checkError, new ApiError("NO_CAMERA", t("noCamera"), t("noCamera"), false));
-    stopCamera();
-    return;
+/** A camera button and its video: reads QR codes matching ``wanted`` and hands each to ``onCode``. */
+class Camera {
+  constructor(button, video, errorBox, wanted, onCode) {
+    Object.assign(this, { button, video, errorBox, wanted, onCode, stream: null });
+    button.hidden = !navigator.mediaDevices?.getUserMedia;
+    button.addEventListener("click", () => (this.stream ? this.stop() : this.start()));
   }
-  video.srcObject = state.stream;
-  video.hidden = false;
-  $("camera-button").textContent = t("stopCamera");
-  await video.play();
-  const canvas = document.createElement("canvas");
-  const context = canvas.getContext("2d", { willReadFrequently: true });
-  const look = async () => {
-    if (!state.stream) return;
-    if (video.videoWidth) {
-      canvas.width = video.videoWidth;
-      canvas.height = video.videoHeight;
-      context.drawImage(video, 0, 0);
-      const found = decode(context.getImageData(0, 0, canvas.width, canvas.height).data, canvas.width, canvas.height);
-      if (found && /^LS[A-Z2-7]+$/.test(found.data.trim())) {
-        stopCamera();
-        $("station-code").value = found.data.trim();
-        await busy($("check-in"), checkError, () => checkIn(found.data));
-        return;
-      }
+
+  stop() {
+    this.stream?.getTracks().forEach((track) => track.stop());
+    this.stream = null;
+    this.video.hidden = true;
+    this.button.textContent = t("useCamera");
+  }
+
+  async start() {
+    let decode;
+    try {
+      decode = await loadDecoder();
+      this.stream = await navigator.mediaDevices.getUserMedia({ video: { facingMode: "environment" } });
+    } catch {
+      showError(this.errorBox, new ApiError("NO_CAMERA", t("noCamera"), t("noCamera"), false));
+      this.stop();
+      return;
     }
-    setTimeout(look, 200);
-  };
-  look();
+    const video = this.video;
+    video.srcObject = this.stream;
+    video.hidden = false;
+    this.button.textContent = t("stopCamera");
+    await video.play();
+    const canvas = document.createElement("canvas");
+    const context = canvas.getContext("2d", { willReadFrequently: true });
+    const look = async () => {
+      if (!this.stream) return;
+      if (video.videoWidth) {
+        canvas.width = video.videoWidth;
+        canvas.height = video.videoHeight;
+        context.drawImage(video, 0, 0);
+        const found = decode(context.getImageData(0, 0, canvas.width, canvas.height).data, canvas.width, canvas.height);
+        const text = found?.data.trim().toUpperCase();
+        if (text && this.wanted().test(text)) {
+          this.stop();
+          await this.onCode(text);
+          return;
+        }
+      }
+      setTimeout(look, 200);
+    };
+    look();
+  }
 }
 
-$("camera-button").hidden = !navigator.mediaDevices?.getUserMedia;
-$("camera-button").addEventListener("click", () => (state.stream ? stopCamera() : startCamera()));
+const camera = new Camera($("camera-button"), $("camera"), checkError, () => /^LS[A-Z2-7]+$/, async (code) => {
+  $("station-code").value = code;
+  await busy($("check-in"), checkError, () => checkIn(code));
+});
+
+// Staff at the door: admit residents by their ticket, check volunteers in or out by their card.
+const door = { mode: "tickets", log: [], me: null };
+const doorForm = $("door-form");
+const doorError = doorForm.querySelector(".error");
+const FESTIVALS = `{ festivals { id name communityIds activities { id title sessions { id venue startsAt endsAt status } } } }`;
+const STAFF_SHIFTS = "query($c: String!) { shifts(communityId: $c) { id venue role startsAt endsAt } }";
+const CHECK_IN_TICKET = `mutation($input: CheckInTicketInput!) {
+  checkInTicket(input: $input) { signupId partySize checkedInAt resident } }`;
+
+function showMode(mode) {
+  door.mode = mode;
+  for (const tab of document.querySelectorAll("[data-mode]")) tab.setAttribute("aria-selected", String(tab.dataset.mode === mode));
+  for (const part of doorForm.querySelectorAll("[data-for]")) part.hidden = part.dataset.for !== mode;
+  $("door-submit").textContent = mode === "tickets" ? t("admit") : t("cardIn");
+  showError(doorError, null);
+}
+
+async function enterStaff(me) {
+  showView("staff");
+  $("logout").hidden = false;
+  door.me = me;
+  await loadDoorLists();
+  showMode(door.mode);
+}
+
+/** The sessions and shifts of my communities, soonest first; kept choices survive a reload. */
+async function loadDoorLists() {
+  const me = door.me;
+  const keep = [$("door-session").value, $("door-shift").value];
+  const mine = new Set(me.communities);
+  const festivals = (await gql(FESTIVALS)).festivals.filter((f) => f.communityIds.some((c) => mine.has(c)));
+  const now = new Date().toISOString();
+  const sessions = festivals.flatMap((f) => f.activities.flatMap((a) => a.sessions
+    .filter((s) => s.status === "SCHEDULED")
+    .map((s) => ({ ...s, label: `${a.title} · ${fmtDateTime(s.startsAt)} · ${s.venue}` }))))
+    .sort((a, b) => (a.endsAt < now) - (b.endsAt < now) || a.startsAt.localeCompare(b.startsAt));
+  $("door-session").replaceChildren(...sessions.map((s) => el("option", { value: s.id }, s.label)));
+  const shifts = (await Promise.all(me.communities.map((c) => gql(STAFF_SHIFTS, { c }))))
+    .flatMap((d) => d.shifts).sort((a, b) => (a.endsAt < now) - (b.endsAt < now) || a.startsAt.localeCompare(b.startsAt));
+  $("door-shift").replaceChildren(...shifts.map((s) => el("option", { value: s.id }, `${s.role} · ${fmtDateTime(s.startsAt)} · ${s.venue}`)));
+  if (sessions.some((s) => s.id === keep[0])) $("door-session").value = keep[0];
+  if (shifts.some((s) => s.id === keep[1])) $("door-shift").value = keep[1];
+}
+
+function logAdmission(line) {
+  door.log.unshift(line);
+  door.log.length = Math.min(door.log.length, 20);
+  $("door-log").replaceChildren(...door.log.map((entry) => el("p", { class: "card" }, entry)));
+}
+
+async function admit(raw) {
+  const code = normalise(raw);
+  if (door.mode === "tickets") {
+    const sessionId = $("door-session").value;
+    const data = await keyed(`ticket:${sessionId}:${code}`, (key) =>
+      gql(CHECK_IN_TICKET, { input: { sessionId, code, idempotencyKey: key } }));
+    const entry = data.checkInTicket;
+    logAdmission(t("ticketAdmitted", entry.resident, entry.partySize, fmtTime(entry.checkedInAt)));
+  } else {
+    const shiftId = $("door-shift").value;
+    const data = await keyed(`card:${shiftId}:${code}`, (key) =>
+      gql(CHECK_IN, { input: { shiftId, code, idempotencyKey: key } }));
+    logAdmission(t("cardCheckedIn", fmtTime(data.checkIn.checkedInAt), data.checkIn.firstScan === false));
+  }
+  $("door-code").value = "";
+}
+
+doorForm.addEventListener("submit", (event) => {
+  event.preventDefault();
+  busy($("door-submit"), doorError, () => admit($("door-code").value));
+});
+$("door-out").addEventListener("click", () => busy($("door-out"), doorError, async () => {
+  const shiftId = $("door-shift").value;
+  const card = normalise($("door-code").value);
+  const data = await keyed(`card-out:${shiftId}:${card}`, (key) =>
+    gql(CHECK_OUT, { input: { shiftId, card, idempotencyKey: key } }));
+  logAdmission(t("cardCheckedOut", fmtTime(data.checkOut.checkedOutAt), data.checkOut.minutesCredited ?? 0));
+  $("door-code").value = "";
+}));
+for (const tab of document.querySelectorAll("[data-mode]")) {
+  tab.addEventListener("click", () => {
+    showMode(tab.dataset.mode);
+    loadDoorLists().catch((error) => showError($("staff-error"), error));
+  });
+}
+const doorCamera = new Camera($("door-camera"), $("door-video"), doorError,
+  () => (door.mode === "tickets" ? /^LT[A-Z2-7]+$/ : /^LV[A-Z2-7]+$/),
+  async (code) => {
+    $("door-code").value = code;
+    await busy($("door-submit"), doorError, () => admit(code));
+  });
+
+$("to-staff").addEventListener("click", () => {
+  const staffForm = $("staff-form");
+  staffForm.hidden = !staffForm.hidden;
+  $("login-form").hidden = !staffForm.hidden;
+  $("to-staff").textContent = staffForm.hidden ? t("iAmStaff") : t("iAmVolunteer");
+});
+$("staff-form").addEventListener("submit", (event) => {
+  event.preventDefault();
+  const form = event.target;
+  busy(form.querySelector("[type=submit]"), form.querySelector(".error"), async () => {
+    await gql("mutation($u: String!, $p: String!) { organiserLogIn(username: $u, password: $p) { me { id } } }",
+      { u: $("username").value.trim(), p: $("password").value });
+    $("password").value = "";
+    await start();
+  });
+});
 
 async function enterApp() {
   showView("app");
@@ -199,19 +333,28 @@ async function enterApp() {
   await Promise.all([loadShifts(), loadHours()]);
 }
 
+const STAFF = ["organiser", "community_admin", "scanner", "platform_admin"];
+
 async function start() {
   $("loading").hidden = true;
-  const me = await whoAmI("id");
+  const me = await whoAmI("id roles communities");
   if (!me) {
     $("logout").hidden = true;
     showView("login");
     return;
   }
-  await enterApp();
+  if (me.roles.some((r) => STAFF.includes(r))) await enterStaff(me);
+  else await enterApp();
 }
 
 langSwitch($("lang"));
-onLangChange(() => { renderShifts(); renderCheck(); renderHours(); if (!state.stream) stopCamera(); });
+onLangChange(() => {
+  renderShifts(); renderCheck(); renderHours();
+  if (!camera.stream) camera.stop();
+  if (!doorCamera.stream) doorCamera.stop();
+  showMode(door.mode);
+  $("to-staff").textContent = $("staff-form").hidden ? t("iAmStaff") : t("iAmVolunteer");
+});
 phoneLogIn($("login-form"), () => enterApp().catch(reportError));
-$("logout").addEventListener("click", async () => { stopCamera(); await logOut(); await start(); });
+$("logout").addEventListener("click", async () => { camera.stop(); doorCamera.stop(); await logOut(); await start(); });
 start().catch((error) => { $("loading").hidden = true; showView("app"); reportError(error); });
