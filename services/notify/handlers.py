@@ -210,25 +210,27 @@ async def send_reminder(
 
 
 async def requeue_pending(ctx: dict[str, Any]) -> int:
-    """Put back on the queue what Redis should hold but may have lost (a Redis restored from
-    an old snapshot): overdue queued deliveries and the reminders of sign-ups still ahead.
-    Job ids follow from what they are for, so what is still queued is not queued twice.
-    Returns how many were looked at."""
+    """Put back on the queue what Redis should hold but may have lost (say, a Redis restored
+    from an old snapshot): overdue queued deliveries, and reminders due before the next sweep
+    but one. Job ids follow from what they are for, so what is still queued is not queued
+    twice. Returns how many were looked at."""
     pool: asyncpg.Pool = ctx["pool"]
     settings: Settings = ctx["settings"]
     redis: ArqRedis = ctx["redis"]
     at = now()
+    horizon = timedelta(seconds=2 * _SWEEP_EVERY_S)
+    reminders = []
     async with pool.acquire() as conn:
         overdue = await repo.overdue_deliveries(conn, at - timedelta(seconds=_SWEEP_GRACE_S))
-        ahead = await repo.upcoming(conn, at)
+        for lead in settings.notify_reminder_leads_min:
+            before = timedelta(minutes=lead)
+            for row in await repo.starting_between(conn, at + before, at + before + horizon):
+                starts_at = row["starts_at"]
+                reminders.append(
+                    Reminder(str(row["signup_id"]), instant(starts_at), lead, starts_at - before, row["kind"])
+                )
     for row in overdue:
         await enqueue_delivery(redis, settings, row["id"], row["not_before"])
-    reminders = [
-        Reminder(str(row["signup_id"]), instant(row["starts_at"]), lead, send_at, row["kind"])
-        for row in ahead
-        for lead in settings.notify_reminder_leads_min
-        if (send_at := row["starts_at"] - timedelta(minutes=lead)) > at
-    ]
     for reminder in reminders:
         await _enqueue_reminder(redis, settings, reminder)
     if overdue:

@@ -269,15 +269,16 @@ async def shift_signup(conn: Connection, signup_id: uuid.UUID) -> asyncpg.Record
     return await conn.fetchrow("SELECT * FROM notify.shift_signups WHERE signup_id = $1", signup_id)
 
 
-async def upcoming(conn: Connection, after: datetime) -> list[asyncpg.Record]:
-    """Confirmed sign-ups and shift sign-ups starting after ``after`` (to be reminded)."""
+async def starting_between(conn: Connection, start: datetime, end: datetime) -> list[asyncpg.Record]:
+    """Confirmed sign-ups and shift sign-ups starting in [start, end)."""
     return await conn.fetch(
         """
         SELECT signup_id, starts_at, 'session' AS kind FROM notify.signups
-        WHERE status = 'CONFIRMED' AND starts_at > $1
+        WHERE status = 'CONFIRMED' AND starts_at >= $1 AND starts_at < $2
         UNION ALL
         SELECT signup_id, starts_at, 'shift' AS kind FROM notify.shift_signups
-        WHERE status = 'CONFIRMED' AND starts_at > $1
+        WHERE status = 'CONFIRMED' AND starts_at >= $1 AND starts_at < $2
         """,
-        after,
+        start,
+        end,
     )
