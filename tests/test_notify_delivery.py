@@ -39,7 +39,13 @@ from services.common.settings import Settings
 from services.common.worker import build_worker
 from services.gateway.app import create_app
 from services.notify import repository as repo
-from services.notify.channels import SIGNATURE_HEADER, Outgoing, WebhookChannel, webhook_signature
+from services.notify.channels import (
+    SIGNATURE_HEADER,
+    DeliveryFailed,
+    Outgoing,
+    WebhookChannel,
+    webhook_signature,
+)
 from services.notify.contracts import SEND_REMINDER
 from services.notify.delivery import within_rate
 from services.notify.handlers import REQUEUE_PENDING, handle_events, instant, reminder_job_id
@@ -602,6 +608,10 @@ async def test_a_partner_webhook_is_signed_over_timestamp_and_body(provider: Sms
     headers, received = provider.hooks[-1]
     assert received == body.encode()
     assert headers[SIGNATURE_HEADER.lower()] == webhook_signature("partner-secret", 1764000000, received)
+    with pytest.raises(DeliveryFailed, match="WEBHOOK_SECRET"):  # unsigned is never sent
+        await WebhookChannel("").send(
+            Outgoing(str(uuid.uuid4()), "webhook", f"{provider.url}/hook", "", body)
+        )
 
 
 async def test_cancelling_a_session_of_five_hundred_tells_each_resident_exactly_once(

@@ -112,6 +112,8 @@ class WebhookChannel:
         self.secret, self.clock = secret, clock
 
     async def send(self, message: Outgoing) -> None:
+        if not self.secret:  # an unsigned message would be worthless to the partner
+            raise DeliveryFailed("LINLI_NOTIFY_WEBHOOK_SECRET is not set")
         body = message.body.encode()
         headers = {
             "Content-Type": "application/json",
@@ -137,5 +139,6 @@ def channels_from(settings: Settings) -> dict[str, Channel]:
         email = EmailChannel(
             settings.notify_smtp_host, settings.notify_smtp_port, settings.notify_smtp_sender
         )
-    webhook = WebhookChannel(settings.notify_webhook_secret or settings.secret)
+    # Never the deployment's own secret: partners hold this one.
+    webhook = WebhookChannel(settings.notify_webhook_secret)
     return {SMS: sms, WECHAT: wechat, EMAIL: email, WEBHOOK: webhook}
