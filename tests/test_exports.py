@@ -161,6 +161,18 @@ async def test_anyone_can_put_a_session_in_their_calendar(
     assert missing.status_code == 404
 
 
+async def test_a_draft_festivals_session_is_in_no_calendar_but_its_organisers(
+    client: httpx.AsyncClient, gql: GraphQLClient, organiser_token: str, new_resident: Any
+) -> None:
+    session_id = await schedule_at(gql, organiser_token, timedelta(days=3), published=False)
+    url = f"/exports/sessions/{session_id}.ics"
+
+    assert (await client.get(url)).status_code == 404
+    assert (await client.get(url, headers=bearer(new_resident()[1]))).status_code == 404
+    assert (await client.get(url, headers=bearer("not-a-token"))).status_code == 404
+    assert len(events_of((await client.get(url, headers=bearer(organiser_token))).content)) == 1
+
+
 async def test_a_called_off_session_says_so_in_the_calendar(
     client: httpx.AsyncClient, gql: GraphQLClient, organiser_token: str
 ) -> None:

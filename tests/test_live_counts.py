@@ -164,6 +164,21 @@ async def _published(pubsub: Any) -> dict[str, Any]:
                 return data
 
 
+async def test_a_draft_festivals_session_is_watched_only_by_its_organisers(
+    graphql_ws: str, gql: GraphQLClient, organiser_token: str
+) -> None:
+    session_id = await schedule_at(gql, organiser_token, starts_in=timedelta(days=2), published=False)
+    async with connect(graphql_ws, subprotocols=["graphql-transport-ws"]) as ws:  # type: ignore[list-item]
+        await subscribe(ws, session_id)
+        message = await next_message(ws)
+    assert message["payload"]["errors"][0]["extensions"]["code"] == "SESSION_NOT_FOUND"
+    organiser = {"Authorization": f"Bearer {organiser_token}"}
+    protocols: Any = ["graphql-transport-ws"]
+    async with connect(graphql_ws, subprotocols=protocols, additional_headers=organiser) as ws:
+        await subscribe(ws, session_id)
+        assert await next_counts(ws) == {"seatsLeft": 10, "waitlistLength": 0}
+
+
 async def test_one_connection_holds_a_bounded_number_of_subscriptions(
     graphql_ws: str, gql: GraphQLClient, organiser_token: str
 ) -> None:

@@ -49,6 +49,7 @@ async def schedule_at(
     title: str = "亲子手工",
     venue: str = "朔方社区邻里驿家",
     lasts: timedelta = timedelta(hours=2),
+    published: bool = True,
 ) -> str:
     """A session starting ``starts_in`` from now (its festival and activity made on the way)."""
     starts_at = (datetime.now(UTC) + starts_in).replace(second=0, microsecond=0)  # as people plan
@@ -60,6 +61,7 @@ async def schedule_at(
                 "communityIds": [COMMUNITY],
                 "startsOn": (starts_at - timedelta(days=1)).date().isoformat(),
                 "endsOn": (starts_at + timedelta(days=1)).date().isoformat(),
+                "published": published,
             }
         },
         organiser_token,

@@ -95,7 +95,8 @@ async def no_shows(conn: Connection, community_id: str, now: datetime) -> list[a
 
 _CALENDAR_COLUMNS = """
     s.id, s.venue, s.starts_at, s.ends_at, s.status, s.cancel_reason, s.community_id,
-    a.title AS activity_title, a.description, f.name AS festival_name
+    a.title AS activity_title, a.description, f.name AS festival_name,
+    f.published, f.community_ids AS festival_communities
 """
 
 
@@ -135,8 +136,11 @@ async def seat_counts(conn: Connection, session_ids: Sequence[uuid.UUID]) -> lis
         """
         SELECT s.id, s.capacity, s.taken, s.status, statement_timestamp() AS as_of,
                (SELECT count(*) FROM activities.signups w
-                 WHERE w.session_id = s.id AND w.status = 'WAITLISTED') AS waitlist_length
+                 WHERE w.session_id = s.id AND w.status = 'WAITLISTED') AS waitlist_length,
+               f.published, f.community_ids AS festival_communities
         FROM activities.sessions s
+        JOIN activities.activities a ON a.id = s.activity_id
+        JOIN activities.festivals f ON f.id = a.festival_id
         WHERE s.id = ANY($1::uuid[])
         """,
         list(session_ids),

@@ -3,7 +3,8 @@ one session (public) and of a resident's confirmed sign-ups.
 
 - ``GET /exports/sessions/{id}/roster.csv`` — organisers of the session's community (Bearer
   token or cookie); UTF-8 with a BOM so Excel shows the Chinese; names and phones masked.
-- ``GET /exports/sessions/{id}.ics`` — anyone: the session as one event.
+- ``GET /exports/sessions/{id}.ics`` — anyone who may see the session (a draft festival's
+  only its organisers): the session as one event.
 - ``GET /exports/me/signups.ics`` — the resident's confirmed sessions (Bearer token or cookie).
 
 The iCalendar text is written here by hand (RFC 5545: CRLF line ends, lines folded at 75
@@ -31,7 +32,7 @@ from services.common.actor import Actor
 from services.common.clock import LOCAL_TZ, now
 from services.common.errors import Refusal, bad_input, unauthenticated
 from services.gateway.context import Resources, authenticate
-from services.gateway.tickets import session_roster
+from services.gateway.tickets import may_see, session_roster
 
 _STATUS = {
     "CONFIRMED": ("已确认", "Confirmed"),
@@ -190,6 +191,14 @@ def export_routes(resources: dict[str, Resources]) -> list[Route]:
             raise unauthenticated()
         return claims.actor
 
+    async def anyone(request: Request) -> Actor | None:
+        """Who asks, on a public route: nobody in particular when the token is missing or bad."""
+        try:
+            claims = await authenticate(request, resources["live"])
+        except Refusal:
+            return None
+        return claims.actor if claims else None
+
     async def roster(request: Request) -> Response:
         try:
             session_id = _session_id(request)
@@ -218,7 +227,7 @@ def export_routes(resources: dict[str, Resources]) -> list[Route]:
             session_id = _session_id(request)
             async with resources["live"].pool.acquire() as conn:
                 row = await attendance.session_for_calendar(conn, session_id)
-            if row is None:
+            if row is None or not may_see(await anyone(request), row):
                 raise domain.unknown_session()
         except Refusal as refusal:
             return refused(refusal)

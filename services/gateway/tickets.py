@@ -165,6 +165,14 @@ async def session_roster(
     ]
 
 
+def may_see(actor: Actor | None, session: asyncpg.Record) -> bool:
+    """A draft festival's sessions are seen only by its communities' organisers, as everywhere
+    in the API; ``session`` carries ``published`` and ``festival_communities``."""
+    if session["published"]:
+        return True
+    return actor is not None and any(actor.may_organise(c) for c in session["festival_communities"])
+
+
 def coded(refusal: Refusal) -> GraphQLError:
     """A refusal as subscriptions report it: the same ``extensions.code`` as queries get."""
     extensions: dict[str, Any] = {"code": refusal.code, "messageZh": refusal.zh, "messageEn": refusal.en}
@@ -274,7 +282,7 @@ class TicketsSubscription:
             await pubsub.subscribe(contracts.counts_channel(resources.settings.namespace, str(wanted)))
             async with resources.pool.acquire() as conn:
                 rows = await attendance.seat_counts(conn, [wanted])
-            if not rows:
+            if not rows or not may_see(info.context.actor, rows[0]):
                 raise coded(domain.unknown_session())
             row = rows[0]
             current = SessionCounts.of(
