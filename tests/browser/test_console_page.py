@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import uuid
 from typing import Any
+from urllib.parse import quote
 
 from playwright.async_api import expect
 
@@ -11,13 +12,13 @@ from services.common.settings import Settings
 from services.identity.service import Identity
 from tests.browser.conftest import LAPTOP
 from tests.conftest import COMMUNITY, GraphQLClient
-from tests.identity_steps import staff_account
+from tests.identity_steps import resident_logs_in, staff_account
 
 SIGN_UP = "mutation($input: SignUpInput!) { signUp(input: $input) { status } }"
 
 
 async def test_an_organiser_schedules_a_session_and_sees_the_count_change_when_a_resident_signs_up(
-    person: Any, pool: Any, redis: Any, settings: Settings, gql: GraphQLClient, new_resident: Any
+    person: Any, pool: Any, redis: Any, settings: Settings, gql: GraphQLClient
 ) -> None:
     username, password = await staff_account(Identity(pool, redis, settings), "organiser", COMMUNITY)
     organiser = await person(LAPTOP)
@@ -41,18 +42,20 @@ async def test_an_organiser_schedules_a_session_and_sees_the_count_change_when_a
     await page.get_by_role("button", name="创建活动").click()
     await expect(page.get_by_label("活动", exact=True)).to_contain_text("包饺子")
 
-    await page.get_by_label("地点").fill("朔方社区邻里驿家")
-    await page.get_by_label("开始（北京时间）").fill("2026-12-05T14:00")
-    await page.get_by_label("结束（北京时间）").fill("2026-12-05T16:00")
-    await page.get_by_label("名额").fill("30")
-    await page.get_by_role("button", name="安排", exact=True).click()
+    schedule = page.locator("#session-form")
+    await schedule.get_by_label("地点").fill("朔方社区邻里驿家")
+    await schedule.get_by_label("开始（北京时间）").fill("2026-12-05T14:00")
+    await schedule.get_by_label("结束（北京时间）").fill("2026-12-05T16:00")
+    await schedule.get_by_label("名额").fill("30")
+    await schedule.get_by_role("button", name="安排", exact=True).click()
     row = page.locator("#sessions tbody tr", has_text="包饺子")
     await expect(row.locator("[data-cell=left]")).to_have_text("30")
     await expect(row).to_contain_text("12月5日")
     session_id = await row.get_attribute("data-session")
 
     await expect(page.locator("#live")).to_have_attribute("data-live", "true")  # subscribed over graphql-ws
-    _, token = new_resident()
+    resident = await resident_logs_in(gql, pool)
+    token = resident["accessToken"]
     signed = await gql.ok(
         SIGN_UP, {"input": {"sessionId": session_id, "idempotencyKey": uuid.uuid4().hex}}, token
     )
@@ -61,6 +64,21 @@ async def test_an_organiser_schedules_a_session_and_sees_the_count_change_when_a
     await expect(row.locator("[data-cell=left]")).to_have_text("29")
     await expect(row.locator("[data-cell=taken]")).to_contain_text("1")
     await organiser.screenshot("console-sessions")
+
+    await row.get_by_role("button", name="名单").click()
+    roster = page.locator("#roster")
+    await expect(roster).to_contain_text(resident["me"]["phone"])  # masked, as the API gives it
+    assert "****" in resident["me"]["phone"]
+    await organiser.screenshot("console-roster")
+    async with page.expect_download() as csv_download:
+        await roster.get_by_role("button", name="导出名单").click()
+    csv = (await (await csv_download.value).path()).read_text(encoding="utf-8-sig")
+    assert csv.splitlines()[0] == "居民,电话,状态,人数,到场"
+    assert resident["me"]["phone"] in csv and "已报名" in csv
+    async with page.expect_download() as ical_download:
+        await page.get_by_role("button", name="导出日历").click()
+    ical = (await (await ical_download.value).path()).read_text(encoding="utf-8")
+    assert "SUMMARY:包饺子" in ical and "DTSTART:20261205T060000Z" in ical
 
     await row.get_by_role("button", name="改名额").click()
     await row.get_by_label("新名额").fill("40")
@@ -78,3 +96,30 @@ async def test_an_organiser_schedules_a_session_and_sees_the_count_change_when_a
     await row.get_by_role("button", name="确认取消").click()
     await expect(row).to_contain_text("已取消")
     await expect(row).to_contain_text("天气原因")
+
+
+async def test_an_organiser_creates_a_volunteer_shift_and_opens_its_station(
+    person: Any, pool: Any, redis: Any, settings: Settings, festival: Any
+) -> None:
+    planned = await festival()
+    username, password = await staff_account(Identity(pool, redis, settings), "organiser", COMMUNITY)
+    organiser = await person(LAPTOP)
+    page = await organiser.open("/console")
+    await page.get_by_label("用户名").fill(username)
+    await page.get_by_label("密码").fill(password)
+    await page.get_by_role("button", name="登录").click()
+    await page.get_by_label("节日", exact=True).select_option(planned["id"])
+    await expect(page.locator("#sessions tbody tr")).to_have_count(3)
+
+    form = page.locator("#shift-form")
+    await form.get_by_label("岗位").fill("签到引导")
+    await form.get_by_label("地点").fill("朔方社区邻里驿家")
+    await form.get_by_label("开始（北京时间）").fill("2026-12-05T08:00")
+    await form.get_by_label("结束（北京时间）").fill("2026-12-05T12:00")
+    await form.get_by_label("需要人数").fill("4")
+    await form.get_by_role("button", name="创建班次").click()
+    shift = page.locator("#shifts tbody tr", has_text="签到引导")
+    await expect(shift).to_contain_text("0/4")
+    link = shift.get_by_role("link", name="打开签到站")
+    assert await link.get_attribute("href") == "/station?venue=" + quote("朔方社区邻里驿家")
+    await organiser.screenshot("console-shifts")

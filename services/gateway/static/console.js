@@ -93,6 +93,12 @@ useStrings({
     scheduled: "进行中", cancelled: "已取消", cancelSession: "取消场次", reason: "取消原因",
     "confirm-cancel": "确认取消", "confirm-capacity": "确认修改", "confirm-move": "确认改期", keep: "返回",
     changeCapacity: "改名额", moveSession: "改时间", newCapacity: "新名额", newStart: "新开始时间", newEnd: "新结束时间",
+    roster: "名单", rosterOf: (title, when) => `名单：${title} · ${when}`, rosterEmpty: "还没有人报名。",
+    resident: "居民", phoneMasked: "电话", people: "人数", arrived: "到场", close: "关闭",
+    exportCsv: "导出名单 (CSV)", exportIcal: "导出日历 (iCal)", signupCONFIRMED: "已报名",
+    signupWAITLISTED: "候补", signupCANCELLED: "已取消", signupPENDING: "处理中",
+    shiftsTitle: "志愿者班次", role: "岗位", placesTaken: "已报", stationLink: "签到站", openStation: "打开签到站",
+    noShifts: "还没有班次。", newShift: "新建志愿者班次", headcount: "需要人数", createShift: "创建班次",
     deadTitle: "发送失败的通知", refresh: "刷新", noDeadLetters: "没有发送失败的通知。", dlKind: "类型",
     dlChannel: "渠道", dlAddress: "地址", dlAttempts: "尝试次数", dlError: "错误", resend: "重新发送", clash: "与同地点其他场次时间冲突",
     created: (name) => `已创建：${name}`, festivalDates: (a, b) => `${a} 至 ${b}`,
@@ -114,7 +120,14 @@ useStrings({
     cancelSession: "Cancel session", reason: "Reason", "confirm-cancel": "Confirm cancellation",
     "confirm-capacity": "Change seats", "confirm-move": "Move it", keep: "Back",
     changeCapacity: "Seats", moveSession: "Move", newCapacity: "New number of seats", newStart: "New start",
-    newEnd: "New end", deadTitle: "Failed notifications", refresh: "Refresh", noDeadLetters: "No failed notifications.",
+    newEnd: "New end", roster: "Roster", rosterOf: (title, when) => `Roster: ${title} · ${when}`,
+    rosterEmpty: "Nobody has signed up yet.", resident: "Resident", phoneMasked: "Phone", people: "People",
+    arrived: "Arrived", close: "Close", exportCsv: "Export roster (CSV)", exportIcal: "Export calendar (iCal)",
+    signupCONFIRMED: "Signed up", signupWAITLISTED: "Waitlisted", signupCANCELLED: "Cancelled", signupPENDING: "Processing",
+    shiftsTitle: "Volunteer shifts", role: "Role", placesTaken: "Taken", stationLink: "Station",
+    openStation: "Open the station display", noShifts: "No shifts yet.", newShift: "New volunteer shift",
+    headcount: "Volunteers needed", createShift: "Create shift",
+    deadTitle: "Failed notifications", refresh: "Refresh", noDeadLetters: "No failed notifications.",
     dlKind: "Kind", dlChannel: "Channel", dlAddress: "Address", dlAttempts: "Attempts", dlError: "Error", resend: "Send again",
     clash: "Overlaps another session at this venue", created: (name) => `Created: ${name}`,
     festivalDates: (a, b) => `${a} to ${b}`,
@@ -132,10 +145,14 @@ const CHANGE_CAPACITY = "mutation($input: ChangeSessionCapacityInput!) { changeS
 const MOVE_SESSION = "mutation($input: MoveSessionInput!) { moveSession(input: $input) { id startsAt endsAt } }";
 const DEAD_LETTERS = "{ deadLetters(limit: 50) { id channel kind address attempts lastError updatedAt } }";
 const RESEND = "mutation($id: ID!, $key: String) { resendDelivery(id: $id, idempotencyKey: $key) { id status } }";
+const ROSTER = `query($id: ID!) { sessionRoster(sessionId: $id) {
+  signupId resident phone status partySize checkedIn checkedInAt } }`;
+const SHIFTS = "query($c: String!) { shifts(communityId: $c) { id communityId festivalId venue role startsAt endsAt headcount placesTaken } }";
+const CREATE_SHIFT = "mutation($input: CreateShiftInput!) { createShift(input: $input) { id } }";
 const CANCEL_SESSION = "mutation($input: CancelSessionInput!) { cancelSession(input: $input) { id status } }";
 
 const $ = (id) => document.getElementById(id);
-const state = { me: null, festivals: [], festival: null, editing: null, timer: null, updatedAt: null, live: false };
+const state = { me: null, festivals: [], festival: null, editing: null, timer: null, updatedAt: null, live: false, roster: null };
 const live = new LiveCounts(applyCounts, (connected) => {
   state.live = connected;
   renderSessions();
@@ -196,6 +213,7 @@ function render() {
   if (activities.some((a) => a.id === previous)) select.value = previous;
   $("activity-form").querySelector("[type=submit]").disabled = !festival;
   $("session-form").querySelector("[type=submit]").disabled = !activities.length;
+  $("shift-form").querySelector("[type=submit]").disabled = !festival;
   renderSessions();
 }
 
@@ -262,6 +280,7 @@ function statusCell(row) {
   const open = (kind) => () => { state.editing = kind ? { id: row.id, kind } : null; renderSessions(true); };
   if (!editing) {
     return el("div", { class: "actions" }, el("span", { class: "badge ok" }, t("scheduled")),
+      el("button", { type: "button", class: "quiet", onclick: () => showRoster(row).catch(reportError) }, t("roster")),
       el("button", { type: "button", class: "quiet", onclick: open("capacity") }, t("changeCapacity")),
       el("button", { type: "button", class: "quiet", onclick: open("move") }, t("moveSession")),
       el("button", { type: "button", class: "quiet", onclick: open("cancel") }, t("cancelSession")));
@@ -299,6 +318,97 @@ function statusCell(row) {
   return el("div", { class: "editing" }, fields, error,
     el("div", { class: "row" }, confirm, el("button", { type: "button", class: "quiet", onclick: open(null) }, t("keep"))));
 }
+
+/** Who signed up for a session and who has arrived; phones and names come masked. */
+async function showRoster(row) {
+  const entries = (await gql(ROSTER, { id: row.id })).sessionRoster;
+  state.roster = { row, entries };
+  $("roster").hidden = false;
+  $("roster-title").textContent = t("rosterOf", row.title, fmtDateTime(row.startsAt));
+  const statusText = (e) => t(`signup${e.status}`);
+  $("roster-table").querySelector("tbody").replaceChildren(...(entries.length
+    ? entries.map((e) => el("tr", { dataset: { signup: e.signupId } },
+        el("td", { "data-label": t("resident") }, e.resident),
+        el("td", { "data-label": t("phoneMasked") }, e.phone ?? "—"),
+        el("td", { "data-label": t("status") }, statusText(e)),
+        el("td", { class: "num", "data-label": t("people") }, e.partySize),
+        el("td", { "data-label": t("arrived") }, e.checkedIn ? fmtTime(e.checkedInAt) : "—")))
+    : [el("tr", {}, el("td", { colspan: 5 }, t("rosterEmpty")))]));
+  $("roster").scrollIntoView({ block: "nearest" });
+}
+
+function download(name, type, text) {
+  const link = el("a", { href: URL.createObjectURL(new Blob([text], { type })), download: name });
+  document.body.append(link);
+  link.click();
+  link.remove();
+  setTimeout(() => URL.revokeObjectURL(link.href), 10000);
+}
+
+function csvCell(value) {
+  const text = String(value ?? "");
+  return /[",\n]/.test(text) ? `"${text.replaceAll('"', '""')}"` : text;
+}
+
+$("export-csv").addEventListener("click", () => {
+  const { row, entries } = state.roster;
+  const lines = [[t("resident"), t("phoneMasked"), t("status"), t("people"), t("arrived")]]
+    .concat(entries.map((e) => [e.resident, e.phone ?? "", t(`signup${e.status}`), e.partySize, e.checkedInAt ?? ""]));
+  // A byte-order mark, so spreadsheet programs read the Chinese as UTF-8.
+  download(`roster-${row.id}.csv`, "text/csv;charset=utf-8", `\ufeff${lines.map((l) => l.map(csvCell).join(",")).join("\r\n")}\r\n`);
+});
+$("roster-close").addEventListener("click", () => { $("roster").hidden = true; state.roster = null; });
+
+function icalText(value) {
+  return String(value).replace(/[\\;,]/g, (c) => `\\${c}`).replace(/\n/g, "\\n");
+}
+
+function icalTime(iso) {
+  return new Date(iso).toISOString().replace(/[-:]/g, "").replace(/\.\d{3}/, "");
+}
+
+$("export-ical").addEventListener("click", () => {
+  const festival = state.festival;
+  if (!festival) return;
+  const stamp = icalTime(new Date().toISOString());
+  const events = festival.activities.flatMap((a) => a.sessions.map((s) => [
+    "BEGIN:VEVENT", `UID:${s.id}@linli`, `DTSTAMP:${stamp}`, `DTSTART:${icalTime(s.startsAt)}`,
+    `DTEND:${icalTime(s.endsAt)}`, `SUMMARY:${icalText(a.title)}`, `LOCATION:${icalText(s.venue)}`,
+    `STATUS:${s.status === "CANCELLED" ? "CANCELLED" : "CONFIRMED"}`, "END:VEVENT",
+  ]));
+  const lines = ["BEGIN:VCALENDAR", "VERSION:2.0", "PRODID:-//Linli//Festival console//ZH",
+    `X-WR-CALNAME:${icalText(festival.name)}`, ...events.flat(), "END:VCALENDAR"];
+  download(`festival-${festival.id}.ics`, "text/calendar;charset=utf-8", `${lines.join("\r\n")}\r\n`);
+});
+
+/** The volunteer shifts of this festival (or of no festival) in my communities. */
+async function loadShifts() {
+  const festival = state.festival;
+  const communities = festival ? festival.communityIds.filter((c) => state.me.communities.includes(c)) : [];
+  const shifts = (await Promise.all(communities.map((c) => gql(SHIFTS, { c })))).flatMap((d) => d.shifts)
+    .filter((s) => !s.festivalId || s.festivalId === festival.id)
+    .sort((a, b) => a.startsAt.localeCompare(b.startsAt));
+  $("shifts").querySelector("tbody").replaceChildren(...(shifts.length
+    ? shifts.map((s) => el("tr", { dataset: { shift: s.id } },
+        el("td", { "data-label": t("role") }, s.role),
+        el("td", { "data-label": t("when") }, `${fmtDateTime(s.startsAt)}–${fmtTime(s.endsAt)}`),
+        el("td", { "data-label": t("venue") }, s.venue),
+        el("td", { class: "num", "data-label": t("placesTaken") }, `${s.placesTaken}/${s.headcount}`),
+        el("td", { "data-label": t("stationLink") },
+          el("a", { href: `/station?venue=${encodeURIComponent(s.venue)}`, target: "_blank", rel: "noopener" }, t("openStation")))))
+    : [el("tr", {}, el("td", { colspan: 5 }, t("noShifts")))]));
+}
+
+createForm($("shift-form"), "create-shift", async (key) => {
+  const festival = state.festival;
+  await gql(CREATE_SHIFT, { input: {
+    communityId: festival.communityIds.find((c) => state.me.communities.includes(c)), festivalId: festival.id,
+    role: $("shift-role").value.trim(), venue: $("shift-venue").value.trim(),
+    startsAt: beijingInput($("shift-starts").value), endsAt: beijingInput($("shift-ends").value),
+    headcount: Number($("shift-headcount").value), idempotencyKey: key,
+  } });
+  await loadShifts();
+}, ["shift-role"]);
 
 async function loadDeadLetters() {
   const box = $("dead-letters");
@@ -349,6 +459,7 @@ createForm($("festival-form"), "create-festival", async (key) => {
     startsOn: $("festival-starts").value, endsOn: $("festival-ends").value, idempotencyKey: key,
   } });
   await loadFestivals(data.createFestival.id);
+  await loadShifts();
 }, ["festival-name"]);
 
 createForm($("activity-form"), "create-activity", async (key) => {
@@ -393,6 +504,7 @@ async function enterApp() {
   $("hello").textContent = t("hello", state.me.name || state.me.username, state.me.communities.join("、"));
   $("festival-community").replaceChildren(...state.me.communities.map((c) => el("option", { value: c }, c)));
   await loadFestivals();
+  loadShifts().catch(reportError);
   loadDeadLetters().catch(reportError);
   live.connect();
   poll();
@@ -412,7 +524,7 @@ async function start() {
 
 langSwitch($("lang"));
 onLangChange(() => { if (state.me) { $("hello").textContent = t("hello", state.me.name || state.me.username, state.me.communities.join("、")); render(); } });
-$("festival").addEventListener("change", () => loadFestival().catch(reportError));
+$("festival").addEventListener("change", () => Promise.all([loadFestival(), loadShifts()]).catch(reportError));
 $("dead-refresh").addEventListener("click", () => loadDeadLetters().catch(reportError));
 $("logout").addEventListener("click", async () => { await logOut(); await start(); });
 $("login-form").addEventListener("submit", (event) => {
