@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import io
 from typing import Any
 
 import PIL.Image
 import zxingcpp
-from playwright.async_api import expect
+from playwright.async_api import Route, expect
 
 from tests.identity_steps import new_phone, texted_code
 
@@ -113,3 +114,50 @@ async def test_a_resident_cancels_and_the_seats_come_back(person: Any, festival:
 
     await page.get_by_role("tab", name="活动").click()
     await expect(session).to_contain_text("剩余 1 个名额")
+
+
+async def test_a_lost_answer_is_retried_with_the_same_key_and_makes_one_signup(
+    person: Any, festival: Any, pool: Any
+) -> None:
+    planned = await festival(capacity=20)
+    resident = await person()
+    page = await resident.open(f"/?festival={planned['id']}")
+    phone = new_phone()
+    await page.get_by_label("手机号", exact=True).fill(phone)
+    await page.get_by_role("button", name="获取验证码").click()
+    await page.get_by_label("验证码", exact=True).fill(await texted_code(pool, phone))
+    await page.get_by_role("button", name="登录", exact=True).click()
+
+    keys: list[str] = []
+    released = asyncio.Event()
+
+    async def lose_the_first_answer(route: Route) -> None:
+        body = route.request.post_data_json
+        if "signUp(" not in body["query"]:
+            await route.continue_()
+            return
+        keys.append(body["variables"]["input"]["idempotencyKey"])
+        answer = await route.fetch()  # the sign-up reaches the gateway and is made...
+        if len(keys) == 1:
+            await released.wait()
+            await route.abort("connectionreset")  # ...but its answer never reaches the phone
+        else:
+            await route.fulfill(response=answer)
+
+    await page.route("**/graphql", lose_the_first_answer)
+    session = page.locator(f"[data-session='{planned['sessions']['义诊']}']")
+    await session.get_by_role("button", name="报名").click()
+    confirm = session.get_by_role("button", name="确认报名（1人）")
+    await confirm.click()
+    await expect(confirm).to_be_disabled()  # no second tap while the first is in flight
+    released.set()
+    await expect(session.get_by_role("alert")).to_contain_text("网络连接失败")
+    await expect(confirm).to_be_enabled()
+
+    await confirm.click()
+    await expect(session).to_contain_text("报名成功")
+    assert len(keys) == 2 and keys[0] == keys[1]
+    await expect(session).to_contain_text("剩余 19 个名额")  # one seat taken, not two
+    await page.unroute("**/graphql")
+    # The browser logs the connection we cut; nothing else may go wrong.
+    resident.console_errors = [e for e in resident.console_errors if "ERR_CONNECTION_RESET" not in e]
