@@ -15,6 +15,7 @@ from services.activities.domain import (
     SessionPlan,
     SignupStatus,
     SignupTerms,
+    attendance_refusal,
     cancellation_refusal,
     check_new_capacity,
     check_party_size,
@@ -253,10 +254,29 @@ def test_a_family_signup_is_the_resident_plus_each_named_member() -> None:
     assert party_with([], 3) == 3
     assert party_with(["m1", "m2"], None) == 3
     assert party_with(["m1", "m2"], 3) == 3
-    for ids, size in ((["m1", "m2"], 2), (["m1", "m1"], None), ([f"m{n}" for n in range(10)], None)):
+    assert party_with(["m1", "m2"], None, include_me=False) == 2
+    assert party_with([f"m{n}" for n in range(10)], None, include_me=False) == 10
+    for ids, size, me in (
+        (["m1", "m2"], 2, True),
+        (["m1", "m1"], None, True),
+        ([f"m{n}" for n in range(10)], None, True),
+        ([], None, False),
+    ):
         with pytest.raises(Refusal) as refused:
-            party_with(ids, size)
+            party_with(ids, size, me)
         assert refused.value.code == "BAD_USER_INPUT"
+
+
+def test_named_members_must_suit_the_activity_and_a_child_needs_a_grown_up() -> None:
+    kids = ["CHILD"]
+    assert attendance_refusal([], False, ["ELDER", "CHILD"], include_me=False) is None
+    assert attendance_refusal(["CHILD", "ADULT"], True, ["CHILD"], include_me=True) is None
+    assert _code(attendance_refusal(kids, False, ["CHILD", "ELDER"], include_me=True)) == (
+        "AGE_BAND_MISMATCH"
+    )
+    assert _code(attendance_refusal(kids, True, ["CHILD"], include_me=False)) == "CHILD_NEEDS_ADULT"
+    assert attendance_refusal(kids, False, ["CHILD"], include_me=False) is None
+    assert attendance_refusal(["CHILD", "SENIOR"], True, ["CHILD", "SENIOR"], include_me=False) is None
 
 
 def test_registration_must_close_after_it_opens() -> None:

@@ -193,3 +193,37 @@ async def test_a_signup_may_be_cancelled_only_before_the_deadline(
 
     assert refused["code"] == "CANCELLATION_DEADLINE_PASSED" and "deadline" in refused["details"]
     assert (await cancel(gql, resident, free["id"]))["data"]["cancelSignup"]["status"] == "CANCELLED"
+
+
+async def test_family_members_must_suit_the_activity_and_a_child_never_comes_alone(
+    gql: GraphQLClient, pool: Any, organiser_token: str
+) -> None:
+    organiser = Organiser(gql, organiser_token)
+    crafts = await organiser.open_session(activity={"ageBands": ["CHILD"], "childrenNeedAdult": True})
+    mother = (await resident_logs_in(gql, pool))["accessToken"]
+
+    async def member(name: str, relation: str, band: str) -> str:
+        added = await gql.ok(ADD_MEMBER, {"name": name, "relation": relation, "ageBand": band}, mother)
+        member_id: str = added["addHouseholdMember"]["id"]
+        return member_id
+
+    daughter = await member("王小丽", "CHILD", "CHILD")
+    grandma = await member("张秀英", "PARENT", "SENIOR")
+
+    def family(ids: list[str], include_me: bool = True) -> dict[str, Any]:
+        return {
+            "input": {
+                "sessionId": crafts,
+                "idempotencyKey": key(),
+                "attendeeIds": ids,
+                "includeMe": include_me,
+            }
+        }
+
+    too_old = refusal(await gql.raw(FAMILY_SIGN_UP, family([daughter, grandma]), mother))
+    alone = refusal(await gql.raw(FAMILY_SIGN_UP, family([daughter], include_me=False), mother))
+    with_mother = (await gql.ok(FAMILY_SIGN_UP, family([daughter]), mother))["signUp"]
+
+    assert too_old["code"] == "AGE_BAND_MISMATCH" and too_old["details"]["ageBand"] == "SENIOR"
+    assert alone["code"] == "CHILD_NEEDS_ADULT"
+    assert with_mother["status"] == "CONFIRMED" and with_mother["partySize"] == 2

@@ -8,6 +8,9 @@ import uuid
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+import asyncpg
+import pytest
+
 from tests.conftest import COMMUNITY, OTHER_COMMUNITY, SIGN_UP, GraphQLClient, eventually, token_for
 
 HOUR = timedelta(hours=1)
@@ -123,8 +126,8 @@ class Organiser:
 
     async def open_session(self, **extra: Any) -> str:
         """A session of a fresh published festival, open for sign-ups."""
-        festival_extra = extra.pop("festival", {})
-        activity_id = await self.activity(await self.festival(**festival_extra))
+        festival_extra, activity_extra = extra.pop("festival", {}), extra.pop("activity", {})
+        activity_id = await self.activity(await self.festival(**festival_extra), **activity_extra)
         return await self.session(activity_id, venue="朔方广场", **extra)
 
 
@@ -327,7 +330,7 @@ async def test_a_draft_festival_is_seen_only_by_its_organisers_until_published(
 
 
 async def test_more_places_confirm_the_waiting_at_once_and_tell_them(
-    gql: GraphQLClient, organiser_token: str, new_resident: Any
+    gql: GraphQLClient, organiser_token: str, new_resident: Any, pool: Any
 ) -> None:
     organiser = Organiser(gql, organiser_token)
     activity_id = await organiser.activity(await organiser.festival())
@@ -367,6 +370,13 @@ async def test_more_places_confirm_the_waiting_at_once_and_tell_them(
     assert await inbox_of_kind(gql, single, "waitlist.promoted") == []
 
     assert (await change(6))["data"]["changeSessionCapacity"]["waitlistLength"] == 0
+    async with pool.acquire() as conn:  # screens showing live counts learn of each change
+        changes = await conn.fetch(
+            "SELECT payload FROM activities.outbox WHERE type = 'session.capacity_changed' "
+            "AND payload->>'session_id' = $1 ORDER BY id",
+            session_id,
+        )
+    assert [c["payload"]["capacity"] for c in changes] == [5, 6]
     assert (await gql.ok(SIGNUP, {"id": waiting_single["id"]}, single))["signup"]["status"] == "CONFIRMED"
 
 
@@ -422,3 +432,64 @@ async def test_a_moved_session_tells_everyone_and_frees_them_to_cancel_past_the_
     assert refusal(await cancel(gql, latecomer, late["id"]))["code"] == "CANCELLATION_DEADLINE_PASSED"
     # the old slot is free again
     assert not (await organiser.schedule(activity_id, DAY, venueId=station)).get("errors")
+
+
+async def test_the_venue_stays_single_booked_even_for_a_write_that_skips_the_lock(
+    gql: GraphQLClient, organiser_token: str, pool: Any
+) -> None:
+    organiser = Organiser(gql, organiser_token)
+    activity_id = await organiser.activity(await organiser.festival())
+    room = await organiser.venue()
+    booked = await organiser.session(activity_id, DAY, venueId=room)
+
+    async with pool.acquire() as conn:
+        with pytest.raises(asyncpg.exceptions.ExclusionViolationError):
+            await conn.execute(
+                "INSERT INTO activities.sessions "
+                "(id, activity_id, community_id, venue, starts_at, ends_at, capacity, venue_id) "
+                "SELECT $1, activity_id, community_id, venue, starts_at + interval '1 hour', "
+                "ends_at + interval '1 hour', capacity, venue_id FROM activities.sessions WHERE id = $2",
+                uuid.uuid4(),
+                uuid.UUID(booked),
+            )
+
+
+async def test_a_community_names_each_venue_once(gql: GraphQLClient, organiser_token: str) -> None:
+    venue_input = {"communityId": COMMUNITY, "name": f"东广场-{key()[:6]}", "kind": "SQUARE", "capacity": 200}
+    await gql.ok(CREATE_VENUE, {"input": venue_input}, organiser_token)
+    again = await gql.raw(CREATE_VENUE, {"input": venue_input}, organiser_token)
+    assert refusal(again)["code"] == "VENUE_NAME_TAKEN"
+
+
+async def test_a_cancelled_session_is_neither_moved_nor_resized_and_a_repeated_move_tells_nobody_twice(
+    gql: GraphQLClient, organiser_token: str, new_resident: Any
+) -> None:
+    organiser = Organiser(gql, organiser_token)
+    activity_id = await organiser.activity(await organiser.festival())
+    session_id = await organiser.session(activity_id, DAY, venue="朔方广场")
+    _, resident = new_resident()
+    await signed_up(gql, resident, session_id)
+    later = {"startsAt": iso(DAY + 3 * HOUR), "endsAt": iso(DAY + 5 * HOUR)}
+
+    for _ in range(2):  # the same move again, as a new request, changes nothing
+        await gql.ok(
+            MOVE, {"input": {"sessionId": session_id, "idempotencyKey": key(), **later}}, organiser_token
+        )
+    await eventually(lambda: inbox_of_kind(gql, resident, "session.rescheduled"))
+    await gql.ok(
+        CANCEL_SESSION,
+        {"input": {"sessionId": session_id, "reason": "暴雨", "idempotencyKey": key()}},
+        organiser_token,
+    )
+    await eventually(lambda: inbox_of_kind(gql, resident, "session.cancelled"))
+
+    assert len(await inbox_of_kind(gql, resident, "session.rescheduled")) == 1
+    moved = await gql.raw(
+        MOVE, {"input": {"sessionId": session_id, "idempotencyKey": key(), **later}}, organiser_token
+    )
+    resized = await gql.raw(
+        CHANGE_CAPACITY,
+        {"input": {"sessionId": session_id, "capacity": 20, "idempotencyKey": key()}},
+        organiser_token,
+    )
+    assert refusal(moved)["code"] == refusal(resized)["code"] == "SESSION_CANCELLED"

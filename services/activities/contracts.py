@@ -27,6 +27,7 @@ WAITLIST_PROMOTED = "waitlist.promoted"
 SESSION_CANCELLED = "session.cancelled"
 TICKET_CHECKED_IN = "ticket.checked_in"
 SESSION_RESCHEDULED = "session.rescheduled"
+SESSION_CAPACITY_CHANGED = "session.capacity_changed"
 
 
 def counts_channel(namespace: str, session_id: str) -> str:

@@ -309,26 +309,49 @@ def cancellation_refusal(deadline: datetime | None, at: datetime, free_cancel: b
     )
 
 
-MAX_ATTENDEES = MAX_PARTY_SIZE - 1
-
-
-def party_with(attendee_ids: Sequence[str], party_size: int | None) -> int:
-    """A family sign-up brings the resident and the named household members."""
+def party_with(attendee_ids: Sequence[str], party_size: int | None, include_me: bool = True) -> int:
+    """How many a sign-up brings: the resident (unless only sending family) and the named
+    household members; with nobody named, ``party_size`` as given (1 by default)."""
     if len(set(attendee_ids)) != len(attendee_ids):
         raise bad_input("attendeeIds", "同一家庭成员不能重复", "A household member is named twice")
-    if len(attendee_ids) > MAX_ATTENDEES:
-        raise bad_input(
-            "attendeeIds",
-            f"每次最多带{MAX_ATTENDEES}位家庭成员",
-            f"At most {MAX_ATTENDEES} household members per sign-up",
-        )
     if not attendee_ids:
+        if not include_me:
+            raise bad_input("attendeeIds", "请选择参加的家庭成员", "Name who of your household comes")
         return check_party_size(1 if party_size is None else party_size)
-    if party_size is not None and party_size != 1 + len(attendee_ids):
+    size = check_party_size(len(attendee_ids) + (1 if include_me else 0))
+    if party_size is not None and party_size != size:
         raise bad_input(
-            "partySize", "人数须等于本人加所选家庭成员", "Party size must be you plus the members named"
+            "partySize",
+            "人数须等于参加的本人与所选家庭成员之和",
+            "Party size must be the people named (and you, if you come)",
         )
-    return 1 + len(attendee_ids)
+    return size
+
+
+_GROWN_UPS = frozenset({AgeBand.ADULT, AgeBand.SENIOR, AgeBand.ELDER})
+
+
+def attendance_refusal(
+    age_bands: Sequence[str], children_need_adult: bool, attendee_bands: Sequence[str], include_me: bool
+) -> Refusal | None:
+    """Whether the household members named suit the activity. The resident's own age is not
+    known here; a resident who comes along is the adult a child needs."""
+    outside = [band for band in attendee_bands if age_bands and band not in age_bands]
+    if outside:
+        return Refusal(
+            "AGE_BAND_MISMATCH",
+            "所选家庭成员的年龄段不适合该活动",
+            "A household member named is outside the activity's age bands",
+            {"ageBand": outside[0], "ageBands": list(age_bands)},
+        )
+    child_alone = AgeBand.CHILD in attendee_bands and not any(b in _GROWN_UPS for b in attendee_bands)
+    if children_need_adult and child_alone and not include_me:
+        return Refusal(
+            "CHILD_NEEDS_ADULT",
+            "儿童须由成人陪同参加",
+            "Children must come with an adult",
+        )
+    return None
 
 
 @dataclass(frozen=True)

@@ -192,6 +192,7 @@ class _Arrival:
     session_id: uuid.UUID
     party_size: int
     attendees: tuple[dict[str, str], ...] = ()
+    include_me: bool = True
     reply: Reply | None = None
 
     @property
@@ -212,8 +213,11 @@ def _arrival(envelope: Envelope) -> _Arrival:
             for a in args.get("attendees", ())
         )
         party_size = args.get("party_size")
+        arrival.include_me = bool(args.get("include_me", True))
         arrival.party_size = domain.party_with(
-            [a["id"] for a in attendees], None if party_size is None else int(party_size)
+            [a["id"] for a in attendees],
+            None if party_size is None else int(party_size),
+            arrival.include_me,
         )
         arrival.attendees = attendees
     except Refusal as refusal:
@@ -259,6 +263,11 @@ async def sign_up(ctx: dict[str, Any], envelopes: Sequence[Envelope]) -> list[Re
                 festival_resident = (session["festival_id"], arrival.resident_id)
                 refusal = domain.signup_refusal(
                     _terms(session), arrival.party_size, at, held.get(festival_resident, 0)
+                ) or domain.attendance_refusal(
+                    session["age_bands"],
+                    session["children_need_adult"],
+                    [a["age_band"] for a in arrival.attendees],
+                    arrival.include_me,
                 )
             if refusal is not None:
                 arrival.reply = Reply(refusal=refusal)
@@ -435,7 +444,12 @@ async def change_session_capacity(ctx: dict[str, Any], actor: Actor, args: dict[
         capacity = domain.check_new_capacity(int(args["capacity"]), session["taken"])
         if session["venue_capacity"] is not None:
             domain.fits_venue(capacity, session["venue_capacity"], session["venue"])
+        if capacity == session["capacity"]:  # nothing changes (a replayed request)
+            return repo.as_dict(session)
         await repo.set_capacity(conn, session_id, capacity)
+        # seat counts on screens follow events; promotions below tell the promoted themselves
+        change = {"session_id": str(session_id), "capacity": capacity, "old_capacity": session["capacity"]}
+        await record_event(conn, SCHEMA, contracts.SESSION_CAPACITY_CHANGED, change)
         session = await repo.lock_session(conn, session_id)
         assert session is not None
         await _promote_from_waitlist(conn, session, session["taken"])

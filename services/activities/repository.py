@@ -183,7 +183,7 @@ async def lock_sessions_for_signup(
     with their waitlist length and what messages say about them."""
     rows = await conn.fetch(
         """
-        SELECT s.*, a.title AS activity_title, a.festival_id,
+        SELECT s.*, a.title AS activity_title, a.festival_id, a.age_bands, a.children_need_adult,
                f.published AS festival_published, f.max_sessions_per_resident,
                (SELECT count(*) FROM activities.signups w
                  WHERE w.session_id = s.id AND w.status = 'WAITLISTED') AS waiting

@@ -319,6 +319,9 @@ class SignUpInput:
     attendee_ids: list[strawberry.ID] = strawberry.field(
         default_factory=list, description="Household members who come along with me."
     )
+    include_me: bool = strawberry.field(
+        default=True, description="False when only the household members named attend."
+    )
 
 
 @strawberry.input
@@ -556,13 +559,14 @@ class ActivitiesMutation:
         session_id = parse_id("sessionId", input.session_id)
         signup_id = contracts.id_for("signup", actor.user_id, key)
         attendee_ids = [str(i) for i in input.attendee_ids]
-        party_size = domain.party_with(attendee_ids, input.party_size)
+        party_size = domain.party_with(attendee_ids, input.party_size, input.include_me)
         attendees = await _household_attendees(info, actor, attendee_ids)
         args = {
             "id": str(signup_id),
             "session_id": str(session_id),
             "party_size": party_size,
             "attendees": attendees,
+            "include_me": input.include_me,
             "key": key,
         }
         reply = await info.context.bus.send(
