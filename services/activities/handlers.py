@@ -228,9 +228,12 @@ def _arrival(envelope: Envelope) -> _Arrival:
 async def sign_up(ctx: dict[str, Any], envelopes: Sequence[Envelope]) -> list[Reply]:
     """Sign-ups arriving together, decided in one transaction, first come first served.
 
-    The sessions are locked (in id order) while the domain places every party; seat counts,
-    sign-ups and their events are then written with one statement each. A repeated request
-    (same id) gets the sign-up it made before.
+    The sessions are locked (in id order) while the domain checks each arrival (window, party
+    size, festival limit, who comes along) and places every party; seat counts, sign-ups and
+    their events are then written with one statement each. Where a festival limits sessions per
+    resident, that resident's sign-ups in it are serialised by an advisory lock, so batches for
+    different sessions cannot both take the last one. A repeated request (same id) gets the
+    sign-up it made before.
     """
     arrivals = [_arrival(envelope) for envelope in envelopes]
     open_ = [a for a in arrivals if a.reply is None]
@@ -258,17 +261,7 @@ async def sign_up(ctx: dict[str, Any], envelopes: Sequence[Envelope]) -> list[Re
         by_session: dict[uuid.UUID, list[_Arrival]] = {}
         for arrival in open_:
             session = sessions.get(arrival.session_id)
-            refusal = _refusal_for(arrival, session, live)
-            if refusal is None and session is not None:
-                festival_resident = (session["festival_id"], arrival.resident_id)
-                refusal = domain.signup_refusal(
-                    _terms(session), arrival.party_size, at, held.get(festival_resident, 0)
-                ) or domain.attendance_refusal(
-                    session["age_bands"],
-                    session["children_need_adult"],
-                    [a["age_band"] for a in arrival.attendees],
-                    arrival.include_me,
-                )
+            refusal = _refusal_for(arrival, session, live, held, at)
             if refusal is not None:
                 arrival.reply = Reply(refusal=refusal)
                 continue
@@ -328,8 +321,13 @@ async def sign_up(ctx: dict[str, Any], envelopes: Sequence[Envelope]) -> list[Re
 
 
 def _refusal_for(
-    arrival: _Arrival, session: asyncpg.Record | None, live: set[tuple[uuid.UUID, str]]
+    arrival: _Arrival,
+    session: asyncpg.Record | None,
+    live: set[tuple[uuid.UUID, str]],
+    held: dict[tuple[uuid.UUID, str], int],
+    at: datetime,
 ) -> Refusal | None:
+    """Why this arrival may not sign up, given what the batch has accepted so far."""
     if session is None:
         return domain.unknown_session()
     if session["status"] == domain.SessionStatus.CANCELLED:
@@ -338,7 +336,15 @@ def _refusal_for(
         return domain.festival_not_published()
     if (arrival.session_id, arrival.resident_id) in live:
         return domain.already_signed_up()
-    return None
+    held_in_festival = held.get((session["festival_id"], arrival.resident_id), 0)
+    return domain.signup_refusal(
+        _terms(session), arrival.party_size, at, held_in_festival
+    ) or domain.attendance_refusal(
+        session["age_bands"],
+        session["children_need_adult"],
+        [a["age_band"] for a in arrival.attendees],
+        arrival.include_me,
+    )
 
 
 def _terms(session: asyncpg.Record) -> domain.SignupTerms:
