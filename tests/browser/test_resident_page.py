@@ -40,11 +40,12 @@ async def test_a_resident_signs_up_a_family_of_three_and_reads_the_confirmation(
     await page.get_by_role("button", name="登录", exact=True).click()
 
     await page.get_by_role("tab", name="我的", exact=True).click()
+    family = page.locator("#member-form")
     for name, relation, age in (("王芳", "SPOUSE", "ADULT"), ("王小明", "CHILD", "CHILD")):
-        await page.get_by_label("姓名").fill(name)
-        await page.get_by_label("关系").select_option(relation)
-        await page.get_by_label("年龄段").select_option(age)
-        await page.get_by_role("button", name="添加", exact=True).click()
+        await family.get_by_label("姓名").fill(name)
+        await family.get_by_label("关系").select_option(relation)
+        await family.get_by_label("年龄段").select_option(age)
+        await family.get_by_role("button", name="添加", exact=True).click()
         await expect(page.locator(".member", has_text=name)).to_be_visible()
 
     await page.get_by_role("tab", name="活动").click()
@@ -78,7 +79,7 @@ async def test_a_resident_signs_up_a_family_of_three_and_reads_the_confirmation(
     await page.get_by_role("checkbox", name="短信").check()
     await page.get_by_label("接收短信的手机号").fill(phone)
     await page.get_by_label("免打扰开始").fill("22:00")
-    await page.get_by_role("button", name="保存").click()
+    await page.get_by_role("button", name="保存通知设置").click()
     await expect(page.locator("#prefs-form [role=status]")).to_have_text("已保存")
     await resident.screenshot("resident-me")
     await page.reload()

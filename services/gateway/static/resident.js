@@ -13,9 +13,10 @@ useStrings({
     loginTitle: "手机号登录", phone: "手机号", code: "验证码", logIn: "登录",
     tabActivities: "活动", tabSignups: "我的报名", tabInbox: "消息", tabFamily: "我的",
     tabInboxUnread: (n) => `消息 (${n})`,
+    profileTitle: "我的资料", community: "所在社区", building: "楼栋", unit: "单元/门牌",
     prefsTitle: "通知设置", prefsNote: "站内消息始终开启。还可以选择：", chSMS: "短信", chEMAIL: "电子邮件",
     chWECHAT: "微信", smsPhone: "接收短信的手机号", email: "电子邮箱", wechat: "微信 OpenID",
-    quietStart: "免打扰开始", quietEnd: "免打扰结束", save: "保存", saved: "已保存",
+    quietStart: "免打扰开始", quietEnd: "免打扰结束", saveProfile: "保存资料", savePrefs: "保存通知设置", saved: "已保存",
     quietNote: "免打扰时段内的提醒会推迟到结束后发送；紧急通知（如活动取消）除外。",
     festival: "节日", day: "日期", venue: "地点", all: "全部",
     hello: (name) => (name ? `您好，${name}` : "您好，欢迎参加邻里节"),
@@ -43,9 +44,11 @@ useStrings({
     loading: "Loading…", loginTitle: "Log in with your phone", phone: "Mobile number", code: "Code",
     logIn: "Log in", tabActivities: "Activities", tabSignups: "My sign-ups", tabInbox: "Inbox",
     tabFamily: "Me", tabInboxUnread: (n) => `Inbox (${n})`,
+    profileTitle: "My details", community: "Community", building: "Building", unit: "Unit / door",
     prefsTitle: "Notifications", prefsNote: "The in-app inbox is always on. Also tell me by:", chSMS: "Text message",
     chEMAIL: "E-mail", chWECHAT: "WeChat", smsPhone: "Mobile number for texts", email: "E-mail address",
-    wechat: "WeChat OpenID", quietStart: "Quiet from", quietEnd: "Quiet until", save: "Save", saved: "Saved",
+    wechat: "WeChat OpenID", quietStart: "Quiet from", quietEnd: "Quiet until", saveProfile: "Save my details",
+    savePrefs: "Save notification settings", saved: "Saved",
     quietNote: "Reminders due in quiet hours wait until they end; urgent news (a cancellation) does not.", festival: "Festival", day: "Day", venue: "Venue", all: "All",
     hello: (name) => (name ? `Hello, ${name}` : "Hello, welcome to the festival"),
     noFestival: "No festival yet.", noActivities: "No activities match.",
@@ -71,7 +74,9 @@ useStrings({
 });
 
 const SESSION_FIELDS = "id activityId venue startsAt endsAt capacity seatsLeft waitlistLength status cancelReason";
-const ME = "{ me { id name phone householdMembers { id name relation ageBand } } }";
+const ME = "{ me { id name phone communityId building unit householdMembers { id name relation ageBand } } }";
+const UPDATE_PROFILE = `mutation($communityId: String!, $building: String!, $unit: String!, $name: String!) {
+  updateMyProfile(communityId: $communityId, building: $building, unit: $unit, name: $name) { id } }`;
 const FESTIVALS = "{ festivals { id name startsOn endsOn activities { id title } } }";
 const FESTIVAL = `query($id: ID!) { festival(id: $id) { id name activities {
   id title category description sessions { ${SESSION_FIELDS} } } } }`;
@@ -368,6 +373,39 @@ function renderMembers() {
     : [el("p", { class: "note" }, t("noMembers"))]));
 }
 
+let profileEdited = false; // what a person is typing is never overwritten by a late load
+
+function fillProfile() {
+  const me = state.me;
+  if (!me || profileEdited) return;
+  const communities = [...new Set([...state.festivals.flatMap((f) => f.communityIds), me.communityId].filter(Boolean))].sort();
+  $("communities").replaceChildren(...communities.map((c) => el("option", { value: c })));
+  $("profile-community").value = me.communityId ?? "";
+  $("profile-name").value = me.name;
+  $("profile-building").value = me.building;
+  $("profile-unit").value = me.unit;
+}
+
+$("profile-form").addEventListener("input", () => { profileEdited = true; });
+$("profile-form").addEventListener("submit", (event) => {
+  event.preventDefault();
+  const form = event.target;
+  const done = form.querySelector("[role=status]");
+  done.hidden = true;
+  busy(form.querySelector("[type=submit]"), form.querySelector(".error"), async () => {
+    await gql(UPDATE_PROFILE, {
+      name: $("profile-name").value.trim(), communityId: $("profile-community").value.trim(),
+      building: $("profile-building").value.trim(), unit: $("profile-unit").value.trim(),
+    });
+    // A fresh token carries the new community (volunteer shifts are per community).
+    await gql("mutation { refreshToken { expiresInS } }");
+    await loadMe();
+    profileEdited = false;
+    done.hidden = false;
+    done.textContent = t("saved");
+  });
+});
+
 function fillMemberForm() {
   const keep = (select, values, prefix, fallback) => {
     const previous = select.value;
@@ -381,8 +419,11 @@ function fillMemberForm() {
 const prefsForm = $("prefs-form");
 const ADDRESS = { SMS: "prefs-phone", EMAIL: "prefs-email", WECHAT: "prefs-wechat" };
 
+let prefsEdited = false;
+
 async function loadPrefs() {
   state.prefs = (await gql(PREFS)).myNotificationPreferences;
+  if (prefsEdited) return;
   const prefs = state.prefs;
   for (const box of prefsForm.querySelectorAll("[name=channel]")) box.checked = prefs.channels.includes(box.value);
   $("prefs-phone").value = prefs.phone ?? "";
@@ -400,6 +441,7 @@ function showAddresses() {
 }
 
 prefsForm.addEventListener("change", showAddresses);
+prefsForm.addEventListener("input", () => { prefsEdited = true; });
 prefsForm.addEventListener("submit", (event) => {
   event.preventDefault();
   const done = prefsForm.querySelector("[role=status]");
@@ -412,6 +454,7 @@ prefsForm.addEventListener("submit", (event) => {
       quietStart: $("prefs-quiet-start").value, quietEnd: $("prefs-quiet-end").value,
     } });
     state.prefs = data.setNotificationPreferences;
+    prefsEdited = false;
     done.hidden = false;
     done.textContent = t("saved");
   });
@@ -424,7 +467,7 @@ function showTab(tab) {
   }
   for (const panel of document.querySelectorAll("[data-panel]")) panel.hidden = panel.dataset.panel !== tab;
   clearInterval(state.inboxTimer);
-  const load = { activities: loadFestival, signups: loadSignups, inbox: loadInbox, family: async () => { renderMembers(); await loadPrefs(); } }[tab];
+  const load = { activities: loadFestival, signups: loadSignups, inbox: loadInbox, family: async () => { fillProfile(); renderMembers(); await loadPrefs(); } }[tab];
   load().catch(reportError);
   // Messages arrive a moment after the action that caused them: keep the open inbox fresh.
   if (tab === "inbox") state.inboxTimer = setInterval(() => loadInbox().catch(reportError), 4000);

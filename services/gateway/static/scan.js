@@ -13,6 +13,8 @@ useStrings({
     useCamera: "用摄像头扫码", stopCamera: "关闭摄像头", checkIn: "签到", checkOut: "签退",
     checkedIn: (time) => `已签到 ${time}`, checkedOut: (a, b, m) => `已签到 ${a}，已签退 ${b}，本次计入 ${m} 分钟`,
     again: "您已签到过，无需重复签到", choose: "选择", chosen: "当前班次", noCamera: "无法打开摄像头，请输入站点码",
+    openShifts: "可报名的班次", join: "报名", placesLeft: (n) => `还差 ${n} 人`, noOpenShifts: "暂时没有可报名的班次。",
+    needCommunity: "填写所在社区后，这里会列出社区的志愿者班次。", toProfile: "去填写（邻里节 › 我的）",
     iAmStaff: "我是工作人员（用户名登录）", iAmVolunteer: "我是志愿者（手机号登录）", staffLogin: "工作人员登录",
     username: "用户名", password: "密码", modeTickets: "居民入场码", modeCards: "志愿者卡", session: "场次",
     shift: "班次", scannedCode: "扫描或输入二维码下方的字符", admit: "确认入场", cardIn: "志愿者签到",
@@ -31,6 +33,8 @@ useStrings({
     checkedOut: (a, b, m) => `Checked in ${a}, out ${b}: ${m} minutes credited`,
     again: "You were already checked in", choose: "Choose", chosen: "Current shift",
     noCamera: "Cannot open the camera; type the code",
+    openShifts: "Open shifts", join: "Sign up", placesLeft: (n) => `${n} more needed`, noOpenShifts: "No open shifts right now.",
+    needCommunity: "Say which community you live in and its volunteer shifts show here.", toProfile: "Go to My details",
     iAmStaff: "I am staff (username log-in)", iAmVolunteer: "I am a volunteer (phone log-in)", staffLogin: "Staff log-in",
     username: "Username", password: "Password", modeTickets: "Residents' tickets", modeCards: "Volunteer cards",
     session: "Session", shift: "Shift", scannedCode: "Scan, or type the characters under the QR", admit: "Admit",
@@ -43,6 +47,8 @@ useStrings({
 
 const SHIFTS = "{ myShiftSignups { id shift { id venue role startsAt endsAt } } }";
 const MY_CHECK_IN = "query($id: ID!) { myCheckIn(shiftId: $id) { id checkedInAt checkedOutAt minutesCredited } }";
+const COMMUNITY_SHIFTS = "query($c: String!) { shifts(communityId: $c) { id venue role startsAt endsAt placesLeft } }";
+const SIGN_UP_FOR_SHIFT = "mutation($input: SignUpForShiftInput!) { signUpForShift(input: $input) { id } }";
 const HOURS = "{ myServiceHours { totalMinutes hours } }";
 const CHECK_IN = `mutation($input: CheckInInput!) {
   checkIn(input: $input) { id checkedInAt checkedOutAt minutesCredited firstScan } }`;
@@ -50,7 +56,7 @@ const CHECK_OUT = `mutation($input: CheckOutInput!) {
   checkOut(input: $input) { id checkedInAt checkedOutAt minutesCredited } }`;
 
 const $ = (id) => document.getElementById(id);
-const state = { shifts: [], shiftId: null, checkIn: null, hours: null, repeated: false };
+const state = { me: null, shifts: [], shiftId: null, checkIn: null, hours: null, repeated: false };
 const form = $("check-form");
 const checkError = form.querySelector(".error");
 
@@ -76,6 +82,38 @@ async function loadShifts() {
   }
   renderShifts();
   await loadCheckIn();
+}
+
+/** Shifts of my communities still open, that I am not on yet: one tap to sign up. */
+async function loadOpenShifts() {
+  const box = $("open-shifts");
+  const communities = state.me?.communities ?? [];
+  if (!communities.length) {
+    box.replaceChildren(el("p", { class: "note" }, t("needCommunity"), " ", el("a", { href: "/" }, t("toProfile"))));
+    return;
+  }
+  const now = new Date().toISOString();
+  const mine = new Set(state.shifts.map((s) => s.id));
+  const open = (await Promise.all(communities.map((c) => gql(COMMUNITY_SHIFTS, { c })))).flatMap((d) => d.shifts)
+    .filter((s) => !mine.has(s.id) && s.endsAt > now && s.placesLeft > 0)
+    .sort((a, b) => a.startsAt.localeCompare(b.startsAt));
+  box.replaceChildren(...(open.length
+    ? open.map((shift) => {
+        const error = el("p", { class: "error", role: "alert", hidden: true });
+        const join = el("button", { type: "button" }, t("join"));
+        join.addEventListener("click", () => busy(join, error, async () => {
+          await keyed(`shift-signup:${shift.id}`, (key) =>
+            gql(SIGN_UP_FOR_SHIFT, { input: { shiftId: shift.id, idempotencyKey: key } }));
+          state.shiftId = shift.id;
+          await loadShifts();
+          await loadOpenShifts();
+        }));
+        return el("article", { class: "card row open-shift", dataset: { shift: shift.id } },
+          el("div", {}, el("h3", {}, shift.role), el("p", { class: "muted" },
+            `${fmtDateTime(shift.startsAt)}–${fmtTime(shift.endsAt)} · ${shift.venue} · ${t("placesLeft", shift.placesLeft)}`)),
+          join, error);
+      })
+    : [el("p", { class: "note" }, t("noOpenShifts"))]));
 }
 
 async function loadCheckIn() {
@@ -136,6 +174,8 @@ async function checkIn(code) {
   renderCheck();
 }
 
+// A new attempt replaces the last refusal.
+$("station-code").addEventListener("input", () => showError(checkError, null));
 form.addEventListener("submit", (event) => {
   event.preventDefault();
   busy($("check-in"), checkError, () => checkIn($("station-code").value));
@@ -285,6 +325,7 @@ async function admit(raw) {
   $("door-code").value = "";
 }
 
+$("door-code").addEventListener("input", () => showError(doorError, null));
 doorForm.addEventListener("submit", (event) => {
   event.preventDefault();
   busy($("door-submit"), doorError, () => admit($("door-code").value));
@@ -327,10 +368,12 @@ $("staff-form").addEventListener("submit", (event) => {
   });
 });
 
-async function enterApp() {
+async function enterApp(me) {
   showView("app");
   $("logout").hidden = false;
+  state.me = me ?? (await whoAmI("id roles communities"));
   await Promise.all([loadShifts(), loadHours()]);
+  await loadOpenShifts();
 }
 
 const STAFF = ["organiser", "community_admin", "scanner", "platform_admin"];
@@ -344,17 +387,18 @@ async function start() {
     return;
   }
   if (me.roles.some((r) => STAFF.includes(r))) await enterStaff(me);
-  else await enterApp();
+  else await enterApp(me);
 }
 
 langSwitch($("lang"));
 onLangChange(() => {
   renderShifts(); renderCheck(); renderHours();
+  if (state.me && !$("open-shifts").closest("[data-view]").hidden) loadOpenShifts().catch(reportError);
   if (!camera.stream) camera.stop();
   if (!doorCamera.stream) doorCamera.stop();
   showMode(door.mode);
   $("to-staff").textContent = $("staff-form").hidden ? t("iAmStaff") : t("iAmVolunteer");
 });
-phoneLogIn($("login-form"), () => enterApp().catch(reportError));
+phoneLogIn($("login-form"), () => enterApp(null).catch(reportError));
 $("logout").addEventListener("click", async () => { camera.stop(); doorCamera.stop(); await logOut(); await start(); });
 start().catch((error) => { $("loading").hidden = true; showView("app"); reportError(error); });
