@@ -74,7 +74,7 @@ class Organiser:
 
     async def festival(self, **extra: Any) -> str:
         festival_input = {
-            "name": "第四届幸福邻里节",
+            "name": "幸福邻里节·排期规则测试",
             "communityIds": [COMMUNITY],
             "startsOn": DAY.date().isoformat(),
             "endsOn": (DAY + timedelta(days=2)).date().isoformat(),
