@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 import signal
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -25,6 +26,8 @@ from services.common.observability import JOB_WAIT
 from services.common.outbox import run_relay
 from services.common.queue import create_redis
 from services.common.settings import Settings
+
+log = logging.getLogger("linli.worker")
 
 
 @dataclass(frozen=True)
@@ -124,7 +127,10 @@ class ServiceProcess:
             for signum in (signal.SIGINT, signal.SIGTERM):
                 loop.add_signal_handler(signum, self._closed.set)
             if self.settings.metrics_port:
-                start_http_server(self.settings.metrics_port, addr=self.settings.host)
+                try:
+                    start_http_server(self.settings.metrics_port, addr=self.settings.host)
+                except OSError as exc:  # metrics are for operators; the work goes on without them
+                    log.warning("no metrics on port %s: %s", self.settings.metrics_port, exc)
             await self.async_run()
 
         uvloop.run(main())
