@@ -42,13 +42,28 @@ async def test_an_organiser_schedules_a_session_and_sees_the_count_change_when_a
     await page.get_by_role("button", name="创建活动").click()
     await expect(page.get_by_label("活动", exact=True)).to_contain_text("包饺子")
 
+    venue = f"朔方社区邻里驿家 {uuid.uuid4().hex[:4]}"
+    register = page.locator("#venue-form")
+    await register.get_by_label("场地名称").fill(venue)
+    await register.get_by_label("类型").select_option("STATION")
+    await register.get_by_label("最多容纳").fill("50")
+    await register.get_by_role("button", name="登记场地").click()
+
     schedule = page.locator("#session-form")
-    await schedule.get_by_label("地点").fill("朔方社区邻里驿家")
+    await expect(schedule.get_by_label("场地")).to_contain_text(venue)  # chosen for the next session
     await schedule.get_by_label("开始（北京时间）").fill("2026-12-05T14:00")
     await schedule.get_by_label("结束（北京时间）").fill("2026-12-05T16:00")
     await schedule.get_by_label("名额").fill("30")
     await schedule.get_by_role("button", name="安排", exact=True).click()
     row = page.locator("#sessions tbody tr", has_text="包饺子")
+    await expect(row).to_contain_text(venue)
+
+    # The same venue at an overlapping time is refused, in words.
+    await schedule.get_by_label("开始（北京时间）").fill("2026-12-05T15:00")
+    await schedule.get_by_label("结束（北京时间）").fill("2026-12-05T17:00")
+    await schedule.get_by_role("button", name="安排", exact=True).click()
+    await expect(schedule.get_by_role("alert")).to_contain_text("已被其他场次占用")
+    await expect(page.locator("#sessions tbody tr")).to_have_count(1)
     await expect(row.locator("[data-cell=left]")).to_have_text("30")
     await expect(row).to_contain_text("12月5日")
     session_id = await row.get_attribute("data-session")

@@ -97,6 +97,10 @@ useStrings({
     resident: "居民", phoneMasked: "电话", people: "人数", arrived: "到场", close: "关闭",
     exportCsv: "导出名单 (CSV)", exportIcal: "导出日历 (iCal)", signupCONFIRMED: "已报名",
     signupWAITLISTED: "候补", signupCANCELLED: "已取消", signupPENDING: "处理中",
+    bookedVenue: "场地", otherVenue: "其他地点（手动填写，不检查冲突）", newVenue: "新建场地",
+    venueNote: "登记过的场地不会被重复预订，也不会超员。", venueName: "场地名称", venueKind: "类型",
+    venueCapacity: "最多容纳", createVenue: "登记场地", kindSTATION: "邻里驿家", kindSQUARE: "广场",
+    kindROOM: "活动室", upTo: (n) => `最多 ${n} 人`,
     shiftsTitle: "志愿者班次", role: "岗位", placesTaken: "已报", stationLink: "签到站", openStation: "打开签到站",
     noShifts: "还没有班次。", newShift: "新建志愿者班次", headcount: "需要人数", createShift: "创建班次",
     deadTitle: "发送失败的通知", refresh: "刷新", noDeadLetters: "没有发送失败的通知。", dlKind: "类型",
@@ -124,6 +128,10 @@ useStrings({
     rosterEmpty: "Nobody has signed up yet.", resident: "Resident", phoneMasked: "Phone", people: "People",
     arrived: "Arrived", close: "Close", exportCsv: "Export roster (CSV)", exportIcal: "Export calendar (iCal)",
     signupCONFIRMED: "Signed up", signupWAITLISTED: "Waitlisted", signupCANCELLED: "Cancelled", signupPENDING: "Processing",
+    bookedVenue: "Venue", otherVenue: "Somewhere else (typed, not checked for clashes)", newVenue: "New venue",
+    venueNote: "A registered venue is never double-booked or overfilled.", venueName: "Venue name",
+    venueKind: "Kind", venueCapacity: "Holds at most", createVenue: "Register venue", kindSTATION: "Neighbourhood station",
+    kindSQUARE: "Square", kindROOM: "Room", upTo: (n) => `up to ${n}`,
     shiftsTitle: "Volunteer shifts", role: "Role", placesTaken: "Taken", stationLink: "Station",
     openStation: "Open the station display", noShifts: "No shifts yet.", newShift: "New volunteer shift",
     headcount: "Volunteers needed", createShift: "Create shift",
@@ -149,6 +157,9 @@ const ROSTER = `query($id: ID!) { sessionRoster(sessionId: $id) {
   signupId resident phone status partySize checkedIn checkedInAt } }`;
 const SHIFTS = "query($c: String!) { shifts(communityId: $c) { id communityId festivalId venue role startsAt endsAt headcount placesTaken } }";
 const CREATE_SHIFT = "mutation($input: CreateShiftInput!) { createShift(input: $input) { id } }";
+const VENUES = "query($c: String!) { venues(communityId: $c) { id communityId name kind capacity } }";
+const CREATE_VENUE = "mutation($input: CreateVenueInput!) { createVenue(input: $input) { id } }";
+const VENUE_KINDS = ["STATION", "SQUARE", "ROOM"];
 const CANCEL_SESSION = "mutation($input: CancelSessionInput!) { cancelSession(input: $input) { id status } }";
 
 const $ = (id) => document.getElementById(id);
@@ -474,9 +485,35 @@ createForm($("activity-form"), "create-activity", async (key) => {
   $("session-activity").value = data.createActivity.id;
 }, ["activity-title", "activity-category", "activity-description"]);
 
+/** The registered venues of my communities; a session booked at one is checked for clashes and size. */
+async function loadVenues(chosen) {
+  const venues = (await Promise.all(state.me.communities.map((c) => gql(VENUES, { c })))).flatMap((d) => d.venues);
+  const select = $("session-venue-id");
+  const previous = chosen ?? select.value;
+  select.replaceChildren(
+    ...venues.map((v) => el("option", { value: v.id }, `${v.name}（${t(`kind${v.kind}`)} · ${t("upTo", v.capacity)}）`)),
+    el("option", { value: "" }, t("otherVenue")));
+  select.value = venues.some((v) => v.id === previous) ? previous : (venues[0]?.id ?? "");
+  $("free-venue").hidden = Boolean(select.value);
+}
+
+$("session-venue-id").addEventListener("change", () => { $("free-venue").hidden = Boolean($("session-venue-id").value); });
+$("venue-kind").replaceChildren(...VENUE_KINDS.map((k) => el("option", { value: k }, t(`kind${k}`))));
+
+createForm($("venue-form"), "create-venue", async (key) => {
+  const data = await gql(CREATE_VENUE, { input: {
+    communityId: (state.festival?.communityIds ?? state.me.communities).find((c) => state.me.communities.includes(c)),
+    name: $("venue-name").value.trim(), kind: $("venue-kind").value,
+    capacity: Number($("venue-capacity").value), idempotencyKey: key,
+  } });
+  await loadVenues(data.createVenue.id);
+}, ["venue-name"]);
+
 createForm($("session-form"), "schedule-session", async (key) => {
+  const venueId = $("session-venue-id").value;
   await gql(SCHEDULE, { input: {
-    activityId: $("session-activity").value, venue: $("session-venue").value.trim(),
+    activityId: $("session-activity").value,
+    ...(venueId ? { venueId } : { venue: $("session-venue").value.trim() }),
     startsAt: beijingInput($("session-starts").value), endsAt: beijingInput($("session-ends").value),
     capacity: Number($("session-capacity").value), idempotencyKey: key,
   } });
@@ -504,6 +541,7 @@ async function enterApp() {
   $("hello").textContent = t("hello", state.me.name || state.me.username, state.me.communities.join("、"));
   $("festival-community").replaceChildren(...state.me.communities.map((c) => el("option", { value: c }, c)));
   await loadFestivals();
+  loadVenues().catch(reportError);
   loadShifts().catch(reportError);
   loadDeadLetters().catch(reportError);
   live.connect();
@@ -523,6 +561,10 @@ async function start() {
 }
 
 langSwitch($("lang"));
+onLangChange(() => {
+  for (const option of $("venue-kind").options) option.textContent = t(`kind${option.value}`);
+  if (state.me) loadVenues().catch(reportError);
+});
 onLangChange(() => { if (state.me) { $("hello").textContent = t("hello", state.me.name || state.me.username, state.me.communities.join("、")); render(); } });
 $("festival").addEventListener("change", () => Promise.all([loadFestival(), loadShifts()]).catch(reportError));
 $("dead-refresh").addEventListener("click", () => loadDeadLetters().catch(reportError));
