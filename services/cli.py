@@ -33,7 +33,11 @@ def _gateway() -> int:
     # No access log: a line per request costs more than the request's own work in a burst;
     # /metrics counts and times every operation instead.
     uvicorn.run(
-        create_app(settings), host=settings.host, port=settings.port, log_level="info", access_log=False
+        create_app(settings),
+        host=settings.host,
+        port=settings.port,
+        log_config=None,  # uvicorn logs through our JSON handler like every other process
+        access_log=False,
     )
     return 0
 
