@@ -146,7 +146,7 @@ def main(argv: list[str] | None = None) -> int:
             roles=frozenset(args.role),
             communities=frozenset(args.community),
         )
-        print(issue_token(actor, settings.secret, settings.token_ttl_s))
+        print(issue_token(actor, settings.secret, settings.dev_token_ttl_s))
         return 0
     if args.command == "admin":
         return _create_organiser(args, settings)

@@ -35,7 +35,7 @@ class Settings(BaseSettings):
     reply_timeout_s: float = 5.0
     db_pool_min: int = 2
     db_pool_max: int = 10
-    token_ttl_s: int = 7 * 24 * 3600
+    dev_token_ttl_s: int = 7 * 24 * 3600  # tokens printed by `linli token` for development
     outbox_poll_s: float = 1.0
     # A command a worker read but never answered (it died) is taken over after this long.
     command_claim_idle_s: float = 30.0
