@@ -32,7 +32,9 @@ async def test_an_organiser_schedules_a_session_and_sees_the_count_change_when_a
     await page.get_by_label("名称", exact=True).fill(festival_name)
     await page.get_by_label("开始日期").fill("2026-12-05")
     await page.get_by_label("结束日期").fill("2026-12-06")
+    await page.get_by_label("立即发布").uncheck()  # a draft until the programme is ready
     await page.get_by_role("button", name="创建节日").click()
+    await expect(page.locator("#festival-dates")).to_contain_text("草稿")
     await expect(page.get_by_label("节日", exact=True)).to_have_value(
         await page.locator("#festival option", has_text=festival_name).get_attribute("value") or ""
     )
@@ -41,6 +43,9 @@ async def test_an_organiser_schedules_a_session_and_sees_the_count_change_when_a
     await page.get_by_label("介绍").fill("邻里一起包饺子")
     await page.get_by_role("button", name="创建活动").click()
     await expect(page.get_by_label("活动", exact=True)).to_contain_text("包饺子")
+
+    await page.get_by_role("button", name="发布给居民").click()
+    await expect(page.locator("#festival-dates")).to_contain_text("已发布")
 
     venue = f"朔方社区邻里驿家 {uuid.uuid4().hex[:4]}"
     register = page.locator("#venue-form")

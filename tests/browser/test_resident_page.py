@@ -11,6 +11,7 @@ import PIL.Image
 import zxingcpp
 from playwright.async_api import Route, expect
 
+from tests.conftest import GraphQLClient
 from tests.identity_steps import new_phone, texted_code
 
 
@@ -162,3 +163,63 @@ async def test_a_lost_answer_is_retried_with_the_same_key_and_makes_one_signup(
     await page.unroute("**/graphql")
     # The browser logs the connection we cut; nothing else may go wrong.
     resident.console_errors = [e for e in resident.console_errors if "ERR_CONNECTION_RESET" not in e]
+
+
+ADD_MEMBER = """
+mutation($name: String!) { addHouseholdMember(name: $name, relation: CHILD, ageBand: CHILD) { id } }
+"""
+SCHEDULE = "mutation($input: ScheduleSessionInput!) { scheduleSession(input: $input) { id } }"
+
+
+async def test_sign_ups_not_yet_open_and_parties_over_the_limit_are_stopped_before_sending(
+    person: Any, festival: Any, pool: Any, gql: GraphQLClient, organiser_token: str
+) -> None:
+    planned = await festival()
+    activity = await gql.ok(
+        "query($id: ID!) { session(id: $id) { activityId } }", {"id": planned["sessions"]["包饺子"]}
+    )
+    for opens, limit in (("2026-12-01T08:00:00+08:00", 10), (None, 2)):
+        await gql.ok(
+            SCHEDULE,
+            {
+                "input": {
+                    "activityId": activity["session"]["activityId"],
+                    "venue": "西苑广场",
+                    "startsAt": "2026-12-06T14:00:00+08:00" if opens else "2026-12-06T16:00:00+08:00",
+                    "endsAt": "2026-12-06T16:00:00+08:00" if opens else "2026-12-06T18:00:00+08:00",
+                    "capacity": 10,
+                    "registrationOpensAt": opens,
+                    "maxPartySize": limit,
+                }
+            },
+            organiser_token,
+        )
+    resident = await person()
+    page = await resident.open(f"/?festival={planned['id']}")
+    phone = new_phone()
+    await page.get_by_label("手机号", exact=True).fill(phone)
+    await page.get_by_role("button", name="获取验证码").click()
+    await page.get_by_label("验证码", exact=True).fill(await texted_code(pool, phone))
+    await page.get_by_role("button", name="登录", exact=True).click()
+    await expect(page.get_by_role("tab", name="活动")).to_be_visible()
+    for child in ("小明", "小红"):
+        answer = await page.request.post(
+            resident.base_url + "/graphql", data={"query": ADD_MEMBER, "variables": {"name": child}}
+        )
+        assert "errors" not in await answer.json()
+    await page.reload()
+
+    await page.get_by_label("日期").select_option("2026-12-06")
+    await page.get_by_label("地点").select_option("西苑广场")
+    not_yet = page.locator(".session", has_text="14:00–16:00")
+    await expect(not_yet).to_contain_text("开始报名")
+    await expect(not_yet.get_by_role("button")).to_have_count(0)
+
+    limited = page.locator(".session", has_text="16:00–18:00")
+    await limited.get_by_role("button", name="报名").click()
+    confirm = limited.get_by_role("button", name="确认报名（3人）")
+    await expect(confirm).to_be_disabled()
+    await expect(limited).to_contain_text("每次报名最多 2 人")
+    await limited.get_by_label("小红").uncheck()
+    await limited.get_by_role("button", name="确认报名（2人）").click()
+    await expect(limited).to_contain_text("报名成功")

@@ -97,6 +97,8 @@ useStrings({
     resident: "居民", phoneMasked: "电话", people: "人数", arrived: "到场", close: "关闭",
     exportCsv: "导出名单 (CSV)", exportIcal: "导出日历 (iCal)", signupCONFIRMED: "已报名",
     signupWAITLISTED: "候补", signupCANCELLED: "已取消", signupPENDING: "处理中",
+    publishNow: "立即发布（居民可以看到）", published: "已发布", draft: "草稿（居民看不到）",
+    publish: "发布给居民", unpublish: "撤回为草稿", draftName: (name) => `${name}（草稿）`,
     bookedVenue: "场地", otherVenue: "其他地点（手动填写，不检查冲突）", newVenue: "新建场地",
     venueNote: "登记过的场地不会被重复预订，也不会超员。", venueName: "场地名称", venueKind: "类型",
     venueCapacity: "最多容纳", createVenue: "登记场地", kindSTATION: "邻里驿家", kindSQUARE: "广场",
@@ -128,6 +130,8 @@ useStrings({
     rosterEmpty: "Nobody has signed up yet.", resident: "Resident", phoneMasked: "Phone", people: "People",
     arrived: "Arrived", close: "Close", exportCsv: "Export roster (CSV)", exportIcal: "Export calendar (iCal)",
     signupCONFIRMED: "Signed up", signupWAITLISTED: "Waitlisted", signupCANCELLED: "Cancelled", signupPENDING: "Processing",
+    publishNow: "Publish now (residents can see it)", published: "Published", draft: "Draft (residents cannot see it)",
+    publish: "Publish to residents", unpublish: "Back to draft", draftName: (name) => `${name} (draft)`,
     bookedVenue: "Venue", otherVenue: "Somewhere else (typed, not checked for clashes)", newVenue: "New venue",
     venueNote: "A registered venue is never double-booked or overfilled.", venueName: "Venue name",
     venueKind: "Kind", venueCapacity: "Holds at most", createVenue: "Register venue", kindSTATION: "Neighbourhood station",
@@ -143,8 +147,10 @@ useStrings({
 });
 
 const ME = "{ me { id name username roles communities } }";
-const FESTIVALS = "{ festivals { id name communityIds startsOn endsOn } }";
-const FESTIVAL = `query($id: ID!) { festival(id: $id) { id name communityIds startsOn endsOn activities {
+const FESTIVALS = "{ festivals { id name communityIds startsOn endsOn published } }";
+const SET_PUBLISHED = `mutation($id: ID!, $published: Boolean!) {
+  setFestivalPublished(festivalId: $id, published: $published) { id published } }`;
+const FESTIVAL = `query($id: ID!) { festival(id: $id) { id name communityIds startsOn endsOn published activities {
   id title communityId sessions { id venue startsAt endsAt capacity seatsTaken seatsLeft waitlistLength status cancelReason } } } }`;
 const CREATE_FESTIVAL = "mutation($input: CreateFestivalInput!) { createFestival(input: $input) { id name } }";
 const CREATE_ACTIVITY = "mutation($input: CreateActivityInput!) { createActivity(input: $input) { id title } }";
@@ -194,7 +200,7 @@ async function loadFestivals(chosen) {
   state.festivals = (await gql(FESTIVALS)).festivals.filter((f) => f.communityIds.some((c) => mine.has(c)));
   const select = $("festival");
   const previous = chosen ?? select.value;
-  select.replaceChildren(...state.festivals.map((f) => el("option", { value: f.id }, f.name)));
+  select.replaceChildren(...state.festivals.map((f) => el("option", { value: f.id }, f.published ? f.name : t("draftName", f.name))));
   if (state.festivals.some((f) => f.id === previous)) select.value = previous;
   else if (state.festivals.length) select.value = state.festivals.at(-1).id;
   await loadFestival();
@@ -216,7 +222,11 @@ async function loadFestival() {
 
 function render() {
   const festival = state.festival;
-  $("festival-dates").textContent = festival ? t("festivalDates", festival.startsOn, festival.endsOn) : t("noFestival");
+  $("festival-dates").textContent = festival
+    ? `${t("festivalDates", festival.startsOn, festival.endsOn)} · ${festival.published ? t("published") : t("draft")}`
+    : t("noFestival");
+  $("publish").hidden = !festival;
+  if (festival) $("publish").textContent = festival.published ? t("unpublish") : t("publish");
   const activities = festival?.activities ?? [];
   const select = $("session-activity");
   const previous = select.value;
@@ -467,7 +477,8 @@ function createForm(form, action, send, clear = []) {
 createForm($("festival-form"), "create-festival", async (key) => {
   const data = await gql(CREATE_FESTIVAL, { input: {
     name: $("festival-name").value.trim(), communityIds: [$("festival-community").value],
-    startsOn: $("festival-starts").value, endsOn: $("festival-ends").value, idempotencyKey: key,
+    startsOn: $("festival-starts").value, endsOn: $("festival-ends").value,
+    published: $("festival-published").checked, idempotencyKey: key,
   } });
   await loadFestivals(data.createFestival.id);
   await loadShifts();
@@ -567,6 +578,11 @@ onLangChange(() => {
 });
 onLangChange(() => { if (state.me) { $("hello").textContent = t("hello", state.me.name || state.me.username, state.me.communities.join("、")); render(); } });
 $("festival").addEventListener("change", () => Promise.all([loadFestival(), loadShifts()]).catch(reportError));
+$("publish").addEventListener("click", () => busy($("publish"), $("publish-error"), async () => {
+  const festival = state.festival;
+  await gql(SET_PUBLISHED, { id: festival.id, published: !festival.published });
+  await loadFestivals(festival.id);
+}));
 $("dead-refresh").addEventListener("click", () => loadDeadLetters().catch(reportError));
 $("logout").addEventListener("click", async () => { await logOut(); await start(); });
 $("login-form").addEventListener("submit", (event) => {

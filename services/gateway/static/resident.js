@@ -36,6 +36,7 @@ useStrings({
     ageCHILD: "儿童", ageTEEN: "青少年", ageADULT: "成年", ageSENIOR: "60岁以上", ageELDER: "80岁以上",
     signedUp: "报名成功！", waitlisted: (n) => `名额已满，您在候补第 ${n} 位。`,
     pending: "报名处理中，请稍候…",
+    opensAt: (when) => `${when} 开始报名`, closed: "报名已截止", partyLimit: (n) => `每次报名最多 ${n} 人`,
     showTicket: "出示入场码", hideTicket: "收起入场码", ticketAlt: "入场二维码",
     ticketNote: (n) => `入场时请向工作人员出示，可入场 ${n} 人`,
   },
@@ -68,12 +69,15 @@ useStrings({
     ageCHILD: "Child", ageTEEN: "Teen", ageADULT: "Adult", ageSENIOR: "60+", ageELDER: "80+",
     signedUp: "You are signed up!", waitlisted: (n) => `Full: you are #${n} on the waitlist.`,
     pending: "Your sign-up is being processed…",
+    opensAt: (when) => `Sign-ups open ${when}`, closed: "Sign-ups closed",
+    partyLimit: (n) => `At most ${n} people per sign-up`,
     showTicket: "Show my ticket", hideTicket: "Hide ticket", ticketAlt: "Ticket QR code",
     ticketNote: (n) => `Show this at the door; admits ${n}`,
   },
 });
 
-const SESSION_FIELDS = "id activityId venue startsAt endsAt capacity seatsLeft waitlistLength status cancelReason";
+const SESSION_FIELDS = `id activityId venue startsAt endsAt capacity seatsLeft waitlistLength status cancelReason
+  registrationOpensAt registrationClosesAt maxPartySize`;
 const ME = "{ me { id name phone communityId building unit householdMembers { id name relation ageBand } } }";
 const UPDATE_PROFILE = `mutation($communityId: String!, $building: String!, $unit: String!, $name: String!) {
   updateMyProfile(communityId: $communityId, building: $building, unit: $unit, name: $name) { id } }`;
@@ -225,8 +229,15 @@ function renderSession(session) {
       el("strong", {}, `${fmtDateTime(session.startsAt)}–${fmtTime(session.endsAt)}`),
       el("span", { class: "muted" }, session.venue)),
     seatsBadge(session));
+  const now = new Date().toISOString();
+  const notYet = session.registrationOpensAt && session.registrationOpensAt > now;
+  const closed = session.registrationClosesAt && session.registrationClosesAt <= now;
   if (mine) {
     row.append(statusBadge(mine));
+  } else if (session.status === "SCHEDULED" && notYet) {
+    row.append(el("span", { class: "badge wait" }, t("opensAt", fmtDateTime(session.registrationOpensAt))));
+  } else if (session.status === "SCHEDULED" && closed) {
+    row.append(el("span", { class: "badge off" }, t("closed")));
   } else if (session.status === "SCHEDULED") {
     row.append(el("button", {
       type: "button", class: session.seatsLeft > 0 ? "" : "secondary", "aria-expanded": String(state.openParty === session.id),
@@ -247,7 +258,14 @@ function partyPicker(session) {
   const confirm = el("button", { type: "button", class: "wide" });
   const error = el("p", { class: "error", role: "alert", hidden: true });
   const count = () => 1 + boxes.filter((b) => b.checked).length;
-  const relabel = () => { confirm.textContent = t("confirmSignUp", count()); };
+  const tooMany = el("p", { class: "note", hidden: true });
+  const relabel = () => {
+    confirm.textContent = t("confirmSignUp", count());
+    const over = count() > session.maxPartySize;
+    confirm.disabled = over;
+    tooMany.hidden = !over;
+    tooMany.textContent = t("partyLimit", session.maxPartySize);
+  };
   boxes.forEach((b) => b.addEventListener("change", relabel));
   relabel();
   confirm.addEventListener("click", () => busy(confirm, error, async () => {
@@ -260,7 +278,7 @@ function partyPicker(session) {
     el("h3", {}, t("whoGoes")),
     el("label", { class: "check" }, el("input", { type: "checkbox", checked: true, disabled: true }), t("me")),
     members.map((m, i) => el("label", { class: "check" }, boxes[i], `${m.name}（${t(`rel${m.relation}`)}）`)),
-    error, confirm);
+    tooMany, error, confirm);
 }
 
 /** A sign-up's answer: final, or PENDING while its command is queued — then ask until it is. */
