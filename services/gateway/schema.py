@@ -17,15 +17,18 @@ from services.gateway.notify import NotifyMutation, NotifyQuery
 from services.gateway.observability import OperationMetrics
 from services.gateway.tickets import TicketsMutation, TicketsQuery, TicketsSubscription
 from services.gateway.volunteers import VolunteersMutation, VolunteersQuery
+from services.gateway.wishes import WishesMutation, WishesQuery
 
 
 @strawberry.type
-class Query(IdentityQuery, ActivitiesQuery, NotifyQuery, VolunteersQuery, TicketsQuery):
+class Query(IdentityQuery, ActivitiesQuery, NotifyQuery, VolunteersQuery, TicketsQuery, WishesQuery):
     pass
 
 
 @strawberry.type
-class Mutation(IdentityMutation, ActivitiesMutation, NotifyMutation, VolunteersMutation, TicketsMutation):
+class Mutation(
+    IdentityMutation, ActivitiesMutation, NotifyMutation, VolunteersMutation, TicketsMutation, WishesMutation
+):
     pass
 
 

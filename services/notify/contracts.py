@@ -15,6 +15,14 @@ CONSUMES: tuple[str, ...] = (
     "shift.signed_up",
     "volunteer.checked_out",
     "session.rescheduled",
+    # 微心愿, from the volunteers service (templates in notify/wishes.py)
+    "wish.posted",
+    "wish.reviewed",
+    "wish.published",
+    "wish.claimed",
+    "wish.done",
+    "wish.met",
+    "wish.claim_expired",
 )
 SESSION_RESCHEDULED = "session.rescheduled"
 SHIFT_SIGNED_UP = "shift.signed_up"

@@ -178,6 +178,10 @@ def messages_for(event_type: str, payload: dict[str, Any]) -> list[Message]:
                 ),
             )
         ]
+    if event_type.startswith("wish."):
+        from services.notify.wishes import wish_messages  # it builds on Message, defined here
+
+        return wish_messages(event_type, payload)
     return []
 
 

@@ -6,5 +6,8 @@ from services.common.worker import ServiceWorker
 from services.notify.contracts import CONSUMES
 from services.volunteers.contracts import SERVICE
 from services.volunteers.handlers import COMMANDS
+from services.volunteers.wish_handlers import WISH_COMMANDS
 
-VOLUNTEERS_WORKER = ServiceWorker(name=SERVICE, functions=COMMANDS, routes={"notify": CONSUMES})
+VOLUNTEERS_WORKER = ServiceWorker(
+    name=SERVICE, functions=[*COMMANDS, *WISH_COMMANDS], routes={"notify": CONSUMES}
+)

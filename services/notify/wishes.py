@@ -1,0 +1,125 @@
+"""Messages about 微心愿 (events from the volunteers service), Chinese and English. No I/O."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from services.notify.domain import Message
+
+_CATEGORY = {
+    "REPAIR": ("维修", "a repair"),
+    "VISIT": ("探访陪伴", "a visit"),
+    "SUPPLIES": ("物资", "supplies"),
+    "HEALTH": ("健康", "health"),
+    "ERRAND": ("跑腿代办", "an errand"),
+    "OTHER": ("其他", "a wish"),
+}
+
+
+def _message(recipient: str, kind: str, title_zh: str, body_zh: str, title_en: str, body_en: str) -> Message:
+    return Message(recipient, kind, title_zh, body_zh, title_en, body_en)
+
+
+def _resident_and_poster(payload: dict[str, Any]) -> list[str]:
+    """The resident, and the grid worker who acted for them (if one did)."""
+    people = [payload["resident_id"]]
+    if payload.get("posted_by") and payload["posted_by"] != payload["resident_id"]:
+        people.append(payload["posted_by"])
+    return people
+
+
+def wish_messages(event_type: str, p: dict[str, Any]) -> list[Message]:
+    zh, en = _CATEGORY.get(p.get("category", ""), _CATEGORY["OTHER"])
+    if event_type == "wish.posted":
+        return [
+            _message(
+                who,
+                event_type,
+                "心愿已提交",
+                f"「{zh}」心愿已提交，社区审核后将发布到心愿墙。",
+                "Wish received",
+                f"The wish for {en} was received; once the community reviews it, it goes on the wish wall.",
+            )
+            for who in _resident_and_poster(p)
+        ]
+    if event_type == "wish.reviewed":
+        if p["outcome"] == "MERGED":
+            body_zh = f"您的「{zh}」心愿与社区已有的相同心愿合并，将一并实现。"
+            body_en = (
+                f"Your wish for {en} was merged with the same wish already posted; they are met together."
+            )
+        else:
+            body_zh = f"很抱歉，您的「{zh}」心愿未通过审核，原因：{p['reason']}。"
+            body_en = f"Sorry, your wish for {en} was not accepted. Reason: {p['reason']}."
+        return [
+            _message(who, event_type, "心愿审核结果", body_zh, "Your wish was reviewed", body_en)
+            for who in _resident_and_poster(p)
+        ]
+    if event_type == "wish.published":
+        return [
+            _message(
+                p["resident_id"],
+                event_type,
+                "心愿已上墙",
+                f"您的「{zh}」心愿已发布到社区心愿墙，等待爱心人士认领。",
+                "Your wish is on the wall",
+                f"Your wish for {en} is on the community's wish wall, waiting for someone to take it on.",
+            )
+        ]
+    if event_type == "wish.claimed":
+        return [
+            *(
+                _message(
+                    who,
+                    event_type,
+                    "心愿已被认领",
+                    f"您的「{zh}」心愿已有人认领，将尽快与您联系。",
+                    "Someone took on your wish",
+                    f"Someone has taken on your wish for {en} and will be in touch soon.",
+                )
+                for who in _resident_and_poster(p)
+            ),
+            _message(
+                p["claimant_id"],
+                event_type,
+                "认领成功",
+                f"您已认领{p['building']}的「{zh}」心愿，请在认领后及时开始，逾期未开始将退回心愿墙。",
+                "Wish claimed",
+                f"You took on a wish for {en} in {p['building']}. Start in time, or it returns to the wall.",
+            ),
+        ]
+    if event_type == "wish.done":
+        return [
+            _message(
+                who,
+                event_type,
+                "心愿已完成，请确认",
+                f"认领人已完成您的「{zh}」心愿：{p['note']}。请确认心愿已实现。",
+                "Wish done: please confirm",
+                f"Your wish for {en} is done: {p['note']}. Please confirm that it was met.",
+            )
+            for who in _resident_and_poster(p)
+        ]
+    if event_type == "wish.met":
+        return [
+            _message(
+                p["claimant_id"],
+                event_type,
+                "心愿已实现，感谢您",
+                f"{p['building']}的「{zh}」心愿已确认实现，感谢您的爱心！",
+                "Wish met: thank you",
+                f"The wish for {en} in {p['building']} was confirmed as met. Thank you!",
+            )
+        ]
+    if event_type == "wish.claim_expired":
+        return [
+            _message(
+                p["claimant_id"],
+                event_type,
+                "认领已过期",
+                f"您认领的{p['building']}「{zh}」心愿未按时开始，已退回心愿墙。",
+                "Your claim lapsed",
+                f"The wish for {en} in {p['building']} was not started in time and is back on the wall.",
+            )
+        ]
+    return []

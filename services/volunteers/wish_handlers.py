@@ -1,0 +1,280 @@
+"""Wish commands (see wishes.py): load, decide, save and record the event in one transaction.
+
+Handlers read the time from ``ctx["clock"]`` when a test puts one there, else the real clock.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable
+from datetime import datetime
+from typing import Any
+
+import asyncpg
+
+from services.common import clock
+from services.common.actor import RESIDENT, VOLUNTEER, Actor
+from services.common.commands import command
+from services.common.db import Connection
+from services.common.errors import forbidden
+from services.common.outbox import record_event
+from services.volunteers import wish_repository as repo
+from services.volunteers import wishes
+from services.volunteers.wishes import ClaimantKind, Review, WishStatus
+
+SCHEMA = "volunteers"
+
+
+def _pool(ctx: dict[str, Any]) -> asyncpg.Pool:
+    pool: asyncpg.Pool = ctx["pool"]
+    return pool
+
+
+def _now(ctx: dict[str, Any]) -> datetime:
+    now: Callable[[], datetime] = ctx.get("clock", clock.now)
+    return now()
+
+
+def _event(wish: asyncpg.Record, **extra: Any) -> dict[str, Any]:
+    """What every wish event says: the wish without its description's personal details."""
+    return {
+        "wish_id": str(wish["id"]),
+        "community_id": wish["community_id"],
+        "festival_id": wish["festival_id"],
+        "category": wish["category"],
+        "building": wish["building"],
+        "resident_id": wish["resident_id"],
+        "posted_by": wish["posted_by"],
+        **extra,
+    }
+
+
+async def _wish(conn: Connection, wish_id: uuid.UUID) -> asyncpg.Record:
+    wish = await repo.get_wish(conn, wish_id)
+    if wish is None:
+        raise wishes.unknown_wish()
+    return wish
+
+
+async def post_wish(ctx: dict[str, Any], actor: Actor, args: dict[str, Any]) -> dict[str, Any]:
+    """A resident posts their own wish, or a grid worker posts one for a resident of theirs."""
+    draft = wishes.check_draft(
+        wishes.WishDraft(
+            community_id=args["community_id"],
+            category=args["category"],
+            description=args["description"],
+            building=args["building"],
+            festival_id=args.get("festival_id"),
+        )
+    )
+    resident_id = args.get("resident_id") or actor.user_id
+    if resident_id == actor.user_id:
+        if not (actor.has_role(RESIDENT) and draft.community_id in actor.communities):
+            raise forbidden()
+    elif not wishes.is_grid_worker_of(actor, draft.community_id):
+        raise forbidden()
+    at = _now(ctx)
+    async with _pool(ctx).acquire() as conn, conn.transaction():
+        row, made = await repo.insert_wish(conn, uuid.UUID(args["id"]), draft, resident_id, actor.user_id, at)
+        if made:
+            await record_event(conn, SCHEMA, wishes.WISH_POSTED, _event(row))
+    return repo.as_dict(row)
+
+
+async def review_wish(ctx: dict[str, Any], actor: Actor, args: dict[str, Any]) -> dict[str, Any]:
+    """An organiser approves a posted wish, declines it with a reason, or merges it into
+    another wish asking the same."""
+    wish_id = uuid.UUID(args["wish_id"])
+    decision = Review(args["review"])
+    reason = wishes.check_text("reason", args.get("reason"), 200) if decision is Review.DECLINE else None
+    merged_into = uuid.UUID(args["merge_into"]) if decision is Review.MERGE else None
+    outcome = wishes.review_outcome(decision)
+    async with _pool(ctx).acquire() as conn, conn.transaction():
+        wish = await _wish(conn, wish_id)
+        if not actor.may_organise(wish["community_id"]):
+            raise forbidden()
+        if wish["status"] == outcome and wish["reviewed_by"] == actor.user_id:
+            return repo.as_dict(wish)  # the same decision again
+        if merged_into is not None:
+            target = await repo.get_wish(conn, merged_into)
+            if (
+                target is None
+                or target["id"] == wish_id
+                or target["community_id"] != wish["community_id"]
+                or target["status"] in (WishStatus.DECLINED, WishStatus.MERGED, WishStatus.MET)
+            ):
+                raise wishes.bad_merge()
+        row = await repo.review(conn, wish_id, outcome, actor.user_id, reason, merged_into)
+        if row is None:
+            raise wishes.wrong_state(wish["status"], WishStatus.POSTED)
+        if outcome is not WishStatus.APPROVED:
+            await record_event(
+                conn,
+                SCHEMA,
+                wishes.WISH_REVIEWED,
+                _event(row, outcome=outcome.value, reason=reason, merged_into=args.get("merge_into")),
+            )
+    return repo.as_dict(row)
+
+
+async def publish_wish(ctx: dict[str, Any], actor: Actor, args: dict[str, Any]) -> dict[str, Any]:
+    wish_id = uuid.UUID(args["wish_id"])
+    async with _pool(ctx).acquire() as conn, conn.transaction():
+        wish = await _wish(conn, wish_id)
+        if not actor.may_organise(wish["community_id"]):
+            raise forbidden()
+        if wish["published_at"] is not None:
+            return repo.as_dict(wish)  # published before: the same answer
+        row = await repo.publish(conn, wish_id, _now(ctx))
+        if row is None:
+            raise wishes.wrong_state(wish["status"], WishStatus.APPROVED)
+        await record_event(conn, SCHEMA, wishes.WISH_PUBLISHED, _event(row))
+    return repo.as_dict(row)
+
+
+async def _expire(conn: Connection, wish_id: uuid.UUID, at: datetime) -> bool:
+    """Return a lapsed claim's wish to the wall, telling its former claimant."""
+    claim = await repo.expire_claim(conn, wish_id, at)
+    if claim is None:
+        return False
+    wish = await _wish(conn, wish_id)
+    await record_event(
+        conn,
+        SCHEMA,
+        wishes.WISH_CLAIM_EXPIRED,
+        _event(wish, claimant_id=claim["claimant_id"], claimed_at=claim["claimed_at"].isoformat()),
+    )
+    return True
+
+
+async def claim_wish(ctx: dict[str, Any], actor: Actor, args: dict[str, Any]) -> dict[str, Any]:
+    """A party member, partner organisation member or volunteer takes a wish off the wall."""
+    if not actor.has_role(RESIDENT, VOLUNTEER):
+        raise forbidden()
+    wish_id = uuid.UUID(args["wish_id"])
+    claim_id = uuid.UUID(args["id"])
+    kind = ClaimantKind(args["kind"])
+    organisation = wishes.check_claimant(kind, args.get("organisation"))
+    at = _now(ctx)
+    async with _pool(ctx).acquire() as conn, conn.transaction():
+        if await repo.get_claim(conn, claim_id) is not None:  # the same request again
+            return repo.as_dict(await _wish(conn, wish_id))
+        wish = await _wish(conn, wish_id)
+        if wish["resident_id"] == actor.user_id:
+            raise wishes.own_wish()
+        await _expire(conn, wish_id, at)
+        row = await repo.take_claim(
+            conn, wish_id, claim_id, actor.user_id, wishes.claim_expires_at(at, wishes.DEFAULT_POLICY)
+        )
+        if row is None:
+            current = await _wish(conn, wish_id)
+            if current["status"] in (WishStatus.CLAIMED, WishStatus.DONE, WishStatus.MET):
+                raise wishes.already_claimed()
+            raise wishes.wrong_state(current["status"], WishStatus.PUBLISHED)
+        await repo.insert_claim(conn, claim_id, wish_id, actor.user_id, kind, organisation, at)
+        await record_event(
+            conn,
+            SCHEMA,
+            wishes.WISH_CLAIMED,
+            _event(
+                row,
+                claimant_id=actor.user_id,
+                claimant_kind=kind.value,
+                organisation=organisation,
+                claim_expires_at=row["claim_expires_at"].isoformat(),
+            ),
+        )
+    return repo.as_dict(row)
+
+
+async def start_wish(ctx: dict[str, Any], actor: Actor, args: dict[str, Any]) -> dict[str, Any]:
+    """The claimant has begun: the claim no longer lapses."""
+    wish_id = uuid.UUID(args["wish_id"])
+    async with _pool(ctx).acquire() as conn:
+        row = await repo.start(conn, wish_id, actor.user_id, _now(ctx))
+        if row is None:
+            wish = await _wish(conn, wish_id)
+            if wish["claimant_id"] != actor.user_id:
+                raise wishes.not_your_claim()
+            raise wishes.wrong_state(wish["status"], WishStatus.CLAIMED)
+    return repo.as_dict(row)
+
+
+async def finish_wish(ctx: dict[str, Any], actor: Actor, args: dict[str, Any]) -> dict[str, Any]:
+    """The claimant marks the wish done, with a note (and a photo link if they have one)."""
+    wish_id = uuid.UUID(args["wish_id"])
+    note = wishes.check_text("note", args.get("note"), wishes.MAX_NOTE)
+    photo = (args.get("photo_url") or "").strip() or None
+    if photo is not None:
+        photo = wishes.check_text("photoUrl", photo, 500)
+    async with _pool(ctx).acquire() as conn, conn.transaction():
+        wish = await repo.get_wish(conn, wish_id, for_update=True)
+        if wish is None:
+            raise wishes.unknown_wish()
+        if wish["claimant_id"] != actor.user_id:
+            raise wishes.not_your_claim()
+        if wish["status"] == WishStatus.DONE:
+            return repo.as_dict(wish)
+        if wish["status"] != WishStatus.CLAIMED:
+            raise wishes.wrong_state(wish["status"], WishStatus.CLAIMED)
+        row = await repo.finish(conn, wish_id, note, photo, _now(ctx))
+        await record_event(conn, SCHEMA, wishes.WISH_DONE, _event(row, claimant_id=actor.user_id, note=note))
+    return repo.as_dict(row)
+
+
+async def confirm_wish(ctx: dict[str, Any], actor: Actor, args: dict[str, Any]) -> dict[str, Any]:
+    """The resident (or a grid worker of their community) confirms: the wish is met."""
+    wish_id = uuid.UUID(args["wish_id"])
+    at = _now(ctx)
+    async with _pool(ctx).acquire() as conn, conn.transaction():
+        wish = await _wish(conn, wish_id)
+        if wish["resident_id"] != actor.user_id and not wishes.is_grid_worker_of(actor, wish["community_id"]):
+            raise forbidden()
+        if wish["status"] == WishStatus.MET:
+            return repo.as_dict(wish)
+        row = await repo.confirm(conn, wish_id, actor.user_id, at)
+        if row is None:
+            raise wishes.wrong_state(wish["status"], WishStatus.DONE)
+        await repo.end_claim(conn, row["claim_id"], "MET", at)
+        claim = await repo.get_claim(conn, row["claim_id"])
+        assert claim is not None
+        await record_event(
+            conn,
+            SCHEMA,
+            wishes.WISH_MET,
+            _event(
+                row,
+                claimant_id=claim["claimant_id"],
+                claimant_kind=claim["claimant_kind"],
+                organisation=claim["organisation"],
+                confirmed_by=actor.user_id,
+                met_at=at.isoformat(),
+            ),
+        )
+    return repo.as_dict(row)
+
+
+async def expire_wish_claims(ctx: dict[str, Any], actor: Actor, args: dict[str, Any]) -> dict[str, Any]:
+    """The sweep: every claim nobody started in time returns its wish to the wall."""
+    community_id = args.get("community_id")
+    if community_id is None or not actor.may_organise(community_id):
+        raise forbidden()
+    at = _now(ctx)
+    expired = 0
+    async with _pool(ctx).acquire() as conn:
+        for wish_id in await repo.lapsed_claim_wishes(conn, at, community_id):
+            async with conn.transaction():
+                expired += await _expire(conn, wish_id, at)
+    return {"expired": expired}
+
+
+WISH_COMMANDS = [
+    command(wishes.POST_WISH, post_wish),
+    command(wishes.REVIEW_WISH, review_wish),
+    command(wishes.PUBLISH_WISH, publish_wish),
+    command(wishes.CLAIM_WISH, claim_wish),
+    command(wishes.START_WISH, start_wish),
+    command(wishes.FINISH_WISH, finish_wish),
+    command(wishes.CONFIRM_WISH, confirm_wish),
+    command(wishes.EXPIRE_WISH_CLAIMS, expire_wish_claims),
+]

@@ -1,0 +1,326 @@
+"""SQL for wishes and their claims in the ``volunteers`` schema. Every function takes a connection."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import date, datetime
+from typing import Any
+
+import asyncpg
+
+from services.common.db import Connection
+from services.volunteers.wishes import ClaimantKind, WishDraft, WishStatus
+
+
+async def insert_wish(
+    conn: Connection,
+    wish_id: uuid.UUID,
+    draft: WishDraft,
+    resident_id: str,
+    posted_by: str,
+    at: datetime,
+) -> tuple[asyncpg.Record, bool]:
+    """The wish, and whether this call made it (a retried post finds the first)."""
+    row = await conn.fetchrow(
+        """
+        INSERT INTO volunteers.wishes (id, community_id, festival_id, category, description,
+            building, resident_id, posted_by, created_at)
+        VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
+        ON CONFLICT (id) DO NOTHING
+        RETURNING *
+        """,
+        wish_id,
+        draft.community_id,
+        draft.festival_id,
+        draft.category,
+        draft.description,
+        draft.building,
+        resident_id,
+        posted_by,
+        at,
+    )
+    if row is not None:
+        return row, True
+    existing = await get_wish(conn, wish_id)
+    assert existing is not None
+    return existing, False
+
+
+async def get_wish(conn: Connection, wish_id: uuid.UUID, for_update: bool = False) -> asyncpg.Record | None:
+    return await conn.fetchrow(
+        "SELECT * FROM volunteers.wishes WHERE id = $1" + (" FOR UPDATE" if for_update else ""), wish_id
+    )
+
+
+async def review(
+    conn: Connection,
+    wish_id: uuid.UUID,
+    status: WishStatus,
+    reviewed_by: str,
+    reason: str | None,
+    merged_into: uuid.UUID | None,
+) -> asyncpg.Record | None:
+    """Decide a posted wish; None if it was no longer POSTED."""
+    return await conn.fetchrow(
+        """
+        UPDATE volunteers.wishes
+        SET status = $2, reviewed_by = $3, decline_reason = $4, merged_into = $5
+        WHERE id = $1 AND status = 'POSTED'
+        RETURNING *
+        """,
+        wish_id,
+        status.value,
+        reviewed_by,
+        reason,
+        merged_into,
+    )
+
+
+async def publish(conn: Connection, wish_id: uuid.UUID, at: datetime) -> asyncpg.Record | None:
+    return await conn.fetchrow(
+        "UPDATE volunteers.wishes SET status = 'PUBLISHED', published_at = $2 "
+        "WHERE id = $1 AND status = 'APPROVED' RETURNING *",
+        wish_id,
+        at,
+    )
+
+
+async def expire_claim(conn: Connection, wish_id: uuid.UUID, at: datetime) -> asyncpg.Record | None:
+    """End the wish's claim if it lapsed (nobody started it in time) and put the wish back on
+    the wall; the claim ended, or None if there was no lapsed claim (or another got there)."""
+    claim = await conn.fetchrow(
+        """
+        UPDATE volunteers.wish_claims c SET status = 'EXPIRED', ended_at = $2
+        FROM volunteers.wishes w
+        WHERE w.id = $1 AND c.id = w.claim_id AND c.status = 'ACTIVE' AND w.status = 'CLAIMED'
+          AND w.started_at IS NULL AND w.claim_expires_at <= $2
+        RETURNING c.*
+        """,
+        wish_id,
+        at,
+    )
+    if claim is None:
+        return None
+    await conn.execute(
+        "UPDATE volunteers.wishes SET status = 'PUBLISHED', claim_id = NULL, claimant_id = NULL, "
+        "claim_expires_at = NULL WHERE id = $1 AND claim_id = $2",
+        wish_id,
+        claim["id"],
+    )
+    return claim
+
+
+async def take_claim(
+    conn: Connection,
+    wish_id: uuid.UUID,
+    claim_id: uuid.UUID,
+    claimant_id: str,
+    expires_at: datetime,
+) -> asyncpg.Record | None:
+    """Claim the wish if it is on the wall: one conditional update, so of two claimants racing
+    exactly one gets it (the other finds it CLAIMED once the first commits)."""
+    return await conn.fetchrow(
+        """
+        UPDATE volunteers.wishes
+        SET status = 'CLAIMED', claim_id = $2, claimant_id = $3, claim_expires_at = $4,
+            started_at = NULL
+        WHERE id = $1 AND status = 'PUBLISHED'
+        RETURNING *
+        """,
+        wish_id,
+        claim_id,
+        claimant_id,
+        expires_at,
+    )
+
+
+async def insert_claim(
+    conn: Connection,
+    claim_id: uuid.UUID,
+    wish_id: uuid.UUID,
+    claimant_id: str,
+    kind: ClaimantKind,
+    organisation: str | None,
+    at: datetime,
+) -> asyncpg.Record:
+    row = await conn.fetchrow(
+        """
+        INSERT INTO volunteers.wish_claims
+            (id, wish_id, claimant_id, claimant_kind, organisation, claimed_at)
+        VALUES ($1, $2, $3, $4, $5, $6)
+        RETURNING *
+        """,
+        claim_id,
+        wish_id,
+        claimant_id,
+        kind.value,
+        organisation,
+        at,
+    )
+    assert row is not None
+    return row
+
+
+async def get_claim(conn: Connection, claim_id: uuid.UUID) -> asyncpg.Record | None:
+    return await conn.fetchrow("SELECT * FROM volunteers.wish_claims WHERE id = $1", claim_id)
+
+
+async def end_claim(conn: Connection, claim_id: uuid.UUID, status: str, at: datetime) -> None:
+    await conn.execute(
+        "UPDATE volunteers.wish_claims SET status = $2, ended_at = $3 WHERE id = $1 AND status = 'ACTIVE'",
+        claim_id,
+        status,
+        at,
+    )
+
+
+async def lapsed_claim_wishes(conn: Connection, at: datetime, community_id: str | None) -> list[uuid.UUID]:
+    rows = await conn.fetch(
+        """
+        SELECT id FROM volunteers.wishes
+        WHERE status = 'CLAIMED' AND started_at IS NULL AND claim_expires_at <= $1
+          AND ($2::text IS NULL OR community_id = $2)
+        ORDER BY claim_expires_at, id LIMIT 500
+        """,
+        at,
+        community_id,
+    )
+    return [row["id"] for row in rows]
+
+
+async def start(
+    conn: Connection, wish_id: uuid.UUID, claimant_id: str, at: datetime
+) -> asyncpg.Record | None:
+    """Mark the claim started (so it no longer lapses), if it is this claimant's and still holds."""
+    return await conn.fetchrow(
+        "UPDATE volunteers.wishes SET started_at = coalesce(started_at, $3) "
+        "WHERE id = $1 AND status = 'CLAIMED' AND claimant_id = $2 "
+        "AND (started_at IS NOT NULL OR claim_expires_at > $3) RETURNING *",
+        wish_id,
+        claimant_id,
+        at,
+    )
+
+
+async def finish(
+    conn: Connection, wish_id: uuid.UUID, note: str, photo_url: str | None, at: datetime
+) -> asyncpg.Record:
+    row = await conn.fetchrow(
+        "UPDATE volunteers.wishes SET status = 'DONE', started_at = coalesce(started_at, $4), "
+        "done_at = $4, done_note = $2, photo_url = $3 WHERE id = $1 RETURNING *",
+        wish_id,
+        note,
+        photo_url,
+        at,
+    )
+    assert row is not None
+    return row
+
+
+async def confirm(
+    conn: Connection, wish_id: uuid.UUID, confirmed_by: str, at: datetime
+) -> asyncpg.Record | None:
+    return await conn.fetchrow(
+        "UPDATE volunteers.wishes SET status = 'MET', confirmed_by = $2, met_at = $3 "
+        "WHERE id = $1 AND status = 'DONE' RETURNING *",
+        wish_id,
+        confirmed_by,
+        at,
+    )
+
+
+# --- reads for organisers and the wall ---------------------------------------------------
+
+
+async def wall(conn: Connection, community_id: str, at: datetime) -> list[asyncpg.Record]:
+    """The community's wish wall: published wishes, and claimed ones whose claim lapsed."""
+    return await conn.fetch(
+        """
+        SELECT id, community_id, festival_id, category, description, building, published_at,
+               CASE WHEN status = 'CLAIMED' AND started_at IS NULL AND claim_expires_at <= $2
+                    THEN 'PUBLISHED' ELSE status END AS status
+        FROM volunteers.wishes
+        WHERE community_id = $1 AND status IN ('PUBLISHED', 'CLAIMED', 'DONE', 'MET')
+        ORDER BY published_at DESC, id
+        LIMIT 200
+        """,
+        community_id,
+        at,
+    )
+
+
+async def wishes_to_review(conn: Connection, community_id: str) -> list[asyncpg.Record]:
+    return await conn.fetch(
+        "SELECT * FROM volunteers.wishes WHERE community_id = $1 AND status IN ('POSTED', 'APPROVED') "
+        "ORDER BY created_at, id LIMIT 200",
+        community_id,
+    )
+
+
+async def counts(
+    conn: Connection, community_id: str, festival_id: str | None, since: date, until: date
+) -> dict[str, Any]:
+    """Wishes posted, claimed and met in [since, until) (days in UTC+8), with the met ones by
+    partner organisation and by the work unit of the party members who met them."""
+    params = (community_id, festival_id, since, until)
+    window = "($2::text IS NULL OR w.festival_id = $2) AND w.community_id = $1"
+    local = "AT TIME ZONE 'Asia/Shanghai'"
+    posted = await conn.fetchval(
+        f"SELECT count(*) FROM volunteers.wishes w WHERE {window} "
+        f"AND (w.created_at {local})::date >= $3 AND (w.created_at {local})::date < $4",
+        *params,
+    )
+    claimed = await conn.fetchval(
+        f"SELECT count(DISTINCT c.wish_id) FROM volunteers.wish_claims c "
+        f"JOIN volunteers.wishes w ON w.id = c.wish_id WHERE {window} "
+        f"AND (c.claimed_at {local})::date >= $3 AND (c.claimed_at {local})::date < $4",
+        *params,
+    )
+    met_rows = await conn.fetch(
+        f"SELECT c.claimant_kind, c.organisation, count(*) AS met FROM volunteers.wishes w "
+        f"JOIN volunteers.wish_claims c ON c.id = w.claim_id WHERE {window} AND w.status = 'MET' "
+        f"AND (w.met_at {local})::date >= $3 AND (w.met_at {local})::date < $4 "
+        "GROUP BY c.claimant_kind, c.organisation ORDER BY c.claimant_kind, c.organisation",
+        *params,
+    )
+    return {
+        "posted": int(posted),
+        "claimed": int(claimed),
+        "met": sum(int(r["met"]) for r in met_rows),
+        "by_partner": [
+            (r["organisation"], int(r["met"])) for r in met_rows if r["claimant_kind"] == "PARTNER"
+        ],
+        "by_work_unit": [
+            (r["organisation"], int(r["met"])) for r in met_rows if r["claimant_kind"] == "PARTY_MEMBER"
+        ],
+    }
+
+
+async def met_by_party_members(
+    conn: Connection, work_unit: str, since: date, until: date
+) -> list[asyncpg.Record]:
+    """For the 双报告 report of a work unit: each of its party members' met wishes, by community."""
+    return await conn.fetch(
+        """
+        SELECT c.claimant_id, w.community_id, count(*) AS met
+        FROM volunteers.wishes w JOIN volunteers.wish_claims c ON c.id = w.claim_id
+        WHERE w.status = 'MET' AND c.claimant_kind = 'PARTY_MEMBER' AND c.organisation = $1
+          AND (w.met_at AT TIME ZONE 'Asia/Shanghai')::date >= $2
+          AND (w.met_at AT TIME ZONE 'Asia/Shanghai')::date < $3
+        GROUP BY c.claimant_id, w.community_id ORDER BY c.claimant_id, w.community_id
+        """,
+        work_unit,
+        since,
+        until,
+    )
+
+
+def as_dict(row: asyncpg.Record) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for key, value in row.items():
+        if isinstance(value, uuid.UUID):
+            value = str(value)
+        elif hasattr(value, "isoformat"):
+            value = value.isoformat()
+        out[key] = value
+    return out

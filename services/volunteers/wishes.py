@@ -1,0 +1,183 @@
+"""微心愿 — residents' small wishes, met by party members, volunteers and partner organisations.
+
+Pure rules, no I/O. Wishes live in the volunteers service because its people are the
+claimants and its 双报告 report of party members counts what they met.
+
+A wish moves POSTED -> APPROVED (or DECLINED with a reason, or MERGED into a duplicate) ->
+PUBLISHED on the community's wish wall -> CLAIMED by one claimant -> DONE (the claimant's note)
+-> MET (the resident, or a grid worker for them, confirms). A claim not started within
+``Policy.claim_start_within`` expires and the wish returns to the wall: the claim command
+takes over an expired claim with the same conditional update that admits one claimant at a
+time, and the ``expire_wish_claims`` sweep returns the rest (there is no cron in the workers,
+so whoever schedules sweeps calls it; the wall also shows an expired claim as open).
+
+The wall shows category, description (phone numbers masked) and building only: never who
+wished it. Claimants declare how they claim (party member with their work unit, partner
+organisation with its name, or volunteer); counts per work unit and partner organisation
+come from those declarations.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from enum import StrEnum
+
+from services.common.actor import PLATFORM_ADMIN, Actor
+from services.common.errors import Refusal, bad_input
+
+GRID_WORKER = "grid_worker"
+
+# commands (on the volunteers command stream)
+POST_WISH = "post_wish"
+REVIEW_WISH = "review_wish"
+PUBLISH_WISH = "publish_wish"
+CLAIM_WISH = "claim_wish"
+START_WISH = "start_wish"
+FINISH_WISH = "finish_wish"
+CONFIRM_WISH = "confirm_wish"
+EXPIRE_WISH_CLAIMS = "expire_wish_claims"
+
+# events (outbox types; notify consumes them)
+WISH_POSTED = "wish.posted"
+WISH_REVIEWED = "wish.reviewed"  # declined or merged: the resident hears why
+WISH_PUBLISHED = "wish.published"
+WISH_CLAIMED = "wish.claimed"
+WISH_DONE = "wish.done"
+WISH_MET = "wish.met"
+WISH_CLAIM_EXPIRED = "wish.claim_expired"
+
+CATEGORIES = ("REPAIR", "VISIT", "SUPPLIES", "HEALTH", "ERRAND", "OTHER")
+MAX_DESCRIPTION = 200
+MAX_NOTE = 500
+
+
+class WishStatus(StrEnum):
+    POSTED = "POSTED"
+    APPROVED = "APPROVED"
+    DECLINED = "DECLINED"
+    MERGED = "MERGED"
+    PUBLISHED = "PUBLISHED"
+    CLAIMED = "CLAIMED"
+    DONE = "DONE"
+    MET = "MET"
+
+
+class Review(StrEnum):
+    APPROVE = "APPROVE"
+    DECLINE = "DECLINE"
+    MERGE = "MERGE"
+
+
+class ClaimantKind(StrEnum):
+    PARTY_MEMBER = "PARTY_MEMBER"  # an in-service party member; organisation = their work unit
+    PARTNER = "PARTNER"  # a member of a partner organisation (共建单位); organisation = its name
+    VOLUNTEER = "VOLUNTEER"  # a volunteer or kind-hearted resident; no organisation
+
+
+@dataclass(frozen=True)
+class Policy:
+    claim_start_within: timedelta = timedelta(days=3)
+
+
+DEFAULT_POLICY = Policy()
+
+
+@dataclass(frozen=True)
+class WishDraft:
+    community_id: str
+    category: str
+    description: str
+    building: str
+    festival_id: str | None = None
+
+
+def check_text(field: str, raw: str | None, longest: int) -> str:
+    text = (raw or "").strip()
+    if not 1 <= len(text) <= longest:
+        raise bad_input(field, f"{field}须为1到{longest}个字符", f"{field} must be 1 to {longest} characters")
+    return text
+
+
+def check_draft(draft: WishDraft) -> WishDraft:
+    if draft.category not in CATEGORIES:
+        raise bad_input("category", "心愿类别不正确", f"Category must be one of {', '.join(CATEGORIES)}")
+    return WishDraft(
+        community_id=check_text("communityId", draft.community_id, 64),
+        category=draft.category,
+        description=check_text("description", draft.description, MAX_DESCRIPTION),
+        building=check_text("building", draft.building, 20),
+        festival_id=draft.festival_id or None,
+    )
+
+
+def check_claimant(kind: ClaimantKind, organisation: str | None) -> str | None:
+    """The organisation a claim counts for: a work unit or partner; none for volunteers."""
+    if kind is ClaimantKind.VOLUNTEER:
+        return None
+    return check_text("organisation", organisation, 60)
+
+
+def is_grid_worker_of(actor: Actor, community_id: str) -> bool:
+    """Grid workers (网格员) and desk staff act for residents of their own community only."""
+    if PLATFORM_ADMIN in actor.roles:
+        return True
+    return GRID_WORKER in actor.roles and community_id in actor.communities
+
+
+def claim_expires_at(claimed_at: datetime, policy: Policy = DEFAULT_POLICY) -> datetime:
+    return claimed_at + policy.claim_start_within
+
+
+def claim_lapsed(
+    status: str, started_at: datetime | None, expires_at: datetime | None, now: datetime
+) -> bool:
+    """A claim nobody started in time no longer holds the wish."""
+    return (
+        status == WishStatus.CLAIMED and started_at is None and expires_at is not None and expires_at <= now
+    )
+
+
+def review_outcome(review: Review) -> WishStatus:
+    return {
+        Review.APPROVE: WishStatus.APPROVED,
+        Review.DECLINE: WishStatus.DECLINED,
+        Review.MERGE: WishStatus.MERGED,
+    }[review]
+
+
+# --- refusals ----------------------------------------------------------------------------
+
+
+def unknown_wish() -> Refusal:
+    return Refusal("WISH_NOT_FOUND", "找不到该心愿", "No such wish")
+
+
+def wrong_state(status: str, wanted: str) -> Refusal:
+    return Refusal(
+        "WISH_WRONG_STATE",
+        f"该心愿当前状态为{status}，无法进行此操作",
+        f"The wish is {status}; this needs it {wanted}",
+        {"status": status},
+    )
+
+
+def already_claimed() -> Refusal:
+    return Refusal("WISH_ALREADY_CLAIMED", "该心愿已被他人认领", "Someone else has already claimed this wish")
+
+
+def not_your_claim() -> Refusal:
+    return Refusal("NOT_YOUR_CLAIM", "只有认领人可以进行此操作", "Only the wish's claimant may do this")
+
+
+def own_wish() -> Refusal:
+    return Refusal("OWN_WISH", "不能认领自己的心愿", "You cannot claim your own wish")
+
+
+def bad_merge() -> Refusal:
+    return Refusal(
+        "BAD_MERGE",
+        "只能合并到同一社区中另一个未完成的心愿",
+        "A wish merges only into another open wish of the same community",
+        {"field": "mergeInto"},
+    )

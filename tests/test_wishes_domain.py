@@ -1,0 +1,65 @@
+"""The rules of wishes, without I/O: what a wish must say, when a claim lapses, who may help."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from services.common.actor import ORGANISER, Actor
+from services.common.errors import Refusal
+from services.notify.domain import messages_for
+from services.volunteers import wishes
+from services.volunteers.wishes import ClaimantKind, WishDraft
+
+T0 = datetime(2026, 12, 5, 9, 0, tzinfo=UTC)
+
+
+def test_a_wish_needs_a_known_category_and_a_short_description() -> None:
+    good = WishDraft("lingwu-shuofang", "VISIT", " 想有人陪我聊聊天 ", "3号楼")
+    assert wishes.check_draft(good).description == "想有人陪我聊聊天"
+    with pytest.raises(Refusal) as refused:
+        wishes.check_draft(WishDraft("lingwu-shuofang", "CAR", "买车", "3号楼"))
+    assert refused.value.details == {"field": "category"}
+    with pytest.raises(Refusal):
+        wishes.check_draft(WishDraft("lingwu-shuofang", "VISIT", "长" * 201, "3号楼"))
+
+
+def test_a_claim_lapses_only_if_nobody_started_it_in_time() -> None:
+    expires = wishes.claim_expires_at(T0)
+    assert expires == T0 + timedelta(days=3)
+    assert not wishes.claim_lapsed("CLAIMED", None, expires, expires - timedelta(seconds=1))
+    assert wishes.claim_lapsed("CLAIMED", None, expires, expires)
+    assert not wishes.claim_lapsed("CLAIMED", T0 + timedelta(days=1), expires, expires + timedelta(days=9))
+    assert not wishes.claim_lapsed("DONE", None, expires, expires + timedelta(days=9))
+
+
+def test_party_members_and_partners_name_their_organisation_volunteers_need_none() -> None:
+    assert wishes.check_claimant(ClaimantKind.VOLUNTEER, "whatever") is None
+    assert wishes.check_claimant(ClaimantKind.PARTY_MEMBER, " 市税务局 ") == "市税务局"
+    with pytest.raises(Refusal):
+        wishes.check_claimant(ClaimantKind.PARTNER, "")
+
+
+def test_grid_workers_act_only_in_their_own_community() -> None:
+    grid = Actor("g1", frozenset({wishes.GRID_WORKER}), frozenset({"lingwu-shuofang"}))
+    assert wishes.is_grid_worker_of(grid, "lingwu-shuofang")
+    assert not wishes.is_grid_worker_of(grid, "lingwu-xiyuan")
+    organiser = Actor("o1", frozenset({ORGANISER}), frozenset({"lingwu-shuofang"}))
+    assert not wishes.is_grid_worker_of(organiser, "lingwu-shuofang")
+
+
+def test_a_wish_a_grid_worker_posted_tells_the_resident_and_the_grid_worker() -> None:
+    payload = {
+        "wish_id": "w",
+        "category": "REPAIR",
+        "building": "3号楼",
+        "resident_id": "r1",
+        "posted_by": "g1",
+    }
+    told = messages_for("wish.posted", payload)
+    assert [m.recipient_id for m in told] == ["r1", "g1"]
+    assert "维修" in told[0].body_zh and "repair" in told[0].body_en
+    claimed = messages_for("wish.claimed", {**payload, "posted_by": "r1", "claimant_id": "c1"})
+    assert [m.recipient_id for m in claimed] == ["r1", "c1"]
+    assert "r1" not in claimed[1].body_zh  # the claimant learns the building, not who
