@@ -11,15 +11,14 @@ from __future__ import annotations
 import contextvars
 import json
 import logging
-import re
 import uuid
 from datetime import UTC, datetime
 
 from prometheus_client import Counter, Gauge, Histogram
 
-correlation_id: contextvars.ContextVar[str | None] = contextvars.ContextVar("correlation_id", default=None)
+from services.common.masking import mask_phones_in
 
-_PHONE = re.compile(r"(?<!\d)(1[3-9]\d)\d{4}(\d{4})(?!\d)")
+correlation_id: contextvars.ContextVar[str | None] = contextvars.ContextVar("correlation_id", default=None)
 
 
 def new_correlation_id() -> str:
@@ -39,11 +38,6 @@ def _stamped_record(*args: object, **kwargs: object) -> logging.LogRecord:
 logging.setLogRecordFactory(_stamped_record)
 
 
-def mask_phones(text: str) -> str:
-    """138****5678 for every mainland mobile number in ``text``."""
-    return _PHONE.sub(r"\1****\2", text)
-
-
 class JsonFormatter(logging.Formatter):
     """One JSON object per line: time, level, logger, message, correlation id, service."""
 
@@ -57,13 +51,13 @@ class JsonFormatter(logging.Formatter):
             "level": record.levelname,
             "service": self.service,
             "logger": record.name,
-            "message": mask_phones(record.getMessage()),
+            "message": mask_phones_in(record.getMessage()),
         }
         cid = getattr(record, "correlation_id", None)
         if cid:
             entry["correlation_id"] = cid
         if record.exc_info:
-            entry["error"] = mask_phones(self.formatException(record.exc_info))
+            entry["error"] = mask_phones_in(self.formatException(record.exc_info))
         return json.dumps(entry, ensure_ascii=False)
 
 

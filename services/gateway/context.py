@@ -14,7 +14,7 @@ from services.common.actor import Actor
 from services.common.commands import CommandBus
 from services.common.errors import Refusal, forbidden, unauthenticated
 from services.common.settings import Settings
-from services.common.tokens import TokenClaims, read_claims, read_token
+from services.common.tokens import TokenClaims, read_claims
 from services.identity.revocations import is_revoked
 
 
@@ -63,16 +63,6 @@ class Context:
 
 
 Info = StrawberryInfo[Context, None]
-
-
-def actor_from_header(authorization: str | None, settings: Settings) -> Actor | None:
-    """The actor named by an ``Authorization: Bearer`` header; a bad token is refused."""
-    if not authorization:
-        return None
-    scheme, _, token = authorization.partition(" ")
-    if scheme.lower() != "bearer" or not token.strip():
-        raise Refusal("UNAUTHENTICATED", "登录凭证格式错误", "Malformed Authorization header")
-    return read_token(token.strip(), settings.secret)
 
 
 TOKEN_COOKIE = "linli_token"
