@@ -154,3 +154,17 @@ async def test_one_resident_pressing_twice_with_new_keys_gets_one_seat(
     assert statuses == ["ALREADY_SIGNED_UP"] * 3 + ["CONFIRMED"]
     session = await gql.ok("query($id: ID!) { session(id: $id) { seatsLeft } }", {"id": session_id})
     assert session["session"]["seatsLeft"] == 4
+
+
+async def test_a_resident_cannot_read_a_neighbours_signup(
+    gql: GraphQLClient, schedule: Any, new_resident: Any
+) -> None:
+    session_id = await schedule(capacity=3)
+    _, wang = new_resident()
+    _, li = new_resident()
+    signup = await sign_up(gql, wang, session_id)
+
+    query = "query($id: ID!) { signup(id: $id) { id status } }"
+    assert await gql.error_code(query, {"id": signup["id"]}, li) == "FORBIDDEN"
+    assert (await gql.ok("{ mySignups { id } }", token=li))["mySignups"] == []
+    assert (await gql.ok(query, {"id": signup["id"]}, wang))["signup"]["status"] == "CONFIRMED"

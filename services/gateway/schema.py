@@ -10,24 +10,41 @@ from graphql.error import GraphQLError
 from strawberry.extensions import DisableIntrospection, ParserCache, ValidationCache
 
 from services.gateway.activities import ActivitiesMutation, ActivitiesQuery
+from services.gateway.audit import AuditQuery, StaffAudit
 from services.gateway.errors import log_unexpected
 from services.gateway.identity import IdentityMutation, IdentityQuery
 from services.gateway.limits import query_limits
 from services.gateway.notify import NotifyMutation, NotifyQuery
 from services.gateway.observability import OperationMetrics
+from services.gateway.proxy import ProxyMutation, ProxyQuery
 from services.gateway.tickets import TicketsMutation, TicketsQuery, TicketsSubscription
 from services.gateway.volunteers import VolunteersMutation, VolunteersQuery
 from services.gateway.wishes import WishesMutation, WishesQuery
 
 
 @strawberry.type
-class Query(IdentityQuery, ActivitiesQuery, NotifyQuery, VolunteersQuery, TicketsQuery, WishesQuery):
+class Query(
+    IdentityQuery,
+    ActivitiesQuery,
+    NotifyQuery,
+    VolunteersQuery,
+    TicketsQuery,
+    WishesQuery,
+    AuditQuery,
+    ProxyQuery,
+):
     pass
 
 
 @strawberry.type
 class Mutation(
-    IdentityMutation, ActivitiesMutation, NotifyMutation, VolunteersMutation, TicketsMutation, WishesMutation
+    IdentityMutation,
+    ActivitiesMutation,
+    NotifyMutation,
+    VolunteersMutation,
+    TicketsMutation,
+    WishesMutation,
+    ProxyMutation,
 ):
     pass
 
@@ -52,6 +69,7 @@ schema = LinliSchema(
         lambda: ParserCache(maxsize=512),
         lambda: ValidationCache(maxsize=512),
         OperationMetrics,
+        StaffAudit,
         *query_limits(),
     ],
 )

@@ -33,3 +33,14 @@ async def audit_trail(conn: Connection, subject: str, limit: int = 50) -> list[a
         subject,
         limit,
     )
+
+
+async def community_audit_trail(
+    conn: Connection, community_id: str, limit: int = 100
+) -> list[asyncpg.Record]:
+    """Staff actions in one community, newest first."""
+    return await conn.fetch(
+        "SELECT * FROM identity.audit_log WHERE community_id = $1 ORDER BY at DESC, id DESC LIMIT $2",
+        community_id,
+        limit,
+    )

@@ -75,6 +75,33 @@ async def resident_logged_in(conn: Connection, phone: str, now: datetime) -> asy
     return row
 
 
+async def resident_by_phone(conn: Connection, phone: str) -> asyncpg.Record | None:
+    return await conn.fetchrow("SELECT * FROM identity.residents WHERE phone = $1", phone)
+
+
+async def insert_resident_for(
+    conn: Connection, phone: str, profile: Profile, created_by: str, now: datetime
+) -> asyncpg.Record | None:
+    """A resident made by a grid worker, who has never logged in; None if the number is taken."""
+    return await conn.fetchrow(
+        """
+        INSERT INTO identity.residents
+            (id, phone, name, community_id, building, unit, created_at, updated_at, created_by)
+        VALUES ($1, $2, $3, $4, $5, $6, $7, $7, $8)
+        ON CONFLICT (phone) DO NOTHING
+        RETURNING *
+        """,
+        uuid.uuid4(),
+        phone,
+        profile.name,
+        profile.community_id,
+        profile.building,
+        profile.unit,
+        now,
+        created_by,
+    )
+
+
 async def get_resident(conn: Connection, resident_id: uuid.UUID) -> asyncpg.Record | None:
     return await conn.fetchrow("SELECT * FROM identity.residents WHERE id = $1", resident_id)
 
@@ -229,11 +256,13 @@ async def audit(
     actor_id: str | None = None,
     client_ip: str | None = None,
     details: dict[str, Any] | None = None,
+    community_id: str | None = None,
 ) -> None:
     await conn.execute(
         """
-        INSERT INTO identity.audit_log (id, at, action, actor_id, subject, client_ip, details)
-        VALUES ($1, $2, $3, $4, $5, $6, $7)
+        INSERT INTO identity.audit_log
+            (id, at, action, actor_id, subject, client_ip, details, community_id)
+        VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
         """,
         new_id(),
         at,
@@ -242,4 +271,5 @@ async def audit(
         subject,
         client_ip,
         details or {},
+        community_id,
     )
