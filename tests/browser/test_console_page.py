@@ -23,8 +23,8 @@ async def test_an_organiser_schedules_a_session_and_sees_the_count_change_when_a
     username, password = await staff_account(Identity(pool, redis, settings), "organiser", COMMUNITY)
     organiser = await person(LAPTOP)
     page = await organiser.open("/console")
-    await page.get_by_label("用户名").fill(username)
-    await page.get_by_label("密码").fill(password)
+    await page.get_by_label("用户名", exact=True).fill(username)
+    await page.get_by_label("密码", exact=True).fill(password)
     await organiser.screenshot("console-login")
     await page.get_by_role("button", name="登录").click()
 
@@ -118,15 +118,15 @@ async def test_an_organiser_schedules_a_session_and_sees_the_count_change_when_a
     await expect(row).to_contain_text("天气原因")
 
 
-async def test_an_organiser_creates_a_volunteer_shift_and_opens_its_station(
+async def test_a_community_admin_creates_a_shift_and_a_scanner_who_opens_its_station(
     person: Any, pool: Any, redis: Any, settings: Settings, festival: Any
 ) -> None:
     planned = await festival()
-    username, password = await staff_account(Identity(pool, redis, settings), "organiser", COMMUNITY)
+    username, password = await staff_account(Identity(pool, redis, settings), "community_admin", COMMUNITY)
     organiser = await person(LAPTOP)
     page = await organiser.open("/console")
-    await page.get_by_label("用户名").fill(username)
-    await page.get_by_label("密码").fill(password)
+    await page.get_by_label("用户名", exact=True).fill(username)
+    await page.get_by_label("密码", exact=True).fill(password)
     await page.get_by_role("button", name="登录").click()
     await page.get_by_label("节日", exact=True).select_option(planned["id"])
     await expect(page.locator("#sessions tbody tr")).to_have_count(3)
@@ -141,5 +141,23 @@ async def test_an_organiser_creates_a_volunteer_shift_and_opens_its_station(
     shift = page.locator("#shifts tbody tr", has_text="签到引导")
     await expect(shift).to_contain_text("0/4")
     link = shift.get_by_role("link", name="打开签到站")
-    assert await link.get_attribute("href") == "/station?venue=" + quote("朔方社区邻里驿家")
+    station_path = await link.get_attribute("href")
+    assert station_path == "/station?venue=" + quote("朔方社区邻里驿家")
+    await shift.get_by_role("button", name="名单").click()
+    await expect(page.locator("#shifts .shift-roster")).to_contain_text("还没有志愿者报名")
     await organiser.screenshot("console-shifts")
+
+    staff = page.locator("#staff-form")
+    scanner = f"door-{uuid.uuid4().hex[:6]}"
+    await staff.get_by_label("角色").select_option("SCANNER")
+    await staff.get_by_label("新账号用户名").fill(scanner)
+    await staff.get_by_label("初始密码").fill("door-pass-2026")
+    await staff.get_by_role("button", name="开设账号").click()
+    await expect(staff.get_by_role("status")).to_contain_text(scanner)
+
+    tablet = await person(LAPTOP)
+    station = await tablet.open(station_path)
+    await station.get_by_label("用户名").fill(scanner)
+    await station.get_by_label("密码").fill("door-pass-2026")
+    await station.get_by_role("button", name="登录").click()
+    await expect(station.get_by_role("img", name="签到二维码")).to_be_visible()

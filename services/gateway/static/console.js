@@ -99,6 +99,11 @@ useStrings({
     signupWAITLISTED: "候补", signupCANCELLED: "已取消", signupPENDING: "处理中",
     publishNow: "立即发布（居民可以看到）", published: "已发布", draft: "草稿（居民看不到）",
     publish: "发布给居民", unpublish: "撤回为草稿", draftName: (name) => `${name}（草稿）`,
+    newStaff: "工作人员账号", staffNote: "社区管理员为本社区开设组织者、扫码员账号。", staffRole: "角色",
+    newUsername: "新账号用户名", displayName: "姓名", initialPassword: "初始密码", createStaff: "开设账号", roleORGANISER: "组织者",
+    roleSCANNER: "扫码员", roleCOMMUNITY_ADMIN: "社区管理员", staffCreated: (u) => `已开设账号：${u}`,
+    inAt: (time) => `${time} 签到`, notHere: "未到", outAt: (time, m) => `${time} 签退（${m} 分钟）`,
+    noVolunteers: "还没有志愿者报名。",
     bookedVenue: "场地", otherVenue: "其他地点（手动填写，不检查冲突）", newVenue: "新建场地",
     venueNote: "登记过的场地不会被重复预订，也不会超员。", venueName: "场地名称", venueKind: "类型",
     venueCapacity: "最多容纳", createVenue: "登记场地", kindSTATION: "邻里驿家", kindSQUARE: "广场",
@@ -132,6 +137,12 @@ useStrings({
     signupCONFIRMED: "Signed up", signupWAITLISTED: "Waitlisted", signupCANCELLED: "Cancelled", signupPENDING: "Processing",
     publishNow: "Publish now (residents can see it)", published: "Published", draft: "Draft (residents cannot see it)",
     publish: "Publish to residents", unpublish: "Back to draft", draftName: (name) => `${name} (draft)`,
+    newStaff: "Staff accounts", staffNote: "Community admins open organiser and scanner accounts for their community.",
+    staffRole: "Role", newUsername: "New account's username", displayName: "Name", initialPassword: "First password", createStaff: "Open account",
+    roleORGANISER: "Organiser", roleSCANNER: "Scanner", roleCOMMUNITY_ADMIN: "Community admin",
+    staffCreated: (u) => `Account opened: ${u}`,
+    inAt: (time) => `in at ${time}`, notHere: "not here", outAt: (time, m) => `out at ${time} (${m} min)`,
+    noVolunteers: "No volunteers yet.",
     bookedVenue: "Venue", otherVenue: "Somewhere else (typed, not checked for clashes)", newVenue: "New venue",
     venueNote: "A registered venue is never double-booked or overfilled.", venueName: "Venue name",
     venueKind: "Kind", venueCapacity: "Holds at most", createVenue: "Register venue", kindSTATION: "Neighbourhood station",
@@ -166,6 +177,11 @@ const CREATE_SHIFT = "mutation($input: CreateShiftInput!) { createShift(input: $
 const VENUES = "query($c: String!) { venues(communityId: $c) { id communityId name kind capacity } }";
 const CREATE_VENUE = "mutation($input: CreateVenueInput!) { createVenue(input: $input) { id } }";
 const VENUE_KINDS = ["STATION", "SQUARE", "ROOM"];
+const CREATE_STAFF = `mutation($c: String!, $r: StaffRole!, $u: String!, $p: String!, $n: String!) {
+  createOrganiser(communityId: $c, role: $r, username: $u, password: $p, displayName: $n) { id username roles } }`;
+const STAFF_ROLES = ["ORGANISER", "SCANNER", "COMMUNITY_ADMIN"];
+const SHIFT_ROSTER = `query($id: ID!) { shiftRoster(shiftId: $id) {
+  volunteerId signedUpAt checkedInAt checkedOutAt minutesCredited } }`;
 const CANCEL_SESSION = "mutation($input: CancelSessionInput!) { cancelSession(input: $input) { id status } }";
 
 const $ = (id) => document.getElementById(id);
@@ -416,8 +432,26 @@ async function loadShifts() {
         el("td", { "data-label": t("venue") }, s.venue),
         el("td", { class: "num", "data-label": t("placesTaken") }, `${s.placesTaken}/${s.headcount}`),
         el("td", { "data-label": t("stationLink") },
-          el("a", { href: `/station?venue=${encodeURIComponent(s.venue)}`, target: "_blank", rel: "noopener" }, t("openStation")))))
+          el("a", { href: `/station?venue=${encodeURIComponent(s.venue)}`, target: "_blank", rel: "noopener" }, t("openStation")),
+          " ",
+          el("button", { type: "button", class: "quiet", onclick: (event) => showShiftRoster(s, event.target).catch(reportError) }, t("roster")))))
     : [el("tr", {}, el("td", { colspan: 5 }, t("noShifts")))]));
+}
+
+/** Who signed up for a shift and who is here, in a row under it. */
+async function showShiftRoster(shift, button) {
+  const row = button.closest("tr");
+  const next = row.nextElementSibling;
+  if (next?.classList.contains("shift-roster")) {
+    next.remove();
+    return;
+  }
+  const entries = (await gql(SHIFT_ROSTER, { id: shift.id })).shiftRoster;
+  const lines = entries.length
+    ? entries.map((e) => el("li", {}, `${e.volunteerId} · ${e.checkedInAt ? t("inAt", fmtTime(e.checkedInAt)) : t("notHere")}`
+        + (e.checkedOutAt ? ` · ${t("outAt", fmtTime(e.checkedOutAt), e.minutesCredited)}` : "")))
+    : [el("li", {}, t("noVolunteers"))];
+  row.after(el("tr", { class: "shift-roster" }, el("td", { colspan: 5 }, el("ul", {}, lines))));
 }
 
 createForm($("shift-form"), "create-shift", async (key) => {
@@ -430,6 +464,23 @@ createForm($("shift-form"), "create-shift", async (key) => {
   } });
   await loadShifts();
 }, ["shift-role"]);
+
+$("staff-role").replaceChildren(...STAFF_ROLES.map((r) => el("option", { value: r }, t(`role${r}`))));
+$("staff-form").addEventListener("submit", (event) => {
+  event.preventDefault();
+  const form = event.target;
+  const done = form.querySelector("[role=status]");
+  done.hidden = true;
+  busy(form.querySelector("[type=submit]"), form.querySelector(".error"), async () => {
+    const data = await gql(CREATE_STAFF, {
+      c: $("staff-community").value, r: $("staff-role").value, u: $("staff-username").value.trim(),
+      p: $("staff-password").value, n: $("staff-name").value.trim(),
+    });
+    for (const id of ["staff-username", "staff-password", "staff-name"]) $(id).value = "";
+    done.hidden = false;
+    done.textContent = t("staffCreated", data.createOrganiser.username);
+  });
+});
 
 async function loadDeadLetters() {
   const box = $("dead-letters");
@@ -551,6 +602,8 @@ async function enterApp() {
   $("logout").hidden = false;
   $("hello").textContent = t("hello", state.me.name || state.me.username, state.me.communities.join("、"));
   $("festival-community").replaceChildren(...state.me.communities.map((c) => el("option", { value: c }, c)));
+  $("staff-community").replaceChildren(...state.me.communities.map((c) => el("option", { value: c }, c)));
+  $("staff-form").hidden = !state.me.roles.some((r) => r === "community_admin" || r === "platform_admin");
   await loadFestivals();
   loadVenues().catch(reportError);
   loadShifts().catch(reportError);
@@ -574,6 +627,7 @@ async function start() {
 langSwitch($("lang"));
 onLangChange(() => {
   for (const option of $("venue-kind").options) option.textContent = t(`kind${option.value}`);
+  for (const option of $("staff-role").options) option.textContent = t(`role${option.value}`);
   if (state.me) loadVenues().catch(reportError);
 });
 onLangChange(() => { if (state.me) { $("hello").textContent = t("hello", state.me.name || state.me.username, state.me.communities.join("、")); render(); } });
