@@ -6,7 +6,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from services.common.actor import ORGANISER, Actor
+from services.common.actor import GRID_WORKER, ORGANISER, Actor
 from services.common.errors import Refusal
 from services.notify.domain import messages_for
 from services.volunteers import wishes
@@ -42,7 +42,7 @@ def test_party_members_and_partners_name_their_organisation_volunteers_need_none
 
 
 def test_grid_workers_act_only_in_their_own_community() -> None:
-    grid = Actor("g1", frozenset({wishes.GRID_WORKER}), frozenset({"lingwu-shuofang"}))
+    grid = Actor("g1", frozenset({GRID_WORKER}), frozenset({"lingwu-shuofang"}))
     assert wishes.is_grid_worker_of(grid, "lingwu-shuofang")
     assert not wishes.is_grid_worker_of(grid, "lingwu-xiyuan")
     organiser = Actor("o1", frozenset({ORGANISER}), frozenset({"lingwu-shuofang"}))

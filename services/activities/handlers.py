@@ -290,6 +290,8 @@ async def sign_up(ctx: dict[str, Any], envelopes: Sequence[Envelope]) -> list[Re
                         placement.status,
                         arrival.envelope.args["key"],
                         arrival.attendees,
+                        # the grid worker who signed the resident up (the gateway checked them)
+                        arrival.envelope.args.get("on_behalf_of"),
                     )
                 )
         if new_signups:

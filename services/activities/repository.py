@@ -265,6 +265,7 @@ class NewSignup:
     status: SignupStatus
     idempotency_key: str
     attendees: tuple[dict[str, str], ...] = ()
+    proxy_id: str | None = None  # the grid worker who signed the resident up
 
 
 async def insert_signups(conn: Connection, signups: Sequence[NewSignup]) -> list[asyncpg.Record]:
@@ -272,11 +273,12 @@ async def insert_signups(conn: Connection, signups: Sequence[NewSignup]) -> list
     return await conn.fetch(
         """
         INSERT INTO activities.signups
-            (id, session_id, resident_id, party_size, status, idempotency_key, attendees)
-        SELECT id, session_id, resident_id, party_size, status, idempotency_key, attendees::jsonb
-        FROM unnest($1::uuid[], $2::uuid[], $3::text[], $4::int[], $5::text[], $6::text[], $7::text[])
+            (id, session_id, resident_id, party_size, status, idempotency_key, attendees, proxy_id)
+        SELECT id, session_id, resident_id, party_size, status, idempotency_key, attendees::jsonb, proxy_id
+        FROM unnest($1::uuid[], $2::uuid[], $3::text[], $4::int[], $5::text[], $6::text[], $7::text[],
+                    $8::text[])
              WITH ORDINALITY
-             AS t(id, session_id, resident_id, party_size, status, idempotency_key, attendees, n)
+             AS t(id, session_id, resident_id, party_size, status, idempotency_key, attendees, proxy_id, n)
         ORDER BY n
         RETURNING *
         """,
@@ -287,6 +289,7 @@ async def insert_signups(conn: Connection, signups: Sequence[NewSignup]) -> list
         [s.status.value for s in signups],
         [s.idempotency_key for s in signups],
         [json.dumps(list(s.attendees), ensure_ascii=False) for s in signups],
+        [s.proxy_id for s in signups],
     )
 
 

@@ -11,7 +11,8 @@ COMMUNITY_ADMIN = "community_admin"
 SCANNER = "scanner"
 PLATFORM_ADMIN = "platform_admin"
 VOLUNTEER = "volunteer"
-ROLES = frozenset({RESIDENT, ORGANISER, COMMUNITY_ADMIN, SCANNER, PLATFORM_ADMIN, VOLUNTEER})
+GRID_WORKER = "grid_worker"  # 网格员 or desk staff: act for residents of their own community
+ROLES = frozenset({RESIDENT, ORGANISER, COMMUNITY_ADMIN, SCANNER, PLATFORM_ADMIN, VOLUNTEER, GRID_WORKER})
 
 
 @dataclass(frozen=True)
@@ -28,6 +29,12 @@ class Actor:
         if PLATFORM_ADMIN in self.roles:
             return True
         return bool(self.roles & {ORGANISER, COMMUNITY_ADMIN}) and community_id in self.communities
+
+    def acts_for_residents_of(self, community_id: str) -> bool:
+        """Grid workers sign up and post wishes for residents of their own communities only."""
+        if PLATFORM_ADMIN in self.roles:
+            return True
+        return GRID_WORKER in self.roles and community_id in self.communities
 
     def as_payload(self) -> dict[str, Any]:
         return {

@@ -33,6 +33,7 @@ class StaffRole(Enum):
     ORGANISER = "organiser"
     COMMUNITY_ADMIN = "community_admin"
     SCANNER = "scanner"
+    GRID_WORKER = "grid_worker"  # 网格员 / desk staff: sign up and post wishes for residents
 
 
 def identity(info: Info) -> Identity:

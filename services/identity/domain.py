@@ -10,7 +10,15 @@ from dataclasses import dataclass
 from datetime import datetime
 from enum import Enum
 
-from services.common.actor import COMMUNITY_ADMIN, ORGANISER, PLATFORM_ADMIN, RESIDENT, SCANNER, Actor
+from services.common.actor import (
+    COMMUNITY_ADMIN,
+    GRID_WORKER,
+    ORGANISER,
+    PLATFORM_ADMIN,
+    RESIDENT,
+    SCANNER,
+    Actor,
+)
 from services.common.errors import Refusal, bad_input
 
 _MOBILE = re.compile(r"1[3-9]\d{9}")
@@ -18,7 +26,7 @@ _SEPARATORS = re.compile(r"[\s-]")
 _COMMUNITY = re.compile(r"[a-z0-9][a-z0-9-]{1,63}")
 _USERNAME = re.compile(r"[a-z0-9][a-z0-9_.-]{2,31}")
 
-STAFF_ROLES = frozenset({ORGANISER, COMMUNITY_ADMIN, SCANNER})
+STAFF_ROLES = frozenset({ORGANISER, COMMUNITY_ADMIN, SCANNER, GRID_WORKER})
 MIN_PASSWORD = 10
 MAX_PASSWORD = 128
 MAX_HOUSEHOLD = 10
@@ -212,7 +220,9 @@ def check_password(password: str) -> str:
 def check_staff_role(role: str) -> str:
     if role not in STAFF_ROLES:
         raise bad_input(
-            "role", "角色须为组织者、社区管理员或扫码员", "Role must be organiser, community admin or scanner"
+            "role",
+            "角色须为组织者、社区管理员、扫码员或网格员",
+            "Role must be organiser, community admin, scanner or grid worker",
         )
     return role
 

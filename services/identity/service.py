@@ -226,6 +226,71 @@ class Identity:
             if not await repo.delete_household_member(conn, resident_id, member_id):
                 raise not_found("household member", "家庭成员")
 
+    # --- grid workers: acting for residents who cannot use a phone ---------------------------
+
+    async def find_or_create_resident(
+        self,
+        actor: Actor,
+        name: str,
+        raw_phone: str,
+        community_id: str,
+        building: str,
+        unit: str,
+        client_ip: str | None = None,
+    ) -> tuple[asyncpg.Record, bool]:
+        """The resident with this number, made (never having logged in) if there is none; a
+        resident of another community is not the grid worker's to act for. Audited."""
+        profile = domain.check_profile(name, community_id, building, unit)
+        phone = domain.check_phone(raw_phone)
+        if not actor.acts_for_residents_of(profile.community_id):
+            raise forbidden()
+        now = self.clock()
+        async with self.pool.acquire() as conn, conn.transaction():
+            row = await repo.insert_resident_for(conn, phone, profile, actor.user_id, now)
+            created = row is not None
+            if row is None:
+                row = await repo.resident_by_phone(conn, phone)
+            assert row is not None
+            if row["community_id"] != profile.community_id:
+                raise forbidden()
+            action = "resident.created_by_proxy" if created else "resident.found_by_proxy"
+            details = {"phone": mask_phone(phone), "community": profile.community_id}
+            await repo.audit(
+                conn, now, action, str(row["id"]), actor.user_id, client_ip, details, profile.community_id
+            )
+        return row, created
+
+    async def resident_for(self, actor: Actor, resident_id: uuid.UUID) -> asyncpg.Record:
+        """A resident a grid worker may act for: one of their own community."""
+        async with self.pool.acquire() as conn:
+            row = await repo.get_resident(conn, resident_id)
+        if row is None:
+            raise domain.unknown_account()
+        if not row["community_id"] or not actor.acts_for_residents_of(row["community_id"]):
+            raise forbidden()
+        return row
+
+    async def record_proxy_action(
+        self,
+        actor: Actor,
+        resident: asyncpg.Record,
+        action: str,
+        details: dict[str, object],
+        client_ip: str | None = None,
+    ) -> None:
+        """The audit log's note that ``actor`` acted for the resident, filed under their community."""
+        async with self.pool.acquire() as conn:
+            await repo.audit(
+                conn,
+                self.clock(),
+                action,
+                str(resident["id"]),
+                actor.user_id,
+                client_ip,
+                details,
+                resident["community_id"],
+            )
+
     # --- staff -----------------------------------------------------------------------------
 
     async def create_organiser(

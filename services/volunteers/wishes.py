@@ -23,10 +23,8 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
 
-from services.common.actor import PLATFORM_ADMIN, Actor
+from services.common.actor import Actor
 from services.common.errors import Refusal, bad_input
-
-GRID_WORKER = "grid_worker"
 
 # commands (on the volunteers command stream)
 POST_WISH = "post_wish"
@@ -120,9 +118,7 @@ def check_claimant(kind: ClaimantKind, organisation: str | None) -> str | None:
 
 def is_grid_worker_of(actor: Actor, community_id: str) -> bool:
     """Grid workers (网格员) and desk staff act for residents of their own community only."""
-    if PLATFORM_ADMIN in actor.roles:
-        return True
-    return GRID_WORKER in actor.roles and community_id in actor.communities
+    return actor.acts_for_residents_of(community_id)
 
 
 def claim_expires_at(claimed_at: datetime, policy: Policy = DEFAULT_POLICY) -> datetime:

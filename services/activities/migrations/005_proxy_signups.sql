@@ -1,0 +1,2 @@
+-- A sign-up a grid worker made for a resident names them: the resident remains the one signed up.
+ALTER TABLE activities.signups ADD COLUMN proxy_id text;
