@@ -10,7 +10,7 @@ import uuid
 from datetime import timedelta
 from typing import Any
 
-from services.common.actor import ORGANISER, RESIDENT, Actor
+from services.common.actor import GRID_WORKER, ORGANISER, RESIDENT, Actor
 from services.common.clock import LOCAL_TZ, now
 from services.common.settings import Settings
 from services.volunteers import wish_handlers
@@ -40,6 +40,7 @@ query($c: String!, $since: Date!, $until: Date!) {
 }
 """
 INBOX = "query { myInbox { kind title body } }"
+RESIDENT_BY_PHONE = "mutation($input: ResidentByPhoneInput!) { residentByPhone(input: $input) { id } }"
 
 
 def _json(value: Any) -> dict[str, Any]:
@@ -261,3 +262,74 @@ async def test_counts_for_reporting_match_the_events(
     assert counts["metByWorkUnit"] == [{"organisation": "市税务局", "met": 1}]
     # Another community's organiser sees none of it.
     assert await gql.error_code(COUNTS, {**period, "c": COMMUNITY}, organiser) == "FORBIDDEN"
+
+
+async def test_a_duplicate_is_merged_and_a_declined_wish_says_why(
+    gql: GraphQLClient, settings: Settings, organiser_token: str
+) -> None:
+    _, first_token = person(settings, COMMUNITY)
+    _, second_token = person(settings, COMMUNITY)
+    first = await post_wish(gql, first_token, description="楼道灯坏了")
+    second = await post_wish(gql, second_token, description="3号楼楼道灯不亮")
+    merged = await gql.ok(
+        REVIEW, {"input": {"wishId": second, "review": "MERGE", "mergeInto": first}}, organiser_token
+    )
+    assert merged["reviewWish"] == {
+        "id": second,
+        "status": "MERGED",
+        "declineReason": None,
+        "mergedInto": first,
+    }
+    # A merged wish cannot be published, nor merged into itself, nor declined without a reason.
+    assert await gql.error_code(PUBLISH, {"id": second}, organiser_token) == "WISH_WRONG_STATE"
+    self_merge = {"wishId": first, "review": "MERGE", "mergeInto": first}
+    assert await gql.error_code(REVIEW, {"input": self_merge}, organiser_token) == "BAD_MERGE"
+    assert await gql.error_code(
+        REVIEW, {"input": {"wishId": first, "review": "DECLINE"}}, organiser_token
+    ) == ("BAD_USER_INPUT")
+    assert "wish.reviewed" in await inbox_kinds(gql, second_token, 2)
+
+
+async def test_a_grid_worker_confirms_a_wish_they_posted_for_an_elder(
+    gql: GraphQLClient, settings: Settings, pool: Any, organiser_token: str
+) -> None:
+    grid, grid_token = person(settings, COMMUNITY, GRID_WORKER)
+    # An elder the grid worker registers at the desk: they have never logged in.
+    phone = f"137{uuid.uuid4().int % 10**8:08d}"
+    profile = {
+        "communityId": COMMUNITY,
+        "name": "赵淑兰",
+        "phone": phone,
+        "building": "5号楼",
+        "unit": "1单元",
+    }
+    elder = (await gql.ok(RESIDENT_BY_PHONE, {"input": profile}, grid_token))["residentByPhone"]["id"]
+    _, volunteer_token = person(settings, COMMUNITY)
+    data = await gql.ok(
+        POST,
+        {
+            "input": {
+                "communityId": COMMUNITY,
+                "category": "VISIT",
+                "description": "独居老人，想有人每周来聊聊天",
+                "building": "5号楼",
+                "idempotencyKey": uuid.uuid4().hex,
+                "residentId": elder,
+            }
+        },
+        grid_token,
+    )
+    wish_id = data["postWish"]["id"]
+    await gql.ok(REVIEW, {"input": {"wishId": wish_id, "review": "APPROVE"}}, organiser_token)
+    await gql.ok(PUBLISH, {"id": wish_id}, organiser_token)
+    assert not (await claim(gql, volunteer_token, wish_id, "VOLUNTEER", None)).get("errors")
+    await gql.ok(FINISH, {"input": {"wishId": wish_id, "note": "已上门陪伴两小时"}}, volunteer_token)
+    assert (await gql.ok(CONFIRM, {"id": wish_id}, grid_token))["confirmWish"]["status"] == "MET"
+    # The grid worker heard what the elder heard about the wish they posted.
+    assert await inbox_kinds(gql, grid_token, 3) == ["wish.claimed", "wish.done", "wish.posted"]
+    async with pool.acquire() as conn:
+        wish = await conn.fetchrow(
+            "SELECT resident_id, posted_by, confirmed_by FROM volunteers.wishes WHERE id = $1",
+            uuid.UUID(wish_id),
+        )
+    assert dict(wish) == {"resident_id": elder, "posted_by": grid, "confirmed_by": grid}
