@@ -91,6 +91,9 @@ async def test_a_resident_signs_up_a_family_of_three_and_reads_the_confirmation(
     await page.get_by_role("button", name="English").click()
     await expect(page.get_by_role("tab", name="Inbox")).to_be_visible()
     await expect(page.get_by_role("tab", name="Me")).to_be_visible()
+    await page.get_by_role("tab", name="Sign-ups").click()
+    await expect(page.locator(".signup", has_text="义诊")).to_contain_text("Signed up")
+    await resident.screenshot("resident-my-signups-en")
 
 
 async def test_a_resident_cancels_and_the_seats_come_back(person: Any, festival: Any, pool: Any) -> None:

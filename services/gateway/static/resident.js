@@ -36,14 +36,14 @@ useStrings({
     ageCHILD: "儿童", ageTEEN: "青少年", ageADULT: "成年", ageSENIOR: "60岁以上", ageELDER: "80岁以上",
     signedUp: "报名成功！", waitlisted: (n) => `名额已满，您在候补第 ${n} 位。`,
     pending: "报名处理中，请稍候…",
-    opensAt: (when) => `${when} 开始报名`, closed: "报名已截止", partyLimit: (n) => `每次报名最多 ${n} 人`,
+    listSep: "、", opensAt: (when) => `${when} 开始报名`, closed: "报名已截止", partyLimit: (n) => `每次报名最多 ${n} 人`,
     showTicket: "出示入场码", hideTicket: "收起入场码", ticketAlt: "入场二维码",
     ticketNote: (n) => `入场时请向工作人员出示，可入场 ${n} 人`,
   },
   en: {
-    pageTitle: "Neighbourhood Festival · Sign-ups", brand: "Neighbourhood Festival", logOut: "Log out",
+    pageTitle: "Linli Festival · Sign-ups", brand: "Linli Festival", logOut: "Log out",
     loading: "Loading…", loginTitle: "Log in with your phone", phone: "Mobile number", code: "Code",
-    logIn: "Log in", tabActivities: "Activities", tabSignups: "My sign-ups", tabInbox: "Inbox",
+    logIn: "Log in", tabActivities: "Activities", tabSignups: "Sign-ups", tabInbox: "Inbox",
     tabFamily: "Me", tabInboxUnread: (n) => `Inbox (${n})`,
     profileTitle: "My details", community: "Community", building: "Building", unit: "Unit / door",
     prefsTitle: "Notifications", prefsNote: "The in-app inbox is always on. Also tell me by:", chSMS: "Text message",
@@ -69,7 +69,7 @@ useStrings({
     ageCHILD: "Child", ageTEEN: "Teen", ageADULT: "Adult", ageSENIOR: "60+", ageELDER: "80+",
     signedUp: "You are signed up!", waitlisted: (n) => `Full: you are #${n} on the waitlist.`,
     pending: "Your sign-up is being processed…",
-    opensAt: (when) => `Sign-ups open ${when}`, closed: "Sign-ups closed",
+    listSep: ", ", opensAt: (when) => `Sign-ups open ${when}`, closed: "Sign-ups closed",
     partyLimit: (n) => `At most ${n} people per sign-up`,
     showTicket: "Show my ticket", hideTicket: "Hide ticket", ticketAlt: "Ticket QR code",
     ticketNote: (n) => `Show this at the door; admits ${n}`,
@@ -310,7 +310,7 @@ function renderSignups() {
       el("h3", {}, state.titles.get(session?.activityId) ?? ""),
       session ? el("p", {}, `${fmtDateTime(session.startsAt)}–${fmtTime(session.endsAt)} · ${session.venue}`) : null,
       el("p", {}, statusBadge(signup), " ", el("span", { class: "muted" }, t("party", signup.partySize)),
-        signup.attendees.length ? el("span", { class: "muted" }, ` · ${[t("me"), ...signup.attendees.map((a) => a.name)].join("、")}`) : null),
+        signup.attendees.length ? el("span", { class: "muted" }, ` · ${[t("me"), ...signup.attendees.map((a) => a.name)].join(t("listSep"))}`) : null),
       session?.status === "CANCELLED" ? el("p", { class: "note" }, t("sessionCalledOff", session.cancelReason ?? "")) : null);
     if (signup.status === "CONFIRMED") card.append(ticketPart(signup));
     if (signup.status === "CONFIRMED" || signup.status === "WAITLISTED") card.append(cancelButton(signup));
