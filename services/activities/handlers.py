@@ -519,6 +519,8 @@ def _signup_event(session: asyncpg.Record, signup: asyncpg.Record) -> dict[str, 
         "activity_title": session["activity_title"],
         "venue": session["venue"],
         "starts_at": session["starts_at"].isoformat(),
+        "festival_id": str(session["festival_id"]),
+        "community_id": session["community_id"],
     }
 
 

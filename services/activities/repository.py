@@ -326,7 +326,7 @@ async def lock_session(conn: Connection, session_id: uuid.UUID) -> asyncpg.Recor
     """
     return await conn.fetchrow(
         """
-        SELECT s.*, a.title AS activity_title, v.capacity AS venue_capacity
+        SELECT s.*, a.title AS activity_title, a.festival_id, v.capacity AS venue_capacity
         FROM activities.sessions s JOIN activities.activities a ON a.id = s.activity_id
         LEFT JOIN activities.venues v ON v.id = s.venue_id
         WHERE s.id = $1
