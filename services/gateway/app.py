@@ -30,6 +30,7 @@ from services.gateway.limits import BodySizeLimit
 from services.gateway.observability import CorrelationMiddleware, render_metrics
 from services.gateway.pages import page_routes
 from services.gateway.schema import production_schema, schema
+from services.gateway.volunteer_reports import volunteer_report_routes
 
 log = logging.getLogger("linli.gateway")
 MAX_SUBSCRIPTIONS_PER_CONNECTION = 10
@@ -119,6 +120,7 @@ def create_app(settings: Settings) -> Starlette:
             Route("/graphql", graphql, methods=["GET", "POST"]),
             WebSocketRoute("/graphql", graphql),  # subscriptions (graphql-ws, graphql-transport-ws)
             *export_routes(holder),
+            *volunteer_report_routes(holder),
             *page_routes(),
         ],
         middleware=[

@@ -18,6 +18,7 @@ from services.gateway.notify import NotifyMutation, NotifyQuery
 from services.gateway.observability import OperationMetrics
 from services.gateway.proxy import ProxyMutation, ProxyQuery
 from services.gateway.tickets import TicketsMutation, TicketsQuery, TicketsSubscription
+from services.gateway.volunteer_reports import VolunteerReportsMutation, VolunteerReportsQuery
 from services.gateway.volunteers import VolunteersMutation, VolunteersQuery
 from services.gateway.wishes import WishesMutation, WishesQuery
 
@@ -32,6 +33,7 @@ class Query(
     WishesQuery,
     AuditQuery,
     ProxyQuery,
+    VolunteerReportsQuery,
 ):
     pass
 
@@ -45,6 +47,7 @@ class Mutation(
     TicketsMutation,
     WishesMutation,
     ProxyMutation,
+    VolunteerReportsMutation,
 ):
     pass
 

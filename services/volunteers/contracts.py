@@ -13,6 +13,14 @@ CHECK_IN = "check_in"
 CHECK_OUT = "check_out"
 CORRECT_SERVICE_HOURS = "correct_service_hours"
 RECORD_SKILL = "record_skill"
+UPDATE_VOLUNTEER_PROFILE = "update_volunteer_profile"
+REGISTER_PARTY_MEMBER = "register_party_member"
+CREATE_PARTNER_ORGANISATION = "create_partner_organisation"
+ADD_PARTNER_MEMBER = "add_partner_member"
+
+# deferred jobs (arq, on the volunteers queue)
+CLOSE_FORGOTTEN_CHECK_IN = "close_forgotten_check_in"  # one check-in, at its shift's end
+CLOSE_FORGOTTEN_CHECK_INS = "close_forgotten_check_ins"  # the sweep
 
 # events (outbox types)
 SHIFT_SIGNED_UP = "shift.signed_up"

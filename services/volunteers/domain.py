@@ -206,6 +206,12 @@ def ensure_may_check_in(now: datetime, shift: Span, policy: Policy = DEFAULT_POL
         raise outside_window(policy.check_in_opens_before)
 
 
+def forgotten(now: datetime, shift: Span) -> bool:
+    """A check-in still open once its shift has ended was forgotten: it is closed at the
+    shift's end (so it credits no time after it) and flagged for organisers."""
+    return now >= shift.end
+
+
 def ensure_may_sign_up(now: datetime, shift: Span, others: Iterable[Span]) -> None:
     """A volunteer signs up for shifts that have not ended and do not overlap their others."""
     if now >= shift.end:

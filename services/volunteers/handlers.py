@@ -7,19 +7,21 @@ gateway only forwards what was scanned.
 from __future__ import annotations
 
 import uuid
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 import asyncpg
+from arq.worker import func
 
 from services.common import clock
 from services.common.actor import RESIDENT, VOLUNTEER, Actor
 from services.common.commands import command
+from services.common.db import Connection
 from services.common.errors import forbidden
 from services.common.ids import new_id
 from services.common.outbox import record_event
 from services.common.settings import Settings
-from services.volunteers import codes, contracts, domain
+from services.volunteers import codes, contracts, domain, profiles
 from services.volunteers import repository as repo
 from services.volunteers.domain import DEFAULT_POLICY, CheckInMethod, LedgerKind
 
@@ -176,6 +178,7 @@ async def check_in(ctx: dict[str, Any], actor: Actor, args: dict[str, Any]) -> d
             if twin is None:
                 raise  # it was checked out in between: let arq retry the whole decision
             return _check_in_reply(twin, first=False)
+    await _close_at_shift_end(ctx, row["id"], shift["ends_at"])
     return _check_in_reply(row, first=True)
 
 
@@ -200,42 +203,58 @@ async def check_out(ctx: dict[str, Any], actor: Actor, args: dict[str, Any]) -> 
             if await repo.has_closed_check_in(conn, shift_id, volunteer_id):
                 raise domain.already_checked_out()
             raise domain.not_checked_in()
-        earlier = [
-            span
-            for row in await repo.attendance(conn, volunteer_id)
-            if (span := domain.attended(row["checked_in_at"], row["checked_out_at"], _span(row)))
-        ]
         closed = await repo.close_check_in(conn, open_check_in["id"], clock.now())
-        new = domain.attended(closed["checked_in_at"], closed["checked_out_at"], repo.shift_span(shift))
-        credit = domain.attendance_credit(earlier, new, DEFAULT_POLICY.rounding)
-        await repo.insert_ledger_entry(
-            conn,
-            new_id(),
-            volunteer_id,
-            shift_id,
-            LedgerKind.ATTENDANCE,
-            credit,
-            recorded_by=actor.user_id,
-            check_in_id=closed["id"],
-        )
-        await record_event(
-            conn,
-            SCHEMA,
-            contracts.VOLUNTEER_CHECKED_OUT,
-            {
-                "check_in_id": str(closed["id"]),
-                "shift_id": str(shift_id),
-                "volunteer_id": volunteer_id,
-                "community_id": shift["community_id"],
-                "venue": shift["venue"],
-                "role": shift["role"],
-                "checked_in_at": closed["checked_in_at"].isoformat(),
-                "checked_out_at": closed["checked_out_at"].isoformat(),
-                "minutes_credited": credit,
-                "checked_out_by": actor.user_id,
-            },
-        )
+        credit = await _credit_attendance(conn, shift, closed, recorded_by=actor.user_id)
     return {**repo.as_dict(closed), "minutes_credited": credit}
+
+
+async def _credit_attendance(
+    conn: Connection, shift: asyncpg.Record, closed: asyncpg.Record, recorded_by: str
+) -> int:
+    """Credit what a just-closed check-in adds to its volunteer's hours, and say so in the outbox.
+
+    The caller holds the volunteer's lock; ``closed`` is already closed, so it is excluded from
+    the earlier attendance by its id."""
+    volunteer_id = closed["volunteer_id"]
+    earlier = [
+        span
+        for row in await repo.attendance(conn, volunteer_id)
+        if row["id"] != closed["id"]
+        and (span := domain.attended(row["checked_in_at"], row["checked_out_at"], _span(row)))
+    ]
+    new = domain.attended(closed["checked_in_at"], closed["checked_out_at"], repo.shift_span(shift))
+    credit = domain.attendance_credit(earlier, new, DEFAULT_POLICY.rounding)
+    auto_closed = bool(closed["auto_closed"])
+    await repo.insert_ledger_entry(
+        conn,
+        new_id(),
+        volunteer_id,
+        shift["id"],
+        LedgerKind.ATTENDANCE,
+        credit,
+        recorded_by=recorded_by,
+        check_in_id=closed["id"],
+        auto_closed=auto_closed,
+    )
+    await record_event(
+        conn,
+        SCHEMA,
+        contracts.VOLUNTEER_CHECKED_OUT,
+        {
+            "check_in_id": str(closed["id"]),
+            "shift_id": str(shift["id"]),
+            "volunteer_id": volunteer_id,
+            "community_id": shift["community_id"],
+            "venue": shift["venue"],
+            "role": shift["role"],
+            "checked_in_at": closed["checked_in_at"].isoformat(),
+            "checked_out_at": closed["checked_out_at"].isoformat(),
+            "minutes_credited": credit,
+            "checked_out_by": recorded_by,
+            "auto_closed": auto_closed,
+        },
+    )
+    return credit
 
 
 def _span(row: asyncpg.Record) -> domain.Span:
@@ -288,6 +307,143 @@ async def correct_service_hours(ctx: dict[str, Any], actor: Actor, args: dict[st
     return repo.as_dict(row)
 
 
+# --- forgotten check-outs -------------------------------------------------------------------
+
+SYSTEM = "system"  # who recorded what nobody did: a forgotten check-out closed at shift end
+_SWEEP_BATCH = 500
+
+
+async def _close_at_shift_end(ctx: dict[str, Any], check_in_id: uuid.UUID, ends_at: datetime) -> None:
+    """Schedule the check-in's closing at its shift's end, in case nobody checks out; the job
+    id names the check-in, so it is scheduled once. The sweep catches what Redis may lose."""
+    redis = ctx.get("redis")
+    if redis is None:
+        return
+    settings = _settings(ctx)
+    await redis.enqueue_job(
+        contracts.CLOSE_FORGOTTEN_CHECK_IN,
+        str(check_in_id),
+        _job_id=f"{settings.namespace}:close-check-in:{check_in_id}",
+        _queue_name=settings.queue(SCHEMA),
+        _defer_until=ends_at,
+    )
+
+
+def _now(ctx: dict[str, Any]) -> datetime:
+    at: datetime = ctx.get("clock", clock.now)()
+    return at
+
+
+async def close_forgotten_check_in(ctx: dict[str, Any], check_in_id: str) -> bool:
+    """Close one check-in at its shift's end if it is still open then, flag it and credit the
+    time up to the shift's end. True if it was closed now."""
+    async with _pool(ctx).acquire() as conn, conn.transaction():
+        found = await repo.get_check_in(conn, uuid.UUID(check_in_id))
+        if found is None or found["checked_out_at"] is not None:
+            return False
+        await repo.lock_volunteer(conn, found["volunteer_id"])
+        open_check_in = await repo.get_check_in(conn, found["id"], for_update=True)
+        shift = await repo.get_shift(conn, found["shift_id"])
+        assert shift is not None
+        if open_check_in is None or open_check_in["checked_out_at"] is not None:
+            return False  # checked out in the meantime
+        if not domain.forgotten(_now(ctx), repo.shift_span(shift)):
+            return False  # too early (a clock ahead of ours): the sweep will come back for it
+        closed = await repo.close_check_in(conn, found["id"], shift["ends_at"], auto_closed=True)
+        await _credit_attendance(conn, shift, closed, recorded_by=SYSTEM)
+    return True
+
+
+async def close_forgotten_check_ins(ctx: dict[str, Any]) -> int:
+    """The sweep: close every check-in still open after its shift ended. Returns how many.
+
+    Each check-in schedules its own closing at check-in; the sweep is for what Redis lost.
+    (No cron runs it yet: enqueue it after restoring Redis, or from a scheduler.)"""
+    closed = 0
+    while True:
+        async with _pool(ctx).acquire() as conn:
+            rows = await repo.open_check_ins_of_ended_shifts(conn, _now(ctx), _SWEEP_BATCH)
+        done = [await close_forgotten_check_in(ctx, str(row["id"])) for row in rows]
+        closed += sum(done)
+        if len(rows) < _SWEEP_BATCH or not any(done):
+            return closed
+
+
+CHECK_OUT_JOBS = [
+    func(close_forgotten_check_in, name=contracts.CLOSE_FORGOTTEN_CHECK_IN, max_tries=10),
+    func(close_forgotten_check_ins, name=contracts.CLOSE_FORGOTTEN_CHECK_INS, max_tries=3),
+]
+
+# --- profiles, party members, partner organisations ----------------------------------------
+
+
+async def update_volunteer_profile(ctx: dict[str, Any], actor: Actor, args: dict[str, Any]) -> dict[str, Any]:
+    """A volunteer's own profile, in a community they belong to."""
+    if not actor.has_role(RESIDENT, VOLUNTEER):
+        raise forbidden()
+    if args["community_id"] not in actor.communities and not actor.may_organise(args["community_id"]):
+        raise forbidden()
+    slots = [profiles.check_slot(int(s["weekday"]), s["from"], s["to"]) for s in args.get("slots") or []]
+    profile = profiles.check_profile(
+        args["community_id"], args.get("display_name"), args.get("availability"), slots
+    )
+    async with _pool(ctx).acquire() as conn:
+        row = await repo.upsert_profile(conn, actor.user_id, profile)
+    return repo.as_dict(row)
+
+
+async def register_party_member(ctx: dict[str, Any], actor: Actor, args: dict[str, Any]) -> dict[str, Any]:
+    """双报到: a party member reports to the community where they live (themself, or an
+    organiser of that community registers them)."""
+    volunteer_id = domain.check_text("volunteerId", args.get("volunteer_id") or actor.user_id, 64)
+    community_id = args["community_id"]
+    if volunteer_id == actor.user_id:
+        allowed = community_id in actor.communities or actor.may_organise(community_id)
+    else:
+        allowed = actor.may_organise(community_id)
+    if not allowed:
+        raise forbidden()
+    member = profiles.check_party_member(
+        args["name"],
+        args["work_unit"],
+        args["party_branch"],
+        community_id,
+        date.fromisoformat(args["reported_on"]),
+        _now(ctx).astimezone(clock.LOCAL_TZ).date(),
+    )
+    async with _pool(ctx).acquire() as conn:
+        row = await repo.upsert_party_member(conn, volunteer_id, member, actor.user_id)
+    return repo.as_dict(row)
+
+
+async def create_partner_organisation(
+    ctx: dict[str, Any], actor: Actor, args: dict[str, Any]
+) -> dict[str, Any]:
+    community_id = args["community_id"]
+    if not actor.may_organise(community_id):
+        raise forbidden()
+    name = domain.check_text("name", args["name"], 200)
+    async with _pool(ctx).acquire() as conn:
+        row = await repo.insert_partner_organisation(
+            conn, uuid.UUID(args["id"]), community_id, name, actor.user_id
+        )
+    if row is None:
+        raise profiles.organisation_exists()
+    return repo.as_dict(row)
+
+
+async def add_partner_member(ctx: dict[str, Any], actor: Actor, args: dict[str, Any]) -> dict[str, Any]:
+    volunteer_id = domain.check_text("volunteerId", args["volunteer_id"], 64)
+    async with _pool(ctx).acquire() as conn:
+        organisation = await repo.get_partner_organisation(conn, uuid.UUID(args["organisation_id"]))
+        if organisation is None:
+            raise profiles.organisation_not_found()
+        if not actor.may_organise(organisation["community_id"]):
+            raise forbidden()
+        await repo.insert_partner_member(conn, organisation["id"], volunteer_id, actor.user_id)
+    return {"organisation_id": str(organisation["id"]), "volunteer_id": volunteer_id}
+
+
 COMMANDS = [
     command(contracts.CREATE_SHIFT, create_shift),
     command(contracts.RECORD_SKILL, record_skill),
@@ -295,4 +451,8 @@ COMMANDS = [
     command(contracts.CHECK_IN, check_in),
     command(contracts.CHECK_OUT, check_out),
     command(contracts.CORRECT_SERVICE_HOURS, correct_service_hours),
+    command(contracts.UPDATE_VOLUNTEER_PROFILE, update_volunteer_profile),
+    command(contracts.REGISTER_PARTY_MEMBER, register_party_member),
+    command(contracts.CREATE_PARTNER_ORGANISATION, create_partner_organisation),
+    command(contracts.ADD_PARTNER_MEMBER, add_partner_member),
 ]

@@ -10,6 +10,7 @@ import asyncpg
 
 from services.common.db import Connection
 from services.volunteers.domain import CheckInMethod, LedgerKind, ShiftPlan, Span
+from services.volunteers.profiles import PartyMember, Profile, unit_key
 
 
 async def lock_volunteer(conn: Connection, volunteer_id: str) -> None:
@@ -165,12 +166,15 @@ async def insert_check_in(
     return row
 
 
-async def close_check_in(conn: Connection, check_in_id: uuid.UUID, at: datetime) -> asyncpg.Record:
+async def close_check_in(
+    conn: Connection, check_in_id: uuid.UUID, at: datetime, auto_closed: bool = False
+) -> asyncpg.Record:
     row = await conn.fetchrow(
-        "UPDATE volunteers.check_ins SET checked_out_at = greatest($2, checked_in_at) "
+        "UPDATE volunteers.check_ins SET checked_out_at = greatest($2, checked_in_at), auto_closed = $3 "
         "WHERE id = $1 RETURNING *",
         check_in_id,
         at,
+        auto_closed,
     )
     assert row is not None
     return row
@@ -204,12 +208,13 @@ async def insert_ledger_entry(
     recorded_by: str,
     check_in_id: uuid.UUID | None = None,
     reason: str | None = None,
+    auto_closed: bool = False,
 ) -> asyncpg.Record:
     row = await conn.fetchrow(
         """
         INSERT INTO volunteers.ledger
-            (id, volunteer_id, shift_id, check_in_id, kind, minutes, reason, recorded_by)
-        VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
+            (id, volunteer_id, shift_id, check_in_id, kind, minutes, reason, recorded_by, auto_closed)
+        VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
         RETURNING *
         """,
         entry_id,
@@ -220,6 +225,7 @@ async def insert_ledger_entry(
         minutes,
         reason,
         recorded_by,
+        auto_closed,
     )
     assert row is not None
     return row
@@ -227,6 +233,112 @@ async def insert_ledger_entry(
 
 async def get_ledger_entry(conn: Connection, entry_id: uuid.UUID) -> asyncpg.Record | None:
     return await conn.fetchrow("SELECT * FROM volunteers.ledger WHERE id = $1", entry_id)
+
+
+async def open_check_ins_of_ended_shifts(conn: Connection, now: datetime, limit: int) -> list[asyncpg.Record]:
+    """Check-ins nobody closed although their shift has ended: forgotten check-outs."""
+    return await conn.fetch(
+        "SELECT c.id, c.shift_id, c.volunteer_id FROM volunteers.check_ins c "
+        "JOIN volunteers.shifts s ON s.id = c.shift_id "
+        "WHERE c.checked_out_at IS NULL AND s.ends_at <= $1 ORDER BY s.ends_at, c.id LIMIT $2",
+        now,
+        limit,
+    )
+
+
+async def get_check_in(
+    conn: Connection, check_in_id: uuid.UUID, for_update: bool = False
+) -> asyncpg.Record | None:
+    return await conn.fetchrow(
+        "SELECT * FROM volunteers.check_ins WHERE id = $1" + (" FOR UPDATE" if for_update else ""),
+        check_in_id,
+    )
+
+
+# --- profiles, party members, partner organisations ----------------------------------------
+
+
+async def upsert_profile(conn: Connection, volunteer_id: str, profile: Profile) -> asyncpg.Record:
+    row = await conn.fetchrow(
+        """
+        INSERT INTO volunteers.profiles
+            (volunteer_id, community_id, display_name, availability, availability_slots, updated_at)
+        VALUES ($1, $2, $3, $4, $5, now())
+        ON CONFLICT (volunteer_id) DO UPDATE SET community_id = EXCLUDED.community_id,
+            display_name = EXCLUDED.display_name, availability = EXCLUDED.availability,
+            availability_slots = EXCLUDED.availability_slots, updated_at = now()
+        RETURNING *
+        """,
+        volunteer_id,
+        profile.community_id,
+        profile.display_name,
+        profile.availability,
+        [slot.as_json() for slot in profile.slots],
+    )
+    assert row is not None
+    return row
+
+
+async def upsert_party_member(
+    conn: Connection, volunteer_id: str, member: PartyMember, registered_by: str
+) -> asyncpg.Record:
+    row = await conn.fetchrow(
+        """
+        INSERT INTO volunteers.party_members (volunteer_id, name, work_unit, work_unit_key, party_branch,
+            community_id, reported_on, registered_by)
+        VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
+        ON CONFLICT (volunteer_id) DO UPDATE SET name = EXCLUDED.name, work_unit = EXCLUDED.work_unit,
+            work_unit_key = EXCLUDED.work_unit_key, party_branch = EXCLUDED.party_branch,
+            community_id = EXCLUDED.community_id, reported_on = EXCLUDED.reported_on,
+            registered_by = EXCLUDED.registered_by, registered_at = now()
+        RETURNING *
+        """,
+        volunteer_id,
+        member.name,
+        member.work_unit,
+        unit_key(member.work_unit),
+        member.party_branch,
+        member.community_id,
+        member.reported_on,
+        registered_by,
+    )
+    assert row is not None
+    return row
+
+
+async def insert_partner_organisation(
+    conn: Connection, organisation_id: uuid.UUID, community_id: str, name: str, created_by: str
+) -> asyncpg.Record | None:
+    """The organisation (the same one again for a retried command); None if the community
+    already has another organisation of that name."""
+    row = await conn.fetchrow(
+        "INSERT INTO volunteers.partner_organisations (id, community_id, name, name_key, created_by) "
+        "VALUES ($1, $2, $3, $4, $5) ON CONFLICT DO NOTHING RETURNING *",
+        organisation_id,
+        community_id,
+        name,
+        unit_key(name),
+        created_by,
+    )
+    return row or await get_partner_organisation(conn, organisation_id)
+
+
+async def get_partner_organisation(conn: Connection, organisation_id: uuid.UUID) -> asyncpg.Record | None:
+    return await conn.fetchrow(
+        "SELECT * FROM volunteers.partner_organisations WHERE id = $1", organisation_id
+    )
+
+
+async def insert_partner_member(
+    conn: Connection, organisation_id: uuid.UUID, volunteer_id: str, added_by: str
+) -> None:
+    await conn.execute(
+        "INSERT INTO volunteers.partner_members (organisation_id, volunteer_id, added_by) "
+        "VALUES ($1, $2, $3) ON CONFLICT DO NOTHING",
+        organisation_id,
+        volunteer_id,
+        added_by,
+    )
 
 
 def as_dict(row: asyncpg.Record) -> dict[str, Any]:

@@ -5,9 +5,9 @@ from __future__ import annotations
 from services.common.worker import ServiceWorker
 from services.notify.contracts import CONSUMES
 from services.volunteers.contracts import SERVICE
-from services.volunteers.handlers import COMMANDS
+from services.volunteers.handlers import CHECK_OUT_JOBS, COMMANDS
 from services.volunteers.wish_handlers import WISH_COMMANDS
 
 VOLUNTEERS_WORKER = ServiceWorker(
-    name=SERVICE, functions=[*COMMANDS, *WISH_COMMANDS], routes={"notify": CONSUMES}
+    name=SERVICE, functions=[*COMMANDS, *WISH_COMMANDS, *CHECK_OUT_JOBS], routes={"notify": CONSUMES}
 )

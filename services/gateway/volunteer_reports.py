@@ -1,0 +1,700 @@
+"""Volunteer profiles, party members (双报到), partner organisations, attendance watch and the
+双报告 report, in GraphQL and as files.
+
+- ``GET /exports/volunteers/party-report.csv?communityId=&workUnit=&startsOn=&endsOn=`` — the
+  report of one work unit's party members as CSV (UTF-8 with a BOM so Excel shows the Chinese);
+  organisers and community admins of the community (Bearer token or cookie).
+- ``GET /reports/volunteers/party-report.html?…`` — the same as a printable page.
+- ``GET /reports/volunteers/{volunteerId}/certificate.html?startsOn=&endsOn=`` — a party member's
+  certificate of hours: for themself, or the organisers of the community they reported to.
+
+Pages are rendered here with every value escaped; they carry no script.
+"""
+
+from __future__ import annotations
+
+import csv
+import html
+import io
+import uuid
+from datetime import date, datetime
+from typing import Any
+
+import strawberry
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+from services.common import clock
+from services.common.actor import RESIDENT, VOLUNTEER, Actor
+from services.common.clock import LOCAL_TZ
+from services.common.errors import Refusal, bad_input, forbidden, not_found, unauthenticated
+from services.gateway.activities import check_key, parse_id
+from services.gateway.context import Info, Resources, authenticate
+from services.gateway.exports import refused
+from services.gateway.volunteers import _send
+from services.volunteers import contracts, reports
+from services.volunteers.profiles import check_period, not_a_party_member
+
+# A spreadsheet runs a cell starting with one of these as a formula.
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+_REPORT_HEADER = (
+    "姓名 Name",
+    "党支部 Party branch",
+    "报到社区 Community reported to",
+    "报到日期 Reported on",
+    "班次开始 Shift starts",
+    "班次结束 Shift ends",
+    "岗位 Role",
+    "地点 Venue",
+    "活动 Festival",
+    "到岗 Attended",
+    "服务分钟 Minutes",
+    "服务小时 Hours",
+)
+_PAGE_HEADERS = {
+    "Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'; frame-ancestors 'none'",
+    "X-Content-Type-Options": "nosniff",
+    "Cache-Control": "no-store",
+}
+
+
+def hours(minutes: int) -> str:
+    return f"{minutes / 60:.2f}"
+
+
+def _local(at: datetime) -> str:
+    return at.astimezone(LOCAL_TZ).strftime("%Y-%m-%d %H:%M")
+
+
+# --- GraphQL types ------------------------------------------------------------------------------
+
+
+@strawberry.type
+class AvailabilitySlot:
+    weekday: int = strawberry.field(description="1 Monday .. 7 Sunday")
+    starts: str = strawberry.field(description="HH:MM")
+    ends: str = strawberry.field(description="HH:MM")
+
+
+@strawberry.type(description="An in-service party member (在职党员) who reported to a community (双报到).")
+class PartyMember:
+    volunteer_id: str
+    name: str
+    work_unit: str
+    party_branch: str
+    community_id: str
+    reported_on: date
+
+    @classmethod
+    def from_row(cls, row: Any) -> PartyMember:
+        return cls(
+            volunteer_id=row["volunteer_id"],
+            name=row["name"],
+            work_unit=row["work_unit"],
+            party_branch=row["party_branch"],
+            community_id=row["community_id"],
+            reported_on=row["reported_on"]
+            if isinstance(row["reported_on"], date)
+            else date.fromisoformat(row["reported_on"]),
+        )
+
+
+@strawberry.type(description="A partner organisation (共建单位) of a community, with its members.")
+class PartnerOrganisation:
+    id: strawberry.ID
+    community_id: str
+    name: str
+    member_ids: list[str]
+
+
+@strawberry.type
+class VolunteerProfile:
+    volunteer_id: str
+    community_id: str | None
+    display_name: str | None
+    availability: str | None
+    slots: list[AvailabilitySlot]
+    skills: list[str]
+    party_member: PartyMember | None
+    organisations: list[PartnerOrganisation]
+    total_minutes: int
+
+
+@strawberry.type(description="A volunteer who signed up for shifts that ended and never checked in.")
+class VolunteerNoShows:
+    volunteer_id: str
+    no_shows: int
+    shift_ids: list[strawberry.ID]
+    latest_shift_ended_at: datetime
+
+
+@strawberry.type(description="A check-in nobody closed: the service closed it at the shift's end.")
+class ForgottenCheckOut:
+    check_in_id: strawberry.ID
+    shift_id: strawberry.ID
+    volunteer_id: str
+    venue: str
+    role: str
+    checked_in_at: datetime
+    closed_at: datetime
+    minutes_credited: int
+
+
+@strawberry.type
+class ReportShift:
+    shift_id: strawberry.ID
+    festival_id: str | None
+    community_id: str
+    role: str
+    venue: str
+    starts_at: datetime
+    ends_at: datetime
+    attended: bool
+    auto_closed: bool = strawberry.field(description="Closed at the shift's end: nobody checked out.")
+    minutes: int
+
+
+@strawberry.type
+class MemberReport:
+    volunteer_id: str
+    name: str
+    party_branch: str
+    community_id: str = strawberry.field(description="The community they reported to.")
+    reported_on: date
+    total_minutes: int
+    hours: float
+    activities: list[str]
+    shifts: list[ReportShift]
+
+    @classmethod
+    def of(cls, member: reports.MemberReport) -> MemberReport:
+        return cls(
+            volunteer_id=member.volunteer_id,
+            name=member.name,
+            party_branch=member.party_branch,
+            community_id=member.community_id,
+            reported_on=member.reported_on,
+            total_minutes=member.total_minutes,
+            hours=round(member.total_minutes / 60, 2),
+            activities=member.activities,
+            shifts=[
+                ReportShift(
+                    shift_id=strawberry.ID(str(line.shift_id)),
+                    festival_id=line.festival_id,
+                    community_id=line.community_id,
+                    role=line.role,
+                    venue=line.venue,
+                    starts_at=line.starts_at,
+                    ends_at=line.ends_at,
+                    attended=line.attended,
+                    auto_closed=line.auto_closed,
+                    minutes=line.minutes,
+                )
+                for line in member.shifts
+            ],
+        )
+
+
+@strawberry.type(description="双报告: a work unit's party members and what they did in a period.")
+class PartyMemberReport:
+    community_id: str
+    work_unit: str
+    starts_on: date
+    ends_on: date
+    total_minutes: int
+    hours: float
+    members: list[MemberReport]
+
+
+@strawberry.type
+class HoursTotal:
+    key: str | None
+    label: str | None
+    minutes: int
+    hours: float
+    volunteers: int
+
+
+@strawberry.type
+class ServiceHoursTotals:
+    by_volunteer: list[HoursTotal]
+    by_festival: list[HoursTotal]
+    by_partner_organisation: list[HoursTotal]
+    by_work_unit: list[HoursTotal]
+
+
+@strawberry.input
+class AvailabilitySlotInput:
+    weekday: int
+    starts: str
+    ends: str
+
+
+@strawberry.input
+class UpdateVolunteerProfileInput:
+    community_id: str
+    display_name: str | None = None
+    availability: str | None = None
+    slots: list[AvailabilitySlotInput] | None = None
+
+
+@strawberry.input
+class RegisterPartyMemberInput:
+    community_id: str
+    name: str
+    work_unit: str
+    party_branch: str
+    reported_on: date
+    volunteer_id: str | None = strawberry.field(
+        default=None, description="Organisers registering someone else; yourself when left out."
+    )
+
+
+@strawberry.input
+class CreatePartnerOrganisationInput:
+    community_id: str
+    name: str
+    idempotency_key: str
+
+
+@strawberry.input
+class AddPartnerMemberInput:
+    organisation_id: strawberry.ID
+    volunteer_id: str
+
+
+# --- reading ------------------------------------------------------------------------------------
+
+
+def _require_organiser(actor: Actor, community_id: str) -> None:
+    if not actor.may_organise(community_id):
+        raise forbidden()
+
+
+async def _organisations(conn: Any, rows: list[Any]) -> list[PartnerOrganisation]:
+    members = await reports.partner_members(conn, [row["id"] for row in rows])
+    by_org: dict[uuid.UUID, list[str]] = {}
+    for member in members:
+        by_org.setdefault(member["organisation_id"], []).append(member["volunteer_id"])
+    return [
+        PartnerOrganisation(
+            id=strawberry.ID(str(row["id"])),
+            community_id=row["community_id"],
+            name=row["name"],
+            member_ids=by_org.get(row["id"], []),
+        )
+        for row in rows
+    ]
+
+
+async def _profile(conn: Any, volunteer_id: str) -> VolunteerProfile:
+    row = await reports.profile(conn, volunteer_id)
+    member = await reports.party_member(conn, volunteer_id)
+    slots = row["availability_slots"] if row else []
+    return VolunteerProfile(
+        volunteer_id=volunteer_id,
+        community_id=row["community_id"] if row else None,
+        display_name=row["display_name"] if row else None,
+        availability=row["availability"] if row else None,
+        slots=[AvailabilitySlot(weekday=s["weekday"], starts=s["from"], ends=s["to"]) for s in slots],
+        skills=await reports.skills_of(conn, volunteer_id),
+        party_member=PartyMember.from_row(member) if member else None,
+        organisations=await _organisations(conn, await reports.organisations_of(conn, volunteer_id)),
+        total_minutes=await reports.credited_total(conn, volunteer_id),
+    )
+
+
+def _totals(rows: list[Any]) -> list[HoursTotal]:
+    return [
+        HoursTotal(
+            key=row["key"],
+            label=row["label"],
+            minutes=int(row["minutes"]),
+            hours=round(int(row["minutes"]) / 60, 2),
+            volunteers=int(row["volunteers"]),
+        )
+        for row in rows
+    ]
+
+
+async def party_report(
+    pool: Any, actor: Actor, community_id: str, work_unit: str, starts_on: date, ends_on: date
+) -> reports.UnitReport:
+    """The 双报告 for organisers and community admins of the community the members reported to."""
+    _require_organiser(actor, community_id)
+    if not work_unit.strip() or len(work_unit) > 200:
+        raise bad_input("workUnit", "请填写单位名称", "Name the work unit")
+    start, end = check_period(starts_on, ends_on)
+    async with pool.acquire() as conn:
+        return await reports.unit_report(conn, community_id, work_unit, start, end)
+
+
+async def certificate_of(
+    pool: Any, actor: Actor, volunteer_id: str, starts_on: date, ends_on: date
+) -> reports.MemberReport:
+    start, end = check_period(starts_on, ends_on)
+    async with pool.acquire() as conn:
+        member = await reports.member_report(conn, volunteer_id, start, end)
+    if member is None:
+        raise not_a_party_member() if volunteer_id == actor.user_id else forbidden()
+    if volunteer_id != actor.user_id and not actor.may_organise(member.community_id):
+        raise forbidden()
+    return member
+
+
+@strawberry.type
+class VolunteerReportsQuery:
+    @strawberry.field(description="My volunteer profile.")
+    async def my_volunteer_profile(self, info: Info) -> VolunteerProfile:
+        actor = info.context.require_actor()
+        async with info.context.pool.acquire() as conn:
+            return await _profile(conn, actor.user_id)
+
+    @strawberry.field(description="Organisers: a volunteer's profile, skills, party membership.")
+    async def volunteer_profile(self, info: Info, volunteer_id: str) -> VolunteerProfile:
+        actor = info.context.require_actor()
+        async with info.context.pool.acquire() as conn:
+            if volunteer_id != actor.user_id:
+                communities = await reports.communities_of(conn, volunteer_id)
+                if not any(actor.may_organise(community) for community in communities):
+                    raise forbidden()
+            return await _profile(conn, volunteer_id)
+
+    @strawberry.field(description="Organisers: party members who reported to the community (双报到).")
+    async def party_members(
+        self, info: Info, community_id: str, work_unit: str | None = None
+    ) -> list[PartyMember]:
+        _require_organiser(info.context.require_actor(), community_id)
+        async with info.context.pool.acquire() as conn:
+            rows = await reports.party_members(conn, community_id, work_unit)
+        return [PartyMember.from_row(row) for row in rows]
+
+    @strawberry.field(description="Organisers: the community's partner organisations (共建单位).")
+    async def partner_organisations(self, info: Info, community_id: str) -> list[PartnerOrganisation]:
+        _require_organiser(info.context.require_actor(), community_id)
+        async with info.context.pool.acquire() as conn:
+            return await _organisations(conn, await reports.partner_organisations(conn, community_id))
+
+    @strawberry.field(description="Organisers: volunteers who did not come to shifts they signed up for.")
+    async def volunteer_no_shows(self, info: Info, community_id: str) -> list[VolunteerNoShows]:
+        _require_organiser(info.context.require_actor(), community_id)
+        async with info.context.pool.acquire() as conn:
+            rows = await reports.no_shows(conn, community_id, clock.now())
+        return [
+            VolunteerNoShows(
+                volunteer_id=row["volunteer_id"],
+                no_shows=row["no_shows"],
+                shift_ids=[strawberry.ID(str(shift_id)) for shift_id in row["shift_ids"]],
+                latest_shift_ended_at=row["latest"],
+            )
+            for row in rows
+        ]
+
+    @strawberry.field(description="Organisers: check-ins closed at shift end because nobody checked out.")
+    async def forgotten_check_outs(self, info: Info, community_id: str) -> list[ForgottenCheckOut]:
+        _require_organiser(info.context.require_actor(), community_id)
+        async with info.context.pool.acquire() as conn:
+            rows = await reports.forgotten_check_outs(conn, community_id)
+        return [
+            ForgottenCheckOut(
+                check_in_id=strawberry.ID(str(row["id"])),
+                shift_id=strawberry.ID(str(row["shift_id"])),
+                volunteer_id=row["volunteer_id"],
+                venue=row["venue"],
+                role=row["role"],
+                checked_in_at=row["checked_in_at"],
+                closed_at=row["checked_out_at"],
+                minutes_credited=row["minutes_credited"],
+            )
+            for row in rows
+        ]
+
+    @strawberry.field(description="双报告: a work unit's party members, their shifts and hours in a period.")
+    async def party_member_report(
+        self, info: Info, community_id: str, work_unit: str, starts_on: date, ends_on: date
+    ) -> PartyMemberReport:
+        actor = info.context.require_actor()
+        report = await party_report(info.context.pool, actor, community_id, work_unit, starts_on, ends_on)
+        return PartyMemberReport(
+            community_id=report.community_id,
+            work_unit=report.work_unit,
+            starts_on=report.start,
+            ends_on=report.end,
+            total_minutes=report.total_minutes,
+            hours=round(report.total_minutes / 60, 2),
+            members=[MemberReport.of(member) for member in report.members],
+        )
+
+    @strawberry.field(
+        description="Organisers: minutes credited for the community's shifts in a period, per volunteer, "
+        "festival, partner organisation and work unit."
+    )
+    async def service_hours_totals(
+        self, info: Info, community_id: str, starts_on: date, ends_on: date
+    ) -> ServiceHoursTotals:
+        _require_organiser(info.context.require_actor(), community_id)
+        start, end = check_period(starts_on, ends_on)
+        async with info.context.pool.acquire() as conn:
+            found = await reports.totals(conn, community_id, start, end)
+        return ServiceHoursTotals(
+            by_volunteer=_totals(found["volunteer"]),
+            by_festival=_totals(found["festival"]),
+            by_partner_organisation=_totals(found["organisation"]),
+            by_work_unit=_totals(found["unit"]),
+        )
+
+
+@strawberry.type
+class VolunteerReportsMutation:
+    @strawberry.mutation(description="Set my availability (free text and/or weekly slots) and name.")
+    async def update_volunteer_profile(
+        self, info: Info, input: UpdateVolunteerProfileInput
+    ) -> VolunteerProfile:
+        actor = info.context.require_role(RESIDENT, VOLUNTEER)
+        args = {
+            "community_id": input.community_id,
+            "display_name": input.display_name,
+            "availability": input.availability,
+            "slots": [{"weekday": s.weekday, "from": s.starts, "to": s.ends} for s in input.slots or []],
+        }
+        await _send(info, contracts.UPDATE_VOLUNTEER_PROFILE, args, key=f"profile:{uuid.uuid4().hex}")
+        async with info.context.pool.acquire() as conn:
+            return await _profile(conn, actor.user_id)
+
+    @strawberry.mutation(description="双报到: a party member reports to the community where they live.")
+    async def register_party_member(self, info: Info, input: RegisterPartyMemberInput) -> PartyMember:
+        info.context.require_actor()
+        args = {
+            "community_id": input.community_id,
+            "volunteer_id": input.volunteer_id,
+            "name": input.name,
+            "work_unit": input.work_unit,
+            "party_branch": input.party_branch,
+            "reported_on": input.reported_on.isoformat(),
+        }
+        row = await _send(info, contracts.REGISTER_PARTY_MEMBER, args, key=f"party:{uuid.uuid4().hex}")
+        return PartyMember.from_row(row)
+
+    @strawberry.mutation(description="Organisers: add a partner organisation (共建单位) to the community.")
+    async def create_partner_organisation(
+        self, info: Info, input: CreatePartnerOrganisationInput
+    ) -> PartnerOrganisation:
+        actor = info.context.require_actor()
+        _require_organiser(actor, input.community_id)
+        key = check_key(input.idempotency_key)
+        args = {
+            "id": str(contracts.id_for("partner-organisation", actor.user_id, key)),
+            "community_id": input.community_id,
+            "name": input.name,
+        }
+        row = await _send(
+            info, contracts.CREATE_PARTNER_ORGANISATION, args, key=f"partner:{actor.user_id}:{key}"
+        )
+        async with info.context.pool.acquire() as conn:
+            found = await reports.partner_organisation(conn, uuid.UUID(row["id"]))
+            assert found is not None
+            return (await _organisations(conn, [found]))[0]
+
+    @strawberry.mutation(description="Organisers: record a volunteer as a member of a partner organisation.")
+    async def add_partner_member(self, info: Info, input: AddPartnerMemberInput) -> PartnerOrganisation:
+        info.context.require_actor()
+        organisation_id = parse_id("organisationId", input.organisation_id)
+        args = {"organisation_id": str(organisation_id), "volunteer_id": input.volunteer_id}
+        await _send(info, contracts.ADD_PARTNER_MEMBER, args, key=f"partner-member:{uuid.uuid4().hex}")
+        async with info.context.pool.acquire() as conn:
+            found = await reports.partner_organisation(conn, organisation_id)
+            if found is None:
+                raise not_found("organisation", "共建单位")
+            return (await _organisations(conn, [found]))[0]
+
+
+# --- files --------------------------------------------------------------------------------------
+
+
+def _cell(value: object) -> str:
+    text = "" if value is None else str(value)
+    return "'" + text if text.startswith(_FORMULA_START) else text
+
+
+def report_csv(report: reports.UnitReport) -> bytes:
+    """One row per member and shift (a member without shifts gets one row), then their total."""
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(["单位 Work unit", report.work_unit, "报告期 Period", f"{report.start} ~ {report.end}"])
+    writer.writerow(_REPORT_HEADER)
+    for member in report.members:
+        head = (member.name, member.party_branch, member.community_id, member.reported_on.isoformat())
+        for line in member.shifts:
+            writer.writerow(
+                [
+                    _cell(value)
+                    for value in (
+                        *head,
+                        _local(line.starts_at),
+                        _local(line.ends_at),
+                        line.role,
+                        line.venue,
+                        line.festival_id or "",
+                        "是 Yes" if line.attended else "否 No",
+                        line.minutes,
+                        hours(line.minutes),
+                    )
+                ]
+            )
+        if not member.shifts:
+            writer.writerow([_cell(value) for value in (*head, "", "", "", "", "", "", 0, hours(0))])
+        writer.writerow(
+            [_cell(value) for value in (*head, "合计 Total", "", "", "", "", "", member.total_minutes)]
+            + [hours(member.total_minutes)]
+        )
+    writer.writerow(
+        ["总计 Total", "", "", "", "", "", "", "", "", "", report.total_minutes, hours(report.total_minutes)]
+    )
+    return ("\ufeff" + out.getvalue()).encode("utf-8")
+
+
+_STYLE = """
+body { font-family: "PingFang SC", "Noto Sans CJK SC", sans-serif; margin: 2em; color: #111; }
+h1 { font-size: 1.4em; } table { border-collapse: collapse; width: 100%; margin: 1em 0; }
+th, td { border: 1px solid #999; padding: 4px 6px; text-align: left; font-size: 0.9em; }
+td.num { text-align: right; } .member { page-break-inside: avoid; margin-top: 1.5em; }
+.seal { margin-top: 3em; text-align: right; } @media print { body { margin: 0; } }
+"""
+
+
+def _page(title: str, body: str) -> str:
+    return (
+        '<!doctype html><html lang="zh-CN"><head><meta charset="utf-8">'
+        f"<title>{html.escape(title)}</title><style>{_STYLE}</style></head><body>{body}</body></html>"
+    )
+
+
+def _shift_table(member: reports.MemberReport) -> str:
+    e = html.escape
+    rows = "".join(
+        f"<tr><td>{e(_local(line.starts_at))}</td><td>{e(_local(line.ends_at))}</td><td>{e(line.role)}</td>"
+        f"<td>{e(line.venue)}</td><td>{'是' if line.attended else '否'}</td>"
+        f'<td class="num">{line.minutes}</td><td class="num">{hours(line.minutes)}</td></tr>'
+        for line in member.shifts
+    )
+    return (
+        "<table><thead><tr><th>开始 Starts</th><th>结束 Ends</th><th>岗位 Role</th><th>地点 Venue</th>"
+        "<th>到岗 Attended</th><th>分钟 Minutes</th><th>小时 Hours</th></tr></thead>"
+        f"<tbody>{rows}</tbody><tfoot><tr><th colspan=5>合计 Total</th>"
+        f'<th class="num">{member.total_minutes}</th><th class="num">{hours(member.total_minutes)}</th>'
+        "</tr></tfoot></table>"
+    )
+
+
+def report_html(report: reports.UnitReport) -> str:
+    e = html.escape
+    members = "".join(
+        f'<section class="member"><h2>{e(member.name)}</h2>'
+        f"<p>党支部 {e(member.party_branch)} · 报到社区 {e(member.community_id)} · "
+        f"报到日期 {e(member.reported_on.isoformat())}</p>"
+        f"<p>服务内容 Activities: {e('、'.join(member.activities) or '—')}</p>"
+        f"{_shift_table(member)}</section>"
+        for member in report.members
+    )
+    body = (
+        f"<h1>在职党员双报到服务情况报告（双报告）</h1><p>单位 Work unit: {e(report.work_unit)}</p>"
+        f"<p>报告期 Period: {e(report.start.isoformat())} ~ {e(report.end.isoformat())} · "
+        f"党员 {len(report.members)} 人 · 服务合计 {hours(report.total_minutes)} 小时 "
+        f"({report.total_minutes} min)</p>{members}"
+        f'<p class="seal">社区（盖章）：{e(report.community_id)}</p>'
+    )
+    return _page(f"双报告 {report.work_unit}", body)
+
+
+def certificate_html(member: reports.MemberReport, start: date, end: date, issued: date) -> str:
+    e = html.escape
+    body = (
+        "<h1>志愿服务时长证明</h1>"
+        f"<p>兹证明 <strong>{e(member.name)}</strong> 同志（{e(member.work_unit)}，{e(member.party_branch)}）"
+        f"于 {e(member.reported_on.isoformat())} 向 {e(member.community_id)} 社区报到，"
+        f"在 {e(start.isoformat())} 至 {e(end.isoformat())} 期间参加社区志愿服务，"
+        f"累计服务 <strong>{hours(member.total_minutes)}</strong> 小时（{member.total_minutes} 分钟）。</p>"
+        f"<p>Certificate of volunteer service: {hours(member.total_minutes)} hours.</p>"
+        f"{_shift_table(member)}"
+        f'<p class="seal">{e(member.community_id)}（盖章）<br>{e(issued.isoformat())}</p>'
+    )
+    return _page(f"志愿服务时长证明 {member.name}", body)
+
+
+def _date_param(request: Request, name: str) -> date:
+    raw = request.query_params.get(name, "")
+    try:
+        return date.fromisoformat(raw)
+    except ValueError as exc:
+        raise bad_input(name, "日期格式应为 YYYY-MM-DD", "Dates are YYYY-MM-DD") from exc
+
+
+def _text_param(request: Request, name: str) -> str:
+    raw = request.query_params.get(name, "").strip()
+    if not raw or len(raw) > 200:
+        raise bad_input(name, "此项不能为空", "This field is required")
+    return raw
+
+
+def _html(body: str) -> Response:
+    return Response(body, media_type="text/html; charset=utf-8", headers=_PAGE_HEADERS)
+
+
+def volunteer_report_routes(resources: dict[str, Resources]) -> list[Route]:
+    """The report routes; ``resources["live"]`` is filled in by the app's lifespan."""
+
+    async def actor_of(request: Request) -> Actor:
+        claims = await authenticate(request, resources["live"])
+        if claims is None:
+            raise unauthenticated()
+        return claims.actor
+
+    async def unit(request: Request) -> reports.UnitReport:
+        actor = await actor_of(request)
+        return await party_report(
+            resources["live"].pool,
+            actor,
+            _text_param(request, "communityId"),
+            _text_param(request, "workUnit"),
+            _date_param(request, "startsOn"),
+            _date_param(request, "endsOn"),
+        )
+
+    async def report_as_csv(request: Request) -> Response:
+        try:
+            report = await unit(request)
+        except Refusal as refusal:
+            return refused(refusal)
+        return Response(
+            report_csv(report),
+            media_type="text/csv; charset=utf-8",
+            headers={
+                "Content-Disposition": f'attachment; filename="party-report-{report.start}-{report.end}.csv"',
+                "Cache-Control": "no-store",
+            },
+        )
+
+    async def report_as_html(request: Request) -> Response:
+        try:
+            report = await unit(request)
+        except Refusal as refusal:
+            return refused(refusal)
+        return _html(report_html(report))
+
+    async def certificate(request: Request) -> Response:
+        try:
+            actor = await actor_of(request)
+            start, end = _date_param(request, "startsOn"), _date_param(request, "endsOn")
+            member = await certificate_of(
+                resources["live"].pool, actor, request.path_params["volunteer_id"], start, end
+            )
+        except Refusal as refusal:
+            return refused(refusal)
+        return _html(certificate_html(member, start, end, clock.now().astimezone(LOCAL_TZ).date()))
+
+    return [
+        Route("/exports/volunteers/party-report.csv", report_as_csv),
+        Route("/reports/volunteers/party-report.html", report_as_html),
+        Route("/reports/volunteers/{volunteer_id}/certificate.html", certificate),
+    ]
