@@ -115,7 +115,7 @@ useStrings({
     created: (name) => `已创建：${name}`, festivalDates: (a, b) => `${a} 至 ${b}`,
   },
   en: {
-    pageTitle: "Festival console", brand: "Festival console", logOut: "Log out", loading: "Loading…",
+    pageTitle: "Festival console", brand: "Console", logOut: "Log out", loading: "Loading…",
     loginTitle: "Organiser log-in", username: "Username", password: "Password", logIn: "Log in",
     hello: (name, communities) => `${name}, organising: ${communities}`,
     newFestival: "New festival", festivalName: "Name", community: "Community", startsOn: "First day",

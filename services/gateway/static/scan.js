@@ -24,7 +24,7 @@ useStrings({
     cardCheckedOut: (time, m) => `${time} 志愿者已签退，本次计入 ${m} 分钟`,
   },
   en: {
-    pageTitle: "Check-in scanner", brand: "Check-in scanner", logOut: "Log out", loading: "Loading…",
+    pageTitle: "Check-in scanner", brand: "Check-in", logOut: "Log out", loading: "Loading…",
     loginTitle: "Volunteer log-in", phone: "Mobile number", code: "Code", logIn: "Log in",
     myShifts: "My shifts", noShifts: "You have not signed up for a shift yet.", hoursTitle: "Service hours",
     hours: (h, m) => `${h} hours in total (${m} minutes)`, stationCode: "Station code (the characters under the QR)",

@@ -14,7 +14,7 @@ useStrings({
     validFor: (s) => `二维码自动更新 · 本码还可使用 ${s} 秒`, offline: "网络中断，正在重试…",
   },
   en: {
-    pageTitle: "Volunteer check-in station", brand: "Check-in station", logOut: "Log out", loading: "Loading…",
+    pageTitle: "Volunteer check-in station", brand: "Station", logOut: "Log out", loading: "Loading…",
     loginTitle: "Staff log-in", loginNote: "An organiser or scanner of this community logs in to show the station.",
     username: "Username", password: "Password", logIn: "Log in", venueLabel: "Venue", show: "Show the code",
     instructions: "Volunteers: scan the QR with your phone, or type the characters below", qrAlt: "Check-in QR code",
