@@ -1,5 +1,6 @@
 """The notify part of the GraphQL API: a person's in-app inbox and notification preferences,
-and the dead-letter list organisers see and re-send from."""
+the dead-letter list organisers see (their own communities') and re-send from, and the message
+texts organisers word their own way per festival."""
 
 from __future__ import annotations
 
@@ -11,14 +12,16 @@ from typing import Any
 import asyncpg
 import strawberry
 
-from services.common.actor import COMMUNITY_ADMIN, ORGANISER
-from services.common.errors import bad_input
+from services.activities import queries as activity_queries
+from services.common.actor import COMMUNITY_ADMIN, ORGANISER, PLATFORM_ADMIN, Actor
+from services.common.errors import bad_input, forbidden, not_found
 from services.common.masking import mask_phone
 from services.common.settings import Settings
 from services.gateway.activities import check_key, parse_id, still_processing
 from services.gateway.context import Info
 from services.notify import contracts, queries
 from services.notify.preferences import EMAIL, SMS, WEBHOOK, WECHAT
+from services.notify.templates import DEFAULT_TEMPLATES, PLACEHOLDERS, check_kind, check_template
 
 
 @strawberry.type
@@ -149,6 +152,69 @@ def _mask(channel: str, address: str) -> str:
     return address  # a partner's webhook URL is configuration, not personal data
 
 
+def _communities_seen(actor: Actor) -> list[str] | None:
+    """The communities whose messages this organiser may see; None: every one."""
+    return None if PLATFORM_ADMIN in actor.roles else sorted(actor.communities)
+
+
+@strawberry.type
+class MessageTemplate:
+    festival_id: strawberry.ID
+    community_id: str
+    kind: str
+    title_zh: str
+    body_zh: str
+    title_en: str
+    body_en: str
+    updated_by: str
+    updated_at: datetime
+
+    @classmethod
+    def from_value(cls, value: dict[str, Any]) -> MessageTemplate:
+        return cls(
+            festival_id=strawberry.ID(value["festival_id"]),
+            community_id=value["community_id"],
+            kind=value["kind"],
+            title_zh=value["title_zh"],
+            body_zh=value["body_zh"],
+            title_en=value["title_en"],
+            body_en=value["body_en"],
+            updated_by=value["updated_by"],
+            updated_at=datetime.fromisoformat(value["updated_at"]),
+        )
+
+
+@strawberry.type
+class DefaultMessageTemplate:
+    kind: str
+    placeholders: list[str] = strawberry.field(description="Names usable as {name} in this kind's texts.")
+    title_zh: str
+    body_zh: str
+    title_en: str
+    body_en: str
+
+
+@strawberry.input
+class MessageTemplateInput:
+    festival_id: strawberry.ID
+    community_id: str
+    kind: str = strawberry.field(description="A kind listed by defaultMessageTemplates.")
+    title_zh: str
+    body_zh: str = strawberry.field(description="{placeholder}s of this kind only; {{ and }} for braces.")
+    title_en: str
+    body_en: str
+
+
+async def _festival_of(info: Info, festival_id: uuid.UUID, community_id: str) -> None:
+    """The festival must exist and include the community (read through activities' queries)."""
+    async with info.context.pool.acquire() as conn:
+        festival = await activity_queries.festival(conn, festival_id)
+    if festival is None:
+        raise not_found("festival", "节庆")
+    if community_id not in festival["community_ids"]:
+        raise bad_input("communityId", "该节庆不包括这个社区", "The festival does not include this community")
+
+
 def _limit(limit: int) -> int:
     if not 1 <= limit <= 200:
         raise bad_input("limit", "每页条数须在1到200之间", "limit must be 1 to 200")
@@ -180,15 +246,19 @@ class NotifyQuery:
             quiet_end=row["quiet_end"].strftime("%H:%M"),
         )
 
-    @strawberry.field(description="Deliveries that failed every attempt (organisers only).")
+    @strawberry.field(
+        description="Deliveries that failed every attempt, about my communities (organisers only)."
+    )
     async def dead_letters(self, info: Info, limit: int = 50) -> list[Delivery]:
-        info.context.require_role(ORGANISER, COMMUNITY_ADMIN)
+        actor = info.context.require_role(ORGANISER, COMMUNITY_ADMIN)
         async with info.context.pool.acquire() as conn:
-            rows = await queries.dead_letters(conn, _limit(limit))
+            rows = await queries.dead_letters(conn, _communities_seen(actor), _limit(limit))
         return [Delivery.from_row(row) for row in rows]
 
     @strawberry.field(
-        description="Messages on every channel and their status, newest first (organisers only)."
+        description=(
+            "Messages on every channel about my communities and their status, newest first (organisers only)."
+        )
     )
     async def deliveries(
         self,
@@ -197,14 +267,43 @@ class NotifyQuery:
         recipient_id: str | None = None,
         limit: int = 50,
     ) -> list[Delivery]:
-        info.context.require_role(ORGANISER, COMMUNITY_ADMIN)
+        actor = info.context.require_role(ORGANISER, COMMUNITY_ADMIN)
         if recipient_id is not None and not 1 <= len(recipient_id) <= 128:
             raise bad_input("recipientId", "收件人编号格式不正确", "Malformed recipient id")
         async with info.context.pool.acquire() as conn:
             rows = await queries.deliveries(
-                conn, status.value if status else None, recipient_id, _limit(limit)
+                conn, status.value if status else None, recipient_id, _communities_seen(actor), _limit(limit)
             )
         return [Delivery.from_row(row) for row in rows]
+
+    @strawberry.field(
+        description=(
+            "A festival's own message texts in the communities I organise (all of them for"
+            " platform admins); kinds without one use the default template."
+        )
+    )
+    async def message_templates(self, info: Info, festival_id: strawberry.ID) -> list[MessageTemplate]:
+        actor = info.context.require_role(ORGANISER, COMMUNITY_ADMIN)
+        festival = parse_id("festivalId", festival_id)
+        async with info.context.pool.acquire() as conn:
+            rows = await queries.templates(conn, festival, _communities_seen(actor))
+        return [MessageTemplate.from_value(queries.template_value(row)) for row in rows]
+
+    @strawberry.field(
+        description="The default text of each kind of message organisers may override, with its placeholders."
+    )
+    def default_message_templates(self) -> list[DefaultMessageTemplate]:
+        return [
+            DefaultMessageTemplate(
+                kind=kind,
+                placeholders=sorted(PLACEHOLDERS[kind]),
+                title_zh=t.title_zh,
+                body_zh=t.body_zh,
+                title_en=t.title_en,
+                body_en=t.body_en,
+            )
+            for kind, t in DEFAULT_TEMPLATES.items()
+        ]
 
 
 @strawberry.type
@@ -266,3 +365,53 @@ class NotifyMutation:
             raise still_processing()
         value = reply.unwrap()
         return ResentDelivery(id=strawberry.ID(value["id"]), status=value["status"])
+
+    @strawberry.mutation(
+        description="Word one kind of message my way for a festival's sessions in my community."
+    )
+    async def set_message_template(self, info: Info, input: MessageTemplateInput) -> MessageTemplate:
+        actor = info.context.require_role(ORGANISER, COMMUNITY_ADMIN)
+        if not actor.may_organise(input.community_id):
+            raise forbidden()
+        festival_id = parse_id("festivalId", input.festival_id)
+        check_template(input.kind, input.title_zh, input.body_zh, input.title_en, input.body_en)
+        await _festival_of(info, festival_id, input.community_id)
+        args = {
+            "festival_id": str(festival_id),
+            "community_id": input.community_id,
+            "kind": input.kind,
+            "title_zh": input.title_zh,
+            "body_zh": input.body_zh,
+            "title_en": input.title_en,
+            "body_en": input.body_en,
+        }
+        key = f"template:{actor.user_id}:{uuid.uuid4().hex}"
+        reply = await info.context.bus.send(
+            contracts.SERVICE, contracts.SET_MESSAGE_TEMPLATE, actor, args, key=key
+        )
+        if reply is None:
+            raise still_processing()
+        return MessageTemplate.from_value(reply.unwrap())
+
+    @strawberry.mutation(
+        description="Back to the default text for one kind of message; true if there was an override."
+    )
+    async def clear_message_template(
+        self, info: Info, festival_id: strawberry.ID, community_id: str, kind: str
+    ) -> bool:
+        actor = info.context.require_role(ORGANISER, COMMUNITY_ADMIN)
+        if not actor.may_organise(community_id):
+            raise forbidden()
+        args = {
+            "festival_id": str(parse_id("festivalId", festival_id)),
+            "community_id": community_id,
+            "kind": check_kind(kind),
+        }
+        key = f"template-clear:{actor.user_id}:{uuid.uuid4().hex}"
+        reply = await info.context.bus.send(
+            contracts.SERVICE, contracts.CLEAR_MESSAGE_TEMPLATE, actor, args, key=key
+        )
+        if reply is None:
+            raise still_processing()
+        cleared: bool = reply.unwrap()["cleared"]
+        return cleared

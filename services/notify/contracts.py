@@ -31,6 +31,8 @@ SHIFT_SIGNED_UP = "shift.signed_up"
 SET_PREFERENCES = "set_preferences"
 RESEND_DELIVERY = "resend_delivery"
 MARK_READ = "mark_read"
+SET_MESSAGE_TEMPLATE = "set_message_template"
+CLEAR_MESSAGE_TEMPLATE = "clear_message_template"
 
 # deferred arq jobs on notify's queue
 SEND_REMINDER = "send_reminder"

@@ -50,9 +50,11 @@ def plan_deliveries(
     urgent: bool,
     at: datetime,
     webhook_url: str | None,
+    community_id: str | None = None,
 ) -> list[dict[str, Any]]:
     """The deliveries one message needs besides the inbox: one per channel the recipient
-    chose (held back by their quiet hours unless urgent), and one to the partner webhook."""
+    chose (held back by their quiet hours unless urgent), and one to the partner webhook.
+    ``community_id``: the community the message is about, whose organisers may see them."""
     send_at = next_send_time(at, prefs.quiet_start, prefs.quiet_end, urgent)
     planned = []
     for channel in PERSONAL_CHANNELS:
@@ -69,6 +71,7 @@ def plan_deliveries(
                     "body": message.body_zh,
                     "urgent": urgent,
                     "not_before": send_at,
+                    "community_id": community_id,
                 }
             )
     if webhook_url:
@@ -92,6 +95,7 @@ def plan_deliveries(
                 "body": json.dumps(body, ensure_ascii=False, separators=(",", ":")),
                 "urgent": urgent,
                 "not_before": at,  # machines have no quiet hours
+                "community_id": community_id,
             }
         )
     return planned

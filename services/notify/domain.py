@@ -1,13 +1,16 @@
-"""Turning events into messages: templates in Chinese (default) and English, which messages
-are urgent, and the reminders before a session. No I/O."""
+"""Turning events into messages: templates in Chinese (default) and English (organisers may
+override those about sign-ups per festival, see templates.py), which messages are urgent, and
+the reminders before a session. No I/O."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 from services.common.clock import LOCAL_TZ
+from services.notify.templates import DEFAULT_TEMPLATES, PLACEHOLDERS, Overrides, render, template_for
 
 
 @dataclass(frozen=True)
@@ -33,118 +36,46 @@ def _when_en(iso: str) -> str:
     return _local(iso).strftime("%d %b %H:%M")
 
 
-def messages_for(event_type: str, payload: dict[str, Any]) -> list[Message]:
-    """The messages one event causes; an event nobody needs to hear about yields none."""
-    if event_type == "signup.confirmed":
-        return [
-            Message(
-                recipient_id=payload["resident_id"],
-                kind=event_type,
-                title_zh="报名成功",
-                body_zh=(
-                    f"您已成功报名「{payload['activity_title']}」，时间：{_when_zh(payload['starts_at'])}，"
-                    f"地点：{payload['venue']}，共{payload['party_size']}人。"
-                ),
-                title_en="You are signed up",
-                body_en=(
-                    f'You are confirmed for "{payload["activity_title"]}" on '
-                    f"{_when_en(payload['starts_at'])} at {payload['venue']} "
-                    f"({payload['party_size']} people)."
-                ),
-            )
-        ]
-    if event_type == "signup.waitlisted":
-        return [
-            Message(
-                recipient_id=payload["resident_id"],
-                kind=event_type,
-                title_zh="已进入候补",
-                body_zh=(
-                    f"「{payload['activity_title']}」（{_when_zh(payload['starts_at'])}）名额已满，"
-                    "您已进入候补名单，有空位时将按顺序为您递补并通知您。"
-                ),
-                title_en="You are on the waiting list",
-                body_en=(
-                    f'"{payload["activity_title"]}" on {_when_en(payload["starts_at"])} is full. '
-                    "You are on the waiting list and will be told if a place frees up."
-                ),
-            )
-        ]
-    if event_type == "signup.cancelled":
-        return [
-            Message(
-                recipient_id=payload["resident_id"],
-                kind=event_type,
-                title_zh="已取消报名",
-                body_zh=(
-                    f"您已取消「{payload['activity_title']}」（{_when_zh(payload['starts_at'])}，"
-                    f"{payload['venue']}）的报名，名额已释放给其他居民。"
-                ),
-                title_en="Your sign-up is cancelled",
-                body_en=(
-                    f'You have cancelled your sign-up for "{payload["activity_title"]}" on '
-                    f"{_when_en(payload['starts_at'])} at {payload['venue']}; "
-                    "your places go to other residents."
-                ),
-            )
-        ]
-    if event_type == "waitlist.promoted":
-        return [
-            Message(
-                recipient_id=payload["resident_id"],
-                kind=event_type,
-                title_zh="候补成功",
-                body_zh=(
-                    f"「{payload['activity_title']}」有了空位，您已从候补转为报名成功。"
-                    f"时间：{_when_zh(payload['starts_at'])}，地点：{payload['venue']}，"
-                    f"共{payload['party_size']}人。"
-                ),
-                title_en="A place opened up for you",
-                body_en=(
-                    f'A place opened up in "{payload["activity_title"]}": you are now confirmed for '
-                    f"{_when_en(payload['starts_at'])} at {payload['venue']} "
-                    f"({payload['party_size']} people)."
-                ),
-            )
-        ]
-    if event_type == "session.cancelled":
-        return [
-            Message(
-                recipient_id=payload["resident_id"],
-                kind=event_type,
-                title_zh="活动取消通知",
-                body_zh=(
-                    f"很抱歉，「{payload['activity_title']}」（{_when_zh(payload['starts_at'])}，"
-                    f"{payload['venue']}）已取消，原因：{payload['reason']}。您的报名已自动取消。"
-                ),
-                title_en="Session cancelled",
-                body_en=(
-                    f'Sorry, "{payload["activity_title"]}" on {_when_en(payload["starts_at"])} at '
-                    f"{payload['venue']} has been cancelled. Reason: {payload['reason']}. "
-                    "Your sign-up has been cancelled."
-                ),
-            )
-        ]
-    if event_type == "session.rescheduled":
-        return [
-            Message(
-                recipient_id=payload["resident_id"],
-                kind=event_type,
-                title_zh="活动时间地点变更",
-                body_zh=(
-                    f"「{payload['activity_title']}」由{_when_zh(payload['old_starts_at'])}"
-                    f"（{payload['old_venue']}）改为{_when_zh(payload['starts_at'])}"
-                    f"（{payload['venue']}）。如不便参加，可随时免责取消报名。"
-                ),
-                title_en="Session moved",
-                body_en=(
-                    f'"{payload["activity_title"]}" has moved from '
-                    f"{_when_en(payload['old_starts_at'])} at {payload['old_venue']} to "
-                    f"{_when_en(payload['starts_at'])} at {payload['venue']}. If that no longer "
-                    "suits you, you may cancel at any time without penalty."
-                ),
-            )
-        ]
+def _values(kind: str, payload: dict[str, Any], when: Callable[[str], str], lead: str) -> dict[str, str]:
+    """What the placeholders of ``kind`` stand for, in one language; only those, as text."""
+    sources: dict[str, Callable[[], Any]] = {
+        "activity": lambda: payload["activity_title"],
+        "time": lambda: when(payload["starts_at"]),
+        "venue": lambda: payload["venue"],
+        "party_size": lambda: payload["party_size"],
+        "reason": lambda: payload["reason"],
+        "old_time": lambda: when(payload["old_starts_at"]),
+        "old_venue": lambda: payload["old_venue"],
+        "lead": lambda: lead,
+    }
+    return {name: str(sources[name]()) for name in PLACEHOLDERS[kind]}
+
+
+def _from_template(
+    recipient_id: str,
+    kind: str,
+    payload: dict[str, Any],
+    overrides: Overrides | None,
+    lead: tuple[str, str] = ("", ""),
+) -> Message:
+    """A message of ``kind`` in the festival's own words where its organisers gave them."""
+    values_zh = _values(kind, payload, _when_zh, lead[0])
+    values_en = _values(kind, payload, _when_en, lead[1])
+    chosen = template_for(kind, payload.get("festival_id"), payload.get("community_id"), overrides)
+    try:
+        texts = render(chosen, values_zh, values_en)
+    except (KeyError, ValueError, IndexError):  # an override stored under older rules
+        texts = render(DEFAULT_TEMPLATES[kind], values_zh, values_en)
+    return Message(recipient_id, kind, texts.title_zh, texts.body_zh, texts.title_en, texts.body_en)
+
+
+def messages_for(
+    event_type: str, payload: dict[str, Any], overrides: Overrides | None = None
+) -> list[Message]:
+    """The messages one event causes; an event nobody needs to hear about yields none.
+    ``overrides``: organisers' templates, used where the event's festival and community match."""
+    if event_type in DEFAULT_TEMPLATES:
+        return [_from_template(payload["resident_id"], event_type, payload, overrides)]
     if event_type == "shift.signed_up":
         return [
             Message(
@@ -223,20 +154,8 @@ def shift_reminder_message(recipient_id: str, payload: dict[str, Any], lead_minu
     )
 
 
-def reminder_message(recipient_id: str, payload: dict[str, Any], lead_minutes: int) -> Message:
+def reminder_message(
+    recipient_id: str, payload: dict[str, Any], lead_minutes: int, overrides: Overrides | None = None
+) -> Message:
     """The reminder some time before a session (``payload`` as in sign-up events)."""
-    lead_zh, lead_en = _lead(lead_minutes)
-    return Message(
-        recipient_id=recipient_id,
-        kind="signup.reminder",
-        title_zh="活动提醒",
-        body_zh=(
-            f"您报名的「{payload['activity_title']}」将于{lead_zh}后开始。"
-            f"时间：{_when_zh(payload['starts_at'])}，地点：{payload['venue']}。"
-        ),
-        title_en="Reminder",
-        body_en=(
-            f'"{payload["activity_title"]}" starts in {lead_en}: '
-            f"{_when_en(payload['starts_at'])} at {payload['venue']}."
-        ),
-    )
+    return _from_template(recipient_id, "signup.reminder", payload, overrides, _lead(lead_minutes))

@@ -14,7 +14,7 @@ import asyncpg
 from arq.connections import ArqRedis
 from arq.worker import Retry, func
 
-from services.common.actor import COMMUNITY_ADMIN, ORGANISER, Actor
+from services.common.actor import COMMUNITY_ADMIN, ORGANISER, PLATFORM_ADMIN, Actor
 from services.common.clock import now
 from services.common.commands import command
 from services.common.db import Connection
@@ -22,14 +22,17 @@ from services.common.errors import Refusal, forbidden, not_found
 from services.common.observability import NOTIFICATIONS, correlation_id
 from services.common.outbox import EVENT_HANDLER, consume_once
 from services.common.settings import Settings
+from services.notify import queries
 from services.notify import repository as repo
 from services.notify.channels import DEVELOPMENT, Outgoing, channels_from
 from services.notify.contracts import (
+    CLEAR_MESSAGE_TEMPLATE,
     MARK_READ,
     RESEND_DELIVERY,
     SEND_REMINDER,
     SERVICE,
     SESSION_RESCHEDULED,
+    SET_MESSAGE_TEMPLATE,
     SET_PREFERENCES,
     SHIFT_SIGNED_UP,
 )
@@ -45,6 +48,7 @@ from services.notify.preferences import SMS, Preferences, check_preferences, def
 from services.notify.sms import SEND_SMS, SmsRequest
 from services.notify.sms import record as record_sms
 from services.notify.sms import render as render_sms
+from services.notify.templates import check_kind, check_template
 
 log = logging.getLogger("linli.notify")
 
@@ -87,8 +91,11 @@ async def handle_events(ctx: dict[str, Any], events: list[dict[str, Any]]) -> in
         reminders: list[Reminder] = []
         for event in fresh:
             reminders += await _project(conn, settings, event, at)
+        overrides = await repo.templates_for(
+            conn, {e["payload"]["festival_id"] for e in fresh if e["payload"].get("festival_id")}
+        )
         for event in fresh:
-            written += [(event, m) for m in messages_for(event["type"], event["payload"])]
+            written += [(event, m) for m in messages_for(event["type"], event["payload"], overrides)]
         await repo.insert_messages(conn, [(uuid.UUID(e["id"]), m) for e, m in written])
         prefs = await repo.preferences_of(conn, {m.recipient_id for _, m in written})
         planned: list[dict[str, Any]] = []
@@ -96,7 +103,10 @@ async def handle_events(ctx: dict[str, Any], events: list[dict[str, Any]]) -> in
             urgent = is_urgent(event["type"], event["payload"], at)
             person = prefs.get(message.recipient_id) or _default(settings)
             source = uuid.UUID(event["id"])
-            planned += plan_deliveries(source, message, person, urgent, at, settings.notify_webhook_url)
+            community = event["payload"].get("community_id")
+            planned += plan_deliveries(
+                source, message, person, urgent, at, settings.notify_webhook_url, community
+            )
         await repo.insert_deliveries(conn, planned)
         # Enqueued before commit: a crash after the commit cannot lose them (see delivery.py).
         await enqueue_deliveries(redis, settings, planned)
@@ -196,12 +206,20 @@ async def send_reminder(
         if kind == SHIFT:
             message = shift_reminder_message(row["volunteer_id"], payload, lead_minutes)
         else:
-            message = reminder_message(row["resident_id"], payload, lead_minutes)
+            festival = [str(row["festival_id"])] if row["festival_id"] else []
+            overrides = await repo.templates_for(conn, festival)
+            message = reminder_message(row["resident_id"], payload, lead_minutes, overrides)
         source = uuid.uuid5(_REMINDER_NAMESPACE, f"{signup_id}\x00{lead_minutes}\x00{starts_at}")
         await repo.insert_messages(conn, [(source, message)])
         prefs = (await repo.preferences_of(conn, [message.recipient_id])).get(message.recipient_id)
         planned = plan_deliveries(
-            source, message, prefs or _default(settings), False, at, settings.notify_webhook_url
+            source,
+            message,
+            prefs or _default(settings),
+            False,
+            at,
+            settings.notify_webhook_url,
+            row["community_id"],
         )
         await repo.insert_deliveries(conn, planned)
         await enqueue_deliveries(ctx["redis"], settings, planned)
@@ -290,12 +308,16 @@ def not_a_dead_letter() -> Refusal:
 
 
 async def resend_delivery(ctx: dict[str, Any], actor: Actor, args: dict[str, Any]) -> dict[str, Any]:
-    """An organiser sends a dead letter again, with a fresh set of attempts."""
+    """An organiser sends a dead letter of their own communities again, with a fresh set of
+    attempts (one about no community only platform admins may)."""
     if not actor.has_role(ORGANISER, COMMUNITY_ADMIN):
         raise forbidden()
     row_id = uuid.UUID(args["id"])
     at = _clock(ctx)()
     async with ctx["pool"].acquire() as conn, conn.transaction():
+        found = await repo.delivery(conn, row_id)
+        if found is not None and not _may_see(actor, found["community_id"]):
+            raise forbidden()
         row = await repo.requeue_dead(conn, row_id, at)
         if row is None:
             if await repo.delivery(conn, row_id) is None:
@@ -304,6 +326,47 @@ async def resend_delivery(ctx: dict[str, Any], actor: Actor, args: dict[str, Any
         await enqueue_delivery(ctx["redis"], ctx["settings"], row_id, at, f":resend:{args['key']}")
     log.info("dead letter %s queued again by %s", row_id, actor.user_id)
     return {"id": str(row_id), "status": row["status"]}
+
+
+def _may_see(actor: Actor, community_id: str | None) -> bool:
+    if community_id is None:
+        return PLATFORM_ADMIN in actor.roles
+    return actor.may_organise(community_id)
+
+
+async def set_message_template(ctx: dict[str, Any], actor: Actor, args: dict[str, Any]) -> dict[str, Any]:
+    """Organisers of a community word a kind of message their way for one festival's sessions
+    there. Checked again here: only a template that renders is ever stored."""
+    community_id = str(args["community_id"])
+    if not actor.may_organise(community_id):
+        raise forbidden()
+    template = check_template(
+        args["kind"], args["title_zh"], args["body_zh"], args["title_en"], args["body_en"]
+    )
+    festival_id = uuid.UUID(args["festival_id"])
+    async with ctx["pool"].acquire() as conn:
+        row = await repo.save_template(
+            conn, festival_id, community_id, args["kind"], template, actor.user_id, _clock(ctx)()
+        )
+    log.info(
+        "template %s of festival %s in %s set by %s",
+        args["kind"],
+        festival_id,
+        community_id,
+        actor.user_id,
+    )
+    return queries.template_value(row)
+
+
+async def clear_message_template(ctx: dict[str, Any], actor: Actor, args: dict[str, Any]) -> dict[str, Any]:
+    """Back to the default text; clearing what is not there changes nothing."""
+    community_id = str(args["community_id"])
+    if not actor.may_organise(community_id):
+        raise forbidden()
+    kind = check_kind(args["kind"])
+    async with ctx["pool"].acquire() as conn:
+        cleared = await repo.delete_template(conn, uuid.UUID(args["festival_id"]), community_id, kind)
+    return {"cleared": cleared}
 
 
 async def mark_read(ctx: dict[str, Any], actor: Actor, args: dict[str, Any]) -> dict[str, Any]:
@@ -318,6 +381,8 @@ COMMANDS = [
     command(SET_PREFERENCES, set_preferences),
     command(RESEND_DELIVERY, resend_delivery),
     command(MARK_READ, mark_read),
+    command(SET_MESSAGE_TEMPLATE, set_message_template),
+    command(CLEAR_MESSAGE_TEMPLATE, clear_message_template),
 ]
 
 

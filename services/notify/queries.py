@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import uuid
+from collections.abc import Sequence
+from typing import Any
+
 import asyncpg
 
 from services.common.db import Connection
@@ -19,26 +23,71 @@ async def preferences(conn: Connection, person_id: str) -> asyncpg.Record | None
     return await conn.fetchrow("SELECT * FROM notify.preferences WHERE person_id = $1", person_id)
 
 
-async def dead_letters(conn: Connection, limit: int) -> list[asyncpg.Record]:
-    """Deliveries that ran out of attempts, most recent failure first."""
+async def dead_letters(
+    conn: Connection, communities: Sequence[str] | None, limit: int
+) -> list[asyncpg.Record]:
+    """Deliveries that ran out of attempts, most recent failure first; only those about
+    ``communities`` unless None (platform admins see every one)."""
     return await conn.fetch(
-        "SELECT * FROM notify.deliveries WHERE status = 'DEAD' ORDER BY updated_at DESC, id LIMIT $1",
+        """
+        SELECT * FROM notify.deliveries
+        WHERE status = 'DEAD' AND ($1::text[] IS NULL OR community_id = ANY($1::text[]))
+        ORDER BY updated_at DESC, id LIMIT $2
+        """,
+        None if communities is None else list(communities),
         limit,
     )
 
 
 async def deliveries(
-    conn: Connection, status: str | None, recipient_id: str | None, limit: int
+    conn: Connection,
+    status: str | None,
+    recipient_id: str | None,
+    communities: Sequence[str] | None,
+    limit: int,
 ) -> list[asyncpg.Record]:
-    """Deliveries on every channel, newest first, optionally of one status or one person:
-    in development, the record of every message that would have been sent."""
+    """Deliveries on every channel, newest first, optionally of one status or one person, and
+    only those about ``communities`` unless None: in development, the record of every message
+    that would have been sent."""
     return await conn.fetch(
         """
         SELECT * FROM notify.deliveries
         WHERE ($1::text IS NULL OR status = $1) AND ($2::text IS NULL OR recipient_id = $2)
-        ORDER BY created_at DESC, id LIMIT $3
+          AND ($3::text[] IS NULL OR community_id = ANY($3::text[]))
+        ORDER BY created_at DESC, id LIMIT $4
         """,
         status,
         recipient_id,
+        None if communities is None else list(communities),
         limit,
     )
+
+
+async def templates(
+    conn: Connection, festival_id: uuid.UUID, communities: Sequence[str] | None
+) -> list[asyncpg.Record]:
+    """A festival's message templates, of ``communities`` only unless None."""
+    return await conn.fetch(
+        """
+        SELECT * FROM notify.message_templates
+        WHERE festival_id = $1 AND ($2::text[] IS NULL OR community_id = ANY($2::text[]))
+        ORDER BY community_id, kind
+        """,
+        festival_id,
+        None if communities is None else list(communities),
+    )
+
+
+def template_value(row: asyncpg.Record) -> dict[str, Any]:
+    """A template row as commands reply with it (JSON-safe)."""
+    return {
+        "festival_id": str(row["festival_id"]),
+        "community_id": row["community_id"],
+        "kind": row["kind"],
+        "title_zh": row["title_zh"],
+        "body_zh": row["body_zh"],
+        "title_en": row["title_en"],
+        "body_en": row["body_en"],
+        "updated_by": row["updated_by"],
+        "updated_at": row["updated_at"].isoformat(),
+    }

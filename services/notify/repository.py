@@ -13,6 +13,7 @@ from services.common.db import Connection
 from services.common.ids import new_id
 from services.notify.domain import Message
 from services.notify.preferences import Preferences
+from services.notify.templates import Template
 
 QUEUED, SENT, DEAD = "QUEUED", "SENT", "DEAD"
 
@@ -101,8 +102,8 @@ async def insert_deliveries(conn: Connection, rows: Sequence[dict[str, Any]]) ->
     await conn.executemany(
         """
         INSERT INTO notify.deliveries
-            (id, channel, recipient_id, address, kind, subject, body, urgent, not_before)
-        VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
+            (id, channel, recipient_id, address, kind, subject, body, urgent, not_before, community_id)
+        VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
         ON CONFLICT (id) DO NOTHING
         """,
         [
@@ -116,6 +117,7 @@ async def insert_deliveries(conn: Connection, rows: Sequence[dict[str, Any]]) ->
                 r["body"],
                 r["urgent"],
                 r["not_before"],
+                r.get("community_id"),
             )
             for r in rows
         ],
@@ -195,12 +197,14 @@ async def project_signup(conn: Connection, event_id: uuid.UUID, status: str, pay
         """
         INSERT INTO notify.signups AS s
             (signup_id, session_id, resident_id, status, starts_at, activity_title, venue,
-             party_size, last_event_id)
-        VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
+             party_size, last_event_id, festival_id, community_id)
+        VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)
         ON CONFLICT (signup_id) DO UPDATE SET
             status = EXCLUDED.status, starts_at = EXCLUDED.starts_at,
             activity_title = EXCLUDED.activity_title, venue = EXCLUDED.venue,
-            party_size = EXCLUDED.party_size, last_event_id = EXCLUDED.last_event_id
+            party_size = EXCLUDED.party_size, last_event_id = EXCLUDED.last_event_id,
+            festival_id = coalesce(EXCLUDED.festival_id, s.festival_id),
+            community_id = coalesce(EXCLUDED.community_id, s.community_id)
         WHERE s.last_event_id < EXCLUDED.last_event_id
         RETURNING true
         """,
@@ -213,6 +217,8 @@ async def project_signup(conn: Connection, event_id: uuid.UUID, status: str, pay
         payload["venue"],
         int(payload["party_size"]),
         event_id,
+        uuid.UUID(payload["festival_id"]) if payload.get("festival_id") else None,
+        payload.get("community_id"),
     )
     return bool(applied)
 
@@ -245,11 +251,13 @@ async def project_shift_signup(
     applied = await conn.fetchval(
         """
         INSERT INTO notify.shift_signups AS s
-            (signup_id, shift_id, volunteer_id, status, starts_at, role, venue, last_event_id)
-        VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
+            (signup_id, shift_id, volunteer_id, status, starts_at, role, venue, last_event_id,
+             community_id)
+        VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
         ON CONFLICT (signup_id) DO UPDATE SET
             status = EXCLUDED.status, starts_at = EXCLUDED.starts_at, role = EXCLUDED.role,
-            venue = EXCLUDED.venue, last_event_id = EXCLUDED.last_event_id
+            venue = EXCLUDED.venue, last_event_id = EXCLUDED.last_event_id,
+            community_id = coalesce(EXCLUDED.community_id, s.community_id)
         WHERE s.last_event_id < EXCLUDED.last_event_id
         RETURNING true
         """,
@@ -261,6 +269,7 @@ async def project_shift_signup(
         payload["role"],
         payload["venue"],
         event_id,
+        payload.get("community_id"),
     )
     return bool(applied)
 
@@ -282,3 +291,71 @@ async def starting_between(conn: Connection, start: datetime, end: datetime) -> 
         start,
         end,
     )
+
+
+# --- organisers' message templates -------------------------------------------------------
+
+
+async def templates_for(
+    conn: Connection, festival_ids: Iterable[str]
+) -> dict[tuple[str, str, str], Template]:
+    """The overrides of these festivals, keyed as ``templates.Overrides``."""
+    ids = {uuid.UUID(f) for f in festival_ids}
+    if not ids:
+        return {}
+    rows = await conn.fetch(
+        "SELECT * FROM notify.message_templates WHERE festival_id = ANY($1::uuid[])", list(ids)
+    )
+    return {
+        (str(row["festival_id"]), row["community_id"], row["kind"]): Template(
+            row["title_zh"], row["body_zh"], row["title_en"], row["body_en"]
+        )
+        for row in rows
+    }
+
+
+async def save_template(
+    conn: Connection,
+    festival_id: uuid.UUID,
+    community_id: str,
+    kind: str,
+    template: Template,
+    by: str,
+    at: datetime,
+) -> asyncpg.Record:
+    row = await conn.fetchrow(
+        """
+        INSERT INTO notify.message_templates
+            (festival_id, community_id, kind, title_zh, body_zh, title_en, body_en, updated_by, updated_at)
+        VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
+        ON CONFLICT (festival_id, community_id, kind) DO UPDATE SET
+            title_zh = EXCLUDED.title_zh, body_zh = EXCLUDED.body_zh, title_en = EXCLUDED.title_en,
+            body_en = EXCLUDED.body_en, updated_by = EXCLUDED.updated_by, updated_at = EXCLUDED.updated_at
+        RETURNING *
+        """,
+        festival_id,
+        community_id,
+        kind,
+        template.title_zh,
+        template.body_zh,
+        template.title_en,
+        template.body_en,
+        by,
+        at,
+    )
+    assert row is not None
+    return row
+
+
+async def delete_template(conn: Connection, festival_id: uuid.UUID, community_id: str, kind: str) -> bool:
+    deleted = await conn.fetchval(
+        """
+        DELETE FROM notify.message_templates
+        WHERE festival_id = $1 AND community_id = $2 AND kind = $3
+        RETURNING true
+        """,
+        festival_id,
+        community_id,
+        kind,
+    )
+    return bool(deleted)
