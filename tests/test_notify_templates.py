@@ -17,6 +17,8 @@ import pytest
 
 from services.common.actor import ORGANISER, PLATFORM_ADMIN, Actor
 from services.common.errors import Refusal
+from services.common.ids import new_id
+from services.common.outbox import EVENT_HANDLER
 from services.notify.contracts import SEND_REMINDER
 from services.notify.delivery import plan_deliveries
 from services.notify.domain import Message, messages_for, reminder_message
@@ -380,6 +382,24 @@ async def test_only_the_festivals_own_organisers_word_its_messages_in_their_comm
     assert await gql.error_code(SET_TEMPLATE, unknown, ours) == "NOT_FOUND"
     resident = token_for(stack.settings, "resident-x", {"resident"}, {COMMUNITY})
     assert await gql.error_code(TEMPLATES, {"festival": festival}, resident) == "FORBIDDEN"
+
+
+async def test_an_event_naming_its_festival_otherwise_than_by_id_is_still_told(stack: Stack) -> None:
+    wish = {
+        "id": str(new_id()),
+        "type": "wish.posted",
+        "source": "volunteers",
+        "payload": {
+            "wish_id": str(uuid.uuid4()),
+            "community_id": COMMUNITY,
+            "festival_id": "lingwu-2026",  # volunteers name festivals in free text
+            "category": "REPAIR",
+            "building": "3",
+            "resident_id": f"resident-{uuid.uuid4().hex[:8]}",
+            "posted_by": None,
+        },
+    }
+    assert await stack.run_job(EVENT_HANDLER, [wish]) == 1
 
 
 async def test_a_dead_letter_is_seen_by_its_own_communitys_organisers_only(

@@ -48,7 +48,7 @@ from services.notify.preferences import SMS, Preferences, check_preferences, def
 from services.notify.sms import SEND_SMS, SmsRequest
 from services.notify.sms import record as record_sms
 from services.notify.sms import render as render_sms
-from services.notify.templates import check_kind, check_template
+from services.notify.templates import DEFAULT_TEMPLATES, check_kind, check_template
 
 log = logging.getLogger("linli.notify")
 
@@ -92,7 +92,7 @@ async def handle_events(ctx: dict[str, Any], events: list[dict[str, Any]]) -> in
         for event in fresh:
             reminders += await _project(conn, settings, event, at)
         overrides = await repo.templates_for(
-            conn, {e["payload"]["festival_id"] for e in fresh if e["payload"].get("festival_id")}
+            conn, {e["payload"].get("festival_id") for e in fresh if e["type"] in DEFAULT_TEMPLATES}
         )
         for event in fresh:
             written += [(event, m) for m in messages_for(event["type"], event["payload"], overrides)]

@@ -297,10 +297,16 @@ async def starting_between(conn: Connection, start: datetime, end: datetime) -> 
 
 
 async def templates_for(
-    conn: Connection, festival_ids: Iterable[str]
+    conn: Connection, festival_ids: Iterable[object]
 ) -> dict[tuple[str, str, str], Template]:
-    """The overrides of these festivals, keyed as ``templates.Overrides``."""
-    ids = {uuid.UUID(f) for f in festival_ids}
+    """The overrides of these festivals, keyed as ``templates.Overrides``; an id that is no
+    festival's (not even a UUID) has none."""
+    ids = set()
+    for festival_id in festival_ids:
+        try:
+            ids.add(uuid.UUID(str(festival_id)))
+        except ValueError:
+            continue
     if not ids:
         return {}
     rows = await conn.fetch(
