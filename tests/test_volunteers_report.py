@@ -15,7 +15,7 @@ from typing import Any
 import httpx
 from arq.connections import ArqRedis
 
-from services.common.actor import ORGANISER, VOLUNTEER
+from services.common.actor import ORGANISER, RESIDENT, VOLUNTEER
 from services.common.clock import LOCAL_TZ
 from services.common.settings import Settings
 from services.volunteers import contracts
@@ -40,7 +40,7 @@ REPORT = """
 query($community: String!, $unit: String!, $from: Date!, $to: Date!) {
   partyMemberReport(communityId: $community, workUnit: $unit, startsOn: $from, endsOn: $to) {
     workUnit totalMinutes
-    members { volunteerId name communityId totalMinutes activities
+    members { volunteerId name communityId totalMinutes activities wishesMet
               shifts { shiftId attended autoClosed minutes } }
   }
 }
@@ -59,6 +59,13 @@ query($c: String!, $from: Date!, $to: Date!) {
 }
 """
 UNIT = "灵武市供电公司"
+POST_WISH = "mutation($input: PostWishInput!) { postWish(input: $input) { id } }"
+REVIEW_WISH = "mutation($input: ReviewWishInput!) { reviewWish(input: $input) { id } }"
+PUBLISH_WISH = "mutation($id: ID!) { publishWish(wishId: $id) { id } }"
+CLAIM_WISH = "mutation($input: ClaimWishInput!) { claimWish(input: $input) { id } }"
+START_WISH = "mutation($id: ID!) { startWish(wishId: $id) { id } }"
+FINISH_WISH = "mutation($input: FinishWishInput!) { finishWish(input: $input) { id } }"
+CONFIRM_WISH = "mutation($id: ID!) { confirmWish(wishId: $id) { status } }"
 
 
 def today() -> date:
@@ -160,6 +167,33 @@ async def register(gql: GraphQLClient, token: str, name: str, unit: str = UNIT) 
         },
         token,
     )
+
+
+async def wish_met_by(
+    gql: GraphQLClient, settings: Settings, organiser: str, member_token: str, unit: str
+) -> None:
+    """A resident's 微心愿, claimed by a party member for their work unit and confirmed met."""
+    resident = token_for(settings, f"resident-{uuid.uuid4().hex[:8]}", {RESIDENT}, {COMMUNITY})
+    wish = {
+        "communityId": COMMUNITY,
+        "category": "REPAIR",
+        "description": "灯坏了，想请人换一下",
+        "building": "5号楼",
+        "idempotencyKey": uuid.uuid4().hex,
+    }
+    wish_id = (await gql.ok(POST_WISH, {"input": wish}, resident))["postWish"]["id"]
+    await gql.ok(REVIEW_WISH, {"input": {"wishId": wish_id, "review": "APPROVE"}}, organiser)
+    await gql.ok(PUBLISH_WISH, {"id": wish_id}, organiser)
+    claim = {
+        "wishId": wish_id,
+        "kind": "PARTY_MEMBER",
+        "organisation": unit,
+        "idempotencyKey": uuid.uuid4().hex,
+    }
+    await gql.ok(CLAIM_WISH, {"input": claim}, member_token)
+    await gql.ok(START_WISH, {"id": wish_id}, member_token)
+    await gql.ok(FINISH_WISH, {"input": {"wishId": wish_id, "note": "已更换灯泡"}}, member_token)
+    assert (await gql.ok(CONFIRM_WISH, {"id": wish_id}, resident))["confirmWish"]["status"] == "MET"
 
 
 async def test_a_forgotten_check_out_is_closed_at_shift_end_flagged_and_credited_up_to_the_end(
@@ -282,6 +316,8 @@ async def test_the_report_for_a_work_unit_with_three_party_members_matches_their
     )
     await shift_ran_earlier_today(pool, duty["id"])
     await sweep(redis, settings)
+    # 李明 also met a resident's small wish (微心愿) for her work unit.
+    await wish_met_by(gql, settings, organiser_token, li_token, unit)
 
     period = {"from": (today() - timedelta(days=1)).isoformat(), "to": today().isoformat()}
     variables = {"community": COMMUNITY, "unit": unit, **period}
@@ -302,6 +338,7 @@ async def test_the_report_for_a_work_unit_with_three_party_members_matches_their
         {"shiftId": duty["id"], "attended": False, "autoClosed": False, "minutes": 90}
     ]
     assert members[li]["activities"] == ["秩序维护"]
+    assert {person: m["wishesMet"] for person, m in members.items()} == {li: 1, wang: 0, zhao: 0}
 
     # The same report as CSV: Excel's BOM, one row per member and shift, then each member's total.
     params = {"communityId": COMMUNITY, "workUnit": unit, "startsOn": period["from"], "endsOn": period["to"]}
@@ -310,8 +347,8 @@ async def test_the_report_for_a_work_unit_with_three_party_members_matches_their
     assert response.status_code == 200 and response.headers["content-type"].startswith("text/csv")
     assert response.content.startswith(b"\xef\xbb\xbf")
     rows = list(csv.reader(io.StringIO(response.content.decode("utf-8-sig"))))
-    totals = {row[0]: int(row[10]) for row in rows[2:-1] if row[4] == "合计 Total"}
-    assert totals == {"李<b>明</b>": ledger[li], "王芳": ledger[wang], "赵强": ledger[zhao]}
+    totals = {row[0]: (int(row[10]), int(row[12])) for row in rows[2:-1] if row[4] == "合计 Total"}
+    assert totals == {"李<b>明</b>": (ledger[li], 1), "王芳": (ledger[wang], 0), "赵强": (ledger[zhao], 0)}
     assert rows[-1][0] == "总计 Total" and int(rows[-1][10]) == sum(ledger.values())
 
     # And as a printable page, every value escaped.

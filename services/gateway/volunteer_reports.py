@@ -51,6 +51,7 @@ _REPORT_HEADER = (
     "到岗 Attended",
     "服务分钟 Minutes",
     "服务小时 Hours",
+    "微心愿 Wishes met",
 )
 _PAGE_HEADERS = {
     "Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'; frame-ancestors 'none'",
@@ -165,6 +166,9 @@ class MemberReport:
     total_minutes: int
     hours: float
     activities: list[str]
+    wishes_met: int = strawberry.field(
+        description="微心愿 they claimed that were confirmed met in the period."
+    )
     shifts: list[ReportShift]
 
     @classmethod
@@ -178,6 +182,7 @@ class MemberReport:
             total_minutes=member.total_minutes,
             hours=round(member.total_minutes / 60, 2),
             activities=member.activities,
+            wishes_met=member.wishes_met,
             shifts=[
                 ReportShift(
                     shift_id=strawberry.ID(str(line.shift_id)),
@@ -546,7 +551,7 @@ def report_csv(report: reports.UnitReport) -> bytes:
             writer.writerow([_cell(value) for value in (*head, "", "", "", "", "", "", 0, hours(0))])
         writer.writerow(
             [_cell(value) for value in (*head, "合计 Total", "", "", "", "", "", member.total_minutes)]
-            + [hours(member.total_minutes)]
+            + [hours(member.total_minutes), member.wishes_met]
         )
     writer.writerow(
         ["总计 Total", "", "", "", "", "", "", "", "", "", report.total_minutes, hours(report.total_minutes)]
@@ -593,7 +598,8 @@ def report_html(report: reports.UnitReport) -> str:
         f'<section class="member"><h2>{e(member.name)}</h2>'
         f"<p>党支部 {e(member.party_branch)} · 报到社区 {e(member.community_id)} · "
         f"报到日期 {e(member.reported_on.isoformat())}</p>"
-        f"<p>服务内容 Activities: {e('、'.join(member.activities) or '—')}</p>"
+        f"<p>服务内容 Activities: {e('、'.join(member.activities) or '—')} · "
+        f"完成微心愿 Wishes met: {member.wishes_met}</p>"
         f"{_shift_table(member)}</section>"
         for member in report.members
     )
@@ -614,7 +620,8 @@ def certificate_html(member: reports.MemberReport, start: date, end: date, issue
         f"<p>兹证明 <strong>{e(member.name)}</strong> 同志（{e(member.work_unit)}，{e(member.party_branch)}）"
         f"于 {e(member.reported_on.isoformat())} 向 {e(member.community_id)} 社区报到，"
         f"在 {e(start.isoformat())} 至 {e(end.isoformat())} 期间参加社区志愿服务，"
-        f"累计服务 <strong>{hours(member.total_minutes)}</strong> 小时（{member.total_minutes} 分钟）。</p>"
+        f"累计服务 <strong>{hours(member.total_minutes)}</strong> 小时（{member.total_minutes} 分钟），"
+        f"完成微心愿 {member.wishes_met} 个。</p>"
         f"<p>Certificate of volunteer service: {hours(member.total_minutes)} hours.</p>"
         f"{_shift_table(member)}"
         f'<p class="seal">{e(member.community_id)}（盖章）<br>{e(issued.isoformat())}</p>'

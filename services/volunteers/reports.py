@@ -3,7 +3,8 @@
 The 双报告 report: for a work unit and a period, each of its party members who reported to a
 community (双报到), with every shift of theirs that started in the period, whether they came,
 and the minutes the ledger credits them for it (attendance and corrections alike, so the report
-always adds up to the ledger). A period is whole days in the deployment's local time zone.
+always adds up to the ledger), and the 微心愿 wishes they met. A period is whole days in the
+deployment's local time zone.
 """
 
 from __future__ import annotations
@@ -182,6 +183,7 @@ class MemberReport:
     community_id: str
     reported_on: date
     shifts: list[ShiftLine] = field(default_factory=list)
+    wishes_met: int = 0  # 微心愿 they claimed and the resident confirmed met in the period
 
     @property
     def total_minutes(self) -> int:
@@ -259,7 +261,22 @@ async def _shift_lines(
     return lines
 
 
-def _member(row: asyncpg.Record, lines: list[ShiftLine]) -> MemberReport:
+async def _wishes_met(conn: Connection, volunteer_ids: list[str], start: date, end: date) -> dict[str, int]:
+    """Per claimant: the wishes (微心愿, see ``wishes.py``) met in the period, however they claimed."""
+    since, until = period_bounds(start, end)
+    rows = await conn.fetch(
+        "SELECT c.claimant_id, count(*) AS met FROM volunteers.wishes w "
+        "JOIN volunteers.wish_claims c ON c.id = w.claim_id "
+        "WHERE w.status = 'MET' AND c.claimant_id = ANY($1::text[]) AND w.met_at >= $2 AND w.met_at < $3 "
+        "GROUP BY c.claimant_id",
+        volunteer_ids,
+        since,
+        until,
+    )
+    return {row["claimant_id"]: int(row["met"]) for row in rows}
+
+
+def _member(row: asyncpg.Record, lines: list[ShiftLine], wishes_met: int = 0) -> MemberReport:
     return MemberReport(
         volunteer_id=row["volunteer_id"],
         name=row["name"],
@@ -268,6 +285,7 @@ def _member(row: asyncpg.Record, lines: list[ShiftLine]) -> MemberReport:
         community_id=row["community_id"],
         reported_on=row["reported_on"],
         shifts=lines,
+        wishes_met=wishes_met,
     )
 
 
@@ -276,14 +294,19 @@ async def unit_report(
 ) -> UnitReport:
     """The 双报告 of one work unit's party members who reported to ``community_id``."""
     members = await party_members(conn, community_id, work_unit)
-    lines = await _shift_lines(conn, [row["volunteer_id"] for row in members], start, end)
+    ids = [row["volunteer_id"] for row in members]
+    lines = await _shift_lines(conn, ids, start, end)
+    met = await _wishes_met(conn, ids, start, end)
     shown = members[0]["work_unit"] if members else work_unit
     return UnitReport(
         community_id=community_id,
         work_unit=shown,
         start=start,
         end=end,
-        members=[_member(row, lines.get(row["volunteer_id"], [])) for row in members],
+        members=[
+            _member(row, lines.get(row["volunteer_id"], []), met.get(row["volunteer_id"], 0))
+            for row in members
+        ],
     )
 
 
@@ -293,7 +316,8 @@ async def member_report(conn: Connection, volunteer_id: str, start: date, end: d
     if row is None:
         return None
     lines = await _shift_lines(conn, [volunteer_id], start, end)
-    return _member(row, lines.get(volunteer_id, []))
+    met = await _wishes_met(conn, [volunteer_id], start, end)
+    return _member(row, lines.get(volunteer_id, []), met.get(volunteer_id, 0))
 
 
 # --- totals ---------------------------------------------------------------------------------------
