@@ -10,7 +10,13 @@
   the commit and deferred to the end of the person's quiet hours unless urgent. Failures are
   retried with exponential backoff and jitter (arq ``Retry``; attempts counted in the row, so
   a rate-limited try is not a failure) until ``notify_max_attempts``, then the row is DEAD: a
-  dead letter organisers see (``deadLetters``) and re-send (``resendDelivery``).
+  dead letter organisers see (``deadLetters``) and re-send (``resendDelivery``). Each row
+  keeps the community its event names (``community_id``): organisers see and re-send only
+  their own communities' deliveries, platform admins every one.
+- Organisers word the messages about sign-ups (and their reminders) their own way for one
+  festival's sessions in their community (``setMessageTemplate``, ``notify.message_templates``).
+  templates.py holds the defaults and the named placeholders each kind offers; an override is
+  checked before it is stored and rendered with ``format_map`` over plain strings only.
 - Reminders (24 h and 2 h before) are deferred ``send_reminder`` jobs that re-check, at send
   time, that the sign-up is still confirmed and its start unchanged.
 - Redis holds the deferred jobs; a sweep (``requeue_pending``, started at most every five
