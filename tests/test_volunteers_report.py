@@ -203,9 +203,8 @@ async def test_a_forgotten_check_out_is_closed_at_shift_end_flagged_and_credited
     forgetful, token = volunteer(settings)
     await sign_up(gql, token, duty["id"])
     check_in_id = await check_in(gql, token, organiser_token, duty)
-    # The check-in scheduled its own closing at the shift's end.
-    job = await redis.get(f"arq:job:{settings.namespace}:close-check-in:{check_in_id}")
-    assert job is not None
+    # The check-in scheduled the closing of the shift's forgotten check-ins at its end.
+    assert await redis.get(f"arq:job:{settings.namespace}:close-shift:{duty['id']}") is not None
     await arrived_ten_minutes_in(pool, check_in_id)
 
     await shift_ran_earlier_today(pool, duty["id"])
@@ -315,7 +314,13 @@ async def test_the_report_for_a_work_unit_with_three_party_members_matches_their
         organiser_token,
     )
     await shift_ran_earlier_today(pool, duty["id"])
-    await sweep(redis, settings)
+    # The shift's end comes: the job its first check-in scheduled for then closes what is open.
+    job = await redis.enqueue_job(
+        contracts.CLOSE_FORGOTTEN_CHECK_INS_OF_SHIFT,
+        duty["id"],
+        _queue_name=settings.queue(contracts.SERVICE),
+    )
+    assert job is not None and await job.result(timeout=20, poll_delay=0.05) == 1
     # 李明 also met a resident's small wish (微心愿) for her work unit.
     await wish_met_by(gql, settings, organiser_token, li_token, unit)
 

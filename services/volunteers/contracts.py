@@ -19,7 +19,7 @@ CREATE_PARTNER_ORGANISATION = "create_partner_organisation"
 ADD_PARTNER_MEMBER = "add_partner_member"
 
 # deferred jobs (arq, on the volunteers queue)
-CLOSE_FORGOTTEN_CHECK_IN = "close_forgotten_check_in"  # one check-in, at its shift's end
+CLOSE_FORGOTTEN_CHECK_INS_OF_SHIFT = "close_forgotten_check_ins_of_shift"  # at the shift's end
 CLOSE_FORGOTTEN_CHECK_INS = "close_forgotten_check_ins"  # the sweep
 
 # events (outbox types)

@@ -178,7 +178,7 @@ async def check_in(ctx: dict[str, Any], actor: Actor, args: dict[str, Any]) -> d
             if twin is None:
                 raise  # it was checked out in between: let arq retry the whole decision
             return _check_in_reply(twin, first=False)
-    await _close_at_shift_end(ctx, row["id"], shift["ends_at"])
+    await _close_at_shift_end(ctx, shift_id, shift["ends_at"])
     return _check_in_reply(row, first=True)
 
 
@@ -313,17 +313,18 @@ SYSTEM = "system"  # who recorded what nobody did: a forgotten check-out closed 
 _SWEEP_BATCH = 500
 
 
-async def _close_at_shift_end(ctx: dict[str, Any], check_in_id: uuid.UUID, ends_at: datetime) -> None:
-    """Schedule the check-in's closing at its shift's end, in case nobody checks out; the job
-    id names the check-in, so it is scheduled once. The sweep catches what Redis may lose."""
+async def _close_at_shift_end(ctx: dict[str, Any], shift_id: uuid.UUID, ends_at: datetime) -> None:
+    """Schedule, at its end, the closing of the shift's check-ins nobody closed. One job per
+    shift (its id names the shift), so a busy shift does not look like a backlog of jobs to the
+    autoscaler. The sweep catches what Redis may lose."""
     redis = ctx.get("redis")
     if redis is None:
         return
     settings = _settings(ctx)
     await redis.enqueue_job(
-        contracts.CLOSE_FORGOTTEN_CHECK_IN,
-        str(check_in_id),
-        _job_id=f"{settings.namespace}:close-check-in:{check_in_id}",
+        contracts.CLOSE_FORGOTTEN_CHECK_INS_OF_SHIFT,
+        str(shift_id),
+        _job_id=f"{settings.namespace}:close-shift:{shift_id}",
         _queue_name=settings.queue(SCHEMA),
         _defer_until=ends_at,
     )
@@ -354,10 +355,17 @@ async def close_forgotten_check_in(ctx: dict[str, Any], check_in_id: str) -> boo
     return True
 
 
+async def close_forgotten_check_ins_of_shift(ctx: dict[str, Any], shift_id: str) -> int:
+    """At a shift's end: close its check-ins nobody closed. Returns how many."""
+    async with _pool(ctx).acquire() as conn:
+        rows = await repo.open_check_ins_of_shift(conn, uuid.UUID(shift_id))
+    return sum([await close_forgotten_check_in(ctx, str(row["id"])) for row in rows])
+
+
 async def close_forgotten_check_ins(ctx: dict[str, Any]) -> int:
     """The sweep: close every check-in still open after its shift ended. Returns how many.
 
-    Each check-in schedules its own closing at check-in; the sweep is for what Redis lost.
+    A check-in schedules its shift's closing job; the sweep is for what Redis lost.
     (No cron runs it yet: enqueue it after restoring Redis, or from a scheduler.)"""
     closed = 0
     while True:
@@ -370,7 +378,7 @@ async def close_forgotten_check_ins(ctx: dict[str, Any]) -> int:
 
 
 CHECK_OUT_JOBS = [
-    func(close_forgotten_check_in, name=contracts.CLOSE_FORGOTTEN_CHECK_IN, max_tries=10),
+    func(close_forgotten_check_ins_of_shift, name=contracts.CLOSE_FORGOTTEN_CHECK_INS_OF_SHIFT, max_tries=10),
     func(close_forgotten_check_ins, name=contracts.CLOSE_FORGOTTEN_CHECK_INS, max_tries=3),
 ]
 

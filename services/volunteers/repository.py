@@ -246,6 +246,13 @@ async def open_check_ins_of_ended_shifts(conn: Connection, now: datetime, limit:
     )
 
 
+async def open_check_ins_of_shift(conn: Connection, shift_id: uuid.UUID) -> list[asyncpg.Record]:
+    return await conn.fetch(
+        "SELECT id FROM volunteers.check_ins WHERE shift_id = $1 AND checked_out_at IS NULL ORDER BY id",
+        shift_id,
+    )
+
+
 async def get_check_in(
     conn: Connection, check_in_id: uuid.UUID, for_update: bool = False
 ) -> asyncpg.Record | None:
