@@ -72,7 +72,7 @@ class ServiceProcess:
                 self._tasks.append(asyncio.create_task(relay))
             if self.jobs:
                 self._arq = self._arq_worker(queue_name)
-                self._tasks.append(asyncio.create_task(self._arq.async_run()))
+                self._tasks.append(asyncio.create_task(self._run_arq(self._arq)))
             await self._closed.wait()
         finally:
             await self._shut_down()
@@ -95,6 +95,17 @@ class ServiceProcess:
         }
         options.update(self.arq_options)
         return Worker(**options)
+
+    async def _run_arq(self, arq: Worker) -> None:
+        """arq's loop ends at the first Redis error (a restart of Redis, say), leaving its queue
+        unread while the process lives on: run it again until the worker is closed."""
+        while True:
+            try:
+                await arq.async_run()
+                return
+            except Exception:
+                log.warning("arq loop of %s stopped; starting it again", arq.queue_name, exc_info=True)
+                await asyncio.sleep(0.5)
 
     async def close(self) -> None:
         self._closed.set()
