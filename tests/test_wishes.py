@@ -40,6 +40,13 @@ query($c: String!, $since: Date!, $until: Date!) {
 }
 """
 INBOX = "query { myInbox { kind title body } }"
+REGISTER = """
+mutation($input: RegisterPartyMemberInput!) { registerPartyMember(input: $input) { workUnit } }
+"""
+CREATE_PARTNER = """
+mutation($input: CreatePartnerOrganisationInput!) { createPartnerOrganisation(input: $input) { id } }
+"""
+ADD_PARTNER_MEMBER = "mutation($input: AddPartnerMemberInput!) { addPartnerMember(input: $input) { id } }"
 RESIDENT_BY_PHONE = "mutation($input: ResidentByPhoneInput!) { residentByPhone(input: $input) { id } }"
 
 
@@ -84,8 +91,8 @@ async def claim(
     gql: GraphQLClient,
     token: str,
     wish_id: str,
-    kind: str = "PARTY_MEMBER",
-    organisation: str | None = "市税务局",
+    kind: str = "VOLUNTEER",
+    organisation: str | None = None,
 ) -> dict[str, Any]:
     variables = {
         "input": {
@@ -96,6 +103,34 @@ async def claim(
         }
     }
     return await gql.raw(CLAIM, variables, token)
+
+
+async def registered_party_member(
+    gql: GraphQLClient, settings: Settings, community: str, work_unit: str
+) -> str:
+    """A party member who reported (双报到) to the community, with their work unit."""
+    _, token = person(settings, community)
+    member = {
+        "communityId": community,
+        "name": "刘建华",
+        "workUnit": work_unit,
+        "partyBranch": "第一党支部",
+        "reportedOn": "2026-03-01",
+    }
+    await gql.ok(REGISTER, {"input": member}, token)
+    return token
+
+
+async def partner_member(
+    gql: GraphQLClient, settings: Settings, community: str, organiser: str, name: str
+) -> str:
+    """A member of a partner organisation (共建单位) of the community."""
+    user_id, token = person(settings, community)
+    create = {"communityId": community, "name": name, "idempotencyKey": uuid.uuid4().hex}
+    organisation = (await gql.ok(CREATE_PARTNER, {"input": create}, organiser))["createPartnerOrganisation"]
+    add = {"organisationId": organisation["id"], "volunteerId": user_id}
+    await gql.ok(ADD_PARTNER_MEMBER, {"input": add}, organiser)
+    return token
 
 
 async def inbox_kinds(gql: GraphQLClient, token: str, wanted: int) -> list[str]:
@@ -111,7 +146,7 @@ async def test_a_wish_goes_from_posting_to_met(
     gql: GraphQLClient, settings: Settings, organiser_token: str
 ) -> None:
     resident, resident_token = person(settings, COMMUNITY)
-    _, member_token = person(settings, COMMUNITY)
+    member_token = await registered_party_member(gql, settings, COMMUNITY, "市税务局")
     wish_id = await post_wish(gql, resident_token, description="轮椅坏了，请打13912345678联系")
 
     review = await gql.ok(REVIEW, {"input": {"wishId": wish_id, "review": "APPROVE"}}, organiser_token)
@@ -126,7 +161,15 @@ async def test_a_wish_goes_from_posting_to_met(
     assert "13912345678" not in shown["description"] and "139****5678" in shown["description"]
     assert resident not in str(shown)
 
-    claimed = await claim(gql, member_token, wish_id)
+    # Only a registered party member claims as one; their work unit is the one they registered.
+    _, stranger = person(settings, COMMUNITY)
+    assert (await claim(gql, stranger, wish_id, "PARTY_MEMBER"))["errors"][0]["extensions"]["code"] == (
+        "NOT_A_PARTY_MEMBER"
+    )
+    assert (await claim(gql, stranger, wish_id, "PARTNER"))["errors"][0]["extensions"]["code"] == (
+        "NOT_A_PARTNER_MEMBER"
+    )
+    claimed = await claim(gql, member_token, wish_id, "PARTY_MEMBER")
     assert claimed["data"]["claimWish"]["status"] == "CLAIMED"
     assert await gql.error_code(CONFIRM, {"id": wish_id}, resident_token) == "WISH_WRONG_STATE"
     assert await gql.error_code(START, {"id": wish_id}, resident_token) == "NOT_YOUR_CLAIM"
@@ -210,7 +253,7 @@ async def test_a_lapsed_claim_is_taken_over_by_the_next_claimant(
     assert not (await claim(gql, slow_token, wish_id)).get("errors")
     ctx = {"pool": pool, "settings": settings, "clock": lambda: now() + timedelta(days=4)}
     keen_actor = Actor(keen, frozenset({RESIDENT}), frozenset({COMMUNITY}))
-    args = {"id": str(uuid.uuid4()), "wish_id": wish_id, "kind": "PARTNER", "organisation": "朔方物业"}
+    args = {"id": str(uuid.uuid4()), "wish_id": wish_id, "kind": "VOLUNTEER"}
     taken = await wish_handlers.claim_wish(ctx, keen_actor, args)
     assert taken["status"] == "CLAIMED" and taken["claimant_id"] == keen
     async with pool.acquire() as conn:
@@ -226,9 +269,11 @@ async def test_counts_for_reporting_match_the_events(
     community = f"wish-{uuid.uuid4().hex[:8]}"
     _, organiser = person(settings, community, ORGANISER)
     residents = [person(settings, community) for _ in range(4)]
-    party_member, partner, volunteer = (person(settings, community)[1] for _ in range(3))
+    party_member = await registered_party_member(gql, settings, community, "市税务局")
+    partner = await partner_member(gql, settings, community, organiser, "朔方物业")
+    _, volunteer = person(settings, community)
 
-    met_by = [(party_member, "PARTY_MEMBER", "市税务局"), (partner, "PARTNER", "朔方物业")]
+    met_by = [(party_member, "PARTY_MEMBER", None), (partner, "PARTNER", "朔方物业")]
     wall = [await on_the_wall(gql, token, organiser, community) for _, token in residents[:3]]
     for wish_id, (token, kind, organisation) in zip(wall, met_by, strict=False):
         assert not (await claim(gql, token, wish_id, kind, organisation)).get("errors")

@@ -34,11 +34,19 @@ def test_a_claim_lapses_only_if_nobody_started_it_in_time() -> None:
     assert not wishes.claim_lapsed("DONE", None, expires, expires + timedelta(days=9))
 
 
-def test_party_members_and_partners_name_their_organisation_volunteers_need_none() -> None:
-    assert wishes.check_claimant(ClaimantKind.VOLUNTEER, "whatever") is None
-    assert wishes.check_claimant(ClaimantKind.PARTY_MEMBER, " 市税务局 ") == "市税务局"
-    with pytest.raises(Refusal):
-        wishes.check_claimant(ClaimantKind.PARTNER, "")
+def test_a_claim_counts_for_the_registered_work_unit_or_a_partner_the_claimant_belongs_to() -> None:
+    partners = [("朔方物业", "朔方物业"), ("Linli Bank", "linlibank")]
+    assert wishes.claimed_for(ClaimantKind.VOLUNTEER, None, [], "whatever") is None
+    assert wishes.claimed_for(ClaimantKind.PARTY_MEMBER, "市税务局", [], "别的单位") == "市税务局"
+    assert wishes.claimed_for(ClaimantKind.PARTNER, None, partners, None) == "朔方物业"
+    assert wishes.claimed_for(ClaimantKind.PARTNER, None, partners, " linli  BANK") == "Linli Bank"
+    for kind, unit, named, code in (
+        (ClaimantKind.PARTY_MEMBER, None, None, "NOT_A_PARTY_MEMBER"),
+        (ClaimantKind.PARTNER, None, "另一家单位", "NOT_A_PARTNER_MEMBER"),
+    ):
+        with pytest.raises(Refusal) as refused:
+            wishes.claimed_for(kind, unit, partners, named)
+        assert refused.value.code == code
 
 
 def test_grid_workers_act_only_in_their_own_community() -> None:

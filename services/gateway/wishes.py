@@ -121,7 +121,9 @@ class ClaimWishInput:
     kind: ClaimantKind
     idempotency_key: str
     organisation: str | None = strawberry.field(
-        default=None, description="The party member's work unit, or the partner organisation."
+        default=None,
+        description="PARTNER: which of my partner organisations (my first if left out). A party "
+        "member's work unit is the one they registered with (双报到).",
     )
 
 

@@ -154,7 +154,6 @@ async def claim_wish(ctx: dict[str, Any], actor: Actor, args: dict[str, Any]) ->
     wish_id = uuid.UUID(args["wish_id"])
     claim_id = uuid.UUID(args["id"])
     kind = ClaimantKind(args["kind"])
-    organisation = wishes.check_claimant(kind, args.get("organisation"))
     at = _now(ctx)
     async with _pool(ctx).acquire() as conn, conn.transaction():
         if await repo.get_claim(conn, claim_id) is not None:  # the same request again
@@ -162,6 +161,14 @@ async def claim_wish(ctx: dict[str, Any], actor: Actor, args: dict[str, Any]) ->
         wish = await _wish(conn, wish_id)
         if wish["resident_id"] == actor.user_id:
             raise wishes.own_wish()
+        organisation = wishes.claimed_for(
+            kind,
+            await repo.work_unit_of(conn, actor.user_id) if kind is ClaimantKind.PARTY_MEMBER else None,
+            await repo.partners_of(conn, actor.user_id, wish["community_id"])
+            if kind is ClaimantKind.PARTNER
+            else [],
+            args.get("organisation"),
+        )
         await _expire(conn, wish_id, at)
         row = await repo.take_claim(
             conn, wish_id, claim_id, actor.user_id, wishes.claim_expires_at(at, wishes.DEFAULT_POLICY)

@@ -161,6 +161,26 @@ async def insert_claim(
     return row
 
 
+async def work_unit_of(conn: Connection, volunteer_id: str) -> str | None:
+    """The work unit of a party member who registered (双报到); None for anyone else."""
+    unit: str | None = await conn.fetchval(
+        "SELECT work_unit FROM volunteers.party_members WHERE volunteer_id = $1", volunteer_id
+    )
+    return unit
+
+
+async def partners_of(conn: Connection, volunteer_id: str, community_id: str) -> list[tuple[str, str]]:
+    """The partner organisations a volunteer belongs to as (name, key), the wish's community's first."""
+    rows = await conn.fetch(
+        "SELECT o.name, o.name_key FROM volunteers.partner_members m "
+        "JOIN volunteers.partner_organisations o ON o.id = m.organisation_id "
+        "WHERE m.volunteer_id = $1 ORDER BY o.community_id <> $2, o.name, o.id",
+        volunteer_id,
+        community_id,
+    )
+    return [(row["name"], row["name_key"]) for row in rows]
+
+
 async def get_claim(conn: Connection, claim_id: uuid.UUID) -> asyncpg.Record | None:
     return await conn.fetchrow("SELECT * FROM volunteers.wish_claims WHERE id = $1", claim_id)
 

@@ -12,19 +12,21 @@ time, and the ``expire_wish_claims`` sweep returns the rest (there is no cron in
 so whoever schedules sweeps calls it; the wall also shows an expired claim as open).
 
 The wall shows category, description (phone numbers masked) and building only: never who
-wished it. Claimants declare how they claim (party member with their work unit, partner
-organisation with its name, or volunteer); counts per work unit and partner organisation
-come from those declarations.
+wished it. A claimant says how they claim — as a party member (their work unit comes from their
+双报到 registration), as a member of a partner organisation (one they were added to), or as a
+volunteer — and counts per work unit and partner organisation follow from the claims.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
 
 from services.common.actor import Actor
 from services.common.errors import Refusal, bad_input
+from services.volunteers.profiles import not_a_party_member, unit_key
 
 # commands (on the volunteers command stream)
 POST_WISH = "post_wish"
@@ -109,11 +111,27 @@ def check_draft(draft: WishDraft) -> WishDraft:
     )
 
 
-def check_claimant(kind: ClaimantKind, organisation: str | None) -> str | None:
-    """The organisation a claim counts for: a work unit or partner; none for volunteers."""
+def claimed_for(
+    kind: ClaimantKind,
+    work_unit: str | None,
+    partners: Sequence[tuple[str, str]],
+    named: str | None,
+) -> str | None:
+    """The organisation a claim counts for: the party member's registered work unit, or the
+    partner organisation (of those the claimant belongs to, as ``(name, key)``, best first) they
+    name — or their first when they name none; none for a volunteer."""
     if kind is ClaimantKind.VOLUNTEER:
         return None
-    return check_text("organisation", organisation, 60)
+    if kind is ClaimantKind.PARTY_MEMBER:
+        if work_unit is None:
+            raise not_a_party_member()
+        return work_unit
+    if named and named.strip():
+        wanted = unit_key(named)
+        partners = [p for p in partners if p[1] == wanted]
+    if not partners:
+        raise not_a_partner_member()
+    return partners[0][0]
 
 
 def is_grid_worker_of(actor: Actor, community_id: str) -> bool:
@@ -176,4 +194,13 @@ def bad_merge() -> Refusal:
         "只能合并到同一社区中另一个未完成的心愿",
         "A wish merges only into another open wish of the same community",
         {"field": "mergeInto"},
+    )
+
+
+def not_a_partner_member() -> Refusal:
+    return Refusal(
+        "NOT_A_PARTNER_MEMBER",
+        "您不是该共建单位的成员",
+        "You are not a member of that partner organisation",
+        {"field": "organisation"},
     )
