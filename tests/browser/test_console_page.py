@@ -91,14 +91,14 @@ async def test_an_organiser_schedules_a_session_and_sees_the_count_change_when_a
     assert "****" in resident["me"]["phone"]
     await organiser.screenshot("console-roster")
     async with page.expect_download() as csv_download:
-        await roster.get_by_role("button", name="导出名单").click()
+        await roster.get_by_role("link", name="导出名单").click()
     csv = (await (await csv_download.value).path()).read_text(encoding="utf-8-sig")
-    assert csv.splitlines()[0] == "居民,电话,状态,人数,到场"
-    assert resident["me"]["phone"] in csv and "已报名" in csv
+    assert csv.splitlines()[0].startswith("序号 No.,居民 Resident,电话 Phone")
+    assert resident["me"]["phone"] in csv
     async with page.expect_download() as ical_download:
-        await page.get_by_role("button", name="导出日历").click()
+        await roster.get_by_role("link", name="加入日历").click()
     ical = (await (await ical_download.value).path()).read_text(encoding="utf-8")
-    assert "SUMMARY:包饺子" in ical and "DTSTART:20261205T060000Z" in ical
+    assert "BEGIN:VEVENT" in ical and "DTSTART:20261205T060000Z" in ical
 
     await row.get_by_role("button", name="改名额").click()
     await row.get_by_label("新名额").fill("40")
@@ -154,6 +154,20 @@ async def test_a_community_admin_creates_a_shift_and_a_scanner_who_opens_its_sta
     await staff.get_by_label("初始密码").fill("door-pass-2026")
     await staff.get_by_role("button", name="开设账号").click()
     await expect(staff.get_by_role("status")).to_contain_text(scanner)
+
+    report = page.locator("#report-form")
+    await report.get_by_label("工作单位").fill("灵武市供电公司")
+    await report.get_by_label("起始日期").fill("2026-01-01")
+    await report.get_by_label("截止日期").fill("2026-12-31")
+    async with page.expect_download() as report_download:
+        await report.get_by_role("button", name="导出 CSV").click()
+    table = (await (await report_download.value).path()).read_text(encoding="utf-8-sig")
+    assert table.startswith("单位 Work unit,灵武市供电公司")
+    async with page.context.expect_page() as printable:
+        await report.get_by_role("button", name="查看报告").click()
+    report_page = await printable.value
+    await expect(report_page.locator("body")).to_contain_text("灵武市供电公司")
+    await report_page.close()
 
     tablet = await person(LAPTOP)
     station = await tablet.open(station_path)

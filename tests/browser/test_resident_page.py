@@ -70,6 +70,10 @@ async def test_a_resident_signs_up_a_family_of_three_and_reads_the_confirmation(
     await expect(ticket).to_be_visible()
     assert decoded(await ticket.get_attribute("src")) == await signup.locator(".code-text").inner_text()
     await resident.screenshot("resident-my-signups")
+    async with page.expect_download() as calendar:
+        await page.get_by_role("link", name="加入手机日历").click()
+    ics = (await (await calendar.value).path()).read_text(encoding="utf-8")
+    assert ics.count("BEGIN:VEVENT") == 1 and "DTSTART:20261205T010000Z" in ics
 
     await page.get_by_role("tab", name="消息").click()
     message = page.locator(".message[data-kind='signup.confirmed']")

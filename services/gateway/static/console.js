@@ -95,7 +95,9 @@ useStrings({
     changeCapacity: "改名额", moveSession: "改时间", newCapacity: "新名额", newStart: "新开始时间", newEnd: "新结束时间",
     roster: "名单", rosterOf: (title, when) => `名单：${title} · ${when}`, rosterEmpty: "还没有人报名。",
     resident: "居民", phoneMasked: "电话", people: "人数", arrived: "到场", close: "关闭",
-    exportCsv: "导出名单 (CSV)", exportIcal: "导出日历 (iCal)", signupCONFIRMED: "已报名",
+    exportCsv: "导出名单 (CSV)", exportIcs: "加入日历 (.ics)", reportTitle: "双报告：在职党员服务情况",
+    reportNote: "按工作单位汇总到本社区报到的党员参加的班次和服务时长，可打印或导出。", workUnit: "工作单位",
+    periodStart: "起始日期", periodEnd: "截止日期", openReport: "查看报告（可打印）", reportCsv: "导出 CSV", signupCONFIRMED: "已报名",
     signupWAITLISTED: "候补", signupCANCELLED: "已取消", signupPENDING: "处理中",
     publishNow: "立即发布（居民可以看到）", published: "已发布", draft: "草稿（居民看不到）",
     publish: "发布给居民", unpublish: "撤回为草稿", draftName: (name) => `${name}（草稿）`,
@@ -133,7 +135,9 @@ useStrings({
     changeCapacity: "Seats", moveSession: "Move", newCapacity: "New number of seats", newStart: "New start",
     newEnd: "New end", roster: "Roster", rosterOf: (title, when) => `Roster: ${title} · ${when}`,
     rosterEmpty: "Nobody has signed up yet.", resident: "Resident", phoneMasked: "Phone", people: "People",
-    arrived: "Arrived", close: "Close", exportCsv: "Export roster (CSV)", exportIcal: "Export calendar (iCal)",
+    arrived: "Arrived", close: "Close", exportCsv: "Export roster (CSV)", exportIcs: "Add to calendar (.ics)",
+    reportTitle: "双报告: party members' service", reportNote: "Shifts and hours of the party members of a work unit who reported to this community; print or export.",
+    workUnit: "Work unit", periodStart: "From", periodEnd: "To", openReport: "Open the report (printable)", reportCsv: "Export CSV",
     signupCONFIRMED: "Signed up", signupWAITLISTED: "Waitlisted", signupCANCELLED: "Cancelled", signupPENDING: "Processing",
     publishNow: "Publish now (residents can see it)", published: "Published", draft: "Draft (residents cannot see it)",
     publish: "Publish to residents", unpublish: "Back to draft", draftName: (name) => `${name} (draft)`,
@@ -361,6 +365,8 @@ async function showRoster(row) {
   const entries = (await gql(ROSTER, { id: row.id })).sessionRoster;
   state.roster = { row, entries };
   $("roster").hidden = false;
+  $("export-csv").href = `/exports/sessions/${row.id}/roster.csv`;
+  $("export-ics").href = `/exports/sessions/${row.id}.ics`;
   $("roster-title").textContent = t("rosterOf", row.title, fmtDateTime(row.startsAt));
   const statusText = (e) => t(`signup${e.status}`);
   $("roster-table").querySelector("tbody").replaceChildren(...(entries.length
@@ -374,48 +380,27 @@ async function showRoster(row) {
   $("roster").scrollIntoView({ block: "nearest" });
 }
 
-function download(name, type, text) {
-  const link = el("a", { href: URL.createObjectURL(new Blob([text], { type })), download: name });
+$("roster-close").addEventListener("click", () => { $("roster").hidden = true; state.roster = null; });
+
+/** The 双报告 report of a work unit, rendered and exported by the gateway: the form builds the address. */
+function reportAddress(path) {
+  const query = new URLSearchParams({
+    communityId: $("report-community").value, workUnit: $("report-unit").value.trim(),
+    startsOn: $("report-starts").value, endsOn: $("report-ends").value,
+  });
+  return `${path}?${query}`;
+}
+
+$("report-form").addEventListener("submit", (event) => {
+  event.preventDefault();
+  window.open(reportAddress("/reports/volunteers/party-report.html"), "_blank", "noopener");
+});
+$("report-csv").addEventListener("click", () => {
+  if (!$("report-form").reportValidity()) return;
+  const link = el("a", { href: reportAddress("/exports/volunteers/party-report.csv"), download: "" });
   document.body.append(link);
   link.click();
   link.remove();
-  setTimeout(() => URL.revokeObjectURL(link.href), 10000);
-}
-
-function csvCell(value) {
-  const text = String(value ?? "");
-  return /[",\n]/.test(text) ? `"${text.replaceAll('"', '""')}"` : text;
-}
-
-$("export-csv").addEventListener("click", () => {
-  const { row, entries } = state.roster;
-  const lines = [[t("resident"), t("phoneMasked"), t("status"), t("people"), t("arrived")]]
-    .concat(entries.map((e) => [e.resident, e.phone ?? "", t(`signup${e.status}`), e.partySize, e.checkedInAt ?? ""]));
-  // A byte-order mark, so spreadsheet programs read the Chinese as UTF-8.
-  download(`roster-${row.id}.csv`, "text/csv;charset=utf-8", `\ufeff${lines.map((l) => l.map(csvCell).join(",")).join("\r\n")}\r\n`);
-});
-$("roster-close").addEventListener("click", () => { $("roster").hidden = true; state.roster = null; });
-
-function icalText(value) {
-  return String(value).replace(/[\\;,]/g, (c) => `\\${c}`).replace(/\n/g, "\\n");
-}
-
-function icalTime(iso) {
-  return new Date(iso).toISOString().replace(/[-:]/g, "").replace(/\.\d{3}/, "");
-}
-
-$("export-ical").addEventListener("click", () => {
-  const festival = state.festival;
-  if (!festival) return;
-  const stamp = icalTime(new Date().toISOString());
-  const events = festival.activities.flatMap((a) => a.sessions.map((s) => [
-    "BEGIN:VEVENT", `UID:${s.id}@linli`, `DTSTAMP:${stamp}`, `DTSTART:${icalTime(s.startsAt)}`,
-    `DTEND:${icalTime(s.endsAt)}`, `SUMMARY:${icalText(a.title)}`, `LOCATION:${icalText(s.venue)}`,
-    `STATUS:${s.status === "CANCELLED" ? "CANCELLED" : "CONFIRMED"}`, "END:VEVENT",
-  ]));
-  const lines = ["BEGIN:VCALENDAR", "VERSION:2.0", "PRODID:-//Linli//Festival console//ZH",
-    `X-WR-CALNAME:${icalText(festival.name)}`, ...events.flat(), "END:VCALENDAR"];
-  download(`festival-${festival.id}.ics`, "text/calendar;charset=utf-8", `${lines.join("\r\n")}\r\n`);
 });
 
 /** The volunteer shifts of this festival (or of no festival) in my communities. */
@@ -603,6 +588,7 @@ async function enterApp() {
   $("hello").textContent = t("hello", state.me.name || state.me.username, state.me.communities.join("、"));
   $("festival-community").replaceChildren(...state.me.communities.map((c) => el("option", { value: c }, c)));
   $("staff-community").replaceChildren(...state.me.communities.map((c) => el("option", { value: c }, c)));
+  $("report-community").replaceChildren(...state.me.communities.map((c) => el("option", { value: c }, c)));
   $("staff-form").hidden = !state.me.roles.some((r) => r === "community_admin" || r === "platform_admin");
   await loadFestivals();
   loadVenues().catch(reportError);
