@@ -11,6 +11,7 @@ from datetime import datetime
 from typing import Any
 
 import asyncpg
+from arq.cron import cron
 
 from services.common import clock
 from services.common.actor import RESIDENT, VOLUNTEER, Actor
@@ -261,18 +262,33 @@ async def confirm_wish(ctx: dict[str, Any], actor: Actor, args: dict[str, Any]) 
     return repo.as_dict(row)
 
 
-async def expire_wish_claims(ctx: dict[str, Any], actor: Actor, args: dict[str, Any]) -> dict[str, Any]:
-    """The sweep: every claim nobody started in time returns its wish to the wall."""
-    community_id = args.get("community_id")
-    if community_id is None or not actor.may_organise(community_id):
-        raise forbidden()
+async def _sweep(ctx: dict[str, Any], community_id: str | None) -> int:
+    """Return every wish whose claim lapsed to the wall (one transaction each); how many."""
     at = _now(ctx)
     expired = 0
     async with _pool(ctx).acquire() as conn:
         for wish_id in await repo.lapsed_claim_wishes(conn, at, community_id):
             async with conn.transaction():
                 expired += await _expire(conn, wish_id, at)
-    return {"expired": expired}
+    return expired
+
+
+async def expire_wish_claims(ctx: dict[str, Any], actor: Actor, args: dict[str, Any]) -> dict[str, Any]:
+    """An organiser's sweep of their community, at once."""
+    community_id = args.get("community_id")
+    if community_id is None or not actor.may_organise(community_id):
+        raise forbidden()
+    return {"expired": await _sweep(ctx, community_id)}
+
+
+async def expire_lapsed_wish_claims(ctx: dict[str, Any]) -> int:
+    """The hourly sweep of every community (an arq cron job of the volunteers worker)."""
+    return await _sweep(ctx, None)
+
+
+# Claims lapse in days, so an hourly sweep is soon enough; between sweeps the wall already shows
+# a lapsed claim's wish as open and the next claimant takes it over.
+WISH_CLAIM_SWEEP = cron(expire_lapsed_wish_claims, name="expire_lapsed_wish_claims", minute=41, max_tries=1)
 
 
 WISH_COMMANDS = [

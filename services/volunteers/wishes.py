@@ -8,8 +8,8 @@ PUBLISHED on the community's wish wall -> CLAIMED by one claimant -> DONE (the c
 -> MET (the resident, or a grid worker for them, confirms). A claim not started within
 ``Policy.claim_start_within`` expires and the wish returns to the wall: the claim command
 takes over an expired claim with the same conditional update that admits one claimant at a
-time, and the ``expire_wish_claims`` sweep returns the rest (there is no cron in the workers,
-so whoever schedules sweeps calls it; the wall also shows an expired claim as open).
+time, and an hourly sweep (an arq cron job; organisers may also run it for their community)
+returns the rest, telling each former claimant; the wall shows a lapsed claim's wish as open.
 
 The wall shows category, description (phone numbers masked) and building only: never who
 wished it. A claimant says how they claim — as a party member (their work unit comes from their
