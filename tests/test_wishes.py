@@ -178,6 +178,10 @@ async def test_a_wish_goes_from_posting_to_met(
     assert done["finishWish"] == {"id": wish_id, "status": "DONE", "doneNote": "已更换轮胎"}
     # Only the resident (or their grid worker) confirms.
     assert await gql.error_code(CONFIRM, {"id": wish_id}, member_token) == "FORBIDDEN"
+    mine = (await gql.ok("{ myWishes { id status } }", token=resident_token))["myWishes"]
+    assert mine == [{"id": wish_id, "status": "DONE"}]
+    held = (await gql.ok("{ myClaimedWishes { id doneNote } }", token=member_token))["myClaimedWishes"]
+    assert held == [{"id": wish_id, "doneNote": "已更换轮胎"}]
     met = await gql.ok(CONFIRM, {"id": wish_id}, resident_token)
     assert met["confirmWish"]["status"] == "MET" and met["confirmWish"]["metAt"]
 

@@ -167,6 +167,20 @@ class WishesQuery:
             rows = await repo.wall(conn, community_id, clock.now())
         return [Wish.from_row(row) for row in rows]
 
+    @strawberry.field(description="Wishes I made, or (grid workers) posted for a resident: to confirm them.")
+    async def my_wishes(self, info: Info) -> list[Wish]:
+        actor = info.context.require_actor()
+        async with info.context.pool.acquire() as conn:
+            rows = await repo.wishes_of(conn, actor.user_id)
+        return [Wish.from_row(row) for row in rows]
+
+    @strawberry.field(description="Wishes I have claimed: to start them and mark them done.")
+    async def my_claimed_wishes(self, info: Info) -> list[Wish]:
+        actor = info.context.require_actor()
+        async with info.context.pool.acquire() as conn:
+            rows = await repo.wishes_claimed_by(conn, actor.user_id)
+        return [Wish.from_row(row) for row in rows]
+
     @strawberry.field(description="Organisers: posted wishes waiting for review, and approved ones.")
     async def wishes_to_review(self, info: Info, community_id: str) -> list[Wish]:
         _organiser_of(info, community_id)

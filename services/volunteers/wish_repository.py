@@ -269,6 +269,23 @@ async def wall(conn: Connection, community_id: str, at: datetime) -> list[asyncp
     )
 
 
+async def wishes_of(conn: Connection, person_id: str) -> list[asyncpg.Record]:
+    """The wishes a person made or posted for someone (a grid worker), newest first."""
+    return await conn.fetch(
+        "SELECT * FROM volunteers.wishes WHERE resident_id = $1 OR posted_by = $1 "
+        "ORDER BY created_at DESC, id LIMIT 200",
+        person_id,
+    )
+
+
+async def wishes_claimed_by(conn: Connection, claimant_id: str) -> list[asyncpg.Record]:
+    """The wishes a person holds a claim on now, or met."""
+    return await conn.fetch(
+        "SELECT * FROM volunteers.wishes WHERE claimant_id = $1 ORDER BY created_at DESC, id LIMIT 200",
+        claimant_id,
+    )
+
+
 async def wishes_to_review(conn: Connection, community_id: str) -> list[asyncpg.Record]:
     return await conn.fetch(
         "SELECT * FROM volunteers.wishes WHERE community_id = $1 AND status IN ('POSTED', 'APPROVED') "
