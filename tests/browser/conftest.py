@@ -21,11 +21,12 @@ from zoneinfo import ZoneInfo
 
 import pytest
 import uvicorn
-from playwright.async_api import Browser, BrowserContext, Page, Playwright, async_playwright
+from playwright.async_api import Browser, BrowserContext, Page, Playwright, async_playwright, expect
 
 from services.common.settings import Settings
 from services.gateway.app import create_app
 from tests.conftest import COMMUNITY, ROOT, GraphQLClient
+from tests.identity_steps import new_phone, texted_code
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = [
@@ -111,6 +112,22 @@ class Person:
     async def open(self, path: str) -> Page:
         await self.page.goto(self.base_url + path)
         return self.page
+
+    async def logs_in_by_phone(self, pool: Any) -> str:
+        """On the open page: ask for a code, read it from the SMS outbox, log in. The phone number."""
+        phone = new_phone()
+        await self.page.get_by_label("手机号", exact=True).fill(phone)
+        await self.page.get_by_role("button", name="获取验证码").click()
+        await expect(self.page.get_by_text("验证码已发送")).to_be_visible()
+        await self.page.get_by_label("验证码", exact=True).fill(await texted_code(pool, phone))
+        await self.page.get_by_role("button", name="登录", exact=True).click()
+        return phone
+
+    async def logs_in_as_staff(self, username: str, password: str) -> None:
+        """On the open page's staff log-in form."""
+        await self.page.get_by_label("用户名", exact=True).fill(username)
+        await self.page.get_by_label("密码", exact=True).fill(password)
+        await self.page.get_by_role("button", name="登录", exact=True).click()
 
     async def screenshot(self, name: str) -> None:
         """The page as it is now at phone and laptop widths, into docs/screenshots/."""

@@ -23,10 +23,8 @@ async def test_an_organiser_schedules_a_session_and_sees_the_count_change_when_a
     username, password = await staff_account(Identity(pool, redis, settings), "organiser", COMMUNITY)
     organiser = await person(LAPTOP)
     page = await organiser.open("/console")
-    await page.get_by_label("用户名", exact=True).fill(username)
-    await page.get_by_label("密码", exact=True).fill(password)
     await organiser.screenshot("console-login")
-    await page.get_by_role("button", name="登录").click()
+    await organiser.logs_in_as_staff(username, password)
 
     festival_name = f"第四届幸福邻里节 {uuid.uuid4().hex[:4]}"
     await page.get_by_label("名称", exact=True).fill(festival_name)
@@ -125,9 +123,7 @@ async def test_a_community_admin_creates_a_shift_and_a_scanner_who_opens_its_sta
     username, password = await staff_account(Identity(pool, redis, settings), "community_admin", COMMUNITY)
     organiser = await person(LAPTOP)
     page = await organiser.open("/console")
-    await page.get_by_label("用户名", exact=True).fill(username)
-    await page.get_by_label("密码", exact=True).fill(password)
-    await page.get_by_role("button", name="登录").click()
+    await organiser.logs_in_as_staff(username, password)
     await page.get_by_label("节日", exact=True).select_option(planned["id"])
     await expect(page.locator("#sessions tbody tr")).to_have_count(3)
 
@@ -171,7 +167,5 @@ async def test_a_community_admin_creates_a_shift_and_a_scanner_who_opens_its_sta
 
     tablet = await person(LAPTOP)
     station = await tablet.open(station_path)
-    await station.get_by_label("用户名").fill(scanner)
-    await station.get_by_label("密码").fill("door-pass-2026")
-    await station.get_by_role("button", name="登录").click()
+    await tablet.logs_in_as_staff(scanner, "door-pass-2026")
     await expect(station.get_by_role("img", name="签到二维码")).to_be_visible()

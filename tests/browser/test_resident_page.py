@@ -12,7 +12,6 @@ import zxingcpp
 from playwright.async_api import Route, expect
 
 from tests.conftest import GraphQLClient
-from tests.identity_steps import new_phone, texted_code
 
 
 def decoded(data_url: str | None) -> str:
@@ -33,12 +32,7 @@ async def test_a_resident_signs_up_a_family_of_three_and_reads_the_confirmation(
     await expect(page.get_by_role("heading", name="手机号登录")).to_be_visible()
     await resident.screenshot("resident-login")
 
-    phone = new_phone()
-    await page.get_by_label("手机号", exact=True).fill(phone)
-    await page.get_by_role("button", name="获取验证码").click()
-    await expect(page.get_by_text("验证码已发送")).to_be_visible()
-    await page.get_by_label("验证码", exact=True).fill(await texted_code(pool, phone))
-    await page.get_by_role("button", name="登录", exact=True).click()
+    phone = await resident.logs_in_by_phone(pool)
 
     await page.get_by_role("tab", name="我的", exact=True).click()
     family = page.locator("#member-form")
@@ -104,11 +98,7 @@ async def test_a_resident_cancels_and_the_seats_come_back(person: Any, festival:
     planned = await festival(capacity=1)
     resident = await person()
     page = await resident.open(f"/?festival={planned['id']}")
-    phone = new_phone()
-    await page.get_by_label("手机号", exact=True).fill(phone)
-    await page.get_by_role("button", name="获取验证码").click()
-    await page.get_by_label("验证码", exact=True).fill(await texted_code(pool, phone))
-    await page.get_by_role("button", name="登录", exact=True).click()
+    await resident.logs_in_by_phone(pool)
 
     session = page.locator(f"[data-session='{planned['sessions']['包饺子']}']")
     await session.get_by_role("button", name="报名").click()
@@ -131,11 +121,7 @@ async def test_a_lost_answer_is_retried_with_the_same_key_and_makes_one_signup(
     planned = await festival(capacity=20)
     resident = await person()
     page = await resident.open(f"/?festival={planned['id']}")
-    phone = new_phone()
-    await page.get_by_label("手机号", exact=True).fill(phone)
-    await page.get_by_role("button", name="获取验证码").click()
-    await page.get_by_label("验证码", exact=True).fill(await texted_code(pool, phone))
-    await page.get_by_role("button", name="登录", exact=True).click()
+    await resident.logs_in_by_phone(pool)
 
     keys: list[str] = []
     released = asyncio.Event()
@@ -203,11 +189,7 @@ async def test_sign_ups_not_yet_open_and_parties_over_the_limit_are_stopped_befo
         )
     resident = await person()
     page = await resident.open(f"/?festival={planned['id']}")
-    phone = new_phone()
-    await page.get_by_label("手机号", exact=True).fill(phone)
-    await page.get_by_role("button", name="获取验证码").click()
-    await page.get_by_label("验证码", exact=True).fill(await texted_code(pool, phone))
-    await page.get_by_role("button", name="登录", exact=True).click()
+    await resident.logs_in_by_phone(pool)
     await expect(page.get_by_role("tab", name="活动")).to_be_visible()
     for child in ("小明", "小红"):
         answer = await page.request.post(

@@ -23,7 +23,7 @@ from services.identity.service import Identity
 from services.volunteers import codes
 from tests.browser.conftest import LAPTOP, Person, launch
 from tests.conftest import COMMUNITY, GraphQLClient, token_for
-from tests.identity_steps import new_phone, staff_account, texted_code
+from tests.identity_steps import staff_account
 
 CREATE_SHIFT = "mutation($input: CreateShiftInput!) { createShift(input: $input) { id } }"
 SIGN_UP_FOR_SHIFT = "mutation($input: SignUpForShiftInput!) { signUpForShift(input: $input) { id } }"
@@ -53,11 +53,7 @@ async def shift_at(gql: GraphQLClient, organiser_token: str, venue: str) -> str:
 async def volunteer_logs_in_for(volunteer: Person, pool: Any, shift_id: str) -> Page:
     """A resident says where they live, logs in on /scan by phone code and takes the shift."""
     page = await volunteer.open("/")
-    phone = new_phone()
-    await page.get_by_label("手机号", exact=True).fill(phone)
-    await page.get_by_role("button", name="获取验证码").click()
-    await page.get_by_label("验证码", exact=True).fill(await texted_code(pool, phone))
-    await page.get_by_role("button", name="登录", exact=True).click()
+    await volunteer.logs_in_by_phone(pool)
     await page.get_by_role("tab", name="我的", exact=True).click()
     profile = page.locator("#profile-form")
     await profile.get_by_label("姓名").fill("李志愿")
@@ -88,9 +84,7 @@ async def test_a_volunteer_types_the_code_the_station_shows_checks_in_and_checks
     username, password = await staff_account(Identity(pool, redis, settings), "scanner", COMMUNITY)
     tablet = await person(LAPTOP)
     station = await tablet.open(f"/station?venue={venue}")
-    await station.get_by_label("用户名").fill(username)
-    await station.get_by_label("密码").fill(password)
-    await station.get_by_role("button", name="登录").click()
+    await tablet.logs_in_as_staff(username, password)
     await expect(station.get_by_role("img", name="签到二维码")).to_be_visible()
     await tablet.screenshot("station")
 
@@ -188,9 +182,7 @@ async def test_door_staff_admit_a_resident_by_ticket_once_and_check_a_volunteer_
     door = await person()
     page = await door.open("/scan")
     await page.get_by_role("button", name="我是工作人员").click()
-    await page.get_by_label("用户名").fill(username)
-    await page.get_by_label("密码").fill(password)
-    await page.get_by_role("button", name="登录", exact=True).click()
+    await door.logs_in_as_staff(username, password)
 
     await page.get_by_label("场次").select_option(session_id)
     await page.get_by_label("扫描或输入").fill(ticket["ticket"]["code"])
