@@ -216,3 +216,28 @@ async def test_sign_ups_not_yet_open_and_parties_over_the_limit_are_stopped_befo
     await limited.get_by_label("小红").uncheck()
     await limited.get_by_role("button", name="确认报名（2人）").click()
     await expect(limited).to_contain_text("报名成功")
+
+
+async def test_a_sign_up_still_queued_shows_as_processing_until_its_answer_arrives(
+    person: Any, festival: Any, pool: Any
+) -> None:
+    planned = await festival(capacity=20)
+    resident = await person()
+    page = await resident.open(f"/?festival={planned['id']}")
+    await resident.logs_in_by_phone(pool)
+
+    async def answer_pending(route: Route) -> None:
+        """The gateway's answer when the worker has not replied in time: PENDING, with the id."""
+        response = await route.fetch()
+        body = await response.json()
+        if "signUp(" in route.request.post_data_json["query"]:
+            body["data"]["signUp"]["status"] = "PENDING"
+        await route.fulfill(response=response, json=body)
+
+    await page.route("**/graphql", answer_pending)
+    session = page.locator(f"[data-session='{planned['sessions']['包饺子']}']")
+    await session.get_by_role("button", name="报名").click()
+    await session.get_by_role("button", name="确认报名（1人）").click()
+    await expect(session).to_contain_text("报名处理中")
+    await expect(session).to_contain_text("报名成功")  # the page asked signup(id) until it was decided
+    await page.unroute("**/graphql")
