@@ -1,10 +1,23 @@
 """The pages people use, served by the gateway as static files that talk to ``/graphql``.
 
 ``/`` is the residents' mini-page, ``/console`` the organisers' console, ``/scan`` the
-volunteers' scanner page and ``/station`` the venue's station-code display. No build step:
-plain HTML, CSS and JavaScript under ``static/``. The one front-end dependency, the QR
-decoder for the scanner's camera, comes from npm (``package.json``) and is served from
-``node_modules`` when installed; without it the scanner page still takes a typed code.
+scanner page (volunteers check in with the station code; door staff admit tickets and
+volunteer cards) and ``/station`` the venue's station-code display. No build step: plain
+HTML, CSS and JavaScript modules under ``static/`` (``common.js`` holds what they share).
+
+How they behave, and why:
+- Log-in leaves HttpOnly cookies, so no token is handled in JavaScript; an expired access
+  cookie is renewed once from the refresh cookie and the call repeated.
+- Every action that changes something has an idempotency key kept in ``sessionStorage``
+  until its answer is final, so a retry after a lost answer (or a reload) is the same
+  request; buttons are disabled while their request is in flight.
+- Refusals are shown from ``extensions.messageZh`` / ``messageEn``; Chinese first, with an
+  English switch remembered in ``localStorage``.
+- The console takes seat counts live over graphql-ws (``sessionCounts``, up to the
+  gateway's 10 subscriptions a socket) and polls as a fallback.
+- The one front-end dependency, the QR decoder for the camera (jsQR), comes from npm
+  (``package.json``, installed by ``make test``) and is served from ``node_modules``;
+  without it the pages still take a typed code.
 """
 
 from __future__ import annotations
