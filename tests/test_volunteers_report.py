@@ -18,8 +18,10 @@ from arq.connections import ArqRedis
 from services.common.actor import ORGANISER, RESIDENT, VOLUNTEER
 from services.common.clock import LOCAL_TZ
 from services.common.settings import Settings
+from services.common.worker import ServiceProcess
 from services.volunteers import contracts
 from services.volunteers.profiles import unit_key
+from services.volunteers.worker import VOLUNTEERS_WORKER
 from tests.conftest import COMMUNITY, OTHER_COMMUNITY, GraphQLClient, token_for
 
 CREATE_SHIFT = "mutation($input: CreateShiftInput!) { createShift(input: $input) { id venue } }"
@@ -411,3 +413,17 @@ async def test_another_communitys_organiser_and_the_members_themselves_cannot_re
     backwards = {**variables, "from": period["to"], "to": period["from"]}
     organiser = token_for(settings, "organiser-here", {ORGANISER}, {COMMUNITY})
     assert await gql.error_code(REPORT, backwards, organiser) == "BAD_USER_INPUT"
+
+
+async def test_the_volunteers_worker_sweeps_hourly_under_its_own_namespace(
+    settings: Settings, redis: ArqRedis
+) -> None:
+    process = ServiceProcess(VOLUNTEERS_WORKER, settings)
+    process.ctx["redis"] = redis
+    arq = process._arq_worker(settings.queue(contracts.SERVICE))
+
+    (sweep_job,) = arq.cron_jobs
+    assert sweep_job.name == f"{settings.namespace}:{contracts.CLOSE_FORGOTTEN_CHECK_INS}"
+    assert sweep_job.minute == 23 and sweep_job.name in arq.functions
+    # The module's own job is left alone: every process keeps its own schedule.
+    assert VOLUNTEERS_WORKER.cron_jobs[0].name == contracts.CLOSE_FORGOTTEN_CHECK_INS

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import logging
 import signal
 from collections.abc import Mapping, Sequence
@@ -16,6 +17,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import uvloop
+from arq.cron import CronJob
 from arq.worker import Function, Worker
 from prometheus_client import start_http_server
 
@@ -38,6 +40,9 @@ class ServiceWorker:
     functions: Sequence[Function | Command]
     # consumer service -> event types it takes from this service's outbox
     routes: Mapping[str, Sequence[str]] = field(default_factory=dict)
+    # arq cron jobs (sweeps): each process runs its own copies, named within the namespace so that
+    # deployments sharing a Redis do not take each other's turns
+    cron_jobs: Sequence[CronJob] = ()
 
 
 class ServiceProcess:
@@ -70,7 +75,7 @@ class ServiceProcess:
             if service.routes:
                 relay = run_relay(pool, redis, settings, service.name, service.routes)
                 self._tasks.append(asyncio.create_task(relay))
-            if self.jobs:
+            if self.jobs or service.cron_jobs:
                 self._arq = self._arq_worker(queue_name)
                 self._tasks.append(asyncio.create_task(self._run_arq(self._arq)))
             await self._closed.wait()
@@ -83,6 +88,10 @@ class ServiceProcess:
 
         options: dict[str, Any] = {
             "functions": self.jobs,
+            "cron_jobs": [
+                dataclasses.replace(job, name=f"{self.settings.namespace}:{job.name}")
+                for job in self.service.cron_jobs
+            ],
             "queue_name": queue_name,
             "redis_pool": self.ctx["redis"],
             "ctx": self.ctx,

@@ -11,6 +11,7 @@ from datetime import date, datetime
 from typing import Any
 
 import asyncpg
+from arq.cron import cron
 from arq.worker import func
 
 from services.common import clock
@@ -365,8 +366,7 @@ async def close_forgotten_check_ins_of_shift(ctx: dict[str, Any], shift_id: str)
 async def close_forgotten_check_ins(ctx: dict[str, Any]) -> int:
     """The sweep: close every check-in still open after its shift ended. Returns how many.
 
-    A check-in schedules its shift's closing job; the sweep is for what Redis lost.
-    (No cron runs it yet: enqueue it after restoring Redis, or from a scheduler.)"""
+    A check-in schedules its shift's closing job; the sweep, hourly, is for what Redis lost."""
     closed = 0
     while True:
         async with _pool(ctx).acquire() as conn:
@@ -377,6 +377,12 @@ async def close_forgotten_check_ins(ctx: dict[str, Any]) -> int:
             return closed
 
 
+CHECK_OUT_SWEEP = cron(
+    close_forgotten_check_ins,
+    name=contracts.CLOSE_FORGOTTEN_CHECK_INS,
+    minute=23,
+    max_tries=1,
+)
 CHECK_OUT_JOBS = [
     func(close_forgotten_check_ins_of_shift, name=contracts.CLOSE_FORGOTTEN_CHECK_INS_OF_SHIFT, max_tries=10),
     func(close_forgotten_check_ins, name=contracts.CLOSE_FORGOTTEN_CHECK_INS, max_tries=3),

@@ -5,9 +5,12 @@ from __future__ import annotations
 from services.common.worker import ServiceWorker
 from services.notify.contracts import CONSUMES
 from services.volunteers.contracts import SERVICE
-from services.volunteers.handlers import CHECK_OUT_JOBS, COMMANDS
+from services.volunteers.handlers import CHECK_OUT_JOBS, CHECK_OUT_SWEEP, COMMANDS
 from services.volunteers.wish_handlers import WISH_COMMANDS
 
 VOLUNTEERS_WORKER = ServiceWorker(
-    name=SERVICE, functions=[*COMMANDS, *WISH_COMMANDS, *CHECK_OUT_JOBS], routes={"notify": CONSUMES}
+    name=SERVICE,
+    functions=[*COMMANDS, *WISH_COMMANDS, *CHECK_OUT_JOBS],
+    routes={"notify": CONSUMES},
+    cron_jobs=[CHECK_OUT_SWEEP],
 )
