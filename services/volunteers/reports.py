@@ -17,9 +17,11 @@ import asyncpg
 
 from services.common.clock import LOCAL_TZ
 from services.common.db import Connection
+from services.common.errors import Refusal
 from services.volunteers.profiles import unit_key
 
 MAX_ROWS = 2000
+MAX_SHIFT_LINES = 20_000
 
 
 def period_bounds(start: date, end: date) -> tuple[datetime, datetime]:
@@ -240,8 +242,15 @@ async def _shift_lines(
         volunteer_ids,
         since,
         until,
-        MAX_ROWS * 10,
+        MAX_SHIFT_LINES + 1,
     )
+    if len(rows) > MAX_SHIFT_LINES:
+        # A report that silently left some out would not add up to the ledger.
+        raise Refusal(
+            "REPORT_TOO_LARGE",
+            "报告内容过多，请缩短报告期",
+            "Too much for one report: choose a shorter period",
+        )
     lines: dict[str, list[ShiftLine]] = {}
     for row in rows:
         lines.setdefault(row["volunteer_id"], []).append(
