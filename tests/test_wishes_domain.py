@@ -11,6 +11,7 @@ from services.common.errors import Refusal
 from services.notify.domain import messages_for
 from services.volunteers import wishes
 from services.volunteers.wishes import ClaimantKind, WishDraft
+from services.volunteers.worker import VOLUNTEERS_WORKER
 
 T0 = datetime(2026, 12, 5, 9, 0, tzinfo=UTC)
 
@@ -71,3 +72,8 @@ def test_a_wish_a_grid_worker_posted_tells_the_resident_and_the_grid_worker() ->
     claimed = messages_for("wish.claimed", {**payload, "posted_by": "r1", "claimant_id": "c1"})
     assert [m.recipient_id for m in claimed] == ["r1", "c1"]
     assert "r1" not in claimed[1].body_zh  # the claimant learns the building, not who
+
+
+def test_the_volunteers_worker_sweeps_lapsed_claims_hourly() -> None:
+    (sweep,) = [job for job in VOLUNTEERS_WORKER.cron_jobs if job.name == "expire_lapsed_wish_claims"]
+    assert sweep.minute == 41
