@@ -1,6 +1,7 @@
 """The short fault drill of `make test`: the activities worker, a real OS process, is killed
 with `kill -9` in the middle of a sign-up burst while it holds commands; another takes over and
 nothing is lost or doubled. And an arq worker keeps reading its queue after Redis restarts.
+And an event batch that fails while PostgreSQL is away is tried again, not dropped.
 The full drills are `make chaos` (bench/chaos.py)."""
 
 from __future__ import annotations
@@ -32,13 +33,15 @@ from bench.chaos import (
 from bench.signup_burst import Burst, check_platform_db, drive, free_port, summarise
 from services.common.actor import RESIDENT
 from services.common.commands import stream_key
+from services.common.db import drop_database, ensure_database
+from services.common.migrations import migrate
 from services.common.outbox import EVENT_HANDLER
 from services.common.queue import create_redis
 from services.common.settings import Settings
 from services.common.worker import build_worker
 from services.gateway.app import create_app
 from services.notify.worker import NOTIFY_WORKER
-from tests.conftest import COMMUNITY, ROOT, token_for
+from tests.conftest import COMMUNITY, ROOT, eventually, token_for
 
 RESIDENTS, SEATS, CLIENTS = 300, 100, 20
 
@@ -205,3 +208,69 @@ async def test_a_worker_keeps_reading_its_queue_after_redis_restarts(
         with contextlib.suppress(Exception):
             await task
         await asyncio.to_thread(valkey.stop)
+
+
+async def test_an_event_batch_that_fails_while_postgres_is_away_is_tried_again(
+    settings: Settings, servers: tuple[str, str]
+) -> None:
+    # A database of our own to take away: the run's own is shared by every fixture.
+    server_url, _ = servers
+    name = f"{settings.namespace.replace('-', '_')}_pg_away"
+    database_url = await ensure_database(server_url, name)
+    await migrate(database_url)
+    away = settings.model_copy(
+        update={"database_url": database_url, "namespace": f"{settings.namespace}-pg-away", "db_pool_min": 1}
+    )
+    admin = await asyncpg.connect(server_url)
+    worker = build_worker(NOTIFY_WORKER, away)
+    task = asyncio.create_task(worker.async_run())
+    redis = await create_redis(away.redis_url or "")
+    try:
+        warm_up = await redis.enqueue_job(EVENT_HANDLER, [], _queue_name=away.queue("notify"))
+        assert warm_up is not None
+        assert await warm_up.result(timeout=20) == 0  # the worker is up, its pool connected
+        await admin.execute(f"ALTER DATABASE {name} WITH ALLOW_CONNECTIONS false")
+        await admin.execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = $1", name)
+        resident = f"resident-{uuid.uuid4().hex[:8]}"
+        confirmed = {
+            "id": str(uuid.uuid4()),
+            "type": "signup.confirmed",
+            "source": "activities",
+            "payload": {
+                "signup_id": str(uuid.uuid4()),
+                "session_id": str(uuid.uuid4()),
+                "resident_id": resident,
+                "party_size": 1,
+                "activity_title": "义诊",
+                "venue": "朔方社区邻里驿家",
+                "starts_at": "2026-12-05T09:00:00+08:00",
+            },
+            "created_at": "2026-11-25T08:00:00+00:00",
+            "correlation_id": None,
+        }
+        await redis.enqueue_job(EVENT_HANDLER, [confirmed], _queue_name=away.queue("notify"))
+        await asyncio.sleep(1)  # the batch is tried and fails meanwhile
+        await admin.execute(f"ALTER DATABASE {name} WITH ALLOW_CONNECTIONS true")
+
+        async def delivered() -> int:
+            conn = await asyncpg.connect(database_url)
+            try:
+                count: int = await conn.fetchval(
+                    "SELECT count(*) FROM notify.inbox WHERE recipient_id = $1", resident
+                )
+                return count
+            finally:
+                await conn.close()
+
+        assert await eventually(delivered, within_s=20) == 1
+    finally:
+        await admin.execute(f"ALTER DATABASE {name} WITH ALLOW_CONNECTIONS true")
+        await admin.close()
+        await worker.close()
+        with contextlib.suppress(Exception):
+            await task
+        for pattern in (f"{away.namespace}*", f"arq:*{away.namespace}*"):
+            async for key in redis.scan_iter(match=pattern, count=500):
+                await redis.delete(key)
+        await redis.aclose()
+        await drop_database(server_url, name)
