@@ -14,31 +14,18 @@ import strawberry
 
 from services.activities import contracts, domain, queries
 from services.common.actor import PLATFORM_ADMIN, RESIDENT, Actor
-from services.common.errors import Refusal, bad_input, forbidden
+from services.common.errors import bad_input, forbidden
 from services.gateway.context import Info
+from services.gateway.inputs import (
+    as_date,
+    as_datetime,
+    as_optional_datetime,
+    check_key,
+    parse_id,
+    still_processing,
+)
 from services.identity import queries as identity_queries
 from services.identity.domain import AgeBand
-
-
-def parse_id(field: str, value: str) -> uuid.UUID:
-    try:
-        return uuid.UUID(str(value))
-    except ValueError as exc:
-        raise bad_input(field, "编号格式不正确", "Malformed id") from exc
-
-
-def check_key(key: str) -> str:
-    if not 8 <= len(key) <= 128:
-        raise bad_input("idempotencyKey", "幂等键须为8到128个字符", "Idempotency keys are 8 to 128 chars")
-    return key
-
-
-def still_processing() -> Refusal:
-    return Refusal(
-        "STILL_PROCESSING",
-        "请求仍在处理中，请稍后使用相同的幂等键重试",
-        "Still being processed; retry later with the same idempotency key",
-    )
 
 
 @strawberry.enum
@@ -111,8 +98,8 @@ class Session:
             activity_id=strawberry.ID(str(row["activity_id"])),
             community_id=row["community_id"],
             venue=row["venue"],
-            starts_at=_dt(row["starts_at"]),
-            ends_at=_dt(row["ends_at"]),
+            starts_at=as_datetime(row["starts_at"]),
+            ends_at=as_datetime(row["ends_at"]),
             capacity=row["capacity"],
             seats_taken=row["taken"],
             seats_left=row["capacity"] - row["taken"],
@@ -120,11 +107,11 @@ class Session:
             status=SessionStatus(row["status"]),
             cancel_reason=row.get("cancel_reason"),
             venue_id=strawberry.ID(str(row["venue_id"])) if row.get("venue_id") else None,
-            registration_opens_at=_maybe_dt(row.get("registration_opens_at")),
-            registration_closes_at=_maybe_dt(row.get("registration_closes_at")),
+            registration_opens_at=as_optional_datetime(row.get("registration_opens_at")),
+            registration_closes_at=as_optional_datetime(row.get("registration_closes_at")),
             max_party_size=row.get("max_party_size") or domain.MAX_PARTY_SIZE,
-            cancellation_deadline=_maybe_dt(row.get("cancellation_deadline")),
-            rescheduled_at=_maybe_dt(row.get("rescheduled_at")),
+            cancellation_deadline=as_optional_datetime(row.get("cancellation_deadline")),
+            rescheduled_at=as_optional_datetime(row.get("rescheduled_at")),
         )
 
 
@@ -181,8 +168,8 @@ class Festival:
             id=strawberry.ID(str(row["id"])),
             name=row["name"],
             community_ids=list(row["community_ids"]),
-            starts_on=_date(row["starts_on"]),
-            ends_on=_date(row["ends_on"]),
+            starts_on=as_date(row["starts_on"]),
+            ends_on=as_date(row["ends_on"]),
             published=row.get("published", True),
             max_sessions_per_resident=row.get("max_sessions_per_resident"),
         )
@@ -235,23 +222,11 @@ def _attendees(value: str | list[dict[str, str]] | None) -> list[dict[str, str]]
     return json.loads(value) if isinstance(value, str) else value
 
 
-def _dt(value: datetime | str) -> datetime:
-    return value if isinstance(value, datetime) else datetime.fromisoformat(value)
-
-
-def _maybe_dt(value: datetime | str | None) -> datetime | None:
-    return None if value is None else _dt(value)
-
-
 def _may_see(actor: Actor | None, festival: asyncpg.Record) -> bool:
     """Residents see published festivals; organisers also see their communities' drafts."""
     if festival["published"]:
         return True
     return actor is not None and any(actor.may_organise(c) for c in festival["community_ids"])
-
-
-def _date(value: date | str) -> date:
-    return value if isinstance(value, date) else date.fromisoformat(value)
 
 
 @strawberry.input
@@ -409,7 +384,7 @@ def _organiser(actor: Actor) -> bool:
     return any(actor.may_organise(c) for c in actor.communities)
 
 
-async def _household_attendees(info: Info, actor: Actor, ids: Sequence[str]) -> list[dict[str, str]]:
+async def household_attendees(info: Info, actor: Actor, ids: Sequence[str]) -> list[dict[str, str]]:
     """The named household members of the signing-up resident, from identity's records;
     anyone else named is refused."""
     if not ids:
@@ -560,7 +535,7 @@ class ActivitiesMutation:
         signup_id = contracts.id_for("signup", actor.user_id, key)
         attendee_ids = [str(i) for i in input.attendee_ids]
         party_size = domain.party_with(attendee_ids, input.party_size, input.include_me)
-        attendees = await _household_attendees(info, actor, attendee_ids)
+        attendees = await household_attendees(info, actor, attendee_ids)
         args = {
             "id": str(signup_id),
             "session_id": str(session_id),

@@ -17,8 +17,8 @@ from services.common.actor import COMMUNITY_ADMIN, ORGANISER, PLATFORM_ADMIN, Ac
 from services.common.errors import bad_input, forbidden, not_found
 from services.common.masking import mask_phone
 from services.common.settings import Settings
-from services.gateway.activities import check_key, parse_id, still_processing
 from services.gateway.context import Info
+from services.gateway.inputs import check_key, parse_id, still_processing
 from services.notify import contracts, queries
 from services.notify.preferences import EMAIL, SMS, WEBHOOK, WECHAT
 from services.notify.templates import DEFAULT_TEMPLATES, PLACEHOLDERS, check_kind, check_template

@@ -21,15 +21,10 @@ from services.common.actor import Actor
 from services.common.errors import forbidden
 from services.common.masking import mask_name, mask_phone
 from services.common.signed_codes import render
-from services.gateway.activities import (
-    Signup,
-    SignupStatus,
-    _household_attendees,
-    check_key,
-    parse_id,
-)
+from services.gateway.activities import Signup, SignupStatus, household_attendees
 from services.gateway.context import Info
 from services.gateway.identity import identity
+from services.gateway.inputs import check_key, parse_id
 from services.gateway.tickets import Ticket
 from services.identity import domain as identity_domain
 from services.identity import queries as identity_queries
@@ -198,7 +193,7 @@ class ProxyMutation:
         on_their_behalf = _actor_of(resident)
         attendee_ids = [str(i) for i in input.attendee_ids]
         party_size = domain.party_with(attendee_ids, None, input.include_me)
-        attendees = await _household_attendees(info, on_their_behalf, attendee_ids)
+        attendees = await household_attendees(info, on_their_behalf, attendee_ids)
         signup_id = contracts.id_for("signup", on_their_behalf.user_id, key)
         args = {
             "id": str(signup_id),

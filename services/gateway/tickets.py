@@ -22,15 +22,9 @@ from services.common.db import Connection
 from services.common.errors import Refusal, bad_input, forbidden
 from services.common.masking import mask_name, mask_phone
 from services.common.signed_codes import render
-from services.gateway.activities import (
-    Session,
-    SessionStatus,
-    SignupStatus,
-    check_key,
-    parse_id,
-    still_processing,
-)
+from services.gateway.activities import Session, SessionStatus, SignupStatus
 from services.gateway.context import Info
+from services.gateway.inputs import check_key, parse_id, still_processing
 from services.identity import queries as identity_queries
 
 MAX_CODE_LENGTH = 200

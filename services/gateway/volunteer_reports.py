@@ -29,9 +29,9 @@ from services.common import clock
 from services.common.actor import RESIDENT, VOLUNTEER, Actor
 from services.common.clock import LOCAL_TZ
 from services.common.errors import Refusal, bad_input, forbidden, not_found, unauthenticated
-from services.gateway.activities import check_key, parse_id
 from services.gateway.context import Info, Resources, authenticate
 from services.gateway.exports import refused
+from services.gateway.inputs import check_key, parse_id
 from services.gateway.volunteers import _send
 from services.volunteers import contracts, reports
 from services.volunteers.profiles import check_period, not_a_party_member

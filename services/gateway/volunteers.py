@@ -13,8 +13,8 @@ import strawberry
 from services.common import clock
 from services.common.actor import RESIDENT, VOLUNTEER
 from services.common.errors import bad_input, forbidden, not_found
-from services.gateway.activities import check_key, parse_id, still_processing
 from services.gateway.context import Info
+from services.gateway.inputs import as_datetime, check_key, parse_id, still_processing
 from services.volunteers import codes, contracts, queries
 from services.volunteers.domain import may_scan_cards
 
@@ -31,10 +31,6 @@ class CheckInMethod(Enum):
 class LedgerKind(Enum):
     ATTENDANCE = "ATTENDANCE"
     CORRECTION = "CORRECTION"
-
-
-def _dt(value: datetime | str) -> datetime:
-    return value if isinstance(value, datetime) else datetime.fromisoformat(value)
 
 
 Row = asyncpg.Record | dict[str, Any]
@@ -62,8 +58,8 @@ class Shift:
             festival_id=row["festival_id"],
             venue=row["venue"],
             role=row["role"],
-            starts_at=_dt(row["starts_at"]),
-            ends_at=_dt(row["ends_at"]),
+            starts_at=as_datetime(row["starts_at"]),
+            ends_at=as_datetime(row["ends_at"]),
             headcount=row["headcount"],
             places_taken=row["taken"],
             places_left=row["headcount"] - row["taken"],
@@ -117,8 +113,8 @@ class CheckIn:
             shift_id=strawberry.ID(str(row["shift_id"])),
             volunteer_id=row["volunteer_id"],
             method=CheckInMethod(row["method"]),
-            checked_in_at=_dt(row["checked_in_at"]),
-            checked_out_at=_dt(out) if out else None,
+            checked_in_at=as_datetime(row["checked_in_at"]),
+            checked_out_at=as_datetime(out) if out else None,
             minutes_credited=row.get("minutes_credited"),
             first_scan=row.get("first_scan"),
         )
@@ -166,7 +162,7 @@ class LedgerEntry:
             minutes=row["minutes"],
             reason=row["reason"],
             recorded_by=row["recorded_by"],
-            created_at=_dt(row["created_at"]),
+            created_at=as_datetime(row["created_at"]),
         )
 
 
@@ -185,7 +181,7 @@ class RosterEntry:
     def from_row(cls, row: Row) -> RosterEntry:
         return cls(
             volunteer_id=row["volunteer_id"],
-            signed_up_at=_dt(row["signed_up_at"]),
+            signed_up_at=as_datetime(row["signed_up_at"]),
             checked_in_at=row["checked_in_at"],
             checked_out_at=row["checked_out_at"],
             method=CheckInMethod(row["method"]) if row["method"] else None,

@@ -14,8 +14,8 @@ from services.common import clock
 from services.common.actor import Actor
 from services.common.errors import bad_input, forbidden
 from services.common.masking import mask_phones_in
-from services.gateway.activities import check_key, parse_id, still_processing
 from services.gateway.context import Info
+from services.gateway.inputs import as_optional_datetime, check_key, parse_id, still_processing
 from services.identity import queries as identity_queries
 from services.volunteers import contracts, wishes
 from services.volunteers import wish_repository as repo
@@ -28,12 +28,6 @@ strawberry.enum(
     name="ClaimantKind",
     description="Party member (work unit), partner organisation or volunteer.",
 )
-
-
-def _dt(value: datetime | str | None) -> datetime | None:
-    if value is None:
-        return None
-    return value if isinstance(value, datetime) else datetime.fromisoformat(value)
 
 
 @strawberry.type(description="A wish as anyone may see it: no personal details beyond the building.")
@@ -66,10 +60,10 @@ class Wish:
             status=WishStatus(row["status"]),
             merged_into=strawberry.ID(str(merged)) if merged else None,
             decline_reason=get("decline_reason"),
-            claim_expires_at=_dt(get("claim_expires_at")),
+            claim_expires_at=as_optional_datetime(get("claim_expires_at")),
             done_note=get("done_note"),
             photo_url=get("photo_url"),
-            met_at=_dt(get("met_at")),
+            met_at=as_optional_datetime(get("met_at")),
         )
 
 
