@@ -102,7 +102,7 @@ const REMOVE_MEMBER = "mutation($id: ID!) { removeHouseholdMember(id: $id) }";
 
 const state = {
   me: null, festivals: [], festival: null, signups: [], inbox: [], titles: new Map(),
-  tickets: new Map(), shownTicket: null, seen: new Set(), prefs: null, tab: "activities", openParty: null, notice: new Map(), inboxTimer: null,
+  tickets: new Map(), shownTicket: null, armedCancel: null, seen: new Set(), prefs: null, tab: "activities", openParty: null, notice: new Map(), inboxTimer: null,
 };
 const appError = document.getElementById("app-error");
 const $ = (id) => document.getElementById(id);
@@ -342,17 +342,19 @@ function ticketPart(signup) {
 
 function cancelButton(signup) {
   const error = el("p", { class: "error", role: "alert", hidden: true });
-  const button = el("button", { type: "button", class: "secondary" }, t("cancelSignup"));
-  let armed = false;
+  // Elderly users mis-tap: a second, deliberate tap cancels. The state outlives a re-render.
+  const armed = state.armedCancel === signup.id;
+  const button = el("button", { type: "button", class: "secondary" }, armed ? t("confirmCancel") : t("cancelSignup"));
   button.addEventListener("click", () => {
-    if (!armed) {
-      armed = true; // elderly users mis-tap: a second, deliberate tap cancels
+    if (state.armedCancel !== signup.id) {
+      state.armedCancel = signup.id;
       button.textContent = t("confirmCancel");
       return;
     }
     busy(button, error, async () => {
       await keyed(`cancel:${signup.id}`, (key) =>
         gql(CANCEL, { input: { signupId: signup.id, idempotencyKey: key } }));
+      state.armedCancel = null;
       state.notice.delete(signup.sessionId);
       await Promise.all([loadSignups(), loadFestival()]);
     });
