@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import uuid
 
+from services.common.ids import derived_id
+
 SERVICE = "activities"
 
 # commands (arq job names on the activities queue)
@@ -39,7 +41,5 @@ _ID_NAMESPACE = uuid.UUID("6f1d2c7e-3a52-4b8e-9f57-0d7d1b6c9a10")
 
 
 def id_for(kind: str, actor_id: str, idempotency_key: str) -> uuid.UUID:
-    """The id of what a command creates follows from who asked and their idempotency key,
-    so a retried command names the same festival, session or sign-up, and a PENDING answer
-    can already carry the id to query later."""
-    return uuid.uuid5(_ID_NAMESPACE, f"{kind}\x00{actor_id}\x00{idempotency_key}")
+    """What a command creates, named by who asked and their idempotency key (see derived_id)."""
+    return derived_id(_ID_NAMESPACE, kind, actor_id, idempotency_key)

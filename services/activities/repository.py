@@ -12,7 +12,7 @@ from typing import Any
 import asyncpg
 
 from services.activities.domain import ActivityPlan, FestivalPlan, SessionPlan, SignupStatus, VenuePlan
-from services.common.db import Connection
+from services.common.db import Connection, row_as_dict
 
 
 async def insert_festival(
@@ -428,14 +428,8 @@ async def free_cancellation(conn: Connection, signup_ids: Sequence[uuid.UUID]) -
 
 
 def as_dict(row: asyncpg.Record) -> dict[str, Any]:
-    """A row as JSON-friendly values, for command replies."""
-    out: dict[str, Any] = {}
-    for key, value in row.items():
-        if isinstance(value, uuid.UUID):
-            value = str(value)
-        elif key == "attendees" and isinstance(value, str):
-            value = json.loads(value)
-        elif hasattr(value, "isoformat"):
-            value = value.isoformat()
-        out[key] = value
+    """A row as JSON-friendly values, for command replies (attendees as a list)."""
+    out = row_as_dict(row)
+    if isinstance(out.get("attendees"), str):
+        out["attendees"] = json.loads(out["attendees"])
     return out

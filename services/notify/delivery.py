@@ -21,6 +21,7 @@ from arq.connections import ArqRedis
 from arq.worker import Retry, func
 
 from services.common.clock import now
+from services.common.ids import derived_id
 from services.common.observability import NOTIFICATIONS
 from services.common.settings import Settings
 from services.notify import repository as repo
@@ -40,7 +41,7 @@ _SENDING_TTL_S = 120
 
 
 def delivery_id(source_id: uuid.UUID, recipient_id: str, channel: str) -> uuid.UUID:
-    return uuid.uuid5(_ID_NAMESPACE, f"{source_id}\x00{recipient_id}\x00{channel}")
+    return derived_id(_ID_NAMESPACE, str(source_id), recipient_id, channel)
 
 
 def plan_deliveries(

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import uuid
 
+from services.common.ids import derived_id
+
 SERVICE = "volunteers"
 
 # commands (arq job names on the volunteers queue)
@@ -32,6 +34,5 @@ _ID_NAMESPACE = uuid.UUID("2b0c5a8e-7d41-4f0e-8c3b-6a9e1f2d4c57")
 
 
 def id_for(kind: str, actor_id: str, idempotency_key: str) -> uuid.UUID:
-    """The id of what a command creates follows from who asked and their idempotency key,
-    so a retried command names the same shift or sign-up."""
-    return uuid.uuid5(_ID_NAMESPACE, f"{kind}\x00{actor_id}\x00{idempotency_key}")
+    """What a command creates, named by who asked and their idempotency key (see derived_id)."""
+    return derived_id(_ID_NAMESPACE, kind, actor_id, idempotency_key)

@@ -17,7 +17,7 @@ from arq.worker import func
 from services.common import clock
 from services.common.actor import RESIDENT, VOLUNTEER, Actor
 from services.common.commands import command
-from services.common.db import Connection
+from services.common.db import Connection, row_as_dict
 from services.common.errors import forbidden
 from services.common.ids import new_id
 from services.common.outbox import record_event
@@ -58,7 +58,7 @@ async def create_shift(ctx: dict[str, Any], actor: Actor, args: dict[str, Any]) 
         row = await repo.insert_shift(
             conn, uuid.UUID(args["id"]), plan, codes.venue_key(plan.venue), actor.user_id
         )
-    return repo.as_dict(row)
+    return row_as_dict(row)
 
 
 async def record_skill(ctx: dict[str, Any], actor: Actor, args: dict[str, Any]) -> dict[str, Any]:
@@ -80,7 +80,7 @@ async def sign_up_for_shift(ctx: dict[str, Any], actor: Actor, args: dict[str, A
         async with _pool(ctx).acquire() as conn, conn.transaction():
             existing = await repo.get_signup(conn, signup_id)
             if existing is not None:  # the same request again: the same answer
-                return repo.as_dict(existing)
+                return row_as_dict(existing)
             await repo.lock_volunteer(conn, actor.user_id)
             shift = await repo.get_shift(conn, shift_id)
             if shift is None:
@@ -115,13 +115,13 @@ async def sign_up_for_shift(ctx: dict[str, Any], actor: Actor, args: dict[str, A
         async with _pool(ctx).acquire() as conn:
             twin = await repo.get_signup(conn, signup_id)
         if twin is not None:
-            return repo.as_dict(twin)
+            return row_as_dict(twin)
         raise domain.already_signed_up() from exc
-    return repo.as_dict(row)
+    return row_as_dict(row)
 
 
 def _check_in_reply(row: asyncpg.Record, first: bool) -> dict[str, Any]:
-    return {**repo.as_dict(row), "first_scan": first}
+    return {**row_as_dict(row), "first_scan": first}
 
 
 async def check_in(ctx: dict[str, Any], actor: Actor, args: dict[str, Any]) -> dict[str, Any]:
@@ -206,7 +206,7 @@ async def check_out(ctx: dict[str, Any], actor: Actor, args: dict[str, Any]) -> 
             raise domain.not_checked_in()
         closed = await repo.close_check_in(conn, open_check_in["id"], clock.now())
         credit = await _credit_attendance(conn, shift, closed, recorded_by=actor.user_id)
-    return {**repo.as_dict(closed), "minutes_credited": credit}
+    return {**row_as_dict(closed), "minutes_credited": credit}
 
 
 async def _credit_attendance(
@@ -270,7 +270,7 @@ async def correct_service_hours(ctx: dict[str, Any], actor: Actor, args: dict[st
     async with _pool(ctx).acquire() as conn, conn.transaction():
         existing = await repo.get_ledger_entry(conn, entry_id)
         if existing is not None:
-            return repo.as_dict(existing)
+            return row_as_dict(existing)
         shift = await repo.get_shift(conn, shift_id)
         if shift is None:
             raise domain.shift_not_found()
@@ -305,7 +305,7 @@ async def correct_service_hours(ctx: dict[str, Any], actor: Actor, args: dict[st
                 "corrected_by": actor.user_id,
             },
         )
-    return repo.as_dict(row)
+    return row_as_dict(row)
 
 
 # --- forgotten check-outs -------------------------------------------------------------------
@@ -403,7 +403,7 @@ async def update_volunteer_profile(ctx: dict[str, Any], actor: Actor, args: dict
     )
     async with _pool(ctx).acquire() as conn:
         row = await repo.upsert_profile(conn, actor.user_id, profile)
-    return repo.as_dict(row)
+    return row_as_dict(row)
 
 
 async def register_party_member(ctx: dict[str, Any], actor: Actor, args: dict[str, Any]) -> dict[str, Any]:
@@ -427,7 +427,7 @@ async def register_party_member(ctx: dict[str, Any], actor: Actor, args: dict[st
     )
     async with _pool(ctx).acquire() as conn:
         row = await repo.upsert_party_member(conn, volunteer_id, member, actor.user_id)
-    return repo.as_dict(row)
+    return row_as_dict(row)
 
 
 async def create_partner_organisation(
@@ -443,7 +443,7 @@ async def create_partner_organisation(
         )
     if row is None:
         raise profiles.organisation_exists()
-    return repo.as_dict(row)
+    return row_as_dict(row)
 
 
 async def add_partner_member(ctx: dict[str, Any], actor: Actor, args: dict[str, Any]) -> dict[str, Any]:

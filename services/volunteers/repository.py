@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
-from typing import Any
 
 import asyncpg
 
@@ -346,15 +345,3 @@ async def insert_partner_member(
         volunteer_id,
         added_by,
     )
-
-
-def as_dict(row: asyncpg.Record) -> dict[str, Any]:
-    """A row as JSON-friendly values, for command replies."""
-    out: dict[str, Any] = {}
-    for key, value in row.items():
-        if isinstance(value, uuid.UUID):
-            value = str(value)
-        elif hasattr(value, "isoformat"):
-            value = value.isoformat()
-        out[key] = value
-    return out

@@ -16,7 +16,7 @@ from arq.cron import cron
 from services.common import clock
 from services.common.actor import RESIDENT, VOLUNTEER, Actor
 from services.common.commands import command
-from services.common.db import Connection
+from services.common.db import Connection, row_as_dict
 from services.common.errors import forbidden
 from services.common.outbox import record_event
 from services.volunteers import wish_repository as repo
@@ -79,7 +79,7 @@ async def post_wish(ctx: dict[str, Any], actor: Actor, args: dict[str, Any]) -> 
         row, made = await repo.insert_wish(conn, uuid.UUID(args["id"]), draft, resident_id, actor.user_id, at)
         if made:
             await record_event(conn, SCHEMA, wishes.WISH_POSTED, _event(row))
-    return repo.as_dict(row)
+    return row_as_dict(row)
 
 
 async def review_wish(ctx: dict[str, Any], actor: Actor, args: dict[str, Any]) -> dict[str, Any]:
@@ -95,7 +95,7 @@ async def review_wish(ctx: dict[str, Any], actor: Actor, args: dict[str, Any]) -
         if not actor.may_organise(wish["community_id"]):
             raise forbidden()
         if wish["status"] == outcome and wish["reviewed_by"] == actor.user_id:
-            return repo.as_dict(wish)  # the same decision again
+            return row_as_dict(wish)  # the same decision again
         if merged_into is not None:
             target = await repo.get_wish(conn, merged_into)
             if (
@@ -115,7 +115,7 @@ async def review_wish(ctx: dict[str, Any], actor: Actor, args: dict[str, Any]) -
                 wishes.WISH_REVIEWED,
                 _event(row, outcome=outcome.value, reason=reason, merged_into=args.get("merge_into")),
             )
-    return repo.as_dict(row)
+    return row_as_dict(row)
 
 
 async def publish_wish(ctx: dict[str, Any], actor: Actor, args: dict[str, Any]) -> dict[str, Any]:
@@ -125,12 +125,12 @@ async def publish_wish(ctx: dict[str, Any], actor: Actor, args: dict[str, Any]) 
         if not actor.may_organise(wish["community_id"]):
             raise forbidden()
         if wish["published_at"] is not None:
-            return repo.as_dict(wish)  # published before: the same answer
+            return row_as_dict(wish)  # published before: the same answer
         row = await repo.publish(conn, wish_id, _now(ctx))
         if row is None:
             raise wishes.wrong_state(wish["status"], WishStatus.APPROVED)
         await record_event(conn, SCHEMA, wishes.WISH_PUBLISHED, _event(row))
-    return repo.as_dict(row)
+    return row_as_dict(row)
 
 
 async def _expire(conn: Connection, wish_id: uuid.UUID, at: datetime) -> bool:
@@ -158,7 +158,7 @@ async def claim_wish(ctx: dict[str, Any], actor: Actor, args: dict[str, Any]) ->
     at = _now(ctx)
     async with _pool(ctx).acquire() as conn, conn.transaction():
         if await repo.get_claim(conn, claim_id) is not None:  # the same request again
-            return repo.as_dict(await _wish(conn, wish_id))
+            return row_as_dict(await _wish(conn, wish_id))
         wish = await _wish(conn, wish_id)
         if wish["resident_id"] == actor.user_id:
             raise wishes.own_wish()
@@ -192,7 +192,7 @@ async def claim_wish(ctx: dict[str, Any], actor: Actor, args: dict[str, Any]) ->
                 claim_expires_at=row["claim_expires_at"].isoformat(),
             ),
         )
-    return repo.as_dict(row)
+    return row_as_dict(row)
 
 
 async def start_wish(ctx: dict[str, Any], actor: Actor, args: dict[str, Any]) -> dict[str, Any]:
@@ -205,7 +205,7 @@ async def start_wish(ctx: dict[str, Any], actor: Actor, args: dict[str, Any]) ->
             if wish["claimant_id"] != actor.user_id:
                 raise wishes.not_your_claim()
             raise wishes.wrong_state(wish["status"], WishStatus.CLAIMED)
-    return repo.as_dict(row)
+    return row_as_dict(row)
 
 
 async def finish_wish(ctx: dict[str, Any], actor: Actor, args: dict[str, Any]) -> dict[str, Any]:
@@ -222,12 +222,12 @@ async def finish_wish(ctx: dict[str, Any], actor: Actor, args: dict[str, Any]) -
         if wish["claimant_id"] != actor.user_id:
             raise wishes.not_your_claim()
         if wish["status"] == WishStatus.DONE:
-            return repo.as_dict(wish)
+            return row_as_dict(wish)
         if wish["status"] != WishStatus.CLAIMED:
             raise wishes.wrong_state(wish["status"], WishStatus.CLAIMED)
         row = await repo.finish(conn, wish_id, note, photo, _now(ctx))
         await record_event(conn, SCHEMA, wishes.WISH_DONE, _event(row, claimant_id=actor.user_id, note=note))
-    return repo.as_dict(row)
+    return row_as_dict(row)
 
 
 async def confirm_wish(ctx: dict[str, Any], actor: Actor, args: dict[str, Any]) -> dict[str, Any]:
@@ -239,7 +239,7 @@ async def confirm_wish(ctx: dict[str, Any], actor: Actor, args: dict[str, Any]) 
         if wish["resident_id"] != actor.user_id and not wishes.is_grid_worker_of(actor, wish["community_id"]):
             raise forbidden()
         if wish["status"] == WishStatus.MET:
-            return repo.as_dict(wish)
+            return row_as_dict(wish)
         row = await repo.confirm(conn, wish_id, actor.user_id, at)
         if row is None:
             raise wishes.wrong_state(wish["status"], WishStatus.DONE)
@@ -259,7 +259,7 @@ async def confirm_wish(ctx: dict[str, Any], actor: Actor, args: dict[str, Any]) 
                 met_at=at.isoformat(),
             ),
         )
-    return repo.as_dict(row)
+    return row_as_dict(row)
 
 
 async def _sweep(ctx: dict[str, Any], community_id: str | None) -> int:
