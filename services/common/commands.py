@@ -198,8 +198,9 @@ class CommandBus:
                 with contextlib.suppress(Exception):
                     await pubsub.aclose()  # type: ignore[no-untyped-call]
 
-    def command_id(self, service: str, name: str, key: str) -> str:
-        return f"{service}:{name}:{key}"
+    def command_id(self, service: str, name: str, actor: Actor, key: str) -> str:
+        """Idempotency keys are the client's: one person's key never answers for another's."""
+        return f"{service}:{name}:{actor.user_id}:{key}"
 
     async def send(
         self,
@@ -212,7 +213,7 @@ class CommandBus:
     ) -> Reply | None:
         """Send a command; its reply, or None if none came within the timeout (PENDING)."""
         timeout = self._settings.reply_timeout_s if timeout_s is None else timeout_s
-        command_id = self.command_id(service, name, key)
+        command_id = self.command_id(service, name, actor, key)
         envelope = Envelope(command_id, name, actor, args, self._channel, correlation_id.get())
         waiter: asyncio.Future[dict[str, Any]] = asyncio.get_running_loop().create_future()
         self._waiting[command_id] = waiter
@@ -265,9 +266,12 @@ class CommandConsumer:
         self._queue = settings.queue(service)
         self._claim_idle_ms = int(settings.command_claim_idle_s * 1000)
 
-    async def run(self) -> None:
+    async def _ensure_group(self) -> None:
         with contextlib.suppress(ResponseError):  # BUSYGROUP: another worker made it first
             await self._redis.xgroup_create(self._stream, GROUP, id="0", mkstream=True)
+
+    async def run(self) -> None:
+        await self._ensure_group()
         next_claim = 0.0
         loop = asyncio.get_running_loop()
         while not self._stopping.is_set():
@@ -283,6 +287,12 @@ class CommandConsumer:
                         await self._answer(entries)
             except asyncio.CancelledError:
                 raise
+            except ResponseError as exc:
+                # NOGROUP / UNBLOCKED: Redis came back without our stream (a restart without
+                # persistence, a failover): make it again, or every command would wait forever.
+                log.warning("command stream %s unusable (%s); creating it again", self._stream, exc)
+                await self._ensure_group()
+                await asyncio.sleep(0.1)
             except Exception:
                 log.warning("command consumer of %s failed; retrying", self._stream, exc_info=True)
                 await asyncio.sleep(0.5)
@@ -307,12 +317,18 @@ class CommandConsumer:
 
     async def _answer(self, entries: list[tuple[Any, dict[Any, Any]]]) -> None:
         by_name: dict[str, list[tuple[Any, Envelope]]] = {}
+        unreadable = []
         for entry_id, fields in entries:
-            raw = fields.get(b"c") or fields.get("c")
-            if raw is None:
+            try:
+                envelope = Envelope.decode(fields.get(b"c") or fields.get("c") or b"")
+            except (ValueError, KeyError, TypeError):
+                unreadable.append(entry_id)  # nobody can answer it; it must not block the rest
                 continue
-            envelope = Envelope.decode(raw)
             by_name.setdefault(envelope.name, []).append((entry_id, envelope))
+        if unreadable:
+            log.error("dropping %d unreadable commands from %s", len(unreadable), self._stream)
+            await self._redis.xack(self._stream, GROUP, *unreadable)
+            await self._redis.xdel(self._stream, *unreadable)
         answered: list[tuple[Any, Envelope, Reply]] = []
         for name, items in by_name.items():
             answered += await self._run(name, items)
