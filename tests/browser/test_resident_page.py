@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import base64
 import io
+import uuid
 from typing import Any
 
 import PIL.Image
@@ -241,3 +242,24 @@ async def test_a_sign_up_still_queued_shows_as_processing_until_its_answer_arriv
     await expect(session).to_contain_text("报名处理中")
     await expect(session).to_contain_text("报名成功")  # the page asked signup(id) until it was decided
     await page.unroute("**/graphql")
+
+
+async def test_seats_taken_by_a_neighbour_show_on_an_open_page_without_a_reload(
+    person: Any, festival: Any, pool: Any, gql: GraphQLClient, new_resident: Any
+) -> None:
+    planned = await festival(capacity=20)
+    resident = await person()
+    await resident.page.clock.install()  # the page's timers run when the test moves the clock
+    page = await resident.open(f"/?festival={planned['id']}")
+    await resident.logs_in_by_phone(pool)
+    session = page.locator(f"[data-session='{planned['sessions']['义诊']}']")
+    await expect(session).to_contain_text("剩余 20 个名额")
+
+    _, neighbour = new_resident()
+    await gql.ok(
+        "mutation($input: SignUpInput!) { signUp(input: $input) { status } }",
+        {"input": {"sessionId": planned["sessions"]["义诊"], "idempotencyKey": uuid.uuid4().hex}},
+        neighbour,
+    )
+    await page.clock.run_for(21_000)
+    await expect(session).to_contain_text("剩余 19 个名额")

@@ -4,6 +4,7 @@ import {
   onLangChange, phoneLogIn, showError, showView, t, useStrings, whoAmI,
 } from "/static/common.js";
 
+const SEATS_REFRESH_MS = 20000;
 const RELATIONS = ["SPOUSE", "CHILD", "PARENT", "GRANDPARENT", "GRANDCHILD", "SIBLING", "OTHER"];
 const AGE_BANDS = ["CHILD", "TEEN", "ADULT", "SENIOR", "ELDER"];
 
@@ -102,7 +103,7 @@ const REMOVE_MEMBER = "mutation($id: ID!) { removeHouseholdMember(id: $id) }";
 
 const state = {
   me: null, festivals: [], festival: null, signups: [], inbox: [], titles: new Map(),
-  tickets: new Map(), shownTicket: null, armedCancel: null, seen: new Set(), prefs: null, tab: "activities", openParty: null, notice: new Map(), inboxTimer: null,
+  tickets: new Map(), shownTicket: null, armedCancel: null, seen: new Set(), prefs: null, tab: "activities", openParty: null, notice: new Map(), tabTimer: null,
 };
 const appError = document.getElementById("app-error");
 const $ = (id) => document.getElementById(id);
@@ -486,11 +487,17 @@ function showTab(tab) {
     button.setAttribute("aria-selected", String(button.dataset.tab === tab));
   }
   for (const panel of document.querySelectorAll("[data-panel]")) panel.hidden = panel.dataset.panel !== tab;
-  clearInterval(state.inboxTimer);
+  clearInterval(state.tabTimer);
   const load = { activities: loadFestival, signups: loadSignups, inbox: loadInbox, family: async () => { fillProfile(); renderMembers(); await loadPrefs(); } }[tab];
   load().catch(reportError);
   // Messages arrive a moment after the action that caused them: keep the open inbox fresh.
-  if (tab === "inbox") state.inboxTimer = setInterval(() => loadInbox().catch(reportError), 4000);
+  if (tab === "inbox") state.tabTimer = setInterval(() => loadInbox().catch(reportError), 4000);
+  // Seats go while people look: refresh the list now and then, but never under an open choice.
+  if (tab === "activities") {
+    state.tabTimer = setInterval(() => {
+      if (!state.openParty && !document.hidden) loadFestival().catch(reportError);
+    }, SEATS_REFRESH_MS);
+  }
 }
 
 function renderAll() {
@@ -515,7 +522,7 @@ async function enterApp() {
 
 async function start() {
   $("loading").hidden = true;
-  clearInterval(state.inboxTimer);
+  clearInterval(state.tabTimer);
   const me = await whoAmI("id");
   if (!me) {
     state.me = null;
