@@ -52,9 +52,15 @@ class Settings(BaseSettings):
     login_codes_per_phone_per_hour: int = 5
     # Generous: many homes reach us through one carrier-grade NAT address.
     login_codes_per_ip_per_hour: int = 200
+    # Staff password attempts, counted before the password is checked; a right one is given
+    # back. Per user name and per client address, over a window of this many seconds.
     password_failures_per_hour: int = 10
+    password_failures_per_ip_per_hour: int = 50
+    password_failures_window_s: int = 3600
     # Larger GraphQL request bodies are refused with 413 before they are parsed.
     max_request_bytes: int = 64 * 1024
+    # Live updates (GraphQL subscriptions) one gateway serves at once.
+    max_live_subscriptions: int = 2000
     # Notify's channel providers. An unset URL (or SMTP host) means the development channel:
     # the message is only recorded in notify.deliveries, where the console and tests read it.
     notify_sms_url: str | None = None

@@ -27,6 +27,7 @@ from services.gateway.context import Context, Resources, authenticate
 from services.gateway.errors import typed_error
 from services.gateway.exports import export_routes
 from services.gateway.limits import BodySizeLimit
+from services.gateway.live import LiveChannels
 from services.gateway.observability import CorrelationMiddleware, render_metrics
 from services.gateway.pages import page_routes
 from services.gateway.schema import production_schema, schema
@@ -80,10 +81,13 @@ def create_app(settings: Settings) -> Starlette:
         redis = await create_redis(settings.redis_url)
         bus = CommandBus(redis, settings)
         await bus.start()
-        holder["live"] = Resources(settings, pool, redis, bus)
+        live = LiveChannels(redis, settings.max_live_subscriptions)
+        await live.start()
+        holder["live"] = Resources(settings, pool, redis, bus, live)
         try:
             yield
         finally:
+            await live.stop()
             await bus.stop()
             await redis.aclose()
             await pool.close()

@@ -15,6 +15,7 @@ from services.common.commands import CommandBus
 from services.common.errors import Refusal, forbidden, unauthenticated
 from services.common.settings import Settings
 from services.common.tokens import TokenClaims, read_claims
+from services.gateway.live import LiveChannels
 from services.identity.revocations import is_revoked
 
 
@@ -26,6 +27,7 @@ class Resources:
     pool: asyncpg.Pool
     redis: ArqRedis
     bus: CommandBus
+    live: LiveChannels
 
 
 @dataclass

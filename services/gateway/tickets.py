@@ -270,37 +270,35 @@ class TicketsSubscription:
         except Refusal as refusal:
             raise coded(refusal) from refusal
         resources = info.context.resources
-        pubsub = resources.redis.pubsub()
+        channel = contracts.counts_channel(resources.settings.namespace, str(wanted))
         try:
             # Listen before reading, so no change between the read and the first message is lost.
-            await pubsub.subscribe(contracts.counts_channel(resources.settings.namespace, str(wanted)))
-            async with resources.pool.acquire() as conn:
-                rows = await attendance.seat_counts(conn, [wanted])
-            if not rows or not may_see(info.context.actor, rows[0]):
-                raise coded(domain.unknown_session())
-            row = rows[0]
-            current = SessionCounts.of(
-                row["id"], row["capacity"], row["taken"], row["waitlist_length"], row["status"]
-            )
-            as_of = row["as_of"]
-            yield current
-            async for message in pubsub.listen():
-                if message.get("type") != "message":
-                    continue
-                data = json.loads(message["data"])
-                read_at = datetime.fromisoformat(data["as_of"])
-                if read_at <= as_of:  # overtaken by what we already sent
-                    continue
-                counts = SessionCounts.of(
-                    data["session_id"],
-                    data["capacity"],
-                    data["taken"],
-                    data["waitlist_length"],
-                    data["status"],
+            async with resources.live.listen(channel) as queue:
+                async with resources.pool.acquire() as conn:
+                    rows = await attendance.seat_counts(conn, [wanted])
+                if not rows or not may_see(info.context.actor, rows[0]):
+                    raise coded(domain.unknown_session())
+                row = rows[0]
+                current = SessionCounts.of(
+                    row["id"], row["capacity"], row["taken"], row["waitlist_length"], row["status"]
                 )
-                as_of = read_at
-                if counts != current:
-                    current = counts
-                    yield counts
-        finally:
-            await pubsub.aclose()  # type: ignore[no-untyped-call]
+                as_of = row["as_of"]
+                yield current
+                while True:
+                    data = json.loads(await queue.get())
+                    read_at = datetime.fromisoformat(data["as_of"])
+                    if read_at <= as_of:  # overtaken by what we already sent
+                        continue
+                    counts = SessionCounts.of(
+                        data["session_id"],
+                        data["capacity"],
+                        data["taken"],
+                        data["waitlist_length"],
+                        data["status"],
+                    )
+                    as_of = read_at
+                    if counts != current:
+                        current = counts
+                        yield counts
+        except Refusal as refusal:  # too many listeners
+            raise coded(refusal) from refusal
