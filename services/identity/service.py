@@ -330,20 +330,34 @@ class Identity:
         self, raw_username: str, password: str, client_ip: str | None = None
     ) -> Tokens:
         username = (raw_username or "").strip().lower()
-        failures_key = self._key("password-failures", username)
-        failures, wait = await throttle.used(self.redis, failures_key)
-        if failures >= self.settings.password_failures_per_hour:
+        s = self.settings
+        # Each attempt is counted before its password is checked, in one atomic step, so that
+        # parallel guesses cannot all pass a check made before any of them was counted, and a
+        # refused guess costs no argon2 hashing. A right password is given its count back.
+        ip_key = self._key("password-attempts-ip", client_ip or "unknown")
+        user_key = self._key("password-failures", username[:64])
+        window = s.password_failures_window_s
+        wait = await throttle.count(self.redis, ip_key, s.password_failures_per_ip_per_hour, window)
+        if wait is None:
+            wait = await throttle.count(self.redis, user_key, s.password_failures_per_hour, window)
+        if wait is not None:
+            log.info("organiser log-in refused: rate limited for %ss", wait)
             raise domain.rate_limited(wait)
         async with self.pool.acquire() as conn:
             account = await repo.staff_by_username(conn, username)
-        stored_hash = account["password_hash"] if account is not None else _dummy_hash()
+        if account is not None:
+            stored_hash = account["password_hash"]
+        else:
+            stored_hash = await asyncio.to_thread(_dummy_hash)  # made once, also off the loop
+        # Off the event loop: a slow hash must not hold up every other request of the gateway.
         ok = await asyncio.to_thread(_verify, stored_hash, password or "")
         if account is None or not ok:
-            await throttle.count(self.redis, failures_key, self.settings.password_failures_per_hour, 3600)
             async with self.pool.acquire() as conn:
                 subject = f"username:{mask_phones_in(username[:32])}"
                 await repo.audit(conn, self.clock(), "staff.log_in_failed", subject, None, client_ip)
             raise domain.bad_credentials()
+        await throttle.refund(self.redis, user_key)
+        await throttle.refund(self.redis, ip_key)
         new_hash = None
         if _hasher.check_needs_rehash(stored_hash):
             new_hash = await asyncio.to_thread(_hasher.hash, password)

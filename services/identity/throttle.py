@@ -19,13 +19,19 @@ async def count(redis: ArqRedis, key: str, limit: int, window_s: int) -> int | N
     return None
 
 
-async def used(redis: ArqRedis, key: str) -> tuple[int, int]:
-    """How many attempts the key's window holds, and the seconds left in it."""
-    async with redis.pipeline(transaction=True) as pipe:
-        pipe.get(key)
-        pipe.ttl(key)
-        value, ttl = await pipe.execute()
-    return int(value or 0), max(1, int(ttl))
+# Takes one back only while the window lives: a DECR on an expired key would make a key with
+# no expiry, which every later INCR would then keep for good.
+_REFUND = """
+if tonumber(redis.call('GET', KEYS[1]) or '0') > 0 then
+  return redis.call('DECR', KEYS[1])
+end
+return 0
+"""
+
+
+async def refund(redis: ArqRedis, key: str) -> None:
+    """Give back one attempt counted in the key's window (one that turned out to be allowed)."""
+    await redis.eval(_REFUND, 1, key)  # type: ignore[misc]
 
 
 async def cool_down(redis: ArqRedis, key: str, interval_s: int, now: float) -> int | None:
