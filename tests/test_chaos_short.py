@@ -167,6 +167,10 @@ async def test_a_worker_killed_mid_burst_holding_commands_loses_and_doubles_noth
         finally:
             await conn.close()
     finally:
+        for process in processes:  # no relay left to send this namespace events nobody reads
+            if process.poll() is None:
+                process.terminate()
+                await asyncio.to_thread(process.wait, 20)
         await notify.close()
         await notify_task
 
