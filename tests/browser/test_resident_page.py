@@ -227,12 +227,17 @@ async def test_a_sign_up_still_queued_shows_as_processing_until_its_answer_arriv
     page = await resident.open(f"/?festival={planned['id']}")
     await resident.logs_in_by_phone(pool)
 
+    keys: list[str] = []
+
     async def answer_pending(route: Route) -> None:
-        """The gateway's answer when the worker has not replied in time: PENDING, with the id."""
+        """The first answer is the gateway's when the worker has not replied in time: PENDING."""
         response = await route.fetch()
         body = await response.json()
-        if "signUp(" in route.request.post_data_json["query"]:
-            body["data"]["signUp"]["status"] = "PENDING"
+        sent = route.request.post_data_json
+        if "signUp(" in sent["query"]:
+            keys.append(sent["variables"]["input"]["idempotencyKey"])
+            if len(keys) == 1:
+                body["data"]["signUp"]["status"] = "PENDING"
         await route.fulfill(response=response, json=body)
 
     await page.route("**/graphql", answer_pending)
@@ -240,7 +245,9 @@ async def test_a_sign_up_still_queued_shows_as_processing_until_its_answer_arriv
     await session.get_by_role("button", name="报名").click()
     await session.get_by_role("button", name="确认报名（1人）").click()
     await expect(session).to_contain_text("报名处理中")
-    await expect(session).to_contain_text("报名成功")  # the page asked signup(id) until it was decided
+    await expect(session).to_contain_text("报名成功")
+    # It asked again with the same key: the stored answer, which would carry a refusal too.
+    assert len(keys) >= 2 and len(set(keys)) == 1
     await page.unroute("**/graphql")
 
 

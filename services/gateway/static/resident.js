@@ -271,9 +271,21 @@ function partyPicker(session) {
   relabel();
   confirm.addEventListener("click", () => busy(confirm, error, async () => {
     const attendeeIds = boxes.filter((b) => b.checked).map((b) => b.value).sort();
-    const signup = await keyed(`signup:${session.id}:${attendeeIds.join(",")}`, (key) =>
-      gql(SIGN_UP, { input: { sessionId: session.id, idempotencyKey: key, attendeeIds } }));
-    await settled(signup.signUp, session.id);
+    const signup = await keyed(`signup:${session.id}:${attendeeIds.join(",")}`, async (key) => {
+      const send = async () =>
+        (await gql(SIGN_UP, { input: { sessionId: session.id, idempotencyKey: key, attendeeIds } })).signUp;
+      // PENDING: ask again with the same key. That returns the stored answer once there is one —
+      // a refusal too (raised here and shown), which polling signup(id) could never see.
+      let answer = await send();
+      for (let tries = 0; answer.status === "PENDING" && tries < 30; tries += 1) {
+        state.notice.set(session.id, () => t("pending"));
+        renderActivities();
+        await new Promise((resolve) => setTimeout(resolve, 1000));
+        answer = await send();
+      }
+      return answer;
+    });
+    await settled(signup, session.id);
   }));
   return el("div", { class: "party" },
     el("h3", {}, t("whoGoes")),
@@ -282,15 +294,12 @@ function partyPicker(session) {
     tooMany, error, confirm);
 }
 
-/** A sign-up's answer: final, or PENDING while its command is queued — then ask until it is. */
+/** Say where a sign-up landed; one still PENDING after a long wait is said to be in progress. */
 async function settled(signup, sessionId) {
-  for (let tries = 0; signup.status === "PENDING" && tries < 30; tries += 1) {
-    state.notice.set(sessionId, () => t("pending"));
-    renderActivities();
-    await new Promise((resolve) => setTimeout(resolve, 1000));
-    signup = (await gql(SIGNUP, { id: signup.id })).signup ?? signup;
-  }
-  const answer = signup.status === "WAITLISTED" ? () => t("waitlisted", signup.waitlistPosition) : () => t("signedUp");
+  const answer = {
+    CONFIRMED: () => t("signedUp"),
+    WAITLISTED: () => t("waitlisted", signup.waitlistPosition),
+  }[signup.status] ?? (() => t("pending"));
   state.notice.set(sessionId, answer);
   state.openParty = null;
   await Promise.all([loadSignups(), loadFestival()]);
