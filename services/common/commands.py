@@ -278,6 +278,7 @@ class CommandConsumer:
             try:
                 if loop.time() >= next_claim:
                     await self._claim_abandoned()
+                    await self._forget_departed()
                     next_claim = loop.time() + self._claim_idle_ms / 3000
                 found = await self._redis.xreadgroup(
                     GROUP, self._name, {self._stream: ">"}, count=self._batch, block=1000
@@ -304,6 +305,14 @@ class CommandConsumer:
             async with asyncio.timeout(grace_s):
                 async with self._busy:
                     pass
+
+    async def _forget_departed(self) -> None:
+        """Remove consumers of workers long gone (nothing pending, idle for an hour), so the
+        group does not grow with every restart."""
+        for consumer in await self._redis.xinfo_consumers(self._stream, GROUP):
+            name = consumer["name"].decode() if isinstance(consumer["name"], bytes) else consumer["name"]
+            if name != self._name and consumer["pending"] == 0 and consumer["idle"] > 3_600_000:
+                await self._redis.xgroup_delconsumer(self._stream, GROUP, name)
 
     async def _claim_abandoned(self) -> None:
         """Take over commands a dead worker read but never acknowledged."""
