@@ -210,13 +210,16 @@ async def test_a_rotated_out_a_foreign_and_a_forged_code_are_refused_and_change_
     await sign_up(gql, token, duty["id"])
     now = datetime.now(UTC).timestamp()
     # A photo of the station screen taken two minutes ago.
-    photographed = codes.mint_station_code(settings.secret, duty["venue"], now - 120)
-    across_the_road = codes.mint_station_code(settings.secret, "西苑社区广场", now)
-    forged = codes.mint_station_code("guessed-secret", duty["venue"], now)
+    photographed = codes.mint_station_code(settings.secret, COMMUNITY, duty["venue"], now - 120)
+    across_the_road = codes.mint_station_code(settings.secret, COMMUNITY, "西苑社区广场", now)
+    forged = codes.mint_station_code("guessed-secret", COMMUNITY, duty["venue"], now)
+    # The same venue name, but another community's.
+    same_name_elsewhere = codes.mint_station_code(settings.secret, OTHER_COMMUNITY, duty["venue"], now)
 
     for code, refusal in [
         (photographed, "EXPIRED_CODE"),
         (across_the_road, "WRONG_VENUE"),
+        (same_name_elsewhere, "WRONG_VENUE"),
         (forged, "INVALID_CODE"),
         ("LS" + "A" * 36, "INVALID_CODE"),
     ]:

@@ -75,6 +75,22 @@ def elsewhere(settings: Settings) -> str:
     return token_for(settings, f"organiser-{uuid.uuid4().hex[:6]}", {ORGANISER}, {OTHER_COMMUNITY})
 
 
+async def new_shift(gql: GraphQLClient, organiser: str, festival: str | None = None) -> str:
+    """A two-hour shift of the community, starting in an hour, at a venue of its own."""
+    starts_at = datetime.now(UTC) + timedelta(hours=1)
+    plan = {
+        "communityId": COMMUNITY,
+        "festivalId": festival,
+        "venue": f"朔方广场 {uuid.uuid4().hex[:6]}",
+        "role": "摊主",
+        "startsAt": starts_at.isoformat(),
+        "endsAt": (starts_at + timedelta(hours=2)).isoformat(),
+        "headcount": 5,
+    }
+    shift_id: str = (await gql.ok(CREATE_SHIFT, {"input": plan}, organiser))["createShift"]["id"]
+    return shift_id
+
+
 # --- rules ------------------------------------------------------------------------------------
 
 
@@ -178,8 +194,16 @@ async def test_a_party_member_reports_to_the_community_where_she_lives(
     }
     profile = (await gql.ok(PROFILE, {"id": her}, organiser_token))["volunteerProfile"]
     assert profile["partyMember"]["partyBranch"] == "第二党支部"
-    # The organiser registers a member without a smartphone for him.
-    him = f"volunteer-{uuid.uuid4().hex[:8]}"
+    # The organiser fills in the registration for a volunteer who serves here: he signed up for
+    # one of the community's shifts. A volunteer who never did is not hers to register.
+    him, his_token = volunteer(settings)
+    stranger = {**member, "name": "杨军", "volunteerId": f"volunteer-{uuid.uuid4().hex[:8]}"}
+    assert await gql.error_code(REGISTER, {"input": stranger}, organiser_token) == "FORBIDDEN"
+    await gql.ok(
+        SIGN_UP,
+        {"input": {"shiftId": await new_shift(gql, organiser_token), "idempotencyKey": uuid.uuid4().hex}},
+        his_token,
+    )
     await gql.ok(REGISTER, {"input": {**member, "name": "杨军", "volunteerId": him}}, organiser_token)
     listed = await gql.ok(PARTY_MEMBERS, {"c": COMMUNITY, "unit": unit.upper()}, organiser_token)
     assert sorted(m["volunteerId"] for m in listed["partyMembers"]) == sorted([her, him])
@@ -208,8 +232,15 @@ async def test_a_partner_organisation_and_its_members_count_their_hours_together
     }
     assert await gql.error_code(CREATE_PARTNER, twin, organiser_token) == "ORGANISATION_EXISTS"
 
+    # Both staff serve a festival's shift; the organiser adds them to the partner organisation
+    # (only volunteers who serve in the community) and credits each an hour.
+    festival = f"festival-{uuid.uuid4().hex[:8]}"
+    shift_id = await new_shift(gql, organiser_token, festival)
     (staff_a, token_a), (staff_b, token_b) = volunteer(settings), volunteer(settings)
-    for person in (staff_a, staff_b):
+    not_yet = {"input": {"organisationId": partner["id"], "volunteerId": staff_a}}
+    assert await gql.error_code(ADD_MEMBER, not_yet, organiser_token) == "FORBIDDEN"
+    for person, token in ((staff_a, token_a), (staff_b, token_b)):
+        await gql.ok(SIGN_UP, {"input": {"shiftId": shift_id, "idempotencyKey": uuid.uuid4().hex}}, token)
         await gql.ok(
             ADD_MEMBER, {"input": {"organisationId": partner["id"], "volunteerId": person}}, organiser_token
         )
@@ -223,27 +254,7 @@ async def test_a_partner_organisation_and_its_members_count_their_hours_together
     unknown = {"input": {"organisationId": str(uuid.uuid4()), "volunteerId": staff_a}}
     assert await gql.error_code(ADD_MEMBER, unknown, organiser_token) == "ORGANISATION_NOT_FOUND"
 
-    # Both staff serve a festival's shift; the organiser credits each an hour.
-    festival = f"festival-{uuid.uuid4().hex[:8]}"
-    starts_at = datetime.now(UTC) + timedelta(hours=1)
-    shift = await gql.ok(
-        CREATE_SHIFT,
-        {
-            "input": {
-                "communityId": COMMUNITY,
-                "festivalId": festival,
-                "venue": f"朔方广场 {uuid.uuid4().hex[:6]}",
-                "role": "摊主",
-                "startsAt": starts_at.isoformat(),
-                "endsAt": (starts_at + timedelta(hours=2)).isoformat(),
-                "headcount": 5,
-            }
-        },
-        organiser_token,
-    )
-    shift_id = shift["createShift"]["id"]
-    for person, token in ((staff_a, token_a), (staff_b, token_b)):
-        await gql.ok(SIGN_UP, {"input": {"shiftId": shift_id, "idempotencyKey": uuid.uuid4().hex}}, token)
+    for person in (staff_a, staff_b):
         correction = {
             "volunteerId": person,
             "shiftId": shift_id,

@@ -47,6 +47,9 @@ CREATE_PARTNER = """
 mutation($input: CreatePartnerOrganisationInput!) { createPartnerOrganisation(input: $input) { id } }
 """
 ADD_PARTNER_MEMBER = "mutation($input: AddPartnerMemberInput!) { addPartnerMember(input: $input) { id } }"
+UPDATE_PROFILE = (
+    "mutation($input: UpdateVolunteerProfileInput!) { updateVolunteerProfile(input: $input) { volunteerId } }"
+)
 RESIDENT_BY_PHONE = "mutation($input: ResidentByPhoneInput!) { residentByPhone(input: $input) { id } }"
 
 
@@ -124,8 +127,10 @@ async def registered_party_member(
 async def partner_member(
     gql: GraphQLClient, settings: Settings, community: str, organiser: str, name: str
 ) -> str:
-    """A member of a partner organisation (共建单位) of the community."""
+    """A member of a partner organisation (共建单位) of the community, who keeps their volunteer
+    profile there (an organiser adds only volunteers who serve in the community)."""
     user_id, token = person(settings, community)
+    await gql.ok(UPDATE_PROFILE, {"input": {"communityId": community, "availability": "周末"}}, token)
     create = {"communityId": community, "name": name, "idempotencyKey": uuid.uuid4().hex}
     organisation = (await gql.ok(CREATE_PARTNER, {"input": create}, organiser))["createPartnerOrganisation"]
     add = {"organisationId": organisation["id"], "volunteerId": user_id}

@@ -341,10 +341,13 @@ async def certificate_of(
     start, end = check_period(starts_on, ends_on)
     async with pool.acquire() as conn:
         member = await reports.member_report(conn, volunteer_id, start, end)
-    if member is None:
-        raise not_a_party_member() if volunteer_id == actor.user_id else forbidden()
-    if volunteer_id != actor.user_id and not actor.may_organise(member.community_id):
-        raise forbidden()
+        if member is None:
+            raise not_a_party_member() if volunteer_id == actor.user_id else forbidden()
+        if volunteer_id != actor.user_id and not (
+            actor.may_organise(member.community_id)
+            and member.community_id in await reports.communities_of(conn, volunteer_id)
+        ):
+            raise forbidden()  # the community they reported to, if they tied themself to it
     return member
 
 

@@ -12,7 +12,7 @@ import strawberry
 
 from services.common import clock
 from services.common.actor import RESIDENT, VOLUNTEER
-from services.common.errors import bad_input, forbidden, not_found
+from services.common.errors import Refusal, bad_input, forbidden, not_found
 from services.gateway.context import Info
 from services.gateway.inputs import as_datetime, check_key, parse_id, still_processing
 from services.volunteers import codes, contracts, queries
@@ -296,14 +296,25 @@ class VolunteersQuery:
             communities = await queries.communities_at_venue(conn, codes.venue_key(venue))
         if not communities:
             raise not_found("venue", "服务地点")
-        if not any(may_scan_cards(actor, community) for community in communities):
+        # The code is for one community's venue: the one whose staff shows it.
+        ours = [community for community in communities if may_scan_cards(actor, community)]
+        if not ours:
             raise forbidden()
+        if len(ours) > 1:
+            raise Refusal(
+                "AMBIGUOUS_VENUE",
+                "您所在的多个社区都有同名的服务地点，请用所属社区的账号显示站点码",
+                "Several of your communities have a venue of this name: "
+                "show its code from one community's account",
+            )
         now = clock.now()
         step = codes.step_of(now.timestamp())
         valid_until = datetime.fromtimestamp(
             (step + 1 + codes.GRACE_STEPS_BEHIND) * codes.STEP_S, tz=now.tzinfo
         )
-        code = codes.mint_station_code(info.context.resources.settings.secret, venue, now.timestamp())
+        code = codes.mint_station_code(
+            info.context.resources.settings.secret, ours[0], venue, now.timestamp()
+        )
         return ScannableCode.of(code, valid_until)
 
     @strawberry.field(description="My personal volunteer card, for staff to scan.")

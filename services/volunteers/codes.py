@@ -1,11 +1,16 @@
 """Volunteer QR codes: rotating station codes and personal cards, signed, no I/O.
 
 Both are upper-case base32 without padding behind a short prefix, so a QR code holds them
-in alphanumeric mode. A station code is ``LS`` + base32(version, key id, venue digest,
+in alphanumeric mode. A station code is ``LS`` + base32(version, key id, place digest,
 time step, MAC); it lives for its own 30-second step and one step of grace, so a photo of
-the screen soon stops working. A personal card is ``LV`` + base32(version, key id,
-volunteer id, MAC) and never expires: it names a person, and scanning it twice for the same
-shift is made harmless by the check-in rules, not by the card.
+the screen soon stops working. The place is the community *and* the venue: communities name
+their venues as they like, so two may well both have a "邻里驿家", and a code shown at one
+must not check anyone in at the other. The place digest is keyed (not a plain hash), so
+nobody can search offline for a venue name whose digest matches another community's.
+
+A personal card is ``LV`` + base32(version, key id, volunteer id, MAC) and never expires: it
+names a person, and scanning it twice for the same shift is made harmless by the check-in
+rules, not by the card.
 
 Keys are derived from ``Settings.secret`` per key id, so the secret can be rotated later by
 adding a key id without changing the format. Every function takes ``now`` (unix seconds)
@@ -15,7 +20,6 @@ residents' tickets (``services.common.signed_codes``).
 
 from __future__ import annotations
 
-import hashlib
 import hmac
 import struct
 import unicodedata
@@ -31,7 +35,7 @@ from services.common.signed_codes import render as render
 
 STATION_PREFIX = "LS"
 CARD_PREFIX = "LV"
-VERSION = 1
+VERSION = 2  # 2: the place digest covers the community (1 covered the venue name only)
 KEY_ID = 1
 STEP_S = 30
 # Accepted steps, relative to the verifier's current step: the current one, one step of
@@ -40,8 +44,8 @@ STEP_S = 30
 GRACE_STEPS_BEHIND = 1
 GRACE_STEPS_AHEAD = 1
 _MAC_BYTES = 10  # 80 bits: forging one needs ~2^80 guesses against a rate-limited service
-_VENUE_DIGEST_BYTES = 6
-_STATION = struct.Struct(f">BB{_VENUE_DIGEST_BYTES}sI")
+_PLACE_DIGEST_BYTES = 6
+_STATION = struct.Struct(f">BB{_PLACE_DIGEST_BYTES}sI")
 _CARD_HEAD = struct.Struct(">BB")
 _MAX_VOLUNTEER_ID = 64
 
@@ -53,7 +57,11 @@ def expired_code() -> Refusal:
 
 
 def wrong_venue() -> Refusal:
-    return Refusal("WRONG_VENUE", "该二维码不属于本班次的服务地点", "This code belongs to another venue")
+    return Refusal(
+        "WRONG_VENUE",
+        "该二维码不属于本班次的服务地点",
+        "This code belongs to another venue (or another community's venue of that name)",
+    )
 
 
 def venue_key(venue: str) -> str:
@@ -61,17 +69,19 @@ def venue_key(venue: str) -> str:
     return " ".join(unicodedata.normalize("NFKC", venue).casefold().split())
 
 
-def venue_digest(venue: str) -> bytes:
-    return hashlib.sha256(venue_key(venue).encode()).digest()[:_VENUE_DIGEST_BYTES]
+def place_digest(secret: str, key_id: int, community_id: str, venue: str) -> bytes:
+    """The community and venue a station code is for, keyed with the secret, in 6 bytes."""
+    place = f"{community_id}\n{venue_key(venue)}".encode()
+    return _mac(_key(secret, key_id, "station-place"), place)[:_PLACE_DIGEST_BYTES]
 
 
 def step_of(now: float) -> int:
     return int(now // STEP_S)
 
 
-def mint_station_code(secret: str, venue: str, now: float) -> str:
-    """The station code shown at ``venue`` during the step that contains ``now``."""
-    body = _STATION.pack(VERSION, KEY_ID, venue_digest(venue), step_of(now))
+def mint_station_code(secret: str, community_id: str, venue: str, now: float) -> str:
+    """The station code shown at ``community_id``'s ``venue`` during the step that contains ``now``."""
+    body = _STATION.pack(VERSION, KEY_ID, place_digest(secret, KEY_ID, community_id, venue), step_of(now))
     return STATION_PREFIX + _b32(body + _mac(_key(secret, KEY_ID, "station"), body))
 
 
@@ -79,11 +89,12 @@ def is_station_code(text: str) -> bool:
     return text.strip().upper().startswith(STATION_PREFIX)
 
 
-def verify_station_code(secret: str, code: str, venue: str, now: float) -> int:
-    """The step of a genuine, current station code for ``venue``; else a named Refusal.
+def verify_station_code(secret: str, code: str, community_id: str, venue: str, now: float) -> int:
+    """The step of a genuine, current station code for ``community_id``'s ``venue``; else a
+    named Refusal.
 
     Forged or malformed -> INVALID_CODE; genuine but too old -> EXPIRED_CODE; genuine and
-    current but minted for another venue -> WRONG_VENUE.
+    current but minted for another venue, or another community's venue -> WRONG_VENUE.
     """
     text = code.strip().upper()
     if not text.startswith(STATION_PREFIX):
@@ -102,7 +113,7 @@ def verify_station_code(secret: str, code: str, venue: str, now: float) -> int:
         raise expired_code()
     if step > current + GRACE_STEPS_AHEAD:
         raise invalid_code()  # from the future: not something we ever minted
-    if not hmac.compare_digest(digest, venue_digest(venue)):
+    if not hmac.compare_digest(digest, place_digest(secret, key_id, community_id, venue)):
         raise wrong_venue()
     return int(step)
 

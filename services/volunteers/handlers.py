@@ -22,7 +22,7 @@ from services.common.errors import forbidden
 from services.common.ids import new_id
 from services.common.outbox import record_event
 from services.common.settings import Settings
-from services.volunteers import codes, contracts, domain, profiles
+from services.volunteers import codes, contracts, domain, profiles, reports
 from services.volunteers import repository as repo
 from services.volunteers.domain import DEFAULT_POLICY, CheckInMethod, LedgerKind
 
@@ -143,7 +143,7 @@ async def check_in(ctx: dict[str, Any], actor: Actor, args: dict[str, Any]) -> d
             volunteer_id = codes.read_card(secret, code)
             method = CheckInMethod.CARD
         else:
-            codes.verify_station_code(secret, code, shift["venue"], now.timestamp())
+            codes.verify_station_code(secret, code, shift["community_id"], shift["venue"], now.timestamp())
             volunteer_id = actor.user_id
             method = CheckInMethod.STATION
         if not await repo.is_signed_up(conn, shift_id, volunteer_id):
@@ -407,11 +407,13 @@ async def update_volunteer_profile(ctx: dict[str, Any], actor: Actor, args: dict
 
 
 async def register_party_member(ctx: dict[str, Any], actor: Actor, args: dict[str, Any]) -> dict[str, Any]:
-    """双报到: a party member reports to the community where they live (themself, or an
-    organiser of that community registers them)."""
+    """双报到: a party member reports to the community where they live: themself, or an
+    organiser of that community registers a volunteer who already serves there (see
+    ``reports.communities_of``). Only the member moves a registration to another community."""
     volunteer_id = domain.check_text("volunteerId", args.get("volunteer_id") or actor.user_id, 64)
     community_id = args["community_id"]
-    if volunteer_id == actor.user_id:
+    themself = volunteer_id == actor.user_id
+    if themself:
         allowed = community_id in actor.communities or actor.may_organise(community_id)
     else:
         allowed = actor.may_organise(community_id)
@@ -426,7 +428,11 @@ async def register_party_member(ctx: dict[str, Any], actor: Actor, args: dict[st
         _now(ctx).astimezone(clock.LOCAL_TZ).date(),
     )
     async with _pool(ctx).acquire() as conn:
-        row = await repo.upsert_party_member(conn, volunteer_id, member, actor.user_id)
+        if not themself and community_id not in await reports.communities_of(conn, volunteer_id):
+            raise forbidden()
+        row = await repo.upsert_party_member(conn, volunteer_id, member, actor.user_id, may_move=themself)
+    if row is None:
+        raise profiles.registered_elsewhere()
     return row_as_dict(row)
 
 
@@ -454,6 +460,8 @@ async def add_partner_member(ctx: dict[str, Any], actor: Actor, args: dict[str, 
             raise profiles.organisation_not_found()
         if not actor.may_organise(organisation["community_id"]):
             raise forbidden()
+        if organisation["community_id"] not in await reports.communities_of(conn, volunteer_id):
+            raise forbidden()  # only volunteers who serve in the organisation's community
         await repo.insert_partner_member(conn, organisation["id"], volunteer_id, actor.user_id)
     return {"organisation_id": str(organisation["id"]), "volunteer_id": volunteer_id}
 

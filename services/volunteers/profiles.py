@@ -126,3 +126,11 @@ def organisation_exists() -> Refusal:
     return Refusal(
         "ORGANISATION_EXISTS", "本社区已有同名的共建单位", "This community already has a partner of that name"
     )
+
+
+def registered_elsewhere() -> Refusal:
+    return Refusal(
+        "REGISTERED_ELSEWHERE",
+        "该党员已向其他社区报到，只有本人可以更改报到社区",
+        "This party member reported to another community; only they can move their registration",
+    )

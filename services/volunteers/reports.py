@@ -91,14 +91,18 @@ async def partner_members(conn: Connection, organisation_ids: list[uuid.UUID]) -
 
 
 async def communities_of(conn: Connection, volunteer_id: str) -> set[str]:
-    """The communities whose organisers may see a volunteer's profile: the profile's own, the one
-    they reported to, their partner organisations', and those of the shifts they signed up for."""
+    """The communities a volunteer tied themself to: where they keep their profile, where they
+    reported as a party member themself, and those of the shifts they signed up for.
+
+    Only these let a community's organisers see the volunteer's profile and certificate, or
+    register them (双报到) and add them to a partner organisation: links an organiser makes
+    (a registration on their behalf, a partner membership) grant nothing by themselves, or an
+    organiser could make one for anybody and read them."""
     rows = await conn.fetch(
         """
         SELECT community_id FROM volunteers.profiles WHERE volunteer_id = $1
-        UNION SELECT community_id FROM volunteers.party_members WHERE volunteer_id = $1
-        UNION SELECT o.community_id FROM volunteers.partner_members m
-            JOIN volunteers.partner_organisations o ON o.id = m.organisation_id WHERE m.volunteer_id = $1
+        UNION SELECT community_id FROM volunteers.party_members
+            WHERE volunteer_id = $1 AND registered_by = volunteer_id
         UNION SELECT s.community_id FROM volunteers.shift_signups g
             JOIN volunteers.shifts s ON s.id = g.shift_id WHERE g.volunteer_id = $1
         """,

@@ -286,9 +286,14 @@ async def upsert_profile(conn: Connection, volunteer_id: str, profile: Profile) 
 
 
 async def upsert_party_member(
-    conn: Connection, volunteer_id: str, member: PartyMember, registered_by: str
-) -> asyncpg.Record:
-    row = await conn.fetchrow(
+    conn: Connection, volunteer_id: str, member: PartyMember, registered_by: str, may_move: bool
+) -> asyncpg.Record | None:
+    """Register (or update) a party member's 双报到. An existing registration with another
+    community is replaced only if ``may_move`` (the member themself moves it); else None.
+
+    A registration the member made themself stays theirs when their community's organiser
+    corrects it: it is what ties them to that community (``reports.communities_of``)."""
+    return await conn.fetchrow(
         """
         INSERT INTO volunteers.party_members (volunteer_id, name, work_unit, work_unit_key, party_branch,
             community_id, reported_on, registered_by)
@@ -296,7 +301,12 @@ async def upsert_party_member(
         ON CONFLICT (volunteer_id) DO UPDATE SET name = EXCLUDED.name, work_unit = EXCLUDED.work_unit,
             work_unit_key = EXCLUDED.work_unit_key, party_branch = EXCLUDED.party_branch,
             community_id = EXCLUDED.community_id, reported_on = EXCLUDED.reported_on,
-            registered_by = EXCLUDED.registered_by, registered_at = now()
+            registered_by = CASE
+                WHEN party_members.registered_by = party_members.volunteer_id
+                     AND party_members.community_id = EXCLUDED.community_id
+                THEN party_members.registered_by ELSE EXCLUDED.registered_by END,
+            registered_at = now()
+        WHERE party_members.community_id = EXCLUDED.community_id OR $9
         RETURNING *
         """,
         volunteer_id,
@@ -307,9 +317,8 @@ async def upsert_party_member(
         member.community_id,
         member.reported_on,
         registered_by,
+        may_move,
     )
-    assert row is not None
-    return row
 
 
 async def insert_partner_organisation(

@@ -138,7 +138,7 @@ async def test_a_volunteer_checks_in_by_pointing_the_phone_camera_at_the_station
         pytest.skip(message)
     venue = f"西苑广场 {uuid.uuid4().hex[:4]}"
     shift_id = await shift_at(gql, organiser_token, venue)
-    code = codes.mint_station_code(settings.secret, venue, time.time())  # what the station shows now
+    code = codes.mint_station_code(settings.secret, COMMUNITY, venue, time.time())  # what the station shows
     film = camera_film(code, tmp_path / "station.y4m")
     phone_with_camera = await launch(
         playwright,
