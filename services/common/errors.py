@@ -43,3 +43,13 @@ def bad_input(field_name: str, zh: str, en: str) -> Refusal:
 
 def not_found(what: str, zh_what: str) -> Refusal:
     return Refusal("NOT_FOUND", f"找不到该{zh_what}", f"No such {what}", {"what": what})
+
+
+def service_unavailable() -> Refusal:
+    """PostgreSQL or Redis cannot be reached: nothing was done, and the same request may be sent
+    again (with the same idempotency key) in a moment."""
+    return Refusal(
+        "SERVICE_UNAVAILABLE",
+        "服务暂时不可用，请稍后用同一请求重试",
+        "The service is briefly unavailable; send the same request again shortly",
+    )

@@ -19,12 +19,12 @@ from strawberry.types import ExecutionResult
 
 from services.common.commands import CommandBus
 from services.common.db import create_pool
-from services.common.errors import Refusal
+from services.common.errors import Refusal, service_unavailable
 from services.common.masking import install_log_masking
 from services.common.queue import create_redis
 from services.common.settings import Settings
 from services.gateway.context import Context, Resources, authenticate
-from services.gateway.errors import typed_error
+from services.gateway.errors import OUTAGES, typed_error
 from services.gateway.exports import export_routes
 from services.gateway.limits import BodySizeLimit
 from services.gateway.live import LiveChannels
@@ -65,6 +65,8 @@ class LinliGraphQL(GraphQL[Context, None]):
             claims = await authenticate(request, resources)
         except Refusal as refusal:
             return Context(resources, None, auth_refusal=refusal, **seen)
+        except OUTAGES:  # cannot check revocations now: public reads go on, the rest may retry
+            return Context(resources, None, auth_refusal=service_unavailable(), **seen)
         return Context(resources, claims.actor if claims else None, claims=claims, **seen)
 
 

@@ -8,9 +8,12 @@ from __future__ import annotations
 
 import logging
 
+import asyncpg
 from graphql.error import GraphQLError
+from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.exceptions import TimeoutError as RedisTimeoutError
 
-from services.common.errors import Refusal
+from services.common.errors import Refusal, service_unavailable
 
 log = logging.getLogger("linli.gateway")
 
@@ -18,10 +21,24 @@ INTERNAL_ZH = "服务器内部错误，请稍后再试"
 INTERNAL_EN = "Internal error, please try again later"
 
 
+# A server we depend on is away (restarting, failing over): the client should simply retry.
+OUTAGES = (
+    RedisConnectionError,
+    RedisTimeoutError,
+    ConnectionError,
+    asyncpg.PostgresConnectionError,
+    asyncpg.CannotConnectNowError,
+    asyncpg.TooManyConnectionsError,
+    asyncpg.exceptions.ConnectionDoesNotExistError,
+)
+
+
 def _refusal_of(error: GraphQLError) -> Refusal | None:
     original = error.original_error
     if isinstance(original, GraphQLError):
         original = original.original_error
+    if isinstance(original, OUTAGES):
+        return service_unavailable()
     return original if isinstance(original, Refusal) else None
 
 
