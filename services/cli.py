@@ -6,6 +6,8 @@ import argparse
 import asyncio
 import sys
 
+from pydantic import ValidationError
+
 from services.common.actor import ROLES, Actor
 from services.common.masking import install_log_masking
 from services.common.observability import configure_logging
@@ -116,7 +118,11 @@ def main(argv: list[str] | None = None) -> int:
     create.add_argument("--password-stdin", action="store_true", help="read the password from stdin")
     args = parser.parse_args(argv)
 
-    settings = get_settings()
+    try:
+        settings = get_settings()
+    except ValidationError as refused:  # e.g. production with a weak LINLI_SECRET: say why, plainly
+        problems = "; ".join(str(e["msg"]).removeprefix("Value error, ") for e in refused.errors())
+        raise SystemExit(f"linli: refusing to start: {problems}") from None
     process_name = f"{args.service}-worker" if args.command == "worker" else args.command
     configure_logging(process_name, json_lines=settings.log_format == "json")
 

@@ -13,6 +13,7 @@ import functools
 import inspect
 import os
 import re
+import secrets
 import shlex
 from dataclasses import dataclass
 from pathlib import Path
@@ -24,10 +25,11 @@ import kubernetes_validate
 import pytest
 import yaml
 from kubernetes_validate.utils import latest_version
+from pydantic import ValidationError
 
 from services.common import commands
 from services.common import worker as service_worker
-from services.common.settings import QUEUED_SERVICES, Settings
+from services.common.settings import QUEUED_SERVICES, Settings, weak_secret_reason
 
 ROOT = Path(__file__).resolve().parent.parent
 INFRA = ROOT / "infra"
@@ -60,7 +62,11 @@ def load_all(path: Path) -> list[Doc]:
 
 
 def manifest_files() -> list[Path]:
+    """Every manifest, the examples (shown to operators, never applied) included."""
     return sorted(p for p in K8S.rglob("*.yaml") if p.name != "kustomization.yaml")
+
+
+EXAMPLES = K8S / "examples"
 
 
 @functools.cache
@@ -210,7 +216,9 @@ def test_each_kustomization_lists_every_manifest_beside_it() -> None:
         assert all(r.is_file() for r in resources), kustomization
         assert {r.name for r in resources} == {p.name for p in here.glob("*.yaml")} - {kustomization.name}
         listed.update(resources)
-    assert listed == set(manifest_files())
+    examples = set(EXAMPLES.rglob("*.yaml"))
+    assert examples and not any(EXAMPLES in r.parents for r in listed)
+    assert listed == set(manifest_files()) - examples
 
 
 def test_everything_lives_in_the_linli_namespace() -> None:
@@ -229,15 +237,28 @@ def test_the_configmap_and_secret_hold_settings_linli_understands(monkeypatch: p
     unknown = set(env) - settings_env_names() - set(FOREIGN_ENV)
     assert not unknown, f"no setting reads {sorted(unknown)}"
 
-    settings = settings_from({k: v for k, v in env.items() if k not in FOREIGN_ENV}, monkeypatch)
+    linli_env = {k: v for k, v in env.items() if k not in FOREIGN_ENV}
+    # The example's placeholder secret is refused: a copy applied unedited cannot start.
+    with pytest.raises(ValidationError, match="LINLI_SECRET"):
+        settings_from(linli_env, monkeypatch)
+
+    real = {**linli_env, "LINLI_SECRET": secrets.token_urlsafe(48)}
+    settings = settings_from(real, monkeypatch)
     assert settings.production
     assert settings.host == "0.0.0.0"
     assert settings.database_url and settings.database_url.startswith("postgresql://")
     assert settings.redis_url and settings.redis_url.startswith(("redis://", "rediss://"))
 
 
-def test_the_committed_secret_holds_placeholders_only() -> None:
+def test_the_committed_secret_holds_placeholders_only_and_is_never_applied() -> None:
     secret = named("Secret", "linli-secrets")
+    # `kubectl apply -k` must not overwrite the real Secret an operator made with placeholders.
+    applied = [
+        doc
+        for path, doc in manifests()
+        if EXAMPLES not in path.parents and (doc["kind"] == "Secret" or "stringData" in doc)
+    ]
+    assert applied == []
     assert "data" not in secret, "base64 `data` would hide real values; use stringData placeholders"
     for key, value in secret["stringData"].items():
         assert "REPLACE-ME" in value, f"{key} looks like a real value"
@@ -768,6 +789,9 @@ def test_compose_secrets_come_from_the_environment_not_the_file() -> None:
         assert f"${{{variable}:?" in text, f"{variable} must be required from infra/.env"
     example = (INFRA / "env.example").read_text(encoding="utf-8")
     assert all(f"{v}=" in example for v in ("LINLI_SECRET", "POSTGRES_PASSWORD", "REDIS_PASSWORD"))
+    # An env.example copied without putting a real secret in it is refused at start-up.
+    placeholder = re.search(r"^LINLI_SECRET=(.*)$", example, re.MULTILINE)
+    assert placeholder and weak_secret_reason(placeholder.group(1).strip())
     assert ".env" in (INFRA / ".gitignore").read_text(encoding="utf-8").split()
 
 

@@ -5,11 +5,33 @@ from __future__ import annotations
 from functools import lru_cache
 from pathlib import Path
 
-from pydantic import AliasChoices, Field
+from pydantic import AliasChoices, Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 # The services that run a worker behind a queue of their own.
 QUEUED_SERVICES = ("activities", "volunteers", "notify")
+
+DEVELOPMENT_SECRET = "linli-development-secret-change-me"
+MIN_PRODUCTION_SECRET_LENGTH = 32
+# Words that mark a secret copied from documentation rather than generated.
+_PLACEHOLDER_WORDS = (
+    "change-me changeme change_me replace-me replaceme replace_me placeholder example development "
+    "your-secret secret-here"
+).split()
+
+
+def weak_secret_reason(secret: str) -> str | None:
+    """Why ``secret`` must not sign a production deployment's tokens, or None if it may."""
+    lowered = secret.lower()
+    if secret == DEVELOPMENT_SECRET:
+        return "it is the public development secret"
+    if any(word in lowered for word in _PLACEHOLDER_WORDS):
+        return "it is a placeholder copied from the documentation"
+    if len(secret) < MIN_PRODUCTION_SECRET_LENGTH:
+        return f"it is shorter than {MIN_PRODUCTION_SECRET_LENGTH} characters"
+    if len(set(secret)) < 8:
+        return "it repeats too few characters to be random"
+    return None
 
 
 class Settings(BaseSettings):
@@ -21,7 +43,7 @@ class Settings(BaseSettings):
     )
     redis_url: str | None = Field(default=None, validation_alias=AliasChoices("REDIS_URL", "LINLI_REDIS_URL"))
     secret: str = Field(
-        default="linli-development-secret-change-me",
+        default=DEVELOPMENT_SECRET,
         validation_alias=AliasChoices("LINLI_SECRET"),
     )
     env: str = "development"
@@ -81,6 +103,17 @@ class Settings(BaseSettings):
     notify_retry_base_s: float = 30.0
     notify_rate_per_s: int = 20  # sends per second, per provider
     notify_reminder_leads_min: tuple[int, ...] = (24 * 60, 120)
+
+    @model_validator(mode="after")
+    def _production_has_a_real_secret(self) -> Settings:
+        # Anyone could sign a platform admin's token with a secret that is public or guessable.
+        reason = weak_secret_reason(self.secret) if self.production else None
+        if reason is not None:
+            raise ValueError(
+                f"LINLI_SECRET cannot be used with LINLI_ENV=production: {reason}. Set it to a long "
+                "random value, e.g. python3 -c 'import secrets; print(secrets.token_urlsafe(48))'"
+            )
+        return self
 
     @property
     def production(self) -> bool:
