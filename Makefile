@@ -4,7 +4,7 @@ PY     := $(VENV)/bin/python
 SOURCES := services tests $(wildcard bench)
 STAMP  := $(VENV)/.installed
 
-.PHONY: run test lint schema clean bench chaos browser-deps
+.PHONY: run test lint schema clean bench chaos browser-deps screenshots
 
 $(PY):
 	python3 -m venv $(VENV)
@@ -53,6 +53,10 @@ bench: $(STAMP)
 # Smaller run: make chaos CHAOS_ARGS="--residents 1000 --seats 200"
 chaos: $(STAMP)
 	$(PY) -m bench.chaos $(CHAOS_ARGS)
+
+# Refresh the README's screenshots (the browser tests take them at 360 and 1280 px).
+screenshots: $(STAMP) browser-deps
+	LINLI_SCREENSHOTS=docs $(VENV)/bin/pytest -q tests/browser
 
 schema: $(STAMP)
 	$(VENV)/bin/linli schema > schema/schema.graphql

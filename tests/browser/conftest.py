@@ -9,6 +9,7 @@ else. ``playwright install`` cannot download browsers here, so the tests use
 from __future__ import annotations
 
 import asyncio
+import os
 import socket
 import sys
 import threading
@@ -37,7 +38,13 @@ CHROMIUM_ARGS = [
     "--disable-sync",
 ]
 HAVE_CHROMIUM = CHROMIUM.exists()
-SCREENSHOTS = ROOT / "docs" / "screenshots"
+# Every run saves its screenshots under .linli/ (out of git); `make screenshots` runs the
+# browser tests with LINLI_SCREENSHOTS=docs to refresh the README's copies in docs/screenshots.
+SCREENSHOTS = (
+    ROOT / "docs" / "screenshots"
+    if os.environ.get("LINLI_SCREENSHOTS") == "docs"
+    else ROOT / ".linli" / "screenshots"
+)
 BEIJING = ZoneInfo("Asia/Shanghai")
 PHONE = {"width": 360, "height": 740}
 LAPTOP = {"width": 1280, "height": 800}
@@ -130,7 +137,7 @@ class Person:
         await self.page.get_by_role("button", name="登录", exact=True).click()
 
     async def screenshot(self, name: str) -> None:
-        """The page as it is now at phone and laptop widths, into docs/screenshots/."""
+        """The page as it is now at phone and laptop widths (see SCREENSHOTS)."""
         SCREENSHOTS.mkdir(parents=True, exist_ok=True)
         before = self.page.viewport_size
         await self.page.evaluate("window.scrollTo(0, 0)")
