@@ -15,7 +15,7 @@ import icalendar
 from services.common.masking import mask_name, mask_phone
 from services.common.settings import Settings
 from services.gateway.exports import CalendarEvent, calendar, roster_csv
-from tests.conftest import COMMUNITY, GraphQLClient
+from tests.conftest import COMMUNITY, OTHER_COMMUNITY, GraphQLClient, token_for
 from tests.identity_steps import new_phone, resident_logs_in
 from tests.ticket_steps import CHECK_IN, check_in_vars, scanner_token, schedule_at, sign_up, ticket_of
 
@@ -208,3 +208,15 @@ async def test_my_calendar_holds_my_confirmed_sessions_only(
     assert "Party size: 3" in str(events[1]["DESCRIPTION"])
     assert [str(e["UID"]) for e in events_of(by_cookie.content)] == [str(e["UID"]) for e in events]
     assert (await client.get("/exports/me/signups.ics")).status_code == 401
+
+
+async def test_another_communitys_organiser_reads_no_roster_and_exports_nothing(
+    client: httpx.AsyncClient, gql: GraphQLClient, organiser_token: str, settings: Settings
+) -> None:
+    session_id = await schedule_at(gql, organiser_token, timedelta(days=1))
+    elsewhere = token_for(settings, "organiser-xiyuan", {"organiser"}, {OTHER_COMMUNITY})
+
+    roster = "query($id: ID!) { sessionRoster(sessionId: $id) { status } }"
+    assert await gql.error_code(roster, {"id": session_id}, elsewhere) == "FORBIDDEN"
+    csv_file = await client.get(f"/exports/sessions/{session_id}/roster.csv", headers=bearer(elsewhere))
+    assert (csv_file.status_code, csv_file.json()["code"]) == (403, "FORBIDDEN")
