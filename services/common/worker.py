@@ -18,7 +18,7 @@ from typing import Any
 
 import uvloop
 from arq.cron import CronJob
-from arq.worker import Function, Worker
+from arq.worker import Function, Retry, Worker
 from prometheus_client import start_http_server
 
 from services.common.clock import now
@@ -43,6 +43,35 @@ class ServiceWorker:
     # arq cron jobs (sweeps): each process runs its own copies, named within the namespace so that
     # deployments sharing a Redis do not take each other's turns
     cron_jobs: Sequence[CronJob] = ()
+
+
+DEFAULT_MAX_TRIES = 5  # arq's own default, when a job does not name its own
+
+
+def retried_on_failure(job: Function) -> Function:
+    """The job, tried again later when it fails (PostgreSQL or Redis away, say).
+
+    arq retries only a job that raises ``Retry``; anything else ends it as failed for good, and
+    an event batch, a reminder or a scheduled close would be lost. Backoff doubles up to a
+    minute, so the default tries outlast a restart of either server.
+    """
+    tries = job.max_tries or DEFAULT_MAX_TRIES
+    run = job.coroutine
+
+    async def with_retries(ctx: dict[str, Any], *args: Any, **kwargs: Any) -> Any:
+        try:
+            return await run(ctx, *args, **kwargs)
+        except Retry:
+            raise
+        except Exception as exc:
+            attempt = int(ctx.get("job_try") or 1)
+            if attempt >= tries:
+                log.exception("job %s failed for the last time (try %s of %s)", job.name, attempt, tries)
+                raise
+            log.warning("job %s failed (try %s of %s); trying again", job.name, attempt, tries, exc_info=True)
+            raise Retry(defer=min(2.0**attempt, 60.0)) from exc
+
+    return dataclasses.replace(job, coroutine=with_retries)
 
 
 class ServiceProcess:
@@ -87,7 +116,7 @@ class ServiceProcess:
             JOB_WAIT.labels(queue_name).observe((now() - ctx["enqueue_time"]).total_seconds())
 
         options: dict[str, Any] = {
-            "functions": self.jobs,
+            "functions": [retried_on_failure(job) for job in self.jobs],
             "cron_jobs": [
                 dataclasses.replace(job, name=f"{self.settings.namespace}:{job.name}")
                 for job in self.service.cron_jobs

@@ -267,18 +267,8 @@ async def _schedule_sweep(redis: ArqRedis, settings: Settings) -> None:
     )
 
 
-async def handle_events_job(ctx: dict[str, Any], events: list[dict[str, Any]]) -> int:
-    """``handle_events`` as an arq job. arq drops a job that raises anything but ``Retry``, so a
-    batch that failed because PostgreSQL or Redis went away (a restart) is tried again later."""
-    try:
-        return await handle_events(ctx, events)
-    except Exception as exc:
-        log.warning("event batch failed (try %s); trying again", ctx.get("job_try"), exc_info=True)
-        raise Retry(defer=min(float(ctx.get("job_try") or 1), 5.0)) from exc
-
-
 EVENT_HANDLERS = [
-    func(handle_events_job, name=EVENT_HANDLER, max_tries=10),
+    func(handle_events, name=EVENT_HANDLER, max_tries=10),
     func(send_reminder, name=SEND_REMINDER, max_tries=10),
     func(requeue_pending, name=REQUEUE_PENDING, max_tries=3),
 ]
