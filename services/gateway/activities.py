@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import uuid
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import date, datetime
 from enum import Enum
 from typing import Any
@@ -14,6 +15,7 @@ import strawberry
 
 from services.activities import contracts, domain, queries
 from services.common.actor import PLATFORM_ADMIN, RESIDENT, Actor
+from services.common.commands import Reply
 from services.common.errors import bad_input, forbidden
 from services.gateway.context import Info
 from services.gateway.inputs import (
@@ -436,6 +438,62 @@ async def _create(info: Info, name: str, kind: str, key: str | None, args: dict[
     return reply.unwrap()
 
 
+@dataclass(frozen=True)
+class SentSignUp:
+    """A sign-up command sent, and what came back (None: still in flight)."""
+
+    signup_id: uuid.UUID
+    session_id: uuid.UUID
+    party_size: int
+    reply: Reply | None
+
+    async def answer(self, info: Info) -> Signup:
+        if self.reply is None:
+            return Signup(
+                id=strawberry.ID(str(self.signup_id)),
+                session_id=strawberry.ID(str(self.session_id)),
+                status=SignupStatus.PENDING,
+                party_size=self.party_size,
+            )
+        row = self.reply.unwrap()
+        if row["status"] == SignupStatus.WAITLISTED.value and row.get("waitlist_position") is None:
+            # A repeated request: its answer was stored without the position, which may have moved.
+            async with info.context.pool.acquire() as conn:
+                fresh = await queries.signup(conn, self.signup_id)
+            if fresh is not None:
+                return Signup.from_row(fresh)
+        return Signup.from_row(row)
+
+
+async def send_sign_up(
+    info: Info,
+    resident: Actor,
+    session_id: uuid.UUID,
+    key: str,
+    attendee_ids: list[str],
+    party_size: int,
+    include_me: bool,
+    on_behalf_of: str | None = None,
+) -> SentSignUp:
+    """Send the sign-up command for ``resident`` (themself, or by a grid worker on their behalf):
+    the sign-up's id follows from the resident and the key, so a retry names the same one."""
+    signup_id = contracts.id_for("signup", resident.user_id, key)
+    args: dict[str, Any] = {
+        "id": str(signup_id),
+        "session_id": str(session_id),
+        "party_size": party_size,
+        "attendees": await household_attendees(info, resident, attendee_ids),
+        "include_me": include_me,
+        "key": key,
+    }
+    if on_behalf_of is not None:
+        args["on_behalf_of"] = on_behalf_of
+    reply = await info.context.bus.send(
+        contracts.SERVICE, contracts.SIGN_UP, resident, args, key=f"signup:{resident.user_id}:{key}"
+    )
+    return SentSignUp(signup_id, session_id, party_size, reply)
+
+
 @strawberry.type
 class ActivitiesMutation:
     @strawberry.mutation
@@ -532,36 +590,10 @@ class ActivitiesMutation:
         actor = info.context.require_role(RESIDENT)
         key = check_key(input.idempotency_key)
         session_id = parse_id("sessionId", input.session_id)
-        signup_id = contracts.id_for("signup", actor.user_id, key)
         attendee_ids = [str(i) for i in input.attendee_ids]
         party_size = domain.party_with(attendee_ids, input.party_size, input.include_me)
-        attendees = await household_attendees(info, actor, attendee_ids)
-        args = {
-            "id": str(signup_id),
-            "session_id": str(session_id),
-            "party_size": party_size,
-            "attendees": attendees,
-            "include_me": input.include_me,
-            "key": key,
-        }
-        reply = await info.context.bus.send(
-            contracts.SERVICE, contracts.SIGN_UP, actor, args, key=f"signup:{actor.user_id}:{key}"
-        )
-        if reply is None:
-            return Signup(
-                id=strawberry.ID(str(signup_id)),
-                session_id=strawberry.ID(str(session_id)),
-                status=SignupStatus.PENDING,
-                party_size=party_size,
-            )
-        row = reply.unwrap()
-        if row["status"] == SignupStatus.WAITLISTED.value and row.get("waitlist_position") is None:
-            # A repeated request: its answer was stored without the position, which may have moved.
-            async with info.context.pool.acquire() as conn:
-                fresh = await queries.signup(conn, signup_id)
-            if fresh is not None:
-                return Signup.from_row(fresh)
-        return Signup.from_row(row)
+        sent = await send_sign_up(info, actor, session_id, key, attendee_ids, party_size, input.include_me)
+        return await sent.answer(info)
 
     @strawberry.mutation(description="Withdraw my sign-up; freed seats go to the waitlist at once.")
     async def cancel_signup(self, info: Info, input: CancelSignupInput) -> Signup:

@@ -16,12 +16,12 @@ import uuid
 import asyncpg
 import strawberry
 
-from services.activities import contracts, domain, queries, tickets
+from services.activities import domain, queries, tickets
 from services.common.actor import Actor
 from services.common.errors import forbidden
 from services.common.masking import mask_name, mask_phone
 from services.common.signed_codes import render
-from services.gateway.activities import Signup, SignupStatus, household_attendees
+from services.gateway.activities import Signup, send_sign_up
 from services.gateway.context import Info
 from services.gateway.identity import identity
 from services.gateway.inputs import check_key, parse_id
@@ -193,39 +193,17 @@ class ProxyMutation:
         on_their_behalf = _actor_of(resident)
         attendee_ids = [str(i) for i in input.attendee_ids]
         party_size = domain.party_with(attendee_ids, None, input.include_me)
-        attendees = await household_attendees(info, on_their_behalf, attendee_ids)
-        signup_id = contracts.id_for("signup", on_their_behalf.user_id, key)
-        args = {
-            "id": str(signup_id),
-            "session_id": str(session_id),
-            "party_size": party_size,
-            "attendees": attendees,
-            "include_me": input.include_me,
-            "key": key,
-            "on_behalf_of": actor.user_id,
-        }
-        reply = await info.context.bus.send(
-            contracts.SERVICE,
-            contracts.SIGN_UP,
-            on_their_behalf,
-            args,
-            key=f"signup:{on_their_behalf.user_id}:{key}",
+        sent = await send_sign_up(
+            info, on_their_behalf, session_id, key, attendee_ids, party_size, input.include_me, actor.user_id
         )
-        details = {"signup": str(signup_id), "session": str(session_id), "party_size": party_size}
-        if reply is not None and reply.refusal is not None:
-            details["refused"] = reply.refusal.code
+        details = {"signup": str(sent.signup_id), "session": str(session_id), "party_size": party_size}
+        if sent.reply is not None and sent.reply.refusal is not None:
+            details["refused"] = sent.reply.refusal.code
             action = "signup.by_proxy_refused"
         else:
             action = "signup.by_proxy"
         await service.record_proxy_action(actor, resident, action, details, info.context.client_ip)
-        if reply is None:
-            return Signup(
-                id=strawberry.ID(str(signup_id)),
-                session_id=strawberry.ID(str(session_id)),
-                status=SignupStatus.PENDING,
-                party_size=party_size,
-            )
-        return Signup.from_row(reply.unwrap())
+        return await sent.answer(info)
 
 
 def _uuid_or_none(value: str) -> uuid.UUID | None:
