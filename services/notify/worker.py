@@ -6,8 +6,10 @@ from __future__ import annotations
 from services.common.worker import ServiceWorker
 from services.notify.contracts import SERVICE
 from services.notify.delivery import DELIVERY_HANDLERS
-from services.notify.handlers import COMMANDS, EVENT_HANDLERS, SMS_HANDLERS
+from services.notify.handlers import COMMANDS, EVENT_HANDLERS, SMS_HANDLERS, SWEEP
 
 NOTIFY_WORKER = ServiceWorker(
-    name=SERVICE, functions=[*COMMANDS, *EVENT_HANDLERS, *DELIVERY_HANDLERS, *SMS_HANDLERS]
+    name=SERVICE,
+    functions=[*COMMANDS, *EVENT_HANDLERS, *DELIVERY_HANDLERS, *SMS_HANDLERS],
+    cron_jobs=[SWEEP],
 )
