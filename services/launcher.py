@@ -112,7 +112,8 @@ def up(settings: Settings, demo: bool) -> int:
             festival_id = asyncio.run(_load_demo(settings))
             log.info("demo festival 第四届幸福邻里节 loaded: %s", festival_id)
         print(
-            f"\nLinli is up.\n  GraphQL (GraphiQL in a browser): {base}/graphql\n"
+            f"\nLinli is up.\n  residents: {base}/   organisers: {base}/console   scanner: {base}/scan\n"
+            f"  GraphQL (GraphiQL in a browser): {base}/graphql\n"
             f"  health: {base}/healthz   readiness: {base}/readyz   metrics: {base}/metrics\n"
             + "".join(
                 f"  {name} worker metrics: http://{settings.host}:{port}/metrics\n"
