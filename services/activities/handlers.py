@@ -438,17 +438,25 @@ async def cancel_session(ctx: dict[str, Any], actor: Actor, args: dict[str, Any]
     return repo.as_dict(row)
 
 
+async def _standing_session_to_change(
+    conn: Connection, actor: Actor, session_id: uuid.UUID
+) -> asyncpg.Record:
+    """The session, locked, if it still stands and the actor organises its community."""
+    session = await repo.lock_session(conn, session_id)
+    if session is None:
+        raise domain.unknown_session()
+    if not actor.may_organise(session["community_id"]):
+        raise forbidden()
+    if session["status"] == domain.SessionStatus.CANCELLED:
+        raise domain.session_cancelled()
+    return session
+
+
 async def change_session_capacity(ctx: dict[str, Any], actor: Actor, args: dict[str, Any]) -> dict[str, Any]:
     """More (or fewer) places; added places go to the head of the waitlist at once."""
     session_id = uuid.UUID(args["session_id"])
     async with _pool(ctx).acquire() as conn, conn.transaction():
-        session = await repo.lock_session(conn, session_id)
-        if session is None:
-            raise domain.unknown_session()
-        if not actor.may_organise(session["community_id"]):
-            raise forbidden()
-        if session["status"] == domain.SessionStatus.CANCELLED:
-            raise domain.session_cancelled()
+        session = await _standing_session_to_change(conn, actor, session_id)
         capacity = domain.check_new_capacity(int(args["capacity"]), session["taken"])
         if session["venue_capacity"] is not None:
             domain.fits_venue(capacity, session["venue_capacity"], session["venue"])
@@ -458,9 +466,9 @@ async def change_session_capacity(ctx: dict[str, Any], actor: Actor, args: dict[
         # seat counts on screens follow events; promotions below tell the promoted themselves
         change = {"session_id": str(session_id), "capacity": capacity, "old_capacity": session["capacity"]}
         await record_event(conn, SCHEMA, contracts.SESSION_CAPACITY_CHANGED, change)
-        session = await repo.lock_session(conn, session_id)
-        assert session is not None
-        await _promote_from_waitlist(conn, session, session["taken"])
+        resized = await repo.lock_session(conn, session_id)
+        assert resized is not None
+        await _promote_from_waitlist(conn, resized, resized["taken"])
         row = await repo.get_session(conn, session_id)
     assert row is not None
     return repo.as_dict(row)
@@ -471,13 +479,7 @@ async def move_session(ctx: dict[str, Any], actor: Actor, args: dict[str, Any]) 
     told, and may then withdraw even past the cancellation deadline."""
     session_id = uuid.UUID(args["session_id"])
     async with _pool(ctx).acquire() as conn, conn.transaction():
-        session = await repo.lock_session(conn, session_id)
-        if session is None:
-            raise domain.unknown_session()
-        if not actor.may_organise(session["community_id"]):
-            raise forbidden()
-        if session["status"] == domain.SessionStatus.CANCELLED:
-            raise domain.session_cancelled()
+        session = await _standing_session_to_change(conn, actor, session_id)
         starts_at = _optional_time(args, "starts_at") or session["starts_at"]
         ends_at = _optional_time(args, "ends_at") or session["ends_at"]
         domain.check_times(starts_at, ends_at)
