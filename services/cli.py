@@ -13,6 +13,7 @@ from services.common.masking import install_log_masking
 from services.common.observability import configure_logging
 from services.common.settings import Settings, get_settings
 from services.common.tokens import issue_token
+from services.identity.domain import STAFF_ROLES
 
 
 def _worker(name: str) -> int:
@@ -112,7 +113,7 @@ def main(argv: list[str] | None = None) -> int:
     admin_sub = admin.add_subparsers(dest="admin_command", required=True)
     create = admin_sub.add_parser("create-organiser", help="create a staff account for one community")
     create.add_argument("--community", required=True)
-    create.add_argument("--role", choices=("organiser", "community_admin", "scanner"), required=True)
+    create.add_argument("--role", choices=sorted(STAFF_ROLES), required=True)
     create.add_argument("--username", required=True)
     create.add_argument("--name", default="", help="display name")
     create.add_argument("--password-stdin", action="store_true", help="read the password from stdin")
