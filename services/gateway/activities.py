@@ -24,7 +24,6 @@ from services.gateway.inputs import (
     as_optional_datetime,
     check_key,
     parse_id,
-    still_processing,
 )
 from services.identity import queries as identity_queries
 from services.identity.domain import AgeBand
@@ -415,12 +414,7 @@ async def _organiser_command(
     if not actor.may_organise(row["community_id"]):
         raise forbidden()
     args = {"session_id": str(session_id), **args}
-    reply = await info.context.bus.send(
-        contracts.SERVICE, name, actor, args, key=f"{name}:{actor.user_id}:{check_key(key)}"
-    )
-    if reply is None:
-        raise still_processing()
-    reply.unwrap()
+    await info.context.answer(contracts.SERVICE, name, actor, args, f"{name}:{check_key(key)}")
     async with info.context.pool.acquire() as conn:  # the read model, waitlist included
         fresh = await queries.session(conn, session_id)
     assert fresh is not None
@@ -432,10 +426,8 @@ async def _create(info: Info, name: str, kind: str, key: str | None, args: dict[
     actor = info.context.require_actor()
     key = check_key(key) if key else uuid.uuid4().hex
     args = {"id": str(contracts.id_for(kind, actor.user_id, key)), **args}
-    reply = await info.context.bus.send(contracts.SERVICE, name, actor, args, key=f"{kind}:{key}")
-    if reply is None:
-        raise still_processing()
-    return reply.unwrap()
+    answer = await info.context.answer(contracts.SERVICE, name, actor, args, f"{kind}:{key}")
+    return answer
 
 
 @dataclass(frozen=True)
@@ -527,12 +519,8 @@ class ActivitiesMutation:
         args = {"festival_id": str(parsed), "published": published}
         # The same state asked twice is the same answer: no key needed beyond the state.
         key = f"publish:{actor.user_id}:{parsed}:{published}:{uuid.uuid4().hex}"
-        reply = await info.context.bus.send(
-            contracts.SERVICE, contracts.PUBLISH_FESTIVAL, actor, args, key=key
-        )
-        if reply is None:
-            raise still_processing()
-        return Festival.from_row(reply.unwrap())
+        answer = await info.context.answer(contracts.SERVICE, contracts.PUBLISH_FESTIVAL, actor, args, key)
+        return Festival.from_row(answer)
 
     @strawberry.mutation(description="A venue of a community (邻里驿家 station, square or room).")
     async def create_venue(self, info: Info, input: CreateVenueInput) -> Venue:
@@ -607,16 +595,14 @@ class ActivitiesMutation:
         if row["resident_id"] != actor.user_id:
             raise forbidden()
         args = {"signup_id": str(signup_id), "key": key}
-        reply = await info.context.bus.send(
+        answer = await info.context.answer(
             contracts.SERVICE,
             contracts.CANCEL_SIGNUP,
             actor,
             args,
-            key=f"cancel-signup:{actor.user_id}:{key}",
+            f"cancel-signup:{actor.user_id}:{key}",
         )
-        if reply is None:
-            raise still_processing()
-        return Signup.from_row(reply.unwrap())
+        return Signup.from_row(answer)
 
     @strawberry.mutation(description="Call a session off (organisers of its community).")
     async def cancel_session(self, info: Info, input: CancelSessionInput) -> Session:
@@ -631,16 +617,14 @@ class ActivitiesMutation:
         if not actor.may_organise(row["community_id"]):
             raise forbidden()
         args = {"session_id": str(session_id), "reason": reason, "key": key}
-        reply = await info.context.bus.send(
+        answer = await info.context.answer(
             contracts.SERVICE,
             contracts.CANCEL_SESSION,
             actor,
             args,
-            key=f"cancel-session:{actor.user_id}:{key}",
+            f"cancel-session:{actor.user_id}:{key}",
         )
-        if reply is None:
-            raise still_processing()
-        return Session.from_row(reply.unwrap())
+        return Session.from_row(answer)
 
     @strawberry.mutation(description="More places (the waitlist moves up at once) or fewer.")
     async def change_session_capacity(self, info: Info, input: ChangeSessionCapacityInput) -> Session:

@@ -18,7 +18,7 @@ from services.common.errors import bad_input, forbidden, not_found
 from services.common.masking import mask_phone
 from services.common.settings import Settings
 from services.gateway.context import Info
-from services.gateway.inputs import check_key, parse_id, still_processing
+from services.gateway.inputs import check_key, parse_id
 from services.notify import contracts, queries
 from services.notify.preferences import EMAIL, SMS, WEBHOOK, WECHAT
 from services.notify.templates import DEFAULT_TEMPLATES, PLACEHOLDERS, check_kind, check_template
@@ -330,12 +330,8 @@ class NotifyMutation:
             "quiet_end": input.quiet_end,
         }
         key = f"prefs:{actor.user_id}:{uuid.uuid4().hex}"
-        reply = await info.context.bus.send(
-            contracts.SERVICE, contracts.SET_PREFERENCES, actor, args, key=key
-        )
-        if reply is None:
-            raise still_processing()
-        return NotificationPreferences.from_value(reply.unwrap())
+        answer = await info.context.answer(contracts.SERVICE, contracts.SET_PREFERENCES, actor, args, key)
+        return NotificationPreferences.from_value(answer)
 
     @strawberry.mutation(description="Mark my inbox messages read; returns how many were unread.")
     async def mark_read(self, info: Info, ids: list[strawberry.ID]) -> int:
@@ -344,10 +340,8 @@ class NotifyMutation:
             raise bad_input("ids", "每次可标记1到200条消息", "Mark 1 to 200 messages at a time")
         args = {"ids": sorted({str(parse_id("ids", i)) for i in ids})}
         key = f"read:{actor.user_id}:{uuid.uuid4().hex}"
-        reply = await info.context.bus.send(contracts.SERVICE, contracts.MARK_READ, actor, args, key=key)
-        if reply is None:
-            raise still_processing()
-        marked: int = reply.unwrap()["marked"]
+        answer = await info.context.answer(contracts.SERVICE, contracts.MARK_READ, actor, args, key)
+        marked: int = answer["marked"]
         return marked
 
     @strawberry.mutation(description="Send a dead letter again with fresh attempts (organisers only).")
@@ -358,12 +352,10 @@ class NotifyMutation:
         delivery_id = parse_id("id", id)
         key = check_key(idempotency_key) if idempotency_key else uuid.uuid4().hex
         args = {"id": str(delivery_id), "key": key}
-        reply = await info.context.bus.send(
-            contracts.SERVICE, contracts.RESEND_DELIVERY, actor, args, key=f"resend:{actor.user_id}:{key}"
+        answer = await info.context.answer(
+            contracts.SERVICE, contracts.RESEND_DELIVERY, actor, args, f"resend:{actor.user_id}:{key}"
         )
-        if reply is None:
-            raise still_processing()
-        value = reply.unwrap()
+        value = answer
         return ResentDelivery(id=strawberry.ID(value["id"]), status=value["status"])
 
     @strawberry.mutation(
@@ -386,12 +378,10 @@ class NotifyMutation:
             "body_en": input.body_en,
         }
         key = f"template:{actor.user_id}:{uuid.uuid4().hex}"
-        reply = await info.context.bus.send(
-            contracts.SERVICE, contracts.SET_MESSAGE_TEMPLATE, actor, args, key=key
+        answer = await info.context.answer(
+            contracts.SERVICE, contracts.SET_MESSAGE_TEMPLATE, actor, args, key
         )
-        if reply is None:
-            raise still_processing()
-        return MessageTemplate.from_value(reply.unwrap())
+        return MessageTemplate.from_value(answer)
 
     @strawberry.mutation(
         description="Back to the default text for one kind of message; true if there was an override."
@@ -408,10 +398,8 @@ class NotifyMutation:
             "kind": check_kind(kind),
         }
         key = f"template-clear:{actor.user_id}:{uuid.uuid4().hex}"
-        reply = await info.context.bus.send(
-            contracts.SERVICE, contracts.CLEAR_MESSAGE_TEMPLATE, actor, args, key=key
+        answer = await info.context.answer(
+            contracts.SERVICE, contracts.CLEAR_MESSAGE_TEMPLATE, actor, args, key
         )
-        if reply is None:
-            raise still_processing()
-        cleared: bool = reply.unwrap()["cleared"]
+        cleared: bool = answer["cleared"]
         return cleared

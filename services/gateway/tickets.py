@@ -24,7 +24,7 @@ from services.common.masking import mask_name, mask_phone
 from services.common.signed_codes import render
 from services.gateway.activities import Session, SessionStatus, SignupStatus
 from services.gateway.context import Info
-from services.gateway.inputs import check_key, parse_id, still_processing
+from services.gateway.inputs import check_key, parse_id
 from services.identity import queries as identity_queries
 
 MAX_CODE_LENGTH = 200
@@ -236,16 +236,14 @@ class TicketsMutation:
             "code": code,
             "session_id": str(session_id),
         }
-        reply = await info.context.bus.send(
+        answer = await info.context.answer(
             contracts.SERVICE,
             contracts.CHECK_IN_TICKET,
             actor,
             args,
-            key=f"ticket-check-in:{actor.user_id}:{key}",
+            f"ticket-check-in:{actor.user_id}:{key}",
         )
-        if reply is None:
-            raise still_processing()
-        row = reply.unwrap()
+        row = answer
         async with info.context.pool.acquire() as conn:
             people = await masked_people(conn, [row["resident_id"]])
         return TicketCheckIn(

@@ -14,7 +14,7 @@ from services.common import clock
 from services.common.actor import RESIDENT, VOLUNTEER
 from services.common.errors import Refusal, bad_input, forbidden, not_found
 from services.gateway.context import Info
-from services.gateway.inputs import as_datetime, check_key, parse_id, still_processing
+from services.gateway.inputs import as_datetime, check_key, parse_id
 from services.volunteers import codes, contracts, queries
 from services.volunteers.domain import may_scan_cards
 
@@ -255,10 +255,7 @@ def _check_code(code: str) -> str:
 
 async def _send(info: Info, name: str, args: dict[str, Any], key: str) -> dict[str, Any]:
     actor = info.context.require_actor()
-    reply = await info.context.bus.send(contracts.SERVICE, name, actor, args, key=key)
-    if reply is None:
-        raise still_processing()
-    return reply.unwrap()
+    return await info.context.answer(contracts.SERVICE, name, actor, args, key)
 
 
 @strawberry.type

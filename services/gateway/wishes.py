@@ -15,7 +15,7 @@ from services.common.actor import Actor
 from services.common.errors import bad_input, forbidden
 from services.common.masking import mask_phones_in
 from services.gateway.context import Info
-from services.gateway.inputs import as_optional_datetime, check_key, parse_id, still_processing
+from services.gateway.inputs import as_optional_datetime, check_key, parse_id
 from services.identity import queries as identity_queries
 from services.volunteers import contracts, wishes
 from services.volunteers import wish_repository as repo
@@ -129,12 +129,7 @@ class FinishWishInput:
 
 
 async def _send(info: Info, actor: Actor, name: str, args: dict[str, Any], key: str) -> dict[str, Any]:
-    reply = await info.context.bus.send(
-        contracts.SERVICE, name, actor, args, key=f"{name}:{actor.user_id}:{key}"
-    )
-    if reply is None:
-        raise still_processing()
-    return reply.unwrap()
+    return await info.context.answer(contracts.SERVICE, name, actor, args, f"{name}:{actor.user_id}:{key}")
 
 
 async def _wish_command(info: Info, name: str, wish_id: strawberry.ID, **args: Any) -> Wish:
