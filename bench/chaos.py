@@ -57,6 +57,7 @@ from bench.signup_burst import (
     free_port,
     gql_burst,
     organise,
+    resident_clients,
     start_platform,
     summarise,
     wait_ready,
@@ -461,16 +462,7 @@ async def drills_on(
         )
         per_session = options.seats // options.sessions
         sessions = await organise(admin, organiser, [per_session] * options.sessions * len(drills))
-        clients = [
-            await stack.enter_async_context(
-                aiohttp.ClientSession(
-                    base_url=platform_.base_url,
-                    connector=aiohttp.TCPConnector(limit=1),
-                    timeout=aiohttp.ClientTimeout(total=30),
-                )
-            )
-            for _ in range(options.concurrency)
-        ]
+        clients = await resident_clients(stack, platform_.base_url, options.concurrency, 30)
         for index, drill in enumerate(drills):
             drill.skipped = faults.skipped(drill.name)
             if drill.skipped:

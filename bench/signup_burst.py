@@ -434,6 +434,22 @@ async def gql(http: httpx.AsyncClient, query: str, variables: dict[str, Any], to
     return body
 
 
+async def resident_clients(
+    stack: contextlib.AsyncExitStack, base_url: str, count: int, timeout_s: float
+) -> list[aiohttp.ClientSession]:
+    """One client with one keep-alive connection per concurrent resident, like phones."""
+    return [
+        await stack.enter_async_context(
+            aiohttp.ClientSession(
+                base_url=base_url,
+                connector=aiohttp.TCPConnector(limit=1),
+                timeout=aiohttp.ClientTimeout(total=timeout_s),
+            )
+        )
+        for _ in range(count)
+    ]
+
+
 async def gql_burst(
     http: aiohttp.ClientSession, query: str, variables: dict[str, Any], token: str
 ) -> dict[str, Any]:
@@ -778,16 +794,7 @@ async def linli_bursts(
     profilers: list[subprocess.Popen[bytes]] = []
     async with contextlib.AsyncExitStack() as stack:
         admin = await stack.enter_async_context(httpx.AsyncClient(base_url=platform_.base_url, timeout=60))
-        clients = [
-            await stack.enter_async_context(
-                aiohttp.ClientSession(
-                    base_url=platform_.base_url,
-                    connector=aiohttp.TCPConnector(limit=1),
-                    timeout=aiohttp.ClientTimeout(total=60),
-                )
-            )
-            for _ in range(options.concurrency)
-        ]
+        clients = await resident_clients(stack, platform_.base_url, options.concurrency, 60)
         organiser = issue_token(
             Actor("bench-organiser", frozenset({ORGANISER}), frozenset({COMMUNITY})), settings.secret, 3600
         )
