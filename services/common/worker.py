@@ -154,15 +154,21 @@ class ServiceProcess:
             await self._consumer.stop(grace_s)
         if self._arq is not None:
             self._arq.allow_pick_jobs = False
-            running = [task for task in self._arq.tasks.values() if not task.done()]
-            if running:
-                await asyncio.wait(running, timeout=grace_s)
-        for task in self._tasks:
+        for task in self._tasks:  # the loops (arq's included) stop taking work; jobs run on
             task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await task
         if self._arq is not None:
-            await self._arq.close()  # also closes the shared Redis connection pool
+            running = [task for task in self._arq.tasks.values() if not task.done()]
+            if running:
+                await asyncio.wait(running, timeout=grace_s)
+            try:
+                await self._arq.close()  # cancels what outlived the grace; closes the Redis pool
+            except asyncio.CancelledError:
+                current = asyncio.current_task()
+                if current is not None and current.cancelling():
+                    raise  # we are being cancelled ourselves
+                # else: a job that outlived the grace was cancelled; arq runs it again later
         if "pool" in self.ctx:
             await self.ctx["pool"].close()
         with contextlib.suppress(Exception):
