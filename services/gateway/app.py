@@ -32,6 +32,7 @@ from services.gateway.observability import CorrelationMiddleware, render_metrics
 from services.gateway.pages import page_routes
 from services.gateway.schema import production_schema, schema
 from services.gateway.volunteer_reports import volunteer_report_routes
+from services.identity.revocations import RevokedTokens
 
 log = logging.getLogger("linli.gateway")
 MAX_SUBSCRIPTIONS_PER_CONNECTION = 10
@@ -85,10 +86,13 @@ def create_app(settings: Settings) -> Starlette:
         await bus.start()
         live = LiveChannels(redis, settings.max_live_subscriptions)
         await live.start()
-        holder["live"] = Resources(settings, pool, redis, bus, live)
+        revoked = RevokedTokens(redis, settings)
+        await revoked.start()
+        holder["live"] = Resources(settings, pool, redis, bus, live, revoked)
         try:
             yield
         finally:
+            await revoked.stop()
             await live.stop()
             await bus.stop()
             await redis.aclose()

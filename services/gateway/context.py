@@ -17,7 +17,7 @@ from services.common.settings import Settings
 from services.common.tokens import TokenClaims, read_claims
 from services.gateway.inputs import still_processing
 from services.gateway.live import LiveChannels
-from services.identity.revocations import is_revoked
+from services.identity.revocations import RevokedTokens
 
 
 @dataclass
@@ -29,6 +29,7 @@ class Resources:
     redis: ArqRedis
     bus: CommandBus
     live: LiveChannels
+    revoked: RevokedTokens
 
 
 @dataclass
@@ -96,6 +97,6 @@ async def authenticate(connection: HTTPConnection, resources: Resources) -> Toke
         if not token:
             return None
     claims = read_claims(token, resources.settings.secret)
-    if await is_revoked(resources.redis, resources.settings, claims):
+    if await resources.revoked.is_revoked(claims):
         raise Refusal("UNAUTHENTICATED", "您已退出登录，请重新登录", "You have logged out; log in again")
     return claims

@@ -38,7 +38,7 @@ class StaffRole(Enum):
 
 def identity(info: Info) -> Identity:
     resources = info.context.resources
-    return Identity(resources.pool, resources.redis, resources.settings)
+    return Identity(resources.pool, resources.redis, resources.settings, revoked=resources.revoked)
 
 
 def _id(value: str) -> uuid.UUID | None:

@@ -55,6 +55,8 @@ class Identity:
     redis: ArqRedis
     settings: Settings
     clock: Callable[[], datetime] = field(default=clock_now)
+    # The gateway's mirror of revoked tokens, told of this gateway's own log-outs at once.
+    revoked: revocations.RevokedTokens | None = None
 
     def _key(self, *parts: str) -> str:
         return ":".join((self.settings.namespace, "identity", *parts))
@@ -167,7 +169,7 @@ class Identity:
         """Revoke the access token in use and, if given and the same person's, the refresh token."""
         at = self.clock().timestamp()
         if access is not None:
-            await revocations.revoke(self.redis, self.settings, access, at)
+            await self._revoke(access, at)
             async with self.pool.acquire() as conn:
                 user_id = access.actor.user_id
                 await repo.audit(conn, self.clock(), "logged_out", user_id, user_id, client_ip)
@@ -177,7 +179,13 @@ class Identity:
             except Refusal:
                 return  # a dead refresh token needs no revoking
             if access is None or claims.actor.user_id == access.actor.user_id:
-                await revocations.revoke(self.redis, self.settings, claims, at)
+                await self._revoke(claims, at)
+
+    async def _revoke(self, claims: TokenClaims, at: float) -> None:
+        if self.revoked is not None:
+            await self.revoked.revoke(claims, at)
+        else:
+            await revocations.revoke(self.redis, self.settings, claims, at)
 
     async def current_actor(self, user_id: str) -> Actor | None:
         """The actor a person is now, from their account (roles may have changed)."""
