@@ -249,6 +249,12 @@ def test_cancelling_is_free_until_the_deadline_and_always_after_a_move() -> None
     assert cancellation_refusal(deadline, T0, free_cancel=True) is None
 
 
+def test_a_sign_up_whose_party_has_checked_in_cannot_be_cancelled() -> None:
+    for deadline, free_cancel in ((None, False), (T0 + HOUR, False), (T0 - HOUR, True)):
+        refusal = cancellation_refusal(deadline, T0, free_cancel, checked_in_at=T0 - HOUR)
+        assert _code(refusal) == "ALREADY_CHECKED_IN"
+
+
 def test_a_family_signup_is_the_resident_plus_each_named_member() -> None:
     assert party_with([], None) == 1
     assert party_with([], 3) == 3

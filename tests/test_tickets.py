@@ -113,6 +113,29 @@ async def test_a_cancelled_sign_ups_ticket_admits_nobody(
     assert await gql.error_code(TICKET, {"id": signup["id"]}, token) == "NOT_CONFIRMED"
 
 
+async def test_after_checking_in_a_resident_can_no_longer_cancel(
+    gql: GraphQLClient, organiser_token: str, new_resident: Any, settings: Settings, pool: Any
+) -> None:
+    session_id = await schedule_at(gql, organiser_token, SOON, capacity=1)
+    _, token = new_resident()
+    signup = await sign_up(gql, token, session_id)
+    waiting = await sign_up(gql, new_resident()[1], session_id)
+    code = (await ticket_of(gql, token, signup["id"]))["code"]
+    await gql.ok(CHECK_IN, check_in_vars(code, session_id), scanner_token(settings))
+
+    cancel = {"input": {"signupId": signup["id"], "idempotencyKey": uuid.uuid4().hex}}
+    assert await gql.error_code(CANCEL, cancel, token) == "ALREADY_CHECKED_IN"
+
+    async with pool.acquire() as conn:  # nothing changed: the seat stays used, nobody promoted
+        statuses = dict(
+            await conn.fetch(
+                "SELECT id::text, status FROM activities.signups WHERE id = ANY($1::uuid[])",
+                [signup["id"], waiting["id"]],
+            )
+        )
+    assert statuses == {signup["id"]: "CONFIRMED", waiting["id"]: "WAITLISTED"}
+
+
 async def test_a_resident_on_the_waitlist_has_no_ticket_yet(
     gql: GraphQLClient, organiser_token: str, new_resident: Any
 ) -> None:

@@ -44,6 +44,14 @@ async def lock_ticket(conn: Connection, signup_id: uuid.UUID) -> asyncpg.Record 
     )
 
 
+async def checked_in_at(conn: Connection, signup_id: uuid.UUID) -> datetime | None:
+    """When the sign-up's party checked in at the door, if it has."""
+    at: datetime | None = await conn.fetchval(
+        "SELECT checked_in_at FROM activities.attendance WHERE signup_id = $1", signup_id
+    )
+    return at
+
+
 async def record_check_in(
     conn: Connection, check_in_id: uuid.UUID, signup_id: uuid.UUID, scanned_by: str, at: datetime
 ) -> None:

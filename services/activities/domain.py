@@ -297,8 +297,19 @@ def signup_refusal(
     return None
 
 
-def cancellation_refusal(deadline: datetime | None, at: datetime, free_cancel: bool) -> Refusal | None:
-    """A sign-up may be withdrawn until the deadline; after a move, at any time."""
+def cancellation_refusal(
+    deadline: datetime | None, at: datetime, free_cancel: bool, checked_in_at: datetime | None = None
+) -> Refusal | None:
+    """A sign-up may be withdrawn until the deadline; after a move, at any time; once its
+    party has checked in at the door, never (its seat was used, and must not go to the
+    waitlist after the fact)."""
+    if checked_in_at is not None:
+        return Refusal(
+            "ALREADY_CHECKED_IN",
+            "您已签到入场，不能再取消报名",
+            "You have already checked in; this sign-up can no longer be cancelled",
+            {"checkedInAt": checked_in_at.isoformat()},
+        )
     if deadline is None or free_cancel or at < deadline:
         return None
     return Refusal(

@@ -10,7 +10,7 @@ from typing import Any, TypeVar
 
 import asyncpg
 
-from services.activities import contracts, domain
+from services.activities import attendance, contracts, domain
 from services.activities import repository as repo
 from services.common.actor import RESIDENT, Actor
 from services.common.clock import now
@@ -376,7 +376,11 @@ async def cancel_signup(ctx: dict[str, Any], actor: Actor, args: dict[str, Any])
                 return repo.as_dict(signup)
             raise domain.already_cancelled()
         at = now()
-        refusal = domain.cancellation_refusal(session["cancellation_deadline"], at, signup["free_cancel"])
+        # The sign-up's lock makes a check-in at the door and this cancellation take turns.
+        checked_in = await attendance.checked_in_at(conn, signup_id)
+        refusal = domain.cancellation_refusal(
+            session["cancellation_deadline"], at, signup["free_cancel"], checked_in
+        )
         if refusal is not None:
             raise refusal
         [cancelled] = await repo.cancel_signups(conn, [signup_id], key, at)
