@@ -11,6 +11,8 @@ from typing import Any
 import asyncpg
 import pytest
 
+from services.activities import handlers
+from services.common.tokens import read_token
 from tests.conftest import COMMUNITY, OTHER_COMMUNITY, SIGN_UP, GraphQLClient, eventually, token_for
 
 HOUR = timedelta(hours=1)
@@ -493,3 +495,48 @@ async def test_a_cancelled_session_is_neither_moved_nor_resized_and_a_repeated_m
         organiser_token,
     )
     assert refusal(moved)["code"] == refusal(resized)["code"] == "SESSION_CANCELLED"
+
+
+async def test_a_change_run_again_after_a_later_change_does_not_undo_it(
+    gql: GraphQLClient, organiser_token: str, new_resident: Any, pool: Any, settings: Any
+) -> None:
+    """A worker that dies between committing a change and acknowledging its command leaves the
+    command to be claimed and run again, possibly after the organiser changed the session
+    once more: that second run must answer without undoing the later change."""
+    organiser = Organiser(gql, organiser_token)
+    session_id = await organiser.open_session()
+    _, resident = new_resident()
+    signup = await signed_up(gql, resident, session_id)
+    actor = read_token(organiser_token, settings.secret)
+    ctx = {"pool": pool}
+    resize = [
+        {"session_id": session_id, "capacity": n, "change_key": f"{actor.user_id}:cap-{n}"} for n in (12, 15)
+    ]
+    moves = [
+        {
+            "session_id": session_id,
+            "starts_at": iso(DAY + h * HOUR),
+            "ends_at": iso(DAY + (h + 1) * HOUR),
+            "change_key": f"{actor.user_id}:move-{h}",
+        }
+        for h in (3, 5)
+    ]
+
+    await handlers.change_session_capacity(ctx, actor, resize[0])
+    await handlers.change_session_capacity(ctx, actor, resize[1])
+    again = await handlers.change_session_capacity(ctx, actor, resize[0])
+    await handlers.move_session(ctx, actor, moves[0])
+    await handlers.move_session(ctx, actor, moves[1])
+    moved_again = await handlers.move_session(ctx, actor, moves[0])
+
+    assert again["capacity"] == 15
+    assert moved_again["starts_at"] == iso(DAY + 5 * HOUR)
+    session = (await gql.ok(SESSION, {"id": session_id}))["session"]
+    assert session["capacity"] == 15 and session["startsAt"] == iso(DAY + 5 * HOUR)
+    async with pool.acquire() as conn:  # one notice per real move, none for the re-run
+        notices = await conn.fetchval(
+            "SELECT count(*) FROM activities.outbox WHERE type = 'session.rescheduled' "
+            "AND payload->>'signup_id' = $1",
+            signup["id"],
+        )
+    assert notices == 2

@@ -456,11 +456,21 @@ async def _standing_session_to_change(
     return session
 
 
+async def _applied_before(conn: Connection, args: dict[str, Any], session: asyncpg.Record) -> bool:
+    """True if this very change request was applied before (its command is being run again):
+    the caller then answers with the session as it is, changing nothing. (Commands sent before
+    requests carried a ``change_key`` are taken as new.)"""
+    key = args.get("change_key")
+    return key is not None and not await repo.first_change(conn, str(key), session["id"])
+
+
 async def change_session_capacity(ctx: dict[str, Any], actor: Actor, args: dict[str, Any]) -> dict[str, Any]:
     """More (or fewer) places; added places go to the head of the waitlist at once."""
     session_id = uuid.UUID(args["session_id"])
     async with _pool(ctx).acquire() as conn, conn.transaction():
         session = await _standing_session_to_change(conn, actor, session_id)
+        if await _applied_before(conn, args, session):
+            return repo.as_dict(session)
         capacity = domain.check_new_capacity(int(args["capacity"]), session["taken"])
         if session["venue_capacity"] is not None:
             domain.fits_venue(capacity, session["venue_capacity"], session["venue"])
@@ -484,6 +494,8 @@ async def move_session(ctx: dict[str, Any], actor: Actor, args: dict[str, Any]) 
     session_id = uuid.UUID(args["session_id"])
     async with _pool(ctx).acquire() as conn, conn.transaction():
         session = await _standing_session_to_change(conn, actor, session_id)
+        if await _applied_before(conn, args, session):
+            return repo.as_dict(session)
         starts_at = _optional_time(args, "starts_at") or session["starts_at"]
         ends_at = _optional_time(args, "ends_at") or session["ends_at"]
         domain.check_times(starts_at, ends_at)

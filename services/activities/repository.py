@@ -395,6 +395,17 @@ async def mark_session_cancelled(
     return row
 
 
+async def first_change(conn: Connection, command_key: str, session_id: uuid.UUID) -> bool:
+    """Record an organiser's change request; False if it was applied before."""
+    recorded = await conn.fetchval(
+        "INSERT INTO activities.session_changes (command_key, session_id) VALUES ($1, $2) "
+        "ON CONFLICT DO NOTHING RETURNING true",
+        command_key,
+        session_id,
+    )
+    return bool(recorded)
+
+
 async def set_capacity(conn: Connection, session_id: uuid.UUID, capacity: int) -> None:
     await conn.execute("UPDATE activities.sessions SET capacity = $2 WHERE id = $1", session_id, capacity)
 

@@ -413,8 +413,11 @@ async def _organiser_command(
         raise domain.unknown_session()
     if not actor.may_organise(row["community_id"]):
         raise forbidden()
-    args = {"session_id": str(session_id), **args}
-    await info.context.answer(contracts.SERVICE, name, actor, args, f"{name}:{check_key(key)}")
+    command_key = f"{name}:{check_key(key)}"
+    # The worker records the change under this key, so running the command again (after a
+    # worker crash) cannot undo a later change.
+    args = {"session_id": str(session_id), "change_key": f"{actor.user_id}:{command_key}", **args}
+    await info.context.answer(contracts.SERVICE, name, actor, args, command_key)
     async with info.context.pool.acquire() as conn:  # the read model, waitlist included
         fresh = await queries.session(conn, session_id)
     assert fresh is not None
