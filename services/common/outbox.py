@@ -2,7 +2,7 @@
 
 Every service schema has the same two tables (created by its first migration):
 ``outbox`` (events it emitted) and ``processed_events`` (events it consumed). Delivery is
-at least once; ``consume_once`` makes the effect exactly once.
+at least once; ``consume_new`` makes the effect exactly once.
 """
 
 from __future__ import annotations
@@ -72,13 +72,18 @@ async def record_events(
     await conn.execute("SELECT pg_notify($1, $2)", _NOTIFY_CHANNEL, schema)
 
 
-async def consume_once(conn: Connection, schema: str, event_id: str) -> bool:
-    """Mark an event processed in the caller's transaction; False if it already was."""
-    inserted = await conn.fetchval(
-        f"INSERT INTO {schema}.processed_events (event_id) VALUES ($1) ON CONFLICT DO NOTHING RETURNING true",
-        uuid.UUID(event_id),
+async def consume_new(conn: Connection, schema: str, event_ids: Sequence[str]) -> set[str]:
+    """Mark events processed in the caller's transaction, in one statement; returns the ids
+    not processed before (an id given twice counts once). In id order, so two batches that
+    share events cannot deadlock."""
+    if not event_ids:
+        return set()
+    rows = await conn.fetch(
+        f"INSERT INTO {schema}.processed_events (event_id) "
+        "SELECT DISTINCT unnest($1::uuid[]) ORDER BY 1 ON CONFLICT DO NOTHING RETURNING event_id",
+        [uuid.UUID(event_id) for event_id in event_ids],
     )
-    return bool(inserted)
+    return {str(row["event_id"]) for row in rows}
 
 
 def event_envelope(row: asyncpg.Record, schema: str) -> dict[str, Any]:

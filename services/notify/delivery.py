@@ -27,6 +27,7 @@ from services.common.settings import Settings
 from services.notify import repository as repo
 from services.notify.channels import DEVELOPMENT, Channel, DeliveryFailed, Outgoing, channels_from
 from services.notify.domain import Message
+from services.notify.jobs import QueuedJob, enqueue_jobs
 from services.notify.preferences import PERSONAL_CHANNELS, WEBHOOK, Preferences, next_send_time
 
 log = logging.getLogger("linli.notify")
@@ -109,21 +110,26 @@ def backoff_s(attempt: int, base_s: float, rand: float) -> float:
     return delay / 2 + delay / 2 * rand
 
 
+def delivery_job(
+    settings: Settings, row_id: uuid.UUID, not_before: datetime, attempt_tag: str = ""
+) -> QueuedJob:
+    return QueuedJob(
+        DELIVER,
+        (str(row_id),),
+        f"{settings.namespace}:deliver:{row_id}{attempt_tag}",
+        settings.queue("notify"),
+        not_before if not_before > now() else None,
+    )
+
+
 async def enqueue_deliveries(redis: ArqRedis, settings: Settings, planned: Sequence[dict[str, Any]]) -> None:
-    for row in planned:
-        await enqueue_delivery(redis, settings, row["id"], row["not_before"])
+    await enqueue_jobs(redis, [delivery_job(settings, row["id"], row["not_before"]) for row in planned])
 
 
 async def enqueue_delivery(
     redis: ArqRedis, settings: Settings, row_id: uuid.UUID, not_before: datetime, attempt_tag: str = ""
 ) -> None:
-    await redis.enqueue_job(
-        DELIVER,
-        str(row_id),
-        _job_id=f"{settings.namespace}:deliver:{row_id}{attempt_tag}",
-        _queue_name=settings.queue("notify"),
-        _defer_until=not_before if not_before > now() else None,
-    )
+    await enqueue_jobs(redis, [delivery_job(settings, row_id, not_before, attempt_tag)])
 
 
 async def within_rate(redis: ArqRedis, namespace: str, provider: str, per_second: int, at: float) -> bool:

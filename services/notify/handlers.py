@@ -21,7 +21,7 @@ from services.common.commands import command
 from services.common.db import Connection
 from services.common.errors import Refusal, forbidden, not_found
 from services.common.observability import NOTIFICATIONS, correlation_id
-from services.common.outbox import EVENT_HANDLER, consume_once
+from services.common.outbox import EVENT_HANDLER, consume_new
 from services.common.settings import Settings
 from services.notify import queries
 from services.notify import repository as repo
@@ -37,7 +37,7 @@ from services.notify.contracts import (
     SET_PREFERENCES,
     SHIFT_SIGNED_UP,
 )
-from services.notify.delivery import enqueue_deliveries, enqueue_delivery, plan_deliveries
+from services.notify.delivery import delivery_job, enqueue_deliveries, enqueue_delivery, plan_deliveries
 from services.notify.domain import (
     Message,
     is_urgent,
@@ -45,7 +45,9 @@ from services.notify.domain import (
     reminder_message,
     shift_reminder_message,
 )
+from services.notify.jobs import QueuedJob, enqueue_jobs
 from services.notify.preferences import SMS, Preferences, check_preferences, default_preferences
+from services.notify.projection import SIGNUP_STATUS, first_of_new, one_statement_signups
 from services.notify.sms import SEND_SMS, SmsRequest
 from services.notify.sms import record as record_sms
 from services.notify.sms import render as render_sms
@@ -53,14 +55,6 @@ from services.notify.templates import DEFAULT_TEMPLATES, check_kind, check_templ
 
 log = logging.getLogger("linli.notify")
 
-# What each activities event says about the sign-up it names.
-_SIGNUP_STATUS = {
-    "signup.confirmed": "CONFIRMED",
-    "waitlist.promoted": "CONFIRMED",
-    "signup.waitlisted": "WAITLISTED",
-    "signup.cancelled": "CANCELLED",
-    "session.cancelled": "CANCELLED",
-}
 SESSION, SHIFT = "session", "shift"  # what a reminder is for
 REQUEUE_PENDING = "requeue_pending"
 _SWEEP_EVERY_S = 300
@@ -83,15 +77,10 @@ async def handle_events(ctx: dict[str, Any], events: list[dict[str, Any]]) -> in
     at = _clock(ctx)()
     written: list[tuple[dict[str, Any], Message]] = []
     async with pool.acquire() as conn, conn.transaction():
-        fresh = []
-        for event in events:
-            if await consume_once(conn, SERVICE, event["id"]):
-                fresh.append(event)
-            else:
-                log.info("event %s (%s) already handled", event["id"], event["type"])
-        reminders: list[Reminder] = []
-        for event in fresh:
-            reminders += await _project(conn, settings, event, at)
+        fresh, repeated = first_of_new(events, await consume_new(conn, SERVICE, [e["id"] for e in events]))
+        for event in repeated:
+            log.info("event %s (%s) already handled", event["id"], event["type"])
+        reminders = await _project(conn, settings, fresh, at)
         overrides = await repo.templates_for(
             conn, {e["payload"].get("festival_id") for e in fresh if e["type"] in DEFAULT_TEMPLATES}
         )
@@ -110,9 +99,8 @@ async def handle_events(ctx: dict[str, Any], events: list[dict[str, Any]]) -> in
             )
         await repo.insert_deliveries(conn, planned)
         # Enqueued before commit: a crash after the commit cannot lose them (see delivery.py).
-        await enqueue_deliveries(redis, settings, planned)
-        for reminder in reminders:
-            await _enqueue_reminder(redis, settings, reminder)
+        jobs = [delivery_job(settings, row["id"], row["not_before"]) for row in planned]
+        await enqueue_jobs(redis, jobs + [reminder_job(settings, r) for r in reminders])
     for event, message in written:
         NOTIFICATIONS.labels("inbox", "delivered").inc()
         token = correlation_id.set(event.get("correlation_id"))
@@ -140,27 +128,28 @@ class Reminder:
 
 
 async def _project(
-    conn: Connection, settings: Settings, event: dict[str, Any], at: datetime
+    conn: Connection, settings: Settings, events: list[dict[str, Any]], at: datetime
 ) -> list[Reminder]:
     """Keep notify's picture of sign-ups and shift sign-ups current; return the reminders
-    to schedule."""
-    event_id, payload = uuid.UUID(event["id"]), event["payload"]
-    confirmed: list[tuple[str, datetime]] = []
-    kind = SESSION
-    if event["type"] in _SIGNUP_STATUS:
-        status = _SIGNUP_STATUS[event["type"]]
-        applied = await repo.project_signup(conn, event_id, status, payload)
-        if applied and status == "CONFIRMED":
-            confirmed.append((payload["signup_id"], datetime.fromisoformat(payload["starts_at"])))
-    elif event["type"] == SESSION_RESCHEDULED:  # one event per sign-up of the moved session
-        if await repo.move_signup(conn, event_id, payload) == "CONFIRMED":
-            confirmed.append((payload["signup_id"], datetime.fromisoformat(payload["starts_at"])))
-    elif event["type"] == SHIFT_SIGNED_UP:
-        if await repo.project_shift_signup(conn, event_id, "CONFIRMED", payload):
-            kind = SHIFT
-            confirmed.append((payload["signup_id"], datetime.fromisoformat(payload["starts_at"])))
+    to schedule. In a burst most events are of distinct sign-ups: those go in one statement."""
+    together, one_by_one = one_statement_signups(events)
+    told = [(uuid.UUID(e["id"]), SIGNUP_STATUS[e["type"]], e["payload"]) for e in together]
+    applied = await repo.project_signups(conn, told)
+    confirmed = [
+        (event, SESSION)
+        for event in together
+        if SIGNUP_STATUS[event["type"]] == "CONFIRMED" and uuid.UUID(event["payload"]["signup_id"]) in applied
+    ]
+    for event in one_by_one:
+        kind = await _project_one(conn, event)
+        if kind is not None:
+            confirmed.append((event, kind))
     reminders = []
-    for signup_id, starts_at in confirmed:
+    for event, kind in confirmed:
+        signup_id, starts_at = (
+            event["payload"]["signup_id"],
+            datetime.fromisoformat(event["payload"]["starts_at"]),
+        )
         for lead in settings.notify_reminder_leads_min:
             send_at = starts_at - timedelta(minutes=lead)
             if send_at > at:
@@ -168,20 +157,34 @@ async def _project(
     return reminders
 
 
+async def _project_one(conn: Connection, event: dict[str, Any]) -> str | None:
+    """Project one event; what its confirmed sign-up needs reminding of (SESSION or SHIFT),
+    or None if it confirmed nothing."""
+    event_id, payload = uuid.UUID(event["id"]), event["payload"]
+    if event["type"] in SIGNUP_STATUS:
+        status = SIGNUP_STATUS[event["type"]]
+        if await repo.project_signup(conn, event_id, status, payload) and status == "CONFIRMED":
+            return SESSION
+    elif event["type"] == SESSION_RESCHEDULED:  # one event per sign-up of the moved session
+        if await repo.move_signup(conn, event_id, payload) == "CONFIRMED":
+            return SESSION
+    elif event["type"] == SHIFT_SIGNED_UP:
+        if await repo.project_shift_signup(conn, event_id, "CONFIRMED", payload):
+            return SHIFT
+    return None
+
+
 def reminder_job_id(settings: Settings, signup_id: str, starts_at: str, lead_minutes: int) -> str:
     return f"{settings.namespace}:reminder:{signup_id}:{lead_minutes}:{starts_at}"
 
 
-async def _enqueue_reminder(redis: ArqRedis, settings: Settings, reminder: Reminder) -> None:
-    await redis.enqueue_job(
+def reminder_job(settings: Settings, reminder: Reminder) -> QueuedJob:
+    return QueuedJob(
         SEND_REMINDER,
-        reminder.signup_id,
-        reminder.starts_at,
-        reminder.lead_minutes,
-        reminder.kind,
-        _job_id=reminder_job_id(settings, reminder.signup_id, reminder.starts_at, reminder.lead_minutes),
-        _queue_name=settings.queue(SERVICE),
-        _defer_until=reminder.send_at,
+        (reminder.signup_id, reminder.starts_at, reminder.lead_minutes, reminder.kind),
+        reminder_job_id(settings, reminder.signup_id, reminder.starts_at, reminder.lead_minutes),
+        settings.queue(SERVICE),
+        reminder.send_at,
     )
 
 
@@ -247,10 +250,8 @@ async def requeue_pending(ctx: dict[str, Any]) -> int:
                 reminders.append(
                     Reminder(str(row["signup_id"]), instant(starts_at), lead, starts_at - before, row["kind"])
                 )
-    for row in overdue:
-        await enqueue_delivery(redis, settings, row["id"], row["not_before"])
-    for reminder in reminders:
-        await _enqueue_reminder(redis, settings, reminder)
+    jobs = [delivery_job(settings, row["id"], row["not_before"]) for row in overdue]
+    await enqueue_jobs(redis, jobs + [reminder_job(settings, r) for r in reminders])
     if overdue:
         log.warning("%s overdue deliveries queued again", len(overdue))
     return len(overdue) + len(reminders)

@@ -193,12 +193,26 @@ async def requeue_dead(conn: Connection, delivery_id: uuid.UUID, at: datetime) -
 async def project_signup(conn: Connection, event_id: uuid.UUID, status: str, payload: dict[str, Any]) -> bool:
     """Record a sign-up's state as an event tells it; an older event than the one already
     applied changes nothing. True if this event was applied."""
-    applied = await conn.fetchval(
+    return bool(await project_signups(conn, [(event_id, status, payload)]))
+
+
+async def project_signups(
+    conn: Connection, told: Sequence[tuple[uuid.UUID, str, dict[str, Any]]]
+) -> set[uuid.UUID]:
+    """``project_signup`` for many events (event id, status, payload) in one statement, each
+    about another sign-up; returns the sign-ups whose event was applied."""
+    if not told:
+        return set()
+    payloads = [payload for _, _, payload in told]
+    rows = await conn.fetch(
         """
         INSERT INTO notify.signups AS s
             (signup_id, session_id, resident_id, status, starts_at, activity_title, venue,
              party_size, last_event_id, festival_id, community_id)
-        VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)
+        SELECT * FROM unnest(
+            $1::uuid[], $2::uuid[], $3::text[], $4::text[], $5::timestamptz[], $6::text[],
+            $7::text[], $8::int[], $9::uuid[], $10::uuid[], $11::text[]
+        ) ORDER BY 1
         ON CONFLICT (signup_id) DO UPDATE SET
             status = EXCLUDED.status, starts_at = EXCLUDED.starts_at,
             activity_title = EXCLUDED.activity_title, venue = EXCLUDED.venue,
@@ -206,21 +220,21 @@ async def project_signup(conn: Connection, event_id: uuid.UUID, status: str, pay
             festival_id = coalesce(EXCLUDED.festival_id, s.festival_id),
             community_id = coalesce(EXCLUDED.community_id, s.community_id)
         WHERE s.last_event_id < EXCLUDED.last_event_id
-        RETURNING true
+        RETURNING signup_id
         """,
-        uuid.UUID(payload["signup_id"]),
-        uuid.UUID(payload["session_id"]),
-        payload["resident_id"],
-        status,
-        datetime.fromisoformat(payload["starts_at"]),
-        payload["activity_title"],
-        payload["venue"],
-        int(payload["party_size"]),
-        event_id,
-        uuid.UUID(payload["festival_id"]) if payload.get("festival_id") else None,
-        payload.get("community_id"),
+        [uuid.UUID(p["signup_id"]) for p in payloads],
+        [uuid.UUID(p["session_id"]) for p in payloads],
+        [p["resident_id"] for p in payloads],
+        [status for _, status, _ in told],
+        [datetime.fromisoformat(p["starts_at"]) for p in payloads],
+        [p["activity_title"] for p in payloads],
+        [p["venue"] for p in payloads],
+        [int(p["party_size"]) for p in payloads],
+        [event_id for event_id, _, _ in told],
+        [uuid.UUID(p["festival_id"]) if p.get("festival_id") else None for p in payloads],
+        [p.get("community_id") for p in payloads],
     )
-    return bool(applied)
+    return {row["signup_id"] for row in rows}
 
 
 async def move_signup(conn: Connection, event_id: uuid.UUID, payload: dict[str, Any]) -> str | None:
