@@ -7,20 +7,13 @@ so its error carries a stable ``extensions.code`` like every other refusal.
 
 from __future__ import annotations
 
-import functools
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any
 
 from graphql import ASTValidationRule, GraphQLError, ValidationContext, ValidationRule
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
-from strawberry.extensions import (
-    AddValidationRules,
-    MaxAliasesLimiter,
-    MaxTokensLimiter,
-    QueryDepthLimiter,
-    SchemaExtension,
-)
+from strawberry.extensions import MaxAliasesLimiter, QueryDepthLimiter, SchemaExtension
 
 # The deepest honest query (festivals → activities → sessions → fields) is 4 levels.
 MAX_DEPTH = 8
@@ -74,19 +67,20 @@ _ALIAS_RULES = _coded(
 )
 
 
-class DepthLimit(AddValidationRules):
-    def __init__(self) -> None:
-        super().__init__(_DEPTH_RULES)
+class QueryLimits(SchemaExtension):
+    """Token count (at parse), depth and aliases (at validation): one extension, not three,
+    as each extension costs every request its own hooks."""
 
-
-class AliasLimit(AddValidationRules):
-    def __init__(self) -> None:
-        super().__init__(_ALIAS_RULES)
+    def on_operation(self) -> Iterator[None]:
+        context = self.execution_context
+        context.parse_options["max_tokens"] = MAX_TOKENS
+        context.validation_rules = (*context.validation_rules, *_DEPTH_RULES, *_ALIAS_RULES)
+        yield
 
 
 def query_limits() -> list[Callable[[], SchemaExtension]]:
     """Extension factories for the schema (a new instance per request, as strawberry wants)."""
-    return [functools.partial(MaxTokensLimiter, max_token_count=MAX_TOKENS), DepthLimit, AliasLimit]
+    return [QueryLimits]
 
 
 class BodySizeLimit:
