@@ -28,6 +28,7 @@ log = logging.getLogger("linli.outbox")
 # The arq job every consumer registers: it takes a batch of event envelopes.
 EVENT_HANDLER = "handle_events"
 _NOTIFY_CHANNEL = "linli_outbox"
+RELAY_BATCH = 200  # events per relay transaction
 
 
 async def record_event(
@@ -103,7 +104,7 @@ async def relay_once(
     settings: Settings,
     schema: str,
     routes: Mapping[str, Sequence[str]],
-    batch: int = 200,
+    batch: int = RELAY_BATCH,
 ) -> int:
     """Move one batch of unsent events onto their consumers' queues; return how many.
 
@@ -134,10 +135,13 @@ async def relay_once(
                 [row["id"] for row in rows],
                 now(),
             )
-        oldest = await conn.fetchval(
-            f"SELECT min(created_at) FROM {schema}.outbox WHERE sent_at IS NULL AND NOT (id = ANY($1))",
-            [row["id"] for row in rows],
-        )
+        oldest = None
+        if len(rows) == batch:  # more may be waiting: how long has the oldest of them waited?
+            oldest = await conn.fetchval(
+                f"SELECT min(created_at) FROM {schema}.outbox WHERE sent_at IS NULL AND NOT (id = ANY($1))",
+                [row["id"] for row in rows],
+            )
+    # A batch that was not full took everything unsent but what other relays hold right now.
     OUTBOX_LAG.labels(schema).set((now() - oldest).total_seconds() if oldest else 0)
     return len(rows)
 
@@ -163,7 +167,8 @@ async def run_relay(
                 if listener is None or listener.is_closed():
                     listener = await pool.acquire()
                     await listener.add_listener(_NOTIFY_CHANNEL, on_notify)
-                while await relay_once(pool, redis, settings, schema, routes):
+                # A batch that was not full emptied the outbox (what commits meanwhile wakes us).
+                while await relay_once(pool, redis, settings, schema, routes, RELAY_BATCH) == RELAY_BATCH:
                     pass
             except asyncio.CancelledError:
                 raise
