@@ -37,10 +37,10 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-import aiohttp
 import asyncpg
 import httpx
 
+from bench.http_client import GraphQLConnection, HTTPStatusError, HTTPTransportError
 from bench.signup_burst import (
     COMMUNITY,
     FINAL,
@@ -55,7 +55,6 @@ from bench.signup_burst import (
     delete_redis_keys,
     drive,
     free_port,
-    gql_burst,
     organise,
     resident_clients,
     start_platform,
@@ -88,16 +87,16 @@ class Unanswered(Exception):
 Post = Callable[[str, dict[str, Any], str], Awaitable[dict[str, Any]]]
 
 
-def aiohttp_post(http: aiohttp.ClientSession) -> Post:
+def connection_post(http: GraphQLConnection) -> Post:
     async def post(query: str, variables: dict[str, Any], token: str) -> dict[str, Any]:
         try:
-            return await gql_burst(http, query, variables, token)
-        except aiohttp.ClientResponseError as exc:
+            return await http.execute(query, variables, token)
+        except HTTPStatusError as exc:
             if exc.status >= 500:
                 raise Unanswered(f"HTTP {exc.status}") from exc
             raise
-        except (aiohttp.ClientError, TimeoutError) as exc:
-            raise Unanswered(f"transport: {type(exc).__name__}") from exc
+        except HTTPTransportError as exc:  # the connection is opened again on the next request
+            raise Unanswered(f"transport: {exc.reason}") from exc
 
     return post
 
@@ -353,7 +352,7 @@ class Faults:
 async def run_drill(
     drill: Drill,
     faults: Faults,
-    clients: list[aiohttp.ClientSession],
+    clients: list[GraphQLConnection],
     session_ids: list[str],
     options: argparse.Namespace,
 ) -> None:
@@ -371,7 +370,7 @@ async def run_drill(
     persistence = Persistence()
     answered = 0
     strike_now = asyncio.Event()
-    posts = [aiohttp_post(http) for http in clients]
+    posts = [connection_post(http) for http in clients]
 
     async def attempt(slot: int, i: int) -> Attempt:
         nonlocal answered
@@ -462,7 +461,7 @@ async def drills_on(
         )
         per_session = options.seats // options.sessions
         sessions = await organise(admin, organiser, [per_session] * options.sessions * len(drills))
-        clients = await resident_clients(stack, platform_.base_url, options.concurrency, 30)
+        clients = resident_clients(stack, platform_.base_url, options.concurrency, 30)
         for index, drill in enumerate(drills):
             drill.skipped = faults.skipped(drill.name)
             if drill.skipped:

@@ -30,10 +30,10 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-import aiohttp
 import asyncpg
 import httpx
 
+from bench.http_client import GraphQLConnection, HTTPStatusError, HTTPTransportError
 from services.common.actor import ORGANISER, RESIDENT, Actor
 from services.common.db import drop_database, ensure_database
 from services.common.embedded import Servers, ensure_servers
@@ -434,35 +434,16 @@ async def gql(http: httpx.AsyncClient, query: str, variables: dict[str, Any], to
     return body
 
 
-async def resident_clients(
-    stack: contextlib.AsyncExitStack, base_url: str, count: int, timeout_s: float
-) -> list[aiohttp.ClientSession]:
-    """One client with one keep-alive connection per concurrent resident, like phones."""
-    return [
-        await stack.enter_async_context(
-            aiohttp.ClientSession(
-                base_url=base_url,
-                connector=aiohttp.TCPConnector(limit=1),
-                timeout=aiohttp.ClientTimeout(total=timeout_s),
-            )
-        )
-        for _ in range(count)
-    ]
-
-
-async def gql_burst(
-    http: aiohttp.ClientSession, query: str, variables: dict[str, Any], token: str
-) -> dict[str, Any]:
-    """The residents' request: aiohttp costs the driver about a third of httpx's CPU per request,
-    and the driver shares the machine's two cores with everything it measures."""
-    async with http.post(
-        "/graphql",
-        json={"query": query, "variables": variables},
-        headers={"Authorization": f"Bearer {token}"},
-    ) as response:
-        response.raise_for_status()
-        body: dict[str, Any] = await response.json()
-        return body
+def resident_clients(
+    stack: contextlib.ExitStack | contextlib.AsyncExitStack, base_url: str, count: int, timeout_s: float
+) -> list[GraphQLConnection]:
+    """One keep-alive connection per concurrent resident, like phones. Not httpx or aiohttp:
+    the driver shares the machine's two cores with everything it measures, and this bare
+    client costs it the least CPU per request (bench/README.md, "Driver")."""
+    clients = [GraphQLConnection(base_url, timeout_s) for _ in range(count)]
+    for client in clients:
+        stack.callback(client.close)
+    return clients
 
 
 async def organise(http: httpx.AsyncClient, token: str, capacities: list[int]) -> list[str]:
@@ -523,7 +504,7 @@ async def organise(http: httpx.AsyncClient, token: str, capacities: list[int]) -
 
 
 async def linli_burst(
-    clients: list[aiohttp.ClientSession],
+    clients: list[GraphQLConnection],
     settings: Settings,
     name: str,
     session_ids: list[str],
@@ -552,13 +533,13 @@ async def linli_burst(
         body: dict[str, Any] | None = None
         while body is None:
             try:
-                body = await gql_burst(http, SIGN_UP, variables, tokens[i])
-            except aiohttp.ClientResponseError as exc:
+                body = await http.execute(SIGN_UP, variables, tokens[i])
+            except HTTPStatusError as exc:
                 result.error = f"HTTP {exc.status}"
                 return result
-            except aiohttp.ClientError as exc:  # safe to resend: same idempotency key
+            except HTTPTransportError as exc:  # safe to resend: same idempotency key
                 if result.retries >= 3:
-                    result.error = f"transport: {type(exc).__name__}"
+                    result.error = f"transport: {exc.reason}"
                     return result
                 result.retries += 1
         if body.get("errors"):
@@ -570,8 +551,8 @@ async def linli_burst(
             result.pending = True
             while status not in FINAL and time.perf_counter() < deadline:
                 await asyncio.sleep(poll_s)
-                with contextlib.suppress(aiohttp.ClientError):
-                    polled = await gql_burst(http, SIGNUP, {"id": answer["id"]}, tokens[i])
+                with contextlib.suppress(HTTPStatusError, HTTPTransportError):
+                    polled = await http.execute(SIGNUP, {"id": answer["id"]}, tokens[i])
                     found = (polled.get("data") or {}).get("signup")
                     status = found["status"] if found else "PENDING"
         result.latency_s = time.perf_counter() - started
@@ -794,7 +775,7 @@ async def linli_bursts(
     profilers: list[subprocess.Popen[bytes]] = []
     async with contextlib.AsyncExitStack() as stack:
         admin = await stack.enter_async_context(httpx.AsyncClient(base_url=platform_.base_url, timeout=60))
-        clients = await resident_clients(stack, platform_.base_url, options.concurrency, 60)
+        clients = resident_clients(stack, platform_.base_url, options.concurrency, 60)
         organiser = issue_token(
             Actor("bench-organiser", frozenset({ORGANISER}), frozenset({COMMUNITY})), settings.secret, 3600
         )
