@@ -10,12 +10,13 @@ Three drills, each during its own burst (``make chaos``; ``python -m bench.chaos
 3. ``postgres``: ``pg_ctl stop -m fast`` the embedded PostgreSQL, then start it on the same data
    directory. Skipped when ``DATABASE_URL`` is set.
 
-Residents behave as the pages do: a transport error, a 5xx or an ``INTERNAL_ERROR`` is sent
-again with the same idempotency key; a ``PENDING`` answer is polled, and re-sent now and then
-(safe, and it recovers a command Redis lost). Afterwards, per drill: every resident has a final
-answer, no session is oversold, ``taken`` equals the confirmed seats and the confirmed answers,
-one sign-up per resident, one ``signup.confirmed`` event per confirmed resident and exactly one
-inbox message for each of them (and for each wait-listed one). Exit 1 on any violation.
+Residents behave as the pages do: a transport error, a 5xx, an ``INTERNAL_ERROR`` or a
+``SERVICE_UNAVAILABLE`` is sent again with the same idempotency key; a ``PENDING`` answer is
+polled, and re-sent now and then (safe, and it recovers a command Redis lost). Afterwards, per
+drill: every resident has a final answer, no session is oversold, ``taken`` equals the confirmed
+seats and the confirmed answers, one sign-up per resident, one ``signup.confirmed`` event per
+confirmed resident and exactly one inbox message for each of them (and for each wait-listed
+one). Exit 1 on any violation.
 """
 
 from __future__ import annotations
@@ -72,8 +73,9 @@ from services.common.tokens import issue_token
 DRILLS = ("worker", "redis", "postgres")
 # Not run by default: Valkey killed without a chance to flush its append-only file.
 EXTRA_DRILLS = ("redis-kill",)
-# An outage inside the platform, not an answer: the same request again is safe.
-RETRYABLE_CODES = frozenset({"INTERNAL_ERROR"})
+# An outage inside the platform, not an answer: the same request again is safe. The gateway
+# answers SERVICE_UNAVAILABLE while Redis or PostgreSQL is away (services/common/errors.py).
+RETRYABLE_CODES = frozenset({"INTERNAL_ERROR", "SERVICE_UNAVAILABLE"})
 
 
 # ---------------------------------------------------------------------------------------------
