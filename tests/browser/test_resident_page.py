@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import base64
 import io
+import json
 import uuid
 from typing import Any
 
@@ -161,6 +162,52 @@ async def test_a_lost_answer_is_retried_with_the_same_key_and_makes_one_signup(
     await page.unroute("**/graphql")
     # The browser logs the connection we cut; nothing else may go wrong.
     resident.console_errors = [e for e in resident.console_errors if "ERR_CONNECTION_RESET" not in e]
+
+
+async def test_a_sign_up_refused_during_an_outage_is_sent_again_with_the_same_key(
+    person: Any, festival: Any, pool: Any
+) -> None:
+    planned = await festival(capacity=20)
+    resident = await person()
+    page = await resident.open(f"/?festival={planned['id']}")
+    await resident.logs_in_by_phone(pool)
+    keys: list[str] = []
+    outage = {
+        "data": None,
+        "errors": [
+            {
+                "message": "服务暂时不可用 / Service unavailable",
+                "extensions": {
+                    "code": "SERVICE_UNAVAILABLE",
+                    "messageZh": "服务暂时不可用，请稍后重试",
+                    "messageEn": "Service temporarily unavailable; please retry",
+                },
+            }
+        ],
+    }
+
+    async def refuse_the_first(route: Route) -> None:
+        body = route.request.post_data_json
+        if "signUp(" not in body["query"]:
+            await route.continue_()
+            return
+        keys.append(body["variables"]["input"]["idempotencyKey"])
+        if len(keys) == 1:  # what the gateway answers while Redis or PostgreSQL is away
+            await route.fulfill(status=200, content_type="application/json", body=json.dumps(outage))
+        else:
+            await route.continue_()
+
+    await page.route("**/graphql", refuse_the_first)
+    session = page.locator(f"[data-session='{planned['sessions']['义诊']}']")
+    await session.get_by_role("button", name="报名").click()
+    confirm = session.get_by_role("button", name="确认报名（1人）")
+    await confirm.click()
+    await expect(session.get_by_role("alert")).to_contain_text("服务暂时不可用")
+
+    await confirm.click()
+    await expect(session).to_contain_text("报名成功")
+    assert len(keys) == 2 and keys[0] == keys[1]  # a retry, not a second sign-up
+    await page.unroute("**/graphql")
 
 
 ADD_MEMBER = """

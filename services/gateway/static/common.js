@@ -81,7 +81,7 @@ export class ApiError extends Error {
   }
 }
 
-const RETRYABLE = new Set(["STILL_PROCESSING", "INTERNAL_ERROR", "RATE_LIMITED", "UNAVAILABLE"]);
+const RETRYABLE = new Set(["STILL_PROCESSING", "INTERNAL_ERROR", "RATE_LIMITED", "SERVICE_UNAVAILABLE"]);
 const NO_REFRESH = /\b(logIn|organiserLogIn|refreshToken|requestLoginCode|logOut)\b/;
 
 async function post(query, variables) {
