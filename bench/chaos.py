@@ -40,6 +40,7 @@ from typing import Any
 
 import asyncpg
 import httpx
+import uvloop
 
 from bench.http_client import GraphQLConnection, HTTPStatusError, HTTPTransportError
 from bench.signup_burst import (
@@ -525,7 +526,7 @@ def run(options: argparse.Namespace) -> int:
         )
         platform_ = start_platform(env, settings.port, log_path)
         faults = Faults(platform_, settings, postgres, valkey, options.outage)
-        asyncio.run(drills_on(platform_, faults, drills, options))
+        uvloop.run(drills_on(platform_, faults, drills, options))
     finally:
         if platform_ is not None:
             platform_.stop()

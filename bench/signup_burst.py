@@ -32,6 +32,7 @@ from typing import Any
 
 import asyncpg
 import httpx
+import uvloop
 
 from bench.http_client import GraphQLConnection, HTTPStatusError, HTTPTransportError
 from services.common.actor import ORGANISER, RESIDENT, Actor
@@ -924,7 +925,8 @@ def run(options: argparse.Namespace) -> int:
         shapes = [("1-session", 1), (f"{options.sessions}-sessions", options.sessions)]
 
         # 1. The baseline first, on a quiet machine: the platform is not started yet.
-        asyncio.run(baseline_bursts(raw_url, options, shapes, pool_size, bursts))
+        # Both drivers on uvloop, as the services run: the driver's own loop shares the cores.
+        uvloop.run(baseline_bursts(raw_url, options, shapes, pool_size, bursts))
 
         # 2. The platform as `linli up` runs it: gateway + 3 workers as separate processes.
         env = {
@@ -940,7 +942,7 @@ def run(options: argparse.Namespace) -> int:
         print(f"linli up on port {settings.port} (log: {log_path}) ...", flush=True)
         platform_ = start_platform(env, settings.port, log_path)
 
-        asyncio.run(linli_bursts(platform_, settings, options, shapes, report, bursts))
+        uvloop.run(linli_bursts(platform_, settings, options, shapes, report, bursts))
     finally:
         if platform_ is not None:
             platform_.stop()
