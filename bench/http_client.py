@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 import json
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 from urllib.parse import urlsplit
 
 MAX_HEAD = 64 * 1024  # a response head longer than this is not one we asked for
@@ -108,8 +108,8 @@ class _ResponseReader(asyncio.Protocol):
         self.buffer = bytearray()
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
-        assert isinstance(transport, asyncio.Transport)
-        self.transport = transport
+        # uvloop's transports are not asyncio.Transport subclasses, but behave as one.
+        self.transport = cast(asyncio.Transport, transport)
 
     def data_received(self, data: bytes) -> None:
         if self.waiter is None or self.waiter.done():
@@ -257,13 +257,14 @@ class GraphQLConnection:
         loop = asyncio.get_running_loop()
         reader = _ResponseReader()
         try:
-            await asyncio.wait_for(
+            transport, _ = await asyncio.wait_for(
                 loop.create_connection(lambda: reader, self.host, self.port), self.timeout_s
             )
         except TimeoutError as exc:
             raise RequestTimeout(f"connect: no answer within {self.timeout_s:g}s") from exc
         except OSError as exc:
             raise HTTPTransportError(f"connect: {type(exc).__name__}") from exc
+        reader.transport = transport  # set here too: connection_made may run later
         self._reader = reader
         self.connects += 1
         return reader

@@ -10,6 +10,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 
 import pytest
 import uvicorn
+import uvloop
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response, StreamingResponse
@@ -221,3 +222,32 @@ async def test_a_hang_up_mid_answer_is_a_transport_error_then_a_new_connection_a
     assert "before the response ended" in cut.value.reason
     assert answer == {"data": {"ok": True}}
     assert len(connections) == 2
+
+
+def test_on_uvloop_as_the_bench_runs_it() -> None:
+    """uvloop may tell the protocol of its connection only after ``create_connection`` returned."""
+
+    async def scenario() -> list[dict[str, object]]:
+        port = free_port()
+        app = Starlette(routes=[Route("/graphql", answer, methods=["POST"])])
+        server = uvicorn.Server(
+            uvicorn.Config(app, host="127.0.0.1", port=port, lifespan="off", log_level="warning")
+        )
+        serving = asyncio.create_task(server.serve())
+        while not server.started:  # noqa: ASYNC110 (uvicorn offers only this flag)
+            await asyncio.sleep(0.01)
+        try:
+            phones = [GraphQLConnection(f"http://127.0.0.1:{port}", timeout_s=5) for _ in range(3)]
+            answers = await asyncio.gather(
+                *(p.execute("signUp", {"n": i}, "tok") for i, p in enumerate(phones))
+            )
+            for phone in phones:
+                phone.close()
+            return answers
+        finally:
+            server.should_exit = True
+            await serving
+
+    answers = uvloop.run(scenario())
+
+    assert [a["data"]["variables"] for a in answers] == [{"n": 0}, {"n": 1}, {"n": 2}]  # type: ignore[index]
