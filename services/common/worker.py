@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import uvloop
+from arq.constants import in_progress_key_prefix
 from arq.cron import CronJob
 from arq.worker import Function, Retry, Worker
 from prometheus_client import start_http_server
@@ -89,6 +90,8 @@ class ServiceProcess:
         self._tasks: list[asyncio.Task[None]] = []
         self._consumer: CommandConsumer | None = None
         self._arq: Worker | None = None
+        # Jobs started here whose end arq has not recorded yet, with the task running each.
+        self._unrecorded: dict[str, asyncio.Task[Any]] = {}
 
     async def async_run(self) -> None:
         settings, service = self.settings, self.service
@@ -106,7 +109,7 @@ class ServiceProcess:
                 self._tasks.append(asyncio.create_task(relay))
             if self.jobs or service.cron_jobs:
                 self._arq = self._arq_worker(queue_name)
-                self._tasks.append(asyncio.create_task(self._run_arq(self._arq)))
+                self._tasks.append(asyncio.create_task(self._run_arq(queue_name)))
             await self._closed.wait()
         finally:
             await self._shut_down()
@@ -114,6 +117,12 @@ class ServiceProcess:
     def _arq_worker(self, queue_name: str) -> Worker:
         async def job_start(ctx: dict[str, Any]) -> None:
             JOB_WAIT.labels(queue_name).observe((now() - ctx["enqueue_time"]).total_seconds())
+            running = asyncio.current_task()  # arq runs each job in a task of its own
+            if running is not None:
+                self._unrecorded[ctx["job_id"]] = running
+
+        async def job_recorded(ctx: dict[str, Any]) -> None:
+            self._unrecorded.pop(ctx["job_id"], None)
 
         options: dict[str, Any] = {
             "functions": [retried_on_failure(job) for job in self.jobs],
@@ -125,6 +134,7 @@ class ServiceProcess:
             "redis_pool": self.ctx["redis"],
             "ctx": self.ctx,
             "on_job_start": job_start,
+            "after_job_end": job_recorded,  # called once arq has recorded the job's end
             "max_jobs": self.settings.worker_max_jobs,
             "poll_delay": 0.2,
             "keep_result": 3600,
@@ -134,16 +144,41 @@ class ServiceProcess:
         options.update(self.arq_options)
         return Worker(**options)
 
-    async def _run_arq(self, arq: Worker) -> None:
+    async def _run_arq(self, queue_name: str) -> None:
         """arq's loop ends at the first Redis error (a restart of Redis, say), leaving its queue
-        unread while the process lives on: run it again until the worker is closed."""
+        unread while the process lives on: run it again until the worker is closed.
+
+        Each time with a fresh arq worker: a failure between taking a job and starting it leaves
+        arq's job semaphore a permit short, and enough outages would stop the worker taking jobs.
+        And first, once Redis answers, free the jobs that were stranded (see below)."""
         while True:
+            assert self._arq is not None
             try:
-                await arq.async_run()
+                await self._free_stranded_jobs()
+                await self._arq.async_run()
                 return
             except Exception:
-                log.warning("arq loop of %s stopped; starting it again", arq.queue_name, exc_info=True)
+                log.warning("arq loop of %s stopped; starting it again", queue_name, exc_info=True)
                 await asyncio.sleep(0.5)
+                self._arq = self._arq_worker(queue_name)
+
+    async def _free_stranded_jobs(self) -> None:
+        """A job whose run ended while Redis was away could not record its end (done, failed or
+        to be retried): it stays queued, but its in-progress mark keeps every worker off it
+        until the job timeout has passed — minutes of, say, undelivered messages. Remove those
+        marks so the jobs run again now; every job here is safe to run twice (event batches
+        are consumed once, deliveries and reminders are keyed by what they are for)."""
+        stranded = [job_id for job_id, task in self._unrecorded.items() if task.done()]
+        if not stranded:
+            return
+        for job_id in stranded:  # the error (Redis was away) is known; nobody else will ask
+            task = self._unrecorded[job_id]
+            if not task.cancelled():
+                task.exception()
+        await self.ctx["redis"].delete(*(in_progress_key_prefix + job_id for job_id in stranded))
+        for job_id in stranded:
+            del self._unrecorded[job_id]
+        log.warning("%d jobs interrupted by a Redis outage are run again", len(stranded))
 
     async def close(self) -> None:
         self._closed.set()
@@ -159,7 +194,9 @@ class ServiceProcess:
             with contextlib.suppress(asyncio.CancelledError):
                 await task
         if self._arq is not None:
-            running = [task for task in self._arq.tasks.values() if not task.done()]
+            # Jobs of an earlier arq worker (before a Redis outage) may still be running too.
+            started = {*self._arq.tasks.values(), *self._unrecorded.values()}
+            running = [task for task in started if not task.done()]
             if running:
                 await asyncio.wait(running, timeout=grace_s)
             try:
