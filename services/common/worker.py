@@ -75,6 +75,22 @@ def retried_on_failure(job: Function) -> Function:
     return dataclasses.replace(job, coroutine=with_retries)
 
 
+class _RecordingWorker(Worker):
+    """arq's worker, noting each job it takes until it has recorded the job's end (see
+    ``ServiceProcess._free_stranded_jobs``)."""
+
+    def __init__(self, unrecorded: dict[str, asyncio.Task[Any]], **options: Any) -> None:
+        super().__init__(**options)
+        self._unrecorded = unrecorded
+
+    async def run_job(self, job_id: str, score: int) -> None:
+        running = asyncio.current_task()  # arq runs each job in a task of its own
+        if running is not None:
+            self._unrecorded[job_id] = running
+        await super().run_job(job_id, score)  # raises if Redis failed it before the end was kept
+        self._unrecorded.pop(job_id, None)
+
+
 class ServiceProcess:
     """A running worker: ``await async_run()`` until ``await close()``; ``run()`` for a process."""
 
@@ -90,7 +106,7 @@ class ServiceProcess:
         self._tasks: list[asyncio.Task[None]] = []
         self._consumer: CommandConsumer | None = None
         self._arq: Worker | None = None
-        # Jobs started here whose end arq has not recorded yet, with the task running each.
+        # Jobs taken here whose end arq has not recorded yet, with the task running each.
         self._unrecorded: dict[str, asyncio.Task[Any]] = {}
 
     async def async_run(self) -> None:
@@ -117,12 +133,6 @@ class ServiceProcess:
     def _arq_worker(self, queue_name: str) -> Worker:
         async def job_start(ctx: dict[str, Any]) -> None:
             JOB_WAIT.labels(queue_name).observe((now() - ctx["enqueue_time"]).total_seconds())
-            running = asyncio.current_task()  # arq runs each job in a task of its own
-            if running is not None:
-                self._unrecorded[ctx["job_id"]] = running
-
-        async def job_recorded(ctx: dict[str, Any]) -> None:
-            self._unrecorded.pop(ctx["job_id"], None)
 
         options: dict[str, Any] = {
             "functions": [retried_on_failure(job) for job in self.jobs],
@@ -134,7 +144,6 @@ class ServiceProcess:
             "redis_pool": self.ctx["redis"],
             "ctx": self.ctx,
             "on_job_start": job_start,
-            "after_job_end": job_recorded,  # called once arq has recorded the job's end
             "max_jobs": self.settings.worker_max_jobs,
             "poll_delay": 0.2,
             "keep_result": 3600,
@@ -142,7 +151,7 @@ class ServiceProcess:
             "handle_signals": False,
         }
         options.update(self.arq_options)
-        return Worker(**options)
+        return _RecordingWorker(self._unrecorded, **options)
 
     async def _run_arq(self, queue_name: str) -> None:
         """arq's loop ends at the first Redis error (a restart of Redis, say), leaving its queue
@@ -163,11 +172,13 @@ class ServiceProcess:
                 self._arq = self._arq_worker(queue_name)
 
     async def _free_stranded_jobs(self) -> None:
-        """A job whose run ended while Redis was away could not record its end (done, failed or
-        to be retried): it stays queued, but its in-progress mark keeps every worker off it
-        until the job timeout has passed — minutes of, say, undelivered messages. Remove those
-        marks so the jobs run again now; every job here is safe to run twice (event batches
-        are consumed once, deliveries and reminders are keyed by what they are for)."""
+        """A job taken while Redis went away may never have recorded its end (or even its
+        start: done, failed or to be retried): it stays queued, but its in-progress mark keeps
+        every worker off it until the job timeout has passed — minutes of, say, undelivered
+        messages. Remove those marks so the jobs run again now; every job here is safe to run
+        twice (event batches are consumed once, deliveries and reminders are keyed by what they
+        are for). Left: a mark whose MULTI was applied but whose reply Redis never sent waits
+        for the timeout, as before."""
         stranded = [job_id for job_id, task in self._unrecorded.items() if task.done()]
         if not stranded:
             return
