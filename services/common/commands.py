@@ -30,11 +30,13 @@ from dataclasses import dataclass
 from typing import Any
 
 from redis.asyncio import Redis
+from redis.asyncio.client import PubSub
 from redis.exceptions import ResponseError
 
 from services.common.actor import Actor
 from services.common.errors import Refusal
 from services.common.observability import JOBS, correlation_id
+from services.common.pubsub import Follower
 from services.common.settings import Settings
 
 log = logging.getLogger("linli.commands")
@@ -161,42 +163,29 @@ class CommandBus:
         self._settings = settings
         self._channel = f"{settings.namespace}:replies:{uuid.uuid4().hex}"
         self._waiting: dict[str, asyncio.Future[dict[str, Any]]] = {}
-        self._listener: asyncio.Task[None] | None = None
         self._subscribed = asyncio.Event()
+        # Redis went away: it resubscribes; meanwhile waiters fall back to stored replies.
+        self._listener = Follower(redis, self._listen, "command-replies", log)
         # Claim the command id and append the command in one round trip.
         self._send_once = redis.register_script(_SEND_ONCE)
 
     async def start(self) -> None:
-        self._listener = asyncio.create_task(self._listen(), name="command-replies")
+        self._listener.start()
         await asyncio.wait_for(self._subscribed.wait(), timeout=10)
 
     async def stop(self) -> None:
-        if self._listener is not None:
-            self._listener.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._listener
+        await self._listener.stop()
 
-    async def _listen(self) -> None:
-        while True:
-            pubsub = self._redis.pubsub()
-            try:
-                await pubsub.subscribe(self._channel)
-                self._subscribed.set()
-                async for message in pubsub.listen():
-                    if message.get("type") != "message":
-                        continue
-                    data = json.loads(message["data"])
-                    waiter = self._waiting.get(data["id"])
-                    if waiter is not None and not waiter.done():
-                        waiter.set_result(data["reply"])
-            except asyncio.CancelledError:
-                raise
-            except Exception:  # Redis went away: resubscribe; waiters fall back to stored replies
-                log.warning("reply channel lost; resubscribing", exc_info=True)
-                await asyncio.sleep(0.5)
-            finally:
-                with contextlib.suppress(Exception):
-                    await pubsub.aclose()  # type: ignore[no-untyped-call]
+    async def _listen(self, pubsub: PubSub) -> None:
+        await pubsub.subscribe(self._channel)
+        self._subscribed.set()
+        async for message in pubsub.listen():
+            if message.get("type") != "message":
+                continue
+            data = json.loads(message["data"])
+            waiter = self._waiting.get(data["id"])
+            if waiter is not None and not waiter.done():
+                waiter.set_result(data["reply"])
 
     def command_id(self, service: str, name: str, actor: Actor, key: str) -> str:
         """Idempotency keys are the client's: one person's key never answers for another's."""

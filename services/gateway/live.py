@@ -14,8 +14,10 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 
 from redis.asyncio import Redis
+from redis.asyncio.client import PubSub
 
 from services.common.errors import Refusal
+from services.common.pubsub import Follower
 
 log = logging.getLogger("linli.live")
 
@@ -44,16 +46,13 @@ class LiveChannels:
         self._channels: dict[str, _Channel] = {}
         self._listeners = 0
         self._changes: asyncio.Queue[tuple[str, str]] = asyncio.Queue()
-        self._task: asyncio.Task[None] | None = None
+        self._follower = Follower(redis, self._follow, "live-channels", log)
 
     async def start(self) -> None:
-        self._task = asyncio.create_task(self._run(), name="live-channels")
+        self._follower.start()
 
     async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
+        await self._follower.stop()
 
     @contextlib.asynccontextmanager
     async def listen(self, channel: str) -> AsyncIterator[asyncio.Queue[bytes]]:
@@ -76,38 +75,27 @@ class LiveChannels:
                 del self._channels[channel]
                 await self._changes.put(("unsubscribe", channel))
 
-    async def _run(self) -> None:
+    async def _follow(self, pubsub: PubSub) -> None:
+        # The connection is made by the first subscription; resubscribe after a loss.
+        await pubsub.subscribe("linli:live:keepalive")
+        if self._channels:
+            await pubsub.subscribe(*self._channels)
+            for entry in self._channels.values():
+                entry.ready.set()
         while True:
-            pubsub = self._redis.pubsub()
-            try:
-                # The connection is made by the first subscription; resubscribe after a loss.
-                await pubsub.subscribe("linli:live:keepalive")
-                if self._channels:
-                    await pubsub.subscribe(*self._channels)
-                    for entry in self._channels.values():
-                        entry.ready.set()
-                while True:
-                    while not self._changes.empty():
-                        action, channel = self._changes.get_nowait()
-                        if action == "subscribe" and channel in self._channels:
-                            await pubsub.subscribe(channel)
-                            self._channels[channel].ready.set()
-                        elif action == "unsubscribe" and channel not in self._channels:
-                            await pubsub.unsubscribe(channel)
-                    message = await pubsub.get_message(ignore_subscribe_messages=True, timeout=0.05)
-                    if message is None or message.get("type") != "message":
-                        continue
-                    channel_name = message["channel"]
-                    if isinstance(channel_name, bytes):
-                        channel_name = channel_name.decode()
-                    for queue in list(self._channels.get(channel_name, _Channel()).queues):
-                        with contextlib.suppress(asyncio.QueueFull):  # a slow reader skips a beat
-                            queue.put_nowait(message["data"])
-            except asyncio.CancelledError:
-                raise
-            except Exception:
-                log.warning("live channel connection lost; reconnecting", exc_info=True)
-                await asyncio.sleep(0.5)
-            finally:
-                with contextlib.suppress(Exception):
-                    await pubsub.aclose()  # type: ignore[no-untyped-call]
+            while not self._changes.empty():
+                action, channel = self._changes.get_nowait()
+                if action == "subscribe" and channel in self._channels:
+                    await pubsub.subscribe(channel)
+                    self._channels[channel].ready.set()
+                elif action == "unsubscribe" and channel not in self._channels:
+                    await pubsub.unsubscribe(channel)
+            message = await pubsub.get_message(ignore_subscribe_messages=True, timeout=0.05)
+            if message is None or message.get("type") != "message":
+                continue
+            channel_name = message["channel"]
+            if isinstance(channel_name, bytes):
+                channel_name = channel_name.decode()
+            for queue in list(self._channels.get(channel_name, _Channel()).queues):
+                with contextlib.suppress(asyncio.QueueFull):  # a slow reader skips a beat
+                    queue.put_nowait(message["data"])

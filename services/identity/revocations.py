@@ -10,14 +10,14 @@ its mirror is loaded, and whenever its subscription is lost, it asks Redis as be
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import logging
 import math
 import time
 
 from redis.asyncio import Redis
+from redis.asyncio.client import PubSub
 
+from services.common.pubsub import Follower
 from services.common.settings import Settings
 from services.common.tokens import ACCESS, TokenClaims
 
@@ -81,7 +81,7 @@ class RevokedTokens:
         self._ids: dict[str, float] = {}
         self._pruned_at = time.time()
         self._loaded = False
-        self._task: asyncio.Task[None] | None = None
+        self._follower = Follower(redis, self._follow, "revoked-tokens", log)
 
     @property
     def loaded(self) -> bool:
@@ -89,13 +89,10 @@ class RevokedTokens:
         return self._loaded
 
     async def start(self) -> None:
-        self._task = asyncio.create_task(self._run(), name="revoked-tokens")
+        self._follower.start()
 
     async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
+        await self._follower.stop()
 
     async def is_revoked(self, claims: TokenClaims) -> bool:
         if not claims.token_id:
@@ -110,25 +107,16 @@ class RevokedTokens:
         if claims.token_id:
             self._ids[claims.token_id] = claims.expires_at
 
-    async def _run(self) -> None:
-        while True:
-            pubsub = self._redis.pubsub()
-            try:
-                # Subscribe first, then read what is already revoked: nothing falls in between.
-                await pubsub.subscribe(channel(self._settings))
-                await self._load()
-                async for message in pubsub.listen():
-                    if message.get("type") == "message":
-                        self._note(message["data"])
-            except asyncio.CancelledError:
-                raise
-            except Exception:
-                log.warning("revocation channel lost; asking Redis until it is back", exc_info=True)
-                await asyncio.sleep(0.5)
-            finally:
-                self._loaded = False
-                with contextlib.suppress(Exception):
-                    await pubsub.aclose()  # type: ignore[no-untyped-call]
+    async def _follow(self, pubsub: PubSub) -> None:
+        try:
+            # Subscribe first, then read what is already revoked: nothing falls in between.
+            await pubsub.subscribe(channel(self._settings))
+            await self._load()
+            async for message in pubsub.listen():
+                if message.get("type") == "message":
+                    self._note(message["data"])
+        finally:  # until loaded again, ask Redis
+            self._loaded = False
 
     def _note(self, data: bytes | str) -> None:
         token_id, _, expires = (data.decode() if isinstance(data, bytes) else data).partition(" ")

@@ -121,14 +121,19 @@ async def test_a_resident_cancels_after_the_access_token_lapsed_and_the_seats_co
     await expect(session).to_contain_text("剩余 1 个名额")
 
 
-async def test_a_lost_answer_is_retried_with_the_same_key_and_makes_one_signup(
-    person: Any, festival: Any, pool: Any
-) -> None:
+async def logged_in_at_a_session(person: Any, festival: Any, pool: Any) -> tuple[Any, Any, Any]:
+    """A resident logged in on a festival's page: (resident, page, the 义诊 session's card)."""
     planned = await festival(capacity=20)
     resident = await person()
     page = await resident.open(f"/?festival={planned['id']}")
     await resident.logs_in_by_phone(pool)
+    return resident, page, page.locator(f"[data-session='{planned['sessions']['义诊']}']")
 
+
+async def test_a_lost_answer_is_retried_with_the_same_key_and_makes_one_signup(
+    person: Any, festival: Any, pool: Any
+) -> None:
+    resident, page, session = await logged_in_at_a_session(person, festival, pool)
     keys: list[str] = []
     released = asyncio.Event()
 
@@ -146,7 +151,6 @@ async def test_a_lost_answer_is_retried_with_the_same_key_and_makes_one_signup(
             await route.fulfill(response=answer)
 
     await page.route("**/graphql", lose_the_first_answer)
-    session = page.locator(f"[data-session='{planned['sessions']['义诊']}']")
     await session.get_by_role("button", name="报名").click()
     confirm = session.get_by_role("button", name="确认报名（1人）")
     await confirm.click()
@@ -167,10 +171,7 @@ async def test_a_lost_answer_is_retried_with_the_same_key_and_makes_one_signup(
 async def test_a_sign_up_refused_during_an_outage_is_sent_again_with_the_same_key(
     person: Any, festival: Any, pool: Any
 ) -> None:
-    planned = await festival(capacity=20)
-    resident = await person()
-    page = await resident.open(f"/?festival={planned['id']}")
-    await resident.logs_in_by_phone(pool)
+    _, page, session = await logged_in_at_a_session(person, festival, pool)
     keys: list[str] = []
     outage = {
         "data": None,
@@ -198,7 +199,6 @@ async def test_a_sign_up_refused_during_an_outage_is_sent_again_with_the_same_ke
             await route.continue_()
 
     await page.route("**/graphql", refuse_the_first)
-    session = page.locator(f"[data-session='{planned['sessions']['义诊']}']")
     await session.get_by_role("button", name="报名").click()
     confirm = session.get_by_role("button", name="确认报名（1人）")
     await confirm.click()
