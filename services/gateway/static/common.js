@@ -2,6 +2,9 @@
 
 const LANG_KEY = "linli.lang";
 
+/** 微心愿 categories, as the API takes them; their names are the strings `cat<CATEGORY>`. */
+export const WISH_CATEGORIES = ["REPAIR", "VISIT", "SUPPLIES", "HEALTH", "ERRAND", "OTHER"];
+
 export function lang() {
   return localStorage.getItem(LANG_KEY) === "en" ? "en" : "zh";
 }
@@ -12,12 +15,16 @@ const COMMON = {
     resendIn: (s) => `${s}秒后可重发`,
     codeSent: (m) => `验证码已发送，${m}分钟内有效`,
     retryHint: "请再按一次按钮重试。",
+    catREPAIR: "维修", catVISIT: "陪伴探访", catSUPPLIES: "生活物资", catHEALTH: "健康关爱",
+    catERRAND: "跑腿代办", catOTHER: "其他",
   },
   en: {
     sendCode: "Get code",
     resendIn: (s) => `Resend in ${s}s`,
     codeSent: (m) => `Code sent; valid for ${m} minutes`,
     retryHint: "Press the button again to retry.",
+    catREPAIR: "Repairs", catVISIT: "Company and visits", catSUPPLIES: "Daily supplies", catHEALTH: "Health",
+    catERRAND: "Errands", catOTHER: "Other",
   },
 };
 let strings = COMMON;
@@ -30,7 +37,12 @@ export function useStrings(table) {
 }
 
 export function t(key, ...args) {
-  const found = strings[lang()][key] ?? strings.zh[key] ?? key;
+  return tIn(lang(), key, ...args);
+}
+
+/** A string in the given language ("zh" or "en"), whichever is shown now. */
+export function tIn(which, key, ...args) {
+  const found = strings[which][key] ?? strings.zh[key] ?? key;
   return typeof found === "function" ? found(...args) : found;
 }
 
@@ -67,9 +79,11 @@ export function langSwitch(button) {
 
 /** A failed call: a refusal from the API (code + both messages) or a network failure. */
 export class ApiError extends Error {
-  constructor(code, zh, en, retryable) {
+  constructor(code, zh, en, retryable, field = null) {
     super(`${code}: ${en}`);
     this.code = code;
+    // BAD_USER_INPUT names the input it refused, so a page can say it in its own words.
+    this.field = field;
     this.zh = zh;
     this.en = en;
     // The request may or may not have been carried out: retry with the same idempotency key.
@@ -115,6 +129,7 @@ async function post(query, variables) {
       ext.messageZh || body.errors[0].message,
       ext.messageEn || body.errors[0].message,
       RETRYABLE.has(code),
+      ext.field ?? null,
     );
   }
   return body.data;

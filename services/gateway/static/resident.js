@@ -1,7 +1,7 @@
 // The residents' mini-page: log in by phone, browse the festival, sign up (with family), cancel, inbox.
 import {
   ApiError, busy, dayOf, el, fmtDateTime, fmtDay, fmtTime, gql, keyed, lang, langSwitch, logOut,
-  onLangChange, phoneLogIn, showError, showView, t, useStrings, whoAmI,
+  onLangChange, phoneLogIn, settle, showError, showView, t, tIn, useStrings, whoAmI, WISH_CATEGORIES,
 } from "/static/common.js";
 
 const SEATS_REFRESH_MS = 20000;
@@ -40,6 +40,19 @@ useStrings({
     toCalendar: "加入手机日历", listSep: "、", opensAt: (when) => `${when} 开始报名`, closed: "报名已截止", partyLimit: (n) => `每次报名最多 ${n} 人`,
     showTicket: "出示入场码", hideTicket: "收起入场码", ticketAlt: "入场二维码",
     ticketNote: (n) => `入场时请向工作人员出示，可入场 ${n} 人`,
+    tabWishes: "心愿", wishesTitle: "我的微心愿", newWish: "许一个微心愿", wishCategory: "心愿类别",
+    wishesNote: "有需要帮忙的小事？写下来，社区审核后发布到心愿墙，由党员和志愿者认领。心愿墙只显示楼栋，不显示您的姓名和电话。",
+    wishDescription: "心愿内容", wishPlaceholder: "例如：轮椅坏了，想请人帮忙修一修", postWish: "提交心愿",
+    wishCount: (n, max) => `${n}/${max} 字`, wishPosted: "心愿已提交，社区审核通过后会发布到心愿墙。",
+    noWishes: "您还没有许过心愿。", wishNeedCommunity: "请先在「我的」里填写所在社区和楼栋，再许心愿。",
+    wishEmpty: "请写下您的心愿（1到200个字）。", wishTooLong: "心愿内容最多200个字。",
+    wishNoBuilding: "请填写楼栋（最多20个字）。", wishBadCategory: "请选择心愿类别。",
+    wishNotYourCommunity: "只能为您所在的社区许心愿：请先在「我的」里填写所在社区。",
+    wishPOSTED: "待社区审核", wishAPPROVED: "审核通过，即将发布", wishDECLINED: "未通过审核",
+    wishMERGED: "已与相同的心愿合并", wishPUBLISHED: "已发布到心愿墙，等待认领", wishCLAIMED: "已有人认领，正在办理",
+    wishDONE: "已办好，请您确认", wishMET: "心愿已实现",
+    declinedBecause: (r) => `原因：${r}`, doneNote: (n) => `办理说明：${n}`, metOn: (when) => `${when} 确认实现`,
+    confirmWish: "确认已实现", wishConfirmed: "谢谢您的确认！",
   },
   en: {
     pageTitle: "Linli Festival · Sign-ups", brand: "Linli Festival", logOut: "Log out",
@@ -74,6 +87,19 @@ useStrings({
     partyLimit: (n) => `At most ${n} people per sign-up`,
     showTicket: "Show my ticket", hideTicket: "Hide ticket", ticketAlt: "Ticket QR code",
     ticketNote: (n) => `Show this at the door; admits ${n}`,
+    tabWishes: "Wishes", wishesTitle: "My wishes", newWish: "Make a small wish", wishCategory: "Kind of wish",
+    wishesNote: "A small thing you need help with? Write it down: once the community has reviewed it, it goes on the wish wall for party members and volunteers to take up. The wall shows your building only, never your name or phone.",
+    wishDescription: "Your wish", wishPlaceholder: "e.g. My wheelchair is broken; could someone fix it?", postWish: "Post my wish",
+    wishCount: (n, max) => `${n}/${max} characters`, wishPosted: "Wish posted: it goes on the wish wall once the community approves it.",
+    noWishes: "You have not made a wish yet.", wishNeedCommunity: "First fill in your community and building under Me, then make a wish.",
+    wishEmpty: "Please write your wish (1 to 200 characters).", wishTooLong: "A wish is at most 200 characters.",
+    wishNoBuilding: "Please fill in your building (at most 20 characters).", wishBadCategory: "Please choose a kind of wish.",
+    wishNotYourCommunity: "Wishes are for your own community: fill in your community under Me first.",
+    wishPOSTED: "Waiting for the community's review", wishAPPROVED: "Approved; going on the wall soon", wishDECLINED: "Not approved",
+    wishMERGED: "Merged with the same wish", wishPUBLISHED: "On the wish wall, waiting for a helper", wishCLAIMED: "Someone is on it",
+    wishDONE: "Done: please confirm", wishMET: "Wish come true",
+    declinedBecause: (r) => `Reason: ${r}`, doneNote: (n) => `What was done: ${n}`, metOn: (when) => `Confirmed ${when}`,
+    confirmWish: "Confirm it was met", wishConfirmed: "Thank you for confirming!",
   },
 });
 
@@ -100,10 +126,15 @@ const SET_PREFS = `mutation($input: NotificationPreferencesInput!) {
 const ADD_MEMBER = `mutation($name: String!, $relation: Relation!, $ageBand: AgeBand!) {
   addHouseholdMember(name: $name, relation: $relation, ageBand: $ageBand) { id } }`;
 const REMOVE_MEMBER = "mutation($id: ID!) { removeHouseholdMember(id: $id) }";
+const WISH_FIELDS = "id category description building status declineReason doneNote metAt";
+const MY_WISHES = `{ myWishes { ${WISH_FIELDS} } }`;
+const POST_WISH = `mutation($input: PostWishInput!) { postWish(input: $input) { ${WISH_FIELDS} } }`;
+const CONFIRM_WISH = `mutation($id: ID!) { confirmWish(wishId: $id) { ${WISH_FIELDS} } }`;
+const WISH_MAX = 200;
 
 const state = {
   me: null, festivals: [], festival: null, signups: [], inbox: [], titles: new Map(),
-  tickets: new Map(), shownTicket: null, armedCancel: null, seen: new Set(), prefs: null, tab: "activities", openParty: null, notice: new Map(), tabTimer: null,
+  tickets: new Map(), shownTicket: null, wishes: [], wishNotice: null, armedCancel: null, seen: new Set(), prefs: null, tab: "activities", openParty: null, notice: new Map(), tabTimer: null,
 };
 const appError = document.getElementById("app-error");
 const $ = (id) => document.getElementById(id);
@@ -490,6 +521,114 @@ prefsForm.addEventListener("submit", (event) => {
   });
 });
 
+// --- 微心愿 ------------------------------------------------------------------------------
+
+const wishForm = $("wish-form");
+const WISH_STATUS_BADGE = { DECLINED: "off", MERGED: "off", DONE: "wait", MET: "ok" };
+/** The API's field-level refusals, said in the words of this form. */
+const WISH_FIELD_TEXT = { description: "wishEmpty", building: "wishNoBuilding", category: "wishBadCategory", communityId: "wishNeedCommunity" };
+
+/** A refusal in this page's own words, in both languages like the API's. */
+function localRefusal(key, field) {
+  return new ApiError("BAD_USER_INPUT", tIn("zh", key), tIn("en", key), false, field);
+}
+
+async function loadWishes() {
+  state.wishes = (await gql(MY_WISHES)).myWishes;
+  renderWishes();
+}
+
+let wishEdited = false;
+
+function fillWishForm() {
+  const select = $("wish-category");
+  const previous = select.value;
+  select.replaceChildren(...WISH_CATEGORIES.map((c) => el("option", { value: c }, t(`cat${c}`))));
+  select.value = previous || WISH_CATEGORIES[0];
+  const community = state.me?.communityId;
+  $("wish-need-community").hidden = Boolean(community);
+  $("wish-need-community").textContent = t("wishNeedCommunity");
+  wishForm.querySelector("[type=submit]").disabled = !community;
+  if (!wishEdited && state.me) $("wish-building").value = state.me.building ?? "";
+  countWish();
+}
+
+function countWish() {
+  $("wish-count").textContent = t("wishCount", [...$("wish-description").value].length, WISH_MAX);
+}
+
+function renderWishes() {
+  fillWishForm();
+  const box = $("wishes");
+  if (!state.wishes.length) {
+    box.replaceChildren(el("p", { class: "note" }, t("noWishes")));
+    return;
+  }
+  box.replaceChildren(...state.wishes.map((wish) => {
+    const card = el("article", { class: "card wish", dataset: { wish: wish.id, status: wish.status } },
+      el("h3", {}, t(`cat${wish.category}`), " ", el("span", { class: "muted" }, wish.building)),
+      el("p", {}, wish.description),
+      el("p", {}, el("span", { class: `badge ${WISH_STATUS_BADGE[wish.status] ?? "wait"}`, dataset: { status: wish.status } }, t(`wish${wish.status}`))),
+      wish.status === "DECLINED" && wish.declineReason ? el("p", { class: "note" }, t("declinedBecause", wish.declineReason)) : null,
+      wish.doneNote ? el("p", {}, t("doneNote", wish.doneNote)) : null,
+      wish.metAt ? el("p", { class: "muted" }, t("metOn", fmtDateTime(wish.metAt))) : null,
+      state.wishNotice?.id === wish.id ? el("p", { class: "confirm", role: "status" }, t(state.wishNotice.text)) : null);
+    if (wish.status === "DONE") card.append(confirmWishButton(wish));
+    return card;
+  }));
+}
+
+function confirmWishButton(wish) {
+  const error = el("p", { class: "error", role: "alert", hidden: true });
+  const button = el("button", { type: "button", class: "wide" }, t("confirmWish"));
+  // Confirming is idempotent on the server (a met wish stays met): a retry needs no key.
+  button.addEventListener("click", () => busy(button, error, async () => {
+    await gql(CONFIRM_WISH, { id: wish.id });
+    state.wishNotice = { id: wish.id, text: "wishConfirmed" };
+    await loadWishes();
+  }));
+  return el("div", {}, error, button);
+}
+
+/** What the resident typed, checked here first so a slip is explained before anything is sent. */
+function wishDraft() {
+  const description = $("wish-description").value.trim();
+  const building = $("wish-building").value.trim();
+  if (!description) throw localRefusal("wishEmpty", "description");
+  if ([...description].length > WISH_MAX) throw localRefusal("wishTooLong", "description");
+  if (!building || [...building].length > 20) throw localRefusal("wishNoBuilding", "building");
+  return { communityId: state.me.communityId, category: $("wish-category").value, description, building };
+}
+
+function reworded(error) {
+  if (!(error instanceof ApiError)) return error;
+  if (error.code === "BAD_USER_INPUT" && WISH_FIELD_TEXT[error.field]) return localRefusal(WISH_FIELD_TEXT[error.field], error.field);
+  if (error.code === "FORBIDDEN") return localRefusal("wishNotYourCommunity", "communityId");
+  return error;
+}
+
+$("wish-description").addEventListener("input", countWish);
+wishForm.addEventListener("input", () => { wishEdited = true; settle("post-wish"); });
+wishForm.addEventListener("submit", (event) => {
+  event.preventDefault();
+  const done = wishForm.querySelector("[role=status]");
+  done.hidden = true;
+  busy(wishForm.querySelector("[type=submit]"), wishForm.querySelector(".error"), async () => {
+    try {
+      const input = wishDraft();
+      // One key per wish as typed: a retry after a lost answer posts it once; an edit is a new wish.
+      await keyed("post-wish", (key) => gql(POST_WISH, { input: { ...input, idempotencyKey: key } }));
+    } catch (error) {
+      throw reworded(error);
+    }
+    $("wish-description").value = "";
+    wishEdited = false;
+    done.hidden = false;
+    done.textContent = t("wishPosted");
+    await loadWishes();
+  });
+});
+
 function showTab(tab) {
   state.tab = tab;
   for (const button of document.querySelectorAll("[data-tab]")) {
@@ -497,7 +636,7 @@ function showTab(tab) {
   }
   for (const panel of document.querySelectorAll("[data-panel]")) panel.hidden = panel.dataset.panel !== tab;
   clearInterval(state.tabTimer);
-  const load = { activities: loadFestival, signups: loadSignups, inbox: loadInbox, family: async () => { fillProfile(); renderMembers(); await loadPrefs(); } }[tab];
+  const load = { activities: loadFestival, signups: loadSignups, wishes: loadWishes, inbox: loadInbox, family: async () => { fillProfile(); renderMembers(); await loadPrefs(); } }[tab];
   load().catch(reportError);
   // Messages arrive a moment after the action that caused them: keep the open inbox fresh.
   if (tab === "inbox") state.tabTimer = setInterval(() => loadInbox().catch(reportError), 4000);
@@ -518,6 +657,7 @@ function renderAll() {
   renderSignups();
   renderInbox();
   renderMembers();
+  renderWishes();
 }
 
 async function enterApp() {
