@@ -3,6 +3,7 @@ import {
   ApiError, beijingInput, busy, el, fmtDateTime, fmtTime, gql, keyed, langSwitch, logOut,
   onLangChange, showError, showView, t, useStrings, whoAmI,
 } from "/static/common.js";
+import { wishReview } from "/static/console-wishes.js";
 
 // Counts arrive live over graphql-ws (sessionCounts); polling covers a lost socket and picks up
 // sessions others added. Without a socket the console polls often.
@@ -115,6 +116,12 @@ useStrings({
     deadTitle: "发送失败的通知", refresh: "刷新", noDeadLetters: "没有发送失败的通知。", dlKind: "类型",
     dlChannel: "渠道", dlAddress: "地址", dlAttempts: "尝试次数", dlError: "错误", resend: "重新发送", clash: "与同地点其他场次时间冲突",
     created: (name) => `已创建：${name}`, festivalDates: (a, b) => `${a} 至 ${b}`,
+    wishReviewTitle: "微心愿审核", wishReviewNote: "居民提交的心愿经审核通过、发布后，才会出现在社区心愿墙上。心愿墙只显示楼栋。",
+    noWishesToReview: "没有待审核或待发布的心愿。", wishPOSTED: "待审核", wishAPPROVED: "已通过，待发布",
+    approve: "通过", decline: "不通过", merge: "合并到相同心愿", declineReason: "不通过的原因（居民会看到）",
+    confirmDecline: "确认不通过", mergeInto: "合并到", confirmMerge: "确认合并", publishWish: "发布到心愿墙",
+    wishApproved: "已通过审核，可以发布到心愿墙。", wishPublished: "已发布到心愿墙。", wishDeclined: "已退回，居民会收到原因。",
+    wishMerged: "已合并。", needReason: "请填写不通过的原因（1到200个字）。",
   },
   en: {
     pageTitle: "Festival console", brand: "Console", logOut: "Log out", loading: "Loading…",
@@ -158,6 +165,12 @@ useStrings({
     dlKind: "Kind", dlChannel: "Channel", dlAddress: "Address", dlAttempts: "Attempts", dlError: "Error", resend: "Send again",
     clash: "Overlaps another session at this venue", created: (name) => `Created: ${name}`,
     festivalDates: (a, b) => `${a} to ${b}`,
+    wishReviewTitle: "微心愿 review", wishReviewNote: "Residents' wishes reach the community's wish wall only once approved and published. The wall shows the building only.",
+    noWishesToReview: "No wishes to review or publish.", wishPOSTED: "To review", wishAPPROVED: "Approved; not yet on the wall",
+    approve: "Approve", decline: "Decline", merge: "Merge into the same wish", declineReason: "Why not (the resident sees this)",
+    confirmDecline: "Decline it", mergeInto: "Merge into", confirmMerge: "Merge it", publishWish: "Put it on the wish wall",
+    wishApproved: "Approved: it can go on the wish wall now.", wishPublished: "It is on the wish wall.", wishDeclined: "Declined; the resident hears why.",
+    wishMerged: "Merged.", needReason: "Say why it is declined (1 to 200 characters).",
   },
 });
 
@@ -190,6 +203,9 @@ const CANCEL_SESSION = "mutation($input: CancelSessionInput!) { cancelSession(in
 
 const $ = (id) => document.getElementById(id);
 const state = { me: null, festivals: [], festival: null, editing: null, timer: null, updatedAt: null, live: false, roster: null };
+const wishes = wishReview({
+  community: $("wish-community"), queue: $("wish-queue"), done: $("wish-done"), refresh: $("wish-refresh"),
+}, (error) => reportError(error));
 const live = new LiveCounts(applyCounts, (connected) => {
   state.live = connected;
   renderSessions();
@@ -589,6 +605,7 @@ async function enterApp() {
   $("festival-community").replaceChildren(...state.me.communities.map((c) => el("option", { value: c }, c)));
   $("staff-community").replaceChildren(...state.me.communities.map((c) => el("option", { value: c }, c)));
   $("report-community").replaceChildren(...state.me.communities.map((c) => el("option", { value: c }, c)));
+  wishes.start(state.me.communities);
   $("staff-form").hidden = !state.me.roles.some((r) => r === "community_admin" || r === "platform_admin");
   await loadFestivals();
   loadVenues().catch(reportError);
@@ -616,6 +633,7 @@ onLangChange(() => {
   for (const option of $("staff-role").options) option.textContent = t(`role${option.value}`);
   if (state.me) loadVenues().catch(reportError);
 });
+onLangChange(() => wishes.render());
 onLangChange(() => { if (state.me) { $("hello").textContent = t("hello", state.me.name || state.me.username, state.me.communities.join("、")); render(); } });
 $("festival").addEventListener("change", () => Promise.all([loadFestival(), loadShifts()]).catch(reportError));
 $("publish").addEventListener("click", () => busy($("publish"), $("publish-error"), async () => {
