@@ -2,8 +2,10 @@
 
 ``/`` is the residents' mini-page, ``/console`` the organisers' console, ``/scan`` the
 scanner page (volunteers check in with the station code; door staff admit tickets and
-volunteer cards) and ``/station`` the venue's station-code display. No build step: plain
-HTML, CSS and JavaScript modules under ``static/`` (``common.js`` holds what they share).
+volunteer cards), ``/station`` the venue's station-code display and ``/wishes`` the wish wall
+(微心愿) where party members and volunteers claim, start and finish residents' wishes. No build
+step: plain HTML, CSS and JavaScript modules under ``static/`` (``common.js`` holds what they
+share).
 
 How they behave, and why:
 - Log-in leaves HttpOnly cookies, so no token is handled in JavaScript; an expired access
@@ -67,6 +69,7 @@ def page_routes() -> list[BaseRoute]:
         _page("console.html"),
         _page("scan.html"),
         _page("station.html"),
+        _page("wishes.html"),
         Route("/vendor/{name}", vendor),
         Mount("/static", StaticFiles(directory=STATIC), name="static"),
     ]
