@@ -114,8 +114,10 @@ async def test_a_wish_goes_from_a_residents_phone_to_the_wall_and_back_as_met(
 
     # A party member finds it on the wall (no name, masked phone), claims, starts and finishes it.
     volunteer = await person()
-    wall_page = await volunteer.open("/wishes")
+    wall_page = await volunteer.open("/scan")  # where volunteers already go for their shifts
     await volunteer.logs_in_by_phone(pool)
+    await wall_page.get_by_role("link", name="心愿墙：认领居民的微心愿").click()
+    await expect(wall_page).to_have_url(volunteer.base_url + "/wishes")
     await expect(wall_page.get_by_text("填写所在社区后")).to_be_visible()
     await party_member_reports_to_the_community(volunteer)
     await wall_page.reload()
@@ -166,6 +168,7 @@ async def test_a_wish_goes_from_a_residents_phone_to_the_wall_and_back_as_met(
     await expect(held).to_contain_text("Confirmed by the resident")
     await wall_page.get_by_role("tab", name="Wish wall").click()
     await expect(wall_page.locator("#wall .wish", has_text=tag)).to_contain_text("Wish come true")
+    await volunteer.screenshot("wishes-wall-en")
 
 
 async def test_the_wish_wall_is_served_with_the_pages_policy(person: Any) -> None:

@@ -636,6 +636,8 @@ function showTab(tab) {
   }
   for (const panel of document.querySelectorAll("[data-panel]")) panel.hidden = panel.dataset.panel !== tab;
   clearInterval(state.tabTimer);
+  // "Posted" is news once: coming back to the tab later, the list below says where the wish is.
+  if (tab === "wishes") wishForm.querySelector("[role=status]").hidden = true;
   const load = { activities: loadFestival, signups: loadSignups, wishes: loadWishes, inbox: loadInbox, family: async () => { fillProfile(); renderMembers(); await loadPrefs(); } }[tab];
   load().catch(reportError);
   // Messages arrive a moment after the action that caused them: keep the open inbox fresh.

@@ -22,6 +22,7 @@ useStrings({
     ticketAdmitted: (who, n, time) => `${time} 已入场：${who}，共 ${n} 人`,
     cardCheckedIn: (time, again) => (again ? `${time} 该志愿者已签到过` : `${time} 志愿者已签到`),
     cardCheckedOut: (time, m) => `${time} 志愿者已签退，本次计入 ${m} 分钟`,
+    toWishes: "心愿墙：认领居民的微心愿",
   },
   en: {
     pageTitle: "Check-in scanner", brand: "Check-in", logOut: "Log out", loading: "Loading…",
@@ -42,6 +43,7 @@ useStrings({
     ticketAdmitted: (who, n, time) => `${time} admitted: ${who}, ${n} ${n === 1 ? "person" : "people"}`,
     cardCheckedIn: (time, again) => (again ? `${time} volunteer was already checked in` : `${time} volunteer checked in`),
     cardCheckedOut: (time, m) => `${time} volunteer checked out: ${m} minutes credited`,
+    toWishes: "Wish wall: take up a resident's wish",
   },
 });
 

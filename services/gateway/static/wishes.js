@@ -32,7 +32,7 @@ useStrings({
     loginTitle: "Volunteer log-in", phone: "Mobile number", code: "Code", logIn: "Log in", community: "Community",
     intro: "Residents' small wishes, once the community has reviewed them. Take one up, write what you did when it is done, and the resident confirms it.",
     needCommunity: "Say which community you live in and its wish wall shows here.", toProfile: "Go to My details",
-    tabWall: "Wish wall", tabMine: "My wishes to meet", noWall: "No wishes on the wall right now.", noMine: "You have not taken up a wish yet.",
+    tabWall: "Wish wall", tabMine: "My claims", noWall: "No wishes on the wall right now.", noMine: "You have not taken up a wish yet.",
     wallPUBLISHED: "Waiting for a helper", wallCLAIMED: "Taken up", wallDONE: "Done", wallMET: "Wish come true",
     mineCLAIMED: "Taken up", mineDONE: "Done; waiting for the resident", mineMET: "Confirmed by the resident", started: "Under way",
     claim: "Take it up", claimAs: "I take it up as", kindVOLUNTEER: "A volunteer", kindPARTY_MEMBER: "A party member", partyNote: "Counts for the work unit you registered with (双报到).",
