@@ -25,6 +25,7 @@ from prometheus_client import start_http_server
 from services.common.clock import now
 from services.common.commands import Command, CommandConsumer
 from services.common.db import create_pool
+from services.common.heap import settle_after_start_up
 from services.common.observability import JOB_WAIT
 from services.common.outbox import run_relay
 from services.common.queue import create_redis
@@ -126,6 +127,7 @@ class ServiceProcess:
             if self.jobs or service.cron_jobs:
                 self._arq = self._arq_worker(queue_name)
                 self._tasks.append(asyncio.create_task(self._run_arq(queue_name)))
+            settle_after_start_up()
             await self._closed.wait()
         finally:
             await self._shut_down()

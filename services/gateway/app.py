@@ -25,6 +25,7 @@ from strawberry.types.graphql import OperationType
 from services.common.commands import CommandBus
 from services.common.db import create_pool
 from services.common.errors import Refusal, service_unavailable
+from services.common.heap import settle_after_start_up
 from services.common.masking import install_log_masking
 from services.common.queue import create_redis
 from services.common.settings import Settings
@@ -157,6 +158,7 @@ def create_app(settings: Settings) -> Starlette:
         revoked = RevokedTokens(redis, settings)
         await revoked.start()
         holder["live"] = Resources(settings, pool, redis, bus, live, revoked)
+        settle_after_start_up()
         try:
             yield
         finally:
