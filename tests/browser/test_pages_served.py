@@ -8,7 +8,7 @@ import pytest
 from services.gateway.pages import VENDORED
 
 
-@pytest.mark.parametrize("path", ["/", "/console", "/scan", "/station"])
+@pytest.mark.parametrize("path", ["/", "/console", "/scan", "/station", "/wishes"])
 async def test_each_page_is_served_with_a_policy_that_allows_only_its_own_scripts(
     client: httpx.AsyncClient, path: str
 ) -> None:
