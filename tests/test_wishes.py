@@ -178,7 +178,12 @@ async def test_a_wish_goes_from_posting_to_met(
     assert claimed["data"]["claimWish"]["status"] == "CLAIMED"
     assert await gql.error_code(CONFIRM, {"id": wish_id}, resident_token) == "WISH_WRONG_STATE"
     assert await gql.error_code(START, {"id": wish_id}, resident_token) == "NOT_YOUR_CLAIM"
+    claimed_query = "{ myClaimedWishes { id startedAt } }"
+    before_start = (await gql.ok(claimed_query, token=member_token))["myClaimedWishes"]
+    assert before_start == [{"id": wish_id, "startedAt": None}]
     await gql.ok(START, {"id": wish_id}, member_token)
+    under_way = (await gql.ok(claimed_query, token=member_token))["myClaimedWishes"]
+    assert under_way[0]["startedAt"]  # the volunteer's page shows it as under way, on any device
     done = await gql.ok(FINISH, {"input": {"wishId": wish_id, "note": "已更换轮胎"}}, member_token)
     assert done["finishWish"] == {"id": wish_id, "status": "DONE", "doneNote": "已更换轮胎"}
     # Only the resident (or their grid worker) confirms.

@@ -42,6 +42,8 @@ class Wish:
     merged_into: strawberry.ID | None = None
     decline_reason: str | None = None
     claim_expires_at: datetime | None = None
+    # When the claimant started (a started claim no longer lapses).
+    started_at: datetime | None = None
     done_note: str | None = None
     photo_url: str | None = None
     met_at: datetime | None = None
@@ -61,6 +63,7 @@ class Wish:
             merged_into=strawberry.ID(str(merged)) if merged else None,
             decline_reason=get("decline_reason"),
             claim_expires_at=as_optional_datetime(get("claim_expires_at")),
+            started_at=as_optional_datetime(get("started_at")),
             done_note=get("done_note"),
             photo_url=get("photo_url"),
             met_at=as_optional_datetime(get("met_at")),

@@ -142,6 +142,10 @@ async def test_a_wish_goes_from_a_residents_phone_to_the_wall_and_back_as_met(
     await expect(wall_page.get_by_role("status")).to_have_text("已开始办理，认领不会再过期。")
     await expect(held).to_contain_text("已开始办理")
     await expect(held.get_by_role("button", name="开始办理")).to_have_count(0)
+    await wall_page.reload()  # under way on any device: the API says when it was started
+    await wall_page.get_by_role("tab", name="我认领的心愿").click()
+    await expect(held).to_contain_text("已开始办理")
+    await expect(held.get_by_role("button", name="开始办理")).to_have_count(0)
     await held.get_by_role("button", name="标记已办好").click()
     await expect(held.get_by_role("alert")).to_have_text("请写下办理说明（1到500个字）。")
     await held.get_by_label("办理说明").fill("已上门更换轮胎，轮椅可以正常使用")

@@ -47,14 +47,12 @@ useStrings({
   },
 });
 
-const WISH_FIELDS = "id category description building status claimExpiresAt doneNote metAt";
+const WISH_FIELDS = "id category description building status claimExpiresAt startedAt doneNote metAt";
 const WALL = `query($c: String!) { wishWall(communityId: $c) { ${WISH_FIELDS} } }`;
 const MINE = `{ myClaimedWishes { ${WISH_FIELDS} } }`;
 const CLAIM = `mutation($input: ClaimWishInput!) { claimWish(input: $input) { ${WISH_FIELDS} } }`;
 const START = `mutation($id: ID!) { startWish(wishId: $id) { ${WISH_FIELDS} } }`;
 const FINISH = `mutation($input: FinishWishInput!) { finishWish(input: $input) { ${WISH_FIELDS} } }`;
-// The API does not say whether a claim was started; this device remembers the ones it started.
-const STARTED_KEY = "linli.wishes.started";
 const KIND_KEY = "linli.wishes.kind";
 
 const $ = (id) => document.getElementById(id);
@@ -65,20 +63,6 @@ function reportError(error) {
   if (error.code === "UNAUTHENTICATED") return start();
   showError($("app-error"), error);
   return undefined;
-}
-
-function started() {
-  try {
-    return new Set(JSON.parse(localStorage.getItem(STARTED_KEY) ?? "[]"));
-  } catch {
-    return new Set();
-  }
-}
-
-function markStarted(id) {
-  const ids = started();
-  ids.add(id);
-  localStorage.setItem(STARTED_KEY, JSON.stringify([...ids].slice(-200)));
 }
 
 function say(notice) {
@@ -158,9 +142,8 @@ function renderMine() {
     box.replaceChildren(el("p", { class: "note" }, t("noMine")));
     return;
   }
-  const going = started();
   box.replaceChildren(...state.mine.map((wish) => {
-    const underWay = wish.status === "CLAIMED" && going.has(wish.id);
+    const underWay = wish.status === "CLAIMED" && Boolean(wish.startedAt);
     const badge = underWay ? t("started") : t(`mine${wish.status}`);
     return el("article", { class: "card wish", dataset: { wish: wish.id, status: wish.status } },
       wishHead(wish),
@@ -178,7 +161,6 @@ function workPart(wish, underWay) {
   // nothing), so a retry needs no idempotency key.
   startButton.addEventListener("click", () => busy(startButton, startError, async () => {
     await gql(START, { id: wish.id });
-    markStarted(wish.id);
     say(() => t("startedNow"));
     await loadMine();
   }));
