@@ -447,8 +447,11 @@ def resident_clients(
     return clients
 
 
-async def organise(http: httpx.AsyncClient, token: str, capacities: list[int]) -> list[str]:
-    """Schedule sessions through the public API; waits for the workers to come up."""
+async def organise(
+    http: httpx.AsyncClient, token: str, capacities: list[int], first_index: int = 0
+) -> list[str]:
+    """Schedule sessions through the public API; waits for the workers to come up. Sessions are
+    keyed by their index from ``first_index``, so a second call can add others."""
 
     async def ok(query: str, input_: dict[str, Any], field_: str) -> str:
         deadline = time.monotonic() + 90
@@ -496,7 +499,7 @@ async def organise(http: httpx.AsyncClient, token: str, capacities: list[int]) -
                     "startsAt": "2026-12-05T09:00:00+08:00",
                     "endsAt": "2026-12-05T12:00:00+08:00",
                     "capacity": capacity,
-                    "idempotencyKey": f"bench-session-{index:04d}",
+                    "idempotencyKey": f"bench-session-{first_index + index:04d}",
                 },
                 "scheduleSession",
             )
@@ -815,6 +818,17 @@ async def linli_bursts(
             after = await pg_xacts(settings.database_url, STATS_SETTLE_S)
             burst.pg_xacts_per_signup = round((after - xacts) / options.residents, 2)
             xacts = after
+        # Imported here: it builds on this module's pieces.
+        from bench.more_bursts import check_in_burst, fan_out
+
+        if options.volunteers:
+            print(f"Linli: check-in burst of {options.volunteers} volunteers ...", flush=True)
+            checked = await check_in_burst(clients, admin, settings, organiser, options.volunteers)
+            report["check_in_burst"] = asdict(checked)
+        if options.fan_out:
+            print(f"Linli: fan-out of a session with {options.fan_out} sign-ups ...", flush=True)
+            fanned = await fan_out(clients, admin, settings, organiser, options.fan_out, options.poll_s)
+            report["fan_out"] = asdict(fanned)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -969,7 +983,12 @@ def run(options: argparse.Namespace) -> int:
             "targets_met": throughput_ratio >= TARGET_THROUGHPUT and p99_ratio <= TARGET_P99,
         }
     print_table(bursts, ratios)
+    from bench.more_bursts import print_more  # builds on this module
+
+    more = {name: report[name] for name in ("check_in_burst", "fan_out") if name in report}
+    print_more(more.get("check_in_burst"), more.get("fan_out"))
     violations = [f"{b.name} {b.path}: {v}" for b in bursts for v in b.violations]
+    violations += [f"{name}: {v}" for name, found in more.items() for v in found["violations"]]
     report.update(
         {
             "bursts": [asdict(b) for b in bursts],
@@ -1007,6 +1026,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--sessions", type=int, default=20, help="sessions of the spread burst (20)")
     parser.add_argument("--concurrency", "-c", type=int, default=50, help="concurrent clients (50)")
     parser.add_argument("--warmup", type=int, default=200, help="sign-ups before measuring (200)")
+    parser.add_argument(
+        "--volunteers", type=int, default=500, help="volunteers of the check-in burst (500; 0: skip it)"
+    )
+    parser.add_argument(
+        "--fan-out", type=int, default=500, help="sign-ups of the session called off (500; 0: skip it)"
+    )
     parser.add_argument("--poll-s", type=float, default=0.1, help="PENDING poll interval (0.1)")
     parser.add_argument("--answer-timeout", type=float, default=120, help="max wait for a final answer")
     parser.add_argument("--profile", metavar="DIR", help="py-spy the gateway and activities worker")
