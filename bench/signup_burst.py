@@ -1,5 +1,6 @@
 """Sign-up burst: the full public path (HTTP GraphQL -> gateway -> queue -> activities worker)
-against the raw-SQL rate of the same reservations, measured in one run on one machine.
+against the raw-SQL rate of the same reservations, measured in one run on one machine; then
+the check-in burst and the fan-out of ``bench.more_bursts``.
 
 Run it with ``make bench`` (or ``python -m bench.signup_burst --help``); bench/README.md says
 what is measured and why. Exits 1 when an invariant breaks; missing the speed target is only
