@@ -36,6 +36,15 @@ export function useStrings(table) {
   applyLang();
 }
 
+/**
+ * Add a module's strings to the page's (call it after the page's useStrings): a card that lives
+ * in its own module, like the console's, keeps its words next to its code.
+ */
+export function addStrings(table) {
+  strings = { zh: { ...strings.zh, ...table.zh }, en: { ...strings.en, ...table.en } };
+  applyLang();
+}
+
 export function t(key, ...args) {
   return tIn(lang(), key, ...args);
 }
@@ -180,6 +189,20 @@ export async function keyed(action, send) {
     if (error instanceof ApiError && !error.retryable) settle(action);
     throw error;
   }
+}
+
+/**
+ * Send a sign-up until its answer is no longer PENDING: asking again with the same key returns
+ * the stored answer once there is one (a refusal too, raised). ``onPending`` hears each wait.
+ */
+export async function untilAnswered(send, onPending = () => {}, tries = 30) {
+  let answer = await send();
+  for (let tried = 0; answer.status === "PENDING" && tried < tries; tried += 1) {
+    onPending(answer);
+    await new Promise((resolve) => setTimeout(resolve, 1000));
+    answer = await send();
+  }
+  return answer;
 }
 
 /**

@@ -3,6 +3,7 @@ import {
   ApiError, beijingInput, busy, el, fmtDateTime, fmtTime, gql, keyed, langSwitch, logOut,
   onLangChange, showError, showView, t, useStrings, whoAmI,
 } from "/static/common.js";
+import { proxySignup } from "/static/console-proxy.js";
 import { wishReview } from "/static/console-wishes.js";
 
 // Counts arrive live over graphql-ws (sessionCounts); polling covers a lost socket and picks up
@@ -206,6 +207,10 @@ const state = { me: null, festivals: [], festival: null, editing: null, timer: n
 const wishes = wishReview({
   community: $("wish-community"), queue: $("wish-queue"), done: $("wish-done"), refresh: $("wish-refresh"),
 }, (error) => reportError(error));
+const proxy = proxySignup($("proxy"));
+const ORGANISING = ["organiser", "community_admin", "platform_admin"];
+// The API lets grid workers (and platform admins) act for residents; nobody else sees that card.
+const ACTING_FOR_RESIDENTS = ["grid_worker", "platform_admin"];
 const live = new LiveCounts(applyCounts, (connected) => {
   state.live = connected;
   renderSessions();
@@ -605,6 +610,13 @@ async function enterApp() {
   $("festival-community").replaceChildren(...state.me.communities.map((c) => el("option", { value: c }, c)));
   $("staff-community").replaceChildren(...state.me.communities.map((c) => el("option", { value: c }, c)));
   $("report-community").replaceChildren(...state.me.communities.map((c) => el("option", { value: c }, c)));
+  const actsForResidents = state.me.roles.some((r) => ACTING_FOR_RESIDENTS.includes(r));
+  $("proxy").hidden = !actsForResidents;
+  if (actsForResidents) proxy.start(state.me.communities);
+  // A grid worker who organises nothing sees only the card they may use.
+  const organises = state.me.roles.some((r) => ORGANISING.includes(r));
+  $("organiser-area").hidden = !organises;
+  if (!organises) return;
   wishes.start(state.me.communities);
   $("staff-form").hidden = !state.me.roles.some((r) => r === "community_admin" || r === "platform_admin");
   await loadFestivals();
@@ -619,7 +631,7 @@ async function start() {
   $("loading").hidden = true;
   clearTimeout(state.timer);
   const me = await whoAmI("id roles");
-  if (!me || !me.roles.some((r) => ["organiser", "community_admin", "platform_admin"].includes(r))) {
+  if (!me || !me.roles.some((r) => ORGANISING.includes(r) || ACTING_FOR_RESIDENTS.includes(r))) {
     $("logout").hidden = !me;
     showView("login");
     return;
@@ -634,6 +646,7 @@ onLangChange(() => {
   if (state.me) loadVenues().catch(reportError);
 });
 onLangChange(() => wishes.render());
+onLangChange(() => proxy.render());
 onLangChange(() => { if (state.me) { $("hello").textContent = t("hello", state.me.name || state.me.username, state.me.communities.join("、")); render(); } });
 $("festival").addEventListener("change", () => Promise.all([loadFestival(), loadShifts()]).catch(reportError));
 $("publish").addEventListener("click", () => busy($("publish"), $("publish-error"), async () => {
