@@ -1,6 +1,7 @@
 """The pages people use, served by the gateway as static files that talk to ``/graphql``.
 
-``/`` is the residents' mini-page, ``/console`` the organisers' console, ``/scan`` the
+``/`` is the residents' mini-page, ``/console`` the staff console (organisers schedule and
+review; grid workers sign residents up and post wishes for them at the desk), ``/scan`` the
 scanner page (volunteers check in with the station code; door staff admit tickets and
 volunteer cards), ``/station`` the venue's station-code display and ``/wishes`` the wish wall
 (微心愿) where party members and volunteers claim, start and finish residents' wishes. No build

@@ -81,8 +81,8 @@ class LiveCounts {
 
 useStrings({
   zh: {
-    pageTitle: "邻里节 · 组织者后台", brand: "邻里节 · 组织者后台", logOut: "退出", loading: "正在加载…",
-    loginTitle: "组织者登录", username: "用户名", password: "密码", logIn: "登录",
+    pageTitle: "邻里节 · 社区工作台", brand: "邻里节 · 社区工作台", logOut: "退出", loading: "正在加载…",
+    loginTitle: "工作人员登录", username: "用户名", password: "密码", logIn: "登录",
     hello: (name, communities) => `${name}，您管理的社区：${communities}`,
     newFestival: "新建节日", festivalName: "名称", community: "社区", startsOn: "开始日期", endsOn: "结束日期",
     createFestival: "创建节日", newActivity: "新建活动", activityTitle: "活动名称", category: "类别",
@@ -126,7 +126,7 @@ useStrings({
   },
   en: {
     pageTitle: "Festival console", brand: "Console", logOut: "Log out", loading: "Loading…",
-    loginTitle: "Organiser log-in", username: "Username", password: "Password", logIn: "Log in",
+    loginTitle: "Staff log-in", username: "Username", password: "Password", logIn: "Log in",
     hello: (name, communities) => `${name}, organising: ${communities}`,
     newFestival: "New festival", festivalName: "Name", community: "Community", startsOn: "First day",
     endsOn: "Last day", createFestival: "Create festival", newActivity: "New activity",
