@@ -61,6 +61,7 @@ from bench.signup_burst import (
     resident_clients,
     start_platform,
     summarise,
+    tokens_for,
     wait_ready,
 )
 from services.common.actor import ORGANISER, RESIDENT, Actor
@@ -362,14 +363,7 @@ async def run_drill(
     settings = faults.settings
     assert settings.database_url
     prefix = f"chaos-{drill.name}"
-    tokens = [
-        issue_token(
-            Actor(f"{prefix}-resident-{i}", frozenset({RESIDENT}), frozenset({COMMUNITY})),
-            settings.secret,
-            3600,
-        )
-        for i in range(options.residents)
-    ]
+    tokens = tokens_for(settings, f"{prefix}-resident", RESIDENT, options.residents)
     persistence = Persistence()
     answered = 0
     strike_now = asyncio.Event()

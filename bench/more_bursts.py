@@ -30,11 +30,11 @@ from bench.signup_burst import (
     linli_burst,
     organise,
     percentile,
+    tokens_for,
     wait_drained,
 )
-from services.common.actor import VOLUNTEER, Actor
+from services.common.actor import VOLUNTEER
 from services.common.settings import Settings
-from services.common.tokens import issue_token
 
 CHECK_IN_WITHIN_S = 60.0  # "volunteers all arrive at 08:30": the whole crowd in a minute
 FAN_OUT_WAIT_S = 120.0
@@ -128,14 +128,7 @@ async def check_in_burst(
     }
     created = await gql(admin, CREATE_SHIFT, {"input": shift_input}, organiser)
     shift_id = created["data"]["createShift"]["id"]
-    tokens = [
-        issue_token(
-            Actor(f"bench-volunteer-{i}", frozenset({VOLUNTEER}), frozenset({COMMUNITY})),
-            settings.secret,
-            3600,
-        )
-        for i in range(volunteers)
-    ]
+    tokens = tokens_for(settings, "bench-volunteer", VOLUNTEER, volunteers)
 
     async def sign_up(slot: int, i: int) -> Attempt:
         variables = {"input": {"shiftId": shift_id, "idempotencyKey": f"bench-shift-signup-{i:05d}"}}

@@ -508,6 +508,15 @@ async def organise(
     return sessions
 
 
+def tokens_for(settings: Settings, prefix: str, role: str, count: int) -> list[str]:
+    """Access tokens of ``count`` people of the community (``<prefix>-<i>``), minted before the
+    clock starts."""
+    return [
+        issue_token(Actor(f"{prefix}-{i}", frozenset({role}), frozenset({COMMUNITY})), settings.secret, 3600)
+        for i in range(count)
+    ]
+
+
 async def linli_burst(
     clients: list[GraphQLConnection],
     settings: Settings,
@@ -519,14 +528,7 @@ async def linli_burst(
     answer_timeout_s: float,
 ) -> tuple[Burst, list[Attempt]]:
     """Each resident signs up once through GraphQL; PENDING answers are polled to the end."""
-    tokens = [
-        issue_token(
-            Actor(f"{name}-resident-{i}", frozenset({RESIDENT}), frozenset({COMMUNITY})),
-            settings.secret,
-            3600,
-        )
-        for i in range(residents)
-    ]
+    tokens = tokens_for(settings, f"{name}-resident", RESIDENT, residents)
 
     async def attempt(slot: int, i: int) -> Attempt:
         http = clients[slot]
