@@ -29,7 +29,7 @@ from bench.signup_burst import (
     gql,
     linli_burst,
     organise,
-    percentile,
+    tail_ms,
     tokens_for,
     wait_drained,
 )
@@ -173,9 +173,7 @@ async def check_in_burst(
     latencies.sort()
     result.wall_s = round(wall, 3)
     result.throughput = round(volunteers / wall, 1) if wall else 0.0
-    result.p50_ms = round(percentile(latencies, 50), 1)
-    result.p95_ms = round(percentile(latencies, 95), 1)
-    result.p99_ms = round(percentile(latencies, 99), 1)
+    result.p50_ms, result.p95_ms, result.p99_ms = tail_ms(latencies)
     result.first_scans = sum(1 for a in attempts if a.status == "FIRST_SCAN")
     result.retries = sum(a.retries for a in attempts)
     conn = await asyncpg.connect(settings.database_url)

@@ -134,6 +134,12 @@ def percentile(sorted_values: list[float], p: float) -> float:
     return sorted_values[rank - 1]
 
 
+def tail_ms(sorted_ms: list[float]) -> tuple[float, float, float]:
+    """p50, p95 and p99 of ascending latencies in ms, to a tenth."""
+    p50, p95, p99 = (round(percentile(sorted_ms, p), 1) for p in (50, 95, 99))
+    return p50, p95, p99
+
+
 SERVER_ROLES = (
     "gateway",
     "activities-worker",
@@ -154,9 +160,7 @@ def summarise(burst: Burst, attempts: list[Attempt], wall_s: float) -> Burst:
     statuses = Counter(a.status for a in attempts)
     burst.wall_s = round(wall_s, 3)
     burst.throughput = round(len(attempts) / wall_s, 1) if wall_s else 0.0
-    burst.p50_ms = round(percentile(latencies, 50), 1)
-    burst.p95_ms = round(percentile(latencies, 95), 1)
-    burst.p99_ms = round(percentile(latencies, 99), 1)
+    burst.p50_ms, burst.p95_ms, burst.p99_ms = tail_ms(latencies)
     burst.max_ms = round(latencies[-1], 1) if latencies else 0.0
     burst.confirmed = statuses["CONFIRMED"]
     burst.waitlisted = statuses["WAITLISTED"]
