@@ -27,7 +27,8 @@ import uuid
 from collections import Counter, defaultdict
 from collections.abc import Awaitable, Callable, Iterator
 from dataclasses import asdict, dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
+from datetime import time as clock_time
 from pathlib import Path
 from typing import Any
 
@@ -37,6 +38,7 @@ import uvloop
 
 from bench.http_client import GraphQLConnection, HTTPStatusError, HTTPTransportError
 from services.common.actor import ORGANISER, RESIDENT, Actor
+from services.common.clock import LOCAL_TZ, now
 from services.common.db import drop_database, ensure_database
 from services.common.embedded import Servers, ensure_servers
 from services.common.queue import create_redis
@@ -471,13 +473,16 @@ async def organise(
                 raise RuntimeError(f"{field_} failed: {body['errors']}")
             await asyncio.sleep(0.5)
 
+    # The burst's festival is a week ahead of today, so it is never a festival of the past.
+    first_day = now().astimezone(LOCAL_TZ).date() + timedelta(days=7)
+    morning = datetime.combine(first_day, clock_time(9), tzinfo=LOCAL_TZ)
     festival = await ok(
         CREATE_FESTIVAL,
         {
             "name": "第四届幸福邻里节 (bench)",
             "communityIds": [COMMUNITY],
-            "startsOn": "2026-12-05",
-            "endsOn": "2026-12-06",
+            "startsOn": first_day.isoformat(),
+            "endsOn": (first_day + timedelta(days=1)).isoformat(),
             "idempotencyKey": "bench-festival",
         },
         "createFestival",
@@ -501,8 +506,8 @@ async def organise(
                 {
                     "activityId": activity,
                     "venue": "西苑社区文化广场",
-                    "startsAt": "2026-12-05T09:00:00+08:00",
-                    "endsAt": "2026-12-05T12:00:00+08:00",
+                    "startsAt": morning.isoformat(),
+                    "endsAt": (morning + timedelta(hours=3)).isoformat(),
                     "capacity": capacity,
                     "idempotencyKey": f"bench-session-{first_index + index:04d}",
                 },

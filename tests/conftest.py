@@ -26,6 +26,7 @@ from services.common.worker import build_worker
 from services.gateway.app import create_app
 from services.notify.worker import NOTIFY_WORKER
 from services.volunteers.worker import VOLUNTEERS_WORKER
+from tests.dates import FESTIVAL_DAY, at_iso, day_iso
 
 ROOT = Path(__file__).resolve().parent.parent
 RUN_ID = uuid.uuid4().hex[:10]
@@ -205,8 +206,8 @@ def schedule(gql: GraphQLClient, organiser_token: str) -> Any:
                 "input": {
                     "name": "第四届幸福邻里节",
                     "communityIds": [COMMUNITY],
-                    "startsOn": "2026-12-05",
-                    "endsOn": "2026-12-06",
+                    "startsOn": day_iso(FESTIVAL_DAY),
+                    "endsOn": day_iso(FESTIVAL_DAY + 1),
                 }
             },
             organiser_token,
@@ -229,8 +230,8 @@ def schedule(gql: GraphQLClient, organiser_token: str) -> Any:
                 "input": {
                     "activityId": activity["createActivity"]["id"],
                     "venue": "朔方社区邻里驿家",
-                    "startsAt": "2026-12-05T09:00:00+08:00",
-                    "endsAt": "2026-12-05T11:00:00+08:00",
+                    "startsAt": at_iso(FESTIVAL_DAY, "09:00"),
+                    "endsAt": at_iso(FESTIVAL_DAY, "11:00"),
                     "capacity": capacity,
                 }
             },

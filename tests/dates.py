@@ -7,7 +7,7 @@ pass their own ``now`` may keep fixed dates. ``make test-next-year`` runs the su
 
 from __future__ import annotations
 
-from datetime import date, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 
 from services.common.clock import LOCAL_TZ, now
 
@@ -44,3 +44,19 @@ def at_input(days_ahead: int, clock: str = "09:00") -> str:
 def minutes_from_now(minutes: int) -> datetime:
     """Beijing time, to the minute, ``minutes`` from now."""
     return now().astimezone(LOCAL_TZ).replace(second=0, microsecond=0) + timedelta(minutes=minutes)
+
+
+def zh_day(days_ahead: int) -> str:
+    """ "12月10日", as messages and pages say the day."""
+    shown = day(days_ahead)
+    return f"{shown.month}月{shown.day}日"
+
+
+def en_day(days_ahead: int) -> str:
+    """ "10 Dec", as English messages say the day."""
+    return day(days_ahead).strftime("%d %b")
+
+
+def utc_stamp(moment: datetime) -> str:
+    """ "20261210T010000Z", as iCalendar files write a moment."""
+    return moment.astimezone(UTC).strftime("%Y%m%dT%H%M%SZ")

@@ -16,14 +16,15 @@ from tests.conftest import (
     GraphQLClient,
     token_for,
 )
+from tests.dates import FESTIVAL_DAY, at_iso, day_iso
 
 
 def session_input(activity_id: str, **changes: Any) -> dict[str, Any]:
     base = {
         "activityId": activity_id,
         "venue": "西苑社区文化广场",
-        "startsAt": "2026-12-05T09:00:00+08:00",
-        "endsAt": "2026-12-05T11:00:00+08:00",
+        "startsAt": at_iso(FESTIVAL_DAY, "09:00"),
+        "endsAt": at_iso(FESTIVAL_DAY, "11:00"),
         "capacity": 20,
     }
     return {"input": {**base, **changes}}
@@ -36,8 +37,8 @@ async def an_activity(gql: GraphQLClient, token: str) -> str:
             "input": {
                 "name": "邻里节",
                 "communityIds": [COMMUNITY],
-                "startsOn": "2026-12-05",
-                "endsOn": "2026-12-05",
+                "startsOn": day_iso(FESTIVAL_DAY),
+                "endsOn": day_iso(FESTIVAL_DAY),
             }
         },
         token,
@@ -80,7 +81,7 @@ async def test_a_session_cannot_end_before_it_starts(
     gql: GraphQLClient, organiser_token: str, pool: Any
 ) -> None:
     activity_id = await an_activity(gql, organiser_token)
-    variables = session_input(activity_id, endsAt="2026-12-05T08:00:00+08:00")
+    variables = session_input(activity_id, endsAt=at_iso(FESTIVAL_DAY, "08:00"))
 
     assert await gql.error_code(SCHEDULE_SESSION, variables, organiser_token) == "BAD_USER_INPUT"
     assert await count_sessions(pool, activity_id) == 0
@@ -135,8 +136,8 @@ async def test_a_resident_cannot_create_festivals(gql: GraphQLClient, new_reside
         "input": {
             "name": "假的活动节",
             "communityIds": [COMMUNITY],
-            "startsOn": "2026-12-05",
-            "endsOn": "2026-12-05",
+            "startsOn": day_iso(FESTIVAL_DAY),
+            "endsOn": day_iso(FESTIVAL_DAY),
         }
     }
     assert await gql.error_code(CREATE_FESTIVAL, variables, token) == "FORBIDDEN"

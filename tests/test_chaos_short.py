@@ -32,6 +32,7 @@ from bench.chaos import (
 )
 from bench.signup_burst import Burst, check_platform_db, drive, free_port, summarise
 from services.common.actor import RESIDENT
+from services.common.clock import now
 from services.common.commands import stream_key
 from services.common.db import drop_database, ensure_database
 from services.common.migrations import migrate
@@ -42,6 +43,7 @@ from services.common.worker import build_worker
 from services.gateway.app import create_app
 from services.notify.worker import NOTIFY_WORKER
 from tests.conftest import COMMUNITY, ROOT, eventually, token_for
+from tests.dates import FESTIVAL_DAY, at_iso
 
 RESIDENTS, SEATS, CLIENTS = 300, 100, 20
 
@@ -247,9 +249,9 @@ async def test_an_event_batch_that_fails_while_postgres_is_away_is_tried_again(
                 "party_size": 1,
                 "activity_title": "义诊",
                 "venue": "朔方社区邻里驿家",
-                "starts_at": "2026-12-05T09:00:00+08:00",
+                "starts_at": at_iso(FESTIVAL_DAY, "09:00"),
             },
-            "created_at": "2026-11-25T08:00:00+00:00",
+            "created_at": now().isoformat(),
             "correlation_id": None,
         }
         await redis.enqueue_job(EVENT_HANDLER, [confirmed], _queue_name=away.queue("notify"))

@@ -8,6 +8,7 @@ from typing import Any
 from services.common.commands import stream_key
 from services.common.settings import Settings
 from tests.conftest import COMMUNITY, CREATE_FESTIVAL, SIGN_UP, GraphQLClient, token_for
+from tests.dates import FESTIVAL_DAY, day_iso
 
 
 def festival_input(key: str) -> dict[str, Any]:
@@ -15,8 +16,8 @@ def festival_input(key: str) -> dict[str, Any]:
         "input": {
             "name": "邻里节",
             "communityIds": [COMMUNITY],
-            "startsOn": "2026-12-05",
-            "endsOn": "2026-12-05",
+            "startsOn": day_iso(FESTIVAL_DAY),
+            "endsOn": day_iso(FESTIVAL_DAY),
             "idempotencyKey": key,
         }
     }

@@ -24,6 +24,7 @@ from tests.conftest import (
     SCHEDULE_SESSION,
     GraphQLClient,
 )
+from tests.dates import FESTIVAL_DAY, day_iso
 from tests.identity_steps import (
     ORGANISER_LOG_IN,
     identity,
@@ -49,8 +50,8 @@ def festival_input(community: str) -> dict[str, Any]:
         "input": {
             "name": "邻里节",
             "communityIds": [community],
-            "startsOn": "2026-12-05",
-            "endsOn": "2026-12-05",
+            "startsOn": day_iso(FESTIVAL_DAY),
+            "endsOn": day_iso(FESTIVAL_DAY),
         }
     }
 

@@ -18,6 +18,7 @@ from services.activities import contracts, live_counts
 from services.common.settings import Settings
 from services.gateway.app import MAX_SUBSCRIPTIONS_PER_CONNECTION, create_app
 from tests.conftest import GraphQLClient
+from tests.dates import at
 from tests.ticket_steps import schedule_at, sign_up
 
 COUNTS = """
@@ -108,7 +109,7 @@ async def test_counts_overtaken_by_newer_ones_are_not_shown(
             "taken": 4,
             "waitlist_length": 3,
             "status": "SCHEDULED",
-            "as_of": "2026-01-01T00:00:00+00:00",
+            "as_of": at(-3650).isoformat(),  # ten years ago
         }
         await redis.publish(contracts.counts_channel(settings.namespace, session_id), json.dumps(stale))
 

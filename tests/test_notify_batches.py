@@ -5,7 +5,7 @@ arq itself would have queued them."""
 from __future__ import annotations
 
 import uuid
-from datetime import datetime, timedelta
+from datetime import timedelta
 from typing import Any
 
 import asyncpg
@@ -14,16 +14,17 @@ from arq.connections import ArqRedis
 from arq.constants import result_key_prefix
 from arq.jobs import Job
 
-from services.common.clock import LOCAL_TZ
+from services.common.clock import now
 from services.common.ids import new_id
 from services.common.settings import Settings
 from services.notify.contracts import SEND_REMINDER, SESSION_RESCHEDULED
 from services.notify.handlers import handle_events, instant, reminder_job_id, send_reminder
 from services.notify.jobs import QueuedJob, enqueue_jobs
 from services.notify.projection import first_of_new, one_statement_signups
+from tests.dates import at
 
-NOON = datetime(2030, 4, 1, 12, 0, tzinfo=LOCAL_TZ)
-STARTS_AT = datetime(2030, 4, 10, 9, 0, tzinfo=LOCAL_TZ)
+NOON = at(30, "12:00")
+STARTS_AT = at(39, "09:00")
 
 
 def _event(event_type: str, signup_id: str | None = None, resident: str | None = None) -> dict[str, Any]:
@@ -200,7 +201,7 @@ async def test_jobs_queued_in_one_round_trip_are_what_arq_would_have_queued(
     redis: ArqRedis, ours: Settings
 ) -> None:
     queue = ours.queue("notify")
-    later = datetime(2030, 1, 1, 8, 0, tzinfo=LOCAL_TZ)
+    later = at(30, "08:00")
     by_arq, done = f"{ours.namespace}:by-arq", f"{ours.namespace}:done"
     await redis.enqueue_job(SEND_REMINDER, "x", _job_id=by_arq, _queue_name=queue)
     await redis.set(result_key_prefix + done, b"finished", px=60_000)
@@ -225,7 +226,7 @@ async def test_jobs_queued_in_one_round_trip_are_what_arq_would_have_queued(
         None,
     )
     assert await redis.zscore(queue, deferred) == int(later.timestamp() * 1000)
-    until_due_ms = (later - datetime.now(LOCAL_TZ)).total_seconds() * 1000
+    until_due_ms = (later - now()).total_seconds() * 1000
     expires_ms = until_due_ms + redis.expires_extra_ms  # as arq: a day after the job is due
     assert abs(await redis.pttl(f"arq:job:{deferred}") - expires_ms) < 1000
     assert await redis.zscore(queue, done) is None

@@ -30,7 +30,7 @@ from starlette.responses import JSONResponse
 from starlette.routing import Route
 
 from services.activities.worker import ACTIVITIES_WORKER
-from services.common.clock import LOCAL_TZ, now
+from services.common.clock import now
 from services.common.db import create_pool, drop_database, ensure_database
 from services.common.ids import new_id
 from services.common.migrations import migrate
@@ -52,6 +52,7 @@ from services.notify.handlers import REQUEUE_PENDING, handle_events, instant, re
 from services.notify.sms import LOGIN_CODE, SEND_SMS, SmsRequest, texts_to
 from services.notify.worker import NOTIFY_WORKER
 from tests.conftest import RUN_ID, SIGN_UP, GraphQLClient, eventually
+from tests.dates import at
 
 SET_PREFERENCES = """
 mutation($input: NotificationPreferencesInput!) {
@@ -365,22 +366,20 @@ async def test_a_message_due_in_quiet_hours_waits_until_eight_but_an_urgent_one_
     await gql.ok(
         SET_PREFERENCES, {"input": {"channels": ["SMS"], "phone": phone}}, token
     )  # quiet 21:30-08:00
-    late_evening = datetime(2030, 3, 1, 23, 0, tzinfo=LOCAL_TZ)
-    confirmed = _event("signup.confirmed", resident, datetime(2030, 3, 8, 9, 0, tzinfo=LOCAL_TZ))
+    late_evening = at(30, "23:00")
+    confirmed = _event("signup.confirmed", resident, at(37, "09:00"))
 
     assert await handle_events(stack.ctx(lambda: late_evening), [confirmed]) == 1
 
     (sms,) = await stack.deliveries(resident, "sms")
-    eight = datetime(2030, 3, 2, 8, 0, tzinfo=LOCAL_TZ)
+    eight = at(31, "08:00")
     assert (sms["status"], sms["not_before"]) == ("QUEUED", eight)
     job_id = f"{stack.settings.namespace}:deliver:{sms['id']}"
     score = await stack.redis.zscore(stack.settings.queue("notify"), job_id)
     assert score == int(eight.timestamp() * 1000)  # arq holds the job until then
 
-    early_morning = datetime(2030, 3, 2, 6, 30, tzinfo=LOCAL_TZ)
-    cancelled = _event(
-        "session.cancelled", resident, datetime(2030, 3, 2, 9, 0, tzinfo=LOCAL_TZ), reason="暴雨红色预警"
-    )
+    early_morning = at(31, "06:30")
+    cancelled = _event("session.cancelled", resident, at(31, "09:00"), reason="暴雨红色预警")
     await handle_events(stack.ctx(lambda: early_morning), [cancelled])
     urgent = [row for row in await stack.deliveries(resident, "sms") if row["kind"] == "session.cancelled"]
     assert [row["not_before"] for row in urgent] == [early_morning]
@@ -446,7 +445,7 @@ async def test_a_reminder_goes_only_for_a_signup_that_still_stands_as_scheduled(
 
 async def test_a_volunteer_is_reminded_of_a_shift_as_scheduled(stack: Stack) -> None:
     volunteer, signup_id = f"volunteer-{uuid.uuid4().hex[:8]}", str(uuid.uuid4())
-    starts_at = datetime(2030, 5, 1, 9, 0, tzinfo=LOCAL_TZ)
+    starts_at = at(60, "09:00")
     signed_up = {
         "id": str(new_id()),
         "type": "shift.signed_up",

@@ -36,6 +36,7 @@ from tests.conftest import (
     eventually,
     token_for,
 )
+from tests.dates import FESTIVAL_DAY, at_iso, day_iso, en_day, zh_day
 from tests.test_notify_delivery import (
     ANY_HOUR,
     DEAD_LETTERS,
@@ -71,7 +72,7 @@ PAYLOAD = {
     "party_size": 2,
     "activity_title": "义诊",
     "venue": "朔方社区邻里驿家",
-    "starts_at": "2026-12-05T09:00:00+08:00",
+    "starts_at": "2026-12-05T09:00:00+08:00",  # rendered by pure functions only
     "festival_id": "f-1",
     "community_id": COMMUNITY,
 }
@@ -213,8 +214,8 @@ async def festival_with_session(gql: GraphQLClient, token: str, community: str) 
             "input": {
                 "name": "模板测试邻里节",
                 "communityIds": [community],
-                "startsOn": "2026-12-05",
-                "endsOn": "2026-12-06",
+                "startsOn": day_iso(FESTIVAL_DAY),
+                "endsOn": day_iso(FESTIVAL_DAY + 1),
             }
         },
         token,
@@ -238,8 +239,8 @@ async def festival_with_session(gql: GraphQLClient, token: str, community: str) 
             "input": {
                 "activityId": activity["createActivity"]["id"],
                 "venue": "邻里驿家",
-                "startsAt": "2026-12-05T09:00:00+08:00",
-                "endsAt": "2026-12-05T11:00:00+08:00",
+                "startsAt": at_iso(FESTIVAL_DAY, "09:00"),
+                "endsAt": at_iso(FESTIVAL_DAY, "11:00"),
                 "capacity": 10,
             }
         },
@@ -295,9 +296,9 @@ async def test_a_festivals_own_words_reach_its_residents_and_no_other_festivals(
     assert mine == {
         "kind": "signup.confirmed",
         "title": "邻里节：报名成功",
-        "body": "义诊见！12月5日 09:00，邻里驿家，1人。",
+        "body": f"义诊见！{zh_day(FESTIVAL_DAY)} 09:00，邻里驿家，1人。",
         "titleEn": "Festival: signed up",
-        "bodyEn": "See you at 义诊, 05 Dec 09:00, 邻里驿家.",
+        "bodyEn": f"See you at 义诊, {en_day(FESTIVAL_DAY)} 09:00, 邻里驿家.",
     }
     (theirs,) = await inbox_of(gql, elsewhere_token)
     assert theirs["title"] == "报名成功" and theirs["body"].startswith("您已成功报名「义诊」")

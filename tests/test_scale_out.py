@@ -25,6 +25,7 @@ from tests.conftest import (
     SIGN_UP,
     token_for,
 )
+from tests.dates import FESTIVAL_DAY, at_iso, day_iso
 from tests.test_launcher import free_port
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -110,8 +111,8 @@ async def test_two_gateways_and_two_workers_never_oversell_or_double(
                 "input": {
                     "name": "扩容演练",
                     "communityIds": [COMMUNITY],
-                    "startsOn": "2026-12-05",
-                    "endsOn": "2026-12-05",
+                    "startsOn": day_iso(FESTIVAL_DAY),
+                    "endsOn": day_iso(FESTIVAL_DAY),
                 }
             },
             organiser,
@@ -135,8 +136,8 @@ async def test_two_gateways_and_two_workers_never_oversell_or_double(
                 "input": {
                     "activityId": activity["createActivity"]["id"],
                     "venue": "西苑社区邻里驿家",
-                    "startsAt": "2026-12-05T09:00:00+08:00",
-                    "endsAt": "2026-12-05T11:00:00+08:00",
+                    "startsAt": at_iso(FESTIVAL_DAY, "09:00"),
+                    "endsAt": at_iso(FESTIVAL_DAY, "11:00"),
                     "capacity": SEATS,
                 }
             },

@@ -15,6 +15,7 @@ from services.common.clock import LOCAL_TZ, now
 from services.common.settings import Settings
 from services.volunteers import wish_handlers
 from tests.conftest import COMMUNITY, GraphQLClient, eventually, token_for
+from tests.dates import day_iso
 
 POST = """
 mutation($input: PostWishInput!) { postWish(input: $input) { id status building description } }
@@ -118,7 +119,7 @@ async def registered_party_member(
         "name": "刘建华",
         "workUnit": work_unit,
         "partyBranch": "第一党支部",
-        "reportedOn": "2026-03-01",
+        "reportedOn": day_iso(-30),
     }
     await gql.ok(REGISTER, {"input": member}, token)
     return token

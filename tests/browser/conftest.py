@@ -15,7 +15,7 @@ import sys
 import threading
 import uuid
 from collections.abc import AsyncIterator
-from datetime import datetime, timedelta
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -27,6 +27,7 @@ from playwright.async_api import Browser, BrowserContext, Page, Playwright, asyn
 from services.common.settings import Settings
 from services.gateway.app import create_app
 from tests.conftest import COMMUNITY, ROOT, GraphQLClient
+from tests.dates import FESTIVAL_DAY, at_input, day_iso, minutes_from_now
 from tests.identity_steps import new_phone, texted_code
 
 CHROMIUM = Path("/usr/bin/chromium")
@@ -191,21 +192,28 @@ def festival(gql: GraphQLClient, organiser_token: str) -> Any:
                 "input": {
                     "name": f"第四届幸福邻里节 {uuid.uuid4().hex[:4]}",
                     "communityIds": [COMMUNITY],
-                    "startsOn": "2026-12-05",
-                    "endsOn": "2026-12-06",
+                    "startsOn": day_iso(FESTIVAL_DAY),
+                    "endsOn": day_iso(FESTIVAL_DAY + 1),
                 }
             },
             organiser_token,
         )
         festival_id = made["createFestival"]["id"]
         sessions: dict[str, str] = {}
+        day1, day2 = FESTIVAL_DAY, FESTIVAL_DAY + 1
         plan = [
-            ("义诊", "测血压、量血糖", "朔方社区邻里驿家", "2026-12-05T09:00", "2026-12-05T11:00"),
-            ("义诊", "测血压、量血糖", "朔方社区邻里驿家", "2026-12-06T09:00", "2026-12-06T11:00"),
-            ("包饺子", "邻里一起包饺子，老少皆宜", "西苑广场", "2026-12-05T14:00", "2026-12-05T16:00"),
+            ("义诊", "测血压、量血糖", "朔方社区邻里驿家", at_input(day1, "09:00"), at_input(day1, "11:00")),
+            ("义诊", "测血压、量血糖", "朔方社区邻里驿家", at_input(day2, "09:00"), at_input(day2, "11:00")),
+            (
+                "包饺子",
+                "邻里一起包饺子，老少皆宜",
+                "西苑广场",
+                at_input(day1, "14:00"),
+                at_input(day1, "16:00"),
+            ),
         ]
         if opening_soon:
-            starts = datetime.now(BEIJING).replace(second=0, microsecond=0) + timedelta(minutes=30)
+            starts = minutes_from_now(30)
             ends = starts + timedelta(hours=2)
             plan.append(("开幕式", "", "朔方社区邻里驿家", starts.isoformat()[:16], ends.isoformat()[:16]))
         activities: dict[str, str] = {}

@@ -12,6 +12,7 @@ from services.common.settings import Settings
 from services.identity.service import Identity
 from tests.browser.conftest import LAPTOP
 from tests.conftest import COMMUNITY, GraphQLClient
+from tests.dates import FESTIVAL_DAY, at, at_input, day_iso, utc_stamp, zh_day
 from tests.identity_steps import resident_logs_in, staff_account
 
 SIGN_UP = "mutation($input: SignUpInput!) { signUp(input: $input) { status } }"
@@ -28,8 +29,8 @@ async def test_an_organiser_schedules_a_session_and_sees_the_count_change_when_a
 
     festival_name = f"第四届幸福邻里节 {uuid.uuid4().hex[:4]}"
     await page.get_by_label("名称", exact=True).fill(festival_name)
-    await page.get_by_label("开始日期").fill("2026-12-05")
-    await page.get_by_label("结束日期").fill("2026-12-06")
+    await page.get_by_label("开始日期").fill(day_iso(FESTIVAL_DAY))
+    await page.get_by_label("结束日期").fill(day_iso(FESTIVAL_DAY + 1))
     await page.get_by_label("立即发布").uncheck()  # a draft until the programme is ready
     await page.get_by_role("button", name="创建节日").click()
     await expect(page.locator("#festival-dates")).to_contain_text("草稿")
@@ -54,21 +55,21 @@ async def test_an_organiser_schedules_a_session_and_sees_the_count_change_when_a
 
     schedule = page.locator("#session-form")
     await expect(schedule.get_by_label("场地")).to_contain_text(venue)  # chosen for the next session
-    await schedule.get_by_label("开始（北京时间）").fill("2026-12-05T14:00")
-    await schedule.get_by_label("结束（北京时间）").fill("2026-12-05T16:00")
+    await schedule.get_by_label("开始（北京时间）").fill(at_input(FESTIVAL_DAY, "14:00"))
+    await schedule.get_by_label("结束（北京时间）").fill(at_input(FESTIVAL_DAY, "16:00"))
     await schedule.get_by_label("名额").fill("30")
     await schedule.get_by_role("button", name="安排", exact=True).click()
     row = page.locator("#sessions tbody tr", has_text="包饺子")
     await expect(row).to_contain_text(venue)
 
     # The same venue at an overlapping time is refused, in words.
-    await schedule.get_by_label("开始（北京时间）").fill("2026-12-05T15:00")
-    await schedule.get_by_label("结束（北京时间）").fill("2026-12-05T17:00")
+    await schedule.get_by_label("开始（北京时间）").fill(at_input(FESTIVAL_DAY, "15:00"))
+    await schedule.get_by_label("结束（北京时间）").fill(at_input(FESTIVAL_DAY, "17:00"))
     await schedule.get_by_role("button", name="安排", exact=True).click()
     await expect(schedule.get_by_role("alert")).to_contain_text("已被其他场次占用")
     await expect(page.locator("#sessions tbody tr")).to_have_count(1)
     await expect(row.locator("[data-cell=left]")).to_have_text("30")
-    await expect(row).to_contain_text("12月5日")
+    await expect(row).to_contain_text(zh_day(FESTIVAL_DAY))
     session_id = await row.get_attribute("data-session")
 
     await expect(page.locator("#live")).to_have_attribute("data-live", "true")  # subscribed over graphql-ws
@@ -96,7 +97,7 @@ async def test_an_organiser_schedules_a_session_and_sees_the_count_change_when_a
     async with page.expect_download() as ical_download:
         await roster.get_by_role("link", name="加入日历").click()
     ical = (await (await ical_download.value).path()).read_text(encoding="utf-8")
-    assert "BEGIN:VEVENT" in ical and "DTSTART:20261205T060000Z" in ical
+    assert "BEGIN:VEVENT" in ical and f"DTSTART:{utc_stamp(at(FESTIVAL_DAY, '14:00'))}" in ical
 
     await row.get_by_role("button", name="改名额").click()
     await row.get_by_label("新名额").fill("40")
@@ -104,8 +105,8 @@ async def test_an_organiser_schedules_a_session_and_sees_the_count_change_when_a
     await expect(row.locator("[data-cell=left]")).to_have_text("39")
 
     await row.get_by_role("button", name="改时间").click()
-    await row.get_by_label("新开始时间").fill("2026-12-05T15:00")
-    await row.get_by_label("新结束时间").fill("2026-12-05T17:00")
+    await row.get_by_label("新开始时间").fill(at_input(FESTIVAL_DAY, "15:00"))
+    await row.get_by_label("新结束时间").fill(at_input(FESTIVAL_DAY, "17:00"))
     await row.get_by_role("button", name="确认改期").click()
     await expect(row).to_contain_text("15:00–17:00")
 
@@ -130,8 +131,8 @@ async def test_a_community_admin_creates_a_shift_and_a_scanner_who_opens_its_sta
     form = page.locator("#shift-form")
     await form.get_by_label("岗位").fill("签到引导")
     await form.get_by_label("地点").fill("朔方社区邻里驿家")
-    await form.get_by_label("开始（北京时间）").fill("2026-12-05T08:00")
-    await form.get_by_label("结束（北京时间）").fill("2026-12-05T12:00")
+    await form.get_by_label("开始（北京时间）").fill(at_input(FESTIVAL_DAY, "08:00"))
+    await form.get_by_label("结束（北京时间）").fill(at_input(FESTIVAL_DAY, "12:00"))
     await form.get_by_label("需要人数").fill("4")
     await form.get_by_role("button", name="创建班次").click()
     shift = page.locator("#shifts tbody tr", has_text="签到引导")
@@ -153,8 +154,8 @@ async def test_a_community_admin_creates_a_shift_and_a_scanner_who_opens_its_sta
 
     report = page.locator("#report-form")
     await report.get_by_label("工作单位").fill("灵武市供电公司")
-    await report.get_by_label("起始日期").fill("2026-01-01")
-    await report.get_by_label("截止日期").fill("2026-12-31")
+    await report.get_by_label("起始日期").fill(day_iso(-30))
+    await report.get_by_label("截止日期").fill(day_iso(30))
     async with page.expect_download() as report_download:
         await report.get_by_role("button", name="导出 CSV").click()
     table = (await (await report_download.value).path()).read_text(encoding="utf-8-sig")

@@ -14,6 +14,7 @@ import zxingcpp
 from playwright.async_api import Route, expect
 
 from tests.conftest import GraphQLClient
+from tests.dates import FESTIVAL_DAY, at, at_iso, day_iso, utc_stamp
 
 
 def decoded(data_url: str | None) -> str:
@@ -69,7 +70,7 @@ async def test_a_resident_signs_up_a_family_of_three_and_reads_the_confirmation(
     async with page.expect_download() as calendar:
         await page.get_by_role("link", name="加入手机日历").click()
     ics = (await (await calendar.value).path()).read_text(encoding="utf-8")
-    assert ics.count("BEGIN:VEVENT") == 1 and "DTSTART:20261205T010000Z" in ics
+    assert ics.count("BEGIN:VEVENT") == 1 and f"DTSTART:{utc_stamp(at(FESTIVAL_DAY, '09:00'))}" in ics
 
     await page.get_by_role("tab", name="消息").click()
     message = page.locator(".message[data-kind='signup.confirmed']")
@@ -223,15 +224,15 @@ async def test_sign_ups_not_yet_open_and_parties_over_the_limit_are_stopped_befo
     activity = await gql.ok(
         "query($id: ID!) { session(id: $id) { activityId } }", {"id": planned["sessions"]["包饺子"]}
     )
-    for opens, limit in (("2026-12-01T08:00:00+08:00", 10), (None, 2)):
+    for opens, limit in ((at_iso(3, "08:00"), 10), (None, 2)):
         await gql.ok(
             SCHEDULE,
             {
                 "input": {
                     "activityId": activity["session"]["activityId"],
                     "venue": "西苑广场",
-                    "startsAt": "2026-12-06T14:00:00+08:00" if opens else "2026-12-06T16:00:00+08:00",
-                    "endsAt": "2026-12-06T16:00:00+08:00" if opens else "2026-12-06T18:00:00+08:00",
+                    "startsAt": at_iso(FESTIVAL_DAY + 1, "14:00" if opens else "16:00"),
+                    "endsAt": at_iso(FESTIVAL_DAY + 1, "16:00" if opens else "18:00"),
                     "capacity": 10,
                     "registrationOpensAt": opens,
                     "maxPartySize": limit,
@@ -250,7 +251,7 @@ async def test_sign_ups_not_yet_open_and_parties_over_the_limit_are_stopped_befo
         assert "errors" not in await answer.json()
     await page.reload()
 
-    await page.get_by_label("日期").select_option("2026-12-06")
+    await page.get_by_label("日期").select_option(day_iso(FESTIVAL_DAY + 1))
     await page.get_by_label("地点").select_option("西苑广场")
     not_yet = page.locator(".session", has_text="14:00–16:00")
     await expect(not_yet).to_contain_text("开始报名")

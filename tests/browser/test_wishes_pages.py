@@ -12,6 +12,7 @@ from services.common.settings import Settings
 from services.identity.service import Identity
 from tests.browser.conftest import LAPTOP, Person
 from tests.conftest import COMMUNITY
+from tests.dates import day_iso
 from tests.identity_steps import staff_account
 
 UPDATE_PROFILE = """
@@ -43,7 +44,7 @@ async def party_member_reports_to_the_community(volunteer: Person) -> None:
         "name": "刘建华",
         "workUnit": "市税务局",
         "partyBranch": "第一党支部",
-        "reportedOn": "2026-03-01",
+        "reportedOn": day_iso(-30),
     }
     await call(page, url, REGISTER, {"input": member})
 
