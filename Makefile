@@ -4,7 +4,7 @@ PY     := $(VENV)/bin/python
 SOURCES := services tests $(wildcard bench)
 STAMP  := $(VENV)/.installed
 
-.PHONY: run test lint schema clean bench chaos browser-deps screenshots
+.PHONY: run test test-next-year lint schema clean bench chaos browser-deps screenshots
 
 $(PY):
 	python3 -m venv $(VENV)
@@ -24,6 +24,14 @@ lint: $(STAMP)
 
 test: lint browser-deps
 	$(VENV)/bin/pytest -q
+
+# The same suite with every clock of its processes (and of chromium) a year ahead, through
+# libfaketime: it proves no test is bound to the calendar (tests/dates.py). Before a release.
+test-next-year: lint browser-deps
+	@command -v faketime >/dev/null 2>&1 || { [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1 \
+	  && apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq faketime >/dev/null; } \
+	  || { echo "!!! faketime is missing (as root: apt-get install -y faketime)"; exit 1; }
+	faketime -f +365d $(VENV)/bin/pytest -q
 
 # The browser tests (tests/browser) drive Debian's chromium: playwright cannot download browsers
 # here. A CJK font makes the screenshots legible. Without root or apt they are skipped, loudly.
