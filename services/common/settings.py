@@ -48,6 +48,9 @@ class Settings(BaseSettings):
     )
     env: str = "development"
     data_dir: Path = Path(".linli")
+    # The pages' npm packages (`npm ci`), e.g. the scanner's QR decoder; unset = the checkout's
+    # node_modules. The image installs them in a build stage and sets this.
+    node_modules: Path | None = None
     host: str = "127.0.0.1"
     port: int = 8000
     # Every Redis key and queue name this deployment uses starts with this, so that two

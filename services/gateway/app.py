@@ -201,7 +201,7 @@ def create_app(settings: Settings) -> Starlette:
             WebSocketRoute("/graphql", graphql),  # subscriptions (graphql-ws, graphql-transport-ws)
             *export_routes(holder),
             *volunteer_report_routes(holder),
-            *page_routes(),
+            *page_routes(settings.node_modules),
         ],
         middleware=[
             Middleware(CorrelationMiddleware),

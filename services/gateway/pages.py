@@ -19,7 +19,8 @@ How they behave, and why:
 - The console takes seat counts live over graphql-ws (``sessionCounts``, up to the
   gateway's 10 subscriptions a socket) and polls as a fallback.
 - The one front-end dependency, the QR decoder for the camera (jsQR), comes from npm
-  (``package.json``, installed by ``make test``) and is served from ``node_modules``;
+  (``package.json``, installed by ``make test``) and is served from ``node_modules`` (the
+  checkout's, or ``LINLI_NODE_MODULES``, which the image sets);
   without it the pages still take a typed code.
 """
 
@@ -33,8 +34,8 @@ from starlette.routing import BaseRoute, Mount, Route
 from starlette.staticfiles import StaticFiles
 
 STATIC = Path(__file__).resolve().parent / "static"
-NODE_MODULES = Path(__file__).resolve().parents[2] / "node_modules"
-VENDORED = {"jsqr.js": NODE_MODULES / "jsqr" / "dist" / "jsQR.js"}
+CHECKOUT_NODE_MODULES = Path(__file__).resolve().parents[2] / "node_modules"
+VENDORED = {"jsqr.js": Path("jsqr") / "dist" / "jsQR.js"}  # within node_modules
 
 # Pages load only their own scripts and styles; QR images arrive as data: URLs.
 SECURITY_HEADERS = {
@@ -57,20 +58,24 @@ def _page(filename: str) -> Route:
     return Route("/" + filename.removesuffix(".html").replace("resident", ""), serve)
 
 
-async def vendor(request: Request) -> Response:
-    found = VENDORED.get(request.path_params["name"])
-    if found is None or not found.is_file():
-        return PlainTextResponse("not installed (npm ci)", status_code=404)
-    return FileResponse(found, media_type="text/javascript", headers=SECURITY_HEADERS)
+def _vendor(node_modules: Path) -> Route:
+    async def serve(request: Request) -> Response:
+        within = VENDORED.get(request.path_params["name"])
+        found = node_modules / within if within else None
+        if found is None or not found.is_file():
+            return PlainTextResponse("not installed (npm ci)", status_code=404)
+        return FileResponse(found, media_type="text/javascript", headers=SECURITY_HEADERS)
+
+    return Route("/vendor/{name}", serve)
 
 
-def page_routes() -> list[BaseRoute]:
+def page_routes(node_modules: Path | None = None) -> list[BaseRoute]:
     return [
         _page("resident.html"),
         _page("console.html"),
         _page("scan.html"),
         _page("station.html"),
         _page("wishes.html"),
-        Route("/vendor/{name}", vendor),
+        _vendor(node_modules or CHECKOUT_NODE_MODULES),
         Mount("/static", StaticFiles(directory=STATIC), name="static"),
     ]
