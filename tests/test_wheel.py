@@ -106,9 +106,8 @@ def test_a_gateway_and_a_worker_start_from_the_installed_wheel(
     port, metrics = free_port(), free_port()
     gateway = started([installed / "linli", "gateway"], {**environment, "LINLI_PORT": str(port)}, tmp_path)
     processes.append(gateway)
-    worker = started(
-        [installed / "linli", "worker", "activities"], {**environment, "LINLI_METRICS_PORT": str(metrics)}, tmp_path
-    )
+    worker_environment = {**environment, "LINLI_METRICS_PORT": str(metrics)}
+    worker = started([installed / "linli", "worker", "activities"], worker_environment, tmp_path)
     processes.append(worker)
     base = f"http://127.0.0.1:{port}"
 
