@@ -11,6 +11,7 @@ import signal
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from services.common.commands import CommandBus
@@ -57,7 +58,11 @@ def resolve(settings: Settings) -> tuple[Settings, Servers]:
     servers = ensure_servers(settings)
     database_url = servers.database_url
     if not settings.database_url:  # embedded: our own database beside the default one
-        database_url = asyncio.run(ensure_database(database_url, EMBEDDED_DATABASE))
+        try:
+            database_url = asyncio.run(ensure_database(database_url, EMBEDDED_DATABASE))
+        except BaseException:
+            servers.stop()
+            raise
     resolved = settings.model_copy(update={"database_url": database_url, "redis_url": servers.redis_url})
     return resolved, servers
 
@@ -77,8 +82,37 @@ async def _load_demo(settings: Settings) -> str:
 
 
 def up(settings: Settings, demo: bool) -> int:
-    settings, servers = resolve(settings)
+    # Ctrl-C or SIGTERM from the very start only asks to stop, so that whatever has been started
+    # by then (embedded servers included: Valkey runs as a daemon outside our process group and
+    # would outlive us) is stopped below.
+    stopping = False
+
+    def request_stop(signum: int, _frame: object) -> None:
+        nonlocal stopping
+        stopping = True
+
+    signal.signal(signal.SIGINT, request_stop)
+    signal.signal(signal.SIGTERM, request_stop)
+
+    servers: Servers | None = None
+    try:
+        settings, servers = resolve(settings)
+        return _run(settings, demo, lambda: stopping)
+    except Exception:
+        if not stopping:
+            raise
+        log.info("stopped during start-up")  # e.g. PostgreSQL went with the Ctrl-C first
+        return 0
+    finally:
+        if servers is not None:
+            servers.stop()
+
+
+def _run(settings: Settings, demo: bool, stopping: Callable[[], bool]) -> int:
+    """Migrate, start the children and keep them running until asked to stop."""
     assert settings.database_url and settings.redis_url
+    if stopping():
+        return 0
     applied = asyncio.run(migrate(settings.database_url))
     log.info("migrations: %s", ", ".join(applied) or "up to date")
 
@@ -95,15 +129,8 @@ def up(settings: Settings, demo: bool) -> int:
         for name in QUEUED_SERVICES
     ]
 
-    stopping = False
-
-    def request_stop(signum: int, _frame: object) -> None:
-        nonlocal stopping
-        stopping = True
-
-    signal.signal(signal.SIGINT, request_stop)
-    signal.signal(signal.SIGTERM, request_stop)
-
+    if stopping():
+        return 0
     for child in children:
         child.start(env)
     try:
@@ -123,23 +150,21 @@ def up(settings: Settings, demo: bool) -> int:
             "Press Ctrl-C to stop.\n",
             flush=True,
         )
-        while not stopping:
+        while not stopping():
             for child in children:
                 assert child.process is not None
                 code = child.process.poll()
-                if code is not None and not stopping:
+                if code is not None and not stopping():
                     recent = [t for t in child.restarts if t > time.monotonic() - 60]
                     if len(recent) >= 5:
                         log.error("%s keeps failing (exit %s); stopping everything", child.name, code)
-                        stopping = True
-                        break
+                        return 1
                     log.warning("%s exited with %s; restarting it", child.name, code)
                     child.restarts = [*recent, time.monotonic()]
                     child.start(env)
             time.sleep(0.2)
     finally:
         stop_children(children)
-        servers.stop()
     return 0
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import socket
@@ -109,3 +110,54 @@ def test_linli_up_serves_the_demo_festival_and_stops_without_orphans(
     process.send_signal(signal.SIGTERM)
     assert process.wait(timeout=30) == 0
     assert not [c for c in children if c.is_running() and c.status() != psutil.STATUS_ZOMBIE]
+
+
+def servers_under(data_dir: Path) -> list[psutil.Process]:
+    """Embedded PostgreSQL and Valkey processes whose data lives under ``data_dir``."""
+    found = []
+    for process in psutil.process_iter(["name", "cmdline", "cwd"]):
+        seen = " ".join([*(process.info["cmdline"] or []), process.info["cwd"] or ""])
+        if str(data_dir) in seen and process.info["name"] in ("postgres", "valkey-server"):
+            found.append(process)
+    return found
+
+
+@pytest.mark.parametrize("when", ["serving", "starting"])
+def test_ctrl_c_stops_the_embedded_servers_linli_up_started(tmp_path: Path, when: str) -> None:
+    """Once everything serves, or while Valkey has started and PostgreSQL and the rest are
+    still coming up: either way nothing linli up started outlives it."""
+    port = free_port()
+    env = {key: value for key, value in os.environ.items() if key not in ("DATABASE_URL", "REDIS_URL")}
+    env.update(LINLI_DATA_DIR=str(tmp_path / "data"), LINLI_PORT=str(port), LINLI_LOG_FORMAT="text")
+    # Its own process group, as a terminal's foreground job: Ctrl-C signals the whole group.
+    process = subprocess.Popen(
+        [sys.executable, "-m", "services.cli", "up"],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )
+    try:
+        deadline = time.monotonic() + 120
+        while time.monotonic() < deadline:
+            assert process.poll() is None, "linli up exited during start-up"
+            if when == "starting" and "valkey-server" in {p.info["name"] for p in servers_under(tmp_path)}:
+                break
+            with contextlib.suppress(httpx.HTTPError):
+                if httpx.get(f"http://127.0.0.1:{port}/readyz", timeout=1).status_code == 200:
+                    assert {p.info["name"] for p in servers_under(tmp_path)} == {"postgres", "valkey-server"}
+                    break
+            time.sleep(0.05)
+        else:
+            pytest.fail(f"linli up never reached '{when}'")
+
+        os.killpg(process.pid, signal.SIGINT)
+        assert process.wait(timeout=60) == 0
+        left = [p for p in servers_under(tmp_path) if p.is_running() and p.status() != psutil.STATUS_ZOMBIE]
+        assert not left, f"left running after Ctrl-C: {[(p.pid, p.info['name']) for p in left]}"
+    finally:
+        if process.poll() is None:
+            os.killpg(process.pid, signal.SIGKILL)
+        for stray in servers_under(tmp_path):
+            stray.kill()

@@ -25,10 +25,16 @@ class Servers:
     handles: tuple[Any, ...] = ()
 
     def stop(self) -> None:
-        for handle in self.handles:
+        """Stop every server, last started first; one that fails to stop does not keep the
+        others running (PostgreSQL may already have gone with the Ctrl-C of its process group)."""
+        for handle in reversed(self.handles):
             stop = getattr(handle, "stop", None) or getattr(handle, "cleanup", None)
-            if stop is not None:
+            if stop is None:
+                continue
+            try:
                 stop()
+            except Exception:
+                log.exception("could not stop %s", type(handle).__name__)
 
 
 def start_embedded_postgres(data_dir: Path) -> tuple[str, Any]:
@@ -70,7 +76,11 @@ def ensure_servers(
         redis_url = settings.redis_url
         log.info("Redis: configured by REDIS_URL")
     else:
-        redis_url, handle = start_embedded_valkey(valkey_dir or where)
+        try:
+            redis_url, handle = start_embedded_valkey(valkey_dir or where)
+        except BaseException:
+            Servers(database_url, "", tuple(handles)).stop()
+            raise
         handles.append(handle)
         log.info("Redis: embedded Valkey at %s", redis_url)
     return Servers(database_url, redis_url, tuple(handles))
