@@ -4,15 +4,26 @@ PY     := $(VENV)/bin/python
 SOURCES := services tests $(wildcard bench)
 STAMP  := $(VENV)/.installed
 
-.PHONY: run test test-next-year lint schema clean bench chaos browser-deps screenshots
+.PHONY: run test test-next-year lock lint schema clean bench chaos browser-deps screenshots
 
 $(PY):
 	python3 -m venv $(VENV)
 
-$(STAMP): pyproject.toml | $(PY)
+# Dependencies come from the lock file (exact versions, hashes); then Linli itself, editable.
+$(STAMP): pyproject.toml requirements/dev.lock | $(PY)
 	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -e '.[dev,embedded]'
+	$(PY) -m pip install --quiet --require-hashes -r requirements/dev.lock
+	$(PY) -m pip install --quiet --no-deps -e .
 	touch $(STAMP)
+
+# After changing a dependency in pyproject.toml: pin everything again, for make, CI and the image
+# (requirements/runtime.lock: what the image installs; dev.lock: that plus the dev and embedded
+# extras). tests/test_locks.py fails while a lock misses or contradicts pyproject.toml.
+UV_COMPILE = $(VENV)/bin/uv pip compile pyproject.toml --python-version 3.11 \
+	--python-platform x86_64-manylinux_2_28 --generate-hashes --no-header --quiet
+lock: $(STAMP)
+	$(UV_COMPILE) -o requirements/runtime.lock
+	$(UV_COMPILE) --extra dev --extra embedded -o requirements/dev.lock
 
 run: $(STAMP) node_modules/.package-lock.json
 	$(VENV)/bin/linli up --demo

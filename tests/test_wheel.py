@@ -1,5 +1,6 @@
-"""The wheel as an operator gets it: built from the checkout, installed into a virtualenv of its
-own outside it, and started from there, so nothing the deployed gateway needs lives only in git."""
+"""The wheel as an operator gets it: built from the checkout, installed with the runtime lock file
+into a virtualenv of its own outside it (as the image is, without the embedded servers), and
+started from there, so nothing the deployed gateway needs lives only in git."""
 
 from __future__ import annotations
 
@@ -32,7 +33,9 @@ def installed(tmp_path_factory: pytest.TempPathFactory) -> Path:
     (wheel,) = (where / "dist").glob("linli-*.whl")
     run(getattr(sys, "_base_executable", sys.executable), "-m", "venv", where / "venv", cwd=where)
     bin_dir = where / "venv" / "bin"
-    run(bin_dir / "pip", "install", "--quiet", "--disable-pip-version-check", wheel, cwd=where)
+    lock = ROOT / "requirements" / "runtime.lock"  # as the image installs: the lock, then the wheel
+    run(bin_dir / "pip", "install", "--quiet", "--require-hashes", "-r", lock, cwd=where)
+    run(bin_dir / "pip", "install", "--quiet", "--no-deps", wheel, cwd=where)
     return bin_dir
 
 
