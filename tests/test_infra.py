@@ -25,7 +25,7 @@ import kubernetes_validate
 import pytest
 import yaml
 from kubernetes_validate.utils import latest_version
-from pydantic import ValidationError
+from pydantic import AliasChoices, ValidationError
 
 from services.common import commands
 from services.common import worker as service_worker
@@ -847,3 +847,11 @@ def test_the_build_context_holds_what_the_dockerfile_copies() -> None:
             for source in sources:
                 assert source.rstrip("/") in allowed, f"{source} is ignored by Dockerfile.dockerignore"
                 assert (ROOT / source).exists(), source
+
+
+def test_env_example_lists_every_setting_linli_reads() -> None:
+    listed = (INFRA / "env.example").read_text(encoding="utf-8")
+    for name, field in Settings.model_fields.items():
+        alias = field.validation_alias
+        names = alias.choices if isinstance(alias, AliasChoices) else [f"LINLI_{name.upper()}"]
+        assert any(re.search(rf"^#? ?{n}=", listed, re.MULTILINE) for n in names), f"{names[0]} missing"
