@@ -8,6 +8,7 @@ from services.activities.contracts import SERVICE
 from services.activities.handlers import COMMANDS
 from services.activities.live_counts import EVENTS as COUNTED_EVENTS
 from services.activities.live_counts import LIVE_COUNT_JOBS
+from services.common.retention import pruning
 from services.common.worker import ServiceWorker
 from services.notify.contracts import CONSUMES
 
@@ -15,4 +16,5 @@ ACTIVITIES_WORKER = ServiceWorker(
     name=SERVICE,
     functions=[*COMMANDS, CHECK_IN_TICKET, *LIVE_COUNT_JOBS],
     routes={"notify": CONSUMES, SERVICE: COUNTED_EVENTS},
+    cron_jobs=[pruning(SERVICE)],
 )

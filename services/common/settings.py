@@ -108,6 +108,10 @@ class Settings(BaseSettings):
     notify_retry_base_s: float = 30.0
     notify_rate_per_s: int = 20  # sends per second, per provider
     notify_reminder_leads_min: tuple[int, ...] = (24 * 60, 120)
+    # Retention (services/common/retention.py): pruned hourly by each worker, in days.
+    retention_outbox_days: int = 7  # events relayed this long ago
+    retention_processed_events_days: int = 30  # ids of events consumed this long ago
+    retention_deliveries_days: int = 90  # notifications sent or given up this long ago
 
     @model_validator(mode="after")
     def _fail_closed(self) -> Settings:

@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Iterable, Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 import asyncpg
 
 from services.common.db import Connection
 from services.common.ids import new_id
+from services.common.retention import delete_in_batches
+from services.common.settings import Settings
 from services.notify.domain import Message
 from services.notify.preferences import Preferences
 from services.notify.templates import Template
@@ -188,6 +190,14 @@ async def requeue_dead(conn: Connection, delivery_id: uuid.UUID, at: datetime) -
 
 
 # --- what notify knows of sign-ups (from activities' events) ---------------------------
+
+
+async def prune_deliveries(conn: Connection, settings: Settings, at: datetime) -> int:
+    """Deliveries sent or given up (dead letters) longer ago than their retention period."""
+    before = at - timedelta(days=settings.retention_deliveries_days)
+    return await delete_in_batches(
+        conn, "notify.deliveries", "id", f"status IN ('{SENT}', '{DEAD}') AND updated_at < $2", before
+    )
 
 
 async def project_signup(conn: Connection, event_id: uuid.UUID, status: str, payload: dict[str, Any]) -> bool:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from services.common.retention import pruning
 from services.common.worker import ServiceWorker
 from services.notify.contracts import CONSUMES
 from services.volunteers.contracts import SERVICE
@@ -12,5 +13,5 @@ VOLUNTEERS_WORKER = ServiceWorker(
     name=SERVICE,
     functions=[*COMMANDS, *WISH_COMMANDS, *CHECK_OUT_JOBS],
     routes={"notify": CONSUMES},
-    cron_jobs=[CHECK_OUT_SWEEP, WISH_CLAIM_SWEEP],
+    cron_jobs=[CHECK_OUT_SWEEP, WISH_CLAIM_SWEEP, pruning(SERVICE)],
 )
