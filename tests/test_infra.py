@@ -351,6 +351,24 @@ def test_workers_get_the_time_arq_takes_to_finish_running_jobs() -> None:
         assert wait <= grace <= wait + 10, service
 
 
+def test_workers_are_probed_kept_through_drains_and_finished_migrations_go() -> None:
+    for service in QUEUED_SERVICES:
+        worker = named("Deployment", f"worker-{service}")
+        [container] = containers(worker)
+        ports = {p["name"]: p["containerPort"] for p in container["ports"]}
+        env = {e["name"]: e["value"] for e in container["env"]}
+        assert ports == {"metrics": int(env["LINLI_METRICS_PORT"])}  # services/common/health.py
+        assert container["livenessProbe"]["httpGet"] == {"path": "/healthz", "port": "metrics"}
+        assert container["readinessProbe"]["httpGet"] == {"path": "/readyz", "port": "metrics"}
+        budget = named("PodDisruptionBudget", f"worker-{service}")
+        labels = worker["spec"]["template"]["metadata"]["labels"]
+        assert budget["spec"]["minAvailable"] == 1
+        assert budget["spec"]["selector"]["matchLabels"].items() <= labels.items()
+    assert named("Job", "migrate")["spec"]["ttlSecondsAfterFinished"] > 0
+    policies = {doc["metadata"]["name"]: doc["spec"] for doc in of_kind("NetworkPolicy")}
+    assert policies["default-deny-ingress"] == {"podSelector": {}, "policyTypes": ["Ingress"]}
+
+
 def test_autoscaled_deployments_leave_the_replica_count_to_the_autoscaler() -> None:
     targets = {hpa["spec"]["scaleTargetRef"]["name"] for hpa in of_kind("HorizontalPodAutoscaler")}
     targets |= {so["spec"]["scaleTargetRef"]["name"] for so in of_kind("ScaledObject")}

@@ -20,11 +20,11 @@ import uvloop
 from arq.constants import in_progress_key_prefix
 from arq.cron import CronJob
 from arq.worker import Function, Retry, Worker
-from prometheus_client import start_http_server
 
 from services.common.clock import now
 from services.common.commands import Command, CommandConsumer
 from services.common.db import create_pool
+from services.common.health import serve_health
 from services.common.heap import settle_after_start_up
 from services.common.observability import JOB_WAIT
 from services.common.outbox import run_relay
@@ -47,6 +47,7 @@ class ServiceWorker:
     cron_jobs: Sequence[CronJob] = ()
 
 
+_READINESS_TIMEOUT_S = 2.0
 DEFAULT_MAX_TRIES = 5  # arq's own default, when a job does not name its own
 
 
@@ -109,6 +110,7 @@ class ServiceProcess:
         self._arq: Worker | None = None
         # Jobs taken here whose end arq has not recorded yet, with the task running each.
         self._unrecorded: dict[str, asyncio.Task[Any]] = {}
+        self._health: asyncio.Server | None = None
 
     async def async_run(self) -> None:
         settings, service = self.settings, self.service
@@ -120,13 +122,18 @@ class ServiceProcess:
         try:
             if self.commands:
                 self._consumer = CommandConsumer(redis, settings, service.name, self.commands, self.ctx)
-                self._tasks.append(asyncio.create_task(self._consumer.run()))
+                self._tasks.append(asyncio.create_task(self._consumer.run(), name="commands"))
             if service.routes:
                 relay = run_relay(pool, redis, settings, service.name, service.routes)
-                self._tasks.append(asyncio.create_task(relay))
+                self._tasks.append(asyncio.create_task(relay, name="outbox relay"))
             if self.jobs or service.cron_jobs:
                 self._arq = self._arq_worker(queue_name)
-                self._tasks.append(asyncio.create_task(self._run_arq(queue_name)))
+                self._tasks.append(asyncio.create_task(self._run_arq(queue_name), name="arq"))
+            if settings.metrics_port:
+                try:
+                    self._health = await serve_health(settings.host, settings.metrics_port, self.problems)
+                except OSError as exc:  # probes and metrics are for operators; the work goes on
+                    log.warning("no health or metrics on port %s: %s", settings.metrics_port, exc)
             settle_after_start_up()
             await self._closed.wait()
         finally:
@@ -196,7 +203,22 @@ class ServiceProcess:
     async def close(self) -> None:
         self._closed.set()
 
+    async def problems(self) -> list[str]:
+        """What stops this worker doing its work, in words (its readiness); empty when nothing."""
+        found = []
+        checks = {"PostgreSQL": self.ctx["pool"].fetchval("SELECT 1"), "Redis": self.ctx["redis"].ping()}
+        for server, check in checks.items():
+            try:
+                async with asyncio.timeout(_READINESS_TIMEOUT_S):
+                    await check
+            except Exception as exc:
+                found.append(f"{server}: {exc or type(exc).__name__}")
+        found += [f"{task.get_name()} loop has stopped" for task in self._tasks if task.done()]
+        return found
+
     async def _shut_down(self, grace_s: float = 10) -> None:
+        if self._health is not None:
+            self._health.close()  # not ready any more: the probes and the scraper are told so
         # Work in hand finishes first: commits must get their replies, jobs their results.
         if self._consumer is not None:
             await self._consumer.stop(grace_s)
@@ -231,11 +253,6 @@ class ServiceProcess:
             loop = asyncio.get_running_loop()
             for signum in (signal.SIGINT, signal.SIGTERM):
                 loop.add_signal_handler(signum, self._closed.set)
-            if self.settings.metrics_port:
-                try:
-                    start_http_server(self.settings.metrics_port, addr=self.settings.host)
-                except OSError as exc:  # metrics are for operators; the work goes on without them
-                    log.warning("no metrics on port %s: %s", self.settings.metrics_port, exc)
             await self.async_run()
 
         uvloop.run(main())
