@@ -139,3 +139,49 @@ async def resident_with_household(
     token = token_for(settings, found["id"], {RESIDENT}, {COMMUNITY})
     added = (await gql.ok(ADD_MEMBER, {"name": member}, token))["addHouseholdMember"]
     return found["id"], token, added["id"]
+
+
+async def plan_festival(
+    gql: GraphQLClient, organiser_token: str, sessions: list[tuple[str, int, str, str, int]]
+) -> tuple[str, dict[str, str]]:
+    """A published festival of the test community with sessions (title, days ahead, start,
+    end, capacity): its id and each title's (first) session id."""
+    days = [d for _, d, _, _, _ in sessions]
+    festival = await gql.ok(
+        CREATE_FESTIVAL,
+        {
+            "input": {
+                "name": f"幸福邻里节 {uuid.uuid4().hex[:4]}",
+                "communityIds": [COMMUNITY],
+                "startsOn": day_iso(min(days)),
+                "endsOn": day_iso(max(days) + 1),
+            }
+        },
+        organiser_token,
+    )
+    festival_id: str = festival["createFestival"]["id"]
+    activities: dict[str, str] = {}
+    made: dict[str, str] = {}
+    for title, days_ahead, starts, ends, capacity in sessions:
+        if title not in activities:
+            activity = await gql.ok(
+                CREATE_ACTIVITY,
+                {"input": {"festivalId": festival_id, "communityId": COMMUNITY, "title": title}},
+                organiser_token,
+            )
+            activities[title] = activity["createActivity"]["id"]
+        session = await gql.ok(
+            SCHEDULE_SESSION,
+            {
+                "input": {
+                    "activityId": activities[title],
+                    "venue": "朔方社区邻里驿家",
+                    "startsAt": at_iso(days_ahead, starts),
+                    "endsAt": at_iso(days_ahead, ends),
+                    "capacity": capacity,
+                }
+            },
+            organiser_token,
+        )
+        made.setdefault(title, session["scheduleSession"]["id"])
+    return festival_id, made
