@@ -70,7 +70,7 @@ async def test_an_elder_with_a_landline_gets_no_sms_and_is_told_of_each_change_o
     # A landline, written as people write it, is accepted and kept in one spelling.
     found = (await gql.ok(FIND, elder("马福贵", "0951 1234567"), worker_token))["residentByPhone"]
     assert found["created"] and not found["getsSms"]
-    assert found["contact"] == "固定电话 095****4567"
+    assert found["contact"] == "固定电话 0951-***4567"
     again = (await gql.ok(FIND, elder("马福贵", "(0951)1234567"), worker_token))["residentByPhone"]
     assert again["id"] == found["id"] and not again["created"]
     resident_id = found["id"]

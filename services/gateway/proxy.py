@@ -101,12 +101,12 @@ async def _proxy_resident(info: Info, resident: asyncpg.Record, created: bool) -
         resident["phone"],
         resident["contact_phone"],
         resident["contact_owner"],
-        mask_phone,
+        _mask_number,
     )
     return ProxyResident(
         id=strawberry.ID(str(resident["id"])),
         name=mask_name(resident["name"]),
-        phone=mask_phone(resident["phone"] or resident["contact_phone"] or ""),
+        phone=_mask_number(resident["phone"] or resident["contact_phone"] or ""),
         contact=contact_zh,
         contact_en=contact_en,
         gets_sms=resident["phone"] is not None,
@@ -247,6 +247,14 @@ class ProxyMutation:
             action = "signup.by_proxy"
         await service.record_proxy_action(actor, resident, action, details, info.context.client_ip)
         return await sent.answer(info)
+
+
+def _mask_number(number: str) -> str:
+    """138****5678 for a mobile; a landline keeps its area code: 0951-***4567."""
+    if "-" in number:
+        area, local = number.split("-", 1)
+        return f"{area}-{'*' * (len(local) - 4)}{local[-4:]}"
+    return mask_phone(number)
 
 
 def _uuid_or_none(value: str) -> uuid.UUID | None:

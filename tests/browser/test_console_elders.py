@@ -49,7 +49,7 @@ async def test_a_grid_worker_registers_an_elder_with_a_landline_cancels_and_tick
     await find.get_by_role("button", name="查找或登记居民").click()
     found = card.locator("#proxy-found")
     await expect(found).to_contain_text("新登记居民：马**")
-    await expect(found).to_contain_text("固定电话 095****4567")
+    await expect(found).to_contain_text("固定电话 0951-***4567")
     await expect(found).to_contain_text("不发短信")
 
     member = card.locator("#proxy-member")
@@ -181,6 +181,8 @@ async def test_a_resident_cancels_her_husband_and_the_head_of_the_waitlist_moves
     signup = page.locator(".signup", has_text="义诊")
     await expect(signup).to_contain_text("共 2 人")
     await signup.get_by_role("button", name="只取消其中一人").click()
+    await expect(signup.get_by_role("button", name="取消 我本人")).to_be_visible()
+    await resident.screenshot("resident-party-choose")
     await signup.get_by_role("button", name="取消 张大爷").click()
     await signup.get_by_role("button", name="确认取消 张大爷？").click()
     await expect(signup.get_by_role("status")).to_have_text(

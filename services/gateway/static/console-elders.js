@@ -11,7 +11,7 @@ const PHONE_OF = ["SELF", "FAMILY", "NONE"];
 
 const STRINGS = {
   zh: {
-    phoneOfSELF: "居民本人的手机或固定电话", phoneOfFAMILY: "家人的电话", phoneOfNONE: "没有电话",
+    phoneOfSELF: "居民本人的电话", phoneOfFAMILY: "家人的电话", phoneOfNONE: "没有电话",
     proxyPhoneOf: "电话是谁的", proxyPhoneOwner: "是谁的电话（例如：女儿）",
     proxyNoSms: (created, name, building, contact) => `${created ? "新登记居民" : "已找到居民"}：${name}（${building}，${contact}）。不发短信：报名结果会列入“要告知的居民”，请电话或上门告知。`,
     proxySignupsTitle: "已报名的活动", proxyNoSignups: "还没有报名任何活动。",
@@ -192,6 +192,15 @@ export function residentSignups(box) {
   return { show, render, refresh: () => show(state.resident) };
 }
 
+/** "Contact: landline 0951-1234567", the number a link a grid worker's phone can ring. */
+function contactLine(words) {
+  const found = /^(.*?)([0-9][0-9-]{6,})$/.exec(words);
+  if (!found) return t("toTellContact", words);
+  const [, before, number] = found;
+  return el("span", {}, t("toTellContact", before),
+    el("a", { href: `tel:${number.replaceAll("-", "")}`, class: "tel" }, number));
+}
+
 /** The "要告知的居民" card (``section``): open entries first, then the last few ticked off. */
 export function toTellList(section) {
   addStrings(STRINGS);
@@ -210,7 +219,7 @@ export function toTellList(section) {
     const article = el("article", { class: e.told ? "card to-tell told" : "card to-tell", dataset: { entry: e.id, kind: e.kind } },
       el("h3", {}, en ? e.titleEn : e.title),
       el("p", {}, el("strong", {}, t("toTellWho", e.resident, e.building, e.unit))),
-      el("p", {}, t("toTellContact", en ? e.contactEn : e.contact)),
+      el("p", {}, contactLine(en ? e.contactEn : e.contact)),
       el("p", {}, el("span", { class: "muted" }, t("toTellSay")), " ", en ? e.sayEn : e.say));
     if (e.told) {
       article.append(el("p", { class: "note", role: "status" }, t("toTellToldBy", e.toldBy ?? "", fmtDateTime(e.toldAt))));

@@ -62,12 +62,13 @@ export function partyPart(signup, myName, reload) {
   for (const person of people) {
     const key = `${signup.id}:${person.id ?? "me"}`;
     const armed = ui.armed === key;
+    const label = person.me ? t("me") : person.name; // the page's own word for the resident: 我本人
     const button = el("button", { type: "button", class: "secondary" },
-      armed ? t("partyCutConfirm", person.name) : t("partyCutOne", person.name));
+      armed ? t("partyCutConfirm", label) : t("partyCutOne", label));
     button.addEventListener("click", () => {
       if (ui.armed !== key) {
         ui.armed = key;
-        button.textContent = t("partyCutConfirm", person.name);
+        button.textContent = t("partyCutConfirm", label);
         return;
       }
       busy(button, error, async () => {

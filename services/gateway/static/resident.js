@@ -354,12 +354,12 @@ function renderSignups() {
       el("p", {}, statusBadge(signup), " ", el("span", { class: "muted" }, t("party", signup.partySize)),
         signup.attendees.length ? el("span", { class: "muted" }, ` · ${partyOf(signup, t("me")).map((p) => p.name).join(t("listSep"))}`) : null),
       session?.status === "CANCELLED" ? el("p", { class: "note" }, t("sessionCalledOff", session.cancelReason ?? "")) : null);
-    if (signup.status === "CONFIRMED") card.append(ticketPart(signup));
     card.append(partyPart(signup, state.me?.name, async (fetch) => {
       if (!fetch) return renderSignups();
       state.tickets.delete(signup.id); // the same ticket now admits fewer
       return Promise.all([loadSignups(), loadFestival()]);
     }));
+    if (signup.status === "CONFIRMED") card.append(ticketPart(signup));
     if (signup.status === "CONFIRMED" || signup.status === "WAITLISTED") card.append(cancelButton(signup));
     return card;
   }));
