@@ -77,6 +77,7 @@ async def test_a_grid_worker_registers_an_elder_with_a_landline_cancels_and_tick
     await listed.get_by_role("button", name="确认取消整个报名？").click()
     await expect(listed).to_contain_text("已取消报名，名额已让给候补的居民。")
     await expect(listed.locator(".badge")).to_have_text("已取消")
+    await expect(sign_up.get_by_role("img", name="入场二维码")).to_have_count(0)  # no stale ticket
     await worker.screenshot("console-elder-cancelled")
 
     # 海大爷 has no phone at all: found again by name and door, not typed twice.

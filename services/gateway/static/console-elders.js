@@ -102,8 +102,11 @@ export function noSmsNote(r) {
   return t("proxyNoSms", r.created, r.name, r.building, lang() === "en" ? r.contactEn : r.contact);
 }
 
-/** A resident's sign-ups in the card (``box``): cancel, or take one person off, what the desk made. */
-export function residentSignups(box) {
+/**
+ * A resident's sign-ups in the card (``box``): cancel, or take one person off, what the desk made.
+ * ``changed(signupId)`` hears of each change, so the card can drop what it shows of it.
+ */
+export function residentSignups(box, changed = () => {}) {
   addStrings(STRINGS);
   const state = { resident: null, signups: [], armed: null, notice: new Map() };
 
@@ -134,6 +137,7 @@ export function residentSignups(box) {
       busy(button, error, async () => {
         await action();
         state.armed = null;
+        changed(id.split(":")[0]);
         await show(state.resident);
       });
     });

@@ -109,7 +109,15 @@ export function proxySignup(root) {
   const signupForm = $("proxy-signup");
   const wishForm = $("proxy-wish");
   const contact = contactFields(findForm);
-  const signups = residentSignups($("proxy-signups"));
+  const signups = residentSignups($("proxy-signups"), (signupId) => {
+    // The answer and ticket shown under the sign-up form no longer say what stands.
+    if (state.answer?.id !== signupId) return;
+    state.answer = null;
+    state.ticket = null;
+    state.showTicket = false;
+    renderAnswer();
+    loadSessions().catch(() => {});
+  });
 
   function fillChoices() {
     const keep = (select, values, label, fallback) => {
