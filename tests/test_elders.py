@@ -156,7 +156,7 @@ async def test_elders_with_a_family_phone_or_none_get_no_sms_and_are_on_the_list
 ) -> None:
     _POOL[:] = [pool]
     _, worker_token = grid_worker(settings)
-    session_id = await open_session(gql, organiser_token, capacity=10)
+    session_id = await open_session(gql, organiser_token, capacity=1)
     daughter = new_phone()
     by_family = (await gql.ok(FIND, elder("杨秀兰", daughter, "FAMILY", "女儿"), worker_token))[
         "residentByPhone"
@@ -174,13 +174,19 @@ async def test_elders_with_a_family_phone_or_none_get_no_sms_and_are_on_the_list
     assert await gql.error_code(FIND, elder("杨秀兰", daughter, "FAMILY"), worker_token) == "BAD_USER_INPUT"
     assert await gql.error_code(FIND, elder("杨秀兰", "1234567"), worker_token) == "BAD_PHONE"
 
+    # One place: she gets it, he waits; she withdraws at the desk and he moves up.
+    signups = []
     for resident in (by_family, nobody):
         answer = {"residentId": resident["id"], "sessionId": session_id, "idempotencyKey": key()}
-        await gql.ok(SIGN_UP_FOR, {"input": answer}, worker_token)
-    for resident in (by_family, nobody):
-        [entry] = await entries_of(gql, worker_token, resident["id"], 1)
-        assert entry["kind"] == "signup.confirmed"
-    family_entry = (await entries_of(gql, worker_token, by_family["id"], 1))[0]
+        signups.append((await gql.ok(SIGN_UP_FOR, {"input": answer}, worker_token))["signUpFor"])
+    assert [s["status"] for s in signups] == ["CONFIRMED", "WAITLISTED"]
+    await gql.ok(CANCEL_FOR, {"input": {"signupId": signups[0]["id"], "idempotencyKey": key()}}, worker_token)
+    hers = await entries_of(gql, worker_token, by_family["id"], 2)
+    his = await entries_of(gql, worker_token, nobody["id"], 2)
+    assert sorted(e["kind"] for e in hers) == ["signup.cancelled", "signup.confirmed"]
+    assert sorted(e["kind"] for e in his) == ["signup.waitlisted", "waitlist.promoted"]
+    assert "从候补转为报名成功" in next(e["say"] for e in his if e["kind"] == "waitlist.promoted")
+    family_entry = hers[0]
     assert family_entry["contact"] == f"女儿的电话 {daughter}"  # in full: she must be able to ring
 
     async with pool.acquire() as conn:
