@@ -177,23 +177,29 @@ def _communities_to_tell(actor: Actor, community_id: str | None) -> list[str] | 
     return mine
 
 
+def _uuid(value: str | None) -> uuid.UUID | None:
+    try:
+        return uuid.UUID(value) if value else None
+    except ValueError:
+        return None
+
+
 async def _entries(conn: Connection, rows: list[asyncpg.Record]) -> list[ToTellEntry]:
-    residents: dict[str, asyncpg.Record | None] = {}
-    tellers: dict[str, str] = {}
+    """The list's entries with whom to tell (from identity) and who ticked them off, by name."""
+    people = await identity_queries.residents(
+        conn, [u for u in (_uuid(r["person_id"]) for r in rows) if u is not None]
+    )
+    staff = await identity_queries.staff_accounts(
+        conn, [u for u in (_uuid(r["told_by"]) for r in rows) if u is not None]
+    )
     entries = []
     for row in rows:
-        person = row["person_id"]
-        if person not in residents:
-            residents[person] = await identity_queries.resident(conn, uuid.UUID(person))
-        resident = residents[person]
-        told_by = row["told_by"]
-        if told_by is not None and told_by not in tellers:
-            staff = None
-            try:
-                staff = await identity_queries.staff_account(conn, uuid.UUID(told_by))
-            except ValueError:
-                pass
-            tellers[told_by] = (staff["display_name"] or staff["username"]) if staff else mask_name(told_by)
+        person_id, teller_id = _uuid(row["person_id"]), _uuid(row["told_by"])
+        resident = people.get(person_id) if person_id else None
+        teller = staff.get(teller_id) if teller_id else None
+        told_by = None
+        if row["told_by"] is not None:
+            told_by = (teller["display_name"] or teller["username"]) if teller else mask_name(row["told_by"])
         contact_zh, contact_en = (
             identity_domain.contact_words(
                 resident["contact_kind"],
@@ -221,7 +227,7 @@ async def _entries(conn: Connection, rows: list[asyncpg.Record]) -> list[ToTellE
                 contact_en=contact_en,
                 told=row["told_at"] is not None,
                 told_at=row["told_at"],
-                told_by=tellers.get(told_by) if told_by else None,
+                told_by=told_by,
             )
         )
     return entries

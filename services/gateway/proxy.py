@@ -175,15 +175,14 @@ class ProxyMutation:
         if resident["phone"] is None:
             # No mobile of their own: nothing is texted; their grid workers tell them instead.
             args = {"person_id": str(resident["id"]), "community_id": resident["community_id"]}
-            reply = await info.context.bus.send(
+            # Settled before anything is signed up for them, so no event of theirs is missed.
+            await info.context.answer(
                 notify_contracts.SERVICE,
                 notify_contracts.TELL_IN_PERSON,
                 actor,
                 args,
-                key=f"tell-in-person:{resident['id']}",
+                f"tell-in-person:{resident['id']}",
             )
-            if reply is not None:
-                reply.unwrap()
         elif created:
             # Someone signed up at the desk has no inbox habit: their messages also go by SMS.
             args = {"channels": ["sms"], "phone": resident["phone"]}
