@@ -121,7 +121,7 @@ async def test_a_grid_worker_registers_an_elder_with_a_landline_cancels_and_tick
         to_tell.locator(".to-tell[data-kind='signup.cancelled']", has_text="0951-1234567")
     ).to_have_count(1)
     await worker.screenshot("console-to-tell")
-    await entry.get_by_role("button", name="已告知").click()
+    await entry.get_by_role("button", name="我已告知").click()
     told = to_tell.locator(".to-tell.told[data-kind='session.rescheduled']")
     await expect(told).to_contain_text(f"已告知 · {username}")
     async with pool.acquire() as conn:
