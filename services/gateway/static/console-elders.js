@@ -45,7 +45,7 @@ const STRINGS = {
     proxyByResident: "The resident made this sign-up on their own phone; only they can cancel or change it.",
     listSep: ", ",
     toTellTitle: "Residents to tell",
-    toTellNote: "These residents have no mobile of their own and get no text messages. Call or visit them, tell them what is below, then press "I have told them".",
+    toTellNote: "These residents have no mobile of their own and get no text messages. Call or visit them, tell them what is below, then press “I have told them”.",
     toTellEmpty: "Nothing to pass on at the moment.", toTellRefresh: "Refresh",
     toTellWho: (name, building, unit) => `${name} · ${building} ${unit}`,
     toTellContact: (c) => `Contact: ${c}`, toTellSay: "Tell them:",
