@@ -20,6 +20,7 @@ PUBLISH_FESTIVAL = "publish_festival"
 CREATE_VENUE = "create_venue"
 CHANGE_SESSION_CAPACITY = "change_session_capacity"
 MOVE_SESSION = "move_session"
+CANCEL_PARTY_MEMBERS = "cancel_party_members"
 
 # events (outbox types)
 SIGNUP_CONFIRMED = "signup.confirmed"
@@ -30,6 +31,7 @@ SESSION_CANCELLED = "session.cancelled"
 TICKET_CHECKED_IN = "ticket.checked_in"
 SESSION_RESCHEDULED = "session.rescheduled"
 SESSION_CAPACITY_CHANGED = "session.capacity_changed"
+SIGNUP_PARTY_REDUCED = "signup.party_reduced"
 
 
 def counts_channel(namespace: str, session_id: str) -> str:

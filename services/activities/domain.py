@@ -389,6 +389,48 @@ def reschedule_notice(before: Move, after: Move) -> dict[str, Any] | None:
     }
 
 
+@dataclass(frozen=True)
+class PartyCut:
+    """A party after some of it withdrew: who still goes, and who no longer does."""
+
+    attendees: tuple[dict[str, str], ...]  # household members still going
+    include_me: bool  # the resident still goes
+    party_size: int
+    dropped: tuple[dict[str, str], ...]
+    dropped_me: bool
+
+
+def cut_party(
+    attendees: Sequence[dict[str, str]],
+    party_size: int,
+    drop_ids: Sequence[str],
+    drop_me: bool,
+) -> PartyCut:
+    """Take the named household members (and, with ``drop_me``, the resident) off a party.
+    Whoever of the party is not a named household member is the resident themself. Someone
+    must remain: withdrawing everyone is a cancellation of the whole sign-up."""
+    if len(set(drop_ids)) != len(drop_ids):
+        raise bad_input("attendeeIds", "同一家庭成员不能重复", "A household member is named twice")
+    if not drop_ids and not drop_me:
+        raise bad_input("attendeeIds", "请选择要取消的人", "Name who no longer comes")
+    named = {a["id"]: a for a in attendees}
+    if any(i not in named for i in drop_ids):
+        raise Refusal("NOT_IN_PARTY", "所选的人不在这次报名中", "That person is not part of this sign-up")
+    include_me = party_size > len(attendees)
+    if drop_me and not include_me:
+        raise Refusal("NOT_IN_PARTY", "您本人不在这次报名中", "You are not part of this sign-up")
+    kept = tuple(a for a in attendees if a["id"] not in drop_ids)
+    size = party_size - len(drop_ids) - (1 if drop_me else 0)
+    if size < 1:
+        raise Refusal(
+            "PARTY_WOULD_BE_EMPTY",
+            "这样就没有人参加了；如都不去，请直接取消整个报名",
+            "Nobody would be left; to withdraw everyone, cancel the whole sign-up",
+        )
+    dropped = tuple(named[i] for i in drop_ids)
+    return PartyCut(kept, include_me and not drop_me, size, dropped, drop_me)
+
+
 def check_party_size(party_size: int) -> int:
     if not 1 <= party_size <= MAX_PARTY_SIZE:
         raise bad_input(

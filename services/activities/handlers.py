@@ -384,6 +384,8 @@ async def cancel_signup(ctx: dict[str, Any], actor: Actor, args: dict[str, Any])
         if refusal is not None:
             raise refusal
         [cancelled] = await repo.cancel_signups(conn, [signup_id], key, at)
+        if args.get("on_behalf_of"):  # a grid worker withdrew it for the resident (checked by the gateway)
+            await repo.mark_cancelled_by_proxy(conn, signup_id, str(args["on_behalf_of"]))
         taken = session["taken"]
         freed = domain.seats_held(signup["status"], signup["party_size"])
         if freed:
@@ -394,6 +396,70 @@ async def cancel_signup(ctx: dict[str, Any], actor: Actor, args: dict[str, Any])
         await _promote_from_waitlist(conn, session, taken)
         await record_event(conn, SCHEMA, contracts.SIGNUP_CANCELLED, _signup_event(session, signup))
     return repo.as_dict(cancelled)
+
+
+async def cancel_party_members(ctx: dict[str, Any], actor: Actor, args: dict[str, Any]) -> dict[str, Any]:
+    """Some of a party no longer come (one of a couple fell ill): they are taken off, the rest
+    keep the sign-up and its ticket, and the seats freed go to the waitlist at once, by the same
+    rules and in the same transaction as a whole cancellation."""
+    signup_id = uuid.UUID(args["signup_id"])
+    key = str(args["key"])
+    async with _pool(ctx).acquire() as conn, conn.transaction():
+        found = await repo.get_signup(conn, signup_id)
+        if found is None:
+            raise domain.unknown_signup()
+        if found["resident_id"] != actor.user_id:
+            raise forbidden()
+        session = await repo.lock_session(conn, found["session_id"])
+        signup = await repo.lock_signup(conn, signup_id)
+        assert session is not None and signup is not None
+        if await repo.party_change_made(conn, signup_id, key):  # this very request again
+            return repo.as_dict(signup)
+        if signup["status"] == domain.SignupStatus.CANCELLED:
+            raise domain.already_cancelled()
+        at = now()
+        checked_in = await attendance.checked_in_at(conn, signup_id)
+        refusal = domain.cancellation_refusal(
+            session["cancellation_deadline"], at, signup["free_cancel"], checked_in
+        )
+        if refusal is not None:
+            raise refusal
+        cut = domain.cut_party(
+            repo.attendees_of(signup),
+            signup["party_size"],
+            [str(i) for i in args.get("attendee_ids", ())],
+            bool(args.get("me", False)),
+        )
+        dropped = [{"id": a["id"], "name": a["name"]} for a in cut.dropped]
+        change = {
+            "key": key,
+            "dropped": dropped + ([{"id": "me", "name": ""}] if cut.dropped_me else []),
+            "party_before": signup["party_size"],
+            "asked_by": str(args.get("on_behalf_of") or actor.user_id),
+            "at": at,
+        }
+        await repo.reduce_party(conn, signup_id, cut.attendees, cut.party_size, change)
+        taken = session["taken"]
+        freed = domain.seats_held(signup["status"], signup["party_size"] - cut.party_size)
+        if freed:
+            released = await repo.release_seats(conn, session["id"], freed)
+            if released is None:
+                raise RuntimeError(f"session {session['id']} holds fewer seats than it sold")
+            taken = released
+        # A waiting party that shrank may fit now, as may those behind it: the same walk.
+        await _promote_from_waitlist(conn, session, taken)
+        reduced = await repo.get_signup(conn, signup_id)  # promoted itself, perhaps, if it waited
+        assert reduced is not None
+        payload = {
+            **_signup_event(session, reduced),
+            "status": reduced["status"],
+            "dropped": [a["name"] for a in cut.dropped],
+            "dropped_me": cut.dropped_me,
+            "kept": [a["name"] for a in cut.attendees],
+            "kept_me": cut.include_me,
+        }
+        await record_event(conn, SCHEMA, contracts.SIGNUP_PARTY_REDUCED, payload)
+    return repo.as_dict(reduced)
 
 
 async def _promote_from_waitlist(conn: Connection, session: asyncpg.Record, taken: int) -> None:
@@ -552,5 +618,6 @@ COMMANDS = [
     command(contracts.SCHEDULE_SESSION, schedule_session),
     batch_command(contracts.SIGN_UP, sign_up),
     command(contracts.CANCEL_SIGNUP, cancel_signup),
+    command(contracts.CANCEL_PARTY_MEMBERS, cancel_party_members),
     command(contracts.CANCEL_SESSION, cancel_session),
 ]

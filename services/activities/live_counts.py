@@ -32,6 +32,7 @@ EVENTS: tuple[str, ...] = (
     contracts.SESSION_CANCELLED,
     "session.rescheduled",
     "session.capacity_changed",
+    contracts.SIGNUP_PARTY_REDUCED,
 )
 
 

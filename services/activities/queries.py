@@ -96,3 +96,27 @@ async def signups_of_resident(conn: Connection, resident_id: str) -> list[asyncp
         "WHERE g.resident_id = $1 ORDER BY g.arrival DESC",
         resident_id,
     )
+
+
+async def signups_with_sessions(conn: Connection, resident_id: str) -> list[asyncpg.Record]:
+    """A resident's sign-ups, each with its session and activity title, soonest session first."""
+    return await conn.fetch(
+        f"""
+        SELECT {_SIGNUP_COLUMNS}, g.proxy_id, a.title AS activity_title, s.venue, s.starts_at,
+               s.ends_at, s.status AS session_status
+        FROM activities.signups g
+        JOIN activities.sessions s ON s.id = g.session_id
+        JOIN activities.activities a ON a.id = s.activity_id
+        WHERE g.resident_id = $1
+        ORDER BY g.status = 'CANCELLED', s.starts_at, g.arrival
+        """,
+        resident_id,
+    )
+
+
+async def signup_made_by(conn: Connection, signup_id: uuid.UUID) -> asyncpg.Record | None:
+    """Whose sign-up it is and who made it (a grid worker, or null for the resident)."""
+    return await conn.fetchrow(
+        "SELECT id, session_id, resident_id, proxy_id, status FROM activities.signups WHERE id = $1",
+        signup_id,
+    )

@@ -438,6 +438,60 @@ async def free_cancellation(conn: Connection, signup_ids: Sequence[uuid.UUID]) -
     )
 
 
+async def party_change_made(conn: Connection, signup_id: uuid.UUID, change_key: str) -> bool:
+    found = await conn.fetchval(
+        "SELECT true FROM activities.party_changes WHERE signup_id = $1 AND change_key = $2",
+        signup_id,
+        change_key,
+    )
+    return bool(found)
+
+
+async def reduce_party(
+    conn: Connection,
+    signup_id: uuid.UUID,
+    attendees: Sequence[dict[str, str]],
+    party_size: int,
+    change: dict[str, Any],
+) -> asyncpg.Record:
+    """The sign-up with its smaller party, and the change recorded under its request's key."""
+    await conn.execute(
+        """
+        INSERT INTO activities.party_changes
+            (signup_id, change_key, dropped, party_before, party_after, asked_by, changed_at)
+        VALUES ($1, $2, $3::jsonb, $4, $5, $6, $7)
+        """,
+        signup_id,
+        change["key"],
+        json.dumps(change["dropped"], ensure_ascii=False),
+        change["party_before"],
+        party_size,
+        change["asked_by"],
+        change["at"],
+    )
+    row = await conn.fetchrow(
+        "UPDATE activities.signups SET attendees = $2::jsonb, party_size = $3 WHERE id = $1 RETURNING *",
+        signup_id,
+        json.dumps(list(attendees), ensure_ascii=False),
+        party_size,
+    )
+    assert row is not None
+    return row
+
+
+async def mark_cancelled_by_proxy(conn: Connection, signup_id: uuid.UUID, proxy_id: str) -> None:
+    await conn.execute(
+        "UPDATE activities.signups SET cancelled_by_proxy = $2 WHERE id = $1", signup_id, proxy_id
+    )
+
+
+def attendees_of(row: asyncpg.Record) -> list[dict[str, str]]:
+    value = row["attendees"]
+    if value is None:
+        return []
+    return list(json.loads(value) if isinstance(value, str) else value)
+
+
 def as_dict(row: asyncpg.Record) -> dict[str, Any]:
     """A row as JSON-friendly values, for command replies (attendees as a list)."""
     out = row_as_dict(row)

@@ -30,6 +30,12 @@ from services.identity import domain as identity_domain
 from services.identity import queries as identity_queries
 from services.notify import contracts as notify_contracts
 
+strawberry.enum(
+    identity_domain.PhoneOf,
+    name="PhoneOf",
+    description="Whose the number given for a resident is: theirs, a family member's, or none.",
+)
+
 
 @strawberry.type(description="A household member as a grid worker sees them: masked name, age band.")
 class ProxyHouseholdMember:
@@ -48,6 +54,14 @@ class ProxyResident:
     created: bool = strawberry.field(description="True if this request made the resident.")
     has_logged_in: bool
     household: list[ProxyHouseholdMember]
+    contact: str = strawberry.field(
+        default="", description="How they are reached, in words, masked: 固定电话 095****4567, 女儿的电话 …"
+    )
+    contact_en: str = ""
+    gets_sms: bool = strawberry.field(
+        default=True,
+        description="False without a mobile of their own: their grid worker tells them (the to-tell list).",
+    )
 
 
 @strawberry.input
@@ -57,6 +71,11 @@ class ResidentByPhoneInput:
     phone: str
     building: str
     unit: str
+    phone_of: identity_domain.PhoneOf = strawberry.field(
+        default=identity_domain.PhoneOf.SELF,
+        description="SELF: their own mobile or landline; FAMILY: a relative's (say whose); NONE: none.",
+    )
+    phone_owner: str = strawberry.field(default="", description="Whose phone, for FAMILY: e.g. 女儿.")
 
 
 @strawberry.input
@@ -77,10 +96,20 @@ def _actor_of(resident: asyncpg.Record) -> Actor:
 async def _proxy_resident(info: Info, resident: asyncpg.Record, created: bool) -> ProxyResident:
     async with info.context.pool.acquire() as conn:
         members = await identity_queries.household_of(conn, resident["id"])
+    contact_zh, contact_en = identity_domain.contact_words(
+        resident["contact_kind"],
+        resident["phone"],
+        resident["contact_phone"],
+        resident["contact_owner"],
+        _mask_number,
+    )
     return ProxyResident(
         id=strawberry.ID(str(resident["id"])),
         name=mask_name(resident["name"]),
-        phone=mask_phone(resident["phone"]),
+        phone=_mask_number(resident["phone"] or resident["contact_phone"] or ""),
+        contact=contact_zh,
+        contact_en=contact_en,
+        gets_sms=resident["phone"] is not None,
         community_id=resident["community_id"],
         building=resident["building"],
         created=created,
@@ -140,8 +169,21 @@ class ProxyMutation:
             input.building,
             input.unit,
             info.context.client_ip,
+            input.phone_of,
+            input.phone_owner,
         )
-        if created:
+        if resident["phone"] is None:
+            # No mobile of their own: nothing is texted; their grid workers tell them instead.
+            args = {"person_id": str(resident["id"]), "community_id": resident["community_id"]}
+            # Settled before anything is signed up for them, so no event of theirs is missed.
+            await info.context.answer(
+                notify_contracts.SERVICE,
+                notify_contracts.TELL_IN_PERSON,
+                actor,
+                args,
+                f"tell-in-person:{resident['id']}",
+            )
+        elif created:
             # Someone signed up at the desk has no inbox habit: their messages also go by SMS.
             args = {"channels": ["sms"], "phone": resident["phone"]}
             reply = await info.context.bus.send(
@@ -204,6 +246,14 @@ class ProxyMutation:
             action = "signup.by_proxy"
         await service.record_proxy_action(actor, resident, action, details, info.context.client_ip)
         return await sent.answer(info)
+
+
+def _mask_number(number: str) -> str:
+    """138****5678 for a mobile; a landline keeps its area code: 0951-***4567."""
+    if "-" in number:
+        area, local = number.split("-", 1)
+        return f"{area}-{'*' * (len(local) - 4)}{local[-4:]}"
+    return mask_phone(number)
 
 
 def _uuid_or_none(value: str) -> uuid.UUID | None:

@@ -50,7 +50,10 @@ async def masked_people(conn: Connection, resident_ids: Iterable[str]) -> dict[s
         name = profile["name"].strip() if profile else ""
         people[resident_id] = MaskedPerson(
             label=mask_name(name) if name else mask_phone(resident_id),
-            phone=mask_phone(profile["phone"]) if profile else None,
+            # a resident without a mobile has their landline or family phone, or none
+            phone=mask_phone(number)
+            if profile and (number := profile["phone"] or profile["contact_phone"])
+            else None,
         )
     return people
 

@@ -6,6 +6,7 @@ import hashlib
 import hmac
 import re
 import secrets
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from enum import Enum
@@ -22,6 +23,10 @@ from services.common.actor import (
 from services.common.errors import Refusal, bad_input
 
 _MOBILE = re.compile(r"1[3-9]\d{9}")
+# A fixed line with its area code: 010 and 02x have 3 digits, the rest 4 (Yinchuan is 0951);
+# the local number is 7 or 8 digits and does not start with 0.
+_LANDLINE = re.compile(r"(010|02\d|0[3-9]\d{2})([1-9]\d{6,7})")
+_LANDLINE_SEPARATORS = re.compile(r"[\s()（）-]")
 _SEPARATORS = re.compile(r"[\s-]")
 _COMMUNITY = re.compile(r"[a-z0-9][a-z0-9-]{1,63}")
 _USERNAME = re.compile(r"[a-z0-9][a-z0-9_.-]{2,31}")
@@ -48,6 +53,100 @@ def check_phone(raw: str) -> str:
             {"field": "phone"},
         )
     return phone
+
+
+# --- how a resident without a smartphone is reached ---------------------------------------
+
+
+class PhoneOf(Enum):
+    """Whose the number a grid worker gives for a resident is."""
+
+    SELF = "SELF"  # the resident's own (mobile or landline)
+    FAMILY = "FAMILY"  # a family member's; ``owner`` says whose, e.g. 女儿
+    NONE = "NONE"  # no phone at all: they are told in person
+
+
+MOBILE, LANDLINE, FAMILY, NO_PHONE = "mobile", "landline", "family", "none"
+MAX_OWNER = 10
+
+
+@dataclass(frozen=True)
+class Contact:
+    """How a resident is reached. Only ``mobile`` has a log-in ``phone``, and only that is ever
+    texted; the others are told by their grid worker (by a call to ``number``, or a visit)."""
+
+    kind: str
+    phone: str | None = None  # the resident's own mobile: log-in and SMS
+    number: str | None = None  # a landline or a family member's phone, to call
+    owner: str = ""  # whose ``number`` is, for a family member's phone
+
+    @property
+    def gets_sms(self) -> bool:
+        return self.kind == MOBILE
+
+
+def bad_phone_or_landline() -> Refusal:
+    return Refusal(
+        "BAD_PHONE",
+        "请输入11位手机号码，或带区号的固定电话（例如 0951-1234567）",
+        "Please enter an 11-digit mobile number, or a landline with its area code (e.g. 0951-1234567)",
+        {"field": "phone"},
+    )
+
+
+def check_landline(raw: str) -> str | None:
+    """A fixed-line number written as 0951-1234567, or None if ``raw`` is not one."""
+    digits = _LANDLINE_SEPARATORS.sub("", raw or "")
+    if digits.startswith("+86"):
+        digits = "0" + digits[3:]
+    match = _LANDLINE.fullmatch(digits)
+    return f"{match[1]}-{match[2]}" if match else None
+
+
+def check_contact(raw_phone: str, phone_of: PhoneOf, owner: str = "") -> Contact:
+    """What a grid worker typed: a mobile of the resident's own (their log-in), their landline,
+    a family member's number (mobile or landline, with whose it is), or nothing."""
+    if phone_of is PhoneOf.NONE:
+        return Contact(NO_PHONE)
+    landline = check_landline(raw_phone)
+    if phone_of is PhoneOf.FAMILY:
+        whose = (owner or "").strip()
+        if not 1 <= len(whose) <= MAX_OWNER:
+            raise bad_input(
+                "phoneOwner",
+                f"请写明是谁的电话（例如：女儿），最多{MAX_OWNER}个字",
+                f"Say whose phone it is (e.g. daughter), {MAX_OWNER} characters at most",
+            )
+        number = landline or _mobile_or_none(raw_phone)
+        if number is None:
+            raise bad_phone_or_landline()
+        return Contact(FAMILY, number=number, owner=whose)
+    if landline is not None:
+        return Contact(LANDLINE, number=landline)
+    mobile = _mobile_or_none(raw_phone)
+    if mobile is None:
+        raise bad_phone_or_landline()
+    return Contact(MOBILE, phone=mobile)
+
+
+def contact_words(
+    kind: str, phone: str | None, number: str | None, owner: str, mask: Callable[[str], str]
+) -> tuple[str, str]:
+    """How to reach a resident, in words (Chinese, English), numbers shown through ``mask``."""
+    if kind == LANDLINE and number:
+        return f"固定电话 {mask(number)}", f"landline {mask(number)}"
+    if kind == FAMILY and number:
+        return f"{owner}的电话 {mask(number)}", f"{owner}'s phone {mask(number)}"
+    if kind == NO_PHONE or not phone:
+        return "没有电话，请上门告知", "no phone: tell them in person"
+    return f"本人手机 {mask(phone)}", f"own mobile {mask(phone)}"
+
+
+def _mobile_or_none(raw: str) -> str | None:
+    try:
+        return check_phone(raw)
+    except Refusal:
+        return None
 
 
 def new_code() -> str:

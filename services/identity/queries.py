@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
 
 import asyncpg
 
@@ -11,6 +12,23 @@ from services.common.db import Connection
 
 async def resident(conn: Connection, resident_id: uuid.UUID) -> asyncpg.Record | None:
     return await conn.fetchrow("SELECT * FROM identity.residents WHERE id = $1", resident_id)
+
+
+async def residents(conn: Connection, resident_ids: Sequence[uuid.UUID]) -> dict[uuid.UUID, asyncpg.Record]:
+    rows = await conn.fetch(
+        "SELECT * FROM identity.residents WHERE id = ANY($1::uuid[])", list(set(resident_ids))
+    )
+    return {row["id"]: row for row in rows}
+
+
+async def staff_accounts(
+    conn: Connection, account_ids: Sequence[uuid.UUID]
+) -> dict[uuid.UUID, asyncpg.Record]:
+    rows = await conn.fetch(
+        "SELECT id, username, display_name FROM identity.staff_accounts WHERE id = ANY($1::uuid[])",
+        list(set(account_ids)),
+    )
+    return {row["id"]: row for row in rows}
 
 
 async def household_of(conn: Connection, resident_id: uuid.UUID) -> list[asyncpg.Record]:

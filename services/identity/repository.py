@@ -102,6 +102,69 @@ async def insert_resident_for(
     )
 
 
+async def resident_without_mobile(
+    conn: Connection, profile: Profile, number: str | None
+) -> asyncpg.Record | None:
+    """The resident of the community registered without a mobile under this name: by the
+    number given for them, or (with none) by their building and unit. The caller holds
+    ``lock_registration`` so two desks registering the same elder make one."""
+    return await conn.fetchrow(
+        """
+        SELECT * FROM identity.residents
+        WHERE phone IS NULL AND community_id = $1 AND name = $2
+          AND CASE WHEN $3::text IS NULL THEN building = $4 AND unit = $5 ELSE contact_phone = $3 END
+        ORDER BY created_at, id LIMIT 1
+        """,
+        profile.community_id,
+        profile.name,
+        number,
+        profile.building,
+        profile.unit,
+    )
+
+
+async def lock_registration(conn: Connection, community_id: str, name: str) -> None:
+    """Serialise registrations of residents without a mobile by community and name."""
+    await conn.execute(
+        "SELECT pg_advisory_xact_lock(hashtextextended('resident-without-mobile:' || $1 || ':' || $2, 0))",
+        community_id,
+        name,
+    )
+
+
+async def insert_resident_without_mobile(
+    conn: Connection,
+    profile: Profile,
+    kind: str,
+    number: str | None,
+    owner: str,
+    created_by: str,
+    now: datetime,
+) -> asyncpg.Record:
+    """A resident a grid worker registers with a landline, a family member's phone or none."""
+    row = await conn.fetchrow(
+        """
+        INSERT INTO identity.residents
+            (id, phone, name, community_id, building, unit, created_at, updated_at, created_by,
+             contact_kind, contact_phone, contact_owner)
+        VALUES ($1, NULL, $2, $3, $4, $5, $6, $6, $7, $8, $9, $10)
+        RETURNING *
+        """,
+        uuid.uuid4(),
+        profile.name,
+        profile.community_id,
+        profile.building,
+        profile.unit,
+        now,
+        created_by,
+        kind,
+        number,
+        owner,
+    )
+    assert row is not None
+    return row
+
+
 async def get_resident(conn: Connection, resident_id: uuid.UUID) -> asyncpg.Record | None:
     return await conn.fetchrow("SELECT * FROM identity.residents WHERE id = $1", resident_id)
 

@@ -245,24 +245,41 @@ class Identity:
         building: str,
         unit: str,
         client_ip: str | None = None,
+        phone_of: domain.PhoneOf = domain.PhoneOf.SELF,
+        phone_owner: str = "",
     ) -> tuple[asyncpg.Record, bool]:
         """The resident with this number, made (never having logged in) if there is none; a
-        resident of another community is not the grid worker's to act for. Audited."""
+        resident of another community is not the grid worker's to act for. One without a
+        mobile of their own (a landline, a family member's phone, none) is found by name and
+        number, or name and address, in the community. Audited."""
         profile = domain.check_profile(name, community_id, building, unit)
-        phone = domain.check_phone(raw_phone)
+        contact = domain.check_contact(raw_phone, phone_of, phone_owner)
         if not actor.acts_for_residents_of(profile.community_id):
             raise forbidden()
         now = self.clock()
         async with self.pool.acquire() as conn, conn.transaction():
-            row = await repo.insert_resident_for(conn, phone, profile, actor.user_id, now)
-            created = row is not None
-            if row is None:
-                row = await repo.resident_by_phone(conn, phone)
+            if contact.phone is not None:
+                row = await repo.insert_resident_for(conn, contact.phone, profile, actor.user_id, now)
+                created = row is not None
+                if row is None:
+                    row = await repo.resident_by_phone(conn, contact.phone)
+            else:
+                await repo.lock_registration(conn, profile.community_id, profile.name)
+                row = await repo.resident_without_mobile(conn, profile, contact.number)
+                created = row is None
+                if row is None:
+                    row = await repo.insert_resident_without_mobile(
+                        conn, profile, contact.kind, contact.number, contact.owner, actor.user_id, now
+                    )
             assert row is not None
             if row["community_id"] != profile.community_id:
                 raise forbidden()
             action = "resident.created_by_proxy" if created else "resident.found_by_proxy"
-            details = {"phone": mask_phone(phone), "community": profile.community_id}
+            details = {
+                "phone": mask_phone(contact.phone or contact.number or ""),
+                "contact": contact.kind,
+                "community": profile.community_id,
+            }
             await repo.audit(
                 conn, now, action, str(row["id"]), actor.user_id, client_ip, details, profile.community_id
             )

@@ -15,6 +15,7 @@ CONSUMES: tuple[str, ...] = (
     "shift.signed_up",
     "volunteer.checked_out",
     "session.rescheduled",
+    "signup.party_reduced",  # one or more of a party withdrawn, the rest still going
     # 微心愿, from the volunteers service (templates in notify/wishes.py)
     "wish.posted",
     "wish.reviewed",
@@ -26,6 +27,20 @@ CONSUMES: tuple[str, ...] = (
 )
 SESSION_RESCHEDULED = "session.rescheduled"
 SHIFT_SIGNED_UP = "shift.signed_up"
+PARTY_REDUCED = "signup.party_reduced"
+# What a resident told in person (no mobile of their own) must hear of from their grid worker:
+# each makes one entry of the "要告知的居民" list.
+TOLD_IN_PERSON_KINDS = frozenset(
+    {
+        "signup.confirmed",
+        "signup.waitlisted",
+        "waitlist.promoted",
+        "signup.cancelled",
+        "session.cancelled",
+        "session.rescheduled",
+        PARTY_REDUCED,
+    }
+)
 
 # commands (on notify's command stream)
 SET_PREFERENCES = "set_preferences"
@@ -33,6 +48,8 @@ RESEND_DELIVERY = "resend_delivery"
 MARK_READ = "mark_read"
 SET_MESSAGE_TEMPLATE = "set_message_template"
 CLEAR_MESSAGE_TEMPLATE = "clear_message_template"
+TELL_IN_PERSON = "tell_in_person"  # a grid worker: this resident hears from me, not by SMS
+MARK_TOLD = "mark_told"  # a grid worker ticks an entry of the "to tell" list off
 
 # deferred arq jobs on notify's queue
 SEND_REMINDER = "send_reminder"

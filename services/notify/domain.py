@@ -94,6 +94,8 @@ def messages_for(
                 ),
             )
         ]
+    if event_type == "signup.party_reduced":
+        return [party_reduced_message(payload)]
     if event_type == "volunteer.checked_out":
         minutes = int(payload["minutes_credited"])
         return [
@@ -114,6 +116,35 @@ def messages_for(
 
         return wish_messages(event_type, payload)
     return []
+
+
+def _people(names: list[str], me: bool, me_word: str, sep: str) -> str:
+    return sep.join(([me_word] if me else []) + [str(n) for n in names])
+
+
+def party_reduced_message(payload: dict[str, Any]) -> Message:
+    """Some of a party no longer come: who was taken off, who still goes, and that the ticket
+    stands for the smaller party (``payload`` as in sign-up events, with who was dropped and kept)."""
+    dropped_zh = _people(payload["dropped"], payload["dropped_me"], "您本人", "、")
+    kept_zh = _people(payload["kept"], payload["kept_me"], "您本人", "、")
+    dropped_en = _people(payload["dropped"], payload["dropped_me"], "you", ", ")
+    kept_en = _people(payload["kept"], payload["kept_me"], "you", ", ")
+    n = int(payload["party_size"])
+    return Message(
+        recipient_id=payload["resident_id"],
+        kind="signup.party_reduced",
+        title_zh="已取消部分人员的报名",
+        body_zh=(
+            f"「{payload['activity_title']}」（{_when_zh(payload['starts_at'])}，{payload['venue']}）"
+            f"已为{dropped_zh}取消报名，{kept_zh}的报名保留，共{n}人。原入场票券仍可使用，可入场{n}人。"
+        ),
+        title_en="Part of your party cancelled",
+        body_en=(
+            f'"{payload["activity_title"]}" on {_when_en(payload["starts_at"])} at {payload["venue"]}: '
+            f"cancelled for {dropped_en}; {kept_en} still going, {n} "
+            f"{'person' if n == 1 else 'people'}. The same ticket admits {n}."
+        ),
+    )
 
 
 def is_urgent(event_type: str, payload: dict[str, Any], now: datetime) -> bool:

@@ -29,6 +29,8 @@ from services.notify.channels import DEVELOPMENT, Outgoing, channels_from
 from services.notify.contracts import (
     CLEAR_MESSAGE_TEMPLATE,
     MARK_READ,
+    MARK_TOLD,
+    PARTY_REDUCED,
     RESEND_DELIVERY,
     SEND_REMINDER,
     SERVICE,
@@ -36,6 +38,8 @@ from services.notify.contracts import (
     SET_MESSAGE_TEMPLATE,
     SET_PREFERENCES,
     SHIFT_SIGNED_UP,
+    TELL_IN_PERSON,
+    TOLD_IN_PERSON_KINDS,
 )
 from services.notify.delivery import delivery_job, enqueue_deliveries, enqueue_delivery, plan_deliveries
 from services.notify.domain import (
@@ -87,6 +91,7 @@ async def handle_events(ctx: dict[str, Any], events: list[dict[str, Any]]) -> in
         for event in fresh:
             written += [(event, m) for m in messages_for(event["type"], event["payload"], overrides)]
         await repo.insert_messages(conn, [(uuid.UUID(e["id"]), m) for e, m in written])
+        await _list_to_tell(conn, written, at)
         prefs = await repo.preferences_of(conn, {m.recipient_id for _, m in written})
         planned: list[dict[str, Any]] = []
         for event, message in written:
@@ -107,6 +112,34 @@ async def handle_events(ctx: dict[str, Any], events: list[dict[str, Any]]) -> in
         log.info("inbox message %s for event %s delivered", message.kind, event["id"])
         correlation_id.reset(token)
     return len(written)
+
+
+async def _list_to_tell(
+    conn: Connection, written: list[tuple[dict[str, Any], Message]], at: datetime
+) -> None:
+    """Residents told in person hear of their sign-ups from their grid worker: each such
+    message also goes on the grid workers' "to tell" list of the resident's community (once
+    per event, in the transaction that marks the event handled)."""
+    about = [(e, m) for e, m in written if e["type"] in TOLD_IN_PERSON_KINDS]
+    if not about:
+        return
+    in_person = await repo.told_in_person(conn, {m.recipient_id for _, m in about})
+    rows = [
+        {
+            "event_id": uuid.UUID(event["id"]),
+            "person_id": message.recipient_id,
+            "community_id": in_person[message.recipient_id],
+            "kind": message.kind,
+            "title_zh": message.title_zh,
+            "body_zh": message.body_zh,
+            "title_en": message.title_en,
+            "body_en": message.body_en,
+            "created_at": at,
+        }
+        for event, message in about
+        if message.recipient_id in in_person
+    ]
+    await repo.insert_to_tell(conn, rows)
 
 
 def _default(settings: Settings) -> Preferences:
@@ -168,6 +201,8 @@ async def _project_one(conn: Connection, event: dict[str, Any]) -> str | None:
     elif event["type"] == SESSION_RESCHEDULED:  # one event per sign-up of the moved session
         if await repo.move_signup(conn, event_id, payload) == "CONFIRMED":
             return SESSION
+    elif event["type"] == PARTY_REDUCED:  # fewer people: the reminders say the smaller party
+        await repo.project_signup(conn, event_id, payload["status"], payload)
     elif event["type"] == SHIFT_SIGNED_UP:
         if await repo.project_shift_signup(conn, event_id, "CONFIRMED", payload):
             return SHIFT
@@ -375,8 +410,36 @@ async def mark_read(ctx: dict[str, Any], actor: Actor, args: dict[str, Any]) -> 
     return {"marked": marked}
 
 
+async def tell_in_person(ctx: dict[str, Any], actor: Actor, args: dict[str, Any]) -> dict[str, Any]:
+    """A grid worker registered a resident without a mobile of their own: from now on what
+    that resident must hear of goes on the community's "to tell" list (setting it again is
+    harmless)."""
+    community_id = str(args["community_id"])
+    if not actor.acts_for_residents_of(community_id):
+        raise forbidden()
+    async with ctx["pool"].acquire() as conn:
+        await repo.tell_in_person(conn, str(args["person_id"]), community_id, actor.user_id, _clock(ctx)())
+    return {"person_id": str(args["person_id"]), "community_id": community_id}
+
+
+async def mark_told(ctx: dict[str, Any], actor: Actor, args: dict[str, Any]) -> dict[str, Any]:
+    """A grid worker of the resident's community passed an entry on: ticked, with who and when."""
+    entry_id = uuid.UUID(args["id"])
+    async with ctx["pool"].acquire() as conn, conn.transaction():
+        entry = await repo.to_tell_entry(conn, entry_id)
+        if entry is None:
+            raise not_found("entry", "待告知事项")
+        if not actor.acts_for_residents_of(entry["community_id"]):
+            raise forbidden()
+        row = await repo.mark_told(conn, entry_id, actor.user_id, _clock(ctx)())
+    assert row is not None
+    return {"id": str(row["id"]), "told_by": row["told_by"], "told_at": row["told_at"].isoformat()}
+
+
 COMMANDS = [
     command(SET_PREFERENCES, set_preferences),
+    command(TELL_IN_PERSON, tell_in_person),
+    command(MARK_TOLD, mark_told),
     command(RESEND_DELIVERY, resend_delivery),
     command(MARK_READ, mark_read),
     command(SET_MESSAGE_TEMPLATE, set_message_template),

@@ -8,7 +8,7 @@ from collections import Counter
 from collections.abc import Collection, Sequence
 from typing import Any
 
-from services.notify.contracts import SESSION_RESCHEDULED
+from services.notify.contracts import PARTY_REDUCED, SESSION_RESCHEDULED
 
 # What each activities event says about the sign-up it names.
 SIGNUP_STATUS = {
@@ -36,7 +36,7 @@ def first_of_new(events: Sequence[Event], new_ids: Collection[str]) -> tuple[lis
 
 
 def _touches_signups(event: Event) -> bool:
-    return event["type"] in SIGNUP_STATUS or event["type"] == SESSION_RESCHEDULED
+    return event["type"] in SIGNUP_STATUS or event["type"] in (SESSION_RESCHEDULED, PARTY_REDUCED)
 
 
 def _signup(event: Event) -> str:

@@ -91,3 +91,26 @@ def template_value(row: asyncpg.Record) -> dict[str, Any]:
         "updated_by": row["updated_by"],
         "updated_at": row["updated_at"].isoformat(),
     }
+
+
+async def to_tell(
+    conn: Connection, communities: Sequence[str] | None, include_told: bool, limit: int = 200
+) -> list[asyncpg.Record]:
+    """The "to tell" list of some communities (all when None): what is still to pass on,
+    oldest first, then (if asked) what was passed on, latest first."""
+    return await conn.fetch(
+        """
+        SELECT * FROM notify.to_tell
+        WHERE ($1::text[] IS NULL OR community_id = ANY($1::text[])) AND ($2 OR told_at IS NULL)
+        ORDER BY told_at IS NOT NULL, CASE WHEN told_at IS NULL THEN created_at END,
+                 told_at DESC, id
+        LIMIT $3
+        """,
+        None if communities is None else list(communities),
+        include_told,
+        limit,
+    )
+
+
+async def to_tell_entry(conn: Connection, entry_id: uuid.UUID) -> asyncpg.Record | None:
+    return await conn.fetchrow("SELECT * FROM notify.to_tell WHERE id = $1", entry_id)

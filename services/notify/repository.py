@@ -97,6 +97,78 @@ async def save_preferences(conn: Connection, person_id: str, prefs: Preferences)
     )
 
 
+# --- residents told in person, and what to tell them -----------------------------------------
+
+
+async def tell_in_person(
+    conn: Connection, person_id: str, community_id: str, set_by: str, at: datetime
+) -> None:
+    await conn.execute(
+        """
+        INSERT INTO notify.told_in_person (person_id, community_id, set_by, set_at)
+        VALUES ($1, $2, $3, $4)
+        ON CONFLICT (person_id) DO UPDATE SET community_id = EXCLUDED.community_id
+        """,
+        person_id,
+        community_id,
+        set_by,
+        at,
+    )
+
+
+async def told_in_person(conn: Connection, person_ids: Iterable[str]) -> dict[str, str]:
+    """Which of these people their grid worker tells in person: person id -> their community."""
+    rows = await conn.fetch(
+        "SELECT person_id, community_id FROM notify.told_in_person WHERE person_id = ANY($1::text[])",
+        list(set(person_ids)),
+    )
+    return {row["person_id"]: row["community_id"] for row in rows}
+
+
+async def insert_to_tell(conn: Connection, rows: Sequence[dict[str, Any]]) -> None:
+    """Entries of the "to tell" list; one an event made before is not made again."""
+    await conn.executemany(
+        """
+        INSERT INTO notify.to_tell
+            (id, event_id, person_id, community_id, kind, title_zh, body_zh, title_en, body_en, created_at)
+        VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
+        ON CONFLICT (event_id, person_id) DO NOTHING
+        """,
+        [
+            (
+                new_id(),
+                r["event_id"],
+                r["person_id"],
+                r["community_id"],
+                r["kind"],
+                r["title_zh"],
+                r["body_zh"],
+                r["title_en"],
+                r["body_en"],
+                r["created_at"],
+            )
+            for r in rows
+        ],
+    )
+
+
+async def to_tell_entry(conn: Connection, entry_id: uuid.UUID) -> asyncpg.Record | None:
+    return await conn.fetchrow("SELECT * FROM notify.to_tell WHERE id = $1", entry_id)
+
+
+async def mark_told(conn: Connection, entry_id: uuid.UUID, by: str, at: datetime) -> asyncpg.Record | None:
+    """Tick an entry off; ticking it again keeps the first who and when."""
+    return await conn.fetchrow(
+        """
+        UPDATE notify.to_tell SET told_at = coalesce(told_at, $3), told_by = coalesce(told_by, $2)
+        WHERE id = $1 RETURNING *
+        """,
+        entry_id,
+        by,
+        at,
+    )
+
+
 # --- deliveries --------------------------------------------------------------------------
 
 

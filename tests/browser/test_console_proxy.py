@@ -25,7 +25,7 @@ def masked(phone: str) -> str:
 async def finds(card: Locator, phone: str, name: str) -> None:
     """The grid worker types what the elder tells them and asks for her by phone."""
     form = card.locator("#proxy-find")
-    await form.get_by_label("居民手机号").fill(phone)
+    await form.get_by_label("居民电话").fill(phone)
     await form.get_by_label("居民姓名").fill(name)
     await form.get_by_label("楼栋").fill("3号楼")
     await form.get_by_label("单元/门牌").fill("2单元201")

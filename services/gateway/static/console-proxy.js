@@ -5,6 +5,7 @@ import {
   addStrings, ApiError, busy, el, fmtDateTime, fmtTime, gql, keyed, settle, t, tIn, untilAnswered,
   WISH_CATEGORIES,
 } from "/static/common.js";
+import { contactFields, noSmsNote, residentSignups } from "/static/console-elders.js";
 
 const RELATIONS = ["SPOUSE", "CHILD", "PARENT", "GRANDPARENT", "GRANDCHILD", "SIBLING", "OTHER"];
 const AGE_BANDS = ["CHILD", "TEEN", "ADULT", "SENIOR", "ELDER"];
@@ -14,8 +15,8 @@ const WISH_MAX = 200;
 const STRINGS = {
   zh: {
     proxyTitle: "代居民报名",
-    proxyNote: "为没有智能手机的居民登记、报名、打印票券、许心愿。按手机号查找；找不到时按所填资料新登记。",
-    proxyPhone: "居民手机号", proxyName: "居民姓名", proxyBuilding: "楼栋", proxyUnit: "单元/门牌",
+    proxyNote: "为没有智能手机的居民登记、报名、打印票券、许心愿。按电话查找，没有电话的按姓名和门牌查找；找不到时按所填资料新登记。",
+    proxyPhone: "居民电话", proxyName: "居民姓名", proxyBuilding: "楼栋", proxyUnit: "单元/门牌",
     proxyFind: "查找或登记居民",
     proxyFound: (name, phone, building) => `已找到居民：${name}（${phone}，${building}）`,
     proxyCreated: (name, phone, building) => `新登记居民：${name}（${phone}，${building}）。报名结果会以短信通知。`,
@@ -45,8 +46,8 @@ const STRINGS = {
   },
   en: {
     proxyTitle: "Sign up a resident",
-    proxyNote: "For residents without a smartphone: register, sign up, print the ticket, post a wish. Find them by phone; if there is no one, they are registered with these details.",
-    proxyPhone: "Resident's mobile number", proxyName: "Resident's name", proxyBuilding: "Building", proxyUnit: "Unit / door",
+    proxyNote: "For residents without a smartphone: register, sign up, print the ticket, post a wish. Find them by phone (with no phone, by name and door); if there is no one, they are registered with these details.",
+    proxyPhone: "Resident's phone", proxyName: "Resident's name", proxyBuilding: "Building", proxyUnit: "Unit / door",
     proxyFind: "Find or register the resident",
     proxyFound: (name, phone, building) => `Found: ${name} (${phone}, ${building})`,
     proxyCreated: (name, phone, building) => `Newly registered: ${name} (${phone}, ${building}). Answers reach them by text message.`,
@@ -76,7 +77,7 @@ const STRINGS = {
   },
 };
 
-const RESIDENT_FIELDS = "id name phone communityId building created hasLoggedIn household { id name ageBand }";
+const RESIDENT_FIELDS = "id name phone contact contactEn getsSms communityId building created hasLoggedIn household { id name ageBand }";
 const FIND = `mutation($input: ResidentByPhoneInput!) { residentByPhone(input: $input) { ${RESIDENT_FIELDS} } }`;
 const ADD_MEMBER = `mutation($r: ID!, $name: String!, $relation: Relation!, $ageBand: AgeBand!) {
   addHouseholdMemberFor(residentId: $r, name: $name, relation: $relation, ageBand: $ageBand) { ${RESIDENT_FIELDS} } }`;
@@ -107,6 +108,16 @@ export function proxySignup(root) {
   const memberForm = $("proxy-member");
   const signupForm = $("proxy-signup");
   const wishForm = $("proxy-wish");
+  const contact = contactFields(findForm);
+  const signups = residentSignups($("proxy-signups"), (signupId) => {
+    // The answer and ticket shown under the sign-up form no longer say what stands.
+    if (state.answer?.id !== signupId) return;
+    state.answer = null;
+    state.ticket = null;
+    state.showTicket = false;
+    renderAnswer();
+    loadSessions().catch(() => {});
+  });
 
   function fillChoices() {
     const keep = (select, values, label, fallback) => {
@@ -127,8 +138,10 @@ export function proxySignup(root) {
     root.dataset.resident = r.id;
     const found = $("proxy-found");
     found.dataset.created = String(r.created);
-    found.textContent = t(r.created ? "proxyCreated" : "proxyFound", r.name, r.phone, r.building)
-      + (r.hasLoggedIn || r.created ? "" : ` ${t("proxyNeverLoggedIn")}`);
+    found.textContent = (r.getsSms
+      ? t(r.created ? "proxyCreated" : "proxyFound", r.name, r.phone, r.building)
+      : noSmsNote(r))
+      + (r.hasLoggedIn || r.created || !r.getsSms ? "" : ` ${t("proxyNeverLoggedIn")}`);
     $("proxy-household").replaceChildren(...(r.household.length
       ? r.household.map((m) => el("li", { dataset: { member: m.id } }, el("strong", {}, m.name), " ",
           el("span", { class: "muted" }, t(`age${m.ageBand}`))))
@@ -254,6 +267,8 @@ export function proxySignup(root) {
 
   function render() {
     fillChoices();
+    contact.render();
+    signups.render();
     renderResident();
     renderSessions();
     renderAttendees();
@@ -277,7 +292,7 @@ export function proxySignup(root) {
     busy(findForm.querySelector("[type=submit]"), findForm.querySelector(".error"), async () => {
       // Finding is find-or-create by phone on the server: asking twice never makes two residents.
       const data = await gql(FIND, { input: {
-        communityId: $("proxy-community").value, phone: $("proxy-phone").value.trim(),
+        communityId: $("proxy-community").value, ...contact.values(),
         name: $("proxy-name").value.trim(), building: $("proxy-building").value.trim(), unit: $("proxy-unit").value.trim(),
       } });
       reset();
@@ -285,7 +300,7 @@ export function proxySignup(root) {
       $("proxy-wish-building").value = state.resident.building;
       wishForm.querySelector("[role=status]").hidden = true;
       render();
-      await loadSessions();
+      await Promise.all([loadSessions(), signups.show(state.resident)]);
     });
   });
 
@@ -323,7 +338,7 @@ export function proxySignup(root) {
       state.ticket = null;
       state.showTicket = false;
       renderAnswer();
-      await loadSessions();
+      await Promise.all([loadSessions(), signups.refresh()]);
     });
   });
 

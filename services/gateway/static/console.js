@@ -4,6 +4,7 @@ import {
   onLangChange, showError, showView, t, useStrings, whoAmI,
 } from "/static/common.js";
 import { proxySignup } from "/static/console-proxy.js";
+import { toTellList } from "/static/console-elders.js";
 import { wishReview } from "/static/console-wishes.js";
 
 // Counts arrive live over graphql-ws (sessionCounts); polling covers a lost socket and picks up
@@ -208,6 +209,7 @@ const wishes = wishReview({
   community: $("wish-community"), queue: $("wish-queue"), done: $("wish-done"), refresh: $("wish-refresh"),
 }, (error) => reportError(error));
 const proxy = proxySignup($("proxy"));
+const toTell = toTellList($("to-tell"));
 const ORGANISING = ["organiser", "community_admin", "platform_admin"];
 // The API lets grid workers (and platform admins) act for residents; nobody else sees that card.
 const ACTING_FOR_RESIDENTS = ["grid_worker", "platform_admin"];
@@ -613,6 +615,8 @@ async function enterApp() {
   const actsForResidents = state.me.roles.some((r) => ACTING_FOR_RESIDENTS.includes(r));
   $("proxy").hidden = !actsForResidents;
   if (actsForResidents) proxy.start(state.me.communities);
+  $("to-tell").hidden = !actsForResidents;
+  if (actsForResidents) toTell.start();
   // A grid worker who organises nothing sees only the card they may use.
   const organises = state.me.roles.some((r) => ORGANISING.includes(r));
   $("organiser-area").hidden = !organises;
@@ -646,7 +650,7 @@ onLangChange(() => {
   if (state.me) loadVenues().catch(reportError);
 });
 onLangChange(() => wishes.render());
-onLangChange(() => proxy.render());
+onLangChange(() => { proxy.render(); toTell.render(); });
 onLangChange(() => { if (state.me) { $("hello").textContent = t("hello", state.me.name || state.me.username, state.me.communities.join("、")); render(); } });
 $("festival").addEventListener("change", () => Promise.all([loadFestival(), loadShifts()]).catch(reportError));
 $("publish").addEventListener("click", () => busy($("publish"), $("publish-error"), async () => {

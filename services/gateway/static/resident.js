@@ -3,6 +3,7 @@ import {
   ApiError, busy, dayOf, el, fmtDateTime, fmtDay, fmtTime, gql, keyed, lang, langSwitch, logOut,
   onLangChange, phoneLogIn, settle, showError, showView, t, tIn, useStrings, whoAmI, WISH_CATEGORIES,
 } from "/static/common.js";
+import { partyOf, partyPart } from "/static/resident-party.js";
 
 const SEATS_REFRESH_MS = 20000;
 const RELATIONS = ["SPOUSE", "CHILD", "PARENT", "GRANDPARENT", "GRANDCHILD", "SIBLING", "OTHER"];
@@ -351,8 +352,13 @@ function renderSignups() {
       el("h3", {}, state.titles.get(session?.activityId) ?? ""),
       session ? el("p", {}, `${fmtDateTime(session.startsAt)}–${fmtTime(session.endsAt)} · ${session.venue}`) : null,
       el("p", {}, statusBadge(signup), " ", el("span", { class: "muted" }, t("party", signup.partySize)),
-        signup.attendees.length ? el("span", { class: "muted" }, ` · ${[t("me"), ...signup.attendees.map((a) => a.name)].join(t("listSep"))}`) : null),
+        signup.attendees.length ? el("span", { class: "muted" }, ` · ${partyOf(signup, t("me")).map((p) => p.name).join(t("listSep"))}`) : null),
       session?.status === "CANCELLED" ? el("p", { class: "note" }, t("sessionCalledOff", session.cancelReason ?? "")) : null);
+    card.append(partyPart(signup, state.me?.name, async (fetch) => {
+      if (!fetch) return renderSignups();
+      state.tickets.delete(signup.id); // the same ticket now admits fewer
+      return Promise.all([loadSignups(), loadFestival()]);
+    }));
     if (signup.status === "CONFIRMED") card.append(ticketPart(signup));
     if (signup.status === "CONFIRMED" || signup.status === "WAITLISTED") card.append(cancelButton(signup));
     return card;
