@@ -72,7 +72,7 @@ def _create_organiser(args: argparse.Namespace, settings: Settings) -> int:
 
     async def create() -> str:
         assert resolved.database_url and resolved.redis_url
-        await migrate(resolved.database_url)
+        await migrate(resolved.direct_database_url)
         pool = await create_pool(resolved.database_url, 1, 2)
         redis = await create_redis(resolved.redis_url)
         try:
@@ -139,7 +139,7 @@ def main(argv: list[str] | None = None) -> int:
 
         resolved, servers = resolve(settings)
         assert resolved.database_url
-        applied = asyncio.run(migrate(resolved.database_url))
+        applied = asyncio.run(migrate(resolved.direct_database_url))
         print("applied:", ", ".join(applied) or "nothing, already up to date")
         servers.stop()
         return 0

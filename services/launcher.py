@@ -113,7 +113,7 @@ def _run(settings: Settings, demo: bool, stopping: Callable[[], bool]) -> int:
     assert settings.database_url and settings.redis_url
     if stopping():
         return 0
-    applied = asyncio.run(migrate(settings.database_url))
+    applied = asyncio.run(migrate(settings.direct_database_url))
     log.info("migrations: %s", ", ".join(applied) or "up to date")
 
     env = {**os.environ, "DATABASE_URL": settings.database_url, "REDIS_URL": settings.redis_url}

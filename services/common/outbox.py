@@ -153,19 +153,22 @@ async def run_relay(
     schema: str,
     routes: Mapping[str, Sequence[str]],
 ) -> None:
-    """Relay forever: woken by NOTIFY on commit, and by a poll as a safety net."""
+    """Relay forever: woken by NOTIFY on commit, and by a poll as a safety net.
+
+    LISTEN holds a session, which a pooler in transaction mode does not keep: the listener is a
+    connection of its own to ``settings.direct_database_url``, outside the pool."""
     wake = asyncio.Event()
 
     def on_notify(*_: object) -> None:
         wake.set()
 
-    listener: asyncpg.pool.PoolConnectionProxy[asyncpg.Record] | None = None
+    listener: asyncpg.Connection[asyncpg.Record] | None = None
     try:
         while True:
             wake.clear()
             try:
                 if listener is None or listener.is_closed():
-                    listener = await pool.acquire()
+                    listener = await asyncpg.connect(settings.direct_database_url)
                     await listener.add_listener(_NOTIFY_CHANNEL, on_notify)
                 # A batch that was not full emptied the outbox (what commits meanwhile wakes us).
                 while await relay_once(pool, redis, settings, schema, routes, RELAY_BATCH) == RELAY_BATCH:
@@ -176,7 +179,7 @@ async def run_relay(
                 log.warning("outbox relay of %s failed; will retry", schema, exc_info=True)
                 if listener is not None:
                     with contextlib.suppress(Exception):
-                        await pool.release(listener)
+                        await listener.close(timeout=1)
                     listener = None
                 await asyncio.sleep(settings.outbox_poll_s)
             with contextlib.suppress(TimeoutError):
@@ -186,5 +189,4 @@ async def run_relay(
     finally:
         if listener is not None:
             with contextlib.suppress(Exception):
-                await listener.remove_listener(_NOTIFY_CHANNEL, on_notify)
-                await pool.release(listener)
+                await listener.close(timeout=1)

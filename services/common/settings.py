@@ -44,6 +44,12 @@ class Settings(BaseSettings):
         default=None, validation_alias=AliasChoices("DATABASE_URL", "LINLI_DATABASE_URL")
     )
     redis_url: str | None = Field(default=None, validation_alias=AliasChoices("REDIS_URL", "LINLI_REDIS_URL"))
+    # A direct connection to PostgreSQL when DATABASE_URL goes through a pooler (PgBouncer in
+    # transaction mode): the migrations' advisory lock and the outbox relay's LISTEN need a
+    # session of their own. Unset = DATABASE_URL.
+    database_direct_url: str | None = Field(
+        default=None, validation_alias=AliasChoices("DATABASE_DIRECT_URL", "LINLI_DATABASE_DIRECT_URL")
+    )
     secret: str = Field(
         default=DEVELOPMENT_SECRET,
         validation_alias=AliasChoices("LINLI_SECRET"),
@@ -136,6 +142,13 @@ class Settings(BaseSettings):
                 "development only"
             )
         return self
+
+    @property
+    def direct_database_url(self) -> str:
+        """Where session-level features (advisory locks, LISTEN) connect: never through a pooler."""
+        url = self.database_direct_url or self.database_url
+        assert url, "servers must be resolved first"
+        return url
 
     @property
     def production(self) -> bool:
