@@ -58,11 +58,17 @@ def _page(filename: str) -> Route:
     return Route("/" + filename.removesuffix(".html").replace("resident", ""), serve)
 
 
-def _vendor(node_modules: Path) -> Route:
+def vendored(name: str, node_modules: Path | None = None) -> Path | None:
+    """The installed file served as ``/vendor/<name>``, or None if it is not installed."""
+    within = VENDORED.get(name)
+    found = (node_modules or CHECKOUT_NODE_MODULES) / within if within else None
+    return found if found is not None and found.is_file() else None
+
+
+def _vendor(node_modules: Path | None) -> Route:
     async def serve(request: Request) -> Response:
-        within = VENDORED.get(request.path_params["name"])
-        found = node_modules / within if within else None
-        if found is None or not found.is_file():
+        found = vendored(request.path_params["name"], node_modules)
+        if found is None:
             return PlainTextResponse("not installed (npm ci)", status_code=404)
         return FileResponse(found, media_type="text/javascript", headers=SECURITY_HEADERS)
 
@@ -76,6 +82,6 @@ def page_routes(node_modules: Path | None = None) -> list[BaseRoute]:
         _page("scan.html"),
         _page("station.html"),
         _page("wishes.html"),
-        _vendor(node_modules or CHECKOUT_NODE_MODULES),
+        _vendor(node_modules),
         Mount("/static", StaticFiles(directory=STATIC), name="static"),
     ]

@@ -5,7 +5,7 @@ from __future__ import annotations
 import httpx
 import pytest
 
-from services.gateway.pages import VENDORED
+from services.gateway.pages import vendored
 
 
 @pytest.mark.parametrize("path", ["/", "/console", "/scan", "/station", "/wishes"])
@@ -25,7 +25,7 @@ async def test_scripts_styles_and_the_installed_qr_decoder_are_served(client: ht
     for asset in ("/static/common.js", "/static/linli.css", "/static/resident.js"):
         assert (await client.get(asset)).status_code == 200
     decoder = await client.get("/vendor/jsqr.js")
-    if VENDORED["jsqr.js"].is_file():
+    if vendored("jsqr.js"):
         assert decoder.status_code == 200 and "jsQR" in decoder.text
     else:
         assert decoder.status_code == 404  # not installed: typing the code still works

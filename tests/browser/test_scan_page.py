@@ -18,7 +18,7 @@ from playwright.async_api import Page, Playwright, expect
 
 from services.common.actor import VOLUNTEER
 from services.common.settings import Settings
-from services.gateway.pages import VENDORED
+from services.gateway.pages import vendored
 from services.identity.service import Identity
 from services.volunteers import codes
 from tests.browser.conftest import LAPTOP, Person, launch
@@ -132,7 +132,7 @@ async def test_a_volunteer_checks_in_by_pointing_the_phone_camera_at_the_station
     playwright: Playwright,
     tmp_path: Path,
 ) -> None:
-    if not VENDORED["jsqr.js"].is_file():
+    if not vendored("jsqr.js"):
         message = "CAMERA TEST SKIPPED: the QR decoder is not installed (run `npm ci`; make test does it)"
         print(f"\n{'!' * 78}\n{message}\n{'!' * 78}", file=sys.stderr)
         pytest.skip(message)
