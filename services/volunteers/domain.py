@@ -270,3 +270,16 @@ def attendance_credit(
     if new is None:
         return 0
     return credited_minutes([*before, new], rounding) - credited_minutes(before, rounding)
+
+
+def credit_if_checked_out(
+    earlier: Iterable[tuple[datetime, datetime, Span]],
+    checked_in_at: datetime,
+    now: datetime,
+    shift: Span,
+    rounding: Rounding = DEFAULT_POLICY.rounding,
+) -> int:
+    """What checking out at ``now`` would add to the ledger, to say before the volunteer confirms:
+    the same rule as the check-out itself (``attendance_credit``) over the same spans."""
+    spans = [span for came, left, of in earlier if (span := attended(came, left, of))]
+    return attendance_credit(spans, attended(checked_in_at, max(now, checked_in_at), shift), rounding)

@@ -143,7 +143,14 @@ async def check_in(ctx: dict[str, Any], actor: Actor, args: dict[str, Any]) -> d
             volunteer_id = codes.read_card(secret, code)
             method = CheckInMethod.CARD
         else:
-            codes.verify_station_code(secret, code, shift["community_id"], shift["venue"], now.timestamp())
+            if codes.is_station_digits(code):  # typed by hand from the station's six digits
+                codes.verify_station_digits(
+                    secret, code, shift["community_id"], shift["venue"], now.timestamp()
+                )
+            else:
+                codes.verify_station_code(
+                    secret, code, shift["community_id"], shift["venue"], now.timestamp()
+                )
             volunteer_id = actor.user_id
             method = CheckInMethod.STATION
         if not await repo.is_signed_up(conn, shift_id, volunteer_id):

@@ -71,3 +71,23 @@ async def roster(conn: Connection, shift_id: uuid.UUID) -> list[asyncpg.Record]:
         """,
         shift_id,
     )
+
+
+async def open_check_in(conn: Connection, shift_id: uuid.UUID, volunteer_id: str) -> asyncpg.Record | None:
+    """The volunteer's check-in for the shift that is not closed yet, if any."""
+    return await conn.fetchrow(
+        "SELECT * FROM volunteers.check_ins "
+        "WHERE shift_id = $1 AND volunteer_id = $2 AND checked_out_at IS NULL",
+        shift_id,
+        volunteer_id,
+    )
+
+
+async def completed_attendance(conn: Connection, volunteer_id: str) -> list[asyncpg.Record]:
+    """A volunteer's closed check-ins with their shifts' times (what later credits merge with)."""
+    return await conn.fetch(
+        "SELECT c.id, c.checked_in_at, c.checked_out_at, s.starts_at, s.ends_at "
+        "FROM volunteers.check_ins c JOIN volunteers.shifts s ON s.id = c.shift_id "
+        "WHERE c.volunteer_id = $1 AND c.checked_out_at IS NOT NULL",
+        volunteer_id,
+    )
