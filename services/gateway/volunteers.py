@@ -238,6 +238,13 @@ class CheckOutInput:
 
 
 @strawberry.input
+class UndoCheckOutInput:
+    shift_id: strawberry.ID
+    volunteer_id: str = strawberry.field(description="As the shift's roster names them.")
+    idempotency_key: str | None = None
+
+
+@strawberry.input
 class CorrectServiceHoursInput:
     volunteer_id: str
     shift_id: strawberry.ID
@@ -455,6 +462,19 @@ class VolunteersMutation:
             "card": _check_code(input.card) if input.card is not None else None,
         }
         row = await _send(info, contracts.CHECK_OUT, args, key=f"check-out:{actor.user_id}:{key}")
+        return CheckIn.from_row(row)
+
+    @strawberry.mutation(
+        description="Organisers: undo a volunteer's mistaken check-out while the shift lasts; they "
+        "are on duty again from the same arrival and what it credited is taken back (audited)."
+    )
+    async def undo_check_out(self, info: Info, input: UndoCheckOutInput) -> CheckIn:
+        actor = info.context.require_actor()
+        key = check_key(input.idempotency_key) if input.idempotency_key else uuid.uuid4().hex
+        if not input.volunteer_id.strip() or len(input.volunteer_id) > 64:
+            raise bad_input("volunteerId", "请选择志愿者", "Choose a volunteer")
+        args = {"shift_id": str(parse_id("shiftId", input.shift_id)), "volunteer_id": input.volunteer_id}
+        row = await _send(info, contracts.UNDO_CHECK_OUT, args, key=f"undo-check-out:{actor.user_id}:{key}")
         return CheckIn.from_row(row)
 
     @strawberry.mutation(description="Correct a volunteer's hours with a reason; history is kept.")

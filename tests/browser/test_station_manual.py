@@ -12,7 +12,7 @@ from playwright.async_api import Page, expect
 
 from services.common.settings import Settings
 from services.identity.service import Identity
-from tests.browser.conftest import PHONE, Person
+from tests.browser.conftest import LAPTOP, PHONE, Person
 from tests.browser.test_scan_page import volunteer_logs_in_for
 from tests.conftest import COMMUNITY, GraphQLClient
 from tests.dates import minutes_from_now
@@ -51,7 +51,13 @@ async def in_sight(page: Page, selector: str) -> None:
 
 
 async def test_a_volunteer_types_the_six_digits_and_a_mis_tapped_check_out_is_taken_back(
-    person: Any, pool: Any, redis: Any, settings: Settings, gql: GraphQLClient, organiser_token: str
+    person: Any,
+    pool: Any,
+    redis: Any,
+    settings: Settings,
+    gql: GraphQLClient,
+    organiser_token: str,
+    festival: Any,
 ) -> None:
     venue = f"朔方社区邻里驿家 {uuid.uuid4().hex[:4]}"
     shift_id = await shift_now(gql, organiser_token, venue)
@@ -95,3 +101,22 @@ async def test_a_volunteer_types_the_six_digits_and_a_mis_tapped_check_out_is_ta
     await page.get_by_role("button", name="签退", exact=True).click()
     await page.get_by_role("alertdialog").get_by_role("button", name="确认签退").click()
     await expect(page.get_by_role("status")).to_contain_text("本次计入 0 分钟")
+
+    # The organiser takes that check-out back from the console while the shift lasts.
+    planned = await festival()
+    username, password = await staff_account(Identity(pool, redis, settings), "organiser", COMMUNITY)
+    organiser = await person(LAPTOP)
+    console = await organiser.open("/console")
+    await organiser.logs_in_as_staff(username, password)
+    await console.get_by_label("节日", exact=True).select_option(planned["id"])
+    row = console.locator("#shifts tbody tr", has_text=venue)
+    await row.get_by_role("button", name="名单").click()
+    roster = console.locator("#shifts .shift-roster")
+    await expect(roster).to_contain_text("签退（0 分钟）")
+    await roster.get_by_role("button", name="撤销签退").click()
+    await expect(roster.get_by_role("status")).to_have_text("已撤销签退：该志愿者恢复为服务中。")
+    await organiser.screenshot("console-undo-check-out")
+    await page.reload()
+    await expect(page.get_by_role("status")).to_contain_text("已签到")
+    await expect(page.get_by_role("status")).not_to_contain_text("已签退")
+    await expect(page.get_by_role("button", name="签退", exact=True)).to_be_visible()

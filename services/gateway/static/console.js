@@ -5,6 +5,7 @@ import {
 } from "/static/common.js";
 import { proxySignup } from "/static/console-proxy.js";
 import { wishReview } from "/static/console-wishes.js";
+import { undoCheckOutControl } from "/static/console-undo.js";
 
 // Counts arrive live over graphql-ws (sessionCounts); polling covers a lost socket and picks up
 // sessions others added. Without a socket the console polls often.
@@ -455,7 +456,8 @@ async function showShiftRoster(shift, button) {
   const entries = (await gql(SHIFT_ROSTER, { id: shift.id })).shiftRoster;
   const lines = entries.length
     ? entries.map((e) => el("li", {}, `${e.volunteerId} · ${e.checkedInAt ? t("inAt", fmtTime(e.checkedInAt)) : t("notHere")}`
-        + (e.checkedOutAt ? ` · ${t("outAt", fmtTime(e.checkedOutAt), e.minutesCredited)}` : "")))
+        + (e.checkedOutAt ? ` · ${t("outAt", fmtTime(e.checkedOutAt), e.minutesCredited)}` : ""),
+        " ", undoCheckOutControl(shift, e)))
     : [el("li", {}, t("noVolunteers"))];
   row.after(el("tr", { class: "shift-roster" }, el("td", { colspan: 5 }, el("ul", {}, lines))));
 }
