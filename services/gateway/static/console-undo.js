@@ -23,8 +23,10 @@ const UNDO = `mutation($input: UndoCheckOutInput!) {
  * to undo.
  */
 export function undoCheckOutControl(shift, entry, onDone) {
-  if (!added) addStrings(STRINGS);
-  added = true;
+  if (!added) {
+    added = true; // first: adding strings re-renders the page, which asks again
+    addStrings(STRINGS);
+  }
   if (!entry.checkedOutAt || new Date(shift.endsAt) <= new Date()) return null;
   const error = el("p", { class: "error", role: "alert", hidden: true });
   const said = el("p", { class: "confirm", role: "status", hidden: true });
