@@ -46,6 +46,17 @@ def default_preferences(quiet_start: str, quiet_end: str) -> Preferences:
     )
 
 
+def sms_by_default(phone: str, quiet_start: str, quiet_end: str) -> Preferences:
+    """A resident who never chose: texts to the number they log in with (many elderly people
+    read no app inbox), in the deployment's quiet hours. They can turn it off like any channel."""
+    return Preferences(
+        frozenset({SMS}),
+        parse_clock("quietStart", quiet_start),
+        parse_clock("quietEnd", quiet_end),
+        phone=phone,
+    )
+
+
 def parse_clock(field: str, raw: str) -> time:
     match = _CLOCK.fullmatch(raw.strip())
     if not match:
