@@ -13,7 +13,9 @@ How they behave, and why:
   cookie is renewed once from the refresh cookie and the call repeated.
 - Every action that changes something has an idempotency key kept in ``sessionStorage``
   until its answer is final, so a retry after a lost answer (or a reload) is the same
-  request; buttons are disabled while their request is in flight.
+  request; buttons are disabled and say "正在提交…" while their request is in flight, and a
+  retryable failure (no network, a 502, no answer yet) leaves a 重试 button that sends the same
+  request with the same key. Lists not filled yet say "正在加载…".
 - Refusals are shown from ``extensions.messageZh`` / ``messageEn``; Chinese first, with an
   English switch remembered in ``localStorage``.
 - The console takes seat counts live over graphql-ws (``sessionCounts``, up to the
