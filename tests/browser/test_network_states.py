@@ -5,13 +5,18 @@ request again (one sign-up, not two), and a promotion shows in 我的报名 with
 from __future__ import annotations
 
 import asyncio
+import time
 import uuid
 from typing import Any
 
 from playwright.async_api import Route, expect
 
+from services.common.settings import Settings
+from services.volunteers import codes
 from tests.browser.test_resident_page import logged_in_at_a_session
-from tests.conftest import GraphQLClient
+from tests.browser.test_scan_page import volunteer_logs_in_for
+from tests.browser.test_station_manual import shift_now
+from tests.conftest import COMMUNITY, GraphQLClient
 
 SIGN_UP = "mutation($input: SignUpInput!) { signUp(input: $input) { id status } }"
 CANCEL = "mutation($input: CancelSignupInput!) { cancelSignup(input: $input) { id status } }"
@@ -105,3 +110,49 @@ async def test_a_promotion_shows_in_my_sign_ups_within_two_seconds_without_a_rel
     await expect(mine).to_contain_text("已报名", timeout=2000)
     await expect(mine).not_to_contain_text("候补")
     await resident.screenshot("resident-promoted-live")
+
+
+async def test_on_the_scanner_a_slow_check_in_says_so_and_a_502_is_retried_into_one_check_in(
+    person: Any, pool: Any, settings: Settings, gql: GraphQLClient, organiser_token: str
+) -> None:
+    venue = f"朔方社区邻里驿家 {uuid.uuid4().hex[:4]}"
+    shift_id = await shift_now(gql, organiser_token, venue)
+    volunteer = await person()
+    page = await volunteer_logs_in_for(volunteer, pool, shift_id)
+    keys: list[str] = []
+    first_out = asyncio.Event()
+    release = asyncio.Event()
+
+    async def slow_then_lost(route: Route) -> None:
+        body = route.request.post_data_json
+        if "checkIn(" not in body["query"]:
+            await route.continue_()
+            return
+        keys.append(body["variables"]["input"]["idempotencyKey"])
+        if len(keys) > 1:
+            await route.continue_()
+            return
+        first_out.set()
+        await release.wait()
+        await route.fetch()  # checked in at the service...
+        await route.fulfill(status=502, body="Bad Gateway")  # ...and the answer lost on the way
+
+    await page.route("**/graphql", slow_then_lost)
+    digits = codes.station_digits(settings.secret, COMMUNITY, venue, time.time())  # as the station shows
+    await page.get_by_label("站点码").fill(f"{digits[:3]} {digits[3:]}")
+    await page.get_by_role("button", name="签到", exact=True).click()
+    await first_out.wait()
+    await expect(page.get_by_role("button", name="正在提交…")).to_be_disabled()
+    release.set()
+    retry = page.locator("#check-form").get_by_role("button", name="重试")
+    await expect(retry).to_be_visible()
+    await volunteer.screenshot("scan-retry")
+    await retry.click()
+    await expect(page.get_by_role("status")).to_contain_text("已签到")
+    assert len(keys) == 2 and keys[0] == keys[1]
+    visits = await pool.fetchval(
+        "SELECT count(*) FROM volunteers.check_ins WHERE shift_id = $1", uuid.UUID(shift_id)
+    )
+    assert visits == 1
+    await page.unroute("**/graphql")
+    volunteer.console_errors = [e for e in volunteer.console_errors if "502" not in e]
