@@ -156,3 +156,27 @@ async def test_on_the_scanner_a_slow_check_in_says_so_and_a_502_is_retried_into_
     assert visits == 1
     await page.unroute("**/graphql")
     volunteer.console_errors = [e for e in volunteer.console_errors if "502" not in e]
+
+
+async def test_on_a_cold_slow_load_the_lists_say_they_are_loading(
+    person: Any, festival: Any, pool: Any
+) -> None:
+    planned = await festival()
+    resident = await person()
+    page = await resident.open(f"/?festival={planned['id']}")
+    release = asyncio.Event()
+
+    async def slow_festival(route: Route) -> None:
+        if "festival(id:" in route.request.post_data_json["query"]:
+            await release.wait()
+        await route.continue_()
+
+    await page.route("**/graphql", slow_festival)
+    await resident.logs_in_by_phone(pool)
+    for name in ("日期", "地点"):
+        await expect(page.get_by_label(name, exact=True)).to_have_text("正在加载…")
+    await resident.screenshot("resident-loading")
+    release.set()
+    await expect(page.get_by_label("日期", exact=True)).to_contain_text("全部")
+    await expect(page.locator(f"[data-session='{planned['sessions']['义诊']}']")).to_contain_text("剩余")
+    await page.unroute("**/graphql")
