@@ -1,5 +1,5 @@
-// 我的报名 kept live: when the seats or waitlist of a session I am on change (someone cancelled,
-// I was moved up, the session moved or was called off), my sign-ups are fetched again at once.
+// 我的报名 kept live: when the seats or waitlist of a session I wait for change (someone cancelled,
+// I was moved up), my sign-ups are fetched again at once; a new inbox message does the same.
 import { LiveCounts } from "/static/live.js";
 
 const MAX_WATCHED = 10; // the gateway allows 10 subscriptions per socket
@@ -22,11 +22,14 @@ export function liveSignups(onChange) {
     if (before !== undefined && before !== now) changed();
   }, (connected) => { if (!connected) seen.clear(); });
   return {
-    /** The sign-ups as last loaded: waitlisted ones first, they are the ones that move. */
+    /**
+     * The sign-ups as last loaded. Only waitlisted ones are watched live: they are the ones a
+     * neighbour's cancellation moves, and each watch holds one of the gateway's limited live
+     * listeners. Other news (a move, a call-off) comes with an inbox message (``onNewMessage``).
+     */
     watch(signups) {
       const ids = signups
-        .filter((s) => (s.status === "WAITLISTED" || s.status === "CONFIRMED") && s.session?.status !== "CANCELLED")
-        .sort((a, b) => (a.status === "WAITLISTED" ? 0 : 1) - (b.status === "WAITLISTED" ? 0 : 1))
+        .filter((s) => s.status === "WAITLISTED" && s.session?.status !== "CANCELLED")
         .map((s) => s.sessionId);
       const wanted = [...new Set(ids)].slice(0, MAX_WATCHED);
       for (const id of [...seen.keys()]) if (!wanted.includes(id)) seen.delete(id);
