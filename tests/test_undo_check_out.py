@@ -39,6 +39,10 @@ async def test_an_organiser_undoes_a_mistaken_check_out_and_it_is_audited(
         minutes_from_now(-60),
         uuid.UUID(shift["id"]),
     )
+    preview = await gql.ok(
+        "query($id: ID!) { myCheckOutPreview(shiftId: $id) }", {"id": shift["id"]}, volunteer
+    )
+    assert preview["myCheckOutPreview"] == 60  # what the page asks "确认签退？本次将计入 60 分钟" with
     out = await gql.ok(CHECK_OUT, {"input": {"shiftId": shift["id"]}}, volunteer)
     assert out["checkOut"]["minutesCredited"] == 60
 
