@@ -13,11 +13,16 @@ How they behave, and why:
   cookie is renewed once from the refresh cookie and the call repeated.
 - Every action that changes something has an idempotency key kept in ``sessionStorage``
   until its answer is final, so a retry after a lost answer (or a reload) is the same
-  request; buttons are disabled while their request is in flight.
+  request; buttons are disabled and say "正在提交…" while their request is in flight, and a
+  retryable failure (no network, a 502, no answer yet) leaves a 重试 button that sends the same
+  request with the same key. Lists not filled yet say "正在加载…".
 - Refusals are shown from ``extensions.messageZh`` / ``messageEn``; Chinese first, with an
   English switch remembered in ``localStorage``.
 - The console takes seat counts live over graphql-ws (``sessionCounts``, up to the
   gateway's 10 subscriptions a socket) and polls as a fallback.
+- Pages, scripts and styles go out compressed (brotli or gzip, as the browser accepts) with an
+  ETag from their content and ``Cache-Control: no-cache``: a return visit costs a 304 per file
+  (``static_files.py``).
 - The one front-end dependency, the QR decoder for the camera (jsQR), comes from npm
   (``package.json``, installed by ``make test``) and is served from ``node_modules`` (the
   checkout's, or ``LINLI_NODE_MODULES``, which the image sets);
@@ -29,9 +34,10 @@ from __future__ import annotations
 from pathlib import Path
 
 from starlette.requests import Request
-from starlette.responses import FileResponse, PlainTextResponse, Response
+from starlette.responses import PlainTextResponse, Response
 from starlette.routing import BaseRoute, Mount, Route
-from starlette.staticfiles import StaticFiles
+
+from services.gateway.static_files import CompressedStaticFiles, file_response
 
 STATIC = Path(__file__).resolve().parent / "static"
 CHECKOUT_NODE_MODULES = Path(__file__).resolve().parents[2] / "node_modules"
@@ -53,7 +59,7 @@ def _page(filename: str) -> Route:
     path = STATIC / filename
 
     async def serve(request: Request) -> Response:
-        return FileResponse(path, media_type="text/html; charset=utf-8", headers=SECURITY_HEADERS)
+        return file_response(path, request.scope, "text/html; charset=utf-8", SECURITY_HEADERS)
 
     return Route("/" + filename.removesuffix(".html").replace("resident", ""), serve)
 
@@ -70,7 +76,7 @@ def _vendor(node_modules: Path | None) -> Route:
         found = vendored(request.path_params["name"], node_modules)
         if found is None:
             return PlainTextResponse("not installed (npm ci)", status_code=404)
-        return FileResponse(found, media_type="text/javascript", headers=SECURITY_HEADERS)
+        return file_response(found, request.scope, "text/javascript; charset=utf-8", SECURITY_HEADERS)
 
     return Route("/vendor/{name}", serve)
 
@@ -83,5 +89,5 @@ def page_routes(node_modules: Path | None = None) -> list[BaseRoute]:
         _page("station.html"),
         _page("wishes.html"),
         _vendor(node_modules),
-        Mount("/static", StaticFiles(directory=STATIC), name="static"),
+        Mount("/static", CompressedStaticFiles(directory=STATIC), name="static"),
     ]

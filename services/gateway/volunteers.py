@@ -15,8 +15,9 @@ from services.common.actor import RESIDENT, VOLUNTEER
 from services.common.errors import Refusal, bad_input, forbidden, not_found
 from services.gateway.context import Info
 from services.gateway.inputs import as_datetime, check_key, parse_id
+from services.identity import throttle
 from services.volunteers import codes, contracts, queries
-from services.volunteers.domain import may_scan_cards
+from services.volunteers.domain import Span, credit_if_checked_out, may_scan_cards
 
 MAX_CODE_LENGTH = 200
 
@@ -130,15 +131,20 @@ class ScannableCode:
     valid_until: datetime | None = strawberry.field(
         default=None, description="When a station code stops being accepted; cards do not expire."
     )
+    digits: str | None = strawberry.field(
+        default=None,
+        description="A station code's six digits, to type by hand; they rotate with the QR. Null for cards.",
+    )
 
     @classmethod
-    def of(cls, text: str, valid_until: datetime | None = None) -> ScannableCode:
+    def of(cls, text: str, valid_until: datetime | None = None, digits: str | None = None) -> ScannableCode:
         rendered = codes.render(text)
         return cls(
             code=rendered.text,
             png_data_url=rendered.png_data_url,
             svg=rendered.svg,
             valid_until=valid_until,
+            digits=digits,
         )
 
 
@@ -232,6 +238,13 @@ class CheckOutInput:
 
 
 @strawberry.input
+class UndoCheckOutInput:
+    shift_id: strawberry.ID
+    volunteer_id: str = strawberry.field(description="As the shift's roster names them.")
+    idempotency_key: str | None = None
+
+
+@strawberry.input
 class CorrectServiceHoursInput:
     volunteer_id: str
     shift_id: strawberry.ID
@@ -309,10 +322,10 @@ class VolunteersQuery:
         valid_until = datetime.fromtimestamp(
             (step + 1 + codes.GRACE_STEPS_BEHIND) * codes.STEP_S, tz=now.tzinfo
         )
-        code = codes.mint_station_code(
-            info.context.resources.settings.secret, ours[0], venue, now.timestamp()
-        )
-        return ScannableCode.of(code, valid_until)
+        secret = info.context.resources.settings.secret
+        code = codes.mint_station_code(secret, ours[0], venue, now.timestamp())
+        digits = codes.station_digits(secret, ours[0], venue, now.timestamp())
+        return ScannableCode.of(code, valid_until, digits)
 
     @strawberry.field(description="My personal volunteer card, for staff to scan.")
     async def my_volunteer_card(self, info: Info) -> ScannableCode:
@@ -332,6 +345,30 @@ class VolunteersQuery:
         async with info.context.pool.acquire() as conn:
             row = await queries.latest_check_in(conn, parse_id("shiftId", shift_id), actor.user_id)
         return CheckIn.from_row(row) if row else None
+
+    @strawberry.field(
+        description="The minutes checking out of the shift now would add to my service hours, to "
+        "show before I confirm; null when I am not checked in."
+    )
+    async def my_check_out_preview(self, info: Info, shift_id: strawberry.ID) -> int | None:
+        actor = info.context.require_actor()
+        async with info.context.pool.acquire() as conn:
+            shift = await queries.shift(conn, parse_id("shiftId", shift_id))
+            if shift is None:
+                raise not_found("shift", "班次")
+            visit = await queries.open_check_in(conn, shift["id"], actor.user_id)
+            if visit is None:
+                return None
+            earlier = await queries.completed_attendance(conn, actor.user_id)
+        return credit_if_checked_out(
+            [
+                (row["checked_in_at"], row["checked_out_at"], Span(row["starts_at"], row["ends_at"]))
+                for row in earlier
+            ],
+            visit["checked_in_at"],
+            clock.now(),
+            Span(shift["starts_at"], shift["ends_at"]),
+        )
 
     @strawberry.field(description="My service hours: the ledger and its total.")
     async def my_service_hours(self, info: Info) -> ServiceHours:
@@ -400,7 +437,20 @@ class VolunteersMutation:
             "shift_id": str(parse_id("shiftId", input.shift_id)),
             "code": _check_code(input.code),
         }
-        row = await _send(info, contracts.CHECK_IN, args, key=f"check-in:{actor.user_id}:{key}")
+        if not codes.is_station_digits(args["code"]):
+            row = await _send(info, contracts.CHECK_IN, args, key=f"check-in:{actor.user_id}:{key}")
+            return CheckIn.from_row(row)
+        # Six digits are guessable: wrong ones are counted per volunteer, and refused past a limit.
+        redis = info.context.resources.redis
+        wrong = f"{info.context.resources.settings.namespace}:station-digits-wrong:{actor.user_id}"
+        if int(await redis.get(wrong) or 0) >= codes.WRONG_DIGITS_LIMIT:
+            raise codes.too_many_wrong_digits(max(1, int(await redis.ttl(wrong))))
+        try:
+            row = await _send(info, contracts.CHECK_IN, args, key=f"check-in:{actor.user_id}:{key}")
+        except Refusal as refusal:
+            if refusal.code == "WRONG_STATION_DIGITS":
+                await throttle.count(redis, wrong, codes.WRONG_DIGITS_LIMIT, codes.WRONG_DIGITS_WINDOW_S)
+            raise
         return CheckIn.from_row(row)
 
     @strawberry.mutation(description="Check out of a shift; the time served is credited.")
@@ -412,6 +462,19 @@ class VolunteersMutation:
             "card": _check_code(input.card) if input.card is not None else None,
         }
         row = await _send(info, contracts.CHECK_OUT, args, key=f"check-out:{actor.user_id}:{key}")
+        return CheckIn.from_row(row)
+
+    @strawberry.mutation(
+        description="Organisers: undo a volunteer's mistaken check-out while the shift lasts; they "
+        "are on duty again from the same arrival and what it credited is taken back (audited)."
+    )
+    async def undo_check_out(self, info: Info, input: UndoCheckOutInput) -> CheckIn:
+        actor = info.context.require_actor()
+        key = check_key(input.idempotency_key) if input.idempotency_key else uuid.uuid4().hex
+        if not input.volunteer_id.strip() or len(input.volunteer_id) > 64:
+            raise bad_input("volunteerId", "请选择志愿者", "Choose a volunteer")
+        args = {"shift_id": str(parse_id("shiftId", input.shift_id)), "volunteer_id": input.volunteer_id}
+        row = await _send(info, contracts.UNDO_CHECK_OUT, args, key=f"undo-check-out:{actor.user_id}:{key}")
         return CheckIn.from_row(row)
 
     @strawberry.mutation(description="Correct a volunteer's hours with a reason; history is kept.")

@@ -23,7 +23,7 @@ from services.common.settings import Settings
 from services.common.tokens import ACCESS, REFRESH, TokenClaims, issue_token, read_claims
 from services.identity import domain, revocations, throttle
 from services.identity import repository as repo
-from services.notify.sms import LOGIN_CODE, SEND_SMS, SmsRequest
+from services.notify.sms import DEFAULT_SMS, LOGIN_CODE, SEND_SMS, LoginPhone, SmsRequest
 
 log = logging.getLogger("linli.identity")
 
@@ -138,6 +138,13 @@ class Identity:
             raise domain.wrong_code(s.login_code_tries - tries)
         assert resident is not None
         log.info("resident %s logged in with %s", resident["id"], mask_phone(phone))
+        # SMS on by default for the number they log in with; notify keeps a choice already made.
+        await self.redis.enqueue_job(
+            DEFAULT_SMS,
+            LoginPhone(str(resident["id"]), phone),
+            _job_id=self._key("sms-default", str(resident["id"])),
+            _queue_name=s.queue("notify"),
+        )
         return self._issue(domain.resident_actor(str(resident["id"]), resident["community_id"]))
 
     # --- tokens ----------------------------------------------------------------------------

@@ -50,9 +50,15 @@ from services.notify.domain import (
     shift_reminder_message,
 )
 from services.notify.jobs import QueuedJob, enqueue_jobs
-from services.notify.preferences import SMS, Preferences, check_preferences, default_preferences
+from services.notify.preferences import (
+    SMS,
+    Preferences,
+    check_preferences,
+    default_preferences,
+    sms_by_default,
+)
 from services.notify.projection import SIGNUP_STATUS, first_of_new, one_statement_signups
-from services.notify.sms import SEND_SMS, SmsRequest
+from services.notify.sms import DEFAULT_SMS, SEND_SMS, LoginPhone, SmsRequest
 from services.notify.sms import record as record_sms
 from services.notify.sms import render as render_sms
 from services.notify.templates import DEFAULT_TEMPLATES, check_kind, check_template
@@ -469,5 +475,18 @@ async def send_sms(ctx: dict[str, Any], request: SmsRequest) -> bool:
     return True
 
 
+async def default_sms_preferences(ctx: dict[str, Any], login: LoginPhone) -> bool:
+    """A resident logged in: unless they already chose how to be told, text them at the number
+    they log in with. True if their preferences were stored now."""
+    settings: Settings = ctx["settings"]
+    prefs = sms_by_default(login.phone, settings.notify_quiet_start, settings.notify_quiet_end)
+    pool: asyncpg.Pool = ctx["pool"]
+    async with pool.acquire() as conn:
+        return await repo.insert_preferences_if_none(conn, login.person_id, prefs)
+
+
 # keep_result=0: the stored result would repeat the arguments, login code included.
-SMS_HANDLERS = [func(send_sms, name=SEND_SMS, max_tries=5, keep_result=0)]
+SMS_HANDLERS = [
+    func(send_sms, name=SEND_SMS, max_tries=5, keep_result=0),
+    func(default_sms_preferences, name=DEFAULT_SMS, max_tries=5, keep_result=0),
+]

@@ -46,6 +46,17 @@ def default_preferences(quiet_start: str, quiet_end: str) -> Preferences:
     )
 
 
+def sms_by_default(phone: str, quiet_start: str, quiet_end: str) -> Preferences:
+    """A resident who never chose: texts to the number they log in with (many elderly people
+    read no app inbox), in the deployment's quiet hours. They can turn it off like any channel."""
+    return Preferences(
+        frozenset({SMS}),
+        parse_clock("quietStart", quiet_start),
+        parse_clock("quietEnd", quiet_end),
+        phone=phone,
+    )
+
+
 def parse_clock(field: str, raw: str) -> time:
     match = _CLOCK.fullmatch(raw.strip())
     if not match:
@@ -75,7 +86,7 @@ def check_preferences(
             "phone", "请输入正确的11位手机号码", "Please enter a valid 11-digit mainland mobile number"
         )
     if wechat_openid is not None and not _OPENID.fullmatch(wechat_openid):
-        raise bad_input("wechatOpenId", "微信 OpenID 格式不正确", "Malformed WeChat OpenID")
+        raise bad_input("wechatOpenId", "微信账号格式不正确", "Malformed WeChat account (OpenID)")
     prefs = Preferences(
         frozenset(channels),
         parse_clock("quietStart", quiet_start),
@@ -87,7 +98,7 @@ def check_preferences(
     for channel, field, zh in (
         (EMAIL, "email", "电子邮箱"),
         (SMS, "phone", "手机号码"),
-        (WECHAT, "wechatOpenId", "微信 OpenID"),
+        (WECHAT, "wechatOpenId", "接收通知的微信账号"),
     ):
         if channel in prefs.channels and prefs.address(channel) is None:
             raise bad_input(field, f"开启该渠道需要填写{zh}", f"The {channel} channel needs {field}")

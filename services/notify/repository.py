@@ -169,6 +169,27 @@ async def mark_told(conn: Connection, entry_id: uuid.UUID, by: str, at: datetime
     )
 
 
+async def insert_preferences_if_none(conn: Connection, person_id: str, prefs: Preferences) -> bool:
+    """Store ``prefs`` unless the person already has preferences; True if stored."""
+    stored = await conn.fetchval(
+        """
+        INSERT INTO notify.preferences
+            (person_id, channels, email, phone, wechat_openid, quiet_start, quiet_end, updated_at)
+        VALUES ($1, $2, $3, $4, $5, $6, $7, now())
+        ON CONFLICT (person_id) DO NOTHING
+        RETURNING true
+        """,
+        person_id,
+        sorted(prefs.channels),
+        prefs.email,
+        prefs.phone,
+        prefs.wechat_openid,
+        prefs.quiet_start,
+        prefs.quiet_end,
+    )
+    return bool(stored)
+
+
 # --- deliveries --------------------------------------------------------------------------
 
 

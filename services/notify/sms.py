@@ -17,6 +17,8 @@ from services.common.ids import new_id
 
 SEND_SMS = "send_sms"
 LOGIN_CODE = "login_code"
+# A resident's log-in number becomes their SMS address, on, unless they already chose.
+DEFAULT_SMS = "default_sms_preferences"
 
 
 @dataclass(frozen=True, repr=False)
@@ -27,6 +29,17 @@ class SmsRequest:
 
     def __repr__(self) -> str:
         return f"SmsRequest(phone={self.phone[:3]}****{self.phone[-4:]}, template={self.template})"
+
+
+@dataclass(frozen=True, repr=False)
+class LoginPhone:
+    """The number a resident logs in with, for notify to text them at by default."""
+
+    person_id: str
+    phone: str
+
+    def __repr__(self) -> str:  # arq logs job arguments: never a whole number
+        return f"LoginPhone(person_id={self.person_id}, phone={self.phone[:3]}****{self.phone[-4:]})"
 
 
 def render(request: SmsRequest) -> str:

@@ -11,6 +11,7 @@ nothing but substitute text.
 
 from __future__ import annotations
 
+import re
 import string
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -159,11 +160,21 @@ def template_for(
     return DEFAULT_TEMPLATES[kind]
 
 
+# A value that ends a sentence itself ("原因：天气原因。" + "。") must not double the full stop.
+_DOUBLED_ZH = re.compile(r"([。！？])[。.]+")
+_DOUBLED_EN = re.compile(r"(?<![.])([.!?])\.(?![.])")
+
+
+def tidy(text: str) -> str:
+    """The text with a sentence's end said once: "。。" and ".." (not "...") become one."""
+    return _DOUBLED_EN.sub(r"\1", _DOUBLED_ZH.sub(r"\1", text))
+
+
 def render(template: Template, values_zh: Mapping[str, str], values_en: Mapping[str, str]) -> Template:
     """The texts with their placeholders filled in (the values are plain strings)."""
     return Template(
-        template.title_zh.format_map(values_zh),
-        template.body_zh.format_map(values_zh),
-        template.title_en.format_map(values_en),
-        template.body_en.format_map(values_en),
+        tidy(template.title_zh.format_map(values_zh)),
+        tidy(template.body_zh.format_map(values_zh)),
+        tidy(template.title_en.format_map(values_en)),
+        tidy(template.body_en.format_map(values_en)),
     )

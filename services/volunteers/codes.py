@@ -12,6 +12,13 @@ A personal card is ``LV`` + base32(version, key id, volunteer id, MAC) and never
 names a person, and scanning it twice for the same shift is made harmless by the check-in
 rules, not by the card.
 
+Next to the QR the station shows six digits a person can type by hand: a truncation (as in
+HOTP, RFC 4226) of a MAC over the same signed body (version, key id, place digest, step),
+with a key of its own. They rotate with the QR, are accepted for the same steps, and are
+checked against the place of the shift the volunteer chose, so they need no id. Six digits
+are guessable one in a million per accepted step: wrong tries are rate-limited per volunteer
+(the gateway counts them, see ``WRONG_DIGITS_LIMIT``).
+
 Keys are derived from ``Settings.secret`` per key id, so the secret can be rotated later by
 adding a key id without changing the format. Every function takes ``now`` (unix seconds)
 so expiry is tested without waiting. Keys, MACs, base32 and rendering are shared with
@@ -50,6 +57,12 @@ _CARD_HEAD = struct.Struct(">BB")
 _MAX_VOLUNTEER_ID = 64
 
 
+DIGITS = 6
+# Wrong six-digit codes a volunteer may type in a window before typing is refused for its rest.
+WRONG_DIGITS_LIMIT = 5
+WRONG_DIGITS_WINDOW_S = 10 * 60
+
+
 def expired_code() -> Refusal:
     return Refusal(
         "EXPIRED_CODE", "二维码已过期，请扫描现场最新的二维码", "This code has expired; scan the current one"
@@ -61,6 +74,23 @@ def wrong_venue() -> Refusal:
         "WRONG_VENUE",
         "该二维码不属于本班次的服务地点",
         "This code belongs to another venue (or another community's venue of that name)",
+    )
+
+
+def wrong_digits() -> Refusal:
+    return Refusal(
+        "WRONG_STATION_DIGITS",
+        "数字码不对或已过期，请看签到屏上现在显示的6位数字",
+        "Those digits are wrong or out of date: type the six digits the station shows now",
+    )
+
+
+def too_many_wrong_digits(wait_s: int) -> Refusal:
+    minutes = max(1, -(-wait_s // 60))
+    return Refusal(
+        "TOO_MANY_WRONG_DIGITS",
+        f"数字码输错次数太多，请{minutes}分钟后再试，或用摄像头扫码",
+        f"Too many wrong codes: try again in {minutes} minutes, or scan the QR with the camera",
     )
 
 
@@ -81,8 +111,45 @@ def step_of(now: float) -> int:
 
 def mint_station_code(secret: str, community_id: str, venue: str, now: float) -> str:
     """The station code shown at ``community_id``'s ``venue`` during the step that contains ``now``."""
-    body = _STATION.pack(VERSION, KEY_ID, place_digest(secret, KEY_ID, community_id, venue), step_of(now))
+    body = _station_body(secret, community_id, venue, step_of(now))
     return STATION_PREFIX + _b32(body + _mac(_key(secret, KEY_ID, "station"), body))
+
+
+def _station_body(secret: str, community_id: str, venue: str, step: int) -> bytes:
+    return _STATION.pack(VERSION, KEY_ID, place_digest(secret, KEY_ID, community_id, venue), step)
+
+
+def _digits_at(secret: str, body: bytes) -> str:
+    full = hmac.new(_key(secret, KEY_ID, "station-digits"), body, "sha256").digest()
+    offset = full[-1] & 0x0F
+    value = int.from_bytes(full[offset : offset + 4], "big") & 0x7FFFFFFF
+    return f"{value % 10**DIGITS:0{DIGITS}d}"
+
+
+def station_digits(secret: str, community_id: str, venue: str, now: float) -> str:
+    """The six digits shown beside the QR at ``community_id``'s ``venue`` during ``now``'s step."""
+    return _digits_at(secret, _station_body(secret, community_id, venue, step_of(now)))
+
+
+def is_station_digits(text: str) -> bool:
+    typed = "".join(text.split())
+    return len(typed) == DIGITS and typed.isascii() and typed.isdigit()
+
+
+def verify_station_digits(secret: str, typed: str, community_id: str, venue: str, now: float) -> int:
+    """The step whose digits ``typed`` are, for this place, among the accepted steps (the
+    current one, one of grace behind, one ahead); else WRONG_STATION_DIGITS. Every accepted
+    step is compared, so the time taken says nothing about which one matched."""
+    digits = "".join(typed.split())
+    current = step_of(now)
+    found: int | None = None
+    for step in range(current - GRACE_STEPS_BEHIND, current + GRACE_STEPS_AHEAD + 1):
+        expected = _digits_at(secret, _station_body(secret, community_id, venue, step))
+        if hmac.compare_digest(expected, digits) and found is None:
+            found = step
+    if found is None:
+        raise wrong_digits()
+    return found
 
 
 def is_station_code(text: str) -> bool:

@@ -13,6 +13,7 @@ CREATE_SHIFT = "create_shift"
 SIGN_UP_FOR_SHIFT = "sign_up_for_shift"
 CHECK_IN = "check_in"
 CHECK_OUT = "check_out"
+UNDO_CHECK_OUT = "undo_check_out"
 CORRECT_SERVICE_HOURS = "correct_service_hours"
 RECORD_SKILL = "record_skill"
 UPDATE_VOLUNTEER_PROFILE = "update_volunteer_profile"
@@ -28,6 +29,7 @@ CLOSE_FORGOTTEN_CHECK_INS = "close_forgotten_check_ins"  # the sweep
 SHIFT_SIGNED_UP = "shift.signed_up"
 VOLUNTEER_CHECKED_IN = "volunteer.checked_in"
 VOLUNTEER_CHECKED_OUT = "volunteer.checked_out"
+CHECK_OUT_UNDONE = "volunteer.check_out_undone"
 SERVICE_HOURS_CORRECTED = "service_hours.corrected"
 
 _ID_NAMESPACE = uuid.UUID("2b0c5a8e-7d41-4f0e-8c3b-6a9e1f2d4c57")

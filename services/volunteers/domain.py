@@ -150,6 +150,14 @@ def missing_skill() -> Refusal:
     return Refusal("MISSING_SKILL", "该班次需要特定技能", "This shift needs a skill you have not recorded")
 
 
+def not_checked_out() -> Refusal:
+    return Refusal(
+        "NOT_CHECKED_OUT",
+        "该志愿者本班次现在没有可撤销的签退（可能仍在服务中）",
+        "This volunteer has no check-out of this shift to undo (they may still be on duty)",
+    )
+
+
 def shift_over() -> Refusal:
     return Refusal("SHIFT_OVER", "该班次已结束", "This shift is already over")
 
@@ -270,3 +278,25 @@ def attendance_credit(
     if new is None:
         return 0
     return credited_minutes([*before, new], rounding) - credited_minutes(before, rounding)
+
+
+def credit_if_checked_out(
+    earlier: Iterable[tuple[datetime, datetime, Span]],
+    checked_in_at: datetime,
+    now: datetime,
+    shift: Span,
+    rounding: Rounding = DEFAULT_POLICY.rounding,
+) -> int:
+    """What checking out at ``now`` would add to the ledger, to say before the volunteer confirms:
+    the same rule as the check-out itself (``attendance_credit``) over the same spans."""
+    spans = [span for came, left, of in earlier if (span := attended(came, left, of))]
+    return attendance_credit(spans, attended(checked_in_at, max(now, checked_in_at), shift), rounding)
+
+
+UNDO_CHECK_OUT_REASON = "撤销误签退（组织者）"
+
+
+def ensure_may_undo_check_out(now: datetime, shift: Span) -> None:
+    """A mistaken check-out is undone within the shift; after it, a correction with a reason."""
+    if now >= shift.end:
+        raise shift_over()

@@ -143,7 +143,14 @@ async def check_in(ctx: dict[str, Any], actor: Actor, args: dict[str, Any]) -> d
             volunteer_id = codes.read_card(secret, code)
             method = CheckInMethod.CARD
         else:
-            codes.verify_station_code(secret, code, shift["community_id"], shift["venue"], now.timestamp())
+            if codes.is_station_digits(code):  # typed by hand from the station's six digits
+                codes.verify_station_digits(
+                    secret, code, shift["community_id"], shift["venue"], now.timestamp()
+                )
+            else:
+                codes.verify_station_code(
+                    secret, code, shift["community_id"], shift["venue"], now.timestamp()
+                )
             volunteer_id = actor.user_id
             method = CheckInMethod.STATION
         if not await repo.is_signed_up(conn, shift_id, volunteer_id):
@@ -207,6 +214,57 @@ async def check_out(ctx: dict[str, Any], actor: Actor, args: dict[str, Any]) -> 
         closed = await repo.close_check_in(conn, open_check_in["id"], clock.now())
         credit = await _credit_attendance(conn, shift, closed, recorded_by=actor.user_id)
     return {**row_as_dict(closed), "minutes_credited": credit}
+
+
+async def undo_check_out(ctx: dict[str, Any], actor: Actor, args: dict[str, Any]) -> dict[str, Any]:
+    """An organiser undoes a volunteer's mistaken check-out within the shift: the check-out is
+    kept but marked undone, the volunteer is on duty again from the same arrival, and a
+    correction takes back what it credited (the ledger is never rewritten)."""
+    shift_id = uuid.UUID(args["shift_id"])
+    volunteer_id: str = args["volunteer_id"]
+    now = clock.now()
+    async with _pool(ctx).acquire() as conn, conn.transaction():
+        shift = await repo.get_shift(conn, shift_id)
+        if shift is None:
+            raise domain.shift_not_found()
+        if not actor.may_organise(shift["community_id"]):
+            raise forbidden()
+        domain.ensure_may_undo_check_out(now, repo.shift_span(shift))
+        await repo.lock_volunteer(conn, volunteer_id)
+        if await repo.get_open_check_in(conn, shift_id, volunteer_id) is not None:
+            raise domain.not_checked_out()
+        closed = await repo.latest_closed_check_in(conn, shift_id, volunteer_id)
+        if closed is None:
+            raise domain.not_checked_out()
+        reopened = await repo.undo_check_out(conn, closed, new_id(), actor.user_id, now)
+        credited = int(closed["minutes_credited"] or 0)
+        if credited:
+            await repo.insert_ledger_entry(
+                conn,
+                new_id(),
+                volunteer_id,
+                shift_id,
+                LedgerKind.CORRECTION,
+                -credited,
+                recorded_by=actor.user_id,
+                reason=domain.UNDO_CHECK_OUT_REASON,
+            )
+        await record_event(
+            conn,
+            SCHEMA,
+            contracts.CHECK_OUT_UNDONE,
+            {
+                "check_in_id": str(reopened["id"]),
+                "undone_check_in_id": str(closed["id"]),
+                "shift_id": str(shift_id),
+                "volunteer_id": volunteer_id,
+                "community_id": shift["community_id"],
+                "minutes_taken_back": credited,
+                "undone_by": actor.user_id,
+                "undone_at": now.isoformat(),
+            },
+        )
+    return row_as_dict(reopened)
 
 
 async def _credit_attendance(
@@ -472,6 +530,7 @@ COMMANDS = [
     command(contracts.SIGN_UP_FOR_SHIFT, sign_up_for_shift),
     command(contracts.CHECK_IN, check_in),
     command(contracts.CHECK_OUT, check_out),
+    command(contracts.UNDO_CHECK_OUT, undo_check_out),
     command(contracts.CORRECT_SERVICE_HOURS, correct_service_hours),
     command(contracts.UPDATE_VOLUNTEER_PROFILE, update_volunteer_profile),
     command(contracts.REGISTER_PARTY_MEMBER, register_party_member),

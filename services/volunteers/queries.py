@@ -39,7 +39,7 @@ async def latest_check_in(conn: Connection, shift_id: uuid.UUID, volunteer_id: s
     return await conn.fetchrow(
         "SELECT c.*, l.minutes AS minutes_credited FROM volunteers.check_ins c "
         "LEFT JOIN volunteers.ledger l ON l.check_in_id = c.id "
-        "WHERE c.shift_id = $1 AND c.volunteer_id = $2 "
+        "WHERE c.shift_id = $1 AND c.volunteer_id = $2 AND c.undone_at IS NULL "
         "ORDER BY c.checked_in_at DESC, c.id DESC LIMIT 1",
         shift_id,
         volunteer_id,
@@ -63,11 +63,31 @@ async def roster(conn: Connection, shift_id: uuid.UUID) -> list[asyncpg.Record]:
         FROM volunteers.shift_signups g
         LEFT JOIN LATERAL (
             SELECT * FROM volunteers.check_ins c
-            WHERE c.shift_id = g.shift_id AND c.volunteer_id = g.volunteer_id
+            WHERE c.shift_id = g.shift_id AND c.volunteer_id = g.volunteer_id AND c.undone_at IS NULL
             ORDER BY c.checked_in_at DESC, c.id DESC LIMIT 1
         ) c ON true
         WHERE g.shift_id = $1
         ORDER BY g.created_at, g.volunteer_id
         """,
         shift_id,
+    )
+
+
+async def open_check_in(conn: Connection, shift_id: uuid.UUID, volunteer_id: str) -> asyncpg.Record | None:
+    """The volunteer's check-in for the shift that is not closed yet, if any."""
+    return await conn.fetchrow(
+        "SELECT * FROM volunteers.check_ins "
+        "WHERE shift_id = $1 AND volunteer_id = $2 AND checked_out_at IS NULL",
+        shift_id,
+        volunteer_id,
+    )
+
+
+async def completed_attendance(conn: Connection, volunteer_id: str) -> list[asyncpg.Record]:
+    """A volunteer's closed check-ins with their shifts' times (what later credits merge with)."""
+    return await conn.fetch(
+        "SELECT c.id, c.checked_in_at, c.checked_out_at, s.starts_at, s.ends_at "
+        "FROM volunteers.check_ins c JOIN volunteers.shifts s ON s.id = c.shift_id "
+        "WHERE c.volunteer_id = $1 AND c.checked_out_at IS NOT NULL AND c.undone_at IS NULL",
+        volunteer_id,
     )

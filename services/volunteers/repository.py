@@ -134,7 +134,7 @@ async def get_open_check_in(
 async def has_closed_check_in(conn: Connection, shift_id: uuid.UUID, volunteer_id: str) -> bool:
     found = await conn.fetchval(
         "SELECT 1 FROM volunteers.check_ins "
-        "WHERE shift_id = $1 AND volunteer_id = $2 AND checked_out_at IS NOT NULL",
+        "WHERE shift_id = $1 AND volunteer_id = $2 AND checked_out_at IS NOT NULL AND undone_at IS NULL",
         shift_id,
         volunteer_id,
     )
@@ -184,7 +184,7 @@ async def attendance(conn: Connection, volunteer_id: str) -> list[asyncpg.Record
     return await conn.fetch(
         "SELECT c.id, c.checked_in_at, c.checked_out_at, s.starts_at, s.ends_at "
         "FROM volunteers.check_ins c JOIN volunteers.shifts s ON s.id = c.shift_id "
-        "WHERE c.volunteer_id = $1 AND c.checked_out_at IS NOT NULL",
+        "WHERE c.volunteer_id = $1 AND c.checked_out_at IS NOT NULL AND c.undone_at IS NULL",
         volunteer_id,
     )
 
@@ -354,3 +354,41 @@ async def insert_partner_member(
         volunteer_id,
         added_by,
     )
+
+
+async def latest_closed_check_in(
+    conn: Connection, shift_id: uuid.UUID, volunteer_id: str
+) -> asyncpg.Record | None:
+    """The volunteer's last check-out of the shift that still counts, with what it credited;
+    locked, for undoing it."""
+    return await conn.fetchrow(
+        "SELECT c.*, l.minutes AS minutes_credited FROM volunteers.check_ins c "
+        "LEFT JOIN volunteers.ledger l ON l.check_in_id = c.id "
+        "WHERE c.shift_id = $1 AND c.volunteer_id = $2 AND c.checked_out_at IS NOT NULL "
+        "AND c.undone_at IS NULL ORDER BY c.checked_out_at DESC, c.id DESC LIMIT 1 FOR UPDATE OF c",
+        shift_id,
+        volunteer_id,
+    )
+
+
+async def undo_check_out(
+    conn: Connection, closed: asyncpg.Record, new_id: uuid.UUID, by: str, at: datetime
+) -> asyncpg.Record:
+    """Mark ``closed`` undone and open its continuation from the same arrival."""
+    await conn.execute(
+        "UPDATE volunteers.check_ins SET undone_at = $2, undone_by = $3 WHERE id = $1", closed["id"], at, by
+    )
+    row = await conn.fetchrow(
+        "INSERT INTO volunteers.check_ins "
+        "(id, shift_id, volunteer_id, method, scanned_by, checked_in_at, continues) "
+        "VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING *",
+        new_id,
+        closed["shift_id"],
+        closed["volunteer_id"],
+        closed["method"],
+        closed["scanned_by"],
+        closed["checked_in_at"],
+        closed["id"],
+    )
+    assert row is not None
+    return row

@@ -155,7 +155,8 @@ async def test_a_lost_answer_is_retried_with_the_same_key_and_makes_one_signup(
     await session.get_by_role("button", name="报名").click()
     confirm = session.get_by_role("button", name="确认报名（1人）")
     await confirm.click()
-    await expect(confirm).to_be_disabled()  # no second tap while the first is in flight
+    # no second tap while the first is in flight, and the button says why
+    await expect(session.get_by_role("button", name="正在提交…")).to_be_disabled()
     released.set()
     await expect(session.get_by_role("alert")).to_contain_text("网络连接失败")
     await expect(confirm).to_be_enabled()

@@ -103,7 +103,8 @@ async def test_a_volunteer_types_the_code_the_station_shows_checks_in_and_checks
     await expect(page.get_by_role("status")).to_contain_text("已签到")
     await volunteer.screenshot("scan-checked-in")
 
-    await page.get_by_role("button", name="签退").click()
+    await page.get_by_role("button", name="签退", exact=True).click()
+    await page.get_by_role("button", name="确认签退").click()  # check-out asks once more
     await expect(page.get_by_role("status")).to_contain_text("已签退")
     await expect(page.locator("#hours")).to_contain_text("累计")
 

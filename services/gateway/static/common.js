@@ -15,7 +15,8 @@ const COMMON = {
     resendIn: (s) => `${s}秒后可重发`,
     codeSent: (m) => `验证码已发送，${m}分钟内有效`,
     retryHint: "请再按一次按钮重试。",
-    catREPAIR: "维修", catVISIT: "陪伴探访", catSUPPLIES: "生活物资", catHEALTH: "健康关爱",
+    submitting: "正在提交…", retry: "重试", loadingList: "正在加载…",
+    catREPAIR: "维修", catVISIT: "探访陪伴", catSUPPLIES: "生活物资", catHEALTH: "健康关爱",
     catERRAND: "跑腿代办", catOTHER: "其他",
   },
   en: {
@@ -23,6 +24,7 @@ const COMMON = {
     resendIn: (s) => `Resend in ${s}s`,
     codeSent: (m) => `Code sent; valid for ${m} minutes`,
     retryHint: "Press the button again to retry.",
+    submitting: "Sending…", retry: "Try again", loadingList: "Loading…",
     catREPAIR: "Repairs", catVISIT: "Company and visits", catSUPPLIES: "Daily supplies", catHEALTH: "Health",
     catERRAND: "Errands", catOTHER: "Other",
   },
@@ -33,6 +35,7 @@ const langListeners = [];
 /** Give the page its strings; every element with data-i18n="key" shows strings[lang][key]. */
 export function useStrings(table) {
   strings = { zh: { ...COMMON.zh, ...table.zh }, en: { ...COMMON.en, ...table.en } };
+  markLoadingSelects();
   applyLang();
 }
 
@@ -206,35 +209,62 @@ export async function untilAnswered(send, onPending = () => {}, tries = 30) {
 }
 
 /**
- * Run ``work`` with ``button`` disabled (and marked busy) until it ends; a failure is shown in
- * ``errorBox``. A retryable failure leaves the action's key in place and relabels the button.
+ * Run ``work`` with ``button`` disabled, marked busy and saying "正在提交…" until it ends; a
+ * failure is shown in ``errorBox``. After a retryable failure (the network, a 502, no answer yet)
+ * the box holds a 重试 button that runs the same ``work`` again: its action's idempotency key was
+ * kept (see ``keyed``), so a retry of a sign-up that did go through returns that sign-up.
  */
 export async function busy(button, errorBox, work) {
   if (button.disabled) return undefined;
+  const label = button.textContent;
   button.disabled = true;
   button.setAttribute("aria-busy", "true");
+  button.textContent = t("submitting");
   if (errorBox) showError(errorBox, null);
   try {
     return await work();
   } catch (error) {
     if (!(error instanceof ApiError)) throw error;
-    if (errorBox) showError(errorBox, error);
+    if (errorBox) showError(errorBox, error, () => busy(button, errorBox, work));
     return undefined;
   } finally {
     button.disabled = false;
     button.removeAttribute("aria-busy");
+    // The work may have relabelled the button (or re-rendered it away): keep what it said.
+    if (button.textContent === t("submitting")) button.textContent = label;
   }
 }
 
-export function showError(box, error) {
+/** Show a failure in ``box``; a retryable one with a 重试 button when ``retry`` is given. */
+export function showError(box, error, retry = null) {
   if (!error) {
     box.hidden = true;
     box.textContent = "";
     return;
   }
   box.hidden = false;
-  box.textContent = error.retryable ? `${error.text()} ${t("retryHint")}` : error.text();
   box.dataset.code = error.code;
+  if (error.retryable && retry) {
+    const again = el("button", { type: "button", class: "secondary retry" }, t("retry"));
+    again.addEventListener("click", retry);
+    box.replaceChildren(sentence(error.text()), again);
+    return;
+  }
+  box.textContent = error.retryable ? `${sentence(error.text())} ${t("retryHint")}` : error.text();
+}
+
+/** A message as a whole sentence: one closing 。 (or "."), never none and never two. */
+export function sentence(text) {
+  const trimmed = text.trim();
+  if (/[。！？.!?]$/.test(trimmed)) return trimmed;
+  return /[\u4e00-\u9fff）」]$/.test(trimmed) ? `${trimmed}。` : `${trimmed}.`;
+}
+
+/** Lists not filled yet say so, rather than sit empty, while their choices load. */
+function markLoadingSelects() {
+  for (const select of document.querySelectorAll("select")) {
+    if (!select.options.length) select.append(el("option", { value: "", "data-i18n": "loadingList" }, t("loadingList")));
+  }
 }
 
 /** Build an element: el("p", {class: "x"}, "text", child). Text is never parsed as HTML. */

@@ -6,79 +6,15 @@ import {
 import { proxySignup } from "/static/console-proxy.js";
 import { toTellList } from "/static/console-elders.js";
 import { wishReview } from "/static/console-wishes.js";
+import { undoCheckOutControl } from "/static/console-undo.js";
+import { LiveCounts } from "/static/live.js";
+import { phaseBadge, sessionPhase, usePhaseStrings } from "/static/session-status.js";
 
 // Counts arrive live over graphql-ws (sessionCounts); polling covers a lost socket and picks up
 // sessions others added. Without a socket the console polls often.
 const POLL_MS = 3000;
 const POLL_LIVE_MS = 15000;
 const MAX_LIVE = 10; // the gateway allows 10 subscriptions per socket (each holds a Redis connection)
-const COUNTS = `subscription($id: ID!) { sessionCounts(sessionId: $id) {
-  sessionId capacity seatsTaken seatsLeft waitlistLength status } }`;
-
-/** A graphql-transport-ws client: one socket, one subscription per watched session. */
-class LiveCounts {
-  constructor(onCounts, onState) {
-    this.onCounts = onCounts;
-    this.onState = onState;
-    this.wanted = new Set();
-    this.sent = new Set();
-    this.socket = null;
-    this.ready = false;
-    this.retryMs = 1000;
-  }
-
-  connect() {
-    if (this.socket || !("WebSocket" in window)) return;
-    const scheme = location.protocol === "https:" ? "wss" : "ws";
-    const socket = new WebSocket(`${scheme}://${location.host}/graphql`, "graphql-transport-ws");
-    this.socket = socket;
-    socket.addEventListener("open", () => socket.send(JSON.stringify({ type: "connection_init", payload: {} })));
-    socket.addEventListener("message", (event) => {
-      const message = JSON.parse(event.data);
-      if (message.type === "connection_ack") {
-        this.ready = true;
-        this.retryMs = 1000;
-        this.onState(true);
-        this.flush();
-      } else if (message.type === "next" && message.payload?.data?.sessionCounts) {
-        this.onCounts(message.payload.data.sessionCounts);
-      } else if (message.type === "ping") {
-        socket.send(JSON.stringify({ type: "pong" }));
-      } else if (message.type === "error" || message.type === "complete") {
-        // Refused or ended: polling keeps that session's numbers fresh; no retry storm.
-        this.wanted.delete(message.id);
-      }
-    });
-    socket.addEventListener("close", () => {
-      this.socket = null;
-      this.ready = false;
-      this.sent.clear();
-      this.onState(false);
-      setTimeout(() => this.connect(), this.retryMs);
-      this.retryMs = Math.min(this.retryMs * 2, 30000);
-    });
-  }
-
-  watch(sessionIds) {
-    this.wanted = new Set(sessionIds);
-    for (const id of [...this.sent]) {
-      if (!this.wanted.has(id)) {
-        this.sent.delete(id);
-        this.socket?.send(JSON.stringify({ id, type: "complete" }));
-      }
-    }
-    this.flush();
-  }
-
-  flush() {
-    if (!this.ready) return;
-    for (const id of this.wanted) {
-      if (this.sent.has(id)) continue;
-      this.sent.add(id);
-      this.socket.send(JSON.stringify({ id, type: "subscribe", payload: { query: COUNTS, variables: { id } } }));
-    }
-  }
-}
 
 useStrings({
   zh: {
@@ -93,7 +29,7 @@ useStrings({
     status: "状态", live: (time) => `每 ${POLL_MS / 1000} 秒自动刷新 · 最后更新 ${time}`,
     liveSocket: (time) => `实时更新 · 最后更新 ${time}`,
     offline: "暂时无法刷新，稍后自动重试", noFestival: "请先创建节日。", noSessions: "还没有场次。",
-    scheduled: "进行中", cancelled: "已取消", cancelSession: "取消场次", reason: "取消原因",
+    scheduled: "未开始", cancelled: "已取消", cancelSession: "取消场次", reason: "取消原因",
     "confirm-cancel": "确认取消", "confirm-capacity": "确认修改", "confirm-move": "确认改期", keep: "返回",
     changeCapacity: "改名额", moveSession: "改时间", newCapacity: "新名额", newStart: "新开始时间", newEnd: "新结束时间",
     roster: "名单", rosterOf: (title, when) => `名单：${title} · ${when}`, rosterEmpty: "还没有人报名。",
@@ -107,6 +43,10 @@ useStrings({
     newStaff: "工作人员账号", staffNote: "社区管理员为本社区开设组织者、扫码员账号。", staffRole: "角色",
     newUsername: "新账号用户名", displayName: "姓名", initialPassword: "初始密码", createStaff: "开设账号", roleORGANISER: "组织者",
     roleSCANNER: "扫码员", roleCOMMUNITY_ADMIN: "社区管理员", staffCreated: (u) => `已开设账号：${u}`,
+    createdFestival: (n) => `已创建节日「${n}」。`, createdActivity: (n) => `已创建活动「${n}」。`,
+    createdVenue: (n) => `已登记场地「${n}」。`, createdSession: (a, when) => `已安排场次：${a} · ${when}。`,
+    createdShift: (r, when) => `已创建班次：${r} · ${when}。`, doneCancel: "已取消该场次，已报名的居民会收到通知。",
+    doneCapacity: (n) => `已将名额改为 ${n} 个。`, doneMove: (when) => `已改到 ${when}，已报名的居民会收到通知。`,
     inAt: (time) => `${time} 签到`, notHere: "未到", outAt: (time, m) => `${time} 签退（${m} 分钟）`,
     noVolunteers: "还没有志愿者报名。",
     bookedVenue: "场地", otherVenue: "其他地点（手动填写，不检查冲突）", newVenue: "新建场地",
@@ -154,6 +94,10 @@ useStrings({
     staffRole: "Role", newUsername: "New account's username", displayName: "Name", initialPassword: "First password", createStaff: "Open account",
     roleORGANISER: "Organiser", roleSCANNER: "Scanner", roleCOMMUNITY_ADMIN: "Community admin",
     staffCreated: (u) => `Account opened: ${u}`,
+    createdFestival: (n) => `Festival "${n}" created.`, createdActivity: (n) => `Activity "${n}" created.`,
+    createdVenue: (n) => `Venue "${n}" registered.`, createdSession: (a, when) => `Session scheduled: ${a} · ${when}.`,
+    createdShift: (r, when) => `Shift created: ${r} · ${when}.`, doneCancel: "Session called off; its residents are told.",
+    doneCapacity: (n) => `Capacity changed to ${n}.`, doneMove: (when) => `Moved to ${when}; its residents are told.`,
     inAt: (time) => `in at ${time}`, notHere: "not here", outAt: (time, m) => `out at ${time} (${m} min)`,
     noVolunteers: "No volunteers yet.",
     bookedVenue: "Venue", otherVenue: "Somewhere else (typed, not checked for clashes)", newVenue: "New venue",
@@ -177,11 +121,13 @@ useStrings({
 });
 
 const ME = "{ me { id name username roles communities } }";
+usePhaseStrings();
 const FESTIVALS = "{ festivals { id name communityIds startsOn endsOn published } }";
 const SET_PUBLISHED = `mutation($id: ID!, $published: Boolean!) {
   setFestivalPublished(festivalId: $id, published: $published) { id published } }`;
 const FESTIVAL = `query($id: ID!) { festival(id: $id) { id name communityIds startsOn endsOn published activities {
-  id title communityId sessions { id venue startsAt endsAt capacity seatsTaken seatsLeft waitlistLength status cancelReason } } } }`;
+  id title communityId sessions { id venue startsAt endsAt capacity seatsTaken seatsLeft waitlistLength status cancelReason
+  registrationOpensAt registrationClosesAt } } } }`;
 const CREATE_FESTIVAL = "mutation($input: CreateFestivalInput!) { createFestival(input: $input) { id name } }";
 const CREATE_ACTIVITY = "mutation($input: CreateActivityInput!) { createActivity(input: $input) { id title } }";
 const SCHEDULE = "mutation($input: ScheduleSessionInput!) { scheduleSession(input: $input) { id } }";
@@ -211,6 +157,13 @@ const wishes = wishReview({
 const proxy = proxySignup($("proxy"));
 const toTell = toTellList($("to-tell"));
 const ORGANISING = ["organiser", "community_admin", "platform_admin"];
+
+/** As the API decides (Actor.may_organise), from the roles and communities of my token. */
+function mayOrganise(communityId) {
+  const roles = state.me?.roles ?? [];
+  if (roles.includes("platform_admin")) return true;
+  return roles.some((r) => r === "organiser" || r === "community_admin") && state.me.communities.includes(communityId);
+}
 // The API lets grid workers (and platform admins) act for residents; nobody else sees that card.
 const ACTING_FOR_RESIDENTS = ["grid_worker", "platform_admin"];
 const live = new LiveCounts(applyCounts, (connected) => {
@@ -297,7 +250,7 @@ function takenText(row) {
 }
 
 function renderSessions(rebuild = false) {
-  const rows = (state.festival?.activities ?? []).flatMap((a) => a.sessions.map((s) => ({ ...s, title: a.title })))
+  const rows = (state.festival?.activities ?? []).flatMap((a) => a.sessions.map((s) => ({ ...s, title: a.title, communityId: a.communityId })))
     .sort((a, b) => a.startsAt.localeCompare(b.startsAt) || a.venue.localeCompare(b.venue));
   const clashing = clashes(rows);
   const body = $("sessions").querySelector("tbody");
@@ -338,12 +291,18 @@ function beijingValue(iso) {
 
 function statusCell(row) {
   if (row.status === "CANCELLED") {
-    return el("span", {}, el("span", { class: "badge off" }, t("cancelled")), row.cancelReason ? el("div", { class: "note" }, row.cancelReason) : null);
+    const notice = state.sessionNotice?.id === row.id ? el("p", { class: "confirm", role: "status" }, state.sessionNotice.text) : null;
+    return el("span", {}, el("span", { class: "badge off" }, t("cancelled")), row.cancelReason ? el("div", { class: "note" }, row.cancelReason) : null, notice);
   }
   const editing = state.editing?.id === row.id ? state.editing.kind : null;
   const open = (kind) => () => { state.editing = kind ? { id: row.id, kind } : null; renderSessions(true); };
   if (!editing) {
-    return el("div", { class: "actions" }, el("span", { class: "badge ok" }, t("scheduled")),
+    const phase = sessionPhase(row);
+    const badge = el("span", { class: `badge ${phaseBadge(phase)}`, dataset: { phase } }, t(`phase${phase}`));
+    // Another community's session in a shared festival: seen, not changed (the API would refuse).
+    if (!mayOrganise(row.communityId)) return el("div", { class: "actions" }, badge);
+    const notice = state.sessionNotice?.id === row.id ? el("p", { class: "confirm", role: "status" }, state.sessionNotice.text) : null;
+    return el("div", { class: "actions" }, badge, notice,
       el("button", { type: "button", class: "quiet", onclick: () => showRoster(row).catch(reportError) }, t("roster")),
       el("button", { type: "button", class: "quiet", onclick: open("capacity") }, t("changeCapacity")),
       el("button", { type: "button", class: "quiet", onclick: open("move") }, t("moveSession")),
@@ -375,7 +334,10 @@ function statusCell(row) {
   const confirm = el("button", { type: "button" }, t(`confirm-${editing}`));
   confirm.addEventListener("click", () => busy(confirm, error, async () => {
     await keyed(action(), send);
+    const said = { cancel: () => t("doneCancel"), capacity: () => t("doneCapacity", fields[0].value),
+      move: () => t("doneMove", fmtDateTime(beijingInput(fields[1].value))) }[editing]();
     state.editing = null;
+    state.sessionNotice = { id: row.id, text: said };
     await loadFestival();
   }));
   setTimeout(() => fields.find((f) => f.tagName === "INPUT")?.focus(), 0);
@@ -457,7 +419,8 @@ async function showShiftRoster(shift, button) {
   const entries = (await gql(SHIFT_ROSTER, { id: shift.id })).shiftRoster;
   const lines = entries.length
     ? entries.map((e) => el("li", {}, `${e.volunteerId} · ${e.checkedInAt ? t("inAt", fmtTime(e.checkedInAt)) : t("notHere")}`
-        + (e.checkedOutAt ? ` · ${t("outAt", fmtTime(e.checkedOutAt), e.minutesCredited)}` : "")))
+        + (e.checkedOutAt ? ` · ${t("outAt", fmtTime(e.checkedOutAt), e.minutesCredited)}` : ""),
+        " ", undoCheckOutControl(shift, e)))
     : [el("li", {}, t("noVolunteers"))];
   row.after(el("tr", { class: "shift-roster" }, el("td", { colspan: 5 }, el("ul", {}, lines))));
 }
@@ -471,6 +434,7 @@ createForm($("shift-form"), "create-shift", async (key) => {
     headcount: Number($("shift-headcount").value), idempotencyKey: key,
   } });
   await loadShifts();
+  return t("createdShift", $("shift-role").value.trim(), fmtDateTime(beijingInput($("shift-starts").value)));
 }, ["shift-role"]);
 
 $("staff-role").replaceChildren(...STAFF_ROLES.map((r) => el("option", { value: r }, t(`role${r}`))));
@@ -523,12 +487,18 @@ async function loadDeadLetters() {
 function createForm(form, action, send, clear = []) {
   const button = form.querySelector("[type=submit]");
   const error = form.querySelector(".error");
+  const done = form.querySelector("[role=status]") ?? el("p", { class: "confirm", role: "status", hidden: true });
+  if (!done.isConnected) button.before(done);
   form.addEventListener("input", () => sessionStorage.removeItem(`linli.key.${action}`));
   form.addEventListener("submit", (event) => {
     event.preventDefault();
+    done.hidden = true;
     busy(button, error, async () => {
-      await keyed(action, send);
+      const said = await keyed(action, send);
       for (const id of clear) $(id).value = "";
+      // Every create confirms in words what now exists.
+      done.textContent = said;
+      done.hidden = !said;
     });
   });
 }
@@ -541,6 +511,7 @@ createForm($("festival-form"), "create-festival", async (key) => {
   } });
   await loadFestivals(data.createFestival.id);
   await loadShifts();
+  return t("createdFestival", data.createFestival.name ?? $("festival-name").value.trim());
 }, ["festival-name"]);
 
 createForm($("activity-form"), "create-activity", async (key) => {
@@ -553,6 +524,7 @@ createForm($("activity-form"), "create-activity", async (key) => {
   } });
   await loadFestival();
   $("session-activity").value = data.createActivity.id;
+  return t("createdActivity", $("activity-title").value.trim());
 }, ["activity-title", "activity-category", "activity-description"]);
 
 /** The registered venues of my communities; a session booked at one is checked for clashes and size. */
@@ -577,6 +549,7 @@ createForm($("venue-form"), "create-venue", async (key) => {
     capacity: Number($("venue-capacity").value), idempotencyKey: key,
   } });
   await loadVenues(data.createVenue.id);
+  return t("createdVenue", $("venue-name").value.trim());
 }, ["venue-name"]);
 
 createForm($("session-form"), "schedule-session", async (key) => {
@@ -588,6 +561,8 @@ createForm($("session-form"), "schedule-session", async (key) => {
     capacity: Number($("session-capacity").value), idempotencyKey: key,
   } });
   await loadFestival();
+  const activity = $("session-activity").selectedOptions[0]?.textContent ?? "";
+  return t("createdSession", activity, fmtDateTime(beijingInput($("session-starts").value)));
 });
 
 function poll() {

@@ -4,6 +4,8 @@ import {
   onLangChange, phoneLogIn, settle, showError, showView, t, tIn, useStrings, whoAmI, WISH_CATEGORIES,
 } from "/static/common.js";
 import { partyOf, partyPart } from "/static/resident-party.js";
+import { liveSignups, onNewMessage } from "/static/resident-live.js";
+import { phaseBadge, sessionPhase, usePhaseStrings } from "/static/session-status.js";
 
 const SEATS_REFRESH_MS = 20000;
 const RELATIONS = ["SPOUSE", "CHILD", "PARENT", "GRANDPARENT", "GRANDCHILD", "SIBLING", "OTHER"];
@@ -17,7 +19,7 @@ useStrings({
     tabInboxUnread: (n) => `消息 (${n})`,
     profileTitle: "我的资料", community: "所在社区", building: "楼栋", unit: "单元/门牌",
     prefsTitle: "通知设置", prefsNote: "站内消息始终开启。还可以选择：", chSMS: "短信", chEMAIL: "电子邮件",
-    chWECHAT: "微信", smsPhone: "接收短信的手机号", email: "电子邮箱", wechat: "微信 OpenID",
+    chWECHAT: "微信", smsPhone: "接收短信的手机号", email: "电子邮箱", wechat: "接收通知的微信账号",
     quietStart: "免打扰开始", quietEnd: "免打扰结束", saveProfile: "保存资料", savePrefs: "保存通知设置", saved: "已保存",
     quietNote: "免打扰时段内的提醒会推迟到结束后发送；紧急通知（如活动取消）除外。",
     festival: "节日", day: "日期", venue: "地点", all: "全部",
@@ -25,7 +27,7 @@ useStrings({
     noFestival: "暂时没有节日活动。", noActivities: "没有符合条件的活动。",
     seatsLeft: (n) => `剩余 ${n} 个名额`, full: (n) => `已满 · ${n} 人候补`,
     cancelled: "已取消", signUp: "报名", joinWaitlist: "排队候补",
-    whoGoes: "谁参加？", me: "我本人", confirmSignUp: (n) => `确认报名（${n}人）`,
+    whoGoes: "谁参加？", me: "我本人", confirmSignUp: (n) => `确认报名（${n}人）`, confirmWaitlist: (n) => `排队候补（${n}人）`,
     statusCONFIRMED: "已报名", statusWAITLISTED: (n) => (n ? `候补第 ${n} 位` : "候补中"),
     statusCANCELLED: "已取消", statusPENDING: "处理中…",
     party: (n) => `共 ${n} 人`, cancelSignup: "取消报名", confirmCancel: "确认取消？",
@@ -36,7 +38,8 @@ useStrings({
     relSPOUSE: "配偶", relCHILD: "子女", relPARENT: "父母", relGRANDPARENT: "祖父母/外祖父母",
     relGRANDCHILD: "孙辈", relSIBLING: "兄弟姐妹", relOTHER: "其他",
     ageCHILD: "儿童", ageTEEN: "青少年", ageADULT: "成年", ageSENIOR: "60岁以上", ageELDER: "80岁以上",
-    signedUp: "报名成功！", waitlisted: (n) => `名额已满，您在候补第 ${n} 位。`,
+    signedUp: "报名成功！",
+    waitlisted: (n) => `名额已满，您在候补第 ${n} 位。有人取消时，按排队先后自动为您递补，递补成功会发消息通知您，无需再操作。`,
     pending: "报名处理中，请稍候…",
     toCalendar: "加入手机日历", listSep: "、", opensAt: (when) => `${when} 开始报名`, closed: "报名已截止", partyLimit: (n) => `每次报名最多 ${n} 人`,
     showTicket: "出示入场码", hideTicket: "收起入场码", ticketAlt: "入场二维码",
@@ -63,7 +66,7 @@ useStrings({
     profileTitle: "My details", community: "Community", building: "Building", unit: "Unit / door",
     prefsTitle: "Notifications", prefsNote: "The in-app inbox is always on. Also tell me by:", chSMS: "Text message",
     chEMAIL: "E-mail", chWECHAT: "WeChat", smsPhone: "Mobile number for texts", email: "E-mail address",
-    wechat: "WeChat OpenID", quietStart: "Quiet from", quietEnd: "Quiet until", saveProfile: "Save my details",
+    wechat: "WeChat account for messages", quietStart: "Quiet from", quietEnd: "Quiet until", saveProfile: "Save my details",
     savePrefs: "Save notification settings", saved: "Saved",
     quietNote: "Reminders due in quiet hours wait until they end; urgent news (a cancellation) does not.", festival: "Festival", day: "Day", venue: "Venue", all: "All",
     hello: (name) => (name ? `Hello, ${name}` : "Hello, welcome to the festival"),
@@ -71,6 +74,7 @@ useStrings({
     seatsLeft: (n) => `${n} seats left`, full: (n) => `Full · ${n} waiting`,
     cancelled: "Cancelled", signUp: "Sign up", joinWaitlist: "Join waitlist",
     whoGoes: "Who is going?", me: "Me", confirmSignUp: (n) => `Confirm (${n} ${n === 1 ? "person" : "people"})`,
+    confirmWaitlist: (n) => `Join the waitlist (${n} ${n === 1 ? "person" : "people"})`,
     statusCONFIRMED: "Signed up", statusWAITLISTED: (n) => (n ? `Waitlist #${n}` : "Waitlisted"),
     statusCANCELLED: "Cancelled", statusPENDING: "Processing…",
     party: (n) => `${n} ${n === 1 ? "person" : "people"}`, cancelSignup: "Cancel sign-up",
@@ -82,7 +86,8 @@ useStrings({
     relSPOUSE: "Spouse", relCHILD: "Child", relPARENT: "Parent", relGRANDPARENT: "Grandparent",
     relGRANDCHILD: "Grandchild", relSIBLING: "Sibling", relOTHER: "Other",
     ageCHILD: "Child", ageTEEN: "Teen", ageADULT: "Adult", ageSENIOR: "60+", ageELDER: "80+",
-    signedUp: "You are signed up!", waitlisted: (n) => `Full: you are #${n} on the waitlist.`,
+    signedUp: "You are signed up!",
+    waitlisted: (n) => `Full: you are #${n} on the waitlist. When someone cancels, people move up in turn by themselves; you get a message when you do, with nothing more to do.`,
     pending: "Your sign-up is being processed…",
     toCalendar: "Add to my calendar", listSep: ", ", opensAt: (when) => `Sign-ups open ${when}`, closed: "Sign-ups closed",
     partyLimit: (n) => `At most ${n} people per sign-up`,
@@ -103,6 +108,8 @@ useStrings({
     confirmWish: "Confirm it was met", wishConfirmed: "Thank you for confirming!",
   },
 });
+
+usePhaseStrings();
 
 const SESSION_FIELDS = `id activityId venue startsAt endsAt capacity seatsLeft waitlistLength status cancelReason
   registrationOpensAt registrationClosesAt maxPartySize`;
@@ -179,7 +186,11 @@ async function loadSignups() {
   state.signups = (await gql(MY_SIGNUPS)).mySignups;
   renderSignups();
   renderActivities();
+  liveMine.watch(state.signups);
 }
+
+// A promotion, move or cancellation shows in 我的报名 at once, without a reload.
+const liveMine = liveSignups(() => loadSignups().catch(reportError));
 
 async function loadInbox() {
   state.inbox = (await gql(INBOX)).myInbox;
@@ -227,6 +238,8 @@ function statusBadge(signup) {
 
 function seatsBadge(session) {
   if (session.status === "CANCELLED") return el("span", { class: "badge off" }, t("cancelled"));
+  const phase = sessionPhase(session); // under way or over: seats no longer the news
+  if (phase === "UNDERWAY" || phase === "ENDED") return el("span", { class: `badge ${phaseBadge(phase)}`, dataset: { phase } }, t(`phase${phase}`));
   return session.seatsLeft > 0
     ? el("span", { class: "badge ok", dataset: { seatsLeft: session.seatsLeft } }, t("seatsLeft", session.seatsLeft))
     : el("span", { class: "badge wait" }, t("full", session.waitlistLength));
@@ -280,7 +293,7 @@ function renderSession(session) {
   if (session.status === "CANCELLED" && session.cancelReason) {
     row.append(el("p", { class: "note" }, t("sessionCalledOff", session.cancelReason)));
   }
-  if (notice) row.append(el("p", { class: "confirm", role: "status" }, notice()));
+  if (notice) row.append(el("p", { class: notice.waitlisted ? "confirm waitlisted" : "confirm", role: "status" }, notice()));
   if (state.openParty === session.id && !mine) row.append(partyPicker(session));
   return el("div", {}, row);
 }
@@ -292,8 +305,10 @@ function partyPicker(session) {
   const error = el("p", { class: "error", role: "alert", hidden: true });
   const count = () => 1 + boxes.filter((b) => b.checked).length;
   const tooMany = el("p", { class: "note", hidden: true });
+  const waiting = session.seatsLeft <= 0; // joining the queue is not a sign-up: say so, and not in green
+  if (waiting) confirm.className = "wide secondary";
   const relabel = () => {
-    confirm.textContent = t("confirmSignUp", count());
+    confirm.textContent = waiting ? t("confirmWaitlist", count()) : t("confirmSignUp", count());
     const over = count() > session.maxPartySize;
     confirm.disabled = over;
     tooMany.hidden = !over;
@@ -332,6 +347,7 @@ async function settled(signup, sessionId) {
     CONFIRMED: () => t("signedUp"),
     WAITLISTED: () => t("waitlisted", signup.waitlistPosition),
   }[signup.status] ?? (() => t("pending"));
+  answer.waitlisted = signup.status === "WAITLISTED";
   state.notice.set(sessionId, answer);
   state.openParty = null;
   await Promise.all([loadSignups(), loadFestival()]);
@@ -675,11 +691,14 @@ async function enterApp() {
   await loadMe();
   await Promise.all([loadFestivals(), loadSignups(), loadInbox()]);
   showTab(state.tab);
+  state.stopInboxWatch?.();
+  state.stopInboxWatch = onNewMessage(gql, () => Promise.all([loadSignups(), loadInbox()]).catch(reportError));
 }
 
 async function start() {
   $("loading").hidden = true;
   clearInterval(state.tabTimer);
+  state.stopInboxWatch?.();
   const me = await whoAmI("id");
   if (!me) {
     state.me = null;

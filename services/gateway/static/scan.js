@@ -9,7 +9,9 @@ useStrings({
     pageTitle: "扫码签到", brand: "扫码签到", logOut: "退出", loading: "正在加载…",
     loginTitle: "志愿者登录", phone: "手机号", code: "验证码", logIn: "登录",
     myShifts: "我的班次", noShifts: "您还没有报名志愿者班次。", hoursTitle: "服务时长",
-    hours: (h, m) => `累计 ${h} 小时（${m} 分钟）`, stationCode: "站点码（二维码下方的字符）",
+    hours: (h, m) => `累计 ${h} 小时（${m} 分钟）`, stationCode: "站点码（签到屏上的6位数字）",
+    checkOutAsk: (m) => `确认签退？本次将计入 ${m} 分钟`, checkOutYes: "确认签退", checkOutNo: "不签退，继续服务",
+    checkOutKept: "未签退，您仍在服务中",
     useCamera: "用摄像头扫码", stopCamera: "关闭摄像头", checkIn: "签到", checkOut: "签退",
     checkedIn: (time) => `已签到 ${time}`, checkedOut: (a, b, m) => `已签到 ${a}，已签退 ${b}，本次计入 ${m} 分钟`,
     again: "您已签到过，无需重复签到", choose: "选择", chosen: "当前班次", noCamera: "无法打开摄像头，请输入站点码",
@@ -28,7 +30,9 @@ useStrings({
     pageTitle: "Check-in scanner", brand: "Check-in", logOut: "Log out", loading: "Loading…",
     loginTitle: "Volunteer log-in", phone: "Mobile number", code: "Code", logIn: "Log in",
     myShifts: "My shifts", noShifts: "You have not signed up for a shift yet.", hoursTitle: "Service hours",
-    hours: (h, m) => `${h} hours in total (${m} minutes)`, stationCode: "Station code (the characters under the QR)",
+    hours: (h, m) => `${h} hours in total (${m} minutes)`, stationCode: "Station code (the six digits on the station screen)",
+    checkOutAsk: (m) => `Check out now? This visit will count ${m} minutes`, checkOutYes: "Check out",
+    checkOutNo: "Not yet, keep serving", checkOutKept: "Not checked out: you are still on duty",
     useCamera: "Scan with the camera", stopCamera: "Close the camera", checkIn: "Check in", checkOut: "Check out",
     checkedIn: (time) => `Checked in at ${time}`,
     checkedOut: (a, b, m) => `Checked in ${a}, out ${b}: ${m} minutes credited`,
@@ -54,6 +58,7 @@ const SIGN_UP_FOR_SHIFT = "mutation($input: SignUpForShiftInput!) { signUpForShi
 const HOURS = "{ myServiceHours { totalMinutes hours } }";
 const CHECK_IN = `mutation($input: CheckInInput!) {
   checkIn(input: $input) { id checkedInAt checkedOutAt minutesCredited firstScan } }`;
+const CHECK_OUT_PREVIEW = "query($id: ID!) { myCheckOutPreview(shiftId: $id) }";
 const CHECK_OUT = `mutation($input: CheckOutInput!) {
   checkOut(input: $input) { id checkedInAt checkedOutAt minutesCredited } }`;
 
@@ -136,7 +141,7 @@ function renderShifts() {
           el("div", {}, el("h3", {}, shift.role), el("p", { class: "muted" },
             `${fmtDateTime(shift.startsAt)}–${fmtTime(shift.endsAt)} · ${shift.venue}`)),
           el("button", { type: "button", class: chosen ? "" : "quiet", "aria-pressed": String(chosen),
-            onclick: () => { state.shiftId = shift.id; state.repeated = false; renderShifts(); loadCheckIn().catch(reportError); },
+            onclick: () => { state.shiftId = shift.id; state.repeated = false; $("check-out-ask").hidden = true; renderShifts(); loadCheckIn().catch(reportError); },
           }, chosen ? t("chosen") : t("choose")));
       })
     : [el("p", { class: "note" }, t("noShifts"))]));
@@ -151,7 +156,7 @@ function renderCheck() {
   const visit = state.checkIn;
   const open = visit && !visit.checkedOutAt;
   $("check-in-part").hidden = Boolean(open);
-  $("check-out").hidden = !open;
+  $("check-out").hidden = !open || !$("check-out-ask").hidden;
   const status = $("check-state");
   status.hidden = !visit;
   if (visit) {
@@ -183,11 +188,25 @@ form.addEventListener("submit", (event) => {
   busy($("check-in"), checkError, () => checkIn($("station-code").value));
 });
 
+// Check-out asks once more, with the minutes it will record: a mis-tap must not end a shift.
 $("check-out").addEventListener("click", () => busy($("check-out"), $("app-error"), async () => {
+  const minutes = (await gql(CHECK_OUT_PREVIEW, { id: state.shiftId })).myCheckOutPreview ?? 0;
+  $("check-out-question").textContent = t("checkOutAsk", minutes);
+  $("check-out").hidden = true;
+  $("check-out-ask").hidden = false;
+  $("check-out-yes").focus();
+}));
+$("check-out-no").addEventListener("click", () => {
+  $("check-out-ask").hidden = true;
+  renderCheck();
+  $("check-state").textContent += ` · ${t("checkOutKept")}`;
+});
+$("check-out-yes").addEventListener("click", () => busy($("check-out-yes"), $("app-error"), async () => {
   const shiftId = state.shiftId;
   const data = await keyed(`check-out:${shiftId}:${state.checkIn.id}`, (key) =>
     gql(CHECK_OUT, { input: { shiftId, idempotencyKey: key } }));
   state.checkIn = data.checkOut;
+  $("check-out-ask").hidden = true;
   renderCheck();
   await loadHours();
 }));

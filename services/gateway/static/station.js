@@ -10,19 +10,21 @@ useStrings({
     pageTitle: "志愿者签到站", brand: "志愿者签到站", logOut: "退出", loading: "正在加载…",
     loginTitle: "工作人员登录", loginNote: "签到站需由本社区的组织者或扫码员登录后显示。",
     username: "用户名", password: "密码", logIn: "登录", venueLabel: "服务地点", show: "显示签到码",
-    instructions: "志愿者请用手机扫描二维码签到，或输入下方字符", qrAlt: "签到二维码",
-    validFor: (s) => `二维码自动更新 · 本码还可使用 ${s} 秒`, offline: "网络中断，正在重试…",
+    instructions: "志愿者请用手机扫描二维码签到，或在“扫码签到”页输入上方6位数字", qrAlt: "签到二维码",
+    digitsLabel: "签到数字码",
+    validFor: (s) => `数字码和二维码自动更新 · 本码还可使用 ${s} 秒`, offline: "网络中断，正在重试…",
   },
   en: {
     pageTitle: "Volunteer check-in station", brand: "Station", logOut: "Log out", loading: "Loading…",
     loginTitle: "Staff log-in", loginNote: "An organiser or scanner of this community logs in to show the station.",
     username: "Username", password: "Password", logIn: "Log in", venueLabel: "Venue", show: "Show the code",
-    instructions: "Volunteers: scan the QR with your phone, or type the characters below", qrAlt: "Check-in QR code",
-    validFor: (s) => `Refreshes by itself · this code works for ${s} more seconds`, offline: "Offline; retrying…",
+    instructions: "Volunteers: scan the QR with your phone, or type the six digits above on the check-in page",
+    qrAlt: "Check-in QR code", digitsLabel: "Check-in digits",
+    validFor: (s) => `Digits and QR refresh by themselves · these work for ${s} more seconds`, offline: "Offline; retrying…",
   },
 });
 
-const STATION_CODE = "query($venue: String!) { stationCode(venue: $venue) { code pngDataUrl validUntil } }";
+const STATION_CODE = "query($venue: String!) { stationCode(venue: $venue) { code digits pngDataUrl validUntil } }";
 const $ = (id) => document.getElementById(id);
 const state = { venue: new URLSearchParams(location.search).get("venue") ?? "", code: null, timer: null, tick: null };
 
@@ -40,6 +42,8 @@ function renderCode() {
   if (img.src !== code.pngDataUrl) img.src = code.pngDataUrl;
   img.alt = t("qrAlt");
   $("code-text").textContent = grouped(code.code);
+  // In threes, as a person reads a number aloud; the scanner page ignores the space.
+  $("digits").textContent = code.digits ? `${code.digits.slice(0, 3)} ${code.digits.slice(3)}` : "";
   const left = Math.max(0, Math.round((new Date(code.validUntil) - Date.now()) / 1000));
   $("valid").textContent = t("validFor", left);
 }
