@@ -13,6 +13,12 @@ async def resident(conn: Connection, resident_id: uuid.UUID) -> asyncpg.Record |
     return await conn.fetchrow("SELECT * FROM identity.residents WHERE id = $1", resident_id)
 
 
+async def residents(conn: Connection, resident_ids: list[uuid.UUID]) -> dict[uuid.UUID, asyncpg.Record]:
+    """Many residents at once (a roster's, the door's), by id; ids with no resident are absent."""
+    rows = await conn.fetch("SELECT * FROM identity.residents WHERE id = ANY($1::uuid[])", resident_ids)
+    return {row["id"]: row for row in rows}
+
+
 async def household_of(conn: Connection, resident_id: uuid.UUID) -> list[asyncpg.Record]:
     return await conn.fetch(
         "SELECT * FROM identity.household_members WHERE resident_id = $1 ORDER BY created_at, id",
