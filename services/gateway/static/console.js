@@ -189,7 +189,7 @@ const MOVE_SESSION = "mutation($input: MoveSessionInput!) { moveSession(input: $
 const DEAD_LETTERS = "{ deadLetters(limit: 50) { id channel kind address attempts lastError updatedAt } }";
 const RESEND = "mutation($id: ID!, $key: String) { resendDelivery(id: $id, idempotencyKey: $key) { id status } }";
 const ROSTER = `query($id: ID!) { sessionRoster(sessionId: $id) {
-  signupId resident phone status partySize checkedIn checkedInAt } }`;
+  signupId resident phone status partySize checkedIn checkedInAt partyNames admitted } }`;
 const SHIFTS = "query($c: String!) { shifts(communityId: $c) { id communityId festivalId venue role startsAt endsAt headcount placesTaken } }";
 const CREATE_SHIFT = "mutation($input: CreateShiftInput!) { createShift(input: $input) { id } }";
 const VENUES = "query($c: String!) { venues(communityId: $c) { id communityId name kind capacity } }";
@@ -381,7 +381,7 @@ function statusCell(row) {
     el("div", { class: "row" }, confirm, el("button", { type: "button", class: "quiet", onclick: open(null) }, t("keep"))));
 }
 
-/** Who signed up for a session and who has arrived; phones and names come masked. */
+/** Who signed up for a session (each household member by name) and who has arrived; phones come masked. */
 async function showRoster(row) {
   const entries = (await gql(ROSTER, { id: row.id })).sessionRoster;
   state.roster = { row, entries };
@@ -395,8 +395,10 @@ async function showRoster(row) {
         el("td", { "data-label": t("resident") }, e.resident),
         el("td", { "data-label": t("phoneMasked") }, e.phone ?? "—"),
         el("td", { "data-label": t("status") }, statusText(e)),
-        el("td", { class: "num", "data-label": t("people") }, e.partySize),
-        el("td", { "data-label": t("arrived") }, e.checkedIn ? fmtTime(e.checkedInAt) : "—")))
+        el("td", { class: "num", "data-label": t("people") }, e.partySize,
+          e.partyNames.length ? el("span", { class: "muted" }, ` ${e.partyNames.join("、")}`) : null),
+        el("td", { "data-label": t("arrived") }, e.checkedIn
+          ? `${fmtTime(e.checkedInAt)}${e.admitted < e.partySize ? ` (${e.admitted}/${e.partySize})` : ""}` : "—")))
     : [el("tr", {}, el("td", { colspan: 5 }, t("rosterEmpty")))]));
   $("roster").scrollIntoView({ block: "nearest" });
 }

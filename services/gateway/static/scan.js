@@ -3,6 +3,7 @@ import {
   ApiError, busy, el, fmtDateTime, fmtTime, gql, keyed, langSwitch, logOut, onLangChange,
   phoneLogIn, showError, showView, t, useStrings, whoAmI,
 } from "/static/common.js";
+import { doorSearch } from "/static/door-search.js";
 
 useStrings({
   zh: {
@@ -261,10 +262,10 @@ const camera = new Camera($("camera-button"), $("camera"), checkError, () => /^L
 });
 
 // Staff at the door: admit residents by their ticket, check volunteers in or out by their card.
-const door = { mode: "tickets", log: [], me: null };
+const door = { mode: "tickets", log: [], me: null, search: null };
 const doorForm = $("door-form");
 const doorError = doorForm.querySelector(".error");
-const FESTIVALS = `{ festivals { id name communityIds activities { id title sessions { id venue startsAt endsAt status } } } }`;
+const FESTIVALS = `{ festivals { id name communityIds activities { id title sessions { id communityId venue startsAt endsAt status } } } }`;
 const STAFF_SHIFTS = "query($c: String!) { shifts(communityId: $c) { id venue role startsAt endsAt } }";
 const CHECK_IN_TICKET = `mutation($input: CheckInTicketInput!) {
   checkInTicket(input: $input) { signupId partySize checkedInAt resident } }`;
@@ -274,6 +275,7 @@ function showMode(mode) {
   for (const tab of document.querySelectorAll("[data-mode]")) tab.setAttribute("aria-selected", String(tab.dataset.mode === mode));
   for (const part of doorForm.querySelectorAll("[data-for]")) part.hidden = part.dataset.for !== mode;
   $("door-submit").textContent = mode === "tickets" ? t("admit") : t("cardIn");
+  $("door-find").hidden = mode !== "tickets";
   showError(doorError, null);
 }
 
@@ -282,6 +284,7 @@ async function enterStaff(me) {
   $("logout").hidden = false;
   door.me = me;
   await loadDoorLists();
+  door.search ??= doorSearch($("door-find"), () => $("door-session").value, logAdmission);
   showMode(door.mode);
 }
 
@@ -292,8 +295,10 @@ async function loadDoorLists() {
   const mine = new Set(me.communities);
   const festivals = (await gql(FESTIVALS)).festivals.filter((f) => f.communityIds.some((c) => mine.has(c)));
   const now = new Date().toISOString();
+  const everywhere = me.roles.includes("platform_admin");
+  // A shared festival holds other communities' sessions too: the door lists only my communities'.
   const sessions = festivals.flatMap((f) => f.activities.flatMap((a) => a.sessions
-    .filter((s) => s.status === "SCHEDULED")
+    .filter((s) => s.status === "SCHEDULED" && (everywhere || mine.has(s.communityId)))
     .map((s) => ({ ...s, label: `${a.title} · ${fmtDateTime(s.startsAt)} · ${s.venue}` }))))
     .sort((a, b) => (a.endsAt < now) - (b.endsAt < now) || a.startsAt.localeCompare(b.startsAt));
   $("door-session").replaceChildren(...sessions.map((s) => el("option", { value: s.id }, s.label)));
@@ -328,6 +333,7 @@ async function admit(raw) {
 }
 
 $("door-code").addEventListener("input", () => showError(doorError, null));
+$("door-session").addEventListener("change", () => door.search?.clear());
 doorForm.addEventListener("submit", (event) => {
   event.preventDefault();
   busy($("door-submit"), doorError, () => admit($("door-code").value));
