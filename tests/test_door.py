@@ -17,7 +17,7 @@ import pypdf
 from services.activities import tickets
 from services.common.masking import mask_phone
 from services.common.settings import Settings
-from services.gateway.ticket_sheet import clock_label, day_label
+from services.gateway.ticket_sheet import clock_label, day_label, time_label
 from tests.conftest import OTHER_COMMUNITY, GraphQLClient
 from tests.dates import FESTIVAL_DAY, at, day_iso
 from tests.door_steps import ADMIT, DOOR_ATTENDEES, couple_signed_up, session_on
@@ -190,7 +190,7 @@ async def test_the_printed_ticket_and_its_pdf_say_what_when_where_and_who(
     assert sheet["dateLabel"] == day_label(starts) and sheet["dateLabel"].startswith(
         f"{starts.month}月{starts.day}日"
     )
-    assert sheet["timeLabel"] == "上午 9:00 – 上午 11:00"
+    assert sheet["timeLabel"] == "上午 9:00 – 11:00"
     assert sheet["venue"] == "朔方社区邻里驿家" and sheet["venueAddress"] is None
     assert sheet["holder"] == "王秀兰" and sheet["partySize"] == 2
     assert sheet["partyNames"] == ["王秀兰", "李建国"]
@@ -226,5 +226,6 @@ def test_times_read_as_people_say_them() -> None:
     assert clock_label(at(FESTIVAL_DAY, "12:30")) == "下午 12:30"
     assert clock_label(at(FESTIVAL_DAY, "14:00")) == "下午 2:00"
     assert clock_label(at(FESTIVAL_DAY, "19:00")) == "晚上 7:00"
+    assert time_label(at(FESTIVAL_DAY, "10:00"), at(FESTIVAL_DAY, "13:00")) == "上午 10:00 – 下午 1:00"
     assert tickets.party_names("王秀兰", 2, ["李建国"]) == ["王秀兰", "李建国"]
     assert tickets.party_names("王秀兰", 1, ["李建国"]) == ["李建国"]  # she stays home

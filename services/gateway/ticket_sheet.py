@@ -73,6 +73,14 @@ def clock_label(at: datetime) -> str:
     return f"{part} {hour}:{local.minute:02d}"
 
 
+def time_label(starts_at: datetime, ends_at: datetime) -> str:
+    """上午 9:00 – 11:00; 上午 10:00 – 下午 1:00 when it runs past noon."""
+    start, end = clock_label(starts_at), clock_label(ends_at)
+    if start.split(" ")[0] == end.split(" ")[0]:
+        end = end.split(" ", 1)[1]
+    return f"{start} – {end}"
+
+
 def holder_label(name: str, phone: str | None) -> str:
     """The name on the ticket; with none on file, the phone's last four digits say whose it is."""
     if name.strip():
@@ -85,7 +93,7 @@ class TicketSheet:
     activity: str
     festival: str
     date_label: str = strawberry.field(description="e.g. 12月5日（星期六）")
-    time_label: str = strawberry.field(description="e.g. 上午 9:00 – 上午 11:00")
+    time_label: str = strawberry.field(description="e.g. 上午 9:00 – 11:00")
     starts_at: datetime
     ends_at: datetime
     venue: str
@@ -118,7 +126,7 @@ async def ticket_sheet(conn: Connection, secret: str, signup: asyncpg.Record) ->
         activity=session["activity_title"],
         festival=session["festival_name"],
         date_label=day_label(starts_at),
-        time_label=f"{clock_label(starts_at)} – {clock_label(ends_at)}",
+        time_label=time_label(starts_at, ends_at),
         starts_at=starts_at,
         ends_at=ends_at,
         venue=session["venue"],

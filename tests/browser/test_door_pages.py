@@ -77,7 +77,7 @@ async def test_a_grid_worker_prints_an_elders_ticket_that_says_what_when_where_a
     for words in (
         "剪纸书法",
         day,
-        "上午 9:00 – 上午 11:00",
+        "上午 9:00 – 11:00",
         "朔方社区邻里驿家",
         "王秀兰",
         "可入场 2 人：王秀兰、李建国",
@@ -154,7 +154,7 @@ async def test_a_resident_prints_and_saves_her_own_ticket(
     for words in (
         "漆扇体验",
         day_label(at(FESTIVAL_DAY, "14:30")),
-        "下午 2:30 – 下午 4:30",
+        "下午 2:30 – 4:30",
         "张桂芳",
         "可入场 1 人",
     ):
