@@ -123,6 +123,7 @@ async def session_on(
     title: str = "剪纸书法",
     venue: str = "朔方社区邻里驿家",
     community: str = COMMUNITY,
+    venue_id: str | None = None,
 ) -> str:
     """A published session on a day ``days_ahead`` from today (festival and activity made on the way)."""
     festival = await gql.ok(
@@ -153,7 +154,7 @@ async def session_on(
         {
             "input": {
                 "activityId": activity["createActivity"]["id"],
-                "venue": venue,
+                **({"venueId": venue_id} if venue_id else {"venue": venue}),
                 "startsAt": at_iso(days_ahead, clock),
                 "endsAt": at_iso(days_ahead, ends),
                 "capacity": 20,

@@ -18,7 +18,7 @@ from services.activities import tickets
 from services.common.masking import mask_phone
 from services.common.settings import Settings
 from services.gateway.ticket_sheet import clock_label, day_label, time_label
-from tests.conftest import OTHER_COMMUNITY, GraphQLClient
+from tests.conftest import COMMUNITY, OTHER_COMMUNITY, GraphQLClient
 from tests.dates import FESTIVAL_DAY, at, day_iso
 from tests.door_steps import ADMIT, DOOR_ATTENDEES, couple_signed_up, session_on
 from tests.ticket_steps import CHECK_IN, check_in_vars, scanner_token, schedule_at
@@ -219,6 +219,38 @@ async def test_the_printed_ticket_and_its_pdf_say_what_when_where_and_who(
     refused = await client.get(f"/exports/tickets/{couple['signup_id']}.pdf", headers=bearer(stranger))
     assert refused.status_code == 403
     assert (await client.get(f"/exports/tickets/{couple['signup_id']}.pdf")).status_code == 401
+
+
+CREATE_VENUE = """
+mutation($input: CreateVenueInput!) { createVenue(input: $input) { id name address } }
+"""
+
+
+async def test_a_booked_venues_address_is_on_the_ticket(
+    gql: GraphQLClient, client: httpx.AsyncClient, organiser_token: str, settings: Settings
+) -> None:
+    venue_input = {
+        "communityId": COMMUNITY,
+        "name": f"朔方社区服务中心 {uuid.uuid4().hex[:4]}",
+        "kind": "ROOM",
+        "capacity": 40,
+        "address": "  朔方路 12 号  一楼  ",
+        "idempotencyKey": uuid.uuid4().hex,
+    }
+    venue = (await gql.ok(CREATE_VENUE, {"input": venue_input}, organiser_token))["createVenue"]
+    assert venue["address"] == "朔方路 12 号 一楼"
+    session_id = await session_on(gql, organiser_token, FESTIVAL_DAY, "14:00", "16:00", venue_id=venue["id"])
+    couple = await couple_signed_up(gql, settings, session_id)
+
+    sheet = (await gql.ok(TICKET_FOR, {"id": couple["signup_id"]}, couple["desk"]))["ticketFor"]["sheet"]
+    assert sheet["venue"] == venue["name"] and sheet["venueAddress"] == "朔方路 12 号 一楼"
+    assert sheet["timeLabel"] == "下午 2:00 – 4:00"
+    response = await client.get(f"/exports/tickets/{couple['signup_id']}.pdf", headers=bearer(couple["desk"]))
+    text = "".join(pypdf.PdfReader(io.BytesIO(response.content)).pages[0].extract_text().split())
+    assert "朔方路12号一楼" in text
+
+    too_long = {**venue_input, "name": "另一处", "address": "路" * 101, "idempotencyKey": uuid.uuid4().hex}
+    assert await gql.error_code(CREATE_VENUE, {"input": too_long}, organiser_token) == "BAD_USER_INPUT"
 
 
 def test_times_read_as_people_say_them() -> None:

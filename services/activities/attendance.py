@@ -153,7 +153,8 @@ async def no_shows(conn: Connection, community_id: str, now: datetime) -> list[a
 _CALENDAR_COLUMNS = """
     s.id, s.venue, s.starts_at, s.ends_at, s.status, s.cancel_reason, s.community_id,
     a.title AS activity_title, a.description, f.name AS festival_name,
-    f.published, f.community_ids AS festival_communities
+    f.published, f.community_ids AS festival_communities,
+    (SELECT v.address FROM activities.venues v WHERE v.id = s.venue_id) AS venue_address
 """
 
 

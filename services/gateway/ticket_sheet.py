@@ -97,7 +97,7 @@ class TicketSheet:
     starts_at: datetime
     ends_at: datetime
     venue: str
-    venue_address: str | None = strawberry.field(description="None while venues keep no address.")
+    venue_address: str | None = strawberry.field(description="The booked venue's address, if it has one.")
     holder: str = strawberry.field(description="The resident's name, in full: it is their ticket.")
     party_size: int
     party_names: list[str] = strawberry.field(description="Who comes, by name (the resident first).")
@@ -130,7 +130,7 @@ async def ticket_sheet(conn: Connection, secret: str, signup: asyncpg.Record) ->
         starts_at=starts_at,
         ends_at=ends_at,
         venue=session["venue"],
-        venue_address=None,
+        venue_address=session["venue_address"] or None,
         holder=holder,
         party_size=signup["party_size"],
         party_names=tickets.party_names(holder, signup["party_size"], members),

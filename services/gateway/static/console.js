@@ -110,7 +110,7 @@ useStrings({
     noVolunteers: "还没有志愿者报名。",
     bookedVenue: "场地", otherVenue: "其他地点（手动填写，不检查冲突）", newVenue: "新建场地",
     venueNote: "登记过的场地不会被重复预订，也不会超员。", venueName: "场地名称", venueKind: "类型",
-    venueCapacity: "最多容纳", createVenue: "登记场地", kindSTATION: "邻里驿家", kindSQUARE: "广场",
+    venueCapacity: "最多容纳", createVenue: "登记场地", venueAddress: "地址（印在入场券上）", kindSTATION: "邻里驿家", kindSQUARE: "广场",
     kindROOM: "活动室", upTo: (n) => `最多 ${n} 人`,
     shiftsTitle: "志愿者班次", role: "岗位", placesTaken: "已报", stationLink: "签到站", openStation: "打开签到站",
     noShifts: "还没有班次。", newShift: "新建志愿者班次", headcount: "需要人数", createShift: "创建班次",
@@ -157,7 +157,7 @@ useStrings({
     noVolunteers: "No volunteers yet.",
     bookedVenue: "Venue", otherVenue: "Somewhere else (typed, not checked for clashes)", newVenue: "New venue",
     venueNote: "A registered venue is never double-booked or overfilled.", venueName: "Venue name",
-    venueKind: "Kind", venueCapacity: "Holds at most", createVenue: "Register venue", kindSTATION: "Neighbourhood station",
+    venueKind: "Kind", venueCapacity: "Holds at most", createVenue: "Register venue", venueAddress: "Address (printed on tickets)", kindSTATION: "Neighbourhood station",
     kindSQUARE: "Square", kindROOM: "Room", upTo: (n) => `up to ${n}`,
     shiftsTitle: "Volunteer shifts", role: "Role", placesTaken: "Taken", stationLink: "Station",
     openStation: "Open the station display", noShifts: "No shifts yet.", newShift: "New volunteer shift",
@@ -574,10 +574,10 @@ createForm($("venue-form"), "create-venue", async (key) => {
   const data = await gql(CREATE_VENUE, { input: {
     communityId: (state.festival?.communityIds ?? state.me.communities).find((c) => state.me.communities.includes(c)),
     name: $("venue-name").value.trim(), kind: $("venue-kind").value,
-    capacity: Number($("venue-capacity").value), idempotencyKey: key,
+    capacity: Number($("venue-capacity").value), idempotencyKey: key, address: $("venue-address").value.trim(),
   } });
   await loadVenues(data.createVenue.id);
-}, ["venue-name"]);
+}, ["venue-name", "venue-address"]);
 
 createForm($("session-form"), "schedule-session", async (key) => {
   const venueId = $("session-venue-id").value;
