@@ -268,7 +268,7 @@ const doorError = doorForm.querySelector(".error");
 const FESTIVALS = `{ festivals { id name communityIds activities { id title sessions { id communityId venue startsAt endsAt status } } } }`;
 const STAFF_SHIFTS = "query($c: String!) { shifts(communityId: $c) { id venue role startsAt endsAt } }";
 const CHECK_IN_TICKET = `mutation($input: CheckInTicketInput!) {
-  checkInTicket(input: $input) { signupId partySize checkedInAt resident } }`;
+  checkInTicket(input: $input) { signupId partySize checkedInAt resident people partyNames } }`;
 
 function showMode(mode) {
   door.mode = mode;
@@ -322,7 +322,8 @@ async function admit(raw) {
     const data = await keyed(`ticket:${sessionId}:${code}`, (key) =>
       gql(CHECK_IN_TICKET, { input: { sessionId, code, idempotencyKey: key } }));
     const entry = data.checkInTicket;
-    logAdmission(t("ticketAdmitted", entry.resident, entry.partySize, fmtTime(entry.checkedInAt)));
+    const who = entry.partyNames.length ? entry.partyNames.join("、") : entry.resident;
+    logAdmission(t("ticketAdmitted", who, entry.people, fmtTime(entry.checkedInAt)));
   } else {
     const shiftId = $("door-shift").value;
     const data = await keyed(`card:${shiftId}:${code}`, (key) =>
