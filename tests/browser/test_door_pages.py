@@ -17,6 +17,7 @@ from services.common.actor import ORGANISER
 from services.common.settings import Settings
 from services.gateway.ticket_sheet import day_label
 from services.identity.service import Identity
+from tests.browser.conftest import LAPTOP
 from tests.browser.test_console_proxy import finds
 from tests.conftest import (
     COMMUNITY,
@@ -47,6 +48,16 @@ async def printed(page: Page) -> pypdf.PdfReader:
     pdf = await page.pdf(prefer_css_page_size=True, print_background=True)
     await page.emulate_media(media="screen")
     return pypdf.PdfReader(io.BytesIO(pdf))
+
+
+async def festival_of(pool: Any, session_id: str) -> str:
+    async with pool.acquire() as conn:
+        found = await conn.fetchval(
+            "SELECT a.festival_id FROM activities.sessions s "
+            "JOIN activities.activities a ON a.id = s.activity_id WHERE s.id = $1",
+            uuid.UUID(session_id),
+        )
+    return str(found)
 
 
 async def test_a_grid_worker_prints_an_elders_ticket_that_says_what_when_where_and_who(
@@ -124,12 +135,7 @@ async def test_a_resident_prints_and_saves_her_own_ticket(
     person: Any, pool: Any, gql: GraphQLClient, organiser_token: str
 ) -> None:
     session_id = await session_on(gql, organiser_token, FESTIVAL_DAY, "14:30", "16:30", title="漆扇体验")
-    async with pool.acquire() as conn:
-        festival_id = await conn.fetchval(
-            "SELECT a.festival_id FROM activities.sessions s "
-            "JOIN activities.activities a ON a.id = s.activity_id WHERE s.id = $1",
-            uuid.UUID(session_id),
-        )
+    festival_id = await festival_of(pool, session_id)
     resident = await person()
     page = await resident.open(f"/?festival={festival_id}")
     await resident.logs_in_by_phone(pool)
@@ -263,3 +269,29 @@ async def test_the_door_finds_an_elder_by_phone_tail_and_lets_the_couple_in_one_
     await page.get_by_role("button", name="English").click()
     await expect(find.get_by_role("button", name="Find")).to_be_visible()
     await expect(found).to_contain_text("Everyone is in")
+
+
+async def test_the_organisers_roster_names_the_whole_household_and_its_file_the_session(
+    person: Any, pool: Any, redis: Any, settings: Settings, gql: GraphQLClient, organiser_token: str
+) -> None:
+    session_id = await session_on(gql, organiser_token, FESTIVAL_DAY, "09:00", "11:00", title="剪纸书法")
+    couple = await couple_signed_up(gql, settings, session_id)
+    username, password = await staff_account(Identity(pool, redis, settings), "community_admin", COMMUNITY)
+    organiser = await person(LAPTOP)
+    page = await organiser.open("/console")
+    await organiser.logs_in_as_staff(username, password)
+    await page.get_by_label("节日", exact=True).select_option(await festival_of(pool, session_id))
+    row = page.locator(f"#sessions tbody tr[data-session='{session_id}']")
+    await row.get_by_role("button", name="名单").click()
+    roster = page.locator("#roster")
+    await expect(roster).to_contain_text("王秀兰")
+    await expect(roster).to_contain_text("李建国")
+    await expect(roster).to_contain_text(f"{couple['phone'][:3]}****{couple['phone'][-4:]}")
+    await expect(roster).not_to_contain_text(couple["phone"])
+    await organiser.screenshot("door-roster")
+    async with page.expect_download() as saved:
+        await roster.get_by_role("link", name="导出名单").click()
+    download = await saved.value
+    assert download.suggested_filename == f"剪纸书法-{day_iso(FESTIVAL_DAY)}-0900.csv"
+    text = (await download.path()).read_text(encoding="utf-8-sig")
+    assert "王秀兰" in text and "王秀兰、李建国" in text and couple["phone"] not in text
