@@ -126,6 +126,10 @@ async def test_a_grid_worker_prints_an_elders_ticket_that_says_what_when_where_a
     assert "代居民报名" not in on_paper  # the ticket alone
 
     await presses_print(page, "打印（小票机）")
+    sizes = await sheet.locator("dd, dt, .sheet-number").evaluate_all(
+        "nodes => nodes.map((n) => parseFloat(getComputedStyle(n).fontSize))"
+    )
+    assert min(sizes) >= PT16_IN_PX - 0.01, sizes
     receipt = await printed(page)
     assert round(float(receipt.pages[0].mediabox.width) / 72 * 25.4) == 80
     assert "王秀兰" in receipt.pages[0].extract_text()
