@@ -9,7 +9,6 @@ font, which every PDF reader has, so no font file is shipped).
 from __future__ import annotations
 
 import io
-import json
 import uuid
 from dataclasses import dataclass
 from datetime import datetime
@@ -31,6 +30,7 @@ from services.common.clock import LOCAL_TZ
 from services.common.db import Connection
 from services.common.errors import Refusal, bad_input, forbidden, unauthenticated
 from services.demo import COMMUNITIES
+from services.gateway.activities import _attendees  # the one reader of a sign-up's attendees
 from services.gateway.context import Resources, authenticate
 from services.identity import queries as identity_queries
 from services.identity.service import Identity
@@ -139,13 +139,6 @@ async def ticket_sheet(conn: Connection, secret: str, signup: asyncpg.Record) ->
         desk_phone=contact.desk_phone,
         short_code=tickets.short_code(secret, signup["id"]),
     )
-
-
-def _attendees(value: object) -> list[dict[str, str]]:
-    if value is None:
-        return []
-    loaded = json.loads(value) if isinstance(value, str) else value
-    return list(loaded) if isinstance(loaded, list) else []
 
 
 def sheet_lines(sheet: TicketSheet) -> list[tuple[str, str]]:

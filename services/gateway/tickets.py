@@ -22,7 +22,7 @@ from services.common.db import Connection
 from services.common.errors import Refusal, bad_input, forbidden
 from services.common.masking import mask_name, mask_phone
 from services.common.signed_codes import render
-from services.gateway.activities import Session, SessionStatus, SignupStatus
+from services.gateway.activities import Session, SessionStatus, SignupStatus, _attendees
 from services.gateway.context import Info
 from services.gateway.inputs import check_key, parse_id
 from services.gateway.ticket_sheet import TicketSheet, ticket_sheet
@@ -89,17 +89,10 @@ async def named_people(conn: Connection, resident_ids: Iterable[str]) -> dict[st
     return people
 
 
-def party_of(person: NamedPerson, party_size: int, attendees: object) -> list[str]:
+def party_of(person: NamedPerson, party_size: int, attendees: str | list[dict[str, str]] | None) -> list[str]:
     """Who a sign-up brings, by name (see ``tickets.party_names``)."""
-    members = [str(a["name"]) for a in _attendee_list(attendees)]
+    members = [str(a["name"]) for a in _attendees(attendees)]
     return tickets.party_names("" if person.name == NO_NAME else person.name, party_size, members)
-
-
-def _attendee_list(value: object) -> list[dict[str, str]]:
-    if value is None:
-        return []
-    loaded = json.loads(value) if isinstance(value, str) else value
-    return list(loaded) if isinstance(loaded, list) else []
 
 
 @strawberry.type
