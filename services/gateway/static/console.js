@@ -395,8 +395,8 @@ async function showRoster(row) {
         el("td", { "data-label": t("resident") }, e.resident),
         el("td", { "data-label": t("phoneMasked") }, e.phone ?? "—"),
         el("td", { "data-label": t("status") }, statusText(e)),
-        el("td", { class: "num", "data-label": t("people") }, e.partySize,
-          e.partyNames.length ? el("span", { class: "muted" }, ` ${e.partyNames.join("、")}`) : null),
+        el("td", { class: "num", "data-label": t("people") }, el("span", {}, e.partySize,
+          e.partyNames.length ? el("span", { class: "muted" }, `（${e.partyNames.join("、")}）`) : null)),
         el("td", { "data-label": t("arrived") }, e.checkedIn
           ? `${fmtTime(e.checkedInAt)}${e.admitted < e.partySize ? ` (${e.admitted}/${e.partySize})` : ""}` : "—")))
     : [el("tr", {}, el("td", { colspan: 5 }, t("rosterEmpty")))]));
