@@ -213,11 +213,15 @@ async def test_the_roster_shows_who_has_arrived(
 
     roster = (await gql.ok(ROSTER, {"id": session_id}, organiser_token))["sessionRoster"]
 
+    # none of them has filled in a name: the roster says so in words, not as a masked id
     assert [(r["resident"], r["status"], r["checkedIn"]) for r in roster] == [
-        (mask_phone(arriving_id), "CONFIRMED", True),
-        (mask_phone(absent_id), "CONFIRMED", False),
-        (mask_phone(waiting_id), "WAITLISTED", False),
+        ("未填姓名", "CONFIRMED", True),
+        ("未填姓名", "CONFIRMED", False),
+        ("未填姓名", "WAITLISTED", False),
     ]
+    assert not {mask_phone(arriving_id), mask_phone(absent_id), mask_phone(waiting_id)} & {
+        r["resident"] for r in roster
+    }
     assert all(r["phone"] is None for r in roster)  # none of them has a profile
     assert await gql.error_code(ROSTER, {"id": session_id}, arriving) == "FORBIDDEN"
 

@@ -35,7 +35,7 @@ async def lock_ticket(conn: Connection, signup_id: uuid.UUID) -> asyncpg.Record 
     return await conn.fetchrow(
         """
         SELECT g.id, g.session_id, g.resident_id, g.party_size, g.status,
-               t.id AS check_in_id, t.checked_in_at
+               t.id AS check_in_id, t.checked_in_at, t.admitted
         FROM activities.signups g LEFT JOIN activities.attendance t ON t.signup_id = g.id
         WHERE g.id = $1
         FOR NO KEY UPDATE OF g
@@ -53,18 +53,67 @@ async def checked_in_at(conn: Connection, signup_id: uuid.UUID) -> datetime | No
 
 
 async def record_check_in(
-    conn: Connection, check_in_id: uuid.UUID, signup_id: uuid.UUID, scanned_by: str, at: datetime
-) -> None:
-    """Mark the sign-up attended (the caller holds ``lock_ticket``'s lock and saw no check-in)."""
+    conn: Connection,
+    check_in_id: uuid.UUID,
+    signup_id: uuid.UUID,
+    scanned_by: str,
+    at: datetime,
+    people: int,
+    first: bool,
+) -> int:
+    """Let ``people`` more of the sign-up's party in (the caller holds ``lock_ticket``'s lock and
+    decided they may come in); ``first`` when none of them is in yet. How many are in now."""
+    if first:
+        await conn.execute(
+            """
+            INSERT INTO activities.attendance (signup_id, id, scanned_by, checked_in_at, admitted)
+            VALUES ($1, $2, $3, $4, $5)
+            """,
+            signup_id,
+            check_in_id,
+            scanned_by,
+            at,
+            people,
+        )
+        admitted = people
+    else:
+        admitted = await conn.fetchval(
+            "UPDATE activities.attendance SET admitted = admitted + $2 "
+            "WHERE signup_id = $1 RETURNING admitted",
+            signup_id,
+            people,
+        )
     await conn.execute(
         """
-        INSERT INTO activities.attendance (signup_id, id, scanned_by, checked_in_at)
-        VALUES ($1, $2, $3, $4)
+        INSERT INTO activities.admissions (id, signup_id, people, admitted, scanned_by, admitted_at)
+        VALUES ($1, $2, $3, $4, $5, $6)
         """,
-        signup_id,
         check_in_id,
+        signup_id,
+        people,
+        admitted,
         scanned_by,
         at,
+    )
+    return int(admitted)
+
+
+async def admission(conn: Connection, admission_id: uuid.UUID) -> asyncpg.Record | None:
+    """One scan that let (part of) a party in, by the id its idempotency key gives it."""
+    return await conn.fetchrow("SELECT * FROM activities.admissions WHERE id = $1", admission_id)
+
+
+async def confirmed_at_door(conn: Connection, session_id: uuid.UUID) -> list[asyncpg.Record]:
+    """The session's confirmed sign-ups with how many of each party are in: the door's search."""
+    return await conn.fetch(
+        """
+        SELECT g.id AS signup_id, g.resident_id, g.party_size, g.attendees,
+               t.checked_in_at, coalesce(t.admitted, 0) AS admitted
+        FROM activities.signups g LEFT JOIN activities.attendance t ON t.signup_id = g.id
+        WHERE g.session_id = $1 AND g.status = 'CONFIRMED'
+        ORDER BY g.arrival
+        """,
+        session_id,
     )
 
 
@@ -73,7 +122,7 @@ async def roster(conn: Connection, session_id: uuid.UUID) -> list[asyncpg.Record
     return await conn.fetch(
         """
         SELECT g.id AS signup_id, g.resident_id, g.party_size, g.status, g.created_at,
-               t.checked_in_at
+               g.attendees, t.checked_in_at, coalesce(t.admitted, 0) AS admitted
         FROM activities.signups g LEFT JOIN activities.attendance t ON t.signup_id = g.id
         WHERE g.session_id = $1 AND g.status <> 'CANCELLED'
         ORDER BY g.status = 'WAITLISTED', g.arrival
@@ -104,7 +153,8 @@ async def no_shows(conn: Connection, community_id: str, now: datetime) -> list[a
 _CALENDAR_COLUMNS = """
     s.id, s.venue, s.starts_at, s.ends_at, s.status, s.cancel_reason, s.community_id,
     a.title AS activity_title, a.description, f.name AS festival_name,
-    f.published, f.community_ids AS festival_communities
+    f.published, f.community_ids AS festival_communities,
+    (SELECT v.address FROM activities.venues v WHERE v.id = s.venue_id) AS venue_address
 """
 
 

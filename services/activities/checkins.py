@@ -22,17 +22,23 @@ SCHEMA = contracts.SERVICE
 
 
 async def check_in_ticket(ctx: dict[str, Any], actor: Actor, args: dict[str, Any]) -> dict[str, Any]:
-    """A scanner or organiser of the session's community admits the ticket's party, once.
+    """A scanner or organiser of the session's community admits the ticket's party, or part of it
+    (``people`` of them; all still to come when absent). The sign-up is named by the ticket's
+    ``code`` or, found at the door by name or phone, by its ``signup_id``.
 
-    The check-in's id follows from the scan's idempotency key: the same scan run again (a
-    worker died before replying) answers as it did, while any other scan of a used ticket
-    is refused with ALREADY_CHECKED_IN.
+    The admission's id follows from the scan's idempotency key: the same scan run again (a
+    worker died before replying) answers as it did, while any other scan of a ticket whose
+    whole party is in is refused with ALREADY_CHECKED_IN.
     """
     settings: Settings = ctx["settings"]
     pool: asyncpg.Pool = ctx["pool"]
-    signup_id = tickets.read(settings.secret, args["code"])
+    if args.get("signup_id"):
+        signup_id = uuid.UUID(args["signup_id"])
+    else:
+        signup_id = tickets.read(settings.secret, args["code"])
     session_id = uuid.UUID(args["session_id"])
     check_in_id = uuid.UUID(args["id"])
+    people = args.get("people")
     async with pool.acquire() as conn:
         session = await attendance.session_at_door(conn, session_id)
         if session is None:
@@ -43,14 +49,27 @@ async def check_in_ticket(ctx: dict[str, Any], actor: Actor, args: dict[str, Any
             found = await attendance.lock_ticket(conn, signup_id)
             if found is None:  # signed by us, yet no such sign-up: not a ticket of this system
                 raise invalid_code()
-            if found["check_in_id"] == check_in_id:  # this very scan again: the same answer
-                return _reply(found, found["checked_in_at"])
+            before = await attendance.admission(conn, check_in_id)
+            if before is not None:  # this very scan again: the same answer
+                return _reply(found, before["admitted_at"], before["people"], before["admitted"])
+            if found["check_in_id"] == check_in_id:  # a scan recorded before admissions were kept
+                return _reply(found, found["checked_in_at"], found["party_size"], found["party_size"])
             at = now()
-            ticket = tickets.Ticket(found["session_id"], found["status"], found["checked_in_at"])
-            refusal = tickets.check_in_refusal(ticket, session_id, session["starts_at"], at)
+            ticket = tickets.Ticket(
+                found["session_id"],
+                found["status"],
+                found["checked_in_at"],
+                found["party_size"],
+                found["admitted"],
+            )
+            letting_in, refusal = tickets.admission_refusal(
+                ticket, session_id, session["starts_at"], at, None if people is None else int(people)
+            )
             if refusal is not None:
                 raise refusal
-            await attendance.record_check_in(conn, check_in_id, signup_id, actor.user_id, at)
+            admitted = await attendance.record_check_in(
+                conn, check_in_id, signup_id, actor.user_id, at, letting_in, found["check_in_id"] is None
+            )
             await record_event(
                 conn,
                 SCHEMA,
@@ -60,6 +79,8 @@ async def check_in_ticket(ctx: dict[str, Any], actor: Actor, args: dict[str, Any
                     "session_id": str(session_id),
                     "resident_id": found["resident_id"],
                     "party_size": found["party_size"],
+                    "people": letting_in,
+                    "admitted": admitted,
                     "community_id": session["community_id"],
                     "activity_title": session["activity_title"],
                     "venue": session["venue"],
@@ -68,15 +89,17 @@ async def check_in_ticket(ctx: dict[str, Any], actor: Actor, args: dict[str, Any
                     "checked_in_at": at.isoformat(),
                 },
             )
-    return _reply(found, at)
+    return _reply(found, at, letting_in, admitted)
 
 
-def _reply(ticket: asyncpg.Record, at: datetime) -> dict[str, Any]:
+def _reply(ticket: asyncpg.Record, at: datetime, people: int, admitted: int) -> dict[str, Any]:
     return {
         "signup_id": str(ticket["id"]),
         "session_id": str(ticket["session_id"]),
         "resident_id": ticket["resident_id"],
         "party_size": ticket["party_size"],
+        "people": people,
+        "admitted": admitted,
         "checked_in_at": at.isoformat(),
     }
 

@@ -61,6 +61,10 @@ class VenuePlan:
     name: str
     kind: VenueKind
     capacity: int
+    address: str = ""
+
+
+MAX_ADDRESS_LENGTH = 100
 
 
 @dataclass(frozen=True)
@@ -111,7 +115,10 @@ def check_venue(plan: VenuePlan) -> VenuePlan:
     name = check_name("name", plan.name)
     if not 1 <= plan.capacity <= 100_000:
         raise bad_input("capacity", "场地容量须在1到100000之间", "A venue holds 1 to 100,000 people")
-    return VenuePlan(plan.community_id, name, plan.kind, plan.capacity)
+    address = " ".join(plan.address.split())
+    if len(address) > MAX_ADDRESS_LENGTH:
+        raise bad_input("address", "地址太长（最多100字）", "Address too long (100 characters at most)")
+    return VenuePlan(plan.community_id, name, plan.kind, plan.capacity, address)
 
 
 MAX_DESCRIPTION_LENGTH = 2000

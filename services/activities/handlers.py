@@ -74,6 +74,7 @@ async def create_venue(ctx: dict[str, Any], actor: Actor, args: dict[str, Any]) 
             name=args["name"],
             kind=domain.VenueKind(args["kind"]),
             capacity=int(args["capacity"]),
+            address=str(args.get("address") or ""),
         )
     )
     if not actor.may_organise(plan.community_id):

@@ -60,8 +60,8 @@ async def insert_venue(
     """The venue (the same one again for a repeated request); None if the name is taken."""
     row = await conn.fetchrow(
         """
-        INSERT INTO activities.venues (id, community_id, name, kind, capacity, created_by)
-        VALUES ($1, $2, $3, $4, $5, $6)
+        INSERT INTO activities.venues (id, community_id, name, kind, capacity, created_by, address)
+        VALUES ($1, $2, $3, $4, $5, $6, $7)
         ON CONFLICT DO NOTHING
         RETURNING *
         """,
@@ -71,6 +71,7 @@ async def insert_venue(
         plan.kind.value,
         plan.capacity,
         created_by,
+        plan.address,
     )
     if row is None:
         row = await conn.fetchrow("SELECT * FROM activities.venues WHERE id = $1", venue_id)

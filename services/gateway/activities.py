@@ -53,6 +53,7 @@ class Venue:
     name: str
     kind: domain.VenueKind
     capacity: int
+    address: str = strawberry.field(default="", description="Where it is, as printed on tickets.")
 
     @classmethod
     def from_row(cls, row: asyncpg.Record | dict[str, Any]) -> Venue:
@@ -62,6 +63,7 @@ class Venue:
             name=row["name"],
             kind=domain.VenueKind(row["kind"]),
             capacity=row["capacity"],
+            address=row.get("address") or "",
         )
 
 
@@ -252,6 +254,9 @@ class CreateVenueInput:
     kind: domain.VenueKind
     capacity: int
     idempotency_key: str | None = None
+    address: str = strawberry.field(
+        default="", description="e.g. 朔方路12号 社区服务中心一楼; printed on tickets."
+    )
 
 
 @strawberry.input
@@ -535,6 +540,7 @@ class ActivitiesMutation:
             "name": input.name,
             "kind": input.kind.value,
             "capacity": input.capacity,
+            "address": input.address,
         }
         key = input.idempotency_key
         return Venue.from_row(await _create(info, contracts.CREATE_VENUE, "venue", key, args))

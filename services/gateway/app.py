@@ -37,6 +37,7 @@ from services.gateway.live import LiveChannels
 from services.gateway.observability import CorrelationMiddleware, render_metrics
 from services.gateway.pages import page_routes
 from services.gateway.schema import production_schema, schema
+from services.gateway.ticket_sheet import ticket_routes
 from services.gateway.volunteer_reports import volunteer_report_routes
 from services.identity.revocations import RevokedTokens
 
@@ -200,6 +201,7 @@ def create_app(settings: Settings) -> Starlette:
             Route("/graphql", graphql, methods=["GET", "POST"]),
             WebSocketRoute("/graphql", graphql),  # subscriptions (graphql-ws, graphql-transport-ws)
             *export_routes(holder),
+            *ticket_routes(holder),
             *volunteer_report_routes(holder),
             *page_routes(settings.node_modules),
         ],

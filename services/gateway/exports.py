@@ -2,7 +2,8 @@
 one session (public) and of a resident's confirmed sign-ups.
 
 - ``GET /exports/sessions/{id}/roster.csv`` — organisers of the session's community (Bearer
-  token or cookie); UTF-8 with a BOM so Excel shows the Chinese; names and phones masked.
+  token or cookie); UTF-8 with a BOM so Excel shows the Chinese; full names and who of the
+  household comes, phones masked; named ``<activity>-<date>-<time>.csv``.
 - ``GET /exports/sessions/{id}.ics`` — anyone who may see the session (a draft festival's
   only its organisers): the session as one event.
 - ``GET /exports/me/signups.ics`` — the resident's confirmed sessions (Bearer token or cookie).
@@ -17,10 +18,12 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 import uuid
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from urllib.parse import quote
 
 import asyncpg
 from starlette.requests import Request
@@ -47,6 +50,8 @@ _ROSTER_HEADER = (
     "人数 Party size",
     "已签到 Checked in",
     "签到时间 Checked in at",
+    "同行人员 Who comes",
+    "已入场人数 In so far",
 )
 # A spreadsheet runs a cell starting with one of these as a formula.
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
@@ -174,12 +179,25 @@ def _session_id(request: Request) -> uuid.UUID:
         raise bad_input("sessionId", "编号格式不正确", "Malformed id") from exc
 
 
-def _attachment(body: bytes | str, media_type: str, filename: str) -> Response:
+def _attachment(body: bytes | str, media_type: str, filename: str, local_name: str | None = None) -> Response:
+    """``local_name`` (Chinese, say) goes in ``filename*`` (RFC 6266); ``filename`` is the ASCII
+    fallback for clients that know no better."""
+    disposition = f'attachment; filename="{filename}"'
+    if local_name:
+        disposition += f"; filename*=UTF-8''{quote(local_name, safe='')}"
     return Response(
-        body,
-        media_type=media_type,
-        headers={"Content-Disposition": f'attachment; filename="{filename}"', "Cache-Control": "no-store"},
+        body, media_type=media_type, headers={"Content-Disposition": disposition, "Cache-Control": "no-store"}
     )
+
+
+_UNSAFE_IN_FILENAME = re.compile(r'[\\/:*?"<>|\x00-\x1f]+')
+
+
+def roster_filename(title: str, starts_at: datetime) -> str:
+    """剪纸书法-2026-12-05-0900.csv: what the session is, in Beijing time, safe on every disk."""
+    local = starts_at.astimezone(LOCAL_TZ)
+    name = _UNSAFE_IN_FILENAME.sub("_", title).strip(" .") or "roster"
+    return f"{name}-{local:%Y-%m-%d}-{local:%H%M}.csv"
 
 
 def export_routes(resources: dict[str, Resources]) -> list[Route]:
@@ -217,10 +235,21 @@ def export_routes(resources: dict[str, Resources]) -> list[Route]:
                 entry.checked_in_at.astimezone(LOCAL_TZ).strftime("%Y-%m-%d %H:%M")
                 if entry.checked_in_at
                 else "",
+                "、".join(entry.party_names),
+                entry.admitted,
             )
             for n, entry in enumerate(entries, start=1)
         ]
-        return _attachment(roster_csv(rows), "text/csv; charset=utf-8", f"roster-{session['id']}.csv")
+        async with resources["live"].pool.acquire() as conn:
+            at_door = await attendance.session_at_door(conn, session_id)
+        title = at_door["activity_title"] if at_door else ""
+        local = session["starts_at"].astimezone(LOCAL_TZ)
+        return _attachment(
+            roster_csv(rows),
+            "text/csv; charset=utf-8",
+            f"roster-{local:%Y-%m-%d-%H%M}.csv",
+            roster_filename(title, session["starts_at"]),
+        )
 
     async def session_ics(request: Request) -> Response:
         try:

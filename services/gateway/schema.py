@@ -11,6 +11,7 @@ from strawberry.extensions import DisableIntrospection, ParserCache, ValidationC
 
 from services.gateway.activities import ActivitiesMutation, ActivitiesQuery
 from services.gateway.audit import AuditQuery, StaffAudit
+from services.gateway.door import DoorMutation, DoorQuery
 from services.gateway.elders import EldersMutation, EldersQuery
 from services.gateway.errors import log_unexpected
 from services.gateway.identity import IdentityMutation, IdentityQuery
@@ -36,6 +37,7 @@ class Query(
     ProxyQuery,
     VolunteerReportsQuery,
     EldersQuery,
+    DoorQuery,
 ):
     pass
 
@@ -51,6 +53,7 @@ class Mutation(
     ProxyMutation,
     VolunteerReportsMutation,
     EldersMutation,
+    DoorMutation,
 ):
     pass
 

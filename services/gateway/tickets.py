@@ -22,9 +22,10 @@ from services.common.db import Connection
 from services.common.errors import Refusal, bad_input, forbidden
 from services.common.masking import mask_name, mask_phone
 from services.common.signed_codes import render
-from services.gateway.activities import Session, SessionStatus, SignupStatus
+from services.gateway.activities import Session, SessionStatus, SignupStatus, _attendees
 from services.gateway.context import Info
 from services.gateway.inputs import check_key, parse_id
+from services.gateway.ticket_sheet import TicketSheet, ticket_sheet
 from services.identity import queries as identity_queries
 
 MAX_CODE_LENGTH = 200
@@ -58,6 +59,45 @@ async def masked_people(conn: Connection, resident_ids: Iterable[str]) -> dict[s
     return people
 
 
+@dataclass(frozen=True)
+class NamedPerson:
+    """A resident as their own community's staff see them on a roster or at the door: the full
+    name (or 未填姓名 with none on file) and the phone masked."""
+
+    name: str
+    phone: str | None
+    phone_tail: str | None = None  # the last four digits, which the door finds people by
+
+
+NO_NAME = "未填姓名"
+
+
+async def named_people(conn: Connection, resident_ids: Iterable[str]) -> dict[str, NamedPerson]:
+    ids: dict[str, uuid.UUID | None] = {}
+    for resident_id in dict.fromkeys(resident_ids):
+        try:
+            ids[resident_id] = uuid.UUID(resident_id)
+        except ValueError:
+            ids[resident_id] = None  # not an identity account id (e.g. a staff account)
+    profiles = await identity_queries.residents(conn, [i for i in ids.values() if i is not None])
+    people: dict[str, NamedPerson] = {}
+    for resident_id, key in ids.items():
+        profile = profiles.get(key) if key else None
+        name = profile["name"].strip() if profile else ""
+        people[resident_id] = NamedPerson(
+            name=name or NO_NAME,
+            phone=mask_phone(profile["phone"]) if profile else None,
+            phone_tail=profile["phone"][-4:] if profile else None,
+        )
+    return people
+
+
+def party_of(person: NamedPerson, party_size: int, attendees: str | list[dict[str, str]] | None) -> list[str]:
+    """Who a sign-up brings, by name (see ``tickets.party_names``)."""
+    members = [str(a["name"]) for a in _attendees(attendees)]
+    return tickets.party_names("" if person.name == NO_NAME else person.name, party_size, members)
+
+
 @strawberry.type
 class Ticket:
     """My ticket for a confirmed sign-up: show the QR code at the door."""
@@ -75,6 +115,14 @@ class Ticket:
             row = await queries.session(conn, uuid.UUID(self.session_id))
         return Session.from_row(row) if row else None
 
+    @strawberry.field(description="What the printed ticket says: activity, day, time, venue, names…")
+    async def sheet(self, info: Info) -> TicketSheet:
+        async with info.context.pool.acquire() as conn:
+            row = await queries.signup(conn, uuid.UUID(self.signup_id))
+            if row is None:
+                raise domain.unknown_signup()
+            return await ticket_sheet(conn, info.context.resources.settings.secret, row)
+
 
 @strawberry.type
 class TicketCheckIn:
@@ -85,17 +133,29 @@ class TicketCheckIn:
     party_size: int
     checked_in_at: datetime
     resident: str = strawberry.field(description="Masked name, or masked user id without a profile.")
+    people: int = strawberry.field(default=0, description="How many of the party this scan let in.")
+    admitted: int = strawberry.field(default=0, description="How many of the party are in so far.")
+    party_names: list[str] = strawberry.field(
+        default_factory=list, description="Who the ticket admits, by name (the resident first)."
+    )
 
 
 @strawberry.type
 class SessionRosterEntry:
     signup_id: strawberry.ID
-    resident: str = strawberry.field(description="Masked name, or masked user id without a profile.")
+    resident: str = strawberry.field(
+        description="Full name (rosters are for the community's own organisers); 未填姓名 without one."
+    )
     phone: str | None = strawberry.field(description="Masked phone; null without a profile.")
     status: SignupStatus
     party_size: int
     checked_in: bool
     checked_in_at: datetime | None
+    party_names: list[str] = strawberry.field(
+        default_factory=list,
+        description="Who comes, by name: the resident if they come, then household.",
+    )
+    admitted: int = strawberry.field(default=0, description="How many of the party are in so far.")
 
 
 @strawberry.type
@@ -134,6 +194,9 @@ class CheckInTicketInput:
     code: str = strawberry.field(description="The text of the ticket's QR code, as scanned.")
     session_id: strawberry.ID = strawberry.field(description="The session the door is admitting to.")
     idempotency_key: str | None = None
+    people: int | None = strawberry.field(
+        default=None, description="How many of the party come in now; all still to come when omitted."
+    )
 
 
 async def session_roster(
@@ -147,16 +210,18 @@ async def session_roster(
         if not actor.may_organise(session["community_id"]):
             raise forbidden()
         rows = await attendance.roster(conn, session_id)
-        people = await masked_people(conn, [row["resident_id"] for row in rows])
+        people = await named_people(conn, [row["resident_id"] for row in rows])
     return session, [
         SessionRosterEntry(
             signup_id=strawberry.ID(str(row["signup_id"])),
-            resident=people[row["resident_id"]].label,
+            resident=people[row["resident_id"]].name,
             phone=people[row["resident_id"]].phone,
             status=SignupStatus(row["status"]),
             party_size=row["party_size"],
             checked_in=row["checked_in_at"] is not None,
             checked_in_at=row["checked_in_at"],
+            party_names=party_of(people[row["resident_id"]], row["party_size"], row["attendees"]),
+            admitted=row["admitted"],
         )
         for row in rows
     ]
@@ -226,36 +291,67 @@ class TicketsQuery:
 
 @strawberry.type
 class TicketsMutation:
-    @strawberry.mutation(description="Scanners and organisers: admit a ticket's party to a session, once.")
+    @strawberry.mutation(
+        description="Scanners and organisers: admit a ticket's party (or part of it) to a session, once."
+    )
     async def check_in_ticket(self, info: Info, input: CheckInTicketInput) -> TicketCheckIn:
         actor = info.context.require_actor()
         code = input.code.strip()
         if not code or len(code) > MAX_CODE_LENGTH:
             raise bad_input("code", "二维码内容无效", "The scanned code is empty or too long")
         session_id = parse_id("sessionId", input.session_id)
-        key = check_key(input.idempotency_key) if input.idempotency_key else uuid.uuid4().hex
-        args = {
-            "id": str(contracts.id_for("ticket-check-in", actor.user_id, key)),
-            "code": code,
-            "session_id": str(session_id),
-        }
-        answer = await info.context.answer(
-            contracts.SERVICE,
-            contracts.CHECK_IN_TICKET,
-            actor,
-            args,
-            f"ticket-check-in:{actor.user_id}:{key}",
-        )
-        row = answer
-        async with info.context.pool.acquire() as conn:
-            people = await masked_people(conn, [row["resident_id"]])
-        return TicketCheckIn(
-            signup_id=strawberry.ID(row["signup_id"]),
-            session_id=strawberry.ID(row["session_id"]),
-            party_size=row["party_size"],
-            checked_in_at=datetime.fromisoformat(row["checked_in_at"]),
-            resident=people[row["resident_id"]].label,
-        )
+        return await send_check_in(info, actor, session_id, input.idempotency_key, input.people, code=code)
+
+
+def check_people(people: int | None) -> int | None:
+    if people is not None and not 1 <= people <= domain.MAX_PARTY_SIZE:
+        raise bad_input("people", "入场人数不正确", "The number of people coming in is not valid")
+    return people
+
+
+async def send_check_in(
+    info: Info,
+    actor: Actor,
+    session_id: uuid.UUID,
+    idempotency_key: str | None,
+    people: int | None,
+    *,
+    code: str | None = None,
+    signup_id: uuid.UUID | None = None,
+) -> TicketCheckIn:
+    """Ask the activities worker to let a party (or ``people`` of it) in, by ticket code or sign-up."""
+    key = check_key(idempotency_key) if idempotency_key else uuid.uuid4().hex
+    args: dict[str, Any] = {
+        "id": str(contracts.id_for("ticket-check-in", actor.user_id, key)),
+        "session_id": str(session_id),
+        "people": check_people(people),
+    }
+    if signup_id is not None:
+        args["signup_id"] = str(signup_id)
+    else:
+        args["code"] = code
+    row = await info.context.answer(
+        contracts.SERVICE,
+        contracts.CHECK_IN_TICKET,
+        actor,
+        args,
+        f"ticket-check-in:{actor.user_id}:{key}",
+    )
+    async with info.context.pool.acquire() as conn:
+        masked = await masked_people(conn, [row["resident_id"]])
+        named = await named_people(conn, [row["resident_id"]])
+        signup = await queries.signup(conn, uuid.UUID(row["signup_id"]))
+    person = named[row["resident_id"]]
+    return TicketCheckIn(
+        signup_id=strawberry.ID(row["signup_id"]),
+        session_id=strawberry.ID(row["session_id"]),
+        party_size=row["party_size"],
+        checked_in_at=datetime.fromisoformat(row["checked_in_at"]),
+        resident=masked[row["resident_id"]].label,
+        people=int(row.get("people") or row["party_size"]),
+        admitted=int(row.get("admitted") or row["party_size"]),
+        party_names=party_of(person, row["party_size"], signup["attendees"] if signup else None),
+    )
 
 
 @strawberry.type

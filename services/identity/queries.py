@@ -15,6 +15,7 @@ async def resident(conn: Connection, resident_id: uuid.UUID) -> asyncpg.Record |
 
 
 async def residents(conn: Connection, resident_ids: Sequence[uuid.UUID]) -> dict[uuid.UUID, asyncpg.Record]:
+    """Many residents at once (a roster's, the door's), by id; ids with no resident are absent."""
     rows = await conn.fetch(
         "SELECT * FROM identity.residents WHERE id = ANY($1::uuid[])", list(set(resident_ids))
     )

@@ -6,6 +6,7 @@ import {
   WISH_CATEGORIES,
 } from "/static/common.js";
 import { contactFields, noSmsNote, residentSignups } from "/static/console-elders.js";
+import { TICKET_SHEET_FIELDS, ticketSheet } from "/static/ticket-sheet.js";
 
 const RELATIONS = ["SPOUSE", "CHILD", "PARENT", "GRANDPARENT", "GRANDCHILD", "SIBLING", "OTHER"];
 const AGE_BANDS = ["CHILD", "TEEN", "ADULT", "SENIOR", "ELDER"];
@@ -86,7 +87,7 @@ const FESTIVALS = "{ festivals { id name communityIds published } }";
 const FESTIVAL = `query($id: ID!) { festival(id: $id) { id name activities { id title communityId sessions {
   id venue startsAt endsAt seatsLeft waitlistLength status maxPartySize } } } }`;
 const SIGN_UP_FOR = "mutation($input: SignUpForInput!) { signUpFor(input: $input) { id status partySize waitlistPosition } }";
-const TICKET_FOR = "query($id: ID!) { ticketFor(signupId: $id) { signupId code pngDataUrl partySize } }";
+const TICKET_FOR = `query($id: ID!) { ticketFor(signupId: $id) { ${TICKET_SHEET_FIELDS} } }`;
 const POST_WISH = "mutation($input: PostWishInput!) { postWish(input: $input) { id status building } }";
 const WISH_FIELD_TEXT = { description: "wishEmpty", building: "wishNoBuilding", category: "wishBadCategory" };
 
@@ -221,19 +222,9 @@ export function proxySignup(root) {
     const error = el("p", { class: "error", role: "alert", hidden: true });
     const ticket = state.ticket?.signupId === signup.id ? state.ticket : null;
     if (ticket && state.showTicket) {
-      const print = el("button", { type: "button" }, t("proxyPrintNow"));
-      print.addEventListener("click", () => {
-        document.body.classList.add("printing-ticket");
-        window.addEventListener("afterprint", () => document.body.classList.remove("printing-ticket"), { once: true });
-        window.print();
-      });
       const hide = el("button", { type: "button", class: "quiet" }, t("proxyHideTicket"));
       hide.addEventListener("click", () => { state.showTicket = false; renderAnswer(); });
-      return el("div", { class: "ticket print-sheet" },
-        el("img", { src: ticket.pngDataUrl, alt: t("ticketAlt") }),
-        el("p", { class: "code-text" }, ticket.code),
-        el("p", {}, t("proxyTicketNote", ticket.partySize)),
-        el("div", { class: "row no-print" }, print, hide));
+      return ticketSheet(ticket, hide);
     }
     const open = el("button", { type: "button", class: "secondary wide" }, t("proxyPrint"));
     open.addEventListener("click", () => busy(open, error, async () => {

@@ -51,7 +51,7 @@ useStrings({
     noVolunteers: "还没有志愿者报名。",
     bookedVenue: "场地", otherVenue: "其他地点（手动填写，不检查冲突）", newVenue: "新建场地",
     venueNote: "登记过的场地不会被重复预订，也不会超员。", venueName: "场地名称", venueKind: "类型",
-    venueCapacity: "最多容纳", createVenue: "登记场地", kindSTATION: "邻里驿家", kindSQUARE: "广场",
+    venueCapacity: "最多容纳", createVenue: "登记场地", venueAddress: "地址（印在入场券上）", kindSTATION: "邻里驿家", kindSQUARE: "广场",
     kindROOM: "活动室", upTo: (n) => `最多 ${n} 人`,
     shiftsTitle: "志愿者班次", role: "岗位", placesTaken: "已报", stationLink: "签到站", openStation: "打开签到站",
     noShifts: "还没有班次。", newShift: "新建志愿者班次", headcount: "需要人数", createShift: "创建班次",
@@ -102,7 +102,7 @@ useStrings({
     noVolunteers: "No volunteers yet.",
     bookedVenue: "Venue", otherVenue: "Somewhere else (typed, not checked for clashes)", newVenue: "New venue",
     venueNote: "A registered venue is never double-booked or overfilled.", venueName: "Venue name",
-    venueKind: "Kind", venueCapacity: "Holds at most", createVenue: "Register venue", kindSTATION: "Neighbourhood station",
+    venueKind: "Kind", venueCapacity: "Holds at most", createVenue: "Register venue", venueAddress: "Address (printed on tickets)", kindSTATION: "Neighbourhood station",
     kindSQUARE: "Square", kindROOM: "Room", upTo: (n) => `up to ${n}`,
     shiftsTitle: "Volunteer shifts", role: "Role", placesTaken: "Taken", stationLink: "Station",
     openStation: "Open the station display", noShifts: "No shifts yet.", newShift: "New volunteer shift",
@@ -136,7 +136,7 @@ const MOVE_SESSION = "mutation($input: MoveSessionInput!) { moveSession(input: $
 const DEAD_LETTERS = "{ deadLetters(limit: 50) { id channel kind address attempts lastError updatedAt } }";
 const RESEND = "mutation($id: ID!, $key: String) { resendDelivery(id: $id, idempotencyKey: $key) { id status } }";
 const ROSTER = `query($id: ID!) { sessionRoster(sessionId: $id) {
-  signupId resident phone status partySize checkedIn checkedInAt } }`;
+  signupId resident phone status partySize checkedIn checkedInAt partyNames admitted } }`;
 const SHIFTS = "query($c: String!) { shifts(communityId: $c) { id communityId festivalId venue role startsAt endsAt headcount placesTaken } }";
 const CREATE_SHIFT = "mutation($input: CreateShiftInput!) { createShift(input: $input) { id } }";
 const VENUES = "query($c: String!) { venues(communityId: $c) { id communityId name kind capacity } }";
@@ -345,7 +345,7 @@ function statusCell(row) {
     el("div", { class: "row" }, confirm, el("button", { type: "button", class: "quiet", onclick: open(null) }, t("keep"))));
 }
 
-/** Who signed up for a session and who has arrived; phones and names come masked. */
+/** Who signed up for a session (each household member by name) and who has arrived; phones come masked. */
 async function showRoster(row) {
   const entries = (await gql(ROSTER, { id: row.id })).sessionRoster;
   state.roster = { row, entries };
@@ -359,8 +359,10 @@ async function showRoster(row) {
         el("td", { "data-label": t("resident") }, e.resident),
         el("td", { "data-label": t("phoneMasked") }, e.phone ?? "—"),
         el("td", { "data-label": t("status") }, statusText(e)),
-        el("td", { class: "num", "data-label": t("people") }, e.partySize),
-        el("td", { "data-label": t("arrived") }, e.checkedIn ? fmtTime(e.checkedInAt) : "—")))
+        el("td", { class: "num", "data-label": t("people") }, el("span", {}, e.partySize,
+          e.partyNames.length ? el("span", { class: "muted" }, `（${e.partyNames.join("、")}）`) : null)),
+        el("td", { "data-label": t("arrived") }, e.checkedIn
+          ? `${fmtTime(e.checkedInAt)}${e.admitted < e.partySize ? ` (${e.admitted}/${e.partySize})` : ""}` : "—")))
     : [el("tr", {}, el("td", { colspan: 5 }, t("rosterEmpty")))]));
   $("roster").scrollIntoView({ block: "nearest" });
 }
@@ -546,11 +548,11 @@ createForm($("venue-form"), "create-venue", async (key) => {
   const data = await gql(CREATE_VENUE, { input: {
     communityId: (state.festival?.communityIds ?? state.me.communities).find((c) => state.me.communities.includes(c)),
     name: $("venue-name").value.trim(), kind: $("venue-kind").value,
-    capacity: Number($("venue-capacity").value), idempotencyKey: key,
+    capacity: Number($("venue-capacity").value), idempotencyKey: key, address: $("venue-address").value.trim(),
   } });
   await loadVenues(data.createVenue.id);
   return t("createdVenue", $("venue-name").value.trim());
-}, ["venue-name"]);
+}, ["venue-name", "venue-address"]);
 
 createForm($("session-form"), "schedule-session", async (key) => {
   const venueId = $("session-venue-id").value;

@@ -6,6 +6,7 @@ import {
 import { partyOf, partyPart } from "/static/resident-party.js";
 import { liveSignups, onNewMessage } from "/static/resident-live.js";
 import { phaseBadge, sessionPhase, usePhaseStrings } from "/static/session-status.js";
+import { TICKET_SHEET_FIELDS, ticketSheet } from "/static/ticket-sheet.js";
 
 const SEATS_REFRESH_MS = 20000;
 const RELATIONS = ["SPOUSE", "CHILD", "PARENT", "GRANDPARENT", "GRANDCHILD", "SIBLING", "OTHER"];
@@ -124,7 +125,7 @@ const MY_SIGNUPS = `{ mySignups { ${SIGNUP_FIELDS} } }`;
 const SIGNUP = `query($id: ID!) { signup(id: $id) { ${SIGNUP_FIELDS} } }`;
 const SIGN_UP = `mutation($input: SignUpInput!) { signUp(input: $input) { ${SIGNUP_FIELDS} } }`;
 const CANCEL = `mutation($input: CancelSignupInput!) { cancelSignup(input: $input) { ${SIGNUP_FIELDS} } }`;
-const TICKET = "query($id: ID!) { ticket(signupId: $id) { code pngDataUrl partySize } }";
+const TICKET = `query($id: ID!) { ticket(signupId: $id) { ${TICKET_SHEET_FIELDS} } }`;
 const INBOX = "{ myInbox(limit: 50) { id kind title body titleEn bodyEn createdAt read } }";
 const MARK_READ = "mutation($ids: [ID!]!) { markRead(ids: $ids) }";
 const PREFS_FIELDS = "channels email phone wechatOpenId quietStart quietEnd";
@@ -386,10 +387,7 @@ function ticketPart(signup) {
   const ticket = state.tickets.get(signup.id);
   const error = el("p", { class: "error", role: "alert", hidden: true });
   if (ticket && state.shownTicket === signup.id) {
-    return el("div", { class: "ticket" },
-      el("img", { src: ticket.pngDataUrl, alt: t("ticketAlt") }),
-      el("p", { class: "code-text" }, ticket.code),
-      el("p", { class: "note" }, t("ticketNote", ticket.partySize)),
+    return ticketSheet(ticket,
       el("button", { type: "button", class: "quiet", onclick: () => { state.shownTicket = null; renderSignups(); } }, t("hideTicket")));
   }
   const button = el("button", { type: "button" }, t("showTicket"));

@@ -3,6 +3,7 @@ import {
   ApiError, busy, el, fmtDateTime, fmtTime, gql, keyed, langSwitch, logOut, onLangChange,
   phoneLogIn, showError, showView, t, useStrings, whoAmI,
 } from "/static/common.js";
+import { doorSearch } from "/static/door-search.js";
 
 useStrings({
   zh: {
@@ -280,19 +281,20 @@ const camera = new Camera($("camera-button"), $("camera"), checkError, () => /^L
 });
 
 // Staff at the door: admit residents by their ticket, check volunteers in or out by their card.
-const door = { mode: "tickets", log: [], me: null };
+const door = { mode: "tickets", log: [], me: null, search: null };
 const doorForm = $("door-form");
 const doorError = doorForm.querySelector(".error");
-const FESTIVALS = `{ festivals { id name communityIds activities { id title sessions { id venue startsAt endsAt status } } } }`;
+const FESTIVALS = `{ festivals { id name communityIds activities { id title sessions { id communityId venue startsAt endsAt status } } } }`;
 const STAFF_SHIFTS = "query($c: String!) { shifts(communityId: $c) { id venue role startsAt endsAt } }";
 const CHECK_IN_TICKET = `mutation($input: CheckInTicketInput!) {
-  checkInTicket(input: $input) { signupId partySize checkedInAt resident } }`;
+  checkInTicket(input: $input) { signupId partySize checkedInAt resident people partyNames } }`;
 
 function showMode(mode) {
   door.mode = mode;
   for (const tab of document.querySelectorAll("[data-mode]")) tab.setAttribute("aria-selected", String(tab.dataset.mode === mode));
   for (const part of doorForm.querySelectorAll("[data-for]")) part.hidden = part.dataset.for !== mode;
   $("door-submit").textContent = mode === "tickets" ? t("admit") : t("cardIn");
+  $("door-find").hidden = mode !== "tickets";
   showError(doorError, null);
 }
 
@@ -301,6 +303,7 @@ async function enterStaff(me) {
   $("logout").hidden = false;
   door.me = me;
   await loadDoorLists();
+  door.search ??= doorSearch($("door-find"), () => $("door-session").value, logAdmission);
   showMode(door.mode);
 }
 
@@ -311,8 +314,10 @@ async function loadDoorLists() {
   const mine = new Set(me.communities);
   const festivals = (await gql(FESTIVALS)).festivals.filter((f) => f.communityIds.some((c) => mine.has(c)));
   const now = new Date().toISOString();
+  const everywhere = me.roles.includes("platform_admin");
+  // A shared festival holds other communities' sessions too: the door lists only my communities'.
   const sessions = festivals.flatMap((f) => f.activities.flatMap((a) => a.sessions
-    .filter((s) => s.status === "SCHEDULED")
+    .filter((s) => s.status === "SCHEDULED" && (everywhere || mine.has(s.communityId)))
     .map((s) => ({ ...s, label: `${a.title} · ${fmtDateTime(s.startsAt)} · ${s.venue}` }))))
     .sort((a, b) => (a.endsAt < now) - (b.endsAt < now) || a.startsAt.localeCompare(b.startsAt));
   $("door-session").replaceChildren(...sessions.map((s) => el("option", { value: s.id }, s.label)));
@@ -336,7 +341,8 @@ async function admit(raw) {
     const data = await keyed(`ticket:${sessionId}:${code}`, (key) =>
       gql(CHECK_IN_TICKET, { input: { sessionId, code, idempotencyKey: key } }));
     const entry = data.checkInTicket;
-    logAdmission(t("ticketAdmitted", entry.resident, entry.partySize, fmtTime(entry.checkedInAt)));
+    const who = entry.partyNames.length ? entry.partyNames.join("、") : entry.resident;
+    logAdmission(t("ticketAdmitted", who, entry.people, fmtTime(entry.checkedInAt)));
   } else {
     const shiftId = $("door-shift").value;
     const data = await keyed(`card:${shiftId}:${code}`, (key) =>
@@ -347,6 +353,7 @@ async function admit(raw) {
 }
 
 $("door-code").addEventListener("input", () => showError(doorError, null));
+$("door-session").addEventListener("change", () => door.search?.clear());
 doorForm.addEventListener("submit", (event) => {
   event.preventDefault();
   busy($("door-submit"), doorError, () => admit($("door-code").value));
