@@ -103,6 +103,9 @@ class Settings(BaseSettings):
     notify_retry_base_s: float = 30.0
     notify_rate_per_s: int = 20  # sends per second, per provider
     notify_reminder_leads_min: tuple[int, ...] = (24 * 60, 120)
+    # Volunteers withdraw from a shift online until this many minutes before it starts; later
+    # they are refused (WITHDRAWAL_CLOSED) and shown the shift's contact phone to call.
+    volunteer_withdraw_cutoff_min: int = 120
 
     @model_validator(mode="after")
     def _production_has_a_real_secret(self) -> Settings:

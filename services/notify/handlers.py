@@ -36,6 +36,7 @@ from services.notify.contracts import (
     SET_MESSAGE_TEMPLATE,
     SET_PREFERENCES,
     SHIFT_SIGNED_UP,
+    SHIFT_WITHDRAWN,
 )
 from services.notify.delivery import delivery_job, enqueue_deliveries, enqueue_delivery, plan_deliveries
 from services.notify.domain import (
@@ -171,6 +172,8 @@ async def _project_one(conn: Connection, event: dict[str, Any]) -> str | None:
     elif event["type"] == SHIFT_SIGNED_UP:
         if await repo.project_shift_signup(conn, event_id, "CONFIRMED", payload):
             return SHIFT
+    elif event["type"] == SHIFT_WITHDRAWN:  # its reminders find it cancelled and stay unsent
+        await repo.project_shift_signup(conn, event_id, "CANCELLED", payload)
     return None
 
 
