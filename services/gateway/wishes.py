@@ -69,9 +69,9 @@ class Wish:
             claim = await repo.get_claim(conn, uuid.UUID(self.claim_id))
             if claim is None:
                 return None
-            names = await volunteer_names(conn, [claim["claimant_id"]])
+            name = await _claimant_name(conn, claim["claimant_id"])
         return WishClaimant(
-            name=names.get(claim["claimant_id"]),
+            name=name,
             kind=ClaimantKind(claim["claimant_kind"]),
             organisation=claim["organisation"],
             claimed_at=claim["claimed_at"],
@@ -274,6 +274,15 @@ async def _resident(conn: Any, resident_id: str | None) -> asyncpg.Record | None
     return await identity_queries.resident(conn, parsed)
 
 
+async def _claimant_name(conn: Any, claimant_id: str) -> str | None:
+    """The name a claimant gave: their 双报到 or volunteer profile's, else their own profile's."""
+    named = (await volunteer_names(conn, [claimant_id])).get(claimant_id)
+    if named:
+        return named
+    resident = await _resident(conn, claimant_id)
+    return (resident["name"] or None) if resident else None
+
+
 def _staff_of(info: Info, community_id: str) -> Actor:
     """Organisers, and grid workers or desk staff, of the community."""
     actor = info.context.require_actor()
@@ -284,7 +293,7 @@ def _staff_of(info: Info, community_id: str) -> Actor:
 
 async def _call_back(conn: Any, row: asyncpg.Record) -> WishCallBack:
     resident = await _resident(conn, row["resident_id"])
-    names = await volunteer_names(conn, [row["claimant_id"]])
+    claimant_name = await _claimant_name(conn, row["claimant_id"])
     return WishCallBack(
         id=strawberry.ID(str(row["id"])),
         wish_id=strawberry.ID(str(row["wish_id"])),
@@ -293,7 +302,7 @@ async def _call_back(conn: Any, row: asyncpg.Record) -> WishCallBack:
         unit=(resident["unit"] or None) if resident else None,
         resident_name=(resident["name"] or None) if resident else None,
         resident_phone=resident["phone"] if resident else None,
-        claimant_name=names.get(row["claimant_id"]),
+        claimant_name=claimant_name,
         organisation=row["organisation"],
         planned_visit_at=row["planned_visit_at"],
         note=row["note"],

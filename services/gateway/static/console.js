@@ -5,6 +5,7 @@ import {
 } from "/static/common.js";
 import { proxySignup } from "/static/console-proxy.js";
 import { wishReview } from "/static/console-wishes.js";
+import { volunteerCards } from "/static/console-volunteers.js";
 
 // Counts arrive live over graphql-ws (sessionCounts); polling covers a lost socket and picks up
 // sessions others added. Without a socket the console polls often.
@@ -208,6 +209,7 @@ const wishes = wishReview({
   community: $("wish-community"), queue: $("wish-queue"), done: $("wish-done"), refresh: $("wish-refresh"),
 }, (error) => reportError(error));
 const proxy = proxySignup($("proxy"));
+const volunteers = volunteerCards($("party-review"), $("call-backs"), (error) => reportError(error));
 const ORGANISING = ["organiser", "community_admin", "platform_admin"];
 // The API lets grid workers (and platform admins) act for residents; nobody else sees that card.
 const ACTING_FOR_RESIDENTS = ["grid_worker", "platform_admin"];
@@ -618,6 +620,7 @@ async function enterApp() {
   $("organiser-area").hidden = !organises;
   if (!organises) return;
   wishes.start(state.me.communities);
+  volunteers.start(state.me.communities);
   $("staff-form").hidden = !state.me.roles.some((r) => r === "community_admin" || r === "platform_admin");
   await loadFestivals();
   loadVenues().catch(reportError);

@@ -3,6 +3,7 @@ import {
   ApiError, busy, el, fmtDateTime, fmtTime, gql, keyed, langSwitch, logOut, onLangChange,
   phoneLogIn, showError, showView, t, useStrings, whoAmI,
 } from "/static/common.js";
+import { WITHDRAW_FIELDS, startWithdrawals, withdrawPart } from "/static/scan-withdraw.js";
 
 useStrings({
   zh: {
@@ -47,7 +48,7 @@ useStrings({
   },
 });
 
-const SHIFTS = "{ myShiftSignups { id shift { id venue role startsAt endsAt } } }";
+const SHIFTS = `{ myShiftSignups { id shift { id venue role startsAt endsAt ${WITHDRAW_FIELDS} } } }`;
 const MY_CHECK_IN = "query($id: ID!) { myCheckIn(shiftId: $id) { id checkedInAt checkedOutAt minutesCredited } }";
 const COMMUNITY_SHIFTS = "query($c: String!) { shifts(communityId: $c) { id venue role startsAt endsAt placesLeft } }";
 const SIGN_UP_FOR_SHIFT = "mutation($input: SignUpForShiftInput!) { signUpForShift(input: $input) { id } }";
@@ -137,7 +138,8 @@ function renderShifts() {
             `${fmtDateTime(shift.startsAt)}–${fmtTime(shift.endsAt)} · ${shift.venue}`)),
           el("button", { type: "button", class: chosen ? "" : "quiet", "aria-pressed": String(chosen),
             onclick: () => { state.shiftId = shift.id; state.repeated = false; renderShifts(); loadCheckIn().catch(reportError); },
-          }, chosen ? t("chosen") : t("choose")));
+          }, chosen ? t("chosen") : t("choose")),
+          withdrawPart(shift, async () => { await loadShifts(); await loadOpenShifts(); }, sayWithdrawn));
       })
     : [el("p", { class: "note" }, t("noShifts"))]));
 }
@@ -370,7 +372,13 @@ $("staff-form").addEventListener("submit", (event) => {
   });
 });
 
+function sayWithdrawn(text) {
+  $("shift-notice").hidden = !text;
+  $("shift-notice").textContent = text ?? "";
+}
+
 async function enterApp(me) {
+  startWithdrawals(renderShifts);
   showView("app");
   $("logout").hidden = false;
   state.me = me ?? (await whoAmI("id roles communities"));
