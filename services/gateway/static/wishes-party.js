@@ -19,6 +19,7 @@ const STRINGS = {
     partySent: "已提交，等待社区审核。",
     partyDetails: (unit, branch) => `${unit} · ${branch}`,
     partyMissing: "请填写姓名、工作单位和所在党支部。",
+    partyRecheck: "修改后需要社区重新审核，审核通过前不能以党员身份认领。",
   },
   en: {
     partyTitle: "Party member registration (双报到)",
@@ -34,6 +35,7 @@ const STRINGS = {
     partySent: "Sent: waiting for the community's review.",
     partyDetails: (unit, branch) => `${unit} · ${branch}`,
     partyMissing: "Fill in your name, work unit and party branch.",
+    partyRecheck: "A change goes back to the community for review; until approved you cannot claim as a party member.",
   },
 };
 
@@ -50,7 +52,7 @@ function today() {
 
 /** Wire the card to ``box``; ``onError`` shows a failed load. */
 export function partyRegistration(box, onError) {
-  const state = { member: undefined, editing: false, communities: [], notice: null };
+  const state = { member: undefined, editing: false, communities: [], notice: null, draft: null };
 
   async function load() {
     state.member = (await gql(MINE)).myVolunteerProfile.partyMember;
@@ -84,7 +86,18 @@ export function partyRegistration(box, onError) {
     box.replaceChildren(...parts);
   }
 
-  function form(member) {
+  /** What is typed so far, so a language switch redraws the form without losing it. */
+  function draft() {
+    const value = (id) => document.getElementById(id)?.value;
+    return {
+      name: value("party-name"), workUnit: value("party-unit"), partyBranch: value("party-branch"),
+      reportedOn: value("party-date"), communityId: value("party-community"),
+    };
+  }
+
+  function form(saved) {
+    const member = state.draft ?? saved;
+    state.draft = null;
     const field = (id, label, value, attrs = {}) => {
       const input = el("input", { id, maxlength: 200, autocomplete: "off", ...attrs });
       input.value = value ?? "";
@@ -96,12 +109,13 @@ export function partyRegistration(box, onError) {
     const [dateLabel, reportedOn] = field("party-date", "partyReportedOn", member?.reportedOn ?? today(), { type: "date", max: today() });
     const community = el("select", { id: "party-community" },
       state.communities.map((c) => el("option", { value: c }, c)));
-    if (member && state.communities.includes(member.communityId)) community.value = member.communityId;
+    if (member?.communityId && state.communities.includes(member.communityId)) community.value = member.communityId;
     const communityPart = el("div", { hidden: state.communities.length < 2 },
       el("label", { for: "party-community" }, t("partyCommunity")), community);
     const error = el("p", { class: "error", role: "alert", hidden: true });
     const submit = el("button", { type: "submit" }, t("partySubmit"));
     const node = el("form", { class: "choice", novalidate: true },
+      saved?.status === "APPROVED" ? el("p", { class: "note" }, t("partyRecheck")) : null,
       nameLabel, name, unitLabel, unit, branchLabel, branch, communityPart, dateLabel, reportedOn, error,
       el("div", { class: "actions" }, submit,
         el("button", { type: "button", class: "quiet", onclick: () => { state.editing = false; render(); } }, t("partyCancel"))));
@@ -125,7 +139,10 @@ export function partyRegistration(box, onError) {
     return node;
   }
 
-  onLangChange(render);
+  onLangChange(() => {
+    if (state.editing && box.querySelector("form")) state.draft = draft();
+    render();
+  });
   return {
     start(communities) {
       addModuleStrings(STRINGS);
