@@ -98,7 +98,7 @@ async def test_a_party_member_registers_is_approved_reaches_the_resident_and_giv
     await expect(on_wall.get_by_role("alert")).to_contain_text("您的双报到登记正在等待社区审核")
     await member.screenshot("party-pending")
 
-    # The community's organiser approves it in the console.
+    # The community's organiser reviews it in the console: the branch is not written in full.
     username, password = await staff_account(Identity(pool, redis, settings), "organiser", COMMUNITY)
     organiser = await person()
     console = await organiser.open("/console")
@@ -106,8 +106,28 @@ async def test_a_party_member_registers_is_approved_reaches_the_resident_and_giv
     review = console.locator("#party-review")
     waiting = review.locator(".party-member", has_text="刘建华").filter(has_text="机关第一党支部")
     await expect(waiting).to_contain_text("市税务局")
-    await waiting.scroll_into_view_if_needed()
     await organiser.screenshot("console-party-review")
+    await waiting.get_by_role("button", name="不通过").click()
+    await waiting.get_by_role("button", name="确认不通过").click()
+    await expect(waiting.get_by_role("alert")).to_have_text("请填写不通过的原因（1到200个字）。")
+    await waiting.get_by_label("不通过的原因").fill("请写党支部全称")
+    await waiting.get_by_role("button", name="确认不通过").click()
+    await expect(review.get_by_role("status")).to_have_text("已告知刘建华未通过的原因。")
+    await expect(waiting).to_have_count(0)
+
+    # He reads why, corrects it and sends it again; this time the organiser approves it.
+    await wall.reload()
+    await expect(party).to_contain_text("未通过")
+    await expect(party).to_contain_text(
+        "未通过的原因：请写党支部全称。请修改后重新登记，或联系社区工作人员。"
+    )
+    await member.screenshot("party-declined")
+    await party.get_by_role("button", name="修改登记").click()
+    await party.get_by_label("所在党支部").fill("市税务局机关第一党支部")
+    await party.get_by_role("button", name="提交登记").click()
+    await expect(party).to_contain_text("待社区审核")
+    await review.get_by_role("button", name="刷新").click()
+    waiting = review.locator(".party-member", has_text="市税务局机关第一党支部")
     await waiting.get_by_role("button", name="通过", exact=True).click()
     await expect(review.get_by_role("status")).to_have_text("已通过刘建华的双报到登记。")
     await expect(waiting).to_have_count(0)
