@@ -8,7 +8,7 @@ import uuid
 from datetime import datetime
 from typing import Any
 
-from services.common.actor import ORGANISER
+from services.common.actor import GRID_WORKER, ORGANISER
 from services.common.settings import Settings
 from tests.conftest import COMMUNITY, OTHER_COMMUNITY, GraphQLClient, eventually, token_for
 from tests.dates import at, at_iso, minutes_from_now
@@ -212,6 +212,8 @@ async def test_a_claimant_reaches_the_resident_without_her_number_and_gives_the_
     assert len(mine) == 1 and mine[0]["residentPhone"] == phone and mine[0]["claimantName"] == "刘建华"
     assert mine[0]["unit"] == "1单元301" and mine[0]["handledAt"] is None
     assert await gql.error_code(CALL_BACKS, {"c": COMMUNITY}, member) == "FORBIDDEN"
+    _, desk = person(settings, GRID_WORKER)  # the desk's grid workers see them too
+    assert mine[0] in (await gql.ok(CALL_BACKS, {"c": COMMUNITY}, desk))["wishCallBacks"]
     done = await gql.ok(CALL_BACK_DONE, {"id": mine[0]["id"]}, organiser_token)
     assert done["markWishCallBackDone"]["handledAt"]
     held = await gql.ok(MINE, token=member)

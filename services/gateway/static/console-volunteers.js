@@ -57,11 +57,13 @@ function heading(title, refresh) {
 
 /** Wire both cards; ``onError`` shows a failed load. */
 export function volunteerCards(partyBox, callBackBox, onError) {
-  const state = { communities: [], pending: [], callBacks: [], declining: null, partyDone: null, started: false };
+  const state = {
+    communities: [], reviews: false, pending: [], callBacks: [], declining: null, partyDone: null, started: false,
+  };
 
   async function load() {
     const [pending, callBacks] = await Promise.all([
-      Promise.all(state.communities.map((c) => gql(TO_REVIEW, { c }))),
+      Promise.all(state.reviews ? state.communities.map((c) => gql(TO_REVIEW, { c })) : []),
       Promise.all(state.communities.map((c) => gql(CALL_BACKS, { c }))),
     ]);
     state.pending = pending.flatMap((d) => d.partyMembersToReview);
@@ -72,7 +74,8 @@ export function volunteerCards(partyBox, callBackBox, onError) {
 
   function render() {
     if (!state.started) return;
-    renderParty();
+    partyBox.hidden = !state.reviews;
+    if (state.reviews) renderParty();
     renderCallBacks();
   }
 
@@ -119,6 +122,8 @@ export function volunteerCards(partyBox, callBackBox, onError) {
   }
 
   function renderCallBacks() {
+    // Shown while there are requests (open, or passed on this week).
+    callBackBox.hidden = !state.callBacks.length;
     const parts = [heading("callBacksTitle", reload), el("p", { class: "note" }, t("callBacksNote"))];
     if (!state.callBacks.length) parts.push(el("p", { class: "note" }, t("noCallBacks")));
     for (const request of state.callBacks) {
@@ -143,10 +148,12 @@ export function volunteerCards(partyBox, callBackBox, onError) {
 
   onLangChange(render);
   return {
-    start(communities) {
+    /** ``reviews``: an organiser, who also reviews 双报到; grid workers see call-backs only. */
+    start(communities, reviews) {
       if (!state.started) addModuleStrings(STRINGS);
       state.started = true;
       state.communities = communities;
+      state.reviews = reviews;
       reload();
     },
   };

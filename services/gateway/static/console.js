@@ -617,10 +617,10 @@ async function enterApp() {
   if (actsForResidents) proxy.start(state.me.communities);
   // A grid worker who organises nothing sees only the card they may use.
   const organises = state.me.roles.some((r) => ORGANISING.includes(r));
+  volunteers.start(state.me.communities, organises);
   $("organiser-area").hidden = !organises;
   if (!organises) return;
   wishes.start(state.me.communities);
-  volunteers.start(state.me.communities);
   $("staff-form").hidden = !state.me.roles.some((r) => r === "community_admin" || r === "platform_admin");
   await loadFestivals();
   loadVenues().catch(reportError);
