@@ -212,6 +212,9 @@ async def test_a_party_member_registers_is_approved_reaches_the_resident_and_giv
     await wall.get_by_role("button", name="English").click()
     await expect(party).to_contain_text("Approved")
     await member.screenshot("party-wishes-en")
+    await console.get_by_role("button", name="English").click()
+    await expect(request).to_contain_text("Claimant: 刘建华 (市税务局)")
+    await expect(request).to_contain_text("Passed on")
 
 
 async def test_a_volunteer_withdraws_from_a_shift_and_is_told_whom_to_call_when_it_is_too_late(
@@ -253,4 +256,8 @@ async def test_a_volunteer_withdraws_from_a_shift_and_is_told_whom_to_call_when_
         re.compile("还差 3 人")
     )
     await volunteer.screenshot("volunteer-shift-withdrawn")
+    await page.get_by_role("button", name="English").click()
+    await expect(late).to_contain_text(
+        "It starts soon: you cannot withdraw online now. If you cannot come, call 0951-4012345."
+    )
     assert later["id"] and soon["id"]
