@@ -6,6 +6,7 @@ import {
 } from "/static/common.js";
 import { CONTACT_FIELDS, claimExtras, plannedVisitField, startWishContact } from "/static/wishes-contact.js";
 import { partyRegistration } from "/static/wishes-party.js";
+import { busyLabel } from "/static/busy-label.js";
 
 const KINDS = ["VOLUNTEER", "PARTY_MEMBER", "PARTNER"];
 const NOTE_MAX = 500;
@@ -120,7 +121,7 @@ function claimPart(wish) {
   });
   const visit = plannedVisitField(`visit-${wish.id}`);
   const confirm = el("button", { type: "button" }, t("confirmClaim"));
-  confirm.addEventListener("click", () => busy(confirm, error, async () => {
+  confirm.addEventListener("click", () => busyLabel(confirm, error, async () => {
     const chosen = kind.value;
     const named = chosen === "PARTNER" ? organisation.value.trim() || null : null;
     // One key per wish and way of claiming: a lost answer is retried as the same claim.
