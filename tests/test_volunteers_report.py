@@ -23,6 +23,7 @@ from services.volunteers import contracts
 from services.volunteers.profiles import unit_key
 from services.volunteers.worker import VOLUNTEERS_WORKER
 from tests.conftest import COMMUNITY, OTHER_COMMUNITY, GraphQLClient, token_for
+from tests.party_steps import approve_own_registration
 
 CREATE_SHIFT = "mutation($input: CreateShiftInput!) { createShift(input: $input) { id venue } }"
 SIGN_UP = "mutation($input: SignUpForShiftInput!) { signUpForShift(input: $input) { id } }"
@@ -186,6 +187,7 @@ async def wish_met_by(
     wish_id = (await gql.ok(POST_WISH, {"input": wish}, resident))["postWish"]["id"]
     await gql.ok(REVIEW_WISH, {"input": {"wishId": wish_id, "review": "APPROVE"}}, organiser)
     await gql.ok(PUBLISH_WISH, {"id": wish_id}, organiser)
+    await approve_own_registration(gql, organiser, member_token)
     claim = {
         "wishId": wish_id,
         "kind": "PARTY_MEMBER",

@@ -16,6 +16,7 @@ from services.common.settings import Settings
 from services.volunteers import wish_handlers
 from tests.conftest import COMMUNITY, GraphQLClient, eventually, token_for
 from tests.dates import day_iso
+from tests.party_steps import approve_party_member
 
 POST = """
 mutation($input: PostWishInput!) { postWish(input: $input) { id status building description } }
@@ -113,7 +114,7 @@ async def registered_party_member(
     gql: GraphQLClient, settings: Settings, community: str, work_unit: str
 ) -> str:
     """A party member who reported (双报到) to the community, with their work unit."""
-    _, token = person(settings, community)
+    user_id, token = person(settings, community)
     member = {
         "communityId": community,
         "name": "刘建华",
@@ -122,6 +123,8 @@ async def registered_party_member(
         "reportedOn": day_iso(-30),
     }
     await gql.ok(REGISTER, {"input": member}, token)
+    # Their own registration waits for the community's review (see test_party_members_review.py).
+    await approve_party_member(gql, settings, community, user_id)
     return token
 
 
@@ -202,7 +205,8 @@ async def test_a_wish_goes_from_posting_to_met(
         "wish.posted",
         "wish.published",
     ]
-    assert await inbox_kinds(gql, member_token, 2) == ["wish.claimed", "wish.met"]
+    # (and heard their 双报到 was approved)
+    assert await inbox_kinds(gql, member_token, 3) == ["party_member.reviewed", "wish.claimed", "wish.met"]
 
 
 async def test_two_neighbours_race_for_one_wish_and_exactly_one_gets_it(

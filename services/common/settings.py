@@ -118,6 +118,9 @@ class Settings(BaseSettings):
     retention_outbox_days: int = 7  # events relayed this long ago
     retention_processed_events_days: int = 30  # ids of events consumed this long ago
     retention_deliveries_days: int = 90  # notifications sent or given up this long ago
+    # Volunteers withdraw from a shift online until this many minutes before it starts; later
+    # they are refused (WITHDRAWAL_CLOSED) and shown the shift's contact phone to call.
+    volunteer_withdraw_cutoff_min: int = 120
 
     @model_validator(mode="after")
     def _fail_closed(self) -> Settings:

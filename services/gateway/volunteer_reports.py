@@ -31,10 +31,15 @@ from services.common.clock import LOCAL_TZ
 from services.common.errors import Refusal, bad_input, forbidden, not_found, unauthenticated
 from services.gateway.context import Info, Resources, authenticate
 from services.gateway.exports import refused
-from services.gateway.inputs import check_key, parse_id
+from services.gateway.inputs import as_optional_datetime, check_key, parse_id
 from services.gateway.volunteers import _send
 from services.volunteers import contracts, reports
-from services.volunteers.profiles import check_period, not_a_party_member
+from services.volunteers.profiles import (
+    PartyMemberReview,
+    PartyMemberStatus,
+    check_period,
+    not_a_party_member,
+)
 
 # A spreadsheet runs a cell starting with one of these as a formula.
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
@@ -78,6 +83,14 @@ class AvailabilitySlot:
     ends: str = strawberry.field(description="HH:MM")
 
 
+strawberry.enum(
+    PartyMemberStatus,
+    name="PartyMemberStatus",
+    description="双报到 as the community reviewed it: PENDING, APPROVED, or DECLINED with a reason.",
+)
+strawberry.enum(PartyMemberReview, name="PartyMemberReview", description="Approve, or decline with a reason.")
+
+
 @strawberry.type(description="An in-service party member (在职党员) who reported to a community (双报到).")
 class PartyMember:
     volunteer_id: str
@@ -86,10 +99,23 @@ class PartyMember:
     party_branch: str
     community_id: str
     reported_on: date
+    status: PartyMemberStatus = strawberry.field(
+        default=PartyMemberStatus.APPROVED,
+        description="A member's own registration waits for the community's review (PENDING); only an "
+        "APPROVED one claims wishes as a party member.",
+    )
+    decline_reason: str | None = None
+    registered_at: datetime | None = None
+    reviewed_at: datetime | None = None
 
     @classmethod
     def from_row(cls, row: Any) -> PartyMember:
+        get = row.get
         return cls(
+            status=PartyMemberStatus(get("status") or PartyMemberStatus.APPROVED),
+            decline_reason=get("decline_reason"),
+            registered_at=as_optional_datetime(get("registered_at")),
+            reviewed_at=as_optional_datetime(get("reviewed_at")),
             volunteer_id=row["volunteer_id"],
             name=row["name"],
             work_unit=row["work_unit"],
@@ -257,6 +283,15 @@ class RegisterPartyMemberInput:
 
 
 @strawberry.input
+class ReviewPartyMemberInput:
+    volunteer_id: str = strawberry.field(description="As listed by partyMembersToReview.")
+    review: PartyMemberReview
+    reason: str | None = strawberry.field(
+        default=None, description="Required to decline: the member sees it."
+    )
+
+
+@strawberry.input
 class CreatePartnerOrganisationInput:
     community_id: str
     name: str
@@ -378,6 +413,13 @@ class VolunteerReportsQuery:
             rows = await reports.party_members(conn, community_id, work_unit)
         return [PartyMember.from_row(row) for row in rows]
 
+    @strawberry.field(description="Organisers: party members' own 双报到 registrations waiting for review.")
+    async def party_members_to_review(self, info: Info, community_id: str) -> list[PartyMember]:
+        _require_organiser(info.context.require_actor(), community_id)
+        async with info.context.pool.acquire() as conn:
+            rows = await reports.party_members_to_review(conn, community_id)
+        return [PartyMember.from_row(row) for row in rows]
+
     @strawberry.field(description="Organisers: the community's partner organisations (共建单位).")
     async def partner_organisations(self, info: Info, community_id: str) -> list[PartnerOrganisation]:
         _require_organiser(info.context.require_actor(), community_id)
@@ -482,6 +524,15 @@ class VolunteerReportsMutation:
             "reported_on": input.reported_on.isoformat(),
         }
         row = await _send(info, contracts.REGISTER_PARTY_MEMBER, args, key=f"party:{uuid.uuid4().hex}")
+        return PartyMember.from_row(row)
+
+    @strawberry.mutation(
+        description="Organisers: approve a party member's 双报到, or decline it with a reason they see."
+    )
+    async def review_party_member(self, info: Info, input: ReviewPartyMemberInput) -> PartyMember:
+        info.context.require_actor()
+        args = {"volunteer_id": input.volunteer_id, "review": input.review.value, "reason": input.reason}
+        row = await _send(info, contracts.REVIEW_PARTY_MEMBER, args, key=f"party-review:{uuid.uuid4().hex}")
         return PartyMember.from_row(row)
 
     @strawberry.mutation(description="Organisers: add a partner organisation (共建单位) to the community.")

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from datetime import datetime
+from datetime import datetime, timedelta
 from enum import Enum
 from typing import Any
 
@@ -17,7 +17,7 @@ from services.gateway.context import Info
 from services.gateway.inputs import as_datetime, check_key, parse_id
 from services.identity import throttle
 from services.volunteers import codes, contracts, queries
-from services.volunteers.domain import Span, credit_if_checked_out, may_scan_cards
+from services.volunteers.domain import Span, credit_if_checked_out, may_scan_cards, withdrawal_closes_at
 
 MAX_CODE_LENGTH = 200
 
@@ -50,10 +50,23 @@ class Shift:
     places_taken: int
     places_left: int
     required_skill: str | None
+    contact_phone: str | None = strawberry.field(
+        default=None,
+        description="Whom volunteers call about the shift (the organiser's or the desk's phone).",
+    )
+
+    @strawberry.field(
+        description="Until when a volunteer may withdraw online (LINLI_VOLUNTEER_WITHDRAW_CUTOFF_MIN "
+        "before the start); later, they call the contact phone."
+    )
+    def withdrawable_until(self, info: Info) -> datetime:
+        cutoff = timedelta(minutes=info.context.resources.settings.volunteer_withdraw_cutoff_min)
+        return withdrawal_closes_at(Span(self.starts_at, self.ends_at), cutoff)
 
     @classmethod
     def from_row(cls, row: Row) -> Shift:
         return cls(
+            contact_phone=row.get("contact_phone"),
             id=strawberry.ID(str(row["id"])),
             community_id=row["community_id"],
             festival_id=row["festival_id"],
@@ -213,12 +226,34 @@ class CreateShiftInput:
     required_skill: str | None = None
     festival_id: strawberry.ID | None = None
     idempotency_key: str | None = None
+    contact_phone: str | None = strawberry.field(
+        default=None, description="Whom volunteers call about the shift: shown when too late to withdraw."
+    )
 
 
 @strawberry.input
 class SignUpForShiftInput:
     shift_id: strawberry.ID
     idempotency_key: str
+
+
+@strawberry.input
+class WithdrawFromShiftInput:
+    shift_id: strawberry.ID
+    idempotency_key: str
+    reason: str | None = strawberry.field(default=None, description="Optional: the organiser sees it.")
+
+
+@strawberry.type(description="A volunteer's withdrawal from a shift: the place is free again.")
+class ShiftWithdrawal:
+    shift_id: strawberry.ID
+    withdrawn_at: datetime
+
+    @strawberry.field
+    async def shift(self, info: Info) -> Shift | None:
+        async with info.context.pool.acquire() as conn:
+            row = await queries.shift(conn, uuid.UUID(self.shift_id))
+        return Shift.from_row(row) if row else None
 
 
 @strawberry.input
@@ -398,6 +433,7 @@ class VolunteersMutation:
             "ends_at": input.ends_at.isoformat(),
             "headcount": input.headcount,
             "required_skill": input.required_skill,
+            "contact_phone": input.contact_phone,
         }
         row = await _send(info, contracts.CREATE_SHIFT, args, key=f"shift:{actor.user_id}:{key}")
         return Shift.from_row(row)
@@ -426,6 +462,22 @@ class VolunteersMutation:
         }
         row = await _send(info, contracts.SIGN_UP_FOR_SHIFT, args, key=f"shift-signup:{actor.user_id}:{key}")
         return ShiftSignup.from_row(row)
+
+    @strawberry.mutation(
+        description="Withdraw from a shift before it starts; the organiser is told. Within "
+        "LINLI_VOLUNTEER_WITHDRAW_CUTOFF_MIN of the start it is refused (WITHDRAWAL_CLOSED, with "
+        "extensions.details.contactPhone to call)."
+    )
+    async def withdraw_from_shift(self, info: Info, input: WithdrawFromShiftInput) -> ShiftWithdrawal:
+        actor = info.context.require_role(RESIDENT, VOLUNTEER)
+        key = check_key(input.idempotency_key)
+        args = {"shift_id": str(parse_id("shiftId", input.shift_id)), "reason": input.reason}
+        row = await _send(
+            info, contracts.WITHDRAW_FROM_SHIFT, args, key=f"shift-withdraw:{actor.user_id}:{key}"
+        )
+        return ShiftWithdrawal(
+            shift_id=strawberry.ID(str(row["shift_id"])), withdrawn_at=as_datetime(row["withdrawn_at"])
+        )
 
     @strawberry.mutation(
         description="Check in to a shift with the venue's station code, or (staff) a volunteer's card."

@@ -13,12 +13,13 @@ import strawberry
 from services.common import clock
 from services.common.actor import Actor
 from services.common.errors import bad_input, forbidden
-from services.common.masking import mask_phones_in
+from services.common.masking import mask_name, mask_phone, mask_phones_in
 from services.gateway.context import Info
 from services.gateway.inputs import as_optional_datetime, check_key, parse_id
 from services.identity import queries as identity_queries
 from services.volunteers import contracts, wishes
 from services.volunteers import wish_repository as repo
+from services.volunteers.wish_repository import volunteer_names
 from services.volunteers.wishes import ClaimantKind, Review, WishStatus
 
 strawberry.enum(WishStatus, name="WishStatus")
@@ -47,12 +48,72 @@ class Wish:
     done_note: str | None = None
     photo_url: str | None = None
     met_at: datetime | None = None
+    resident_id: strawberry.Private[str | None] = None
+    posted_by: strawberry.Private[str | None] = None
+    claim_id: strawberry.Private[str | None] = None
+    claimant_id: strawberry.Private[str | None] = None
+
+    @strawberry.field(
+        description="Who took the wish on and when they plan to come: for the resident, the grid "
+        "worker who posted it, the community's staff and the claimant. Null for anyone else."
+    )
+    async def claimant(self, info: Info) -> WishClaimant | None:
+        actor = info.context.require_actor()
+        if self.claim_id is None or not (
+            actor.user_id in (self.resident_id, self.posted_by, self.claimant_id)
+            or actor.may_organise(self.community_id)
+            or wishes.is_grid_worker_of(actor, self.community_id)
+        ):
+            return None
+        async with info.context.pool.acquire() as conn:
+            claim = await repo.get_claim(conn, uuid.UUID(self.claim_id))
+            if claim is None:
+                return None
+            name = await _claimant_name(conn, claim["claimant_id"])
+        return WishClaimant(
+            name=name,
+            kind=ClaimantKind(claim["claimant_kind"]),
+            organisation=claim["organisation"],
+            claimed_at=claim["claimed_at"],
+            planned_visit_at=claim["planned_visit_at"],
+        )
+
+    @strawberry.field(
+        description="For its claimant while the wish is theirs: where to go and how to reach the "
+        "resident without her number (masked; ask the community to pass a message on)."
+    )
+    async def contact(self, info: Info) -> WishContact | None:
+        actor = info.context.require_actor()
+        if (
+            self.claim_id is None
+            or self.claimant_id != actor.user_id
+            or self.status not in (WishStatus.CLAIMED, WishStatus.DONE)
+        ):
+            return None
+        async with info.context.pool.acquire() as conn:
+            resident = await _resident(conn, self.resident_id)
+            call_back = await repo.call_back_of_claim(conn, uuid.UUID(self.claim_id))
+        phone = resident["phone"] if resident else ""
+        return WishContact(
+            building=self.building,
+            unit=(resident["unit"] or None) if resident else None,
+            resident_name=mask_name(resident["name"]) if resident and resident["name"] else None,
+            resident_phone_masked=mask_phone(phone) if phone else None,
+            posted_by_grid_worker=bool(self.posted_by and self.posted_by != self.resident_id),
+            call_back_requested_at=call_back["requested_at"] if call_back else None,
+            call_back_handled_at=call_back["handled_at"] if call_back else None,
+        )
 
     @classmethod
     def from_row(cls, row: asyncpg.Record | dict[str, Any]) -> Wish:
         get = row.get
         merged = get("merged_into")
+        claim_id, claimant_id = get("claim_id"), get("claimant_id")
         return cls(
+            resident_id=get("resident_id"),
+            posted_by=get("posted_by"),
+            claim_id=str(claim_id) if claim_id else None,
+            claimant_id=claimant_id,
             id=strawberry.ID(str(row["id"])),
             community_id=row["community_id"],
             festival_id=row["festival_id"],
@@ -68,6 +129,45 @@ class Wish:
             photo_url=get("photo_url"),
             met_at=as_optional_datetime(get("met_at")),
         )
+
+
+@strawberry.type(description="Who took a wish on: their name, or the unit or partner they claimed for.")
+class WishClaimant:
+    name: str | None = strawberry.field(description="The name they gave (双报到 or profile); null if none.")
+    kind: ClaimantKind
+    organisation: str | None = strawberry.field(description="The party member's work unit, or the partner.")
+    claimed_at: datetime
+    planned_visit_at: datetime | None
+
+
+@strawberry.type(description="How a claimant reaches the resident: never her full number.")
+class WishContact:
+    building: str
+    unit: str | None = strawberry.field(description="Her unit/door, from her profile, when she gave it.")
+    resident_name: str | None = strawberry.field(description="Masked: 赵** for 赵淑兰.")
+    resident_phone_masked: str | None = strawberry.field(description="Masked: 139****5678.")
+    posted_by_grid_worker: bool = strawberry.field(description="A grid worker posted it for her.")
+    call_back_requested_at: datetime | None = strawberry.field(
+        description="When the claimant asked the community to pass a message on (requestWishCallBack)."
+    )
+    call_back_handled_at: datetime | None = strawberry.field(description="When staff ticked it off.")
+
+
+@strawberry.type(description="Staff: a claimant asked the community to reach a resident for them.")
+class WishCallBack:
+    id: strawberry.ID
+    wish_id: strawberry.ID
+    category: str
+    building: str
+    unit: str | None
+    resident_name: str | None
+    resident_phone: str | None = strawberry.field(description="In full: staff call her back.")
+    claimant_name: str | None
+    organisation: str | None
+    planned_visit_at: datetime | None
+    note: str | None
+    requested_at: datetime
+    handled_at: datetime | None
 
 
 @strawberry.type
@@ -122,6 +222,28 @@ class ClaimWishInput:
         description="PARTNER: which of my partner organisations (my first if left out). A party "
         "member's work unit is the one they registered with (双报到).",
     )
+    planned_visit_at: datetime | None = strawberry.field(
+        default=None, description="When I plan to come: the resident sees it."
+    )
+
+
+@strawberry.input
+class GiveBackWishInput:
+    wish_id: strawberry.ID
+    reason: str = strawberry.field(description="Why: the resident is told.")
+    idempotency_key: str
+
+
+@strawberry.input
+class PlanWishVisitInput:
+    wish_id: strawberry.ID
+    planned_visit_at: datetime
+
+
+@strawberry.input
+class RequestWishCallBackInput:
+    wish_id: strawberry.ID
+    note: str | None = strawberry.field(default=None, description="What the community should pass on.")
 
 
 @strawberry.input
@@ -141,6 +263,52 @@ async def _wish_command(info: Info, name: str, wish_id: strawberry.ID, **args: A
     parsed = parse_id("wishId", wish_id)
     row = await _send(info, actor, name, {"wish_id": str(parsed), **args}, f"{parsed}:{uuid.uuid4().hex}")
     return Wish.from_row(row)
+
+
+async def _resident(conn: Any, resident_id: str | None) -> asyncpg.Record | None:
+    """The resident's identity record, if she has one (a wish's resident is an identity id)."""
+    try:
+        parsed = uuid.UUID(resident_id or "")
+    except ValueError:
+        return None
+    return await identity_queries.resident(conn, parsed)
+
+
+async def _claimant_name(conn: Any, claimant_id: str) -> str | None:
+    """The name a claimant gave: their 双报到 or volunteer profile's, else their own profile's."""
+    named = (await volunteer_names(conn, [claimant_id])).get(claimant_id)
+    if named:
+        return named
+    resident = await _resident(conn, claimant_id)
+    return (resident["name"] or None) if resident else None
+
+
+def _staff_of(info: Info, community_id: str) -> Actor:
+    """Organisers, and grid workers or desk staff, of the community."""
+    actor = info.context.require_actor()
+    if not (actor.may_organise(community_id) or wishes.is_grid_worker_of(actor, community_id)):
+        raise forbidden()
+    return actor
+
+
+async def _call_back(conn: Any, row: asyncpg.Record) -> WishCallBack:
+    resident = await _resident(conn, row["resident_id"])
+    claimant_name = await _claimant_name(conn, row["claimant_id"])
+    return WishCallBack(
+        id=strawberry.ID(str(row["id"])),
+        wish_id=strawberry.ID(str(row["wish_id"])),
+        category=row["category"],
+        building=row["building"],
+        unit=(resident["unit"] or None) if resident else None,
+        resident_name=(resident["name"] or None) if resident else None,
+        resident_phone=resident["phone"] if resident else None,
+        claimant_name=claimant_name,
+        organisation=row["organisation"],
+        planned_visit_at=row["planned_visit_at"],
+        note=row["note"],
+        requested_at=row["requested_at"],
+        handled_at=row["handled_at"],
+    )
 
 
 def _organiser_of(info: Info, community_id: str) -> Actor:
@@ -179,6 +347,14 @@ class WishesQuery:
         async with info.context.pool.acquire() as conn:
             rows = await repo.wishes_to_review(conn, community_id)
         return [Wish.from_row(row) for row in rows]
+
+    @strawberry.field(description="Staff: claimants' requests to reach a resident for them, open ones first.")
+    async def wish_call_backs(self, info: Info, community_id: str) -> list[WishCallBack]:
+        _staff_of(info, community_id)
+        async with info.context.pool.acquire() as conn:
+            return [
+                await _call_back(conn, row) for row in await repo.call_backs_of_community(conn, community_id)
+            ]
 
     @strawberry.field(description="Organisers: wishes posted, claimed and met in [since, until).")
     async def wish_counts(
@@ -255,6 +431,7 @@ class WishesMutation:
             "wish_id": str(wish_id),
             "kind": input.kind.value,
             "organisation": input.organisation,
+            "planned_visit_at": input.planned_visit_at.isoformat() if input.planned_visit_at else None,
         }
         return Wish.from_row(await _send(info, actor, wishes.CLAIM_WISH, args, key))
 
@@ -271,6 +448,49 @@ class WishesMutation:
     @strawberry.mutation(description="The resident (or their grid worker) confirms the wish was met.")
     async def confirm_wish(self, info: Info, wish_id: strawberry.ID) -> Wish:
         return await _wish_command(info, wishes.CONFIRM_WISH, wish_id)
+
+    @strawberry.mutation(
+        description="The claimant gives the wish back with a reason: it returns to the wall and the "
+        "resident is told."
+    )
+    async def give_back_wish(self, info: Info, input: GiveBackWishInput) -> Wish:
+        actor = info.context.require_actor()
+        key = check_key(input.idempotency_key)
+        wish_id = parse_id("wishId", input.wish_id)
+        args = {"wish_id": str(wish_id), "reason": input.reason}
+        return Wish.from_row(await _send(info, actor, wishes.GIVE_BACK_WISH, args, f"{wish_id}:{key}"))
+
+    @strawberry.mutation(description="The claimant says when they plan to come; the resident sees it.")
+    async def plan_wish_visit(self, info: Info, input: PlanWishVisitInput) -> Wish:
+        return await _wish_command(
+            info, wishes.PLAN_WISH_VISIT, input.wish_id, planned_visit_at=input.planned_visit_at.isoformat()
+        )
+
+    @strawberry.mutation(
+        description="The claimant asks the community to reach the resident for them (her number "
+        "stays hidden); staff see it in wishCallBacks. Once per claim."
+    )
+    async def request_wish_call_back(self, info: Info, input: RequestWishCallBackInput) -> Wish:
+        actor = info.context.require_actor()
+        wish_id = parse_id("wishId", input.wish_id)
+        args = {"wish_id": str(wish_id), "note": input.note}
+        await _send(info, actor, wishes.REQUEST_WISH_CALL_BACK, args, f"{wish_id}:{uuid.uuid4().hex}")
+        async with info.context.pool.acquire() as conn:
+            row = await repo.get_wish(conn, wish_id)
+        if row is None:
+            raise wishes.unknown_wish()
+        return Wish.from_row(row)
+
+    @strawberry.mutation(description="Staff: the message was passed on (or she called back).")
+    async def mark_wish_call_back_done(self, info: Info, id: strawberry.ID) -> WishCallBack:
+        actor = info.context.require_actor()
+        call_back_id = parse_id("id", id)
+        await _send(info, actor, wishes.HANDLE_WISH_CALL_BACK, {"id": str(call_back_id)}, uuid.uuid4().hex)
+        async with info.context.pool.acquire() as conn:
+            found = await repo.call_back_for_staff(conn, call_back_id)
+            if found is None:
+                raise wishes.call_back_not_found()
+            return await _call_back(conn, found)
 
     @strawberry.mutation(description="Organisers: return wishes whose claims lapsed to the wall; how many.")
     async def expire_wish_claims(self, info: Info, community_id: str) -> int:

@@ -24,6 +24,11 @@ CONSUMES: tuple[str, ...] = (
     "wish.done",
     "wish.met",
     "wish.claim_expired",
+    "wish.given_back",
+    "wish.visit_planned",
+    # volunteers: withdrawals from shifts, and the community's review of 双报到
+    "shift.withdrawn",
+    "party_member.reviewed",
 )
 SESSION_RESCHEDULED = "session.rescheduled"
 SHIFT_SIGNED_UP = "shift.signed_up"
@@ -41,6 +46,7 @@ TOLD_IN_PERSON_KINDS = frozenset(
         PARTY_REDUCED,
     }
 )
+SHIFT_WITHDRAWN = "shift.withdrawn"
 
 # commands (on notify's command stream)
 SET_PREFERENCES = "set_preferences"

@@ -111,6 +111,10 @@ def messages_for(
                 ),
             )
         ]
+    if event_type == "shift.withdrawn":
+        return _withdrawal_messages(payload)
+    if event_type == "party_member.reviewed":
+        return [_party_review_message(payload)]
     if event_type.startswith("wish."):
         from services.notify.wishes import wish_messages  # it builds on Message, defined here
 
@@ -144,6 +148,55 @@ def party_reduced_message(payload: dict[str, Any]) -> Message:
             f"cancelled for {dropped_en}; {kept_en} still going, {n} "
             f"{'person' if n == 1 else 'people'}. The same ticket admits {n}."
         ),
+    )
+
+
+def _withdrawal_messages(p: dict[str, Any]) -> list[Message]:
+    """The shift's organiser hears a place came free (and why, if the volunteer said); the
+    volunteer has it in writing that they are off the shift."""
+    why_zh = f"原因：{p['reason']}。" if p.get("reason") else ""
+    why_en = f" Reason: {p['reason']}." if p.get("reason") else ""
+    shift_zh = f"「{p['role']}」（{_when_zh(p['starts_at'])}，{p['venue']}）"
+    shift_en = f'"{p["role"]}" ({_when_en(p["starts_at"])}, {p["venue"]})'
+    return [
+        Message(
+            recipient_id=p["organiser_id"],
+            kind="shift.withdrawn",
+            title_zh="有志愿者退出班次",
+            body_zh=f"一位志愿者退出了{shift_zh}班次，现还差{p['places_left']}人。{why_zh}",
+            title_en="A volunteer withdrew",
+            body_en=f"A volunteer withdrew from {shift_en}; {p['places_left']} more needed now.{why_en}",
+        ),
+        Message(
+            recipient_id=p["volunteer_id"],
+            kind="shift.withdrawn",
+            title_zh="已退出志愿班次",
+            body_zh=f"您已退出{shift_zh}班次，组织者已收到通知。感谢您告知！",
+            title_en="You are off the shift",
+            body_en=f"You withdrew from {shift_en}; the organiser has been told. Thank you for telling us!",
+        ),
+    ]
+
+
+def _party_review_message(p: dict[str, Any]) -> Message:
+    if p["status"] == "APPROVED":
+        return Message(
+            recipient_id=p["volunteer_id"],
+            kind="party_member.reviewed",
+            title_zh="双报到已通过",
+            body_zh="社区已通过您的双报到登记，您现在可以以在职党员身份认领微心愿、参加志愿服务。",
+            title_en="Registration approved",
+            body_en="The community approved your party member registration (双报到): you can now take up "
+            "wishes and serve as a party member.",
+        )
+    return Message(
+        recipient_id=p["volunteer_id"],
+        kind="party_member.reviewed",
+        title_zh="双报到未通过",
+        body_zh=f"很抱歉，社区未通过您的双报到登记，原因：{p['reason']}。请修改后重新登记，或联系社区工作人员。",
+        title_en="Registration not accepted",
+        body_en=f"Sorry, the community did not accept your party member registration. Reason: "
+        f"{p['reason']}. Correct it and register again, or ask the community's staff.",
     )
 
 

@@ -38,6 +38,7 @@ from services.notify.contracts import (
     SET_MESSAGE_TEMPLATE,
     SET_PREFERENCES,
     SHIFT_SIGNED_UP,
+    SHIFT_WITHDRAWN,
     TELL_IN_PERSON,
     TOLD_IN_PERSON_KINDS,
 )
@@ -212,6 +213,8 @@ async def _project_one(conn: Connection, event: dict[str, Any]) -> str | None:
     elif event["type"] == SHIFT_SIGNED_UP:
         if await repo.project_shift_signup(conn, event_id, "CONFIRMED", payload):
             return SHIFT
+    elif event["type"] == SHIFT_WITHDRAWN:  # its reminders find it cancelled and stay unsent
+        await repo.project_shift_signup(conn, event_id, "CANCELLED", payload)
     return None
 
 

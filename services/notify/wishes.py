@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from services.notify.domain import Message
+from services.notify.domain import Message, _when_en, _when_zh
 
 _CATEGORY = {
     "REPAIR": ("维修", "a repair"),
@@ -67,15 +67,24 @@ def wish_messages(event_type: str, p: dict[str, Any]) -> list[Message]:
             )
         ]
     if event_type == "wish.claimed":
+        by_zh = f"由{p['organisation']}的志愿者" if p.get("organisation") else "已有志愿者"
+        by_en = f"A volunteer from {p['organisation']}" if p.get("organisation") else "A volunteer"
+        planned = p.get("planned_visit_at")
+        when_zh = f"，计划{_when_zh(planned)}上门" if planned else "，上门前会通过社区与您约时间"
+        when_en = (
+            f" and plans to come on {_when_en(planned)}"
+            if planned
+            else ", and will arrange a time through the community"
+        )
         return [
             *(
                 _message(
                     who,
                     event_type,
                     "心愿已被认领",
-                    f"您的「{zh}」心愿已有人认领，将尽快与您联系。",
+                    f"您的「{zh}」心愿{by_zh}认领{when_zh}。在「心愿」里可以看到是谁认领的。",
                     "Someone took on your wish",
-                    f"Someone has taken on your wish for {en} and will be in touch soon.",
+                    f"{by_en} has taken on your wish for {en}{when_en}. See who in Wishes.",
                 )
                 for who in _resident_and_poster(p)
             ),
@@ -110,6 +119,31 @@ def wish_messages(event_type: str, p: dict[str, Any]) -> list[Message]:
                 "Wish met: thank you",
                 f"The wish for {en} in {p['building']} was confirmed as met. Thank you!",
             )
+        ]
+    if event_type == "wish.given_back":
+        return [
+            _message(
+                who,
+                event_type,
+                "心愿已回到心愿墙",
+                f"认领人无法完成您的「{zh}」心愿，原因：{p['reason']}。心愿已回到心愿墙，等待其他爱心人士认领。",
+                "Your wish is back on the wall",
+                f"The helper cannot do your wish for {en} after all. Reason: {p['reason']}. "
+                "It is back on the wish wall for someone else to take on.",
+            )
+            for who in _resident_and_poster(p)
+        ]
+    if event_type == "wish.visit_planned":
+        return [
+            _message(
+                who,
+                event_type,
+                "上门时间",
+                f"认领人计划于{_when_zh(p['planned_visit_at'])}上门办理您的「{zh}」心愿。",
+                "When your helper comes",
+                f"Your helper plans to come on {_when_en(p['planned_visit_at'])} about your wish for {en}.",
+            )
+            for who in _resident_and_poster(p)
         ]
     if event_type == "wish.claim_expired":
         return [

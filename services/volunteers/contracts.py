@@ -20,6 +20,8 @@ UPDATE_VOLUNTEER_PROFILE = "update_volunteer_profile"
 REGISTER_PARTY_MEMBER = "register_party_member"
 CREATE_PARTNER_ORGANISATION = "create_partner_organisation"
 ADD_PARTNER_MEMBER = "add_partner_member"
+REVIEW_PARTY_MEMBER = "review_party_member"
+WITHDRAW_FROM_SHIFT = "withdraw_from_shift"
 
 # deferred jobs (arq, on the volunteers queue)
 CLOSE_FORGOTTEN_CHECK_INS_OF_SHIFT = "close_forgotten_check_ins_of_shift"  # at the shift's end
@@ -31,6 +33,8 @@ VOLUNTEER_CHECKED_IN = "volunteer.checked_in"
 VOLUNTEER_CHECKED_OUT = "volunteer.checked_out"
 CHECK_OUT_UNDONE = "volunteer.check_out_undone"
 SERVICE_HOURS_CORRECTED = "service_hours.corrected"
+SHIFT_WITHDRAWN = "shift.withdrawn"  # a volunteer withdrew before the cut-off: the organiser hears
+PARTY_MEMBER_REVIEWED = "party_member.reviewed"  # 双报到 approved or declined: the member hears
 
 _ID_NAMESPACE = uuid.UUID("2b0c5a8e-7d41-4f0e-8c3b-6a9e1f2d4c57")
 

@@ -81,6 +81,7 @@ class ShiftPlan:
     headcount: int
     required_skill: str | None = None
     festival_id: str | None = None
+    contact_phone: str | None = None  # whom volunteers call about the shift (organiser or desk)
 
 
 @dataclass(frozen=True)
@@ -162,6 +163,36 @@ def shift_over() -> Refusal:
     return Refusal("SHIFT_OVER", "该班次已结束", "This shift is already over")
 
 
+def _span_words(before: timedelta) -> tuple[str, str]:
+    minutes = int(before.total_seconds() // 60)
+    if minutes and minutes % 60 == 0:
+        return f"{minutes // 60}小时", f"{minutes // 60} hour(s)"
+    return f"{minutes}分钟", f"{minutes} minutes"
+
+
+def withdrawal_closed(closes_before: timedelta, contact_phone: str | None) -> Refusal:
+    """Too close to the start (or after it) to withdraw online: whom to call instead."""
+    zh_span, en_span = _span_words(closes_before)
+    if contact_phone:
+        ask_zh, ask_en = f"请致电 {contact_phone} 告诉组织者", f"please call the organiser on {contact_phone}"
+    else:
+        ask_zh, ask_en = "请联系社区工作人员", "please tell the community's staff"
+    return Refusal(
+        "WITHDRAWAL_CLOSED",
+        f"班次开始前{zh_span}内不能在网上退出，{ask_zh}",
+        f"Within {en_span} of the start you cannot withdraw online: {ask_en}",
+        {"contactPhone": contact_phone, "closesMinutesBefore": int(closes_before.total_seconds() // 60)},
+    )
+
+
+def already_checked_in() -> Refusal:
+    return Refusal(
+        "ALREADY_CHECKED_IN",
+        "您已签到该班次，不能再退出；如需提前离开请签退",
+        "You have checked in to this shift: check out if you must leave early",
+    )
+
+
 # --- checks ----------------------------------------------------------------------------------
 
 
@@ -195,6 +226,7 @@ def check_shift(plan: ShiftPlan) -> ShiftPlan:
         headcount=plan.headcount,
         required_skill=check_text("requiredSkill", skill, 100) if skill else None,
         festival_id=plan.festival_id,
+        contact_phone=check_phone("contactPhone", plan.contact_phone),
     )
 
 
@@ -226,6 +258,30 @@ def ensure_may_sign_up(now: datetime, shift: Span, others: Iterable[Span]) -> No
         raise shift_over()
     if any(shift.overlaps(other) for other in others):
         raise overlapping_shift()
+
+
+def withdrawal_closes_at(shift: Span, closes_before: timedelta) -> datetime:
+    """The last moment a volunteer may withdraw online: ``closes_before`` the shift starts."""
+    return shift.start - closes_before
+
+
+def ensure_may_withdraw(
+    now: datetime, shift: Span, closes_before: timedelta, contact_phone: str | None
+) -> None:
+    if now >= withdrawal_closes_at(shift, closes_before):
+        raise withdrawal_closed(closes_before, contact_phone)
+
+
+def check_phone(field: str, raw: str | None) -> str | None:
+    """A contact phone as people write it: digits, spaces, '-' and a leading '+' (a landline
+    with its area code, or a mobile); none when left empty."""
+    text = " ".join((raw or "").split())
+    if not text:
+        return None
+    digits = sum(ch.isdigit() for ch in text)
+    if not (7 <= digits <= 15) or any(not (ch.isdigit() or ch in " -+") for ch in text):
+        raise bad_input(field, "请填写正确的联系电话", "Give a phone number people can call")
+    return text
 
 
 def check_correction(minutes: int, reason: str, credited_now: int) -> tuple[int, str]:

@@ -7,7 +7,7 @@ gateway only forwards what was scanned.
 from __future__ import annotations
 
 import uuid
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from typing import Any
 
 import asyncpg
@@ -50,6 +50,7 @@ async def create_shift(ctx: dict[str, Any], actor: Actor, args: dict[str, Any]) 
             headcount=int(args["headcount"]),
             required_skill=args.get("required_skill"),
             festival_id=args.get("festival_id"),
+            contact_phone=args.get("contact_phone"),
         )
     )
     if not actor.may_organise(plan.community_id):
@@ -485,12 +486,105 @@ async def register_party_member(ctx: dict[str, Any], actor: Actor, args: dict[st
         date.fromisoformat(args["reported_on"]),
         _now(ctx).astimezone(clock.LOCAL_TZ).date(),
     )
-    async with _pool(ctx).acquire() as conn:
+    async with _pool(ctx).acquire() as conn, conn.transaction():
         if not themself and community_id not in await reports.communities_of(conn, volunteer_id):
             raise forbidden()
-        row = await repo.upsert_party_member(conn, volunteer_id, member, actor.user_id, may_move=themself)
+        await repo.lock_volunteer(conn, volunteer_id)
+        before = await repo.get_party_member(conn, volunteer_id)
+        same = before is not None and (
+            before["community_id"] == member.community_id
+            and before["work_unit_key"] == profiles.unit_key(member.work_unit)
+            and before["party_branch"] == member.party_branch
+            and before["name"] == member.name
+        )
+        status = profiles.status_after_registering(
+            themself, profiles.PartyMemberStatus(before["status"]) if before else None, same
+        )
+        row = await repo.upsert_party_member(
+            conn, volunteer_id, member, actor.user_id, may_move=themself, status=status
+        )
     if row is None:
         raise profiles.registered_elsewhere()
+    return row_as_dict(row)
+
+
+async def review_party_member(ctx: dict[str, Any], actor: Actor, args: dict[str, Any]) -> dict[str, Any]:
+    """The community reviews a member's own 双报到: approves it, or declines it with a reason
+    (they may correct it and register again). The member is told either way."""
+    volunteer_id = domain.check_text("volunteerId", args["volunteer_id"], 64)
+    review = profiles.PartyMemberReview(args["review"])
+    status, reason = profiles.review_outcome(review, args.get("reason"))
+    async with _pool(ctx).acquire() as conn, conn.transaction():
+        found = await repo.get_party_member(conn, volunteer_id)
+        if found is None:
+            raise profiles.registration_not_found()
+        if not actor.may_organise(found["community_id"]):
+            raise forbidden()
+        if found["status"] == status and found["reviewed_by"] == actor.user_id:
+            return row_as_dict(found)  # the same decision again
+        row = await repo.review_party_member(conn, volunteer_id, status, reason, actor.user_id, _now(ctx))
+        if row is None:
+            raise profiles.registration_reviewed(found["status"])
+        await record_event(
+            conn,
+            SCHEMA,
+            contracts.PARTY_MEMBER_REVIEWED,
+            {
+                "volunteer_id": volunteer_id,
+                "community_id": row["community_id"],
+                "status": status.value,
+                "reason": reason,
+                "reviewed_by": actor.user_id,
+            },
+        )
+    return row_as_dict(row)
+
+
+# --- withdrawals -------------------------------------------------------------------------------
+
+
+async def withdraw_from_shift(ctx: dict[str, Any], actor: Actor, args: dict[str, Any]) -> dict[str, Any]:
+    """A volunteer withdraws before the cut-off (``Settings.volunteer_withdraw_cutoff_min``
+    before the shift starts): the place is free again and the organiser is told. Later, or
+    once checked in, they are refused with the shift's contact phone to call instead."""
+    if not actor.has_role(RESIDENT, VOLUNTEER):
+        raise forbidden()
+    shift_id = uuid.UUID(args["shift_id"])
+    reason = (args.get("reason") or "").strip() or None
+    if reason is not None:
+        reason = domain.check_text("reason", reason, 200)
+    closes_before = timedelta(minutes=_settings(ctx).volunteer_withdraw_cutoff_min)
+    at = _now(ctx)
+    async with _pool(ctx).acquire() as conn, conn.transaction():
+        await repo.lock_volunteer(conn, actor.user_id)
+        shift = await repo.get_shift(conn, shift_id)
+        if shift is None:
+            raise domain.shift_not_found()
+        signup = await repo.signup_of(conn, shift_id, actor.user_id)
+        if signup is None:
+            raise domain.not_signed_up()
+        if await repo.has_check_in(conn, shift_id, actor.user_id):
+            raise domain.already_checked_in()
+        domain.ensure_may_withdraw(at, repo.shift_span(shift), closes_before, shift["contact_phone"])
+        row = await repo.withdraw(conn, new_id(), signup, reason, at)
+        await record_event(
+            conn,
+            SCHEMA,
+            contracts.SHIFT_WITHDRAWN,
+            {
+                "signup_id": str(signup["id"]),
+                "shift_id": str(shift_id),
+                "volunteer_id": actor.user_id,
+                "organiser_id": shift["created_by"],
+                "community_id": shift["community_id"],
+                "venue": shift["venue"],
+                "role": shift["role"],
+                "starts_at": shift["starts_at"].isoformat(),
+                "ends_at": shift["ends_at"].isoformat(),
+                "reason": reason,
+                "places_left": shift["headcount"] - shift["taken"] + 1,
+            },
+        )
     return row_as_dict(row)
 
 
@@ -536,4 +630,6 @@ COMMANDS = [
     command(contracts.REGISTER_PARTY_MEMBER, register_party_member),
     command(contracts.CREATE_PARTNER_ORGANISATION, create_partner_organisation),
     command(contracts.ADD_PARTNER_MEMBER, add_partner_member),
+    command(contracts.REVIEW_PARTY_MEMBER, review_party_member),
+    command(contracts.WITHDRAW_FROM_SHIFT, withdraw_from_shift),
 ]

@@ -12,6 +12,7 @@ from __future__ import annotations
 import unicodedata
 from dataclasses import dataclass
 from datetime import date, time, timedelta
+from enum import StrEnum
 
 from services.common.errors import Refusal, bad_input
 from services.volunteers.domain import check_text
@@ -42,6 +43,19 @@ class Profile:
     display_name: str | None
     availability: str | None
     slots: tuple[Slot, ...]
+
+
+class PartyMemberStatus(StrEnum):
+    """A 双报到 registration as the community reviewed it."""
+
+    PENDING = "PENDING"  # the member registered themself: the community has yet to review it
+    APPROVED = "APPROVED"  # reviewed (or registered by the community's organiser)
+    DECLINED = "DECLINED"  # not accepted, with a reason; the member may register again
+
+
+class PartyMemberReview(StrEnum):
+    APPROVE = "APPROVE"
+    DECLINE = "DECLINE"
 
 
 @dataclass(frozen=True)
@@ -103,6 +117,37 @@ def check_party_member(
     )
 
 
+def status_after_registering(
+    themself: bool, before: PartyMemberStatus | None, same_registration: bool
+) -> PartyMemberStatus:
+    """A member's own registration waits for the community's review, unless it repeats one
+    already approved; one made by the community's organiser is approved as it is made."""
+    if not themself:
+        return PartyMemberStatus.APPROVED
+    if before is PartyMemberStatus.APPROVED and same_registration:
+        return PartyMemberStatus.APPROVED
+    return PartyMemberStatus.PENDING
+
+
+def review_outcome(review: PartyMemberReview, reason: str | None) -> tuple[PartyMemberStatus, str | None]:
+    """The state a review leaves a registration in, and the reason (a decline must give one)."""
+    if review is PartyMemberReview.APPROVE:
+        return PartyMemberStatus.APPROVED, None
+    return PartyMemberStatus.DECLINED, check_text("reason", reason or "", 200)
+
+
+def approved_work_unit(status: str | None, work_unit: str | None, reason: str | None = None) -> str:
+    """The work unit a party member's claim counts for: only an approved registration's.
+    Anyone else is told, as 您, where they stand and whom to ask."""
+    if status is None or work_unit is None:
+        raise not_a_party_member()
+    if status == PartyMemberStatus.PENDING:
+        raise registration_pending()
+    if status == PartyMemberStatus.DECLINED:
+        raise registration_declined(reason)
+    return work_unit
+
+
 def check_period(start: date, end: date) -> tuple[date, date]:
     """A report's period: whole local days, ``start`` to ``end`` inclusive, at most a year."""
     if end < start:
@@ -118,7 +163,45 @@ def organisation_not_found() -> Refusal:
 
 def not_a_party_member() -> Refusal:
     return Refusal(
-        "NOT_A_PARTY_MEMBER", "该志愿者未登记双报到", "This volunteer has not reported as a party member"
+        "NOT_A_PARTY_MEMBER",
+        "您还没有在社区登记双报到，请先登记，或联系社区工作人员",
+        "You have not registered with the community as a party member (双报到) yet: "
+        "register first, or ask the community's staff",
+    )
+
+
+def registration_pending() -> Refusal:
+    return Refusal(
+        "PARTY_MEMBER_PENDING",
+        "您的双报到登记正在等待社区审核，通过后即可以在职党员身份认领；着急的话请联系社区工作人员",
+        "Your party member registration (双报到) is waiting for the community's review; once it is "
+        "approved you can take wishes up as a party member. If it is urgent, ask the community's staff",
+    )
+
+
+def registration_declined(reason: str | None) -> Refusal:
+    why_zh = f"（原因：{reason}）" if reason else ""
+    why_en = f" (reason: {reason})" if reason else ""
+    return Refusal(
+        "PARTY_MEMBER_DECLINED",
+        f"您的双报到登记未通过社区审核{why_zh}，请修改后重新登记，或联系社区工作人员",
+        f"The community did not accept your party member registration{why_en}: correct it and "
+        "register again, or ask the community's staff",
+    )
+
+
+def registration_not_found() -> Refusal:
+    return Refusal("PARTY_MEMBER_NOT_FOUND", "找不到这份双报到登记", "No such party member registration")
+
+
+def registration_reviewed(status: str) -> Refusal:
+    words = {"APPROVED": ("已通过", "approved"), "DECLINED": ("未通过", "declined")}
+    zh, en = words.get(status, (status, status))
+    return Refusal(
+        "PARTY_MEMBER_REVIEWED",
+        f"这份双报到登记已审核（{zh}），请刷新后再看",
+        f"This registration was already reviewed ({en}); refresh to see it",
+        {"status": status},
     )
 
 

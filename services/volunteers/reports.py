@@ -60,6 +60,16 @@ async def party_members(conn: Connection, community_id: str, work_unit: str | No
     )
 
 
+async def party_members_to_review(conn: Connection, community_id: str) -> list[asyncpg.Record]:
+    """Members' own registrations waiting for the community, oldest first."""
+    return await conn.fetch(
+        "SELECT * FROM volunteers.party_members WHERE community_id = $1 AND status = 'PENDING' "
+        "ORDER BY registered_at, volunteer_id LIMIT $2",
+        community_id,
+        MAX_ROWS,
+    )
+
+
 async def organisations_of(conn: Connection, volunteer_id: str) -> list[asyncpg.Record]:
     return await conn.fetch(
         "SELECT o.* FROM volunteers.partner_members m "

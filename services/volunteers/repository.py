@@ -9,7 +9,7 @@ import asyncpg
 
 from services.common.db import Connection
 from services.volunteers.domain import CheckInMethod, LedgerKind, ShiftPlan, Span
-from services.volunteers.profiles import PartyMember, Profile, unit_key
+from services.volunteers.profiles import PartyMember, PartyMemberStatus, Profile, unit_key
 
 
 async def lock_volunteer(conn: Connection, volunteer_id: str) -> None:
@@ -27,8 +27,8 @@ async def insert_shift(
     row = await conn.fetchrow(
         """
         INSERT INTO volunteers.shifts (id, community_id, festival_id, venue, venue_key, role,
-            starts_at, ends_at, headcount, required_skill, created_by)
-        VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)
+            starts_at, ends_at, headcount, required_skill, created_by, contact_phone)
+        VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)
         ON CONFLICT (id) DO UPDATE SET id = EXCLUDED.id
         RETURNING *
         """,
@@ -43,6 +43,7 @@ async def insert_shift(
         plan.headcount,
         plan.required_skill,
         created_by,
+        plan.contact_phone,
     )
     assert row is not None
     return row
@@ -285,19 +286,31 @@ async def upsert_profile(conn: Connection, volunteer_id: str, profile: Profile) 
     return row
 
 
+async def get_party_member(conn: Connection, volunteer_id: str) -> asyncpg.Record | None:
+    return await conn.fetchrow("SELECT * FROM volunteers.party_members WHERE volunteer_id = $1", volunteer_id)
+
+
 async def upsert_party_member(
-    conn: Connection, volunteer_id: str, member: PartyMember, registered_by: str, may_move: bool
+    conn: Connection,
+    volunteer_id: str,
+    member: PartyMember,
+    registered_by: str,
+    may_move: bool,
+    status: PartyMemberStatus,
 ) -> asyncpg.Record | None:
-    """Register (or update) a party member's 双报到. An existing registration with another
-    community is replaced only if ``may_move`` (the member themself moves it); else None.
+    """Register (or update) a party member's 双报到 in ``status``. An existing registration
+    with another community is replaced only if ``may_move`` (the member themself moves it);
+    else None. One registered APPROVED (by the community's organiser) is reviewed by them.
 
     A registration the member made themself stays theirs when their community's organiser
     corrects it: it is what ties them to that community (``reports.communities_of``)."""
     return await conn.fetchrow(
         """
         INSERT INTO volunteers.party_members (volunteer_id, name, work_unit, work_unit_key, party_branch,
-            community_id, reported_on, registered_by)
-        VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
+            community_id, reported_on, registered_by, status, reviewed_by, reviewed_at)
+        VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $10,
+                CASE WHEN $10 = 'APPROVED' AND $8 <> $1 THEN $8 END,
+                CASE WHEN $10 = 'APPROVED' AND $8 <> $1 THEN now() END)
         ON CONFLICT (volunteer_id) DO UPDATE SET name = EXCLUDED.name, work_unit = EXCLUDED.work_unit,
             work_unit_key = EXCLUDED.work_unit_key, party_branch = EXCLUDED.party_branch,
             community_id = EXCLUDED.community_id, reported_on = EXCLUDED.reported_on,
@@ -305,7 +318,13 @@ async def upsert_party_member(
                 WHEN party_members.registered_by = party_members.volunteer_id
                      AND party_members.community_id = EXCLUDED.community_id
                 THEN party_members.registered_by ELSE EXCLUDED.registered_by END,
-            registered_at = now()
+            registered_at = now(),
+            status = EXCLUDED.status,
+            decline_reason = NULL,
+            reviewed_by = CASE WHEN EXCLUDED.status = party_members.status AND EXCLUDED.reviewed_by IS NULL
+                               THEN party_members.reviewed_by ELSE EXCLUDED.reviewed_by END,
+            reviewed_at = CASE WHEN EXCLUDED.status = party_members.status AND EXCLUDED.reviewed_by IS NULL
+                               THEN party_members.reviewed_at ELSE EXCLUDED.reviewed_at END
         WHERE party_members.community_id = EXCLUDED.community_id OR $9
         RETURNING *
         """,
@@ -318,6 +337,27 @@ async def upsert_party_member(
         member.reported_on,
         registered_by,
         may_move,
+        status.value,
+    )
+
+
+async def review_party_member(
+    conn: Connection,
+    volunteer_id: str,
+    status: PartyMemberStatus,
+    reason: str | None,
+    reviewed_by: str,
+    at: datetime,
+) -> asyncpg.Record | None:
+    """Decide a pending registration; None if it was no longer pending."""
+    return await conn.fetchrow(
+        "UPDATE volunteers.party_members SET status = $2, decline_reason = $3, reviewed_by = $4, "
+        "reviewed_at = $5 WHERE volunteer_id = $1 AND status = 'PENDING' RETURNING *",
+        volunteer_id,
+        status.value,
+        reason,
+        reviewed_by,
+        at,
     )
 
 
@@ -371,6 +411,17 @@ async def latest_closed_check_in(
     )
 
 
+# --- withdrawals -------------------------------------------------------------------------------
+
+
+async def signup_of(conn: Connection, shift_id: uuid.UUID, volunteer_id: str) -> asyncpg.Record | None:
+    return await conn.fetchrow(
+        "SELECT * FROM volunteers.shift_signups WHERE shift_id = $1 AND volunteer_id = $2 FOR UPDATE",
+        shift_id,
+        volunteer_id,
+    )
+
+
 async def undo_check_out(
     conn: Connection, closed: asyncpg.Record, new_id: uuid.UUID, by: str, at: datetime
 ) -> asyncpg.Record:
@@ -389,6 +440,45 @@ async def undo_check_out(
         closed["scanned_by"],
         closed["checked_in_at"],
         closed["id"],
+    )
+    assert row is not None
+    return row
+
+
+async def has_check_in(conn: Connection, shift_id: uuid.UUID, volunteer_id: str) -> bool:
+    found = await conn.fetchval(
+        "SELECT 1 FROM volunteers.check_ins WHERE shift_id = $1 AND volunteer_id = $2 LIMIT 1",
+        shift_id,
+        volunteer_id,
+    )
+    return bool(found)
+
+
+async def withdraw(
+    conn: Connection,
+    withdrawal_id: uuid.UUID,
+    signup: asyncpg.Record,
+    reason: str | None,
+    at: datetime,
+) -> asyncpg.Record:
+    """Move a sign-up to the withdrawals and free its place (the only other writer of ``taken``
+    is ``take_place``; both run under the shift's row lock)."""
+    await conn.execute("DELETE FROM volunteers.shift_signups WHERE id = $1", signup["id"])
+    await conn.execute("UPDATE volunteers.shifts SET taken = taken - 1 WHERE id = $1", signup["shift_id"])
+    row = await conn.fetchrow(
+        """
+        INSERT INTO volunteers.shift_withdrawals
+            (id, signup_id, shift_id, volunteer_id, reason, signed_up_at, withdrawn_at)
+        VALUES ($1, $2, $3, $4, $5, $6, $7)
+        RETURNING *
+        """,
+        withdrawal_id,
+        signup["id"],
+        signup["shift_id"],
+        signup["volunteer_id"],
+        reason,
+        signup["created_at"],
+        at,
     )
     assert row is not None
     return row

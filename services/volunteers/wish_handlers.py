@@ -18,9 +18,10 @@ from services.common.actor import RESIDENT, VOLUNTEER, Actor
 from services.common.commands import command
 from services.common.db import Connection, row_as_dict
 from services.common.errors import forbidden
+from services.common.ids import new_id
 from services.common.outbox import record_event
+from services.volunteers import profiles, wishes
 from services.volunteers import wish_repository as repo
-from services.volunteers import wishes
 from services.volunteers.wishes import ClaimantKind, Review, WishStatus
 
 SCHEMA = "volunteers"
@@ -156,15 +157,25 @@ async def claim_wish(ctx: dict[str, Any], actor: Actor, args: dict[str, Any]) ->
     claim_id = uuid.UUID(args["id"])
     kind = ClaimantKind(args["kind"])
     at = _now(ctx)
+    planned = args.get("planned_visit_at")
+    planned_at = wishes.check_planned_visit(datetime.fromisoformat(planned) if planned else None, at)
     async with _pool(ctx).acquire() as conn, conn.transaction():
         if await repo.get_claim(conn, claim_id) is not None:  # the same request again
             return row_as_dict(await _wish(conn, wish_id))
         wish = await _wish(conn, wish_id)
         if wish["resident_id"] == actor.user_id:
             raise wishes.own_wish()
+        work_unit = None
+        if kind is ClaimantKind.PARTY_MEMBER:
+            registration = await repo.party_registration(conn, actor.user_id)
+            work_unit = profiles.approved_work_unit(
+                registration["status"] if registration else None,
+                registration["work_unit"] if registration else None,
+                registration["decline_reason"] if registration else None,
+            )
         organisation = wishes.claimed_for(
             kind,
-            await repo.work_unit_of(conn, actor.user_id) if kind is ClaimantKind.PARTY_MEMBER else None,
+            work_unit,
             await repo.partners_of(conn, actor.user_id, wish["community_id"])
             if kind is ClaimantKind.PARTNER
             else [],
@@ -179,7 +190,7 @@ async def claim_wish(ctx: dict[str, Any], actor: Actor, args: dict[str, Any]) ->
             if current["status"] in (WishStatus.CLAIMED, WishStatus.DONE, WishStatus.MET):
                 raise wishes.already_claimed()
             raise wishes.wrong_state(current["status"], WishStatus.PUBLISHED)
-        await repo.insert_claim(conn, claim_id, wish_id, actor.user_id, kind, organisation, at)
+        await repo.insert_claim(conn, claim_id, wish_id, actor.user_id, kind, organisation, at, planned_at)
         await record_event(
             conn,
             SCHEMA,
@@ -190,6 +201,7 @@ async def claim_wish(ctx: dict[str, Any], actor: Actor, args: dict[str, Any]) ->
                 claimant_kind=kind.value,
                 organisation=organisation,
                 claim_expires_at=row["claim_expires_at"].isoformat(),
+                planned_visit_at=planned_at.isoformat() if planned_at else None,
             ),
         )
     return row_as_dict(row)
@@ -262,6 +274,92 @@ async def confirm_wish(ctx: dict[str, Any], actor: Actor, args: dict[str, Any]) 
     return row_as_dict(row)
 
 
+async def _held_by(conn: Connection, wish_id: uuid.UUID, actor: Actor) -> asyncpg.Record:
+    """The wish, locked, if the actor's claim holds it now."""
+    wish = await repo.get_wish(conn, wish_id, for_update=True)
+    if wish is None:
+        raise wishes.unknown_wish()
+    if wish["claimant_id"] != actor.user_id:
+        raise wishes.not_your_claim()
+    return wish
+
+
+async def give_back_wish(ctx: dict[str, Any], actor: Actor, args: dict[str, Any]) -> dict[str, Any]:
+    """The claimant cannot do it after all: the wish goes back on the wall for someone else, and
+    the resident (and a grid worker who posted it for her) is told why."""
+    wish_id = uuid.UUID(args["wish_id"])
+    reason = wishes.check_reason(args.get("reason"))
+    at = _now(ctx)
+    async with _pool(ctx).acquire() as conn, conn.transaction():
+        wish = await _held_by(conn, wish_id, actor)
+        if not wishes.may_give_back(wish["status"]):
+            raise wishes.wrong_state(wish["status"], WishStatus.CLAIMED)
+        claim_id = wish["claim_id"]
+        row = await repo.give_back(conn, wish_id, claim_id, reason, at)
+        if row is None:
+            raise wishes.wrong_state(wish["status"], WishStatus.CLAIMED)
+        await record_event(
+            conn,
+            SCHEMA,
+            wishes.WISH_GIVEN_BACK,
+            _event(row, claimant_id=actor.user_id, claim_id=str(claim_id), reason=reason),
+        )
+    return row_as_dict(row)
+
+
+async def plan_wish_visit(ctx: dict[str, Any], actor: Actor, args: dict[str, Any]) -> dict[str, Any]:
+    """The claimant says when they plan to come; the resident sees it (and is told)."""
+    wish_id = uuid.UUID(args["wish_id"])
+    at = _now(ctx)
+    planned = wishes.check_planned_visit(datetime.fromisoformat(args["planned_visit_at"]), at)
+    async with _pool(ctx).acquire() as conn, conn.transaction():
+        wish = await _held_by(conn, wish_id, actor)
+        if wish["status"] != WishStatus.CLAIMED:
+            raise wishes.wrong_state(wish["status"], WishStatus.CLAIMED)
+        claim = await repo.get_claim(conn, wish["claim_id"])
+        assert claim is not None
+        if claim["planned_visit_at"] != planned:
+            await repo.plan_visit(conn, wish["claim_id"], planned)
+            assert planned is not None
+            await record_event(
+                conn,
+                SCHEMA,
+                wishes.WISH_VISIT_PLANNED,
+                _event(wish, claimant_id=actor.user_id, planned_visit_at=planned.isoformat()),
+            )
+    return row_as_dict(wish)
+
+
+async def request_wish_call_back(ctx: dict[str, Any], actor: Actor, args: dict[str, Any]) -> dict[str, Any]:
+    """The claimant asks the community to reach the resident for them (her number is not
+    theirs to see): recorded for the community's staff, once per claim."""
+    wish_id = uuid.UUID(args["wish_id"])
+    note = (args.get("note") or "").strip() or None
+    if note is not None:
+        note = wishes.check_text("note", note, wishes.MAX_REASON)
+    async with _pool(ctx).acquire() as conn, conn.transaction():
+        wish = await _held_by(conn, wish_id, actor)
+        if wish["status"] not in (WishStatus.CLAIMED, WishStatus.DONE):
+            raise wishes.wrong_state(wish["status"], WishStatus.CLAIMED)
+        row = await repo.insert_call_back(conn, new_id(), wish, actor.user_id, note, _now(ctx))
+    return row_as_dict(row)
+
+
+async def handle_wish_call_back(ctx: dict[str, Any], actor: Actor, args: dict[str, Any]) -> dict[str, Any]:
+    """Staff passed the message on (or the resident called back): ticked off, once."""
+    call_back_id = uuid.UUID(args["id"])
+    async with _pool(ctx).acquire() as conn:
+        found = await repo.get_call_back(conn, call_back_id)
+        if found is None:
+            raise wishes.call_back_not_found()
+        community = found["community_id"]
+        if not (actor.may_organise(community) or wishes.is_grid_worker_of(actor, community)):
+            raise forbidden()
+        row = await repo.handle_call_back(conn, call_back_id, actor.user_id, _now(ctx))
+    assert row is not None
+    return row_as_dict(row)
+
+
 async def _sweep(ctx: dict[str, Any], community_id: str | None) -> int:
     """Return every wish whose claim lapsed to the wall (one transaction each); how many."""
     at = _now(ctx)
@@ -300,4 +398,8 @@ WISH_COMMANDS = [
     command(wishes.FINISH_WISH, finish_wish),
     command(wishes.CONFIRM_WISH, confirm_wish),
     command(wishes.EXPIRE_WISH_CLAIMS, expire_wish_claims),
+    command(wishes.GIVE_BACK_WISH, give_back_wish),
+    command(wishes.PLAN_WISH_VISIT, plan_wish_visit),
+    command(wishes.REQUEST_WISH_CALL_BACK, request_wish_call_back),
+    command(wishes.HANDLE_WISH_CALL_BACK, handle_wish_call_back),
 ]

@@ -142,12 +142,13 @@ async def insert_claim(
     kind: ClaimantKind,
     organisation: str | None,
     at: datetime,
+    planned_visit_at: datetime | None = None,
 ) -> asyncpg.Record:
     row = await conn.fetchrow(
         """
         INSERT INTO volunteers.wish_claims
-            (id, wish_id, claimant_id, claimant_kind, organisation, claimed_at)
-        VALUES ($1, $2, $3, $4, $5, $6)
+            (id, wish_id, claimant_id, claimant_kind, organisation, claimed_at, planned_visit_at)
+        VALUES ($1, $2, $3, $4, $5, $6, $7)
         RETURNING *
         """,
         claim_id,
@@ -156,17 +157,18 @@ async def insert_claim(
         kind.value,
         organisation,
         at,
+        planned_visit_at,
     )
     assert row is not None
     return row
 
 
-async def work_unit_of(conn: Connection, volunteer_id: str) -> str | None:
-    """The work unit of a party member who registered (双报到); None for anyone else."""
-    unit: str | None = await conn.fetchval(
-        "SELECT work_unit FROM volunteers.party_members WHERE volunteer_id = $1", volunteer_id
+async def party_registration(conn: Connection, volunteer_id: str) -> asyncpg.Record | None:
+    """A party member's 双报到 (work unit, status, decline reason); None for anyone else."""
+    return await conn.fetchrow(
+        "SELECT work_unit, status, decline_reason FROM volunteers.party_members WHERE volunteer_id = $1",
+        volunteer_id,
     )
-    return unit
 
 
 async def partners_of(conn: Connection, volunteer_id: str, community_id: str) -> list[tuple[str, str]]:
@@ -245,6 +247,89 @@ async def confirm(
         "WHERE id = $1 AND status = 'DONE' RETURNING *",
         wish_id,
         confirmed_by,
+        at,
+    )
+
+
+async def give_back(
+    conn: Connection, wish_id: uuid.UUID, claim_id: uuid.UUID, reason: str, at: datetime
+) -> asyncpg.Record | None:
+    """End the claim as given back and put the wish on the wall again; the wish, or None if
+    the claim no longer held it."""
+    ended = await conn.fetchval(
+        "UPDATE volunteers.wish_claims SET status = 'GIVEN_BACK', give_back_reason = $2, ended_at = $3 "
+        "WHERE id = $1 AND status = 'ACTIVE' RETURNING id",
+        claim_id,
+        reason,
+        at,
+    )
+    if ended is None:
+        return None
+    return await conn.fetchrow(
+        "UPDATE volunteers.wishes SET status = 'PUBLISHED', claim_id = NULL, claimant_id = NULL, "
+        "claim_expires_at = NULL, started_at = NULL WHERE id = $1 AND claim_id = $2 RETURNING *",
+        wish_id,
+        claim_id,
+    )
+
+
+async def plan_visit(conn: Connection, claim_id: uuid.UUID, at: datetime | None) -> asyncpg.Record | None:
+    return await conn.fetchrow(
+        "UPDATE volunteers.wish_claims SET planned_visit_at = $2 WHERE id = $1 AND status = 'ACTIVE' "
+        "RETURNING *",
+        claim_id,
+        at,
+    )
+
+
+async def insert_call_back(
+    conn: Connection,
+    call_back_id: uuid.UUID,
+    wish: asyncpg.Record,
+    requested_by: str,
+    note: str | None,
+    at: datetime,
+) -> asyncpg.Record:
+    """The claim's call-back request: this one, or the one asked for before."""
+    row = await conn.fetchrow(
+        """
+        INSERT INTO volunteers.wish_call_backs
+            (id, wish_id, claim_id, community_id, requested_by, note, requested_at)
+        VALUES ($1, $2, $3, $4, $5, $6, $7)
+        ON CONFLICT (claim_id) DO NOTHING
+        RETURNING *
+        """,
+        call_back_id,
+        wish["id"],
+        wish["claim_id"],
+        wish["community_id"],
+        requested_by,
+        note,
+        at,
+    )
+    if row is not None:
+        return row
+    found = await call_back_of_claim(conn, wish["claim_id"])
+    assert found is not None
+    return found
+
+
+async def call_back_of_claim(conn: Connection, claim_id: uuid.UUID) -> asyncpg.Record | None:
+    return await conn.fetchrow("SELECT * FROM volunteers.wish_call_backs WHERE claim_id = $1", claim_id)
+
+
+async def get_call_back(conn: Connection, call_back_id: uuid.UUID) -> asyncpg.Record | None:
+    return await conn.fetchrow("SELECT * FROM volunteers.wish_call_backs WHERE id = $1", call_back_id)
+
+
+async def handle_call_back(
+    conn: Connection, call_back_id: uuid.UUID, handled_by: str, at: datetime
+) -> asyncpg.Record | None:
+    return await conn.fetchrow(
+        "UPDATE volunteers.wish_call_backs SET handled_by = coalesce(handled_by, $2), "
+        "handled_at = coalesce(handled_at, $3) WHERE id = $1 RETURNING *",
+        call_back_id,
+        handled_by,
         at,
     )
 
@@ -349,4 +434,59 @@ async def met_by_party_members(
         work_unit,
         since,
         until,
+    )
+
+
+async def claims(conn: Connection, claim_ids: list[uuid.UUID]) -> dict[uuid.UUID, asyncpg.Record]:
+    rows = await conn.fetch("SELECT * FROM volunteers.wish_claims WHERE id = ANY($1::uuid[])", claim_ids)
+    return {row["id"]: row for row in rows}
+
+
+async def call_backs_of_claims(
+    conn: Connection, claim_ids: list[uuid.UUID]
+) -> dict[uuid.UUID, asyncpg.Record]:
+    rows = await conn.fetch(
+        "SELECT * FROM volunteers.wish_call_backs WHERE claim_id = ANY($1::uuid[])", claim_ids
+    )
+    return {row["claim_id"]: row for row in rows}
+
+
+async def volunteer_names(conn: Connection, volunteer_ids: list[str]) -> dict[str, str]:
+    """The names volunteers gave: a party member's registered name, else their profile's."""
+    rows = await conn.fetch(
+        """
+        SELECT v.id, coalesce(pm.name, p.display_name) AS name
+        FROM unnest($1::text[]) AS v(id)
+        LEFT JOIN volunteers.party_members pm ON pm.volunteer_id = v.id
+        LEFT JOIN volunteers.profiles p ON p.volunteer_id = v.id
+        """,
+        volunteer_ids,
+    )
+    return {row["id"]: row["name"] for row in rows if row["name"]}
+
+
+_CALL_BACKS = """
+        SELECT b.*, w.category, w.building, w.resident_id, w.status AS wish_status,
+               c.planned_visit_at, c.claimant_id, c.organisation
+        FROM volunteers.wish_call_backs b
+        JOIN volunteers.wishes w ON w.id = b.wish_id
+        JOIN volunteers.wish_claims c ON c.id = b.claim_id
+"""
+
+
+async def call_back_for_staff(conn: Connection, call_back_id: uuid.UUID) -> asyncpg.Record | None:
+    return await conn.fetchrow(_CALL_BACKS + " WHERE b.id = $1", call_back_id)
+
+
+async def call_backs_of_community(conn: Connection, community_id: str) -> list[asyncpg.Record]:
+    """Open call-back requests first (oldest first), then the last ones handled."""
+    return await conn.fetch(
+        _CALL_BACKS
+        + """
+        WHERE b.community_id = $1
+          AND (b.handled_at IS NULL OR b.handled_at > now() - interval '7 days')
+        ORDER BY b.handled_at IS NOT NULL, b.requested_at, b.id
+        LIMIT 200
+        """,
+        community_id,
     )

@@ -37,6 +37,10 @@ START_WISH = "start_wish"
 FINISH_WISH = "finish_wish"
 CONFIRM_WISH = "confirm_wish"
 EXPIRE_WISH_CLAIMS = "expire_wish_claims"
+GIVE_BACK_WISH = "give_back_wish"
+PLAN_WISH_VISIT = "plan_wish_visit"
+REQUEST_WISH_CALL_BACK = "request_wish_call_back"
+HANDLE_WISH_CALL_BACK = "handle_wish_call_back"
 
 # events (outbox types; notify consumes them)
 WISH_POSTED = "wish.posted"
@@ -46,10 +50,16 @@ WISH_CLAIMED = "wish.claimed"
 WISH_DONE = "wish.done"
 WISH_MET = "wish.met"
 WISH_CLAIM_EXPIRED = "wish.claim_expired"
+WISH_GIVEN_BACK = "wish.given_back"  # the claimant returned it to the wall, with a reason
+WISH_VISIT_PLANNED = "wish.visit_planned"  # the claimant said (again) when they will come
 
 CATEGORIES = ("REPAIR", "VISIT", "SUPPLIES", "HEALTH", "ERRAND", "OTHER")
 MAX_DESCRIPTION = 200
 MAX_NOTE = 500
+MAX_REASON = 200
+# A visit is planned for the coming weeks; a few minutes in the past is a clock's slack.
+PLAN_AHEAD = timedelta(days=60)
+PLAN_SLACK = timedelta(minutes=10)
 
 
 class WishStatus(StrEnum):
@@ -152,6 +162,33 @@ def claim_lapsed(
     )
 
 
+def check_planned_visit(at: datetime | None, now: datetime) -> datetime | None:
+    """When the claimant plans to come: with a time zone, not in the past, within the weeks ahead."""
+    if at is None:
+        return None
+    if at.tzinfo is None:
+        raise bad_input("plannedVisitAt", "时间须包含时区", "Times must include a time zone")
+    if at < now - PLAN_SLACK:
+        raise bad_input("plannedVisitAt", "上门时间不能早于现在", "The visit cannot be in the past")
+    if at > now + PLAN_AHEAD:
+        raise bad_input("plannedVisitAt", "上门时间须在60天之内", "Plan the visit within the next 60 days")
+    return at
+
+
+def check_reason(raw: str | None) -> str:
+    text = " ".join((raw or "").split())
+    if not 1 <= len(text) <= MAX_REASON:
+        raise bad_input(
+            "reason", f"请写下原因（1到{MAX_REASON}个字）", f"Give a reason (1 to {MAX_REASON} characters)"
+        )
+    return text
+
+
+def may_give_back(status: str) -> bool:
+    """A claim is given back before it is done: once done, the resident confirms it instead."""
+    return status == WishStatus.CLAIMED
+
+
 def review_outcome(review: Review) -> WishStatus:
     return {
         Review.APPROVE: WishStatus.APPROVED,
@@ -195,6 +232,10 @@ def bad_merge() -> Refusal:
         "A wish merges only into another open wish of the same community",
         {"field": "mergeInto"},
     )
+
+
+def call_back_not_found() -> Refusal:
+    return Refusal("CALL_BACK_NOT_FOUND", "找不到这条回电请求", "No such call-back request")
 
 
 def not_a_partner_member() -> Refusal:

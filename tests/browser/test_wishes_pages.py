@@ -11,9 +11,10 @@ from playwright.async_api import Page, expect
 from services.common.settings import Settings
 from services.identity.service import Identity
 from tests.browser.conftest import LAPTOP, Person
-from tests.conftest import COMMUNITY
+from tests.conftest import COMMUNITY, GraphQLClient
 from tests.dates import day_iso
 from tests.identity_steps import staff_account
+from tests.party_steps import approve_party_member
 
 UPDATE_PROFILE = """
 mutation($c: String!) {
@@ -34,8 +35,11 @@ async def call(page: Page, base_url: str, query: str, variables: dict[str, Any] 
     assert not body.get("errors"), body
 
 
-async def party_member_reports_to_the_community(volunteer: Person) -> None:
-    """She lives in the community (her profile) and reported there as a party member (双报到)."""
+async def party_member_reports_to_the_community(
+    volunteer: Person, gql: GraphQLClient, settings: Settings
+) -> None:
+    """She lives in the community (her profile) and reported there as a party member (双报到),
+    which the community approved (the console's review: test_party_member_pages.py)."""
     page, url = volunteer.page, volunteer.base_url
     await call(page, url, UPDATE_PROFILE, {"c": COMMUNITY})
     await call(page, url, "mutation { refreshToken { expiresInS } }")  # the token names the community
@@ -47,6 +51,8 @@ async def party_member_reports_to_the_community(volunteer: Person) -> None:
         "reportedOn": day_iso(-30),
     }
     await call(page, url, REGISTER, {"input": member})
+    me = await (await page.request.post(url + "/graphql", data={"query": "{ me { id } }"})).json()
+    await approve_party_member(gql, settings, COMMUNITY, me["data"]["me"]["id"])
 
 
 async def resident_fills_in_her_community(resident: Person) -> None:
@@ -62,7 +68,7 @@ async def resident_fills_in_her_community(resident: Person) -> None:
 
 
 async def test_a_wish_goes_from_a_residents_phone_to_the_wall_and_back_as_met(
-    person: Any, pool: Any, redis: Any, settings: Settings
+    person: Any, pool: Any, redis: Any, settings: Settings, gql: GraphQLClient
 ) -> None:
     tag = f"{uuid.uuid4().hex[:6]}"  # other stories leave wishes about wheelchairs in the community
     resident = await person()
@@ -120,7 +126,7 @@ async def test_a_wish_goes_from_a_residents_phone_to_the_wall_and_back_as_met(
     await wall_page.get_by_role("link", name="心愿墙：认领居民的微心愿").click()
     await expect(wall_page).to_have_url(volunteer.base_url + "/wishes")
     await expect(wall_page.get_by_text("填写所在社区后")).to_be_visible()
-    await party_member_reports_to_the_community(volunteer)
+    await party_member_reports_to_the_community(volunteer, gql, settings)
     await wall_page.reload()
     on_wall = wall_page.locator("#wall .wish", has_text=tag)
     await expect(on_wall).to_contain_text("等待认领")

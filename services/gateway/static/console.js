@@ -9,6 +9,7 @@ import { wishReview } from "/static/console-wishes.js";
 import { undoCheckOutControl } from "/static/console-undo.js";
 import { LiveCounts } from "/static/live.js";
 import { phaseBadge, sessionPhase, usePhaseStrings } from "/static/session-status.js";
+import { volunteerCards } from "/static/console-volunteers.js";
 
 // Counts arrive live over graphql-ws (sessionCounts); polling covers a lost socket and picks up
 // sessions others added. Without a socket the console polls often.
@@ -156,6 +157,7 @@ const wishes = wishReview({
 }, (error) => reportError(error));
 const proxy = proxySignup($("proxy"));
 const toTell = toTellList($("to-tell"));
+const volunteers = volunteerCards($("party-review"), $("call-backs"), (error) => reportError(error));
 const ORGANISING = ["organiser", "community_admin", "platform_admin"];
 
 /** As the API decides (Actor.may_organise), from the roles and communities of my token. */
@@ -596,6 +598,7 @@ async function enterApp() {
   if (actsForResidents) toTell.start();
   // A grid worker who organises nothing sees only the card they may use.
   const organises = state.me.roles.some((r) => ORGANISING.includes(r));
+  volunteers.start(state.me.communities, organises);
   $("organiser-area").hidden = !organises;
   if (!organises) return;
   wishes.start(state.me.communities);

@@ -7,6 +7,7 @@ import { partyOf, partyPart } from "/static/resident-party.js";
 import { liveSignups, onNewMessage } from "/static/resident-live.js";
 import { phaseBadge, sessionPhase, usePhaseStrings } from "/static/session-status.js";
 import { TICKET_SHEET_FIELDS, ticketSheet } from "/static/ticket-sheet.js";
+import { CLAIMANT_FIELDS, claimantLine } from "/static/wish-claimant.js";
 
 const SEATS_REFRESH_MS = 20000;
 const RELATIONS = ["SPOUSE", "CHILD", "PARENT", "GRANDPARENT", "GRANDCHILD", "SIBLING", "OTHER"];
@@ -135,7 +136,7 @@ const SET_PREFS = `mutation($input: NotificationPreferencesInput!) {
 const ADD_MEMBER = `mutation($name: String!, $relation: Relation!, $ageBand: AgeBand!) {
   addHouseholdMember(name: $name, relation: $relation, ageBand: $ageBand) { id } }`;
 const REMOVE_MEMBER = "mutation($id: ID!) { removeHouseholdMember(id: $id) }";
-const WISH_FIELDS = "id category description building status declineReason doneNote metAt";
+const WISH_FIELDS = `id category description building status declineReason doneNote metAt ${CLAIMANT_FIELDS}`;
 const MY_WISHES = `{ myWishes { ${WISH_FIELDS} } }`;
 const POST_WISH = `mutation($input: PostWishInput!) { postWish(input: $input) { ${WISH_FIELDS} } }`;
 const CONFIRM_WISH = `mutation($id: ID!) { confirmWish(wishId: $id) { ${WISH_FIELDS} } }`;
@@ -590,6 +591,7 @@ function renderWishes() {
       el("p", {}, wish.description),
       el("p", {}, el("span", { class: `badge ${WISH_STATUS_BADGE[wish.status] ?? "wait"}`, dataset: { status: wish.status } }, t(`wish${wish.status}`))),
       wish.status === "DECLINED" && wish.declineReason ? el("p", { class: "note" }, t("declinedBecause", wish.declineReason)) : null,
+      claimantLine(wish),
       wish.doneNote ? el("p", {}, t("doneNote", wish.doneNote)) : null,
       wish.metAt ? el("p", { class: "muted" }, t("metOn", fmtDateTime(wish.metAt))) : null,
       state.wishNotice?.id === wish.id ? el("p", { class: "confirm", role: "status" }, t(state.wishNotice.text)) : null);

@@ -4,6 +4,7 @@ import {
   phoneLogIn, showError, showView, t, useStrings, whoAmI,
 } from "/static/common.js";
 import { doorSearch } from "/static/door-search.js";
+import { WITHDRAW_FIELDS, startWithdrawals, withdrawPart } from "/static/scan-withdraw.js";
 
 useStrings({
   zh: {
@@ -52,7 +53,7 @@ useStrings({
   },
 });
 
-const SHIFTS = "{ myShiftSignups { id shift { id venue role startsAt endsAt } } }";
+const SHIFTS = `{ myShiftSignups { id shift { id venue role startsAt endsAt ${WITHDRAW_FIELDS} } } }`;
 const MY_CHECK_IN = "query($id: ID!) { myCheckIn(shiftId: $id) { id checkedInAt checkedOutAt minutesCredited } }";
 const COMMUNITY_SHIFTS = "query($c: String!) { shifts(communityId: $c) { id venue role startsAt endsAt placesLeft } }";
 const SIGN_UP_FOR_SHIFT = "mutation($input: SignUpForShiftInput!) { signUpForShift(input: $input) { id } }";
@@ -143,7 +144,8 @@ function renderShifts() {
             `${fmtDateTime(shift.startsAt)}–${fmtTime(shift.endsAt)} · ${shift.venue}`)),
           el("button", { type: "button", class: chosen ? "" : "quiet", "aria-pressed": String(chosen),
             onclick: () => { state.shiftId = shift.id; state.repeated = false; $("check-out-ask").hidden = true; renderShifts(); loadCheckIn().catch(reportError); },
-          }, chosen ? t("chosen") : t("choose")));
+          }, chosen ? t("chosen") : t("choose")),
+          withdrawPart(shift, async () => { await loadShifts(); await loadOpenShifts(); }, sayWithdrawn));
       })
     : [el("p", { class: "note" }, t("noShifts"))]));
 }
@@ -396,7 +398,13 @@ $("staff-form").addEventListener("submit", (event) => {
   });
 });
 
+function sayWithdrawn(text) {
+  $("shift-notice").hidden = !text;
+  $("shift-notice").textContent = text ?? "";
+}
+
 async function enterApp(me) {
+  startWithdrawals(renderShifts);
   showView("app");
   $("logout").hidden = false;
   state.me = me ?? (await whoAmI("id roles communities"));

@@ -4,6 +4,9 @@ import {
   ApiError, busy, el, fmtDateTime, gql, keyed, langSwitch, logOut, onLangChange, phoneLogIn,
   showError, showView, t, tIn, useStrings, whoAmI,
 } from "/static/common.js";
+import { CONTACT_FIELDS, claimExtras, plannedVisitField, startWishContact } from "/static/wishes-contact.js";
+import { partyRegistration } from "/static/wishes-party.js";
+import { busyLabel } from "/static/busy-label.js";
 
 const KINDS = ["VOLUNTEER", "PARTY_MEMBER", "PARTNER"];
 const NOTE_MAX = 500;
@@ -49,7 +52,7 @@ useStrings({
 
 const WISH_FIELDS = "id category description building status claimExpiresAt startedAt doneNote metAt";
 const WALL = `query($c: String!) { wishWall(communityId: $c) { ${WISH_FIELDS} } }`;
-const MINE = `{ myClaimedWishes { ${WISH_FIELDS} } }`;
+const MINE = `{ myClaimedWishes { ${WISH_FIELDS} ${CONTACT_FIELDS} } }`;
 const CLAIM = `mutation($input: ClaimWishInput!) { claimWish(input: $input) { ${WISH_FIELDS} } }`;
 const START = `mutation($id: ID!) { startWish(wishId: $id) { ${WISH_FIELDS} } }`;
 const FINISH = `mutation($input: FinishWishInput!) { finishWish(input: $input) { ${WISH_FIELDS} } }`;
@@ -57,6 +60,7 @@ const KIND_KEY = "linli.wishes.kind";
 
 const $ = (id) => document.getElementById(id);
 const state = { me: null, wall: [], mine: [], tab: "wall", claiming: null, notice: null };
+const party = partyRegistration($("party"), (error) => reportError(error));
 
 function reportError(error) {
   if (!(error instanceof ApiError)) throw error;
@@ -115,13 +119,14 @@ function claimPart(wish) {
     organisationPart.hidden = kind.value !== "PARTNER";
     partyNote.hidden = kind.value !== "PARTY_MEMBER";
   });
+  const visit = plannedVisitField(`visit-${wish.id}`);
   const confirm = el("button", { type: "button" }, t("confirmClaim"));
-  confirm.addEventListener("click", () => busy(confirm, error, async () => {
+  confirm.addEventListener("click", () => busyLabel(confirm, error, async () => {
     const chosen = kind.value;
     const named = chosen === "PARTNER" ? organisation.value.trim() || null : null;
     // One key per wish and way of claiming: a lost answer is retried as the same claim.
     const claimed = await keyed(`claim-wish:${wish.id}:${chosen}:${named ?? ""}`, (key) =>
-      gql(CLAIM, { input: { wishId: wish.id, kind: chosen, organisation: named, idempotencyKey: key } }));
+      gql(CLAIM, { input: { wishId: wish.id, kind: chosen, organisation: named, plannedVisitAt: visit.value(), idempotencyKey: key } }));
     localStorage.setItem(KIND_KEY, chosen);
     state.claiming = null;
     const expires = claimed.claimWish.claimExpiresAt;
@@ -131,7 +136,7 @@ function claimPart(wish) {
   }));
   setTimeout(() => kind.focus(), 0);
   return el("div", { class: "choice" },
-    el("label", { for: kind.id }, t("claimAs")), kind, partyNote, organisationPart, error,
+    el("label", { for: kind.id }, t("claimAs")), kind, partyNote, organisationPart, visit.node, error,
     el("div", { class: "actions" }, confirm,
       el("button", { type: "button", class: "quiet", onclick: () => { state.claiming = null; renderWall(); } }, t("keep"))));
 }
@@ -150,6 +155,7 @@ function renderMine() {
       el("p", {}, el("span", { class: `badge ${wish.status === "CLAIMED" ? "wait" : "ok"}` }, badge)),
       wish.doneNote ? el("p", {}, t("doneNote", wish.doneNote)) : null,
       wish.metAt ? el("p", { class: "muted" }, t("metOn", fmtDateTime(wish.metAt))) : null,
+      wish.contact ? claimExtras(wish, { reload: () => Promise.all([loadMine(), loadWall()]), say }) : null,
       wish.status === "CLAIMED" ? workPart(wish, underWay) : null);
   }));
 }
@@ -207,6 +213,8 @@ async function enterApp() {
   $("need-community").replaceChildren(el("p", { class: "note" }, t("needCommunity"), " ", el("a", { href: "/" }, t("toProfile"))));
   $("community").replaceChildren(...communities.map((c) => el("option", { value: c }, c)));
   $("community-choice").hidden = communities.length < 2;
+  startWishContact(renderMine);
+  party.start(communities);
   showTab(state.tab);
 }
 
