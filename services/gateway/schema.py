@@ -11,6 +11,7 @@ from strawberry.extensions import DisableIntrospection, ParserCache, ValidationC
 
 from services.gateway.activities import ActivitiesMutation, ActivitiesQuery
 from services.gateway.audit import AuditQuery, StaffAudit
+from services.gateway.directory import DirectoryMutation, DirectoryQuery
 from services.gateway.errors import log_unexpected
 from services.gateway.identity import IdentityMutation, IdentityQuery
 from services.gateway.limits import query_limits
@@ -34,6 +35,7 @@ class Query(
     AuditQuery,
     ProxyQuery,
     VolunteerReportsQuery,
+    DirectoryQuery,
 ):
     pass
 
@@ -48,6 +50,7 @@ class Mutation(
     WishesMutation,
     ProxyMutation,
     VolunteerReportsMutation,
+    DirectoryMutation,
 ):
     pass
 

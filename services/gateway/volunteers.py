@@ -15,6 +15,7 @@ from services.common.actor import RESIDENT, VOLUNTEER
 from services.common.errors import Refusal, bad_input, forbidden, not_found
 from services.gateway.context import Info
 from services.gateway.inputs import as_datetime, check_key, parse_id
+from services.gateway.names import community_name
 from services.volunteers import codes, contracts, queries
 from services.volunteers.domain import may_scan_cards
 
@@ -49,6 +50,10 @@ class Shift:
     places_taken: int
     places_left: int
     required_skill: str | None
+
+    @strawberry.field(description="The community's name, e.g. 朔方社区.")
+    async def community_name(self, info: Info) -> str:
+        return await community_name(info, self.community_id)
 
     @classmethod
     def from_row(cls, row: Row) -> Shift:

@@ -16,6 +16,7 @@ from services.common.errors import bad_input, forbidden
 from services.common.masking import mask_phones_in
 from services.gateway.context import Info
 from services.gateway.inputs import as_optional_datetime, check_key, parse_id
+from services.gateway.names import community_name
 from services.identity import queries as identity_queries
 from services.volunteers import contracts, wishes
 from services.volunteers import wish_repository as repo
@@ -47,6 +48,10 @@ class Wish:
     done_note: str | None = None
     photo_url: str | None = None
     met_at: datetime | None = None
+
+    @strawberry.field(description="The community's name, e.g. 朔方社区.")
+    async def community_name(self, info: Info) -> str:
+        return await community_name(info, self.community_id)
 
     @classmethod
     def from_row(cls, row: asyncpg.Record | dict[str, Any]) -> Wish:

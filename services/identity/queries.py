@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import uuid
+from dataclasses import dataclass
 
 import asyncpg
 
 from services.common.db import Connection
+from services.identity.domain import name_from_id
 
 
 async def resident(conn: Connection, resident_id: uuid.UUID) -> asyncpg.Record | None:
@@ -44,3 +46,98 @@ async def community_audit_trail(
         community_id,
         limit,
     )
+
+
+# --- the directory of places -------------------------------------------------------------
+
+_COMMUNITY_COLUMNS = """
+    c.id, c.name, c.short_name, c.street_id, c.desk_phone,
+    coalesce(s.name, '') AS street_name, coalesce(s.district, '') AS district
+"""
+
+
+async def directory(conn: Connection, pattern: str | None = None, limit: int = 50) -> list[asyncpg.Record]:
+    """Communities with their street, grouped by street (district, street, then name); with a
+    LIKE ``pattern`` only those whose name, short name or street's name holds it."""
+    return await conn.fetch(
+        f"""
+        SELECT {_COMMUNITY_COLUMNS}
+        FROM identity.communities c LEFT JOIN identity.streets s ON s.id = c.street_id
+        WHERE $1::text IS NULL OR c.name LIKE $1 OR c.short_name LIKE $1 OR s.name LIKE $1
+        ORDER BY s.district NULLS LAST, s.name NULLS LAST, c.name, c.id
+        LIMIT $2
+        """,
+        pattern,
+        limit,
+    )
+
+
+async def community(conn: Connection, community_id: str) -> asyncpg.Record | None:
+    return await conn.fetchrow(
+        f"""
+        SELECT {_COMMUNITY_COLUMNS}
+        FROM identity.communities c LEFT JOIN identity.streets s ON s.id = c.street_id
+        WHERE c.id = $1
+        """,
+        community_id,
+    )
+
+
+async def community_names(conn: Connection, community_ids: list[str] | None = None) -> dict[str, str]:
+    """id → name of the given communities (of all, without ids); unknown ids are left out."""
+    rows = await conn.fetch(
+        "SELECT id, name FROM identity.communities WHERE $1::text[] IS NULL OR id = any($1)",
+        community_ids,
+    )
+    return {row["id"]: row["name"] for row in rows}
+
+
+async def streets(conn: Connection) -> list[asyncpg.Record]:
+    return await conn.fetch("SELECT * FROM identity.streets ORDER BY district, name")
+
+
+async def stations_of(conn: Connection, community_id: str) -> list[asyncpg.Record]:
+    return await conn.fetch(
+        "SELECT * FROM identity.stations WHERE community_id = $1 ORDER BY name, id", community_id
+    )
+
+
+async def station(conn: Connection, station_id: uuid.UUID) -> asyncpg.Record | None:
+    return await conn.fetchrow("SELECT * FROM identity.stations WHERE id = $1", station_id)
+
+
+async def grids_of(conn: Connection, community_id: str) -> list[asyncpg.Record]:
+    return await conn.fetch(
+        "SELECT * FROM identity.grids WHERE community_id = $1 ORDER BY name, id", community_id
+    )
+
+
+@dataclass(frozen=True)
+class StationContact:
+    name: str
+    address: str
+    phone: str
+
+
+@dataclass(frozen=True)
+class CommunityContact:
+    """What a page, a message or a printed ticket says about a community."""
+
+    id: str
+    name: str
+    street_name: str
+    desk_phone: str
+    stations: tuple[StationContact, ...]
+
+
+async def community_contact(conn: Connection, community_id: str) -> CommunityContact:
+    """A community's name, street, desk phone and stations (name, address, phone), for other
+    services and pages to show or print. A community not in the directory is named after its id
+    and has no phone or station, so callers never need to handle "unknown"."""
+    row = await community(conn, community_id)
+    stations = tuple(
+        StationContact(s["name"], s["address"], s["phone"]) for s in await stations_of(conn, community_id)
+    )
+    if row is None:
+        return CommunityContact(community_id, name_from_id(community_id), "", "", stations)
+    return CommunityContact(row["id"], row["name"], row["street_name"], row["desk_phone"], stations)
