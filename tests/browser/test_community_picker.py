@@ -1,0 +1,110 @@
+"""A resident says where she lives by her community's name, on her phone, from an empty browser:
+she types two characters, taps 朔方社区 among the matches grouped by street, and makes a wish.
+A station's QR poster fills her community in. No id is typed or shown anywhere."""
+
+from __future__ import annotations
+
+import secrets
+import uuid
+from typing import Any
+
+from playwright.async_api import Page, expect
+
+from services.common.actor import PLATFORM_ADMIN
+from services.common.settings import Settings
+from tests.conftest import COMMUNITY, GraphQLClient, token_for
+
+ADD_STATION = """
+mutation($c: String!, $n: String!, $a: String!) { addStation(communityId: $c, name: $n, address: $a) { id } }
+"""
+
+
+async def no_ids_shown(page: Page) -> None:
+    await expect(page.locator("body")).not_to_contain_text("lingwu")
+
+
+async def test_a_resident_picks_her_community_by_name_and_makes_a_wish(person: Any, pool: Any) -> None:
+    tag = uuid.uuid4().hex[:6]
+    resident = await person()
+    page = await resident.open("/")
+    await resident.logs_in_by_phone(pool)
+    await page.get_by_role("tab", name="我的", exact=True).click()
+    profile = page.locator("#profile-form")
+    await profile.get_by_label("姓名").fill("赵淑兰")
+    community = profile.get_by_label("所在社区")
+    await expect(profile).to_contain_text("输入社区名称中的一两个字")
+
+    await community.press_sequentially("朔方")
+    street = profile.locator(".picker-street", has_text="城区街道")
+    await expect(street.get_by_role("heading")).to_have_text("灵武市 城区街道")
+    choice = street.get_by_role("button", name="朔方社区", exact=True)
+    await expect(choice).to_be_visible()
+    box = await choice.bounding_box()
+    assert box is not None and box["height"] >= 44  # a finger's target
+    await resident.screenshot("profile-community-picker")
+    await choice.click()
+    await expect(community).to_have_value("朔方社区")
+    await expect(profile).to_contain_text("已选择：朔方社区（城区街道）")
+    await expect(profile.locator(".picker-choice")).to_have_count(0)
+    await profile.get_by_label("楼栋").fill("3号楼")
+    await profile.get_by_label("单元/门牌").fill("1单元301")
+    await profile.get_by_role("button", name="保存资料").click()
+    await expect(profile.get_by_role("status")).to_have_text("已保存")
+    await expect(page.locator("#hello")).to_have_text("您好，赵淑兰 · 朔方社区")
+    await no_ids_shown(page)
+    await resident.screenshot("profile-community-chosen")
+
+    # With her community known, the wish form opens: the existing wish flow, unchanged.
+    await page.get_by_role("tab", name="心愿").click()
+    form = page.locator("#wish-form")
+    await expect(form.get_by_label("楼栋")).to_have_value("3号楼")
+    await form.get_by_label("心愿类别").select_option("REPAIR")
+    await form.get_by_label("心愿内容").fill(f"楼道灯坏了，想请人帮忙换一下（{tag}）")
+    await form.get_by_role("button", name="提交心愿").click()
+    await expect(form.get_by_role("status")).to_contain_text("心愿已提交")
+    await expect(page.locator(".wish", has_text=tag)).to_contain_text("待社区审核")
+    await no_ids_shown(page)
+    await resident.screenshot("profile-community-wish")
+
+    # After a reload the page still shows her community by name.
+    await page.reload()
+    await page.get_by_role("tab", name="我的", exact=True).click()
+    await expect(community).to_have_value("朔方社区")
+
+
+async def test_a_name_that_matches_no_community_says_what_to_do(person: Any, pool: Any) -> None:
+    resident = await person()
+    page = await resident.open("/")
+    await resident.logs_in_by_phone(pool)
+    await page.get_by_role("tab", name="我的", exact=True).click()
+    profile = page.locator("#profile-form")
+    await profile.get_by_label("姓名").fill("马文学")
+    await profile.get_by_label("所在社区").press_sequentially("火星")
+    await expect(profile).to_contain_text("没有找到这个社区")
+    await profile.get_by_label("楼栋").fill("5号楼")
+    await profile.get_by_label("单元/门牌").fill("2单元")
+    await profile.get_by_role("button", name="保存资料").click()
+    await expect(profile.get_by_role("alert")).to_contain_text("找不到该社区，请输入社区名称中的字")
+    await expect(profile.get_by_role("alert")).not_to_contain_text("编号")
+
+
+async def test_a_stations_qr_poster_fills_in_the_community(
+    person: Any, pool: Any, gql: GraphQLClient, settings: Settings
+) -> None:
+    admin = token_for(settings, "platform-poster", {PLATFORM_ADMIN}, set())
+    name = f"朔方社区邻里驿家{secrets.token_hex(2)}"
+    station = await gql.ok(ADD_STATION, {"c": COMMUNITY, "n": name, "a": "灵武市朔方路12号"}, admin)
+
+    resident = await person()
+    page = await resident.open(f"/?station={station['addStation']['id']}")
+    await resident.logs_in_by_phone(pool)
+    await page.get_by_role("tab", name="我的", exact=True).click()
+    profile = page.locator("#profile-form")
+    await expect(profile.get_by_label("所在社区")).to_have_value("朔方社区")
+    await expect(profile).to_contain_text(f"已按「{name}」的二维码填好社区")
+    await profile.get_by_label("姓名").fill("李桂芳")
+    await profile.get_by_label("楼栋").fill("8号楼")
+    await profile.get_by_label("单元/门牌").fill("3单元")
+    await profile.get_by_role("button", name="保存资料").click()
+    await expect(profile.get_by_role("status")).to_have_text("已保存")
+    await expect(page.locator("#hello")).to_have_text("您好，李桂芳 · 朔方社区")
