@@ -328,3 +328,23 @@ async def test_the_migration_names_the_community_ids_already_in_use(
         assert grants == [("organiser", "lingwu-shuofang"), ("organiser", "yinchuan-old")]
     finally:
         await drop_database(server_url, database)
+
+
+async def test_the_demo_loads_named_communities_with_stations_grids_and_staff_twice_alike(
+    gql: GraphQLClient, identity: Identity
+) -> None:
+    from services.demo import DEMO_PASSWORD, load_directory
+
+    await load_directory(identity)
+    await load_directory(identity)  # a second load changes nothing and is not refused
+
+    groups = (await gql.ok(DIRECTORY, {"q": "社区"}))["communityDirectory"]
+    by_street = {g["streetName"]: {c["name"] for c in g["communities"]} for g in groups}
+    assert {"朔方社区", "育才街社区"} <= by_street["城区街道"]
+    assert {"水木兰州社区", "农场社区"} <= by_street["东城街道"]
+    card = (await gql.ok(COMMUNITY_CARD, {"id": "lingwu-yucaijie"}))["community"]
+    assert card["deskPhone"] and len(card["stations"]) == 2 and all(s["address"] for s in card["stations"])
+    assert card["grids"][0]["buildings"]
+    street_admin = await staff_logs_in(gql, "chengqu-jiedao", DEMO_PASSWORD)
+    assert {"lingwu-shuofang", "lingwu-yucaijie"} <= set(street_admin["me"]["communities"])
+    assert "lingwu-nongchang" not in street_admin["me"]["communities"]
