@@ -12,7 +12,9 @@ from playwright.async_api import Page, expect
 
 from services.common.actor import PLATFORM_ADMIN
 from services.common.settings import Settings
+from services.identity.service import Identity
 from tests.conftest import COMMUNITY, GraphQLClient, token_for
+from tests.identity_steps import staff_account
 
 ADD_STATION = """
 mutation($c: String!, $n: String!, $a: String!) { addStation(communityId: $c, name: $n, address: $a) { id } }
@@ -108,3 +110,43 @@ async def test_a_stations_qr_poster_fills_in_the_community(
     await profile.get_by_role("button", name="保存资料").click()
     await expect(profile.get_by_role("status")).to_have_text("已保存")
     await expect(page.locator("#hello")).to_have_text("您好，李桂芳 · 朔方社区")
+
+
+async def test_a_community_admin_keeps_the_desk_phone_and_stations_in_the_console(
+    person: Any, pool: Any, redis: Any, settings: Settings
+) -> None:
+    identity = Identity(pool, redis, settings)
+    username, password = await staff_account(identity, "community_admin", COMMUNITY)
+    admin = await person()
+    page = await admin.open("/console")
+    await admin.logs_in_as_staff(username, password)
+    await expect(page.locator("#hello")).to_contain_text("朔方社区")
+    card = page.locator("#directory-card")
+    await expect(card).to_contain_text("所属街道：灵武市 城区街道")
+
+    await card.get_by_label("社区电话（座机或手机）").fill("0951-4012345")
+    await card.get_by_role("button", name="保存电话").click()
+    await expect(card.get_by_role("status")).to_have_text("社区电话已保存。")
+    await expect(card.get_by_role("link", name="0951-4012345")).to_have_attribute("href", "tel:0951-4012345")
+    station = f"朔方社区邻里驿家{secrets.token_hex(2)}"
+    await card.get_by_label("驿站名称").fill(station)
+    await card.get_by_label("驿站地址").fill("灵武市朔方路12号")
+    await card.get_by_role("button", name="添加驿站").click()
+    await expect(card.get_by_role("status")).to_have_text(f"已添加驿站「{station}」。")
+    await expect(card.locator("li", has_text=station)).to_contain_text("灵武市朔方路12号")
+    await admin.screenshot("console-community-card")
+    await card.get_by_label("社区电话（座机或手机）").fill("打电话")
+    await card.get_by_role("button", name="保存电话").click()
+    await expect(card.get_by_role("alert")).to_contain_text("请输入正确的电话号码")
+    await card.get_by_label("社区电话（座机或手机）").fill("")
+    await no_ids_shown(page)
+
+    # An organiser of the community reads the card but records nothing in it.
+    username, password = await staff_account(identity, "organiser", COMMUNITY)
+    organiser = await person()
+    page = await organiser.open("/console")
+    await organiser.logs_in_as_staff(username, password)
+    card = page.locator("#directory-card")
+    await expect(card.locator("li", has_text=station)).to_be_visible()
+    await expect(card).to_contain_text("社区电话和驿站由社区管理员登记。")
+    await expect(card.get_by_role("button", name="添加驿站")).to_be_hidden()

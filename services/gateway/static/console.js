@@ -3,6 +3,7 @@ import {
   ApiError, beijingInput, busy, el, fmtDateTime, fmtTime, gql, keyed, langSwitch, logOut,
   onLangChange, showError, showView, t, useStrings, whoAmI,
 } from "/static/common.js";
+import { communityCard, showCommunityNames } from "/static/console-directory.js";
 import { proxySignup } from "/static/console-proxy.js";
 import { wishReview } from "/static/console-wishes.js";
 
@@ -175,7 +176,7 @@ useStrings({
   },
 });
 
-const ME = "{ me { id name username roles communities } }";
+const ME = "{ me { id name username roles communities communityNames } }";
 const FESTIVALS = "{ festivals { id name communityIds startsOn endsOn published } }";
 const SET_PUBLISHED = `mutation($id: ID!, $published: Boolean!) {
   setFestivalPublished(festivalId: $id, published: $published) { id published } }`;
@@ -208,6 +209,7 @@ const wishes = wishReview({
   community: $("wish-community"), queue: $("wish-queue"), done: $("wish-done"), refresh: $("wish-refresh"),
 }, (error) => reportError(error));
 const proxy = proxySignup($("proxy"));
+const directory = communityCard($("directory-card"), (error) => reportError(error));
 const ORGANISING = ["organiser", "community_admin", "platform_admin"];
 // The API lets grid workers (and platform admins) act for residents; nobody else sees that card.
 const ACTING_FOR_RESIDENTS = ["grid_worker", "platform_admin"];
@@ -606,7 +608,8 @@ async function enterApp() {
   state.me = (await gql(ME)).me;
   showView("app");
   $("logout").hidden = false;
-  $("hello").textContent = t("hello", state.me.name || state.me.username, state.me.communities.join("、"));
+  showCommunityNames(document.body, new Map(state.me.communities.map((c, i) => [c, state.me.communityNames[i]])));
+  $("hello").textContent = t("hello", state.me.name || state.me.username, state.me.communityNames.join("、"));
   $("festival-community").replaceChildren(...state.me.communities.map((c) => el("option", { value: c }, c)));
   $("staff-community").replaceChildren(...state.me.communities.map((c) => el("option", { value: c }, c)));
   $("report-community").replaceChildren(...state.me.communities.map((c) => el("option", { value: c }, c)));
@@ -617,6 +620,7 @@ async function enterApp() {
   const organises = state.me.roles.some((r) => ORGANISING.includes(r));
   $("organiser-area").hidden = !organises;
   if (!organises) return;
+  directory.start(state.me);
   wishes.start(state.me.communities);
   $("staff-form").hidden = !state.me.roles.some((r) => r === "community_admin" || r === "platform_admin");
   await loadFestivals();
@@ -646,8 +650,9 @@ onLangChange(() => {
   if (state.me) loadVenues().catch(reportError);
 });
 onLangChange(() => wishes.render());
+onLangChange(() => directory.render());
 onLangChange(() => proxy.render());
-onLangChange(() => { if (state.me) { $("hello").textContent = t("hello", state.me.name || state.me.username, state.me.communities.join("、")); render(); } });
+onLangChange(() => { if (state.me) { $("hello").textContent = t("hello", state.me.name || state.me.username, state.me.communityNames.join("、")); render(); } });
 $("festival").addEventListener("change", () => Promise.all([loadFestival(), loadShifts()]).catch(reportError));
 $("publish").addEventListener("click", () => busy($("publish"), $("publish-error"), async () => {
   const festival = state.festival;
