@@ -31,6 +31,10 @@ class Grid:
     name: str
     buildings: list[str]
 
+    @strawberry.field(description="The community's name, e.g. 朔方社区.")
+    async def community_name(self, info: Info) -> str:
+        return await community_name(info, self.community_id)
+
     @classmethod
     def from_row(cls, row: asyncpg.Record) -> Grid:
         return cls(

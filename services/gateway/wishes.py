@@ -95,6 +95,10 @@ class WishCounts:
         description="Met by party members, by their work unit (for the 双报告 report)."
     )
 
+    @strawberry.field(description="The community's name, e.g. 朔方社区.")
+    async def community_name(self, info: Info) -> str:
+        return await community_name(info, self.community_id)
+
 
 @strawberry.input
 class PostWishInput:
