@@ -4,7 +4,10 @@ who say where they live by name; and the migration that named the community ids 
 
 from __future__ import annotations
 
+import os
 import secrets
+import subprocess
+import sys
 import uuid
 from typing import Any
 
@@ -370,3 +373,32 @@ def test_a_desk_phone_is_a_landline_or_a_mobile() -> None:
             assert refusal.code == "BAD_USER_INPUT"
         else:
             raise AssertionError(f"{bad!r} was accepted")
+
+
+def test_linli_admin_adds_a_street_a_community_a_station_and_a_grid(settings: Any) -> None:
+    assert settings.database_url and settings.redis_url
+    env = {**os.environ, "DATABASE_URL": settings.database_url, "REDIS_URL": settings.redis_url}
+    tag = secrets.token_hex(3)
+
+    def run(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [sys.executable, "-m", "services.cli", "admin", *args],
+            env=env, capture_output=True, text=True, timeout=60, check=False,
+        )  # fmt: skip
+
+    def admin(*args: str) -> str:
+        done = run(*args)
+        assert done.returncode == 0, done.stderr
+        return done.stdout
+
+    admin("add-street", "--name", f"宁东{tag}街道", "--district", "灵武市", "--id", f"st-{tag}")
+    admin("add-community", "--street", f"st-{tag}", "--name", f"宁东{tag}社区", "--id", f"c-{tag}")
+    admin("set-desk-phone", "--community", f"c-{tag}", "--phone", "0951-4019999")
+    admin("add-station", "--community", f"c-{tag}", "--name", "宁东邻里驿家", "--address", "宁东镇1号")
+    admin("add-grid", "--community", f"c-{tag}", "--name", "第一网格", "--building", "1号楼")
+    tree = admin("directory")
+    assert f"灵武市 宁东{tag}街道 / 宁东{tag}社区 [c-{tag}], desk 0951-4019999" in tree
+    assert "    station 宁东邻里驿家: 宁东镇1号" in tree and "    grid 第一网格: 1号楼" in tree
+
+    refused = run("add-community", "--street", "no-such", "--name", "某社区")
+    assert refused.returncode == 1 and "找不到该街道" in refused.stderr
