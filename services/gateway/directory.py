@@ -3,11 +3,14 @@ stations and grids, and its management by admins. See ``services.identity.direct
 
 from __future__ import annotations
 
+import re
 import uuid
 from itertools import groupby
 from typing import Any
+from urllib.parse import urlencode
 
 import asyncpg
+import segno
 import strawberry
 
 from services.common.errors import bad_input
@@ -56,6 +59,14 @@ class Station:
     @strawberry.field(description="The community's name, e.g. 朔方社区.")
     async def community_name(self, info: Info) -> str:
         return await community_name(info, self.community_id)
+
+    @strawberry.field(
+        description="The QR code (a PNG data: URL) of the station's poster: it links residents to "
+        "<origin>/?station=<id>, which fills in their community. origin is the site's, e.g. "
+        "https://linli.example.cn."
+    )
+    def poster_qr(self, origin: str) -> str:
+        return poster_qr(origin, self.id)
 
     @classmethod
     def from_row(cls, row: asyncpg.Record) -> Station:
@@ -123,6 +134,23 @@ async def _community(info: Info, community_id: str) -> Community:
         row = await queries.community(conn, community_id)
     assert row is not None
     return Community.from_row(row)
+
+
+_ORIGIN = re.compile(r"https?://[A-Za-z0-9.-]{1,200}(:\d{1,5})?")
+
+
+def poster_qr(origin: str, station_id: str) -> str:
+    """A QR code of the link a station's poster carries, as a PNG data: URL."""
+    origin = (origin or "").strip().rstrip("/")
+    if not _ORIGIN.fullmatch(origin):
+        raise bad_input(
+            "origin",
+            "网址格式不正确，如 https://linli.example.cn",
+            "Give an origin, e.g. https://linli.example.cn",
+        )
+    link = f"{origin}/?{urlencode({'station': station_id})}"
+    data_url: str = segno.make_qr(link, error="m").png_data_uri(scale=8, border=4)
+    return data_url
 
 
 def _station_id(value: str) -> uuid.UUID:

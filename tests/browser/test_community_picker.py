@@ -7,12 +7,15 @@ from __future__ import annotations
 import secrets
 import uuid
 from typing import Any
+from urllib.parse import parse_qs, urlencode, urlparse
 
+import segno
 from playwright.async_api import Page, expect
 
 from services.common.actor import PLATFORM_ADMIN
 from services.common.settings import Settings
 from services.identity.service import Identity
+from tests.browser.conftest import Person
 from tests.conftest import COMMUNITY, GraphQLClient, token_for
 from tests.identity_steps import staff_account
 
@@ -135,6 +138,25 @@ async def test_a_community_admin_keeps_the_desk_phone_and_stations_in_the_consol
     await expect(card.get_by_role("status")).to_have_text(f"已添加驿站「{station}」。")
     await expect(card.locator("li", has_text=station)).to_contain_text("灵武市朔方路12号")
     await admin.screenshot("console-community-card")
+
+    # Its poster, to print and hang up: the QR code links to the residents' page for this station.
+    async with page.expect_popup() as opened:
+        await card.locator("li", has_text=station).get_by_role("link", name="打印居民扫码海报").click()
+    poster = await opened.value
+    sheet = poster.locator("#poster")
+    await expect(sheet).to_contain_text("朔方社区")
+    await expect(sheet).to_contain_text(station)
+    await expect(sheet).to_contain_text("灵武市朔方路12号")
+    await expect(sheet).to_contain_text("社区电话：0951-4012345")
+    station_id = parse_qs(urlparse(poster.url).query)["station"][0]
+    link = f"{admin.base_url}/?{urlencode({'station': station_id})}"
+    expected = segno.make_qr(link, error="m").png_data_uri(scale=8, border=4)
+    await expect(sheet.get_by_role("img", name=f"{station}的二维码")).to_have_attribute("src", expected)
+    await expect(poster.locator("body")).not_to_contain_text(station_id)
+    served = await poster.request.get(poster.url)
+    assert "unsafe-inline" not in served.headers["content-security-policy"]
+    poster_taker = Person(admin.context, poster, admin.base_url)
+    await poster_taker.screenshot("station-poster")
     await card.get_by_label("社区电话（座机或手机）").fill("打电话")
     await card.get_by_role("button", name="保存电话").click()
     await expect(card.get_by_role("alert")).to_contain_text("请输入正确的电话号码")

@@ -11,6 +11,7 @@ const STRINGS = {
     dirStationName: "驿站名称", dirStationAddress: "驿站地址", dirStationPhone: "驿站电话（可不填）",
     dirAddStation: "添加驿站", dirStationAdded: (name) => `已添加驿站「${name}」。`,
     dirAdminsOnly: "社区电话和驿站由社区管理员登记。",
+    dirPoster: "打印居民扫码海报",
   },
   en: {
     dirTitle: "Community details", dirWhich: "Community", dirStreet: "Street", dirDesk: "Desk phone",
@@ -19,6 +20,7 @@ const STRINGS = {
     dirStationName: "Station name", dirStationAddress: "Station address", dirStationPhone: "Station phone (optional)",
     dirAddStation: "Add station", dirStationAdded: (name) => `Station ${name} added.`,
     dirAdminsOnly: "The desk phone and stations are recorded by the community's admins.",
+    dirPoster: "Print the poster residents scan",
   },
 };
 
@@ -93,7 +95,8 @@ export function communityCard(card, onError) {
       el("h3", {}, t("dirStations")),
       c.stations.length
         ? el("ul", { class: "plain" }, ...c.stations.map((s) => el("li", {},
-            el("strong", {}, s.name), el("br"), s.address, s.phone ? ` · ${s.phone}` : "")))
+            el("strong", {}, s.name), el("br"), s.address, s.phone ? ` · ${s.phone}` : "", el("br"),
+            el("a", { href: `/poster?station=${encodeURIComponent(s.id)}`, target: "_blank" }, t("dirPoster")))))
         : el("p", { class: "note" }, t("dirNoStations")));
     desk.querySelector("input").placeholder = c.deskPhone || "0951-4012345";
   }
