@@ -217,6 +217,46 @@ async def test_a_communitys_admin_keeps_its_stations_grids_and_desk_phone(
     )
 
 
+UPDATE_STATION = """
+mutation($id: ID!, $a: String, $p: String) {
+  updateStation(id: $id, address: $a, phone: $p) { address phone }
+}
+"""
+AUDIT = "query($c: String!) { auditLog(communityId: $c) { action actorId subject } }"
+
+
+async def test_a_station_moves_and_each_change_is_in_the_communitys_audit_trail(
+    gql: GraphQLClient, settings: Any, identity: Identity
+) -> None:
+    admin = platform(settings)
+    tag = secrets.token_hex(3)
+    street = await add_street(gql, admin, f"城区{tag}街道")
+    community = await add_community(gql, admin, f"朔方{tag}社区", street)
+    other = await add_community(gql, admin, f"西苑{tag}社区", street)
+    username, password = await staff_account(identity, "community_admin", community)
+    own = (await staff_logs_in(gql, username, password))["accessToken"]
+    other_username, other_password = await staff_account(identity, "community_admin", other)
+    neighbour = (await staff_logs_in(gql, other_username, other_password))["accessToken"]
+    added = await gql.ok(ADD_STATION, {"c": community, "n": "邻里驿家", "a": "朔方路12号"}, own)
+    station = added["addStation"]["id"]
+
+    moved = await gql.ok(UPDATE_STATION, {"id": station, "a": "朔方路20号", "p": "0951-4010001"}, own)
+    assert moved["updateStation"] == {"address": "朔方路20号", "phone": "0951-4010001"}
+    assert await gql.error_code(UPDATE_STATION, {"id": station, "a": "别处"}, neighbour) == "FORBIDDEN"
+    assert await gql.error_code(UPDATE_STATION, {"id": "not-an-id", "a": "别处"}, own) == "BAD_USER_INPUT"
+    again = {"c": community, "n": "邻里驿家", "a": "另一处"}
+    assert await gql.error_code(ADD_STATION, again, own) == "NAME_TAKEN"
+    twin = {"n": f"西苑{tag}社区", "s": street, "short": "", "phone": ""}
+    assert await gql.error_code(ADD_COMMUNITY, twin, admin) == "NAME_TAKEN"
+
+    trail = (await gql.ok(AUDIT, {"c": community}, own))["auditLog"]
+    actions = [(entry["action"], entry["subject"]) for entry in trail]
+    assert ("directory.station_added", station) in actions
+    assert ("directory.station_changed", station) in actions
+    assert ("directory.community_added", community) in actions
+    assert not any(action in {"addStation", "updateStation"} for action, _ in actions)  # once, not twice
+
+
 async def test_street_staff_see_every_community_of_their_street_and_nothing_else(
     gql: GraphQLClient, settings: Any, identity: Identity
 ) -> None:
