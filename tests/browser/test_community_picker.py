@@ -19,6 +19,11 @@ from tests.browser.conftest import Person
 from tests.conftest import COMMUNITY, GraphQLClient, token_for
 from tests.identity_steps import staff_account
 
+ADD_GRID = """
+mutation($c: String!, $n: String!, $b: [String!]!) {
+  addGrid(communityId: $c, name: $n, buildings: $b) { id }
+}
+"""
 ADD_STATION = """
 mutation($c: String!, $n: String!, $a: String!) { addStation(communityId: $c, name: $n, address: $a) { id } }
 """
@@ -116,9 +121,12 @@ async def test_a_stations_qr_poster_fills_in_the_community(
 
 
 async def test_a_community_admin_keeps_the_desk_phone_and_stations_in_the_console(
-    person: Any, pool: Any, redis: Any, settings: Settings
+    person: Any, pool: Any, redis: Any, settings: Settings, gql: GraphQLClient
 ) -> None:
     identity = Identity(pool, redis, settings)
+    grid = f"朔方小区网格{secrets.token_hex(2)}"
+    platform = token_for(settings, "platform-grid", {PLATFORM_ADMIN}, set())
+    await gql.ok(ADD_GRID, {"c": COMMUNITY, "n": grid, "b": ["1号楼", "2号楼"]}, platform)
     username, password = await staff_account(identity, "community_admin", COMMUNITY)
     admin = await person()
     page = await admin.open("/console")
@@ -126,6 +134,7 @@ async def test_a_community_admin_keeps_the_desk_phone_and_stations_in_the_consol
     await expect(page.locator("#hello")).to_contain_text("朔方社区")
     card = page.locator("#directory-card")
     await expect(card).to_contain_text("所属街道：灵武市 城区街道")
+    await expect(card.locator("li", has_text=grid)).to_contain_text("1号楼、2号楼")
 
     await card.get_by_label("社区电话（座机或手机）").fill("0951-4012345")
     await card.get_by_role("button", name="保存电话").click()

@@ -11,7 +11,7 @@ const STRINGS = {
     dirStationName: "驿站名称", dirStationAddress: "驿站地址", dirStationPhone: "驿站电话（可不填）",
     dirAddStation: "添加驿站", dirStationAdded: (name) => `已添加驿站「${name}」。`,
     dirAdminsOnly: "社区电话和驿站由社区管理员登记。",
-    dirPoster: "打印居民扫码海报",
+    dirPoster: "打印居民扫码海报", dirGrids: "网格与楼栋",
   },
   en: {
     dirTitle: "Community details", dirWhich: "Community", dirStreet: "Street", dirDesk: "Desk phone",
@@ -20,12 +20,12 @@ const STRINGS = {
     dirStationName: "Station name", dirStationAddress: "Station address", dirStationPhone: "Station phone (optional)",
     dirAddStation: "Add station", dirStationAdded: (name) => `Station ${name} added.`,
     dirAdminsOnly: "The desk phone and stations are recorded by the community's admins.",
-    dirPoster: "Print the poster residents scan",
+    dirPoster: "Print the poster residents scan", dirGrids: "Grids and buildings",
   },
 };
 
 const COMMUNITY = `query($id: String!) { community(id: $id) {
-  id name streetName district deskPhone stations { id name address phone } } }`;
+  id name streetName district deskPhone stations { id name address phone } grids { name buildings } } }`;
 const SET_DESK = `mutation($c: String!, $p: String!) { updateCommunity(communityId: $c, deskPhone: $p) { id } }`;
 const ADD_STATION = `mutation($c: String!, $n: String!, $a: String!, $p: String!) {
   addStation(communityId: $c, name: $n, address: $a, phone: $p) { id name } }`;
@@ -97,7 +97,11 @@ export function communityCard(card, onError) {
         ? el("ul", { class: "plain" }, ...c.stations.map((s) => el("li", {},
             el("strong", {}, s.name), el("br"), s.address, s.phone ? ` · ${s.phone}` : "", el("br"),
             el("a", { href: `/poster?station=${encodeURIComponent(s.id)}`, target: "_blank" }, t("dirPoster")))))
-        : el("p", { class: "note" }, t("dirNoStations")));
+        : el("p", { class: "note" }, t("dirNoStations")),
+      c.grids.length ? el("h3", {}, t("dirGrids")) : null,
+      c.grids.length
+        ? el("ul", { class: "plain" }, ...c.grids.map((g) => el("li", {}, el("strong", {}, g.name), " ", g.buildings.join("、"))))
+        : null);
     desk.querySelector("input").placeholder = c.deskPhone || "0951-4012345";
   }
 
