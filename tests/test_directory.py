@@ -19,6 +19,7 @@ from services.common.errors import Refusal
 from services.common.migrations import SERVICES, migrate, migration_files
 from services.identity import queries
 from services.identity import repository as identity_repo
+from services.identity.directory import community_contact
 from services.identity.domain import check_desk_phone, search_pattern
 from services.identity.service import Identity
 from tests.conftest import (
@@ -209,7 +210,7 @@ async def test_a_communitys_admin_keeps_its_stations_grids_and_desk_phone(
         await gql.error_code(UPDATE_COMMUNITY, {"c": community, "phone": "打电话"}, own) == "BAD_USER_INPUT"
     )
     async with identity.pool.acquire() as conn:
-        contact = await queries.community_contact(conn, community)
+        contact = await community_contact(conn, community)
     assert (contact.name, contact.desk_phone, contact.stations[0].address) == (
         f"朔方{tag}社区",
         "0951-4012345",

@@ -69,10 +69,10 @@ def page_routes() -> list[BaseRoute]:
     return [
         _page("resident.html"),
         _page("console.html"),
+        _page("poster.html"),
         _page("scan.html"),
         _page("station.html"),
         _page("wishes.html"),
-        _page("poster.html"),
         Route("/vendor/{name}", vendor),
         Mount("/static", StaticFiles(directory=STATIC), name="static"),
     ]

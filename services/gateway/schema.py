@@ -26,6 +26,7 @@ from services.gateway.wishes import WishesMutation, WishesQuery
 
 @strawberry.type
 class Query(
+    DirectoryQuery,
     IdentityQuery,
     ActivitiesQuery,
     NotifyQuery,
@@ -35,13 +36,13 @@ class Query(
     AuditQuery,
     ProxyQuery,
     VolunteerReportsQuery,
-    DirectoryQuery,
 ):
     pass
 
 
 @strawberry.type
 class Mutation(
+    DirectoryMutation,
     IdentityMutation,
     ActivitiesMutation,
     NotifyMutation,
@@ -50,7 +51,6 @@ class Mutation(
     WishesMutation,
     ProxyMutation,
     VolunteerReportsMutation,
-    DirectoryMutation,
 ):
     pass
 

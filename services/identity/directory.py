@@ -8,7 +8,8 @@ API's), and it must be read synchronously where the actor is made: a street-leve
 expanded into the street's communities at log-in and token refresh
 (``repository.staff_grants``, the one place), and a resident's profile names a community
 the directory must know. Activities and volunteers keep storing plain community ids; pages and
-messages get names through ``queries.community_names`` / ``queries.community_contact``.
+messages get names through ``queries.community_names`` and ``community_contact`` (below: name,
+street, desk phone and stations' addresses, e.g. for printed tickets).
 
 Stations here are the places residents are told about (name, address, phone; what a QR poster
 points to). A bookable room with a capacity stays an ``activities.venues`` row of its community.
@@ -251,3 +252,36 @@ class Directory:
 
 async def _community(conn: Connection, community_id: str) -> asyncpg.Record | None:
     return await queries.community(conn, community_id)
+
+
+# --- what other services and pages say about a community --------------------------------
+
+
+@dataclass(frozen=True)
+class StationContact:
+    name: str
+    address: str
+    phone: str
+
+
+@dataclass(frozen=True)
+class CommunityContact:
+    """What a page, a message or a printed ticket says about a community."""
+
+    id: str
+    name: str
+    street_name: str
+    desk_phone: str
+    stations: tuple[StationContact, ...]
+
+
+async def community_contact(conn: Connection, community_id: str) -> CommunityContact:
+    """A community's name, street, desk phone and stations (name, address, phone), for other
+    services and pages to show or print. A community not in the directory is named after its id
+    and has no phone or station, so callers never need to handle "unknown"."""
+    row = await queries.community(conn, community_id)
+    found = await queries.stations_of(conn, community_id)
+    stations = tuple(StationContact(s["name"], s["address"], s["phone"]) for s in found)
+    if row is None:
+        return CommunityContact(community_id, domain.name_from_id(community_id), "", "", stations)
+    return CommunityContact(row["id"], row["name"], row["street_name"], row["desk_phone"], stations)

@@ -3,12 +3,10 @@
 from __future__ import annotations
 
 import uuid
-from dataclasses import dataclass
 
 import asyncpg
 
 from services.common.db import Connection
-from services.identity.domain import name_from_id
 
 
 async def resident(conn: Connection, resident_id: uuid.UUID) -> asyncpg.Record | None:
@@ -110,34 +108,3 @@ async def grids_of(conn: Connection, community_id: str) -> list[asyncpg.Record]:
     return await conn.fetch(
         "SELECT * FROM identity.grids WHERE community_id = $1 ORDER BY name, id", community_id
     )
-
-
-@dataclass(frozen=True)
-class StationContact:
-    name: str
-    address: str
-    phone: str
-
-
-@dataclass(frozen=True)
-class CommunityContact:
-    """What a page, a message or a printed ticket says about a community."""
-
-    id: str
-    name: str
-    street_name: str
-    desk_phone: str
-    stations: tuple[StationContact, ...]
-
-
-async def community_contact(conn: Connection, community_id: str) -> CommunityContact:
-    """A community's name, street, desk phone and stations (name, address, phone), for other
-    services and pages to show or print. A community not in the directory is named after its id
-    and has no phone or station, so callers never need to handle "unknown"."""
-    row = await community(conn, community_id)
-    stations = tuple(
-        StationContact(s["name"], s["address"], s["phone"]) for s in await stations_of(conn, community_id)
-    )
-    if row is None:
-        return CommunityContact(community_id, name_from_id(community_id), "", "", stations)
-    return CommunityContact(row["id"], row["name"], row["street_name"], row["desk_phone"], stations)

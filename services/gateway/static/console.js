@@ -209,10 +209,10 @@ const wishes = wishReview({
   community: $("wish-community"), queue: $("wish-queue"), done: $("wish-done"), refresh: $("wish-refresh"),
 }, (error) => reportError(error));
 const proxy = proxySignup($("proxy"));
-const directory = communityCard($("directory-card"), (error) => reportError(error));
 const ORGANISING = ["organiser", "community_admin", "platform_admin"];
 // The API lets grid workers (and platform admins) act for residents; nobody else sees that card.
 const ACTING_FOR_RESIDENTS = ["grid_worker", "platform_admin"];
+const directory = communityCard($("directory-card"), (error) => reportError(error));
 const live = new LiveCounts(applyCounts, (connected) => {
   state.live = connected;
   renderSessions();
@@ -644,13 +644,13 @@ async function start() {
 }
 
 langSwitch($("lang"));
+onLangChange(() => directory.render());
 onLangChange(() => {
   for (const option of $("venue-kind").options) option.textContent = t(`kind${option.value}`);
   for (const option of $("staff-role").options) option.textContent = t(`role${option.value}`);
   if (state.me) loadVenues().catch(reportError);
 });
 onLangChange(() => wishes.render());
-onLangChange(() => directory.render());
 onLangChange(() => proxy.render());
 onLangChange(() => { if (state.me) { $("hello").textContent = t("hello", state.me.name || state.me.username, state.me.communityNames.join("、")); render(); } });
 $("festival").addEventListener("change", () => Promise.all([loadFestival(), loadShifts()]).catch(reportError));

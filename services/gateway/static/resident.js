@@ -1,9 +1,9 @@
 // The residents' mini-page: log in by phone, browse the festival, sign up (with family), cancel, inbox.
+import { chosenCommunity, communityPicker } from "/static/community-picker.js";
 import {
   ApiError, busy, dayOf, el, fmtDateTime, fmtDay, fmtTime, gql, keyed, lang, langSwitch, logOut,
   onLangChange, phoneLogIn, settle, showError, showView, t, tIn, useStrings, whoAmI, WISH_CATEGORIES,
 } from "/static/common.js";
-import { chosenCommunity, communityPicker } from "/static/community-picker.js";
 
 const SEATS_REFRESH_MS = 20000;
 const RELATIONS = ["SPOUSE", "CHILD", "PARENT", "GRANDPARENT", "GRANDCHILD", "SIBLING", "OTHER"];
