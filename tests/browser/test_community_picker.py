@@ -33,8 +33,12 @@ async def no_ids_shown(page: Page) -> None:
     await expect(page.locator("body")).not_to_contain_text("lingwu")
 
 
-async def test_a_resident_picks_her_community_by_name_and_makes_a_wish(person: Any, pool: Any) -> None:
+async def test_a_resident_picks_her_community_by_name_and_makes_a_wish(
+    person: Any, pool: Any, gql: GraphQLClient, settings: Settings
+) -> None:
     tag = uuid.uuid4().hex[:6]
+    platform = token_for(settings, "platform-grid", {PLATFORM_ADMIN}, set())
+    await gql.ok(ADD_GRID, {"c": COMMUNITY, "n": f"网格{tag}", "b": [f"{tag}栋"]}, platform)
     resident = await person()
     page = await resident.open("/")
     await resident.logs_in_by_phone(pool)
@@ -56,6 +60,8 @@ async def test_a_resident_picks_her_community_by_name_and_makes_a_wish(person: A
     await expect(community).to_have_value("朔方社区")
     await expect(profile).to_contain_text("已选择：朔方社区（城区街道）")
     await expect(profile.locator(".picker-choice")).to_have_count(0)
+    # Her community's buildings (from its grids) are offered as she types hers.
+    await expect(profile.locator(f'#profile-building-suggestions option[value="{tag}栋"]')).to_have_count(1)
     await profile.get_by_label("楼栋").fill("3号楼")
     await profile.get_by_label("单元/门牌").fill("1单元301")
     await profile.get_by_role("button", name="保存资料").click()

@@ -29,6 +29,7 @@ const DIRECTORY = `query($q: String!) { communityDirectory(search: $q) {
   streetId streetName district communities { id name shortName } } }`;
 const STATION = "query($id: ID!) { station(id: $id) { name communityId communityName } }";
 const COMMUNITY = "query($id: String!) { community(id: $id) { id name streetName } }";
+const BUILDINGS = "query($id: String!) { community(id: $id) { grids { buildings } } }";
 const WAIT_MS = 250;
 
 const chosen = new WeakMap(); // input → { id, name, street }
@@ -52,8 +53,21 @@ function choose(input, choice, note, announce = true) {
   if (announce) input.dispatchEvent(new CustomEvent("community-chosen", { bubbles: true, detail: choice }));
 }
 
-/** Turn a text ``input`` into the picker, with its matches shown in a list right after it. */
-export function communityPicker(input) {
+/** Offer the chosen community's buildings (楼栋, from its grids) as suggestions in ``building``. */
+async function suggestBuildings(building, communityId) {
+  const list = document.getElementById(`${building.id}-suggestions`) ?? el("datalist", { id: `${building.id}-suggestions` });
+  if (!list.isConnected) building.after(list);
+  building.setAttribute("list", list.id);
+  const found = communityId ? (await gql(BUILDINGS, { id: communityId })).community : null;
+  const buildings = [...new Set((found?.grids ?? []).flatMap((g) => g.buildings))];
+  list.replaceChildren(...buildings.map((b) => el("option", { value: b })));
+}
+
+/**
+ * Turn a text ``input`` into the picker, with its matches shown in a list right after it; the
+ * ``building`` input, if given, is offered the chosen community's buildings.
+ */
+export function communityPicker(input, building = null) {
   addStrings(STRINGS); // after the page's own strings, which replace any added before
   const note = el("p", { class: "note", id: `${input.id}-note` });
   say(note, "pickerHint");
@@ -100,12 +114,16 @@ export function communityPicker(input) {
     clearTimeout(timer);
     timer = setTimeout(search, WAIT_MS);
   });
+  if (building) {
+    input.addEventListener("community-chosen", (event) => suggestBuildings(building, event.detail.id).catch(() => {}));
+  }
   return {
     /** Show the community a person already chose (from their profile). */
     show(id, name) {
       matches.replaceChildren();
       if (!id) return;
       choose(input, { id, name: name || "", street: "" }, note, false);
+      if (building) suggestBuildings(building, id).catch(() => {});
       say(note, "pickerHint");
     },
     /** Fill in the community of the QR poster the page was opened from, if any; true if so. */

@@ -436,7 +436,7 @@ function renderMembers() {
 }
 
 let profileEdited = false; // what a person is typing is never overwritten by a late load
-const communityChoice = communityPicker($("profile-community"));
+const communityChoice = communityPicker($("profile-community"), $("profile-building"));
 
 function fillProfile() {
   const me = state.me;
