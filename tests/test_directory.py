@@ -142,7 +142,7 @@ async def session_in(gql: GraphQLClient, token: str, community: str) -> str:
 
 
 async def test_the_directory_finds_communities_by_the_characters_of_their_names(
-    gql: GraphQLClient, settings: Any
+    gql: GraphQLClient, settings: Any, identity: Identity
 ) -> None:
     admin = platform(settings)
     tag = secrets.token_hex(3)
@@ -168,6 +168,9 @@ async def test_the_directory_finds_communities_by_the_characters_of_their_names(
         west: [farm],
     }
     assert (await gql.ok(DIRECTORY, {"q": "%_%"}))["communityDirectory"] == []
+    # An id met before the directory named it is no choice for residents until an admin places it.
+    await staff_account(identity, "organiser", f"unplaced-{tag}")
+    assert (await gql.ok(DIRECTORY, {"q": f"unplaced-{tag}"}))["communityDirectory"] == []
 
     # The communities Linli served before the directory are there under their names.
     shuofang = (await gql.ok(DIRECTORY, {"q": "朔方"}))["communityDirectory"]

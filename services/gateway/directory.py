@@ -164,11 +164,12 @@ def _station_id(value: str) -> uuid.UUID:
 class DirectoryQuery:
     @strawberry.field(
         description="Communities whose name (or street's name) holds the typed characters in "
-        "order, e.g. 朔方; all when nothing is typed. Grouped by street."
+        "order, e.g. 朔方; all when nothing is typed. Grouped by street; a community not yet "
+        "placed in a street is left out."
     )
     async def community_directory(self, info: Info, search: str = "") -> list[StreetCommunities]:
         async with info.context.pool.acquire() as conn:
-            rows = await queries.directory(conn, domain.search_pattern(search), MAX_FOUND)
+            rows = await queries.directory(conn, domain.search_pattern(search), MAX_FOUND, placed_only=True)
         return [
             StreetCommunities(
                 street_id=street_id,

@@ -54,19 +54,24 @@ _COMMUNITY_COLUMNS = """
 """
 
 
-async def directory(conn: Connection, pattern: str | None = None, limit: int = 50) -> list[asyncpg.Record]:
+async def directory(
+    conn: Connection, pattern: str | None = None, limit: int = 50, placed_only: bool = False
+) -> list[asyncpg.Record]:
     """Communities with their street, grouped by street (district, street, then name); with a
-    LIKE ``pattern`` only those whose name, short name or street's name holds it."""
+    LIKE ``pattern`` only those whose name, short name or street's name holds it; ``placed_only``
+    leaves out those in no street yet (entries named after an id, awaiting an admin)."""
     return await conn.fetch(
         f"""
         SELECT {_COMMUNITY_COLUMNS}
         FROM identity.communities c LEFT JOIN identity.streets s ON s.id = c.street_id
-        WHERE $1::text IS NULL OR c.name LIKE $1 OR c.short_name LIKE $1 OR s.name LIKE $1
+        WHERE ($1::text IS NULL OR c.name LIKE $1 OR c.short_name LIKE $1 OR s.name LIKE $1)
+          AND (NOT $3 OR c.street_id IS NOT NULL)
         ORDER BY s.district NULLS LAST, s.name NULLS LAST, c.name, c.id
         LIMIT $2
         """,
         pattern,
         limit,
+        placed_only,
     )
 
 
