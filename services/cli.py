@@ -5,6 +5,8 @@ from __future__ import annotations
 import argparse
 import asyncio
 import sys
+from collections.abc import Awaitable, Callable
+from typing import Any
 
 from pydantic import ValidationError
 
@@ -56,43 +58,106 @@ def _read_password(from_stdin: bool) -> str:
     return password
 
 
-def _create_organiser(args: argparse.Namespace, settings: Settings) -> int:
-    """Create a staff account as the platform (whoever can run this can reach the database)."""
-    from services.common.actor import PLATFORM_ADMIN
+def _as_platform(settings: Settings, work: Callable[[Any, Any, Settings], Awaitable[str]]) -> int:
+    """Run ``work(pool, redis, settings)`` as the platform (whoever can run this can reach the
+    database), after migrating; print what it says, or why it was refused."""
     from services.common.db import create_pool
     from services.common.errors import Refusal
     from services.common.migrations import migrate
     from services.common.queue import create_redis
-    from services.identity.service import Identity
     from services.launcher import resolve
 
-    password = _read_password(args.password_stdin)
     resolved, servers = resolve(settings)
-    operator = Actor("cli-admin", frozenset({PLATFORM_ADMIN}), frozenset())
 
-    async def create() -> str:
+    async def run() -> str:
         assert resolved.database_url and resolved.redis_url
         await migrate(resolved.direct_database_url)
         pool = await create_pool(resolved.database_url, 1, 2)
         redis = await create_redis(resolved.redis_url)
         try:
-            row, _ = await Identity(pool, redis, resolved).create_organiser(
-                operator, args.community, args.role, args.username, password, args.name
-            )
-            return str(row["id"])
+            return await work(pool, redis, resolved)
         finally:
             await redis.aclose()
             await pool.close()
 
     try:
-        account_id = asyncio.run(create())
+        said = asyncio.run(run())
     except Refusal as refusal:
         print(f"refused ({refusal.code}): {refusal}", file=sys.stderr)
         return 1
     finally:
         servers.stop()
-    print(f"created {args.role} account {args.username} for {args.community}: {account_id}")
+    print(said)
     return 0
+
+
+def _operator() -> Actor:
+    from services.common.actor import PLATFORM_ADMIN
+
+    return Actor("cli-admin", frozenset({PLATFORM_ADMIN}), frozenset())
+
+
+def _create_organiser(args: argparse.Namespace, settings: Settings) -> int:
+    """Create a staff account for one community, or for every community of a street."""
+    from services.identity.directory import Directory
+    from services.identity.service import Identity
+
+    password = _read_password(args.password_stdin)
+
+    async def create(pool: Any, redis: Any, resolved: Settings) -> str:
+        if args.street:
+            row, staff = await Directory(pool).create_street_staff(
+                _operator(), args.street, args.role, args.username, password, args.name
+            )
+            where = f"street {args.street} ({', '.join(sorted(staff.communities)) or 'no communities yet'})"
+        else:
+            row, _ = await Identity(pool, redis, resolved).create_organiser(
+                _operator(), args.community, args.role, args.username, password, args.name
+            )
+            where = args.community
+        return f"created {args.role} account {args.username} for {where}: {row['id']}"
+
+    return _as_platform(settings, create)
+
+
+def _directory_command(args: argparse.Namespace, settings: Settings) -> int:
+    """``linli admin add-street|add-community|add-station|add-grid|set-desk-phone|directory``."""
+    from services.identity import queries
+    from services.identity.directory import Directory
+
+    async def run(pool: Any, redis: Any, resolved: Settings) -> str:
+        directory, operator = Directory(pool), _operator()
+        command = args.admin_command
+        if command == "add-street":
+            row = await directory.add_street(operator, args.name, args.district, args.id)
+            return f"added street {row['name']} ({row['district']}): {row['id']}"
+        if command == "add-community":
+            row = await directory.add_community(
+                operator, args.name, args.street, args.short_name, args.desk_phone, args.id
+            )
+            return f"added community {row['name']} to {args.street}: {row['id']}"
+        if command == "set-desk-phone":
+            row = await directory.update_community(operator, args.community, desk_phone=args.phone)
+            return f"{row['name']}: desk phone {row['desk_phone'] or '(none)'}"
+        if command == "add-station":
+            row = await directory.add_station(operator, args.community, args.name, args.address, args.phone)
+            return f"added station {row['name']} at {row['address']}: {row['id']}"
+        if command == "add-grid":
+            row = await directory.add_grid(operator, args.community, args.name, args.building)
+            return f"added grid {row['name']} ({', '.join(row['buildings'])}): {row['id']}"
+        lines = []
+        async with pool.acquire() as conn:
+            for c in await queries.directory(conn, None, 10_000):
+                street = f"{c['district']} {c['street_name']}".strip() or "(no street)"
+                phone = f", desk {c['desk_phone']}" if c["desk_phone"] else ""
+                lines.append(f"{street} / {c['name']} [{c['id']}]{phone}")
+                for station in await queries.stations_of(conn, c["id"]):
+                    lines.append(f"    station {station['name']}: {station['address']}")
+                for grid in await queries.grids_of(conn, c["id"]):
+                    lines.append(f"    grid {grid['name']}: {', '.join(grid['buildings'])}")
+        return "\n".join(lines) or "the directory is empty"
+
+    return _as_platform(settings, run)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -109,14 +174,41 @@ def main(argv: list[str] | None = None) -> int:
     token.add_argument("--community", action="append", default=[])
     token.add_argument("--user", default=None, help="user id (default: <role>-dev)")
     sub.add_parser("schema", help="print the GraphQL SDL")
-    admin = sub.add_parser("admin", help="administer accounts")
+    admin = sub.add_parser("admin", help="administer accounts and the directory of places")
     admin_sub = admin.add_subparsers(dest="admin_command", required=True)
-    create = admin_sub.add_parser("create-organiser", help="create a staff account for one community")
-    create.add_argument("--community", required=True)
+    create = admin_sub.add_parser(
+        "create-organiser", help="create a staff account for one community or a whole street"
+    )
+    where = create.add_mutually_exclusive_group(required=True)
+    where.add_argument("--community", help="the community's id")
+    where.add_argument("--street", help="a street's id: the account covers all its communities")
     create.add_argument("--role", choices=sorted(STAFF_ROLES), required=True)
     create.add_argument("--username", required=True)
     create.add_argument("--name", default="", help="display name")
     create.add_argument("--password-stdin", action="store_true", help="read the password from stdin")
+    street = admin_sub.add_parser("add-street", help="add a street (街道) to the directory")
+    street.add_argument("--name", required=True, help="e.g. 城区街道")
+    street.add_argument("--district", default="", help="the city or district, e.g. 灵武市")
+    street.add_argument("--id", default=None, help="its id (default: made up)")
+    community = admin_sub.add_parser("add-community", help="add a community (社区) to a street")
+    community.add_argument("--name", required=True, help="e.g. 朔方社区")
+    community.add_argument("--street", required=True, help="the street's id")
+    community.add_argument("--short-name", default="", help="e.g. 朔方")
+    community.add_argument("--desk-phone", default="", help="the community desk's phone")
+    community.add_argument("--id", default=None, help="its id (default: made up)")
+    desk = admin_sub.add_parser("set-desk-phone", help="set a community desk's phone")
+    desk.add_argument("--community", required=True)
+    desk.add_argument("--phone", required=True, help="e.g. 0951-4012345")
+    station = admin_sub.add_parser("add-station", help="add a 邻里驿家 station to a community")
+    station.add_argument("--community", required=True)
+    station.add_argument("--name", required=True, help="e.g. 朔方社区邻里驿家")
+    station.add_argument("--address", required=True)
+    station.add_argument("--phone", default="")
+    grid = admin_sub.add_parser("add-grid", help="add a 小区/网格 with its buildings to a community")
+    grid.add_argument("--community", required=True)
+    grid.add_argument("--name", required=True, help="e.g. 第一网格")
+    grid.add_argument("--building", action="append", default=[], help="a building (楼栋); repeat")
+    admin_sub.add_parser("directory", help="print the directory: streets, communities, stations, grids")
     args = parser.parse_args(argv)
 
     try:
@@ -156,7 +248,9 @@ def main(argv: list[str] | None = None) -> int:
         print(issue_token(actor, settings.secret, settings.dev_token_ttl_s))
         return 0
     if args.command == "admin":
-        return _create_organiser(args, settings)
+        if args.admin_command == "create-organiser":
+            return _create_organiser(args, settings)
+        return _directory_command(args, settings)
     if args.command == "schema":
         from services.gateway.schema import sdl
 

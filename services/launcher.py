@@ -68,16 +68,21 @@ def resolve(settings: Settings) -> tuple[Settings, Servers]:
 
 
 async def _load_demo(settings: Settings) -> str:
-    from services.demo import load_demo
+    from services.common.db import create_pool
+    from services.demo import load_demo, load_directory
+    from services.identity.service import Identity
 
-    assert settings.redis_url
+    assert settings.database_url and settings.redis_url
     redis = await create_redis(settings.redis_url)
+    pool = await create_pool(settings.database_url, 1, 2)
     bus = CommandBus(redis, settings)
     await bus.start()
     try:
+        await load_directory(Identity(pool, redis, settings))
         return await load_demo(bus)
     finally:
         await bus.stop()
+        await pool.close()
         await redis.aclose()
 
 

@@ -7,7 +7,7 @@ import random
 import uuid
 from typing import Any
 
-from services.common.actor import GRID_WORKER
+from services.common.actor import COMMUNITY_ADMIN, GRID_WORKER
 from services.common.settings import Settings
 from tests.conftest import (
     COMMUNITY,
@@ -164,3 +164,16 @@ async def session_on(
     )
     session_id: str = session["scheduleSession"]["id"]
     return session_id
+
+
+DESK_PHONE = "0951-4012345"
+SET_DESK_PHONE = """
+mutation($c: String!, $phone: String) { updateCommunity(communityId: $c, deskPhone: $phone) { deskPhone } }
+"""
+
+
+async def desk_phone_listed(gql: GraphQLClient, settings: Settings) -> str:
+    """The community's admin keeps its desk phone in the directory, as printed tickets show it."""
+    admin = token_for(settings, f"admin-{uuid.uuid4().hex[:6]}", {COMMUNITY_ADMIN}, {COMMUNITY})
+    await gql.ok(SET_DESK_PHONE, {"c": COMMUNITY, "phone": DESK_PHONE}, admin)
+    return DESK_PHONE

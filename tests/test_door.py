@@ -20,7 +20,7 @@ from services.common.settings import Settings
 from services.gateway.ticket_sheet import clock_label, day_label, time_label
 from tests.conftest import COMMUNITY, OTHER_COMMUNITY, GraphQLClient
 from tests.dates import FESTIVAL_DAY, at, day_iso
-from tests.door_steps import ADMIT, DOOR_ATTENDEES, couple_signed_up, session_on
+from tests.door_steps import ADMIT, DOOR_ATTENDEES, couple_signed_up, desk_phone_listed, session_on
 from tests.ticket_steps import CHECK_IN, check_in_vars, scanner_token, schedule_at
 
 SOON = timedelta(minutes=20)  # the door is open (it opens an hour before)
@@ -183,6 +183,7 @@ async def test_the_printed_ticket_and_its_pdf_say_what_when_where_and_who(
     session_id = await session_on(gql, organiser_token, FESTIVAL_DAY, "09:00", "11:00", title="剪纸书法")
     couple = await couple_signed_up(gql, settings, session_id)
     starts = at(FESTIVAL_DAY, "09:00")
+    desk_phone = await desk_phone_listed(gql, settings)
 
     ticket = (await gql.ok(TICKET_FOR, {"id": couple["signup_id"]}, couple["desk"]))["ticketFor"]
     sheet = ticket["sheet"]
@@ -195,7 +196,7 @@ async def test_the_printed_ticket_and_its_pdf_say_what_when_where_and_who(
     assert sheet["holder"] == "王秀兰" and sheet["partySize"] == 2
     assert sheet["partyNames"] == ["王秀兰", "李建国"]
     assert sheet["arriveBy"] == "请提前 15 分钟到场（上午 8:45 前）"
-    assert sheet["community"] == "朔方社区" and sheet["deskPhone"] is None  # no directory yet
+    assert sheet["community"] == "朔方社区" and sheet["deskPhone"] == desk_phone
     assert sheet["shortCode"] == tickets.short_code(settings.secret, uuid.UUID(couple["signup_id"]))
 
     response = await client.get(f"/exports/tickets/{couple['signup_id']}.pdf", headers=bearer(couple["desk"]))
@@ -212,7 +213,8 @@ async def test_the_printed_ticket_and_its_pdf_say_what_when_where_and_who(
         "共 2 人",
     ):
         assert words in text, (words, text)
-    assert "请提前 15 分钟到场" in text and f"票号 {sheet['shortCode']}" in text and "朔方社区" in text
+    assert "请提前 15 分钟到场" in text and f"票号 {sheet['shortCode']}" in text
+    assert f"朔方社区 电话 {desk_phone}" in text
     assert float(page.mediabox.width) < 300  # A6: 105 mm wide
 
     stranger = new_resident()[1]

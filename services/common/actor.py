@@ -17,6 +17,10 @@ ROLES = frozenset({RESIDENT, ORGANISER, COMMUNITY_ADMIN, SCANNER, PLATFORM_ADMIN
 
 @dataclass(frozen=True)
 class Actor:
+    """``communities`` are community ids only: a staff role granted for a whole street (街道) is
+    already expanded into the street's communities when identity makes the actor
+    (``services.identity.repository.staff_grants``), so no check here needs to know of streets."""
+
     user_id: str
     roles: frozenset[str]
     communities: frozenset[str]

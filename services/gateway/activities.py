@@ -25,6 +25,7 @@ from services.gateway.inputs import (
     check_key,
     parse_id,
 )
+from services.gateway.names import community_name, community_names_of
 from services.identity import queries as identity_queries
 from services.identity.domain import AgeBand
 
@@ -54,6 +55,10 @@ class Venue:
     kind: domain.VenueKind
     capacity: int
     address: str = strawberry.field(default="", description="Where it is, as printed on tickets.")
+
+    @strawberry.field(description="The community's name, e.g. 朔方社区.")
+    async def community_name(self, info: Info) -> str:
+        return await community_name(info, self.community_id)
 
     @classmethod
     def from_row(cls, row: asyncpg.Record | dict[str, Any]) -> Venue:
@@ -93,6 +98,10 @@ class Session:
     rescheduled_at: datetime | None = strawberry.field(
         default=None, description="When it last moved; those signed up then may cancel at any time."
     )
+
+    @strawberry.field(description="The community's name, e.g. 朔方社区.")
+    async def community_name(self, info: Info) -> str:
+        return await community_name(info, self.community_id)
 
     @classmethod
     def from_row(cls, row: asyncpg.Record | dict[str, Any]) -> Session:
@@ -135,6 +144,10 @@ class Activity:
             rows = await queries.sessions_of(conn, uuid.UUID(self.id))
         return [Session.from_row(row) for row in rows]
 
+    @strawberry.field(description="The community's name, e.g. 朔方社区.")
+    async def community_name(self, info: Info) -> str:
+        return await community_name(info, self.community_id)
+
     @classmethod
     def from_row(cls, row: asyncpg.Record | dict[str, Any]) -> Activity:
         return cls(
@@ -164,6 +177,10 @@ class Festival:
         async with info.context.pool.acquire() as conn:
             rows = await queries.activities_of(conn, uuid.UUID(self.id))
         return [Activity.from_row(row) for row in rows]
+
+    @strawberry.field(description="The communities' names, in the order of communityIds.")
+    async def community_names(self, info: Info) -> list[str]:
+        return await community_names_of(info, self.community_ids)
 
     @classmethod
     def from_row(cls, row: asyncpg.Record | dict[str, Any]) -> Festival:

@@ -31,6 +31,9 @@ log = logging.getLogger("linli.audit")
 # Log-ins, log-outs and account creation are audited by identity itself.
 _AUDITED_ELSEWHERE = frozenset(
     {"requestLoginCode", "logIn", "organiserLogIn", "refreshToken", "logOut", "createOrganiser"}
+    # The directory's changes and street staff: by services.identity.directory.
+    | {"addStreet", "addCommunity", "updateCommunity", "addStation", "updateStation", "addGrid"}
+    | {"createStreetStaff"}
 )
 
 

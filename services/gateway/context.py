@@ -43,6 +43,8 @@ class Context:
     response: Any = None
     client_ip: str | None = None
     cookies: dict[str, str] | None = None
+    # The directory's community names, read at most once per request (services.gateway.names).
+    community_names: dict[str, str] | None = None
 
     @property
     def pool(self) -> asyncpg.Pool:

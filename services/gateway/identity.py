@@ -21,6 +21,7 @@ from services.common.errors import bad_input
 from services.common.masking import mask_phone
 from services.common.settings import Settings
 from services.gateway.context import REFRESH_COOKIE, TOKEN_COOKIE, Context, Info
+from services.gateway.names import community_name, community_names_of
 from services.identity import domain, queries
 from services.identity.service import Identity, Tokens
 
@@ -85,6 +86,14 @@ class Me:
         async with info.context.pool.acquire() as conn:
             rows = await queries.household_of(conn, resident_id)
         return [HouseholdMember.from_row(row) for row in rows]
+
+    @strawberry.field(description="My community's name, e.g. 朔方社区; none until I say where I live.")
+    async def community_name(self, info: Info) -> str | None:
+        return await community_name(info, self.community_id) if self.community_id else None
+
+    @strawberry.field(description="The names of my communities, in the order of communities.")
+    async def community_names(self, info: Info) -> list[str]:
+        return await community_names_of(info, self.communities)
 
 
 def _me(actor: Actor, resident: Any = None, staff: Any = None) -> Me:

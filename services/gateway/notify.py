@@ -19,6 +19,7 @@ from services.common.masking import mask_phone
 from services.common.settings import Settings
 from services.gateway.context import Info
 from services.gateway.inputs import check_key, parse_id
+from services.gateway.names import community_name
 from services.notify import contracts, queries
 from services.notify.preferences import EMAIL, SMS, WEBHOOK, WECHAT
 from services.notify.templates import DEFAULT_TEMPLATES, PLACEHOLDERS, check_kind, check_template
@@ -168,6 +169,10 @@ class MessageTemplate:
     body_en: str
     updated_by: str
     updated_at: datetime
+
+    @strawberry.field(description="The community's name, e.g. 朔方社区.")
+    async def community_name(self, info: Info) -> str:
+        return await community_name(info, self.community_id)
 
     @classmethod
     def from_value(cls, value: dict[str, Any]) -> MessageTemplate:

@@ -4,7 +4,8 @@
 review; grid workers sign residents up and post wishes for them at the desk), ``/scan`` the
 scanner page (volunteers check in with the station code; door staff admit tickets and
 volunteer cards), ``/station`` the venue's station-code display and ``/wishes`` the wish wall
-(微心愿) where party members and volunteers claim, start and finish residents' wishes. No build
+(微心愿) where party members and volunteers claim, start and finish residents' wishes;
+``/poster?station=…`` prints a 邻里驿家 station's poster, whose QR code residents scan. No build
 step: plain HTML, CSS and JavaScript modules under ``static/`` (``common.js`` holds what they
 share).
 
@@ -85,6 +86,7 @@ def page_routes(node_modules: Path | None = None) -> list[BaseRoute]:
     return [
         _page("resident.html"),
         _page("console.html"),
+        _page("poster.html"),
         _page("scan.html"),
         _page("station.html"),
         _page("wishes.html"),

@@ -11,6 +11,7 @@ from strawberry.extensions import DisableIntrospection, ParserCache, ValidationC
 
 from services.gateway.activities import ActivitiesMutation, ActivitiesQuery
 from services.gateway.audit import AuditQuery, StaffAudit
+from services.gateway.directory import DirectoryMutation, DirectoryQuery
 from services.gateway.door import DoorMutation, DoorQuery
 from services.gateway.elders import EldersMutation, EldersQuery
 from services.gateway.errors import log_unexpected
@@ -27,6 +28,7 @@ from services.gateway.wishes import WishesMutation, WishesQuery
 
 @strawberry.type
 class Query(
+    DirectoryQuery,
     IdentityQuery,
     ActivitiesQuery,
     NotifyQuery,
@@ -44,6 +46,7 @@ class Query(
 
 @strawberry.type
 class Mutation(
+    DirectoryMutation,
     IdentityMutation,
     ActivitiesMutation,
     NotifyMutation,

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import io
 import uuid
-from dataclasses import dataclass
 from datetime import datetime
 
 import asyncpg
@@ -29,30 +28,14 @@ from services.activities import attendance, domain, queries, tickets
 from services.common.clock import LOCAL_TZ
 from services.common.db import Connection
 from services.common.errors import Refusal, bad_input, forbidden, unauthenticated
-from services.demo import COMMUNITIES
 from services.gateway.activities import _attendees  # the one reader of a sign-up's attendees
 from services.gateway.context import Resources, authenticate
 from services.identity import queries as identity_queries
+from services.identity.directory import community_contact
 from services.identity.service import Identity
 
 _WEEKDAYS = "一二三四五六日"
 FONT = "STSong-Light"
-
-
-@dataclass(frozen=True)
-class CommunityContact:
-    name: str | None
-    desk_phone: str | None
-
-
-async def community_contact(conn: Connection, community_id: str) -> CommunityContact:
-    """The community's name and desk phone, as printed on paper.
-
-    The only community names in the code are the demo's and no desk phone is kept anywhere yet:
-    the community directory (another piece of work) is to be read here once it has landed.
-    """
-    del conn  # the directory will be read through it
-    return CommunityContact(name=COMMUNITIES.get(community_id), desk_phone=None)
 
 
 def day_label(at: datetime) -> str:
@@ -136,7 +119,7 @@ async def ticket_sheet(conn: Connection, secret: str, signup: asyncpg.Record) ->
         party_names=tickets.party_names(holder, signup["party_size"], members),
         arrive_by=f"请提前 {arrive} 分钟到场（{clock_label(starts_at - tickets.ARRIVE_BEFORE)} 前）",
         community=contact.name,
-        desk_phone=contact.desk_phone,
+        desk_phone=contact.desk_phone or None,
         short_code=tickets.short_code(secret, signup["id"]),
     )
 

@@ -15,6 +15,7 @@ from services.common.actor import RESIDENT, VOLUNTEER
 from services.common.errors import Refusal, bad_input, forbidden, not_found
 from services.gateway.context import Info
 from services.gateway.inputs import as_datetime, check_key, parse_id
+from services.gateway.names import community_name
 from services.identity import throttle
 from services.volunteers import codes, contracts, queries
 from services.volunteers.domain import Span, credit_if_checked_out, may_scan_cards, withdrawal_closes_at
@@ -62,6 +63,10 @@ class Shift:
     def withdrawable_until(self, info: Info) -> datetime:
         cutoff = timedelta(minutes=info.context.resources.settings.volunteer_withdraw_cutoff_min)
         return withdrawal_closes_at(Span(self.starts_at, self.ends_at), cutoff)
+
+    @strawberry.field(description="The community's name, e.g. 朔方社区.")
+    async def community_name(self, info: Info) -> str:
+        return await community_name(info, self.community_id)
 
     @classmethod
     def from_row(cls, row: Row) -> Shift:

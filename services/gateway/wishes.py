@@ -16,6 +16,7 @@ from services.common.errors import bad_input, forbidden
 from services.common.masking import mask_name, mask_phone, mask_phones_in
 from services.gateway.context import Info
 from services.gateway.inputs import as_optional_datetime, check_key, parse_id
+from services.gateway.names import community_name
 from services.identity import queries as identity_queries
 from services.volunteers import contracts, wishes
 from services.volunteers import wish_repository as repo
@@ -104,6 +105,10 @@ class Wish:
             call_back_handled_at=call_back["handled_at"] if call_back else None,
         )
 
+    @strawberry.field(description="The community's name, e.g. 朔方社区.")
+    async def community_name(self, info: Info) -> str:
+        return await community_name(info, self.community_id)
+
     @classmethod
     def from_row(cls, row: asyncpg.Record | dict[str, Any]) -> Wish:
         get = row.get
@@ -189,6 +194,10 @@ class WishCounts:
     met_by_work_unit: list[OrganisationCount] = strawberry.field(
         description="Met by party members, by their work unit (for the 双报告 report)."
     )
+
+    @strawberry.field(description="The community's name, e.g. 朔方社区.")
+    async def community_name(self, info: Info) -> str:
+        return await community_name(info, self.community_id)
 
 
 @strawberry.input

@@ -352,3 +352,75 @@ def username_taken() -> Refusal:
 
 def bad_credentials() -> Refusal:
     return Refusal("BAD_CREDENTIALS", "用户名或密码错误", "Wrong username or password")
+
+
+# --- the directory of places -------------------------------------------------------------
+
+_DESK_PHONE = re.compile(r"\+?[0-9][0-9 -]{5,18}[0-9]")
+_LIKE_SPECIAL = re.compile(r"([\\%_])")
+
+
+def check_place_id(field: str, raw: str) -> str:
+    """A street's or community's id: the same plain form community ids always had."""
+    place_id = (raw or "").strip()
+    if not _COMMUNITY.fullmatch(place_id):
+        raise bad_input(
+            field, "编号须为2到64位小写字母、数字或 -", "Ids are 2 to 64 lowercase letters, digits or -"
+        )
+    return place_id
+
+
+def new_place_id(prefix: str) -> str:
+    """An id for a street or community an admin added without naming one."""
+    return f"{prefix}-{secrets.token_hex(4)}"
+
+
+def check_desk_phone(raw: str) -> str:
+    """A desk's phone: a landline (0951-4012345) or a mobile; empty means none yet."""
+    phone = " ".join((raw or "").split())
+    if phone and not _DESK_PHONE.fullmatch(phone):
+        raise bad_input(
+            "deskPhone", "请输入正确的电话号码，如 0951-4012345", "Enter a phone number, e.g. 0951-4012345"
+        )
+    return phone
+
+
+def search_pattern(raw: str) -> str | None:
+    """A LIKE pattern finding names that hold the typed characters in order ("朔方", "朔社"); None
+    when nothing was typed. Spaces are ignored; LIKE's own wildcards match only themselves."""
+    typed = [ch for ch in (raw or "") if not ch.isspace()][:20]
+    if not typed:
+        return None
+    return "%" + "%".join(_LIKE_SPECIAL.sub(r"\\\1", ch) for ch in typed) + "%"
+
+
+def may_manage_directory(actor: Actor) -> bool:
+    """Streets and communities are added by platform admins."""
+    return PLATFORM_ADMIN in actor.roles
+
+
+def may_manage_community(actor: Actor, community_id: str) -> bool:
+    """A community's stations, grids and desk phone: its admins (street admins included) or the platform."""
+    return may_appoint(actor, community_id)
+
+
+def name_from_id(community_id: str) -> str:
+    """What a community not (yet) in the directory is called: its id, as the data knows it."""
+    return community_id
+
+
+def unknown_community() -> Refusal:
+    return Refusal(
+        "BAD_USER_INPUT",
+        "找不到该社区，请输入社区名称中的字，再从列表中选择",
+        "No such community: type part of its name, then choose it from the list",
+        {"field": "communityId"},
+    )
+
+
+def unknown_street() -> Refusal:
+    return Refusal("NOT_FOUND", "找不到该街道", "No such street", {"what": "street"})
+
+
+def place_name_taken(zh_what: str, what: str) -> Refusal:
+    return Refusal("NAME_TAKEN", f"该{zh_what}名称已存在", f"That {what} name is taken", {"field": "name"})

@@ -63,3 +63,72 @@ async def community_audit_trail(
         community_id,
         limit,
     )
+
+
+# --- the directory of places -------------------------------------------------------------
+
+_COMMUNITY_COLUMNS = """
+    c.id, c.name, c.short_name, c.street_id, c.desk_phone,
+    coalesce(s.name, '') AS street_name, coalesce(s.district, '') AS district
+"""
+
+
+async def directory(
+    conn: Connection, pattern: str | None = None, limit: int = 50, placed_only: bool = False
+) -> list[asyncpg.Record]:
+    """Communities with their street, grouped by street (district, street, then name); with a
+    LIKE ``pattern`` only those whose name, short name or street's name holds it; ``placed_only``
+    leaves out those in no street yet (entries named after an id, awaiting an admin)."""
+    return await conn.fetch(
+        f"""
+        SELECT {_COMMUNITY_COLUMNS}
+        FROM identity.communities c LEFT JOIN identity.streets s ON s.id = c.street_id
+        WHERE ($1::text IS NULL OR c.name LIKE $1 OR c.short_name LIKE $1 OR s.name LIKE $1)
+          AND (NOT $3 OR c.street_id IS NOT NULL)
+        ORDER BY s.district NULLS LAST, s.name NULLS LAST, c.name, c.id
+        LIMIT $2
+        """,
+        pattern,
+        limit,
+        placed_only,
+    )
+
+
+async def community(conn: Connection, community_id: str) -> asyncpg.Record | None:
+    return await conn.fetchrow(
+        f"""
+        SELECT {_COMMUNITY_COLUMNS}
+        FROM identity.communities c LEFT JOIN identity.streets s ON s.id = c.street_id
+        WHERE c.id = $1
+        """,
+        community_id,
+    )
+
+
+async def community_names(conn: Connection, community_ids: list[str] | None = None) -> dict[str, str]:
+    """id → name of the given communities (of all, without ids); unknown ids are left out."""
+    rows = await conn.fetch(
+        "SELECT id, name FROM identity.communities WHERE $1::text[] IS NULL OR id = any($1)",
+        community_ids,
+    )
+    return {row["id"]: row["name"] for row in rows}
+
+
+async def streets(conn: Connection) -> list[asyncpg.Record]:
+    return await conn.fetch("SELECT * FROM identity.streets ORDER BY district, name")
+
+
+async def stations_of(conn: Connection, community_id: str) -> list[asyncpg.Record]:
+    return await conn.fetch(
+        "SELECT * FROM identity.stations WHERE community_id = $1 ORDER BY name, id", community_id
+    )
+
+
+async def station(conn: Connection, station_id: uuid.UUID) -> asyncpg.Record | None:
+    return await conn.fetchrow("SELECT * FROM identity.stations WHERE id = $1", station_id)
+
+
+async def grids_of(conn: Connection, community_id: str) -> list[asyncpg.Record]:
+    return await conn.fetch(
+        "SELECT * FROM identity.grids WHERE community_id = $1 ORDER BY name, id", community_id
+    )

@@ -285,12 +285,212 @@ async def staff_by_id(conn: Connection, account_id: uuid.UUID) -> asyncpg.Record
 
 
 async def staff_grants(conn: Connection, account_id: uuid.UUID) -> list[tuple[str, str]]:
+    """The account's (role, community) grants, a street's grant counted once per community of
+    the street as the directory has it now. This is the one place street grants are expanded:
+    every actor of a staff account (log-in, refresh) is made from it."""
     rows = await conn.fetch(
-        "SELECT role, community_id FROM identity.staff_roles WHERE account_id = $1 "
-        "ORDER BY role, community_id",
+        """
+        SELECT role, community_id FROM identity.staff_roles WHERE account_id = $1
+        UNION
+        SELECT sr.role, c.id FROM identity.staff_street_roles sr
+        JOIN identity.communities c ON c.street_id = sr.street_id
+        WHERE sr.account_id = $1
+        ORDER BY 1, 2
+        """,
         account_id,
     )
     return [(row["role"], row["community_id"]) for row in rows]
+
+
+async def insert_street_staff(
+    conn: Connection,
+    username: str,
+    password_hash: str,
+    display_name: str,
+    role: str,
+    street_id: str,
+    created_by: str,
+    now: datetime,
+) -> asyncpg.Record | None:
+    """A new staff account whose one grant covers a whole street; None if the username is taken."""
+    async with conn.transaction():
+        row = await conn.fetchrow(
+            """
+            INSERT INTO identity.staff_accounts
+                (id, username, password_hash, display_name, created_by, created_at)
+            VALUES ($1, $2, $3, $4, $5, $6)
+            ON CONFLICT (username) DO NOTHING
+            RETURNING id, username, display_name
+            """,
+            uuid.uuid4(),
+            username,
+            password_hash,
+            display_name,
+            created_by,
+            now,
+        )
+        if row is None:
+            return None
+        await conn.execute(
+            "INSERT INTO identity.staff_street_roles (account_id, role, street_id) VALUES ($1, $2, $3)",
+            row["id"],
+            role,
+            street_id,
+        )
+    return row
+
+
+# --- the directory of places -------------------------------------------------------------
+
+
+async def insert_street(conn: Connection, street_id: str, name: str, district: str) -> asyncpg.Record | None:
+    """A new street; None if its id, or its name in the district, is taken."""
+    return await conn.fetchrow(
+        """
+        INSERT INTO identity.streets (id, name, district) VALUES ($1, $2, $3)
+        ON CONFLICT DO NOTHING RETURNING *
+        """,
+        street_id,
+        name,
+        district,
+    )
+
+
+async def street_exists(conn: Connection, street_id: str) -> bool:
+    return bool(await conn.fetchval("SELECT true FROM identity.streets WHERE id = $1", street_id))
+
+
+async def insert_community(
+    conn: Connection, community_id: str, name: str, short_name: str, street_id: str | None, desk_phone: str
+) -> asyncpg.Record | None:
+    """A new community; None if the id is taken."""
+    return await conn.fetchrow(
+        """
+        INSERT INTO identity.communities (id, name, short_name, street_id, desk_phone)
+        VALUES ($1, $2, $3, $4, $5)
+        ON CONFLICT (id) DO NOTHING RETURNING *
+        """,
+        community_id,
+        name,
+        short_name,
+        street_id,
+        desk_phone,
+    )
+
+
+async def ensure_community(conn: Connection, community_id: str, name: str) -> None:
+    """An entry for a community id met before it was in the directory (named after its id)."""
+    await conn.execute(
+        "INSERT INTO identity.communities (id, name) VALUES ($1, $2) ON CONFLICT (id) DO NOTHING",
+        community_id,
+        name,
+    )
+
+
+async def community_named(conn: Connection, community_id: str, name: str) -> bool:
+    """Whether another community of the same street already has this name."""
+    return bool(
+        await conn.fetchval(
+            """
+            SELECT true FROM identity.communities c
+            WHERE c.name = $2 AND c.id <> $1 AND c.street_id IS NOT DISTINCT FROM
+                (SELECT street_id FROM identity.communities WHERE id = $1)
+            """,
+            community_id,
+            name,
+        )
+    )
+
+
+async def update_community(
+    conn: Connection,
+    community_id: str,
+    name: str | None,
+    short_name: str | None,
+    street_id: str | None,
+    desk_phone: str | None,
+) -> asyncpg.Record | None:
+    """Change what was given (None keeps it); None if there is no such community."""
+    return await conn.fetchrow(
+        """
+        UPDATE identity.communities
+        SET name = coalesce($2, name), short_name = coalesce($3, short_name),
+            street_id = coalesce($4, street_id), desk_phone = coalesce($5, desk_phone)
+        WHERE id = $1 RETURNING *
+        """,
+        community_id,
+        name,
+        short_name,
+        street_id,
+        desk_phone,
+    )
+
+
+async def find_community(conn: Connection, typed: str) -> str | None:
+    """The id of the community with this id, name or short name (a name shared by two
+    communities of different streets matches neither)."""
+    ids = await conn.fetch(
+        """
+        SELECT id FROM identity.communities WHERE id = $1
+        UNION
+        SELECT id FROM identity.communities WHERE name = $1 OR (short_name <> '' AND short_name = $1)
+        LIMIT 2
+        """,
+        typed,
+    )
+    return str(ids[0]["id"]) if len(ids) == 1 else None
+
+
+async def insert_station(
+    conn: Connection, community_id: str, name: str, address: str, phone: str
+) -> asyncpg.Record | None:
+    """A 邻里驿家 station of a community; None if the community already has one of that name."""
+    return await conn.fetchrow(
+        """
+        INSERT INTO identity.stations (id, community_id, name, address, phone)
+        VALUES ($1, $2, $3, $4, $5)
+        ON CONFLICT (community_id, name) DO NOTHING RETURNING *
+        """,
+        uuid.uuid4(),
+        community_id,
+        name,
+        address,
+        phone,
+    )
+
+
+async def update_station(
+    conn: Connection, station_id: uuid.UUID, address: str | None, phone: str | None
+) -> asyncpg.Record | None:
+    return await conn.fetchrow(
+        """
+        UPDATE identity.stations SET address = coalesce($2, address), phone = coalesce($3, phone)
+        WHERE id = $1 RETURNING *
+        """,
+        station_id,
+        address,
+        phone,
+    )
+
+
+async def get_station(conn: Connection, station_id: uuid.UUID) -> asyncpg.Record | None:
+    return await conn.fetchrow("SELECT * FROM identity.stations WHERE id = $1", station_id)
+
+
+async def insert_grid(
+    conn: Connection, community_id: str, name: str, buildings: list[str]
+) -> asyncpg.Record | None:
+    """A 小区/网格 of a community with its buildings; None if the name is taken there."""
+    return await conn.fetchrow(
+        """
+        INSERT INTO identity.grids (id, community_id, name, buildings) VALUES ($1, $2, $3, $4)
+        ON CONFLICT (community_id, name) DO NOTHING RETURNING *
+        """,
+        uuid.uuid4(),
+        community_id,
+        name,
+        buildings,
+    )
 
 
 async def staff_logged_in(

@@ -213,9 +213,15 @@ class Identity:
     async def update_profile(
         self, actor: Actor, name: str, community_id: str, building: str, unit: str
     ) -> asyncpg.Record:
+        """A resident's home. Her community is one of the directory's, given by id (the picker)
+        or by its exact name or short name ("朔方社区", "朔方")."""
         resident_id = _resident_id(actor)
-        profile = domain.check_profile(name, community_id, building, unit)
+        typed = (community_id or "").strip()
         async with self.pool.acquire() as conn:
+            found = await repo.find_community(conn, typed) if typed else None
+            if found is None:
+                raise domain.unknown_community()
+            profile = domain.check_profile(name, found, building, unit)
             row = await repo.update_profile(conn, resident_id, profile, self.clock())
         if row is None:
             raise domain.unknown_account()
@@ -345,6 +351,8 @@ class Identity:
         password_hash = await asyncio.to_thread(_hasher.hash, password)
         now = self.clock()
         async with self.pool.acquire() as conn, conn.transaction():
+            # A community not in the directory yet gets an entry named after its id (see directory).
+            await repo.ensure_community(conn, community_id, domain.name_from_id(community_id))
             row = await repo.insert_staff(
                 conn, username, password_hash, display_name, role, community_id, actor.user_id, now
             )
@@ -400,6 +408,11 @@ class Identity:
             account_id = str(account["id"])
             await repo.audit(conn, now, "staff.logged_in", account_id, account_id, client_ip)
         return self._issue(domain.staff_actor(str(account["id"]), grants))
+
+
+def hash_password(password: str) -> str:
+    """A password's argon2 hash (slow: call it off the event loop)."""
+    return _hasher.hash(password)
 
 
 @functools.cache

@@ -29,7 +29,7 @@ from tests.conftest import (
     token_for,
 )
 from tests.dates import FESTIVAL_DAY, at, at_iso, day_iso
-from tests.door_steps import couple_signed_up, session_on
+from tests.door_steps import couple_signed_up, desk_phone_listed, session_on
 from tests.identity_steps import new_phone, staff_account
 from tests.ticket_steps import schedule_at
 
@@ -64,6 +64,7 @@ async def test_a_grid_worker_prints_an_elders_ticket_that_says_what_when_where_a
     person: Any, pool: Any, redis: Any, settings: Settings, gql: GraphQLClient, organiser_token: str
 ) -> None:
     session_id = await session_on(gql, organiser_token, FESTIVAL_DAY, "09:00", "11:00", title="剪纸书法")
+    desk_phone = await desk_phone_listed(gql, settings)
     username, password = await staff_account(Identity(pool, redis, settings), "grid_worker", COMMUNITY)
     worker = await person()
     page = await worker.open("/console")
@@ -95,7 +96,8 @@ async def test_a_grid_worker_prints_an_elders_ticket_that_says_what_when_where_a
     ):
         await expect(sheet).to_contain_text(words)
     await expect(sheet).to_contain_text("请提前 15 分钟到场（上午 8:45 前）")
-    await expect(sheet).to_contain_text("朔方社区")  # the desk; no phone until the directory lands
+    await expect(sheet).to_contain_text("朔方社区")  # the desk, and its phone from the directory
+    await expect(sheet).to_contain_text(desk_phone)
     number = (await sheet.locator(".sheet-number strong").inner_text()).strip()
     assert len(number) == 6 and number.isdigit()
     await expect(sheet.get_by_role("img", name="入场二维码")).to_be_visible()
@@ -106,7 +108,16 @@ async def test_a_grid_worker_prints_an_elders_ticket_that_says_what_when_where_a
     download = await saved.value
     [pdf_page] = pypdf.PdfReader(str(await download.path())).pages
     text = pdf_page.extract_text()
-    for words in ("剪纸书法", day, "上午 9:00", "朔方社区邻里驿家", "王秀兰", "李建国", f"票号 {number}"):
+    for words in (
+        "剪纸书法",
+        day,
+        "上午 9:00",
+        "朔方社区邻里驿家",
+        "王秀兰",
+        "李建国",
+        f"票号 {number}",
+        desk_phone,
+    ):
         assert words in text, (words, text)
 
     await presses_print(page, "打印（A6 纸）")

@@ -60,7 +60,8 @@ async def resident_fills_in_her_community(resident: Person) -> None:
     await page.get_by_role("tab", name="我的", exact=True).click()
     profile = page.locator("#profile-form")
     await profile.get_by_label("姓名").fill("赵淑兰")
-    await profile.get_by_label("所在社区").fill(COMMUNITY)
+    await profile.get_by_label("所在社区").press_sequentially("朔方")  # by name: she never sees an id
+    await profile.get_by_role("button", name="朔方社区", exact=True).click()
     await profile.get_by_label("楼栋").fill("3号楼")
     await profile.get_by_label("单元/门牌").fill("1单元301")
     await profile.get_by_role("button", name="保存资料").click()

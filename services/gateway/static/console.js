@@ -3,6 +3,7 @@ import {
   ApiError, beijingInput, busy, el, fmtDateTime, fmtTime, gql, keyed, langSwitch, logOut,
   onLangChange, showError, showView, t, useStrings, whoAmI,
 } from "/static/common.js";
+import { communityCard, showCommunityNames } from "/static/console-directory.js";
 import { proxySignup } from "/static/console-proxy.js";
 import { toTellList } from "/static/console-elders.js";
 import { wishReview } from "/static/console-wishes.js";
@@ -121,7 +122,7 @@ useStrings({
   },
 });
 
-const ME = "{ me { id name username roles communities } }";
+const ME = "{ me { id name username roles communities communityNames } }";
 usePhaseStrings();
 const FESTIVALS = "{ festivals { id name communityIds startsOn endsOn published } }";
 const SET_PUBLISHED = `mutation($id: ID!, $published: Boolean!) {
@@ -168,6 +169,7 @@ function mayOrganise(communityId) {
 }
 // The API lets grid workers (and platform admins) act for residents; nobody else sees that card.
 const ACTING_FOR_RESIDENTS = ["grid_worker", "platform_admin"];
+const directory = communityCard($("directory-card"), (error) => reportError(error));
 const live = new LiveCounts(applyCounts, (connected) => {
   state.live = connected;
   renderSessions();
@@ -587,7 +589,8 @@ async function enterApp() {
   state.me = (await gql(ME)).me;
   showView("app");
   $("logout").hidden = false;
-  $("hello").textContent = t("hello", state.me.name || state.me.username, state.me.communities.join("、"));
+  showCommunityNames(document.body, new Map(state.me.communities.map((c, i) => [c, state.me.communityNames[i]])));
+  $("hello").textContent = t("hello", state.me.name || state.me.username, state.me.communityNames.join("、"));
   $("festival-community").replaceChildren(...state.me.communities.map((c) => el("option", { value: c }, c)));
   $("staff-community").replaceChildren(...state.me.communities.map((c) => el("option", { value: c }, c)));
   $("report-community").replaceChildren(...state.me.communities.map((c) => el("option", { value: c }, c)));
@@ -601,6 +604,7 @@ async function enterApp() {
   volunteers.start(state.me.communities, organises);
   $("organiser-area").hidden = !organises;
   if (!organises) return;
+  directory.start(state.me);
   wishes.start(state.me.communities);
   $("staff-form").hidden = !state.me.roles.some((r) => r === "community_admin" || r === "platform_admin");
   await loadFestivals();
@@ -624,6 +628,7 @@ async function start() {
 }
 
 langSwitch($("lang"));
+onLangChange(() => directory.render());
 onLangChange(() => {
   for (const option of $("venue-kind").options) option.textContent = t(`kind${option.value}`);
   for (const option of $("staff-role").options) option.textContent = t(`role${option.value}`);
@@ -631,7 +636,7 @@ onLangChange(() => {
 });
 onLangChange(() => wishes.render());
 onLangChange(() => { proxy.render(); toTell.render(); });
-onLangChange(() => { if (state.me) { $("hello").textContent = t("hello", state.me.name || state.me.username, state.me.communities.join("、")); render(); } });
+onLangChange(() => { if (state.me) { $("hello").textContent = t("hello", state.me.name || state.me.username, state.me.communityNames.join("、")); render(); } });
 $("festival").addEventListener("change", () => Promise.all([loadFestival(), loadShifts()]).catch(reportError));
 $("publish").addEventListener("click", () => busy($("publish"), $("publish-error"), async () => {
   const festival = state.festival;

@@ -1,4 +1,5 @@
 // The residents' mini-page: log in by phone, browse the festival, sign up (with family), cancel, inbox.
+import { chosenCommunity, communityPicker } from "/static/community-picker.js";
 import {
   ApiError, busy, dayOf, el, fmtDateTime, fmtDay, fmtTime, gql, keyed, lang, langSwitch, logOut,
   onLangChange, phoneLogIn, settle, showError, showView, t, tIn, useStrings, whoAmI, WISH_CATEGORIES,
@@ -115,7 +116,7 @@ usePhaseStrings();
 
 const SESSION_FIELDS = `id activityId venue startsAt endsAt capacity seatsLeft waitlistLength status cancelReason
   registrationOpensAt registrationClosesAt maxPartySize`;
-const ME = "{ me { id name phone communityId building unit householdMembers { id name relation ageBand } } }";
+const ME = "{ me { id name phone communityId communityName building unit householdMembers { id name relation ageBand } } }";
 const UPDATE_PROFILE = `mutation($communityId: String!, $building: String!, $unit: String!, $name: String!) {
   updateMyProfile(communityId: $communityId, building: $building, unit: $unit, name: $name) { id } }`;
 const FESTIVALS = "{ festivals { id name startsOn endsOn activities { id title } } }";
@@ -158,7 +159,7 @@ function reportError(error) {
 
 async function loadMe() {
   state.me = (await gql(ME)).me;
-  $("hello").textContent = t("hello", state.me.name);
+  $("hello").textContent = [t("hello", state.me.name), state.me.communityName].filter(Boolean).join(" · ");
 }
 
 async function loadFestivals() {
@@ -456,19 +457,21 @@ function renderMembers() {
 }
 
 let profileEdited = false; // what a person is typing is never overwritten by a late load
+const communityChoice = communityPicker($("profile-community"), $("profile-building"));
 
 function fillProfile() {
   const me = state.me;
   if (!me || profileEdited) return;
-  const communities = [...new Set([...state.festivals.flatMap((f) => f.communityIds), me.communityId].filter(Boolean))].sort();
-  $("communities").replaceChildren(...communities.map((c) => el("option", { value: c })));
-  $("profile-community").value = me.communityId ?? "";
+  communityChoice.show(me.communityId, me.communityName);
+  // A station's QR poster fills in the community of someone who has not said where she lives.
+  if (!me.communityId) communityChoice.fromPoster().catch(reportError);
   $("profile-name").value = me.name;
   $("profile-building").value = me.building;
   $("profile-unit").value = me.unit;
 }
 
 $("profile-form").addEventListener("input", () => { profileEdited = true; });
+$("profile-form").addEventListener("community-chosen", () => { profileEdited = true; });
 $("profile-form").addEventListener("submit", (event) => {
   event.preventDefault();
   const form = event.target;
@@ -476,7 +479,7 @@ $("profile-form").addEventListener("submit", (event) => {
   done.hidden = true;
   busy(form.querySelector("[type=submit]"), form.querySelector(".error"), async () => {
     await gql(UPDATE_PROFILE, {
-      name: $("profile-name").value.trim(), communityId: $("profile-community").value.trim(),
+      name: $("profile-name").value.trim(), communityId: chosenCommunity($("profile-community")),
       building: $("profile-building").value.trim(), unit: $("profile-unit").value.trim(),
     });
     // A fresh token carries the new community (volunteer shifts are per community).
@@ -674,7 +677,7 @@ function showTab(tab) {
 
 function renderAll() {
   if (!state.me) return;
-  $("hello").textContent = t("hello", state.me.name);
+  $("hello").textContent = [t("hello", state.me.name), state.me.communityName].filter(Boolean).join(" · ");
   fillFilters();
   fillMemberForm();
   renderActivities();

@@ -205,13 +205,13 @@ function showTab(tab) {
 }
 
 async function enterApp() {
-  state.me = await whoAmI("id communities");
+  state.me = await whoAmI("id communities communityNames");
   showView("app");
   $("logout").hidden = false;
   const communities = state.me?.communities ?? [];
   $("need-community").hidden = communities.length > 0;
   $("need-community").replaceChildren(el("p", { class: "note" }, t("needCommunity"), " ", el("a", { href: "/" }, t("toProfile"))));
-  $("community").replaceChildren(...communities.map((c) => el("option", { value: c }, c)));
+  $("community").replaceChildren(...communities.map((c, i) => el("option", { value: c }, state.me.communityNames[i])));
   $("community-choice").hidden = communities.length < 2;
   startWishContact(renderMine);
   party.start(communities);
