@@ -4,7 +4,7 @@ PY     := $(VENV)/bin/python
 SOURCES := services tests $(wildcard bench)
 STAMP  := $(VENV)/.installed
 
-.PHONY: run test test-next-year lock lint schema clean bench chaos browser-deps screenshots
+.PHONY: run test test-next-year image-test lock lint schema clean bench chaos browser-deps screenshots
 
 $(PY):
 	python3 -m venv $(VENV)
@@ -43,6 +43,11 @@ test-next-year: lint browser-deps
 	  && apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq faketime >/dev/null; } \
 	  || { echo "!!! faketime is missing (as root: apt-get install -y faketime)"; exit 1; }
 	faketime -f +365d $(VENV)/bin/pytest -q
+
+# Build the real image with podman and start it as an operator would (infra/image-test.sh);
+# optional, as root, with DATABASE_URL and REDIS_URL set. Not part of make test.
+image-test:
+	bash infra/image-test.sh
 
 # The browser tests (tests/browser) drive Debian's chromium: playwright cannot download browsers
 # here. A CJK font makes the screenshots legible. Without root or apt they are skipped, loudly.
