@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import uuid
 from typing import Any
+from urllib.parse import urlsplit, urlunsplit
 
 from services.common.settings import Settings
 from services.common.worker import build_worker
@@ -18,7 +19,8 @@ async def test_the_relay_listens_on_the_direct_url_not_through_the_pool(
 ) -> None:
     marker = f"linli-direct-{uuid.uuid4().hex[:8]}"
     assert settings.database_url
-    direct = f"{settings.database_url}?application_name={marker}"
+    url = urlsplit(settings.database_url)  # the embedded server's URL has a query already (its socket)
+    direct = urlunsplit(url._replace(query="&".join(filter(None, [url.query, f"application_name={marker}"]))))
     mine = settings.model_copy(
         update={"namespace": f"{settings.namespace}-direct", "database_direct_url": direct}
     )
