@@ -36,7 +36,9 @@ fi
 
 step "building $TAG from infra/Dockerfile"
 started=$(date +%s)
-podman build "${RUN[@]}" --network host -f infra/Dockerfile -t "$TAG" . >/tmp/linli-image-build.log 2>&1 \
+ca=(); [ -f /etc/ssl/certs/ca-certificates.crt ] && ca=(-v /etc/ssl/certs/ca-certificates.crt:/run/build-ca.crt:ro
+  --build-arg BUILD_CA_BUNDLE=/run/build-ca.crt)   # this machine's CAs (a TLS-intercepting proxy)
+podman build "${RUN[@]}" "${ca[@]}" --network host -f infra/Dockerfile -t "$TAG" . >/tmp/linli-image-build.log 2>&1 \
   || { tail -40 /tmp/linli-image-build.log; exit 1; }
 echo "built in $(( $(date +%s) - started )) s; $(podman image inspect "$TAG" --format '{{.Size}}') bytes"
 
