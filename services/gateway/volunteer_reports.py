@@ -32,6 +32,7 @@ from services.common.errors import Refusal, bad_input, forbidden, not_found, una
 from services.gateway.context import Info, Resources, authenticate
 from services.gateway.exports import refused
 from services.gateway.inputs import as_optional_datetime, check_key, parse_id
+from services.gateway.names import community_name
 from services.gateway.volunteers import _send
 from services.volunteers import contracts, reports
 from services.volunteers.profiles import (
@@ -108,6 +109,10 @@ class PartyMember:
     registered_at: datetime | None = None
     reviewed_at: datetime | None = None
 
+    @strawberry.field(description="The community they reported to, by name: 朔方社区.")
+    async def community_name(self, info: Info) -> str:
+        return await community_name(info, self.community_id)
+
     @classmethod
     def from_row(cls, row: Any) -> PartyMember:
         get = row.get
@@ -134,6 +139,10 @@ class PartnerOrganisation:
     name: str
     member_ids: list[str]
 
+    @strawberry.field(description="The community's name, e.g. 朔方社区.")
+    async def community_name(self, info: Info) -> str:
+        return await community_name(info, self.community_id)
+
 
 @strawberry.type
 class VolunteerProfile:
@@ -146,6 +155,10 @@ class VolunteerProfile:
     party_member: PartyMember | None
     organisations: list[PartnerOrganisation]
     total_minutes: int
+
+    @strawberry.field(description="Their community's name (朔方社区); null while they have none.")
+    async def community_name(self, info: Info) -> str | None:
+        return await community_name(info, self.community_id) if self.community_id else None
 
 
 @strawberry.type(description="A volunteer who signed up for shifts that ended and never checked in.")
@@ -181,6 +194,10 @@ class ReportShift:
     auto_closed: bool = strawberry.field(description="Closed at the shift's end: nobody checked out.")
     minutes: int
 
+    @strawberry.field(description="The shift's community, by name.")
+    async def community_name(self, info: Info) -> str:
+        return await community_name(info, self.community_id)
+
 
 @strawberry.type
 class MemberReport:
@@ -196,6 +213,10 @@ class MemberReport:
         description="微心愿 they claimed that were confirmed met in the period."
     )
     shifts: list[ReportShift]
+
+    @strawberry.field(description="The community they reported to, by name.")
+    async def community_name(self, info: Info) -> str:
+        return await community_name(info, self.community_id)
 
     @classmethod
     def of(cls, member: reports.MemberReport) -> MemberReport:
@@ -236,6 +257,10 @@ class PartyMemberReport:
     total_minutes: int
     hours: float
     members: list[MemberReport]
+
+    @strawberry.field(description="The community's name, e.g. 朔方社区.")
+    async def community_name(self, info: Info) -> str:
+        return await community_name(info, self.community_id)
 
 
 @strawberry.type

@@ -86,8 +86,9 @@ export function claimExtras(wish, { reload, say }) {
   const box = el("div", {});
 
   function draw() {
-    box.replaceChildren(contactPart(), wish.status === "CLAIMED" ? planPart() : null,
-      wish.status === "CLAIMED" ? giveBackPart() : null);
+    // Not box.replaceChildren(…, null): that would write "null" on the card of a wish already done.
+    const claimed = wish.status === "CLAIMED";
+    box.replaceChildren(...[contactPart(), claimed ? planPart() : null, claimed ? giveBackPart() : null].filter(Boolean));
   }
 
   function contactPart() {
