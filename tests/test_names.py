@@ -3,8 +3,12 @@ its name, and a shift's roster names its volunteers (with a masked phone) — th
 
 from __future__ import annotations
 
+import csv
+import io
 import json
 import uuid
+
+import httpx
 
 from services.common.actor import GRID_WORKER
 from services.common.settings import Settings
@@ -40,6 +44,8 @@ mutation($input: CreatePartnerOrganisationInput!) {
 RESIDENT_BY_PHONE = """
 mutation($input: ResidentByPhoneInput!) { residentByPhone(input: $input) { communityId communityName } }
 """
+FESTIVAL = "mutation($input: CreateFestivalInput!) { createFestival(input: $input) { id } }"
+SHIFT = "mutation($input: CreateShiftInput!) { createShift(input: $input) { id } }"
 REPORT = """
 query($c: String!, $unit: String!, $from: Date!, $to: Date!) {
   partyMemberReport(communityId: $c, workUnit: $unit, startsOn: $from, endsOn: $to) {
@@ -83,7 +89,7 @@ async def test_a_shifts_roster_names_each_volunteer_with_a_masked_phone_never_an
 
 
 async def test_every_type_that_carries_a_community_names_it(
-    gql: GraphQLClient, settings: Settings, organiser_token: str
+    gql: GraphQLClient, client: httpx.AsyncClient, settings: Settings, organiser_token: str
 ) -> None:
     unit = f"市税务局 {uuid.uuid4().hex[:6]}"
     member_id, member = person(settings)
@@ -121,8 +127,27 @@ async def test_every_type_that_carries_a_community_names_it(
     )
     assert found["residentByPhone"] == {"communityId": COMMUNITY, "communityName": "朔方社区"}
 
-    # The 双报告: the report, each member and each of their shifts.
-    shift = await shift_starting(gql, organiser_token, *days_ahead_shift(2))
+    # The 双报告: the report, each member and each of their shifts (one for a festival).
+    festival_name = f"幸福邻里节 {unit[-6:]}"
+    festival = {
+        "name": festival_name,
+        "communityIds": [COMMUNITY],
+        "startsOn": day_iso(1),
+        "endsOn": day_iso(3),
+        "idempotencyKey": uuid.uuid4().hex,
+    }
+    festival_id = (await gql.ok(FESTIVAL, {"input": festival}, organiser_token))["createFestival"]["id"]
+    starts, ends = days_ahead_shift(2)
+    plan = {
+        "communityId": COMMUNITY,
+        "festivalId": festival_id,
+        "venue": f"朔方社区邻里驿家 {unit[-6:]}",
+        "role": "引导员",
+        "startsAt": starts,
+        "endsAt": ends,
+        "headcount": 3,
+    }
+    shift = (await gql.ok(SHIFT, {"input": plan}, organiser_token))["createShift"]
     await signed_up(gql, member, shift["id"])
     period = {"c": COMMUNITY, "unit": unit, "from": day_iso(0), "to": day_iso(5)}
     report = (await gql.ok(REPORT, period, organiser_token))["partyMemberReport"]
@@ -132,3 +157,12 @@ async def test_every_type_that_carries_a_community_names_it(
             {"volunteerId": member_id, "communityName": "朔方社区", "shifts": [{"communityName": "朔方社区"}]}
         ],
     }
+    # The same as the work unit reads it, on paper: the community and the festival by name.
+    params = {"communityId": COMMUNITY, "workUnit": unit, "startsOn": period["from"], "endsOn": period["to"]}
+    auth = {"Authorization": f"Bearer {organiser_token}"}
+    sheet = await client.get("/exports/volunteers/party-report.csv", params=params, headers=auth)
+    rows = list(csv.reader(io.StringIO(sheet.content.decode("utf-8-sig"))))
+    assert [(row[2], row[8]) for row in rows[2:3]] == [("朔方社区", festival_name)]
+    assert COMMUNITY not in sheet.text and festival_id not in sheet.text
+    page = await client.get("/reports/volunteers/party-report.html", params=params, headers=auth)
+    assert "社区（盖章）：朔方社区" in page.text and COMMUNITY not in page.text

@@ -371,12 +371,16 @@ async def test_the_report_for_a_work_unit_with_three_party_members_matches_their
     totals = {row[0]: (int(row[10]), int(row[12])) for row in rows[2:-1] if row[4] == "合计 Total"}
     assert totals == {"李<b>明</b>": (ledger[li], 1), "王芳": (ledger[wang], 0), "赵强": (ledger[zhao], 0)}
     assert rows[-1][0] == "总计 Total" and int(rows[-1][10]) == sum(ledger.values())
+    # The work unit reads the community's name, never its id.
+    assert {row[2] for row in rows[2:-1]} == {"朔方社区"} and COMMUNITY not in response.text
 
     # And as a printable page, every value escaped.
     page = await client.get("/reports/volunteers/party-report.html", params=params, headers=auth)
     assert page.status_code == 200 and page.headers["content-type"].startswith("text/html")
     assert "李&lt;b&gt;明&lt;/b&gt;" in page.text and "<b>明" not in page.text
     assert "孙丽" not in page.text
+    assert "报到社区 朔方社区" in page.text and "社区（盖章）：朔方社区" in page.text
+    assert COMMUNITY not in page.text
     assert not {"钱进", "周明"} & {row[0] for row in rows}
     assert "钱进" not in page.text and "周明" not in page.text
 
@@ -390,6 +394,8 @@ async def test_the_report_for_a_work_unit_with_three_party_members_matches_their
         )
         assert certificate.status_code == 200
         assert f"{ledger[li] / 60:.2f}" in certificate.text and "&lt;b&gt;" in certificate.text
+        assert "向朔方社区报到" in certificate.text and "朔方社区（盖章）" in certificate.text
+        assert COMMUNITY not in certificate.text
 
     # Totals per work unit and per volunteer for the community agree with the ledger too.
     totals_data = await gql.ok(TOTALS, {"c": COMMUNITY, **period}, organiser_token)
