@@ -7,8 +7,10 @@ import csv
 import io
 import json
 import uuid
+from typing import Any
 
 import httpx
+from arq.connections import ArqRedis
 
 from services.common.actor import GRID_WORKER
 from services.common.settings import Settings
@@ -23,6 +25,7 @@ from tests.party_steps import (
     shift_starting,
     signed_up,
 )
+from tests.test_volunteers_report import check_in, new_shift, shift_ran_earlier_today, sign_up, sweep
 
 ROSTER = """
 query($id: ID!) { shiftRoster(shiftId: $id) { volunteerId name phone } }
@@ -46,6 +49,8 @@ mutation($input: ResidentByPhoneInput!) { residentByPhone(input: $input) { commu
 """
 FESTIVAL = "mutation($input: CreateFestivalInput!) { createFestival(input: $input) { id } }"
 SHIFT = "mutation($input: CreateShiftInput!) { createShift(input: $input) { id } }"
+NO_SHOWS = "query($c: String!) { volunteerNoShows(communityId: $c) { volunteerId name phone } }"
+FORGOTTEN = "query($c: String!) { forgottenCheckOuts(communityId: $c) { volunteerId name phone } }"
 REPORT = """
 query($c: String!, $unit: String!, $from: Date!, $to: Date!) {
   partyMemberReport(communityId: $c, workUnit: $unit, startsOn: $from, endsOn: $to) {
@@ -166,3 +171,25 @@ async def test_every_type_that_carries_a_community_names_it(
     assert COMMUNITY not in sheet.text and festival_id not in sheet.text
     page = await client.get("/reports/volunteers/party-report.html", params=params, headers=auth)
     assert "社区（盖章）：朔方社区" in page.text and COMMUNITY not in page.text
+
+
+async def test_no_shows_and_forgotten_check_outs_name_the_volunteer(
+    gql: GraphQLClient, settings: Settings, organiser_token: str, pool: Any, redis: ArqRedis
+) -> None:
+    duty = await new_shift(gql, organiser_token)
+    absent_id, absent = person(settings)
+    await gql.ok(UPDATE_PROFILE, {"input": {"communityId": COMMUNITY, "displayName": "马晓东"}}, absent)
+    phone = new_phone()
+    forgetful_id, forgetful = await elder_with_a_phone(gql, settings, phone)
+    for token in (absent, forgetful):
+        await sign_up(gql, token, duty["id"])
+    await check_in(gql, forgetful, organiser_token, duty)  # 赵淑兰 comes and forgets to check out
+    await shift_ran_earlier_today(pool, duty["id"])
+    await sweep(redis, settings)
+
+    no_shows = (await gql.ok(NO_SHOWS, {"c": COMMUNITY}, organiser_token))["volunteerNoShows"]
+    assert [(n["name"], n["phone"]) for n in no_shows if n["volunteerId"] == absent_id] == [("马晓东", None)]
+    forgotten = (await gql.ok(FORGOTTEN, {"c": COMMUNITY}, organiser_token))["forgottenCheckOuts"]
+    assert [(f["name"], f["phone"]) for f in forgotten if f["volunteerId"] == forgetful_id] == [
+        ("赵淑兰", f"{phone[:3]}****{phone[-4:]}")
+    ]

@@ -35,7 +35,7 @@ from services.gateway.context import Info, Resources, authenticate
 from services.gateway.exports import refused
 from services.gateway.inputs import as_optional_datetime, check_key, parse_id
 from services.gateway.names import community_name
-from services.gateway.volunteers import _send
+from services.gateway.volunteers import _send, volunteers_named
 from services.identity import domain as identity_domain
 from services.identity import queries as identity_queries
 from services.volunteers import contracts, reports
@@ -171,6 +171,8 @@ class VolunteerNoShows:
     no_shows: int
     shift_ids: list[strawberry.ID]
     latest_shift_ended_at: datetime
+    name: str | None = strawberry.field(default=None, description="The name they gave; null if none.")
+    phone: str | None = strawberry.field(default=None, description="Masked, e.g. 138****5678.")
 
 
 @strawberry.type(description="A check-in nobody closed: the service closed it at the shift's end.")
@@ -183,6 +185,8 @@ class ForgottenCheckOut:
     checked_in_at: datetime
     closed_at: datetime
     minutes_credited: int
+    name: str | None = strawberry.field(default=None, description="The name they gave; null if none.")
+    phone: str | None = strawberry.field(default=None, description="Masked, e.g. 138****5678.")
 
 
 @strawberry.type
@@ -460,8 +464,11 @@ class VolunteerReportsQuery:
         _require_organiser(info.context.require_actor(), community_id)
         async with info.context.pool.acquire() as conn:
             rows = await reports.no_shows(conn, community_id, clock.now())
+            named = await volunteers_named(conn, [row["volunteer_id"] for row in rows])
         return [
             VolunteerNoShows(
+                name=named[row["volunteer_id"]][0],
+                phone=named[row["volunteer_id"]][1],
                 volunteer_id=row["volunteer_id"],
                 no_shows=row["no_shows"],
                 shift_ids=[strawberry.ID(str(shift_id)) for shift_id in row["shift_ids"]],
@@ -475,8 +482,11 @@ class VolunteerReportsQuery:
         _require_organiser(info.context.require_actor(), community_id)
         async with info.context.pool.acquire() as conn:
             rows = await reports.forgotten_check_outs(conn, community_id)
+            named = await volunteers_named(conn, [row["volunteer_id"] for row in rows])
         return [
             ForgottenCheckOut(
+                name=named[row["volunteer_id"]][0],
+                phone=named[row["volunteer_id"]][1],
                 check_in_id=strawberry.ID(str(row["id"])),
                 shift_id=strawberry.ID(str(row["shift_id"])),
                 volunteer_id=row["volunteer_id"],

@@ -222,6 +222,17 @@ class RosterEntry:
         )
 
 
+async def volunteers_named(conn: Any, volunteer_ids: list[str]) -> dict[str, tuple[str | None, str | None]]:
+    """Each volunteer as staff see them: the name they gave (双报到, volunteer profile, else their
+    own profile; None if none) and their phone masked (None without one)."""
+    given = await volunteer_names(conn, volunteer_ids)
+    people = await named_people(conn, volunteer_ids)
+    return {
+        volunteer_id: (given.get(volunteer_id) or _named(people[volunteer_id]), people[volunteer_id].phone)
+        for volunteer_id in volunteer_ids
+    }
+
+
 def _named(person: NamedPerson) -> str | None:
     return None if person.name == NO_NAME else person.name
 
@@ -348,17 +359,8 @@ class VolunteersQuery:
             if not may_scan_cards(actor, found["community_id"]):
                 raise forbidden()
             rows = await queries.roster(conn, found["id"])
-            ids = [row["volunteer_id"] for row in rows]
-            given = await volunteer_names(conn, ids)
-            people = await named_people(conn, ids)
-        return [
-            RosterEntry.from_row(
-                row,
-                given.get(row["volunteer_id"]) or _named(people[row["volunteer_id"]]),
-                people[row["volunteer_id"]].phone,
-            )
-            for row in rows
-        ]
+            named = await volunteers_named(conn, [row["volunteer_id"] for row in rows])
+        return [RosterEntry.from_row(row, *named[row["volunteer_id"]]) for row in rows]
 
     @strawberry.field(description="The venue's current station code, for its check-in screen.")
     async def station_code(self, info: Info, venue: str) -> ScannableCode:
