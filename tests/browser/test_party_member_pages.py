@@ -137,6 +137,7 @@ async def test_a_party_member_registers_is_approved_reaches_the_resident_and_giv
     # Approved: he claims the wish as a party member, saying when he will come.
     await wall.reload()
     await expect(party).to_contain_text("已通过")
+    await expect(party).to_contain_text("报到社区：朔方社区")  # by its name
     await on_wall.get_by_role("button", name="认领").click()
     await on_wall.get_by_label("认领身份").select_option("PARTY_MEMBER")
     await on_wall.get_by_label("计划上门时间").fill(at_input(2, "15:00"))
