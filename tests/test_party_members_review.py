@@ -12,6 +12,7 @@ from services.common.actor import GRID_WORKER, ORGANISER
 from services.common.settings import Settings
 from tests.conftest import COMMUNITY, OTHER_COMMUNITY, GraphQLClient, eventually, token_for
 from tests.dates import at, at_iso, minutes_from_now
+from tests.door_steps import desk_phone_listed
 from tests.identity_steps import new_phone
 from tests.party_steps import (
     MY_REGISTRATION,
@@ -30,7 +31,9 @@ from tests.party_steps import (
 
 CLAIM = """
 mutation($input: ClaimWishInput!) {
-  claimWish(input: $input) { id status building description contact { building unit residentPhoneMasked } }
+  claimWish(input: $input) {
+    id status building description contact { building unit residentPhoneMasked communityName deskPhone }
+  }
 }
 """
 MINE = """
@@ -172,6 +175,7 @@ async def test_a_claimant_reaches_the_resident_without_her_number_and_gives_the_
     gql: GraphQLClient, settings: Settings, organiser_token: str
 ) -> None:
     phone = new_phone()
+    desk_phone = await desk_phone_listed(gql, settings)
     resident_id, resident = await elder_with_a_phone(gql, settings, phone)
     wish_id = await wish_on_the_wall(gql, resident, organiser_token, f"灯坏了，请打{phone}联系")
     member_id, member = person(settings)
@@ -185,6 +189,9 @@ async def test_a_claimant_reaches_the_resident_without_her_number_and_gives_the_
         "building": "3号楼",
         "unit": "1单元301",
         "residentPhoneMasked": f"{phone[:3]}****{phone[-4:]}",
+        # Whom he can call instead: the community's desk, from the directory.
+        "communityName": "朔方社区",
+        "deskPhone": desk_phone,
     }
 
     # The resident sees who took it on and when they plan to come.

@@ -23,7 +23,7 @@ from services.volunteers import contracts
 from services.volunteers.profiles import unit_key
 from services.volunteers.worker import VOLUNTEERS_WORKER
 from tests.conftest import COMMUNITY, OTHER_COMMUNITY, GraphQLClient, token_for
-from tests.party_steps import approve_own_registration
+from tests.party_steps import REVIEW, approve_own_registration
 
 CREATE_SHIFT = "mutation($input: CreateShiftInput!) { createShift(input: $input) { id venue } }"
 SIGN_UP = "mutation($input: SignUpForShiftInput!) { signUpForShift(input: $input) { id } }"
@@ -294,16 +294,27 @@ async def test_the_report_for_a_work_unit_with_three_party_members_matches_their
     await register(gql, wang_token, "王芳", "  " + unit.upper().replace(" ", "　 "))
     await register(gql, zhao_token, "赵强", unit)
     await register(gql, outsider_token, "孙丽", "灵武市第一中学")
+    for token in (li_token, wang_token, zhao_token, outsider_token):
+        await approve_own_registration(gql, organiser_token, token)
+    # Two more of the unit whose 双报到 the community has not approved: one waits for review, one
+    # was declined. They serve on the same shift, but they are not reported to the work unit.
+    (waiting, waiting_token), (declined, declined_token) = (volunteer(settings) for _ in range(2))
+    await register(gql, waiting_token, "钱进", unit)
+    await register(gql, declined_token, "周明", unit)
+    decline = {"volunteerId": declined, "review": "DECLINE", "reason": "党支部名称请写全称"}
+    await gql.ok(REVIEW, {"input": decline}, organiser_token)
 
     duty = await new_shift(gql, organiser_token)
-    for token in (li_token, wang_token, zhao_token, outsider_token):
+    for token in (li_token, wang_token, zhao_token, outsider_token, waiting_token, declined_token):
         await sign_up(gql, token, duty["id"])
     # 李明 comes and checks out herself; 王芳 comes and forgets to; 赵强 does not come but the
-    # organiser credits him for setting up the venue the evening before; 孙丽 comes (other unit).
-    for token in (li_token, wang_token, outsider_token):
+    # organiser credits him for setting up the venue the evening before; 孙丽 comes (other unit);
+    # 钱进 and 周明 (not approved) come and check out.
+    for token in (li_token, wang_token, outsider_token, waiting_token, declined_token):
         await arrived_ten_minutes_in(pool, await check_in(gql, token, organiser_token, duty))
     left = await gql.ok(CHECK_OUT, {"input": {"shiftId": duty["id"]}}, li_token)
-    await gql.ok(CHECK_OUT, {"input": {"shiftId": duty["id"]}}, outsider_token)
+    for token in (outsider_token, waiting_token, declined_token):
+        await gql.ok(CHECK_OUT, {"input": {"shiftId": duty["id"]}}, token)
     await gql.ok(
         CORRECT,
         {
@@ -338,6 +349,7 @@ async def test_the_report_for_a_work_unit_with_three_party_members_matches_their
     assert report["workUnit"] == unit and report["totalMinutes"] == sum(ledger.values())
     members = {m["volunteerId"]: m for m in report["members"]}
     assert set(members) == {li, wang, zhao} and outsider not in members
+    assert await ledger_total(pool, waiting) > 0 and await ledger_total(pool, declined) > 0
     assert {person: m["totalMinutes"] for person, m in members.items()} == ledger
     assert members[li]["name"] == "李<b>明</b>" and members[li]["communityId"] == COMMUNITY
     assert members[wang]["shifts"] == [
@@ -359,12 +371,18 @@ async def test_the_report_for_a_work_unit_with_three_party_members_matches_their
     totals = {row[0]: (int(row[10]), int(row[12])) for row in rows[2:-1] if row[4] == "合计 Total"}
     assert totals == {"李<b>明</b>": (ledger[li], 1), "王芳": (ledger[wang], 0), "赵强": (ledger[zhao], 0)}
     assert rows[-1][0] == "总计 Total" and int(rows[-1][10]) == sum(ledger.values())
+    # The work unit reads the community's name, never its id.
+    assert {row[2] for row in rows[2:-1]} == {"朔方社区"} and COMMUNITY not in response.text
 
     # And as a printable page, every value escaped.
     page = await client.get("/reports/volunteers/party-report.html", params=params, headers=auth)
     assert page.status_code == 200 and page.headers["content-type"].startswith("text/html")
     assert "李&lt;b&gt;明&lt;/b&gt;" in page.text and "<b>明" not in page.text
     assert "孙丽" not in page.text
+    assert "报到社区 朔方社区" in page.text and "社区（盖章）：朔方社区" in page.text
+    assert COMMUNITY not in page.text
+    assert not {"钱进", "周明"} & {row[0] for row in rows}
+    assert "钱进" not in page.text and "周明" not in page.text
 
     # 李明's own certificate of hours, and the organiser's copy.
     dates = {"startsOn": period["from"], "endsOn": period["to"]}
@@ -376,6 +394,8 @@ async def test_the_report_for_a_work_unit_with_three_party_members_matches_their
         )
         assert certificate.status_code == 200
         assert f"{ledger[li] / 60:.2f}" in certificate.text and "&lt;b&gt;" in certificate.text
+        assert "向朔方社区报到" in certificate.text and "朔方社区（盖章）" in certificate.text
+        assert COMMUNITY not in certificate.text
 
     # Totals per work unit and per volunteer for the community agree with the ledger too.
     totals_data = await gql.ok(TOTALS, {"c": COMMUNITY, **period}, organiser_token)

@@ -25,6 +25,7 @@ from services.gateway.activities import Signup, send_sign_up
 from services.gateway.context import Info
 from services.gateway.identity import identity
 from services.gateway.inputs import check_key, parse_id
+from services.gateway.names import community_name
 from services.gateway.tickets import Ticket
 from services.identity import domain as identity_domain
 from services.identity import queries as identity_queries
@@ -62,6 +63,10 @@ class ProxyResident:
         default=True,
         description="False without a mobile of their own: their grid worker tells them (the to-tell list).",
     )
+
+    @strawberry.field(description="Their community's name, e.g. 朔方社区.")
+    async def community_name(self, info: Info) -> str:
+        return await community_name(info, self.community_id)
 
 
 @strawberry.input

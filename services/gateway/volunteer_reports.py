@@ -17,6 +17,7 @@ import csv
 import html
 import io
 import uuid
+from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
 
@@ -25,6 +26,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
+from services.activities import queries as activity_queries
 from services.common import clock
 from services.common.actor import RESIDENT, VOLUNTEER, Actor
 from services.common.clock import LOCAL_TZ
@@ -32,7 +34,10 @@ from services.common.errors import Refusal, bad_input, forbidden, not_found, una
 from services.gateway.context import Info, Resources, authenticate
 from services.gateway.exports import refused
 from services.gateway.inputs import as_optional_datetime, check_key, parse_id
-from services.gateway.volunteers import _send
+from services.gateway.names import community_name
+from services.gateway.volunteers import _send, volunteers_named
+from services.identity import domain as identity_domain
+from services.identity import queries as identity_queries
 from services.volunteers import contracts, reports
 from services.volunteers.profiles import (
     PartyMemberReview,
@@ -108,6 +113,10 @@ class PartyMember:
     registered_at: datetime | None = None
     reviewed_at: datetime | None = None
 
+    @strawberry.field(description="The community they reported to, by name: 朔方社区.")
+    async def community_name(self, info: Info) -> str:
+        return await community_name(info, self.community_id)
+
     @classmethod
     def from_row(cls, row: Any) -> PartyMember:
         get = row.get
@@ -134,6 +143,10 @@ class PartnerOrganisation:
     name: str
     member_ids: list[str]
 
+    @strawberry.field(description="The community's name, e.g. 朔方社区.")
+    async def community_name(self, info: Info) -> str:
+        return await community_name(info, self.community_id)
+
 
 @strawberry.type
 class VolunteerProfile:
@@ -147,6 +160,10 @@ class VolunteerProfile:
     organisations: list[PartnerOrganisation]
     total_minutes: int
 
+    @strawberry.field(description="Their community's name (朔方社区); null while they have none.")
+    async def community_name(self, info: Info) -> str | None:
+        return await community_name(info, self.community_id) if self.community_id else None
+
 
 @strawberry.type(description="A volunteer who signed up for shifts that ended and never checked in.")
 class VolunteerNoShows:
@@ -154,6 +171,8 @@ class VolunteerNoShows:
     no_shows: int
     shift_ids: list[strawberry.ID]
     latest_shift_ended_at: datetime
+    name: str | None = strawberry.field(default=None, description="The name they gave; null if none.")
+    phone: str | None = strawberry.field(default=None, description="Masked, e.g. 138****5678.")
 
 
 @strawberry.type(description="A check-in nobody closed: the service closed it at the shift's end.")
@@ -166,6 +185,8 @@ class ForgottenCheckOut:
     checked_in_at: datetime
     closed_at: datetime
     minutes_credited: int
+    name: str | None = strawberry.field(default=None, description="The name they gave; null if none.")
+    phone: str | None = strawberry.field(default=None, description="Masked, e.g. 138****5678.")
 
 
 @strawberry.type
@@ -180,6 +201,10 @@ class ReportShift:
     attended: bool
     auto_closed: bool = strawberry.field(description="Closed at the shift's end: nobody checked out.")
     minutes: int
+
+    @strawberry.field(description="The shift's community, by name.")
+    async def community_name(self, info: Info) -> str:
+        return await community_name(info, self.community_id)
 
 
 @strawberry.type
@@ -196,6 +221,10 @@ class MemberReport:
         description="微心愿 they claimed that were confirmed met in the period."
     )
     shifts: list[ReportShift]
+
+    @strawberry.field(description="The community they reported to, by name.")
+    async def community_name(self, info: Info) -> str:
+        return await community_name(info, self.community_id)
 
     @classmethod
     def of(cls, member: reports.MemberReport) -> MemberReport:
@@ -236,6 +265,10 @@ class PartyMemberReport:
     total_minutes: int
     hours: float
     members: list[MemberReport]
+
+    @strawberry.field(description="The community's name, e.g. 朔方社区.")
+    async def community_name(self, info: Info) -> str:
+        return await community_name(info, self.community_id)
 
 
 @strawberry.type
@@ -431,8 +464,11 @@ class VolunteerReportsQuery:
         _require_organiser(info.context.require_actor(), community_id)
         async with info.context.pool.acquire() as conn:
             rows = await reports.no_shows(conn, community_id, clock.now())
+            named = await volunteers_named(conn, [row["volunteer_id"] for row in rows])
         return [
             VolunteerNoShows(
+                name=named[row["volunteer_id"]][0],
+                phone=named[row["volunteer_id"]][1],
                 volunteer_id=row["volunteer_id"],
                 no_shows=row["no_shows"],
                 shift_ids=[strawberry.ID(str(shift_id)) for shift_id in row["shift_ids"]],
@@ -446,8 +482,11 @@ class VolunteerReportsQuery:
         _require_organiser(info.context.require_actor(), community_id)
         async with info.context.pool.acquire() as conn:
             rows = await reports.forgotten_check_outs(conn, community_id)
+            named = await volunteers_named(conn, [row["volunteer_id"] for row in rows])
         return [
             ForgottenCheckOut(
+                name=named[row["volunteer_id"]][0],
+                phone=named[row["volunteer_id"]][1],
                 check_in_id=strawberry.ID(str(row["id"])),
                 shift_id=strawberry.ID(str(row["shift_id"])),
                 volunteer_id=row["volunteer_id"],
@@ -571,19 +610,51 @@ class VolunteerReportsMutation:
 # --- files --------------------------------------------------------------------------------------
 
 
+@dataclass(frozen=True)
+class ReportNames:
+    """What a work unit reads instead of ids: each community's and festival's name."""
+
+    communities: dict[str, str] = field(default_factory=dict)
+    festivals: dict[str, str] = field(default_factory=dict)
+
+    def community(self, community_id: str) -> str:
+        return self.communities.get(community_id) or identity_domain.name_from_id(community_id)
+
+    def festival(self, festival_id: str | None) -> str:
+        return self.festivals.get(festival_id, "") if festival_id else ""
+
+
+async def report_names(pool: Any, members: list[reports.MemberReport]) -> ReportNames:
+    """The names of the communities and festivals a report (or certificate) mentions."""
+    festival_ids = {line.festival_id for member in members for line in member.shifts if line.festival_id}
+    async with pool.acquire() as conn:
+        communities = await identity_queries.community_names(conn)
+        festivals: dict[str, str] = {}
+        for festival_id in festival_ids:
+            try:
+                row = await activity_queries.festival(conn, uuid.UUID(festival_id))
+            except ValueError:
+                row = None
+            if row is not None:
+                festivals[festival_id] = row["name"]
+    return ReportNames(communities, festivals)
+
+
 def _cell(value: object) -> str:
     text = "" if value is None else str(value)
     return "'" + text if text.startswith(_FORMULA_START) else text
 
 
-def report_csv(report: reports.UnitReport) -> bytes:
+def report_csv(report: reports.UnitReport, names: ReportNames | None = None) -> bytes:
     """One row per member and shift (a member without shifts gets one row), then their total."""
+    names = names or ReportNames()
     out = io.StringIO()
     writer = csv.writer(out)
     writer.writerow(["单位 Work unit", report.work_unit, "报告期 Period", f"{report.start} ~ {report.end}"])
     writer.writerow(_REPORT_HEADER)
     for member in report.members:
-        head = (member.name, member.party_branch, member.community_id, member.reported_on.isoformat())
+        community = names.community(member.community_id)
+        head = (member.name, member.party_branch, community, member.reported_on.isoformat())
         for line in member.shifts:
             writer.writerow(
                 [
@@ -594,7 +665,7 @@ def report_csv(report: reports.UnitReport) -> bytes:
                         _local(line.ends_at),
                         line.role,
                         line.venue,
-                        line.festival_id or "",
+                        names.festival(line.festival_id),
                         "是 Yes" if line.attended else "否 No",
                         line.minutes,
                         hours(line.minutes),
@@ -646,11 +717,12 @@ def _shift_table(member: reports.MemberReport) -> str:
     )
 
 
-def report_html(report: reports.UnitReport) -> str:
+def report_html(report: reports.UnitReport, names: ReportNames | None = None) -> str:
+    names = names or ReportNames()
     e = html.escape
     members = "".join(
         f'<section class="member"><h2>{e(member.name)}</h2>'
-        f"<p>党支部 {e(member.party_branch)} · 报到社区 {e(member.community_id)} · "
+        f"<p>党支部 {e(member.party_branch)} · 报到社区 {e(names.community(member.community_id))} · "
         f"报到日期 {e(member.reported_on.isoformat())}</p>"
         f"<p>服务内容 Activities: {e('、'.join(member.activities) or '—')} · "
         f"完成微心愿 Wishes met: {member.wishes_met}</p>"
@@ -662,23 +734,27 @@ def report_html(report: reports.UnitReport) -> str:
         f"<p>报告期 Period: {e(report.start.isoformat())} ~ {e(report.end.isoformat())} · "
         f"党员 {len(report.members)} 人 · 服务合计 {hours(report.total_minutes)} 小时 "
         f"({report.total_minutes} min)</p>{members}"
-        f'<p class="seal">社区（盖章）：{e(report.community_id)}</p>'
+        f'<p class="seal">社区（盖章）：{e(names.community(report.community_id))}</p>'
     )
     return _page(f"双报告 {report.work_unit}", body)
 
 
-def certificate_html(member: reports.MemberReport, start: date, end: date, issued: date) -> str:
+def certificate_html(
+    member: reports.MemberReport, start: date, end: date, issued: date, names: ReportNames | None = None
+) -> str:
+    names = names or ReportNames()
+    community = names.community(member.community_id)
     e = html.escape
     body = (
         "<h1>志愿服务时长证明</h1>"
         f"<p>兹证明 <strong>{e(member.name)}</strong> 同志（{e(member.work_unit)}，{e(member.party_branch)}）"
-        f"于 {e(member.reported_on.isoformat())} 向 {e(member.community_id)} 社区报到，"
+        f"于 {e(member.reported_on.isoformat())} 向{e(community)}报到，"
         f"在 {e(start.isoformat())} 至 {e(end.isoformat())} 期间参加社区志愿服务，"
         f"累计服务 <strong>{hours(member.total_minutes)}</strong> 小时（{member.total_minutes} 分钟），"
         f"完成微心愿 {member.wishes_met} 个。</p>"
         f"<p>Certificate of volunteer service: {hours(member.total_minutes)} hours.</p>"
         f"{_shift_table(member)}"
-        f'<p class="seal">{e(member.community_id)}（盖章）<br>{e(issued.isoformat())}</p>'
+        f'<p class="seal">{e(community)}（盖章）<br>{e(issued.isoformat())}</p>'
     )
     return _page(f"志愿服务时长证明 {member.name}", body)
 
@@ -727,8 +803,9 @@ def volunteer_report_routes(resources: dict[str, Resources]) -> list[Route]:
             report = await unit(request)
         except Refusal as refusal:
             return refused(refusal)
+        names = await report_names(resources["live"].pool, report.members)
         return Response(
-            report_csv(report),
+            report_csv(report, names),
             media_type="text/csv; charset=utf-8",
             headers={
                 "Content-Disposition": f'attachment; filename="party-report-{report.start}-{report.end}.csv"',
@@ -741,7 +818,8 @@ def volunteer_report_routes(resources: dict[str, Resources]) -> list[Route]:
             report = await unit(request)
         except Refusal as refusal:
             return refused(refusal)
-        return _html(report_html(report))
+        names = await report_names(resources["live"].pool, report.members)
+        return _html(report_html(report, names))
 
     async def certificate(request: Request) -> Response:
         try:
@@ -752,7 +830,9 @@ def volunteer_report_routes(resources: dict[str, Resources]) -> list[Route]:
             )
         except Refusal as refusal:
             return refused(refusal)
-        return _html(certificate_html(member, start, end, clock.now().astimezone(LOCAL_TZ).date()))
+        names = await report_names(resources["live"].pool, [member])
+        issued = clock.now().astimezone(LOCAL_TZ).date()
+        return _html(certificate_html(member, start, end, issued, names))
 
     return [
         Route("/exports/volunteers/party-report.csv", report_as_csv),

@@ -16,9 +16,11 @@ from services.common.errors import Refusal, bad_input, forbidden, not_found
 from services.gateway.context import Info
 from services.gateway.inputs import as_datetime, check_key, parse_id
 from services.gateway.names import community_name
+from services.gateway.tickets import NO_NAME, NamedPerson, named_people
 from services.identity import throttle
 from services.volunteers import codes, contracts, queries
 from services.volunteers.domain import Span, credit_if_checked_out, may_scan_cards, withdrawal_closes_at
+from services.volunteers.wish_repository import volunteer_names
 
 MAX_CODE_LENGTH = 200
 
@@ -200,10 +202,17 @@ class RosterEntry:
     checked_out_at: datetime | None
     method: CheckInMethod | None
     minutes_credited: int
+    name: str | None = strawberry.field(
+        default=None,
+        description="The name they gave (双报到, volunteer profile or their own profile); null if none.",
+    )
+    phone: str | None = strawberry.field(default=None, description="Masked, e.g. 138****5678.")
 
     @classmethod
-    def from_row(cls, row: Row) -> RosterEntry:
+    def from_row(cls, row: Row, name: str | None = None, phone: str | None = None) -> RosterEntry:
         return cls(
+            name=name,
+            phone=phone,
             volunteer_id=row["volunteer_id"],
             signed_up_at=as_datetime(row["signed_up_at"]),
             checked_in_at=row["checked_in_at"],
@@ -211,6 +220,21 @@ class RosterEntry:
             method=CheckInMethod(row["method"]) if row["method"] else None,
             minutes_credited=row["minutes_credited"],
         )
+
+
+async def volunteers_named(conn: Any, volunteer_ids: list[str]) -> dict[str, tuple[str | None, str | None]]:
+    """Each volunteer as staff see them: the name they gave (双报到, volunteer profile, else their
+    own profile; None if none) and their phone masked (None without one)."""
+    given = await volunteer_names(conn, volunteer_ids)
+    people = await named_people(conn, volunteer_ids)
+    return {
+        volunteer_id: (given.get(volunteer_id) or _named(people[volunteer_id]), people[volunteer_id].phone)
+        for volunteer_id in volunteer_ids
+    }
+
+
+def _named(person: NamedPerson) -> str | None:
+    return None if person.name == NO_NAME else person.name
 
 
 @strawberry.type
@@ -335,7 +359,8 @@ class VolunteersQuery:
             if not may_scan_cards(actor, found["community_id"]):
                 raise forbidden()
             rows = await queries.roster(conn, found["id"])
-        return [RosterEntry.from_row(row) for row in rows]
+            named = await volunteers_named(conn, [row["volunteer_id"] for row in rows])
+        return [RosterEntry.from_row(row, *named[row["volunteer_id"]]) for row in rows]
 
     @strawberry.field(description="The venue's current station code, for its check-in screen.")
     async def station_code(self, info: Info, venue: str) -> ScannableCode:

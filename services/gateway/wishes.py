@@ -18,6 +18,7 @@ from services.gateway.context import Info
 from services.gateway.inputs import as_optional_datetime, check_key, parse_id
 from services.gateway.names import community_name
 from services.identity import queries as identity_queries
+from services.identity.directory import community_contact
 from services.volunteers import contracts, wishes
 from services.volunteers import wish_repository as repo
 from services.volunteers.wish_repository import volunteer_names
@@ -94,6 +95,7 @@ class Wish:
         async with info.context.pool.acquire() as conn:
             resident = await _resident(conn, self.resident_id)
             call_back = await repo.call_back_of_claim(conn, uuid.UUID(self.claim_id))
+            desk = await community_contact(conn, self.community_id)
         phone = resident["phone"] if resident else ""
         return WishContact(
             building=self.building,
@@ -103,6 +105,8 @@ class Wish:
             posted_by_grid_worker=bool(self.posted_by and self.posted_by != self.resident_id),
             call_back_requested_at=call_back["requested_at"] if call_back else None,
             call_back_handled_at=call_back["handled_at"] if call_back else None,
+            community_name=desk.name,
+            desk_phone=desk.desk_phone or None,
         )
 
     @strawberry.field(description="The community's name, e.g. 朔方社区.")
@@ -156,6 +160,11 @@ class WishContact:
         description="When the claimant asked the community to pass a message on (requestWishCallBack)."
     )
     call_back_handled_at: datetime | None = strawberry.field(description="When staff ticked it off.")
+    community_name: str = strawberry.field(description="The wish's community, e.g. 朔方社区.")
+    desk_phone: str | None = strawberry.field(
+        description="The community service desk's phone (from the directory), to call about the wish; "
+        "null when the community has not listed one."
+    )
 
 
 @strawberry.type(description="Staff: a claimant asked the community to reach a resident for them.")

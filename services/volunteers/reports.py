@@ -1,7 +1,8 @@
 """Read models of who volunteers are and what they did, for organisers and work units (read-only).
 
 The 双报告 report: for a work unit and a period, each of its party members who reported to a
-community (双报到), with every shift of theirs that started in the period, whether they came,
+community (双报到) and whom the community approved (a registration waiting for review or declined
+is not reported), with every shift of theirs that started in the period, whether they came,
 and the minutes the ledger credits them for it (attendance and corrections alike, so the report
 always adds up to the ledger), and the 微心愿 wishes they met. A period is whole days in the
 deployment's local time zone.
@@ -50,13 +51,19 @@ async def party_member(conn: Connection, volunteer_id: str) -> asyncpg.Record | 
     return await conn.fetchrow("SELECT * FROM volunteers.party_members WHERE volunteer_id = $1", volunteer_id)
 
 
-async def party_members(conn: Connection, community_id: str, work_unit: str | None) -> list[asyncpg.Record]:
+async def party_members(
+    conn: Connection, community_id: str, work_unit: str | None, approved_only: bool = False
+) -> list[asyncpg.Record]:
+    """The community's 双报到 registrations (of a work unit); ``approved_only``: those the
+    community approved, the only ones reported to work units (pending and declined are not)."""
     return await conn.fetch(
         "SELECT * FROM volunteers.party_members WHERE community_id = $1 "
-        "AND ($2::text IS NULL OR work_unit_key = $2) ORDER BY work_unit_key, name, volunteer_id LIMIT $3",
+        "AND ($2::text IS NULL OR work_unit_key = $2) AND (NOT $4 OR status = 'APPROVED') "
+        "ORDER BY work_unit_key, name, volunteer_id LIMIT $3",
         community_id,
         unit_key(work_unit) if work_unit else None,
         MAX_ROWS,
+        approved_only,
     )
 
 
@@ -315,8 +322,9 @@ def _member(row: asyncpg.Record, lines: list[ShiftLine], wishes_met: int = 0) ->
 async def unit_report(
     conn: Connection, community_id: str, work_unit: str, start: date, end: date
 ) -> UnitReport:
-    """The 双报告 of one work unit's party members who reported to ``community_id``."""
-    members = await party_members(conn, community_id, work_unit)
+    """The 双报告 of one work unit's party members who reported to ``community_id`` and whose
+    registration the community approved."""
+    members = await party_members(conn, community_id, work_unit, approved_only=True)
     ids = [row["volunteer_id"] for row in members]
     lines = await _shift_lines(conn, ids, start, end)
     met = await _wishes_met(conn, ids, start, end)
@@ -351,7 +359,7 @@ async def totals(
 ) -> dict[str, list[asyncpg.Record]]:
     """Minutes credited for the community's shifts that started in the period: per volunteer,
     per festival, per partner organisation (of the community) and per work unit (of the party
-    members who reported to it)."""
+    members who reported to it, approved by the community, as in the 双报告)."""
     since, until = period_bounds(start, end)
     credited = """
         SELECT l.volunteer_id, l.minutes, s.festival_id FROM volunteers.ledger l
@@ -390,6 +398,7 @@ async def totals(
         f"SELECT p.work_unit_key AS key, min(p.work_unit) AS label, sum(c.minutes) AS minutes, "
         f"count(DISTINCT c.volunteer_id) AS volunteers FROM ({credited}) c "
         f"JOIN volunteers.party_members p ON p.volunteer_id = c.volunteer_id AND p.community_id = $1 "
+        f"AND p.status = 'APPROVED' "
         f"GROUP BY p.work_unit_key ORDER BY sum(c.minutes) DESC, p.work_unit_key LIMIT $4",
         community_id,
         since,

@@ -145,6 +145,9 @@ async def test_a_community_admin_creates_a_shift_and_a_scanner_who_opens_its_sta
     await expect(page.locator("#shifts .shift-roster")).to_contain_text("还没有志愿者报名")
     await organiser.screenshot("console-shifts")
 
+    # Every select of communities shows their names; an id is only an option's value.
+    for select in ("festival-community", "staff-community", "report-community"):
+        assert await page.locator(f"#{select} option").all_text_contents() == ["朔方社区"]
     staff = page.locator("#staff-form")
     scanner = f"door-{uuid.uuid4().hex[:6]}"
     await staff.get_by_label("角色").select_option("SCANNER")

@@ -14,6 +14,7 @@ from services.identity.service import Identity
 from tests.browser.conftest import Person
 from tests.conftest import COMMUNITY, GraphQLClient
 from tests.dates import at_input, at_iso, minutes_from_now
+from tests.door_steps import desk_phone_listed
 from tests.identity_steps import staff_account
 from tests.party_steps import shift_starting
 
@@ -51,6 +52,7 @@ async def test_a_party_member_registers_is_approved_reaches_the_resident_and_giv
     person: Any, pool: Any, redis: Any, settings: Settings, gql: GraphQLClient, organiser_token: str
 ) -> None:
     tag = uuid.uuid4().hex[:6]
+    desk_phone = await desk_phone_listed(gql, settings)
 
     # The resident posts a wish from her phone; the community puts it on the wall.
     resident = await person()
@@ -135,6 +137,7 @@ async def test_a_party_member_registers_is_approved_reaches_the_resident_and_giv
     # Approved: he claims the wish as a party member, saying when he will come.
     await wall.reload()
     await expect(party).to_contain_text("已通过")
+    await expect(party).to_contain_text("报到社区：朔方社区")  # by its name
     await on_wall.get_by_role("button", name="认领").click()
     await on_wall.get_by_label("认领身份").select_option("PARTY_MEMBER")
     await on_wall.get_by_label("计划上门时间").fill(at_input(2, "15:00"))
@@ -144,6 +147,11 @@ async def test_a_party_member_registers_is_approved_reaches_the_resident_and_giv
     await expect(held).to_contain_text("地址：3号楼 1单元301")
     await expect(held).to_contain_text("居民：赵**")
     await expect(held).to_contain_text(f"电话：{her_phone[:3]}****{her_phone[-4:]}")
+    # Whom to call instead of her: the community's desk, a tap away.
+    await expect(held).to_contain_text(f"可联系朔方社区服务台：{desk_phone}")
+    await expect(held.get_by_role("link", name=desk_phone)).to_have_attribute(
+        "href", "tel:" + desk_phone.replace("-", "")
+    )
     await expect(held).to_contain_text("计划上门")
     assert her_phone not in await wall.content()
     await member.screenshot("party-wish-contact")
@@ -199,6 +207,7 @@ async def test_a_party_member_registers_is_approved_reaches_the_resident_and_giv
     await done.get_by_label("办理说明").fill("已上门换好灯泡")
     await done.get_by_role("button", name="标记已办好").click()
     await expect(done).to_contain_text("已办好，等待居民确认")
+    await expect(done).not_to_contain_text("null")  # a done wish's card has no empty parts written out
     assert her_phone not in await other_wall.content()
     await helper.screenshot("volunteer-wish-done")
     await home.reload()

@@ -57,7 +57,10 @@ async def volunteer_logs_in_for(volunteer: Person, pool: Any, shift_id: str) -> 
     await page.get_by_role("tab", name="我的", exact=True).click()
     profile = page.locator("#profile-form")
     await profile.get_by_label("姓名").fill("李志愿")
-    await profile.get_by_label("所在社区").fill(COMMUNITY)
+    # The community by its name, from the picker, as residents choose it (never its id).
+    await profile.get_by_label("所在社区").press_sequentially("朔方")
+    await profile.get_by_role("button", name="朔方社区", exact=True).click()
+    await expect(profile).to_contain_text("已选择：朔方社区")
     await profile.get_by_label("楼栋").fill("3号楼")
     await profile.get_by_label("单元").fill("2单元")
     await profile.get_by_role("button", name="保存资料").click()

@@ -113,6 +113,12 @@ async def test_a_volunteer_types_the_six_digits_and_a_mis_tapped_check_out_is_ta
     await row.get_by_role("button", name="名单").click()
     roster = console.locator("#shifts .shift-roster")
     await expect(roster).to_contain_text("签退（0 分钟）")
+    # The volunteer by the name she gave and her masked phone, never an id.
+    await expect(roster).to_contain_text(re.compile(r"李志愿（1\d{2}\*{4}\d{4}）"))
+    await expect(roster).not_to_contain_text(re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-"))
+    # The community card beside it: a community without grids leaves them out, not "null".
+    await expect(console.locator("#directory-card")).to_contain_text("朔方社区")
+    await expect(console.locator("#directory-card")).not_to_contain_text("null")
     await roster.get_by_role("button", name="撤销签退").click()
     await expect(roster.get_by_role("status")).to_have_text("已撤销签退：该志愿者恢复为服务中。")
     await organiser.screenshot("console-undo-check-out")

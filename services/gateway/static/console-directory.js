@@ -88,7 +88,8 @@ export function communityCard(card, onError) {
       info.replaceChildren();
       return;
     }
-    info.replaceChildren(
+    // replaceChildren, unlike el(), writes a null as the text "null": leave the missing parts out.
+    info.replaceChildren(...[
       el("p", {}, el("strong", {}, c.name)),
       el("p", {}, `${t("dirStreet")}：${[c.district, c.streetName].filter(Boolean).join(" ") || "—"}`),
       el("p", {}, `${t("dirDesk")}：`, c.deskPhone ? el("a", { href: `tel:${c.deskPhone}` }, c.deskPhone) : t("dirNoDesk")),
@@ -101,7 +102,8 @@ export function communityCard(card, onError) {
       c.grids.length ? el("h3", {}, t("dirGrids")) : null,
       c.grids.length
         ? el("ul", { class: "plain" }, ...c.grids.map((g) => el("li", {}, el("strong", {}, g.name), " ", g.buildings.join("、"))))
-        : null);
+        : null,
+    ].filter(Boolean));
     desk.querySelector("input").placeholder = c.deskPhone || "0951-4012345";
   }
 

@@ -371,9 +371,10 @@ export function proxySignup(root) {
   });
 
   return {
-    start(communities) {
+    /** ``names``: each community's name by id, shown in the select (never the id). */
+    start(communities, names = new Map()) {
       reset();
-      $("proxy-community").replaceChildren(...communities.map((c) => el("option", { value: c }, c)));
+      $("proxy-community").replaceChildren(...communities.map((c) => el("option", { value: c }, names.get(c) ?? c)));
       render();
     },
     render() {

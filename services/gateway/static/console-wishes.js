@@ -101,8 +101,9 @@ export function wishReview(nodes, onError) {
   nodes.refresh.addEventListener("click", reload);
 
   return {
-    start(communities) {
-      nodes.community.replaceChildren(...communities.map((c) => el("option", { value: c }, c)));
+    /** ``names``: each community's name by id, shown in the select (never the id). */
+    start(communities, names = new Map()) {
+      nodes.community.replaceChildren(...communities.map((c) => el("option", { value: c }, names.get(c) ?? c)));
       reload();
     },
     render,

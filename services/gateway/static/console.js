@@ -50,7 +50,7 @@ useStrings({
     createdShift: (r, when) => `已创建班次：${r} · ${when}。`, doneCancel: "已取消该场次，已报名的居民会收到通知。",
     doneCapacity: (n) => `已将名额改为 ${n} 个。`, doneMove: (when) => `已改到 ${when}，已报名的居民会收到通知。`,
     inAt: (time) => `${time} 签到`, notHere: "未到", outAt: (time, m) => `${time} 签退（${m} 分钟）`,
-    noVolunteers: "还没有志愿者报名。",
+    noVolunteers: "还没有志愿者报名。", noName: "未填姓名",
     bookedVenue: "场地", otherVenue: "其他地点（手动填写，不检查冲突）", newVenue: "新建场地",
     venueNote: "登记过的场地不会被重复预订，也不会超员。", venueName: "场地名称", venueKind: "类型",
     venueCapacity: "最多容纳", createVenue: "登记场地", venueAddress: "地址（印在入场券上）", kindSTATION: "邻里驿家", kindSQUARE: "广场",
@@ -101,7 +101,7 @@ useStrings({
     createdShift: (r, when) => `Shift created: ${r} · ${when}.`, doneCancel: "Session called off; its residents are told.",
     doneCapacity: (n) => `Capacity changed to ${n}.`, doneMove: (when) => `Moved to ${when}; its residents are told.`,
     inAt: (time) => `in at ${time}`, notHere: "not here", outAt: (time, m) => `out at ${time} (${m} min)`,
-    noVolunteers: "No volunteers yet.",
+    noVolunteers: "No volunteers yet.", noName: "No name given",
     bookedVenue: "Venue", otherVenue: "Somewhere else (typed, not checked for clashes)", newVenue: "New venue",
     venueNote: "A registered venue is never double-booked or overfilled.", venueName: "Venue name",
     venueKind: "Kind", venueCapacity: "Holds at most", createVenue: "Register venue", venueAddress: "Address (printed on tickets)", kindSTATION: "Neighbourhood station",
@@ -148,7 +148,7 @@ const CREATE_STAFF = `mutation($c: String!, $r: StaffRole!, $u: String!, $p: Str
   createOrganiser(communityId: $c, role: $r, username: $u, password: $p, displayName: $n) { id username roles } }`;
 const STAFF_ROLES = ["ORGANISER", "SCANNER", "COMMUNITY_ADMIN"];
 const SHIFT_ROSTER = `query($id: ID!) { shiftRoster(shiftId: $id) {
-  volunteerId signedUpAt checkedInAt checkedOutAt minutesCredited } }`;
+  volunteerId name phone signedUpAt checkedInAt checkedOutAt minutesCredited } }`;
 const CANCEL_SESSION = "mutation($input: CancelSessionInput!) { cancelSession(input: $input) { id status } }";
 
 const $ = (id) => document.getElementById(id);
@@ -414,6 +414,12 @@ async function loadShifts() {
     : [el("tr", {}, el("td", { colspan: 5 }, t("noShifts")))]));
 }
 
+/** A volunteer on a roster: their name and masked phone, never their id. */
+function volunteerLabel(entry) {
+  const name = entry.name || t("noName");
+  return entry.phone ? `${name}（${entry.phone}）` : name;
+}
+
 /** Who signed up for a shift and who is here, in a row under it. */
 async function showShiftRoster(shift, button) {
   const row = button.closest("tr");
@@ -424,7 +430,7 @@ async function showShiftRoster(shift, button) {
   }
   const entries = (await gql(SHIFT_ROSTER, { id: shift.id })).shiftRoster;
   const lines = entries.length
-    ? entries.map((e) => el("li", {}, `${e.volunteerId} · ${e.checkedInAt ? t("inAt", fmtTime(e.checkedInAt)) : t("notHere")}`
+    ? entries.map((e) => el("li", {}, `${volunteerLabel(e)} · ${e.checkedInAt ? t("inAt", fmtTime(e.checkedInAt)) : t("notHere")}`
         + (e.checkedOutAt ? ` · ${t("outAt", fmtTime(e.checkedOutAt), e.minutesCredited)}` : ""),
         " ", undoCheckOutControl(shift, e)))
     : [el("li", {}, t("noVolunteers"))];
@@ -589,14 +595,17 @@ async function enterApp() {
   state.me = (await gql(ME)).me;
   showView("app");
   $("logout").hidden = false;
-  showCommunityNames(document.body, new Map(state.me.communities.map((c, i) => [c, state.me.communityNames[i]])));
+  const names = new Map(state.me.communities.map((c, i) => [c, state.me.communityNames[i]]));
+  showCommunityNames(document.body, names);
   $("hello").textContent = t("hello", state.me.name || state.me.username, state.me.communityNames.join("、"));
-  $("festival-community").replaceChildren(...state.me.communities.map((c) => el("option", { value: c }, c)));
-  $("staff-community").replaceChildren(...state.me.communities.map((c) => el("option", { value: c }, c)));
-  $("report-community").replaceChildren(...state.me.communities.map((c) => el("option", { value: c }, c)));
+  // Each of my communities by its name; the id is only the option's value.
+  const communityOptions = () => state.me.communities.map((c) => el("option", { value: c }, names.get(c)));
+  $("festival-community").replaceChildren(...communityOptions());
+  $("staff-community").replaceChildren(...communityOptions());
+  $("report-community").replaceChildren(...communityOptions());
   const actsForResidents = state.me.roles.some((r) => ACTING_FOR_RESIDENTS.includes(r));
   $("proxy").hidden = !actsForResidents;
-  if (actsForResidents) proxy.start(state.me.communities);
+  if (actsForResidents) proxy.start(state.me.communities, names);
   $("to-tell").hidden = !actsForResidents;
   if (actsForResidents) toTell.start();
   // A grid worker who organises nothing sees only the card they may use.
@@ -605,7 +614,7 @@ async function enterApp() {
   $("organiser-area").hidden = !organises;
   if (!organises) return;
   directory.start(state.me);
-  wishes.start(state.me.communities);
+  wishes.start(state.me.communities, names);
   $("staff-form").hidden = !state.me.roles.some((r) => r === "community_admin" || r === "platform_admin");
   await loadFestivals();
   loadVenues().catch(reportError);

@@ -11,6 +11,7 @@ const STRINGS = {
     residentIs: (name) => `居民：${name}`,
     maskedPhone: (phone) => `电话：${phone}（为保护居民隐私，不显示完整号码）`,
     viaGrid: "这个心愿是网格员代居民发布的，可以请社区转告。",
+    deskPhone: (community) => `可联系${community}服务台：`, deskHint: "（社区工作人员可帮您联系居民）",
     askCallBack: "请社区转告/回电", callBackNote: "想请社区转告的话（可不填）",
     callBackPlaceholder: "例如：周六上午上门，请提前在家",
     callBackAsked: (when) => `已请社区转告（${when}），社区工作人员会联系居民。`,
@@ -30,6 +31,7 @@ const STRINGS = {
     residentIs: (name) => `Resident: ${name}`,
     maskedPhone: (phone) => `Phone: ${phone} (hidden in part to protect her privacy)`,
     viaGrid: "A grid worker posted this wish for the resident: the community can pass a message on.",
+    deskPhone: (community) => `Call the ${community} service desk: `, deskHint: " (the staff can put you in touch with her)",
     askCallBack: "Ask the community to pass a message on", callBackNote: "What to pass on (optional)",
     callBackPlaceholder: "e.g. I will come on Saturday morning",
     callBackAsked: (when) => `Asked the community (${when}); their staff will contact the resident.`,
@@ -47,7 +49,8 @@ const STRINGS = {
 };
 
 export const CONTACT_FIELDS = `claimant { plannedVisitAt }
-  contact { building unit residentName residentPhoneMasked postedByGridWorker callBackRequestedAt callBackHandledAt }`;
+  contact { building unit residentName residentPhoneMasked postedByGridWorker callBackRequestedAt callBackHandledAt
+    communityName deskPhone }`;
 const PLAN = "mutation($input: PlanWishVisitInput!) { planWishVisit(input: $input) { id } }";
 const CALL_BACK = "mutation($input: RequestWishCallBackInput!) { requestWishCallBack(input: $input) { id } }";
 const GIVE_BACK = "mutation($input: GiveBackWishInput!) { giveBackWish(input: $input) { id status } }";
@@ -83,8 +86,9 @@ export function claimExtras(wish, { reload, say }) {
   const box = el("div", {});
 
   function draw() {
-    box.replaceChildren(contactPart(), wish.status === "CLAIMED" ? planPart() : null,
-      wish.status === "CLAIMED" ? giveBackPart() : null);
+    // Not box.replaceChildren(…, null): that would write "null" on the card of a wish already done.
+    const claimed = wish.status === "CLAIMED";
+    box.replaceChildren(...[contactPart(), claimed ? planPart() : null, claimed ? giveBackPart() : null].filter(Boolean));
   }
 
   function contactPart() {
@@ -93,6 +97,10 @@ export function claimExtras(wish, { reload, say }) {
     const lines = [el("h4", {}, t("contactTitle")), el("p", {}, t("address", c.building, c.unit))];
     if (c.residentName) lines.push(el("p", {}, t("residentIs", c.residentName)));
     if (c.residentPhoneMasked) lines.push(el("p", {}, t("maskedPhone", c.residentPhoneMasked)));
+    if (c.deskPhone) {
+      lines.push(el("p", { class: "desk-phone" }, t("deskPhone", c.communityName),
+        el("a", { href: `tel:${c.deskPhone.replaceAll("-", "")}`, class: "tel" }, c.deskPhone), t("deskHint")));
+    }
     if (c.postedByGridWorker) lines.push(el("p", { class: "note" }, t("viaGrid")));
     if (c.callBackHandledAt) {
       lines.push(el("p", { class: "confirm" }, t("callBackDone", fmtDateTime(c.callBackHandledAt))));

@@ -17,7 +17,7 @@ const STRINGS = {
     partyName: "姓名", partyUnit: "工作单位", partyBranch: "所在党支部", partyCommunity: "报到社区",
     partyReportedOn: "报到日期", partySubmit: "提交登记",
     partySent: "已提交，等待社区审核。",
-    partyDetails: (unit, branch) => `${unit} · ${branch}`,
+    partyDetails: (unit, branch) => `${unit} · ${branch}`, partyCommunityIs: (name) => `报到社区：${name}`,
     partyMissing: "请填写姓名、工作单位和所在党支部。",
     partyRecheck: "修改后需要社区重新审核，审核通过前不能以党员身份认领。",
   },
@@ -33,16 +33,16 @@ const STRINGS = {
     partyName: "Name", partyUnit: "Work unit", partyBranch: "Party branch", partyCommunity: "Community",
     partyReportedOn: "Date reported", partySubmit: "Send my registration",
     partySent: "Sent: waiting for the community's review.",
-    partyDetails: (unit, branch) => `${unit} · ${branch}`,
+    partyDetails: (unit, branch) => `${unit} · ${branch}`, partyCommunityIs: (name) => `Reported to ${name}`,
     partyMissing: "Fill in your name, work unit and party branch.",
     partyRecheck: "A change goes back to the community for review; until approved you cannot claim as a party member.",
   },
 };
 
 const MINE = `{ myVolunteerProfile { partyMember {
-  name workUnit partyBranch communityId reportedOn status declineReason } } }`;
+  name workUnit partyBranch communityId communityName reportedOn status declineReason } } }`;
 const REGISTER = `mutation($input: RegisterPartyMemberInput!) { registerPartyMember(input: $input) {
-  name workUnit partyBranch communityId reportedOn status declineReason } }`;
+  name workUnit partyBranch communityId communityName reportedOn status declineReason } }`;
 const BADGE = { PENDING: "wait", APPROVED: "ok", DECLINED: "off" };
 
 /** Today in Beijing, as a date input wants it. */
@@ -52,7 +52,7 @@ function today() {
 
 /** Wire the card to ``box``; ``onError`` shows a failed load. */
 export function partyRegistration(box, onError) {
-  const state = { member: undefined, editing: false, communities: [], notice: null, draft: null };
+  const state = { member: undefined, editing: false, communities: [], names: new Map(), notice: null, draft: null };
 
   async function load() {
     state.member = (await gql(MINE)).myVolunteerProfile.partyMember;
@@ -71,6 +71,7 @@ export function partyRegistration(box, onError) {
         el("p", {}, el("span", { class: `badge ${BADGE[member.status]}`, dataset: { status: member.status } }, t(`party${member.status}`)),
           " ", member.name),
         el("p", { class: "muted" }, t("partyDetails", member.workUnit, member.partyBranch)),
+        el("p", { class: "muted" }, t("partyCommunityIs", member.communityName)),
         el("p", { class: "note" }, member.status === "DECLINED"
           ? t("partyDeclinedBecause", member.declineReason ?? "")
           : t(member.status === "PENDING" ? "partyPendingNote" : "partyApprovedNote")),
@@ -108,7 +109,7 @@ export function partyRegistration(box, onError) {
     const [branchLabel, branch] = field("party-branch", "partyBranch", member?.partyBranch);
     const [dateLabel, reportedOn] = field("party-date", "partyReportedOn", member?.reportedOn ?? today(), { type: "date", max: today() });
     const community = el("select", { id: "party-community" },
-      state.communities.map((c) => el("option", { value: c }, c)));
+      state.communities.map((c) => el("option", { value: c }, state.names.get(c) ?? c)));
     if (member?.communityId && state.communities.includes(member.communityId)) community.value = member.communityId;
     const communityPart = el("div", { hidden: state.communities.length < 2 },
       el("label", { for: "party-community" }, t("partyCommunity")), community);
@@ -144,9 +145,11 @@ export function partyRegistration(box, onError) {
     render();
   });
   return {
-    start(communities) {
+    /** ``names``: each community's name by id, shown in the select (never the id). */
+    start(communities, names = new Map()) {
       addModuleStrings(STRINGS);
       state.communities = communities;
+      state.names = names;
       box.hidden = !communities.length;
       if (communities.length) load().catch(onError);
     },

@@ -214,7 +214,7 @@ async function enterApp() {
   $("community").replaceChildren(...communities.map((c, i) => el("option", { value: c }, state.me.communityNames[i])));
   $("community-choice").hidden = communities.length < 2;
   startWishContact(renderMine);
-  party.start(communities);
+  party.start(communities, new Map(communities.map((c, i) => [c, state.me.communityNames[i]])));
   showTab(state.tab);
 }
 
