@@ -30,7 +30,11 @@ if ! podman image exists python:3.11-slim; then
     bookworm "$rootfs" >/dev/null
   rm -f "$rootfs"/usr/lib/python3*/EXTERNALLY-MANAGED   # like the official image: pip may install
   ln -sf python3 "$rootfs/usr/bin/python"
-  tar -C "$rootfs" -c . | podman import - python:3.11-slim >/dev/null
+  # Debian's pip puts a --prefix install under <prefix>/local/{bin,lib/python3.11/dist-packages};
+  # the official image's does not: the stand-in looks there too.
+  tar -C "$rootfs" -c . | podman import \
+    --change 'ENV PATH=/usr/local/local/bin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin' \
+    --change 'ENV PYTHONPATH=/usr/local/local/lib/python3.11/dist-packages' - python:3.11-slim >/dev/null
   rm -rf "$rootfs"
 fi
 
