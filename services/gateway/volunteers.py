@@ -18,7 +18,14 @@ from services.gateway.inputs import as_datetime, check_key, parse_id
 from services.gateway.names import community_name
 from services.identity import throttle
 from services.volunteers import codes, contracts, queries
-from services.volunteers.domain import Span, credit_if_checked_out, may_scan_cards, withdrawal_closes_at
+from services.volunteers.domain import (
+    ShiftPlan,
+    Span,
+    check_shift,
+    credit_if_checked_out,
+    may_scan_cards,
+    withdrawal_closes_at,
+)
 
 MAX_CODE_LENGTH = 200
 
@@ -428,6 +435,19 @@ class VolunteersMutation:
         if not actor.may_organise(input.community_id):
             raise forbidden()
         key = check_key(input.idempotency_key) if input.idempotency_key else uuid.uuid4().hex
+        check_shift(
+            ShiftPlan(
+                community_id=input.community_id,
+                venue=input.venue,
+                role=input.role,
+                starts_at=input.starts_at,
+                ends_at=input.ends_at,
+                headcount=input.headcount,
+                required_skill=input.required_skill,
+                contact_phone=input.contact_phone,
+            ),
+            now=clock.now(),
+        )
         args = {
             "id": str(contracts.id_for("shift", actor.user_id, key)),
             "community_id": input.community_id,
