@@ -14,7 +14,7 @@ from services.activities import attendance, contracts, domain
 from services.activities import repository as repo
 from services.common.actor import RESIDENT, Actor
 from services.common.clock import LOCAL_TZ, now
-from services.common.commands import Envelope, Reply, batch_command, command
+from services.common.commands import Envelope, Reply, batch_command, command, key_reused
 from services.common.db import Connection
 from services.common.errors import Refusal, forbidden
 from services.common.observability import SIGNUPS, correlation_id
@@ -250,8 +250,12 @@ async def sign_up(ctx: dict[str, Any], envelopes: Sequence[Envelope]) -> list[Re
     async with _pool(ctx).acquire() as conn, conn.transaction():
         before = await repo.get_signups(conn, [a.signup_id for a in open_])
         for arrival in open_:
-            if arrival.signup_id in before:  # the same request again: same answer, no second seat
-                arrival.reply = Reply(value=repo.as_dict(before[arrival.signup_id]))
+            earlier = before.get(arrival.signup_id)
+            if earlier is not None and earlier["session_id"] != arrival.session_id:
+                # the same key for another session (after the bus forgot the key): a mistake
+                arrival.reply = Reply(refusal=key_reused())
+            elif earlier is not None:  # the same request again: same answer, no second seat
+                arrival.reply = Reply(value=repo.as_dict(earlier))
         open_ = [a for a in open_ if a.reply is None]
         sessions = await repo.lock_sessions_for_signup(conn, [a.session_id for a in open_])
         live = await repo.live_signups_among(

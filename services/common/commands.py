@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import hashlib
 import json
 import logging
 import os
@@ -202,13 +203,34 @@ def failed_refusal(name: str, error: BaseException) -> Refusal:
     )
 
 
+# The claim holds the fingerprint of the command's arguments: the same key sent again with
+# other arguments (another session, say) is refused, not answered with the first one's reply.
+# 1: sent now; 0: sent before with these arguments; -1: sent before with other arguments.
 _SEND_ONCE = """
-if redis.call('SET', KEYS[1], '1', 'NX', 'EX', ARGV[2]) then
+if redis.call('SET', KEYS[1], ARGV[3], 'NX', 'EX', ARGV[2]) then
   redis.call('XADD', KEYS[2], '*', 'c', ARGV[1])
   return 1
 end
-return 0
+local held = redis.call('GET', KEYS[1])
+if held == ARGV[3] or held == '1' or not held then
+  return 0
+end
+return -1
 """
+
+
+def fingerprint(args: dict[str, Any]) -> str:
+    """A command's arguments, digested: equal for equal arguments whatever their order."""
+    canonical = json.dumps(args, sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=str)
+    return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+def key_reused() -> Refusal:
+    return Refusal(
+        "IDEMPOTENCY_KEY_REUSED",
+        "这个请求编号已用于另一项不同的操作，请重新提交（会生成新的编号）",
+        "This idempotency key was already used for a different request; send it with a new key",
+    )
 
 
 class CommandBus:
@@ -264,8 +286,10 @@ class CommandBus:
         self._waiting[command_id] = waiter
         try:
             keys = [_claim_key(self._settings, command_id), stream_key(self._settings, service)]
-            first = await self._send_once(keys=keys, args=[envelope.encode(), REPLY_TTL_S])
-            if not first:  # the same key was sent before (a retry): its reply is the answer
+            sent = await self._send_once(keys=keys, args=[envelope.encode(), REPLY_TTL_S, fingerprint(args)])
+            if sent == -1:  # the same key, other arguments: not a retry but a mistake
+                return Reply(refusal=key_reused())
+            if sent == 0:  # the same key was sent before (a retry): its reply is the answer
                 return await self._stored_reply(command_id, timeout)
             try:
                 payload = await asyncio.wait_for(asyncio.shield(waiter), timeout)
@@ -563,7 +587,7 @@ async def replay_dead_command(redis: Redis, settings: Settings, service: str, en
     )
     pipe = redis.pipeline(transaction=True)
     pipe.delete(_reply_key(settings, envelope.command_id), _attempts_key(settings, envelope.command_id))
-    pipe.set(_claim_key(settings, envelope.command_id), "1", ex=REPLY_TTL_S)
+    pipe.set(_claim_key(settings, envelope.command_id), fingerprint(envelope.args), ex=REPLY_TTL_S)
     pipe.xadd(stream_key(settings, service), {"c": again.encode()})
     pipe.xdel(dead, entry_id)
     await pipe.execute()
