@@ -14,6 +14,7 @@ from services.activities import domain as activities_domain
 from services.common.clock import now
 from services.common.errors import Refusal
 from services.common.rules import clean_text
+from services.gateway.inputs import clean_argument
 from services.volunteers import domain as volunteers_domain
 from tests.conftest import (
     COMMUNITY,
@@ -238,3 +239,11 @@ def test_the_domain_refuses_what_the_door_refuses() -> None:
     with pytest.raises(Refusal):
         volunteers_domain.check_text("venue", "广场\x1b[2J")
     assert clean_text("note", "a\r\nb\u2028c", paragraph=True, limit=10) == "a\nb\nc"
+
+
+def test_a_scanned_code_loses_the_line_break_a_hand_scanner_adds_but_a_password_is_kept_as_typed() -> None:
+    assert clean_argument("card", "v1.abc\r\n") == "v1.abc"
+    assert clean_argument("password", "Cafe\u0301 pass") == "Cafe\u0301 pass"
+    assert clean_argument("name", ["Cafe\u0301"]) == ["Caf\u00e9"]
+    with pytest.raises(Refusal):
+        clean_argument("password", "pass\u0000word")

@@ -125,3 +125,19 @@ async def test_operators_list_dead_commands_with_the_linli_command(
 
     printed = capsys.readouterr().out
     assert '"name": "createFestival"' in printed and '"user_id": "resident-cli"' in printed
+
+
+async def test_dead_commands_are_counted_on_the_metrics_page(
+    client: Any, redis: Any, settings: Settings
+) -> None:
+    dead = dead_letter_key(settings, "volunteers")
+    await redis.xadd(dead, {"c": "{}", "error": "ValueError: boom", "code": "COMMAND_FAILED"})
+    try:
+        page = (await client.get("/metrics")).text
+    finally:
+        await redis.delete(dead)
+
+    counted = [
+        line for line in page.splitlines() if line.startswith('linli_dead_commands{service="volunteers"}')
+    ]
+    assert counted and float(counted[0].split()[-1]) >= 1

@@ -22,12 +22,16 @@ PARAGRAPH_FIELDS = frozenset({"description", "bodyZh", "bodyEn", "note", "reason
 LONG_FIELDS = {"card": 1000, "code": 1000, "refreshToken": 2000, "photoUrl": 2000, "password": 256}
 # Secrets are compared byte for byte: checked, never rewritten.
 SECRET_FIELDS = frozenset({"password", "refreshToken", "code", "card"})
+# Scanned codes: a hand scanner typing into a field may add a line break; it is not the code's.
+SCANNED_FIELDS = frozenset({"code", "card"})
 
 
 def clean_argument(field: str, value: Any) -> Any:
     """``value`` (a scalar, a list, an input object) with every text in it checked and
     NFC-normalised; the field a refusal names is the GraphQL one."""
     if isinstance(value, str):
+        if field in SCANNED_FIELDS:
+            value = value.strip()
         paragraph = field in PARAGRAPH_FIELDS
         limit = PARAGRAPH_LIMIT if paragraph else LONG_FIELDS.get(field, SINGLE_LINE_LIMIT)
         return clean_text(
