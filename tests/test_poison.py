@@ -14,6 +14,8 @@ import pytest
 from services.cli import main as linli
 from services.common.actor import ORGANISER, Actor
 from services.common.commands import (
+    GROUP,
+    MAX_DELIVERIES,
     CommandBus,
     CommandConsumer,
     command,
@@ -141,3 +143,47 @@ async def test_dead_commands_are_counted_on_the_metrics_page(
         line for line in page.splitlines() if line.startswith('linli_dead_commands{service="volunteers"}')
     ]
     assert counted and float(counted[0].split()[-1]) >= 1
+
+
+async def test_a_command_that_kills_its_worker_every_time_is_dead_lettered_not_run_again(
+    settings: Settings, redis: Any, pool: Any
+) -> None:
+    own = settings.model_copy(
+        update={
+            "namespace": f"{settings.namespace}-killer-{uuid.uuid4().hex[:6]}",
+            "command_claim_idle_s": 0.2,
+        }
+    )
+    stream = stream_key(own, SERVICE)
+    await redis.xgroup_create(stream, GROUP, id="0", mkstream=True)
+    bus = CommandBus(redis, own)
+    await bus.start()
+    ran: list[dict[str, Any]] = []
+
+    async def counting(ctx: dict[str, Any], actor: Actor, args: dict[str, Any]) -> dict[str, Any]:
+        ran.append(args)
+        return {}
+
+    try:
+        assert (
+            await bus.send(SERVICE, "echo", ACTOR, {"text": "x"}, key="killer-key-1", timeout_s=0.1) is None
+        )
+        # Worker after worker took it and died before answering.
+        taken = await redis.xreadgroup(GROUP, "doomed", {stream: ">"}, count=1)
+        entry_id = taken[0][1][0][0]
+        await redis.xclaim(stream, GROUP, "doomed", 0, [entry_id], retrycount=MAX_DELIVERIES + 1)
+        consumer = CommandConsumer(redis, own, SERVICE, [command("echo", counting)], {"pool": pool})
+        task = asyncio.create_task(consumer.run())
+        try:
+            reply = await bus.send(SERVICE, "echo", ACTOR, {"text": "x"}, key="killer-key-1", timeout_s=5)
+        finally:
+            await consumer.stop()
+            task.cancel()
+            await asyncio.gather(task, return_exceptions=True)
+    finally:
+        await bus.stop()
+
+    assert reply is not None and reply.refusal is not None and reply.refusal.code == "COMMAND_FAILED"
+    assert ran == []
+    (dead,) = await dead_commands(redis, own, SERVICE)
+    assert dead.attempts == MAX_DELIVERIES and await redis.xlen(stream) == 0

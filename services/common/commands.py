@@ -391,24 +391,44 @@ class CommandConsumer:
         )
         if entries:
             log.warning("claimed %d abandoned commands", len(entries))
+            spent = await self._spent([entry_id for entry_id, _ in entries])
             async with self._busy:
-                await self._answer(entries)
+                await self._answer(entries, spent)
 
-    async def _answer(self, entries: list[tuple[Any, dict[Any, Any]]]) -> None:
+    async def _spent(self, entry_ids: list[Any]) -> set[str]:
+        """The entries delivered more than MAX_DELIVERIES times already: each time a worker took
+        one it died before answering (a command that kills its worker), so it is not run again."""
+        ids = sorted(_text(entry_id) for entry_id in entry_ids)
+        pending = await self._redis.xpending_range(
+            self._stream, GROUP, min=ids[0], max=ids[-1], count=len(ids) + 1000
+        )
+        wanted = set(ids)
+        return {
+            _text(item["message_id"])
+            for item in pending
+            if _text(item["message_id"]) in wanted and int(item["times_delivered"]) > MAX_DELIVERIES
+        }
+
+    async def _answer(self, entries: list[tuple[Any, dict[Any, Any]]], spent: set[str] | None = None) -> None:
         by_name: dict[str, list[tuple[Any, Envelope]]] = {}
         unreadable = []
+        dead: list[tuple[Any, Envelope, Reply]] = []
         for entry_id, fields in entries:
             try:
                 envelope = Envelope.decode(fields.get(b"c") or fields.get("c") or b"")
             except (ValueError, KeyError, TypeError):
                 unreadable.append(entry_id)  # nobody can answer it; it must not block the rest
                 continue
+            if spent and _text(entry_id) in spent:
+                died = RuntimeError(f"a worker died handling it {MAX_DELIVERIES} times or more")
+                dead.append((entry_id, envelope, await self._dead_letter(envelope, died, MAX_DELIVERIES)))
+                continue
             by_name.setdefault(envelope.name, []).append((entry_id, envelope))
         if unreadable:
             log.error("dropping %d unreadable commands from %s", len(unreadable), self._stream)
             await self._redis.xack(self._stream, GROUP, *unreadable)
             await self._redis.xdel(self._stream, *unreadable)
-        answered: list[tuple[Any, Envelope, Reply]] = []
+        answered = dead
         for name, items in by_name.items():
             answered += await self._run(name, items)
         if not answered:
