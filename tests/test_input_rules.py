@@ -245,5 +245,6 @@ def test_a_scanned_code_loses_the_line_break_a_hand_scanner_adds_but_a_password_
     assert clean_argument("card", "v1.abc\r\n") == "v1.abc"
     assert clean_argument("password", "Cafe\u0301 pass") == "Cafe\u0301 pass"
     assert clean_argument("name", ["Cafe\u0301"]) == ["Caf\u00e9"]
+    assert clean_argument("kind", activities_domain.VenueKind.ROOM) is activities_domain.VenueKind.ROOM
     with pytest.raises(Refusal):
         clean_argument("password", "pass\u0000word")

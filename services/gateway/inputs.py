@@ -7,6 +7,7 @@ from __future__ import annotations
 import dataclasses
 import uuid
 from datetime import date, datetime
+from enum import Enum
 from typing import Any
 
 from strawberry.extensions import FieldExtension
@@ -19,7 +20,14 @@ from services.common.rules import PARAGRAPH_LIMIT, SINGLE_LINE_LIMIT, clean_text
 # Text where a paragraph (newlines, tabs) is allowed, up to PARAGRAPH_LIMIT characters.
 PARAGRAPH_FIELDS = frozenset({"description", "bodyZh", "bodyEn", "note", "reason", "availability"})
 # Single-line fields longer than SINGLE_LINE_LIMIT: signed codes, tokens, addresses on the web.
-LONG_FIELDS = {"card": 1000, "code": 1000, "refreshToken": 2000, "photoUrl": 2000, "password": 256}
+LONG_FIELDS = {
+    "card": 1000,
+    "code": 1000,
+    "refreshToken": 2000,
+    "photoUrl": 2000,
+    "password": 256,
+    "email": 320,
+}
 # Secrets are compared byte for byte: checked, never rewritten.
 SECRET_FIELDS = frozenset({"password", "refreshToken", "code", "card"})
 # Scanned codes: a hand scanner typing into a field may add a line break; it is not the code's.
@@ -29,6 +37,8 @@ SCANNED_FIELDS = frozenset({"code", "card"})
 def clean_argument(field: str, value: Any) -> Any:
     """``value`` (a scalar, a list, an input object) with every text in it checked and
     NFC-normalised; the field a refusal names is the GraphQL one."""
+    if isinstance(value, Enum):  # a StrEnum's member is a str too, but GraphQL already checked it
+        return value
     if isinstance(value, str):
         if field in SCANNED_FIELDS:
             value = value.strip()
@@ -44,8 +54,9 @@ def clean_argument(field: str, value: Any) -> Any:
         for inner in definition.fields:
             name = inner.graphql_name or to_camel_case(inner.python_name)
             current = getattr(value, inner.python_name, None)
-            if isinstance(current, str | list) or hasattr(type(current), "__strawberry_definition__"):
-                setattr(value, inner.python_name, clean_argument(name, current))
+            cleaned = clean_argument(name, current)
+            if cleaned is not current:
+                setattr(value, inner.python_name, cleaned)
     return value
 
 
