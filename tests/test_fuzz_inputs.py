@@ -196,3 +196,34 @@ async def test_sign_up_takes_anything_without_a_fault(
 
     held = await count(pool, "SELECT count(*) FROM activities.signups WHERE resident_id = $1", resident_id)
     assert held == (0 if body.get("errors") else 1)
+
+
+CREATE_SHIFT = "mutation($input: CreateShiftInput!) { createShift(input: $input) { id } }"
+
+
+@FUZZ
+@given(venue=any_text, role=any_text, starts=any_time, ends=any_time, headcount=extreme_int, phone=any_text)
+async def test_create_shift_takes_anything_without_a_fault(
+    client: httpx.AsyncClient,
+    organiser_token: str,
+    pool: Any,
+    venue: str,
+    role: str,
+    starts: datetime,
+    ends: datetime,
+    headcount: int,
+    phone: str,
+) -> None:
+    shift = {
+        "communityId": COMMUNITY,
+        "venue": venue,
+        "role": role,
+        "startsAt": iso(starts),
+        "endsAt": iso(ends),
+        "headcount": headcount,
+        "contactPhone": phone or None,
+    }
+    before = await count(pool, "SELECT count(*) FROM volunteers.shifts")
+    body = await send(client, CREATE_SHIFT, {"input": shift}, organiser_token)
+    if body.get("errors"):
+        assert await count(pool, "SELECT count(*) FROM volunteers.shifts") == before
