@@ -228,7 +228,7 @@ def fingerprint(args: dict[str, Any]) -> str:
 def key_reused() -> Refusal:
     return Refusal(
         "IDEMPOTENCY_KEY_REUSED",
-        "这个请求编号已用于另一项不同的操作，请重新提交（会生成新的编号）",
+        "内容和刚才提交的不一样，请再提交一次",
         "This idempotency key was already used for a different request; send it with a new key",
     )
 

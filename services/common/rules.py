@@ -65,7 +65,7 @@ def check_characters(field: str, value: str, *, paragraph: bool = False, normali
     if refused is not None:
         raise bad_input(
             field,
-            "内容含有不允许的控制字符或换行，请删除后重试",
+            "内容里有不能使用的特殊字符或换行，请删掉后再试",
             f"Contains a control character or line break that is not allowed (U+{ord(refused):04X})",
         )
     return unicodedata.normalize("NFC", value) if normalise else value
