@@ -10,6 +10,7 @@ from typing import Any
 import asyncpg
 import strawberry
 
+import services.volunteers.domain as shift_rules  # the domain's rules, applied at the door too
 from services.common import clock
 from services.common.actor import RESIDENT, VOLUNTEER
 from services.common.errors import Refusal, bad_input, forbidden, not_found
@@ -18,14 +19,7 @@ from services.gateway.inputs import as_datetime, check_key, parse_id
 from services.gateway.names import community_name
 from services.identity import throttle
 from services.volunteers import codes, contracts, queries
-from services.volunteers.domain import (
-    ShiftPlan,
-    Span,
-    check_shift,
-    credit_if_checked_out,
-    may_scan_cards,
-    withdrawal_closes_at,
-)
+from services.volunteers.domain import Span, credit_if_checked_out, may_scan_cards, withdrawal_closes_at
 
 MAX_CODE_LENGTH = 200
 
@@ -435,8 +429,8 @@ class VolunteersMutation:
         if not actor.may_organise(input.community_id):
             raise forbidden()
         key = check_key(input.idempotency_key) if input.idempotency_key else uuid.uuid4().hex
-        check_shift(
-            ShiftPlan(
+        shift_rules.check_shift(
+            shift_rules.ShiftPlan(
                 community_id=input.community_id,
                 venue=input.venue,
                 role=input.role,
