@@ -1,9 +1,11 @@
-"""The `linli` command: up, migrate, gateway, worker, token, schema."""
+"""The `linli` command: up, migrate, gateway, worker, token, schema, admin, commands."""
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import dataclasses
+import json
 import sys
 from collections.abc import Awaitable, Callable
 from typing import Any
@@ -160,6 +162,26 @@ def _directory_command(args: argparse.Namespace, settings: Settings) -> int:
     return _as_platform(settings, run)
 
 
+def _commands_command(args: argparse.Namespace, settings: Settings) -> int:
+    """List the commands given up on (dead letters), or send one again."""
+    from services.common.commands import dead_commands, replay_dead_command
+
+    async def run(pool: Any, redis: Any, resolved: Settings) -> str:
+        if args.commands_command == "replay":
+            replayed = await replay_dead_command(redis, resolved, args.service, args.entry)
+            return f"sent again: {replayed.name} {replayed.command_id}"
+        lines = []
+        for service in args.service or COMMAND_SERVICES:
+            for dead in await dead_commands(redis, resolved, service, args.limit):
+                lines.append(json.dumps(dataclasses.asdict(dead), ensure_ascii=False))
+        return "\n".join(lines) or "no dead commands"
+
+    return _as_platform(settings, run)
+
+
+COMMAND_SERVICES = ("activities", "volunteers", "notify")
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="linli", description="Linli (邻里) platform")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -209,6 +231,14 @@ def main(argv: list[str] | None = None) -> int:
     grid.add_argument("--name", required=True, help="e.g. 第一网格")
     grid.add_argument("--building", action="append", default=[], help="a building (楼栋); repeat")
     admin_sub.add_parser("directory", help="print the directory: streets, communities, stations, grids")
+    commands = sub.add_parser("commands", help="commands given up on (dead letters): list, replay")
+    commands_sub = commands.add_subparsers(dest="commands_command", required=True)
+    dead = commands_sub.add_parser("dead", help="list dead commands, oldest first (JSON lines)")
+    dead.add_argument("--service", action="append", choices=COMMAND_SERVICES, help="default: all")
+    dead.add_argument("--limit", type=int, default=100, help="at most this many per service")
+    replay = commands_sub.add_parser("replay", help="send a dead command to its service again")
+    replay.add_argument("service", choices=COMMAND_SERVICES)
+    replay.add_argument("entry", help="its entry id, as `linli commands dead` prints it")
     args = parser.parse_args(argv)
 
     try:
@@ -251,6 +281,8 @@ def main(argv: list[str] | None = None) -> int:
         if args.admin_command == "create-organiser":
             return _create_organiser(args, settings)
         return _directory_command(args, settings)
+    if args.command == "commands":
+        return _commands_command(args, settings)
     if args.command == "schema":
         from services.gateway.schema import sdl
 

@@ -63,3 +63,39 @@ async def test_an_unreadable_command_does_not_block_the_ones_behind_it(
     )
 
     assert answer["signUp"]["status"] == "CONFIRMED"
+
+
+async def test_a_key_reused_for_another_session_is_refused_not_answered_with_the_first(
+    gql: GraphQLClient, schedule: Any, new_resident: Any, redis: Any, settings: Settings, pool: Any
+) -> None:
+    first, other = await schedule(capacity=5), await schedule(capacity=5)
+    resident_id, token = new_resident()
+    key = uuid.uuid4().hex
+
+    mine = (await gql.ok(SIGN_UP, {"input": {"sessionId": first, "idempotencyKey": key}}, token))["signUp"]
+    reused = {"input": {"sessionId": other, "idempotencyKey": key}}
+    body = await gql.raw(SIGN_UP, reused, token)
+
+    assert mine["status"] == "CONFIRMED"
+    assert body["errors"][0]["extensions"]["code"] == "IDEMPOTENCY_KEY_REUSED"
+    assert body["errors"][0]["extensions"]["messageZh"] and body["errors"][0]["extensions"]["messageEn"]
+    again = (await gql.ok(SIGN_UP, {"input": {"sessionId": first, "idempotencyKey": key}}, token))["signUp"]
+    assert (again["id"], again["status"]) == (mine["id"], "CONFIRMED")
+    # Once Redis has forgotten the key (an hour later), the worker still tells the two apart.
+    async for claim in redis.scan_iter(match=f"{settings.namespace}:command:*{key}"):
+        await redis.delete(claim)
+    assert await gql.error_code(SIGN_UP, reused, token) == "IDEMPOTENCY_KEY_REUSED"
+    async with pool.acquire() as conn:
+        sessions = await conn.fetch(
+            "SELECT session_id FROM activities.signups WHERE resident_id = $1", resident_id
+        )
+    assert [str(row["session_id"]) for row in sessions] == [first]
+
+
+async def test_a_key_reused_for_another_festival_is_refused(gql: GraphQLClient, organiser_token: str) -> None:
+    key = uuid.uuid4().hex
+    await gql.ok(CREATE_FESTIVAL, festival_input(key), organiser_token)
+    other = festival_input(key)
+    other["input"]["name"] = "另一个邻里节"
+
+    assert await gql.error_code(CREATE_FESTIVAL, other, organiser_token) == "IDEMPOTENCY_KEY_REUSED"

@@ -47,8 +47,44 @@ async def test_unusual_requests_get_strawberrys_own_answers(client: httpx.AsyncC
     no_query = await post(b'{"variables": {}}')
     assert no_query.status_code == 400 and "query" in no_query.text.lower()
     form = await post(b"query={__typename}", "application/x-www-form-urlencoded")
-    assert form.status_code == 400
+    assert form.status_code == 415
     by_get = await client.get("/graphql", params={"query": "{ __typename }"})
     assert by_get.status_code == 200 and by_get.json() == {"data": {"__typename": "Query"}}
     mutation_by_get = await client.get("/graphql", params={"query": "mutation { logOut }"})
-    assert mutation_by_get.status_code == 400
+    assert mutation_by_get.status_code == 405
+
+
+async def test_transport_errors_are_graphql_errors_with_a_code(client: httpx.AsyncClient) -> None:
+    """Every refusal carries a code, those made before any GraphQL runs too."""
+
+    async def post(content: bytes, content_type: str | None = "application/json") -> httpx.Response:
+        headers = {"Content-Type": content_type} if content_type else {}
+        return await client.post("/graphql", content=content, headers=headers)
+
+    def code_of(response: httpx.Response) -> str:
+        assert response.headers["content-type"].startswith("application/json"), response.text
+        body = response.json()
+        error = body["errors"][0]
+        assert body["data"] is None and error["extensions"]["messageZh"] and error["extensions"]["messageEn"]
+        code: str = error["extensions"]["code"]
+        return code
+
+    garbled = await post(b'{"query": ')
+    assert (garbled.status_code, code_of(garbled)) == (400, "BAD_REQUEST")
+    not_an_object = await post(b'"{ __typename }"')
+    assert (not_an_object.status_code, code_of(not_an_object)) == (400, "BAD_REQUEST")
+    as_text = await post(b'{"query": "{ __typename }"}', "text/plain")
+    assert (as_text.status_code, code_of(as_text)) == (415, "UNSUPPORTED_MEDIA_TYPE")
+    no_type = await post(b'{"query": "{ __typename }"}', None)
+    assert (no_type.status_code, code_of(no_type)) == (415, "UNSUPPORTED_MEDIA_TYPE")
+    mutation_by_get = await client.get("/graphql", params={"query": "mutation { logOut }"})
+    assert (mutation_by_get.status_code, code_of(mutation_by_get)) == (405, "METHOD_NOT_ALLOWED")
+    put = await client.put("/graphql", json={"query": "{ __typename }"})
+    assert (put.status_code, code_of(put)) == (405, "METHOD_NOT_ALLOWED")
+    assert "POST" in put.headers["allow"]
+    unknown = await post(b'{"query": "query A { __typename }", "operationName": "B"}')
+    assert (unknown.status_code, code_of(unknown)) == (400, "UNKNOWN_OPERATION")
+    huge = await post(b'{"query": "{ __typename }", "x": "' + b"a" * 2_000_000 + b'"}')
+    assert (huge.status_code, code_of(huge)) == (413, "REQUEST_TOO_LARGE")
+    no_query = await post(b'{"variables": {}}')
+    assert (no_query.status_code, code_of(no_query)) == (400, "BAD_REQUEST")

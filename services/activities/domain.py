@@ -9,6 +9,7 @@ from enum import StrEnum
 from typing import Any, TypeVar
 
 from services.common.errors import Refusal, bad_input
+from services.common.rules import MAX_COUNT, check_characters, check_count, check_new_days, check_new_span
 
 MAX_PARTY_SIZE = 10
 MAX_REASON_LENGTH = 500
@@ -89,7 +90,7 @@ class SessionPlan:
 
 
 def check_name(field: str, value: str) -> str:
-    cleaned = value.strip()
+    cleaned = check_characters(field, value).strip()
     if not cleaned:
         raise bad_input(field, "名称不能为空", "A name is required")
     if len(cleaned) > 200:
@@ -97,12 +98,15 @@ def check_name(field: str, value: str) -> str:
     return cleaned
 
 
-def check_festival(plan: FestivalPlan) -> FestivalPlan:
+def check_festival(plan: FestivalPlan, today: date | None = None) -> FestivalPlan:
+    """A festival's plan; given ``today`` (Beijing), a new one: not over, within the horizon."""
     name = check_name("name", plan.name)
     if not plan.community_ids:
         raise bad_input("communityIds", "请至少选择一个社区", "Choose at least one community")
     if plan.ends_on < plan.starts_on:
         raise bad_input("endsOn", "结束日期不能早于开始日期", "The end date is before the start date")
+    if today is not None:
+        check_new_days(plan.starts_on, plan.ends_on, today)
     limit = plan.max_sessions_per_resident
     if limit is not None and not 1 <= limit <= 100:
         raise bad_input(
@@ -113,9 +117,9 @@ def check_festival(plan: FestivalPlan) -> FestivalPlan:
 
 def check_venue(plan: VenuePlan) -> VenuePlan:
     name = check_name("name", plan.name)
-    if not 1 <= plan.capacity <= 100_000:
+    if not 1 <= plan.capacity <= MAX_COUNT:
         raise bad_input("capacity", "场地容量须在1到100000之间", "A venue holds 1 to 100,000 people")
-    address = " ".join(plan.address.split())
+    address = " ".join(check_characters("address", plan.address).split())
     if len(address) > MAX_ADDRESS_LENGTH:
         raise bad_input("address", "地址太长（最多100字）", "Address too long (100 characters at most)")
     return VenuePlan(plan.community_id, name, plan.kind, plan.capacity, address)
@@ -126,10 +130,10 @@ MAX_DESCRIPTION_LENGTH = 2000
 
 def check_activity(plan: ActivityPlan) -> ActivityPlan:
     title = check_name("title", plan.title)
-    category = plan.category.strip()
+    category = check_characters("category", plan.category).strip()
     if len(category) > 50:
         raise bad_input("category", "类别太长（最多50字）", "Category too long (50 characters at most)")
-    description = plan.description.strip()
+    description = check_characters("description", plan.description, paragraph=True).strip()
     if len(description) > MAX_DESCRIPTION_LENGTH:
         raise bad_input(
             "description",
@@ -145,7 +149,8 @@ def _aware(field: str, value: datetime | None) -> None:
         raise bad_input(field, "时间须包含时区", "Times must include a time zone")
 
 
-def check_session(plan: SessionPlan) -> SessionPlan:
+def check_session(plan: SessionPlan, now: datetime | None = None) -> SessionPlan:
+    """A session's plan; given ``now``, a new (or moved) one: not over, within the horizon."""
     venue = check_name("venue", plan.venue)
     _aware("startsAt", plan.starts_at)
     _aware("endsAt", plan.ends_at)
@@ -153,8 +158,11 @@ def check_session(plan: SessionPlan) -> SessionPlan:
     _aware("registrationClosesAt", plan.registration_closes_at)
     _aware("cancellationDeadline", plan.cancellation_deadline)
     check_times(plan.starts_at, plan.ends_at)
+    if now is not None:
+        check_new_span(plan.starts_at, plan.ends_at, now)
     if plan.capacity < 1:
         raise bad_input("capacity", "名额至少为1", "Capacity must be at least 1")
+    check_count("capacity", plan.capacity, zh="名额", en="Capacity")
     opens, closes = plan.registration_opens_at, plan.registration_closes_at
     if opens is not None and closes is not None and closes <= opens:
         raise bad_input(
@@ -244,6 +252,7 @@ def fits_venue(capacity: int, venue_capacity: int, venue_name: str) -> None:
 def check_new_capacity(capacity: int, taken: int) -> int:
     if capacity < 1:
         raise bad_input("capacity", "名额至少为1", "Capacity must be at least 1")
+    check_count("capacity", capacity, zh="名额", en="Capacity")
     if capacity < taken:
         raise Refusal(
             "CAPACITY_BELOW_TAKEN",
@@ -265,6 +274,7 @@ class SignupTerms:
     registration_closes_at: datetime | None
     max_party_size: int
     max_sessions_per_resident: int | None
+    ends_at: datetime | None = None
 
 
 def signup_refusal(
@@ -272,6 +282,8 @@ def signup_refusal(
 ) -> Refusal | None:
     """Why this sign-up may not be made now, or None; ``festival_signups_held`` counts the
     resident's live sign-ups in the session's festival, those accepted earlier in a batch included."""
+    if terms.ends_at is not None and at >= terms.ends_at:
+        return Refusal("SESSION_ENDED", "该场次已经结束，无法报名", "This session has already ended")
     if terms.registration_opens_at is not None and at < terms.registration_opens_at:
         return Refusal(
             "REGISTRATION_NOT_OPEN",
@@ -502,7 +514,7 @@ def seats_held(status: str, party_size: int) -> int:
 
 
 def check_reason(reason: str) -> str:
-    cleaned = reason.strip()
+    cleaned = check_characters("reason", reason, paragraph=True).strip()
     if not cleaned:
         raise bad_input("reason", "请填写取消原因", "Please give a reason for the cancellation")
     if len(cleaned) > MAX_REASON_LENGTH:

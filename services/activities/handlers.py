@@ -13,12 +13,13 @@ import asyncpg
 from services.activities import attendance, contracts, domain
 from services.activities import repository as repo
 from services.common.actor import RESIDENT, Actor
-from services.common.clock import now
-from services.common.commands import Envelope, Reply, batch_command, command
+from services.common.clock import LOCAL_TZ, now
+from services.common.commands import Envelope, Reply, batch_command, command, key_reused
 from services.common.db import Connection
 from services.common.errors import Refusal, forbidden
 from services.common.observability import SIGNUPS, correlation_id
 from services.common.outbox import record_event, record_events
+from services.common.rules import check_new_span
 
 SCHEMA = contracts.SERVICE
 _T = TypeVar("_T")
@@ -34,6 +35,11 @@ def _optional_time(args: dict[str, Any], name: str) -> datetime | None:
     return None if value is None else datetime.fromisoformat(value)
 
 
+def _optional_int(args: dict[str, Any], name: str, default: int) -> int:
+    value = args.get(name)
+    return default if value is None else int(value)
+
+
 async def create_festival(ctx: dict[str, Any], actor: Actor, args: dict[str, Any]) -> dict[str, Any]:
     limit = args.get("max_sessions_per_resident")
     plan = domain.check_festival(
@@ -43,7 +49,8 @@ async def create_festival(ctx: dict[str, Any], actor: Actor, args: dict[str, Any
             starts_on=date.fromisoformat(args["starts_on"]),
             ends_on=date.fromisoformat(args["ends_on"]),
             max_sessions_per_resident=None if limit is None else int(limit),
-        )
+        ),
+        today=now().astimezone(LOCAL_TZ).date(),
     )
     if not all(actor.may_organise(community) for community in plan.community_ids):
         raise forbidden()
@@ -135,9 +142,11 @@ async def schedule_session(ctx: dict[str, Any], actor: Actor, args: dict[str, An
                 capacity=int(args["capacity"]),
                 registration_opens_at=_optional_time(args, "registration_opens_at"),
                 registration_closes_at=_optional_time(args, "registration_closes_at"),
-                max_party_size=int(args.get("max_party_size") or domain.MAX_PARTY_SIZE),
+                # 0 is refused as it is, not taken for "the default"
+                max_party_size=_optional_int(args, "max_party_size", domain.MAX_PARTY_SIZE),
                 cancellation_deadline=_optional_time(args, "cancellation_deadline"),
-            )
+            ),
+            now=now(),
         )
         if venue is not None:
             existing = await repo.get_session(conn, session_id)
@@ -241,8 +250,12 @@ async def sign_up(ctx: dict[str, Any], envelopes: Sequence[Envelope]) -> list[Re
     async with _pool(ctx).acquire() as conn, conn.transaction():
         before = await repo.get_signups(conn, [a.signup_id for a in open_])
         for arrival in open_:
-            if arrival.signup_id in before:  # the same request again: same answer, no second seat
-                arrival.reply = Reply(value=repo.as_dict(before[arrival.signup_id]))
+            earlier = before.get(arrival.signup_id)
+            if earlier is not None and earlier["session_id"] != arrival.session_id:
+                # the same key for another session (after the bus forgot the key): a mistake
+                arrival.reply = Reply(refusal=key_reused())
+            elif earlier is not None:  # the same request again: same answer, no second seat
+                arrival.reply = Reply(value=repo.as_dict(earlier))
         open_ = [a for a in open_ if a.reply is None]
         sessions = await repo.lock_sessions_for_signup(conn, [a.session_id for a in open_])
         live = await repo.live_signups_among(
@@ -356,6 +369,7 @@ def _terms(session: asyncpg.Record) -> domain.SignupTerms:
         registration_closes_at=session["registration_closes_at"],
         max_party_size=session["max_party_size"],
         max_sessions_per_resident=session["max_sessions_per_resident"],
+        ends_at=session["ends_at"],
     )
 
 
@@ -566,6 +580,8 @@ async def move_session(ctx: dict[str, Any], actor: Actor, args: dict[str, Any]) 
         starts_at = _optional_time(args, "starts_at") or session["starts_at"]
         ends_at = _optional_time(args, "ends_at") or session["ends_at"]
         domain.check_times(starts_at, ends_at)
+        if (starts_at, ends_at) != (session["starts_at"], session["ends_at"]):
+            check_new_span(starts_at, ends_at, now())
         venue_id = uuid.UUID(args["venue_id"]) if args.get("venue_id") else session["venue_id"]
         venue = await repo.lock_venue(conn, venue_id) if venue_id else None
         if venue_id and (venue is None or venue["community_id"] != session["community_id"]):

@@ -14,28 +14,39 @@ is engineered instead:
   (ids follow from idempotency keys), so a second run gives the same answer.
 - A command's id is derived from the client's idempotency key; a retried submission does
   not enter the stream again but waits for (or reads) the stored reply.
+- Every command is answered. One that fails for a reason that will not go away (a *poison*
+  command: bad data PostgreSQL refuses, a bug) is tried again at once a bounded number of
+  times, then answered with a typed refusal and moved to the service's *dead-letter* stream;
+  one that fails because a server is away waits to be claimed again, and after
+  ``MAX_DELIVERIES`` goes the same way. Operators list and replay dead commands with
+  ``linli commands dead`` / ``linli commands replay``; ``/metrics`` counts them.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import hashlib
 import json
 import logging
 import os
 import socket
+import time
 import uuid
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+import asyncpg
 from redis.asyncio import Redis
 from redis.asyncio.client import PubSub
+from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import ResponseError
+from redis.exceptions import TimeoutError as RedisTimeoutError
 
 from services.common.actor import Actor
 from services.common.errors import Refusal
-from services.common.observability import JOBS, correlation_id
+from services.common.observability import DEAD_LETTERED, JOBS, correlation_id
 from services.common.pubsub import Follower
 from services.common.settings import Settings
 
@@ -46,7 +57,27 @@ BatchHandler = Callable[[dict[str, Any], Sequence["Envelope"]], Awaitable[list["
 
 GROUP = "workers"
 MAX_DELIVERIES = 5
+# A command failing for a lasting reason is tried this many times in a row, then dead-lettered.
+POISON_ATTEMPTS = 3
+POISON_BACKOFF_S = 0.05
 REPLY_TTL_S = 3600
+DEAD_LETTER_MAXLEN = 10_000
+
+# Failures that say a server is away or busy, not that the command is bad: retried later.
+TRANSIENT_FAILURES: tuple[type[BaseException], ...] = (
+    OSError,
+    TimeoutError,
+    RedisConnectionError,
+    RedisTimeoutError,
+    asyncpg.PostgresConnectionError,
+    asyncpg.CannotConnectNowError,
+    asyncpg.TooManyConnectionsError,
+    asyncpg.InterfaceError,
+    asyncpg.exceptions.ConnectionDoesNotExistError,
+    asyncpg.exceptions.SerializationError,
+    asyncpg.exceptions.DeadlockDetectedError,
+    asyncpg.exceptions.QueryCanceledError,
+)
 
 
 @dataclass(frozen=True)
@@ -146,13 +177,60 @@ def _reply_key(settings: Settings, command_id: str) -> str:
     return f"{settings.namespace}:reply:{command_id}"
 
 
+def _attempts_key(settings: Settings, command_id: str) -> str:
+    return f"{settings.namespace}:attempts:{command_id}"
+
+
+def dead_letter_key(settings: Settings, service: str) -> str:
+    return f"{settings.namespace}:dead:{service}"
+
+
+def failed_refusal(name: str, error: BaseException) -> Refusal:
+    """The answer to a command given up on: bad data PostgreSQL refused is the sender's input;
+    anything else failed repeatedly."""
+    if isinstance(error, asyncpg.DataError):
+        return Refusal(
+            "BAD_USER_INPUT",
+            "输入的内容无法保存（含有不允许的字符或超出范围的数值），请修改后重试",
+            "The input cannot be stored (a character not allowed, or a number out of range); correct it",
+            {"field": None, "command": name},
+        )
+    return Refusal(
+        "COMMAND_FAILED",
+        "操作多次失败，请稍后重试或联系社区工作人员",
+        "This request failed repeatedly; try later or ask community staff",
+        {"command": name},
+    )
+
+
+# The claim holds the fingerprint of the command's arguments: the same key sent again with
+# other arguments (another session, say) is refused, not answered with the first one's reply.
+# 1: sent now; 0: sent before with these arguments; -1: sent before with other arguments.
 _SEND_ONCE = """
-if redis.call('SET', KEYS[1], '1', 'NX', 'EX', ARGV[2]) then
+if redis.call('SET', KEYS[1], ARGV[3], 'NX', 'EX', ARGV[2]) then
   redis.call('XADD', KEYS[2], '*', 'c', ARGV[1])
   return 1
 end
-return 0
+local held = redis.call('GET', KEYS[1])
+if held == ARGV[3] or held == '1' or not held then
+  return 0
+end
+return -1
 """
+
+
+def fingerprint(args: dict[str, Any]) -> str:
+    """A command's arguments, digested: equal for equal arguments whatever their order."""
+    canonical = json.dumps(args, sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=str)
+    return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+def key_reused() -> Refusal:
+    return Refusal(
+        "IDEMPOTENCY_KEY_REUSED",
+        "内容和刚才提交的不一样，请再提交一次",
+        "This idempotency key was already used for a different request; send it with a new key",
+    )
 
 
 class CommandBus:
@@ -208,8 +286,10 @@ class CommandBus:
         self._waiting[command_id] = waiter
         try:
             keys = [_claim_key(self._settings, command_id), stream_key(self._settings, service)]
-            first = await self._send_once(keys=keys, args=[envelope.encode(), REPLY_TTL_S])
-            if not first:  # the same key was sent before (a retry): its reply is the answer
+            sent = await self._send_once(keys=keys, args=[envelope.encode(), REPLY_TTL_S, fingerprint(args)])
+            if sent == -1:  # the same key, other arguments: not a retry but a mistake
+                return Reply(refusal=key_reused())
+            if sent == 0:  # the same key was sent before (a retry): its reply is the answer
                 return await self._stored_reply(command_id, timeout)
             try:
                 payload = await asyncio.wait_for(asyncio.shield(waiter), timeout)
@@ -245,6 +325,7 @@ class CommandConsumer:
     ) -> None:
         self._redis = redis
         self._settings = settings
+        self._service = service
         self._stream = stream_key(settings, service)
         self._commands = {c.name: c for c in commands}
         self._ctx = ctx
@@ -310,24 +391,44 @@ class CommandConsumer:
         )
         if entries:
             log.warning("claimed %d abandoned commands", len(entries))
+            spent = await self._spent([entry_id for entry_id, _ in entries])
             async with self._busy:
-                await self._answer(entries)
+                await self._answer(entries, spent)
 
-    async def _answer(self, entries: list[tuple[Any, dict[Any, Any]]]) -> None:
+    async def _spent(self, entry_ids: list[Any]) -> set[str]:
+        """The entries delivered more than MAX_DELIVERIES times already: each time a worker took
+        one it died before answering (a command that kills its worker), so it is not run again."""
+        ids = sorted(_text(entry_id) for entry_id in entry_ids)
+        pending = await self._redis.xpending_range(
+            self._stream, GROUP, min=ids[0], max=ids[-1], count=len(ids) + 1000
+        )
+        wanted = set(ids)
+        return {
+            _text(item["message_id"])
+            for item in pending
+            if _text(item["message_id"]) in wanted and int(item["times_delivered"]) > MAX_DELIVERIES
+        }
+
+    async def _answer(self, entries: list[tuple[Any, dict[Any, Any]]], spent: set[str] | None = None) -> None:
         by_name: dict[str, list[tuple[Any, Envelope]]] = {}
         unreadable = []
+        dead: list[tuple[Any, Envelope, Reply]] = []
         for entry_id, fields in entries:
             try:
                 envelope = Envelope.decode(fields.get(b"c") or fields.get("c") or b"")
             except (ValueError, KeyError, TypeError):
                 unreadable.append(entry_id)  # nobody can answer it; it must not block the rest
                 continue
+            if spent and _text(entry_id) in spent:
+                died = RuntimeError(f"a worker died handling it {MAX_DELIVERIES} times or more")
+                dead.append((entry_id, envelope, await self._dead_letter(envelope, died, MAX_DELIVERIES)))
+                continue
             by_name.setdefault(envelope.name, []).append((entry_id, envelope))
         if unreadable:
             log.error("dropping %d unreadable commands from %s", len(unreadable), self._stream)
             await self._redis.xack(self._stream, GROUP, *unreadable)
             await self._redis.xdel(self._stream, *unreadable)
-        answered: list[tuple[Any, Envelope, Reply]] = []
+        answered = dead
         for name, items in by_name.items():
             answered += await self._run(name, items)
         if not answered:
@@ -348,12 +449,10 @@ class CommandConsumer:
         if known is None:
             unknown = Refusal("UNKNOWN_COMMAND", "未知的操作", f"Unknown command {name}")
             return [(entry_id, env, Reply(refusal=unknown)) for entry_id, env in items]
-        if known.batch_handler is not None:
+        if known.batch_handler is not None and len(items) > 1:
             try:
                 replies = await known.batch_handler(self._ctx, [env for _, env in items])
             except Exception:
-                if len(items) == 1:
-                    return await self._failed(name, items)
                 # One bad command must not hold up the rest: answer them one by one.
                 log.warning("batch of %d %s failed; retrying one by one", len(items), name, exc_info=True)
                 answered: list[tuple[Any, Envelope, Reply]] = []
@@ -364,23 +463,27 @@ class CommandConsumer:
             return [(entry_id, env, reply) for (entry_id, env), reply in zip(items, replies, strict=True)]
         results = await asyncio.gather(*(self._run_one(known, env) for _, env in items))
         answered = []
-        for (entry_id, env), reply in zip(items, results, strict=True):
-            if reply is not None:
-                answered.append((entry_id, env, reply))
+        for (entry_id, env), result in zip(items, results, strict=True):
+            if isinstance(result, Reply):
+                answered.append((entry_id, env, result))
             else:
-                answered += await self._failed(name, [(entry_id, env)])
+                answered += await self._failed(known, entry_id, env, result)
         return answered
 
-    async def _run_one(self, known: Command, envelope: Envelope) -> Reply | None:
-        assert known.handler is not None
+    async def _run_one(self, known: Command, envelope: Envelope) -> Reply | Exception:
+        """The command's reply, or the exception it failed with."""
         token = correlation_id.set(envelope.correlation_id)
         try:
-            reply = Reply(value=await known.handler(self._ctx, envelope.actor, envelope.args))
+            if known.handler is not None:
+                reply = Reply(value=await known.handler(self._ctx, envelope.actor, envelope.args))
+            else:
+                assert known.batch_handler is not None
+                (reply,) = await known.batch_handler(self._ctx, [envelope])
         except Refusal as refusal:
             reply = Reply(refusal=refusal)
-        except Exception:
-            log.exception("command %s failed", known.name)
-            return None
+        except Exception as exc:
+            log.warning("command %s failed", known.name, exc_info=True)
+            return exc
         finally:
             correlation_id.reset(token)
         self._count(known.name, [envelope], [reply])
@@ -398,21 +501,114 @@ class CommandConsumer:
             correlation_id.reset(token)
 
     async def _failed(
-        self, name: str, items: list[tuple[Any, Envelope]]
+        self, known: Command, entry_id: Any, envelope: Envelope, error: Exception
     ) -> list[tuple[Any, Envelope, Reply]]:
-        """Leave failed commands for a retry, unless they have failed too often already."""
-        JOBS.labels(self._queue, name, "error").inc(len(items))
-        given_up: list[tuple[Any, Envelope, Reply]] = []
-        for entry_id, envelope in items:
-            attempts = await self._redis.incr(f"{self._settings.namespace}:attempts:{envelope.command_id}")
-            await self._redis.expire(
-                f"{self._settings.namespace}:attempts:{envelope.command_id}", REPLY_TTL_S
-            )
-            if attempts >= MAX_DELIVERIES:
-                refusal = Refusal(
-                    "COMMAND_FAILED",
-                    "操作多次失败，请稍后重试或联系社区工作人员",
-                    "This request failed repeatedly; try later or ask community staff",
-                )
-                given_up.append((entry_id, envelope, Reply(refusal=refusal)))
-        return given_up
+        """A command that failed: tried again at once if the failure is lasting (a poison
+        command), left for a later claim if a server is away; dead-lettered and answered
+        once it has had its attempts. Empty: not answered yet."""
+        JOBS.labels(self._queue, known.name, "error").inc()
+        attempts_key = _attempts_key(self._settings, envelope.command_id)
+        attempts = int(await self._redis.incr(attempts_key))
+        await self._redis.expire(attempts_key, REPLY_TTL_S)
+        if isinstance(error, TRANSIENT_FAILURES):
+            if attempts < MAX_DELIVERIES:
+                return []  # claimed again after command_claim_idle_s
+        else:
+            while attempts < POISON_ATTEMPTS:
+                await asyncio.sleep(POISON_BACKOFF_S * attempts)
+                result = await self._run_one(known, envelope)
+                if isinstance(result, Reply):
+                    return [(entry_id, envelope, result)]
+                error = result
+                attempts = int(await self._redis.incr(attempts_key))
+                if isinstance(error, TRANSIENT_FAILURES):
+                    return []
+        return [(entry_id, envelope, await self._dead_letter(envelope, error, attempts))]
+
+    async def _dead_letter(self, envelope: Envelope, error: BaseException, attempts: int) -> Reply:
+        refusal = failed_refusal(envelope.name, error)
+        log.error(
+            "command %s (%s) dead-lettered after %d attempts: %s",
+            envelope.name,
+            envelope.command_id,
+            attempts,
+            type(error).__name__,
+        )
+        DEAD_LETTERED.labels(self._service, envelope.name).inc()
+        await self._redis.xadd(
+            dead_letter_key(self._settings, self._service),
+            {
+                "c": envelope.encode(),
+                "error": f"{type(error).__name__}: {error}"[:500],
+                "code": refusal.code,
+                "attempts": str(attempts),
+                "at": str(int(time.time())),
+            },
+            maxlen=DEAD_LETTER_MAXLEN,
+            approximate=True,
+        )
+        return Reply(refusal=refusal)
+
+
+@dataclass(frozen=True)
+class DeadCommand:
+    """A command given up on, as operators see it."""
+
+    entry_id: str
+    service: str
+    command_id: str
+    name: str
+    user_id: str
+    error: str
+    code: str
+    attempts: int
+    at: int
+
+
+def _text(value: Any) -> str:
+    return value.decode() if isinstance(value, bytes) else str(value)
+
+
+def _dead_command(entry_id: Any, raw: dict[Any, Any], service: str) -> tuple[DeadCommand, Envelope]:
+    fields = {_text(k): _text(v) for k, v in raw.items()}
+    envelope = Envelope.decode(fields["c"])
+    found = DeadCommand(
+        _text(entry_id),
+        service,
+        envelope.command_id,
+        envelope.name,
+        envelope.actor.user_id,
+        fields.get("error", ""),
+        fields.get("code", ""),
+        int(fields.get("attempts", "0")),
+        int(fields.get("at", "0")),
+    )
+    return found, envelope
+
+
+async def dead_commands(
+    redis: Redis, settings: Settings, service: str, count: int = 100
+) -> list[DeadCommand]:
+    """The service's dead commands, oldest first."""
+    entries = await redis.xrange(dead_letter_key(settings, service), count=count)
+    return [_dead_command(entry_id, raw, service)[0] for entry_id, raw in entries]
+
+
+async def replay_dead_command(redis: Redis, settings: Settings, service: str, entry_id: str) -> DeadCommand:
+    """Send a dead command to its service again (once its cause is fixed): its stored answer
+    and attempts are forgotten, so a retry with the same key waits for the new answer."""
+    dead = dead_letter_key(settings, service)
+    entries = await redis.xrange(dead, min=entry_id, max=entry_id)
+    if not entries:
+        raise Refusal("NOT_FOUND", "找不到该失败的操作", f"No dead command {entry_id} in {service}")
+    found, envelope = _dead_command(entries[0][0], entries[0][1], service)
+    again = Envelope(
+        envelope.command_id, envelope.name, envelope.actor, envelope.args, None, envelope.correlation_id
+    )
+    pipe = redis.pipeline(transaction=True)
+    pipe.delete(_reply_key(settings, envelope.command_id), _attempts_key(settings, envelope.command_id))
+    pipe.set(_claim_key(settings, envelope.command_id), fingerprint(envelope.args), ex=REPLY_TTL_S)
+    pipe.xadd(stream_key(settings, service), {"c": again.encode()})
+    pipe.xdel(dead, entry_id)
+    await pipe.execute()
+    return found

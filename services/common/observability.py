@@ -93,6 +93,14 @@ JOB_WAIT = Histogram(
     ["queue"],
     buckets=(0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 5, 30),
 )
+DEAD_LETTERED = Counter(
+    "linli_commands_dead_lettered_total",
+    "Commands given up on and moved to a dead-letter stream",
+    ["service", "command"],
+)
+DEAD_COMMANDS = Gauge(
+    "linli_dead_commands", "Commands waiting in a service's dead-letter stream", ["service"]
+)
 SIGNUPS = Counter("linli_signups_total", "Sign-ups by outcome", ["outcome"])
 CHECK_INS = Counter("linli_check_ins_total", "Volunteer and ticket check-ins", ["kind", "outcome"])
 NOTIFICATIONS = Counter(

@@ -14,9 +14,11 @@ import asyncpg
 import strawberry
 
 from services.activities import contracts, domain, queries
+from services.common import clock
 from services.common.actor import PLATFORM_ADMIN, RESIDENT, Actor
 from services.common.commands import Reply
 from services.common.errors import bad_input, forbidden
+from services.common.rules import check_count, check_new_span
 from services.gateway.context import Info
 from services.gateway.inputs import (
     as_date,
@@ -518,6 +520,17 @@ class ActivitiesMutation:
         actor = info.context.require_actor()
         if not input.community_ids or not all(actor.may_organise(c) for c in input.community_ids):
             raise forbidden()
+        # The domain's rules, at the door: nothing is sent that the worker would refuse.
+        domain.check_festival(
+            domain.FestivalPlan(
+                input.name,
+                tuple(input.community_ids),
+                input.starts_on,
+                input.ends_on,
+                input.max_sessions_per_resident,
+            ),
+            today=clock.now().astimezone(clock.LOCAL_TZ).date(),
+        )
         args = {
             "name": input.name,
             "community_ids": input.community_ids,
@@ -552,6 +565,15 @@ class ActivitiesMutation:
         actor = info.context.require_actor()
         if not actor.may_organise(input.community_id):
             raise forbidden()
+        domain.check_venue(
+            domain.VenuePlan(
+                input.community_id,
+                input.name,
+                domain.VenueKind(input.kind.value),
+                input.capacity,
+                input.address,
+            )
+        )
         args = {
             "community_id": input.community_id,
             "name": input.name,
@@ -567,6 +589,9 @@ class ActivitiesMutation:
         actor = info.context.require_actor()
         if not actor.may_organise(input.community_id):
             raise forbidden()
+        domain.check_activity(
+            domain.ActivityPlan(input.title, input.category, input.description, (), input.children_need_adult)
+        )
         args = {
             "festival_id": str(parse_id("festivalId", input.festival_id)),
             "community_id": input.community_id,
@@ -583,6 +608,16 @@ class ActivitiesMutation:
     async def schedule_session(self, info: Info, input: ScheduleSessionInput) -> Session:
         if (input.venue_id is None) == (input.venue is None):
             raise bad_input("venueId", "请选择场地（或填写地点）", "Give either a venueId or a venue")
+        domain.check_times(input.starts_at, input.ends_at)
+        check_new_span(input.starts_at, input.ends_at, clock.now())
+        check_count("capacity", input.capacity, zh="名额", en="Capacity")
+        check_count(
+            "maxPartySize",
+            input.max_party_size,
+            maximum=domain.MAX_PARTY_SIZE,
+            zh="每次报名人数上限",
+            en="The most one sign-up may bring",
+        )
         args = {
             "activity_id": str(parse_id("activityId", input.activity_id)),
             "venue_id": str(parse_id("venueId", input.venue_id)) if input.venue_id else None,
@@ -655,6 +690,7 @@ class ActivitiesMutation:
     @strawberry.mutation(description="More places (the waitlist moves up at once) or fewer.")
     async def change_session_capacity(self, info: Info, input: ChangeSessionCapacityInput) -> Session:
         session_id = parse_id("sessionId", input.session_id)
+        check_count("capacity", input.capacity, zh="名额", en="Capacity")
         args = {"capacity": input.capacity}
         return await _organiser_command(
             info, session_id, contracts.CHANGE_SESSION_CAPACITY, input.idempotency_key, args
@@ -665,6 +701,9 @@ class ActivitiesMutation:
         session_id = parse_id("sessionId", input.session_id)
         if input.starts_at is None and input.ends_at is None and input.venue_id is None:
             raise bad_input("startsAt", "请给出新的时间或场地", "Give a new time or venue")
+        if input.starts_at is not None and input.ends_at is not None:
+            domain.check_times(input.starts_at, input.ends_at)
+            check_new_span(input.starts_at, input.ends_at, clock.now())
         args = {
             "starts_at": _iso(input.starts_at),
             "ends_at": _iso(input.ends_at),

@@ -8,6 +8,7 @@ import logging
 from collections.abc import AsyncIterator
 from typing import Any
 
+from cross_web import HTTPException
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.requests import Request
@@ -30,7 +31,7 @@ from services.common.masking import install_log_masking
 from services.common.queue import create_redis
 from services.common.settings import Settings
 from services.gateway.context import Context, Resources, authenticate
-from services.gateway.errors import OUTAGES, typed_error
+from services.gateway.errors import OUTAGES, transport_refusal, typed_error
 from services.gateway.exports import export_routes
 from services.gateway.limits import BodySizeLimit
 from services.gateway.live import LiveChannels
@@ -58,8 +59,11 @@ class LinliGraphQL(GraphQL[Context, None]):
         self._settings = settings
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or scope["method"] != "POST" or not _plain_json(scope):
+        if scope["type"] != "http":
             await super().__call__(scope, receive, send)
+            return
+        if scope["method"] != "POST" or not _plain_json(scope):
+            await self._answer_http(scope, receive, send)
             return
         request = Request(scope, receive)
         body = await request.body()
@@ -71,7 +75,16 @@ class LinliGraphQL(GraphQL[Context, None]):
         async def replay() -> Message:  # anything unusual: strawberry's own view, body and all
             return {"type": "http.request", "body": body, "more_body": False}
 
-        await super().__call__(scope, replay, send)
+        await self._answer_http(scope, replay, send)
+
+    async def _answer_http(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """Strawberry's view, its HTTP-level refusals answered as GraphQL errors with a code
+        (as every refusal is), not as plain text."""
+        try:
+            response = await self.run(Request(scope, receive))
+        except HTTPException as exc:
+            response = transport_error(*transport_refusal(exc.status_code, exc.reason))
+        await response(scope, receive, send)
 
     async def _answer_plain_post(self, request: Request, body: bytes) -> Response | None:
         """The common request — one query or mutation as a JSON object — answered as strawberry's
@@ -81,6 +94,10 @@ class LinliGraphQL(GraphQL[Context, None]):
             data = json.loads(body)
         except ValueError:
             return None
+        if not isinstance(data, dict | list):  # strawberry's view would fail on it
+            return transport_error(
+                400, Refusal("BAD_REQUEST", "请求格式不正确，无法读取", "Malformed request")
+            )
         if not isinstance(data, dict) or not isinstance(data.get("query"), str):
             return None
         variables, name, extensions = data.get("variables"), data.get("operationName"), data.get("extensions")
@@ -134,6 +151,16 @@ def _plain_json(scope: Scope) -> bool:
     accept = headers.get(b"accept", b"")
     return (
         content_type == b"application/json" and b"multipart" not in accept and b"event-stream" not in accept
+    )
+
+
+def transport_error(status: int, refusal: Refusal) -> Response:
+    """A refusal before any GraphQL ran, shaped as a GraphQL response all the same."""
+    message = f"{refusal.zh} / {refusal.en}"
+    extensions = {"code": refusal.code, "messageZh": refusal.zh, "messageEn": refusal.en}
+    headers = {"Allow": "GET, POST"} if status == 405 else None
+    return JSONResponse(
+        {"data": None, "errors": [{"message": message, "extensions": extensions}]}, status, headers
     )
 
 
@@ -198,7 +225,8 @@ def create_app(settings: Settings) -> Starlette:
             Route("/healthz", healthz),
             Route("/readyz", readyz),
             Route("/metrics", metrics),
-            Route("/graphql", graphql, methods=["GET", "POST"]),
+            # Every method reaches the view, so that PUT or DELETE is refused as GraphQL errors are.
+            Route("/graphql", graphql),
             WebSocketRoute("/graphql", graphql),  # subscriptions (graphql-ws, graphql-transport-ws)
             *export_routes(holder),
             *ticket_routes(holder),

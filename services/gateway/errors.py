@@ -87,3 +87,25 @@ def log_unexpected(errors: list[GraphQLError]) -> None:
     for error in errors:
         if _is_unexpected(error):
             log.error("unexpected error at %s", error.path, exc_info=error.original_error)
+
+
+def transport_refusal(status: int, reason: str) -> tuple[int, Refusal]:
+    """What an HTTP-level refusal of strawberry's view (a body that is not JSON, a content type
+    it does not take, a mutation over GET, an unknown operation...) says, with its status."""
+    if status == 405 or "not allowed when using GET" in reason:
+        return 405, Refusal(
+            "METHOD_NOT_ALLOWED",
+            "请求方式不正确：修改数据须用 POST",
+            f"Method not allowed: send GraphQL with POST (mutations) or GET (queries) ({reason})",
+        )
+    if reason == "Unsupported content type":
+        return 415, Refusal(
+            "UNSUPPORTED_MEDIA_TYPE",
+            "请求格式不支持，请以 JSON 发送（Content-Type: application/json）",
+            "Unsupported content type: send JSON (Content-Type: application/json)",
+        )
+    if status == 404:
+        return 404, Refusal("NOT_FOUND", "找不到该页面", "Not found")
+    if reason.startswith("Unknown operation named"):
+        return 400, Refusal("UNKNOWN_OPERATION", "请求中没有该名称的操作", reason)
+    return 400, Refusal("BAD_REQUEST", "请求格式不正确，无法读取", f"Malformed request: {reason}")

@@ -13,7 +13,9 @@ from starlette.datastructures import MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from strawberry.extensions import SchemaExtension
 
+from services.common.commands import dead_letter_key
 from services.common.observability import (
+    DEAD_COMMANDS,
     GRAPHQL_LATENCY,
     GRAPHQL_REQUESTS,
     QUEUE_DEPTH,
@@ -77,4 +79,5 @@ async def render_metrics(redis: ArqRedis, settings: Settings) -> tuple[bytes, st
     for service in QUEUED_SERVICES:
         queue = settings.queue(service)
         QUEUE_DEPTH.labels(service).set(await redis.zcard(queue))
+        DEAD_COMMANDS.labels(service).set(await redis.xlen(dead_letter_key(settings, service)))
     return generate_latest(), CONTENT_TYPE_LATEST

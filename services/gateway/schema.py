@@ -16,6 +16,7 @@ from services.gateway.door import DoorMutation, DoorQuery
 from services.gateway.elders import EldersMutation, EldersQuery
 from services.gateway.errors import log_unexpected
 from services.gateway.identity import IdentityMutation, IdentityQuery
+from services.gateway.inputs import apply_input_rules
 from services.gateway.limits import query_limits
 from services.gateway.notify import NotifyMutation, NotifyQuery
 from services.gateway.observability import OperationMetrics
@@ -64,6 +65,10 @@ class Mutation(
 @strawberry.type
 class Subscription(TicketsSubscription):
     pass
+
+
+# Every argument of every query and mutation meets the same scalar rules at the door.
+apply_input_rules(Query, Mutation)
 
 
 class LinliSchema(strawberry.Schema):

@@ -10,6 +10,7 @@ from typing import Any
 import asyncpg
 import strawberry
 
+import services.volunteers.domain as shift_rules  # the domain's rules, applied at the door too
 from services.common import clock
 from services.common.actor import RESIDENT, VOLUNTEER
 from services.common.errors import Refusal, bad_input, forbidden, not_found
@@ -453,6 +454,19 @@ class VolunteersMutation:
         if not actor.may_organise(input.community_id):
             raise forbidden()
         key = check_key(input.idempotency_key) if input.idempotency_key else uuid.uuid4().hex
+        shift_rules.check_shift(
+            shift_rules.ShiftPlan(
+                community_id=input.community_id,
+                venue=input.venue,
+                role=input.role,
+                starts_at=input.starts_at,
+                ends_at=input.ends_at,
+                headcount=input.headcount,
+                required_skill=input.required_skill,
+                contact_phone=input.contact_phone,
+            ),
+            now=clock.now(),
+        )
         args = {
             "id": str(contracts.id_for("shift", actor.user_id, key)),
             "community_id": input.community_id,

@@ -16,6 +16,7 @@ from enum import StrEnum
 
 from services.common.actor import SCANNER, Actor
 from services.common.errors import Refusal, bad_input
+from services.common.rules import check_characters, check_new_span
 
 MAX_HEADCOUNT = 1000
 MAX_SHIFT = timedelta(hours=24)
@@ -197,7 +198,7 @@ def already_checked_in() -> Refusal:
 
 
 def check_text(field: str, value: str, limit: int = 200) -> str:
-    cleaned = " ".join(value.split())
+    cleaned = " ".join(check_characters(field, value).split())
     if not cleaned:
         raise bad_input(field, "此项不能为空", "This field is required")
     if len(cleaned) > limit:
@@ -205,11 +206,14 @@ def check_text(field: str, value: str, limit: int = 200) -> str:
     return cleaned
 
 
-def check_shift(plan: ShiftPlan) -> ShiftPlan:
+def check_shift(plan: ShiftPlan, now: datetime | None = None) -> ShiftPlan:
+    """A shift's plan; given ``now``, a new one: not over, within the horizon."""
     if plan.starts_at.tzinfo is None or plan.ends_at.tzinfo is None:
         raise bad_input("startsAt", "时间须包含时区", "Times must include a time zone")
     if plan.ends_at <= plan.starts_at:
         raise bad_input("endsAt", "结束时间须晚于开始时间", "The shift must end after it starts")
+    if now is not None:
+        check_new_span(plan.starts_at, plan.ends_at, now)
     if plan.ends_at - plan.starts_at > MAX_SHIFT:
         raise bad_input("endsAt", "一个班次最长24小时", "A shift lasts 24 hours at most")
     if not 1 <= plan.headcount <= MAX_HEADCOUNT:

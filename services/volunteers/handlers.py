@@ -51,7 +51,8 @@ async def create_shift(ctx: dict[str, Any], actor: Actor, args: dict[str, Any]) 
             required_skill=args.get("required_skill"),
             festival_id=args.get("festival_id"),
             contact_phone=args.get("contact_phone"),
-        )
+        ),
+        now=clock.now(),
     )
     if not actor.may_organise(plan.community_id):
         raise forbidden()
