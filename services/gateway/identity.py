@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import uuid
 from enum import Enum
-from typing import Any
+from typing import Annotated, Any
 
 import asyncpg
 import strawberry
@@ -21,6 +21,7 @@ from services.common.errors import bad_input
 from services.common.masking import mask_phone
 from services.common.settings import Settings
 from services.gateway.context import REFRESH_COOKIE, TOKEN_COOKIE, Context, Info
+from services.gateway.marks import secret_argument
 from services.gateway.names import community_name, community_names_of
 from services.identity import domain, queries
 from services.identity.service import Identity, Tokens
@@ -192,24 +193,30 @@ class IdentityMutation:
         return LoginCodeSent(expires_in_s=sent.expires_in_s, resend_after_s=sent.resend_after_s)
 
     @strawberry.mutation(description="Log in with the texted code; a first log-in makes the account.")
-    async def log_in(self, info: Info, phone: str, code: str) -> AuthTokens:
+    async def log_in(self, info: Info, phone: str, code: Annotated[str, secret_argument()]) -> AuthTokens:
         return await _logged_in(info, await identity(info).log_in(phone, code, info.context.client_ip))
 
     @strawberry.mutation(description="Log in to the organiser console or scanner page.")
-    async def organiser_log_in(self, info: Info, username: str, password: str) -> AuthTokens:
+    async def organiser_log_in(
+        self, info: Info, username: str, password: Annotated[str, secret_argument()]
+    ) -> AuthTokens:
         return await _logged_in(
             info, await identity(info).organiser_log_in(username, password, info.context.client_ip)
         )
 
     @strawberry.mutation(description="A new token pair for a refresh token (argument or cookie).")
-    async def refresh_token(self, info: Info, refresh_token: str | None = None) -> AuthTokens:
+    async def refresh_token(
+        self, info: Info, refresh_token: Annotated[str | None, secret_argument()] = None
+    ) -> AuthTokens:
         token = refresh_token or (info.context.cookies or {}).get(REFRESH_COOKIE, "")
         return await _logged_in(info, await identity(info).refresh(token))
 
     @strawberry.mutation(
         description="Revoke the access token in use and the refresh token (argument or cookie)."
     )
-    async def log_out(self, info: Info, refresh_token: str | None = None) -> bool:
+    async def log_out(
+        self, info: Info, refresh_token: Annotated[str | None, secret_argument()] = None
+    ) -> bool:
         token = refresh_token or (info.context.cookies or {}).get(REFRESH_COOKIE)
         if info.context.claims is None and not token:
             info.context.require_actor()  # nothing to log out of: say why
@@ -254,7 +261,7 @@ class IdentityMutation:
         community_id: str,
         role: StaffRole,
         username: str,
-        password: str,
+        password: Annotated[str, secret_argument()],
         display_name: str = "",
     ) -> StaffAccount:
         actor = info.context.require_actor()
