@@ -260,42 +260,55 @@ class Identity:
         client_ip: str | None = None,
         phone_of: domain.PhoneOf = domain.PhoneOf.SELF,
         phone_owner: str = "",
+        register: bool = False,
     ) -> tuple[asyncpg.Record, bool]:
-        """The resident with this number, made (never having logged in) if there is none; a
-        resident of another community is not the grid worker's to act for. One without a
-        mobile of their own (a landline, a family member's phone, none) is found by name and
-        number, or name and address, in the community. Audited."""
+        """The resident of the grid worker's community with this number; made (never having
+        logged in) if there is none and ``register`` asks for it. One without a mobile of their
+        own (a landline, a family member's phone, none) is found by name and number, or name and
+        address, in the community. A look-up answers the same (``RESIDENT_NOT_FOUND``) for an
+        unknown number and one of another community's resident, who is not the grid worker's to
+        act for; registering a number taken elsewhere is refused. Audited, look-ups that found
+        nobody too."""
         profile = domain.check_profile(name, community_id, building, unit)
         contact = domain.check_contact(raw_phone, phone_of, phone_owner)
         if not actor.acts_for_residents_of(profile.community_id):
             raise forbidden()
         now = self.clock()
+        created = False
         async with self.pool.acquire() as conn, conn.transaction():
             if contact.phone is not None:
-                row = await repo.insert_resident_for(conn, contact.phone, profile, actor.user_id, now)
-                created = row is not None
+                row = None
+                if register:
+                    row = await repo.insert_resident_for(conn, contact.phone, profile, actor.user_id, now)
+                    created = row is not None
                 if row is None:
                     row = await repo.resident_by_phone(conn, contact.phone)
             else:
                 await repo.lock_registration(conn, profile.community_id, profile.name)
                 row = await repo.resident_without_mobile(conn, profile, contact.number)
-                created = row is None
-                if row is None:
+                if row is None and register:
+                    created = True
                     row = await repo.insert_resident_without_mobile(
                         conn, profile, contact.kind, contact.number, contact.owner, actor.user_id, now
                     )
-            assert row is not None
-            if row["community_id"] != profile.community_id:
-                raise forbidden()
-            action = "resident.created_by_proxy" if created else "resident.found_by_proxy"
+            ours = row is not None and row["community_id"] == profile.community_id
+            if ours:
+                action = "resident.created_by_proxy" if created else "resident.found_by_proxy"
+            else:
+                action = "resident.not_found_by_proxy"
             details = {
                 "phone": mask_phone(contact.phone or contact.number or ""),
                 "contact": contact.kind,
                 "community": profile.community_id,
             }
+            subject = str(row["id"]) if ours and row is not None else details["phone"]
             await repo.audit(
-                conn, now, action, str(row["id"]), actor.user_id, client_ip, details, profile.community_id
+                conn, now, action, subject, actor.user_id, client_ip, details, profile.community_id
             )
+        if row is None or not ours:
+            if register and row is not None:
+                raise forbidden()  # the number is another community's resident's: not to be taken
+            raise domain.resident_not_found()
         return row, created
 
     async def resident_for(self, actor: Actor, resident_id: uuid.UUID) -> asyncpg.Record:
