@@ -209,7 +209,7 @@ class IdentityMutation:
         self, info: Info, refresh_token: Annotated[str | None, secret_argument()] = None
     ) -> AuthTokens:
         token = refresh_token or (info.context.cookies or {}).get(REFRESH_COOKIE, "")
-        return await _logged_in(info, await identity(info).refresh(token))
+        return await _logged_in(info, await identity(info).refresh(token, info.context.client_ip))
 
     @strawberry.mutation(
         description="Revoke the access token in use and the refresh token (argument or cookie)."

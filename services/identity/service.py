@@ -31,6 +31,9 @@ _hasher = PasswordHasher()
 # Urgent texts are scored as if enqueued a day ago, so arq takes them before any backlog of
 # events (its job log then calls them "delayed=86400s": that is this head start, not a delay).
 _URGENT_HEAD_START = timedelta(days=1)
+# A refresh token used again this soon after it was spent is two tabs (or two requests of one
+# page) renewing at once, refused without ending the session; later, it is a stolen copy.
+REFRESH_REUSE_GRACE_S = 10.0
 
 
 @dataclass(frozen=True)
@@ -149,34 +152,58 @@ class Identity:
 
     # --- tokens ----------------------------------------------------------------------------
 
-    def _issue(self, actor: Actor) -> Tokens:
+    def _issue(self, actor: Actor, session_id: str | None = None) -> Tokens:
+        """A token pair of the session (a new one for a log-in)."""
         s = self.settings
         at = self.clock().timestamp()
+        sid = session_id or uuid.uuid4().hex
         return Tokens(
-            access_token=issue_token(actor, s.secret, s.access_token_ttl_s, now=at, kind=ACCESS),
-            refresh_token=issue_token(actor, s.secret, s.refresh_token_ttl_s, now=at, kind=REFRESH),
+            access_token=issue_token(
+                actor, s.secret, s.access_token_ttl_s, now=at, kind=ACCESS, session_id=sid
+            ),
+            refresh_token=issue_token(
+                actor, s.secret, s.refresh_token_ttl_s, now=at, kind=REFRESH, session_id=sid
+            ),
             access_expires_in_s=s.access_token_ttl_s,
             actor=actor,
         )
 
-    async def refresh(self, refresh_token: str) -> Tokens:
-        """A new pair for a live refresh token, which is spent; roles are read afresh."""
+    async def refresh(self, refresh_token: str, client_ip: str | None = None) -> Tokens:
+        """A new pair of the same session for a live refresh token, which is spent; roles are
+        read afresh. A refresh token spent before (more than a few seconds ago: two tabs may
+        renew at once) is a stolen copy, or the thief got there first: either way the whole
+        session ends, the thief's tokens and the owner's alike."""
         at = self.clock().timestamp()
         claims = read_claims(refresh_token, self.settings.secret, at, kind=REFRESH)
+        if await revocations.session_ended(self.redis, self.settings, claims):
+            raise unauthenticated()  # logged out, or a copy of a refresh token of it was used
         if not await revocations.spend(self.redis, self.settings, claims, at):
+            spent = await revocations.spent_at(self.redis, self.settings, claims)
+            if spent is not None and at - spent < REFRESH_REUSE_GRACE_S:
+                raise unauthenticated()  # two tabs (or requests) renewing at once: not a theft
+            await self._end_session(claims, at)
+            async with self.pool.acquire() as conn:
+                user_id = claims.actor.user_id
+                details = {"session": claims.session_id}
+                await repo.audit(
+                    conn, self.clock(), "refresh_token.reused", user_id, user_id, client_ip, details
+                )
             raise unauthenticated()
         actor = await self.current_actor(claims.actor.user_id)
         if actor is None:
             raise unauthenticated()
-        return self._issue(actor)
+        return self._issue(actor, claims.session_id or None)
 
     async def log_out(
         self, access: TokenClaims | None, refresh_token: str | None, client_ip: str | None = None
     ) -> None:
-        """Revoke the access token in use and, if given and the same person's, the refresh token."""
+        """End the session: the access token in use, and every token issued with it (by the
+        log-in and its refreshes, before or after); the refresh token too if given and the same
+        person's, and its session."""
         at = self.clock().timestamp()
         if access is not None:
             await self._revoke(access, at)
+            await self._end_session(access, at)
             async with self.pool.acquire() as conn:
                 user_id = access.actor.user_id
                 await repo.audit(conn, self.clock(), "logged_out", user_id, user_id, client_ip)
@@ -187,12 +214,23 @@ class Identity:
                 return  # a dead refresh token needs no revoking
             if access is None or claims.actor.user_id == access.actor.user_id:
                 await self._revoke(claims, at)
+                await self._end_session(claims, at)
 
     async def _revoke(self, claims: TokenClaims, at: float) -> None:
         if self.revoked is not None:
             await self.revoked.revoke(claims, at)
         else:
             await revocations.revoke(self.redis, self.settings, claims, at)
+
+    async def _end_session(self, claims: TokenClaims, at: float) -> None:
+        """Revoke the session ``claims`` belong to, for as long as any token of it may live."""
+        if not claims.session_id:
+            return  # issued before sessions had ids: its tokens are revoked one by one
+        until = at + max(self.settings.refresh_token_ttl_s, self.settings.access_token_ttl_s)
+        if self.revoked is not None:
+            await self.revoked.revoke_session(claims.session_id, until, at)
+        else:
+            await revocations.revoke_session(self.redis, self.settings, claims.session_id, until, at)
 
     async def current_actor(self, user_id: str) -> Actor | None:
         """The actor a person is now, from their account (roles may have changed)."""
