@@ -4,15 +4,18 @@ of it, and a refresh token used twice (stolen) ends it for the thief and the own
 from __future__ import annotations
 
 import asyncio
+import json
+import time
+import uuid
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
 
-from services.common.actor import RESIDENT, Actor
+from services.common.actor import PLATFORM_ADMIN, RESIDENT, Actor
 from services.common.errors import Refusal
 from services.common.settings import Settings
-from services.common.tokens import ACCESS, REFRESH, issue_token, read_claims
+from services.common.tokens import ACCESS, KEY_ID, REFRESH, _b64, _mac, issue_token, read_claims
 from services.identity.revocations import RevokedTokens
 from services.identity.service import Identity
 from tests.conftest import COMMUNITY, GraphQLClient
@@ -124,3 +127,21 @@ async def test_another_gateway_learns_of_an_ended_session_from_its_mirror(
             await later.stop()
     finally:
         await mirror.stop()
+
+
+def signed(settings: Settings, claims: dict[str, Any]) -> str:
+    """A token signed with the secret, carrying exactly ``claims``."""
+    body = f"v1.{KEY_ID}.{_b64(json.dumps(claims).encode())}"
+    return f"{body}.{_mac(settings.secret, body)}"
+
+
+async def test_a_signed_token_without_jti_or_typ_is_refused(gql: GraphQLClient, settings: Settings) -> None:
+    admin = Actor("platform-forged", frozenset({PLATFORM_ADMIN}), frozenset()).as_payload()
+    exp = int(time.time()) + 3600
+    whole = {**admin, "exp": exp, "jti": uuid.uuid4().hex, "typ": ACCESS}
+    assert await code_of(gql, ME, {}, signed(settings, whole)) == "OK"  # the same, complete
+    for missing in ("jti", "typ"):
+        partial = {k: v for k, v in whole.items() if k != missing}
+        with pytest.raises(Refusal):
+            read_claims(signed(settings, partial), settings.secret)
+        assert await code_of(gql, ME, {}, signed(settings, partial)) == "UNAUTHENTICATED"

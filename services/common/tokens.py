@@ -2,7 +2,9 @@
 
 The key id lets ``LINLI_SECRET`` be rotated later without breaking the format. Each token has
 an id (``jti``, so it can be revoked) and a kind (``typ``): a short-lived access token is what
-resolvers accept; a refresh token only buys a new pair. Tokens without ``typ`` are access tokens.
+resolvers accept; a refresh token only buys a new pair. A token without ``jti`` or ``typ`` is
+refused: it could be neither revoked nor told apart (issue 16: a forged platform-admin token
+had neither).
 Every pair a log-in and its refreshes issue shares a session id (``sid``): logging out, or a
 refresh token used twice, revokes the session and so every token of it.
 """
@@ -92,8 +94,10 @@ def read_claims(token: str, secret: str, now: float | None = None, kind: str = A
         claims = json.loads(_unb64(parts[2]))
         actor = Actor.from_payload(claims)
         expires = float(claims["exp"])
-        token_id = str(claims.get("jti", ""))
-        token_kind = str(claims.get("typ", ACCESS))
+        token_id = claims["jti"]
+        token_kind = claims["typ"]
+        if not (isinstance(token_id, str) and token_id and isinstance(token_kind, str)):
+            raise ValueError("no jti or typ")
         session_id = str(claims.get("sid", ""))
     except (ValueError, KeyError, TypeError) as exc:
         raise invalid_token() from exc
