@@ -145,3 +145,30 @@ async def test_a_signed_token_without_jti_or_typ_is_refused(gql: GraphQLClient, 
         with pytest.raises(Refusal):
             read_claims(signed(settings, partial), settings.secret)
         assert await code_of(gql, ME, {}, signed(settings, partial)) == "UNAUTHENTICATED"
+
+
+async def test_log_out_everywhere_ends_every_session_of_mine_and_nobody_else_s(
+    gql: GraphQLClient, identity: Any, pool: Any
+) -> None:
+    username, password = await staff_account(identity, "organiser", COMMUNITY)
+    phone = await staff_logs_in(gql, username, password)  # her phone's session...
+    desk = await staff_logs_in(gql, username, password)  # ...and the office computer's
+    renewed = await refreshed(gql, phone["refreshToken"])
+    colleague = await staff_logs_in(gql, *await staff_account(identity, "organiser", COMMUNITY))
+
+    assert await code_of(gql, "mutation { logOutEverywhere }", {}, desk["accessToken"]) == "OK"
+
+    for token in (phone["accessToken"], renewed["accessToken"], desk["accessToken"]):
+        assert await code_of(gql, ME, {}, token) == "UNAUTHENTICATED"
+    for token in (renewed["refreshToken"], desk["refreshToken"]):
+        assert await code_of(gql, REFRESH_PAIR, {"t": token}) == "UNAUTHENTICATED"
+    assert await code_of(gql, ME, {}, colleague["accessToken"]) == "OK"
+    again = await staff_logs_in(gql, username, password)  # she logs in afresh
+    assert await code_of(gql, ME, {}, again["accessToken"]) == "OK"
+    async with pool.acquire() as conn:
+        details = await conn.fetchval(
+            "SELECT details FROM identity.audit_log WHERE action = 'logged_out_everywhere' AND subject = $1",
+            desk["me"]["id"],
+        )
+    assert details == {"sessions": 2}
+    assert await code_of(gql, "mutation { logOutEverywhere }", {}) == "UNAUTHENTICATED"

@@ -17,7 +17,7 @@ import asyncpg
 import strawberry
 
 from services.common.actor import Actor
-from services.common.errors import bad_input
+from services.common.errors import bad_input, unauthenticated
 from services.common.masking import mask_phone
 from services.common.settings import Settings
 from services.gateway.context import REFRESH_COOKIE, TOKEN_COOKIE, Context, Info
@@ -222,6 +222,18 @@ class IdentityMutation:
             info.context.require_actor()  # nothing to log out of: say why
         # An expired access token must not keep its owner from killing the refresh token.
         await identity(info).log_out(info.context.claims, token, info.context.client_ip)
+        _clear_cookies(info.context)
+        return True
+
+    @strawberry.mutation(
+        description="End every session of mine (this device's and every other's): their tokens stop working."
+    )
+    async def log_out_everywhere(self, info: Info) -> bool:
+        info.context.require_actor()
+        claims = info.context.claims
+        if claims is None:
+            raise unauthenticated()
+        await identity(info).log_out_everywhere(claims, info.context.client_ip)
         _clear_cookies(info.context)
         return True
 

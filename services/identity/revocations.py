@@ -99,6 +99,30 @@ async def spent_at(redis: Redis, settings: Settings, claims: TokenClaims) -> flo
         return None
 
 
+def _sessions(settings: Settings, user_id: str) -> str:
+    return f"{settings.namespace}:identity:sessions:{user_id}"
+
+
+async def remember_session(
+    redis: Redis, settings: Settings, user_id: str, session_id: str, ttl_s: int
+) -> None:
+    """Note a person's new session, so that "log out everywhere" finds it; the note lasts as
+    long as the newest session's tokens may."""
+    async with redis.pipeline(transaction=True) as pipe:
+        pipe.sadd(_sessions(settings, user_id), session_id)
+        pipe.expire(_sessions(settings, user_id), ttl_s)
+        await pipe.execute()
+
+
+async def forget_sessions(redis: Redis, settings: Settings, user_id: str) -> list[str]:
+    """Every session noted for a person (their ids), no longer noted."""
+    async with redis.pipeline(transaction=True) as pipe:
+        pipe.smembers(_sessions(settings, user_id))
+        pipe.delete(_sessions(settings, user_id))
+        members, _ = await pipe.execute()
+    return sorted(m.decode() if isinstance(m, bytes) else str(m) for m in members)
+
+
 async def session_ended(redis: Redis, settings: Settings, claims: TokenClaims) -> bool:
     """Whether the token's session was revoked (logged out, or a refresh token reused)."""
     if not claims.session_id:

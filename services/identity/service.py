@@ -148,9 +148,16 @@ class Identity:
             _job_id=self._key("sms-default", str(resident["id"])),
             _queue_name=s.queue("notify"),
         )
-        return self._issue(domain.resident_actor(str(resident["id"]), resident["community_id"]))
+        return await self._begin_session(domain.resident_actor(str(resident["id"]), resident["community_id"]))
 
     # --- tokens ----------------------------------------------------------------------------
+
+    async def _begin_session(self, actor: Actor) -> Tokens:
+        """The first pair of a new session (a log-in), noted for "log out everywhere"."""
+        session_id = uuid.uuid4().hex
+        ttl = max(self.settings.refresh_token_ttl_s, self.settings.access_token_ttl_s)
+        await revocations.remember_session(self.redis, self.settings, actor.user_id, session_id, ttl)
+        return self._issue(actor, session_id)
 
     def _issue(self, actor: Actor, session_id: str | None = None) -> Tokens:
         """A token pair of the session (a new one for a log-in)."""
@@ -222,15 +229,34 @@ class Identity:
         else:
             await revocations.revoke(self.redis, self.settings, claims, at)
 
+    async def log_out_everywhere(self, access: TokenClaims, client_ip: str | None = None) -> int:
+        """End every session of the person (this one, their phone's, a forgotten computer's):
+        how many were ended."""
+        at = self.clock().timestamp()
+        user_id = access.actor.user_id
+        ended = set(await revocations.forget_sessions(self.redis, self.settings, user_id))
+        ended |= {access.session_id} if access.session_id else set()
+        await self._revoke(access, at)
+        for session_id in sorted(ended):
+            await self._end_session_id(session_id, at)
+        async with self.pool.acquire() as conn:
+            details = {"sessions": len(ended)}
+            await repo.audit(
+                conn, self.clock(), "logged_out_everywhere", user_id, user_id, client_ip, details
+            )
+        return len(ended)
+
     async def _end_session(self, claims: TokenClaims, at: float) -> None:
         """Revoke the session ``claims`` belong to, for as long as any token of it may live."""
-        if not claims.session_id:
-            return  # issued before sessions had ids: its tokens are revoked one by one
+        if claims.session_id:  # else issued before sessions had ids: revoked one by one
+            await self._end_session_id(claims.session_id, at)
+
+    async def _end_session_id(self, session_id: str, at: float) -> None:
         until = at + max(self.settings.refresh_token_ttl_s, self.settings.access_token_ttl_s)
         if self.revoked is not None:
-            await self.revoked.revoke_session(claims.session_id, until, at)
+            await self.revoked.revoke_session(session_id, until, at)
         else:
-            await revocations.revoke_session(self.redis, self.settings, claims.session_id, until, at)
+            await revocations.revoke_session(self.redis, self.settings, session_id, until, at)
 
     async def current_actor(self, user_id: str) -> Actor | None:
         """The actor a person is now, from their account (roles may have changed)."""
@@ -458,7 +484,7 @@ class Identity:
             grants = await repo.staff_grants(conn, account["id"])
             account_id = str(account["id"])
             await repo.audit(conn, now, "staff.logged_in", account_id, account_id, client_ip)
-        return self._issue(domain.staff_actor(str(account["id"]), grants))
+        return await self._begin_session(domain.staff_actor(str(account["id"]), grants))
 
 
 def hash_password(password: str) -> str:
