@@ -18,8 +18,8 @@ from services.common.settings import Settings
 from services.common.tokens import ACCESS, KEY_ID, REFRESH, _b64, _mac, issue_token, read_claims
 from services.identity.revocations import RevokedTokens
 from services.identity.service import Identity
-from tests.conftest import COMMUNITY, GraphQLClient
-from tests.identity_steps import identity, no_cookies, staff_account, staff_logs_in
+from tests.conftest import COMMUNITY, GraphQLClient, token_for
+from tests.identity_steps import ORGANISER_LOG_IN, identity, no_cookies, staff_account, staff_logs_in
 
 __all__ = ["identity", "no_cookies"]  # fixtures, used by name
 
@@ -172,3 +172,40 @@ async def test_log_out_everywhere_ends_every_session_of_mine_and_nobody_else_s(
         )
     assert details == {"sessions": 2}
     assert await code_of(gql, "mutation { logOutEverywhere }", {}) == "UNAUTHENTICATED"
+
+
+CHANGE_PASSWORD = """
+mutation($c: String!, $n: String!) { changeMyPassword(currentPassword: $c, newPassword: $n) }
+"""
+
+
+async def test_a_staff_member_changes_her_password_and_whoever_knew_the_old_one_is_out(
+    gql: GraphQLClient, identity: Any, pool: Any, settings: Settings
+) -> None:
+    username, old = await staff_account(identity, "organiser", COMMUNITY)
+    thief = await staff_logs_in(gql, username, old)  # someone who learnt the old password
+    mine = await staff_logs_in(gql, username, old)
+    new = f"new-{uuid.uuid4().hex[:12]}"
+
+    wrong = await gql.raw(CHANGE_PASSWORD, {"c": "not-the-password", "n": new}, mine["accessToken"])
+    assert wrong["errors"][0]["extensions"]["code"] == "BAD_CREDENTIALS"
+    assert await code_of(gql, CHANGE_PASSWORD, {"c": old, "n": "short"}, mine["accessToken"]) == (
+        "BAD_USER_INPUT"
+    )
+    assert await code_of(gql, CHANGE_PASSWORD, {"c": old, "n": new}, mine["accessToken"]) == "OK"
+
+    assert await code_of(gql, ME, {}, thief["accessToken"]) == "UNAUTHENTICATED"
+    assert await code_of(gql, REFRESH_PAIR, {"t": thief["refreshToken"]}) == "UNAUTHENTICATED"
+    assert await code_of(gql, ME, {}, mine["accessToken"]) == "OK"  # her own session goes on
+    assert await code_of(gql, ORGANISER_LOG_IN, {"username": username, "password": old}) == "BAD_CREDENTIALS"
+    assert await code_of(gql, ORGANISER_LOG_IN, {"username": username, "password": new}) == "OK"
+    async with pool.acquire() as conn:
+        rows = await conn.fetch(
+            "SELECT action, details::text AS details FROM identity.audit_log WHERE subject = $1",
+            mine["me"]["id"],
+        )
+    assert "staff.password_changed" in {r["action"] for r in rows}
+    assert not [r for r in rows if old in r["details"] or new in r["details"]]
+    # A resident has no password to change.
+    resident = token_for(settings, str(uuid.uuid4()), {RESIDENT}, {COMMUNITY})
+    assert await code_of(gql, CHANGE_PASSWORD, {"c": old, "n": new}, resident) == "FORBIDDEN"

@@ -54,7 +54,7 @@ log = logging.getLogger("linli.audit")
 # Log-ins, log-outs and account creation are audited by identity itself.
 _AUDITED_ELSEWHERE = frozenset(
     {"requestLoginCode", "logIn", "organiserLogIn", "refreshToken", "logOut", "createOrganiser"}
-    | {"logOutEverywhere"}
+    | {"logOutEverywhere", "changeMyPassword"}
     # The directory's changes and street staff: by services.identity.directory.
     | {"addStreet", "addCommunity", "updateCommunity", "addStation", "updateStation", "addGrid"}
     | {"createStreetStaff"}

@@ -237,6 +237,20 @@ class IdentityMutation:
         _clear_cookies(info.context)
         return True
 
+    @strawberry.mutation(description="Staff: change my password; my other sessions end, this one goes on.")
+    async def change_my_password(
+        self,
+        info: Info,
+        current_password: Annotated[str, secret_argument()],
+        new_password: Annotated[str, secret_argument()],
+    ) -> bool:
+        info.context.require_actor()
+        claims = info.context.claims
+        if claims is None:
+            raise unauthenticated()
+        await identity(info).change_password(claims, current_password, new_password, info.context.client_ip)
+        return True
+
     @strawberry.mutation
     async def update_my_profile(
         self, info: Info, community_id: str, building: str, unit: str, name: str

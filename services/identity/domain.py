@@ -364,6 +364,15 @@ def bad_credentials() -> Refusal:
     return Refusal("BAD_CREDENTIALS", "用户名或密码错误", "Wrong username or password")
 
 
+def wrong_current_password() -> Refusal:
+    return Refusal(
+        "BAD_CREDENTIALS",
+        "当前密码不正确",
+        "The current password is wrong",
+        {"field": "currentPassword"},
+    )
+
+
 # --- the directory of places -------------------------------------------------------------
 
 _DESK_PHONE = re.compile(r"\+?[0-9][0-9 -]{5,18}[0-9]")

@@ -246,6 +246,45 @@ class Identity:
             )
         return len(ended)
 
+    async def change_password(
+        self, access: TokenClaims, current: str, new: str, client_ip: str | None = None
+    ) -> None:
+        """A staff member's new password, given the current one; every other session of theirs
+        ends (whoever knew the old password is logged out), this one goes on. Wrong current
+        passwords count against the account like wrong log-ins."""
+        account_id = _uuid_or_none(access.actor.user_id)
+        async with self.pool.acquire() as conn:
+            account = await repo.staff_by_id(conn, account_id) if account_id else None
+        if account is None:
+            raise forbidden()  # residents log in by SMS code: they have no password
+        new = domain.check_password(new)
+        s = self.settings
+        user_key = self._key("password-failures", account["username"][:64])
+        wait = await throttle.count(
+            self.redis, user_key, s.password_failures_per_hour, s.password_failures_window_s
+        )
+        if wait is not None:
+            raise domain.rate_limited(wait)
+        user_id = str(account["id"])
+        if not await asyncio.to_thread(_verify, account["password_hash"], current or ""):
+            async with self.pool.acquire() as conn:
+                now = self.clock()
+                await repo.audit(conn, now, "staff.password_change_failed", user_id, user_id, client_ip)
+            raise domain.wrong_current_password()
+        await throttle.refund(self.redis, user_key)
+        password_hash = await asyncio.to_thread(_hasher.hash, new)
+        now = self.clock()
+        async with self.pool.acquire() as conn, conn.transaction():
+            await repo.set_staff_password(conn, account["id"], password_hash)
+            await repo.audit(conn, now, "staff.password_changed", user_id, user_id, client_ip)
+        at = now.timestamp()
+        for session_id in await revocations.forget_sessions(self.redis, s, user_id):
+            if session_id != access.session_id:
+                await self._end_session_id(session_id, at)
+        if access.session_id:
+            ttl = max(s.refresh_token_ttl_s, s.access_token_ttl_s)
+            await revocations.remember_session(self.redis, s, user_id, access.session_id, ttl)
+
     async def _end_session(self, claims: TokenClaims, at: float) -> None:
         """Revoke the session ``claims`` belong to, for as long as any token of it may live."""
         if claims.session_id:  # else issued before sessions had ids: revoked one by one
