@@ -8,7 +8,7 @@ import secrets
 import uuid
 from typing import Any
 
-from graphql import GraphQLInputObjectType, parse
+from graphql import GraphQLError, GraphQLInputObjectType, parse
 
 from services.common.settings import Settings
 from services.gateway.audit import REDACTED, carried_out
@@ -157,3 +157,32 @@ def test_every_password_code_and_token_argument_is_marked_secret() -> None:
             if looks_secret.search(name) and not is_secret(argument):
                 unmarked.append(f"{field_name}({name})")
     assert unmarked == []
+
+
+def test_a_field_that_took_effect_is_audited_whatever_failed_after_it() -> None:
+    document = parse(
+        """
+        mutation($i: CancelSessionInput!, $j: CancelSessionInput!, $k: CancelSessionInput!) {
+          a: cancelSession(input: $i) { id }
+          b: cancelSession(input: $j) { id }
+          c: cancelSession(input: $k) { id }
+        }
+        """
+    )
+    variables = {n: {"sessionId": n, "reason": "r", "idempotencyKey": n} for n in "ijk"}
+
+    def done(errors: list[GraphQLError], data: dict[str, Any] | None = None) -> list[str]:
+        actions = carried_out(schema._schema, document, None, variables, data, errors)
+        return [a.arguments["input"]["sessionId"] for a in actions]
+
+    # b's answer failed below it (it took effect) and nulled everything: a and b ran, c never did.
+    assert done([GraphQLError("x", path=["b", "id"])]) == ["i", "j"]
+    # a's answer failed harmlessly, then b's resolver refused and nulled everything.
+    assert done([GraphQLError("x", path=["a", "id"]), GraphQLError("no", path=["b"])]) == ["i"]
+    # With an answer: a refused field is left out, the rest are in.
+    assert done([GraphQLError("no", path=["b"])], {"a": {"id": "1"}, "b": None, "c": {"id": "3"}}) == [
+        "i",
+        "k",
+    ]
+    # Refused before execution (validation, variables): nothing ran.
+    assert done([GraphQLError("bad variables")]) == []

@@ -141,10 +141,10 @@ def carried_out(
 ) -> list[Action]:
     """The mutation's root fields that took effect, read from the operation's syntax tree.
 
-    Mutation fields run one after another. A field counts as done when its answer is in ``data``;
-    when ``data`` is null (a failing field nulled the whole answer), the fields before the first
-    one that failed ran all the same, and count too. A field refused by its own resolver (an
-    error at its own path) did not take effect.
+    Mutation fields run one after another. A field counts as done unless its own resolver
+    refused (an error at its own path): an error further down (in what it answered) came after
+    it took effect. When ``data`` is null, a field's error nulled the whole answer and ended the
+    operation: that field is the one of the last error, and it and the fields before it ran.
     """
     operation = get_operation_ast(document, operation_name)
     mutation_type = schema.mutation_type
@@ -160,22 +160,21 @@ def carried_out(
         for definition in operation.variable_definitions or ()
         if definition.default_value is not None
     } | variables
-    refused = {tuple(error.path) for error in errors if error.path and len(error.path) == 1}
-    failed_first = next((error.path[0] for error in errors if error.path), None)
+    refused = {error.path[0] for error in errors if error.path and len(error.path) == 1}
+    last_failed = next((error.path[0] for error in reversed(errors) if error.path), None)
+    if data is None and last_failed is None:
+        return []  # nothing ran: the request was refused before execution
     actions = []
     for node in _root_fields(operation.selection_set, fragments, values):
         key = node.alias.value if node.alias else node.name.value
-        if data is not None:
-            if key not in data or (key,) in refused:
-                continue
-            produced = data[key]
-        else:
-            if failed_first is None or key == failed_first:
-                break
-            produced = None
-        field = mutation_type.fields.get(node.name.value)
-        if field is None:
+        if data is not None and key not in data:
             continue
+        field = mutation_type.fields.get(node.name.value)
+        if field is None or key in refused:
+            if data is None and key == last_failed:
+                break
+            continue
+        produced = data[key] if data is not None else None
         arguments = {
             argument.name.value: _redacted(
                 value_from_ast_untyped(argument.value, values),
@@ -185,6 +184,8 @@ def carried_out(
         }
         masked = mask_phones_in(json.dumps(arguments, ensure_ascii=False, default=str))
         actions.append(Action(node.name.value, json.loads(masked), produced))
+        if data is None and key == last_failed:
+            break
     return actions
 
 
