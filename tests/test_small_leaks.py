@@ -5,9 +5,11 @@ from __future__ import annotations
 
 from typing import Any
 
+import httpx
 import pytest
 
 from services.common.settings import Settings
+from services.gateway.app import create_app
 from services.gateway.schema import production_schema, schema
 from tests.conftest import COMMUNITY, OTHER_COMMUNITY, GraphQLClient
 from tests.test_proxy_signup import FIND, elder, grid_worker, new_phone
@@ -88,3 +90,22 @@ async def test_a_resident_is_registered_only_when_asked_and_then_found(
     found = (await gql.ok(FIND, look_up(phone), ours))["residentByPhone"]
     assert found["id"] == made["id"] and not found["created"]
     assert await residents_with(pool, phone) == 1
+
+
+async def test_a_production_gateway_answers_a_mistyped_field_without_naming_the_right_one(
+    gql: GraphQLClient, settings: Settings
+) -> None:
+    query = '{ auditLogs(communityId: "x") { action } }'
+    assert "Did you mean 'auditLog'?" in (await gql.raw(query))["errors"][0]["message"]
+
+    app = create_app(settings.model_copy(update={"env": "production"}))
+    async with app.router.lifespan_context(app):
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://linli.test") as http:
+            fast = await GraphQLClient(http).raw(query)  # the plain-JSON path
+            viewed = (await http.get("/graphql", params={"query": query})).json()  # strawberry's view
+
+    for body in (fast, viewed):
+        [error] = body["errors"]
+        assert error["message"] == "Cannot query field 'auditLogs' on type 'Query'."
+        assert error["extensions"]["code"] == "BAD_USER_INPUT"
