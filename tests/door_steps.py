@@ -84,6 +84,7 @@ async def couple_signed_up(
                 "phone": phone,
                 "building": "3号楼",
                 "unit": "2单元",
+                "register": True,
             }
         },
         desk,

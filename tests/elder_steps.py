@@ -126,6 +126,7 @@ def elder(
             "unit": unit,
             "phoneOf": phone_of,
             "phoneOwner": owner,
+            "register": True,
         }
     }
 

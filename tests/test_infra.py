@@ -316,7 +316,9 @@ def test_the_gateway_is_probed_served_and_autoscaled() -> None:
     gateway = named("Deployment", "gateway")
     [container] = containers(gateway)
     ports = {p["name"]: p["containerPort"] for p in container["ports"]}
-    assert ports == {"http": int(config_data()["LINLI_PORT"])}
+    env = {e["name"]: e["value"] for e in container["env"]}
+    # /metrics on its own port (issue 16): the public port, which the ingress routes, has none.
+    assert ports == {"http": int(config_data()["LINLI_PORT"]), "metrics": int(env["LINLI_METRICS_PORT"])}
 
     assert container["livenessProbe"]["httpGet"] == {"path": "/healthz", "port": "http"}
     assert container["readinessProbe"]["httpGet"] == {"path": "/readyz", "port": "http"}
@@ -328,6 +330,7 @@ def test_the_gateway_is_probed_served_and_autoscaled() -> None:
     [service_port] = service["spec"]["ports"]
     assert service_port["targetPort"] in ports
 
+    assert service_port["targetPort"] == "http"  # never the metrics port
     [rule] = named("Ingress", "gateway")["spec"]["rules"]
     [path] = rule["http"]["paths"]
     assert path["backend"]["service"] == {"name": "gateway", "port": {"name": service_port["name"]}}
@@ -799,6 +802,7 @@ def test_compose_keeps_data_and_settings_straight() -> None:
     caddyfile = next(v for v in services["proxy"]["volumes"] if v.endswith("/etc/caddy/Caddyfile:ro"))
     text = (COMPOSE.parent / caddyfile.split(":")[0]).read_text(encoding="utf-8")
     assert re.search(r"name\s+gateway\b", text) and re.search(rf"port\s+{env['LINLI_PORT']}\b", text)
+    assert re.search(r"^\s*respond\s+/metrics\*\s+404\s*$", text, re.MULTILINE), "no public /metrics"
 
 
 def test_compose_secrets_come_from_the_environment_not_the_file() -> None:

@@ -51,6 +51,7 @@ def elder(phone: str, community: str = COMMUNITY) -> dict[str, Any]:
             "phone": phone,
             "building": "3号楼",
             "unit": "2单元",
+            "register": True,
         }
     }
 

@@ -368,6 +368,12 @@ async def test_a_shift_needing_a_skill_takes_only_volunteers_who_have_it(
     variables = {"input": {"shiftId": first_aid["id"], "idempotencyKey": uuid.uuid4().hex}}
     assert await gql.error_code(SIGN_UP, variables, token) == "MISSING_SKILL"
 
+    # A community records skills for the volunteers serving there (issue 16): she keeps her profile here.
+    await gql.ok(
+        "mutation($i: UpdateVolunteerProfileInput!) { updateVolunteerProfile(input: $i) { communityId } }",
+        {"i": {"communityId": COMMUNITY}},
+        token,
+    )
     await gql.ok(
         "mutation($input: RecordVolunteerSkillInput!) { recordVolunteerSkill(input: $input) }",
         {"input": {"communityId": COMMUNITY, "volunteerId": volunteer_id, "skill": "急救"}},

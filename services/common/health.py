@@ -1,5 +1,6 @@
 """A worker's /healthz, /readyz and /metrics, served by the worker's own event loop on
-``LINLI_METRICS_PORT`` for the Kubernetes probes and Prometheus.
+``LINLI_METRICS_PORT`` for the Kubernetes probes and Prometheus. A gateway given that port serves
+its /metrics there too (and no longer on the port the ingress routes).
 
 That the loop answers at all is the liveness; readiness also asks PostgreSQL and Redis and
 whether the worker's loops (commands, relay, arq) still run. Three plain GETs need no framework:
@@ -22,7 +23,9 @@ ReadinessCheck = Callable[[], Awaitable[list[str]]]
 _REQUEST_TIMEOUT_S = 5.0
 
 
-async def _answer(path: str, problems_of: ReadinessCheck) -> tuple[str, str, bytes]:
+async def _answer(
+    path: str, problems_of: ReadinessCheck, sample: Callable[[], Awaitable[None]] | None = None
+) -> tuple[str, str, bytes]:
     if path == "/healthz":
         return "200 OK", "application/json", b'{"status":"ok"}'
     if path == "/readyz":
@@ -30,12 +33,20 @@ async def _answer(path: str, problems_of: ReadinessCheck) -> tuple[str, str, byt
         body = json.dumps({"status": "not ready" if problems else "ready", "problems": problems})
         return ("503 Service Unavailable" if problems else "200 OK"), "application/json", body.encode()
     if path == "/metrics":
+        if sample is not None:
+            await sample()
         return "200 OK", CONTENT_TYPE_LATEST, generate_latest(REGISTRY)
     return "404 Not Found", "text/plain; charset=utf-8", b"not found"
 
 
-async def serve_health(host: str, port: int, problems_of: ReadinessCheck) -> asyncio.Server:
-    """Start answering on ``host:port``; close the returned server to stop."""
+async def serve_health(
+    host: str,
+    port: int,
+    problems_of: ReadinessCheck,
+    sample: Callable[[], Awaitable[None]] | None = None,
+) -> asyncio.Server:
+    """Start answering on ``host:port``; close the returned server to stop. ``sample`` runs
+    before each /metrics answer (the gateway samples queue depths)."""
 
     async def handle(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         try:
@@ -44,7 +55,7 @@ async def serve_health(host: str, port: int, problems_of: ReadinessCheck) -> asy
                 pass  # headers: nothing here needs them
             words = request_line.decode("latin-1").split()
             path = words[1].partition("?")[0] if len(words) >= 2 else ""
-            status, content_type, body = await _answer(path, problems_of)
+            status, content_type, body = await _answer(path, problems_of, sample)
             head = (
                 f"HTTP/1.1 {status}\r\nContent-Type: {content_type}\r\n"
                 f"Content-Length: {len(body)}\r\nConnection: close\r\n\r\n"

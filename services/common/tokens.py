@@ -2,7 +2,11 @@
 
 The key id lets ``LINLI_SECRET`` be rotated later without breaking the format. Each token has
 an id (``jti``, so it can be revoked) and a kind (``typ``): a short-lived access token is what
-resolvers accept; a refresh token only buys a new pair. Tokens without ``typ`` are access tokens.
+resolvers accept; a refresh token only buys a new pair. A token without ``jti`` or ``typ`` is
+refused: it could be neither revoked nor told apart (issue 16: a forged platform-admin token
+had neither).
+Every pair a log-in and its refreshes issue shares a session id (``sid``): logging out, or a
+refresh token used twice, revokes the session and so every token of it.
 """
 
 from __future__ import annotations
@@ -30,6 +34,7 @@ class TokenClaims:
     token_id: str
     kind: str
     expires_at: float
+    session_id: str = ""  # empty in tokens issued before sessions had ids
 
 
 def _b64(data: bytes) -> str:
@@ -51,6 +56,7 @@ def issue_token(
     now: float | None = None,
     kind: str = ACCESS,
     token_id: str | None = None,
+    session_id: str | None = None,
 ) -> str:
     issued = int(now if now is not None else time.time())
     claims: dict[str, Any] = {
@@ -60,6 +66,8 @@ def issue_token(
         "jti": token_id or uuid.uuid4().hex,
         "typ": kind,
     }
+    if session_id:
+        claims["sid"] = session_id
     body = f"v1.{KEY_ID}.{_b64(json.dumps(claims, separators=(',', ':')).encode())}"
     return f"{body}.{_mac(secret, body)}"
 
@@ -86,12 +94,15 @@ def read_claims(token: str, secret: str, now: float | None = None, kind: str = A
         claims = json.loads(_unb64(parts[2]))
         actor = Actor.from_payload(claims)
         expires = float(claims["exp"])
-        token_id = str(claims.get("jti", ""))
-        token_kind = str(claims.get("typ", ACCESS))
+        token_id = claims["jti"]
+        token_kind = claims["typ"]
+        if not (isinstance(token_id, str) and token_id and isinstance(token_kind, str)):
+            raise ValueError("no jti or typ")
+        session_id = str(claims.get("sid", ""))
     except (ValueError, KeyError, TypeError) as exc:
         raise invalid_token() from exc
     if token_kind != kind:
         raise invalid_token()
     if expires < (now if now is not None else time.time()):
         raise Refusal("UNAUTHENTICATED", "登录已过期，请重新登录", "Session expired, please log in")
-    return TokenClaims(actor, token_id, token_kind, expires)
+    return TokenClaims(actor, token_id, token_kind, expires, session_id)

@@ -26,6 +26,7 @@ from strawberry.types.graphql import OperationType
 from services.common.commands import CommandBus
 from services.common.db import create_pool
 from services.common.errors import Refusal, service_unavailable
+from services.common.health import serve_health
 from services.common.heap import settle_after_start_up
 from services.common.masking import install_log_masking
 from services.common.queue import create_redis
@@ -35,7 +36,11 @@ from services.gateway.errors import OUTAGES, transport_refusal, typed_error
 from services.gateway.exports import export_routes
 from services.gateway.limits import BodySizeLimit
 from services.gateway.live import LiveChannels
-from services.gateway.observability import CorrelationMiddleware, render_metrics
+from services.gateway.observability import (
+    CorrelationMiddleware,
+    render_metrics,
+    sample_queue_depths,
+)
 from services.gateway.pages import page_routes
 from services.gateway.schema import production_schema, schema
 from services.gateway.ticket_sheet import ticket_routes
@@ -186,10 +191,21 @@ def create_app(settings: Settings) -> Starlette:
         revoked = RevokedTokens(redis, settings)
         await revoked.start()
         holder["live"] = Resources(settings, pool, redis, bus, live, revoked)
+        # /metrics on a port of its own, which the ingress does not route (infra/k8s/gateway.yaml).
+        metrics_server = None
+        if settings.metrics_port:
+            try:
+                metrics_server = await serve_health(
+                    settings.host, settings.metrics_port, problems, sample_queues
+                )
+            except OSError as exc:  # metrics are for operators; residents are served all the same
+                log.warning("no metrics on port %s: %s", settings.metrics_port, exc)
         settle_after_start_up()
         try:
             yield
         finally:
+            if metrics_server is not None:
+                metrics_server.close()
             await revoked.stop()
             await live.stop()
             await bus.stop()
@@ -199,7 +215,7 @@ def create_app(settings: Settings) -> Starlette:
     async def healthz(request: Request) -> JSONResponse:
         return JSONResponse({"status": "ok"})
 
-    async def readyz(request: Request) -> JSONResponse:
+    async def readiness() -> dict[str, bool]:
         resources = holder.get("live")
         checks = {"postgres": False, "redis": False}
         if resources is not None:
@@ -208,6 +224,16 @@ def create_app(settings: Settings) -> Starlette:
                     checks["postgres"] = await conn.fetchval("SELECT true") is True
             with contextlib.suppress(Exception):
                 checks["redis"] = bool(await resources.redis.ping())
+        return checks
+
+    async def problems() -> list[str]:
+        return [f"{name} does not answer" for name, ok in (await readiness()).items() if not ok]
+
+    async def sample_queues() -> None:
+        await sample_queue_depths(holder["live"].redis, settings)
+
+    async def readyz(request: Request) -> JSONResponse:
+        checks = await readiness()
         ready = all(checks.values())
         return JSONResponse(
             {"status": "ready" if ready else "not ready", **checks},
@@ -224,7 +250,8 @@ def create_app(settings: Settings) -> Starlette:
         routes=[
             Route("/healthz", healthz),
             Route("/readyz", readyz),
-            Route("/metrics", metrics),
+            # Given a port of its own, /metrics is not served here (the ingress routes this port).
+            *([] if settings.metrics_port else [Route("/metrics", metrics)]),
             # Every method reaches the view, so that PUT or DELETE is refused as GraphQL errors are.
             Route("/graphql", graphql),
             WebSocketRoute("/graphql", graphql),  # subscriptions (graphql-ws, graphql-transport-ws)

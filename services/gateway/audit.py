@@ -3,7 +3,10 @@ carries out is recorded (who, when, what was asked, what it produced), and a com
 can read their community's trail.
 
 Recorded in the gateway, after the operation, from the request and its result, so each service
-needs no audit code of its own. "Before" is not recorded: the gateway does not read a service's
+needs no audit code of its own. Each action is named by its schema field, read from the
+operation's syntax tree (a client's alias neither hides nor renames it), with that field's own
+arguments only, and every argument the schema marks ``@secret`` redacted
+(``services.gateway.marks``). "Before" is not recorded: the gateway does not read a service's
 state before it changes (the services' events carry what changed).
 """
 
@@ -11,11 +14,30 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 import strawberry
+from graphql import (
+    DocumentNode,
+    FieldNode,
+    FragmentDefinitionNode,
+    FragmentSpreadNode,
+    GraphQLArgument,
+    GraphQLError,
+    GraphQLInputField,
+    GraphQLInputObjectType,
+    GraphQLList,
+    GraphQLSchema,
+    InlineFragmentNode,
+    SelectionNode,
+    SelectionSetNode,
+    get_nullable_type,
+    get_operation_ast,
+    value_from_ast_untyped,
+)
 from strawberry.extensions import SchemaExtension
 from strawberry.types.graphql import OperationType
 
@@ -24,6 +46,7 @@ from services.common.clock import now
 from services.common.errors import bad_input, forbidden
 from services.common.masking import mask_phones_in
 from services.gateway.context import Context, Info
+from services.gateway.marks import is_secret
 from services.identity import queries, repository
 
 log = logging.getLogger("linli.audit")
@@ -31,6 +54,7 @@ log = logging.getLogger("linli.audit")
 # Log-ins, log-outs and account creation are audited by identity itself.
 _AUDITED_ELSEWHERE = frozenset(
     {"requestLoginCode", "logIn", "organiserLogIn", "refreshToken", "logOut", "createOrganiser"}
+    | {"logOutEverywhere", "changeMyPassword"}
     # The directory's changes and street staff: by services.identity.directory.
     | {"addStreet", "addCommunity", "updateCommunity", "addStation", "updateStation", "addGrid"}
     | {"createStreetStaff"}
@@ -51,7 +75,7 @@ def community_of(actor: Actor, produced: Any) -> str | None:
 
 
 class StaffAudit(SchemaExtension):
-    """Record each successful staff mutation in ``identity.audit_log``."""
+    """Record each staff mutation that took effect in ``identity.audit_log``."""
 
     async def on_operation(self) -> AsyncIterator[None]:
         yield
@@ -62,27 +86,173 @@ class StaffAudit(SchemaExtension):
         if not isinstance(ctx, Context) or ctx.actor is None or not is_staff(ctx.actor):
             return
         result = context.result
-        data = getattr(result, "data", None)
-        if not data or getattr(result, "errors", None):
+        if result is None or context.graphql_document is None:
             return
-        asked = mask_phones_in(json.dumps(context.variables or {}, ensure_ascii=False, default=str))
+        actions = carried_out(
+            self.execution_context.schema._schema,
+            context.graphql_document,
+            context.operation_name,
+            context.variables or {},
+            getattr(result, "data", None),
+            getattr(result, "errors", None) or [],
+        )
         try:
             async with ctx.pool.acquire() as conn:
-                for field, produced in data.items():
-                    if field in _AUDITED_ELSEWHERE:
+                for action in actions:
+                    if action.field in _AUDITED_ELSEWHERE:
                         continue
+                    produced = action.produced
                     await repository.audit(
                         conn,
                         now(),
-                        field,
-                        subject=str(produced.get("id", field)) if isinstance(produced, dict) else field,
+                        action.field,
+                        subject=str(produced.get("id", action.field))
+                        if isinstance(produced, dict)
+                        else action.field,
                         actor_id=ctx.actor.user_id,
                         client_ip=ctx.client_ip,
-                        details={"input": json.loads(asked), "result": produced},
+                        details={"input": action.arguments, "result": produced},
                         community_id=community_of(ctx.actor, produced),
                     )
         except Exception:  # the action itself succeeded; a missing audit line must be seen
-            log.exception("could not audit %s by %s", list(data), ctx.actor.user_id)
+            log.exception("could not audit %s by %s", [a.field for a in actions], ctx.actor.user_id)
+
+
+REDACTED = "[redacted]"
+
+
+@dataclass(frozen=True)
+class Action:
+    """One root field of a mutation that ran: its schema name (never the client's alias), its
+    own arguments (secrets redacted, phones masked) and what it answered."""
+
+    field: str
+    arguments: dict[str, Any]
+    produced: Any
+
+
+def carried_out(
+    schema: GraphQLSchema,
+    document: DocumentNode,
+    operation_name: str | None,
+    variables: dict[str, Any],
+    data: dict[str, Any] | None,
+    errors: list[GraphQLError],
+) -> list[Action]:
+    """The mutation's root fields that took effect, read from the operation's syntax tree.
+
+    Mutation fields run one after another. A field counts as done unless its own resolver
+    refused (an error at its own path): an error further down (in what it answered) came after
+    it took effect. When ``data`` is null, a field's error nulled the whole answer and ended the
+    operation: that field is the one of the last error, and it and the fields before it ran.
+    """
+    operation = get_operation_ast(document, operation_name)
+    mutation_type = schema.mutation_type
+    if operation is None or mutation_type is None:
+        return []
+    fragments = {
+        definition.name.value: definition
+        for definition in document.definitions
+        if isinstance(definition, FragmentDefinitionNode)
+    }
+    values = {
+        definition.variable.name.value: value_from_ast_untyped(definition.default_value)
+        for definition in operation.variable_definitions or ()
+        if definition.default_value is not None
+    } | variables
+    refused = {error.path[0] for error in errors if error.path and len(error.path) == 1}
+    last_failed = next((error.path[0] for error in reversed(errors) if error.path), None)
+    if data is None and last_failed is None:
+        return []  # nothing ran: the request was refused before execution
+    actions = []
+    for node in _root_fields(operation.selection_set, fragments, values):
+        key = node.alias.value if node.alias else node.name.value
+        if data is not None and key not in data:
+            continue
+        field = mutation_type.fields.get(node.name.value)
+        if field is None or key in refused:
+            if data is None and key == last_failed:
+                break
+            continue
+        produced = data[key] if data is not None else None
+        arguments = {
+            argument.name.value: _redacted(
+                value_from_ast_untyped(argument.value, values),
+                field.args.get(argument.name.value),
+            )
+            for argument in node.arguments or ()
+        }
+        masked = mask_phones_in(json.dumps(arguments, ensure_ascii=False, default=str))
+        actions.append(Action(node.name.value, json.loads(masked), produced))
+        if data is None and key == last_failed:
+            break
+    return actions
+
+
+def _root_fields(
+    selections: SelectionSetNode,
+    fragments: dict[str, FragmentDefinitionNode],
+    values: dict[str, Any],
+    seen: frozenset[str] = frozenset(),
+) -> Iterator[FieldNode]:
+    """The fields of a selection set in document order, fragments spread, skipped ones left out.
+    (Several nodes with one response key run once: the executor merges them.)"""
+    keys: set[str] = set()
+    for node in _flattened(selections, fragments, values, seen):
+        key = node.alias.value if node.alias else node.name.value
+        if key not in keys:
+            keys.add(key)
+            yield node
+
+
+def _flattened(
+    selections: SelectionSetNode,
+    fragments: dict[str, FragmentDefinitionNode],
+    values: dict[str, Any],
+    seen: frozenset[str],
+) -> Iterator[FieldNode]:
+    for selection in selections.selections:
+        if not _included(selection, values):
+            continue
+        if isinstance(selection, FieldNode):
+            yield selection
+        elif isinstance(selection, InlineFragmentNode):
+            yield from _flattened(selection.selection_set, fragments, values, seen)
+        elif isinstance(selection, FragmentSpreadNode):
+            name = selection.name.value
+            if name in fragments and name not in seen:
+                yield from _flattened(fragments[name].selection_set, fragments, values, seen | {name})
+
+
+def _included(node: SelectionNode, values: dict[str, Any]) -> bool:
+    for directive in node.directives or ():
+        if directive.name.value not in ("skip", "include"):
+            continue
+        condition = next((a.value for a in directive.arguments or () if a.name.value == "if"), None)
+        flag = value_from_ast_untyped(condition, values) if condition is not None else None
+        if (directive.name.value == "skip") == bool(flag):
+            return False
+    return True
+
+
+def _redacted(value: Any, definition: GraphQLArgument | GraphQLInputField | None) -> Any:
+    """``value`` with every argument or input field marked ``@secret`` replaced."""
+    if definition is None:
+        return value
+    if is_secret(definition):
+        return REDACTED if value is not None else None
+    return _redacted_of_type(value, definition.type)
+
+
+def _redacted_of_type(value: Any, type_: Any) -> Any:
+    type_ = get_nullable_type(type_)
+    if isinstance(type_, GraphQLList):
+        items = value if isinstance(value, list) else [value]
+        redacted = [_redacted_of_type(item, type_.of_type) for item in items]
+        return redacted if isinstance(value, list) else redacted[0]
+    if isinstance(type_, GraphQLInputObjectType) and isinstance(value, dict):
+        return {name: _redacted(item, type_.fields.get(name)) for name, item in value.items()}
+    return value
 
 
 @strawberry.type

@@ -6,7 +6,7 @@ from __future__ import annotations
 import re
 import uuid
 from itertools import groupby
-from typing import Any
+from typing import Annotated, Any
 from urllib.parse import urlencode
 
 import asyncpg
@@ -16,6 +16,7 @@ import strawberry
 from services.common.errors import bad_input
 from services.gateway.context import Info
 from services.gateway.identity import StaffAccount, StaffRole
+from services.gateway.marks import secret_argument
 from services.gateway.names import community_name
 from services.identity import domain, queries
 from services.identity.directory import Directory
@@ -282,7 +283,7 @@ class DirectoryMutation:
         street_id: str,
         role: StaffRole,
         username: str,
-        password: str,
+        password: Annotated[str, secret_argument()],
         display_name: str = "",
     ) -> StaffAccount:
         actor = info.context.require_actor()

@@ -11,16 +11,17 @@ from __future__ import annotations
 
 import uuid
 from enum import Enum
-from typing import Any
+from typing import Annotated, Any
 
 import asyncpg
 import strawberry
 
 from services.common.actor import Actor
-from services.common.errors import bad_input
+from services.common.errors import bad_input, unauthenticated
 from services.common.masking import mask_phone
 from services.common.settings import Settings
 from services.gateway.context import REFRESH_COOKIE, TOKEN_COOKIE, Context, Info
+from services.gateway.marks import secret_argument
 from services.gateway.names import community_name, community_names_of
 from services.identity import domain, queries
 from services.identity.service import Identity, Tokens
@@ -192,30 +193,62 @@ class IdentityMutation:
         return LoginCodeSent(expires_in_s=sent.expires_in_s, resend_after_s=sent.resend_after_s)
 
     @strawberry.mutation(description="Log in with the texted code; a first log-in makes the account.")
-    async def log_in(self, info: Info, phone: str, code: str) -> AuthTokens:
+    async def log_in(self, info: Info, phone: str, code: Annotated[str, secret_argument()]) -> AuthTokens:
         return await _logged_in(info, await identity(info).log_in(phone, code, info.context.client_ip))
 
     @strawberry.mutation(description="Log in to the organiser console or scanner page.")
-    async def organiser_log_in(self, info: Info, username: str, password: str) -> AuthTokens:
+    async def organiser_log_in(
+        self, info: Info, username: str, password: Annotated[str, secret_argument()]
+    ) -> AuthTokens:
         return await _logged_in(
             info, await identity(info).organiser_log_in(username, password, info.context.client_ip)
         )
 
     @strawberry.mutation(description="A new token pair for a refresh token (argument or cookie).")
-    async def refresh_token(self, info: Info, refresh_token: str | None = None) -> AuthTokens:
+    async def refresh_token(
+        self, info: Info, refresh_token: Annotated[str | None, secret_argument()] = None
+    ) -> AuthTokens:
         token = refresh_token or (info.context.cookies or {}).get(REFRESH_COOKIE, "")
-        return await _logged_in(info, await identity(info).refresh(token))
+        return await _logged_in(info, await identity(info).refresh(token, info.context.client_ip))
 
     @strawberry.mutation(
         description="Revoke the access token in use and the refresh token (argument or cookie)."
     )
-    async def log_out(self, info: Info, refresh_token: str | None = None) -> bool:
+    async def log_out(
+        self, info: Info, refresh_token: Annotated[str | None, secret_argument()] = None
+    ) -> bool:
         token = refresh_token or (info.context.cookies or {}).get(REFRESH_COOKIE)
         if info.context.claims is None and not token:
             info.context.require_actor()  # nothing to log out of: say why
         # An expired access token must not keep its owner from killing the refresh token.
         await identity(info).log_out(info.context.claims, token, info.context.client_ip)
         _clear_cookies(info.context)
+        return True
+
+    @strawberry.mutation(
+        description="End every session of mine (this device's and every other's): their tokens stop working."
+    )
+    async def log_out_everywhere(self, info: Info) -> bool:
+        info.context.require_actor()
+        claims = info.context.claims
+        if claims is None:
+            raise unauthenticated()
+        await identity(info).log_out_everywhere(claims, info.context.client_ip)
+        _clear_cookies(info.context)
+        return True
+
+    @strawberry.mutation(description="Staff: change my password; my other sessions end, this one goes on.")
+    async def change_my_password(
+        self,
+        info: Info,
+        current_password: Annotated[str, secret_argument()],
+        new_password: Annotated[str, secret_argument()],
+    ) -> bool:
+        info.context.require_actor()
+        claims = info.context.claims
+        if claims is None:
+            raise unauthenticated()
+        await identity(info).change_password(claims, current_password, new_password, info.context.client_ip)
         return True
 
     @strawberry.mutation
@@ -254,7 +287,7 @@ class IdentityMutation:
         community_id: str,
         role: StaffRole,
         username: str,
-        password: str,
+        password: Annotated[str, secret_argument()],
         display_name: str = "",
     ) -> StaffAccount:
         actor = info.context.require_actor()

@@ -81,6 +81,11 @@ class ResidentByPhoneInput:
         description="SELF: their own mobile or landline; FAMILY: a relative's (say whose); NONE: none.",
     )
     phone_owner: str = strawberry.field(default="", description="Whose phone, for FAMILY: e.g. 女儿.")
+    register: bool = strawberry.field(
+        default=False,
+        description="True: register them if nobody of the community is found. False: only look "
+        "them up (RESIDENT_NOT_FOUND, the same for an unknown number and another community's).",
+    )
 
 
 @strawberry.input
@@ -176,6 +181,7 @@ class ProxyMutation:
             info.context.client_ip,
             input.phone_of,
             input.phone_owner,
+            input.register,
         )
         if resident["phone"] is None:
             # No mobile of their own: nothing is texted; their grid workers tell them instead.

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import re
 from typing import Any
 
 import strawberry
@@ -70,9 +71,18 @@ class Subscription(TicketsSubscription):
 # Every argument of every query and mutation meets the same scalar rules at the door.
 apply_input_rules(Query, Mutation)
 
+_SUGGESTION = re.compile(r"\s*Did you mean\b[^?]*\?")
+
 
 class LinliSchema(strawberry.Schema):
+    def __init__(self, *args: Any, hide_suggestions: bool = False, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.hide_suggestions = hide_suggestions
+
     def process_errors(self, errors: list[GraphQLError], execution_context: Any = None) -> None:
+        if self.hide_suggestions:  # "Did you mean 'auditLog'?" maps the schema for a stranger
+            for error in errors:
+                error.message = _SUGGESTION.sub("", error.message)
         log_unexpected(errors)  # refusals and bad requests are answers, not incidents
 
 
@@ -94,12 +104,14 @@ schema = LinliSchema(
 
 @functools.cache
 def production_schema() -> strawberry.Schema:
-    """The same schema with introspection refused; built only by a production gateway."""
+    """The same schema with introspection refused and no "Did you mean …?" in error messages
+    (fields, arguments, types, enum values); built only by a production gateway."""
     return LinliSchema(
         query=Query,
         mutation=Mutation,
         subscription=Subscription,
         extensions=[*schema.extensions, DisableIntrospection],
+        hide_suggestions=True,
     )
 
 

@@ -25,6 +25,7 @@ from services.common.signed_codes import render
 from services.gateway.activities import Session, SessionStatus, SignupStatus, _attendees
 from services.gateway.context import Info
 from services.gateway.inputs import check_key, parse_id
+from services.gateway.marks import Secret
 from services.gateway.ticket_sheet import TicketSheet, ticket_sheet
 from services.identity import queries as identity_queries
 
@@ -191,7 +192,9 @@ class SessionCounts:
 
 @strawberry.input
 class CheckInTicketInput:
-    code: str = strawberry.field(description="The text of the ticket's QR code, as scanned.")
+    code: str = strawberry.field(
+        description="The text of the ticket's QR code, as scanned.", directives=[Secret()]
+    )
     session_id: strawberry.ID = strawberry.field(description="The session the door is admitting to.")
     idempotency_key: str | None = None
     people: int | None = strawberry.field(

@@ -16,6 +16,7 @@ from services.common.actor import RESIDENT, VOLUNTEER
 from services.common.errors import Refusal, bad_input, forbidden, not_found
 from services.gateway.context import Info
 from services.gateway.inputs import as_datetime, check_key, parse_id
+from services.gateway.marks import Secret
 from services.gateway.names import community_name
 from services.gateway.tickets import NO_NAME, NamedPerson, named_people
 from services.identity import throttle
@@ -289,7 +290,9 @@ class ShiftWithdrawal:
 @strawberry.input
 class CheckInInput:
     shift_id: strawberry.ID
-    code: str = strawberry.field(description="A station code, or a volunteer's card scanned by staff.")
+    code: str = strawberry.field(
+        description="A station code, or a volunteer's card scanned by staff.", directives=[Secret()]
+    )
     idempotency_key: str | None = None
 
 

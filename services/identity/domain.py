@@ -292,6 +292,16 @@ def unknown_account() -> Refusal:
     return Refusal("ACCOUNT_NOT_FOUND", "找不到该账号", "No such account")
 
 
+def resident_not_found() -> Refusal:
+    """A grid worker's look-up found nobody of their community. The same whether the number is
+    unknown or belongs to a resident of another community: a look-up must not tell which."""
+    return Refusal(
+        "RESIDENT_NOT_FOUND",
+        "本社区没有找到这位居民，可以登记为新居民",
+        "No resident of this community was found: you can register them as new",
+    )
+
+
 # --- staff -------------------------------------------------------------------------------
 
 
@@ -352,6 +362,15 @@ def username_taken() -> Refusal:
 
 def bad_credentials() -> Refusal:
     return Refusal("BAD_CREDENTIALS", "用户名或密码错误", "Wrong username or password")
+
+
+def wrong_current_password() -> Refusal:
+    return Refusal(
+        "BAD_CREDENTIALS",
+        "当前密码不正确",
+        "The current password is wrong",
+        {"field": "currentPassword"},
+    )
 
 
 # --- the directory of places -------------------------------------------------------------

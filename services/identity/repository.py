@@ -508,6 +508,12 @@ async def staff_logged_in(
     )
 
 
+async def set_staff_password(conn: Connection, account_id: uuid.UUID, password_hash: str) -> None:
+    await conn.execute(
+        "UPDATE identity.staff_accounts SET password_hash = $2 WHERE id = $1", account_id, password_hash
+    )
+
+
 # --- audit -------------------------------------------------------------------------------
 
 

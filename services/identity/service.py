@@ -31,6 +31,9 @@ _hasher = PasswordHasher()
 # Urgent texts are scored as if enqueued a day ago, so arq takes them before any backlog of
 # events (its job log then calls them "delayed=86400s": that is this head start, not a delay).
 _URGENT_HEAD_START = timedelta(days=1)
+# A refresh token used again this soon after it was spent is two tabs (or two requests of one
+# page) renewing at once, refused without ending the session; later, it is a stolen copy.
+REFRESH_REUSE_GRACE_S = 10.0
 
 
 @dataclass(frozen=True)
@@ -145,38 +148,69 @@ class Identity:
             _job_id=self._key("sms-default", str(resident["id"])),
             _queue_name=s.queue("notify"),
         )
-        return self._issue(domain.resident_actor(str(resident["id"]), resident["community_id"]))
+        return await self._begin_session(domain.resident_actor(str(resident["id"]), resident["community_id"]))
 
     # --- tokens ----------------------------------------------------------------------------
 
-    def _issue(self, actor: Actor) -> Tokens:
+    async def _begin_session(self, actor: Actor) -> Tokens:
+        """The first pair of a new session (a log-in), noted for "log out everywhere"."""
+        session_id = uuid.uuid4().hex
+        ttl = max(self.settings.refresh_token_ttl_s, self.settings.access_token_ttl_s)
+        await revocations.remember_session(self.redis, self.settings, actor.user_id, session_id, ttl)
+        return self._issue(actor, session_id)
+
+    def _issue(self, actor: Actor, session_id: str | None = None) -> Tokens:
+        """A token pair of the session (a new one for a log-in)."""
         s = self.settings
         at = self.clock().timestamp()
+        sid = session_id or uuid.uuid4().hex
         return Tokens(
-            access_token=issue_token(actor, s.secret, s.access_token_ttl_s, now=at, kind=ACCESS),
-            refresh_token=issue_token(actor, s.secret, s.refresh_token_ttl_s, now=at, kind=REFRESH),
+            access_token=issue_token(
+                actor, s.secret, s.access_token_ttl_s, now=at, kind=ACCESS, session_id=sid
+            ),
+            refresh_token=issue_token(
+                actor, s.secret, s.refresh_token_ttl_s, now=at, kind=REFRESH, session_id=sid
+            ),
             access_expires_in_s=s.access_token_ttl_s,
             actor=actor,
         )
 
-    async def refresh(self, refresh_token: str) -> Tokens:
-        """A new pair for a live refresh token, which is spent; roles are read afresh."""
+    async def refresh(self, refresh_token: str, client_ip: str | None = None) -> Tokens:
+        """A new pair of the same session for a live refresh token, which is spent; roles are
+        read afresh. A refresh token spent before (more than a few seconds ago: two tabs may
+        renew at once) is a stolen copy, or the thief got there first: either way the whole
+        session ends, the thief's tokens and the owner's alike."""
         at = self.clock().timestamp()
         claims = read_claims(refresh_token, self.settings.secret, at, kind=REFRESH)
+        if await revocations.session_ended(self.redis, self.settings, claims):
+            raise unauthenticated()  # logged out, or a copy of a refresh token of it was used
         if not await revocations.spend(self.redis, self.settings, claims, at):
+            spent = await revocations.spent_at(self.redis, self.settings, claims)
+            if spent is not None and at - spent < REFRESH_REUSE_GRACE_S:
+                raise unauthenticated()  # two tabs (or requests) renewing at once: not a theft
+            await self._end_session(claims, at)
+            async with self.pool.acquire() as conn:
+                user_id = claims.actor.user_id
+                details = {"session": claims.session_id}
+                await repo.audit(
+                    conn, self.clock(), "refresh_token.reused", user_id, user_id, client_ip, details
+                )
             raise unauthenticated()
         actor = await self.current_actor(claims.actor.user_id)
         if actor is None:
             raise unauthenticated()
-        return self._issue(actor)
+        return self._issue(actor, claims.session_id or None)
 
     async def log_out(
         self, access: TokenClaims | None, refresh_token: str | None, client_ip: str | None = None
     ) -> None:
-        """Revoke the access token in use and, if given and the same person's, the refresh token."""
+        """End the session: the access token in use, and every token issued with it (by the
+        log-in and its refreshes, before or after); the refresh token too if given and the same
+        person's, and its session."""
         at = self.clock().timestamp()
         if access is not None:
             await self._revoke(access, at)
+            await self._end_session(access, at)
             async with self.pool.acquire() as conn:
                 user_id = access.actor.user_id
                 await repo.audit(conn, self.clock(), "logged_out", user_id, user_id, client_ip)
@@ -187,12 +221,81 @@ class Identity:
                 return  # a dead refresh token needs no revoking
             if access is None or claims.actor.user_id == access.actor.user_id:
                 await self._revoke(claims, at)
+                await self._end_session(claims, at)
 
     async def _revoke(self, claims: TokenClaims, at: float) -> None:
         if self.revoked is not None:
             await self.revoked.revoke(claims, at)
         else:
             await revocations.revoke(self.redis, self.settings, claims, at)
+
+    async def log_out_everywhere(self, access: TokenClaims, client_ip: str | None = None) -> int:
+        """End every session of the person (this one, their phone's, a forgotten computer's):
+        how many were ended."""
+        at = self.clock().timestamp()
+        user_id = access.actor.user_id
+        ended = set(await revocations.forget_sessions(self.redis, self.settings, user_id))
+        ended |= {access.session_id} if access.session_id else set()
+        await self._revoke(access, at)
+        for session_id in sorted(ended):
+            await self._end_session_id(session_id, at)
+        async with self.pool.acquire() as conn:
+            details = {"sessions": len(ended)}
+            await repo.audit(
+                conn, self.clock(), "logged_out_everywhere", user_id, user_id, client_ip, details
+            )
+        return len(ended)
+
+    async def change_password(
+        self, access: TokenClaims, current: str, new: str, client_ip: str | None = None
+    ) -> None:
+        """A staff member's new password, given the current one; every other session of theirs
+        ends (whoever knew the old password is logged out), this one goes on. Wrong current
+        passwords count against the account like wrong log-ins."""
+        account_id = _uuid_or_none(access.actor.user_id)
+        async with self.pool.acquire() as conn:
+            account = await repo.staff_by_id(conn, account_id) if account_id else None
+        if account is None:
+            raise forbidden()  # residents log in by SMS code: they have no password
+        new = domain.check_password(new)
+        s = self.settings
+        user_key = self._key("password-failures", account["username"][:64])
+        wait = await throttle.count(
+            self.redis, user_key, s.password_failures_per_hour, s.password_failures_window_s
+        )
+        if wait is not None:
+            raise domain.rate_limited(wait)
+        user_id = str(account["id"])
+        if not await asyncio.to_thread(_verify, account["password_hash"], current or ""):
+            async with self.pool.acquire() as conn:
+                now = self.clock()
+                await repo.audit(conn, now, "staff.password_change_failed", user_id, user_id, client_ip)
+            raise domain.wrong_current_password()
+        await throttle.refund(self.redis, user_key)
+        password_hash = await asyncio.to_thread(_hasher.hash, new)
+        now = self.clock()
+        async with self.pool.acquire() as conn, conn.transaction():
+            await repo.set_staff_password(conn, account["id"], password_hash)
+            await repo.audit(conn, now, "staff.password_changed", user_id, user_id, client_ip)
+        at = now.timestamp()
+        for session_id in await revocations.forget_sessions(self.redis, s, user_id):
+            if session_id != access.session_id:
+                await self._end_session_id(session_id, at)
+        if access.session_id:
+            ttl = max(s.refresh_token_ttl_s, s.access_token_ttl_s)
+            await revocations.remember_session(self.redis, s, user_id, access.session_id, ttl)
+
+    async def _end_session(self, claims: TokenClaims, at: float) -> None:
+        """Revoke the session ``claims`` belong to, for as long as any token of it may live."""
+        if claims.session_id:  # else issued before sessions had ids: revoked one by one
+            await self._end_session_id(claims.session_id, at)
+
+    async def _end_session_id(self, session_id: str, at: float) -> None:
+        until = at + max(self.settings.refresh_token_ttl_s, self.settings.access_token_ttl_s)
+        if self.revoked is not None:
+            await self.revoked.revoke_session(session_id, until, at)
+        else:
+            await revocations.revoke_session(self.redis, self.settings, session_id, until, at)
 
     async def current_actor(self, user_id: str) -> Actor | None:
         """The actor a person is now, from their account (roles may have changed)."""
@@ -260,42 +363,55 @@ class Identity:
         client_ip: str | None = None,
         phone_of: domain.PhoneOf = domain.PhoneOf.SELF,
         phone_owner: str = "",
+        register: bool = False,
     ) -> tuple[asyncpg.Record, bool]:
-        """The resident with this number, made (never having logged in) if there is none; a
-        resident of another community is not the grid worker's to act for. One without a
-        mobile of their own (a landline, a family member's phone, none) is found by name and
-        number, or name and address, in the community. Audited."""
+        """The resident of the grid worker's community with this number; made (never having
+        logged in) if there is none and ``register`` asks for it. One without a mobile of their
+        own (a landline, a family member's phone, none) is found by name and number, or name and
+        address, in the community. A look-up answers the same (``RESIDENT_NOT_FOUND``) for an
+        unknown number and one of another community's resident, who is not the grid worker's to
+        act for; registering a number taken elsewhere is refused. Audited, look-ups that found
+        nobody too."""
         profile = domain.check_profile(name, community_id, building, unit)
         contact = domain.check_contact(raw_phone, phone_of, phone_owner)
         if not actor.acts_for_residents_of(profile.community_id):
             raise forbidden()
         now = self.clock()
+        created = False
         async with self.pool.acquire() as conn, conn.transaction():
             if contact.phone is not None:
-                row = await repo.insert_resident_for(conn, contact.phone, profile, actor.user_id, now)
-                created = row is not None
+                row = None
+                if register:
+                    row = await repo.insert_resident_for(conn, contact.phone, profile, actor.user_id, now)
+                    created = row is not None
                 if row is None:
                     row = await repo.resident_by_phone(conn, contact.phone)
             else:
                 await repo.lock_registration(conn, profile.community_id, profile.name)
                 row = await repo.resident_without_mobile(conn, profile, contact.number)
-                created = row is None
-                if row is None:
+                if row is None and register:
+                    created = True
                     row = await repo.insert_resident_without_mobile(
                         conn, profile, contact.kind, contact.number, contact.owner, actor.user_id, now
                     )
-            assert row is not None
-            if row["community_id"] != profile.community_id:
-                raise forbidden()
-            action = "resident.created_by_proxy" if created else "resident.found_by_proxy"
+            ours = row is not None and row["community_id"] == profile.community_id
+            if ours:
+                action = "resident.created_by_proxy" if created else "resident.found_by_proxy"
+            else:
+                action = "resident.not_found_by_proxy"
             details = {
                 "phone": mask_phone(contact.phone or contact.number or ""),
                 "contact": contact.kind,
                 "community": profile.community_id,
             }
+            subject = str(row["id"]) if ours and row is not None else details["phone"]
             await repo.audit(
-                conn, now, action, str(row["id"]), actor.user_id, client_ip, details, profile.community_id
+                conn, now, action, subject, actor.user_id, client_ip, details, profile.community_id
             )
+        if row is None or not ours:
+            if register and row is not None:
+                raise forbidden()  # the number is another community's resident's: not to be taken
+            raise domain.resident_not_found()
         return row, created
 
     async def resident_for(self, actor: Actor, resident_id: uuid.UUID) -> asyncpg.Record:
@@ -407,7 +523,7 @@ class Identity:
             grants = await repo.staff_grants(conn, account["id"])
             account_id = str(account["id"])
             await repo.audit(conn, now, "staff.logged_in", account_id, account_id, client_ip)
-        return self._issue(domain.staff_actor(str(account["id"]), grants))
+        return await self._begin_session(domain.staff_actor(str(account["id"]), grants))
 
 
 def hash_password(password: str) -> str:

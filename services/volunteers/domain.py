@@ -152,6 +152,17 @@ def missing_skill() -> Refusal:
     return Refusal("MISSING_SKILL", "该班次需要特定技能", "This shift needs a skill you have not recorded")
 
 
+def ensure_serves_in(community_id: str, serving: set[str]) -> None:
+    """A community records skills only for volunteers serving there (their profile, their own
+    双报到 or a shift there): a skill is the community's word, and unlocks only its shifts."""
+    if community_id not in serving:
+        raise Refusal(
+            "VOLUNTEER_NOT_IN_COMMUNITY",
+            "这位志愿者不在本社区服务，不能为其登记技能",
+            "This volunteer does not serve in your community: you cannot record a skill for them",
+        )
+
+
 def not_checked_out() -> Refusal:
     return Refusal(
         "NOT_CHECKED_OUT",

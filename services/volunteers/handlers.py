@@ -66,11 +66,13 @@ async def create_shift(ctx: dict[str, Any], actor: Actor, args: dict[str, Any]) 
 async def record_skill(ctx: dict[str, Any], actor: Actor, args: dict[str, Any]) -> dict[str, Any]:
     if not actor.may_organise(args["community_id"]):
         raise forbidden()
+    community_id = args["community_id"]
     skill = domain.check_text("skill", args["skill"], 100)
     volunteer_id = domain.check_text("volunteerId", args["volunteer_id"], 64)
-    async with _pool(ctx).acquire() as conn:
-        await repo.insert_skill(conn, volunteer_id, skill, actor.user_id)
-    return {"volunteer_id": volunteer_id, "skill": skill}
+    async with _pool(ctx).acquire() as conn, conn.transaction():
+        domain.ensure_serves_in(community_id, await reports.communities_of(conn, volunteer_id))
+        await repo.insert_skill(conn, volunteer_id, skill, community_id, actor.user_id)
+    return {"volunteer_id": volunteer_id, "skill": skill, "community_id": community_id}
 
 
 async def sign_up_for_shift(ctx: dict[str, Any], actor: Actor, args: dict[str, Any]) -> dict[str, Any]:
@@ -90,7 +92,7 @@ async def sign_up_for_shift(ctx: dict[str, Any], actor: Actor, args: dict[str, A
             if await repo.is_signed_up(conn, shift_id, actor.user_id):
                 raise domain.already_signed_up()
             skill = shift["required_skill"]
-            if skill and not await repo.has_skill(conn, actor.user_id, skill):
+            if skill and not await repo.has_skill(conn, actor.user_id, skill, shift["community_id"]):
                 raise domain.missing_skill()
             others = await repo.signed_up_spans(conn, actor.user_id)
             domain.ensure_may_sign_up(clock.now(), repo.shift_span(shift), others)

@@ -42,7 +42,9 @@ async def profile(conn: Connection, volunteer_id: str) -> asyncpg.Record | None:
 
 async def skills_of(conn: Connection, volunteer_id: str) -> list[str]:
     rows = await conn.fetch(
-        "SELECT skill FROM volunteers.skills WHERE volunteer_id = $1 ORDER BY skill", volunteer_id
+        "SELECT DISTINCT skill FROM volunteers.skills WHERE volunteer_id = $1 AND community_id <> '' "
+        "ORDER BY skill",
+        volunteer_id,
     )
     return [row["skill"] for row in rows]
 

@@ -57,19 +57,27 @@ def shift_span(shift: asyncpg.Record) -> Span:
     return Span(shift["starts_at"], shift["ends_at"])
 
 
-async def has_skill(conn: Connection, volunteer_id: str, skill: str) -> bool:
+async def has_skill(conn: Connection, volunteer_id: str, skill: str, community_id: str) -> bool:
+    """Whether ``community_id`` recorded ``skill`` for the volunteer (another community's word
+    unlocks nothing here)."""
     found = await conn.fetchval(
-        "SELECT 1 FROM volunteers.skills WHERE volunteer_id = $1 AND skill = $2", volunteer_id, skill
+        "SELECT 1 FROM volunteers.skills WHERE volunteer_id = $1 AND skill = $2 AND community_id = $3",
+        volunteer_id,
+        skill,
+        community_id,
     )
     return bool(found)
 
 
-async def insert_skill(conn: Connection, volunteer_id: str, skill: str, recorded_by: str) -> None:
+async def insert_skill(
+    conn: Connection, volunteer_id: str, skill: str, community_id: str, recorded_by: str
+) -> None:
     await conn.execute(
-        "INSERT INTO volunteers.skills (volunteer_id, skill, recorded_by) VALUES ($1, $2, $3) "
-        "ON CONFLICT DO NOTHING",
+        "INSERT INTO volunteers.skills (volunteer_id, skill, community_id, recorded_by) "
+        "VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING",
         volunteer_id,
         skill,
+        community_id,
         recorded_by,
     )
 

@@ -147,6 +147,8 @@ async function post(query, variables) {
   return body.data;
 }
 
+let renewing = null;
+
 /** Run a query or mutation; an expired access token is renewed once from the refresh cookie. */
 export async function gql(query, variables = {}) {
   try {
@@ -154,7 +156,10 @@ export async function gql(query, variables = {}) {
   } catch (error) {
     if (error.code !== "UNAUTHENTICATED" || NO_REFRESH.test(query)) throw error;
     try {
-      await post("mutation { refreshToken { expiresInS } }", {});
+      // One renewal for every request that found the token expired: a refresh token spent
+      // twice reads as stolen and ends the session (issue 16).
+      renewing ??= post("mutation { refreshToken { expiresInS } }", {}).finally(() => { renewing = null; });
+      await renewing;
     } catch {
       throw error;
     }

@@ -281,9 +281,10 @@ export function proxySignup(root) {
   findForm.addEventListener("submit", (event) => {
     event.preventDefault();
     busy(findForm.querySelector("[type=submit]"), findForm.querySelector(".error"), async () => {
-      // Finding is find-or-create by phone on the server: asking twice never makes two residents.
+      // Find or register (the card has everything a registration needs, so it asks for one):
+      // asking twice never makes two residents.
       const data = await gql(FIND, { input: {
-        communityId: $("proxy-community").value, ...contact.values(),
+        communityId: $("proxy-community").value, ...contact.values(), register: true,
         name: $("proxy-name").value.trim(), building: $("proxy-building").value.trim(), unit: $("proxy-unit").value.trim(),
       } });
       reset();

@@ -8,6 +8,7 @@ import { proxySignup } from "/static/console-proxy.js";
 import { toTellList } from "/static/console-elders.js";
 import { wishReview } from "/static/console-wishes.js";
 import { undoCheckOutControl } from "/static/console-undo.js";
+import { accountCard } from "/static/console-account.js";
 import { LiveCounts } from "/static/live.js";
 import { phaseBadge, sessionPhase, usePhaseStrings } from "/static/session-status.js";
 import { volunteerCards } from "/static/console-volunteers.js";
@@ -158,6 +159,7 @@ const wishes = wishReview({
 }, (error) => reportError(error));
 const proxy = proxySignup($("proxy"));
 const toTell = toTellList($("to-tell"));
+accountCard($("account"), { onLoggedOut: () => start() });
 const volunteers = volunteerCards($("party-review"), $("call-backs"), (error) => reportError(error));
 const ORGANISING = ["organiser", "community_admin", "platform_admin"];
 
