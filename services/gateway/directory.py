@@ -290,9 +290,4 @@ class DirectoryMutation:
         row, staff = await directory(info).create_street_staff(
             actor, street_id, role.value, username, password, display_name, info.context.client_ip
         )
-        return StaffAccount(
-            id=strawberry.ID(str(row["id"])),
-            username=row["username"],
-            roles=sorted(staff.roles),
-            communities=sorted(staff.communities),
-        )
+        return StaffAccount.created(row, staff)

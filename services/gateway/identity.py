@@ -177,6 +177,16 @@ class StaffAccount:
     roles: list[str]
     communities: list[str]
 
+    @classmethod
+    def created(cls, row: Any, staff: Actor) -> StaffAccount:
+        """The account just made (its row) with what its grants give it."""
+        return cls(
+            id=strawberry.ID(str(row["id"])),
+            username=row["username"],
+            roles=sorted(staff.roles),
+            communities=sorted(staff.communities),
+        )
+
 
 @strawberry.type
 class IdentityQuery:
@@ -294,9 +304,4 @@ class IdentityMutation:
         row, staff = await identity(info).create_organiser(
             actor, community_id, role.value, username, password, display_name, info.context.client_ip
         )
-        return StaffAccount(
-            id=strawberry.ID(str(row["id"])),
-            username=row["username"],
-            roles=sorted(staff.roles),
-            communities=sorted(staff.communities),
-        )
+        return StaffAccount.created(row, staff)

@@ -238,6 +238,27 @@ async def delete_household_member(conn: Connection, resident_id: uuid.UUID, memb
 # --- staff -------------------------------------------------------------------------------
 
 
+async def _insert_staff_account(
+    conn: Connection, username: str, password_hash: str, display_name: str, created_by: str, now: datetime
+) -> asyncpg.Record | None:
+    """The account row of a new staff member; None if the username is taken."""
+    return await conn.fetchrow(
+        """
+        INSERT INTO identity.staff_accounts
+            (id, username, password_hash, display_name, created_by, created_at)
+        VALUES ($1, $2, $3, $4, $5, $6)
+        ON CONFLICT (username) DO NOTHING
+        RETURNING id, username, display_name
+        """,
+        uuid.uuid4(),
+        username,
+        password_hash,
+        display_name,
+        created_by,
+        now,
+    )
+
+
 async def insert_staff(
     conn: Connection,
     username: str,
@@ -250,21 +271,7 @@ async def insert_staff(
 ) -> asyncpg.Record | None:
     """A new staff account with its one grant; None if the username is taken."""
     async with conn.transaction():
-        row = await conn.fetchrow(
-            """
-            INSERT INTO identity.staff_accounts
-                (id, username, password_hash, display_name, created_by, created_at)
-            VALUES ($1, $2, $3, $4, $5, $6)
-            ON CONFLICT (username) DO NOTHING
-            RETURNING id, username, display_name
-            """,
-            uuid.uuid4(),
-            username,
-            password_hash,
-            display_name,
-            created_by,
-            now,
-        )
+        row = await _insert_staff_account(conn, username, password_hash, display_name, created_by, now)
         if row is None:
             return None
         await conn.execute(
@@ -314,21 +321,7 @@ async def insert_street_staff(
 ) -> asyncpg.Record | None:
     """A new staff account whose one grant covers a whole street; None if the username is taken."""
     async with conn.transaction():
-        row = await conn.fetchrow(
-            """
-            INSERT INTO identity.staff_accounts
-                (id, username, password_hash, display_name, created_by, created_at)
-            VALUES ($1, $2, $3, $4, $5, $6)
-            ON CONFLICT (username) DO NOTHING
-            RETURNING id, username, display_name
-            """,
-            uuid.uuid4(),
-            username,
-            password_hash,
-            display_name,
-            created_by,
-            now,
-        )
+        row = await _insert_staff_account(conn, username, password_hash, display_name, created_by, now)
         if row is None:
             return None
         await conn.execute(
