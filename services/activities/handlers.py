@@ -373,19 +373,27 @@ def _terms(session: asyncpg.Record) -> domain.SignupTerms:
     )
 
 
+async def _lock_own_signup(
+    conn: Connection, signup_id: uuid.UUID, actor: Actor
+) -> tuple[asyncpg.Record, asyncpg.Record]:
+    """The actor's own sign-up and its session, locked (session first, as every writer does)."""
+    found = await repo.get_signup(conn, signup_id)
+    if found is None:
+        raise domain.unknown_signup()
+    if found["resident_id"] != actor.user_id:
+        raise forbidden()
+    session = await repo.lock_session(conn, found["session_id"])
+    signup = await repo.lock_signup(conn, signup_id)
+    assert session is not None and signup is not None
+    return session, signup
+
+
 async def cancel_signup(ctx: dict[str, Any], actor: Actor, args: dict[str, Any]) -> dict[str, Any]:
     """A resident withdraws; freed seats go to the waitlist in the same transaction."""
     signup_id = uuid.UUID(args["signup_id"])
     key = args["key"]
     async with _pool(ctx).acquire() as conn, conn.transaction():
-        found = await repo.get_signup(conn, signup_id)
-        if found is None:
-            raise domain.unknown_signup()
-        if found["resident_id"] != actor.user_id:
-            raise forbidden()
-        session = await repo.lock_session(conn, found["session_id"])
-        signup = await repo.lock_signup(conn, signup_id)
-        assert session is not None and signup is not None
+        session, signup = await _lock_own_signup(conn, signup_id, actor)
         if signup["status"] == domain.SignupStatus.CANCELLED:
             if signup["cancel_key"] == key:  # this very request again: the same answer
                 return repo.as_dict(signup)
@@ -420,14 +428,7 @@ async def cancel_party_members(ctx: dict[str, Any], actor: Actor, args: dict[str
     signup_id = uuid.UUID(args["signup_id"])
     key = str(args["key"])
     async with _pool(ctx).acquire() as conn, conn.transaction():
-        found = await repo.get_signup(conn, signup_id)
-        if found is None:
-            raise domain.unknown_signup()
-        if found["resident_id"] != actor.user_id:
-            raise forbidden()
-        session = await repo.lock_session(conn, found["session_id"])
-        signup = await repo.lock_signup(conn, signup_id)
-        assert session is not None and signup is not None
+        session, signup = await _lock_own_signup(conn, signup_id, actor)
         if await repo.party_change_made(conn, signup_id, key):  # this very request again
             return repo.as_dict(signup)
         if signup["status"] == domain.SignupStatus.CANCELLED:
