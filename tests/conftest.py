@@ -195,49 +195,63 @@ mutation($input: SignUpInput!) {
 """
 
 
+async def open_session(
+    gql: GraphQLClient,
+    organiser_token: str,
+    *,
+    capacity: int = 10,
+    title: str = "义诊",
+    community: str = COMMUNITY,
+    days_ahead: int = FESTIVAL_DAY,
+    starts: str = "09:00",
+    ends: str = "11:00",
+    venue: str = "朔方社区邻里驿家",
+    venue_id: str | None = None,
+    category: str | None = None,
+    festival_name: str = "第四届幸福邻里节",
+) -> str:
+    """A session of a fresh published festival and activity, ``days_ahead`` days from today, made
+    through the public API as an organiser would: its id."""
+    festival = await gql.ok(
+        CREATE_FESTIVAL,
+        {
+            "input": {
+                "name": festival_name,
+                "communityIds": [community],
+                "startsOn": day_iso(days_ahead),
+                "endsOn": day_iso(days_ahead + 1),
+            }
+        },
+        organiser_token,
+    )
+    activity = {"festivalId": festival["createFestival"]["id"], "communityId": community, "title": title}
+    made = await gql.ok(
+        CREATE_ACTIVITY,
+        {"input": {**activity, **({"category": category} if category else {})}},
+        organiser_token,
+    )
+    session = await gql.ok(
+        SCHEDULE_SESSION,
+        {
+            "input": {
+                "activityId": made["createActivity"]["id"],
+                **({"venueId": venue_id} if venue_id else {"venue": venue}),
+                "startsAt": at_iso(days_ahead, starts),
+                "endsAt": at_iso(days_ahead, ends),
+                "capacity": capacity,
+            }
+        },
+        organiser_token,
+    )
+    session_id: str = session["scheduleSession"]["id"]
+    return session_id
+
+
 @pytest.fixture
 def schedule(gql: GraphQLClient, organiser_token: str) -> Any:
     """Schedule a fresh session (with its festival and activity) through the public API."""
 
     async def make(capacity: int = 10, title: str = "义诊") -> str:
-        festival = await gql.ok(
-            CREATE_FESTIVAL,
-            {
-                "input": {
-                    "name": "第四届幸福邻里节",
-                    "communityIds": [COMMUNITY],
-                    "startsOn": day_iso(FESTIVAL_DAY),
-                    "endsOn": day_iso(FESTIVAL_DAY + 1),
-                }
-            },
-            organiser_token,
-        )
-        activity = await gql.ok(
-            CREATE_ACTIVITY,
-            {
-                "input": {
-                    "festivalId": festival["createFestival"]["id"],
-                    "communityId": COMMUNITY,
-                    "title": title,
-                    "category": "health",
-                }
-            },
-            organiser_token,
-        )
-        session = await gql.ok(
-            SCHEDULE_SESSION,
-            {
-                "input": {
-                    "activityId": activity["createActivity"]["id"],
-                    "venue": "朔方社区邻里驿家",
-                    "startsAt": at_iso(FESTIVAL_DAY, "09:00"),
-                    "endsAt": at_iso(FESTIVAL_DAY, "11:00"),
-                    "capacity": capacity,
-                }
-            },
-            organiser_token,
-        )
-        session_id: str = session["scheduleSession"]["id"]
-        return session_id
+        return await open_session(gql, organiser_token, capacity=capacity, title=title, category="health")
 
     return make

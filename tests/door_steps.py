@@ -11,13 +11,11 @@ from services.common.actor import COMMUNITY_ADMIN, GRID_WORKER
 from services.common.settings import Settings
 from tests.conftest import (
     COMMUNITY,
-    CREATE_ACTIVITY,
-    CREATE_FESTIVAL,
-    SCHEDULE_SESSION,
     GraphQLClient,
+    open_session,
     token_for,
 )
-from tests.dates import FESTIVAL_DAY, at_iso, day_iso
+from tests.dates import FESTIVAL_DAY
 
 FIND = """
 mutation($input: ResidentByPhoneInput!) { residentByPhone(input: $input) { id household { id } } }
@@ -127,44 +125,18 @@ async def session_on(
     venue_id: str | None = None,
 ) -> str:
     """A published session on a day ``days_ahead`` from today (festival and activity made on the way)."""
-    festival = await gql.ok(
-        CREATE_FESTIVAL,
-        {
-            "input": {
-                "name": "第四届幸福邻里节",
-                "communityIds": [community],
-                "startsOn": day_iso(days_ahead),
-                "endsOn": day_iso(days_ahead + 1),
-            }
-        },
+    return await open_session(
+        gql,
         organiser_token,
+        capacity=20,
+        title=title,
+        community=community,
+        days_ahead=days_ahead,
+        starts=clock,
+        ends=ends,
+        venue=venue,
+        venue_id=venue_id,
     )
-    activity = await gql.ok(
-        CREATE_ACTIVITY,
-        {
-            "input": {
-                "festivalId": festival["createFestival"]["id"],
-                "communityId": community,
-                "title": title,
-            }
-        },
-        organiser_token,
-    )
-    session = await gql.ok(
-        SCHEDULE_SESSION,
-        {
-            "input": {
-                "activityId": activity["createActivity"]["id"],
-                **({"venueId": venue_id} if venue_id else {"venue": venue}),
-                "startsAt": at_iso(days_ahead, clock),
-                "endsAt": at_iso(days_ahead, ends),
-                "capacity": 20,
-            }
-        },
-        organiser_token,
-    )
-    session_id: str = session["scheduleSession"]["id"]
-    return session_id
 
 
 DESK_PHONE = "0951-4012345"

@@ -17,6 +17,9 @@ from tests.conftest import (
     GraphQLClient,
     token_for,
 )
+from tests.conftest import (
+    open_session as a_session,
+)
 from tests.dates import FESTIVAL_DAY, at_iso, day_iso
 from tests.identity_steps import new_phone
 
@@ -80,38 +83,10 @@ async def open_session(
     days: int = FESTIVAL_DAY,
 ) -> str:
     """A session of a fresh published festival in the test community, a week ahead."""
-    festival = await gql.ok(
-        CREATE_FESTIVAL,
-        {
-            "input": {
-                "name": f"幸福邻里节 {uuid.uuid4().hex[:4]}",
-                "communityIds": [COMMUNITY],
-                "startsOn": day_iso(days),
-                "endsOn": day_iso(days + 1),
-            }
-        },
-        organiser_token,
+    name = f"幸福邻里节 {uuid.uuid4().hex[:4]}"
+    return await a_session(
+        gql, organiser_token, capacity=capacity, title=title, days_ahead=days, festival_name=name
     )
-    activity = await gql.ok(
-        CREATE_ACTIVITY,
-        {"input": {"festivalId": festival["createFestival"]["id"], "communityId": COMMUNITY, "title": title}},
-        organiser_token,
-    )
-    session = await gql.ok(
-        SCHEDULE_SESSION,
-        {
-            "input": {
-                "activityId": activity["createActivity"]["id"],
-                "venue": "朔方社区邻里驿家",
-                "startsAt": at_iso(days, "09:00"),
-                "endsAt": at_iso(days, "11:00"),
-                "capacity": capacity,
-            }
-        },
-        organiser_token,
-    )
-    session_id: str = session["scheduleSession"]["id"]
-    return session_id
 
 
 def elder(
