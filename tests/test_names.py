@@ -126,6 +126,7 @@ async def test_every_type_that_carries_a_community_names_it(
                 "phone": new_phone(),
                 "building": "2号楼",
                 "unit": "3单元",
+                "register": True,
             }
         },
         desk,
