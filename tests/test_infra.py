@@ -11,6 +11,7 @@ from __future__ import annotations
 import copy
 import functools
 import inspect
+import ipaddress
 import os
 import re
 import secrets
@@ -877,3 +878,12 @@ def test_env_example_lists_every_setting_linli_reads() -> None:
         alias = field.validation_alias
         names = alias.choices if isinstance(alias, AliasChoices) else [f"LINLI_{name.upper()}"]
         assert any(re.search(rf"^#? ?{n}=", listed, re.MULTILINE) for n in names), f"{names[0]} missing"
+
+
+def test_the_gateway_trusts_forwarded_addresses_only_from_the_ingress() -> None:
+    # "*" would let any client choose the address the per-address limits and the audit record.
+    trusted = config_data()["FORWARDED_ALLOW_IPS"]
+    assert trusted != "*"
+    for entry in trusted.split(","):
+        network = ipaddress.ip_network(entry.strip())
+        assert network.prefixlen > 0, f"{entry} trusts every address"
