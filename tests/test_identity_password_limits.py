@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import secrets
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -17,7 +18,7 @@ from tests.identity_steps import identity, no_cookies, staff_account
 
 __all__ = ["identity", "no_cookies"]  # fixtures, used by name
 
-WINDOW_S = 3  # short, so that the test can wait for it to pass; long beside the test's steps
+FIRST_DELAY_S = 30  # the wait after the allowed failures; the test moves its clock past it
 
 
 def strict(identity: Identity, settings: Settings, **limits: int) -> Identity:
@@ -42,7 +43,15 @@ async def answers(attempts: list[Any]) -> list[str]:
 async def test_thirty_guesses_at_once_get_no_more_than_the_allowance(
     identity: Identity, settings: Settings
 ) -> None:
-    guarded = strict(identity, settings, password_failures_per_hour=3, password_failures_window_s=WINDOW_S)
+    later = {"by": timedelta(0)}
+    guarded = Identity(
+        identity.pool,
+        identity.redis,
+        settings.model_copy(
+            update={"password_failures_before_delay": 3, "password_first_delay_s": FIRST_DELAY_S}
+        ),
+        clock=lambda: datetime.now(UTC) + later["by"],
+    )
     username, password = await staff_account(identity, "organiser", COMMUNITY)
     ip = f"203.0.113.{secrets.randbelow(250)}"
 
@@ -50,13 +59,13 @@ async def test_thirty_guesses_at_once_get_no_more_than_the_allowance(
     assert codes.count("BAD_CREDENTIALS") <= 3
     assert codes.count("RATE_LIMITED") == 30 - codes.count("BAD_CREDENTIALS")
 
-    # Even the right password waits for the window to pass, and says how long.
+    # Even the right password waits for the delay the guesses started, and says how long.
     with pytest.raises(Refusal) as limited:
         await guarded.organiser_log_in(username, password, ip)
     assert limited.value.code == "RATE_LIMITED"
-    assert 1 <= limited.value.details["retryAfterS"] <= WINDOW_S
+    assert 1 <= limited.value.details["retryAfterS"] <= FIRST_DELAY_S
 
-    await asyncio.sleep(WINDOW_S + 0.2)  # the window the guesses opened is over
+    later["by"] = timedelta(seconds=FIRST_DELAY_S + 1)  # the delay is over (no lock-out)
     tokens = await guarded.organiser_log_in(username, password, ip)
     assert tokens.access_token and tokens.actor.may_organise(COMMUNITY)
 
@@ -80,7 +89,9 @@ async def test_one_address_cannot_spread_its_guesses_over_many_names(
 
 async def test_right_passwords_do_not_use_up_the_allowance(identity: Identity, settings: Settings) -> None:
     """Many organisers behind one office address log in all morning; a typo still counts."""
-    guarded = strict(identity, settings, password_failures_per_hour=2, password_failures_per_ip_per_hour=2)
+    guarded = strict(
+        identity, settings, password_failures_before_delay=2, password_failures_per_ip_per_hour=2
+    )
     ip = f"100.64.0.{secrets.randbelow(250)}"
     username, password = await staff_account(identity, "organiser", COMMUNITY)
     for _ in range(5):

@@ -128,7 +128,7 @@ async def test_a_wrong_password_and_an_unknown_name_get_the_same_answer(
 
 async def test_guessing_passwords_is_rate_limited(identity: Identity, settings: Settings) -> None:
     strict = Identity(
-        identity.pool, identity.redis, settings.model_copy(update={"password_failures_per_hour": 2})
+        identity.pool, identity.redis, settings.model_copy(update={"password_failures_before_delay": 2})
     )
     username, password = await staff_account(identity, "organiser", COMMUNITY)
     for _ in range(2):

@@ -86,8 +86,15 @@ class Settings(BaseSettings):
     # Generous: many homes reach us through one carrier-grade NAT address.
     login_codes_per_ip_per_hour: int = 200
     # Staff password attempts, counted before the password is checked; a right one is given
-    # back. Per user name and per client address, over a window of this many seconds.
-    password_failures_per_hour: int = 10
+    # back. Per client address: a hard limit over the window. Per account (and per address for
+    # the account): no lock, but after this many failures each further attempt waits a delay
+    # that doubles from the first to the longest; failures are forgotten after the window.
+    # An address the account logged in from stays open to it for the trusted time (see
+    # services/identity/throttle.password_gate), and the account's admins are told of a burst.
+    password_failures_before_delay: int = 5
+    password_first_delay_s: int = 5
+    password_longest_delay_s: int = 300
+    password_trusted_address_s: int = 30 * 24 * 3600
     password_failures_per_ip_per_hour: int = 50
     password_failures_window_s: int = 3600
     # Larger GraphQL request bodies are refused with 413 before they are parsed.

@@ -224,6 +224,22 @@ def rate_limited(retry_after_s: int) -> Refusal:
     )
 
 
+def password_delayed(retry_after_s: int) -> Refusal:
+    """Too many wrong passwords for an account lately: not a lock, a wait of seconds or minutes."""
+    seconds = max(1, retry_after_s)
+    if seconds < 60:
+        zh, en = f"{seconds}秒", f"{seconds} seconds"
+    else:
+        minutes = -(-seconds // 60)
+        zh, en = f"{minutes}分钟", f"{minutes} minute{'s' if minutes > 1 else ''}"
+    return Refusal(
+        "RATE_LIMITED",
+        f"密码错误次数较多，为保护账号，请{zh}后再试",
+        f"Several wrong passwords; to protect the account, try again in {en}",
+        {"retryAfterS": seconds},
+    )
+
+
 # --- residents ---------------------------------------------------------------------------
 
 

@@ -259,19 +259,19 @@ class Identity:
             raise forbidden()  # residents log in by SMS code: they have no password
         new = domain.check_password(new)
         s = self.settings
-        user_key = self._key("password-failures", account["username"][:64])
-        wait = await throttle.count(
-            self.redis, user_key, s.password_failures_per_hour, s.password_failures_window_s
-        )
+        keys = self._gate_keys(account["username"], client_ip)
+        wait, burst = await self._pass_gate(keys)
         if wait is not None:
-            raise domain.rate_limited(wait)
+            raise domain.password_delayed(wait)
         user_id = str(account["id"])
         if not await asyncio.to_thread(_verify, account["password_hash"], current or ""):
             async with self.pool.acquire() as conn:
                 now = self.clock()
                 await repo.audit(conn, now, "staff.password_change_failed", user_id, user_id, client_ip)
+            if burst:
+                await self._tell_of_burst(keys, account["id"], client_ip)
             raise domain.wrong_current_password()
-        await throttle.refund(self.redis, user_key)
+        await throttle.password_passed(self.redis, keys, s.password_trusted_address_s)
         password_hash = await asyncio.to_thread(_hasher.hash, new)
         now = self.clock()
         async with self.pool.acquire() as conn, conn.transaction():
@@ -490,12 +490,18 @@ class Identity:
         # Each attempt is counted before its password is checked, in one atomic step, so that
         # parallel guesses cannot all pass a check made before any of them was counted, and a
         # refused guess costs no argon2 hashing. A right password is given its count back.
+        # One address has a hard limit; an account only delays (see throttle.password_gate).
         ip_key = self._key("password-attempts-ip", client_ip or "unknown")
-        user_key = self._key("password-failures", username[:64])
+        keys = self._gate_keys(username, client_ip)
         window = s.password_failures_window_s
+        burst = False
         wait = await throttle.count(self.redis, ip_key, s.password_failures_per_ip_per_hour, window)
         if wait is None:
-            wait = await throttle.count(self.redis, user_key, s.password_failures_per_hour, window)
+            wait, burst = await self._pass_gate(keys)
+            if wait is not None:
+                await throttle.refund(self.redis, ip_key)  # the account's delay, not a guess
+                log.info("organiser log-in refused: delayed for %ss", wait)
+                raise domain.password_delayed(wait)
         if wait is not None:
             log.info("organiser log-in refused: rate limited for %ss", wait)
             raise domain.rate_limited(wait)
@@ -511,8 +517,10 @@ class Identity:
             async with self.pool.acquire() as conn:
                 subject = f"username:{mask_phones_in(username[:32])}"
                 await repo.audit(conn, self.clock(), "staff.log_in_failed", subject, None, client_ip)
+            if burst and account is not None:
+                await self._tell_of_burst(keys, account["id"], client_ip)
             raise domain.bad_credentials()
-        await throttle.refund(self.redis, user_key)
+        await throttle.password_passed(self.redis, keys, s.password_trusted_address_s)
         await throttle.refund(self.redis, ip_key)
         new_hash = None
         if _hasher.check_needs_rehash(stored_hash):
@@ -524,6 +532,55 @@ class Identity:
             account_id = str(account["id"])
             await repo.audit(conn, now, "staff.logged_in", account_id, account_id, client_ip)
         return await self._begin_session(domain.staff_actor(str(account["id"]), grants))
+
+    def _gate_keys(self, username: str, client_ip: str | None) -> throttle.GateKeys:
+        name = username[:64]
+        address = f"{name}|{client_ip or 'unknown'}"
+        return throttle.GateKeys(
+            account_count=self._key("password-failures", name),
+            account_until=self._key("password-wait", name),
+            address_count=self._key("password-failures-from", address),
+            address_until=self._key("password-wait-from", address),
+            trusted=self._key("password-trusted", address),
+            told=self._key("password-burst-told", name),
+        )
+
+    async def _pass_gate(self, keys: throttle.GateKeys) -> tuple[int | None, bool]:
+        """The account's delays for one attempt: (seconds to wait, whether in a burst)."""
+        s = self.settings
+        return await throttle.password_gate(
+            self.redis,
+            keys,
+            self.clock().timestamp(),
+            s.password_failures_before_delay,
+            s.password_first_delay_s,
+            s.password_longest_delay_s,
+            s.password_failures_window_s,
+        )
+
+    async def _tell_of_burst(
+        self, keys: throttle.GateKeys, account_id: uuid.UUID, client_ip: str | None
+    ) -> None:
+        """Tell the account's admins, once per burst, that its password is being guessed: a
+        ``staff.log_in_burst`` row in the audit log of each community the account serves,
+        which its community admins read (and the platform's, for an account with none)."""
+        s = self.settings
+        if not await throttle.first_of_burst(self.redis, keys, s.password_failures_window_s):
+            return
+        details = {
+            "failures": s.password_failures_before_delay,
+            "longestDelayS": s.password_longest_delay_s,
+        }
+        now = self.clock()
+        subject = str(account_id)
+        async with self.pool.acquire() as conn, conn.transaction():
+            grants = await repo.staff_grants(conn, account_id)
+            communities: list[str | None] = [*sorted({community for _, community in grants})]
+            for community in communities or [None]:
+                await repo.audit(
+                    conn, now, "staff.log_in_burst", subject, None, client_ip, details, community
+                )
+        log.warning("staff account %s: a burst of wrong passwords, admins told", subject)
 
 
 def hash_password(password: str) -> str:
