@@ -24,13 +24,12 @@ from services.identity.domain import check_desk_phone, search_pattern
 from services.identity.service import Identity
 from tests.conftest import (
     COMMUNITY,
-    CREATE_ACTIVITY,
     CREATE_FESTIVAL,
-    SCHEDULE_SESSION,
     GraphQLClient,
+    open_session,
     token_for,
 )
-from tests.dates import FESTIVAL_DAY, at_iso, day_iso
+from tests.dates import FESTIVAL_DAY, day_iso
 from tests.identity_steps import identity, no_cookies, resident_logs_in, staff_account, staff_logs_in
 
 __all__ = ["identity", "no_cookies"]  # fixtures, used by name
@@ -100,45 +99,9 @@ async def add_community(gql: GraphQLClient, admin: str, name: str, street: str, 
 
 async def session_in(gql: GraphQLClient, token: str, community: str) -> str:
     """A festival, activity and session of one community, scheduled by its organiser."""
-    festival = await gql.ok(
-        CREATE_FESTIVAL,
-        {
-            "input": {
-                "name": "邻里节",
-                "communityIds": [community],
-                "startsOn": day_iso(FESTIVAL_DAY),
-                "endsOn": day_iso(FESTIVAL_DAY + 1),
-            }
-        },
-        token,
+    return await open_session(
+        gql, token, community=community, venue="邻里驿家", category="health", festival_name="邻里节"
     )
-    activity = await gql.ok(
-        CREATE_ACTIVITY,
-        {
-            "input": {
-                "festivalId": festival["createFestival"]["id"],
-                "communityId": community,
-                "title": "义诊",
-                "category": "health",
-            }
-        },
-        token,
-    )
-    session = await gql.ok(
-        SCHEDULE_SESSION,
-        {
-            "input": {
-                "activityId": activity["createActivity"]["id"],
-                "venue": "邻里驿家",
-                "startsAt": at_iso(FESTIVAL_DAY, "09:00"),
-                "endsAt": at_iso(FESTIVAL_DAY, "11:00"),
-                "capacity": 10,
-            }
-        },
-        token,
-    )
-    session_id: str = session["scheduleSession"]["id"]
-    return session_id
 
 
 async def test_the_directory_finds_communities_by_the_characters_of_their_names(

@@ -11,59 +11,18 @@ from services.common.settings import Settings
 from services.notify.handlers import default_sms_preferences
 from services.notify.preferences import next_send_time
 from services.notify.sms import LoginPhone
-from tests.conftest import COMMUNITY, GraphQLClient, eventually
-from tests.dates import FESTIVAL_DAY, at_iso, day_iso
+from tests.conftest import GraphQLClient, eventually, open_session
 from tests.identity_steps import new_phone, resident_logs_in
 
 PREFS = "{ myNotificationPreferences { channels phone quietStart quietEnd } }"
 SET_PREFS = """
 mutation($input: NotificationPreferencesInput!) { setNotificationPreferences(input: $input) { channels } }
 """
-CREATE_FESTIVAL = "mutation($input: CreateFestivalInput!) { createFestival(input: $input) { id } }"
-CREATE_ACTIVITY = "mutation($input: CreateActivityInput!) { createActivity(input: $input) { id } }"
-SCHEDULE = "mutation($input: ScheduleSessionInput!) { scheduleSession(input: $input) { id } }"
 SIGN_UP = "mutation($input: SignUpInput!) { signUp(input: $input) { status } }"
 
 
 async def a_session(gql: GraphQLClient, organiser_token: str) -> str:
-    festival = await gql.ok(
-        CREATE_FESTIVAL,
-        {
-            "input": {
-                "name": f"邻里节 {uuid.uuid4().hex[:4]}",
-                "communityIds": [COMMUNITY],
-                "startsOn": day_iso(FESTIVAL_DAY),
-                "endsOn": day_iso(FESTIVAL_DAY),
-            }
-        },
-        organiser_token,
-    )
-    activity = await gql.ok(
-        CREATE_ACTIVITY,
-        {
-            "input": {
-                "festivalId": festival["createFestival"]["id"],
-                "communityId": COMMUNITY,
-                "title": "义诊",
-            }
-        },
-        organiser_token,
-    )
-    session = await gql.ok(
-        SCHEDULE,
-        {
-            "input": {
-                "activityId": activity["createActivity"]["id"],
-                "venue": "朔方社区邻里驿家",
-                "startsAt": at_iso(FESTIVAL_DAY, "09:00"),
-                "endsAt": at_iso(FESTIVAL_DAY, "11:00"),
-                "capacity": 10,
-            }
-        },
-        organiser_token,
-    )
-    session_id: str = session["scheduleSession"]["id"]
-    return session_id
+    return await open_session(gql, organiser_token, festival_name=f"邻里节 {uuid.uuid4().hex[:4]}")
 
 
 async def test_a_resident_who_logs_in_by_phone_gets_texts_there_by_default_within_quiet_hours(
