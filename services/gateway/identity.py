@@ -152,7 +152,7 @@ def _set_cookies(context: Context, settings: Settings, tokens: Tokens) -> None:
     )
 
 
-def _clear_cookies(context: Context) -> None:
+def clear_cookies(context: Context) -> None:
     response = context.response
     if response is None or not hasattr(response, "delete_cookie"):
         return
@@ -232,7 +232,7 @@ class IdentityMutation:
             info.context.require_actor()  # nothing to log out of: say why
         # An expired access token must not keep its owner from killing the refresh token.
         await identity(info).log_out(info.context.claims, token, info.context.client_ip)
-        _clear_cookies(info.context)
+        clear_cookies(info.context)
         return True
 
     @strawberry.mutation(
@@ -244,7 +244,7 @@ class IdentityMutation:
         if claims is None:
             raise unauthenticated()
         await identity(info).log_out_everywhere(claims, info.context.client_ip)
-        _clear_cookies(info.context)
+        clear_cookies(info.context)
         return True
 
     @strawberry.mutation(description="Staff: change my password; my other sessions end, this one goes on.")

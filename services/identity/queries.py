@@ -11,7 +11,17 @@ from services.common.db import Connection
 
 
 async def resident(conn: Connection, resident_id: uuid.UUID) -> asyncpg.Record | None:
-    return await conn.fetchrow("SELECT * FROM identity.residents WHERE id = $1", resident_id)
+    """A resident whose account was not deleted."""
+    return await conn.fetchrow(
+        "SELECT * FROM identity.residents WHERE id = $1 AND erased_at IS NULL", resident_id
+    )
+
+
+async def consents_of(conn: Connection, resident_id: uuid.UUID) -> list[asyncpg.Record]:
+    """The consents a resident gave (privacy notice, a guardian's for a child), oldest first."""
+    return await conn.fetch(
+        "SELECT * FROM identity.consents WHERE resident_id = $1 ORDER BY given_at, id", resident_id
+    )
 
 
 async def residents(conn: Connection, resident_ids: Sequence[uuid.UUID]) -> dict[uuid.UUID, asyncpg.Record]:

@@ -17,6 +17,7 @@ from arq.connections import ArqRedis
 
 from services.common.actor import RESIDENT, Actor
 from services.common.clock import now as clock_now
+from services.common.erasure import Erasure, erasure_of, scrub
 from services.common.errors import Refusal, forbidden, not_found, unauthenticated
 from services.common.masking import mask_phone, mask_phones_in
 from services.common.settings import Settings
@@ -349,6 +350,59 @@ class Identity:
         async with self.pool.acquire() as conn:
             if not await repo.delete_household_member(conn, resident_id, member_id):
                 raise not_found("household member", "家庭成员")
+
+    # --- residents: deleting the account (PIPL) --------------------------------------------
+
+    async def erasure_for(self, actor: Actor) -> Erasure:
+        """What every service must erase of the resident: their id, pseudonym, and each string
+        that names or reaches them (name, numbers, household members' names)."""
+        resident_id = _resident_id(actor)
+        async with self.pool.acquire() as conn:
+            resident = await repo.get_resident(conn, resident_id)
+            if resident is None:
+                raise domain.unknown_account()
+            members = await repo.household_names(conn, resident_id)
+        phones = [p for p in (resident["phone"], resident["contact_phone"]) if p]
+        strings = [resident["name"], *phones, *(mask_phone(p) for p in phones), *members]
+        return erasure_of(str(resident_id), strings)
+
+    async def erase_account(
+        self, actor: Actor, access: TokenClaims | None, erasure: Erasure, client_ip: str | None = None
+    ) -> None:
+        """Identity's part, last (the other services erased theirs first): the account keeps
+        only its pseudonym and community, the audit log no longer names the resident, and every
+        session of theirs ends."""
+        resident_id = _resident_id(actor)
+        if str(resident_id) != erasure.resident_id:
+            raise forbidden()
+        now = self.clock()
+        needles = list(erasure.needles)
+        async with self.pool.acquire() as conn, conn.transaction():
+            resident = await repo.get_resident(conn, resident_id)
+            if resident is None or not await repo.erase_resident(
+                conn, resident_id, erasure.pseudonym, needles, now
+            ):
+                raise domain.unknown_account()
+            await scrub(conn, "identity.audit_log", "details", needles, erasure.pseudonym, jsonb=True)
+            await scrub(conn, "identity.audit_log", "subject", needles, erasure.pseudonym)
+            details = {"pseudonym": erasure.pseudonym}
+            await repo.audit(
+                conn,
+                now,
+                "resident.erased",
+                erasure.resident_id,
+                erasure.resident_id,
+                client_ip,
+                details,
+                resident["community_id"],
+            )
+        at = now.timestamp()
+        for session_id in await revocations.forget_sessions(self.redis, self.settings, erasure.resident_id):
+            await self._end_session_id(session_id, at)
+        if access is not None:
+            await self._revoke(access, at)
+            await self._end_session(access, at)
+        log.info("resident %s deleted their account", erasure.pseudonym)
 
     # --- grid workers: acting for residents who cannot use a phone ---------------------------
 

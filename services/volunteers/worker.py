@@ -6,12 +6,13 @@ from services.common.retention import pruning
 from services.common.worker import ServiceWorker
 from services.notify.contracts import CONSUMES
 from services.volunteers.contracts import SERVICE
+from services.volunteers.erasure import ERASE_COMMANDS
 from services.volunteers.handlers import CHECK_OUT_JOBS, CHECK_OUT_SWEEP, COMMANDS
 from services.volunteers.wish_handlers import WISH_CLAIM_SWEEP, WISH_COMMANDS
 
 VOLUNTEERS_WORKER = ServiceWorker(
     name=SERVICE,
-    functions=[*COMMANDS, *WISH_COMMANDS, *CHECK_OUT_JOBS],
+    functions=[*COMMANDS, *ERASE_COMMANDS, *WISH_COMMANDS, *CHECK_OUT_JOBS],
     routes={"notify": CONSUMES},
     cron_jobs=[CHECK_OUT_SWEEP, WISH_CLAIM_SWEEP, pruning(SERVICE)],
 )
