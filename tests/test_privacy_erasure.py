@@ -169,3 +169,33 @@ async def test_deleting_needs_the_word_typed_and_changes_nothing_without_it(
     assert error["extensions"]["code"] == "CONFIRMATION_REQUIRED"
     assert "注销" in error["extensions"]["messageZh"] and "confirm" in error["extensions"]["messageEn"]
     assert (await gql.ok("{ me { id } }", token=token))["me"]["id"] == answer["me"]["id"]
+
+
+MY_DATA = "{ myData }"
+
+
+async def test_a_resident_sees_everything_held_about_her_in_one_download(
+    gql: GraphQLClient, pool: Any, settings: Settings, organiser_token: str
+) -> None:
+    name, partner = rare_name(3), rare_name(3)
+    session_id = await session_on(gql, organiser_token, title="剪纸书法")
+    couple = await couple_signed_up(gql, settings, session_id, name=name, partner=partner)
+    token = (await resident_logs_in(gql, pool, couple["phone"]))["accessToken"]
+
+    async def confirmed() -> dict[str, Any]:
+        data: dict[str, Any] = (await gql.ok(MY_DATA, token=token))["myData"]
+        return data if any(m["kind"] == "signup.confirmed" for m in data["inbox"]) else {}
+
+    mine = await eventually(confirmed)
+    assert mine, "her confirmation never reached her inbox"
+    assert mine["accountId"] == couple["resident_id"]
+    assert mine["profile"]["name"] == name and mine["profile"]["phone"] == couple["phone"]
+    assert mine["profile"]["community_name"] == "朔方社区"
+    assert [m["name"] for m in mine["household"]] == [partner]
+    [signup] = mine["signups"]
+    assert signup["activity"] == "剪纸书法" and signup["party_size"] == 2
+    assert [a["name"] for a in signup["attendees"]] == [partner]
+    assert mine["preferences"][0]["phone"] == couple["phone"]
+    assert {"wishes", "serviceHours", "shifts", "consents", "partyMember"} <= set(mine)
+    others = await gql.error_code(MY_DATA, token=organiser_token)
+    assert others == "FORBIDDEN"

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Sequence
+from typing import Any
 
 import asyncpg
 
-from services.common.db import Connection
+from services.common.db import Connection, row_as_dict
 
 _SESSION_COLUMNS = """
     s.id, s.activity_id, s.community_id, s.venue, s.starts_at, s.ends_at, s.capacity, s.taken,
@@ -120,3 +121,20 @@ async def signup_made_by(conn: Connection, signup_id: uuid.UUID) -> asyncpg.Reco
         "SELECT id, session_id, resident_id, proxy_id, status FROM activities.signups WHERE id = $1",
         signup_id,
     )
+
+
+async def personal_data(conn: Connection, resident_id: str) -> dict[str, Any]:
+    """What activities holds about a resident: every sign-up, with whom and for what."""
+    rows = await conn.fetch(
+        """
+        SELECT a.title AS activity, s.venue, s.starts_at, s.ends_at, g.status, g.party_size,
+               g.attendees, g.created_at, g.cancelled_at, g.proxy_id AS made_by_grid_worker
+        FROM activities.signups g
+        JOIN activities.sessions s ON s.id = g.session_id
+        JOIN activities.activities a ON a.id = s.activity_id
+        WHERE g.resident_id = $1
+        ORDER BY s.starts_at, g.arrival
+        """,
+        resident_id,
+    )
+    return {"signups": [row_as_dict(row) for row in rows]}

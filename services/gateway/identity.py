@@ -43,6 +43,14 @@ def identity(info: Info) -> Identity:
     return Identity(resources.pool, resources.redis, resources.settings, revoked=resources.revoked)
 
 
+def resident_uuid(actor: Actor) -> uuid.UUID:
+    """The account id of a resident (a development token names no account)."""
+    account_id = _id(actor.user_id)
+    if account_id is None:
+        raise domain.unknown_account()
+    return account_id
+
+
 def _id(value: str) -> uuid.UUID | None:
     try:
         return uuid.UUID(str(value))

@@ -21,7 +21,7 @@ from services.gateway.inputs import apply_input_rules
 from services.gateway.limits import query_limits
 from services.gateway.notify import NotifyMutation, NotifyQuery
 from services.gateway.observability import OperationMetrics
-from services.gateway.privacy import PrivacyMutation
+from services.gateway.privacy import PrivacyMutation, PrivacyQuery
 from services.gateway.proxy import ProxyMutation, ProxyQuery
 from services.gateway.tickets import TicketsMutation, TicketsQuery, TicketsSubscription
 from services.gateway.volunteer_reports import VolunteerReportsMutation, VolunteerReportsQuery
@@ -43,6 +43,7 @@ class Query(
     VolunteerReportsQuery,
     EldersQuery,
     DoorQuery,
+    PrivacyQuery,
 ):
     pass
 
