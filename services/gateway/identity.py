@@ -23,7 +23,7 @@ from services.common.settings import Settings
 from services.gateway.context import REFRESH_COOKIE, TOKEN_COOKIE, Context, Info
 from services.gateway.marks import secret_argument
 from services.gateway.names import community_name, community_names_of
-from services.identity import domain, queries
+from services.identity import domain, privacy_notice, queries
 from services.identity.service import Identity, Tokens
 
 strawberry.enum(domain.Relation, name="Relation")
@@ -196,11 +196,24 @@ class StaffAccount:
         )
 
 
+@strawberry.type(description="What residents accept when registering: what is collected, why, how long.")
+class PrivacyNotice:
+    version: str
+    text_zh: str
+    text_en: str
+
+
 @strawberry.type
 class IdentityQuery:
     @strawberry.field(description="Who the token names; my profile and household if a resident.")
     async def me(self, info: Info) -> Me:
         return await _load_me(info, info.context.require_actor())
+
+    @strawberry.field(description="The privacy notice in force, shown before a resident logs in.")
+    def privacy_notice(self) -> PrivacyNotice:
+        return PrivacyNotice(
+            version=privacy_notice.VERSION, text_zh=privacy_notice.TEXT_ZH, text_en=privacy_notice.TEXT_EN
+        )
 
 
 @strawberry.type
@@ -210,9 +223,22 @@ class IdentityMutation:
         sent = await identity(info).request_login_code(phone, info.context.client_ip)
         return LoginCodeSent(expires_in_s=sent.expires_in_s, resend_after_s=sent.resend_after_s)
 
-    @strawberry.mutation(description="Log in with the texted code; a first log-in makes the account.")
-    async def log_in(self, info: Info, phone: str, code: Annotated[str, secret_argument()]) -> AuthTokens:
-        return await _logged_in(info, await identity(info).log_in(phone, code, info.context.client_ip))
+    @strawberry.mutation(
+        description=(
+            "Log in with the texted code; a first log-in makes the account. privacyNoticeVersion: "
+            "the version of the privacy notice (privacyNotice) the resident accepted; needed until "
+            "they have accepted the current one (else PRIVACY_CONSENT_REQUIRED, the code still valid)."
+        )
+    )
+    async def log_in(
+        self,
+        info: Info,
+        phone: str,
+        code: Annotated[str, secret_argument()],
+        privacy_notice_version: str | None = None,
+    ) -> AuthTokens:
+        tokens = await identity(info).log_in(phone, code, info.context.client_ip, privacy_notice_version)
+        return await _logged_in(info, tokens)
 
     @strawberry.mutation(description="Log in to the organiser console or scanner page.")
     async def organiser_log_in(
@@ -277,16 +303,22 @@ class IdentityMutation:
         await identity(info).update_profile(actor, name, community_id, building, unit)
         return await _load_me(info, actor)
 
-    @strawberry.mutation
+    @strawberry.mutation(
+        description=(
+            "Add a member to my household. A child (CHILD, TEEN) only with guardianConsent: I am "
+            "their guardian and consent to their details being kept (else GUARDIAN_CONSENT_REQUIRED)."
+        )
+    )
     async def add_household_member(
         self,
         info: Info,
         name: str,
         relation: domain.Relation,
         age_band: domain.AgeBand,
+        guardian_consent: bool = False,
     ) -> HouseholdMember:
         actor = info.context.require_actor()
-        row = await identity(info).add_household_member(actor, name, relation, age_band)
+        row = await identity(info).add_household_member(actor, name, relation, age_band, guardian_consent)
         return HouseholdMember.from_row(row)
 
     @strawberry.mutation

@@ -208,7 +208,12 @@ class ProxyMutation:
                 reply.unwrap()
         return await _proxy_resident(info, resident, created)
 
-    @strawberry.mutation(description="Grid workers: add a member to a resident's household.")
+    @strawberry.mutation(
+        description=(
+            "Grid workers: add a member to a resident's household; a child (CHILD, TEEN) only with "
+            "guardianConsent, the guardian's given in person."
+        )
+    )
     async def add_household_member_for(
         self,
         info: Info,
@@ -216,11 +221,14 @@ class ProxyMutation:
         name: str,
         relation: identity_domain.Relation,
         age_band: identity_domain.AgeBand,
+        guardian_consent: bool = False,
     ) -> ProxyResident:
         actor = info.context.require_actor()
         service = identity(info)
         resident = await service.resident_for(actor, parse_id("residentId", resident_id))
-        member = await service.add_household_member(_actor_of(resident), name, relation, age_band)
+        member = await service.add_household_member(
+            _actor_of(resident), name, relation, age_band, guardian_consent, recorded_by=actor.user_id
+        )
         await service.record_proxy_action(
             actor,
             resident,

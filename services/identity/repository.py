@@ -84,6 +84,19 @@ async def erase_resident(
     return True
 
 
+async def accepted_notice(conn: Connection, phone: str, version: str) -> bool:
+    """Whether the resident with this number accepted this version of the privacy notice."""
+    found = await conn.fetchval(
+        """
+        SELECT true FROM identity.consents c JOIN identity.residents r ON r.id = c.resident_id
+        WHERE r.phone = $1 AND c.kind = 'PRIVACY_NOTICE' AND c.notice_version = $2 LIMIT 1
+        """,
+        phone,
+        version,
+    )
+    return bool(found)
+
+
 async def record_consent(
     conn: Connection,
     resident_id: uuid.UUID,

@@ -22,7 +22,7 @@ from services.common.errors import Refusal, forbidden, not_found, unauthenticate
 from services.common.masking import mask_phone, mask_phones_in
 from services.common.settings import Settings
 from services.common.tokens import ACCESS, REFRESH, TokenClaims, issue_token, read_claims
-from services.identity import domain, revocations, throttle
+from services.identity import domain, privacy_notice, revocations, throttle
 from services.identity import repository as repo
 from services.notify.sms import DEFAULT_SMS, LOGIN_CODE, SEND_SMS, LoginPhone, SmsRequest
 
@@ -105,9 +105,19 @@ class Identity:
         log.info("login code sent to %s", mask_phone(phone))
         return LoginCodeSent(s.login_code_ttl_s, s.login_code_interval_s)
 
-    async def log_in(self, raw_phone: str, raw_code: str, client_ip: str | None = None) -> Tokens:
+    async def log_in(
+        self,
+        raw_phone: str,
+        raw_code: str,
+        client_ip: str | None = None,
+        privacy_notice_version: str | None = None,
+    ) -> Tokens:
+        """A resident logs in with the texted code; the first log-in makes the account. Both need
+        the current privacy notice accepted: given with this log-in (recorded), or before. If it
+        is not, the code stays valid for the same log-in with the notice accepted."""
         phone = domain.check_phone(raw_phone)
         code = domain.check_code_format(raw_code)
+        accepted = privacy_notice.check_version(privacy_notice_version) if privacy_notice_version else None
         s = self.settings
         now = self.clock()
         submitted = domain.code_hash(s.secret, phone, code)
@@ -124,16 +134,25 @@ class Identity:
                     verdict = domain.judge_code(stored, submitted, now, s.login_code_tries)
                     tries = stored.attempts
                 resident = None
+                if verdict is domain.CodeVerdict.ACCEPTED and accepted is None:
+                    if not await repo.accepted_notice(conn, phone, privacy_notice.VERSION):
+                        verdict = domain.CodeVerdict.CONSENT_NEEDED
                 if verdict is domain.CodeVerdict.ACCEPTED:
                     await repo.delete_login_code(conn, phone)
                     resident = await repo.resident_logged_in(conn, phone, now)
                     resident_id = str(resident["id"])
+                    if accepted is not None and not await repo.accepted_notice(conn, phone, accepted):
+                        await repo.record_consent(
+                            conn, resident["id"], "PRIVACY_NOTICE", accepted, resident_id, now
+                        )
                     details = {"phone": mask_phone(phone), "first": resident["created_at"] == now}
                     await repo.audit(
                         conn, now, "resident.logged_in", resident_id, resident_id, client_ip, details
                     )
                 elif verdict is domain.CodeVerdict.LOCKED:
                     await repo.audit(conn, now, "login_code.locked", mask_phone(phone), None, client_ip)
+        if verdict is domain.CodeVerdict.CONSENT_NEEDED:
+            raise privacy_notice.consent_required()
         if verdict is domain.CodeVerdict.EXPIRED:
             raise domain.code_expired()
         if verdict is domain.CodeVerdict.LOCKED:
@@ -332,18 +351,42 @@ class Identity:
         return row
 
     async def add_household_member(
-        self, actor: Actor, name: str, relation: domain.Relation, age_band: domain.AgeBand
+        self,
+        actor: Actor,
+        name: str,
+        relation: domain.Relation,
+        age_band: domain.AgeBand,
+        guardian_consent: bool = False,
+        recorded_by: str | None = None,
     ) -> asyncpg.Record:
+        """A member of the resident's household. A child's details (sensitive under PIPL) only
+        with the guardian's consent, recorded with the member; ``recorded_by`` the grid worker
+        who took it in person, else the resident themself."""
         resident_id = _resident_id(actor)
         name = domain.check_text("name", "姓名", name, 20)
+        child = privacy_notice.needs_guardian(age_band)
+        if child and not guardian_consent:
+            raise privacy_notice.guardian_consent_required()
+        now = self.clock()
         async with self.pool.acquire() as conn, conn.transaction():
             if not await repo.lock_resident(conn, resident_id):
                 raise domain.unknown_account()
             if await repo.count_household(conn, resident_id) >= domain.MAX_HOUSEHOLD:
                 raise domain.household_full()
-            return await repo.insert_household_member(
-                conn, resident_id, name, relation.value, age_band.value, self.clock()
+            member = await repo.insert_household_member(
+                conn, resident_id, name, relation.value, age_band.value, now
             )
+            if child:
+                await repo.record_consent(
+                    conn,
+                    resident_id,
+                    "GUARDIAN",
+                    privacy_notice.VERSION,
+                    recorded_by or actor.user_id,
+                    now,
+                    member["id"],
+                )
+            return member
 
     async def remove_household_member(self, actor: Actor, member_id: uuid.UUID) -> None:
         resident_id = _resident_id(actor)
