@@ -293,6 +293,18 @@ async def prune_deliveries(conn: Connection, settings: Settings, at: datetime) -
     )
 
 
+async def prune_sms_outbox(conn: Connection, settings: Settings, at: datetime) -> int:
+    """Texts recorded longer ago than their retention period (log-in codes, mostly)."""
+    before = at - timedelta(days=settings.retention_sms_outbox_days)
+    return await delete_in_batches(conn, "notify.sms_outbox", "id", "created_at < $2", before)
+
+
+async def prune_inbox(conn: Connection, settings: Settings, at: datetime) -> int:
+    """Inbox messages older than their retention period, read or not."""
+    before = at - timedelta(days=settings.retention_inbox_days)
+    return await delete_in_batches(conn, "notify.inbox", "id", "created_at < $2", before)
+
+
 async def project_signup(conn: Connection, event_id: uuid.UUID, status: str, payload: dict[str, Any]) -> bool:
     """Record a sign-up's state as an event tells it; an older event than the one already
     applied changes nothing. True if this event was applied."""

@@ -33,5 +33,6 @@ CREATE TABLE identity.processed_events (
 );
 CREATE INDEX processed_events_processed_at ON identity.processed_events (processed_at);
 
--- Retention prunes audit details past their period by time.
-CREATE INDEX audit_log_details_kept ON identity.audit_log (at) WHERE details <> '{}'::jsonb;
+-- Retention empties audit rows' details and addresses past their period, found by time.
+CREATE INDEX audit_log_details_kept ON identity.audit_log (at)
+    WHERE details <> '{}'::jsonb OR client_ip IS NOT NULL;
