@@ -381,6 +381,23 @@ async def staff_grants(conn: Connection, account_id: uuid.UUID) -> list[tuple[st
     return [(row["role"], row["community_id"]) for row in rows]
 
 
+async def community_admins(conn: Connection, community_ids: list[str]) -> list[str]:
+    """The accounts administering any of these communities, for the community or its street."""
+    rows = await conn.fetch(
+        """
+        SELECT account_id FROM identity.staff_roles
+        WHERE role = 'community_admin' AND community_id = ANY($1::text[])
+        UNION
+        SELECT sr.account_id FROM identity.staff_street_roles sr
+        JOIN identity.communities c ON c.street_id = sr.street_id
+        WHERE sr.role = 'community_admin' AND c.id = ANY($1::text[])
+        ORDER BY 1
+        """,
+        community_ids,
+    )
+    return [str(row["account_id"]) for row in rows]
+
+
 async def insert_street_staff(
     conn: Connection,
     username: str,

@@ -20,9 +20,10 @@ from services.common.clock import now as clock_now
 from services.common.erasure import Erasure, erasure_of, scrub
 from services.common.errors import Refusal, forbidden, not_found, unauthenticated
 from services.common.masking import mask_phone, mask_phones_in
+from services.common.outbox import record_event
 from services.common.settings import Settings
 from services.common.tokens import ACCESS, REFRESH, TokenClaims, issue_token, read_claims
-from services.identity import domain, privacy_notice, revocations, throttle
+from services.identity import contracts, domain, privacy_notice, revocations, throttle
 from services.identity import repository as repo
 from services.notify.sms import DEFAULT_SMS, LOGIN_CODE, SEND_SMS, LoginPhone, SmsRequest
 
@@ -660,7 +661,8 @@ class Identity:
     ) -> None:
         """Tell the account's admins, once per burst, that its password is being guessed: a
         ``staff.log_in_burst`` row in the audit log of each community the account serves,
-        which its community admins read (and the platform's, for an account with none)."""
+        which its community admins read (and the platform's, for an account with none), and in
+        the same transaction the event that puts a message in each of those admins' inboxes."""
         s = self.settings
         if not await throttle.first_of_burst(self.redis, keys, s.password_failures_window_s):
             return
@@ -677,6 +679,20 @@ class Identity:
                 await repo.audit(
                     conn, now, "staff.log_in_burst", subject, None, client_ip, details, community
                 )
+            served = [c for c in communities if c]
+            admins = await repo.community_admins(conn, served)
+            if admins:
+                account = await repo.staff_by_id(conn, account_id)
+                payload = {
+                    "account_id": subject,
+                    "username": account["username"] if account else "",
+                    "community_ids": served,
+                    "recipients": admins,
+                    "failures": s.password_failures_before_delay,
+                    "longest_delay_s": s.password_longest_delay_s,
+                    "at": now.isoformat(),
+                }
+                await record_event(conn, contracts.SERVICE, contracts.STAFF_LOG_IN_BURST, payload)
         log.warning("staff account %s: a burst of wrong passwords, admins told", subject)
 
 

@@ -29,6 +29,8 @@ CONSUMES: tuple[str, ...] = (
     # volunteers: withdrawals from shifts, and the community's review of 双报到
     "shift.withdrawn",
     "party_member.reviewed",
+    # identity: a staff account's password being guessed, for its community admins
+    "staff.log_in_burst",
 )
 SESSION_RESCHEDULED = "session.rescheduled"
 SHIFT_SIGNED_UP = "shift.signed_up"
