@@ -17,7 +17,7 @@ from arq.connections import ArqRedis
 
 from services.common.actor import RESIDENT, Actor
 from services.common.clock import now as clock_now
-from services.common.erasure import Erasure, erasure_of, scrub
+from services.common.erasure import Erasure, erasure_of, scrub, scrub_outbox
 from services.common.errors import Refusal, forbidden, not_found, unauthenticated
 from services.common.masking import mask_phone, mask_phones_in
 from services.common.outbox import record_event
@@ -429,6 +429,7 @@ class Identity:
                 raise domain.unknown_account()
             await scrub(conn, "identity.audit_log", "details", needles, erasure.pseudonym, jsonb=True)
             await scrub(conn, "identity.audit_log", "subject", needles, erasure.pseudonym)
+            await scrub_outbox(conn, contracts.SERVICE, erasure)
             details = {"pseudonym": erasure.pseudonym}
             await repo.audit(
                 conn,
