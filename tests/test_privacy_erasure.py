@@ -10,7 +10,10 @@ from datetime import timedelta
 from typing import Any
 
 from services.common.erasure import pseudonym_for
+from services.common.outbox import event_envelope
 from services.common.settings import QUEUED_SERVICES, Settings
+from services.notify import handlers as notify_handlers
+from services.notify.sms import LoginPhone
 from tests.conftest import COMMUNITY, GraphQLClient, eventually
 from tests.dates import minutes_from_now
 from tests.door_steps import couple_signed_up, session_on
@@ -78,7 +81,7 @@ async def counts(conn: Any, session_id: str, resident_id: str) -> dict[str, Any]
 
 
 async def test_a_deleted_resident_is_named_nowhere_while_seats_and_hours_still_add_up(
-    gql: GraphQLClient, pool: Any, settings: Settings, organiser_token: str
+    gql: GraphQLClient, pool: Any, settings: Settings, redis: Any, organiser_token: str
 ) -> None:
     name, partner = rare_name(4), rare_name(4)
     session_id = await session_on(gql, organiser_token)
@@ -157,6 +160,20 @@ async def test_a_deleted_resident_is_named_nowhere_while_seats_and_hours_still_a
     assert kept["name"] == pseudonym_for(resident_id) and kept["phone"] is None and kept["erased_at"]
     assert audit_subjects >= 2  # her log-in and the deletion itself stay, under the account id
     assert await gql.error_code("{ me { id } }", token=token) == "UNAUTHENTICATED"
+
+    # What was still on its way to her when she deleted the account writes nothing for her.
+    ctx = {"pool": pool, "settings": settings, "redis": redis}
+    async with pool.acquire() as conn:
+        kept_event = await conn.fetchrow(
+            "SELECT * FROM volunteers.outbox "
+            "WHERE type = 'shift.signed_up' AND payload->>'volunteer_id' = $1",
+            resident_id,
+        )
+    late = {**event_envelope(kept_event, "volunteers"), "id": str(uuid.uuid4())}
+    assert await notify_handlers.handle_events(ctx, [late]) == 0
+    assert await notify_handlers.default_sms_preferences(ctx, LoginPhone(resident_id, phone)) is False
+    async with pool.acquire() as conn:
+        assert await where_found(conn, needles) == []
 
 
 async def test_deleting_needs_the_word_typed_and_changes_nothing_without_it(

@@ -1,6 +1,7 @@
 """A deleted resident's part of notify: their inbox, deliveries, texts, preferences and "to
 tell" entries are deleted; what others' messages and kept events say of them is replaced by
-the pseudonym. The projections of sign-ups (no names) stay, like the sign-ups themselves."""
+the pseudonym. The projections of sign-ups (no names) stay, like the sign-ups themselves. The
+person is noted as erased, so an event still on its way to them writes nothing."""
 
 from __future__ import annotations
 
@@ -49,6 +50,9 @@ async def erase(conn: Connection, erasure: Erasure) -> int:
     erasure = replace(erasure, needles=known.needles)
     changed = 0
     for status in (
+        await conn.execute(
+            "INSERT INTO notify.erased_people (person_id) VALUES ($1) ON CONFLICT DO NOTHING", rid
+        ),
         await conn.execute("DELETE FROM notify.inbox WHERE recipient_id = $1", rid),
         await conn.execute("DELETE FROM notify.deliveries WHERE recipient_id = $1", rid),
         await conn.execute("DELETE FROM notify.preferences WHERE person_id = $1", rid),

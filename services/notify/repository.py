@@ -24,6 +24,14 @@ async def insert_message(conn: Connection, event_id: uuid.UUID, message: Message
     await insert_messages(conn, [(event_id, message)])
 
 
+async def erased_among(conn: Connection, person_ids: Iterable[str]) -> set[str]:
+    """Those of these people whose account was deleted."""
+    rows = await conn.fetch(
+        "SELECT person_id FROM notify.erased_people WHERE person_id = ANY($1::text[])", list(set(person_ids))
+    )
+    return {row["person_id"] for row in rows}
+
+
 async def insert_messages(conn: Connection, messages: Sequence[tuple[uuid.UUID, Message]]) -> None:
     """Inbox messages; one caused by an event already handled is not written again."""
     await conn.executemany(
