@@ -104,30 +104,34 @@ mutation($input: ResidentByPhoneInput!) { residentByPhone(input: $input) { id } 
 """
 
 
-async def test_at_the_desk_a_grid_worker_records_the_guardians_consent_given_in_person(
+async def test_at_the_desk_a_grid_worker_records_the_consents_given_in_person(
     gql: GraphQLClient, pool: Any, settings: Any
 ) -> None:
-    desk = grid_worker_token(settings)
-    found = await gql.ok(
-        FIND,
-        {
-            "input": {
-                "communityId": "lingwu-shuofang",
-                "name": "李秀英",
-                "phone": new_phone(),
-                "building": "1号楼",
-                "unit": "1单元",
-                "register": True,
-            }
-        },
-        desk,
-    )
+    desk, phone = grid_worker_token(settings), new_phone()
+    elder = {
+        "communityId": "lingwu-shuofang",
+        "name": "李秀英",
+        "phone": phone,
+        "building": "1号楼",
+        "unit": "1单元",
+        "register": True,
+    }
+    unexplained = await gql.raw(FIND, {"input": elder}, desk)
+    async with pool.acquire() as conn:
+        made = await conn.fetchval("SELECT count(*) FROM identity.residents WHERE phone = $1", phone)
+    found = await gql.ok(FIND, {"input": {**elder, "privacyNoticeExplained": True}}, desk)
     resident_id = found["residentByPhone"]["id"]
+
+    refusal = unexplained["errors"][0]["extensions"]
+    assert refusal["code"] == "PRIVACY_CONSENT_REQUIRED" and "隐私告知" in refusal["messageZh"]
+    assert made == 0
 
     code = await gql.error_code(ADD_CHILD_FOR, {"r": resident_id, "guardian": False}, desk)
     added = await gql.ok(ADD_CHILD_FOR, {"r": resident_id, "guardian": True}, desk)
 
     assert code == "GUARDIAN_CONSENT_REQUIRED"
     assert [m["name"] for m in added["addHouseholdMemberFor"]["household"]] == ["李**"]  # masked for staff
-    [consent] = await consents(pool, resident_id)
-    assert consent["kind"] == "GUARDIAN" and consent["recorded_by"] != resident_id
+    notice, guardian = await consents(pool, resident_id)
+    assert (notice["kind"], notice["notice_version"]) == ("PRIVACY_NOTICE", VERSION)
+    assert guardian["kind"] == "GUARDIAN" and guardian["member_id"] is not None
+    assert notice["recorded_by"] == guardian["recorded_by"] != resident_id  # the grid worker

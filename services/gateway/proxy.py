@@ -86,6 +86,11 @@ class ResidentByPhoneInput:
         description="True: register them if nobody of the community is found. False: only look "
         "them up (RESIDENT_NOT_FOUND, the same for an unknown number and another community's).",
     )
+    privacy_notice_explained: bool = strawberry.field(
+        default=False,
+        description="Registering: I explained the privacy notice (privacyNotice) and the resident "
+        "agreed; recorded as their consent. Without it nobody is registered (PRIVACY_CONSENT_REQUIRED).",
+    )
 
 
 @strawberry.input
@@ -182,6 +187,7 @@ class ProxyMutation:
             input.phone_of,
             input.phone_owner,
             input.register,
+            input.privacy_notice_explained,
         )
         if resident["phone"] is None:
             # No mobile of their own: nothing is texted; their grid workers tell them instead.

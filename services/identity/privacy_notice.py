@@ -49,6 +49,15 @@ def consent_required() -> Refusal:
     )
 
 
+def consent_required_at_desk() -> Refusal:
+    return Refusal(
+        "PRIVACY_CONSENT_REQUIRED",
+        "登记前请向居民说明《隐私告知》，征得同意后勾选“已说明并征得同意”",
+        "Before registering, explain the privacy notice to the resident and tick that they agreed",
+        {"version": VERSION, "field": "privacyNoticeExplained"},
+    )
+
+
 def notice_outdated() -> Refusal:
     return Refusal(
         "PRIVACY_NOTICE_OUTDATED",

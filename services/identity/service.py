@@ -463,6 +463,7 @@ class Identity:
         phone_of: domain.PhoneOf = domain.PhoneOf.SELF,
         phone_owner: str = "",
         register: bool = False,
+        notice_explained: bool = False,
     ) -> tuple[asyncpg.Record, bool]:
         """The resident of the grid worker's community with this number; made (never having
         logged in) if there is none and ``register`` asks for it. One without a mobile of their
@@ -470,17 +471,20 @@ class Identity:
         address, in the community. A look-up answers the same (``RESIDENT_NOT_FOUND``) for an
         unknown number and one of another community's resident, who is not the grid worker's to
         act for; registering a number taken elsewhere is refused. Audited, look-ups that found
-        nobody too."""
+        nobody too. Registering needs ``notice_explained``: the grid worker explained the privacy
+        notice and the resident agreed (recorded as their consent, taken by the grid worker);
+        without it nobody is registered (PRIVACY_CONSENT_REQUIRED)."""
         profile = domain.check_profile(name, community_id, building, unit)
         contact = domain.check_contact(raw_phone, phone_of, phone_owner)
         if not actor.acts_for_residents_of(profile.community_id):
             raise forbidden()
         now = self.clock()
         created = False
+        may_create = register and notice_explained
         async with self.pool.acquire() as conn, conn.transaction():
             if contact.phone is not None:
                 row = None
-                if register:
+                if may_create:
                     row = await repo.insert_resident_for(conn, contact.phone, profile, actor.user_id, now)
                     created = row is not None
                 if row is None:
@@ -488,7 +492,7 @@ class Identity:
             else:
                 await repo.lock_registration(conn, profile.community_id, profile.name)
                 row = await repo.resident_without_mobile(conn, profile, contact.number)
-                if row is None and register:
+                if row is None and may_create:
                     created = True
                     row = await repo.insert_resident_without_mobile(
                         conn, profile, contact.kind, contact.number, contact.owner, actor.user_id, now
@@ -507,6 +511,12 @@ class Identity:
             await repo.audit(
                 conn, now, action, subject, actor.user_id, client_ip, details, profile.community_id
             )
+            if created and row is not None:
+                await repo.record_consent(
+                    conn, row["id"], "PRIVACY_NOTICE", privacy_notice.VERSION, actor.user_id, now
+                )
+        if row is None and register and not notice_explained:
+            raise privacy_notice.consent_required_at_desk()
         if row is None or not ours:
             if register and row is not None:
                 raise forbidden()  # the number is another community's resident's: not to be taken

@@ -24,6 +24,7 @@ const STRINGS = {
     proxyNeverLoggedIn: "该居民尚未自己登录过。",
     proxyHousehold: "家庭成员", proxyNoMembers: "尚未登记家人。", proxyAddMember: "添加家人",
     proxyGuardian: "监护人已当面同意登记这位未成年家人的信息",
+    proxyNoticeExplained: "新登记：已向居民说明《隐私告知》，居民同意登记",
     proxyMemberName: "家人姓名", relation: "关系", ageBand: "年龄段", add: "添加",
     relSPOUSE: "配偶", relCHILD: "子女", relPARENT: "父母", relGRANDPARENT: "祖父母/外祖父母",
     relGRANDCHILD: "孙辈", relSIBLING: "兄弟姐妹", relOTHER: "其他",
@@ -56,6 +57,7 @@ const STRINGS = {
     proxyNeverLoggedIn: "This resident has never logged in themselves.",
     proxyHousehold: "Household", proxyNoMembers: "No family members yet.", proxyAddMember: "Add a family member",
     proxyGuardian: "The guardian consented in person to this child's details being kept",
+    proxyNoticeExplained: "Registering: I explained the privacy notice and the resident agreed",
     proxyMemberName: "Family member's name", relation: "Relation", ageBand: "Age", add: "Add",
     relSPOUSE: "Spouse", relCHILD: "Child", relPARENT: "Parent", relGRANDPARENT: "Grandparent",
     relGRANDCHILD: "Grandchild", relSIBLING: "Sibling", relOTHER: "Other",
@@ -291,7 +293,9 @@ export function proxySignup(root) {
       const data = await gql(FIND, { input: {
         communityId: $("proxy-community").value, ...contact.values(), register: true,
         name: $("proxy-name").value.trim(), building: $("proxy-building").value.trim(), unit: $("proxy-unit").value.trim(),
+        privacyNoticeExplained: $("proxy-notice-explained").checked,
       } });
+      $("proxy-notice-explained").checked = false; // asked anew for each resident
       reset();
       state.resident = data.residentByPhone;
       $("proxy-wish-building").value = state.resident.building;
