@@ -346,18 +346,18 @@ export function phoneLogIn(form, onLoggedIn) {
   const words = el("p", { class: "note" }, "");
   notice.append(summary, words);
   submit.before(notice);
-  let accepted = null;
-  const showNotice = (found) => {
-    if (!found) return;
-    accepted = found.version;
-    summary.textContent = `${t("privacyAgree")}${t("privacyNotice")}`;
-    words.textContent = lang() === "en" ? found.textEn : found.textZh;
-  };
   let shown = null;
-  gql("{ privacyNotice { version textZh textEn } }")
-    .then((data) => { shown = data.privacyNotice; showNotice(shown); })
-    .catch(() => { notice.hidden = true; }); // the log-in then says why (PRIVACY_CONSENT_REQUIRED)
-  onLangChange(() => showNotice(shown));
+  const showNotice = () => {
+    if (!shown) return;
+    notice.hidden = false;
+    summary.textContent = `${t("privacyAgree")}${t("privacyNotice")}`;
+    words.textContent = lang() === "en" ? shown.textEn : shown.textZh;
+  };
+  const loadNotice = () => gql("{ privacyNotice { version textZh textEn } }")
+    .then((data) => { shown = data.privacyNotice; showNotice(); return shown; })
+    .catch(() => { notice.hidden = true; return null; }); // asked for again at log-in
+  let noticeLoaded = loadNotice();
+  onLangChange(showNotice);
 
   const cooldown = (seconds) => {
     clearInterval(timer);
@@ -392,10 +392,12 @@ export function phoneLogIn(form, onLoggedIn) {
   form.addEventListener("submit", (event) => {
     event.preventDefault();
     busy(submit, error, async () => {
+      // Logging in accepts the notice shown above the button: its version goes with the log-in.
+      const accepted = (await noticeLoaded) ?? (await (noticeLoaded = loadNotice()));
       const data = await gql(
         `mutation($phone: String!, $code: String!, $notice: String) {
           logIn(phone: $phone, code: $code, privacyNoticeVersion: $notice) { me { id } } }`,
-        { phone: phone.value.trim(), code: code.value.trim(), notice: accepted },
+        { phone: phone.value.trim(), code: code.value.trim(), notice: accepted?.version ?? null },
       );
       code.value = "";
       await onLoggedIn(data.logIn.me);
