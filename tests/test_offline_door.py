@@ -194,3 +194,15 @@ async def test_queued_offline_admissions_apply_in_order_once_and_an_override_of_
     void = {"i": {"deviceId": "east-door-1", "admissions": [item("LT" + "A" * 40, "east-0003")]}}
     [refused] = (await gql.ok(SYNC, void, east))["syncOfflineAdmissions"]
     assert refused["outcome"] == "REFUSED" and refused["code"] == "INVALID_CODE"
+
+
+async def test_the_scanner_installs_as_an_app_that_keeps_its_page_and_decoders(
+    client: httpx.AsyncClient,
+) -> None:
+    worker = await client.get("/scan-sw.js")
+    assert worker.status_code == 200 and worker.headers["Service-Worker-Allowed"] == "/"
+    for kept in ("/scan", "/static/offline-door.js", "/vendor/jsqr.js", "/vendor/ed25519.js"):
+        assert f'"{kept}"' in worker.text
+    manifest = (await client.get("/static/scan.webmanifest")).json()
+    assert manifest["start_url"] == "/scan" and manifest["display"] == "standalone"
+    assert 'rel="manifest"' in (await client.get("/scan")).text
