@@ -146,6 +146,8 @@ class Settings(BaseSettings):
                 f"the public development LINLI_SECRET only serves this machine (LINLI_HOST=127.0.0.1), "
                 f"not LINLI_HOST={self.host}: set LINLI_SECRET to a long random value"
             )
+        if "{" in self.namespace or "}" in self.namespace:  # it would break keys' hash tags (slots.py)
+            raise ValueError(f"LINLI_NAMESPACE cannot hold a brace: {self.namespace!r}")
         if self.production and not (self.database_url and self.redis_url):
             raise ValueError(
                 "LINLI_ENV=production needs DATABASE_URL and REDIS_URL: the embedded servers are for "
