@@ -8,6 +8,8 @@ from pathlib import Path
 from pydantic import AliasChoices, Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from services.common.redis_url import parse_sentinel_url
+
 # The services that run a worker behind a queue of their own.
 QUEUED_SERVICES = ("activities", "volunteers", "notify")
 
@@ -43,6 +45,8 @@ class Settings(BaseSettings):
     database_url: str | None = Field(
         default=None, validation_alias=AliasChoices("DATABASE_URL", "LINLI_DATABASE_URL")
     )
+    # redis://… for one server, redis+sentinel://host:26379,host2:26379/mymaster/0 for the master
+    # a set of Redis Sentinels names (services/common/redis_url.py).
     redis_url: str | None = Field(default=None, validation_alias=AliasChoices("REDIS_URL", "LINLI_REDIS_URL"))
     # A direct connection to PostgreSQL when DATABASE_URL goes through a pooler (PgBouncer in
     # transaction mode): the migrations' advisory lock and the outbox relay's LISTEN need a
@@ -148,6 +152,8 @@ class Settings(BaseSettings):
             )
         if "{" in self.namespace or "}" in self.namespace:  # it would break keys' hash tags (slots.py)
             raise ValueError(f"LINLI_NAMESPACE cannot hold a brace: {self.namespace!r}")
+        if self.redis_url:
+            parse_sentinel_url(self.redis_url)  # a malformed REDIS_URL is refused here, and said why
         if self.production and not (self.database_url and self.redis_url):
             raise ValueError(
                 "LINLI_ENV=production needs DATABASE_URL and REDIS_URL: the embedded servers are for "
