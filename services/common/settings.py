@@ -74,6 +74,11 @@ class Settings(BaseSettings):
     db_pool_max: int = 10
     dev_token_ttl_s: int = 7 * 24 * 3600  # tokens printed by `linli token` for development
     outbox_poll_s: float = 1.0
+    # Redelivery (services/common/redelivery.py): an event relayed this long ago that a consumer
+    # has no record of is sent again (Redis lost it: a failover, a kill -9), then after twice as
+    # long, and so on, this many times at most.
+    outbox_resend_after_s: float = 120.0
+    outbox_resends: int = 5
     # A command a worker read but never answered (it died) is taken over after this long.
     command_claim_idle_s: float = 30.0
     # A worker serves Prometheus metrics on this port when set (the gateway serves /metrics).
