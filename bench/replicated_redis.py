@@ -94,7 +94,7 @@ class ReplicatedRedis:
 
     def master(self) -> Server:
         host_port = self._sentinel("SENTINEL", "GET-MASTER-ADDR-BY-NAME")
-        return next(s for s in self.servers.values() if s.port == int(host_port[1]))
+        return next(s for s in self.servers.values() if s.port == int(str(host_port[1])))
 
     def replica(self) -> Server:
         master = self.master()

@@ -6,6 +6,7 @@ replica and sentinel (``bench/replicated_redis.py``) and uses a database of its 
 from __future__ import annotations
 
 import asyncio
+import logging
 import uuid
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
@@ -15,12 +16,15 @@ from typing import Any
 import httpx
 import pytest
 import redis as sync_redis
+from redis.asyncio.client import PubSub
 
 from bench.replicated_redis import ReplicatedRedis
 from services.activities.worker import ACTIVITIES_WORKER
+from services.common import queue
 from services.common.actor import ORGANISER, RESIDENT
 from services.common.db import drop_database, ensure_database
 from services.common.migrations import migrate
+from services.common.pubsub import Follower
 from services.common.queue import SentinelMasterRedis, create_redis
 from services.common.redis_url import SentinelTarget, parse_sentinel_url
 from services.common.settings import Settings
@@ -108,13 +112,31 @@ async def test_the_platform_works_through_a_sentinel_and_after_it_fails_the_mast
     assert len(await eventually(listening, within_s=10)) == 1
 
 
-async def test_a_client_follows_the_master_when_it_moves(tmp_path: Path) -> None:
+async def test_a_client_follows_the_master_when_it_moves_subscriptions_and_all(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Asked less often than in production, so that redis-py itself hears of the move first (as
+    # in a busy gateway opening connections all the time) and the subscription must still move.
+    monkeypatch.setattr(queue, "MASTER_CHECK_S", 2.5)
     group = await asyncio.to_thread(ReplicatedRedis(tmp_path / "redis").start)
     redis = await create_redis(group.url)
+    subscribed = asyncio.Event()
+
+    async def session(pubsub: PubSub) -> None:
+        await pubsub.subscribe("followed")
+        subscribed.set()
+        async for _ in pubsub.listen():
+            pass
+
+    follower = Follower(redis, session, "followed", logging.getLogger("test"))
+    follower.start()
     try:
         assert isinstance(redis, SentinelMasterRedis)
-        await redis.set("written-before", 1)
+        await asyncio.wait_for(subscribed.wait(), 10)
         new = await asyncio.to_thread(group.fail_over)
+        # Connections opened now ask the sentinels and go to the new master; redis-py then drops
+        # the idle ones but leaves the subscription where it was.
+        await asyncio.gather(*(redis.ping() for _ in range(5)))
 
         async def written_to_the_new_master() -> bool:
             try:
@@ -124,8 +146,20 @@ async def test_a_client_follows_the_master_when_it_moves(tmp_path: Path) -> None
             with new.client() as client:
                 return client.get("written-after") == "2"
 
-        assert await eventually(written_to_the_new_master, within_s=10)
+        def subscribers() -> int:
+            with new.client() as client:
+                return int(client.pubsub_numsub("followed")[0][1])
+
+        async def subscribed_on_the_new_master() -> bool:
+            return await asyncio.to_thread(subscribers) == 1
+
+        async def all_on_the_new_master() -> bool:
+            return await written_to_the_new_master() and await subscribed_on_the_new_master()
+
+        # Within seconds, not once the sentinel demotes the old master (about 10 s later).
+        assert await eventually(all_on_the_new_master, within_s=5)
     finally:
+        await follower.stop()
         await redis.aclose()
         group.stop()
 

@@ -35,29 +35,30 @@ class SentinelMasterRedis(ArqRedis):
     sentinels: Sentinel | None = None
     _watch: asyncio.Task[None] | None = None
 
-    def follow_master(self, master: str) -> None:
-        self._watch = asyncio.create_task(self._follow(master), name=f"redis master {master}")
+    def follow_master(self, master: str, address: object) -> None:
+        """Watch the sentinels for ``master`` moving away from ``address`` (where it is now)."""
+        self._watch = asyncio.create_task(self._follow(master, address), name=f"redis master {master}")
 
-    async def _follow(self, master: str) -> None:
+    async def _follow(self, master: str, address: object) -> None:
         """After a failover the old master takes writes until the sentinels turn it into a
-        replica, seconds later, and they are lost then: connections redis-py already holds (a
-        blocked stream read, a pub/sub subscription, the pool's idle ones) would go on writing
-        there. Ask the sentinels every second and, once the master moved, drop every
-        connection: each user meets a connection error, which it already treats as Redis being
-        away, and its next connection goes to the new master."""
+        replica, seconds later, and they are lost then. redis-py asks the sentinels only when it
+        opens a connection, and then drops only the idle ones: a blocked stream read, a pub/sub
+        subscription or a command in flight stays on the old master, and goes back to the pool
+        still connected there. So ask the sentinels every second and, once the master moved,
+        drop every connection: each user meets a connection error, which it already treats as
+        Redis being away, and its next connection goes to the new master."""
         assert self.sentinels is not None
-        pool = self.connection_pool
         while True:
             await asyncio.sleep(MASTER_CHECK_S)
             try:
-                address = await self.sentinels.discover_master(master)
-            except RedisError:
-                continue  # no sentinel answers or no master now: connections fail on their own
-            known = getattr(pool, "master_address", None)
-            if known is not None and address != known:
-                log.warning("Redis master %r moved from %s to %s: reconnecting", master, known, address)
-                pool.master_address = address  # type: ignore[attr-defined]
-                await pool.disconnect(inuse_connections=True)
+                now_at = await self.sentinels.discover_master(master)
+            except Exception:  # no sentinel answers, no master now: connections fail on their own
+                continue
+            if address is not None and now_at != address:
+                log.warning("Redis master %r moved from %s to %s: reconnecting", master, address, now_at)
+                with contextlib.suppress(Exception):
+                    await self.connection_pool.disconnect(inuse_connections=True)
+            address = now_at
 
     async def aclose(self, close_connection_pool: bool | None = None) -> None:
         if self._watch is not None:
@@ -108,6 +109,6 @@ async def _master_of(target: SentinelTarget) -> ArqRedis:
             log.warning("no Redis master %r from the sentinels yet (%s); trying again", target.master, exc)
             await asyncio.sleep(_START_RETRY_S)
         else:
-            redis.follow_master(target.master)
+            redis.follow_master(target.master, getattr(redis.connection_pool, "master_address", None))
             return redis
     raise AssertionError("unreachable")
