@@ -205,9 +205,11 @@ def failed_refusal(name: str, error: BaseException) -> Refusal:
 
 # The claim holds the fingerprint of the command's arguments: the same key sent again with
 # other arguments (another session, say) is refused, not answered with the first one's reply.
-# 1: sent now; 0: sent before with these arguments; -1: sent before with other arguments.
+# 1: sent now (a reply left from a released claim is not its answer); 0: sent before with these
+# arguments; -1: sent before with other arguments.
 _SEND_ONCE = """
 if redis.call('SET', KEYS[1], ARGV[3], 'NX', 'EX', ARGV[2]) then
+  redis.call('DEL', KEYS[3])
   redis.call('XADD', KEYS[2], '*', 'c', ARGV[1])
   return 1
 end
@@ -285,7 +287,11 @@ class CommandBus:
         waiter: asyncio.Future[dict[str, Any]] = asyncio.get_running_loop().create_future()
         self._waiting[command_id] = waiter
         try:
-            keys = [_claim_key(self._settings, command_id), stream_key(self._settings, service)]
+            keys = [
+                _claim_key(self._settings, command_id),
+                stream_key(self._settings, service),
+                _reply_key(self._settings, command_id),
+            ]
             sent = await self._send_once(keys=keys, args=[envelope.encode(), REPLY_TTL_S, fingerprint(args)])
             if sent == -1:  # the same key, other arguments: not a retry but a mistake
                 return Reply(refusal=key_reused())
@@ -298,6 +304,11 @@ class CommandBus:
             return Reply.from_payload(payload)
         finally:
             self._waiting.pop(command_id, None)
+
+    async def release(self, service: str, name: str, actor: Actor, key: str) -> None:
+        """Forget that the command was sent: the same key sent again is a new command. Its
+        stored reply stays, for a retry already waiting on it, until the key is sent again."""
+        await self._redis.delete(_claim_key(self._settings, self.command_id(service, name, actor, key)))
 
     async def _stored_reply(self, command_id: str, wait_s: float) -> Reply | None:
         loop = asyncio.get_running_loop()

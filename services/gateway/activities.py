@@ -19,6 +19,7 @@ from services.common.actor import PLATFORM_ADMIN, RESIDENT, Actor
 from services.common.commands import Reply
 from services.common.errors import bad_input, forbidden
 from services.common.rules import check_count, check_new_span
+from services.gateway import commands
 from services.gateway.context import Info
 from services.gateway.inputs import (
     as_date,
@@ -437,24 +438,24 @@ async def _organiser_command(
         raise domain.unknown_session()
     if not actor.may_organise(row["community_id"]):
         raise forbidden()
-    command_key = f"{name}:{check_key(key)}"
+    key = check_key(key)
     # The worker records the change under this key, so running the command again (after a
     # worker crash) cannot undo a later change.
-    args = {"session_id": str(session_id), "change_key": f"{actor.user_id}:{command_key}", **args}
-    await info.context.answer(contracts.SERVICE, name, actor, args, command_key)
+    args = {"session_id": str(session_id), "change_key": f"{actor.user_id}:{name}:{key}", **args}
+    await commands.answer(info, contracts.SERVICE, name, actor, args, key, dict)
     async with info.context.pool.acquire() as conn:  # the read model, waitlist included
         fresh = await queries.session(conn, session_id)
     assert fresh is not None
     return Session.from_row(fresh)
 
 
-async def _create(info: Info, name: str, kind: str, key: str | None, args: dict[str, Any]) -> Any:
-    """Send an organiser's create command; its id follows from the key, so retries are safe."""
+async def _create(info: Info, name: str, kind: str, client_key: str | None, args: dict[str, Any]) -> Any:
+    """Send an organiser's create command; its id follows from the key (the client's, else the
+    arguments'), so a retry or a second click names the same thing."""
     actor = info.context.require_actor()
-    key = check_key(key) if key else uuid.uuid4().hex
+    key = commands.command_key(client_key, name, args)
     args = {"id": str(contracts.id_for(kind, actor.user_id, key)), **args}
-    answer = await info.context.answer(contracts.SERVICE, name, actor, args, f"{kind}:{key}")
-    return answer
+    return await commands.answer(info, contracts.SERVICE, name, actor, args, key, dict)
 
 
 @dataclass(frozen=True)
@@ -507,9 +508,7 @@ async def send_sign_up(
     }
     if on_behalf_of is not None:
         args["on_behalf_of"] = on_behalf_of
-    reply = await info.context.bus.send(
-        contracts.SERVICE, contracts.SIGN_UP, resident, args, key=f"signup:{resident.user_id}:{key}"
-    )
+    reply = await commands.send(info, contracts.SERVICE, contracts.SIGN_UP, resident, args, key)
     return SentSignUp(signup_id, session_id, party_size, reply)
 
 
@@ -539,8 +538,9 @@ class ActivitiesMutation:
             "published": input.published,
             "max_sessions_per_resident": input.max_sessions_per_resident,
         }
-        key = input.idempotency_key
-        return Festival.from_row(await _create(info, contracts.CREATE_FESTIVAL, "festival", key, args))
+        return Festival.from_row(
+            await _create(info, contracts.CREATE_FESTIVAL, "festival", input.idempotency_key, args)
+        )
 
     @strawberry.mutation(description="Show a festival to residents (published) or hide it again.")
     async def set_festival_published(
@@ -555,10 +555,11 @@ class ActivitiesMutation:
         if not all(actor.may_organise(c) for c in row["community_ids"]):
             raise forbidden()
         args = {"festival_id": str(parsed), "published": published}
-        # The same state asked twice is the same answer: no key needed beyond the state.
-        key = f"publish:{actor.user_id}:{parsed}:{published}:{uuid.uuid4().hex}"
-        answer = await info.context.answer(contracts.SERVICE, contracts.PUBLISH_FESTIVAL, actor, args, key)
-        return Festival.from_row(answer)
+        # Asked twice of the same festival as it stands (its version): done once.
+        key = commands.derived_key(args, row["version"])
+        return await commands.answer(
+            info, contracts.SERVICE, contracts.PUBLISH_FESTIVAL, actor, args, key, Festival.from_row
+        )
 
     @strawberry.mutation(description="A venue of a community (邻里驿家 station, square or room).")
     async def create_venue(self, info: Info, input: CreateVenueInput) -> Venue:
@@ -581,8 +582,9 @@ class ActivitiesMutation:
             "capacity": input.capacity,
             "address": input.address,
         }
-        key = input.idempotency_key
-        return Venue.from_row(await _create(info, contracts.CREATE_VENUE, "venue", key, args))
+        return Venue.from_row(
+            await _create(info, contracts.CREATE_VENUE, "venue", input.idempotency_key, args)
+        )
 
     @strawberry.mutation
     async def create_activity(self, info: Info, input: CreateActivityInput) -> Activity:
@@ -601,8 +603,9 @@ class ActivitiesMutation:
             "age_bands": [band.value for band in input.age_bands],
             "children_need_adult": input.children_need_adult,
         }
-        key = input.idempotency_key
-        return Activity.from_row(await _create(info, contracts.CREATE_ACTIVITY, "activity", key, args))
+        return Activity.from_row(
+            await _create(info, contracts.CREATE_ACTIVITY, "activity", input.idempotency_key, args)
+        )
 
     @strawberry.mutation
     async def schedule_session(self, info: Info, input: ScheduleSessionInput) -> Session:
@@ -611,13 +614,7 @@ class ActivitiesMutation:
         domain.check_times(input.starts_at, input.ends_at)
         check_new_span(input.starts_at, input.ends_at, clock.now())
         check_count("capacity", input.capacity, zh="名额", en="Capacity")
-        check_count(
-            "maxPartySize",
-            input.max_party_size,
-            maximum=domain.MAX_PARTY_SIZE,
-            zh="每次报名人数上限",
-            en="The most one sign-up may bring",
-        )
+        domain.check_max_party_size(input.max_party_size)
         args = {
             "activity_id": str(parse_id("activityId", input.activity_id)),
             "venue_id": str(parse_id("venueId", input.venue_id)) if input.venue_id else None,
@@ -630,9 +627,9 @@ class ActivitiesMutation:
             "max_party_size": input.max_party_size,
             "cancellation_deadline": _iso(input.cancellation_deadline),
         }
-        key = input.idempotency_key
-        row = await _create(info, contracts.SCHEDULE_SESSION, "session", key, args)
-        return Session.from_row(row)
+        return Session.from_row(
+            await _create(info, contracts.SCHEDULE_SESSION, "session", input.idempotency_key, args)
+        )
 
     @strawberry.mutation(description="Sign up for a session; retry with the same key is safe.")
     async def sign_up(self, info: Info, input: SignUpInput) -> Signup:
@@ -656,14 +653,9 @@ class ActivitiesMutation:
         if row["resident_id"] != actor.user_id:
             raise forbidden()
         args = {"signup_id": str(signup_id), "key": key}
-        answer = await info.context.answer(
-            contracts.SERVICE,
-            contracts.CANCEL_SIGNUP,
-            actor,
-            args,
-            f"cancel-signup:{actor.user_id}:{key}",
+        return await commands.answer(
+            info, contracts.SERVICE, contracts.CANCEL_SIGNUP, actor, args, key, Signup.from_row
         )
-        return Signup.from_row(answer)
 
     @strawberry.mutation(description="Call a session off (organisers of its community).")
     async def cancel_session(self, info: Info, input: CancelSessionInput) -> Session:
@@ -678,14 +670,9 @@ class ActivitiesMutation:
         if not actor.may_organise(row["community_id"]):
             raise forbidden()
         args = {"session_id": str(session_id), "reason": reason, "key": key}
-        answer = await info.context.answer(
-            contracts.SERVICE,
-            contracts.CANCEL_SESSION,
-            actor,
-            args,
-            f"cancel-session:{actor.user_id}:{key}",
+        return await commands.answer(
+            info, contracts.SERVICE, contracts.CANCEL_SESSION, actor, args, key, Session.from_row
         )
-        return Session.from_row(answer)
 
     @strawberry.mutation(description="More places (the waitlist moves up at once) or fewer.")
     async def change_session_capacity(self, info: Info, input: ChangeSessionCapacityInput) -> Session:

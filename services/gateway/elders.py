@@ -25,6 +25,7 @@ from services.common.actor import PLATFORM_ADMIN, Actor
 from services.common.db import Connection
 from services.common.errors import Refusal, forbidden, not_found
 from services.common.masking import mask_name
+from services.gateway import commands
 from services.gateway.activities import Signup, SignupStatus
 from services.gateway.context import Info
 from services.gateway.identity import identity
@@ -154,13 +155,7 @@ async def _cut_party(
     }
     if by is not None:
         args["on_behalf_of"] = by
-    await info.context.answer(
-        contracts.SERVICE,
-        contracts.CANCEL_PARTY_MEMBERS,
-        resident,
-        args,
-        f"cancel-party:{resident.user_id}:{key}",
-    )
+    await commands.answer(info, contracts.SERVICE, contracts.CANCEL_PARTY_MEMBERS, resident, args, key, dict)
 
 
 def _communities_to_tell(actor: Actor, community_id: str | None) -> list[str] | None:
@@ -298,12 +293,8 @@ class EldersMutation:
         row, resident = await _desk_signup(info, actor, signup_id)
         on_their_behalf = identity_domain.resident_actor(str(resident["id"]), resident["community_id"])
         args = {"signup_id": str(signup_id), "key": key, "on_behalf_of": actor.user_id}
-        await info.context.answer(
-            contracts.SERVICE,
-            contracts.CANCEL_SIGNUP,
-            on_their_behalf,
-            args,
-            f"cancel-signup:{on_their_behalf.user_id}:{key}",
+        await commands.answer(
+            info, contracts.SERVICE, contracts.CANCEL_SIGNUP, on_their_behalf, args, key, dict
         )
         details: dict[str, object] = {"signup": str(signup_id), "session": str(row["session_id"])}
         await identity(info).record_proxy_action(
@@ -342,12 +333,15 @@ class EldersMutation:
             raise not_found("entry", "待告知事项")
         if not actor.acts_for_residents_of(entry["community_id"]):
             raise forbidden()
-        await info.context.answer(
+        args = {"id": str(entry_id)}  # told stays told: the entry names the command
+        await commands.answer(
+            info,
             notify_contracts.SERVICE,
             notify_contracts.MARK_TOLD,
             actor,
-            {"id": str(entry_id)},
-            f"told:{entry_id}",
+            args,
+            commands.derived_key(args),
+            dict,
         )
         async with info.context.pool.acquire() as conn:
             fresh = await notify_queries.to_tell_entry(conn, entry_id)
