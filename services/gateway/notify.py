@@ -17,8 +17,9 @@ from services.common.actor import COMMUNITY_ADMIN, ORGANISER, PLATFORM_ADMIN, Ac
 from services.common.errors import bad_input, forbidden, not_found
 from services.common.masking import mask_phone
 from services.common.settings import Settings
+from services.gateway import commands
 from services.gateway.context import Info
-from services.gateway.inputs import check_key, parse_id
+from services.gateway.inputs import parse_id
 from services.gateway.names import community_name
 from services.notify import contracts, queries
 from services.notify.preferences import EMAIL, SMS, WEBHOOK, WECHAT
@@ -220,6 +221,11 @@ async def _festival_of(info: Info, festival_id: uuid.UUID, community_id: str) ->
         raise bad_input("communityId", "该节庆不包括这个社区", "The festival does not include this community")
 
 
+async def _template_version(info: Info, festival_id: uuid.UUID, community_id: str, kind: str) -> str | None:
+    async with info.context.pool.acquire() as conn:
+        return await queries.template_version(conn, festival_id, community_id, kind)
+
+
 def _limit(limit: int) -> int:
     if not 1 <= limit <= 200:
         raise bad_input("limit", "每页条数须在1到200之间", "limit must be 1 to 200")
@@ -334,9 +340,18 @@ class NotifyMutation:
             "quiet_start": input.quiet_start,
             "quiet_end": input.quiet_end,
         }
-        key = f"prefs:{actor.user_id}:{uuid.uuid4().hex}"
-        answer = await info.context.answer(contracts.SERVICE, contracts.SET_PREFERENCES, actor, args, key)
-        return NotificationPreferences.from_value(answer)
+        async with info.context.pool.acquire() as conn:
+            current = await queries.preferences(conn, actor.user_id)
+        key = commands.derived_key(args, current["version"] if current else None)
+        return await commands.answer(
+            info,
+            contracts.SERVICE,
+            contracts.SET_PREFERENCES,
+            actor,
+            args,
+            key,
+            NotificationPreferences.from_value,
+        )
 
     @strawberry.mutation(description="Mark my inbox messages read; returns how many were unread.")
     async def mark_read(self, info: Info, ids: list[strawberry.ID]) -> int:
@@ -344,8 +359,10 @@ class NotifyMutation:
         if not 1 <= len(ids) <= 200:
             raise bad_input("ids", "每次可标记1到200条消息", "Mark 1 to 200 messages at a time")
         args = {"ids": sorted({str(parse_id("ids", i)) for i in ids})}
-        key = f"read:{actor.user_id}:{uuid.uuid4().hex}"
-        answer = await info.context.answer(contracts.SERVICE, contracts.MARK_READ, actor, args, key)
+        async with info.context.pool.acquire() as conn:
+            unread = await queries.unread_among(conn, actor.user_id, args["ids"])
+        key = commands.derived_key(args, unread)  # marked again once read: a new request, answered 0
+        answer = await commands.answer(info, contracts.SERVICE, contracts.MARK_READ, actor, args, key, dict)
         marked: int = answer["marked"]
         return marked
 
@@ -355,12 +372,13 @@ class NotifyMutation:
     ) -> ResentDelivery:
         actor = info.context.require_role(ORGANISER, COMMUNITY_ADMIN)
         delivery_id = parse_id("id", id)
-        key = check_key(idempotency_key) if idempotency_key else uuid.uuid4().hex
+        async with info.context.pool.acquire() as conn:
+            version = await queries.delivery_version(conn, delivery_id)
+        key = commands.command_key(idempotency_key, str(delivery_id), version)
         args = {"id": str(delivery_id), "key": key}
-        answer = await info.context.answer(
-            contracts.SERVICE, contracts.RESEND_DELIVERY, actor, args, f"resend:{actor.user_id}:{key}"
+        value = await commands.answer(
+            info, contracts.SERVICE, contracts.RESEND_DELIVERY, actor, args, key, dict
         )
-        value = answer
         return ResentDelivery(id=strawberry.ID(value["id"]), status=value["status"])
 
     @strawberry.mutation(
@@ -382,11 +400,18 @@ class NotifyMutation:
             "title_en": input.title_en,
             "body_en": input.body_en,
         }
-        key = f"template:{actor.user_id}:{uuid.uuid4().hex}"
-        answer = await info.context.answer(
-            contracts.SERVICE, contracts.SET_MESSAGE_TEMPLATE, actor, args, key
+        key = commands.derived_key(
+            args, await _template_version(info, festival_id, input.community_id, input.kind)
         )
-        return MessageTemplate.from_value(answer)
+        return await commands.answer(
+            info,
+            contracts.SERVICE,
+            contracts.SET_MESSAGE_TEMPLATE,
+            actor,
+            args,
+            key,
+            MessageTemplate.from_value,
+        )
 
     @strawberry.mutation(
         description="Back to the default text for one kind of message; true if there was an override."
@@ -397,14 +422,11 @@ class NotifyMutation:
         actor = info.context.require_role(ORGANISER, COMMUNITY_ADMIN)
         if not actor.may_organise(community_id):
             raise forbidden()
-        args = {
-            "festival_id": str(parse_id("festivalId", festival_id)),
-            "community_id": community_id,
-            "kind": check_kind(kind),
-        }
-        key = f"template-clear:{actor.user_id}:{uuid.uuid4().hex}"
-        answer = await info.context.answer(
-            contracts.SERVICE, contracts.CLEAR_MESSAGE_TEMPLATE, actor, args, key
+        festival = parse_id("festivalId", festival_id)
+        args = {"festival_id": str(festival), "community_id": community_id, "kind": check_kind(kind)}
+        key = commands.derived_key(args, await _template_version(info, festival, community_id, kind))
+        answer = await commands.answer(
+            info, contracts.SERVICE, contracts.CLEAR_MESSAGE_TEMPLATE, actor, args, key, dict
         )
         cleared: bool = answer["cleared"]
         return cleared
