@@ -14,6 +14,7 @@ import services.volunteers.domain as shift_rules  # the domain's rules, applied 
 from services.common import clock
 from services.common.actor import RESIDENT, VOLUNTEER
 from services.common.errors import Refusal, bad_input, forbidden, not_found
+from services.gateway import commands
 from services.gateway.context import Info
 from services.gateway.inputs import as_datetime, check_key, parse_id
 from services.gateway.marks import Secret
@@ -22,7 +23,7 @@ from services.gateway.tickets import NO_NAME, NamedPerson, named_people
 from services.identity import throttle
 from services.volunteers import codes, contracts, queries
 from services.volunteers.domain import Span, credit_if_checked_out, may_scan_cards, withdrawal_closes_at
-from services.volunteers.wish_repository import volunteer_names
+from services.volunteers.queries import volunteer_names
 
 MAX_CODE_LENGTH = 200
 
@@ -334,9 +335,13 @@ def _check_code(code: str) -> str:
     return code.strip()
 
 
-async def _send(info: Info, name: str, args: dict[str, Any], key: str) -> dict[str, Any]:
-    actor = info.context.require_actor()
-    return await info.context.answer(contracts.SERVICE, name, actor, args, key)
+async def _attendance_key(info: Info, client_key: str | None, args: dict[str, Any]) -> str:
+    """A check-in's, check-out's or undo's key: the client's, else one from the shift's attendance."""
+    if client_key is not None:
+        return check_key(client_key)
+    async with info.context.pool.acquire() as conn:
+        version = await queries.attendance_version(conn, uuid.UUID(args["shift_id"]))
+    return commands.derived_key(args, version)
 
 
 @strawberry.type
@@ -456,7 +461,6 @@ class VolunteersMutation:
         actor = info.context.require_actor()
         if not actor.may_organise(input.community_id):
             raise forbidden()
-        key = check_key(input.idempotency_key) if input.idempotency_key else uuid.uuid4().hex
         shift_rules.check_shift(
             shift_rules.ShiftPlan(
                 community_id=input.community_id,
@@ -470,8 +474,7 @@ class VolunteersMutation:
             ),
             now=clock.now(),
         )
-        args = {
-            "id": str(contracts.id_for("shift", actor.user_id, key)),
+        args: dict[str, Any] = {
             "community_id": input.community_id,
             "festival_id": str(input.festival_id) if input.festival_id else None,
             "venue": input.venue,
@@ -482,8 +485,11 @@ class VolunteersMutation:
             "required_skill": input.required_skill,
             "contact_phone": input.contact_phone,
         }
-        row = await _send(info, contracts.CREATE_SHIFT, args, key=f"shift:{actor.user_id}:{key}")
-        return Shift.from_row(row)
+        key = commands.command_key(input.idempotency_key, args)
+        args["id"] = str(contracts.id_for("shift", actor.user_id, key))
+        return await commands.answer(
+            info, contracts.SERVICE, contracts.CREATE_SHIFT, actor, args, key, Shift.from_row
+        )
 
     @strawberry.mutation(description="Record a skill a volunteer has, for shifts that need it.")
     async def record_volunteer_skill(self, info: Info, input: RecordVolunteerSkillInput) -> bool:
@@ -495,7 +501,10 @@ class VolunteersMutation:
             "volunteer_id": input.volunteer_id,
             "skill": input.skill,
         }
-        await _send(info, contracts.RECORD_SKILL, args, key=f"skill:{uuid.uuid4().hex}")
+        # A skill recorded stays recorded: the arguments name the command.
+        await commands.answer(
+            info, contracts.SERVICE, contracts.RECORD_SKILL, actor, args, commands.derived_key(args), dict
+        )
         return True
 
     @strawberry.mutation(description="Sign up for a volunteer shift; retry with the same key is safe.")
@@ -507,8 +516,9 @@ class VolunteersMutation:
             "shift_id": str(parse_id("shiftId", input.shift_id)),
             "key": key,
         }
-        row = await _send(info, contracts.SIGN_UP_FOR_SHIFT, args, key=f"shift-signup:{actor.user_id}:{key}")
-        return ShiftSignup.from_row(row)
+        return await commands.answer(
+            info, contracts.SERVICE, contracts.SIGN_UP_FOR_SHIFT, actor, args, key, ShiftSignup.from_row
+        )
 
     @strawberry.mutation(
         description="Withdraw from a shift before it starts; the organiser is told. Within "
@@ -519,8 +529,8 @@ class VolunteersMutation:
         actor = info.context.require_role(RESIDENT, VOLUNTEER)
         key = check_key(input.idempotency_key)
         args = {"shift_id": str(parse_id("shiftId", input.shift_id)), "reason": input.reason}
-        row = await _send(
-            info, contracts.WITHDRAW_FROM_SHIFT, args, key=f"shift-withdraw:{actor.user_id}:{key}"
+        row = await commands.answer(
+            info, contracts.SERVICE, contracts.WITHDRAW_FROM_SHIFT, actor, args, key, dict
         )
         return ShiftWithdrawal(
             shift_id=strawberry.ID(str(row["shift_id"])), withdrawn_at=as_datetime(row["withdrawn_at"])
@@ -531,37 +541,40 @@ class VolunteersMutation:
     )
     async def check_in(self, info: Info, input: CheckInInput) -> CheckIn:
         actor = info.context.require_actor()
-        key = check_key(input.idempotency_key) if input.idempotency_key else uuid.uuid4().hex
         args = {
             "shift_id": str(parse_id("shiftId", input.shift_id)),
             "code": _check_code(input.code),
         }
+        key = await _attendance_key(info, input.idempotency_key, args)
         if not codes.is_station_digits(args["code"]):
-            row = await _send(info, contracts.CHECK_IN, args, key=f"check-in:{actor.user_id}:{key}")
-            return CheckIn.from_row(row)
+            return await commands.answer(
+                info, contracts.SERVICE, contracts.CHECK_IN, actor, args, key, CheckIn.from_row
+            )
         # Six digits are guessable: wrong ones are counted per volunteer, and refused past a limit.
         redis = info.context.resources.redis
         wrong = f"{info.context.resources.settings.namespace}:station-digits-wrong:{actor.user_id}"
         if int(await redis.get(wrong) or 0) >= codes.WRONG_DIGITS_LIMIT:
             raise codes.too_many_wrong_digits(max(1, int(await redis.ttl(wrong))))
         try:
-            row = await _send(info, contracts.CHECK_IN, args, key=f"check-in:{actor.user_id}:{key}")
+            return await commands.answer(
+                info, contracts.SERVICE, contracts.CHECK_IN, actor, args, key, CheckIn.from_row
+            )
         except Refusal as refusal:
             if refusal.code == "WRONG_STATION_DIGITS":
                 await throttle.count(redis, wrong, codes.WRONG_DIGITS_LIMIT, codes.WRONG_DIGITS_WINDOW_S)
             raise
-        return CheckIn.from_row(row)
 
     @strawberry.mutation(description="Check out of a shift; the time served is credited.")
     async def check_out(self, info: Info, input: CheckOutInput) -> CheckIn:
         actor = info.context.require_actor()
-        key = check_key(input.idempotency_key) if input.idempotency_key else uuid.uuid4().hex
         args = {
             "shift_id": str(parse_id("shiftId", input.shift_id)),
             "card": _check_code(input.card) if input.card is not None else None,
         }
-        row = await _send(info, contracts.CHECK_OUT, args, key=f"check-out:{actor.user_id}:{key}")
-        return CheckIn.from_row(row)
+        key = await _attendance_key(info, input.idempotency_key, args)
+        return await commands.answer(
+            info, contracts.SERVICE, contracts.CHECK_OUT, actor, args, key, CheckIn.from_row
+        )
 
     @strawberry.mutation(
         description="Organisers: undo a volunteer's mistaken check-out while the shift lasts; they "
@@ -569,12 +582,13 @@ class VolunteersMutation:
     )
     async def undo_check_out(self, info: Info, input: UndoCheckOutInput) -> CheckIn:
         actor = info.context.require_actor()
-        key = check_key(input.idempotency_key) if input.idempotency_key else uuid.uuid4().hex
         if not input.volunteer_id.strip() or len(input.volunteer_id) > 64:
             raise bad_input("volunteerId", "请选择志愿者", "Choose a volunteer")
         args = {"shift_id": str(parse_id("shiftId", input.shift_id)), "volunteer_id": input.volunteer_id}
-        row = await _send(info, contracts.UNDO_CHECK_OUT, args, key=f"undo-check-out:{actor.user_id}:{key}")
-        return CheckIn.from_row(row)
+        key = await _attendance_key(info, input.idempotency_key, args)
+        return await commands.answer(
+            info, contracts.SERVICE, contracts.UNDO_CHECK_OUT, actor, args, key, CheckIn.from_row
+        )
 
     @strawberry.mutation(description="Correct a volunteer's hours with a reason; history is kept.")
     async def correct_service_hours(self, info: Info, input: CorrectServiceHoursInput) -> LedgerEntry:
@@ -587,7 +601,6 @@ class VolunteersMutation:
             "minutes": input.minutes,
             "reason": input.reason,
         }
-        row = await _send(
-            info, contracts.CORRECT_SERVICE_HOURS, args, key=f"correction:{actor.user_id}:{key}"
+        return await commands.answer(
+            info, contracts.SERVICE, contracts.CORRECT_SERVICE_HOURS, actor, args, key, LedgerEntry.from_row
         )
-        return LedgerEntry.from_row(row)
