@@ -68,3 +68,13 @@ async def answer(
     if sent is None:
         raise still_processing()
     return reply(sent.unwrap())
+
+
+async def perform(info: Info, service: str, name: str, actor: Actor, args: dict[str, Any], key: str) -> None:
+    """Send a command whose answer is only that it was done (the caller reads what changed);
+    a refusal is raised, no answer in time is STILL_PROCESSING."""
+    await answer(info, service, name, actor, args, key, _done)
+
+
+def _done(_value: dict[str, Any]) -> None:
+    return None

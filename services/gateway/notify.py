@@ -7,7 +7,6 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 from enum import Enum
-from typing import Any
 
 import asyncpg
 import strawberry
@@ -71,14 +70,14 @@ class NotificationPreferences:
     quiet_end: str
 
     @classmethod
-    def from_value(cls, value: dict[str, Any]) -> NotificationPreferences:
+    def of(cls, preferences: contracts.Preferences) -> NotificationPreferences:
         return cls(
-            channels=[Channel(c) for c in value["channels"]],
-            email=value["email"],
-            phone=value["phone"],
-            wechat_open_id=value["wechat_openid"],
-            quiet_start=value["quiet_start"],
-            quiet_end=value["quiet_end"],
+            channels=[Channel(c) for c in preferences.channels],
+            email=preferences.email,
+            phone=preferences.phone,
+            wechat_open_id=preferences.wechat_openid,
+            quiet_start=preferences.quiet_start,
+            quiet_end=preferences.quiet_end,
         )
 
     @classmethod
@@ -176,17 +175,17 @@ class MessageTemplate:
         return await community_name(info, self.community_id)
 
     @classmethod
-    def from_value(cls, value: dict[str, Any]) -> MessageTemplate:
+    def of(cls, template: contracts.MessageTemplate) -> MessageTemplate:
         return cls(
-            festival_id=strawberry.ID(value["festival_id"]),
-            community_id=value["community_id"],
-            kind=value["kind"],
-            title_zh=value["title_zh"],
-            body_zh=value["body_zh"],
-            title_en=value["title_en"],
-            body_en=value["body_en"],
-            updated_by=value["updated_by"],
-            updated_at=datetime.fromisoformat(value["updated_at"]),
+            festival_id=strawberry.ID(template.festival_id),
+            community_id=template.community_id,
+            kind=template.kind,
+            title_zh=template.title_zh,
+            body_zh=template.body_zh,
+            title_en=template.title_en,
+            body_en=template.body_en,
+            updated_by=template.updated_by,
+            updated_at=template.updated_at,
         )
 
 
@@ -298,7 +297,7 @@ class NotifyQuery:
         festival = parse_id("festivalId", festival_id)
         async with info.context.pool.acquire() as conn:
             rows = await queries.templates(conn, festival, _communities_seen(actor))
-        return [MessageTemplate.from_value(queries.template_value(row)) for row in rows]
+        return [MessageTemplate.of(contracts.MessageTemplate.of(row)) for row in rows]
 
     @strawberry.field(
         description="The default text of each kind of message organisers may override, with its placeholders."
@@ -343,15 +342,10 @@ class NotifyMutation:
         async with info.context.pool.acquire() as conn:
             current = await queries.preferences(conn, actor.user_id)
         key = commands.derived_key(args, current["version"] if current else None)
-        return await commands.answer(
-            info,
-            contracts.SERVICE,
-            contracts.SET_PREFERENCES,
-            actor,
-            args,
-            key,
-            NotificationPreferences.from_value,
+        chosen = await commands.answer(
+            info, contracts.SERVICE, contracts.SET_PREFERENCES, actor, args, key, contracts.Preferences.of
         )
+        return NotificationPreferences.of(chosen)
 
     @strawberry.mutation(description="Mark my inbox messages read; returns how many were unread.")
     async def mark_read(self, info: Info, ids: list[strawberry.ID]) -> int:
@@ -362,9 +356,10 @@ class NotifyMutation:
         async with info.context.pool.acquire() as conn:
             unread = await queries.unread_among(conn, actor.user_id, args["ids"])
         key = commands.derived_key(args, unread)  # marked again once read: a new request, answered 0
-        answer = await commands.answer(info, contracts.SERVICE, contracts.MARK_READ, actor, args, key, dict)
-        marked: int = answer["marked"]
-        return marked
+        answer = await commands.answer(
+            info, contracts.SERVICE, contracts.MARK_READ, actor, args, key, contracts.Marked.of
+        )
+        return answer.marked
 
     @strawberry.mutation(description="Send a dead letter again with fresh attempts (organisers only).")
     async def resend_delivery(
@@ -376,10 +371,10 @@ class NotifyMutation:
             version = await queries.delivery_version(conn, delivery_id)
         key = commands.command_key(idempotency_key, str(delivery_id), version)
         args = {"id": str(delivery_id), "key": key}
-        value = await commands.answer(
-            info, contracts.SERVICE, contracts.RESEND_DELIVERY, actor, args, key, dict
+        resent = await commands.answer(
+            info, contracts.SERVICE, contracts.RESEND_DELIVERY, actor, args, key, contracts.Resent.of
         )
-        return ResentDelivery(id=strawberry.ID(value["id"]), status=value["status"])
+        return ResentDelivery(id=strawberry.ID(resent.id), status=resent.status)
 
     @strawberry.mutation(
         description="Word one kind of message my way for a festival's sessions in my community."
@@ -403,15 +398,16 @@ class NotifyMutation:
         key = commands.derived_key(
             args, await _template_version(info, festival_id, input.community_id, input.kind)
         )
-        return await commands.answer(
+        saved = await commands.answer(
             info,
             contracts.SERVICE,
             contracts.SET_MESSAGE_TEMPLATE,
             actor,
             args,
             key,
-            MessageTemplate.from_value,
+            contracts.MessageTemplate.of,
         )
+        return MessageTemplate.of(saved)
 
     @strawberry.mutation(
         description="Back to the default text for one kind of message; true if there was an override."
@@ -426,7 +422,6 @@ class NotifyMutation:
         args = {"festival_id": str(festival), "community_id": community_id, "kind": check_kind(kind)}
         key = commands.derived_key(args, await _template_version(info, festival, community_id, kind))
         answer = await commands.answer(
-            info, contracts.SERVICE, contracts.CLEAR_MESSAGE_TEMPLATE, actor, args, key, dict
+            info, contracts.SERVICE, contracts.CLEAR_MESSAGE_TEMPLATE, actor, args, key, contracts.Cleared.of
         )
-        cleared: bool = answer["cleared"]
-        return cleared
+        return answer.cleared

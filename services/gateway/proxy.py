@@ -188,14 +188,13 @@ class ProxyMutation:
             # No mobile of their own: nothing is texted; their grid workers tell them instead.
             args = {"person_id": str(resident["id"]), "community_id": resident["community_id"]}
             # Settled before anything is signed up for them, so no event of theirs is missed.
-            await commands.answer(
+            await commands.perform(
                 info,
                 notify_contracts.SERVICE,
                 notify_contracts.TELL_IN_PERSON,
                 actor,
                 args,
                 commands.derived_key(args),
-                dict,
             )
         elif created:
             # Someone signed up at the desk has no inbox habit: their messages also go by SMS.

@@ -21,9 +21,10 @@ from services.common.clock import now
 from services.common.db import Connection
 from services.common.errors import Refusal, bad_input, forbidden
 from services.common.masking import mask_name, mask_phone
+from services.common.replies import as_list
 from services.common.signed_codes import render
 from services.gateway import commands
-from services.gateway.activities import Session, SessionStatus, SignupStatus, _attendees
+from services.gateway.activities import Session, SessionStatus, SignupStatus
 from services.gateway.context import Info
 from services.gateway.inputs import parse_id
 from services.gateway.marks import Secret
@@ -96,7 +97,7 @@ async def named_people(conn: Connection, resident_ids: Iterable[str]) -> dict[st
 
 def party_of(person: NamedPerson, party_size: int, attendees: str | list[dict[str, str]] | None) -> list[str]:
     """Who a sign-up brings, by name (see ``tickets.party_names``)."""
-    members = [str(a["name"]) for a in _attendees(attendees)]
+    members = [str(a["name"]) for a in as_list(attendees)]
     return tickets.party_names("" if person.name == NO_NAME else person.name, party_size, members)
 
 
@@ -115,7 +116,7 @@ class Ticket:
     async def session(self, info: Info) -> Session | None:
         async with info.context.pool.acquire() as conn:
             row = await queries.session(conn, uuid.UUID(self.session_id))
-        return Session.from_row(row) if row else None
+        return Session.of(contracts.Session.of(row)) if row else None
 
     @strawberry.field(description="What the printed ticket says: activity, day, time, venue, names…")
     async def sheet(self, info: Info) -> TicketSheet:
@@ -330,21 +331,23 @@ async def send_check_in(
     # same admission; a party let in part by part has a row per part, so its progress is the state.
     key = commands.command_key(idempotency_key, args, await _admitted_so_far(info, args))
     args["id"] = str(contracts.id_for("ticket-check-in", actor.user_id, key))
-    row = await commands.answer(info, contracts.SERVICE, contracts.CHECK_IN_TICKET, actor, args, key, dict)
+    admission = await commands.answer(
+        info, contracts.SERVICE, contracts.CHECK_IN_TICKET, actor, args, key, contracts.TicketCheckIn.of
+    )
     async with info.context.pool.acquire() as conn:
-        masked = await masked_people(conn, [row["resident_id"]])
-        named = await named_people(conn, [row["resident_id"]])
-        signup = await queries.signup(conn, uuid.UUID(row["signup_id"]))
-    person = named[row["resident_id"]]
+        masked = await masked_people(conn, [admission.resident_id])
+        named = await named_people(conn, [admission.resident_id])
+        signup = await queries.signup(conn, uuid.UUID(admission.signup_id))
+    person = named[admission.resident_id]
     return TicketCheckIn(
-        signup_id=strawberry.ID(row["signup_id"]),
-        session_id=strawberry.ID(row["session_id"]),
-        party_size=row["party_size"],
-        checked_in_at=datetime.fromisoformat(row["checked_in_at"]),
-        resident=masked[row["resident_id"]].label,
-        people=int(row.get("people") or row["party_size"]),
-        admitted=int(row.get("admitted") or row["party_size"]),
-        party_names=party_of(person, row["party_size"], signup["attendees"] if signup else None),
+        signup_id=strawberry.ID(admission.signup_id),
+        session_id=strawberry.ID(admission.session_id),
+        party_size=admission.party_size,
+        checked_in_at=admission.checked_in_at,
+        resident=masked[admission.resident_id].label,
+        people=admission.people,
+        admitted=admission.admitted,
+        party_names=party_of(person, admission.party_size, signup["attendees"] if signup else None),
     )
 
 

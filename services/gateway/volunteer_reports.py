@@ -34,7 +34,7 @@ from services.common.errors import Refusal, bad_input, forbidden, not_found, una
 from services.gateway import commands
 from services.gateway.context import Info, Resources, authenticate
 from services.gateway.exports import refused
-from services.gateway.inputs import as_optional_datetime, check_key, parse_id
+from services.gateway.inputs import check_key, parse_id
 from services.gateway.names import community_name
 from services.gateway.volunteers import volunteers_named
 from services.identity import domain as identity_domain
@@ -120,21 +120,18 @@ class PartyMember:
         return await community_name(info, self.community_id)
 
     @classmethod
-    def from_row(cls, row: Any) -> PartyMember:
-        get = row.get
+    def of(cls, member: contracts.PartyMember) -> PartyMember:
         return cls(
-            status=PartyMemberStatus(get("status") or PartyMemberStatus.APPROVED),
-            decline_reason=get("decline_reason"),
-            registered_at=as_optional_datetime(get("registered_at")),
-            reviewed_at=as_optional_datetime(get("reviewed_at")),
-            volunteer_id=row["volunteer_id"],
-            name=row["name"],
-            work_unit=row["work_unit"],
-            party_branch=row["party_branch"],
-            community_id=row["community_id"],
-            reported_on=row["reported_on"]
-            if isinstance(row["reported_on"], date)
-            else date.fromisoformat(row["reported_on"]),
+            status=PartyMemberStatus(member.status or PartyMemberStatus.APPROVED),
+            decline_reason=member.decline_reason,
+            registered_at=member.registered_at,
+            reviewed_at=member.reviewed_at,
+            volunteer_id=member.volunteer_id,
+            name=member.name,
+            work_unit=member.work_unit,
+            party_branch=member.party_branch,
+            community_id=member.community_id,
+            reported_on=member.reported_on,
         )
 
 
@@ -374,7 +371,7 @@ async def _profile(conn: Any, volunteer_id: str) -> VolunteerProfile:
         availability=row["availability"] if row else None,
         slots=[AvailabilitySlot(weekday=s["weekday"], starts=s["from"], ends=s["to"]) for s in slots],
         skills=await reports.skills_of(conn, volunteer_id),
-        party_member=PartyMember.from_row(member) if member else None,
+        party_member=PartyMember.of(contracts.PartyMember.of(member)) if member else None,
         organisations=await _organisations(conn, await reports.organisations_of(conn, volunteer_id)),
         total_minutes=await reports.credited_total(conn, volunteer_id),
     )
@@ -446,14 +443,14 @@ class VolunteerReportsQuery:
         _require_organiser(info.context.require_actor(), community_id)
         async with info.context.pool.acquire() as conn:
             rows = await reports.party_members(conn, community_id, work_unit)
-        return [PartyMember.from_row(row) for row in rows]
+        return [PartyMember.of(contracts.PartyMember.of(row)) for row in rows]
 
     @strawberry.field(description="Organisers: party members' own 双报到 registrations waiting for review.")
     async def party_members_to_review(self, info: Info, community_id: str) -> list[PartyMember]:
         _require_organiser(info.context.require_actor(), community_id)
         async with info.context.pool.acquire() as conn:
             rows = await reports.party_members_to_review(conn, community_id)
-        return [PartyMember.from_row(row) for row in rows]
+        return [PartyMember.of(contracts.PartyMember.of(row)) for row in rows]
 
     @strawberry.field(description="Organisers: the community's partner organisations (共建单位).")
     async def partner_organisations(self, info: Info, community_id: str) -> list[PartnerOrganisation]:
@@ -555,9 +552,7 @@ class VolunteerReportsMutation:
             "slots": [{"weekday": s.weekday, "from": s.starts, "to": s.ends} for s in input.slots or []],
         }
         key = commands.derived_key(args, await _volunteer_version(info, actor.user_id))
-        await commands.answer(
-            info, contracts.SERVICE, contracts.UPDATE_VOLUNTEER_PROFILE, actor, args, key, dict
-        )
+        await commands.perform(info, contracts.SERVICE, contracts.UPDATE_VOLUNTEER_PROFILE, actor, args, key)
         async with info.context.pool.acquire() as conn:
             return await _profile(conn, actor.user_id)
 
@@ -573,8 +568,16 @@ class VolunteerReportsMutation:
             "reported_on": input.reported_on.isoformat(),
         }
         key = commands.derived_key(args, await _volunteer_version(info, input.volunteer_id or actor.user_id))
-        return await commands.answer(
-            info, contracts.SERVICE, contracts.REGISTER_PARTY_MEMBER, actor, args, key, PartyMember.from_row
+        return PartyMember.of(
+            await commands.answer(
+                info,
+                contracts.SERVICE,
+                contracts.REGISTER_PARTY_MEMBER,
+                actor,
+                args,
+                key,
+                contracts.PartyMember.of,
+            )
         )
 
     @strawberry.mutation(
@@ -584,8 +587,16 @@ class VolunteerReportsMutation:
         actor = info.context.require_actor()
         args = {"volunteer_id": input.volunteer_id, "review": input.review.value, "reason": input.reason}
         key = commands.derived_key(args, await _volunteer_version(info, input.volunteer_id))
-        return await commands.answer(
-            info, contracts.SERVICE, contracts.REVIEW_PARTY_MEMBER, actor, args, key, PartyMember.from_row
+        return PartyMember.of(
+            await commands.answer(
+                info,
+                contracts.SERVICE,
+                contracts.REVIEW_PARTY_MEMBER,
+                actor,
+                args,
+                key,
+                contracts.PartyMember.of,
+            )
         )
 
     @strawberry.mutation(description="Organisers: add a partner organisation (共建单位) to the community.")
@@ -600,11 +611,17 @@ class VolunteerReportsMutation:
             "community_id": input.community_id,
             "name": input.name,
         }
-        row = await commands.answer(
-            info, contracts.SERVICE, contracts.CREATE_PARTNER_ORGANISATION, actor, args, key, dict
+        made = await commands.answer(
+            info,
+            contracts.SERVICE,
+            contracts.CREATE_PARTNER_ORGANISATION,
+            actor,
+            args,
+            key,
+            contracts.Created.of,
         )
         async with info.context.pool.acquire() as conn:
-            found = await reports.partner_organisation(conn, uuid.UUID(row["id"]))
+            found = await reports.partner_organisation(conn, uuid.UUID(made.id))
             assert found is not None
             return (await _organisations(conn, [found]))[0]
 
@@ -615,7 +632,7 @@ class VolunteerReportsMutation:
         args = {"organisation_id": str(organisation_id), "volunteer_id": input.volunteer_id}
         # A member added stays a member: the arguments name the command.
         key = commands.derived_key(args)
-        await commands.answer(info, contracts.SERVICE, contracts.ADD_PARTNER_MEMBER, actor, args, key, dict)
+        await commands.perform(info, contracts.SERVICE, contracts.ADD_PARTNER_MEMBER, actor, args, key)
         async with info.context.pool.acquire() as conn:
             found = await reports.partner_organisation(conn, organisation_id)
             if found is None:

@@ -7,16 +7,16 @@ from datetime import datetime, timedelta
 from enum import Enum
 from typing import Any
 
-import asyncpg
 import strawberry
 
 import services.volunteers.domain as shift_rules  # the domain's rules, applied at the door too
 from services.common import clock
 from services.common.actor import RESIDENT, VOLUNTEER
 from services.common.errors import Refusal, bad_input, forbidden, not_found
+from services.common.replies import Row, as_datetime
 from services.gateway import commands
 from services.gateway.context import Info
-from services.gateway.inputs import as_datetime, check_key, parse_id
+from services.gateway.inputs import check_key, parse_id
 from services.gateway.marks import Secret
 from services.gateway.names import community_name
 from services.gateway.tickets import NO_NAME, NamedPerson, named_people
@@ -38,9 +38,6 @@ class CheckInMethod(Enum):
 class LedgerKind(Enum):
     ATTENDANCE = "ATTENDANCE"
     CORRECTION = "CORRECTION"
-
-
-Row = asyncpg.Record | dict[str, Any]
 
 
 @strawberry.type
@@ -74,20 +71,20 @@ class Shift:
         return await community_name(info, self.community_id)
 
     @classmethod
-    def from_row(cls, row: Row) -> Shift:
+    def of(cls, shift: contracts.Shift) -> Shift:
         return cls(
-            contact_phone=row.get("contact_phone"),
-            id=strawberry.ID(str(row["id"])),
-            community_id=row["community_id"],
-            festival_id=row["festival_id"],
-            venue=row["venue"],
-            role=row["role"],
-            starts_at=as_datetime(row["starts_at"]),
-            ends_at=as_datetime(row["ends_at"]),
-            headcount=row["headcount"],
-            places_taken=row["taken"],
-            places_left=row["headcount"] - row["taken"],
-            required_skill=row["required_skill"],
+            contact_phone=shift.contact_phone,
+            id=strawberry.ID(shift.id),
+            community_id=shift.community_id,
+            festival_id=shift.festival_id,
+            venue=shift.venue,
+            role=shift.role,
+            starts_at=shift.starts_at,
+            ends_at=shift.ends_at,
+            headcount=shift.headcount,
+            places_taken=shift.taken,
+            places_left=shift.headcount - shift.taken,
+            required_skill=shift.required_skill,
         )
 
 
@@ -101,14 +98,14 @@ class ShiftSignup:
     async def shift(self, info: Info) -> Shift | None:
         async with info.context.pool.acquire() as conn:
             row = await queries.shift(conn, uuid.UUID(self.shift_id))
-        return Shift.from_row(row) if row else None
+        return Shift.of(contracts.Shift.of(row)) if row else None
 
     @classmethod
-    def from_row(cls, row: Row) -> ShiftSignup:
+    def of(cls, signup: contracts.ShiftSignup) -> ShiftSignup:
         return cls(
-            id=strawberry.ID(str(row["id"])),
-            shift_id=strawberry.ID(str(row["shift_id"])),
-            volunteer_id=row["volunteer_id"],
+            id=strawberry.ID(signup.id),
+            shift_id=strawberry.ID(signup.shift_id),
+            volunteer_id=signup.volunteer_id,
         )
 
 
@@ -130,17 +127,16 @@ class CheckIn:
     )
 
     @classmethod
-    def from_row(cls, row: Row) -> CheckIn:
-        out = row["checked_out_at"]
+    def of(cls, check_in: contracts.CheckIn) -> CheckIn:
         return cls(
-            id=strawberry.ID(str(row["id"])),
-            shift_id=strawberry.ID(str(row["shift_id"])),
-            volunteer_id=row["volunteer_id"],
-            method=CheckInMethod(row["method"]),
-            checked_in_at=as_datetime(row["checked_in_at"]),
-            checked_out_at=as_datetime(out) if out else None,
-            minutes_credited=row.get("minutes_credited"),
-            first_scan=row.get("first_scan"),
+            id=strawberry.ID(check_in.id),
+            shift_id=strawberry.ID(check_in.shift_id),
+            volunteer_id=check_in.volunteer_id,
+            method=CheckInMethod(check_in.method),
+            checked_in_at=check_in.checked_in_at,
+            checked_out_at=check_in.checked_out_at,
+            minutes_credited=check_in.minutes_credited,
+            first_scan=check_in.first_scan,
         )
 
 
@@ -182,16 +178,15 @@ class LedgerEntry:
     created_at: datetime
 
     @classmethod
-    def from_row(cls, row: Row) -> LedgerEntry:
-        shift_id = row["shift_id"]
+    def of(cls, entry: contracts.LedgerEntry) -> LedgerEntry:
         return cls(
-            id=strawberry.ID(str(row["id"])),
-            shift_id=strawberry.ID(str(shift_id)) if shift_id else None,
-            kind=LedgerKind(row["kind"]),
-            minutes=row["minutes"],
-            reason=row["reason"],
-            recorded_by=row["recorded_by"],
-            created_at=as_datetime(row["created_at"]),
+            id=strawberry.ID(entry.id),
+            shift_id=strawberry.ID(entry.shift_id) if entry.shift_id else None,
+            kind=LedgerKind(entry.kind),
+            minutes=entry.minutes,
+            reason=entry.reason,
+            recorded_by=entry.recorded_by,
+            created_at=entry.created_at,
         )
 
 
@@ -285,7 +280,7 @@ class ShiftWithdrawal:
     async def shift(self, info: Info) -> Shift | None:
         async with info.context.pool.acquire() as conn:
             row = await queries.shift(conn, uuid.UUID(self.shift_id))
-        return Shift.from_row(row) if row else None
+        return Shift.of(contracts.Shift.of(row)) if row else None
 
 
 @strawberry.input
@@ -350,13 +345,13 @@ class VolunteersQuery:
     async def shift(self, info: Info, id: strawberry.ID) -> Shift | None:
         async with info.context.pool.acquire() as conn:
             row = await queries.shift(conn, parse_id("id", id))
-        return Shift.from_row(row) if row else None
+        return Shift.of(contracts.Shift.of(row)) if row else None
 
     @strawberry.field(description="A community's volunteer shifts, earliest first.")
     async def shifts(self, info: Info, community_id: str) -> list[Shift]:
         async with info.context.pool.acquire() as conn:
             rows = await queries.shifts_of_community(conn, community_id)
-        return [Shift.from_row(row) for row in rows]
+        return [Shift.of(contracts.Shift.of(row)) for row in rows]
 
     @strawberry.field(description="Staff: who signed up for a shift and who is here.")
     async def shift_roster(self, info: Info, shift_id: strawberry.ID) -> list[RosterEntry]:
@@ -411,14 +406,14 @@ class VolunteersQuery:
         actor = info.context.require_actor()
         async with info.context.pool.acquire() as conn:
             rows = await queries.signups_of_volunteer(conn, actor.user_id)
-        return [ShiftSignup.from_row(row) for row in rows]
+        return [ShiftSignup.of(contracts.ShiftSignup.of(row)) for row in rows]
 
     @strawberry.field(description="My latest check-in for a shift, if any.")
     async def my_check_in(self, info: Info, shift_id: strawberry.ID) -> CheckIn | None:
         actor = info.context.require_actor()
         async with info.context.pool.acquire() as conn:
             row = await queries.latest_check_in(conn, parse_id("shiftId", shift_id), actor.user_id)
-        return CheckIn.from_row(row) if row else None
+        return CheckIn.of(contracts.CheckIn.of(row)) if row else None
 
     @strawberry.field(
         description="The minutes checking out of the shift now would add to my service hours, to "
@@ -449,7 +444,7 @@ class VolunteersQuery:
         actor = info.context.require_actor()
         async with info.context.pool.acquire() as conn:
             rows = await queries.ledger_of(conn, actor.user_id)
-        entries = [LedgerEntry.from_row(row) for row in rows]
+        entries = [LedgerEntry.of(contracts.LedgerEntry.of(row)) for row in rows]
         total = sum(entry.minutes for entry in entries)
         return ServiceHours(total_minutes=total, hours=round(total / 60, 2), entries=entries)
 
@@ -487,8 +482,10 @@ class VolunteersMutation:
         }
         key = commands.command_key(input.idempotency_key, args)
         args["id"] = str(contracts.id_for("shift", actor.user_id, key))
-        return await commands.answer(
-            info, contracts.SERVICE, contracts.CREATE_SHIFT, actor, args, key, Shift.from_row
+        return Shift.of(
+            await commands.answer(
+                info, contracts.SERVICE, contracts.CREATE_SHIFT, actor, args, key, contracts.Shift.of
+            )
         )
 
     @strawberry.mutation(description="Record a skill a volunteer has, for shifts that need it.")
@@ -502,9 +499,8 @@ class VolunteersMutation:
             "skill": input.skill,
         }
         # A skill recorded stays recorded: the arguments name the command.
-        await commands.answer(
-            info, contracts.SERVICE, contracts.RECORD_SKILL, actor, args, commands.derived_key(args), dict
-        )
+        key = commands.derived_key(args)
+        await commands.perform(info, contracts.SERVICE, contracts.RECORD_SKILL, actor, args, key)
         return True
 
     @strawberry.mutation(description="Sign up for a volunteer shift; retry with the same key is safe.")
@@ -516,8 +512,16 @@ class VolunteersMutation:
             "shift_id": str(parse_id("shiftId", input.shift_id)),
             "key": key,
         }
-        return await commands.answer(
-            info, contracts.SERVICE, contracts.SIGN_UP_FOR_SHIFT, actor, args, key, ShiftSignup.from_row
+        return ShiftSignup.of(
+            await commands.answer(
+                info,
+                contracts.SERVICE,
+                contracts.SIGN_UP_FOR_SHIFT,
+                actor,
+                args,
+                key,
+                contracts.ShiftSignup.of,
+            )
         )
 
     @strawberry.mutation(
@@ -529,11 +533,10 @@ class VolunteersMutation:
         actor = info.context.require_role(RESIDENT, VOLUNTEER)
         key = check_key(input.idempotency_key)
         args = {"shift_id": str(parse_id("shiftId", input.shift_id)), "reason": input.reason}
-        row = await commands.answer(
-            info, contracts.SERVICE, contracts.WITHDRAW_FROM_SHIFT, actor, args, key, dict
-        )
+        name, typed = contracts.WITHDRAW_FROM_SHIFT, contracts.ShiftWithdrawal.of
+        withdrawn = await commands.answer(info, contracts.SERVICE, name, actor, args, key, typed)
         return ShiftWithdrawal(
-            shift_id=strawberry.ID(str(row["shift_id"])), withdrawn_at=as_datetime(row["withdrawn_at"])
+            shift_id=strawberry.ID(withdrawn.shift_id), withdrawn_at=withdrawn.withdrawn_at
         )
 
     @strawberry.mutation(
@@ -547,8 +550,10 @@ class VolunteersMutation:
         }
         key = await _attendance_key(info, input.idempotency_key, args)
         if not codes.is_station_digits(args["code"]):
-            return await commands.answer(
-                info, contracts.SERVICE, contracts.CHECK_IN, actor, args, key, CheckIn.from_row
+            return CheckIn.of(
+                await commands.answer(
+                    info, contracts.SERVICE, contracts.CHECK_IN, actor, args, key, contracts.CheckIn.of
+                )
             )
         # Six digits are guessable: wrong ones are counted per volunteer, and refused past a limit.
         redis = info.context.resources.redis
@@ -556,8 +561,10 @@ class VolunteersMutation:
         if int(await redis.get(wrong) or 0) >= codes.WRONG_DIGITS_LIMIT:
             raise codes.too_many_wrong_digits(max(1, int(await redis.ttl(wrong))))
         try:
-            return await commands.answer(
-                info, contracts.SERVICE, contracts.CHECK_IN, actor, args, key, CheckIn.from_row
+            return CheckIn.of(
+                await commands.answer(
+                    info, contracts.SERVICE, contracts.CHECK_IN, actor, args, key, contracts.CheckIn.of
+                )
             )
         except Refusal as refusal:
             if refusal.code == "WRONG_STATION_DIGITS":
@@ -572,8 +579,10 @@ class VolunteersMutation:
             "card": _check_code(input.card) if input.card is not None else None,
         }
         key = await _attendance_key(info, input.idempotency_key, args)
-        return await commands.answer(
-            info, contracts.SERVICE, contracts.CHECK_OUT, actor, args, key, CheckIn.from_row
+        return CheckIn.of(
+            await commands.answer(
+                info, contracts.SERVICE, contracts.CHECK_OUT, actor, args, key, contracts.CheckIn.of
+            )
         )
 
     @strawberry.mutation(
@@ -586,8 +595,10 @@ class VolunteersMutation:
             raise bad_input("volunteerId", "请选择志愿者", "Choose a volunteer")
         args = {"shift_id": str(parse_id("shiftId", input.shift_id)), "volunteer_id": input.volunteer_id}
         key = await _attendance_key(info, input.idempotency_key, args)
-        return await commands.answer(
-            info, contracts.SERVICE, contracts.UNDO_CHECK_OUT, actor, args, key, CheckIn.from_row
+        return CheckIn.of(
+            await commands.answer(
+                info, contracts.SERVICE, contracts.UNDO_CHECK_OUT, actor, args, key, contracts.CheckIn.of
+            )
         )
 
     @strawberry.mutation(description="Correct a volunteer's hours with a reason; history is kept.")
@@ -601,6 +612,14 @@ class VolunteersMutation:
             "minutes": input.minutes,
             "reason": input.reason,
         }
-        return await commands.answer(
-            info, contracts.SERVICE, contracts.CORRECT_SERVICE_HOURS, actor, args, key, LedgerEntry.from_row
+        return LedgerEntry.of(
+            await commands.answer(
+                info,
+                contracts.SERVICE,
+                contracts.CORRECT_SERVICE_HOURS,
+                actor,
+                args,
+                key,
+                contracts.LedgerEntry.of,
+            )
         )

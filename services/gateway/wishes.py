@@ -16,7 +16,7 @@ from services.common.errors import bad_input, forbidden
 from services.common.masking import mask_name, mask_phone, mask_phones_in
 from services.gateway import commands
 from services.gateway.context import Info
-from services.gateway.inputs import as_optional_datetime, check_key, parse_id
+from services.gateway.inputs import check_key, parse_id
 from services.gateway.names import community_name
 from services.identity import queries as identity_queries
 from services.identity.directory import community_contact
@@ -114,29 +114,26 @@ class Wish:
         return await community_name(info, self.community_id)
 
     @classmethod
-    def from_row(cls, row: asyncpg.Record | dict[str, Any]) -> Wish:
-        get = row.get
-        merged = get("merged_into")
-        claim_id, claimant_id = get("claim_id"), get("claimant_id")
+    def of(cls, wish: contracts.Wish) -> Wish:
         return cls(
-            resident_id=get("resident_id"),
-            posted_by=get("posted_by"),
-            claim_id=str(claim_id) if claim_id else None,
-            claimant_id=claimant_id,
-            id=strawberry.ID(str(row["id"])),
-            community_id=row["community_id"],
-            festival_id=row["festival_id"],
-            category=row["category"],
-            description=mask_phones_in(row["description"]),
-            building=row["building"],
-            status=WishStatus(row["status"]),
-            merged_into=strawberry.ID(str(merged)) if merged else None,
-            decline_reason=get("decline_reason"),
-            claim_expires_at=as_optional_datetime(get("claim_expires_at")),
-            started_at=as_optional_datetime(get("started_at")),
-            done_note=get("done_note"),
-            photo_url=get("photo_url"),
-            met_at=as_optional_datetime(get("met_at")),
+            resident_id=wish.resident_id,
+            posted_by=wish.posted_by,
+            claim_id=wish.claim_id,
+            claimant_id=wish.claimant_id,
+            id=strawberry.ID(wish.id),
+            community_id=wish.community_id,
+            festival_id=wish.festival_id,
+            category=wish.category,
+            description=mask_phones_in(wish.description),
+            building=wish.building,
+            status=WishStatus(wish.status),
+            merged_into=strawberry.ID(wish.merged_into) if wish.merged_into else None,
+            decline_reason=wish.decline_reason,
+            claim_expires_at=wish.claim_expires_at,
+            started_at=wish.started_at,
+            done_note=wish.done_note,
+            photo_url=wish.photo_url,
+            met_at=wish.met_at,
         )
 
 
@@ -285,7 +282,7 @@ async def _wish_command(info: Info, name: str, wish_id: strawberry.ID, **args: A
     parsed = parse_id("wishId", wish_id)
     args = {"wish_id": str(parsed), **args}
     key = commands.derived_key(args, await _wish_state(info, parsed))
-    return await commands.answer(info, contracts.SERVICE, name, actor, args, key, Wish.from_row)
+    return Wish.of(await commands.answer(info, contracts.SERVICE, name, actor, args, key, contracts.Wish.of))
 
 
 async def _resident(conn: Any, resident_id: str | None) -> asyncpg.Record | None:
@@ -348,28 +345,28 @@ class WishesQuery:
         info.context.require_actor()
         async with info.context.pool.acquire() as conn:
             rows = await queries.wall(conn, community_id, clock.now())
-        return [Wish.from_row(row) for row in rows]
+        return [Wish.of(contracts.Wish.of(row)) for row in rows]
 
     @strawberry.field(description="Wishes I made, or (grid workers) posted for a resident: to confirm them.")
     async def my_wishes(self, info: Info) -> list[Wish]:
         actor = info.context.require_actor()
         async with info.context.pool.acquire() as conn:
             rows = await queries.wishes_of(conn, actor.user_id)
-        return [Wish.from_row(row) for row in rows]
+        return [Wish.of(contracts.Wish.of(row)) for row in rows]
 
     @strawberry.field(description="Wishes I have claimed: to start them and mark them done.")
     async def my_claimed_wishes(self, info: Info) -> list[Wish]:
         actor = info.context.require_actor()
         async with info.context.pool.acquire() as conn:
             rows = await queries.wishes_claimed_by(conn, actor.user_id)
-        return [Wish.from_row(row) for row in rows]
+        return [Wish.of(contracts.Wish.of(row)) for row in rows]
 
     @strawberry.field(description="Organisers: posted wishes waiting for review, and approved ones.")
     async def wishes_to_review(self, info: Info, community_id: str) -> list[Wish]:
         _organiser_of(info, community_id)
         async with info.context.pool.acquire() as conn:
             rows = await queries.wishes_to_review(conn, community_id)
-        return [Wish.from_row(row) for row in rows]
+        return [Wish.of(contracts.Wish.of(row)) for row in rows]
 
     @strawberry.field(description="Staff: claimants' requests to reach a resident for them, open ones first.")
     async def wish_call_backs(self, info: Info, community_id: str) -> list[WishCallBack]:
@@ -425,8 +422,10 @@ class WishesMutation:
                 raise forbidden()
             args["resident_id"] = str(resident_id)
         args["id"] = str(contracts.id_for("wish", actor.user_id, key))
-        return await commands.answer(
-            info, contracts.SERVICE, wishes.POST_WISH, actor, args, key, Wish.from_row
+        return Wish.of(
+            await commands.answer(
+                info, contracts.SERVICE, wishes.POST_WISH, actor, args, key, contracts.Wish.of
+            )
         )
 
     @strawberry.mutation(description="Organisers: approve, decline (with a reason) or merge a posted wish.")
@@ -459,8 +458,10 @@ class WishesMutation:
             "organisation": input.organisation,
             "planned_visit_at": input.planned_visit_at.isoformat() if input.planned_visit_at else None,
         }
-        return await commands.answer(
-            info, contracts.SERVICE, wishes.CLAIM_WISH, actor, args, key, Wish.from_row
+        return Wish.of(
+            await commands.answer(
+                info, contracts.SERVICE, wishes.CLAIM_WISH, actor, args, key, contracts.Wish.of
+            )
         )
 
     @strawberry.mutation(description="The claimant has begun: the claim no longer lapses.")
@@ -486,8 +487,10 @@ class WishesMutation:
         key = check_key(input.idempotency_key)
         wish_id = parse_id("wishId", input.wish_id)
         args = {"wish_id": str(wish_id), "reason": input.reason}
-        return await commands.answer(
-            info, contracts.SERVICE, wishes.GIVE_BACK_WISH, actor, args, key, Wish.from_row
+        return Wish.of(
+            await commands.answer(
+                info, contracts.SERVICE, wishes.GIVE_BACK_WISH, actor, args, key, contracts.Wish.of
+            )
         )
 
     @strawberry.mutation(description="The claimant says when they plan to come; the resident sees it.")
@@ -505,12 +508,12 @@ class WishesMutation:
         wish_id = parse_id("wishId", input.wish_id)
         args = {"wish_id": str(wish_id), "note": input.note}
         key = commands.derived_key(args, await _wish_state(info, wish_id))  # once per claim
-        await commands.answer(info, contracts.SERVICE, wishes.REQUEST_WISH_CALL_BACK, actor, args, key, dict)
+        await commands.perform(info, contracts.SERVICE, wishes.REQUEST_WISH_CALL_BACK, actor, args, key)
         async with info.context.pool.acquire() as conn:
             row = await queries.wish(conn, wish_id)
         if row is None:
             raise wishes.unknown_wish()
-        return Wish.from_row(row)
+        return Wish.of(contracts.Wish.of(row))
 
     @strawberry.mutation(description="Staff: the message was passed on (or she called back).")
     async def mark_wish_call_back_done(self, info: Info, id: strawberry.ID) -> WishCallBack:
@@ -518,7 +521,7 @@ class WishesMutation:
         call_back_id = parse_id("id", id)
         args = {"id": str(call_back_id)}  # handled stays handled: the call-back names the command
         key = commands.derived_key(args)
-        await commands.answer(info, contracts.SERVICE, wishes.HANDLE_WISH_CALL_BACK, actor, args, key, dict)
+        await commands.perform(info, contracts.SERVICE, wishes.HANDLE_WISH_CALL_BACK, actor, args, key)
         async with info.context.pool.acquire() as conn:
             found = await queries.call_back_for_staff(conn, call_back_id)
             if found is None:
@@ -532,7 +535,7 @@ class WishesMutation:
         async with info.context.pool.acquire() as conn:
             lapsed = await queries.lapsed_claims(conn, community_id, clock.now())
         key = commands.derived_key(args, lapsed)  # the claims it returns to the wall
-        reply = await commands.answer(
-            info, contracts.SERVICE, wishes.EXPIRE_WISH_CLAIMS, actor, args, key, dict
+        answer = await commands.answer(
+            info, contracts.SERVICE, wishes.EXPIRE_WISH_CLAIMS, actor, args, key, contracts.ClaimsExpired.of
         )
-        return int(reply["expired"])
+        return answer.expired
