@@ -10,8 +10,6 @@ where it stopped.
 from __future__ import annotations
 
 import asyncio
-import hashlib
-import json
 
 import strawberry
 from strawberry.scalars import JSON
@@ -22,9 +20,9 @@ from services.common.clock import now
 from services.common.erasure import ERASE_RESIDENT
 from services.common.errors import Refusal
 from services.common.settings import QUEUED_SERVICES
+from services.gateway.commands import derived_key, perform
 from services.gateway.context import Info
 from services.gateway.identity import clear_cookies, identity, resident_uuid
-from services.gateway.inputs import still_processing
 from services.identity import queries as identity_queries
 from services.identity.domain import unknown_account
 from services.notify import queries as notify_queries
@@ -86,17 +84,10 @@ class PrivacyMutation:
         erasure = await account.erasure_for(actor)
         args = erasure.as_args()
         # One key per erasure: a retry after a failure part-way is answered, not repeated.
-        key = "erase-" + hashlib.sha256(json.dumps(args, sort_keys=True).encode()).hexdigest()[:24]
-        replies = await asyncio.gather(
-            *(
-                info.context.bus.send(service, ERASE_RESIDENT, actor, args, key=key)
-                for service in QUEUED_SERVICES
-            )
+        key = derived_key(ERASE_RESIDENT, args)
+        await asyncio.gather(
+            *(perform(info, service, ERASE_RESIDENT, actor, args, key) for service in QUEUED_SERVICES)
         )
-        for reply in replies:
-            if reply is None:
-                raise still_processing()
-            reply.unwrap()
         await account.erase_account(actor, info.context.claims, erasure, info.context.client_ip)
         clear_cookies(info.context)
         return True

@@ -16,11 +16,12 @@ import uuid
 import asyncpg
 import strawberry
 
-from services.activities import domain, queries, tickets
+from services.activities import domain, queries, ticket_keys, tickets
 from services.common.actor import Actor
 from services.common.errors import forbidden
 from services.common.masking import mask_name, mask_phone
 from services.common.signed_codes import render
+from services.gateway import commands
 from services.gateway.activities import Signup, send_sign_up
 from services.gateway.context import Info
 from services.gateway.identity import identity
@@ -155,7 +156,9 @@ class ProxyQuery:
         resident = await identity(info).resident_for(actor, resident_id)
         if row["status"] != domain.SignupStatus.CONFIRMED:
             raise tickets.not_confirmed()
-        rendered = render(tickets.issue(info.context.resources.settings.secret, row["id"]))
+        async with info.context.pool.acquire() as conn:
+            code = await ticket_keys.ticket_code(conn, info.context.resources.settings.secret, row["id"])
+        rendered = render(code)
         await identity(info).record_proxy_action(
             actor, resident, "ticket.printed_by_proxy", {"signup": str(row["id"])}, info.context.client_ip
         )
@@ -193,22 +196,25 @@ class ProxyMutation:
             # No mobile of their own: nothing is texted; their grid workers tell them instead.
             args = {"person_id": str(resident["id"]), "community_id": resident["community_id"]}
             # Settled before anything is signed up for them, so no event of theirs is missed.
-            await info.context.answer(
+            await commands.perform(
+                info,
                 notify_contracts.SERVICE,
                 notify_contracts.TELL_IN_PERSON,
                 actor,
                 args,
-                f"tell-in-person:{resident['id']}",
+                commands.derived_key(args),
             )
         elif created:
             # Someone signed up at the desk has no inbox habit: their messages also go by SMS.
             args = {"channels": ["sms"], "phone": resident["phone"]}
-            reply = await info.context.bus.send(
+            # Set once, when the desk registers them: later choices of their own are not undone.
+            reply = await commands.send(
+                info,
                 notify_contracts.SERVICE,
                 notify_contracts.SET_PREFERENCES,
                 _actor_of(resident),
                 args,
-                key=f"prefs:{resident['id']}:by-proxy",
+                commands.derived_key("registered-at-the-desk"),
             )
             if reply is not None:
                 reply.unwrap()

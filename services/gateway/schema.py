@@ -21,6 +21,7 @@ from services.gateway.inputs import apply_input_rules
 from services.gateway.limits import query_limits
 from services.gateway.notify import NotifyMutation, NotifyQuery
 from services.gateway.observability import OperationMetrics
+from services.gateway.offline_door import OfflineDoorMutation, OfflineDoorQuery
 from services.gateway.privacy import PrivacyMutation, PrivacyQuery
 from services.gateway.proxy import ProxyMutation, ProxyQuery
 from services.gateway.tickets import TicketsMutation, TicketsQuery, TicketsSubscription
@@ -44,6 +45,7 @@ class Query(
     EldersQuery,
     DoorQuery,
     PrivacyQuery,
+    OfflineDoorQuery,
 ):
     pass
 
@@ -62,6 +64,7 @@ class Mutation(
     EldersMutation,
     DoorMutation,
     PrivacyMutation,
+    OfflineDoorMutation,
 ):
     pass
 

@@ -6,9 +6,10 @@ import asyncio
 import functools
 import logging
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import Any
 
 import asyncpg
 from argon2 import PasswordHasher
@@ -50,6 +51,18 @@ class Tokens:
     refresh_token: str
     access_expires_in_s: int
     actor: Actor
+
+
+@dataclass(frozen=True)
+class AuditRecord:
+    """One line of the audit log: who did what to what, from where, in which community."""
+
+    action: str
+    subject: str
+    actor_id: str | None
+    client_ip: str | None
+    details: dict[str, Any]
+    community_id: str | None
 
 
 @dataclass
@@ -554,6 +567,22 @@ class Identity:
                 resident["community_id"],
             )
 
+    async def record_staff_actions(self, entries: Sequence[AuditRecord]) -> None:
+        """Staff's mutations that took effect, as the gateway saw them, in the audit log."""
+        at = self.clock()
+        async with self.pool.acquire() as conn:
+            for entry in entries:
+                await repo.audit(
+                    conn,
+                    at,
+                    entry.action,
+                    entry.subject,
+                    entry.actor_id,
+                    entry.client_ip,
+                    entry.details,
+                    entry.community_id,
+                )
+
     # --- staff -----------------------------------------------------------------------------
 
     async def create_organiser(
@@ -644,10 +673,14 @@ class Identity:
 
     def _gate_keys(self, username: str, client_ip: str | None) -> throttle.GateKeys:
         name = username[:64]
-        address = f"{name}|{client_ip or 'unknown'}"
+        # The gate's script needs its keys in one hash slot, the account's: each key has this
+        # hash tag right after a brace-free prefix, so its slot is the same whatever braces the
+        # name holds (the tag ends at the first "}" of this same text in every key).
+        account = "{account:" + name + "}"
+        address = f"{account}|{client_ip or 'unknown'}"
         return throttle.GateKeys(
-            account_count=self._key("password-failures", name),
-            account_until=self._key("password-wait", name),
+            account_count=self._key("password-failures", account),
+            account_until=self._key("password-wait", account),
             address_count=self._key("password-failures-from", address),
             address_until=self._key("password-wait-from", address),
             trusted=self._key("password-trusted", address),

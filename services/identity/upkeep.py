@@ -1,5 +1,6 @@
 """Identity's background work, which the gateway runs (identity has no worker of its own):
-relaying identity's outbox to its consumers, and pruning identity's schema every hour.
+relaying identity's outbox to its consumers (and sending again what Redis lost), and pruning
+identity's schema every hour.
 
 Several gateways may run it at once: the relay takes rows with SKIP LOCKED, and pruning twice
 prunes nothing more.
@@ -17,6 +18,7 @@ from arq.connections import ArqRedis
 from services.common.clock import now
 from services.common.db import Connection
 from services.common.outbox import run_relay
+from services.common.redelivery import run_redelivery
 from services.common.retention import prune_event_plumbing, update_in_batches
 from services.common.settings import Settings
 from services.identity.contracts import SERVICE, STAFF_LOG_IN_BURST
@@ -66,4 +68,9 @@ async def _prune_hourly(pool: asyncpg.Pool, settings: Settings) -> None:
 
 async def run_upkeep(pool: asyncpg.Pool, redis: ArqRedis, settings: Settings) -> None:
     """Relay and prune until cancelled."""
-    await asyncio.gather(run_relay(pool, redis, settings, SERVICE, ROUTES), _prune_hourly(pool, settings))
+    await asyncio.gather(
+        run_relay(pool, redis, settings, SERVICE, ROUTES),
+        # notify records every event it handles: one Redis lost on the way is sent again
+        run_redelivery(pool, redis, settings, SERVICE, ROUTES, tuple(ROUTES)),
+        _prune_hourly(pool, settings),
+    )

@@ -22,9 +22,12 @@ CREATE TABLE identity.outbox (
     payload        jsonb NOT NULL,
     created_at     timestamptz NOT NULL,
     sent_at        timestamptz,
-    correlation_id text
+    correlation_id text,
+    checked_at     timestamptz,               -- redelivery (services/common/redelivery.py)
+    resends        integer NOT NULL DEFAULT 0
 );
 CREATE INDEX outbox_unsent ON identity.outbox (id) WHERE sent_at IS NULL;
+CREATE INDEX outbox_unchecked ON identity.outbox (id) WHERE sent_at IS NOT NULL AND checked_at IS NULL;
 CREATE INDEX outbox_sent_at ON identity.outbox (sent_at) WHERE sent_at IS NOT NULL;
 
 CREATE TABLE identity.processed_events (
