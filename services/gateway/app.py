@@ -31,6 +31,7 @@ from services.common.heap import settle_after_start_up
 from services.common.masking import install_log_masking
 from services.common.queue import create_redis
 from services.common.settings import Settings
+from services.gateway.certificate_sheet import certificate_routes
 from services.gateway.context import Context, Resources, authenticate
 from services.gateway.errors import OUTAGES, transport_refusal, typed_error
 from services.gateway.exports import export_routes
@@ -258,6 +259,7 @@ def create_app(settings: Settings) -> Starlette:
             *export_routes(holder),
             *ticket_routes(holder),
             *volunteer_report_routes(holder),
+            *certificate_routes(holder),
             *page_routes(settings.node_modules),
         ],
         middleware=[

@@ -12,6 +12,7 @@ from strawberry.extensions import DisableIntrospection, ParserCache, ValidationC
 
 from services.gateway.activities import ActivitiesMutation, ActivitiesQuery
 from services.gateway.audit import AuditQuery, StaffAudit
+from services.gateway.certificates import CertificatesMutation, CertificatesQuery
 from services.gateway.directory import DirectoryMutation, DirectoryQuery
 from services.gateway.door import DoorMutation, DoorQuery
 from services.gateway.elders import EldersMutation, EldersQuery
@@ -42,6 +43,7 @@ class Query(
     VolunteerReportsQuery,
     EldersQuery,
     DoorQuery,
+    CertificatesQuery,
 ):
     pass
 
@@ -59,6 +61,7 @@ class Mutation(
     VolunteerReportsMutation,
     EldersMutation,
     DoorMutation,
+    CertificatesMutation,
 ):
     pass
 

@@ -273,15 +273,30 @@ class CommunityContact:
     street_name: str
     desk_phone: str
     stations: tuple[StationContact, ...]
+    # what a 志愿服务记录证明 names of its issuer (empty until an admin fills them in)
+    person_in_charge: str = ""
+    certificate_handler: str = ""
+    certificate_code: str = ""
 
 
 async def community_contact(conn: Connection, community_id: str) -> CommunityContact:
-    """A community's name, street, desk phone and stations (name, address, phone), for other
-    services and pages to show or print. A community not in the directory is named after its id
-    and has no phone or station, so callers never need to handle "unknown"."""
+    """A community's name, street, desk phone and stations (name, address, phone), and what a
+    certificate names of it as issuer, for other services and pages to show or print. A
+    community not in the directory is named after its id and has no phone or station, so
+    callers never need to handle "unknown"."""
     row = await queries.community(conn, community_id)
     found = await queries.stations_of(conn, community_id)
     stations = tuple(StationContact(s["name"], s["address"], s["phone"]) for s in found)
     if row is None:
         return CommunityContact(community_id, domain.name_from_id(community_id), "", "", stations)
-    return CommunityContact(row["id"], row["name"], row["street_name"], row["desk_phone"], stations)
+    issuer = await queries.certificate_issuer(conn, community_id)
+    return CommunityContact(
+        row["id"],
+        row["name"],
+        row["street_name"],
+        row["desk_phone"],
+        stations,
+        person_in_charge=issuer["person_in_charge"] if issuer else "",
+        certificate_handler=issuer["certificate_handler"] if issuer else "",
+        certificate_code=issuer["certificate_code"] if issuer else "",
+    )
