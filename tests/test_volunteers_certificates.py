@@ -287,3 +287,46 @@ async def test_a_residents_token_without_volunteering_role_may_request_for_thems
     await served(pool, resident_id, minutes=60)
     issued = (await gql.ok(ISSUE, {"input": period()}, token))["issueCertificate"]
     assert issued["volunteerName"] == "周芳" and issued["status"] == "VALID"
+
+
+RECORDS = """
+{ myServiceHours { entries { kind minutes content place confirmedBy confirmedAt locked } } }
+"""
+CONFIRM = "mutation($s: ID!) { confirmServiceRecords(shiftId: $s) }"
+CORRECT = """
+mutation($input: CorrectServiceHoursInput!) { correctServiceHours(input: $input) { minutes } }
+"""
+
+
+async def test_records_carry_content_place_and_who_confirmed_them_and_lock_after_the_set_days(
+    gql: GraphQLClient, pool: Any, settings: Settings, organiser_token: str
+) -> None:
+    volunteer_id, token = volunteer(settings)
+    recent = await served(pool, volunteer_id, minutes=60, days_ago=2)
+    old = await served(pool, volunteer_id, minutes=60, days_ago=settings.volunteer_record_lock_days + 2)
+
+    assert (await gql.ok(CONFIRM, {"s": str(recent)}, organiser_token))["confirmServiceRecords"] == 1
+    assert await gql.error_code(CONFIRM, {"s": str(old)}, organiser_token) == "RECORD_LOCKED"
+    fix = {"volunteerId": volunteer_id, "minutes": 15, "reason": "补记", "idempotencyKey": uuid.uuid4().hex}
+    assert await gql.error_code(CORRECT, {"input": {**fix, "shiftId": str(old)}}, organiser_token) == (
+        "RECORD_LOCKED"
+    )
+    fix_recent = {**fix, "shiftId": str(recent), "idempotencyKey": uuid.uuid4().hex}
+    await gql.ok(CORRECT, {"input": fix_recent}, organiser_token)
+
+    entries = (await gql.ok(RECORDS, token=token))["myServiceHours"]["entries"]
+    assert {(e["kind"], e["minutes"], e["locked"]) for e in entries} == {
+        ("ATTENDANCE", 60, False),
+        ("ATTENDANCE", 60, True),
+        ("CORRECTION", 15, False),
+    }
+    confirmed = [e for e in entries if e["confirmedAt"]]
+    assert len(confirmed) == 1 and confirmed[0]["confirmedBy"].startswith("organiser-")
+    assert all(e["content"] == "秩序维护" and e["place"].startswith("朔方社区党群服务中心") for e in entries)
+
+    # Locked, the record still changes through the volunteer's request, once accepted.
+    ask = {"shiftId": str(old), "minutes": 75, "reason": "漏记一刻钟", "idempotencyKey": uuid.uuid4().hex}
+    request = (await gql.ok(ASK, {"input": ask}, token))["requestRecordCorrection"]
+    accept = {"requestId": request["id"], "decision": "ACCEPT"}
+    decided = (await gql.ok(DECIDE, {"input": accept}, organiser_token))["decideRecordCorrection"]
+    assert decided["minutesNow"] == 75

@@ -15,12 +15,13 @@ from services.common import clock
 from services.common.actor import RESIDENT, VOLUNTEER
 from services.common.errors import Refusal, bad_input, forbidden, not_found
 from services.gateway.context import Info
-from services.gateway.inputs import as_datetime, check_key, parse_id
+from services.gateway.inputs import as_datetime, as_optional_datetime, check_key, parse_id
 from services.gateway.marks import Secret
 from services.gateway.names import community_name
 from services.gateway.tickets import NO_NAME, NamedPerson, named_people
 from services.identity import throttle
 from services.volunteers import codes, contracts, queries
+from services.volunteers.certificates import record_locked
 from services.volunteers.domain import Span, credit_if_checked_out, may_scan_cards, withdrawal_closes_at
 from services.volunteers.wish_repository import volunteer_names
 
@@ -179,11 +180,34 @@ class LedgerEntry:
     reason: str | None
     recorded_by: str
     created_at: datetime
+    content: str | None = strawberry.field(default=None, description="What was done: the shift's role.")
+    place: str | None = strawberry.field(default=None, description="Where: the shift's venue.")
+    shift_starts_at: datetime | None = None
+    confirmed_by: str | None = strawberry.field(default=None, description="The organiser who confirmed it.")
+    confirmed_at: datetime | None = None
+
+    @strawberry.field(
+        description="Locked LINLI_VOLUNTEER_RECORD_LOCK_DAYS after its shift: changed only by an accepted "
+        "correction request (requestRecordCorrection) from then on."
+    )
+    def locked(self, info: Info) -> bool:
+        ends = self._shift_ends_at
+        days = info.context.resources.settings.volunteer_record_lock_days
+        return ends is not None and record_locked(ends, clock.now(), days)
+
+    _shift_ends_at: strawberry.Private[datetime | None] = None
 
     @classmethod
     def from_row(cls, row: Row) -> LedgerEntry:
         shift_id = row["shift_id"]
+        get = row.get
         return cls(
+            content=get("content"),
+            place=get("place"),
+            shift_starts_at=as_optional_datetime(get("shift_starts_at")),
+            confirmed_by=get("confirmed_by"),
+            confirmed_at=as_optional_datetime(get("confirmed_at")),
+            _shift_ends_at=as_optional_datetime(get("shift_ends_at")),
             id=strawberry.ID(str(row["id"])),
             shift_id=strawberry.ID(str(shift_id)) if shift_id else None,
             kind=LedgerKind(row["kind"]),
