@@ -239,7 +239,6 @@ async def test_the_verification_page_shows_no_phone_and_no_full_name(
     await served(pool, resident_id, minutes=45)
     issued = (await gql.ok(ISSUE, {"input": period()}, token))["issueCertificate"]
     assert issued["volunteerIdentity"] == f"手机号 {mask_phone(phone)}"  # masked on the certificate too
-    assert issued["contact"] == ""  # the directory has no desk phone for 朔方社区 yet
 
     page = await client.get(issued["verificationPath"])
 
@@ -330,3 +329,33 @@ async def test_records_carry_content_place_and_who_confirmed_them_and_lock_after
     accept = {"requestId": request["id"], "decision": "ACCEPT"}
     decided = (await gql.ok(DECIDE, {"input": accept}, organiser_token))["decideRecordCorrection"]
     assert decided["minutesNow"] == 75
+
+
+SET_ISSUER = """
+mutation($c: String!, $p: String!, $h: String!, $code: String!) {
+  setCertificateIssuer(communityId: $c, personInCharge: $p, handler: $h, code: $code) {
+    name personInCharge handler code
+  }
+}
+"""
+
+
+async def test_a_community_admin_names_who_signs_and_the_next_certificate_prints_it(
+    gql: GraphQLClient, pool: Any, settings: Settings, organiser_token: str
+) -> None:
+    admin = token_for(settings, "admin-certs", {"community_admin"}, {COMMUNITY})
+    names = {"c": COMMUNITY, "p": "马秀英", "h": "张文", "code": "sf"}
+    assert await gql.error_code(SET_ISSUER, names, organiser_token) == "FORBIDDEN"
+    assert await gql.error_code(SET_ISSUER, {**names, "code": "朔方"}, admin) == "BAD_USER_INPUT"
+    issuer = (await gql.ok(SET_ISSUER, names, admin))["setCertificateIssuer"]
+    assert issuer == {"name": "朔方社区", "personInCharge": "马秀英", "handler": "张文", "code": "SF"}
+
+    volunteer_id, token = volunteer(settings)
+    await named(pool, volunteer_id, "吴敏")
+    await served(pool, volunteer_id, minutes=60)
+    printed = "{ myCertificates { personInCharge handler issuerName } }"
+    await gql.ok(ISSUE, {"input": period()}, token)
+    [certificate] = (await gql.ok(printed, token=token))["myCertificates"]
+    assert certificate == {"personInCharge": "马秀英", "handler": "张文", "issuerName": "朔方社区"}
+    audit = (await gql.ok(AUDIT, {"c": COMMUNITY}, admin))["auditLog"]
+    assert any(e["action"] == "directory.certificate_issuer_set" for e in audit)

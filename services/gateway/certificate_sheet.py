@@ -17,6 +17,7 @@ from typing import Any
 import segno
 from reportlab.lib.pagesizes import A4
 from reportlab.lib.units import mm
+from reportlab.lib.utils import ImageReader
 from reportlab.pdfbase import pdfmetrics
 from reportlab.pdfbase.cidfonts import UnicodeCIDFont
 from reportlab.pdfgen import canvas
@@ -83,6 +84,14 @@ def certificate_lines(cert: Certificate) -> list[tuple[str, str]]:
     ]
 
 
+def statement(cert: Certificate) -> str:
+    return (
+        f"兹证明 {cert.volunteer_name} 于 {cert.starts_on.isoformat()} 至 {cert.ends_on.isoformat()} 期间在"
+        f"{cert.issuer_name}参加志愿服务，累计服务时长 {hours_text(cert.minutes)} 小时"
+        "（不含往返时间）。特此证明。"
+    )
+
+
 def _qr_svg(url: str) -> str:
     out = io.BytesIO()
     segno.make_qr(url, error="m").save(out, kind="svg", scale=4, border=2)
@@ -114,9 +123,7 @@ def certificate_html(cert: Certificate, url: str) -> str:
     )
     body = (
         f"<h1>志愿服务记录证明</h1>{revoked}"
-        f"<p>兹证明 <strong>{e(cert.volunteer_name)}</strong> 于 {e(cert.starts_on.isoformat())} 至 "
-        f"{e(cert.ends_on.isoformat())} 期间在{e(cert.issuer_name)}参加志愿服务，累计服务时长 "
-        f"<strong>{hours_text(cert.minutes)}</strong> 小时（不含往返时间）。特此证明。</p>"
+        f"<p>{e(statement(cert))}</p>"
         f"<table>{lines}</table>"
         "<table><thead><tr><th>日期</th><th>服务内容</th><th>服务地点</th><th>分钟</th><th>小时</th></tr></thead>"
         f"<tbody>{rows}</tbody></table>"
@@ -145,6 +152,10 @@ def certificate_pdf(cert: Certificate, url: str) -> bytes:
         pdf.drawString(margin, y, f"本证明已作废：{cert.revoke_reason}")
         y -= 24
     pdf.setFont(FONT, 12)
+    for part in _wrapped(statement(cert), width - 2 * margin, 12):
+        pdf.drawString(margin, y, part)
+        y -= 18
+    y -= 8
     label_width = pdfmetrics.stringWidth("志愿者姓名  ", FONT, 12)
     for label, value in certificate_lines(cert):
         pdf.drawString(margin, y, label)
@@ -162,15 +173,12 @@ def certificate_pdf(cert: Certificate, url: str) -> bytes:
         y -= 13
     if len(cert.activities) > len(shown):
         pdf.drawString(margin, y, f"……共 {len(cert.activities)} 项，详见出具单位存档")
-    qr = segno.make_qr(url, error="m")
+    # The QR as an image (what a phone's camera or a work unit's scanner reads off a scan).
+    png = io.BytesIO()
+    segno.make_qr(url, error="m").save(png, kind="png", scale=8, border=2)
+    png.seek(0)
     size = 35 * mm
-    rows = list(qr.matrix_iter(border=2))
-    module = size / len(rows)
-    top = margin + size + 20
-    for r, row in enumerate(rows):
-        for c, dark in enumerate(row):
-            if dark:
-                pdf.rect(margin + c * module, top - (r + 1) * module, module, module, stroke=0, fill=1)
+    pdf.drawImage(ImageReader(png), margin, margin + 20, size, size)
     pdf.setFont(FONT, 9)
     pdf.drawString(margin, margin + 8, f"扫码核验：{url}")
     seal = 42 * mm

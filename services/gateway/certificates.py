@@ -18,7 +18,7 @@ from services.gateway.context import Info
 from services.gateway.inputs import as_datetime, check_key, parse_id
 from services.gateway.names import community_name
 from services.gateway.volunteers import _send, volunteers_named
-from services.identity.directory import community_contact
+from services.identity.directory import CommunityContact, Directory, community_contact
 from services.volunteers import certificate_repository as certs
 from services.volunteers import contracts
 from services.volunteers.certificates import (
@@ -27,6 +27,7 @@ from services.volunteers.certificates import (
     CorrectionStatus,
     certificate_not_found,
     check_number,
+    issuer_code,
 )
 
 strawberry.enum(CertificateStatus, name="CertificateStatus", description="VALID, or REVOKED with a reason.")
@@ -166,6 +167,27 @@ class RecordCorrectionRequest:
         )
 
 
+@strawberry.type(description="What a community's certificates name of it as issuer (from the directory).")
+class CertificateIssuer:
+    community_id: str
+    name: str = strawberry.field(description="出具单位: the community's name.")
+    person_in_charge: str = strawberry.field(description="负责人; empty until an admin sets it.")
+    handler: str = strawberry.field(description="经办人; empty until an admin sets it.")
+    contact: str = strawberry.field(description="联系方式: the community desk's phone.")
+    code: str = strawberry.field(description="The issuer's code in certificate numbers (LW-<code>-…).")
+
+    @classmethod
+    def of(cls, contact: CommunityContact) -> CertificateIssuer:
+        return cls(
+            community_id=contact.id,
+            name=contact.name,
+            person_in_charge=contact.person_in_charge,
+            handler=contact.certificate_handler,
+            contact=contact.desk_phone,
+            code=issuer_code(contact.id, contact.certificate_code),
+        )
+
+
 def _date(value: Any) -> date:
     return value if isinstance(value, date) else date.fromisoformat(value)
 
@@ -270,6 +292,13 @@ class CertificatesQuery:
             rows = await certs.certificate_register(conn, community_id, year)
         return [Certificate.from_row(row) for row in rows]
 
+    @strawberry.field(description="Organisers: what the community's certificates name of it as issuer.")
+    async def certificate_issuer(self, info: Info, community_id: str) -> CertificateIssuer:
+        if not info.context.require_actor().may_organise(community_id):
+            raise forbidden()
+        async with info.context.pool.acquire() as conn:
+            return CertificateIssuer.of(await community_contact(conn, community_id))
+
     @strawberry.field(description="Public: whether a certificate is genuine and valid (masked name).")
     async def verify_certificate(self, info: Info, number: str) -> CertificateVerification:
         async with info.context.pool.acquire() as conn:
@@ -315,6 +344,19 @@ class CertificatesMutation:
         }
         row = await _send(info, contracts.ISSUE_CERTIFICATE, args, key=f"certificate:{actor.user_id}:{key}")
         return Certificate.from_row(row)
+
+    @strawberry.mutation(
+        description="Community admins: the person in charge (负责人), handler (经办人) and number code the "
+        "community's certificates print (audited)."
+    )
+    async def set_certificate_issuer(
+        self, info: Info, community_id: str, person_in_charge: str, handler: str, code: str
+    ) -> CertificateIssuer:
+        actor = info.context.require_actor()
+        found = await Directory(info.context.pool).set_certificate_issuer(
+            actor, community_id, person_in_charge, handler, code, info.context.client_ip
+        )
+        return CertificateIssuer.of(found)
 
     @strawberry.mutation(description="Organisers: revoke a certificate the community issued, with a reason.")
     async def revoke_certificate(self, info: Info, input: RevokeCertificateInput) -> Certificate:
