@@ -43,6 +43,7 @@ from services.gateway.observability import (
     sample_queue_depths,
 )
 from services.gateway.pages import page_routes
+from services.gateway.record_exports import record_export_routes
 from services.gateway.schema import production_schema, schema
 from services.gateway.ticket_sheet import ticket_routes
 from services.gateway.volunteer_reports import volunteer_report_routes
@@ -260,6 +261,7 @@ def create_app(settings: Settings) -> Starlette:
             *ticket_routes(holder),
             *volunteer_report_routes(holder),
             *certificate_routes(holder),
+            *record_export_routes(holder),
             *page_routes(settings.node_modules),
         ],
         middleware=[
