@@ -121,6 +121,14 @@ async def test_a_volunteer_disputes_a_record_the_organiser_corrects_it_and_revok
     await request.get_by_role("button", name="同意更正").click()
     await expect(desk.get_by_role("status")).to_contain_text("已更正赵红梅的服务记录")
 
+    export = desk.locator(".record-export")
+    await export.get_by_label("自").fill(day_iso(-30))
+    async with console.expect_download() as downloading:
+        await export.get_by_role("link", name="导出 CSV").click()
+    exported = await asyncio.to_thread(Path(await (await downloading.value).path()).read_text, "utf-8-sig")
+    assert exported.startswith("序号,姓名,证件类型,证件号码")
+    assert "赵红梅" in exported and ",120,朔方社区," in exported  # the corrected minutes
+
     line = desk.locator(".certificate", has_text=first or "")
     await line.get_by_role("button", name="作废").click()
     await line.get_by_role("textbox", name="作废原因").fill("服务时长已更正，重新出具")

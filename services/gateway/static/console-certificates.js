@@ -23,6 +23,8 @@ const STRINGS = {
     issuerTitle: "证明出具单位信息", issuerNote: "证明上印出的负责人、经办人和编号代码（如 SF：LW-SF-2026-000001）。联系方式为社区服务台电话。",
     issuerPerson: "负责人", issuerHandler: "经办人", issuerCode: "编号代码", issuerContact: (phone) => `联系方式：${phone || "（未填写服务台电话）"}`,
     issuerSave: "保存", issuerSaved: "已保存。", issuerMissing: "请填写负责人、经办人和编号代码。",
+    exportTitle: "导出服务记录", exportNote: "按全国志愿服务信息系统批量导入的格式导出（CSV）；证件类型和号码需自行补填，详见说明文档。",
+    exportFrom: "自", exportTo: "至", exportLink: "导出 CSV",
   },
   en: {
     recordsTitle: "Service records and certificates",
@@ -42,6 +44,8 @@ const STRINGS = {
     issuerTitle: "Issuer on certificates", issuerNote: "Who certificates name as person in charge and handler, and the code in their numbers (SF: LW-SF-2026-000001). The contact is the desk's phone.",
     issuerPerson: "Person in charge", issuerHandler: "Handler", issuerCode: "Number code", issuerContact: (phone) => `Contact: ${phone || "(no desk phone yet)"}`,
     issuerSave: "Save", issuerSaved: "Saved.", issuerMissing: "Fill in the person in charge, the handler and the code.",
+    exportTitle: "Export service records", exportNote: "In the layout of the national volunteer information system's batch import (CSV); ID type and number are for you to fill in.",
+    exportFrom: "From", exportTo: "To", exportLink: "Export CSV",
   },
 };
 
@@ -79,6 +83,7 @@ export function certificateDesk(box, onError) {
     const register = state.data.flatMap((d) => d.certificateRegister);
     if (!register.length) parts.push(el("p", { class: "muted" }, t("regNone")));
     for (const cert of register) parts.push(registerLine(cert));
+    for (const d of state.data) parts.push(exportLink(d.community, d.certificateIssuer.name));
     if (state.admin) for (const d of state.data) parts.push(issuerForm(d.community, d.certificateIssuer));
     box.replaceChildren(...parts);
   }
@@ -143,6 +148,26 @@ export function certificateDesk(box, onError) {
         onclick: () => { state.open = `revoke:${cert.number}`; state.done = null; render(); } }, t("regRevoke"))));
     }
     return el("div", { class: "certificate", dataset: { number: cert.number } }, ...parts);
+  }
+
+  function exportLink(community, name) {
+    const today = new Intl.DateTimeFormat("en-CA", { timeZone: "Asia/Shanghai" }).format(new Date());
+    const from = el("input", { id: `export-from-${community}`, type: "date", max: today });
+    from.value = `${today.slice(0, 4)}-01-01`;
+    const to = el("input", { id: `export-to-${community}`, type: "date", max: today });
+    to.value = today;
+    const link = el("a", { class: "button quiet", download: "" }, t("exportLink"));
+    const point = () => {
+      const query = new URLSearchParams({ communityId: community, startsOn: from.value, endsOn: to.value });
+      link.href = `/exports/volunteers/service-records.csv?${query}`;
+    };
+    from.addEventListener("change", point);
+    to.addEventListener("change", point);
+    point();
+    return el("div", { class: "choice record-export" },
+      el("h3", { class: "spaced" }, `${t("exportTitle")} · ${name}`), el("p", { class: "note" }, t("exportNote")),
+      el("label", { for: from.id }, t("exportFrom")), from, el("label", { for: to.id }, t("exportTo")), to,
+      el("div", { class: "actions" }, link));
   }
 
   function issuerForm(community, issuer) {
