@@ -333,8 +333,8 @@ async def test_records_carry_content_place_and_who_confirmed_them_and_lock_after
 
 SET_ISSUER = """
 mutation($c: String!, $p: String!, $h: String!, $code: String!) {
-  setCertificateIssuer(communityId: $c, personInCharge: $p, handler: $h, code: $code) {
-    name personInCharge handler code
+  setCertificateIssuer(communityId: $c, personInCharge: $p, handler: $h, numberCode: $code) {
+    name personInCharge handler numberCode
   }
 }
 """
@@ -348,7 +348,7 @@ async def test_a_community_admin_names_who_signs_and_the_next_certificate_prints
     assert await gql.error_code(SET_ISSUER, names, organiser_token) == "FORBIDDEN"
     assert await gql.error_code(SET_ISSUER, {**names, "code": "朔方"}, admin) == "BAD_USER_INPUT"
     issuer = (await gql.ok(SET_ISSUER, names, admin))["setCertificateIssuer"]
-    assert issuer == {"name": "朔方社区", "personInCharge": "马秀英", "handler": "张文", "code": "SF"}
+    assert issuer == {"name": "朔方社区", "personInCharge": "马秀英", "handler": "张文", "numberCode": "SF"}
 
     volunteer_id, token = volunteer(settings)
     await named(pool, volunteer_id, "吴敏")

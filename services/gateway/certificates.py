@@ -174,7 +174,7 @@ class CertificateIssuer:
     person_in_charge: str = strawberry.field(description="负责人; empty until an admin sets it.")
     handler: str = strawberry.field(description="经办人; empty until an admin sets it.")
     contact: str = strawberry.field(description="联系方式: the community desk's phone.")
-    code: str = strawberry.field(description="The issuer's code in certificate numbers (LW-<code>-…).")
+    number_code: str = strawberry.field(description="The issuer's code in certificate numbers (LW-<code>-…).")
 
     @classmethod
     def of(cls, contact: CommunityContact) -> CertificateIssuer:
@@ -184,7 +184,7 @@ class CertificateIssuer:
             person_in_charge=contact.person_in_charge,
             handler=contact.certificate_handler,
             contact=contact.desk_phone,
-            code=issuer_code(contact.id, contact.certificate_code),
+            number_code=issuer_code(contact.id, contact.certificate_code),
         )
 
 
@@ -350,11 +350,11 @@ class CertificatesMutation:
         "community's certificates print (audited)."
     )
     async def set_certificate_issuer(
-        self, info: Info, community_id: str, person_in_charge: str, handler: str, code: str
+        self, info: Info, community_id: str, person_in_charge: str, handler: str, number_code: str
     ) -> CertificateIssuer:
         actor = info.context.require_actor()
         found = await Directory(info.context.pool).set_certificate_issuer(
-            actor, community_id, person_in_charge, handler, code, info.context.client_ip
+            actor, community_id, person_in_charge, handler, number_code, info.context.client_ip
         )
         return CertificateIssuer.of(found)
 

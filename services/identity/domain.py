@@ -415,7 +415,7 @@ def check_certificate_code(raw: str) -> str:
     code = (raw or "").strip().upper()
     if not re.fullmatch(r"[A-Z0-9]{1,12}", code):
         raise bad_input(
-            "code",
+            "numberCode",
             "证明编号代码须为1到12位字母或数字，如 SF",
             "The code is 1 to 12 letters or digits, e.g. SF",
         )

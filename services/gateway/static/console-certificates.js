@@ -52,12 +52,12 @@ const STRINGS = {
 const LOAD = `query($c: String!) {
   openRecordCorrections(communityId: $c) { id name role venue shiftStartsAt creditedMinutes askedMinutes reason }
   certificateRegister(communityId: $c) { number volunteerName startsOn endsOn hours status revokeReason }
-  certificateIssuer(communityId: $c) { name personInCharge handler contact code }
+  certificateIssuer(communityId: $c) { name personInCharge handler contact numberCode }
 }`;
 const DECIDE = "mutation($input: DecideRecordCorrectionInput!) { decideRecordCorrection(input: $input) { id status } }";
 const REVOKE = "mutation($input: RevokeCertificateInput!) { revokeCertificate(input: $input) { number status } }";
 const SET_ISSUER = `mutation($c: String!, $p: String!, $h: String!, $code: String!) {
-  setCertificateIssuer(communityId: $c, personInCharge: $p, handler: $h, code: $code) { code } }`;
+  setCertificateIssuer(communityId: $c, personInCharge: $p, handler: $h, numberCode: $code) { numberCode } }`;
 const BADGE = { VALID: "ok", REVOKED: "off" };
 
 /** Wire the card to ``box``; ``onError`` shows a failed load. */
@@ -178,7 +178,7 @@ export function certificateDesk(box, onError) {
     };
     const [personLabel, person] = field("person", "issuerPerson", issuer.personInCharge, 20);
     const [handlerLabel, handler] = field("handler", "issuerHandler", issuer.handler, 20);
-    const [codeLabel, code] = field("code", "issuerCode", issuer.code, 12);
+    const [codeLabel, code] = field("code", "issuerCode", issuer.numberCode, 12);
     const error = el("p", { class: "error", role: "alert", hidden: true });
     const save = el("button", { type: "submit" }, t("issuerSave"));
     const form = el("form", { class: "choice", novalidate: true },
