@@ -108,7 +108,7 @@ async def test_a_volunteer_disputes_a_record_the_organiser_corrects_it_and_revok
     await expect(card.get_by_role("status")).to_contain_text("更正申请已提交")
     await expect(card.locator(".correction")).to_contain_text("待社区处理")
 
-    username, password = await staff_account(Identity(pool, redis, settings), "organiser", COMMUNITY)
+    username, password = await staff_account(Identity(pool, redis, settings), "community_admin", COMMUNITY)
     organiser = await person(LAPTOP)
     console = await organiser.open("/console")
     await organiser.logs_in_as_staff(username, password)
@@ -135,6 +135,13 @@ async def test_a_volunteer_disputes_a_record_the_organiser_corrects_it_and_revok
     await line.get_by_role("button", name="确认作废").click()
     await expect(desk.get_by_role("status")).to_contain_text(f"证明 {first} 已作废")
 
+    # The community admin names who signs the community's certificates from now on.
+    await desk.get_by_label("负责人").fill("马秀英")
+    await desk.get_by_label("经办人").fill("张文")
+    await desk.get_by_label("编号代码").fill("SF")
+    await desk.get_by_role("button", name="保存").click()
+    await expect(desk.get_by_role("status")).to_contain_text("已保存")
+
     await page.reload()
     await expect(card.locator(".correction")).to_contain_text("已更正")
     await expect(card.locator(".certificate", has_text=first or "")).to_contain_text("已作废")
@@ -142,5 +149,10 @@ async def test_a_volunteer_disputes_a_record_the_organiser_corrects_it_and_revok
     await card.get_by_role("button", name="申请证明").click()
     await expect(card.get_by_role("status")).to_contain_text("证明已出具")
     await expect(card.locator(".certificate").first).to_contain_text("2.00 小时")
+    second = await card.locator(".certificate").first.get_attribute("data-number")
+    printed = await volunteer.context.new_page()
+    await printed.goto(f"{volunteer.base_url}/certificates/{second}.html")
+    await expect(printed.locator("table").first).to_contain_text("马秀英")
+    await expect(printed.locator("table").first).to_contain_text("张文")
     check = await (await person()).open(f"/v/{first}")
     await expect(check.get_by_text("已作废 Revoked")).to_be_visible()
