@@ -22,6 +22,7 @@ from services.gateway.inputs import apply_input_rules
 from services.gateway.limits import query_limits
 from services.gateway.notify import NotifyMutation, NotifyQuery
 from services.gateway.observability import OperationMetrics
+from services.gateway.offline_door import OfflineDoorMutation, OfflineDoorQuery
 from services.gateway.proxy import ProxyMutation, ProxyQuery
 from services.gateway.tickets import TicketsMutation, TicketsQuery, TicketsSubscription
 from services.gateway.volunteer_reports import VolunteerReportsMutation, VolunteerReportsQuery
@@ -44,6 +45,7 @@ class Query(
     EldersQuery,
     DoorQuery,
     CertificatesQuery,
+    OfflineDoorQuery,
 ):
     pass
 
@@ -62,6 +64,7 @@ class Mutation(
     EldersMutation,
     DoorMutation,
     CertificatesMutation,
+    OfflineDoorMutation,
 ):
     pass
 
