@@ -34,6 +34,9 @@ CONSUMES: tuple[str, ...] = (
     # volunteers: withdrawals from shifts, and the community's review of 双报到
     "shift.withdrawn",
     "party_member.reviewed",
+    # volunteers: a record correction decided, a certificate revoked (templates in notify/records.py)
+    "record_correction.decided",
+    "certificate.revoked",
 )
 SESSION_RESCHEDULED = "session.rescheduled"
 SHIFT_SIGNED_UP = "shift.signed_up"

@@ -115,6 +115,10 @@ def messages_for(
         return _withdrawal_messages(payload)
     if event_type == "party_member.reviewed":
         return [_party_review_message(payload)]
+    if event_type in ("record_correction.decided", "certificate.revoked"):
+        from services.notify.records import record_messages  # it builds on Message, defined here
+
+        return record_messages(event_type, payload)
     if event_type.startswith("wish."):
         from services.notify.wishes import wish_messages  # it builds on Message, defined here
 
