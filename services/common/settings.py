@@ -140,6 +140,12 @@ class Settings(BaseSettings):
     # Volunteers withdraw from a shift online until this many minutes before it starts; later
     # they are refused (WITHDRAWAL_CLOSED) and shown the shift's contact phone to call.
     volunteer_withdraw_cutoff_min: int = 120
+    # Service records are confirmed within this many days after the shift ends; after that they
+    # are locked and change only through a volunteer's correction request the organiser accepts.
+    volunteer_record_lock_days: int = 30
+    # Where certificates' short verification URLs (/v/<number>, printed with their QR) point,
+    # e.g. https://linli.example.cn; unset = the address the certificate was downloaded from.
+    public_url: str = ""
 
     @model_validator(mode="after")
     def _fail_closed(self) -> Settings:

@@ -12,6 +12,7 @@ from strawberry.extensions import DisableIntrospection, ParserCache, ValidationC
 
 from services.gateway.activities import ActivitiesMutation, ActivitiesQuery
 from services.gateway.audit import AuditQuery, StaffAudit
+from services.gateway.certificates import CertificatesMutation, CertificatesQuery
 from services.gateway.directory import DirectoryMutation, DirectoryQuery
 from services.gateway.door import DoorMutation, DoorQuery
 from services.gateway.elders import EldersMutation, EldersQuery
@@ -45,6 +46,7 @@ class Query(
     EldersQuery,
     DoorQuery,
     PrivacyQuery,
+    CertificatesQuery,
     OfflineDoorQuery,
 ):
     pass
@@ -64,6 +66,7 @@ class Mutation(
     EldersMutation,
     DoorMutation,
     PrivacyMutation,
+    CertificatesMutation,
     OfflineDoorMutation,
 ):
     pass

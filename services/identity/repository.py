@@ -508,6 +508,21 @@ async def update_community(
     )
 
 
+async def set_certificate_issuer(
+    conn: Connection, community_id: str, person_in_charge: str, handler: str, code: str
+) -> bool:
+    """What the community's certificates name of it as issuer; False if there is no such community."""
+    done = await conn.fetchval(
+        "UPDATE identity.communities SET person_in_charge = $2, certificate_handler = $3, "
+        "certificate_code = $4 WHERE id = $1 RETURNING true",
+        community_id,
+        person_in_charge,
+        handler,
+        code,
+    )
+    return bool(done)
+
+
 async def find_community(conn: Connection, typed: str) -> str | None:
     """The id of the community with this id, name or short name (a name shared by two
     communities of different streets matches neither)."""

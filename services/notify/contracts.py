@@ -36,6 +36,9 @@ CONSUMES: tuple[str, ...] = (
     "party_member.reviewed",
     # identity: a staff account's password being guessed, for its community admins
     "staff.log_in_burst",
+    # volunteers: a record correction decided, a certificate revoked (templates in notify/records.py)
+    "record_correction.decided",
+    "certificate.revoked",
 )
 SESSION_RESCHEDULED = "session.rescheduled"
 SHIFT_SIGNED_UP = "shift.signed_up"

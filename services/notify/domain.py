@@ -119,6 +119,10 @@ def messages_for(
         from services.notify.staff import log_in_burst_messages  # it builds on Message too
 
         return log_in_burst_messages(payload)
+    if event_type in ("record_correction.decided", "certificate.revoked"):
+        from services.notify.records import record_messages  # it builds on Message, defined here
+
+        return record_messages(event_type, payload)
     if event_type.startswith("wish."):
         from services.notify.wishes import wish_messages  # it builds on Message, defined here
 

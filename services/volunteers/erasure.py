@@ -24,6 +24,9 @@ _FREE_TEXT = (
     ("volunteers.wish_call_backs", "note"),
     ("volunteers.ledger", "reason"),
     ("volunteers.shift_withdrawals", "reason"),
+    ("volunteers.correction_requests", "reason"),
+    ("volunteers.correction_requests", "decline_reason"),
+    ("volunteers.certificates", "revoke_reason"),
 )
 
 
@@ -61,6 +64,13 @@ async def erase(conn: Connection, erasure: Erasure) -> int:
         ),
         await conn.execute(
             "UPDATE volunteers.shift_withdrawals SET reason = NULL WHERE volunteer_id = $1", rid
+        ),
+        # A certificate stays in the register (its number was issued) but names nobody.
+        await conn.execute(
+            "UPDATE volunteers.certificates SET volunteer_name = $2, volunteer_identity = '' "
+            "WHERE volunteer_id = $1",
+            rid,
+            erasure.pseudonym,
         ),
     ):
         changed += int(status.split()[-1])
