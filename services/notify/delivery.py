@@ -12,7 +12,7 @@ import json
 import logging
 import random
 import uuid
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Container, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -22,13 +22,21 @@ from arq.worker import Retry, func
 
 from services.common.clock import now
 from services.common.ids import derived_id
-from services.common.observability import NOTIFICATIONS
+from services.common.observability import NOTIFICATIONS, SMS_WITHOUT_TEMPLATE
 from services.common.settings import Settings
 from services.notify import repository as repo
-from services.notify.channels import DEVELOPMENT, Channel, DeliveryFailed, Outgoing, channels_from
+from services.notify.channels import (
+    DEVELOPMENT,
+    Channel,
+    DeliveryFailed,
+    NoApprovedTemplate,
+    Outgoing,
+    Unsendable,
+    channels_from,
+)
 from services.notify.domain import Message
 from services.notify.jobs import QueuedJob, enqueue_jobs
-from services.notify.preferences import PERSONAL_CHANNELS, WEBHOOK, Preferences, next_send_time
+from services.notify.preferences import PERSONAL_CHANNELS, SMS, WEBHOOK, Preferences, next_send_time
 
 log = logging.getLogger("linli.notify")
 
@@ -53,14 +61,26 @@ def plan_deliveries(
     at: datetime,
     webhook_url: str | None,
     community_id: str | None = None,
+    texted: Container[str] | None = None,
 ) -> list[dict[str, Any]]:
     """The deliveries one message needs besides the inbox: one per channel the recipient
     chose (held back by their quiet hours unless urgent), and one to the partner webhook.
-    ``community_id``: the community the message is about, whose organisers may see them."""
+    ``community_id``: the community the message is about, whose organisers may see them.
+    ``texted``: the template keys the SMS provider has an approved template for (None: the
+    development channel, which takes anything); a message without one is not texted, and
+    operators hear of it (a log line and ``linli_sms_without_template_total``)."""
     send_at = next_send_time(at, prefs.quiet_start, prefs.quiet_end, urgent)
     planned = []
     for channel in PERSONAL_CHANNELS:
         address = prefs.address(channel)
+        if (
+            address is not None
+            and channel == SMS
+            and texted is not None
+            and message.template_key not in texted
+        ):
+            report_without_template(message.template_key)
+            continue
         if address is not None:
             planned.append(
                 {
@@ -74,6 +94,8 @@ def plan_deliveries(
                     "urgent": urgent,
                     "not_before": send_at,
                     "community_id": community_id,
+                    "template": message.template_key,
+                    "params": dict(message.params),
                 }
             )
     if webhook_url:
@@ -101,6 +123,16 @@ def plan_deliveries(
             }
         )
     return planned
+
+
+def report_without_template(template_key: str) -> None:
+    """A message of this kind stays in the inbox: the SMS provider sends approved templates only,
+    and none is configured for it (LINLI_NOTIFY_SMS_TEMPLATES)."""
+    SMS_WITHOUT_TEMPLATE.labels(template_key).inc()
+    log.warning(
+        "no approved SMS template for %s: not texted, inbox only (add it to LINLI_NOTIFY_SMS_TEMPLATES)",
+        template_key,
+    )
 
 
 def backoff_s(attempt: int, base_s: float, rand: float) -> float:
@@ -187,9 +219,26 @@ async def _send(ctx: dict[str, Any], channel: Channel, row: asyncpg.Record) -> s
         fresh = await repo.delivery(conn, row["id"])
     if fresh is None or fresh["status"] != repo.QUEUED:
         return str(fresh["status"]) if fresh else "MISSING"
-    outgoing = Outgoing(str(row["id"]), row["channel"], row["address"], row["subject"], row["body"])
+    outgoing = Outgoing(
+        str(row["id"]),
+        row["channel"],
+        row["address"],
+        row["subject"],
+        row["body"],
+        row["template"] or row["kind"],
+        row["params"],
+    )
     try:
         await channel.send(outgoing)
+    except Unsendable as exc:  # e.g. the template table changed since it was planned
+        if isinstance(exc, NoApprovedTemplate):
+            report_without_template(outgoing.template)
+        log.warning("delivery %s on %s cannot be sent: %s", row["id"], row["channel"], exc)
+        async with pool.acquire() as conn:
+            at = clock()
+            await repo.record_failure(conn, row["id"], str(exc), 0, at, at)
+        NOTIFICATIONS.labels(row["channel"], "dead").inc()
+        return repo.DEAD
     except Exception as exc:
         error = (str(exc) if isinstance(exc, DeliveryFailed) else f"{type(exc).__name__}: {exc}")[:500]
         delay = backoff_s(fresh["attempts"] + 1, settings.notify_retry_base_s, random.random())

@@ -25,7 +25,7 @@ from services.common.outbox import EVENT_HANDLER, consume_new
 from services.common.settings import Settings
 from services.notify import queries
 from services.notify import repository as repo
-from services.notify.channels import DEVELOPMENT, Outgoing, channels_from
+from services.notify.channels import DEVELOPMENT, NoApprovedTemplate, Outgoing, channels_from, sms_templates
 from services.notify.contracts import (
     CLEAR_MESSAGE_TEMPLATE,
     MARK_READ,
@@ -42,7 +42,13 @@ from services.notify.contracts import (
     TELL_IN_PERSON,
     TOLD_IN_PERSON_KINDS,
 )
-from services.notify.delivery import delivery_job, enqueue_deliveries, enqueue_delivery, plan_deliveries
+from services.notify.delivery import (
+    delivery_job,
+    enqueue_deliveries,
+    enqueue_delivery,
+    plan_deliveries,
+    report_without_template,
+)
 from services.notify.domain import (
     Message,
     is_urgent,
@@ -100,6 +106,7 @@ async def handle_events(ctx: dict[str, Any], events: list[dict[str, Any]]) -> in
         await repo.insert_messages(conn, [(uuid.UUID(e["id"]), m) for e, m in written])
         await _list_to_tell(conn, written, at)
         prefs = await repo.preferences_of(conn, {m.recipient_id for _, m in written})
+        texted = sms_templates(settings)
         planned: list[dict[str, Any]] = []
         for event, message in written:
             urgent = is_urgent(event["type"], event["payload"], at)
@@ -107,7 +114,7 @@ async def handle_events(ctx: dict[str, Any], events: list[dict[str, Any]]) -> in
             source = uuid.UUID(event["id"])
             community = event["payload"].get("community_id")
             planned += plan_deliveries(
-                source, message, person, urgent, at, settings.notify_webhook_url, community
+                source, message, person, urgent, at, settings.notify_webhook_url, community, texted
             )
         await repo.insert_deliveries(conn, planned)
         # Enqueued before commit: a crash after the commit cannot lose them (see delivery.py).
@@ -267,6 +274,7 @@ async def send_reminder(
             at,
             settings.notify_webhook_url,
             row["community_id"],
+            sms_templates(settings),
         )
         await repo.insert_deliveries(conn, planned)
         await enqueue_deliveries(ctx["redis"], settings, planned)
@@ -460,17 +468,26 @@ COMMANDS = [
 
 
 async def send_sms(ctx: dict[str, Any], request: SmsRequest) -> bool:
-    """Deliver one urgent text (a log-in code) at once through the SMS provider; with none
-    configured (development), record it in the SMS outbox instead. A failure is retried by
-    arq, briefly: a code is soon useless. The text is never stored when a provider sends it."""
+    """Deliver one urgent text (a log-in code) at once through the SMS provider, by its
+    approved template like any message; with none configured (development), record it in the
+    SMS outbox instead. A failure is retried by arq, briefly: a code is soon useless. The text
+    is never stored when a provider sends it. Without an approved template nothing is sent
+    (never free text): operators hear of it, and the resident can ask again once it is added."""
     channel = channels_from(ctx["settings"])[SMS]
     if channel.provider == DEVELOPMENT:
         pool: asyncpg.Pool = ctx["pool"]
         async with pool.acquire() as conn:
             return await record_sms(conn, ctx["job_id"], request)
-    outgoing = Outgoing(ctx["job_id"], SMS, request.phone, request.template, render_sms(request))
+    params = {name: str(value) for name, value in request.params.items()}
+    outgoing = Outgoing(
+        ctx["job_id"], SMS, request.phone, request.template, render_sms(request), request.template, params
+    )
     try:
         await channel.send(outgoing)
+    except NoApprovedTemplate:
+        report_without_template(request.template)
+        NOTIFICATIONS.labels(SMS, "dead").inc()
+        return False
     except Exception as exc:
         NOTIFICATIONS.labels(SMS, "failed").inc()
         raise Retry(defer=ctx["job_try"] * 0.5) from exc

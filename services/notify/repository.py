@@ -197,8 +197,9 @@ async def insert_deliveries(conn: Connection, rows: Sequence[dict[str, Any]]) ->
     await conn.executemany(
         """
         INSERT INTO notify.deliveries
-            (id, channel, recipient_id, address, kind, subject, body, urgent, not_before, community_id)
-        VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
+            (id, channel, recipient_id, address, kind, subject, body, urgent, not_before, community_id,
+             template, params)
+        VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)
         ON CONFLICT (id) DO NOTHING
         """,
         [
@@ -213,6 +214,8 @@ async def insert_deliveries(conn: Connection, rows: Sequence[dict[str, Any]]) ->
                 r["urgent"],
                 r["not_before"],
                 r.get("community_id"),
+                r.get("template"),
+                dict(r.get("params") or {}),
             )
             for r in rows
         ],
