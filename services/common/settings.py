@@ -119,8 +119,15 @@ class Settings(BaseSettings):
     notify_sms_sign_name: str = ""
     notify_sms_sdk_app_id: str = ""
     notify_sms_templates: dict[str, Any] = Field(default_factory=dict)
-    notify_wechat_url: str | None = None
-    notify_wechat_key: str = ""
+    # The WeChat official account (公众号): its AppID and secret serve both its subscription
+    # messages (订阅通知; the table maps each message kind to a template, its page and which
+    # parameter fills each data field: {"signup.confirmed": {"template_id": "…", "page": "/",
+    # "data": {"thing1": "activity", "time2": "time"}}}) and residents' log-in by web
+    # authorisation. Unset AppID: no WeChat channel and no WeChat log-in.
+    wechat_app_id: str = ""
+    wechat_app_secret: str = ""
+    wechat_api_endpoint: str = "https://api.weixin.qq.com"
+    notify_wechat_templates: dict[str, Any] = Field(default_factory=dict)
     notify_smtp_host: str | None = None
     notify_smtp_port: int = 25
     notify_smtp_sender: str = "linli@localhost"
@@ -161,6 +168,7 @@ class Settings(BaseSettings):
                 f"not LINLI_HOST={self.host}: set LINLI_SECRET to a long random value"
             )
         self._check_sms_provider()
+        self._check_wechat()
         if self.production and not (self.database_url and self.redis_url):
             raise ValueError(
                 "LINLI_ENV=production needs DATABASE_URL and REDIS_URL: the embedded servers are for "
@@ -192,6 +200,18 @@ class Settings(BaseSettings):
             parse_templates(self.notify_sms_templates, 1)
         except SmsTemplateError as exc:
             raise ValueError(f"LINLI_NOTIFY_SMS_TEMPLATES: {exc}") from exc
+
+    def _check_wechat(self) -> None:
+        if not self.wechat_app_id:
+            return
+        if not self.wechat_app_secret:
+            raise ValueError("LINLI_WECHAT_APP_ID needs LINLI_WECHAT_APP_SECRET")
+        from services.notify.wechat_templates import WeChatTemplateError, parse_templates
+
+        try:
+            parse_templates(self.notify_wechat_templates)
+        except WeChatTemplateError as exc:
+            raise ValueError(f"LINLI_NOTIFY_WECHAT_TEMPLATES: {exc}") from exc
 
     @property
     def direct_database_url(self) -> str:

@@ -1,7 +1,7 @@
 """Channels behind one interface: a channel takes one outgoing message and either delivers it
 or raises. Adapters: the development channel (the delivery row is the record), SMS through
-Aliyun or Tencent Cloud (approved templates only, see sms_providers.py), an HTTP provider for
-WeChat subscription messages, e-mail over SMTP, and signed partner webhooks.
+Aliyun or Tencent Cloud (approved templates only, see sms_providers.py), the official account's
+WeChat subscription messages (wechat.py), e-mail over SMTP, and signed partner webhooks.
 
 The in-app inbox is not an adapter here: it is written in the same transaction as the event
 that causes it, so it is always on and exactly once.
@@ -21,6 +21,7 @@ from typing import Protocol
 
 import aiosmtplib
 import httpx
+from redis.asyncio import Redis
 
 from services.common.settings import Settings
 from services.notify.preferences import EMAIL, SMS, WEBHOOK, WECHAT
@@ -37,6 +38,9 @@ from services.notify.sms_providers import (
     TencentSms,
 )
 from services.notify.sms_templates import SmsTemplate, parse_templates
+from services.notify.wechat import USER_REFUSED, AccessTokens, SubscriptionMessages, WeChatError
+from services.notify.wechat_templates import WeChatTemplate
+from services.notify.wechat_templates import parse_templates as parse_wechat_templates
 
 DEVELOPMENT = "dev-outbox"
 SIGNATURE_HEADER = "X-Linli-Signature"
@@ -75,7 +79,7 @@ class Unsendable(DeliveryFailed):
 
 
 class NoApprovedTemplate(Unsendable):
-    """No approved SMS template for this kind of message: it is not sent as free text."""
+    """No approved template (SMS, WeChat) for this kind of message: never sent as free text."""
 
 
 class Channel(Protocol):
@@ -152,20 +156,56 @@ def sms_channel(settings: Settings) -> Channel | None:
     return TemplatedSmsChannel(sender, templates)
 
 
-class HttpProviderChannel:
-    """A WeChat gateway that takes a JSON POST with a bearer key. The delivery id
-    goes along as an idempotency key, so a provider that got a retried message can tell."""
+def wechat_templates(settings: Settings) -> dict[str, WeChatTemplate] | None:
+    """The official account's subscription message templates; None without an AppID."""
+    if not settings.wechat_app_id:
+        return None
+    return parse_wechat_templates(settings.notify_wechat_templates)
 
-    def __init__(self, provider: str, url: str, key: str) -> None:
-        self.provider, self.url, self.key = provider, url, key
+
+def approved_templates(settings: Settings) -> dict[str, frozenset[str]]:
+    """The template keys each templated channel may send (SMS, WeChat), for those configured:
+    a message of another kind is not planned on that channel."""
+    approved = {}
+    for channel, templates in ((SMS, sms_templates(settings)), (WECHAT, wechat_templates(settings))):
+        if templates is not None:
+            approved[channel] = frozenset(templates)
+    return approved
+
+
+class UserDeclined(Unsendable):
+    """The resident refused this message on WeChat (43101): the channel is off for it."""
+
+
+class WeChatChannel:
+    """Subscription messages of the official account, to the resident's OpenID: the message's
+    template with its ``data`` fields fitted to their kinds. One-time subscriptions are spent
+    by the delivery job (``template_id`` says which)."""
+
+    provider = "wechat-subscribe"
+
+    def __init__(self, messages: SubscriptionMessages) -> None:
+        self.messages = messages
+
+    def template_id(self, key: str) -> str | None:
+        template = self.messages.templates.get(key)
+        return template.template_id if template else None
 
     async def send(self, message: Outgoing) -> None:
-        body = {"to": message.address, "title": message.subject, "content": message.body}
-        headers = {"Authorization": f"Bearer {self.key}", "Idempotency-Key": message.delivery_id}
-        async with _http() as client:
-            response = await client.post(self.url, json=body, headers=headers)
-        if not response.is_success:
-            raise DeliveryFailed(f"HTTP {response.status_code}: {response.text[:200]}")
+        template = self.messages.templates.get(message.template)
+        if template is None:
+            raise NoApprovedTemplate(f"no WeChat template for {message.template or 'this message'}")
+        missing = [param for _, param in template.fields if param not in message.params]
+        if missing:
+            raise Unsendable(f"WeChat template {message.template} needs {', '.join(missing)}")
+        body = self.messages.body(message.address, template, message.params)
+        try:
+            async with _http() as client:
+                await self.messages.send(client, body)
+        except WeChatError as exc:
+            if exc.errcode == USER_REFUSED:
+                raise UserDeclined(str(exc)) from exc
+            raise DeliveryFailed(str(exc)) from exc
 
 
 class EmailChannel:
@@ -209,13 +249,22 @@ class WebhookChannel:
             raise DeliveryFailed(f"HTTP {response.status_code}: {response.text[:200]}")
 
 
-def channels_from(settings: Settings) -> dict[str, Channel]:
-    """Each channel's adapter: the configured provider, else the development channel."""
+def channels_from(settings: Settings, redis: Redis) -> dict[str, Channel]:
+    """Each channel's adapter: the configured provider, else the development channel.
+    ``redis`` keeps what providers' adapters share between workers (WeChat's access token)."""
     dev = DevelopmentChannel()
     sms: Channel = sms_channel(settings) or dev
     wechat: Channel = dev
-    if settings.notify_wechat_url:
-        wechat = HttpProviderChannel("wechat", settings.notify_wechat_url, settings.notify_wechat_key)
+    templates = wechat_templates(settings)
+    if templates is not None:
+        tokens = AccessTokens(
+            redis,
+            settings.namespace,
+            settings.wechat_api_endpoint,
+            settings.wechat_app_id,
+            settings.wechat_app_secret,
+        )
+        wechat = WeChatChannel(SubscriptionMessages(tokens, templates))
     email: Channel = dev
     if settings.notify_smtp_host:
         email = EmailChannel(

@@ -25,8 +25,14 @@ from services.common.outbox import EVENT_HANDLER, consume_new
 from services.common.settings import Settings
 from services.notify import queries
 from services.notify import repository as repo
-from services.notify.channels import DEVELOPMENT, NoApprovedTemplate, Outgoing, channels_from, sms_templates
+from services.notify.channels import (
+    NoApprovedTemplate,
+    Outgoing,
+    approved_templates,
+    sms_channel,
+)
 from services.notify.contracts import (
+    ALLOW_WECHAT_MESSAGES,
     CLEAR_MESSAGE_TEMPLATE,
     MARK_READ,
     MARK_TOLD,
@@ -106,7 +112,7 @@ async def handle_events(ctx: dict[str, Any], events: list[dict[str, Any]]) -> in
         await repo.insert_messages(conn, [(uuid.UUID(e["id"]), m) for e, m in written])
         await _list_to_tell(conn, written, at)
         prefs = await repo.preferences_of(conn, {m.recipient_id for _, m in written})
-        texted = sms_templates(settings)
+        approved = approved_templates(settings)
         planned: list[dict[str, Any]] = []
         for event, message in written:
             urgent = is_urgent(event["type"], event["payload"], at)
@@ -114,7 +120,7 @@ async def handle_events(ctx: dict[str, Any], events: list[dict[str, Any]]) -> in
             source = uuid.UUID(event["id"])
             community = event["payload"].get("community_id")
             planned += plan_deliveries(
-                source, message, person, urgent, at, settings.notify_webhook_url, community, texted
+                source, message, person, urgent, at, settings.notify_webhook_url, community, approved
             )
         await repo.insert_deliveries(conn, planned)
         # Enqueued before commit: a crash after the commit cannot lose them (see delivery.py).
@@ -274,7 +280,7 @@ async def send_reminder(
             at,
             settings.notify_webhook_url,
             row["community_id"],
-            sms_templates(settings),
+            approved_templates(settings),
         )
         await repo.insert_deliveries(conn, planned)
         await enqueue_deliveries(ctx["redis"], settings, planned)
@@ -453,8 +459,19 @@ async def mark_told(ctx: dict[str, Any], actor: Actor, args: dict[str, Any]) -> 
     return {"id": str(row["id"]), "told_by": row["told_by"], "told_at": row["told_at"].isoformat()}
 
 
+async def allow_wechat_messages(ctx: dict[str, Any], actor: Actor, args: dict[str, Any]) -> dict[str, Any]:
+    """A resident accepted WeChat's one-time subscriptions to these templates (ids the gateway
+    checked against the configured ones): one message of each may now reach her there."""
+    template_ids = [str(t) for t in args["template_ids"]]
+    async with ctx["pool"].acquire() as conn, conn.transaction():
+        await repo.grant_subscriptions(conn, actor.user_id, template_ids, _clock(ctx)())
+        left = await repo.subscriptions_left(conn, actor.user_id)
+    return {"allowed": sum(left.get(t, 0) for t in set(template_ids))}
+
+
 COMMANDS = [
     command(SET_PREFERENCES, set_preferences),
+    command(ALLOW_WECHAT_MESSAGES, allow_wechat_messages),
     command(TELL_IN_PERSON, tell_in_person),
     command(MARK_TOLD, mark_told),
     command(RESEND_DELIVERY, resend_delivery),
@@ -473,8 +490,8 @@ async def send_sms(ctx: dict[str, Any], request: SmsRequest) -> bool:
     SMS outbox instead. A failure is retried by arq, briefly: a code is soon useless. The text
     is never stored when a provider sends it. Without an approved template nothing is sent
     (never free text): operators hear of it, and the resident can ask again once it is added."""
-    channel = channels_from(ctx["settings"])[SMS]
-    if channel.provider == DEVELOPMENT:
+    channel = sms_channel(ctx["settings"])
+    if channel is None:
         pool: asyncpg.Pool = ctx["pool"]
         async with pool.acquire() as conn:
             return await record_sms(conn, ctx["job_id"], request)
@@ -485,7 +502,7 @@ async def send_sms(ctx: dict[str, Any], request: SmsRequest) -> bool:
     try:
         await channel.send(outgoing)
     except NoApprovedTemplate:
-        report_without_template(request.template)
+        report_without_template(SMS, request.template)
         NOTIFICATIONS.labels(SMS, "dead").inc()
         return False
     except Exception as exc:
