@@ -127,6 +127,7 @@ class Settings(BaseSettings):
     wechat_app_id: str = ""
     wechat_app_secret: str = ""
     wechat_api_endpoint: str = "https://api.weixin.qq.com"
+    wechat_oauth_endpoint: str = "https://open.weixin.qq.com"  # the authorisation page
     notify_wechat_templates: dict[str, Any] = Field(default_factory=dict)
     notify_smtp_host: str | None = None
     notify_smtp_port: int = 25

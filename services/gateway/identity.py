@@ -21,7 +21,7 @@ from services.common.errors import bad_input, unauthenticated
 from services.common.masking import mask_phone
 from services.common.settings import Settings
 from services.gateway.context import REFRESH_COOKIE, TOKEN_COOKIE, Context, Info
-from services.gateway.marks import secret_argument
+from services.gateway.marks import Secret, secret_argument
 from services.gateway.names import community_name, community_names_of
 from services.identity import domain, queries
 from services.identity.service import Identity, Tokens
@@ -143,6 +143,11 @@ def _set_cookies(context: Context, settings: Settings, tokens: Tokens) -> None:
     response = context.response
     if response is None or not hasattr(response, "set_cookie"):
         return
+    set_login_cookies(response, settings, tokens)
+
+
+def set_login_cookies(response: Any, settings: Settings, tokens: Tokens) -> None:
+    """The session's cookies on a response (GraphQL's, or the redirect back from WeChat)."""
     common: dict[str, Any] = {"httponly": True, "samesite": "lax", "secure": settings.production}
     response.set_cookie(
         TOKEN_COOKIE, tokens.access_token, max_age=settings.access_token_ttl_s, path="/", **common
@@ -190,6 +195,10 @@ class StaffAccount:
 
 @strawberry.type
 class IdentityQuery:
+    @strawberry.field(description="Whether residents may log in by WeChat authorisation (/auth/wechat) here.")
+    def wechat_log_in_available(self, info: Info) -> bool:
+        return bool(info.context.resources.settings.wechat_app_id)
+
     @strawberry.field(description="Who the token names; my profile and household if a resident.")
     async def me(self, info: Info) -> Me:
         return await _load_me(info, info.context.require_actor())
@@ -203,8 +212,23 @@ class IdentityMutation:
         return LoginCodeSent(expires_in_s=sent.expires_in_s, resend_after_s=sent.resend_after_s)
 
     @strawberry.mutation(description="Log in with the texted code; a first log-in makes the account.")
-    async def log_in(self, info: Info, phone: str, code: Annotated[str, secret_argument()]) -> AuthTokens:
-        return await _logged_in(info, await identity(info).log_in(phone, code, info.context.client_ip))
+    async def log_in(
+        self,
+        info: Info,
+        phone: str,
+        code: Annotated[str, secret_argument()],
+        wechat_ticket: Annotated[
+            str | None,
+            strawberry.argument(
+                description="Back from WeChat's authorisation the first time: link that WeChat to me.",
+                directives=[Secret()],
+            ),
+        ] = None,
+    ) -> AuthTokens:
+        if wechat_ticket is not None and not 1 <= len(wechat_ticket) <= 64:
+            raise bad_input("wechatTicket", "微信授权信息格式不正确", "Malformed WeChat authorisation")
+        tokens = await identity(info).log_in(phone, code, info.context.client_ip, wechat_ticket)
+        return await _logged_in(info, tokens)
 
     @strawberry.mutation(description="Log in to the organiser console or scanner page.")
     async def organiser_log_in(
