@@ -466,6 +466,18 @@ async def test_a_refused_text_is_retried_and_sent_once_with_a_fresh_signature(
             },
             "signup.waitlisted: no parameter 'venue'; it offers activity, time",
         ),
+        (
+            {
+                "notify_sms_provider": "aliyun",
+                "notify_sms_access_key_id": "id",
+                "notify_sms_access_key_secret": "k",
+            }
+            | {
+                "notify_sms_sign_name": "灵武邻里",
+                "notify_sms_templates": {"signup.waitlisted": {"code": "SMS_1"}},
+            },
+            "needs the log-in code's template",
+        ),
     ],
 )
 def test_a_provider_set_up_wrong_stops_linli_at_start_saying_what_is_wrong(

@@ -201,6 +201,8 @@ class Settings(BaseSettings):
             parse_templates(self.notify_sms_templates, 1)
         except SmsTemplateError as exc:
             raise ValueError(f"LINLI_NOTIFY_SMS_TEMPLATES: {exc}") from exc
+        if "login_code" not in self.notify_sms_templates:  # residents could not log in at all
+            raise ValueError("LINLI_NOTIFY_SMS_TEMPLATES needs the log-in code's template (login_code)")
 
     def _check_wechat(self) -> None:
         if not self.wechat_app_id:
