@@ -20,8 +20,8 @@ from services.common.actor import Actor
 from services.common.errors import bad_input, unauthenticated
 from services.common.masking import mask_phone
 from services.common.settings import Settings
-from services.gateway.context import REFRESH_COOKIE, TOKEN_COOKIE, Context, Info
-from services.gateway.marks import Secret, secret_argument
+from services.gateway.context import REFRESH_COOKIE, TOKEN_COOKIE, WECHAT_COOKIE, Context, Info
+from services.gateway.marks import secret_argument
 from services.gateway.names import community_name, community_names_of
 from services.identity import domain, queries
 from services.identity.service import Identity, Tokens
@@ -212,22 +212,12 @@ class IdentityMutation:
         return LoginCodeSent(expires_in_s=sent.expires_in_s, resend_after_s=sent.resend_after_s)
 
     @strawberry.mutation(description="Log in with the texted code; a first log-in makes the account.")
-    async def log_in(
-        self,
-        info: Info,
-        phone: str,
-        code: Annotated[str, secret_argument()],
-        wechat_ticket: Annotated[
-            str | None,
-            strawberry.argument(
-                description="Back from WeChat's authorisation the first time: link that WeChat to me.",
-                directives=[Secret()],
-            ),
-        ] = None,
-    ) -> AuthTokens:
-        if wechat_ticket is not None and not 1 <= len(wechat_ticket) <= 64:
-            raise bad_input("wechatTicket", "微信授权信息格式不正确", "Malformed WeChat authorisation")
+    async def log_in(self, info: Info, phone: str, code: Annotated[str, secret_argument()]) -> AuthTokens:
+        # Back from WeChat the first time (a cookie of this browser): link that WeChat to her.
+        wechat_ticket = (info.context.cookies or {}).get(WECHAT_COOKIE) or None
         tokens = await identity(info).log_in(phone, code, info.context.client_ip, wechat_ticket)
+        if wechat_ticket and info.context.response is not None:
+            info.context.response.delete_cookie(WECHAT_COOKIE, path="/graphql")
         return await _logged_in(info, tokens)
 
     @strawberry.mutation(description="Log in to the organiser console or scanner page.")

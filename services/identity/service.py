@@ -170,12 +170,15 @@ class Identity:
     def wechat_log_in_available(self) -> bool:
         return bool(self.settings.wechat_app_id)
 
-    async def wechat_authorize_url(self, redirect_uri: str) -> str:
-        """Where to send a resident who tapped 微信授权登录; the state comes back only once."""
+    async def wechat_authorize_url(self, redirect_uri: str) -> tuple[str, str]:
+        """Where to send a resident who tapped 微信授权登录, and the state that must come back
+        (once) to the browser that left."""
         state = secrets.token_urlsafe(16)
         await self.redis.set(self._key("wechat-state", state), "1", ex=_WECHAT_STEP_S)
         s = self.settings
-        return wechat_login.authorize_url(s.wechat_oauth_endpoint, s.wechat_app_id, redirect_uri, state)
+        return wechat_login.authorize_url(
+            s.wechat_oauth_endpoint, s.wechat_app_id, redirect_uri, state
+        ), state
 
     async def wechat_back(self, code: str, state: str, client_ip: str | None = None) -> Tokens | str:
         """She is back from WeChat's authorisation: her tokens if her OpenID is linked, else a
@@ -203,12 +206,15 @@ class Identity:
         log.info("resident %s logged in by WeChat", resident["id"])
         return await self._begin_session(domain.resident_actor(str(resident["id"]), resident["community_id"]))
 
-    async def _openid_of(self, ticket: str) -> str:
+    async def _openid_of(self, ticket: str) -> str | None:
+        """The OpenID a ticket carries; None once it expired or was used (she logs in as usual,
+        and links WeChat the next time she comes from there)."""
         if not self.wechat_log_in_available:
-            raise wechat_login.authorisation_failed()
+            return None
         openid = await self.redis.get(self._key("wechat-ticket", ticket))
         if not openid:
-            raise wechat_login.authorisation_expired()
+            log.info("a WeChat ticket expired or used before: log-in without linking")
+            return None
         return openid.decode() if isinstance(openid, bytes) else str(openid)
 
     # --- tokens ----------------------------------------------------------------------------

@@ -330,8 +330,7 @@ export function beijingInput(value) {
 }
 
 /** The phone-code log-in form shared by the residents' and the volunteers' pages. */
-/** The phone + SMS code log-in form; ``extra()`` adds variables (the resident page's WeChat ticket). */
-export function phoneLogIn(form, onLoggedIn, extra = () => ({})) {
+export function phoneLogIn(form, onLoggedIn) {
   const phone = form.querySelector("[name=phone]");
   const code = form.querySelector("[name=code]");
   const send = form.querySelector("[data-action=send-code]");
@@ -374,9 +373,8 @@ export function phoneLogIn(form, onLoggedIn, extra = () => ({})) {
     event.preventDefault();
     busy(submit, error, async () => {
       const data = await gql(
-        "mutation($phone: String!, $code: String!, $wechatTicket: String) "
-          + "{ logIn(phone: $phone, code: $code, wechatTicket: $wechatTicket) { me { id } } }",
-        { phone: phone.value.trim(), code: code.value.trim(), wechatTicket: extra().wechatTicket ?? null },
+        "mutation($phone: String!, $code: String!) { logIn(phone: $phone, code: $code) { me { id } } }",
+        { phone: phone.value.trim(), code: code.value.trim() },
       );
       code.value = "";
       await onLoggedIn(data.logIn.me);

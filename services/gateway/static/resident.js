@@ -705,23 +705,24 @@ async function enterApp() {
   state.stopInboxWatch = onNewMessage(gql, () => Promise.all([loadSignups(), loadInbox()]).catch(reportError));
 }
 
-// Back from WeChat's authorisation: a ticket (first time: prove the phone once) or a failure.
+// Back from WeChat's authorisation: the first time (prove the phone once; the server keeps the
+// ticket in a cookie of this browser), or a failure.
 const fromWeChat = new URLSearchParams(location.search);
-let wechatTicket = fromWeChat.get("wechat");
+let wechatLinking = fromWeChat.get("wechat") === "linking";
 let wechatFailed = fromWeChat.get("wechat_failed");
 
 async function offerWeChat() {
-  $("wechat-first").hidden = !wechatTicket;
+  $("wechat-first").hidden = !wechatLinking;
   $("wechat-failed").hidden = !wechatFailed;
   // Only inside WeChat's browser, and only where the deployment has an official account.
-  if (wechatTicket || !/MicroMessenger/i.test(navigator.userAgent)) return;
+  if (wechatLinking || !/MicroMessenger/i.test(navigator.userAgent)) return;
   const data = await gql("{ wechatLogInAvailable }");
   $("wechat-login").hidden = !data.wechatLogInAvailable;
 }
 
 function forgetWeChatReturn() {
-  if (wechatTicket || wechatFailed) history.replaceState(null, "", "/");
-  wechatTicket = null;
+  if (wechatLinking || wechatFailed) history.replaceState(null, "", "/");
+  wechatLinking = false;
   wechatFailed = null;
 }
 
@@ -742,7 +743,7 @@ async function start() {
 
 langSwitch($("lang"));
 onLangChange(renderAll);
-phoneLogIn($("login-form"), () => { forgetWeChatReturn(); return enterApp().catch(reportError); }, () => ({ wechatTicket }));
+phoneLogIn($("login-form"), () => { forgetWeChatReturn(); return enterApp().catch(reportError); });
 document.querySelector("[data-action=wechat-log-in]").addEventListener("click", (event) => {
   event.target.disabled = true;
   event.target.textContent = t("wechatGoing");
