@@ -275,3 +275,32 @@ async def test_after_signing_up_the_page_asks_and_records_what_she_allowed(
     # Without an official account configured the page asks for nothing and records nothing.
     assert (await gql.ok(TO_ASK, {"after": "SIGN_UP"}, token))["wechatTemplatesToAsk"] == []
     assert await gql.error_code(ALLOW, {"ids": [SIGNUP]}, token) == "BAD_USER_INPUT"
+
+
+@pytest.mark.parametrize(
+    ("given", "refusal"),
+    [
+        ({"wechat_app_id": "wx5f1c0a2b3d4e6f70"}, "needs LINLI_WECHAT_APP_SECRET"),
+        (
+            {"wechat_app_id": "wx5f1c0a2b3d4e6f70", "wechat_app_secret": "s"}
+            | {
+                "notify_wechat_templates": {
+                    "signup.confirmed": {"template_id": "T", "data": {"things1": "activity"}}
+                }
+            },
+            "'things1' is not a WeChat field",
+        ),
+        (
+            {"wechat_app_id": "wx5f1c0a2b3d4e6f70", "wechat_app_secret": "s"}
+            | {
+                "notify_wechat_templates": {
+                    "wish.posted": {"template_id": "T", "data": {"thing1": "activity"}}
+                }
+            },
+            "wish.posted: no parameter 'activity' for thing1; it offers category",
+        ),
+    ],
+)
+def test_an_official_account_set_up_wrong_stops_linli_at_start(given: dict[str, Any], refusal: str) -> None:
+    with pytest.raises(ValueError, match=refusal):
+        Settings(**given)
