@@ -31,6 +31,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
 
+from services.notify.sms_providers import ALIYUN_VERSION, TENCENT_VERSION  # API versions, not days
 from tests.conftest import eventually
 from tests.test_launcher import free_port
 
@@ -134,7 +135,7 @@ class AliyunStandIn:
         stamp = datetime.strptime(params["Timestamp"], "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=UTC)
         if abs(stamp.timestamp() - time.time()) > 15 * 60:
             return self._refuse("InvalidTimeStamp.Expired")
-        if (params.get("Action"), params.get("Version")) != ("SendSms", "2017-05-25"):
+        if (params.get("Action"), params.get("Version")) != ("SendSms", ALIYUN_VERSION):
             return self._refuse("InvalidAction.NotFound")
         phone = params.get("PhoneNumbers", "")
         if not re.fullmatch(r"1[3-9]\d{9}", phone):
@@ -237,7 +238,7 @@ class TencentStandIn:
         expected = tc3_expected_signature(self.secret_key, date, "sms", timestamp, headers, body)
         if found["date"] != date or found["service"] != "sms" or found["signature"] != expected:
             return self._error("AuthFailure.SignatureFailure")
-        if (headers.get("x-tc-action"), headers.get("x-tc-version")) != ("SendSms", "2021-01-11"):
+        if (headers.get("x-tc-action"), headers.get("x-tc-version")) != ("SendSms", TENCENT_VERSION):
             return self._error("InvalidAction")
         try:
             sent: dict[str, Any] = json.loads(body)

@@ -36,6 +36,7 @@ TENCENT_REGION = "ap-guangzhou"
 DEFAULT_PARAM_LIMIT = {ALIYUN: 35, TENCENT: 12}
 TENCENT_CONTENT_TYPE = "application/json; charset=utf-8"
 TENCENT_VERSION = "2021-01-11"
+ALIYUN_VERSION = "2017-05-25"
 
 
 class SmsRefused(Exception):
@@ -146,7 +147,7 @@ class AliyunSms:
             "SignatureVersion": "1.0",
             "TemplateCode": template.code,
             "Timestamp": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(self.clock())),
-            "Version": "2017-05-25",
+            "Version": ALIYUN_VERSION,
         }
         filled = dict(fill(template, values))
         if filled:
