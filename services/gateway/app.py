@@ -49,6 +49,7 @@ from services.gateway.record_exports import record_export_routes
 from services.gateway.schema import production_schema, schema
 from services.gateway.ticket_sheet import ticket_routes
 from services.gateway.volunteer_reports import volunteer_report_routes
+from services.gateway.wechat_login import wechat_login_routes
 from services.identity.revocations import RevokedTokens
 from services.identity.upkeep import run_upkeep
 
@@ -266,6 +267,7 @@ def create_app(settings: Settings) -> Starlette:
             Route("/graphql", graphql),
             WebSocketRoute("/graphql", graphql),  # subscriptions (graphql-ws, graphql-transport-ws)
             *export_routes(holder),
+            *wechat_login_routes(holder),
             *ticket_routes(holder),
             *offline_door_routes(holder),
             *volunteer_report_routes(holder),

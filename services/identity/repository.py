@@ -81,6 +81,7 @@ async def erase_resident(
         return False
     await conn.execute("DELETE FROM identity.household_members WHERE resident_id = $1", resident_id)
     await conn.execute("DELETE FROM identity.login_codes WHERE phone = ANY($1::text[])", needles)
+    await conn.execute("DELETE FROM identity.wechat_accounts WHERE resident_id = $1", resident_id)
     return True
 
 
@@ -227,6 +228,37 @@ async def insert_resident_without_mobile(
     )
     assert row is not None
     return row
+
+
+async def resident_by_wechat(conn: Connection, app_id: str, openid: str) -> asyncpg.Record | None:
+    return await conn.fetchrow(
+        """
+        SELECT r.* FROM identity.wechat_accounts w JOIN identity.residents r ON r.id = w.resident_id
+        WHERE w.app_id = $1 AND w.openid = $2
+        """,
+        app_id,
+        openid,
+    )
+
+
+async def link_wechat(
+    conn: Connection, app_id: str, openid: str, resident_id: uuid.UUID, at: datetime
+) -> None:
+    """The OpenID logs this resident in from now on (whoever proved a phone with it last)."""
+    await conn.execute(
+        """
+        INSERT INTO identity.wechat_accounts (app_id, openid, resident_id, linked_at) VALUES ($1, $2, $3, $4)
+        ON CONFLICT (app_id, openid) DO UPDATE SET resident_id = $3, linked_at = $4
+        """,
+        app_id,
+        openid,
+        resident_id,
+        at,
+    )
+
+
+async def touch_resident(conn: Connection, resident_id: uuid.UUID, at: datetime) -> None:
+    await conn.execute("UPDATE identity.residents SET last_login_at = $2 WHERE id = $1", resident_id, at)
 
 
 async def get_resident(conn: Connection, resident_id: uuid.UUID) -> asyncpg.Record | None:

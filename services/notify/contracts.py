@@ -66,6 +66,7 @@ SET_MESSAGE_TEMPLATE = "set_message_template"
 CLEAR_MESSAGE_TEMPLATE = "clear_message_template"
 TELL_IN_PERSON = "tell_in_person"  # a grid worker: this resident hears from me, not by SMS
 MARK_TOLD = "mark_told"  # a grid worker ticks an entry of the "to tell" list off
+ALLOW_WECHAT_MESSAGES = "allow_wechat_messages"  # one-time subscriptions a resident accepted
 
 # deferred arq jobs on notify's queue
 SEND_REMINDER = "send_reminder"

@@ -56,6 +56,7 @@ async def erase(conn: Connection, erasure: Erasure) -> int:
         await conn.execute("DELETE FROM notify.inbox WHERE recipient_id = $1", rid),
         await conn.execute("DELETE FROM notify.deliveries WHERE recipient_id = $1", rid),
         await conn.execute("DELETE FROM notify.preferences WHERE person_id = $1", rid),
+        await conn.execute("DELETE FROM notify.wechat_subscriptions WHERE person_id = $1", rid),
         await conn.execute("DELETE FROM notify.to_tell WHERE person_id = $1", rid),
         await conn.execute("DELETE FROM notify.told_in_person WHERE person_id = $1", rid),
         await conn.execute(

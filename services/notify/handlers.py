@@ -25,8 +25,14 @@ from services.common.outbox import EVENT_HANDLER, consume_new
 from services.common.settings import Settings
 from services.notify import queries
 from services.notify import repository as repo
-from services.notify.channels import DEVELOPMENT, Outgoing, channels_from
+from services.notify.channels import (
+    NoApprovedTemplate,
+    Outgoing,
+    approved_templates,
+    sms_channel,
+)
 from services.notify.contracts import (
+    ALLOW_WECHAT_MESSAGES,
     CLEAR_MESSAGE_TEMPLATE,
     MARK_READ,
     MARK_TOLD,
@@ -42,7 +48,13 @@ from services.notify.contracts import (
     TELL_IN_PERSON,
     TOLD_IN_PERSON_KINDS,
 )
-from services.notify.delivery import delivery_job, enqueue_deliveries, enqueue_delivery, plan_deliveries
+from services.notify.delivery import (
+    delivery_job,
+    enqueue_deliveries,
+    enqueue_delivery,
+    plan_deliveries,
+    report_without_template,
+)
 from services.notify.domain import (
     Message,
     is_urgent,
@@ -102,6 +114,7 @@ async def handle_events(ctx: dict[str, Any], events: list[dict[str, Any]]) -> in
         await repo.insert_messages(conn, [(uuid.UUID(e["id"]), m) for e, m in written])
         await _list_to_tell(conn, written, at)
         prefs = await repo.preferences_of(conn, {m.recipient_id for _, m in written})
+        approved = approved_templates(settings)
         planned: list[dict[str, Any]] = []
         for event, message in written:
             urgent = is_urgent(event["type"], event["payload"], at)
@@ -109,7 +122,7 @@ async def handle_events(ctx: dict[str, Any], events: list[dict[str, Any]]) -> in
             source = uuid.UUID(event["id"])
             community = event["payload"].get("community_id")
             planned += plan_deliveries(
-                source, message, person, urgent, at, settings.notify_webhook_url, community
+                source, message, person, urgent, at, settings.notify_webhook_url, community, approved
             )
         await repo.insert_deliveries(conn, planned)
         # Enqueued before commit: a crash after the commit cannot lose them (see delivery.py).
@@ -269,6 +282,7 @@ async def send_reminder(
             at,
             settings.notify_webhook_url,
             row["community_id"],
+            approved_templates(settings),
         )
         await repo.insert_deliveries(conn, planned)
         await enqueue_deliveries(ctx["redis"], settings, planned)
@@ -447,8 +461,19 @@ async def mark_told(ctx: dict[str, Any], actor: Actor, args: dict[str, Any]) -> 
     return {"id": str(row["id"]), "told_by": row["told_by"], "told_at": row["told_at"].isoformat()}
 
 
+async def allow_wechat_messages(ctx: dict[str, Any], actor: Actor, args: dict[str, Any]) -> dict[str, Any]:
+    """A resident accepted WeChat's one-time subscriptions to these templates (ids the gateway
+    checked against the configured ones): one message of each may now reach her there."""
+    template_ids = [str(t) for t in args["template_ids"]]
+    async with ctx["pool"].acquire() as conn, conn.transaction():
+        await repo.grant_subscriptions(conn, actor.user_id, template_ids, _clock(ctx)())
+        left = await queries.subscriptions_left(conn, actor.user_id)
+    return {"allowed": sum(left.get(t, 0) for t in set(template_ids))}
+
+
 COMMANDS = [
     command(SET_PREFERENCES, set_preferences),
+    command(ALLOW_WECHAT_MESSAGES, allow_wechat_messages),
     command(TELL_IN_PERSON, tell_in_person),
     command(MARK_TOLD, mark_told),
     command(RESEND_DELIVERY, resend_delivery),
@@ -462,17 +487,26 @@ COMMANDS = [
 
 
 async def send_sms(ctx: dict[str, Any], request: SmsRequest) -> bool:
-    """Deliver one urgent text (a log-in code) at once through the SMS provider; with none
-    configured (development), record it in the SMS outbox instead. A failure is retried by
-    arq, briefly: a code is soon useless. The text is never stored when a provider sends it."""
-    channel = channels_from(ctx["settings"])[SMS]
-    if channel.provider == DEVELOPMENT:
+    """Deliver one urgent text (a log-in code) at once through the SMS provider, by its
+    approved template like any message; with none configured (development), record it in the
+    SMS outbox instead. A failure is retried by arq, briefly: a code is soon useless. The text
+    is never stored when a provider sends it. Without an approved template nothing is sent
+    (never free text): operators hear of it, and the resident can ask again once it is added."""
+    channel = sms_channel(ctx["settings"])
+    if channel is None:
         pool: asyncpg.Pool = ctx["pool"]
         async with pool.acquire() as conn:
             return await record_sms(conn, ctx["job_id"], request)
-    outgoing = Outgoing(ctx["job_id"], SMS, request.phone, request.template, render_sms(request))
+    params = {name: str(value) for name, value in request.params.items()}
+    outgoing = Outgoing(
+        ctx["job_id"], SMS, request.phone, request.template, render_sms(request), request.template, params
+    )
     try:
         await channel.send(outgoing)
+    except NoApprovedTemplate:
+        report_without_template(SMS, request.template)
+        NOTIFICATIONS.labels(SMS, "dead").inc()
+        return False
     except Exception as exc:
         NOTIFICATIONS.labels(SMS, "failed").inc()
         raise Retry(defer=ctx["job_try"] * 0.5) from exc

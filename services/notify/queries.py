@@ -151,6 +151,14 @@ async def to_tell_entry(conn: Connection, entry_id: uuid.UUID) -> asyncpg.Record
     return await conn.fetchrow("SELECT * FROM notify.to_tell WHERE id = $1", entry_id)
 
 
+async def subscriptions_left(conn: Connection, person_id: str) -> dict[str, int]:
+    """The one-time WeChat subscriptions a person has left, per template."""
+    rows = await conn.fetch(
+        "SELECT template_id, remaining FROM notify.wechat_subscriptions WHERE person_id = $1", person_id
+    )
+    return {row["template_id"]: row["remaining"] for row in rows}
+
+
 async def personal_data(conn: Connection, person_id: str) -> dict[str, Any]:
     """What notify holds about a person: their inbox and how they want to be reached."""
     inbox = await conn.fetch(
