@@ -27,7 +27,7 @@ from services.common.db import create_pool
 from services.common.health import serve_health
 from services.common.heap import settle_after_start_up
 from services.common.observability import JOB_WAIT
-from services.common.outbox import run_relay
+from services.common.outbox import EVENT_HANDLER, handling, run_relay
 from services.common.queue import create_redis
 from services.common.settings import Settings
 
@@ -75,6 +75,20 @@ def retried_on_failure(job: Function) -> Function:
             raise Retry(defer=min(2.0**attempt, 60.0)) from exc
 
     return dataclasses.replace(job, coroutine=with_retries)
+
+
+def traced_events(job: Function, service: str) -> Function:
+    """The event handler job, each event of its batch handled in a span of the event's own trace
+    (see ``services.common.tracing``); any other job as it is."""
+    if job.name != EVENT_HANDLER:
+        return job
+    run = job.coroutine
+
+    async def in_spans(ctx: dict[str, Any], events: list[dict[str, Any]], *args: Any, **kwargs: Any) -> Any:
+        with handling(service, events) as traced:
+            return await run(ctx, list(traced), *args, **kwargs)
+
+    return dataclasses.replace(job, coroutine=in_spans)
 
 
 class _RecordingWorker(Worker):
@@ -144,7 +158,7 @@ class ServiceProcess:
             JOB_WAIT.labels(queue_name).observe((now() - ctx["enqueue_time"]).total_seconds())
 
         options: dict[str, Any] = {
-            "functions": [retried_on_failure(job) for job in self.jobs],
+            "functions": [retried_on_failure(traced_events(job, self.service.name)) for job in self.jobs],
             "cron_jobs": [
                 dataclasses.replace(job, name=f"{self.settings.namespace}:{job.name}")
                 for job in self.service.cron_jobs

@@ -101,17 +101,23 @@ async def handle_events(ctx: dict[str, Any], events: list[dict[str, Any]]) -> in
         await _list_to_tell(conn, written, at)
         prefs = await repo.preferences_of(conn, {m.recipient_id for _, m in written})
         planned: list[dict[str, Any]] = []
+        traces: dict[uuid.UUID, str | None] = {}  # delivery -> the trace of its event
         for event, message in written:
             urgent = is_urgent(event["type"], event["payload"], at)
             person = prefs.get(message.recipient_id) or _default(settings)
             source = uuid.UUID(event["id"])
             community = event["payload"].get("community_id")
-            planned += plan_deliveries(
+            deliveries = plan_deliveries(
                 source, message, person, urgent, at, settings.notify_webhook_url, community
             )
+            traces.update((row["id"], event.get("traceparent")) for row in deliveries)
+            planned += deliveries
         await repo.insert_deliveries(conn, planned)
         # Enqueued before commit: a crash after the commit cannot lose them (see delivery.py).
-        jobs = [delivery_job(settings, row["id"], row["not_before"]) for row in planned]
+        jobs = [
+            delivery_job(settings, row["id"], row["not_before"], traceparent=traces[row["id"]])
+            for row in planned
+        ]
         await enqueue_jobs(redis, jobs + [reminder_job(settings, r) for r in reminders])
     for event, message in written:
         NOTIFICATIONS.labels("inbox", "delivered").inc()

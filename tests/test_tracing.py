@@ -1,0 +1,183 @@
+"""Tracing: a resident's sign-up is one trace, from the gateway's HTTP request through the
+activities worker's handling and the relayed event to notify's e-mail; with tracing off, nothing
+is traced and the envelopes carry no trace context.
+
+The gateway and the workers run in this process on the real servers (tests/conftest.py); spans
+go to an in-memory exporter installed for the test.
+"""
+
+from __future__ import annotations
+
+import itertools
+import json
+import logging
+import uuid
+from collections.abc import Iterator
+from typing import Any
+
+import httpx
+import pytest
+from opentelemetry.sdk.trace import ReadableSpan, TracerProvider
+from opentelemetry.sdk.trace.export import SimpleSpanProcessor
+from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
+from opentelemetry.trace import SpanKind, format_trace_id
+
+from services.common import tracing
+from services.common.actor import RESIDENT, Actor
+from services.common.commands import Envelope
+from services.common.observability import JsonFormatter
+from services.common.settings import Settings
+from tests.conftest import SIGN_UP, GraphQLClient, eventually
+
+SET_PREFERENCES = """
+mutation($input: NotificationPreferencesInput!) {
+  setNotificationPreferences(input: $input) { channels }
+}
+"""
+ANY_HOUR = {"quietStart": "00:00", "quietEnd": "00:00"}
+
+
+@pytest.fixture
+def exported() -> Iterator[InMemorySpanExporter]:
+    """Tracing on, into memory, for one test; off again after it."""
+    exporter = InMemorySpanExporter()
+    provider = TracerProvider()
+    provider.add_span_processor(SimpleSpanProcessor(exporter))
+    tracing.use(provider)
+    yield exporter
+    tracing.use(None)
+    provider.shutdown()
+
+
+def parent_id(span: ReadableSpan) -> int | None:
+    return span.parent.span_id if span.parent is not None else None
+
+
+def span_id(span: ReadableSpan) -> int:
+    assert span.context is not None
+    return span.context.span_id
+
+
+def trace_id(span: ReadableSpan) -> int:
+    assert span.context is not None
+    return span.context.trace_id
+
+
+def the_one(spans: list[ReadableSpan], name: str, service: str) -> ReadableSpan:
+    found = [s for s in spans if s.name == name and s.attributes and s.attributes["linli.service"] == service]
+    assert len(found) == 1, f"{name} in {service}: {[(s.name, dict(s.attributes or {})) for s in spans]}"
+    return found[0]
+
+
+async def test_a_sign_up_is_one_trace_from_the_gateway_through_activities_to_notify(
+    exported: InMemorySpanExporter,
+    client: httpx.AsyncClient,
+    gql: GraphQLClient,
+    schedule: Any,
+    new_resident: Any,
+) -> None:
+    session_id = await schedule(capacity=5)
+    resident, token = new_resident()
+    email = f"{resident}@example.cn"
+    await gql.ok(SET_PREFERENCES, {"input": {"channels": ["EMAIL"], "email": email, **ANY_HOUR}}, token)
+    request_id = f"trace-story-{uuid.uuid4().hex[:12]}"
+
+    response = await client.post(
+        "/graphql",
+        json={
+            "query": SIGN_UP,
+            "variables": {"input": {"sessionId": session_id, "idempotencyKey": request_id}},
+        },
+        headers={"Authorization": f"Bearer {token}", "X-Request-ID": request_id},
+    )
+    assert response.status_code == 200 and response.json()["data"]["signUp"]["status"] == "CONFIRMED"
+
+    def request_span() -> ReadableSpan:
+        (found,) = [
+            s
+            for s in exported.get_finished_spans()
+            if s.kind == SpanKind.SERVER
+            and s.attributes
+            and s.attributes["linli.correlation_id"] == request_id
+        ]
+        return found
+
+    async def the_trace_reached_the_email() -> list[ReadableSpan]:
+        trace = [s for s in exported.get_finished_spans() if trace_id(s) == trace_id(request_span())]
+        return trace if any(s.name == "send email" for s in trace) else []
+
+    trace = await eventually(the_trace_reached_the_email)
+    assert trace, [s.name for s in exported.get_finished_spans()]
+
+    http = request_span()
+    assert http.name == "POST /graphql" and http.parent is None  # the trace starts at the gateway
+    assert http.attributes is not None and http.attributes["http.response.status_code"] == 200
+    operation = the_one(trace, "mutation signUp", "gateway")
+    sent = the_one(trace, "send sign_up", "gateway")
+    handled = the_one(trace, "handle sign_up", "activities")
+    relayed = the_one(trace, "relay signup.confirmed", "activities")
+    heard = the_one(trace, "handle signup.confirmed", "notify")
+    emailed = the_one(trace, "send email", "notify")
+    # Each step is the child of the one before it, across the command stream, the outbox and
+    # the arq queues: gateway -> activities worker -> notify worker.
+    chain = [http, operation, sent, handled, relayed, heard, emailed]
+    for parent, child in itertools.pairwise(chain):
+        assert parent_id(child) == span_id(parent), f"{child.name} is not under {parent.name}"
+    assert [s.kind for s in chain] == [
+        SpanKind.SERVER,
+        SpanKind.INTERNAL,
+        SpanKind.PRODUCER,
+        SpanKind.CONSUMER,
+        SpanKind.PRODUCER,
+        SpanKind.CONSUMER,
+        SpanKind.CLIENT,
+    ]
+    assert sent.parent is not None and handled.parent is not None and heard.parent is not None
+    assert handled.parent.is_remote and heard.parent.is_remote  # carried in envelopes, not in-process
+    assert emailed.attributes is not None and emailed.attributes["linli.kind"] == "signup.confirmed"
+    assert all(s.status.is_ok for s in chain)
+
+
+async def test_a_client_s_traceparent_is_the_parent_of_the_gateway_s_span(
+    exported: InMemorySpanExporter, client: httpx.AsyncClient
+) -> None:
+    client_trace, client_span = uuid.uuid4().hex, uuid.uuid4().hex[:16]
+    response = await client.get("/healthz", headers={"traceparent": f"00-{client_trace}-{client_span}-01"})
+    assert response.status_code == 200
+    (span,) = [s for s in exported.get_finished_spans() if s.name == "GET /healthz"]
+    assert format_trace_id(trace_id(span)) == client_trace
+    assert span.parent is not None and f"{span.parent.span_id:016x}" == client_span
+
+
+def test_log_lines_carry_the_trace_id_beside_the_correlation_id(exported: InMemorySpanExporter) -> None:
+    with tracing.span("a unit of work", "gateway") as span:
+        assert span is not None
+        record = logging.getLogger("linli.test").makeRecord(
+            "linli.test", logging.INFO, __file__, 1, "hi", (), None
+        )
+    line = json.loads(JsonFormatter("gateway").format(record))
+    assert line["trace_id"] == format_trace_id(span.get_span_context().trace_id)
+
+
+def test_with_no_endpoint_tracing_stays_off_and_envelopes_carry_no_trace_context() -> None:
+    tracing.configure_tracing(Settings(otel_exporter_otlp_endpoint=None), "gateway")
+    assert not tracing.enabled()
+    with tracing.span("nothing", "gateway") as span:
+        assert span is None
+        assert tracing.current_traceparent() is None and tracing.current_trace_id() is None
+    envelope = Envelope(
+        "c1", "sign_up", Actor("r1", frozenset({RESIDENT}), frozenset()), {}, None, "cid", None
+    )
+    assert "traceparent" not in json.loads(envelope.encode())
+    items = [{"type": "signup.confirmed"}]
+    with tracing.batch_spans(items, str, lambda _: None, lambda item, _: item, "notify") as handed_on:
+        assert handed_on is items  # nothing copied, nothing rebound
+
+
+def test_the_standard_endpoint_variable_is_the_setting(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("OTEL_EXPORTER_OTLP_ENDPOINT", "http://collector.example:4318/")
+    settings = Settings()
+    assert settings.otel_exporter_otlp_endpoint == "http://collector.example:4318/"
+    assert (
+        tracing.traces_url(settings.otel_exporter_otlp_endpoint) == "http://collector.example:4318/v1/traces"
+    )
