@@ -11,12 +11,15 @@ from __future__ import annotations
 import itertools
 import json
 import logging
+import threading
 import uuid
 from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 import httpx
 import pytest
+from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceRequest
 from opentelemetry.sdk.trace import ReadableSpan, TracerProvider
 from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
@@ -149,6 +152,18 @@ async def test_a_client_s_traceparent_is_the_parent_of_the_gateway_s_span(
     assert span.parent is not None and f"{span.parent.span_id:016x}" == client_span
 
 
+async def test_a_request_s_span_is_named_by_its_route_not_by_the_ids_in_its_path(
+    exported: InMemorySpanExporter, client: httpx.AsyncClient
+) -> None:
+    session_id = str(uuid.uuid4())
+    await client.get(f"/exports/sessions/{session_id}.ics")
+    (span,) = [s for s in exported.get_finished_spans() if s.kind == SpanKind.SERVER]
+    assert span.name == "GET /exports/sessions/{session_id}.ics"
+    assert (
+        span.attributes is not None and span.attributes["url.path"] == f"/exports/sessions/{session_id}.ics"
+    )
+
+
 def test_log_lines_carry_the_trace_id_beside_the_correlation_id(exported: InMemorySpanExporter) -> None:
     with tracing.span("a unit of work", "gateway") as span:
         assert span is not None
@@ -181,3 +196,42 @@ def test_the_standard_endpoint_variable_is_the_setting(monkeypatch: pytest.Monke
     assert (
         tracing.traces_url(settings.otel_exporter_otlp_endpoint) == "http://collector.example:4318/v1/traces"
     )
+
+
+def test_with_an_endpoint_spans_go_to_that_collector_over_otlp_http() -> None:
+    received: list[tuple[str, str, bytes]] = []
+
+    class Collector(BaseHTTPRequestHandler):  # a stand-in OpenTelemetry collector
+        def do_POST(self) -> None:
+            body = self.rfile.read(int(self.headers["Content-Length"]))
+            received.append((self.path, self.headers["Content-Type"], body))
+            self.send_response(200)
+            self.send_header("Content-Type", "application/x-protobuf")
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+
+        def log_message(self, *_: Any) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Collector)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        endpoint = f"http://127.0.0.1:{server.server_address[1]}"
+        provider = tracing.configure_tracing(Settings(otel_exporter_otlp_endpoint=endpoint), "notify")
+        assert provider is not None and tracing.enabled()
+        try:
+            with tracing.span("send sms", "notify", tracing.SpanKind.CLIENT):
+                pass
+            assert provider.force_flush(10_000)
+        finally:
+            tracing.use(None)
+            provider.shutdown()
+    finally:
+        server.shutdown()
+        server.server_close()
+    ((path, content_type, body),) = received
+    assert path == "/v1/traces" and content_type == "application/x-protobuf"
+    (resource_spans,) = ExportTraceServiceRequest.FromString(body).resource_spans
+    resource = {a.key: a.value.string_value for a in resource_spans.resource.attributes}
+    assert resource["service.name"] == "linli-notify"
+    assert [s.name for scope in resource_spans.scope_spans for s in scope.spans] == ["send sms"]

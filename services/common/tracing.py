@@ -21,6 +21,8 @@ from opentelemetry.trace import Span, SpanKind, Status, StatusCode
 from opentelemetry.trace.propagation.tracecontext import TraceContextTextMapPropagator
 
 if TYPE_CHECKING:
+    from opentelemetry.sdk.trace import TracerProvider
+
     from services.common.settings import Settings
 
 __all__ = ["Span", "SpanKind"]
@@ -53,11 +55,11 @@ def traces_url(endpoint: str) -> str:
     return endpoint.rstrip("/") + "/v1/traces"
 
 
-def configure_tracing(settings: Settings, service: str) -> None:
+def configure_tracing(settings: Settings, service: str) -> TracerProvider | None:
     """Export this process's spans to the configured OTLP endpoint; without one, tracing stays
-    off and the SDK is not even imported."""
+    off and the SDK is not even imported. Returns the provider (None: off)."""
     if not settings.otel_exporter_otlp_endpoint:
-        return
+        return None
     from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
     from opentelemetry.sdk.resources import Resource
     from opentelemetry.sdk.trace import TracerProvider
@@ -73,6 +75,7 @@ def configure_tracing(settings: Settings, service: str) -> None:
     exporter = OTLPSpanExporter(endpoint=traces_url(settings.otel_exporter_otlp_endpoint))
     provider.add_span_processor(BatchSpanProcessor(exporter))  # flushed at exit by the SDK
     use(provider)
+    return provider
 
 
 def _parent(traceparent: str | None) -> otel_context.Context | None:

@@ -79,9 +79,10 @@ def http_route(scope: Scope) -> str:
     """The request's path with the router's path parameters put back as ``{name}``: a span name
     that does not grow with every ticket or session id."""
     path: str = scope["path"]
-    for name, value in (scope.get("path_params") or {}).items():
-        if value not in ("", None):
-            path = path.replace(str(value), "{" + name + "}", 1)
+    for name, value in reversed((scope.get("path_params") or {}).items()):  # from the right
+        head, found, tail = path.rpartition(str(value))
+        if found:
+            path = head + "{" + name + "}" + tail
     return path
 
 
