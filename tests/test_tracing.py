@@ -19,18 +19,21 @@ from typing import Any
 
 import httpx
 import pytest
+from arq.connections import ArqRedis
 from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceRequest
 from opentelemetry.sdk.trace import ReadableSpan, TracerProvider
 from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 from opentelemetry.trace import SpanKind, format_trace_id
 
+from services.activities.contracts import SIGN_UP as SIGN_UP_COMMAND
+from services.activities.contracts import id_for
 from services.common import tracing
 from services.common.actor import RESIDENT, Actor
-from services.common.commands import Envelope
+from services.common.commands import Envelope, stream_key
 from services.common.observability import JsonFormatter
 from services.common.settings import Settings
-from tests.conftest import SIGN_UP, GraphQLClient, eventually
+from tests.conftest import COMMUNITY, SIGN_UP, GraphQLClient, eventually
 
 SET_PREFERENCES = """
 mutation($input: NotificationPreferencesInput!) {
@@ -56,14 +59,12 @@ def parent_id(span: ReadableSpan) -> int | None:
     return span.parent.span_id if span.parent is not None else None
 
 
-def span_id(span: ReadableSpan) -> int:
-    assert span.context is not None
-    return span.context.span_id
+def span_id(span: ReadableSpan | tracing.Span) -> int:
+    return span.get_span_context().span_id
 
 
-def trace_id(span: ReadableSpan) -> int:
-    assert span.context is not None
-    return span.context.trace_id
+def trace_id(span: ReadableSpan | tracing.Span) -> int:
+    return span.get_span_context().trace_id
 
 
 def the_one(spans: list[ReadableSpan], name: str, service: str) -> ReadableSpan:
@@ -139,6 +140,67 @@ async def test_a_sign_up_is_one_trace_from_the_gateway_through_activities_to_not
     assert handled.parent.is_remote and heard.parent.is_remote  # carried in envelopes, not in-process
     assert emailed.attributes is not None and emailed.attributes["linli.kind"] == "signup.confirmed"
     assert all(s.status.is_ok for s in chain)
+
+
+async def test_a_burst_handled_in_one_batch_keeps_each_sign_up_in_its_own_trace(
+    exported: InMemorySpanExporter,
+    settings: Settings,
+    redis: ArqRedis,
+    gql: GraphQLClient,
+    schedule: Any,
+) -> None:
+    session_id = await schedule(capacity=5)
+    residents = [f"resident-{uuid.uuid4().hex[:8]}" for _ in range(3)]
+    clients: list[tracing.Span] = []
+    for resident in residents:  # whoever sent each command, in a trace of its own
+        with tracing.span(f"client of {resident}", "client") as span:
+            assert span is not None
+            clients.append(span)
+    envelopes = [
+        Envelope(
+            f"activities:sign_up:{resident}:burst",
+            SIGN_UP_COMMAND,
+            Actor(resident, frozenset({RESIDENT}), frozenset({COMMUNITY})),
+            {
+                "id": str(id_for("signup", resident, "burst")),
+                "session_id": session_id,
+                "party_size": 1,
+                "attendees": [],
+                "include_me": True,
+                "key": "burst",
+            },
+            None,
+            None,
+            tracing.traceparent_of(span),
+        )
+        for resident, span in zip(residents, clients, strict=True)
+    ]
+    # In one MULTI: the worker's read takes all three at once, and its batch handler commits them
+    # in one transaction.
+    async with redis.pipeline(transaction=True) as pipe:
+        for envelope in envelopes:
+            pipe.xadd(stream_key(settings, "activities"), {"c": envelope.encode()})
+        await pipe.execute()
+
+    async def heard_by_notify() -> list[ReadableSpan]:
+        done = exported.get_finished_spans()
+        heard = [
+            s
+            for s in done
+            if s.name == "handle signup.confirmed" and s.attributes["linli.service"] == "notify"
+        ]
+        return done if len(heard) >= len(clients) else []
+
+    done = await eventually(heard_by_notify)
+    assert done, [s.name for s in exported.get_finished_spans()]
+    for client in clients:
+        ours = [s for s in done if trace_id(s) == trace_id(client)]
+        handled = the_one(ours, "handle sign_up", "activities")
+        relayed = the_one(ours, "relay signup.confirmed", "activities")
+        heard = the_one(ours, "handle signup.confirmed", "notify")
+        assert parent_id(handled) == span_id(client)
+        assert parent_id(relayed) == span_id(handled) and parent_id(heard) == span_id(relayed)
+        assert handled.attributes is not None and handled.attributes["linli.batch_size"] == len(clients)
 
 
 async def test_a_client_s_traceparent_is_the_parent_of_the_gateway_s_span(
