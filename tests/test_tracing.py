@@ -34,6 +34,7 @@ from services.common.commands import Envelope, stream_key
 from services.common.observability import JsonFormatter
 from services.common.settings import Settings
 from tests.conftest import COMMUNITY, SIGN_UP, GraphQLClient, eventually
+from tests.identity_steps import REQUEST_CODE, new_phone, texted_code
 
 SET_PREFERENCES = """
 mutation($input: NotificationPreferencesInput!) {
@@ -201,6 +202,32 @@ async def test_a_burst_handled_in_one_batch_keeps_each_sign_up_in_its_own_trace(
         assert parent_id(handled) == span_id(client)
         assert parent_id(relayed) == span_id(handled) and parent_id(heard) == span_id(relayed)
         assert handled.attributes is not None and handled.attributes["linli.batch_size"] == len(clients)
+
+
+async def test_a_log_in_code_s_text_is_in_the_trace_of_the_request_that_asked_for_it(
+    exported: InMemorySpanExporter, client: httpx.AsyncClient, pool: Any
+) -> None:
+    phone, request_id = new_phone(), f"trace-code-{uuid.uuid4().hex[:12]}"
+    response = await client.post(
+        "/graphql",
+        json={"query": REQUEST_CODE, "variables": {"phone": phone}},
+        headers={"X-Request-ID": request_id},
+    )
+    assert response.status_code == 200 and not response.json().get("errors")
+    await texted_code(pool, phone)  # the notify worker has recorded it (development provider)
+
+    async def texted() -> list[ReadableSpan]:
+        return [s for s in exported.get_finished_spans() if s.name == "send sms"]
+
+    (sent,) = await eventually(texted)
+    (http,) = [s for s in exported.get_finished_spans() if s.kind == SpanKind.SERVER]
+    assert http.attributes is not None and http.attributes["linli.correlation_id"] == request_id
+    operation = the_one(exported.get_finished_spans(), "mutation requestLoginCode", "gateway")
+    assert parent_id(operation) == span_id(http) and parent_id(sent) == span_id(operation)
+    assert sent.attributes is not None and sent.attributes["linli.service"] == "notify"
+    # Neither the number nor the code leaves the platform with the trace.
+    code = await texted_code(pool, phone)
+    assert all(phone not in str(v) and code not in str(v) for v in (sent.attributes or {}).values())
 
 
 async def test_a_client_s_traceparent_is_the_parent_of_the_gateway_s_span(

@@ -15,6 +15,7 @@ from arq.connections import ArqRedis
 from arq.cron import cron
 from arq.worker import Retry, func
 
+from services.common import tracing
 from services.common.actor import COMMUNITY_ADMIN, ORGANISER, PLATFORM_ADMIN, Actor
 from services.common.clock import now
 from services.common.commands import command
@@ -470,16 +471,19 @@ async def send_sms(ctx: dict[str, Any], request: SmsRequest) -> bool:
     configured (development), record it in the SMS outbox instead. A failure is retried by
     arq, briefly: a code is soon useless. The text is never stored when a provider sends it."""
     channel = channels_from(ctx["settings"])[SMS]
-    if channel.provider == DEVELOPMENT:
-        pool: asyncpg.Pool = ctx["pool"]
-        async with pool.acquire() as conn:
-            return await record_sms(conn, ctx["job_id"], request)
-    outgoing = Outgoing(ctx["job_id"], SMS, request.phone, request.template, render_sms(request))
-    try:
-        await channel.send(outgoing)
-    except Exception as exc:
-        NOTIFICATIONS.labels(SMS, "failed").inc()
-        raise Retry(defer=ctx["job_try"] * 0.5) from exc
+    # No phone number and no code among the span's attributes: traces leave the platform.
+    attributes = {"linli.channel": SMS, "linli.provider": channel.provider, "linli.kind": request.template}
+    with tracing.span(f"send {SMS}", SERVICE, tracing.SpanKind.CLIENT, request.traceparent, attributes):
+        if channel.provider == DEVELOPMENT:
+            pool: asyncpg.Pool = ctx["pool"]
+            async with pool.acquire() as conn:
+                return await record_sms(conn, ctx["job_id"], request)
+        outgoing = Outgoing(ctx["job_id"], SMS, request.phone, request.template, render_sms(request))
+        try:
+            await channel.send(outgoing)
+        except Exception as exc:
+            NOTIFICATIONS.labels(SMS, "failed").inc()
+            raise Retry(defer=ctx["job_try"] * 0.5) from exc
     NOTIFICATIONS.labels(SMS, "delivered").inc()
     return True
 
