@@ -246,7 +246,9 @@ async def test_a_request_s_span_is_named_by_its_route_not_by_the_ids_in_its_path
 ) -> None:
     session_id = str(uuid.uuid4())
     await client.get(f"/exports/sessions/{session_id}.ics")
-    (span,) = [s for s in exported.get_finished_spans() if s.kind == SpanKind.SERVER]
+    await client.get(f"/made-up/{session_id}")
+    span, unrouted = [s for s in exported.get_finished_spans() if s.kind == SpanKind.SERVER]
+    assert unrouted.name == "GET"  # a path no route took names nothing
     assert span.name == "GET /exports/sessions/{session_id}.ics"
     assert (
         span.attributes is not None and span.attributes["url.path"] == f"/exports/sessions/{session_id}.ics"

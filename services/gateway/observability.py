@@ -67,7 +67,7 @@ class CorrelationMiddleware:
             }
             with tracing.span(method, "gateway", tracing.SpanKind.SERVER, parent, attributes) as span:
                 await self.app(scope, receive, send_with_id)
-                if span is not None:
+                if span is not None and "endpoint" in scope:  # a route took it (else: the method alone)
                     route = http_route(scope)
                     span.set_attribute("http.route", route)
                     span.update_name(f"{method} {route}")
@@ -77,7 +77,8 @@ class CorrelationMiddleware:
 
 def http_route(scope: Scope) -> str:
     """The request's path with the router's path parameters put back as ``{name}``: a span name
-    that does not grow with every ticket or session id."""
+    that does not grow with every ticket or session id (nor, unrouted, with every path a client
+    makes up)."""
     path: str = scope["path"]
     for name, value in reversed((scope.get("path_params") or {}).items()):  # from the right
         head, found, tail = path.rpartition(str(value))
