@@ -11,9 +11,13 @@ from __future__ import annotations
 import itertools
 import json
 import logging
+import os
+import signal
+import sys
 import threading
 import uuid
 from collections.abc import Iterator
+from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
@@ -33,8 +37,10 @@ from services.common.actor import RESIDENT, Actor
 from services.common.commands import Envelope, stream_key
 from services.common.observability import JsonFormatter
 from services.common.settings import Settings
-from tests.conftest import COMMUNITY, SIGN_UP, GraphQLClient, eventually
+from tests.conftest import COMMUNITY, ROOT, SIGN_UP, GraphQLClient, eventually
 from tests.identity_steps import REQUEST_CODE, new_phone, texted_code
+from tests.test_launcher import free_port
+from tests.test_wheel import started, wait_for
 
 SET_PREFERENCES = """
 mutation($input: NotificationPreferencesInput!) {
@@ -289,10 +295,28 @@ def test_the_standard_endpoint_variable_is_the_setting(monkeypatch: pytest.Monke
     )
 
 
-def test_with_an_endpoint_spans_go_to_that_collector_over_otlp_http() -> None:
+@dataclass
+class Collector:
+    """A stand-in OpenTelemetry collector on a free local port: what each POST brought."""
+
+    endpoint: str
+    received: list[tuple[str, str, bytes]]
+
+    def resource_spans(self) -> list[tuple[dict[str, str], list[str]]]:
+        """Per export: the resource's attributes and the names of its spans."""
+        found = []
+        for _path, _type, body in self.received:
+            for exported in ExportTraceServiceRequest.FromString(body).resource_spans:
+                resource = {a.key: a.value.string_value for a in exported.resource.attributes}
+                found.append((resource, [s.name for scope in exported.scope_spans for s in scope.spans]))
+        return found
+
+
+@pytest.fixture
+def collector() -> Iterator[Collector]:
     received: list[tuple[str, str, bytes]] = []
 
-    class Collector(BaseHTTPRequestHandler):  # a stand-in OpenTelemetry collector
+    class Handler(BaseHTTPRequestHandler):
         def do_POST(self) -> None:
             body = self.rfile.read(int(self.headers["Content-Length"]))
             received.append((self.path, self.headers["Content-Type"], body))
@@ -304,25 +328,64 @@ def test_with_an_endpoint_spans_go_to_that_collector_over_otlp_http() -> None:
         def log_message(self, *_: Any) -> None:
             pass
 
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Collector)
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
     threading.Thread(target=server.serve_forever, daemon=True).start()
+    yield Collector(f"http://127.0.0.1:{server.server_address[1]}", received)
+    server.shutdown()
+    server.server_close()
+
+
+def test_with_an_endpoint_spans_go_to_that_collector_over_otlp_http(collector: Collector) -> None:
+    provider = tracing.configure_tracing(Settings(otel_exporter_otlp_endpoint=collector.endpoint), "notify")
+    assert provider is not None and tracing.enabled()
     try:
-        endpoint = f"http://127.0.0.1:{server.server_address[1]}"
-        provider = tracing.configure_tracing(Settings(otel_exporter_otlp_endpoint=endpoint), "notify")
-        assert provider is not None and tracing.enabled()
-        try:
-            with tracing.span("send sms", "notify", tracing.SpanKind.CLIENT):
-                pass
-            assert provider.force_flush(10_000)
-        finally:
-            tracing.use(None)
-            provider.shutdown()
+        with tracing.span("send sms", "notify", tracing.SpanKind.CLIENT):
+            pass
+        assert provider.force_flush(10_000)
     finally:
-        server.shutdown()
-        server.server_close()
-    ((path, content_type, body),) = received
+        tracing.use(None)
+        provider.shutdown()
+    ((path, content_type, _body),) = collector.received
     assert path == "/v1/traces" and content_type == "application/x-protobuf"
-    (resource_spans,) = ExportTraceServiceRequest.FromString(body).resource_spans
-    resource = {a.key: a.value.string_value for a in resource_spans.resource.attributes}
-    assert resource["service.name"] == "linli-notify"
-    assert [s.name for scope in resource_spans.scope_spans for s in scope.spans] == ["send sms"]
+    ((resource, names),) = collector.resource_spans()
+    assert resource["service.name"] == "linli-notify" and names == ["send sms"]
+
+
+def test_a_gateway_started_with_an_endpoint_exports_its_spans_by_the_time_it_stops(
+    collector: Collector, settings: Settings
+) -> None:
+    assert settings.database_url and settings.redis_url
+    port, client_trace = free_port(), uuid.uuid4().hex
+    env = {
+        "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
+        "DATABASE_URL": settings.database_url,
+        "REDIS_URL": settings.redis_url,
+        "LINLI_SECRET": settings.secret,
+        "LINLI_NAMESPACE": f"{settings.namespace}-traced",
+        "LINLI_PORT": str(port),
+        "LINLI_LOG_FORMAT": "text",
+        "OTEL_EXPORTER_OTLP_ENDPOINT": collector.endpoint,
+    }
+    gateway = started([sys.executable, "-m", "services.cli", "gateway"], env, ROOT)
+    try:
+        wait_for(f"http://127.0.0.1:{port}/readyz", gateway)
+        headers = {"traceparent": f"00-{client_trace}-{uuid.uuid4().hex[:16]}-01"}
+        assert httpx.get(f"http://127.0.0.1:{port}/healthz", headers=headers, timeout=5).status_code == 200
+        gateway.send_signal(signal.SIGTERM)  # the spans still batched go out as it stops
+        gateway.wait(timeout=30)  # uvicorn stops, then raises the signal again: -15
+    finally:
+        if gateway.poll() is None:
+            gateway.kill()
+            gateway.wait()
+    exported = collector.resource_spans()
+    assert exported and all(resource["service.name"] == "linli-gateway" for resource, _ in exported)
+    assert "GET /healthz" in [name for _, names in exported for name in names]
+    request = next(
+        span
+        for _p, _t, body in collector.received
+        for found in ExportTraceServiceRequest.FromString(body).resource_spans
+        for scope in found.scope_spans
+        for span in scope.spans
+        if span.name == "GET /healthz"
+    )
+    assert request.trace_id.hex() == client_trace

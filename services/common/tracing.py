@@ -34,8 +34,9 @@ _PROPAGATOR = TraceContextTextMapPropagator()
 _TRACEPARENT = "traceparent"
 _SCOPE = "linli"
 _OFF: AbstractContextManager[Any] = contextlib.nullcontext()
-# The tracer of this process; None: tracing is off.
+# The tracer of this process and its provider; None: tracing is off.
 _tracer: trace.Tracer | None = None
+_provider: trace.TracerProvider | None = None
 
 
 def enabled() -> bool:
@@ -45,8 +46,17 @@ def enabled() -> bool:
 def use(provider: trace.TracerProvider | None) -> None:
     """Trace into ``provider`` from now on (None: stop tracing). Processes call
     ``configure_tracing``; a test installs a provider with an in-memory exporter."""
-    global _tracer
+    global _tracer, _provider
     _tracer = provider.get_tracer(_SCOPE) if provider is not None else None
+    _provider = provider
+
+
+def flush(timeout_s: float = 5.0) -> None:
+    """Send the spans still batched, as a process stops: the gateway's server ends by raising
+    the signal it caught again, so exit hooks (the SDK's own flush) do not run."""
+    force_flush = getattr(_provider, "force_flush", None)
+    if force_flush is not None:
+        force_flush(int(timeout_s * 1000))
 
 
 def traces_url(endpoint: str) -> str:

@@ -21,6 +21,7 @@ from arq.constants import in_progress_key_prefix
 from arq.cron import CronJob
 from arq.worker import Function, Retry, Worker
 
+from services.common import tracing
 from services.common.clock import now
 from services.common.commands import Command, CommandConsumer
 from services.common.db import create_pool
@@ -259,6 +260,7 @@ class ServiceProcess:
             await self.ctx["pool"].close()
         with contextlib.suppress(Exception):
             await self.ctx["redis"].aclose()
+        tracing.flush()
 
     def run(self) -> None:
         """Run as the process's main loop; SIGINT or SIGTERM stops it gracefully."""
