@@ -10,6 +10,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Sequence
 from datetime import datetime
+from typing import Any
 
 import asyncpg
 
@@ -60,6 +61,7 @@ async def record_check_in(
     at: datetime,
     people: int,
     first: bool,
+    offline: dict[str, Any] | None = None,
 ) -> int:
     """Let ``people`` more of the sign-up's party in (the caller holds ``lock_ticket``'s lock and
     decided they may come in); ``first`` when none of them is in yet. How many are in now."""
@@ -85,8 +87,9 @@ async def record_check_in(
         )
     await conn.execute(
         """
-        INSERT INTO activities.admissions (id, signup_id, people, admitted, scanned_by, admitted_at)
-        VALUES ($1, $2, $3, $4, $5, $6)
+        INSERT INTO activities.admissions
+            (id, signup_id, people, admitted, scanned_by, admitted_at, device_id, offline_at, override)
+        VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
         """,
         check_in_id,
         signup_id,
@@ -94,8 +97,75 @@ async def record_check_in(
         admitted,
         scanned_by,
         at,
+        offline["device_id"] if offline else None,
+        datetime.fromisoformat(offline["offline_at"]) if offline else None,
+        bool(offline and offline.get("override")),
     )
     return int(admitted)
+
+
+async def offline_conflict(conn: Connection, conflict_id: uuid.UUID) -> asyncpg.Record | None:
+    return await conn.fetchrow("SELECT * FROM activities.offline_conflicts WHERE id = $1", conflict_id)
+
+
+async def record_conflict(
+    conn: Connection,
+    conflict_id: uuid.UUID,
+    session_id: uuid.UUID,
+    signup_id: uuid.UUID,
+    scanned_by: str,
+    offline: dict[str, Any],
+    at: datetime,
+) -> asyncpg.Record:
+    """Keep an offline scan of a party already in beside the admission that let it in first."""
+    row = await conn.fetchrow(
+        """
+        INSERT INTO activities.offline_conflicts
+        SELECT $1, $2, $3, $4, $5, $6, $7, a.id, a.scanned_by, a.admitted_at, a.device_id, a.override, $8
+        FROM activities.admissions a WHERE a.signup_id = $3
+        ORDER BY a.admitted_at, a.id LIMIT 1
+        RETURNING *
+        """,
+        conflict_id,
+        session_id,
+        signup_id,
+        offline["device_id"],
+        scanned_by,
+        datetime.fromisoformat(offline["offline_at"]),
+        bool(offline.get("override")),
+        at,
+    )
+    assert row is not None  # the party is in, so its first admission exists
+    return row
+
+
+async def offline_conflicts(conn: Connection, session_id: uuid.UUID) -> list[asyncpg.Record]:
+    """A session's offline conflicts, oldest first, with the sign-up's holder."""
+    return await conn.fetch(
+        """
+        SELECT c.*, g.resident_id, g.party_size FROM activities.offline_conflicts c
+        JOIN activities.signups g ON g.id = c.signup_id
+        WHERE c.session_id = $1 ORDER BY c.reported_at, c.id
+        """,
+        session_id,
+    )
+
+
+async def offline_roster(conn: Connection, session_id: uuid.UUID) -> list[asyncpg.Record]:
+    """What a door device takes offline: every sign-up of the session with its state and how
+    many of its party are in (cancelled ones become the revocation list)."""
+    return await conn.fetch(
+        """
+        SELECT g.id AS signup_id, g.resident_id, g.party_size, g.status, g.attendees,
+               s.status AS session_status, coalesce(t.admitted, 0) AS admitted
+        FROM activities.signups g
+        JOIN activities.sessions s ON s.id = g.session_id
+        LEFT JOIN activities.attendance t ON t.signup_id = g.id
+        WHERE g.session_id = $1 AND g.status <> 'WAITLISTED'
+        ORDER BY g.arrival
+        """,
+        session_id,
+    )
 
 
 async def admission(conn: Connection, admission_id: uuid.UUID) -> asyncpg.Record | None:

@@ -42,6 +42,7 @@ from services.gateway.observability import (
     render_metrics,
     sample_queue_depths,
 )
+from services.gateway.offline_door import offline_door_routes
 from services.gateway.pages import page_routes
 from services.gateway.schema import production_schema, schema
 from services.gateway.ticket_sheet import ticket_routes
@@ -259,6 +260,7 @@ def create_app(settings: Settings) -> Starlette:
             WebSocketRoute("/graphql", graphql),  # subscriptions (graphql-ws, graphql-transport-ws)
             *export_routes(holder),
             *ticket_routes(holder),
+            *offline_door_routes(holder),
             *volunteer_report_routes(holder),
             *page_routes(settings.node_modules),
         ],

@@ -27,7 +27,10 @@ How they behave, and why:
 - The one front-end dependency, the QR decoder for the camera (jsQR), comes from npm
   (``package.json``, installed by ``make test``) and is served from ``node_modules`` (the
   checkout's, or ``LINLI_NODE_MODULES``, which the image sets);
-  without it the pages still take a typed code.
+  without it the pages still take a typed code. The scanner's offline checks use
+  ``@noble/ed25519`` the same way (``/vendor/ed25519.js``).
+- ``/scan`` installs as an app (``static/scan.webmanifest``) and its service worker
+  (``/scan-sw.js``) keeps the page, its scripts and the decoders for when the network drops.
 """
 
 from __future__ import annotations
@@ -42,7 +45,10 @@ from services.gateway.static_files import CompressedStaticFiles, file_response
 
 STATIC = Path(__file__).resolve().parent / "static"
 CHECKOUT_NODE_MODULES = Path(__file__).resolve().parents[2] / "node_modules"
-VENDORED = {"jsqr.js": Path("jsqr") / "dist" / "jsQR.js"}  # within node_modules
+VENDORED = {  # within node_modules
+    "jsqr.js": Path("jsqr") / "dist" / "jsQR.js",
+    "ed25519.js": Path("@noble") / "ed25519" / "index.js",  # offline ticket checks (offline-door.js)
+}
 
 # Pages load only their own scripts and styles; QR images arrive as data: URLs.
 SECURITY_HEADERS = {
@@ -82,8 +88,19 @@ def _vendor(node_modules: Path | None) -> Route:
     return Route("/vendor/{name}", serve)
 
 
+def _service_worker() -> Route:
+    """The scanner's service worker, served from the root so it may keep ``/scan`` for offline use."""
+
+    async def serve(request: Request) -> Response:
+        headers = {**SECURITY_HEADERS, "Service-Worker-Allowed": "/"}
+        return file_response(STATIC / "scan-sw.js", request.scope, "text/javascript; charset=utf-8", headers)
+
+    return Route("/scan-sw.js", serve)
+
+
 def page_routes(node_modules: Path | None = None) -> list[BaseRoute]:
     return [
+        _service_worker(),
         _page("resident.html"),
         _page("console.html"),
         _page("poster.html"),

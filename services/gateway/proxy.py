@@ -16,7 +16,7 @@ import uuid
 import asyncpg
 import strawberry
 
-from services.activities import domain, queries, tickets
+from services.activities import domain, queries, ticket_keys, tickets
 from services.common.actor import Actor
 from services.common.errors import forbidden
 from services.common.masking import mask_name, mask_phone
@@ -150,7 +150,9 @@ class ProxyQuery:
         resident = await identity(info).resident_for(actor, resident_id)
         if row["status"] != domain.SignupStatus.CONFIRMED:
             raise tickets.not_confirmed()
-        rendered = render(tickets.issue(info.context.resources.settings.secret, row["id"]))
+        async with info.context.pool.acquire() as conn:
+            code = await ticket_keys.ticket_code(conn, info.context.resources.settings.secret, row["id"])
+        rendered = render(code)
         await identity(info).record_proxy_action(
             actor, resident, "ticket.printed_by_proxy", {"signup": str(row["id"])}, info.context.client_ip
         )

@@ -21,6 +21,7 @@ from services.gateway.inputs import apply_input_rules
 from services.gateway.limits import query_limits
 from services.gateway.notify import NotifyMutation, NotifyQuery
 from services.gateway.observability import OperationMetrics
+from services.gateway.offline_door import OfflineDoorMutation, OfflineDoorQuery
 from services.gateway.proxy import ProxyMutation, ProxyQuery
 from services.gateway.tickets import TicketsMutation, TicketsQuery, TicketsSubscription
 from services.gateway.volunteer_reports import VolunteerReportsMutation, VolunteerReportsQuery
@@ -42,6 +43,7 @@ class Query(
     VolunteerReportsQuery,
     EldersQuery,
     DoorQuery,
+    OfflineDoorQuery,
 ):
     pass
 
@@ -59,6 +61,7 @@ class Mutation(
     VolunteerReportsMutation,
     EldersMutation,
     DoorMutation,
+    OfflineDoorMutation,
 ):
     pass
 

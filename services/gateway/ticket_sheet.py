@@ -24,7 +24,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from services.activities import attendance, domain, queries, tickets
+from services.activities import attendance, domain, queries, ticket_keys, tickets
 from services.common.clock import LOCAL_TZ
 from services.common.db import Connection
 from services.common.errors import Refusal, bad_input, forbidden, unauthenticated
@@ -227,9 +227,10 @@ def ticket_routes(resources: dict[str, Resources]) -> list[Route]:
                 raise tickets.not_confirmed()
             async with live.pool.acquire() as conn:
                 sheet = await ticket_sheet(conn, live.settings.secret, row)
+                code = await ticket_keys.ticket_code(conn, live.settings.secret, row["id"])
         except Refusal as refusal:
             return refused(refusal)
-        body = ticket_pdf(sheet, tickets.issue(live.settings.secret, row["id"]))
+        body = ticket_pdf(sheet, code)
         day = sheet.starts_at.astimezone(LOCAL_TZ).strftime("%Y-%m-%d-%H%M")
         return Response(
             body,

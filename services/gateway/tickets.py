@@ -15,7 +15,7 @@ import asyncpg
 import strawberry
 from graphql import GraphQLError
 
-from services.activities import attendance, contracts, domain, queries, tickets
+from services.activities import attendance, contracts, domain, queries, ticket_keys, tickets
 from services.common.actor import RESIDENT, Actor
 from services.common.clock import now
 from services.common.db import Connection
@@ -251,13 +251,14 @@ class TicketsQuery:
         actor = info.context.require_role(RESIDENT)
         async with info.context.pool.acquire() as conn:
             row = await queries.signup(conn, parse_id("signupId", signup_id))
-        if row is None:
-            raise domain.unknown_signup()
-        if row["resident_id"] != actor.user_id:
-            raise forbidden()
-        if row["status"] != domain.SignupStatus.CONFIRMED:
-            raise tickets.not_confirmed()
-        rendered = render(tickets.issue(info.context.resources.settings.secret, row["id"]))
+            if row is None:
+                raise domain.unknown_signup()
+            if row["resident_id"] != actor.user_id:
+                raise forbidden()
+            if row["status"] != domain.SignupStatus.CONFIRMED:
+                raise tickets.not_confirmed()
+            code = await ticket_keys.ticket_code(conn, info.context.resources.settings.secret, row["id"])
+        rendered = render(code)
         return Ticket(
             signup_id=strawberry.ID(str(row["id"])),
             session_id=strawberry.ID(str(row["session_id"])),

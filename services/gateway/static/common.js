@@ -128,8 +128,8 @@ async function post(query, variables) {
   } catch {
     throw new ApiError(
       "UNAVAILABLE",
-      `服务暂时不可用（${response.status}），请稍后重试`,
-      `Service unavailable (${response.status}); please retry`,
+      "服务暂时没有回应，请稍后重试",
+      `The service did not answer (HTTP ${response.status}); please retry`,
       true,
     );
   }

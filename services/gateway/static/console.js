@@ -1,4 +1,5 @@
 // The organisers' console: festivals, activities and sessions; live seat counts; calling a session off.
+import { showConflicts } from "/static/console-offline.js";
 import {
   ApiError, beijingInput, busy, el, fmtDateTime, fmtTime, gql, keyed, langSwitch, logOut,
   onLangChange, showError, showView, t, useStrings, whoAmI,
@@ -370,6 +371,7 @@ async function showRoster(row) {
         el("td", { "data-label": t("arrived") }, e.checkedIn
           ? `${fmtTime(e.checkedInAt)}${e.admitted < e.partySize ? ` (${e.admitted}/${e.partySize})` : ""}` : "—")))
     : [el("tr", {}, el("td", { colspan: 5 }, t("rosterEmpty")))]));
+  await showConflicts($("roster-conflicts"), row.id);
   $("roster").scrollIntoView({ block: "nearest" });
 }
 

@@ -4,6 +4,7 @@ import {
   phoneLogIn, showError, showView, t, useStrings, whoAmI,
 } from "/static/common.js";
 import { doorSearch } from "/static/door-search.js";
+import { OfflineDoor } from "/static/offline-door.js";
 import { WITHDRAW_FIELDS, startWithdrawals, withdrawPart } from "/static/scan-withdraw.js";
 
 useStrings({
@@ -26,7 +27,7 @@ useStrings({
     ticketAdmitted: (who, n, time) => `${time} 已入场：${who}，共 ${n} 人`,
     cardCheckedIn: (time, again) => (again ? `${time} 该志愿者已签到过` : `${time} 志愿者已签到`),
     cardCheckedOut: (time, m) => `${time} 志愿者已签退，本次计入 ${m} 分钟`,
-    toWishes: "心愿墙：认领居民的微心愿",
+    toWishes: "心愿墙：认领居民的微心愿", override: "人工放行并记录",
   },
   en: {
     pageTitle: "Check-in scanner", brand: "Check-in", logOut: "Log out", loading: "Loading…",
@@ -49,7 +50,7 @@ useStrings({
     ticketAdmitted: (who, n, time) => `${time} admitted: ${who}, ${n} ${n === 1 ? "person" : "people"}`,
     cardCheckedIn: (time, again) => (again ? `${time} volunteer was already checked in` : `${time} volunteer checked in`),
     cardCheckedOut: (time, m) => `${time} volunteer checked out: ${m} minutes credited`,
-    toWishes: "Wish wall: take up a resident's wish",
+    toWishes: "Wish wall: take up a resident's wish", override: "Override by hand and record",
   },
 });
 
@@ -297,6 +298,7 @@ function showMode(mode) {
   for (const part of doorForm.querySelectorAll("[data-for]")) part.hidden = part.dataset.for !== mode;
   $("door-submit").textContent = mode === "tickets" ? t("admit") : t("cardIn");
   $("door-find").hidden = mode !== "tickets";
+  $("offline-door").hidden = mode !== "tickets";
   showError(doorError, null);
 }
 
@@ -306,6 +308,8 @@ async function enterStaff(me) {
   door.me = me;
   await loadDoorLists();
   door.search ??= doorSearch($("door-find"), () => $("door-session").value, logAdmission);
+  door.offline.show();
+  door.offline.sync();
   showMode(door.mode);
 }
 
@@ -338,7 +342,9 @@ function logAdmission(line) {
 
 async function admit(raw) {
   const code = normalise(raw);
-  if (door.mode === "tickets") {
+  if (door.mode === "tickets" && door.offline.offline()) {
+    await door.offline.admit(code, $("door-override"));
+  } else if (door.mode === "tickets") {
     const sessionId = $("door-session").value;
     const data = await keyed(`ticket:${sessionId}:${code}`, (key) =>
       gql(CHECK_IN_TICKET, { input: { sessionId, code, idempotencyKey: key } }));
@@ -354,8 +360,15 @@ async function admit(raw) {
   $("door-code").value = "";
 }
 
-$("door-code").addEventListener("input", () => showError(doorError, null));
-$("door-session").addEventListener("change", () => door.search?.clear());
+door.offline = new OfflineDoor($("offline-door"), () => $("door-session").value, logAdmission);
+$("offline-prepare").addEventListener("click", () => busy($("offline-prepare"), door.offline.error, () => door.offline.prepare()));
+$("offline-release").addEventListener("click", () => busy($("offline-release"), door.offline.error, () => door.offline.release()));
+$("door-override").addEventListener("click", () => busy($("door-override"), doorError, async () => {
+  await door.offline.override($("door-override"));
+  $("door-code").value = "";
+}));
+$("door-code").addEventListener("input", () => { showError(doorError, null); $("door-override").hidden = true; });
+$("door-session").addEventListener("change", () => { door.search?.clear(); door.offline.show(); });
 doorForm.addEventListener("submit", (event) => {
   event.preventDefault();
   busy($("door-submit"), doorError, () => admit($("door-code").value));
@@ -425,6 +438,9 @@ async function start() {
   if (me.roles.some((r) => STAFF.includes(r))) await enterStaff(me);
   else await enterApp(me);
 }
+
+// The scanner installs as an app and keeps working when the network drops (scan-sw.js).
+navigator.serviceWorker?.register("/scan-sw.js", { scope: "/" }).catch(() => null);
 
 langSwitch($("lang"));
 onLangChange(() => {
