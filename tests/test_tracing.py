@@ -240,9 +240,12 @@ async def test_a_client_s_traceparent_is_the_parent_of_the_gateway_s_span(
     exported: InMemorySpanExporter, client: httpx.AsyncClient
 ) -> None:
     client_trace, client_span = uuid.uuid4().hex, uuid.uuid4().hex[:16]
-    response = await client.get("/healthz", headers={"traceparent": f"00-{client_trace}-{client_span}-01"})
+    response = await client.get("/", headers={"traceparent": f"00-{client_trace}-{client_span}-01"})
     assert response.status_code == 200
-    (span,) = [s for s in exported.get_finished_spans() if s.name == "GET /healthz"]
+    for probe in ("/healthz", "/readyz", "/metrics"):  # every few seconds from every pod: not traced
+        assert (await client.get(probe)).status_code == 200
+    (span,) = [s for s in exported.get_finished_spans() if s.kind == SpanKind.SERVER]
+    assert span.name == "GET /"
     assert format_trace_id(trace_id(span)) == client_trace
     assert span.parent is not None and f"{span.parent.span_id:016x}" == client_span
 
@@ -370,7 +373,7 @@ def test_a_gateway_started_with_an_endpoint_exports_its_spans_by_the_time_it_sto
     try:
         wait_for(f"http://127.0.0.1:{port}/readyz", gateway)
         headers = {"traceparent": f"00-{client_trace}-{uuid.uuid4().hex[:16]}-01"}
-        assert httpx.get(f"http://127.0.0.1:{port}/healthz", headers=headers, timeout=5).status_code == 200
+        assert httpx.get(f"http://127.0.0.1:{port}/", headers=headers, timeout=5).status_code == 200
         gateway.send_signal(signal.SIGTERM)  # the spans still batched go out as it stops
         gateway.wait(timeout=30)  # uvicorn stops, then raises the signal again: -15
     finally:
@@ -379,13 +382,14 @@ def test_a_gateway_started_with_an_endpoint_exports_its_spans_by_the_time_it_sto
             gateway.wait()
     exported = collector.resource_spans()
     assert exported and all(resource["service.name"] == "linli-gateway" for resource, _ in exported)
-    assert "GET /healthz" in [name for _, names in exported for name in names]
+    # the request, not the probes (/readyz above): those would bury residents' requests
+    assert [name for _, names in exported for name in names] == ["GET /"]
     request = next(
         span
         for _p, _t, body in collector.received
         for found in ExportTraceServiceRequest.FromString(body).resource_spans
         for scope in found.scope_spans
         for span in scope.spans
-        if span.name == "GET /healthz"
+        if span.name == "GET /"
     )
     assert request.trace_id.hex() == client_trace

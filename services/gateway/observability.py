@@ -27,6 +27,8 @@ from services.common.observability import (
 from services.common.settings import QUEUED_SERVICES, Settings
 
 _ACCEPTABLE_ID = re.compile(r"^[A-Za-z0-9._:-]{8,64}$")
+# Probes and scrapes come every few seconds from every pod: traced, they would bury the residents'.
+_UNTRACED = frozenset({"/healthz", "/readyz", "/metrics"})
 
 
 class CorrelationMiddleware:
@@ -55,7 +57,7 @@ class CorrelationMiddleware:
             await send(message)
 
         try:
-            if scope["type"] != "http" or not tracing.enabled():
+            if scope["type"] != "http" or not tracing.enabled() or scope["path"] in _UNTRACED:
                 await self.app(scope, receive, send_with_id)
                 return
             method = scope["method"]
