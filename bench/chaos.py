@@ -1,14 +1,24 @@
 """Fault drills: a sign-up burst through the real processes while something breaks, then proof
 that nothing was lost or doubled.
 
-Three drills, each during its own burst (``make chaos``; ``python -m bench.chaos --help``):
+Five drills, each during its own burst (``make chaos``; ``python -m bench.chaos --help``):
 
 1. ``worker``: ``kill -9`` the activities worker while it holds unacknowledged commands; the
    launcher restarts it and the commands are claimed after ``LINLI_COMMAND_CLAIM_IDLE_S``.
 2. ``redis``: stop the embedded Valkey (append-only file on) and start it again on the same
    port and data. Skipped when ``REDIS_URL`` names a server this run does not own.
-3. ``postgres``: ``pg_ctl stop -m fast`` the embedded PostgreSQL, then start it on the same data
+3. ``redis-kill``: ``kill -9`` the embedded Valkey and cut the last second off its append-only
+   file (what a machine crash takes with ``appendfsync everysec``), then start it again on what
+   is left: acknowledged writes are gone. Skipped like ``redis``.
+4. ``postgres``: ``pg_ctl stop -m fast`` the embedded PostgreSQL, then start it on the same data
    directory. Skipped when ``DATABASE_URL`` is set.
+5. ``redis-failover``: the platform runs through a Redis Sentinel of this run's own (a master,
+   a replica started here, a sentinel: ``bench/replicated_redis.py``), and ``SENTINEL FAILOVER``
+   promotes the replica mid-burst. Runs on a second ``linli up`` after the others.
+
+What Redis lost (commands, event batches) comes back by itself: a ``PENDING`` sign-up sent again
+is answered, and an event its consumer has no record of is relayed again after
+``LINLI_OUTBOX_RESEND_AFTER_S`` (``--resend-after``, 30 s here); each drill counts those.
 
 Residents behave as the pages do: a transport error, a 5xx, an ``INTERNAL_ERROR`` or a
 ``SERVICE_UNAVAILABLE`` is sent again with the same idempotency key; a ``PENDING`` answer is
@@ -43,6 +53,7 @@ import httpx
 import uvloop
 
 from bench.http_client import GraphQLConnection, HTTPStatusError, HTTPTransportError
+from bench.replicated_redis import ReplicatedRedis
 from bench.signup_burst import (
     COMMUNITY,
     FINAL,
@@ -72,9 +83,9 @@ from services.common.queue import create_redis
 from services.common.settings import Settings
 from services.common.tokens import issue_token
 
-DRILLS = ("worker", "redis", "postgres")
-# Not run by default: Valkey killed without a chance to flush its append-only file.
-EXTRA_DRILLS = ("redis-kill",)
+DRILLS = ("worker", "redis", "redis-kill", "postgres", "redis-failover")
+# Needs a platform of its own, on a Redis reached through Sentinel.
+ON_SENTINEL = ("redis-failover",)
 # An outage inside the platform, not an answer: the same request again is safe. The gateway
 # answers SERVICE_UNAVAILABLE while Redis or PostgreSQL is away (services/common/errors.py).
 RETRYABLE_CODES = frozenset({"INTERNAL_ERROR", "SERVICE_UNAVAILABLE"})
@@ -260,6 +271,7 @@ class Drill:
     struck_after: int = 0  # residents answered when the fault struck
     outage_s: float = 0.0  # from the fault until the broken piece ran again
     in_hand: int = 0  # worker drill: commands the killed worker held unacknowledged
+    events_sent_again: int = 0  # the drill's events relayed again: their consumer had no record
     retry_reasons: dict[str, int] = field(default_factory=dict)
     inbox_wait_s: float = 0.0
     burst: dict[str, Any] = field(default_factory=dict)
@@ -291,18 +303,29 @@ async def kill_worker_with_commands_in_hand(pid: int, redis: Any, stream: str, t
 class Faults:
     """The servers this run owns, and how to break each piece."""
 
-    def __init__(self, platform_: Platform, settings: Settings, postgres: Any, valkey: Any, outage_s: float):
+    def __init__(
+        self,
+        platform_: Platform,
+        settings: Settings,
+        postgres: Any,
+        valkey: Any,
+        outage_s: float,
+        replicated: ReplicatedRedis | None = None,
+    ):
         self.platform = platform_
         self.settings = settings
         self.postgres = postgres  # embedded_postgres server, or None when configured
         self.valkey = valkey  # ValkeyServer, or None when configured
         self.outage_s = outage_s
+        self.replicated = replicated  # master, replica and sentinel of the failover drill
 
     def skipped(self, drill: str) -> str | None:
         if drill in ("redis", "redis-kill") and self.valkey is None:
             return "REDIS_URL points at a server this run does not own: not restarting it"
         if drill == "postgres" and self.postgres is None:
             return "DATABASE_URL points at a server this run does not own: not restarting it"
+        if drill in ON_SENTINEL and self.replicated is None:
+            return "no Redis Sentinel of this run's own"
         return None
 
     async def strike(self, drill: Drill) -> None:
@@ -330,12 +353,24 @@ class Faults:
             assert self.valkey.port == port, "Valkey must come back on its port"
             drill.fault = f"Valkey stopped (SHUTDOWN, AOF) for {self.outage_s:.0f}s, same port and data"
         elif drill.name == "redis-kill":
+            # Valkey write()s its append-only file before it answers, so a kill -9 alone loses
+            # nothing the kernel got; what `appendfsync everysec` risks is the last second a
+            # machine crash takes from the page cache. Cut that second off, as such a crash would.
             port = self.valkey.port
+            (aof,) = (Path(self.valkey.data_dir) / "appendonlydir").glob("*.incr.aof")
+            kept = aof.stat().st_size
+            await asyncio.sleep(1.0)
             await asyncio.to_thread(self.valkey.terminate)
+            cut = aof.stat().st_size - kept
+            with aof.open("r+b") as log:
+                log.truncate(kept)
             await asyncio.sleep(self.outage_s)
             await asyncio.to_thread(self.valkey.start)  # on the port it was made with
             assert self.valkey.port == port, "Valkey must come back on its port"
-            drill.fault = f"Valkey killed (SIGKILL, AOF fsync every second), {self.outage_s:.0f}s down"
+            drill.fault = (
+                f"Valkey killed (SIGKILL) and the last second of its append-only file ({cut:,} bytes) "
+                f"cut off, as a machine crash with appendfsync everysec would; {self.outage_s:.0f}s down"
+            )
         elif drill.name == "postgres":
             from embedded_postgres._commands import pg_ctl  # type: ignore[attr-defined]  # made at import
 
@@ -346,6 +381,14 @@ class Faults:
             await asyncio.to_thread(self.postgres.ensure_postgres_running)
             assert self.postgres.get_uri() == uri, "PostgreSQL must come back where it was"
             drill.fault = f"pg_ctl stop -m fast, {self.outage_s:.0f}s down, start on the same data dir"
+        elif drill.name == "redis-failover":
+            assert self.replicated is not None
+            old = self.replicated.master()
+            new = await asyncio.to_thread(self.replicated.fail_over)
+            drill.fault = (
+                f"SENTINEL FAILOVER: replica :{new.port} promoted, master :{old.port} demoted "
+                "(outage: until the new master took writes)"
+            )
         drill.outage_s = round(time.perf_counter() - started, 2)
 
 
@@ -400,6 +443,11 @@ async def run_drill(
     try:
         drill.inbox_wait_s = await wait_inbox(conn, prefix, options.residents, options.answer_timeout)
         drill.violations = burst.violations + await delivered_once(conn, prefix, session_ids)
+        drill.events_sent_again = await conn.fetchval(
+            "SELECT count(*) FROM activities.outbox WHERE resends > 0 "
+            "AND (payload->>'session_id')::uuid = ANY($1)",
+            [uuid.UUID(s) for s in session_ids],
+        )
     finally:
         await conn.close()
     drill.burst = asdict(burst)
@@ -423,21 +471,22 @@ def start_valkey(directory: Path) -> Any:
 
 def print_table(drills: list[Drill]) -> None:
     header = (
-        f"{'drill':<10}{'residents':>10}{'struck at':>10}{'outage s':>9}{'confirmed':>10}{'seats':>7}"
+        f"{'drill':<15}{'residents':>10}{'struck at':>10}{'outage s':>9}{'confirmed':>10}{'seats':>7}"
         f"{'waitlist':>9}{'unanswered':>11}{'pending':>8}{'retries':>8}{'att/s':>7}{'p99 ms':>9}"
-        f"{'inbox s':>8}  verdict"
+        f"{'inbox s':>8}{'resent':>7}  verdict"
     )
     print("\n" + header + "\n" + "-" * len(header))
     for d in drills:
         if d.skipped:
-            print(f"{d.name:<10}  SKIPPED: {d.skipped}")
+            print(f"{d.name:<15}  SKIPPED: {d.skipped}")
             continue
         b = d.burst
         verdict = "ok" if not d.violations else f"{len(d.violations)} VIOLATIONS"
         print(
-            f"{d.name:<10}{d.residents:>10}{d.struck_after:>10}{d.outage_s:>9.1f}{b['confirmed']:>10}"
+            f"{d.name:<15}{d.residents:>10}{d.struck_after:>10}{d.outage_s:>9.1f}{b['confirmed']:>10}"
             f"{d.seats:>7}{b['waitlisted']:>9}{b['unanswered']:>11}{b['pending_resolved']:>8}"
-            f"{b['retries']:>8}{b['throughput']:>7.0f}{b['p99_ms']:>9.0f}{d.inbox_wait_s:>8.1f}  {verdict}"
+            f"{b['retries']:>8}{b['throughput']:>7.0f}{b['p99_ms']:>9.0f}{d.inbox_wait_s:>8.1f}"
+            f"{d.events_sent_again:>7}  {verdict}"
         )
     print()
     for d in drills:
@@ -447,7 +496,11 @@ def print_table(drills: list[Drill]) -> None:
 
 
 async def drills_on(
-    platform_: Platform, faults: Faults, drills: list[Drill], options: argparse.Namespace
+    platform_: Platform,
+    faults: Faults,
+    drills: list[Drill],
+    options: argparse.Namespace,
+    first_session: int = 0,
 ) -> None:
     settings = faults.settings
     await wait_ready(platform_)
@@ -457,7 +510,8 @@ async def drills_on(
             Actor("chaos-organiser", frozenset({ORGANISER}), frozenset({COMMUNITY})), settings.secret, 3600
         )
         per_session = options.seats // options.sessions
-        sessions = await organise(admin, organiser, [per_session] * options.sessions * len(drills))
+        capacities = [per_session] * options.sessions * len(drills)
+        sessions = await organise(admin, organiser, capacities, first_session)
         clients = resident_clients(stack, platform_.base_url, options.concurrency, 30)
         for index, drill in enumerate(drills):
             drill.skipped = faults.skipped(drill.name)
@@ -488,7 +542,11 @@ def run(options: argparse.Namespace) -> int:
         redis_url = f"redis://{valkey.host}:{valkey.port}/0"
     namespace, database = f"linli-chaos-{run_id}", f"linli_chaos_{run_id}"
     drills = [Drill(name) for name in options.drills]
+    on_one_redis = [d for d in drills if d.name not in ON_SENTINEL]
+    on_sentinel = [d for d in drills if d.name in ON_SENTINEL]
     platform_: Platform | None = None
+    second: Platform | None = None
+    replicated: ReplicatedRedis | None = None
     try:
         database_url = asyncio.run(ensure_database(server_url, database))
         settings = base.model_copy(
@@ -510,20 +568,38 @@ def run(options: argparse.Namespace) -> int:
             "LINLI_HOST": "127.0.0.1",
             "LINLI_SECRET": settings.secret,
             "LINLI_COMMAND_CLAIM_IDLE_S": str(options.claim_idle),
+            "LINLI_OUTBOX_RESEND_AFTER_S": str(options.resend_after),
         }
         log_path = run_dir.parent / f"linli-up-{run_id}.log"
         print(
             f"chaos {run_id}: {'configured' if postgres is None else 'embedded'} PostgreSQL, "
             f"{'configured' if valkey is None else 'embedded'} Redis; linli up on port {settings.port} "
-            f"(log: {log_path}), claim idle {options.claim_idle}s",
+            f"(log: {log_path}), claim idle {options.claim_idle}s, resend after {options.resend_after}s",
             flush=True,
         )
-        platform_ = start_platform(env, settings.port, log_path)
-        faults = Faults(platform_, settings, postgres, valkey, options.outage)
-        uvloop.run(drills_on(platform_, faults, drills, options))
-    finally:
-        if platform_ is not None:
+        if on_one_redis:
+            platform_ = start_platform(env, settings.port, log_path)
+            faults = Faults(platform_, settings, postgres, valkey, options.outage)
+            uvloop.run(drills_on(platform_, faults, on_one_redis, options))
             platform_.stop()
+        if on_sentinel:
+            # The same database, a Redis of its own behind a sentinel, sessions of its own.
+            replicated = ReplicatedRedis(run_dir / "replicated").start()
+            port = free_port()
+            through = settings.model_copy(update={"redis_url": replicated.url, "port": port})
+            second_log = run_dir.parent / f"linli-up-{run_id}-sentinel.log"
+            print(f"chaos {run_id}: linli up through {replicated.url} (log: {second_log})", flush=True)
+            env |= {"REDIS_URL": replicated.url, "LINLI_PORT": str(port)}
+            second = start_platform(env, port, second_log)
+            faults = Faults(second, through, None, None, options.outage, replicated)
+            first_session = len(on_one_redis) * options.sessions
+            uvloop.run(drills_on(second, faults, on_sentinel, options, first_session))
+    finally:
+        for started in (platform_, second):
+            if started is not None:
+                started.stop()
+        if replicated is not None:
+            replicated.stop()
         with contextlib.suppress(Exception):
             asyncio.run(delete_redis_keys(redis_url, namespace))
         with contextlib.suppress(Exception):
@@ -562,13 +638,17 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seats", type=int, default=600, help="seats per drill (600)")
     parser.add_argument("--sessions", type=int, default=6, help="sessions per drill (6)")
     parser.add_argument("--concurrency", "-c", type=int, default=50, help="concurrent clients (50)")
-    parser.add_argument(
-        "--drills", nargs="+", choices=DRILLS + EXTRA_DRILLS, default=list(DRILLS), help="which drills"
-    )
+    parser.add_argument("--drills", nargs="+", choices=DRILLS, default=list(DRILLS), help="which drills")
     parser.add_argument("--strike-at", type=float, default=0.3, help="share answered when the fault hits")
     parser.add_argument("--outage", type=float, default=3.0, help="seconds Redis/PostgreSQL stay down (3)")
     parser.add_argument("--claim-idle", type=float, default=2.0, help="LINLI_COMMAND_CLAIM_IDLE_S (2)")
     parser.add_argument("--answer-timeout", type=float, default=120, help="max wait for a final answer")
+    parser.add_argument(
+        "--resend-after",
+        type=float,
+        default=30.0,
+        help="LINLI_OUTBOX_RESEND_AFTER_S (30)",
+    )
     options = parser.parse_args(argv)
     if options.residents < 1 or options.sessions < 1 or options.seats < options.sessions:
         parser.error("need residents >= 1 and seats >= sessions >= 1")

@@ -901,7 +901,7 @@ async def delete_redis_keys(redis_url: str, namespace: str) -> int:
     redis = await create_redis(redis_url)
     deleted = 0
     try:
-        for pattern in (f"{namespace}*", f"arq:*{namespace}*"):
+        for pattern in (f"{namespace}*", f"{{{namespace}*", f"arq:*{namespace}*"):
             async for key in redis.scan_iter(match=pattern, count=1000):
                 deleted += await redis.delete(key)
     finally:

@@ -71,7 +71,7 @@ async def redis(settings: Settings) -> AsyncIterator[ArqRedis]:
     assert settings.redis_url
     client = await create_redis(settings.redis_url)
     yield client
-    for pattern in (f"{settings.namespace}*", f"arq:*{settings.namespace}*"):
+    for pattern in (f"{settings.namespace}*", f"{{{settings.namespace}*", f"arq:*{settings.namespace}*"):
         async for key in client.scan_iter(match=pattern, count=500):
             await client.delete(key)
     await client.aclose()

@@ -275,7 +275,7 @@ async def test_an_event_batch_that_fails_while_postgres_is_away_is_tried_again(
         await worker.close()
         with contextlib.suppress(Exception):
             await task
-        for pattern in (f"{away.namespace}*", f"arq:*{away.namespace}*"):
+        for pattern in (f"{away.namespace}*", f"{{{away.namespace}*", f"arq:*{away.namespace}*"):
             async for key in redis.scan_iter(match=pattern, count=500):
                 await redis.delete(key)
         await redis.aclose()

@@ -82,7 +82,7 @@ async def test_a_key_reused_for_another_session_is_refused_not_answered_with_the
     again = (await gql.ok(SIGN_UP, {"input": {"sessionId": first, "idempotencyKey": key}}, token))["signUp"]
     assert (again["id"], again["status"]) == (mine["id"], "CONFIRMED")
     # Once Redis has forgotten the key (an hour later), the worker still tells the two apart.
-    async for claim in redis.scan_iter(match=f"{settings.namespace}:command:*{key}"):
+    async for claim in redis.scan_iter(match=f"*{stream_key(settings, 'activities')}*:command:*{key}"):
         await redis.delete(claim)
     assert await gql.error_code(SIGN_UP, reused, token) == "IDEMPOTENCY_KEY_REUSED"
     async with pool.acquire() as conn:

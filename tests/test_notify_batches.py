@@ -19,7 +19,7 @@ from services.common.ids import new_id
 from services.common.settings import Settings
 from services.notify.contracts import SEND_REMINDER, SESSION_RESCHEDULED
 from services.notify.handlers import handle_events, instant, reminder_job_id, send_reminder
-from services.notify.jobs import QueuedJob, enqueue_jobs
+from services.notify.jobs import QueuedJob, enqueue_jobs, job_id_in_queue_slot
 from services.notify.projection import first_of_new, one_statement_signups
 from tests.dates import at
 
@@ -202,15 +202,18 @@ async def test_jobs_queued_in_one_round_trip_are_what_arq_would_have_queued(
 ) -> None:
     queue = ours.queue("notify")
     later = at(30, "08:00")
-    by_arq, done = f"{ours.namespace}:by-arq", f"{ours.namespace}:done"
+    by_arq, done = job_id_in_queue_slot(queue, "by-arq"), job_id_in_queue_slot(queue, "done")
     await redis.enqueue_job(SEND_REMINDER, "x", _job_id=by_arq, _queue_name=queue)
     await redis.set(result_key_prefix + done, b"finished", px=60_000)
-    new, deferred = f"{ours.namespace}:new", f"{ours.namespace}:deferred"
+    new, deferred = job_id_in_queue_slot(queue, "new"), job_id_in_queue_slot(queue, "deferred")
+    elsewhere = ours.queue("volunteers")  # another queue, another slot: a run of its own
+    other = job_id_in_queue_slot(elsewhere, "other")
 
     added = await enqueue_jobs(
         redis,
         [
             QueuedJob(SEND_REMINDER, ("a", "b", 120, "session"), new, queue),
+            QueuedJob(SEND_REMINDER, ("o",), other, elsewhere),
             QueuedJob(SEND_REMINDER, ("y",), by_arq, queue),  # queued already
             QueuedJob(SEND_REMINDER, ("z",), done, queue),  # has its result
             QueuedJob(SEND_REMINDER, ("c",), deferred, queue, later),
@@ -218,7 +221,8 @@ async def test_jobs_queued_in_one_round_trip_are_what_arq_would_have_queued(
         ],
     )
 
-    assert added == [True, False, False, True, False]
+    assert added == [True, True, False, False, True, False]
+    assert await redis.zscore(elsewhere, other) is not None
     info = await Job(new, redis, _queue_name=queue).info()
     assert info is not None and (info.function, info.args, info.job_try) == (
         SEND_REMINDER,

@@ -47,7 +47,7 @@ from services.notify.channels import (
     webhook_signature,
 )
 from services.notify.contracts import SEND_REMINDER
-from services.notify.delivery import within_rate
+from services.notify.delivery import delivery_job_id, within_rate
 from services.notify.handlers import REQUEUE_PENDING, handle_events, instant, reminder_job_id
 from services.notify.sms import LOGIN_CODE, SEND_SMS, SmsRequest, texts_to
 from services.notify.worker import NOTIFY_WORKER
@@ -374,7 +374,7 @@ async def test_a_message_due_in_quiet_hours_waits_until_eight_but_an_urgent_one_
     (sms,) = await stack.deliveries(resident, "sms")
     eight = at(31, "08:00")
     assert (sms["status"], sms["not_before"]) == ("QUEUED", eight)
-    job_id = f"{stack.settings.namespace}:deliver:{sms['id']}"
+    job_id = delivery_job_id(stack.settings, sms["id"])
     score = await stack.redis.zscore(stack.settings.queue("notify"), job_id)
     assert score == int(eight.timestamp() * 1000)  # arq holds the job until then
 

@@ -16,5 +16,6 @@ ACTIVITIES_WORKER = ServiceWorker(
     name=SERVICE,
     functions=[*COMMANDS, CHECK_IN_TICKET, *LIVE_COUNT_JOBS],
     routes={"notify": CONSUMES, SERVICE: COUNTED_EVENTS},
+    confirmed_by=("notify",),  # notify records every event it handles
     cron_jobs=[pruning(SERVICE)],
 )

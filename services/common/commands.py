@@ -51,6 +51,7 @@ from services.common.errors import Refusal
 from services.common.observability import DEAD_LETTERED, JOBS, correlation_id
 from services.common.pubsub import Follower
 from services.common.settings import Settings
+from services.common.slots import hash_tag
 
 log = logging.getLogger("linli.commands")
 
@@ -192,8 +193,14 @@ def stream_key(settings: Settings, service: str) -> str:
     return f"{settings.namespace}:commands:{service}"
 
 
-def _claim_key(settings: Settings, command_id: str) -> str:
-    return f"{settings.namespace}:command:{command_id}"
+def claim_key(settings: Settings, service: str, command_id: str) -> str:
+    """Where a command's id is claimed: in its stream's hash slot, as ``_SEND_ONCE`` needs."""
+    return f"{hash_tag(stream_key(settings, service))}:command:{command_id}"
+
+
+def send_once_keys(settings: Settings, service: str, command_id: str) -> list[str]:
+    """``_SEND_ONCE``'s keys: the claim and the stream, one slot."""
+    return [claim_key(settings, service, command_id), stream_key(settings, service)]
 
 
 def _reply_key(settings: Settings, command_id: str) -> str:
@@ -317,7 +324,7 @@ class CommandBus:
         waiter: asyncio.Future[dict[str, Any]] = asyncio.get_running_loop().create_future()
         self._waiting[command_id] = waiter
         try:
-            keys = [_claim_key(self._settings, command_id), stream_key(self._settings, service)]
+            keys = send_once_keys(self._settings, service, command_id)
             sent = await self._send_once(keys=keys, args=[envelope.encode(), REPLY_TTL_S, fingerprint(args)])
             if sent == -1:  # the same key, other arguments: not a retry but a mistake
                 return Reply(refusal=key_reused())
@@ -648,7 +655,7 @@ async def replay_dead_command(redis: Redis, settings: Settings, service: str, en
     )
     pipe = redis.pipeline(transaction=True)
     pipe.delete(_reply_key(settings, envelope.command_id), _attempts_key(settings, envelope.command_id))
-    pipe.set(_claim_key(settings, envelope.command_id), fingerprint(envelope.args), ex=REPLY_TTL_S)
+    pipe.set(claim_key(settings, service, envelope.command_id), fingerprint(envelope.args), ex=REPLY_TTL_S)
     pipe.xadd(stream_key(settings, service), {"c": again.encode()})
     pipe.xdel(dead, entry_id)
     await pipe.execute()

@@ -113,3 +113,8 @@ NOTIFICATIONS = Counter(
     "linli_notifications_total", "Notifications by channel and status", ["channel", "status"]
 )
 OUTBOX_LAG = Gauge("linli_outbox_lag_seconds", "Age of the oldest event not yet relayed", ["schema"])
+EVENTS_RESENT = Counter(
+    "linli_events_resent_total",
+    "Relayed events a consumer had no record of: sent again, or given up on after the last try",
+    ["schema", "consumer", "outcome"],
+)

@@ -8,6 +8,8 @@ from pathlib import Path
 from pydantic import AliasChoices, Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from services.common.redis_url import parse_sentinel_url
+
 # The services that run a worker behind a queue of their own.
 QUEUED_SERVICES = ("activities", "volunteers", "notify")
 
@@ -43,6 +45,8 @@ class Settings(BaseSettings):
     database_url: str | None = Field(
         default=None, validation_alias=AliasChoices("DATABASE_URL", "LINLI_DATABASE_URL")
     )
+    # redis://… for one server, redis+sentinel://host:26379,host2:26379/mymaster/0 for the master
+    # a set of Redis Sentinels names (services/common/redis_url.py).
     redis_url: str | None = Field(default=None, validation_alias=AliasChoices("REDIS_URL", "LINLI_REDIS_URL"))
     # A direct connection to PostgreSQL when DATABASE_URL goes through a pooler (PgBouncer in
     # transaction mode): the migrations' advisory lock and the outbox relay's LISTEN need a
@@ -70,6 +74,11 @@ class Settings(BaseSettings):
     db_pool_max: int = 10
     dev_token_ttl_s: int = 7 * 24 * 3600  # tokens printed by `linli token` for development
     outbox_poll_s: float = 1.0
+    # Redelivery (services/common/redelivery.py): an event relayed this long ago that a consumer
+    # has no record of is sent again (Redis lost it: a failover, a kill -9), then after twice as
+    # long, and so on, this many times at most.
+    outbox_resend_after_s: float = 120.0
+    outbox_resends: int = 5
     # A command a worker read but never answered (it died) is taken over after this long.
     command_claim_idle_s: float = 30.0
     # A worker serves Prometheus metrics on this port when set (the gateway serves /metrics).
@@ -155,6 +164,10 @@ class Settings(BaseSettings):
                 f"the public development LINLI_SECRET only serves this machine (LINLI_HOST=127.0.0.1), "
                 f"not LINLI_HOST={self.host}: set LINLI_SECRET to a long random value"
             )
+        if "{" in self.namespace or "}" in self.namespace:  # it would break keys' hash tags (slots.py)
+            raise ValueError(f"LINLI_NAMESPACE cannot hold a brace: {self.namespace!r}")
+        if self.redis_url:
+            parse_sentinel_url(self.redis_url)  # a malformed REDIS_URL is refused here, and said why
         if self.production and not (self.database_url and self.redis_url):
             raise ValueError(
                 "LINLI_ENV=production needs DATABASE_URL and REDIS_URL: the embedded servers are for "

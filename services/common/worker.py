@@ -30,6 +30,7 @@ from services.common.heap import settle_after_start_up
 from services.common.observability import JOB_WAIT
 from services.common.outbox import EVENT_HANDLER, handling, run_relay
 from services.common.queue import create_redis
+from services.common.redelivery import run_redelivery
 from services.common.settings import Settings
 
 log = logging.getLogger("linli.worker")
@@ -43,6 +44,9 @@ class ServiceWorker:
     functions: Sequence[Function | Command]
     # consumer service -> event types it takes from this service's outbox
     routes: Mapping[str, Sequence[str]] = field(default_factory=dict)
+    # consumers (of routes) that record every event they handle in their processed_events:
+    # events Redis lost on the way to them are sent again (services/common/redelivery.py)
+    confirmed_by: Sequence[str] = ()
     # arq cron jobs (sweeps): each process runs its own copies, named within the namespace so that
     # deployments sharing a Redis do not take each other's turns
     cron_jobs: Sequence[CronJob] = ()
@@ -141,6 +145,11 @@ class ServiceProcess:
             if service.routes:
                 relay = run_relay(pool, redis, settings, service.name, service.routes)
                 self._tasks.append(asyncio.create_task(relay, name="outbox relay"))
+            if service.confirmed_by:
+                check = run_redelivery(
+                    pool, redis, settings, service.name, service.routes, service.confirmed_by
+                )
+                self._tasks.append(asyncio.create_task(check, name="event redelivery"))
             if self.jobs or service.cron_jobs:
                 self._arq = self._arq_worker(queue_name)
                 self._tasks.append(asyncio.create_task(self._run_arq(queue_name), name="arq"))

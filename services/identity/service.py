@@ -537,10 +537,14 @@ class Identity:
 
     def _gate_keys(self, username: str, client_ip: str | None) -> throttle.GateKeys:
         name = username[:64]
-        address = f"{name}|{client_ip or 'unknown'}"
+        # The gate's script needs its keys in one hash slot, the account's: each key has this
+        # hash tag right after a brace-free prefix, so its slot is the same whatever braces the
+        # name holds (the tag ends at the first "}" of this same text in every key).
+        account = "{account:" + name + "}"
+        address = f"{account}|{client_ip or 'unknown'}"
         return throttle.GateKeys(
-            account_count=self._key("password-failures", name),
-            account_until=self._key("password-wait", name),
+            account_count=self._key("password-failures", account),
+            account_until=self._key("password-wait", account),
             address_count=self._key("password-failures-from", address),
             address_until=self._key("password-wait-from", address),
             trusted=self._key("password-trusted", address),

@@ -80,7 +80,8 @@ return 0
 
 @dataclass(frozen=True)
 class GateKeys:
-    """The Redis keys of one account's gate, as seen from one address."""
+    """The Redis keys of one account's gate, as seen from one address (the first five, which
+    ``_GATE`` touches, share the account's hash slot: see ``services.common.slots``)."""
 
     account_count: str
     account_until: str
@@ -88,6 +89,10 @@ class GateKeys:
     address_until: str
     trusted: str
     told: str
+
+    def gate_keys(self) -> list[str]:
+        """``_GATE``'s keys, in its order."""
+        return [self.account_count, self.account_until, self.address_count, self.address_until, self.trusted]
 
 
 async def password_gate(
@@ -116,11 +121,7 @@ async def password_gate(
         await redis.eval(  # type: ignore[misc]
             _GATE,
             5,
-            keys.account_count,
-            keys.account_until,
-            keys.address_count,
-            keys.address_until,
-            keys.trusted,
+            *keys.gate_keys(),
             *args,
         )
     )

@@ -28,7 +28,7 @@ from services.common.settings import Settings
 from services.notify import repository as repo
 from services.notify.channels import DEVELOPMENT, Channel, DeliveryFailed, Outgoing, channels_from
 from services.notify.domain import Message
-from services.notify.jobs import QueuedJob, enqueue_jobs
+from services.notify.jobs import QueuedJob, enqueue_jobs, job_id_in_queue_slot
 from services.notify.preferences import PERSONAL_CHANNELS, WEBHOOK, Preferences, next_send_time
 
 log = logging.getLogger("linli.notify")
@@ -111,6 +111,10 @@ def backoff_s(attempt: int, base_s: float, rand: float) -> float:
     return delay / 2 + delay / 2 * rand
 
 
+def delivery_job_id(settings: Settings, row_id: uuid.UUID, attempt_tag: str = "") -> str:
+    return job_id_in_queue_slot(settings.queue("notify"), f"deliver:{row_id}{attempt_tag}")
+
+
 def delivery_job(
     settings: Settings,
     row_id: uuid.UUID,
@@ -122,7 +126,7 @@ def delivery_job(
     return QueuedJob(
         DELIVER,
         (str(row_id), traceparent) if traceparent else (str(row_id),),
-        f"{settings.namespace}:deliver:{row_id}{attempt_tag}",
+        delivery_job_id(settings, row_id, attempt_tag),
         settings.queue("notify"),
         not_before if not_before > now() else None,
     )

@@ -51,7 +51,7 @@ from services.notify.domain import (
     reminder_message,
     shift_reminder_message,
 )
-from services.notify.jobs import QueuedJob, enqueue_jobs
+from services.notify.jobs import QueuedJob, enqueue_jobs, job_id_in_queue_slot
 from services.notify.preferences import (
     SMS,
     Preferences,
@@ -226,7 +226,7 @@ async def _project_one(conn: Connection, event: dict[str, Any]) -> str | None:
 
 
 def reminder_job_id(settings: Settings, signup_id: str, starts_at: str, lead_minutes: int) -> str:
-    return f"{settings.namespace}:reminder:{signup_id}:{lead_minutes}:{starts_at}"
+    return job_id_in_queue_slot(settings.queue(SERVICE), f"reminder:{signup_id}:{lead_minutes}:{starts_at}")
 
 
 def reminder_job(settings: Settings, reminder: Reminder) -> QueuedJob:

@@ -13,5 +13,6 @@ VOLUNTEERS_WORKER = ServiceWorker(
     name=SERVICE,
     functions=[*COMMANDS, *WISH_COMMANDS, *CHECK_OUT_JOBS],
     routes={"notify": CONSUMES},
+    confirmed_by=("notify",),  # notify records every event it handles
     cron_jobs=[CHECK_OUT_SWEEP, WISH_CLAIM_SWEEP, pruning(SERVICE)],
 )
