@@ -8,6 +8,7 @@ go to an in-memory exporter installed for the test.
 
 from __future__ import annotations
 
+import contextlib
 import itertools
 import json
 import logging
@@ -18,6 +19,7 @@ import threading
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
+from datetime import timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
@@ -32,12 +34,16 @@ from opentelemetry.trace import SpanKind, format_trace_id
 
 from services.activities.contracts import SIGN_UP as SIGN_UP_COMMAND
 from services.activities.contracts import id_for
+from services.activities.worker import ACTIVITIES_WORKER
 from services.common import tracing
 from services.common.actor import RESIDENT, Actor
+from services.common.clock import now
 from services.common.commands import Envelope, stream_key
 from services.common.observability import JsonFormatter
+from services.common.redelivery import resend_unconsumed
 from services.common.settings import Settings
 from tests.conftest import COMMUNITY, ROOT, SIGN_UP, GraphQLClient, eventually
+from tests.dates import FESTIVAL_DAY, at_iso
 from tests.identity_steps import REQUEST_CODE, new_phone, texted_code
 from tests.test_launcher import free_port
 from tests.test_wheel import started, wait_for
@@ -236,6 +242,52 @@ async def test_a_log_in_code_s_text_is_in_the_trace_of_the_request_that_asked_fo
     # Neither the number nor the code leaves the platform with the trace.
     code = await texted_code(pool, phone)
     assert all(phone not in str(v) and code not in str(v) for v in (sent.attributes or {}).values())
+
+
+class Rollback(Exception):
+    pass
+
+
+async def test_an_event_sent_again_after_redis_lost_it_stays_in_its_sign_up_s_trace(
+    exported: InMemorySpanExporter, pool: Any, redis: ArqRedis, settings: Settings, workers: None
+) -> None:
+    with tracing.span("handle sign_up", "activities") as origin:  # the work that wrote the event
+        assert origin is not None
+    resident = f"resident-{uuid.uuid4().hex[:8]}"
+    payload = {
+        "signup_id": str(uuid.uuid4()),
+        "session_id": str(uuid.uuid4()),
+        "resident_id": resident,
+        "party_size": 1,
+        "activity_title": "义诊",
+        "venue": "朔方社区邻里驿家",
+        "starts_at": at_iso(FESTIVAL_DAY, "09:00"),
+    }
+    async with pool.acquire() as conn:
+        with contextlib.suppress(Rollback):
+            async with conn.transaction():  # relayed ten minutes ago; its job lost with Redis
+                await conn.execute(
+                    "INSERT INTO activities.outbox (id, type, payload, created_at, sent_at, traceparent) "
+                    "VALUES ($1, 'signup.confirmed', $2, $3, $3, $4)",
+                    uuid.uuid4(),
+                    payload,
+                    now() - timedelta(minutes=10),
+                    tracing.traceparent_of(origin),
+                )
+                routes = ACTIVITIES_WORKER.routes
+                checked = await resend_unconsumed(conn, redis, settings, "activities", routes, ["notify"])
+                assert checked.resent == 1
+                raise Rollback
+
+    async def heard() -> list[ReadableSpan]:
+        done = [s for s in exported.get_finished_spans() if trace_id(s) == trace_id(origin)]
+        return done if any(s.name == "handle signup.confirmed" for s in done) else []
+
+    ours = await eventually(heard, within_s=20)
+    assert ours, [s.name for s in exported.get_finished_spans()]
+    relayed = the_one(ours, "relay signup.confirmed", "activities")
+    handled = the_one(ours, "handle signup.confirmed", "notify")
+    assert parent_id(relayed) == span_id(origin) and parent_id(handled) == span_id(relayed)
 
 
 async def test_a_client_s_traceparent_is_the_parent_of_the_gateway_s_span(
