@@ -211,7 +211,8 @@ async def open_session(
     festival_name: str = "第四届幸福邻里节",
 ) -> str:
     """A session of a fresh published festival and activity, ``days_ahead`` days from today, made
-    through the public API as an organiser would: its id."""
+    through the public API as an organiser would: its id. Each is a new request (its own key):
+    without one, the same festival asked for again is the first one."""
     festival = await gql.ok(
         CREATE_FESTIVAL,
         {
@@ -220,11 +221,17 @@ async def open_session(
                 "communityIds": [community],
                 "startsOn": day_iso(days_ahead),
                 "endsOn": day_iso(days_ahead + 1),
+                "idempotencyKey": uuid.uuid4().hex,
             }
         },
         organiser_token,
     )
-    activity = {"festivalId": festival["createFestival"]["id"], "communityId": community, "title": title}
+    activity = {
+        "festivalId": festival["createFestival"]["id"],
+        "communityId": community,
+        "title": title,
+        "idempotencyKey": uuid.uuid4().hex,
+    }
     made = await gql.ok(
         CREATE_ACTIVITY,
         {"input": {**activity, **({"category": category} if category else {})}},
@@ -239,6 +246,7 @@ async def open_session(
                 "startsAt": at_iso(days_ahead, starts),
                 "endsAt": at_iso(days_ahead, ends),
                 "capacity": capacity,
+                "idempotencyKey": uuid.uuid4().hex,
             }
         },
         organiser_token,

@@ -458,8 +458,12 @@ async def test_the_venue_stays_single_booked_even_for_a_write_that_skips_the_loc
 
 async def test_a_community_names_each_venue_once(gql: GraphQLClient, organiser_token: str) -> None:
     venue_input = {"communityId": COMMUNITY, "name": f"东广场-{key()[:6]}", "kind": "SQUARE", "capacity": 200}
-    await gql.ok(CREATE_VENUE, {"input": venue_input}, organiser_token)
-    again = await gql.raw(CREATE_VENUE, {"input": venue_input}, organiser_token)
+    first = (await gql.ok(CREATE_VENUE, {"input": venue_input}, organiser_token))["createVenue"]
+    # Sent again without a key (a second click): the same request, answered with the same venue.
+    clicked_twice = (await gql.ok(CREATE_VENUE, {"input": venue_input}, organiser_token))["createVenue"]
+    assert clicked_twice["id"] == first["id"]
+    # A new request (its own key) for the same name is another venue: refused.
+    again = await gql.raw(CREATE_VENUE, {"input": {**venue_input, "idempotencyKey": key()}}, organiser_token)
     assert refusal(again)["code"] == "VENUE_NAME_TAKEN"
 
 

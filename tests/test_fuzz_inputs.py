@@ -137,6 +137,7 @@ async def test_activities_and_sessions_take_anything_without_a_fault(
                 "communityIds": [COMMUNITY],
                 "startsOn": iso(day(FESTIVAL_DAY)),
                 "endsOn": iso(day(FESTIVAL_DAY)),
+                "idempotencyKey": uuid.uuid4().hex,  # a festival of this example's own
             }
         },
         organiser_token,

@@ -216,6 +216,7 @@ async def festival_with_session(gql: GraphQLClient, token: str, community: str) 
                 "communityIds": [community],
                 "startsOn": day_iso(FESTIVAL_DAY),
                 "endsOn": day_iso(FESTIVAL_DAY + 1),
+                "idempotencyKey": uuid.uuid4().hex,
             }
         },
         token,
@@ -229,6 +230,7 @@ async def festival_with_session(gql: GraphQLClient, token: str, community: str) 
                 "communityId": community,
                 "title": "义诊",
                 "category": "health",
+                "idempotencyKey": uuid.uuid4().hex,
             }
         },
         token,
@@ -242,6 +244,7 @@ async def festival_with_session(gql: GraphQLClient, token: str, community: str) 
                 "startsAt": at_iso(FESTIVAL_DAY, "09:00"),
                 "endsAt": at_iso(FESTIVAL_DAY, "11:00"),
                 "capacity": 10,
+                "idempotencyKey": uuid.uuid4().hex,
             }
         },
         token,

@@ -260,7 +260,11 @@ async def test_two_hundred_volunteers_check_in_at_once_each_recorded_exactly_onc
         *(check_in(gql, token, duty["id"], code) for _, token in crowd for _ in range(2))
     )
 
-    assert sum(answer["firstScan"] for answer in answers) == 200
+    # A phone's two sends name one check-in: the second is either the same request (the same
+    # answer) or, once the first landed, answered as a second scan.
+    pairs = list(zip(answers[::2], answers[1::2], strict=True))
+    assert all(first["id"] == again["id"] for first, again in pairs)
+    assert all(first["firstScan"] or again["firstScan"] for first, again in pairs)
     assert len({answer["id"] for answer in answers}) == 200
     async with pool.acquire() as conn:
         rows = await conn.fetchrow(

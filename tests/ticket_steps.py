@@ -62,6 +62,7 @@ async def schedule_at(
                 "startsOn": (starts_at - timedelta(days=1)).date().isoformat(),
                 "endsOn": (starts_at + timedelta(days=1)).date().isoformat(),
                 "published": published,
+                "idempotencyKey": uuid.uuid4().hex,
             }
         },
         organiser_token,
@@ -74,6 +75,7 @@ async def schedule_at(
                 "communityId": COMMUNITY,
                 "title": title,
                 "description": "带上孩子, 一起做灯笼; 材料现场提供",
+                "idempotencyKey": uuid.uuid4().hex,
             }
         },
         organiser_token,
@@ -87,6 +89,7 @@ async def schedule_at(
                 "startsAt": starts_at.isoformat(),
                 "endsAt": (starts_at + lasts).isoformat(),
                 "capacity": capacity,
+                "idempotencyKey": uuid.uuid4().hex,
             }
         },
         organiser_token,

@@ -172,12 +172,7 @@ def check_session(plan: SessionPlan, now: datetime | None = None) -> SessionPlan
         raise bad_input(
             "registrationOpensAt", "报名须在活动结束前开始", "Registration must open before the session ends"
         )
-    if not 1 <= plan.max_party_size <= MAX_PARTY_SIZE:
-        raise bad_input(
-            "maxPartySize",
-            f"每次报名人数上限须在1到{MAX_PARTY_SIZE}之间",
-            f"The most one sign-up may bring is 1 to {MAX_PARTY_SIZE}",
-        )
+    check_max_party_size(plan.max_party_size)
     return SessionPlan(
         venue,
         plan.starts_at,
@@ -450,14 +445,26 @@ def cut_party(
     return PartyCut(kept, include_me and not drop_me, size, dropped, drop_me)
 
 
-def check_party_size(party_size: int) -> int:
+def check_party_size(party_size: int, field: str = "partySize") -> int:
+    """How many one sign-up brings (or, at the door, how many of a party come in now)."""
     if not 1 <= party_size <= MAX_PARTY_SIZE:
         raise bad_input(
-            "partySize",
+            field,
             f"每次报名人数须在1到{MAX_PARTY_SIZE}人之间",
             f"A sign-up brings 1 to {MAX_PARTY_SIZE} people",
         )
     return party_size
+
+
+def check_max_party_size(max_party_size: int) -> int:
+    """The most one sign-up of a session may bring: a party size itself."""
+    if not 1 <= max_party_size <= MAX_PARTY_SIZE:
+        raise bad_input(
+            "maxPartySize",
+            f"每次报名人数上限须在1到{MAX_PARTY_SIZE}之间",
+            f"The most one sign-up may bring is 1 to {MAX_PARTY_SIZE}",
+        )
+    return max_party_size
 
 
 def place(capacity: int, taken: int, party_size: int) -> SignupStatus:

@@ -30,7 +30,10 @@ async def festivals(conn: Connection, organiser_of: Sequence[str], everything: b
 
 
 async def festival(conn: Connection, festival_id: uuid.UUID) -> asyncpg.Record | None:
-    return await conn.fetchrow("SELECT * FROM activities.festivals WHERE id = $1", festival_id)
+    # version: the row's xmin, new with every change: a key derived from it names one state.
+    return await conn.fetchrow(
+        "SELECT *, xmin::text AS version FROM activities.festivals WHERE id = $1", festival_id
+    )
 
 
 async def festival_of_session(conn: Connection, session_id: uuid.UUID) -> asyncpg.Record | None:
@@ -120,3 +123,9 @@ async def signup_made_by(conn: Connection, signup_id: uuid.UUID) -> asyncpg.Reco
         "SELECT id, session_id, resident_id, proxy_id, status FROM activities.signups WHERE id = $1",
         signup_id,
     )
+
+
+async def admitted(conn: Connection, signup_id: uuid.UUID) -> int:
+    """How many of a sign-up's party have been let in so far."""
+    found = await conn.fetchval("SELECT admitted FROM activities.attendance WHERE signup_id = $1", signup_id)
+    return int(found or 0)

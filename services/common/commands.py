@@ -199,12 +199,17 @@ def claim_key(settings: Settings, service: str, command_id: str) -> str:
 
 
 def send_once_keys(settings: Settings, service: str, command_id: str) -> list[str]:
-    """``_SEND_ONCE``'s keys: the claim and the stream, one slot."""
-    return [claim_key(settings, service, command_id), stream_key(settings, service)]
+    """``_SEND_ONCE``'s keys: the claim, the stream and the reply, one slot."""
+    return [
+        claim_key(settings, service, command_id),
+        stream_key(settings, service),
+        reply_key(settings, service, command_id),
+    ]
 
 
-def _reply_key(settings: Settings, command_id: str) -> str:
-    return f"{settings.namespace}:reply:{command_id}"
+def reply_key(settings: Settings, service: str, command_id: str) -> str:
+    """Where a command's reply is kept: in its stream's hash slot, as ``_SEND_ONCE`` clears it."""
+    return f"{hash_tag(stream_key(settings, service))}:reply:{command_id}"
 
 
 def _attempts_key(settings: Settings, command_id: str) -> str:
@@ -235,9 +240,11 @@ def failed_refusal(name: str, error: BaseException) -> Refusal:
 
 # The claim holds the fingerprint of the command's arguments: the same key sent again with
 # other arguments (another session, say) is refused, not answered with the first one's reply.
-# 1: sent now; 0: sent before with these arguments; -1: sent before with other arguments.
+# 1: sent now (a reply left from a released claim is not its answer); 0: sent before with these
+# arguments; -1: sent before with other arguments.
 _SEND_ONCE = """
 if redis.call('SET', KEYS[1], ARGV[3], 'NX', 'EX', ARGV[2]) then
+  redis.call('DEL', KEYS[3])
   redis.call('XADD', KEYS[2], '*', 'c', ARGV[1])
   return 1
 end
@@ -329,20 +336,26 @@ class CommandBus:
             if sent == -1:  # the same key, other arguments: not a retry but a mistake
                 return Reply(refusal=key_reused())
             if sent == 0:  # the same key was sent before (a retry): its reply is the answer
-                return await self._stored_reply(command_id, wait_s)
+                return await self._stored_reply(service, command_id, wait_s)
             try:
                 payload = await asyncio.wait_for(asyncio.shield(waiter), wait_s)
             except TimeoutError:
-                return await self._stored_reply(command_id, 0)
+                return await self._stored_reply(service, command_id, 0)
             return Reply.from_payload(payload)
         finally:
             self._waiting.pop(command_id, None)
 
-    async def _stored_reply(self, command_id: str, wait_s: float) -> Reply | None:
+    async def release(self, service: str, name: str, actor: Actor, key: str) -> None:
+        """Forget that the command was sent: the same key sent again is a new command. Its
+        stored reply stays, for a retry already waiting on it, until the key is sent again."""
+        command_id = self.command_id(service, name, actor, key)
+        await self._redis.delete(claim_key(self._settings, service, command_id))
+
+    async def _stored_reply(self, service: str, command_id: str, wait_s: float) -> Reply | None:
         loop = asyncio.get_running_loop()
         deadline = loop.time() + wait_s
         while True:
-            stored = await self._redis.get(_reply_key(self._settings, command_id))
+            stored = await self._redis.get(reply_key(self._settings, service, command_id))
             if stored is not None:
                 return Reply.from_payload(json.loads(stored))
             if loop.time() >= deadline:
@@ -475,7 +488,8 @@ class CommandConsumer:
         pipe = self._redis.pipeline(transaction=False)
         for _entry_id, envelope, reply in answered:
             payload = reply.as_payload()
-            pipe.set(_reply_key(self._settings, envelope.command_id), json.dumps(payload), ex=REPLY_TTL_S)
+            stored_at = reply_key(self._settings, self._service, envelope.command_id)
+            pipe.set(stored_at, json.dumps(payload), ex=REPLY_TTL_S)
             if envelope.reply_to:
                 pipe.publish(envelope.reply_to, json.dumps({"id": envelope.command_id, "reply": payload}))
         done = [entry_id for entry_id, _, _ in answered]
@@ -654,7 +668,8 @@ async def replay_dead_command(redis: Redis, settings: Settings, service: str, en
         envelope.traceparent,
     )
     pipe = redis.pipeline(transaction=True)
-    pipe.delete(_reply_key(settings, envelope.command_id), _attempts_key(settings, envelope.command_id))
+    command_id = envelope.command_id
+    pipe.delete(reply_key(settings, service, command_id), _attempts_key(settings, command_id))
     pipe.set(claim_key(settings, service, envelope.command_id), fingerprint(envelope.args), ex=REPLY_TTL_S)
     pipe.xadd(stream_key(settings, service), {"c": again.encode()})
     pipe.xdel(dead, entry_id)

@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import json
 import uuid
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from enum import Enum
-from typing import Any
+from typing import Any, TypeVar
 
 import asyncpg
 import strawberry
@@ -18,18 +17,19 @@ from services.common import clock
 from services.common.actor import PLATFORM_ADMIN, RESIDENT, Actor
 from services.common.commands import Reply
 from services.common.errors import bad_input, forbidden
+from services.common.replies import Row
 from services.common.rules import check_count, check_new_span
+from services.gateway import commands
 from services.gateway.context import Info
 from services.gateway.inputs import (
-    as_date,
-    as_datetime,
-    as_optional_datetime,
     check_key,
     parse_id,
 )
 from services.gateway.names import community_name, community_names_of
 from services.identity import queries as identity_queries
 from services.identity.domain import AgeBand
+
+T = TypeVar("T")
 
 
 @strawberry.enum
@@ -63,14 +63,14 @@ class Venue:
         return await community_name(info, self.community_id)
 
     @classmethod
-    def from_row(cls, row: asyncpg.Record | dict[str, Any]) -> Venue:
+    def of(cls, venue: contracts.Venue) -> Venue:
         return cls(
-            id=strawberry.ID(str(row["id"])),
-            community_id=row["community_id"],
-            name=row["name"],
-            kind=domain.VenueKind(row["kind"]),
-            capacity=row["capacity"],
-            address=row.get("address") or "",
+            id=strawberry.ID(venue.id),
+            community_id=venue.community_id,
+            name=venue.name,
+            kind=domain.VenueKind(venue.kind),
+            capacity=venue.capacity,
+            address=venue.address,
         )
 
 
@@ -106,26 +106,26 @@ class Session:
         return await community_name(info, self.community_id)
 
     @classmethod
-    def from_row(cls, row: asyncpg.Record | dict[str, Any]) -> Session:
+    def of(cls, session: contracts.Session) -> Session:
         return cls(
-            id=strawberry.ID(str(row["id"])),
-            activity_id=strawberry.ID(str(row["activity_id"])),
-            community_id=row["community_id"],
-            venue=row["venue"],
-            starts_at=as_datetime(row["starts_at"]),
-            ends_at=as_datetime(row["ends_at"]),
-            capacity=row["capacity"],
-            seats_taken=row["taken"],
-            seats_left=row["capacity"] - row["taken"],
-            waitlist_length=row.get("waitlist_length") or 0,
-            status=SessionStatus(row["status"]),
-            cancel_reason=row.get("cancel_reason"),
-            venue_id=strawberry.ID(str(row["venue_id"])) if row.get("venue_id") else None,
-            registration_opens_at=as_optional_datetime(row.get("registration_opens_at")),
-            registration_closes_at=as_optional_datetime(row.get("registration_closes_at")),
-            max_party_size=row.get("max_party_size") or domain.MAX_PARTY_SIZE,
-            cancellation_deadline=as_optional_datetime(row.get("cancellation_deadline")),
-            rescheduled_at=as_optional_datetime(row.get("rescheduled_at")),
+            id=strawberry.ID(session.id),
+            activity_id=strawberry.ID(session.activity_id),
+            community_id=session.community_id,
+            venue=session.venue,
+            starts_at=session.starts_at,
+            ends_at=session.ends_at,
+            capacity=session.capacity,
+            seats_taken=session.taken,
+            seats_left=session.capacity - session.taken,
+            waitlist_length=session.waitlist_length,
+            status=SessionStatus(session.status),
+            cancel_reason=session.cancel_reason,
+            venue_id=strawberry.ID(session.venue_id) if session.venue_id else None,
+            registration_opens_at=session.registration_opens_at,
+            registration_closes_at=session.registration_closes_at,
+            max_party_size=session.max_party_size or domain.MAX_PARTY_SIZE,
+            cancellation_deadline=session.cancellation_deadline,
+            rescheduled_at=session.rescheduled_at,
         )
 
 
@@ -144,23 +144,23 @@ class Activity:
     async def sessions(self, info: Info) -> list[Session]:
         async with info.context.pool.acquire() as conn:
             rows = await queries.sessions_of(conn, uuid.UUID(self.id))
-        return [Session.from_row(row) for row in rows]
+        return [Session.of(contracts.Session.of(row)) for row in rows]
 
     @strawberry.field(description="The community's name, e.g. 朔方社区.")
     async def community_name(self, info: Info) -> str:
         return await community_name(info, self.community_id)
 
     @classmethod
-    def from_row(cls, row: asyncpg.Record | dict[str, Any]) -> Activity:
+    def of(cls, activity: contracts.Activity) -> Activity:
         return cls(
-            id=strawberry.ID(str(row["id"])),
-            festival_id=strawberry.ID(str(row["festival_id"])),
-            community_id=row["community_id"],
-            title=row["title"],
-            category=row["category"],
-            description=row["description"],
-            age_bands=[AgeBand(band) for band in row.get("age_bands") or ()],
-            children_need_adult=bool(row.get("children_need_adult")),
+            id=strawberry.ID(activity.id),
+            festival_id=strawberry.ID(activity.festival_id),
+            community_id=activity.community_id,
+            title=activity.title,
+            category=activity.category,
+            description=activity.description,
+            age_bands=[AgeBand(band) for band in activity.age_bands],
+            children_need_adult=activity.children_need_adult,
         )
 
 
@@ -178,22 +178,22 @@ class Festival:
     async def activities(self, info: Info) -> list[Activity]:
         async with info.context.pool.acquire() as conn:
             rows = await queries.activities_of(conn, uuid.UUID(self.id))
-        return [Activity.from_row(row) for row in rows]
+        return [Activity.of(contracts.Activity.of(row)) for row in rows]
 
     @strawberry.field(description="The communities' names, in the order of communityIds.")
     async def community_names(self, info: Info) -> list[str]:
         return await community_names_of(info, self.community_ids)
 
     @classmethod
-    def from_row(cls, row: asyncpg.Record | dict[str, Any]) -> Festival:
+    def of(cls, festival: contracts.Festival) -> Festival:
         return cls(
-            id=strawberry.ID(str(row["id"])),
-            name=row["name"],
-            community_ids=list(row["community_ids"]),
-            starts_on=as_date(row["starts_on"]),
-            ends_on=as_date(row["ends_on"]),
-            published=row.get("published", True),
-            max_sessions_per_resident=row.get("max_sessions_per_resident"),
+            id=strawberry.ID(festival.id),
+            name=festival.name,
+            community_ids=festival.community_ids,
+            starts_on=festival.starts_on,
+            ends_on=festival.ends_on,
+            published=festival.published,
+            max_sessions_per_resident=festival.max_sessions_per_resident,
         )
 
 
@@ -220,28 +220,22 @@ class Signup:
     async def session(self, info: Info) -> Session | None:
         async with info.context.pool.acquire() as conn:
             row = await queries.session(conn, uuid.UUID(self.session_id))
-        return Session.from_row(row) if row else None
+        return Session.of(contracts.Session.of(row)) if row else None
 
     @classmethod
-    def from_row(cls, row: asyncpg.Record | dict[str, Any]) -> Signup:
+    def of(cls, signup: contracts.Signup) -> Signup:
         return cls(
-            id=strawberry.ID(str(row["id"])),
-            session_id=strawberry.ID(str(row["session_id"])),
-            status=SignupStatus(row["status"]),
-            party_size=row["party_size"],
-            waitlist_position=row.get("waitlist_position"),
+            id=strawberry.ID(signup.id),
+            session_id=strawberry.ID(signup.session_id),
+            status=SignupStatus(signup.status),
+            party_size=signup.party_size,
+            waitlist_position=signup.waitlist_position,
             attendees=[
-                Attendee(id=strawberry.ID(a["id"]), name=a["name"], age_band=AgeBand(a["age_band"]))
-                for a in _attendees(row.get("attendees"))
+                Attendee(id=strawberry.ID(a.id), name=a.name, age_band=AgeBand(a.age_band))
+                for a in signup.attendees
             ],
-            free_cancellation=bool(row.get("free_cancel")),
+            free_cancellation=signup.free_cancellation,
         )
-
-
-def _attendees(value: str | list[dict[str, str]] | None) -> list[dict[str, str]]:
-    if value is None:
-        return []
-    return json.loads(value) if isinstance(value, str) else value
 
 
 def _may_see(actor: Actor | None, festival: asyncpg.Record) -> bool:
@@ -362,13 +356,13 @@ class ActivitiesQuery:
         everything = actor is not None and PLATFORM_ADMIN in actor.roles
         async with info.context.pool.acquire() as conn:
             rows = await queries.festivals(conn, organises, everything)
-        return [Festival.from_row(row) for row in rows]
+        return [Festival.of(contracts.Festival.of(row)) for row in rows]
 
     @strawberry.field
     async def festival(self, info: Info, id: strawberry.ID) -> Festival | None:
         async with info.context.pool.acquire() as conn:
             row = await queries.festival(conn, parse_id("id", id))
-        return Festival.from_row(row) if row and _may_see(info.context.actor, row) else None
+        return Festival.of(contracts.Festival.of(row)) if row and _may_see(info.context.actor, row) else None
 
     @strawberry.field
     async def session(self, info: Info, id: strawberry.ID) -> Session | None:
@@ -378,13 +372,13 @@ class ActivitiesQuery:
             festival = await queries.festival_of_session(conn, session_id) if row else None
         if row is None or festival is None or not _may_see(info.context.actor, festival):
             return None
-        return Session.from_row(row)
+        return Session.of(contracts.Session.of(row))
 
     @strawberry.field(description="The venues of a community, by name.")
     async def venues(self, info: Info, community_id: str) -> list[Venue]:
         async with info.context.pool.acquire() as conn:
             rows = await queries.venues(conn, community_id)
-        return [Venue.from_row(row) for row in rows]
+        return [Venue.of(contracts.Venue.of(row)) for row in rows]
 
     @strawberry.field(description="One of my sign-ups; PENDING while its command is in flight.")
     async def signup(self, info: Info, id: strawberry.ID) -> Signup | None:
@@ -395,14 +389,14 @@ class ActivitiesQuery:
             return None
         if row["resident_id"] != actor.user_id:
             raise forbidden()
-        return Signup.from_row(row)
+        return Signup.of(contracts.Signup.of(row))
 
     @strawberry.field
     async def my_signups(self, info: Info) -> list[Signup]:
         actor = info.context.require_actor()
         async with info.context.pool.acquire() as conn:
             rows = await queries.signups_of_resident(conn, actor.user_id)
-        return [Signup.from_row(row) for row in rows]
+        return [Signup.of(contracts.Signup.of(row)) for row in rows]
 
 
 def _organiser(actor: Actor) -> bool:
@@ -437,24 +431,26 @@ async def _organiser_command(
         raise domain.unknown_session()
     if not actor.may_organise(row["community_id"]):
         raise forbidden()
-    command_key = f"{name}:{check_key(key)}"
+    key = check_key(key)
     # The worker records the change under this key, so running the command again (after a
     # worker crash) cannot undo a later change.
-    args = {"session_id": str(session_id), "change_key": f"{actor.user_id}:{command_key}", **args}
-    await info.context.answer(contracts.SERVICE, name, actor, args, command_key)
+    args = {"session_id": str(session_id), "change_key": f"{actor.user_id}:{name}:{key}", **args}
+    await commands.answer(info, contracts.SERVICE, name, actor, args, key, contracts.Session.of)
     async with info.context.pool.acquire() as conn:  # the read model, waitlist included
         fresh = await queries.session(conn, session_id)
     assert fresh is not None
-    return Session.from_row(fresh)
+    return Session.of(contracts.Session.of(fresh))
 
 
-async def _create(info: Info, name: str, kind: str, key: str | None, args: dict[str, Any]) -> Any:
-    """Send an organiser's create command; its id follows from the key, so retries are safe."""
+async def _create(
+    info: Info, name: str, kind: str, client_key: str | None, args: dict[str, Any], reply: Callable[[Row], T]
+) -> T:
+    """Send an organiser's create command; its id follows from the key (the client's, else the
+    arguments'), so a retry or a second click names the same thing."""
     actor = info.context.require_actor()
-    key = check_key(key) if key else uuid.uuid4().hex
+    key = commands.command_key(client_key, name, args)
     args = {"id": str(contracts.id_for(kind, actor.user_id, key)), **args}
-    answer = await info.context.answer(contracts.SERVICE, name, actor, args, f"{kind}:{key}")
-    return answer
+    return await commands.answer(info, contracts.SERVICE, name, actor, args, key, reply)
 
 
 @dataclass(frozen=True)
@@ -474,14 +470,14 @@ class SentSignUp:
                 status=SignupStatus.PENDING,
                 party_size=self.party_size,
             )
-        row = self.reply.unwrap()
-        if row["status"] == SignupStatus.WAITLISTED.value and row.get("waitlist_position") is None:
+        signup = contracts.Signup.of(self.reply.unwrap())
+        if signup.status == SignupStatus.WAITLISTED.value and signup.waitlist_position is None:
             # A repeated request: its answer was stored without the position, which may have moved.
             async with info.context.pool.acquire() as conn:
                 fresh = await queries.signup(conn, self.signup_id)
             if fresh is not None:
-                return Signup.from_row(fresh)
-        return Signup.from_row(row)
+                signup = contracts.Signup.of(fresh)
+        return Signup.of(signup)
 
 
 async def send_sign_up(
@@ -507,9 +503,7 @@ async def send_sign_up(
     }
     if on_behalf_of is not None:
         args["on_behalf_of"] = on_behalf_of
-    reply = await info.context.bus.send(
-        contracts.SERVICE, contracts.SIGN_UP, resident, args, key=f"signup:{resident.user_id}:{key}"
-    )
+    reply = await commands.send(info, contracts.SERVICE, contracts.SIGN_UP, resident, args, key)
     return SentSignUp(signup_id, session_id, party_size, reply)
 
 
@@ -539,8 +533,10 @@ class ActivitiesMutation:
             "published": input.published,
             "max_sessions_per_resident": input.max_sessions_per_resident,
         }
-        key = input.idempotency_key
-        return Festival.from_row(await _create(info, contracts.CREATE_FESTIVAL, "festival", key, args))
+        made = await _create(
+            info, contracts.CREATE_FESTIVAL, "festival", input.idempotency_key, args, contracts.Festival.of
+        )
+        return Festival.of(made)
 
     @strawberry.mutation(description="Show a festival to residents (published) or hide it again.")
     async def set_festival_published(
@@ -555,10 +551,12 @@ class ActivitiesMutation:
         if not all(actor.may_organise(c) for c in row["community_ids"]):
             raise forbidden()
         args = {"festival_id": str(parsed), "published": published}
-        # The same state asked twice is the same answer: no key needed beyond the state.
-        key = f"publish:{actor.user_id}:{parsed}:{published}:{uuid.uuid4().hex}"
-        answer = await info.context.answer(contracts.SERVICE, contracts.PUBLISH_FESTIVAL, actor, args, key)
-        return Festival.from_row(answer)
+        # Asked twice of the same festival as it stands (its version): done once.
+        key = commands.derived_key(args, row["version"])
+        answer = await commands.answer(
+            info, contracts.SERVICE, contracts.PUBLISH_FESTIVAL, actor, args, key, contracts.Festival.of
+        )
+        return Festival.of(answer)
 
     @strawberry.mutation(description="A venue of a community (邻里驿家 station, square or room).")
     async def create_venue(self, info: Info, input: CreateVenueInput) -> Venue:
@@ -581,8 +579,10 @@ class ActivitiesMutation:
             "capacity": input.capacity,
             "address": input.address,
         }
-        key = input.idempotency_key
-        return Venue.from_row(await _create(info, contracts.CREATE_VENUE, "venue", key, args))
+        made = await _create(
+            info, contracts.CREATE_VENUE, "venue", input.idempotency_key, args, contracts.Venue.of
+        )
+        return Venue.of(made)
 
     @strawberry.mutation
     async def create_activity(self, info: Info, input: CreateActivityInput) -> Activity:
@@ -601,8 +601,10 @@ class ActivitiesMutation:
             "age_bands": [band.value for band in input.age_bands],
             "children_need_adult": input.children_need_adult,
         }
-        key = input.idempotency_key
-        return Activity.from_row(await _create(info, contracts.CREATE_ACTIVITY, "activity", key, args))
+        made = await _create(
+            info, contracts.CREATE_ACTIVITY, "activity", input.idempotency_key, args, contracts.Activity.of
+        )
+        return Activity.of(made)
 
     @strawberry.mutation
     async def schedule_session(self, info: Info, input: ScheduleSessionInput) -> Session:
@@ -611,13 +613,7 @@ class ActivitiesMutation:
         domain.check_times(input.starts_at, input.ends_at)
         check_new_span(input.starts_at, input.ends_at, clock.now())
         check_count("capacity", input.capacity, zh="名额", en="Capacity")
-        check_count(
-            "maxPartySize",
-            input.max_party_size,
-            maximum=domain.MAX_PARTY_SIZE,
-            zh="每次报名人数上限",
-            en="The most one sign-up may bring",
-        )
+        domain.check_max_party_size(input.max_party_size)
         args = {
             "activity_id": str(parse_id("activityId", input.activity_id)),
             "venue_id": str(parse_id("venueId", input.venue_id)) if input.venue_id else None,
@@ -630,9 +626,10 @@ class ActivitiesMutation:
             "max_party_size": input.max_party_size,
             "cancellation_deadline": _iso(input.cancellation_deadline),
         }
-        key = input.idempotency_key
-        row = await _create(info, contracts.SCHEDULE_SESSION, "session", key, args)
-        return Session.from_row(row)
+        made = await _create(
+            info, contracts.SCHEDULE_SESSION, "session", input.idempotency_key, args, contracts.Session.of
+        )
+        return Session.of(made)
 
     @strawberry.mutation(description="Sign up for a session; retry with the same key is safe.")
     async def sign_up(self, info: Info, input: SignUpInput) -> Signup:
@@ -656,14 +653,10 @@ class ActivitiesMutation:
         if row["resident_id"] != actor.user_id:
             raise forbidden()
         args = {"signup_id": str(signup_id), "key": key}
-        answer = await info.context.answer(
-            contracts.SERVICE,
-            contracts.CANCEL_SIGNUP,
-            actor,
-            args,
-            f"cancel-signup:{actor.user_id}:{key}",
+        answer = await commands.answer(
+            info, contracts.SERVICE, contracts.CANCEL_SIGNUP, actor, args, key, contracts.Signup.of
         )
-        return Signup.from_row(answer)
+        return Signup.of(answer)
 
     @strawberry.mutation(description="Call a session off (organisers of its community).")
     async def cancel_session(self, info: Info, input: CancelSessionInput) -> Session:
@@ -678,14 +671,10 @@ class ActivitiesMutation:
         if not actor.may_organise(row["community_id"]):
             raise forbidden()
         args = {"session_id": str(session_id), "reason": reason, "key": key}
-        answer = await info.context.answer(
-            contracts.SERVICE,
-            contracts.CANCEL_SESSION,
-            actor,
-            args,
-            f"cancel-session:{actor.user_id}:{key}",
+        answer = await commands.answer(
+            info, contracts.SERVICE, contracts.CANCEL_SESSION, actor, args, key, contracts.Session.of
         )
-        return Session.from_row(answer)
+        return Session.of(answer)
 
     @strawberry.mutation(description="More places (the waitlist moves up at once) or fewer.")
     async def change_session_capacity(self, info: Info, input: ChangeSessionCapacityInput) -> Session:

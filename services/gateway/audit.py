@@ -42,12 +42,12 @@ from strawberry.extensions import SchemaExtension
 from strawberry.types.graphql import OperationType
 
 from services.common.actor import COMMUNITY_ADMIN, PLATFORM_ADMIN, RESIDENT, VOLUNTEER, Actor
-from services.common.clock import now
 from services.common.errors import bad_input, forbidden
 from services.common.masking import mask_phones_in
 from services.gateway.context import Context, Info
 from services.gateway.marks import is_secret
-from services.identity import queries, repository
+from services.identity import queries
+from services.identity.service import AuditRecord, Identity
 
 log = logging.getLogger("linli.audit")
 
@@ -59,6 +59,11 @@ _AUDITED_ELSEWHERE = frozenset(
     | {"addStreet", "addCommunity", "updateCommunity", "addStation", "updateStation", "addGrid"}
     | {"createStreetStaff"}
 )
+
+
+def _subject(field: str, produced: Any) -> str:
+    """What the action changed: the id of what it produced, else the field's name."""
+    return str(produced.get("id", field)) if isinstance(produced, dict) else field
 
 
 def is_staff(actor: Actor) -> bool:
@@ -96,24 +101,21 @@ class StaffAudit(SchemaExtension):
             getattr(result, "data", None),
             getattr(result, "errors", None) or [],
         )
+        entries = [
+            AuditRecord(
+                action.field,
+                _subject(action.field, action.produced),
+                ctx.actor.user_id,
+                ctx.client_ip,
+                {"input": action.arguments, "result": action.produced},
+                community_of(ctx.actor, action.produced),
+            )
+            for action in actions
+            if action.field not in _AUDITED_ELSEWHERE
+        ]
         try:
-            async with ctx.pool.acquire() as conn:
-                for action in actions:
-                    if action.field in _AUDITED_ELSEWHERE:
-                        continue
-                    produced = action.produced
-                    await repository.audit(
-                        conn,
-                        now(),
-                        action.field,
-                        subject=str(produced.get("id", action.field))
-                        if isinstance(produced, dict)
-                        else action.field,
-                        actor_id=ctx.actor.user_id,
-                        client_ip=ctx.client_ip,
-                        details={"input": action.arguments, "result": produced},
-                        community_id=community_of(ctx.actor, produced),
-                    )
+            resources = ctx.resources
+            await Identity(resources.pool, resources.redis, resources.settings).record_staff_actions(entries)
         except Exception:  # the action itself succeeded; a missing audit line must be seen
             log.exception("could not audit %s by %s", [a.field for a in actions], ctx.actor.user_id)
 

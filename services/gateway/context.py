@@ -15,7 +15,6 @@ from services.common.commands import CommandBus
 from services.common.errors import Refusal, forbidden, unauthenticated
 from services.common.settings import Settings
 from services.common.tokens import TokenClaims, read_claims
-from services.gateway.inputs import still_processing
 from services.gateway.live import LiveChannels
 from services.identity.revocations import RevokedTokens
 
@@ -53,16 +52,6 @@ class Context:
     @property
     def bus(self) -> CommandBus:
         return self.resources.bus
-
-    async def answer(
-        self, service: str, name: str, actor: Actor, args: dict[str, Any], key: str
-    ) -> dict[str, Any]:
-        """Send a command and return its answer; a refusal is raised, and no answer within the
-        reply timeout is STILL_PROCESSING (the same key may be sent again safely)."""
-        reply = await self.bus.send(service, name, actor, args, key=key)
-        if reply is None:
-            raise still_processing()
-        return reply.unwrap()
 
     def require_actor(self) -> Actor:
         if self.auth_refusal is not None:

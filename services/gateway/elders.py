@@ -12,7 +12,6 @@
 
 from __future__ import annotations
 
-import json
 import uuid
 from datetime import datetime
 from typing import Any
@@ -25,6 +24,8 @@ from services.common.actor import PLATFORM_ADMIN, Actor
 from services.common.db import Connection
 from services.common.errors import Refusal, forbidden, not_found
 from services.common.masking import mask_name
+from services.common.replies import as_list
+from services.gateway import commands
 from services.gateway.activities import Signup, SignupStatus
 from services.gateway.context import Info
 from services.gateway.identity import identity
@@ -101,7 +102,7 @@ def not_made_by_proxy() -> Refusal:
 
 
 def _members(row: asyncpg.Record | dict[str, Any], resident_name: str) -> list[ProxyPartyMember]:
-    named = _attendees(row["attendees"])
+    named = as_list(row["attendees"])
     members = []
     if row["party_size"] > len(named):
         members.append(ProxyPartyMember(id=None, name=mask_name(resident_name), me=True))
@@ -109,12 +110,6 @@ def _members(row: asyncpg.Record | dict[str, Any], resident_name: str) -> list[P
         ProxyPartyMember(id=strawberry.ID(a["id"]), name=mask_name(a["name"]), me=False) for a in named
     ]
     return members
-
-
-def _attendees(value: Any) -> list[dict[str, str]]:
-    if value is None:
-        return []
-    return list(json.loads(value) if isinstance(value, str) else value)
 
 
 async def _desk_signup(
@@ -139,7 +134,7 @@ async def _fresh_signup(info: Info, signup_id: uuid.UUID) -> Signup:
     async with info.context.pool.acquire() as conn:
         row = await queries.signup(conn, signup_id)
     assert row is not None
-    return Signup.from_row(row)
+    return Signup.of(contracts.Signup.of(row))
 
 
 async def _cut_party(
@@ -154,12 +149,8 @@ async def _cut_party(
     }
     if by is not None:
         args["on_behalf_of"] = by
-    await info.context.answer(
-        contracts.SERVICE,
-        contracts.CANCEL_PARTY_MEMBERS,
-        resident,
-        args,
-        f"cancel-party:{resident.user_id}:{key}",
+    await commands.answer(
+        info, contracts.SERVICE, contracts.CANCEL_PARTY_MEMBERS, resident, args, key, contracts.Signup.of
     )
 
 
@@ -298,12 +289,8 @@ class EldersMutation:
         row, resident = await _desk_signup(info, actor, signup_id)
         on_their_behalf = identity_domain.resident_actor(str(resident["id"]), resident["community_id"])
         args = {"signup_id": str(signup_id), "key": key, "on_behalf_of": actor.user_id}
-        await info.context.answer(
-            contracts.SERVICE,
-            contracts.CANCEL_SIGNUP,
-            on_their_behalf,
-            args,
-            f"cancel-signup:{on_their_behalf.user_id}:{key}",
+        await commands.answer(
+            info, contracts.SERVICE, contracts.CANCEL_SIGNUP, on_their_behalf, args, key, contracts.Signup.of
         )
         details: dict[str, object] = {"signup": str(signup_id), "session": str(row["session_id"])}
         await identity(info).record_proxy_action(
@@ -342,12 +329,14 @@ class EldersMutation:
             raise not_found("entry", "待告知事项")
         if not actor.acts_for_residents_of(entry["community_id"]):
             raise forbidden()
-        await info.context.answer(
+        args = {"id": str(entry_id)}  # told stays told: the entry names the command
+        await commands.perform(
+            info,
             notify_contracts.SERVICE,
             notify_contracts.MARK_TOLD,
             actor,
-            {"id": str(entry_id)},
-            f"told:{entry_id}",
+            args,
+            commands.derived_key(args),
         )
         async with info.context.pool.acquire() as conn:
             fresh = await notify_queries.to_tell_entry(conn, entry_id)

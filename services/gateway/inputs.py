@@ -1,12 +1,10 @@
 """What every part of the GraphQL API does with its input: the scalar rules every argument
-meets at the door, ids, idempotency keys, times from command replies, and the answer when a
-command is still in flight."""
+meets at the door, ids, idempotency keys, and the answer when a command is still in flight."""
 
 from __future__ import annotations
 
 import dataclasses
 import uuid
-from datetime import date, datetime
 from enum import Enum
 from typing import Any
 
@@ -102,16 +100,3 @@ def still_processing() -> Refusal:
         "请求仍在处理中，请稍后使用相同的幂等键重试",
         "Still being processed; retry later with the same idempotency key",
     )
-
-
-def as_datetime(value: datetime | str) -> datetime:
-    """A time from a database row, or from a command reply (which carries ISO text)."""
-    return value if isinstance(value, datetime) else datetime.fromisoformat(value)
-
-
-def as_optional_datetime(value: datetime | str | None) -> datetime | None:
-    return None if value is None else as_datetime(value)
-
-
-def as_date(value: date | str) -> date:
-    return value if isinstance(value, date) else date.fromisoformat(value)

@@ -7,7 +7,6 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 from enum import Enum
-from typing import Any
 
 import asyncpg
 import strawberry
@@ -17,8 +16,9 @@ from services.common.actor import COMMUNITY_ADMIN, ORGANISER, PLATFORM_ADMIN, Ac
 from services.common.errors import bad_input, forbidden, not_found
 from services.common.masking import mask_phone
 from services.common.settings import Settings
+from services.gateway import commands
 from services.gateway.context import Info
-from services.gateway.inputs import check_key, parse_id
+from services.gateway.inputs import parse_id
 from services.gateway.names import community_name
 from services.notify import contracts, queries
 from services.notify.preferences import EMAIL, SMS, WEBHOOK, WECHAT
@@ -70,14 +70,14 @@ class NotificationPreferences:
     quiet_end: str
 
     @classmethod
-    def from_value(cls, value: dict[str, Any]) -> NotificationPreferences:
+    def of(cls, preferences: contracts.Preferences) -> NotificationPreferences:
         return cls(
-            channels=[Channel(c) for c in value["channels"]],
-            email=value["email"],
-            phone=value["phone"],
-            wechat_open_id=value["wechat_openid"],
-            quiet_start=value["quiet_start"],
-            quiet_end=value["quiet_end"],
+            channels=[Channel(c) for c in preferences.channels],
+            email=preferences.email,
+            phone=preferences.phone,
+            wechat_open_id=preferences.wechat_openid,
+            quiet_start=preferences.quiet_start,
+            quiet_end=preferences.quiet_end,
         )
 
     @classmethod
@@ -175,17 +175,17 @@ class MessageTemplate:
         return await community_name(info, self.community_id)
 
     @classmethod
-    def from_value(cls, value: dict[str, Any]) -> MessageTemplate:
+    def of(cls, template: contracts.MessageTemplate) -> MessageTemplate:
         return cls(
-            festival_id=strawberry.ID(value["festival_id"]),
-            community_id=value["community_id"],
-            kind=value["kind"],
-            title_zh=value["title_zh"],
-            body_zh=value["body_zh"],
-            title_en=value["title_en"],
-            body_en=value["body_en"],
-            updated_by=value["updated_by"],
-            updated_at=datetime.fromisoformat(value["updated_at"]),
+            festival_id=strawberry.ID(template.festival_id),
+            community_id=template.community_id,
+            kind=template.kind,
+            title_zh=template.title_zh,
+            body_zh=template.body_zh,
+            title_en=template.title_en,
+            body_en=template.body_en,
+            updated_by=template.updated_by,
+            updated_at=template.updated_at,
         )
 
 
@@ -218,6 +218,11 @@ async def _festival_of(info: Info, festival_id: uuid.UUID, community_id: str) ->
         raise not_found("festival", "节庆")
     if community_id not in festival["community_ids"]:
         raise bad_input("communityId", "该节庆不包括这个社区", "The festival does not include this community")
+
+
+async def _template_version(info: Info, festival_id: uuid.UUID, community_id: str, kind: str) -> str | None:
+    async with info.context.pool.acquire() as conn:
+        return await queries.template_version(conn, festival_id, community_id, kind)
 
 
 def _limit(limit: int) -> int:
@@ -292,7 +297,7 @@ class NotifyQuery:
         festival = parse_id("festivalId", festival_id)
         async with info.context.pool.acquire() as conn:
             rows = await queries.templates(conn, festival, _communities_seen(actor))
-        return [MessageTemplate.from_value(queries.template_value(row)) for row in rows]
+        return [MessageTemplate.of(contracts.MessageTemplate.of(row)) for row in rows]
 
     @strawberry.field(
         description="The default text of each kind of message organisers may override, with its placeholders."
@@ -334,9 +339,13 @@ class NotifyMutation:
             "quiet_start": input.quiet_start,
             "quiet_end": input.quiet_end,
         }
-        key = f"prefs:{actor.user_id}:{uuid.uuid4().hex}"
-        answer = await info.context.answer(contracts.SERVICE, contracts.SET_PREFERENCES, actor, args, key)
-        return NotificationPreferences.from_value(answer)
+        async with info.context.pool.acquire() as conn:
+            current = await queries.preferences(conn, actor.user_id)
+        key = commands.derived_key(args, current["version"] if current else None)
+        chosen = await commands.answer(
+            info, contracts.SERVICE, contracts.SET_PREFERENCES, actor, args, key, contracts.Preferences.of
+        )
+        return NotificationPreferences.of(chosen)
 
     @strawberry.mutation(description="Mark my inbox messages read; returns how many were unread.")
     async def mark_read(self, info: Info, ids: list[strawberry.ID]) -> int:
@@ -344,10 +353,13 @@ class NotifyMutation:
         if not 1 <= len(ids) <= 200:
             raise bad_input("ids", "每次可标记1到200条消息", "Mark 1 to 200 messages at a time")
         args = {"ids": sorted({str(parse_id("ids", i)) for i in ids})}
-        key = f"read:{actor.user_id}:{uuid.uuid4().hex}"
-        answer = await info.context.answer(contracts.SERVICE, contracts.MARK_READ, actor, args, key)
-        marked: int = answer["marked"]
-        return marked
+        async with info.context.pool.acquire() as conn:
+            unread = await queries.unread_among(conn, actor.user_id, args["ids"])
+        key = commands.derived_key(args, unread)  # marked again once read: a new request, answered 0
+        answer = await commands.answer(
+            info, contracts.SERVICE, contracts.MARK_READ, actor, args, key, contracts.Marked.of
+        )
+        return answer.marked
 
     @strawberry.mutation(description="Send a dead letter again with fresh attempts (organisers only).")
     async def resend_delivery(
@@ -355,13 +367,14 @@ class NotifyMutation:
     ) -> ResentDelivery:
         actor = info.context.require_role(ORGANISER, COMMUNITY_ADMIN)
         delivery_id = parse_id("id", id)
-        key = check_key(idempotency_key) if idempotency_key else uuid.uuid4().hex
+        async with info.context.pool.acquire() as conn:
+            version = await queries.delivery_version(conn, delivery_id)
+        key = commands.command_key(idempotency_key, str(delivery_id), version)
         args = {"id": str(delivery_id), "key": key}
-        answer = await info.context.answer(
-            contracts.SERVICE, contracts.RESEND_DELIVERY, actor, args, f"resend:{actor.user_id}:{key}"
+        resent = await commands.answer(
+            info, contracts.SERVICE, contracts.RESEND_DELIVERY, actor, args, key, contracts.Resent.of
         )
-        value = answer
-        return ResentDelivery(id=strawberry.ID(value["id"]), status=value["status"])
+        return ResentDelivery(id=strawberry.ID(resent.id), status=resent.status)
 
     @strawberry.mutation(
         description="Word one kind of message my way for a festival's sessions in my community."
@@ -382,11 +395,19 @@ class NotifyMutation:
             "title_en": input.title_en,
             "body_en": input.body_en,
         }
-        key = f"template:{actor.user_id}:{uuid.uuid4().hex}"
-        answer = await info.context.answer(
-            contracts.SERVICE, contracts.SET_MESSAGE_TEMPLATE, actor, args, key
+        key = commands.derived_key(
+            args, await _template_version(info, festival_id, input.community_id, input.kind)
         )
-        return MessageTemplate.from_value(answer)
+        saved = await commands.answer(
+            info,
+            contracts.SERVICE,
+            contracts.SET_MESSAGE_TEMPLATE,
+            actor,
+            args,
+            key,
+            contracts.MessageTemplate.of,
+        )
+        return MessageTemplate.of(saved)
 
     @strawberry.mutation(
         description="Back to the default text for one kind of message; true if there was an override."
@@ -397,14 +418,10 @@ class NotifyMutation:
         actor = info.context.require_role(ORGANISER, COMMUNITY_ADMIN)
         if not actor.may_organise(community_id):
             raise forbidden()
-        args = {
-            "festival_id": str(parse_id("festivalId", festival_id)),
-            "community_id": community_id,
-            "kind": check_kind(kind),
-        }
-        key = f"template-clear:{actor.user_id}:{uuid.uuid4().hex}"
-        answer = await info.context.answer(
-            contracts.SERVICE, contracts.CLEAR_MESSAGE_TEMPLATE, actor, args, key
+        festival = parse_id("festivalId", festival_id)
+        args = {"festival_id": str(festival), "community_id": community_id, "kind": check_kind(kind)}
+        key = commands.derived_key(args, await _template_version(info, festival, community_id, kind))
+        answer = await commands.answer(
+            info, contracts.SERVICE, contracts.CLEAR_MESSAGE_TEMPLATE, actor, args, key, contracts.Cleared.of
         )
-        cleared: bool = answer["cleared"]
-        return cleared
+        return answer.cleared

@@ -33,6 +33,7 @@ from services.common.actor import Actor
 from services.common.clock import now
 from services.common.errors import Refusal, bad_input, forbidden
 from services.common.masking import mask_name
+from services.gateway import commands
 from services.gateway.context import Info
 from services.gateway.inputs import check_key, parse_id
 from services.gateway.marks import Secret
@@ -385,12 +386,8 @@ async def _sync_one(info: Info, actor: Actor, device: str, item: OfflineAdmissio
         },
     }
     try:
-        row = await info.context.answer(
-            contracts.SERVICE,
-            contracts.CHECK_IN_TICKET,
-            actor,
-            args,
-            f"ticket-check-in:{actor.user_id}:{key}",
+        admission = await commands.answer(
+            info, contracts.SERVICE, contracts.CHECK_IN_TICKET, actor, args, key, contracts.TicketCheckIn.of
         )
     except Refusal as refusal:
         if refusal.code in ("STILL_PROCESSING", "SERVICE_UNAVAILABLE", "INTERNAL_ERROR"):
@@ -402,12 +399,11 @@ async def _sync_one(info: Info, actor: Actor, device: str, item: OfflineAdmissio
             message_zh=refusal.zh,
             message_en=refusal.en,
         )
-    conflict = bool(row.get("conflict"))
     return OfflineSyncResult(
         idempotency_key=key,
-        outcome=OfflineOutcome.CONFLICT if conflict else OfflineOutcome.ADMITTED,
-        signup_id=strawberry.ID(row["signup_id"]),
-        people=int(row["people"]),
+        outcome=OfflineOutcome.CONFLICT if admission.conflict else OfflineOutcome.ADMITTED,
+        signup_id=strawberry.ID(admission.signup_id),
+        people=admission.people,
     )
 
 

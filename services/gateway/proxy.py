@@ -21,6 +21,7 @@ from services.common.actor import Actor
 from services.common.errors import forbidden
 from services.common.masking import mask_name, mask_phone
 from services.common.signed_codes import render
+from services.gateway import commands
 from services.gateway.activities import Signup, send_sign_up
 from services.gateway.context import Info
 from services.gateway.identity import identity
@@ -189,22 +190,25 @@ class ProxyMutation:
             # No mobile of their own: nothing is texted; their grid workers tell them instead.
             args = {"person_id": str(resident["id"]), "community_id": resident["community_id"]}
             # Settled before anything is signed up for them, so no event of theirs is missed.
-            await info.context.answer(
+            await commands.perform(
+                info,
                 notify_contracts.SERVICE,
                 notify_contracts.TELL_IN_PERSON,
                 actor,
                 args,
-                f"tell-in-person:{resident['id']}",
+                commands.derived_key(args),
             )
         elif created:
             # Someone signed up at the desk has no inbox habit: their messages also go by SMS.
             args = {"channels": ["sms"], "phone": resident["phone"]}
-            reply = await info.context.bus.send(
+            # Set once, when the desk registers them: later choices of their own are not undone.
+            reply = await commands.send(
+                info,
                 notify_contracts.SERVICE,
                 notify_contracts.SET_PREFERENCES,
                 _actor_of(resident),
                 args,
-                key=f"prefs:{resident['id']}:by-proxy",
+                commands.derived_key("registered-at-the-desk"),
             )
             if reply is not None:
                 reply.unwrap()

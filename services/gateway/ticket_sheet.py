@@ -28,7 +28,7 @@ from services.activities import attendance, domain, queries, ticket_keys, ticket
 from services.common.clock import LOCAL_TZ
 from services.common.db import Connection
 from services.common.errors import Refusal, bad_input, forbidden, unauthenticated
-from services.gateway.activities import _attendees  # the one reader of a sign-up's attendees
+from services.common.replies import as_list
 from services.gateway.context import Resources, authenticate
 from services.identity import queries as identity_queries
 from services.identity.directory import community_contact
@@ -101,7 +101,7 @@ async def ticket_sheet(conn: Connection, secret: str, signup: asyncpg.Record) ->
     except ValueError:
         pass  # not a resident's account: no name to print
     holder = holder_label(profile["name"] if profile else "", profile["phone"] if profile else None)
-    members = [str(a["name"]) for a in _attendees(signup["attendees"])]
+    members = [str(a["name"]) for a in as_list(signup["attendees"])]
     contact = await community_contact(conn, session["community_id"])
     starts_at, ends_at = session["starts_at"], session["ends_at"]
     arrive = int(tickets.ARRIVE_BEFORE.total_seconds() // 60)

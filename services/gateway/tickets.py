@@ -21,10 +21,12 @@ from services.common.clock import now
 from services.common.db import Connection
 from services.common.errors import Refusal, bad_input, forbidden
 from services.common.masking import mask_name, mask_phone
+from services.common.replies import as_list
 from services.common.signed_codes import render
-from services.gateway.activities import Session, SessionStatus, SignupStatus, _attendees
+from services.gateway import commands
+from services.gateway.activities import Session, SessionStatus, SignupStatus
 from services.gateway.context import Info
-from services.gateway.inputs import check_key, parse_id
+from services.gateway.inputs import parse_id
 from services.gateway.marks import Secret
 from services.gateway.ticket_sheet import TicketSheet, ticket_sheet
 from services.identity import queries as identity_queries
@@ -95,7 +97,7 @@ async def named_people(conn: Connection, resident_ids: Iterable[str]) -> dict[st
 
 def party_of(person: NamedPerson, party_size: int, attendees: str | list[dict[str, str]] | None) -> list[str]:
     """Who a sign-up brings, by name (see ``tickets.party_names``)."""
-    members = [str(a["name"]) for a in _attendees(attendees)]
+    members = [str(a["name"]) for a in as_list(attendees)]
     return tickets.party_names("" if person.name == NO_NAME else person.name, party_size, members)
 
 
@@ -114,7 +116,7 @@ class Ticket:
     async def session(self, info: Info) -> Session | None:
         async with info.context.pool.acquire() as conn:
             row = await queries.session(conn, uuid.UUID(self.session_id))
-        return Session.from_row(row) if row else None
+        return Session.of(contracts.Session.of(row)) if row else None
 
     @strawberry.field(description="What the printed ticket says: activity, day, time, venue, names…")
     async def sheet(self, info: Info) -> TicketSheet:
@@ -307,12 +309,6 @@ class TicketsMutation:
         return await send_check_in(info, actor, session_id, input.idempotency_key, input.people, code=code)
 
 
-def check_people(people: int | None) -> int | None:
-    if people is not None and not 1 <= people <= domain.MAX_PARTY_SIZE:
-        raise bad_input("people", "入场人数不正确", "The number of people coming in is not valid")
-    return people
-
-
 async def send_check_in(
     info: Info,
     actor: Actor,
@@ -324,38 +320,46 @@ async def send_check_in(
     signup_id: uuid.UUID | None = None,
 ) -> TicketCheckIn:
     """Ask the activities worker to let a party (or ``people`` of it) in, by ticket code or sign-up."""
-    key = check_key(idempotency_key) if idempotency_key else uuid.uuid4().hex
     args: dict[str, Any] = {
-        "id": str(contracts.id_for("ticket-check-in", actor.user_id, key)),
         "session_id": str(session_id),
-        "people": check_people(people),
+        "people": None if people is None else domain.check_party_size(people, "people"),
     }
     if signup_id is not None:
         args["signup_id"] = str(signup_id)
     else:
         args["code"] = code
-    row = await info.context.answer(
-        contracts.SERVICE,
-        contracts.CHECK_IN_TICKET,
-        actor,
-        args,
-        f"ticket-check-in:{actor.user_id}:{key}",
+    # Without the client's key, a second scan of the same ticket for the same people is the
+    # same admission; a party let in part by part has a row per part, so its progress is the state.
+    key = commands.command_key(idempotency_key, args, await _admitted_so_far(info, args))
+    args["id"] = str(contracts.id_for("ticket-check-in", actor.user_id, key))
+    admission = await commands.answer(
+        info, contracts.SERVICE, contracts.CHECK_IN_TICKET, actor, args, key, contracts.TicketCheckIn.of
     )
     async with info.context.pool.acquire() as conn:
-        masked = await masked_people(conn, [row["resident_id"]])
-        named = await named_people(conn, [row["resident_id"]])
-        signup = await queries.signup(conn, uuid.UUID(row["signup_id"]))
-    person = named[row["resident_id"]]
+        masked = await masked_people(conn, [admission.resident_id])
+        named = await named_people(conn, [admission.resident_id])
+        signup = await queries.signup(conn, uuid.UUID(admission.signup_id))
+    person = named[admission.resident_id]
     return TicketCheckIn(
-        signup_id=strawberry.ID(row["signup_id"]),
-        session_id=strawberry.ID(row["session_id"]),
-        party_size=row["party_size"],
-        checked_in_at=datetime.fromisoformat(row["checked_in_at"]),
-        resident=masked[row["resident_id"]].label,
-        people=int(row.get("people") or row["party_size"]),
-        admitted=int(row.get("admitted") or row["party_size"]),
-        party_names=party_of(person, row["party_size"], signup["attendees"] if signup else None),
+        signup_id=strawberry.ID(admission.signup_id),
+        session_id=strawberry.ID(admission.session_id),
+        party_size=admission.party_size,
+        checked_in_at=admission.checked_in_at,
+        resident=masked[admission.resident_id].label,
+        people=admission.people,
+        admitted=admission.admitted,
+        party_names=party_of(person, admission.party_size, signup["attendees"] if signup else None),
     )
+
+
+async def _admitted_so_far(info: Info, args: dict[str, Any]) -> int:
+    """How many of the ticket's party are in already: the state an admission changes."""
+    if "signup_id" in args:
+        signup_id = uuid.UUID(args["signup_id"])
+    else:
+        signup_id = tickets.read(info.context.resources.settings.secret, args["code"])
+    async with info.context.pool.acquire() as conn:
+        return await queries.admitted(conn, signup_id)
 
 
 @strawberry.type

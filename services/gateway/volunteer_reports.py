@@ -31,14 +31,16 @@ from services.common import clock
 from services.common.actor import RESIDENT, VOLUNTEER, Actor
 from services.common.clock import LOCAL_TZ
 from services.common.errors import Refusal, bad_input, forbidden, not_found, unauthenticated
+from services.gateway import commands
 from services.gateway.context import Info, Resources, authenticate
 from services.gateway.exports import refused
-from services.gateway.inputs import as_optional_datetime, check_key, parse_id
+from services.gateway.inputs import check_key, parse_id
 from services.gateway.names import community_name
-from services.gateway.volunteers import _send, volunteers_named
+from services.gateway.volunteers import volunteers_named
 from services.identity import domain as identity_domain
 from services.identity import queries as identity_queries
 from services.volunteers import contracts, reports
+from services.volunteers import queries as volunteer_queries
 from services.volunteers.profiles import (
     PartyMemberReview,
     PartyMemberStatus,
@@ -118,21 +120,18 @@ class PartyMember:
         return await community_name(info, self.community_id)
 
     @classmethod
-    def from_row(cls, row: Any) -> PartyMember:
-        get = row.get
+    def of(cls, member: contracts.PartyMember) -> PartyMember:
         return cls(
-            status=PartyMemberStatus(get("status") or PartyMemberStatus.APPROVED),
-            decline_reason=get("decline_reason"),
-            registered_at=as_optional_datetime(get("registered_at")),
-            reviewed_at=as_optional_datetime(get("reviewed_at")),
-            volunteer_id=row["volunteer_id"],
-            name=row["name"],
-            work_unit=row["work_unit"],
-            party_branch=row["party_branch"],
-            community_id=row["community_id"],
-            reported_on=row["reported_on"]
-            if isinstance(row["reported_on"], date)
-            else date.fromisoformat(row["reported_on"]),
+            status=PartyMemberStatus(member.status or PartyMemberStatus.APPROVED),
+            decline_reason=member.decline_reason,
+            registered_at=member.registered_at,
+            reviewed_at=member.reviewed_at,
+            volunteer_id=member.volunteer_id,
+            name=member.name,
+            work_unit=member.work_unit,
+            party_branch=member.party_branch,
+            community_id=member.community_id,
+            reported_on=member.reported_on,
         )
 
 
@@ -372,7 +371,7 @@ async def _profile(conn: Any, volunteer_id: str) -> VolunteerProfile:
         availability=row["availability"] if row else None,
         slots=[AvailabilitySlot(weekday=s["weekday"], starts=s["from"], ends=s["to"]) for s in slots],
         skills=await reports.skills_of(conn, volunteer_id),
-        party_member=PartyMember.from_row(member) if member else None,
+        party_member=PartyMember.of(contracts.PartyMember.of(member)) if member else None,
         organisations=await _organisations(conn, await reports.organisations_of(conn, volunteer_id)),
         total_minutes=await reports.credited_total(conn, volunteer_id),
     )
@@ -444,14 +443,14 @@ class VolunteerReportsQuery:
         _require_organiser(info.context.require_actor(), community_id)
         async with info.context.pool.acquire() as conn:
             rows = await reports.party_members(conn, community_id, work_unit)
-        return [PartyMember.from_row(row) for row in rows]
+        return [PartyMember.of(contracts.PartyMember.of(row)) for row in rows]
 
     @strawberry.field(description="Organisers: party members' own 双报到 registrations waiting for review.")
     async def party_members_to_review(self, info: Info, community_id: str) -> list[PartyMember]:
         _require_organiser(info.context.require_actor(), community_id)
         async with info.context.pool.acquire() as conn:
             rows = await reports.party_members_to_review(conn, community_id)
-        return [PartyMember.from_row(row) for row in rows]
+        return [PartyMember.of(contracts.PartyMember.of(row)) for row in rows]
 
     @strawberry.field(description="Organisers: the community's partner organisations (共建单位).")
     async def partner_organisations(self, info: Info, community_id: str) -> list[PartnerOrganisation]:
@@ -534,6 +533,11 @@ class VolunteerReportsQuery:
         )
 
 
+async def _volunteer_version(info: Info, volunteer_id: str) -> str:
+    async with info.context.pool.acquire() as conn:
+        return await volunteer_queries.volunteer_version(conn, volunteer_id)
+
+
 @strawberry.type
 class VolunteerReportsMutation:
     @strawberry.mutation(description="Set my availability (free text and/or weekly slots) and name.")
@@ -547,13 +551,14 @@ class VolunteerReportsMutation:
             "availability": input.availability,
             "slots": [{"weekday": s.weekday, "from": s.starts, "to": s.ends} for s in input.slots or []],
         }
-        await _send(info, contracts.UPDATE_VOLUNTEER_PROFILE, args, key=f"profile:{uuid.uuid4().hex}")
+        key = commands.derived_key(args, await _volunteer_version(info, actor.user_id))
+        await commands.perform(info, contracts.SERVICE, contracts.UPDATE_VOLUNTEER_PROFILE, actor, args, key)
         async with info.context.pool.acquire() as conn:
             return await _profile(conn, actor.user_id)
 
     @strawberry.mutation(description="双报到: a party member reports to the community where they live.")
     async def register_party_member(self, info: Info, input: RegisterPartyMemberInput) -> PartyMember:
-        info.context.require_actor()
+        actor = info.context.require_actor()
         args = {
             "community_id": input.community_id,
             "volunteer_id": input.volunteer_id,
@@ -562,17 +567,37 @@ class VolunteerReportsMutation:
             "party_branch": input.party_branch,
             "reported_on": input.reported_on.isoformat(),
         }
-        row = await _send(info, contracts.REGISTER_PARTY_MEMBER, args, key=f"party:{uuid.uuid4().hex}")
-        return PartyMember.from_row(row)
+        key = commands.derived_key(args, await _volunteer_version(info, input.volunteer_id or actor.user_id))
+        return PartyMember.of(
+            await commands.answer(
+                info,
+                contracts.SERVICE,
+                contracts.REGISTER_PARTY_MEMBER,
+                actor,
+                args,
+                key,
+                contracts.PartyMember.of,
+            )
+        )
 
     @strawberry.mutation(
         description="Organisers: approve a party member's 双报到, or decline it with a reason they see."
     )
     async def review_party_member(self, info: Info, input: ReviewPartyMemberInput) -> PartyMember:
-        info.context.require_actor()
+        actor = info.context.require_actor()
         args = {"volunteer_id": input.volunteer_id, "review": input.review.value, "reason": input.reason}
-        row = await _send(info, contracts.REVIEW_PARTY_MEMBER, args, key=f"party-review:{uuid.uuid4().hex}")
-        return PartyMember.from_row(row)
+        key = commands.derived_key(args, await _volunteer_version(info, input.volunteer_id))
+        return PartyMember.of(
+            await commands.answer(
+                info,
+                contracts.SERVICE,
+                contracts.REVIEW_PARTY_MEMBER,
+                actor,
+                args,
+                key,
+                contracts.PartyMember.of,
+            )
+        )
 
     @strawberry.mutation(description="Organisers: add a partner organisation (共建单位) to the community.")
     async def create_partner_organisation(
@@ -586,20 +611,28 @@ class VolunteerReportsMutation:
             "community_id": input.community_id,
             "name": input.name,
         }
-        row = await _send(
-            info, contracts.CREATE_PARTNER_ORGANISATION, args, key=f"partner:{actor.user_id}:{key}"
+        made = await commands.answer(
+            info,
+            contracts.SERVICE,
+            contracts.CREATE_PARTNER_ORGANISATION,
+            actor,
+            args,
+            key,
+            contracts.Created.of,
         )
         async with info.context.pool.acquire() as conn:
-            found = await reports.partner_organisation(conn, uuid.UUID(row["id"]))
+            found = await reports.partner_organisation(conn, uuid.UUID(made.id))
             assert found is not None
             return (await _organisations(conn, [found]))[0]
 
     @strawberry.mutation(description="Organisers: record a volunteer as a member of a partner organisation.")
     async def add_partner_member(self, info: Info, input: AddPartnerMemberInput) -> PartnerOrganisation:
-        info.context.require_actor()
+        actor = info.context.require_actor()
         organisation_id = parse_id("organisationId", input.organisation_id)
         args = {"organisation_id": str(organisation_id), "volunteer_id": input.volunteer_id}
-        await _send(info, contracts.ADD_PARTNER_MEMBER, args, key=f"partner-member:{uuid.uuid4().hex}")
+        # A member added stays a member: the arguments name the command.
+        key = commands.derived_key(args)
+        await commands.perform(info, contracts.SERVICE, contracts.ADD_PARTNER_MEMBER, actor, args, key)
         async with info.context.pool.acquire() as conn:
             found = await reports.partner_organisation(conn, organisation_id)
             if found is None:

@@ -7,22 +7,23 @@ from datetime import datetime, timedelta
 from enum import Enum
 from typing import Any
 
-import asyncpg
 import strawberry
 
 import services.volunteers.domain as shift_rules  # the domain's rules, applied at the door too
 from services.common import clock
 from services.common.actor import RESIDENT, VOLUNTEER
 from services.common.errors import Refusal, bad_input, forbidden, not_found
+from services.common.replies import Row, as_datetime
+from services.gateway import commands
 from services.gateway.context import Info
-from services.gateway.inputs import as_datetime, check_key, parse_id
+from services.gateway.inputs import check_key, parse_id
 from services.gateway.marks import Secret
 from services.gateway.names import community_name
 from services.gateway.tickets import NO_NAME, NamedPerson, named_people
 from services.identity import throttle
 from services.volunteers import codes, contracts, queries
 from services.volunteers.domain import Span, credit_if_checked_out, may_scan_cards, withdrawal_closes_at
-from services.volunteers.wish_repository import volunteer_names
+from services.volunteers.queries import volunteer_names
 
 MAX_CODE_LENGTH = 200
 
@@ -37,9 +38,6 @@ class CheckInMethod(Enum):
 class LedgerKind(Enum):
     ATTENDANCE = "ATTENDANCE"
     CORRECTION = "CORRECTION"
-
-
-Row = asyncpg.Record | dict[str, Any]
 
 
 @strawberry.type
@@ -73,20 +71,20 @@ class Shift:
         return await community_name(info, self.community_id)
 
     @classmethod
-    def from_row(cls, row: Row) -> Shift:
+    def of(cls, shift: contracts.Shift) -> Shift:
         return cls(
-            contact_phone=row.get("contact_phone"),
-            id=strawberry.ID(str(row["id"])),
-            community_id=row["community_id"],
-            festival_id=row["festival_id"],
-            venue=row["venue"],
-            role=row["role"],
-            starts_at=as_datetime(row["starts_at"]),
-            ends_at=as_datetime(row["ends_at"]),
-            headcount=row["headcount"],
-            places_taken=row["taken"],
-            places_left=row["headcount"] - row["taken"],
-            required_skill=row["required_skill"],
+            contact_phone=shift.contact_phone,
+            id=strawberry.ID(shift.id),
+            community_id=shift.community_id,
+            festival_id=shift.festival_id,
+            venue=shift.venue,
+            role=shift.role,
+            starts_at=shift.starts_at,
+            ends_at=shift.ends_at,
+            headcount=shift.headcount,
+            places_taken=shift.taken,
+            places_left=shift.headcount - shift.taken,
+            required_skill=shift.required_skill,
         )
 
 
@@ -100,14 +98,14 @@ class ShiftSignup:
     async def shift(self, info: Info) -> Shift | None:
         async with info.context.pool.acquire() as conn:
             row = await queries.shift(conn, uuid.UUID(self.shift_id))
-        return Shift.from_row(row) if row else None
+        return Shift.of(contracts.Shift.of(row)) if row else None
 
     @classmethod
-    def from_row(cls, row: Row) -> ShiftSignup:
+    def of(cls, signup: contracts.ShiftSignup) -> ShiftSignup:
         return cls(
-            id=strawberry.ID(str(row["id"])),
-            shift_id=strawberry.ID(str(row["shift_id"])),
-            volunteer_id=row["volunteer_id"],
+            id=strawberry.ID(signup.id),
+            shift_id=strawberry.ID(signup.shift_id),
+            volunteer_id=signup.volunteer_id,
         )
 
 
@@ -129,17 +127,16 @@ class CheckIn:
     )
 
     @classmethod
-    def from_row(cls, row: Row) -> CheckIn:
-        out = row["checked_out_at"]
+    def of(cls, check_in: contracts.CheckIn) -> CheckIn:
         return cls(
-            id=strawberry.ID(str(row["id"])),
-            shift_id=strawberry.ID(str(row["shift_id"])),
-            volunteer_id=row["volunteer_id"],
-            method=CheckInMethod(row["method"]),
-            checked_in_at=as_datetime(row["checked_in_at"]),
-            checked_out_at=as_datetime(out) if out else None,
-            minutes_credited=row.get("minutes_credited"),
-            first_scan=row.get("first_scan"),
+            id=strawberry.ID(check_in.id),
+            shift_id=strawberry.ID(check_in.shift_id),
+            volunteer_id=check_in.volunteer_id,
+            method=CheckInMethod(check_in.method),
+            checked_in_at=check_in.checked_in_at,
+            checked_out_at=check_in.checked_out_at,
+            minutes_credited=check_in.minutes_credited,
+            first_scan=check_in.first_scan,
         )
 
 
@@ -181,16 +178,15 @@ class LedgerEntry:
     created_at: datetime
 
     @classmethod
-    def from_row(cls, row: Row) -> LedgerEntry:
-        shift_id = row["shift_id"]
+    def of(cls, entry: contracts.LedgerEntry) -> LedgerEntry:
         return cls(
-            id=strawberry.ID(str(row["id"])),
-            shift_id=strawberry.ID(str(shift_id)) if shift_id else None,
-            kind=LedgerKind(row["kind"]),
-            minutes=row["minutes"],
-            reason=row["reason"],
-            recorded_by=row["recorded_by"],
-            created_at=as_datetime(row["created_at"]),
+            id=strawberry.ID(entry.id),
+            shift_id=strawberry.ID(entry.shift_id) if entry.shift_id else None,
+            kind=LedgerKind(entry.kind),
+            minutes=entry.minutes,
+            reason=entry.reason,
+            recorded_by=entry.recorded_by,
+            created_at=entry.created_at,
         )
 
 
@@ -284,7 +280,7 @@ class ShiftWithdrawal:
     async def shift(self, info: Info) -> Shift | None:
         async with info.context.pool.acquire() as conn:
             row = await queries.shift(conn, uuid.UUID(self.shift_id))
-        return Shift.from_row(row) if row else None
+        return Shift.of(contracts.Shift.of(row)) if row else None
 
 
 @strawberry.input
@@ -334,9 +330,13 @@ def _check_code(code: str) -> str:
     return code.strip()
 
 
-async def _send(info: Info, name: str, args: dict[str, Any], key: str) -> dict[str, Any]:
-    actor = info.context.require_actor()
-    return await info.context.answer(contracts.SERVICE, name, actor, args, key)
+async def _attendance_key(info: Info, client_key: str | None, args: dict[str, Any]) -> str:
+    """A check-in's, check-out's or undo's key: the client's, else one from the shift's attendance."""
+    if client_key is not None:
+        return check_key(client_key)
+    async with info.context.pool.acquire() as conn:
+        version = await queries.attendance_version(conn, uuid.UUID(args["shift_id"]))
+    return commands.derived_key(args, version)
 
 
 @strawberry.type
@@ -345,13 +345,13 @@ class VolunteersQuery:
     async def shift(self, info: Info, id: strawberry.ID) -> Shift | None:
         async with info.context.pool.acquire() as conn:
             row = await queries.shift(conn, parse_id("id", id))
-        return Shift.from_row(row) if row else None
+        return Shift.of(contracts.Shift.of(row)) if row else None
 
     @strawberry.field(description="A community's volunteer shifts, earliest first.")
     async def shifts(self, info: Info, community_id: str) -> list[Shift]:
         async with info.context.pool.acquire() as conn:
             rows = await queries.shifts_of_community(conn, community_id)
-        return [Shift.from_row(row) for row in rows]
+        return [Shift.of(contracts.Shift.of(row)) for row in rows]
 
     @strawberry.field(description="Staff: who signed up for a shift and who is here.")
     async def shift_roster(self, info: Info, shift_id: strawberry.ID) -> list[RosterEntry]:
@@ -406,14 +406,14 @@ class VolunteersQuery:
         actor = info.context.require_actor()
         async with info.context.pool.acquire() as conn:
             rows = await queries.signups_of_volunteer(conn, actor.user_id)
-        return [ShiftSignup.from_row(row) for row in rows]
+        return [ShiftSignup.of(contracts.ShiftSignup.of(row)) for row in rows]
 
     @strawberry.field(description="My latest check-in for a shift, if any.")
     async def my_check_in(self, info: Info, shift_id: strawberry.ID) -> CheckIn | None:
         actor = info.context.require_actor()
         async with info.context.pool.acquire() as conn:
             row = await queries.latest_check_in(conn, parse_id("shiftId", shift_id), actor.user_id)
-        return CheckIn.from_row(row) if row else None
+        return CheckIn.of(contracts.CheckIn.of(row)) if row else None
 
     @strawberry.field(
         description="The minutes checking out of the shift now would add to my service hours, to "
@@ -444,7 +444,7 @@ class VolunteersQuery:
         actor = info.context.require_actor()
         async with info.context.pool.acquire() as conn:
             rows = await queries.ledger_of(conn, actor.user_id)
-        entries = [LedgerEntry.from_row(row) for row in rows]
+        entries = [LedgerEntry.of(contracts.LedgerEntry.of(row)) for row in rows]
         total = sum(entry.minutes for entry in entries)
         return ServiceHours(total_minutes=total, hours=round(total / 60, 2), entries=entries)
 
@@ -456,7 +456,6 @@ class VolunteersMutation:
         actor = info.context.require_actor()
         if not actor.may_organise(input.community_id):
             raise forbidden()
-        key = check_key(input.idempotency_key) if input.idempotency_key else uuid.uuid4().hex
         shift_rules.check_shift(
             shift_rules.ShiftPlan(
                 community_id=input.community_id,
@@ -470,8 +469,7 @@ class VolunteersMutation:
             ),
             now=clock.now(),
         )
-        args = {
-            "id": str(contracts.id_for("shift", actor.user_id, key)),
+        args: dict[str, Any] = {
             "community_id": input.community_id,
             "festival_id": str(input.festival_id) if input.festival_id else None,
             "venue": input.venue,
@@ -482,8 +480,13 @@ class VolunteersMutation:
             "required_skill": input.required_skill,
             "contact_phone": input.contact_phone,
         }
-        row = await _send(info, contracts.CREATE_SHIFT, args, key=f"shift:{actor.user_id}:{key}")
-        return Shift.from_row(row)
+        key = commands.command_key(input.idempotency_key, args)
+        args["id"] = str(contracts.id_for("shift", actor.user_id, key))
+        return Shift.of(
+            await commands.answer(
+                info, contracts.SERVICE, contracts.CREATE_SHIFT, actor, args, key, contracts.Shift.of
+            )
+        )
 
     @strawberry.mutation(description="Record a skill a volunteer has, for shifts that need it.")
     async def record_volunteer_skill(self, info: Info, input: RecordVolunteerSkillInput) -> bool:
@@ -495,7 +498,9 @@ class VolunteersMutation:
             "volunteer_id": input.volunteer_id,
             "skill": input.skill,
         }
-        await _send(info, contracts.RECORD_SKILL, args, key=f"skill:{uuid.uuid4().hex}")
+        # A skill recorded stays recorded: the arguments name the command.
+        key = commands.derived_key(args)
+        await commands.perform(info, contracts.SERVICE, contracts.RECORD_SKILL, actor, args, key)
         return True
 
     @strawberry.mutation(description="Sign up for a volunteer shift; retry with the same key is safe.")
@@ -507,8 +512,17 @@ class VolunteersMutation:
             "shift_id": str(parse_id("shiftId", input.shift_id)),
             "key": key,
         }
-        row = await _send(info, contracts.SIGN_UP_FOR_SHIFT, args, key=f"shift-signup:{actor.user_id}:{key}")
-        return ShiftSignup.from_row(row)
+        return ShiftSignup.of(
+            await commands.answer(
+                info,
+                contracts.SERVICE,
+                contracts.SIGN_UP_FOR_SHIFT,
+                actor,
+                args,
+                key,
+                contracts.ShiftSignup.of,
+            )
+        )
 
     @strawberry.mutation(
         description="Withdraw from a shift before it starts; the organiser is told. Within "
@@ -519,11 +533,10 @@ class VolunteersMutation:
         actor = info.context.require_role(RESIDENT, VOLUNTEER)
         key = check_key(input.idempotency_key)
         args = {"shift_id": str(parse_id("shiftId", input.shift_id)), "reason": input.reason}
-        row = await _send(
-            info, contracts.WITHDRAW_FROM_SHIFT, args, key=f"shift-withdraw:{actor.user_id}:{key}"
-        )
+        name, typed = contracts.WITHDRAW_FROM_SHIFT, contracts.ShiftWithdrawal.of
+        withdrawn = await commands.answer(info, contracts.SERVICE, name, actor, args, key, typed)
         return ShiftWithdrawal(
-            shift_id=strawberry.ID(str(row["shift_id"])), withdrawn_at=as_datetime(row["withdrawn_at"])
+            shift_id=strawberry.ID(withdrawn.shift_id), withdrawn_at=withdrawn.withdrawn_at
         )
 
     @strawberry.mutation(
@@ -531,37 +544,46 @@ class VolunteersMutation:
     )
     async def check_in(self, info: Info, input: CheckInInput) -> CheckIn:
         actor = info.context.require_actor()
-        key = check_key(input.idempotency_key) if input.idempotency_key else uuid.uuid4().hex
         args = {
             "shift_id": str(parse_id("shiftId", input.shift_id)),
             "code": _check_code(input.code),
         }
+        key = await _attendance_key(info, input.idempotency_key, args)
         if not codes.is_station_digits(args["code"]):
-            row = await _send(info, contracts.CHECK_IN, args, key=f"check-in:{actor.user_id}:{key}")
-            return CheckIn.from_row(row)
+            return CheckIn.of(
+                await commands.answer(
+                    info, contracts.SERVICE, contracts.CHECK_IN, actor, args, key, contracts.CheckIn.of
+                )
+            )
         # Six digits are guessable: wrong ones are counted per volunteer, and refused past a limit.
         redis = info.context.resources.redis
         wrong = f"{info.context.resources.settings.namespace}:station-digits-wrong:{actor.user_id}"
         if int(await redis.get(wrong) or 0) >= codes.WRONG_DIGITS_LIMIT:
             raise codes.too_many_wrong_digits(max(1, int(await redis.ttl(wrong))))
         try:
-            row = await _send(info, contracts.CHECK_IN, args, key=f"check-in:{actor.user_id}:{key}")
+            return CheckIn.of(
+                await commands.answer(
+                    info, contracts.SERVICE, contracts.CHECK_IN, actor, args, key, contracts.CheckIn.of
+                )
+            )
         except Refusal as refusal:
             if refusal.code == "WRONG_STATION_DIGITS":
                 await throttle.count(redis, wrong, codes.WRONG_DIGITS_LIMIT, codes.WRONG_DIGITS_WINDOW_S)
             raise
-        return CheckIn.from_row(row)
 
     @strawberry.mutation(description="Check out of a shift; the time served is credited.")
     async def check_out(self, info: Info, input: CheckOutInput) -> CheckIn:
         actor = info.context.require_actor()
-        key = check_key(input.idempotency_key) if input.idempotency_key else uuid.uuid4().hex
         args = {
             "shift_id": str(parse_id("shiftId", input.shift_id)),
             "card": _check_code(input.card) if input.card is not None else None,
         }
-        row = await _send(info, contracts.CHECK_OUT, args, key=f"check-out:{actor.user_id}:{key}")
-        return CheckIn.from_row(row)
+        key = await _attendance_key(info, input.idempotency_key, args)
+        return CheckIn.of(
+            await commands.answer(
+                info, contracts.SERVICE, contracts.CHECK_OUT, actor, args, key, contracts.CheckIn.of
+            )
+        )
 
     @strawberry.mutation(
         description="Organisers: undo a volunteer's mistaken check-out while the shift lasts; they "
@@ -569,12 +591,15 @@ class VolunteersMutation:
     )
     async def undo_check_out(self, info: Info, input: UndoCheckOutInput) -> CheckIn:
         actor = info.context.require_actor()
-        key = check_key(input.idempotency_key) if input.idempotency_key else uuid.uuid4().hex
         if not input.volunteer_id.strip() or len(input.volunteer_id) > 64:
             raise bad_input("volunteerId", "请选择志愿者", "Choose a volunteer")
         args = {"shift_id": str(parse_id("shiftId", input.shift_id)), "volunteer_id": input.volunteer_id}
-        row = await _send(info, contracts.UNDO_CHECK_OUT, args, key=f"undo-check-out:{actor.user_id}:{key}")
-        return CheckIn.from_row(row)
+        key = await _attendance_key(info, input.idempotency_key, args)
+        return CheckIn.of(
+            await commands.answer(
+                info, contracts.SERVICE, contracts.UNDO_CHECK_OUT, actor, args, key, contracts.CheckIn.of
+            )
+        )
 
     @strawberry.mutation(description="Correct a volunteer's hours with a reason; history is kept.")
     async def correct_service_hours(self, info: Info, input: CorrectServiceHoursInput) -> LedgerEntry:
@@ -587,7 +612,14 @@ class VolunteersMutation:
             "minutes": input.minutes,
             "reason": input.reason,
         }
-        row = await _send(
-            info, contracts.CORRECT_SERVICE_HOURS, args, key=f"correction:{actor.user_id}:{key}"
+        return LedgerEntry.of(
+            await commands.answer(
+                info,
+                contracts.SERVICE,
+                contracts.CORRECT_SERVICE_HOURS,
+                actor,
+                args,
+                key,
+                contracts.LedgerEntry.of,
+            )
         )
-        return LedgerEntry.from_row(row)

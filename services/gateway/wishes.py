@@ -14,14 +14,14 @@ from services.common import clock
 from services.common.actor import Actor
 from services.common.errors import bad_input, forbidden
 from services.common.masking import mask_name, mask_phone, mask_phones_in
+from services.gateway import commands
 from services.gateway.context import Info
-from services.gateway.inputs import as_optional_datetime, check_key, parse_id
+from services.gateway.inputs import check_key, parse_id
 from services.gateway.names import community_name
 from services.identity import queries as identity_queries
 from services.identity.directory import community_contact
-from services.volunteers import contracts, wishes
-from services.volunteers import wish_repository as repo
-from services.volunteers.wish_repository import volunteer_names
+from services.volunteers import contracts, queries, wishes
+from services.volunteers.queries import volunteer_names
 from services.volunteers.wishes import ClaimantKind, Review, WishStatus
 
 strawberry.enum(WishStatus, name="WishStatus")
@@ -68,7 +68,7 @@ class Wish:
         ):
             return None
         async with info.context.pool.acquire() as conn:
-            claim = await repo.get_claim(conn, uuid.UUID(self.claim_id))
+            claim = await queries.wish_claim(conn, uuid.UUID(self.claim_id))
             if claim is None:
                 return None
             name = await _claimant_name(conn, claim["claimant_id"])
@@ -94,7 +94,7 @@ class Wish:
             return None
         async with info.context.pool.acquire() as conn:
             resident = await _resident(conn, self.resident_id)
-            call_back = await repo.call_back_of_claim(conn, uuid.UUID(self.claim_id))
+            call_back = await queries.call_back_of_claim(conn, uuid.UUID(self.claim_id))
             desk = await community_contact(conn, self.community_id)
         phone = resident["phone"] if resident else ""
         return WishContact(
@@ -114,29 +114,26 @@ class Wish:
         return await community_name(info, self.community_id)
 
     @classmethod
-    def from_row(cls, row: asyncpg.Record | dict[str, Any]) -> Wish:
-        get = row.get
-        merged = get("merged_into")
-        claim_id, claimant_id = get("claim_id"), get("claimant_id")
+    def of(cls, wish: contracts.Wish) -> Wish:
         return cls(
-            resident_id=get("resident_id"),
-            posted_by=get("posted_by"),
-            claim_id=str(claim_id) if claim_id else None,
-            claimant_id=claimant_id,
-            id=strawberry.ID(str(row["id"])),
-            community_id=row["community_id"],
-            festival_id=row["festival_id"],
-            category=row["category"],
-            description=mask_phones_in(row["description"]),
-            building=row["building"],
-            status=WishStatus(row["status"]),
-            merged_into=strawberry.ID(str(merged)) if merged else None,
-            decline_reason=get("decline_reason"),
-            claim_expires_at=as_optional_datetime(get("claim_expires_at")),
-            started_at=as_optional_datetime(get("started_at")),
-            done_note=get("done_note"),
-            photo_url=get("photo_url"),
-            met_at=as_optional_datetime(get("met_at")),
+            resident_id=wish.resident_id,
+            posted_by=wish.posted_by,
+            claim_id=wish.claim_id,
+            claimant_id=wish.claimant_id,
+            id=strawberry.ID(wish.id),
+            community_id=wish.community_id,
+            festival_id=wish.festival_id,
+            category=wish.category,
+            description=mask_phones_in(wish.description),
+            building=wish.building,
+            status=WishStatus(wish.status),
+            merged_into=strawberry.ID(wish.merged_into) if wish.merged_into else None,
+            decline_reason=wish.decline_reason,
+            claim_expires_at=wish.claim_expires_at,
+            started_at=wish.started_at,
+            done_note=wish.done_note,
+            photo_url=wish.photo_url,
+            met_at=wish.met_at,
         )
 
 
@@ -271,16 +268,21 @@ class FinishWishInput:
     photo_url: str | None = None
 
 
-async def _send(info: Info, actor: Actor, name: str, args: dict[str, Any], key: str) -> dict[str, Any]:
-    return await info.context.answer(contracts.SERVICE, name, actor, args, f"{name}:{actor.user_id}:{key}")
+async def _wish_state(info: Info, wish_id: uuid.UUID) -> str | None:
+    """The wish's version: what a command about it changes, so a key derived from it joins a
+    double click or a retry, never a later request (the same plan again after another)."""
+    async with info.context.pool.acquire() as conn:
+        found = await queries.wish(conn, wish_id)
+    return None if found is None else str(found["version"])
 
 
 async def _wish_command(info: Info, name: str, wish_id: strawberry.ID, **args: Any) -> Wish:
-    """A command about one wish; the service decides who may (the key only joins retries)."""
+    """A command about one wish; the service decides who may."""
     actor = info.context.require_actor()
     parsed = parse_id("wishId", wish_id)
-    row = await _send(info, actor, name, {"wish_id": str(parsed), **args}, f"{parsed}:{uuid.uuid4().hex}")
-    return Wish.from_row(row)
+    args = {"wish_id": str(parsed), **args}
+    key = commands.derived_key(args, await _wish_state(info, parsed))
+    return Wish.of(await commands.answer(info, contracts.SERVICE, name, actor, args, key, contracts.Wish.of))
 
 
 async def _resident(conn: Any, resident_id: str | None) -> asyncpg.Record | None:
@@ -342,36 +344,37 @@ class WishesQuery:
     async def wish_wall(self, info: Info, community_id: str) -> list[Wish]:
         info.context.require_actor()
         async with info.context.pool.acquire() as conn:
-            rows = await repo.wall(conn, community_id, clock.now())
-        return [Wish.from_row(row) for row in rows]
+            rows = await queries.wall(conn, community_id, clock.now())
+        return [Wish.of(contracts.Wish.of(row)) for row in rows]
 
     @strawberry.field(description="Wishes I made, or (grid workers) posted for a resident: to confirm them.")
     async def my_wishes(self, info: Info) -> list[Wish]:
         actor = info.context.require_actor()
         async with info.context.pool.acquire() as conn:
-            rows = await repo.wishes_of(conn, actor.user_id)
-        return [Wish.from_row(row) for row in rows]
+            rows = await queries.wishes_of(conn, actor.user_id)
+        return [Wish.of(contracts.Wish.of(row)) for row in rows]
 
     @strawberry.field(description="Wishes I have claimed: to start them and mark them done.")
     async def my_claimed_wishes(self, info: Info) -> list[Wish]:
         actor = info.context.require_actor()
         async with info.context.pool.acquire() as conn:
-            rows = await repo.wishes_claimed_by(conn, actor.user_id)
-        return [Wish.from_row(row) for row in rows]
+            rows = await queries.wishes_claimed_by(conn, actor.user_id)
+        return [Wish.of(contracts.Wish.of(row)) for row in rows]
 
     @strawberry.field(description="Organisers: posted wishes waiting for review, and approved ones.")
     async def wishes_to_review(self, info: Info, community_id: str) -> list[Wish]:
         _organiser_of(info, community_id)
         async with info.context.pool.acquire() as conn:
-            rows = await repo.wishes_to_review(conn, community_id)
-        return [Wish.from_row(row) for row in rows]
+            rows = await queries.wishes_to_review(conn, community_id)
+        return [Wish.of(contracts.Wish.of(row)) for row in rows]
 
     @strawberry.field(description="Staff: claimants' requests to reach a resident for them, open ones first.")
     async def wish_call_backs(self, info: Info, community_id: str) -> list[WishCallBack]:
         _staff_of(info, community_id)
         async with info.context.pool.acquire() as conn:
             return [
-                await _call_back(conn, row) for row in await repo.call_backs_of_community(conn, community_id)
+                await _call_back(conn, row)
+                for row in await queries.call_backs_of_community(conn, community_id)
             ]
 
     @strawberry.field(description="Organisers: wishes posted, claimed and met in [since, until).")
@@ -382,7 +385,7 @@ class WishesQuery:
         if until <= since or (until - since).days > 366:
             raise bad_input("until", "统计区间须为1到366天", "The period is 1 to 366 days")
         async with info.context.pool.acquire() as conn:
-            found = await repo.counts(conn, community_id, festival_id, since, until)
+            found = await queries.counts(conn, community_id, festival_id, since, until)
         return WishCounts(
             community_id=community_id,
             festival_id=festival_id,
@@ -419,7 +422,11 @@ class WishesMutation:
                 raise forbidden()
             args["resident_id"] = str(resident_id)
         args["id"] = str(contracts.id_for("wish", actor.user_id, key))
-        return Wish.from_row(await _send(info, actor, wishes.POST_WISH, args, key))
+        return Wish.of(
+            await commands.answer(
+                info, contracts.SERVICE, wishes.POST_WISH, actor, args, key, contracts.Wish.of
+            )
+        )
 
     @strawberry.mutation(description="Organisers: approve, decline (with a reason) or merge a posted wish.")
     async def review_wish(self, info: Info, input: ReviewWishInput) -> Wish:
@@ -451,7 +458,11 @@ class WishesMutation:
             "organisation": input.organisation,
             "planned_visit_at": input.planned_visit_at.isoformat() if input.planned_visit_at else None,
         }
-        return Wish.from_row(await _send(info, actor, wishes.CLAIM_WISH, args, key))
+        return Wish.of(
+            await commands.answer(
+                info, contracts.SERVICE, wishes.CLAIM_WISH, actor, args, key, contracts.Wish.of
+            )
+        )
 
     @strawberry.mutation(description="The claimant has begun: the claim no longer lapses.")
     async def start_wish(self, info: Info, wish_id: strawberry.ID) -> Wish:
@@ -476,7 +487,11 @@ class WishesMutation:
         key = check_key(input.idempotency_key)
         wish_id = parse_id("wishId", input.wish_id)
         args = {"wish_id": str(wish_id), "reason": input.reason}
-        return Wish.from_row(await _send(info, actor, wishes.GIVE_BACK_WISH, args, f"{wish_id}:{key}"))
+        return Wish.of(
+            await commands.answer(
+                info, contracts.SERVICE, wishes.GIVE_BACK_WISH, actor, args, key, contracts.Wish.of
+            )
+        )
 
     @strawberry.mutation(description="The claimant says when they plan to come; the resident sees it.")
     async def plan_wish_visit(self, info: Info, input: PlanWishVisitInput) -> Wish:
@@ -492,20 +507,23 @@ class WishesMutation:
         actor = info.context.require_actor()
         wish_id = parse_id("wishId", input.wish_id)
         args = {"wish_id": str(wish_id), "note": input.note}
-        await _send(info, actor, wishes.REQUEST_WISH_CALL_BACK, args, f"{wish_id}:{uuid.uuid4().hex}")
+        key = commands.derived_key(args, await _wish_state(info, wish_id))  # once per claim
+        await commands.perform(info, contracts.SERVICE, wishes.REQUEST_WISH_CALL_BACK, actor, args, key)
         async with info.context.pool.acquire() as conn:
-            row = await repo.get_wish(conn, wish_id)
+            row = await queries.wish(conn, wish_id)
         if row is None:
             raise wishes.unknown_wish()
-        return Wish.from_row(row)
+        return Wish.of(contracts.Wish.of(row))
 
     @strawberry.mutation(description="Staff: the message was passed on (or she called back).")
     async def mark_wish_call_back_done(self, info: Info, id: strawberry.ID) -> WishCallBack:
         actor = info.context.require_actor()
         call_back_id = parse_id("id", id)
-        await _send(info, actor, wishes.HANDLE_WISH_CALL_BACK, {"id": str(call_back_id)}, uuid.uuid4().hex)
+        args = {"id": str(call_back_id)}  # handled stays handled: the call-back names the command
+        key = commands.derived_key(args)
+        await commands.perform(info, contracts.SERVICE, wishes.HANDLE_WISH_CALL_BACK, actor, args, key)
         async with info.context.pool.acquire() as conn:
-            found = await repo.call_back_for_staff(conn, call_back_id)
+            found = await queries.call_back_for_staff(conn, call_back_id)
             if found is None:
                 raise wishes.call_back_not_found()
             return await _call_back(conn, found)
@@ -513,7 +531,11 @@ class WishesMutation:
     @strawberry.mutation(description="Organisers: return wishes whose claims lapsed to the wall; how many.")
     async def expire_wish_claims(self, info: Info, community_id: str) -> int:
         actor = _organiser_of(info, community_id)
-        reply = await _send(
-            info, actor, wishes.EXPIRE_WISH_CLAIMS, {"community_id": community_id}, uuid.uuid4().hex
+        args = {"community_id": community_id}
+        async with info.context.pool.acquire() as conn:
+            lapsed = await queries.lapsed_claims(conn, community_id, clock.now())
+        key = commands.derived_key(args, lapsed)  # the claims it returns to the wall
+        answer = await commands.answer(
+            info, contracts.SERVICE, wishes.EXPIRE_WISH_CLAIMS, actor, args, key, contracts.ClaimsExpired.of
         )
-        return int(reply["expired"])
+        return answer.expired

@@ -6,9 +6,10 @@ import asyncio
 import functools
 import logging
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import Any
 
 import asyncpg
 from argon2 import PasswordHasher
@@ -49,6 +50,18 @@ class Tokens:
     refresh_token: str
     access_expires_in_s: int
     actor: Actor
+
+
+@dataclass(frozen=True)
+class AuditRecord:
+    """One line of the audit log: who did what to what, from where, in which community."""
+
+    action: str
+    subject: str
+    actor_id: str | None
+    client_ip: str | None
+    details: dict[str, Any]
+    community_id: str | None
 
 
 @dataclass
@@ -446,6 +459,22 @@ class Identity:
                 details,
                 resident["community_id"],
             )
+
+    async def record_staff_actions(self, entries: Sequence[AuditRecord]) -> None:
+        """Staff's mutations that took effect, as the gateway saw them, in the audit log."""
+        at = self.clock()
+        async with self.pool.acquire() as conn:
+            for entry in entries:
+                await repo.audit(
+                    conn,
+                    at,
+                    entry.action,
+                    entry.subject,
+                    entry.actor_id,
+                    entry.client_ip,
+                    entry.details,
+                    entry.community_id,
+                )
 
     # --- staff -----------------------------------------------------------------------------
 

@@ -3,6 +3,11 @@ and its deferred jobs."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from datetime import datetime
+
+from services.common.replies import Row, as_datetime, as_text
+
 SERVICE = "notify"
 
 # Event types notify turns into messages; the producers' relays route these here.
@@ -59,3 +64,92 @@ MARK_TOLD = "mark_told"  # a grid worker ticks an entry of the "to tell" list of
 
 # deferred arq jobs on notify's queue
 SEND_REMINDER = "send_reminder"
+
+
+# What the commands answer, typed: the gateway reads them this way.
+
+
+@dataclass(frozen=True)
+class Preferences:
+    """How a person wants to be told."""
+
+    channels: list[str]
+    email: str | None
+    phone: str | None
+    wechat_openid: str | None
+    quiet_start: str
+    quiet_end: str
+
+    @classmethod
+    def of(cls, row: Row) -> Preferences:
+        return cls(
+            list(row["channels"]),
+            row["email"],
+            row["phone"],
+            row["wechat_openid"],
+            row["quiet_start"],
+            row["quiet_end"],
+        )
+
+
+@dataclass(frozen=True)
+class MessageTemplate:
+    """A festival's own words for one kind of message in one community."""
+
+    festival_id: str
+    community_id: str
+    kind: str
+    title_zh: str
+    body_zh: str
+    title_en: str
+    body_en: str
+    updated_by: str
+    updated_at: datetime
+
+    @classmethod
+    def of(cls, row: Row) -> MessageTemplate:
+        return cls(
+            as_text(row["festival_id"]),
+            row["community_id"],
+            row["kind"],
+            row["title_zh"],
+            row["body_zh"],
+            row["title_en"],
+            row["body_en"],
+            row["updated_by"],
+            as_datetime(row["updated_at"]),
+        )
+
+
+@dataclass(frozen=True)
+class Marked:
+    """How many of the messages were unread until now."""
+
+    marked: int
+
+    @classmethod
+    def of(cls, row: Row) -> Marked:
+        return cls(int(row["marked"]))
+
+
+@dataclass(frozen=True)
+class Cleared:
+    """Whether there was a festival's own template to clear."""
+
+    cleared: bool
+
+    @classmethod
+    def of(cls, row: Row) -> Cleared:
+        return cls(bool(row["cleared"]))
+
+
+@dataclass(frozen=True)
+class Resent:
+    """A dead letter sent again."""
+
+    id: str
+    status: str
+
+    @classmethod
+    def of(cls, row: Row) -> Resent:
+        return cls(as_text(row["id"]), row["status"])

@@ -19,8 +19,43 @@ async def inbox(conn: Connection, recipient_id: str, limit: int) -> list[asyncpg
     )
 
 
+async def unread_among(conn: Connection, recipient_id: str, message_ids: Sequence[str]) -> list[str]:
+    """Which of these messages of the recipient are still unread: what marking them read changes."""
+    rows = await conn.fetch(
+        "SELECT id::text FROM notify.inbox WHERE recipient_id = $1 AND id = ANY($2::uuid[]) "
+        "AND read_at IS NULL ORDER BY id",
+        recipient_id,
+        list(message_ids),
+    )
+    return [row["id"] for row in rows]
+
+
 async def preferences(conn: Connection, person_id: str) -> asyncpg.Record | None:
-    return await conn.fetchrow("SELECT * FROM notify.preferences WHERE person_id = $1", person_id)
+    """A person's choices, with their version (the row's xmin, new with every change)."""
+    return await conn.fetchrow(
+        "SELECT *, xmin::text AS version FROM notify.preferences WHERE person_id = $1", person_id
+    )
+
+
+async def delivery_version(conn: Connection, delivery_id: uuid.UUID) -> str | None:
+    """What resending a delivery changes: a key derived from it joins a double click, while a
+    delivery that failed again after its resend is a new request."""
+    found = await conn.fetchval("SELECT xmin::text FROM notify.deliveries WHERE id = $1", delivery_id)
+    return None if found is None else str(found)
+
+
+async def template_version(
+    conn: Connection, festival_id: uuid.UUID, community_id: str, kind: str
+) -> str | None:
+    """What setting or clearing one message template changes (its row's xmin; none when cleared)."""
+    found = await conn.fetchval(
+        "SELECT xmin::text FROM notify.message_templates "
+        "WHERE festival_id = $1 AND community_id = $2 AND kind = $3",
+        festival_id,
+        community_id,
+        kind,
+    )
+    return None if found is None else str(found)
 
 
 async def dead_letters(

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import uuid
+from datetime import date, datetime
+from typing import Any
 
 import asyncpg
 
@@ -44,6 +46,29 @@ async def latest_check_in(conn: Connection, shift_id: uuid.UUID, volunteer_id: s
         shift_id,
         volunteer_id,
     )
+
+
+async def attendance_version(conn: Connection, shift_id: uuid.UUID) -> str:
+    """What any check-in, check-out or undone check-out of the shift changes: a key derived
+    from it joins a double click or a retry, never the next arrival or departure."""
+    row = await conn.fetchrow(
+        "SELECT count(*) AS n, max(checked_in_at) AS i, max(checked_out_at) AS o, max(undone_at) AS u "
+        "FROM volunteers.check_ins WHERE shift_id = $1",
+        shift_id,
+    )
+    assert row is not None
+    return f"{row['n']}:{row['i']}:{row['o']}:{row['u']}"
+
+
+async def volunteer_version(conn: Connection, volunteer_id: str) -> str:
+    """What a volunteer's profile and 双报到 commands change (each row's xmin, new with every
+    change): a key derived from it joins a double click, never the same request made again later."""
+    found = await conn.fetchval(
+        "SELECT coalesce((SELECT xmin::text FROM volunteers.profiles WHERE volunteer_id = $1), '') || ':' || "
+        "coalesce((SELECT xmin::text FROM volunteers.party_members WHERE volunteer_id = $1), '')",
+        volunteer_id,
+    )
+    return str(found)
 
 
 async def ledger_of(conn: Connection, volunteer_id: str) -> list[asyncpg.Record]:
@@ -90,4 +115,157 @@ async def completed_attendance(conn: Connection, volunteer_id: str) -> list[asyn
         "FROM volunteers.check_ins c JOIN volunteers.shifts s ON s.id = c.shift_id "
         "WHERE c.volunteer_id = $1 AND c.checked_out_at IS NOT NULL AND c.undone_at IS NULL",
         volunteer_id,
+    )
+
+
+# --- 微心愿: the wall, my wishes, the review queue, call-backs --------------------------
+
+
+async def wish(conn: Connection, wish_id: uuid.UUID) -> asyncpg.Record | None:
+    """A wish, with its version (the row's xmin, new with every change): a command's key
+    derived from it names one state of the wish."""
+    return await conn.fetchrow(
+        "SELECT *, xmin::text AS version FROM volunteers.wishes WHERE id = $1", wish_id
+    )
+
+
+async def wish_claim(conn: Connection, claim_id: uuid.UUID) -> asyncpg.Record | None:
+    return await conn.fetchrow("SELECT * FROM volunteers.wish_claims WHERE id = $1", claim_id)
+
+
+async def lapsed_claims(conn: Connection, community_id: str, at: datetime) -> list[str]:
+    """The community's wishes whose claims lapsed, each with its version."""
+    rows = await conn.fetch(
+        "SELECT id::text || ':' || xmin::text AS version FROM volunteers.wishes "
+        "WHERE status = 'CLAIMED' AND started_at IS NULL AND claim_expires_at <= $1 AND community_id = $2 "
+        "ORDER BY id LIMIT 500",
+        at,
+        community_id,
+    )
+    return [row["version"] for row in rows]
+
+
+async def call_back_of_claim(conn: Connection, claim_id: uuid.UUID) -> asyncpg.Record | None:
+    return await conn.fetchrow("SELECT * FROM volunteers.wish_call_backs WHERE claim_id = $1", claim_id)
+
+
+async def wall(conn: Connection, community_id: str, at: datetime) -> list[asyncpg.Record]:
+    """The community's wish wall: published wishes, and claimed ones whose claim lapsed."""
+    return await conn.fetch(
+        """
+        SELECT id, community_id, festival_id, category, description, building, published_at,
+               CASE WHEN status = 'CLAIMED' AND started_at IS NULL AND claim_expires_at <= $2
+                    THEN 'PUBLISHED' ELSE status END AS status
+        FROM volunteers.wishes
+        WHERE community_id = $1 AND status IN ('PUBLISHED', 'CLAIMED', 'DONE', 'MET')
+        ORDER BY published_at DESC, id
+        LIMIT 200
+        """,
+        community_id,
+        at,
+    )
+
+
+async def wishes_of(conn: Connection, person_id: str) -> list[asyncpg.Record]:
+    """The wishes a person made or posted for someone (a grid worker), newest first."""
+    return await conn.fetch(
+        "SELECT * FROM volunteers.wishes WHERE resident_id = $1 OR posted_by = $1 "
+        "ORDER BY created_at DESC, id LIMIT 200",
+        person_id,
+    )
+
+
+async def wishes_claimed_by(conn: Connection, claimant_id: str) -> list[asyncpg.Record]:
+    """The wishes a person holds a claim on now, or met."""
+    return await conn.fetch(
+        "SELECT * FROM volunteers.wishes WHERE claimant_id = $1 ORDER BY created_at DESC, id LIMIT 200",
+        claimant_id,
+    )
+
+
+async def wishes_to_review(conn: Connection, community_id: str) -> list[asyncpg.Record]:
+    return await conn.fetch(
+        "SELECT * FROM volunteers.wishes WHERE community_id = $1 AND status IN ('POSTED', 'APPROVED') "
+        "ORDER BY created_at, id LIMIT 200",
+        community_id,
+    )
+
+
+async def counts(
+    conn: Connection, community_id: str, festival_id: str | None, since: date, until: date
+) -> dict[str, Any]:
+    """Wishes posted, claimed and met in [since, until) (days in UTC+8), with the met ones by
+    partner organisation and by the work unit of the party members who met them."""
+    params = (community_id, festival_id, since, until)
+    window = "($2::text IS NULL OR w.festival_id = $2) AND w.community_id = $1"
+    local = "AT TIME ZONE 'Asia/Shanghai'"
+    posted = await conn.fetchval(
+        f"SELECT count(*) FROM volunteers.wishes w WHERE {window} "
+        f"AND (w.created_at {local})::date >= $3 AND (w.created_at {local})::date < $4",
+        *params,
+    )
+    claimed = await conn.fetchval(
+        f"SELECT count(DISTINCT c.wish_id) FROM volunteers.wish_claims c "
+        f"JOIN volunteers.wishes w ON w.id = c.wish_id WHERE {window} "
+        f"AND (c.claimed_at {local})::date >= $3 AND (c.claimed_at {local})::date < $4",
+        *params,
+    )
+    met_rows = await conn.fetch(
+        f"SELECT c.claimant_kind, c.organisation, count(*) AS met FROM volunteers.wishes w "
+        f"JOIN volunteers.wish_claims c ON c.id = w.claim_id WHERE {window} AND w.status = 'MET' "
+        f"AND (w.met_at {local})::date >= $3 AND (w.met_at {local})::date < $4 "
+        "GROUP BY c.claimant_kind, c.organisation ORDER BY c.claimant_kind, c.organisation",
+        *params,
+    )
+    return {
+        "posted": int(posted),
+        "claimed": int(claimed),
+        "met": sum(int(r["met"]) for r in met_rows),
+        "by_partner": [
+            (r["organisation"], int(r["met"])) for r in met_rows if r["claimant_kind"] == "PARTNER"
+        ],
+        "by_work_unit": [
+            (r["organisation"], int(r["met"])) for r in met_rows if r["claimant_kind"] == "PARTY_MEMBER"
+        ],
+    }
+
+
+async def volunteer_names(conn: Connection, volunteer_ids: list[str]) -> dict[str, str]:
+    """The names volunteers gave: a party member's registered name, else their profile's."""
+    rows = await conn.fetch(
+        """
+        SELECT v.id, coalesce(pm.name, p.display_name) AS name
+        FROM unnest($1::text[]) AS v(id)
+        LEFT JOIN volunteers.party_members pm ON pm.volunteer_id = v.id
+        LEFT JOIN volunteers.profiles p ON p.volunteer_id = v.id
+        """,
+        volunteer_ids,
+    )
+    return {row["id"]: row["name"] for row in rows if row["name"]}
+
+
+_CALL_BACKS = """
+        SELECT b.*, w.category, w.building, w.resident_id, w.status AS wish_status,
+               c.planned_visit_at, c.claimant_id, c.organisation
+        FROM volunteers.wish_call_backs b
+        JOIN volunteers.wishes w ON w.id = b.wish_id
+        JOIN volunteers.wish_claims c ON c.id = b.claim_id
+"""
+
+
+async def call_back_for_staff(conn: Connection, call_back_id: uuid.UUID) -> asyncpg.Record | None:
+    return await conn.fetchrow(_CALL_BACKS + " WHERE b.id = $1", call_back_id)
+
+
+async def call_backs_of_community(conn: Connection, community_id: str) -> list[asyncpg.Record]:
+    """Open call-back requests first (oldest first), then the last ones handled."""
+    return await conn.fetch(
+        _CALL_BACKS
+        + """
+        WHERE b.community_id = $1
+          AND (b.handled_at IS NULL OR b.handled_at > now() - interval '7 days')
+        ORDER BY b.handled_at IS NOT NULL, b.requested_at, b.id
+        LIMIT 200
+        """,
+        community_id,
     )
