@@ -2,7 +2,7 @@
 providers are retried and end as dead letters organisers can see and re-send.
 
 These tests run their own gateway and workers on a database and Redis namespace of their own,
-configured with a real SMTP server (aiosmtpd) and a real HTTP SMS provider on free local ports:
+configured with a real SMTP server (aiosmtpd) and a stand-in of Aliyun SMS on free local ports:
 the providers' addresses are settings, fixed when a worker starts.
 """
 
@@ -12,7 +12,6 @@ import asyncio
 import json
 import socket
 import uuid
-from collections import Counter
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -21,7 +20,6 @@ from typing import Any
 import asyncpg
 import httpx
 import pytest
-import uvicorn
 from aiosmtpd.controller import Controller
 from arq.connections import ArqRedis
 from starlette.applications import Starlette
@@ -50,9 +48,11 @@ from services.notify.contracts import SEND_REMINDER
 from services.notify.delivery import delivery_job_id, within_rate
 from services.notify.handlers import REQUEUE_PENDING, handle_events, instant, reminder_job_id
 from services.notify.sms import LOGIN_CODE, SEND_SMS, SmsRequest, texts_to
+from services.notify.sms_templates import TEXTABLE
 from services.notify.worker import NOTIFY_WORKER
 from tests.conftest import RUN_ID, SIGN_UP, GraphQLClient, eventually
 from tests.dates import at
+from tests.sms_standins import AliyunStandIn, Registered, Text, serving
 
 SET_PREFERENCES = """
 mutation($input: NotificationPreferencesInput!) {
@@ -69,6 +69,8 @@ CANCEL_SIGNUP = "mutation($input: CancelSignupInput!) { cancelSignup(input: $inp
 CANCEL_SESSION = "mutation($input: CancelSessionInput!) { cancelSession(input: $input) { status } }"
 MARK_READ = "mutation($ids: [ID!]!) { markRead(ids: $ids) }"
 ANY_HOUR = {"quietStart": "00:00", "quietEnd": "00:00"}
+# What a delivery's last error says when the carrier limits a number (Aliyun's business code).
+CARRIER_DOWN = "HTTP 200: isv.BUSINESS_LIMIT_CONTROL: isv.BUSINESS_LIMIT_CONTROL"
 
 
 def free_port() -> int:
@@ -96,30 +98,22 @@ class Mailbox:
         return [content for rcpts, content in self.mails if address in rcpts]
 
 
-@dataclass
-class SmsProvider:
-    """A real HTTP SMS gateway on 127.0.0.1 that can be told to fail for some numbers."""
+# Every kind approved at the provider, by these codes, each parameter up to Aliyun's 35 characters.
+SMS_CODES = {key: f"SMS_{600100 + i}" for i, key in enumerate(sorted(TEXTABLE))}
+SIGN_NAME = "灵武邻里"
 
-    port: int = field(default_factory=free_port)
-    failures: dict[str, int] = field(default_factory=dict)  # number -> failures left (-1: always)
-    tries: Counter[str] = field(default_factory=Counter)
-    accepted: list[dict[str, Any]] = field(default_factory=list)
+
+@dataclass
+class SmsProvider(AliyunStandIn):
+    """Aliyun SMS's stand-in (tests/sms_standins.py: it checks signature, template and
+    parameters), which can be told to fail for some numbers, and beside it a partner's webhook
+    endpoint."""
+
     hooks: list[tuple[dict[str, str], bytes]] = field(default_factory=list)
 
     @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
-
-    async def sms(self, request: Request) -> JSONResponse:
-        assert request.headers["authorization"] == "Bearer sms-key"
-        body = await request.json()
-        self.tries[body["to"]] += 1
-        left = self.failures.get(body["to"], 0)
-        if left:
-            self.failures[body["to"]] = left - 1 if left > 0 else left
-            return JSONResponse({"error": "carrier down"}, status_code=503)
-        self.accepted.append(body)
-        return JSONResponse({"ok": True})
+    def hook_url(self) -> str:
+        return f"{self.url}hook"
 
     async def hook(self, request: Request) -> JSONResponse:
         self.hooks.append((dict(request.headers), await request.body()))
@@ -127,11 +121,35 @@ class SmsProvider:
 
     def app(self) -> Starlette:
         return Starlette(
-            routes=[Route("/sms", self.sms, methods=["POST"]), Route("/hook", self.hook, methods=["POST"])]
+            routes=[
+                Route("/", self.endpoint, methods=["GET", "POST"]),
+                Route("/hook", self.hook, methods=["POST"]),
+            ]
         )
 
-    async def texts_to(self, phone: str) -> list[dict[str, Any]]:
-        return [body for body in self.accepted if body["to"] == phone]
+    async def texts(self, phone: str) -> list[Text]:
+        return self.texts_to(phone)
+
+
+def sms_provider() -> SmsProvider:
+    approved = {
+        code: Registered(code, tuple((n, 35) for n in TEXTABLE[key])) for key, code in SMS_CODES.items()
+    }
+    return SmsProvider("LTAI5tNotifyTests", "notify-tests-aliyun-secret", SIGN_NAME, approved)
+
+
+def sms_settings(provider: SmsProvider) -> dict[str, Any]:
+    """The settings that send texts to ``provider``, every kind by its approved template."""
+    return {
+        "notify_sms_provider": "aliyun",
+        "notify_sms_endpoint": provider.url,
+        "notify_sms_access_key_id": provider.key_id,
+        "notify_sms_access_key_secret": provider.secret,
+        "notify_sms_sign_name": SIGN_NAME,
+        "notify_sms_templates": {
+            key: {"code": code, "params": list(TEXTABLE[key])} for key, code in SMS_CODES.items()
+        },
+    }
 
 
 @pytest.fixture(scope="module")
@@ -145,17 +163,9 @@ async def mailbox() -> AsyncIterator[Mailbox]:
 
 @pytest.fixture(scope="module")
 async def provider() -> AsyncIterator[SmsProvider]:
-    sms = SmsProvider()
-    server = uvicorn.Server(uvicorn.Config(sms.app(), host="127.0.0.1", port=sms.port, log_level="warning"))
-    task = asyncio.create_task(server.serve())
-
-    async def started() -> bool:
-        return bool(server.started)
-
-    assert await eventually(started)
-    yield sms
-    server.should_exit = True
-    await task
+    sms = sms_provider()
+    async with serving(sms.app(), sms.port):
+        yield sms
 
 
 # --- our own gateway and workers, wired to them -----------------------------------------
@@ -217,12 +227,11 @@ async def stack(
             "namespace": f"{settings.namespace}-notify",
             "notify_smtp_host": "127.0.0.1",
             "notify_smtp_port": mailbox.port,
-            "notify_sms_url": f"{provider.url}/sms",
-            "notify_sms_key": "sms-key",
+            **sms_settings(provider),
             "notify_max_attempts": 3,
             "notify_retry_base_s": 0.05,
             "notify_rate_per_s": 1000,
-            "notify_webhook_url": f"{provider.url}/hook",
+            "notify_webhook_url": provider.hook_url,
             "notify_webhook_secret": "partner-secret",
         }
     )
@@ -486,10 +495,11 @@ async def test_a_provider_that_fails_twice_then_succeeds_delivers_once(
 
     sent = await stack.settled(resident, "sms", "SENT")
     assert sent is not None
-    assert (sent["attempts"], sent["last_error"]) == (3, 'HTTP 503: {"error":"carrier down"}')
+    assert (sent["attempts"], sent["last_error"]) == (3, CARRIER_DOWN)
     assert provider.tries[phone] == 3
-    texts = await provider.texts_to(phone)
-    assert len(texts) == 1 and "报名成功" in texts[0]["title"]
+    texts = await provider.texts(phone)
+    assert len(texts) == 1 and texts[0].code == SMS_CODES["signup.confirmed"]
+    assert texts[0].params["activity"] and texts[0].sign_name == SIGN_NAME
 
 
 async def test_a_provider_that_always_fails_leaves_a_dead_letter_organisers_can_resend(
@@ -520,7 +530,7 @@ async def test_a_provider_that_always_fails_leaves_a_dead_letter_organisers_can_
         "address": f"{phone[:3]}****{phone[-4:]}",
         "status": "DEAD",
         "attempts": 3,
-        "lastError": 'HTTP 503: {"error":"carrier down"}',
+        "lastError": CARRIER_DOWN,
     }
     assert await gql.error_code(DEAD_LETTERS, token=token) == "FORBIDDEN"
     outbox = await gql.ok(DELIVERIES, {"to": resident}, organiser_token)
@@ -532,7 +542,7 @@ async def test_a_provider_that_always_fails_leaves_a_dead_letter_organisers_can_
     resent = await gql.ok(RESEND, {"id": letter["id"]}, organiser_token)
     assert resent["resendDelivery"] == {"id": letter["id"], "status": "QUEUED"}
     assert await stack.settled(resident, "sms", "SENT")
-    assert len(await provider.texts_to(phone)) == 1
+    assert len(await provider.texts(phone)) == 1
     assert await gql.error_code(RESEND, {"id": letter["id"]}, organiser_token) == "NOT_A_DEAD_LETTER"
     assert await gql.error_code(RESEND, {"id": str(uuid.uuid4())}, organiser_token) == "NOT_FOUND"
 
@@ -556,6 +566,13 @@ async def test_what_redis_lost_is_queued_again(
         "body": "您已成功报名「义诊」。",
         "urgent": False,
         "not_before": now() - timedelta(hours=1),
+        "template": "signup.confirmed",
+        "params": {
+            "activity": "义诊",
+            "time": "12月5日 09:00",
+            "venue": "朔方社区邻里驿家",
+            "party_size": "1",
+        },
     }
     # The database remembers a text and a sign-up to remind; Redis has no job for either.
     async with stack.pool.acquire() as conn:
@@ -566,7 +583,7 @@ async def test_what_redis_lost_is_queued_again(
 
     sent = await stack.settled(resident, "sms", "SENT")
     assert sent is not None and sent["id"] == lost_text["id"]
-    assert len(await provider.texts_to(phone)) == 1
+    assert len(await provider.texts(phone)) == 1
     signup_id = confirmed["payload"]["signup_id"]
     job_id = reminder_job_id(stack.settings, signup_id, instant(starts_at), 120)
     due = starts_at - timedelta(hours=2)
@@ -583,8 +600,9 @@ async def test_a_login_code_goes_straight_to_the_sms_provider_even_after_a_failu
     job_id = f"{stack.settings.namespace}:sms:{uuid.uuid4()}"
     await stack.redis.enqueue_job(SEND_SMS, code, _queue_name=stack.settings.queue("notify"), _job_id=job_id)
 
-    (text,) = await eventually(lambda: provider.texts_to(phone))
-    assert "246810" in text["content"] and provider.tries[phone] == 2
+    (text,) = await eventually(lambda: provider.texts(phone))
+    assert text.code == SMS_CODES[LOGIN_CODE] and text.params == {"code": "246810", "minutes": "5"}
+    assert provider.tries[phone] == 2
     # Sent by the provider, the code is not kept in the development outbox.
     async with stack.pool.acquire() as conn:
         assert await texts_to(conn, phone) == []
@@ -602,15 +620,13 @@ async def test_a_partner_webhook_is_signed_over_timestamp_and_body(provider: Sms
     channel = WebhookChannel("partner-secret", clock=lambda: 1764000000.0)
     body = '{"kind":"signup.confirmed","title":"报名成功"}'
 
-    await channel.send(Outgoing(str(uuid.uuid4()), "webhook", f"{provider.url}/hook", "报名成功", body))
+    await channel.send(Outgoing(str(uuid.uuid4()), "webhook", provider.hook_url, "报名成功", body))
 
     headers, received = provider.hooks[-1]
     assert received == body.encode()
     assert headers[SIGNATURE_HEADER.lower()] == webhook_signature("partner-secret", 1764000000, received)
     with pytest.raises(DeliveryFailed, match="WEBHOOK_SECRET"):  # unsigned is never sent
-        await WebhookChannel("").send(
-            Outgoing(str(uuid.uuid4()), "webhook", f"{provider.url}/hook", "", body)
-        )
+        await WebhookChannel("").send(Outgoing(str(uuid.uuid4()), "webhook", provider.hook_url, "", body))
 
 
 async def test_cancelling_a_session_of_five_hundred_tells_each_resident_exactly_once(
@@ -665,5 +681,5 @@ async def test_cancelling_a_session_of_five_hundred_tells_each_resident_exactly_
     sms = await eventually(lambda: told("session.cancelled", "sms", "SENT", 100), within_s=60)
     assert sms is not None and sorted(row["recipient_id"] for row in sms) == sorted(r for r, _ in texted)
     for resident, _ in texted:
-        texts = await provider.texts_to(phone_for(resident))
-        assert [t["title"] for t in texts].count("活动取消通知") == 1
+        texts = await provider.texts(phone_for(resident))
+        assert [t.code for t in texts].count(SMS_CODES["session.cancelled"]) == 1

@@ -122,6 +122,8 @@ def test_the_defaults_say_what_they_always_said() -> None:
         "Session cancelled",
         'Sorry, "义诊" on 05 Dec 09:00 at 朔方社区邻里驿家 has been cancelled. Reason: 暴雨红色预警. '
         "Your sign-up has been cancelled.",
+        # What an approved SMS template is filled with: the same facts, in Chinese.
+        {"activity": "义诊", "time": "12月5日 09:00", "venue": "朔方社区邻里驿家", "reason": "暴雨红色预警"},
     )
     assert PLACEHOLDERS["session.rescheduled"] == {"activity", "old_time", "old_venue", "time", "venue"}
     assert PLACEHOLDERS["signup.waitlisted"] == {"activity", "time"}

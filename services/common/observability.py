@@ -112,6 +112,11 @@ CHECK_INS = Counter("linli_check_ins_total", "Volunteer and ticket check-ins", [
 NOTIFICATIONS = Counter(
     "linli_notifications_total", "Notifications by channel and status", ["channel", "status"]
 )
+WITHOUT_TEMPLATE = Counter(
+    "linli_messages_without_template_total",
+    "Messages not sent on a channel (SMS, WeChat) because their kind has no approved template there",
+    ["channel", "kind"],
+)
 OUTBOX_LAG = Gauge("linli_outbox_lag_seconds", "Age of the oldest event not yet relayed", ["schema"])
 EVENTS_RESENT = Counter(
     "linli_events_resent_total",

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from functools import lru_cache
 from pathlib import Path
+from typing import Any
 
 from pydantic import AliasChoices, Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -14,6 +15,7 @@ from services.common.redis_url import parse_sentinel_url
 QUEUED_SERVICES = ("activities", "volunteers", "notify")
 
 ENVIRONMENTS = ("development", "production")
+SMS_PROVIDERS = ("aliyun", "tencent")
 LOOPBACK_HOSTS = ("127.0.0.1", "localhost", "::1")
 DEVELOPMENT_SECRET = "linli-development-secret-change-me"
 MIN_PRODUCTION_SECRET_LENGTH = 32
@@ -121,10 +123,30 @@ class Settings(BaseSettings):
     max_live_subscriptions: int = 2000
     # Notify's channel providers. An unset URL (or SMTP host) means the development channel:
     # the message is only recorded in notify.deliveries, where the console and tests read it.
-    notify_sms_url: str | None = None
-    notify_sms_key: str = ""
-    notify_wechat_url: str | None = None
-    notify_wechat_key: str = ""
+    # SMS through a Chinese cloud provider: "aliyun" or "tencent" ("" = development channel).
+    # Its AccessKey (Aliyun) or SecretId/SecretKey (Tencent), the registered signature (签名),
+    # Tencent's SmsSdkAppId, and the table of approved templates per message kind:
+    # {"signup.confirmed": {"code": "SMS_123", "params": {"activity": 20, "time": 12}}, ...}
+    # (services/notify/sms_templates.py lists the kinds and their parameters). A kind missing
+    # from the table is not texted. The endpoint and region default to the provider's.
+    notify_sms_provider: str = ""
+    notify_sms_endpoint: str | None = None
+    notify_sms_region: str = ""
+    notify_sms_access_key_id: str = ""
+    notify_sms_access_key_secret: str = ""
+    notify_sms_sign_name: str = ""
+    notify_sms_sdk_app_id: str = ""
+    notify_sms_templates: dict[str, Any] = Field(default_factory=dict)
+    # The WeChat official account (公众号): its AppID and secret serve both its subscription
+    # messages (订阅通知; the table maps each message kind to a template, its page and which
+    # parameter fills each data field: {"signup.confirmed": {"template_id": "…", "page": "/",
+    # "data": {"thing1": "activity", "time2": "time"}}}) and residents' log-in by web
+    # authorisation. Unset AppID: no WeChat channel and no WeChat log-in.
+    wechat_app_id: str = ""
+    wechat_app_secret: str = ""
+    wechat_api_endpoint: str = "https://api.weixin.qq.com"
+    wechat_oauth_endpoint: str = "https://open.weixin.qq.com"  # the authorisation page
+    notify_wechat_templates: dict[str, Any] = Field(default_factory=dict)
     notify_smtp_host: str | None = None
     notify_smtp_port: int = 25
     notify_smtp_sender: str = "linli@localhost"
@@ -146,6 +168,12 @@ class Settings(BaseSettings):
     # Volunteers withdraw from a shift online until this many minutes before it starts; later
     # they are refused (WITHDRAWAL_CLOSED) and shown the shift's contact phone to call.
     volunteer_withdraw_cutoff_min: int = 120
+    # Service records are confirmed within this many days after the shift ends; after that they
+    # are locked and change only through a volunteer's correction request the organiser accepts.
+    volunteer_record_lock_days: int = 30
+    # Where certificates' short verification URLs (/v/<number>, printed with their QR) point,
+    # e.g. https://linli.example.cn; unset = the address the certificate was downloaded from.
+    public_url: str = ""
 
     @model_validator(mode="after")
     def _fail_closed(self) -> Settings:
@@ -168,12 +196,53 @@ class Settings(BaseSettings):
             raise ValueError(f"LINLI_NAMESPACE cannot hold a brace: {self.namespace!r}")
         if self.redis_url:
             parse_sentinel_url(self.redis_url)  # a malformed REDIS_URL is refused here, and said why
+        self._check_sms_provider()
+        self._check_wechat()
         if self.production and not (self.database_url and self.redis_url):
             raise ValueError(
                 "LINLI_ENV=production needs DATABASE_URL and REDIS_URL: the embedded servers are for "
                 "development only"
             )
         return self
+
+    def _check_sms_provider(self) -> None:
+        """A provider named needs its credentials, signature and a template table that names
+        only kinds and parameters Linli has (checked here, so a worker never starts with it)."""
+        if not self.notify_sms_provider:
+            return
+        if self.notify_sms_provider not in SMS_PROVIDERS:
+            raise ValueError(
+                f"LINLI_NOTIFY_SMS_PROVIDER must be one of {', '.join(SMS_PROVIDERS)} (or empty), "
+                f"not {self.notify_sms_provider!r}"
+            )
+        needed = ["access_key_id", "access_key_secret", "sign_name"]
+        if self.notify_sms_provider == "tencent":
+            needed.append("sdk_app_id")
+        missing = [f"LINLI_NOTIFY_SMS_{n.upper()}" for n in needed if not getattr(self, f"notify_sms_{n}")]
+        if missing:
+            raise ValueError(
+                f"LINLI_NOTIFY_SMS_PROVIDER={self.notify_sms_provider} needs {', '.join(missing)}"
+            )
+        from services.notify.sms_templates import SmsTemplateError, parse_templates
+
+        try:
+            parse_templates(self.notify_sms_templates, 1)
+        except SmsTemplateError as exc:
+            raise ValueError(f"LINLI_NOTIFY_SMS_TEMPLATES: {exc}") from exc
+        if "login_code" not in self.notify_sms_templates:  # residents could not log in at all
+            raise ValueError("LINLI_NOTIFY_SMS_TEMPLATES needs the log-in code's template (login_code)")
+
+    def _check_wechat(self) -> None:
+        if not self.wechat_app_id:
+            return
+        if not self.wechat_app_secret:
+            raise ValueError("LINLI_WECHAT_APP_ID needs LINLI_WECHAT_APP_SECRET")
+        from services.notify.wechat_templates import WeChatTemplateError, parse_templates
+
+        try:
+            parse_templates(self.notify_wechat_templates)
+        except WeChatTemplateError as exc:
+            raise ValueError(f"LINLI_NOTIFY_WECHAT_TEMPLATES: {exc}") from exc
 
     @property
     def direct_database_url(self) -> str:

@@ -32,6 +32,7 @@ from services.common.heap import settle_after_start_up
 from services.common.masking import install_log_masking
 from services.common.queue import create_redis
 from services.common.settings import Settings
+from services.gateway.certificate_sheet import certificate_routes
 from services.gateway.context import Context, Resources, authenticate
 from services.gateway.errors import OUTAGES, transport_refusal, typed_error
 from services.gateway.exports import export_routes
@@ -44,9 +45,11 @@ from services.gateway.observability import (
 )
 from services.gateway.offline_door import offline_door_routes
 from services.gateway.pages import page_routes
+from services.gateway.record_exports import record_export_routes
 from services.gateway.schema import production_schema, schema
 from services.gateway.ticket_sheet import ticket_routes
 from services.gateway.volunteer_reports import volunteer_report_routes
+from services.gateway.wechat_login import wechat_login_routes
 from services.identity.revocations import RevokedTokens
 
 log = logging.getLogger("linli.gateway")
@@ -259,9 +262,12 @@ def create_app(settings: Settings) -> Starlette:
             Route("/graphql", graphql),
             WebSocketRoute("/graphql", graphql),  # subscriptions (graphql-ws, graphql-transport-ws)
             *export_routes(holder),
+            *wechat_login_routes(holder),
             *ticket_routes(holder),
             *offline_door_routes(holder),
             *volunteer_report_routes(holder),
+            *certificate_routes(holder),
+            *record_export_routes(holder),
             *page_routes(settings.node_modules),
         ],
         middleware=[

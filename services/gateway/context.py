@@ -72,6 +72,9 @@ Info = StrawberryInfo[Context, None]
 
 TOKEN_COOKIE = "linli_token"
 REFRESH_COOKIE = "linli_refresh"
+# Back from WeChat the first time: the ticket that links her OpenID when she proves her phone.
+# A cookie, not a URL, so that nobody can hand her a link carrying their own WeChat.
+WECHAT_COOKIE = "linli_wechat"
 
 
 async def authenticate(connection: HTTPConnection, resources: Resources) -> TokenClaims | None:

@@ -20,7 +20,7 @@ from services.common.actor import Actor
 from services.common.errors import bad_input, unauthenticated
 from services.common.masking import mask_phone
 from services.common.settings import Settings
-from services.gateway.context import REFRESH_COOKIE, TOKEN_COOKIE, Context, Info
+from services.gateway.context import REFRESH_COOKIE, TOKEN_COOKIE, WECHAT_COOKIE, Context, Info
 from services.gateway.marks import secret_argument
 from services.gateway.names import community_name, community_names_of
 from services.identity import domain, queries
@@ -143,6 +143,11 @@ def _set_cookies(context: Context, settings: Settings, tokens: Tokens) -> None:
     response = context.response
     if response is None or not hasattr(response, "set_cookie"):
         return
+    set_login_cookies(response, settings, tokens)
+
+
+def set_login_cookies(response: Any, settings: Settings, tokens: Tokens) -> None:
+    """The session's cookies on a response (GraphQL's, or the redirect back from WeChat)."""
     common: dict[str, Any] = {"httponly": True, "samesite": "lax", "secure": settings.production}
     response.set_cookie(
         TOKEN_COOKIE, tokens.access_token, max_age=settings.access_token_ttl_s, path="/", **common
@@ -190,6 +195,10 @@ class StaffAccount:
 
 @strawberry.type
 class IdentityQuery:
+    @strawberry.field(description="Whether residents may log in by WeChat authorisation (/auth/wechat) here.")
+    def wechat_log_in_available(self, info: Info) -> bool:
+        return bool(info.context.resources.settings.wechat_app_id)
+
     @strawberry.field(description="Who the token names; my profile and household if a resident.")
     async def me(self, info: Info) -> Me:
         return await _load_me(info, info.context.require_actor())
@@ -204,7 +213,12 @@ class IdentityMutation:
 
     @strawberry.mutation(description="Log in with the texted code; a first log-in makes the account.")
     async def log_in(self, info: Info, phone: str, code: Annotated[str, secret_argument()]) -> AuthTokens:
-        return await _logged_in(info, await identity(info).log_in(phone, code, info.context.client_ip))
+        # Back from WeChat the first time (a cookie of this browser): link that WeChat to her.
+        wechat_ticket = (info.context.cookies or {}).get(WECHAT_COOKIE) or None
+        tokens = await identity(info).log_in(phone, code, info.context.client_ip, wechat_ticket)
+        if wechat_ticket and info.context.response is not None:
+            info.context.response.delete_cookie(WECHAT_COOKIE, path="/graphql")
+        return await _logged_in(info, tokens)
 
     @strawberry.mutation(description="Log in to the organiser console or scanner page.")
     async def organiser_log_in(

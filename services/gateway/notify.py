@@ -7,6 +7,7 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 from enum import Enum
+from typing import Any
 
 import asyncpg
 import strawberry
@@ -23,6 +24,7 @@ from services.gateway.names import community_name
 from services.notify import contracts, queries
 from services.notify.preferences import EMAIL, SMS, WEBHOOK, WECHAT
 from services.notify.templates import DEFAULT_TEMPLATES, PLACEHOLDERS, check_kind, check_template
+from services.notify.wechat_templates import WeChatTemplate, parse_templates, templates_to_ask
 
 
 @strawberry.type
@@ -109,6 +111,9 @@ class DeliveryStatus(Enum):
     QUEUED = "QUEUED"
     SENT = "SENT"
     DEAD = "DEAD"
+    NOT_SENT = strawberry.enum_value(
+        "NOT_SENT", description="The resident turned the channel off for it (WeChat): not sent, not retried."
+    )
 
 
 @strawberry.type
@@ -231,8 +236,28 @@ def _limit(limit: int) -> int:
     return limit
 
 
+def _wechat_templates(settings: Settings) -> dict[str, WeChatTemplate]:
+    """The official account's subscription templates (none without an AppID)."""
+    return parse_templates(settings.notify_wechat_templates) if settings.wechat_app_id else {}
+
+
+@strawberry.enum
+class WechatMoment(Enum):
+    SIGN_UP = strawberry.enum_value("SIGN_UP", description="Just after signing up for a session.")
+    WISH = strawberry.enum_value("WISH", description="Just after posting a 微心愿 wish.")
+
+
 @strawberry.type
 class NotifyQuery:
+    @strawberry.field(
+        description=(
+            "The WeChat subscription templates the residents' page offers at this moment (WeChat's"
+            " one-time subscription dialogue); empty when WeChat is not configured."
+        )
+    )
+    def wechat_templates_to_ask(self, info: Info, after: WechatMoment) -> list[str]:
+        return templates_to_ask(_wechat_templates(info.context.resources.settings), after.name)
+
     @strawberry.field(description="My in-app messages, newest first.")
     async def my_inbox(self, info: Info, limit: int = 50) -> list[InboxMessage]:
         actor = info.context.require_actor()
@@ -347,6 +372,30 @@ class NotifyMutation:
         )
         return NotificationPreferences.of(chosen)
 
+    @strawberry.mutation(
+        description=(
+            "Record the one-time WeChat subscriptions I accepted (the template ids WeChat's dialogue"
+            " answered 'accept' for); returns how many messages of them may now reach me."
+        )
+    )
+    async def allow_wechat_messages(self, info: Info, template_ids: list[str]) -> int:
+        actor = info.context.require_actor()
+        known = {t.template_id for t in _wechat_templates(info.context.resources.settings).values()}
+        if not 1 <= len(template_ids) <= 20 or not set(template_ids) <= known:
+            raise bad_input(
+                "templateIds",
+                "这些微信消息模板不可订阅",
+                "These WeChat message templates cannot be subscribed to",
+            )
+        args = {"template_ids": list(template_ids)}
+        # Each acceptance grants one message more: what is left now is the state it changes.
+        async with info.context.pool.acquire() as conn:
+            left = await queries.subscriptions_left(conn, actor.user_id)
+        key = commands.derived_key(args, left)
+        return await commands.answer(
+            info, contracts.SERVICE, contracts.ALLOW_WECHAT_MESSAGES, actor, args, key, _allowed
+        )
+
     @strawberry.mutation(description="Mark my inbox messages read; returns how many were unread.")
     async def mark_read(self, info: Info, ids: list[strawberry.ID]) -> int:
         actor = info.context.require_actor()
@@ -425,3 +474,7 @@ class NotifyMutation:
             info, contracts.SERVICE, contracts.CLEAR_MESSAGE_TEMPLATE, actor, args, key, contracts.Cleared.of
         )
         return answer.cleared
+
+
+def _allowed(reply: dict[str, Any]) -> int:
+    return int(reply["allowed"])

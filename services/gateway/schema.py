@@ -12,6 +12,7 @@ from strawberry.extensions import DisableIntrospection, ParserCache, ValidationC
 
 from services.gateway.activities import ActivitiesMutation, ActivitiesQuery
 from services.gateway.audit import AuditQuery, StaffAudit
+from services.gateway.certificates import CertificatesMutation, CertificatesQuery
 from services.gateway.directory import DirectoryMutation, DirectoryQuery
 from services.gateway.door import DoorMutation, DoorQuery
 from services.gateway.elders import EldersMutation, EldersQuery
@@ -43,6 +44,7 @@ class Query(
     VolunteerReportsQuery,
     EldersQuery,
     DoorQuery,
+    CertificatesQuery,
     OfflineDoorQuery,
 ):
     pass
@@ -61,6 +63,7 @@ class Mutation(
     VolunteerReportsMutation,
     EldersMutation,
     DoorMutation,
+    CertificatesMutation,
     OfflineDoorMutation,
 ):
     pass

@@ -64,6 +64,7 @@ _REPORT_HEADER = (
     "服务分钟 Minutes",
     "服务小时 Hours",
     "微心愿 Wishes met",
+    "证明编号 Certificate numbers",
 )
 _PAGE_HEADERS = {
     "Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'; frame-ancestors 'none'",
@@ -220,6 +221,11 @@ class MemberReport:
         description="微心愿 they claimed that were confirmed met in the period."
     )
     shifts: list[ReportShift]
+    certificate_numbers: list[str] = strawberry.field(
+        default_factory=list,
+        description="Valid 志愿服务记录证明 the community issued them for periods overlapping the report's: "
+        "the work unit checks each at /v/<number>.",
+    )
 
     @strawberry.field(description="The community they reported to, by name.")
     async def community_name(self, info: Info) -> str:
@@ -237,6 +243,7 @@ class MemberReport:
             hours=round(member.total_minutes / 60, 2),
             activities=member.activities,
             wishes_met=member.wishes_met,
+            certificate_numbers=member.certificate_numbers,
             shifts=[
                 ReportShift(
                     shift_id=strawberry.ID(str(line.shift_id)),
@@ -709,7 +716,7 @@ def report_csv(report: reports.UnitReport, names: ReportNames | None = None) -> 
             writer.writerow([_cell(value) for value in (*head, "", "", "", "", "", "", 0, hours(0))])
         writer.writerow(
             [_cell(value) for value in (*head, "合计 Total", "", "", "", "", "", member.total_minutes)]
-            + [hours(member.total_minutes), member.wishes_met]
+            + [hours(member.total_minutes), member.wishes_met, "；".join(member.certificate_numbers)]
         )
     writer.writerow(
         ["总计 Total", "", "", "", "", "", "", "", "", "", report.total_minutes, hours(report.total_minutes)]
@@ -759,6 +766,7 @@ def report_html(report: reports.UnitReport, names: ReportNames | None = None) ->
         f"报到日期 {e(member.reported_on.isoformat())}</p>"
         f"<p>服务内容 Activities: {e('、'.join(member.activities) or '—')} · "
         f"完成微心愿 Wishes met: {member.wishes_met}</p>"
+        f"<p>志愿服务记录证明 Certificates: {e('、'.join(member.certificate_numbers) or '—')}</p>"
         f"{_shift_table(member)}</section>"
         for member in report.members
     )

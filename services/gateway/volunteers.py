@@ -22,6 +22,7 @@ from services.gateway.names import community_name
 from services.gateway.tickets import NO_NAME, NamedPerson, named_people
 from services.identity import throttle
 from services.volunteers import codes, contracts, queries
+from services.volunteers.certificates import record_locked
 from services.volunteers.domain import Span, credit_if_checked_out, may_scan_cards, withdrawal_closes_at
 from services.volunteers.queries import volunteer_names
 
@@ -176,6 +177,22 @@ class LedgerEntry:
     reason: str | None
     recorded_by: str
     created_at: datetime
+    content: str | None = strawberry.field(default=None, description="What was done: the shift's role.")
+    place: str | None = strawberry.field(default=None, description="Where: the shift's venue.")
+    shift_starts_at: datetime | None = None
+    confirmed_by: str | None = strawberry.field(default=None, description="The organiser who confirmed it.")
+    confirmed_at: datetime | None = None
+
+    @strawberry.field(
+        description="Locked LINLI_VOLUNTEER_RECORD_LOCK_DAYS after its shift: changed only by an accepted "
+        "correction request (requestRecordCorrection) from then on."
+    )
+    def locked(self, info: Info) -> bool:
+        ends = self._shift_ends_at
+        days = info.context.resources.settings.volunteer_record_lock_days
+        return ends is not None and record_locked(ends, clock.now(), days)
+
+    _shift_ends_at: strawberry.Private[datetime | None] = None
 
     @classmethod
     def of(cls, entry: contracts.LedgerEntry) -> LedgerEntry:
@@ -187,6 +204,12 @@ class LedgerEntry:
             reason=entry.reason,
             recorded_by=entry.recorded_by,
             created_at=entry.created_at,
+            content=entry.content,
+            place=entry.place,
+            shift_starts_at=entry.shift_starts_at,
+            confirmed_by=entry.confirmed_by,
+            confirmed_at=entry.confirmed_at,
+            _shift_ends_at=entry.shift_ends_at,
         )
 
 

@@ -139,6 +139,32 @@ class Directory:
             )  # fmt: skip
         return row
 
+    async def set_certificate_issuer(
+        self,
+        actor: Actor,
+        community_id: str,
+        person_in_charge: str,
+        handler: str,
+        code: str,
+        client_ip: str | None = None,
+    ) -> CommunityContact:
+        """Admins of the community name what its 志愿服务记录证明 print: the person in charge
+        (负责人), the handler (经办人) and the code in their numbers (LW-<code>-2026-000001)."""
+        if not domain.may_manage_community(actor, community_id):
+            raise forbidden()
+        person_in_charge = domain.check_text("personInCharge", "负责人", person_in_charge, 20)
+        handler = domain.check_text("handler", "经办人", handler, 20)
+        code = domain.check_certificate_code(code)
+        details = {"personInCharge": person_in_charge, "handler": handler, "code": code}
+        async with self.pool.acquire() as conn, conn.transaction():
+            if not await repo.set_certificate_issuer(conn, community_id, person_in_charge, handler, code):
+                raise not_found("community", "社区")
+            action = "directory.certificate_issuer_set"
+            await repo.audit(
+                conn, self.clock(), action, community_id, actor.user_id, client_ip, details, community_id
+            )
+            return await community_contact(conn, community_id)
+
     async def add_station(
         self,
         actor: Actor,
@@ -273,15 +299,30 @@ class CommunityContact:
     street_name: str
     desk_phone: str
     stations: tuple[StationContact, ...]
+    # what a 志愿服务记录证明 names of its issuer (empty until an admin fills them in)
+    person_in_charge: str = ""
+    certificate_handler: str = ""
+    certificate_code: str = ""
 
 
 async def community_contact(conn: Connection, community_id: str) -> CommunityContact:
-    """A community's name, street, desk phone and stations (name, address, phone), for other
-    services and pages to show or print. A community not in the directory is named after its id
-    and has no phone or station, so callers never need to handle "unknown"."""
+    """A community's name, street, desk phone and stations (name, address, phone), and what a
+    certificate names of it as issuer, for other services and pages to show or print. A
+    community not in the directory is named after its id and has no phone or station, so
+    callers never need to handle "unknown"."""
     row = await queries.community(conn, community_id)
     found = await queries.stations_of(conn, community_id)
     stations = tuple(StationContact(s["name"], s["address"], s["phone"]) for s in found)
     if row is None:
         return CommunityContact(community_id, domain.name_from_id(community_id), "", "", stations)
-    return CommunityContact(row["id"], row["name"], row["street_name"], row["desk_phone"], stations)
+    issuer = await queries.certificate_issuer(conn, community_id)
+    return CommunityContact(
+        row["id"],
+        row["name"],
+        row["street_name"],
+        row["desk_phone"],
+        stations,
+        person_in_charge=issuer["person_in_charge"] if issuer else "",
+        certificate_handler=issuer["certificate_handler"] if issuer else "",
+        certificate_code=issuer["certificate_code"] if issuer else "",
+    )

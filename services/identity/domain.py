@@ -410,6 +410,18 @@ def new_place_id(prefix: str) -> str:
     return f"{prefix}-{secrets.token_hex(4)}"
 
 
+def check_certificate_code(raw: str) -> str:
+    """The issuer's code in certificate numbers: 1 to 12 capital letters or digits (SF)."""
+    code = (raw or "").strip().upper()
+    if not re.fullmatch(r"[A-Z0-9]{1,12}", code):
+        raise bad_input(
+            "numberCode",
+            "证明编号代码须为1到12位字母或数字，如 SF",
+            "The code is 1 to 12 letters or digits, e.g. SF",
+        )
+    return code
+
+
 def check_desk_phone(raw: str) -> str:
     """A desk's phone: a landline (0951-4012345) or a mobile; empty means none yet."""
     phone = " ".join((raw or "").split())

@@ -105,6 +105,15 @@ async def community(conn: Connection, community_id: str) -> asyncpg.Record | Non
     )
 
 
+async def certificate_issuer(conn: Connection, community_id: str) -> asyncpg.Record | None:
+    """What a 志愿服务记录证明 names of its issuing community besides its name and phone."""
+    return await conn.fetchrow(
+        "SELECT person_in_charge, certificate_handler, certificate_code FROM identity.communities "
+        "WHERE id = $1",
+        community_id,
+    )
+
+
 async def community_names(conn: Connection, community_ids: list[str] | None = None) -> dict[str, str]:
     """id → name of the given communities (of all, without ids); unknown ids are left out."""
     rows = await conn.fetch(

@@ -165,6 +165,37 @@ async def insert_resident_without_mobile(
     return row
 
 
+async def resident_by_wechat(conn: Connection, app_id: str, openid: str) -> asyncpg.Record | None:
+    return await conn.fetchrow(
+        """
+        SELECT r.* FROM identity.wechat_accounts w JOIN identity.residents r ON r.id = w.resident_id
+        WHERE w.app_id = $1 AND w.openid = $2
+        """,
+        app_id,
+        openid,
+    )
+
+
+async def link_wechat(
+    conn: Connection, app_id: str, openid: str, resident_id: uuid.UUID, at: datetime
+) -> None:
+    """The OpenID logs this resident in from now on (whoever proved a phone with it last)."""
+    await conn.execute(
+        """
+        INSERT INTO identity.wechat_accounts (app_id, openid, resident_id, linked_at) VALUES ($1, $2, $3, $4)
+        ON CONFLICT (app_id, openid) DO UPDATE SET resident_id = $3, linked_at = $4
+        """,
+        app_id,
+        openid,
+        resident_id,
+        at,
+    )
+
+
+async def touch_resident(conn: Connection, resident_id: uuid.UUID, at: datetime) -> None:
+    await conn.execute("UPDATE identity.residents SET last_login_at = $2 WHERE id = $1", resident_id, at)
+
+
 async def get_resident(conn: Connection, resident_id: uuid.UUID) -> asyncpg.Record | None:
     return await conn.fetchrow("SELECT * FROM identity.residents WHERE id = $1", resident_id)
 
@@ -417,6 +448,21 @@ async def update_community(
         street_id,
         desk_phone,
     )
+
+
+async def set_certificate_issuer(
+    conn: Connection, community_id: str, person_in_charge: str, handler: str, code: str
+) -> bool:
+    """What the community's certificates name of it as issuer; False if there is no such community."""
+    done = await conn.fetchval(
+        "UPDATE identity.communities SET person_in_charge = $2, certificate_handler = $3, "
+        "certificate_code = $4 WHERE id = $1 RETURNING true",
+        community_id,
+        person_in_charge,
+        handler,
+        code,
+    )
+    return bool(done)
 
 
 async def find_community(conn: Connection, typed: str) -> str | None:

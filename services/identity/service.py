@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import functools
 import logging
+import secrets
 import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -23,7 +24,7 @@ from services.common.errors import Refusal, forbidden, not_found, unauthenticate
 from services.common.masking import mask_phone, mask_phones_in
 from services.common.settings import Settings
 from services.common.tokens import ACCESS, REFRESH, TokenClaims, issue_token, read_claims
-from services.identity import domain, revocations, throttle
+from services.identity import domain, revocations, throttle, wechat_login
 from services.identity import repository as repo
 from services.notify.sms import DEFAULT_SMS, LOGIN_CODE, SEND_SMS, LoginPhone, SmsRequest
 
@@ -36,6 +37,8 @@ _URGENT_HEAD_START = timedelta(days=1)
 # A refresh token used again this soon after it was spent is two tabs (or two requests of one
 # page) renewing at once, refused without ending the session; later, it is a stolen copy.
 REFRESH_REUSE_GRACE_S = 10.0
+# How long the way to WeChat and back may take, and a first-timer has to prove her phone.
+_WECHAT_STEP_S = 600
 
 
 @dataclass(frozen=True)
@@ -119,10 +122,16 @@ class Identity:
         log.info("login code sent to %s", mask_phone(phone))
         return LoginCodeSent(s.login_code_ttl_s, s.login_code_interval_s)
 
-    async def log_in(self, raw_phone: str, raw_code: str, client_ip: str | None = None) -> Tokens:
+    async def log_in(
+        self, raw_phone: str, raw_code: str, client_ip: str | None = None, wechat_ticket: str | None = None
+    ) -> Tokens:
+        """A resident proves her phone with the texted code. With ``wechat_ticket`` (she came
+        back from WeChat's authorisation, her OpenID not yet linked) the OpenID is linked to
+        her: next time WeChat alone logs her in."""
         phone = domain.check_phone(raw_phone)
         code = domain.check_code_format(raw_code)
         s = self.settings
+        openid = await self._openid_of(wechat_ticket) if wechat_ticket else None
         now = self.clock()
         submitted = domain.code_hash(s.secret, phone, code)
         async with self.pool.acquire() as conn:
@@ -143,6 +152,9 @@ class Identity:
                     resident = await repo.resident_logged_in(conn, phone, now)
                     resident_id = str(resident["id"])
                     details = {"phone": mask_phone(phone), "first": resident["created_at"] == now}
+                    if openid is not None:
+                        await repo.link_wechat(conn, s.wechat_app_id, openid, resident["id"], now)
+                        details["wechat_linked"] = True
                     await repo.audit(
                         conn, now, "resident.logged_in", resident_id, resident_id, client_ip, details
                     )
@@ -155,6 +167,8 @@ class Identity:
         if verdict is domain.CodeVerdict.WRONG:
             raise domain.wrong_code(s.login_code_tries - tries)
         assert resident is not None
+        if wechat_ticket:
+            await self.redis.delete(self._key("wechat-ticket", wechat_ticket))
         log.info("resident %s logged in with %s", resident["id"], mask_phone(phone))
         # SMS on by default for the number they log in with; notify keeps a choice already made.
         await self.redis.enqueue_job(
@@ -164,6 +178,59 @@ class Identity:
             _queue_name=s.queue("notify"),
         )
         return await self._begin_session(domain.resident_actor(str(resident["id"]), resident["community_id"]))
+
+    # --- residents: log-in by WeChat web authorisation ------------------------------------
+
+    @property
+    def wechat_log_in_available(self) -> bool:
+        return bool(self.settings.wechat_app_id)
+
+    async def wechat_authorize_url(self, redirect_uri: str) -> tuple[str, str]:
+        """Where to send a resident who tapped 微信授权登录, and the state that must come back
+        (once) to the browser that left."""
+        state = secrets.token_urlsafe(16)
+        await self.redis.set(self._key("wechat-state", state), "1", ex=_WECHAT_STEP_S)
+        s = self.settings
+        return wechat_login.authorize_url(
+            s.wechat_oauth_endpoint, s.wechat_app_id, redirect_uri, state
+        ), state
+
+    async def wechat_back(self, code: str, state: str, client_ip: str | None = None) -> Tokens | str:
+        """She is back from WeChat's authorisation: her tokens if her OpenID is linked, else a
+        ticket that links it once she proves her phone (``log_in`` with ``wechat_ticket``)."""
+        s = self.settings
+        if not state or not await self.redis.delete(self._key("wechat-state", state)):
+            raise wechat_login.authorisation_expired()  # not one we sent, or already used
+        openid = await wechat_login.openid_for(
+            s.wechat_api_endpoint, s.wechat_app_id, s.wechat_app_secret, code
+        )
+        now = self.clock()
+        async with self.pool.acquire() as conn, conn.transaction():
+            resident = await repo.resident_by_wechat(conn, s.wechat_app_id, openid)
+            if resident is not None:
+                await repo.touch_resident(conn, resident["id"], now)
+                resident_id = str(resident["id"])
+                details = {"via": "wechat"}
+                await repo.audit(
+                    conn, now, "resident.logged_in", resident_id, resident_id, client_ip, details
+                )
+        if resident is None:
+            ticket = secrets.token_urlsafe(24)
+            await self.redis.set(self._key("wechat-ticket", ticket), openid, ex=_WECHAT_STEP_S)
+            return ticket
+        log.info("resident %s logged in by WeChat", resident["id"])
+        return await self._begin_session(domain.resident_actor(str(resident["id"]), resident["community_id"]))
+
+    async def _openid_of(self, ticket: str) -> str | None:
+        """The OpenID a ticket carries; None once it expired or was used (she logs in as usual,
+        and links WeChat the next time she comes from there)."""
+        if not self.wechat_log_in_available:
+            return None
+        openid = await self.redis.get(self._key("wechat-ticket", ticket))
+        if not openid:
+            log.info("a WeChat ticket expired or used before: log-in without linking")
+            return None
+        return openid.decode() if isinstance(openid, bytes) else str(openid)
 
     # --- tokens ----------------------------------------------------------------------------
 

@@ -1,6 +1,7 @@
 """Channels behind one interface: a channel takes one outgoing message and either delivers it
-or raises. Adapters: the development channel (the delivery row is the record), HTTP providers
-for SMS and WeChat subscription messages, e-mail over SMTP, and signed partner webhooks.
+or raises. Adapters: the development channel (the delivery row is the record), SMS through
+Aliyun or Tencent Cloud (approved templates only, see sms_providers.py), the official account's
+WeChat subscription messages (wechat.py), e-mail over SMTP, and signed partner webhooks.
 
 The in-app inbox is not an adapter here: it is written in the same transaction as the event
 that causes it, so it is always on and exactly once.
@@ -13,16 +14,33 @@ import hashlib
 import hmac
 import ssl
 import time
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
 from email.message import EmailMessage
 from typing import Protocol
 
 import aiosmtplib
 import httpx
+from redis.asyncio import Redis
 
 from services.common.settings import Settings
 from services.notify.preferences import EMAIL, SMS, WEBHOOK, WECHAT
+from services.notify.sms_providers import (
+    ALIYUN,
+    ALIYUN_ENDPOINT,
+    ALIYUN_REGION,
+    DEFAULT_PARAM_LIMIT,
+    TENCENT,
+    TENCENT_ENDPOINT,
+    TENCENT_REGION,
+    AliyunSms,
+    SmsRefused,
+    TencentSms,
+)
+from services.notify.sms_templates import SmsTemplate, parse_templates
+from services.notify.wechat import USER_REFUSED, AccessTokens, SubscriptionMessages, WeChatError
+from services.notify.wechat_templates import WeChatTemplate
+from services.notify.wechat_templates import parse_templates as parse_wechat_templates
 
 DEVELOPMENT = "dev-outbox"
 SIGNATURE_HEADER = "X-Linli-Signature"
@@ -36,6 +54,10 @@ class Outgoing:
     address: str
     subject: str
     body: str
+    # The approved template that says it (a kind, or kind.variant) and what fills it: SMS
+    # providers send nothing else.
+    template: str = ""
+    params: Mapping[str, str] = field(default_factory=dict)
 
 
 @functools.cache
@@ -50,6 +72,14 @@ def _http() -> httpx.AsyncClient:
 
 class DeliveryFailed(Exception):
     """The provider refused or could not be reached; the message may be retried."""
+
+
+class Unsendable(DeliveryFailed):
+    """The message cannot go as it is: trying again will not help."""
+
+
+class NoApprovedTemplate(Unsendable):
+    """No approved template (SMS, WeChat) for this kind of message: never sent as free text."""
 
 
 class Channel(Protocol):
@@ -68,20 +98,114 @@ class DevelopmentChannel:
         return None
 
 
-class HttpProviderChannel:
-    """An SMS or WeChat gateway that takes a JSON POST with a bearer key. The delivery id
-    goes along as an idempotency key, so a provider that got a retried message can tell."""
+class TemplatedSmsChannel:
+    """Texts through a Chinese cloud SMS provider: the message's approved template, filled
+    with its parameters (trimmed to the template's limits), under the registered signature."""
 
-    def __init__(self, provider: str, url: str, key: str) -> None:
-        self.provider, self.url, self.key = provider, url, key
+    def __init__(self, sender: AliyunSms | TencentSms, templates: Mapping[str, SmsTemplate]) -> None:
+        self.provider = sender.provider
+        self.sender, self.templates = sender, templates
 
     async def send(self, message: Outgoing) -> None:
-        body = {"to": message.address, "title": message.subject, "content": message.body}
-        headers = {"Authorization": f"Bearer {self.key}", "Idempotency-Key": message.delivery_id}
-        async with _http() as client:
-            response = await client.post(self.url, json=body, headers=headers)
-        if not response.is_success:
-            raise DeliveryFailed(f"HTTP {response.status_code}: {response.text[:200]}")
+        template = self.templates.get(message.template)
+        if template is None:
+            raise NoApprovedTemplate(f"no approved SMS template for {message.template or 'this message'}")
+        missing = [name for name, _ in template.params if name not in message.params]
+        if missing:  # a delivery planned before its facts were kept: never half a template
+            raise Unsendable(f"SMS template {message.template} needs {', '.join(missing)}")
+        try:
+            async with _http() as client:
+                await self.sender.send(client, message.address, template, message.params, message.delivery_id)
+        except SmsRefused as exc:
+            raise DeliveryFailed(str(exc)) from exc
+
+
+def sms_templates(settings: Settings) -> dict[str, SmsTemplate] | None:
+    """The approved templates of the configured SMS provider; None without one (the
+    development channel records any message)."""
+    if not settings.notify_sms_provider:
+        return None
+    limit = DEFAULT_PARAM_LIMIT[settings.notify_sms_provider]
+    return parse_templates(settings.notify_sms_templates, limit)
+
+
+def sms_channel(settings: Settings) -> Channel | None:
+    """The configured SMS provider's adapter, or None for the development channel."""
+    templates = sms_templates(settings)
+    if templates is None:
+        return None
+    sender: AliyunSms | TencentSms
+    if settings.notify_sms_provider == ALIYUN:
+        sender = AliyunSms(
+            settings.notify_sms_endpoint or ALIYUN_ENDPOINT,
+            settings.notify_sms_access_key_id,
+            settings.notify_sms_access_key_secret,
+            settings.notify_sms_sign_name,
+            settings.notify_sms_region or ALIYUN_REGION,
+        )
+    else:
+        assert settings.notify_sms_provider == TENCENT
+        sender = TencentSms(
+            settings.notify_sms_endpoint or TENCENT_ENDPOINT,
+            settings.notify_sms_access_key_id,
+            settings.notify_sms_access_key_secret,
+            settings.notify_sms_sign_name,
+            settings.notify_sms_sdk_app_id,
+            settings.notify_sms_region or TENCENT_REGION,
+        )
+    return TemplatedSmsChannel(sender, templates)
+
+
+def wechat_templates(settings: Settings) -> dict[str, WeChatTemplate] | None:
+    """The official account's subscription message templates; None without an AppID."""
+    if not settings.wechat_app_id:
+        return None
+    return parse_wechat_templates(settings.notify_wechat_templates)
+
+
+def approved_templates(settings: Settings) -> dict[str, frozenset[str]]:
+    """The template keys each templated channel may send (SMS, WeChat), for those configured:
+    a message of another kind is not planned on that channel."""
+    approved = {}
+    for channel, templates in ((SMS, sms_templates(settings)), (WECHAT, wechat_templates(settings))):
+        if templates is not None:
+            approved[channel] = frozenset(templates)
+    return approved
+
+
+class UserDeclined(Unsendable):
+    """The resident refused this message on WeChat (43101): the channel is off for it."""
+
+
+class WeChatChannel:
+    """Subscription messages of the official account, to the resident's OpenID: the message's
+    template with its ``data`` fields fitted to their kinds. One-time subscriptions are spent
+    by the delivery job (``template_id`` says which)."""
+
+    provider = "wechat-subscribe"
+
+    def __init__(self, messages: SubscriptionMessages) -> None:
+        self.messages = messages
+
+    def template_id(self, key: str) -> str | None:
+        template = self.messages.templates.get(key)
+        return template.template_id if template else None
+
+    async def send(self, message: Outgoing) -> None:
+        template = self.messages.templates.get(message.template)
+        if template is None:
+            raise NoApprovedTemplate(f"no WeChat template for {message.template or 'this message'}")
+        missing = [param for _, param in template.fields if param not in message.params]
+        if missing:
+            raise Unsendable(f"WeChat template {message.template} needs {', '.join(missing)}")
+        body = self.messages.body(message.address, template, message.params)
+        try:
+            async with _http() as client:
+                await self.messages.send(client, body)
+        except WeChatError as exc:
+            if exc.errcode == USER_REFUSED:
+                raise UserDeclined(str(exc)) from exc
+            raise DeliveryFailed(str(exc)) from exc
 
 
 class EmailChannel:
@@ -125,15 +249,22 @@ class WebhookChannel:
             raise DeliveryFailed(f"HTTP {response.status_code}: {response.text[:200]}")
 
 
-def channels_from(settings: Settings) -> dict[str, Channel]:
-    """Each channel's adapter: the configured provider, else the development channel."""
+def channels_from(settings: Settings, redis: Redis) -> dict[str, Channel]:
+    """Each channel's adapter: the configured provider, else the development channel.
+    ``redis`` keeps what providers' adapters share between workers (WeChat's access token)."""
     dev = DevelopmentChannel()
-    sms: Channel = dev
-    if settings.notify_sms_url:
-        sms = HttpProviderChannel("sms", settings.notify_sms_url, settings.notify_sms_key)
+    sms: Channel = sms_channel(settings) or dev
     wechat: Channel = dev
-    if settings.notify_wechat_url:
-        wechat = HttpProviderChannel("wechat", settings.notify_wechat_url, settings.notify_wechat_key)
+    templates = wechat_templates(settings)
+    if templates is not None:
+        tokens = AccessTokens(
+            redis,
+            settings.namespace,
+            settings.wechat_api_endpoint,
+            settings.wechat_app_id,
+            settings.wechat_app_secret,
+        )
+        wechat = WeChatChannel(SubscriptionMessages(tokens, templates))
     email: Channel = dev
     if settings.notify_smtp_host:
         email = EmailChannel(

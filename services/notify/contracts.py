@@ -34,6 +34,9 @@ CONSUMES: tuple[str, ...] = (
     # volunteers: withdrawals from shifts, and the community's review of 双报到
     "shift.withdrawn",
     "party_member.reviewed",
+    # volunteers: a record correction decided, a certificate revoked (templates in notify/records.py)
+    "record_correction.decided",
+    "certificate.revoked",
 )
 SESSION_RESCHEDULED = "session.rescheduled"
 SHIFT_SIGNED_UP = "shift.signed_up"
@@ -61,6 +64,7 @@ SET_MESSAGE_TEMPLATE = "set_message_template"
 CLEAR_MESSAGE_TEMPLATE = "clear_message_template"
 TELL_IN_PERSON = "tell_in_person"  # a grid worker: this resident hears from me, not by SMS
 MARK_TOLD = "mark_told"  # a grid worker ticks an entry of the "to tell" list off
+ALLOW_WECHAT_MESSAGES = "allow_wechat_messages"  # one-time subscriptions a resident accepted
 
 # deferred arq jobs on notify's queue
 SEND_REMINDER = "send_reminder"

@@ -12,7 +12,7 @@ import json
 import logging
 import random
 import uuid
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Container, Mapping, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -23,10 +23,20 @@ from arq.worker import Retry, func
 from services.common import tracing
 from services.common.clock import now
 from services.common.ids import derived_id
-from services.common.observability import NOTIFICATIONS
+from services.common.observability import NOTIFICATIONS, WITHOUT_TEMPLATE
 from services.common.settings import Settings
 from services.notify import repository as repo
-from services.notify.channels import DEVELOPMENT, Channel, DeliveryFailed, Outgoing, channels_from
+from services.notify.channels import (
+    DEVELOPMENT,
+    Channel,
+    DeliveryFailed,
+    NoApprovedTemplate,
+    Outgoing,
+    Unsendable,
+    UserDeclined,
+    WeChatChannel,
+    channels_from,
+)
 from services.notify.domain import Message
 from services.notify.jobs import QueuedJob, enqueue_jobs, job_id_in_queue_slot
 from services.notify.preferences import PERSONAL_CHANNELS, WEBHOOK, Preferences, next_send_time
@@ -54,14 +64,23 @@ def plan_deliveries(
     at: datetime,
     webhook_url: str | None,
     community_id: str | None = None,
+    approved: Mapping[str, Container[str]] | None = None,
 ) -> list[dict[str, Any]]:
     """The deliveries one message needs besides the inbox: one per channel the recipient
     chose (held back by their quiet hours unless urgent), and one to the partner webhook.
-    ``community_id``: the community the message is about, whose organisers may see them."""
+    ``community_id``: the community the message is about, whose organisers may see them.
+    ``approved``: per templated channel (SMS, WeChat), the template keys it has an approved
+    template for (a channel not named takes anything: the development channel); a message
+    without one is not sent there, and operators hear of it (a log line and
+    ``linli_messages_without_template_total``)."""
     send_at = next_send_time(at, prefs.quiet_start, prefs.quiet_end, urgent)
     planned = []
     for channel in PERSONAL_CHANNELS:
         address = prefs.address(channel)
+        keys = (approved or {}).get(channel)
+        if address is not None and keys is not None and message.template_key not in keys:
+            report_without_template(channel, message.template_key)
+            continue
         if address is not None:
             planned.append(
                 {
@@ -75,6 +94,8 @@ def plan_deliveries(
                     "urgent": urgent,
                     "not_before": send_at,
                     "community_id": community_id,
+                    "template": message.template_key,
+                    "params": dict(message.params),
                 }
             )
     if webhook_url:
@@ -102,6 +123,14 @@ def plan_deliveries(
             }
         )
     return planned
+
+
+def report_without_template(channel: str, template_key: str) -> None:
+    """A message of this kind stays in the inbox: the channel's provider sends approved
+    templates only, and none is configured for it (LINLI_NOTIFY_SMS_TEMPLATES or
+    LINLI_NOTIFY_WECHAT_TEMPLATES)."""
+    WITHOUT_TEMPLATE.labels(channel, template_key).inc()
+    log.warning("no approved %s template for %s: not sent there, inbox only", channel, template_key)
 
 
 def backoff_s(attempt: int, base_s: float, rand: float) -> float:
@@ -160,7 +189,7 @@ async def within_rate(redis: ArqRedis, namespace: str, provider: str, per_second
 def _channels(ctx: dict[str, Any]) -> dict[str, Channel]:
     channels: dict[str, Channel] | None = ctx.get("channels")
     if channels is None:
-        channels = ctx["channels"] = channels_from(ctx["settings"])
+        channels = ctx["channels"] = channels_from(ctx["settings"], ctx["redis"])
     return channels
 
 
@@ -204,34 +233,85 @@ async def deliver(ctx: dict[str, Any], delivery_id: str, traceparent: str | None
 
 async def _send(ctx: dict[str, Any], channel: Channel, row: asyncpg.Record) -> str:
     pool: asyncpg.Pool = ctx["pool"]
-    settings: Settings = ctx["settings"]
     clock: Callable[[], datetime] = ctx.get("clock", now)
     async with pool.acquire() as conn:  # the row again, now that no one else is sending it
         fresh = await repo.delivery(conn, row["id"])
     if fresh is None or fresh["status"] != repo.QUEUED:
         return str(fresh["status"]) if fresh else "MISSING"
-    outgoing = Outgoing(str(row["id"]), row["channel"], row["address"], row["subject"], row["body"])
+    outgoing = Outgoing(
+        str(row["id"]),
+        row["channel"],
+        row["address"],
+        row["subject"],
+        row["body"],
+        row["template"] or row["kind"],
+        row["params"],
+    )
+    subscription = channel.template_id(outgoing.template) if isinstance(channel, WeChatChannel) else None
+    if subscription is not None:
+        async with pool.acquire() as conn:
+            if not await repo.spend_subscription(conn, row["recipient_id"], subscription, clock()):
+                return await _not_sent(ctx, row, "no one-time subscription left for this message")
     try:
         await channel.send(outgoing)
+    except UserDeclined as exc:  # WeChat counts the refusal: the subscription is not given back
+        return await _not_sent(ctx, row, str(exc))
     except Exception as exc:
-        error = (str(exc) if isinstance(exc, DeliveryFailed) else f"{type(exc).__name__}: {exc}")[:500]
-        delay = backoff_s(fresh["attempts"] + 1, settings.notify_retry_base_s, random.random())
-        at = clock()
-        async with pool.acquire() as conn:
-            failed = await repo.record_failure(
-                conn, row["id"], error, settings.notify_max_attempts, at, at + timedelta(seconds=delay)
-            )
-        NOTIFICATIONS.labels(row["channel"], "failed").inc()
-        if failed["status"] == repo.DEAD:
-            log.warning("delivery %s on %s is a dead letter: %s", row["id"], row["channel"], error)
-            NOTIFICATIONS.labels(row["channel"], "dead").inc()
-            return repo.DEAD
-        log.info("delivery %s failed (attempt %s), retry in %.1fs", row["id"], failed["attempts"], delay)
-        raise Retry(defer=delay) from exc
+        if subscription is not None:
+            async with pool.acquire() as conn:
+                await repo.give_back_subscription(conn, row["recipient_id"], subscription, clock())
+        if isinstance(exc, Unsendable):
+            return await _unsendable(ctx, row, outgoing, exc)
+        return await _failed(ctx, row, fresh["attempts"], exc)
     async with pool.acquire() as conn:
         await repo.record_sent(conn, row["id"], channel.provider, clock())
     NOTIFICATIONS.labels(row["channel"], "delivered").inc()
     return repo.SENT
+
+
+async def _not_sent(ctx: dict[str, Any], row: asyncpg.Record, reason: str) -> str:
+    """The resident turned this channel off for this message: not an error, nothing to retry."""
+    clock: Callable[[], datetime] = ctx.get("clock", now)
+    async with ctx["pool"].acquire() as conn:
+        await repo.record_not_sent(conn, row["id"], reason, clock())
+    log.info("delivery %s on %s not sent: %s", row["id"], row["channel"], reason)
+    NOTIFICATIONS.labels(row["channel"], "not_sent").inc()
+    return repo.NOT_SENT
+
+
+async def _unsendable(ctx: dict[str, Any], row: asyncpg.Record, outgoing: Outgoing, exc: Unsendable) -> str:
+    """Trying again will not help (say, the template table changed since it was planned): a
+    dead letter at once, for an operator to see."""
+    clock: Callable[[], datetime] = ctx.get("clock", now)
+    if isinstance(exc, NoApprovedTemplate):
+        report_without_template(row["channel"], outgoing.template)
+    log.warning("delivery %s on %s cannot be sent: %s", row["id"], row["channel"], exc)
+    async with ctx["pool"].acquire() as conn:
+        at = clock()
+        await repo.record_failure(conn, row["id"], str(exc), 0, at, at)
+    NOTIFICATIONS.labels(row["channel"], "dead").inc()
+    return repo.DEAD
+
+
+async def _failed(ctx: dict[str, Any], row: asyncpg.Record, attempts: int, exc: Exception) -> str:
+    """Retried with backoff until the attempts run out, then a dead letter."""
+    pool: asyncpg.Pool = ctx["pool"]
+    settings: Settings = ctx["settings"]
+    clock: Callable[[], datetime] = ctx.get("clock", now)
+    error = (str(exc) if isinstance(exc, DeliveryFailed) else f"{type(exc).__name__}: {exc}")[:500]
+    delay = backoff_s(attempts + 1, settings.notify_retry_base_s, random.random())
+    at = clock()
+    async with pool.acquire() as conn:
+        failed = await repo.record_failure(
+            conn, row["id"], error, settings.notify_max_attempts, at, at + timedelta(seconds=delay)
+        )
+    NOTIFICATIONS.labels(row["channel"], "failed").inc()
+    if failed["status"] == repo.DEAD:
+        log.warning("delivery %s on %s is a dead letter: %s", row["id"], row["channel"], error)
+        NOTIFICATIONS.labels(row["channel"], "dead").inc()
+        return repo.DEAD
+    log.info("delivery %s failed (attempt %s), retry in %.1fs", row["id"], failed["attempts"], delay)
+    raise Retry(defer=delay) from exc
 
 
 # Attempts are counted in the row, not by arq: a rate-limited try is not a failed one.

@@ -4,8 +4,8 @@ the reminders before a session. No I/O."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
@@ -21,6 +21,16 @@ class Message:
     body_zh: str
     title_en: str
     body_en: str
+    # What an approved SMS template is filled with (services/notify/sms_templates.py): the
+    # message's facts as short Chinese text, never its whole body.
+    params: Mapping[str, str] = field(default_factory=dict)
+    # Which approved template says it, where one kind has several wordings (its own name
+    # otherwise): the organiser's and the volunteer's word of one withdrawal differ.
+    variant: str = ""
+
+    @property
+    def template_key(self) -> str:
+        return f"{self.kind}.{self.variant}" if self.variant else self.kind
 
 
 def _local(iso: str) -> datetime:
@@ -66,7 +76,9 @@ def _from_template(
         texts = render(chosen, values_zh, values_en)
     except (KeyError, ValueError, IndexError):  # an override stored under older rules
         texts = render(DEFAULT_TEMPLATES[kind], values_zh, values_en)
-    return Message(recipient_id, kind, texts.title_zh, texts.body_zh, texts.title_en, texts.body_en)
+    return Message(
+        recipient_id, kind, texts.title_zh, texts.body_zh, texts.title_en, texts.body_en, values_zh
+    )
 
 
 def messages_for(
@@ -92,6 +104,7 @@ def messages_for(
                     f"at {payload['venue']}. Check in by scanning the station code there, from "
                     "30 minutes before the shift starts."
                 ),
+                params=_shift_params(payload),
             )
         ]
     if event_type == "signup.party_reduced":
@@ -109,17 +122,30 @@ def messages_for(
                     f"Thank you for volunteering at {payload['venue']}! "
                     f"{minutes} minutes were added to your service hours."
                 ),
+                params={"venue": str(payload["venue"]), "minutes": str(minutes)},
             )
         ]
     if event_type == "shift.withdrawn":
         return _withdrawal_messages(payload)
     if event_type == "party_member.reviewed":
         return [_party_review_message(payload)]
+    if event_type in ("record_correction.decided", "certificate.revoked"):
+        from services.notify.records import record_messages  # it builds on Message, defined here
+
+        return record_messages(event_type, payload)
     if event_type.startswith("wish."):
         from services.notify.wishes import wish_messages  # it builds on Message, defined here
 
         return wish_messages(event_type, payload)
     return []
+
+
+def _shift_params(p: dict[str, Any]) -> dict[str, str]:
+    return {"role": str(p["role"]), "time": _when_zh(p["starts_at"]), "venue": str(p["venue"])}
+
+
+def _session_params(p: dict[str, Any]) -> dict[str, str]:
+    return {"activity": str(p["activity_title"]), "time": _when_zh(p["starts_at"]), "venue": str(p["venue"])}
 
 
 def _people(names: list[str], me: bool, me_word: str, sep: str) -> str:
@@ -148,6 +174,7 @@ def party_reduced_message(payload: dict[str, Any]) -> Message:
             f"cancelled for {dropped_en}; {kept_en} still going, {n} "
             f"{'person' if n == 1 else 'people'}. The same ticket admits {n}."
         ),
+        params={**_session_params(payload), "party_size": str(n)},
     )
 
 
@@ -166,6 +193,8 @@ def _withdrawal_messages(p: dict[str, Any]) -> list[Message]:
             body_zh=f"一位志愿者退出了{shift_zh}班次，现还差{p['places_left']}人。{why_zh}",
             title_en="A volunteer withdrew",
             body_en=f"A volunteer withdrew from {shift_en}; {p['places_left']} more needed now.{why_en}",
+            params={**_shift_params(p), "places_left": str(p["places_left"])},
+            variant="organiser",
         ),
         Message(
             recipient_id=p["volunteer_id"],
@@ -174,6 +203,7 @@ def _withdrawal_messages(p: dict[str, Any]) -> list[Message]:
             body_zh=f"您已退出{shift_zh}班次，组织者已收到通知。感谢您告知！",
             title_en="You are off the shift",
             body_en=f"You withdrew from {shift_en}; the organiser has been told. Thank you for telling us!",
+            params=_shift_params(p),
         ),
     ]
 
@@ -188,6 +218,7 @@ def _party_review_message(p: dict[str, Any]) -> Message:
             title_en="Registration approved",
             body_en="The community approved your party member registration (双报到): you can now take up "
             "wishes and serve as a party member.",
+            variant="approved",
         )
     return Message(
         recipient_id=p["volunteer_id"],
@@ -197,6 +228,8 @@ def _party_review_message(p: dict[str, Any]) -> Message:
         title_en="Registration not accepted",
         body_en=f"Sorry, the community did not accept your party member registration. Reason: "
         f"{p['reason']}. Correct it and register again, or ask the community's staff.",
+        params={"reason": str(p["reason"])},
+        variant="declined",
     )
 
 
@@ -235,6 +268,7 @@ def shift_reminder_message(recipient_id: str, payload: dict[str, Any], lead_minu
             f'Your "{payload["role"]}" shift starts in {lead_en}: '
             f"{_when_en(payload['starts_at'])} at {payload['venue']}. Check in by scanning the station code."
         ),
+        params={**_shift_params(payload), "lead": lead_zh},
     )
 
 

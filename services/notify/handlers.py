@@ -26,8 +26,15 @@ from services.common.outbox import EVENT_HANDLER, consume_new
 from services.common.settings import Settings
 from services.notify import queries
 from services.notify import repository as repo
-from services.notify.channels import DEVELOPMENT, Outgoing, channels_from
+from services.notify.channels import (
+    DEVELOPMENT,
+    NoApprovedTemplate,
+    Outgoing,
+    approved_templates,
+    sms_channel,
+)
 from services.notify.contracts import (
+    ALLOW_WECHAT_MESSAGES,
     CLEAR_MESSAGE_TEMPLATE,
     MARK_READ,
     MARK_TOLD,
@@ -43,7 +50,13 @@ from services.notify.contracts import (
     TELL_IN_PERSON,
     TOLD_IN_PERSON_KINDS,
 )
-from services.notify.delivery import delivery_job, enqueue_deliveries, enqueue_delivery, plan_deliveries
+from services.notify.delivery import (
+    delivery_job,
+    enqueue_deliveries,
+    enqueue_delivery,
+    plan_deliveries,
+    report_without_template,
+)
 from services.notify.domain import (
     Message,
     is_urgent,
@@ -101,6 +114,7 @@ async def handle_events(ctx: dict[str, Any], events: list[dict[str, Any]]) -> in
         await repo.insert_messages(conn, [(uuid.UUID(e["id"]), m) for e, m in written])
         await _list_to_tell(conn, written, at)
         prefs = await repo.preferences_of(conn, {m.recipient_id for _, m in written})
+        approved = approved_templates(settings)
         planned: list[dict[str, Any]] = []
         traces: dict[uuid.UUID, str | None] = {}  # delivery -> the trace of its event
         for event, message in written:
@@ -109,7 +123,7 @@ async def handle_events(ctx: dict[str, Any], events: list[dict[str, Any]]) -> in
             source = uuid.UUID(event["id"])
             community = event["payload"].get("community_id")
             deliveries = plan_deliveries(
-                source, message, person, urgent, at, settings.notify_webhook_url, community
+                source, message, person, urgent, at, settings.notify_webhook_url, community, approved
             )
             traces.update((row["id"], event.get("traceparent")) for row in deliveries)
             planned += deliveries
@@ -274,6 +288,7 @@ async def send_reminder(
             at,
             settings.notify_webhook_url,
             row["community_id"],
+            approved_templates(settings),
         )
         await repo.insert_deliveries(conn, planned)
         await enqueue_deliveries(ctx["redis"], settings, planned)
@@ -452,8 +467,19 @@ async def mark_told(ctx: dict[str, Any], actor: Actor, args: dict[str, Any]) -> 
     return {"id": str(row["id"]), "told_by": row["told_by"], "told_at": row["told_at"].isoformat()}
 
 
+async def allow_wechat_messages(ctx: dict[str, Any], actor: Actor, args: dict[str, Any]) -> dict[str, Any]:
+    """A resident accepted WeChat's one-time subscriptions to these templates (ids the gateway
+    checked against the configured ones): one message of each may now reach her there."""
+    template_ids = [str(t) for t in args["template_ids"]]
+    async with ctx["pool"].acquire() as conn, conn.transaction():
+        await repo.grant_subscriptions(conn, actor.user_id, template_ids, _clock(ctx)())
+        left = await queries.subscriptions_left(conn, actor.user_id)
+    return {"allowed": sum(left.get(t, 0) for t in set(template_ids))}
+
+
 COMMANDS = [
     command(SET_PREFERENCES, set_preferences),
+    command(ALLOW_WECHAT_MESSAGES, allow_wechat_messages),
     command(TELL_IN_PERSON, tell_in_person),
     command(MARK_TOLD, mark_told),
     command(RESEND_DELIVERY, resend_delivery),
@@ -467,20 +493,30 @@ COMMANDS = [
 
 
 async def send_sms(ctx: dict[str, Any], request: SmsRequest) -> bool:
-    """Deliver one urgent text (a log-in code) at once through the SMS provider; with none
-    configured (development), record it in the SMS outbox instead. A failure is retried by
-    arq, briefly: a code is soon useless. The text is never stored when a provider sends it."""
-    channel = channels_from(ctx["settings"])[SMS]
+    """Deliver one urgent text (a log-in code) at once through the SMS provider, by its
+    approved template like any message; with none configured (development), record it in the
+    SMS outbox instead. A failure is retried by arq, briefly: a code is soon useless. The text
+    is never stored when a provider sends it. Without an approved template nothing is sent
+    (never free text): operators hear of it, and the resident can ask again once it is added."""
+    channel = sms_channel(ctx["settings"])
     # No phone number and no code among the span's attributes: traces leave the platform.
-    attributes = {"linli.channel": SMS, "linli.provider": channel.provider, "linli.kind": request.template}
+    provider = channel.provider if channel is not None else DEVELOPMENT
+    attributes = {"linli.channel": SMS, "linli.provider": provider, "linli.kind": request.template}
     with tracing.span(f"send {SMS}", SERVICE, tracing.SpanKind.CLIENT, request.traceparent, attributes):
-        if channel.provider == DEVELOPMENT:
+        if channel is None:
             pool: asyncpg.Pool = ctx["pool"]
             async with pool.acquire() as conn:
                 return await record_sms(conn, ctx["job_id"], request)
-        outgoing = Outgoing(ctx["job_id"], SMS, request.phone, request.template, render_sms(request))
+        params = {name: str(value) for name, value in request.params.items()}
+        outgoing = Outgoing(
+            ctx["job_id"], SMS, request.phone, request.template, render_sms(request), request.template, params
+        )
         try:
             await channel.send(outgoing)
+        except NoApprovedTemplate:
+            report_without_template(SMS, request.template)
+            NOTIFICATIONS.labels(SMS, "dead").inc()
+            return False
         except Exception as exc:
             NOTIFICATIONS.labels(SMS, "failed").inc()
             raise Retry(defer=ctx["job_try"] * 0.5) from exc

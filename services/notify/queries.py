@@ -149,3 +149,11 @@ async def to_tell(
 
 async def to_tell_entry(conn: Connection, entry_id: uuid.UUID) -> asyncpg.Record | None:
     return await conn.fetchrow("SELECT * FROM notify.to_tell WHERE id = $1", entry_id)
+
+
+async def subscriptions_left(conn: Connection, person_id: str) -> dict[str, int]:
+    """The one-time WeChat subscriptions a person has left, per template."""
+    rows = await conn.fetch(
+        "SELECT template_id, remaining FROM notify.wechat_subscriptions WHERE person_id = $1", person_id
+    )
+    return {row["template_id"]: row["remaining"] for row in rows}

@@ -18,6 +18,7 @@ from services.notify.preferences import Preferences
 from services.notify.templates import Template
 
 QUEUED, SENT, DEAD = "QUEUED", "SENT", "DEAD"
+NOT_SENT = "NOT_SENT"  # the resident turned the channel off for it (WeChat): never retried
 
 
 async def insert_message(conn: Connection, event_id: uuid.UUID, message: Message) -> None:
@@ -197,8 +198,9 @@ async def insert_deliveries(conn: Connection, rows: Sequence[dict[str, Any]]) ->
     await conn.executemany(
         """
         INSERT INTO notify.deliveries
-            (id, channel, recipient_id, address, kind, subject, body, urgent, not_before, community_id)
-        VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
+            (id, channel, recipient_id, address, kind, subject, body, urgent, not_before, community_id,
+             template, params)
+        VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)
         ON CONFLICT (id) DO NOTHING
         """,
         [
@@ -213,6 +215,8 @@ async def insert_deliveries(conn: Connection, rows: Sequence[dict[str, Any]]) ->
                 r["urgent"],
                 r["not_before"],
                 r.get("community_id"),
+                r.get("template"),
+                dict(r.get("params") or {}),
             )
             for r in rows
         ],
@@ -260,6 +264,56 @@ async def record_failure(
     return row
 
 
+async def record_not_sent(conn: Connection, delivery_id: uuid.UUID, reason: str, at: datetime) -> None:
+    await conn.execute(
+        """
+        UPDATE notify.deliveries SET status = 'NOT_SENT', last_error = $2, updated_at = $3
+        WHERE id = $1 AND status = 'QUEUED'
+        """,
+        delivery_id,
+        reason,
+        at,
+    )
+
+
+# --- WeChat one-time subscriptions ----------------------------------------------------------
+
+
+async def grant_subscriptions(
+    conn: Connection, person_id: str, template_ids: Sequence[str], at: datetime
+) -> None:
+    """The resident allowed one more message of each template (as WeChat's page said)."""
+    await conn.executemany(
+        """
+        INSERT INTO notify.wechat_subscriptions (person_id, template_id, remaining, updated_at)
+        VALUES ($1, $2, 1, $3)
+        ON CONFLICT (person_id, template_id)
+        DO UPDATE SET remaining = notify.wechat_subscriptions.remaining + 1, updated_at = $3
+        """,
+        [(person_id, template_id, at) for template_id in template_ids],
+    )
+
+
+async def spend_subscription(conn: Connection, person_id: str, template_id: str, at: datetime) -> bool:
+    """Take one of the resident's subscriptions to ``template_id``; False if none is left."""
+    spent = await conn.fetchval(
+        """
+        UPDATE notify.wechat_subscriptions SET remaining = remaining - 1, updated_at = $3
+        WHERE person_id = $1 AND template_id = $2 AND remaining > 0
+        RETURNING true
+        """,
+        person_id,
+        template_id,
+        at,
+    )
+    return bool(spent)
+
+
+async def give_back_subscription(conn: Connection, person_id: str, template_id: str, at: datetime) -> None:
+    """The message did not go (WeChat or the network failed): the subscription is not used."""
+    await grant_subscriptions(conn, person_id, [template_id], at)
+
+
 async def overdue_deliveries(conn: Connection, before: datetime) -> list[asyncpg.Record]:
     """Deliveries still queued although due before ``before``: their job may be lost."""
     return await conn.fetch(
@@ -289,7 +343,11 @@ async def prune_deliveries(conn: Connection, settings: Settings, at: datetime) -
     """Deliveries sent or given up (dead letters) longer ago than their retention period."""
     before = at - timedelta(days=settings.retention_deliveries_days)
     return await delete_in_batches(
-        conn, "notify.deliveries", "id", f"status IN ('{SENT}', '{DEAD}') AND updated_at < $2", before
+        conn,
+        "notify.deliveries",
+        "id",
+        f"status IN ('{SENT}', '{DEAD}', '{NOT_SENT}') AND updated_at < $2",
+        before,
     )
 
 

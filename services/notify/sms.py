@@ -14,9 +14,9 @@ import asyncpg
 
 from services.common.db import Connection
 from services.common.ids import new_id
+from services.notify.sms_templates import LOGIN_CODE as LOGIN_CODE
 
 SEND_SMS = "send_sms"
-LOGIN_CODE = "login_code"
 # A resident's log-in number becomes their SMS address, on, unless they already chose.
 DEFAULT_SMS = "default_sms_preferences"
 

@@ -25,6 +25,11 @@ CREATE_PARTNER_ORGANISATION = "create_partner_organisation"
 ADD_PARTNER_MEMBER = "add_partner_member"
 REVIEW_PARTY_MEMBER = "review_party_member"
 WITHDRAW_FROM_SHIFT = "withdraw_from_shift"
+ISSUE_CERTIFICATE = "issue_certificate"
+REVOKE_CERTIFICATE = "revoke_certificate"
+REQUEST_RECORD_CORRECTION = "request_record_correction"
+DECIDE_RECORD_CORRECTION = "decide_record_correction"
+CONFIRM_SERVICE_RECORDS = "confirm_service_records"
 
 # deferred jobs (arq, on the volunteers queue)
 CLOSE_FORGOTTEN_CHECK_INS_OF_SHIFT = "close_forgotten_check_ins_of_shift"  # at the shift's end
@@ -38,6 +43,9 @@ CHECK_OUT_UNDONE = "volunteer.check_out_undone"
 SERVICE_HOURS_CORRECTED = "service_hours.corrected"
 SHIFT_WITHDRAWN = "shift.withdrawn"  # a volunteer withdrew before the cut-off: the organiser hears
 PARTY_MEMBER_REVIEWED = "party_member.reviewed"  # 双报到 approved or declined: the member hears
+CERTIFICATE_ISSUED = "certificate.issued"
+CERTIFICATE_REVOKED = "certificate.revoked"  # the holder hears
+RECORD_CORRECTION_DECIDED = "record_correction.decided"  # accepted or declined: the volunteer hears
 
 _ID_NAMESPACE = uuid.UUID("2b0c5a8e-7d41-4f0e-8c3b-6a9e1f2d4c57")
 
@@ -136,9 +144,17 @@ class LedgerEntry:
     reason: str | None
     recorded_by: str
     created_at: datetime
+    # What the 民政部 rules ask a record to hold, where the entry is for a shift.
+    content: str | None = None
+    place: str | None = None
+    shift_starts_at: datetime | None = None
+    shift_ends_at: datetime | None = None
+    confirmed_by: str | None = None
+    confirmed_at: datetime | None = None
 
     @classmethod
     def of(cls, row: Row) -> LedgerEntry:
+        get = row.get
         return cls(
             as_text(row["id"]),
             as_optional_text(row["shift_id"]),
@@ -147,6 +163,12 @@ class LedgerEntry:
             row["reason"],
             row["recorded_by"],
             as_datetime(row["created_at"]),
+            get("content"),
+            get("place"),
+            as_optional_datetime(get("shift_starts_at")),
+            as_optional_datetime(get("shift_ends_at")),
+            get("confirmed_by"),
+            as_optional_datetime(get("confirmed_at")),
         )
 
 

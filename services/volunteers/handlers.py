@@ -22,7 +22,7 @@ from services.common.errors import forbidden
 from services.common.ids import new_id
 from services.common.outbox import record_event
 from services.common.settings import Settings
-from services.volunteers import codes, contracts, domain, profiles, reports
+from services.volunteers import certificates, codes, contracts, domain, profiles, reports
 from services.volunteers import repository as repo
 from services.volunteers.domain import DEFAULT_POLICY, CheckInMethod, LedgerKind
 
@@ -325,7 +325,9 @@ def _span(row: asyncpg.Record) -> domain.Span:
 
 
 async def correct_service_hours(ctx: dict[str, Any], actor: Actor, args: dict[str, Any]) -> dict[str, Any]:
-    """An organiser's correction: a new ledger entry with a reason; nothing is rewritten."""
+    """An organiser's correction: a new ledger entry with a reason; nothing is rewritten. Once
+    the shift's records are locked (``Settings.volunteer_record_lock_days``) only a volunteer's
+    correction request, accepted, changes them."""
     entry_id = uuid.UUID(args["id"])
     shift_id = uuid.UUID(args["shift_id"])
     volunteer_id: str = args["volunteer_id"]
@@ -338,6 +340,9 @@ async def correct_service_hours(ctx: dict[str, Any], actor: Actor, args: dict[st
             raise domain.shift_not_found()
         if not actor.may_organise(shift["community_id"]):
             raise forbidden()
+        lock_days = _settings(ctx).volunteer_record_lock_days
+        if certificates.record_locked(shift["ends_at"], _now(ctx), lock_days):
+            raise certificates.record_locked_refusal(lock_days)  # only a volunteer's request now
         if not await repo.is_signed_up(conn, shift_id, volunteer_id):
             raise domain.not_signed_up()
         await repo.lock_volunteer(conn, volunteer_id)

@@ -72,8 +72,13 @@ async def volunteer_version(conn: Connection, volunteer_id: str) -> str:
 
 
 async def ledger_of(conn: Connection, volunteer_id: str) -> list[asyncpg.Record]:
+    """A volunteer's records: each entry with its shift's content (role), place and end."""
     return await conn.fetch(
-        "SELECT * FROM volunteers.ledger WHERE volunteer_id = $1 ORDER BY created_at, id", volunteer_id
+        "SELECT l.*, s.role AS content, s.venue AS place, s.starts_at AS shift_starts_at, "
+        "s.ends_at AS shift_ends_at FROM volunteers.ledger l "
+        "LEFT JOIN volunteers.shifts s ON s.id = l.shift_id "
+        "WHERE l.volunteer_id = $1 ORDER BY l.created_at, l.id",
+        volunteer_id,
     )
 
 

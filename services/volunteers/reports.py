@@ -4,7 +4,8 @@ The 双报告 report: for a work unit and a period, each of its party members wh
 community (双报到) and whom the community approved (a registration waiting for review or declined
 is not reported), with every shift of theirs that started in the period, whether they came,
 and the minutes the ledger credits them for it (attendance and corrections alike, so the report
-always adds up to the ledger), and the 微心愿 wishes they met. A period is whole days in the
+always adds up to the ledger), the 微心愿 wishes they met, and the numbers of the certificates
+of service (志愿服务记录证明) the community issued them for the period. A period is whole days in the
 deployment's local time zone.
 """
 
@@ -19,6 +20,7 @@ import asyncpg
 from services.common.clock import LOCAL_TZ
 from services.common.db import Connection
 from services.common.errors import Refusal
+from services.volunteers.certificate_repository import certificate_numbers_of
 from services.volunteers.profiles import unit_key
 
 MAX_ROWS = 2000
@@ -209,6 +211,8 @@ class MemberReport:
     reported_on: date
     shifts: list[ShiftLine] = field(default_factory=list)
     wishes_met: int = 0  # 微心愿 they claimed and the resident confirmed met in the period
+    # 志愿服务记录证明 the community issued them for periods overlapping this one, still valid
+    certificate_numbers: list[str] = field(default_factory=list)
 
     @property
     def total_minutes(self) -> int:
@@ -308,7 +312,9 @@ async def _wishes_met(conn: Connection, volunteer_ids: list[str], start: date, e
     return {row["claimant_id"]: int(row["met"]) for row in rows}
 
 
-def _member(row: asyncpg.Record, lines: list[ShiftLine], wishes_met: int = 0) -> MemberReport:
+def _member(
+    row: asyncpg.Record, lines: list[ShiftLine], wishes_met: int = 0, certificates: list[str] | None = None
+) -> MemberReport:
     return MemberReport(
         volunteer_id=row["volunteer_id"],
         name=row["name"],
@@ -318,6 +324,7 @@ def _member(row: asyncpg.Record, lines: list[ShiftLine], wishes_met: int = 0) ->
         reported_on=row["reported_on"],
         shifts=lines,
         wishes_met=wishes_met,
+        certificate_numbers=certificates or [],
     )
 
 
@@ -330,6 +337,7 @@ async def unit_report(
     ids = [row["volunteer_id"] for row in members]
     lines = await _shift_lines(conn, ids, start, end)
     met = await _wishes_met(conn, ids, start, end)
+    numbers = await certificate_numbers_of(conn, ids, community_id, start, end)
     shown = members[0]["work_unit"] if members else work_unit
     return UnitReport(
         community_id=community_id,
@@ -337,7 +345,12 @@ async def unit_report(
         start=start,
         end=end,
         members=[
-            _member(row, lines.get(row["volunteer_id"], []), met.get(row["volunteer_id"], 0))
+            _member(
+                row,
+                lines.get(row["volunteer_id"], []),
+                met.get(row["volunteer_id"], 0),
+                numbers.get(row["volunteer_id"], []),
+            )
             for row in members
         ],
     )

@@ -1,17 +1,19 @@
-"""The volunteers worker: runs shift, check-in and service-hours commands and relays its outbox."""
+"""The volunteers worker: runs shift, check-in, service-hours and certificate commands and
+relays its outbox."""
 
 from __future__ import annotations
 
 from services.common.retention import pruning
 from services.common.worker import ServiceWorker
 from services.notify.contracts import CONSUMES
+from services.volunteers.certificate_handlers import CERTIFICATE_COMMANDS
 from services.volunteers.contracts import SERVICE
 from services.volunteers.handlers import CHECK_OUT_JOBS, CHECK_OUT_SWEEP, COMMANDS
 from services.volunteers.wish_handlers import WISH_CLAIM_SWEEP, WISH_COMMANDS
 
 VOLUNTEERS_WORKER = ServiceWorker(
     name=SERVICE,
-    functions=[*COMMANDS, *WISH_COMMANDS, *CHECK_OUT_JOBS],
+    functions=[*COMMANDS, *WISH_COMMANDS, *CERTIFICATE_COMMANDS, *CHECK_OUT_JOBS],
     routes={"notify": CONSUMES},
     confirmed_by=("notify",),  # notify records every event it handles
     cron_jobs=[CHECK_OUT_SWEEP, WISH_CLAIM_SWEEP, pruning(SERVICE)],

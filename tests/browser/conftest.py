@@ -9,6 +9,7 @@ else. ``playwright install`` cannot download browsers here, so the tests use
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import socket
 import sys
@@ -61,6 +62,13 @@ def _free_port() -> int:
 @pytest.fixture(scope="session")
 async def base_url(settings: Settings, workers: None) -> AsyncIterator[str]:
     """The real gateway app served over HTTP by uvicorn in its own thread and loop."""
+    async with gateway_served(settings) as url:
+        yield url
+
+
+@contextlib.asynccontextmanager
+async def gateway_served(settings: Settings) -> AsyncIterator[str]:
+    """A gateway with these settings under uvicorn in a thread of its own: its URL."""
     port = _free_port()
     server = uvicorn.Server(
         uvicorn.Config(create_app(settings), host="127.0.0.1", port=port, log_level="warning", lifespan="on")

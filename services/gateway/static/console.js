@@ -13,6 +13,7 @@ import { accountCard } from "/static/console-account.js";
 import { LiveCounts } from "/static/live.js";
 import { phaseBadge, sessionPhase, usePhaseStrings } from "/static/session-status.js";
 import { volunteerCards } from "/static/console-volunteers.js";
+import { certificateDesk } from "/static/console-certificates.js";
 
 // Counts arrive live over graphql-ws (sessionCounts); polling covers a lost socket and picks up
 // sessions others added. Without a socket the console polls often.
@@ -162,6 +163,7 @@ const proxy = proxySignup($("proxy"));
 const toTell = toTellList($("to-tell"));
 accountCard($("account"), { onLoggedOut: () => start() });
 const volunteers = volunteerCards($("party-review"), $("call-backs"), (error) => reportError(error));
+const certificates = certificateDesk($("certificate-desk"), (error) => reportError(error));
 const ORGANISING = ["organiser", "community_admin", "platform_admin"];
 
 /** As the API decides (Actor.may_organise), from the roles and communities of my token. */
@@ -619,6 +621,7 @@ async function enterApp() {
   if (!organises) return;
   directory.start(state.me);
   wishes.start(state.me.communities, names);
+  certificates.start(state.me.communities, names, organises, state.me.roles.includes("community_admin"));
   $("staff-form").hidden = !state.me.roles.some((r) => r === "community_admin" || r === "platform_admin");
   await loadFestivals();
   loadVenues().catch(reportError);

@@ -18,6 +18,9 @@ useStrings({
   zh: {
     pageTitle: "邻里节 · 活动报名", brand: "邻里节", logOut: "退出", loading: "正在加载…",
     loginTitle: "手机号登录", phone: "手机号", code: "验证码", logIn: "登录",
+    wechatLogIn: "微信授权登录", wechatLogInNote: "在微信里打开时，授权后即可登录；第一次需要再用手机号验证一次。",
+    wechatFirstTime: "微信已授权。第一次请用手机号和验证码登录，以后在微信里打开就不用验证码了。",
+    wechatFailed: "微信授权未成功，请重试，或用手机号和验证码登录。", wechatGoing: "正在跳转到微信…",
     tabActivities: "活动", tabSignups: "我的报名", tabInbox: "消息", tabFamily: "我的",
     tabInboxUnread: (n) => `消息 (${n})`,
     profileTitle: "我的资料", community: "所在社区", building: "楼栋", unit: "单元/门牌",
@@ -64,7 +67,11 @@ useStrings({
   en: {
     pageTitle: "Linli Festival · Sign-ups", brand: "Linli Festival", logOut: "Log out",
     loading: "Loading…", loginTitle: "Log in with your phone", phone: "Mobile number", code: "Code",
-    logIn: "Log in", tabActivities: "Activities", tabSignups: "Sign-ups", tabInbox: "Inbox",
+    logIn: "Log in", wechatLogIn: "Log in with WeChat",
+    wechatLogInNote: "Inside WeChat, authorise and you are in; the first time, confirm your phone once.",
+    wechatFirstTime: "WeChat authorised. This first time, log in with your phone and a code; next time in WeChat no code is needed.",
+    wechatFailed: "WeChat authorisation did not succeed; try again, or log in with your phone and a code.",
+    wechatGoing: "Going to WeChat…", tabActivities: "Activities", tabSignups: "Sign-ups", tabInbox: "Inbox",
     tabFamily: "Me", tabInboxUnread: (n) => `Inbox (${n})`,
     profileTitle: "My details", community: "Community", building: "Building", unit: "Unit / door",
     prefsTitle: "Notifications", prefsNote: "The in-app inbox is always on. Also tell me by:", chSMS: "Text message",
@@ -698,6 +705,27 @@ async function enterApp() {
   state.stopInboxWatch = onNewMessage(gql, () => Promise.all([loadSignups(), loadInbox()]).catch(reportError));
 }
 
+// Back from WeChat's authorisation: the first time (prove the phone once; the server keeps the
+// ticket in a cookie of this browser), or a failure.
+const fromWeChat = new URLSearchParams(location.search);
+let wechatLinking = fromWeChat.get("wechat") === "linking";
+let wechatFailed = fromWeChat.get("wechat_failed");
+
+async function offerWeChat() {
+  $("wechat-first").hidden = !wechatLinking;
+  $("wechat-failed").hidden = !wechatFailed;
+  // Only inside WeChat's browser, and only where the deployment has an official account.
+  if (wechatLinking || !/MicroMessenger/i.test(navigator.userAgent)) return;
+  const data = await gql("{ wechatLogInAvailable }");
+  $("wechat-login").hidden = !data.wechatLogInAvailable;
+}
+
+function forgetWeChatReturn() {
+  if (wechatLinking || wechatFailed) history.replaceState(null, "", "/");
+  wechatLinking = false;
+  wechatFailed = null;
+}
+
 async function start() {
   $("loading").hidden = true;
   clearInterval(state.tabTimer);
@@ -707,6 +735,7 @@ async function start() {
     state.me = null;
     $("logout").hidden = true;
     showView("login");
+    await offerWeChat();
     return;
   }
   await enterApp();
@@ -714,7 +743,12 @@ async function start() {
 
 langSwitch($("lang"));
 onLangChange(renderAll);
-phoneLogIn($("login-form"), () => enterApp().catch(reportError));
+phoneLogIn($("login-form"), () => { forgetWeChatReturn(); return enterApp().catch(reportError); });
+document.querySelector("[data-action=wechat-log-in]").addEventListener("click", (event) => {
+  event.target.disabled = true;
+  event.target.textContent = t("wechatGoing");
+  location.assign("/auth/wechat");
+});
 $("logout").addEventListener("click", async () => { await logOut(); await start(); });
 for (const button of document.querySelectorAll("[data-tab]")) {
   button.addEventListener("click", () => showTab(button.dataset.tab));

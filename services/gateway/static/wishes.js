@@ -6,6 +6,7 @@ import {
 } from "/static/common.js";
 import { CONTACT_FIELDS, claimExtras, plannedVisitField, startWishContact } from "/static/wishes-contact.js";
 import { partyRegistration } from "/static/wishes-party.js";
+import { certificatesCard } from "/static/certificates.js";
 import { busyLabel } from "/static/busy-label.js";
 
 const KINDS = ["VOLUNTEER", "PARTY_MEMBER", "PARTNER"];
@@ -61,6 +62,7 @@ const KIND_KEY = "linli.wishes.kind";
 const $ = (id) => document.getElementById(id);
 const state = { me: null, wall: [], mine: [], tab: "wall", claiming: null, notice: null };
 const party = partyRegistration($("party"), (error) => reportError(error));
+const certificates = certificatesCard($("certificates"), (error) => reportError(error));
 
 function reportError(error) {
   if (!(error instanceof ApiError)) throw error;
@@ -215,6 +217,7 @@ async function enterApp() {
   $("community-choice").hidden = communities.length < 2;
   startWishContact(renderMine);
   party.start(communities, new Map(communities.map((c, i) => [c, state.me.communityNames[i]])));
+  certificates.start(communities, new Map(communities.map((c, i) => [c, state.me.communityNames[i]])));
   showTab(state.tab);
 }
 
