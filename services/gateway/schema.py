@@ -12,6 +12,7 @@ from strawberry.extensions import DisableIntrospection, ParserCache, ValidationC
 
 from services.gateway.activities import ActivitiesMutation, ActivitiesQuery
 from services.gateway.audit import AuditQuery, StaffAudit
+from services.gateway.council import CouncilMutation, CouncilQuery
 from services.gateway.directory import DirectoryMutation, DirectoryQuery
 from services.gateway.door import DoorMutation, DoorQuery
 from services.gateway.elders import EldersMutation, EldersQuery
@@ -44,6 +45,7 @@ class Query(
     EldersQuery,
     DoorQuery,
     OfflineDoorQuery,
+    CouncilQuery,
 ):
     pass
 
@@ -62,6 +64,7 @@ class Mutation(
     EldersMutation,
     DoorMutation,
     OfflineDoorMutation,
+    CouncilMutation,
 ):
     pass
 

@@ -29,6 +29,12 @@ CONSUMES: tuple[str, ...] = (
     # volunteers: withdrawals from shifts, and the community's review of 双报到
     "shift.withdrawn",
     "party_member.reviewed",
+    # 邻里议事会, from the volunteers service (messages in notify/council.py)
+    "concern.changed",
+    "council.invited",
+    "council.replied",
+    "council.task_assigned",
+    "council.task_overdue",
 )
 SESSION_RESCHEDULED = "session.rescheduled"
 SHIFT_SIGNED_UP = "shift.signed_up"

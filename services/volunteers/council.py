@@ -36,8 +36,7 @@ COMPLETE_TASK = "complete_task"
 RATE_TASK = "rate_task"
 
 # events (outbox types; notify consumes them)
-CONCERN_RAISED = "concern.raised"
-CONCERN_CHANGED = "concern.changed"  # the resident is told the new state in words
+CONCERN_CHANGED = "concern.changed"  # raised or moved on: the resident is told the state in words
 COUNCIL_INVITED = "council.invited"  # one per invitation
 COUNCIL_REPLIED = "council.replied"  # the organiser hears each reply, once
 TASK_ASSIGNED = "council.task_assigned"

@@ -1,4 +1,5 @@
-"""The volunteers worker: runs shift, check-in and service-hours commands and relays its outbox."""
+"""The volunteers worker: runs shift, check-in, service-hours, wish and 议事会 commands and relays its
+outbox."""
 
 from __future__ import annotations
 
@@ -6,12 +7,13 @@ from services.common.retention import pruning
 from services.common.worker import ServiceWorker
 from services.notify.contracts import CONSUMES
 from services.volunteers.contracts import SERVICE
+from services.volunteers.council_handlers import COUNCIL_COMMANDS, OVERDUE_TASK_SWEEP
 from services.volunteers.handlers import CHECK_OUT_JOBS, CHECK_OUT_SWEEP, COMMANDS
 from services.volunteers.wish_handlers import WISH_CLAIM_SWEEP, WISH_COMMANDS
 
 VOLUNTEERS_WORKER = ServiceWorker(
     name=SERVICE,
-    functions=[*COMMANDS, *WISH_COMMANDS, *CHECK_OUT_JOBS],
+    functions=[*COMMANDS, *WISH_COMMANDS, *COUNCIL_COMMANDS, *CHECK_OUT_JOBS],
     routes={"notify": CONSUMES},
-    cron_jobs=[CHECK_OUT_SWEEP, WISH_CLAIM_SWEEP, pruning(SERVICE)],
+    cron_jobs=[CHECK_OUT_SWEEP, WISH_CLAIM_SWEEP, OVERDUE_TASK_SWEEP, pruning(SERVICE)],
 )
