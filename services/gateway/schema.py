@@ -20,6 +20,7 @@ from services.gateway.errors import log_unexpected
 from services.gateway.identity import IdentityMutation, IdentityQuery
 from services.gateway.inputs import apply_input_rules
 from services.gateway.limits import query_limits
+from services.gateway.lists import ListsMutation, ListsQuery
 from services.gateway.notify import NotifyMutation, NotifyQuery
 from services.gateway.observability import OperationMetrics
 from services.gateway.offline_door import OfflineDoorMutation, OfflineDoorQuery
@@ -46,6 +47,7 @@ class Query(
     DoorQuery,
     OfflineDoorQuery,
     CouncilQuery,
+    ListsQuery,
 ):
     pass
 
@@ -65,6 +67,7 @@ class Mutation(
     DoorMutation,
     OfflineDoorMutation,
     CouncilMutation,
+    ListsMutation,
 ):
     pass
 

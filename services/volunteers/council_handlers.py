@@ -25,12 +25,12 @@ from services.volunteers.council import ConcernStatus, Hand, Reply, Share, TaskS
 SCHEMA = "volunteers"
 
 
-def _pool(ctx: dict[str, Any]) -> asyncpg.Pool:
+def pool_of(ctx: dict[str, Any]) -> asyncpg.Pool:
     pool: asyncpg.Pool = ctx["pool"]
     return pool
 
 
-def _now(ctx: dict[str, Any]) -> datetime:
+def now_of(ctx: dict[str, Any]) -> datetime:
     now: Callable[[], datetime] = ctx.get("clock", clock.now)
     return now()
 
@@ -82,7 +82,7 @@ async def raise_concern(ctx: dict[str, Any], actor: Actor, args: dict[str, Any])
             raise forbidden()
     elif not actor.acts_for_residents_of(community_id):
         raise forbidden()
-    async with _pool(ctx).acquire() as conn, conn.transaction():
+    async with pool_of(ctx).acquire() as conn, conn.transaction():
         row, made = await repo.insert_concern(
             conn,
             uuid.UUID(args["id"]),
@@ -92,7 +92,7 @@ async def raise_concern(ctx: dict[str, Any], actor: Actor, args: dict[str, Any])
             photo,
             resident_id,
             actor.user_id,
-            _now(ctx),
+            now_of(ctx),
         )
         if made:
             await _changed(conn, row)
@@ -108,8 +108,8 @@ async def triage_concern(ctx: dict[str, Any], actor: Actor, args: dict[str, Any]
         note = council.check_text("note", note, council.MAX_NOTE)
     elif note is not None:
         note = council.check_text("note", note, council.MAX_NOTE)
-    at = _now(ctx)
-    async with _pool(ctx).acquire() as conn, conn.transaction():
+    at = now_of(ctx)
+    async with pool_of(ctx).acquire() as conn, conn.transaction():
         concern = await _concern(conn, concern_id, for_update=True)
         if not _staff(actor, concern["community_id"]):
             raise forbidden()
@@ -153,8 +153,8 @@ async def convene_council_meeting(ctx: dict[str, Any], actor: Actor, args: dict[
     concern_ids = [uuid.UUID(c) for c in dict.fromkeys(args["concern_ids"])]
     if not concern_ids:
         raise council.unknown("concern", "事项")
-    at = _now(ctx)
-    async with _pool(ctx).acquire() as conn, conn.transaction():
+    at = now_of(ctx)
+    async with pool_of(ctx).acquire() as conn, conn.transaction():
         meeting = await repo.insert_meeting(
             conn,
             meeting_id,
@@ -221,7 +221,7 @@ async def reply_to_invitation(ctx: dict[str, Any], actor: Actor, args: dict[str,
     hears each reply once — the same reply sent again changes nothing."""
     invitation_id = uuid.UUID(args["invitation_id"])
     reply = Reply(args["reply"])
-    async with _pool(ctx).acquire() as conn, conn.transaction():
+    async with pool_of(ctx).acquire() as conn, conn.transaction():
         invitation = await repo.get_invitation(conn, invitation_id)
         if invitation is None:
             raise council.unknown("invitation", "邀请")
@@ -232,7 +232,7 @@ async def reply_to_invitation(ctx: dict[str, Any], actor: Actor, args: dict[str,
             raise council.not_invited()
         if invitation["reply"] == reply.value:
             return row_as_dict(invitation)
-        row = await repo.record_reply(conn, invitation_id, reply.value, actor.user_id, _now(ctx))
+        row = await repo.record_reply(conn, invitation_id, reply.value, actor.user_id, now_of(ctx))
         meeting = await repo.get_meeting(conn, invitation["meeting_id"])
         assert meeting is not None
         await record_event(
@@ -281,9 +281,9 @@ async def record_minutes(ctx: dict[str, Any], actor: Actor, args: dict[str, Any]
     deadline and a cost split that adds up. Recorded once; nothing is saved if any part is wrong."""
     meeting_id = uuid.UUID(args["meeting_id"])
     minutes = council.check_text("minutes", args["minutes"], 4000)
-    at = _now(ctx)
+    at = now_of(ctx)
     checked = [_decision(raw, council.local_day(at)) for raw in args["decisions"]]
-    async with _pool(ctx).acquire() as conn, conn.transaction():
+    async with pool_of(ctx).acquire() as conn, conn.transaction():
         meeting = await repo.get_meeting(conn, meeting_id, for_update=True)
         if meeting is None:
             raise council.unknown("meeting", "议事会")
@@ -355,8 +355,8 @@ async def note_task_progress(ctx: dict[str, Any], actor: Actor, args: dict[str, 
     task_id = uuid.UUID(args["task_id"])
     note = council.check_text("note", args["note"], council.MAX_NOTE)
     photo = (args.get("photo_url") or "").strip() or None
-    at = _now(ctx)
-    async with _pool(ctx).acquire() as conn, conn.transaction():
+    at = now_of(ctx)
+    async with pool_of(ctx).acquire() as conn, conn.transaction():
         task = await _task_for_owner(conn, task_id, actor)
         if task["status"] == TaskStatus.DONE:
             raise council.wrong_state(ConcernStatus.DONE)
@@ -376,8 +376,8 @@ async def complete_task(ctx: dict[str, Any], actor: Actor, args: dict[str, Any])
     is asked to rate it."""
     task_id = uuid.UUID(args["task_id"])
     note = council.check_text("note", args["note"], council.MAX_NOTE)
-    at = _now(ctx)
-    async with _pool(ctx).acquire() as conn, conn.transaction():
+    at = now_of(ctx)
+    async with pool_of(ctx).acquire() as conn, conn.transaction():
         task = await _task_for_owner(conn, task_id, actor)
         if task["status"] == TaskStatus.DONE:
             return row_as_dict(task)
@@ -399,8 +399,8 @@ async def rate_task(ctx: dict[str, Any], actor: Actor, args: dict[str, Any]) -> 
     comment = (args.get("comment") or "").strip()
     if comment:
         comment = council.check_text("comment", comment, council.MAX_COMMENT)
-    at = _now(ctx)
-    async with _pool(ctx).acquire() as conn, conn.transaction():
+    at = now_of(ctx)
+    async with pool_of(ctx).acquire() as conn, conn.transaction():
         task = await repo.get_task(conn, task_id)
         if task is None:
             raise council.unknown("task", "任务")
@@ -446,9 +446,9 @@ async def _remind(conn: Connection, task_id: uuid.UUID, today: date) -> bool:
 
 async def remind_overdue_tasks(ctx: dict[str, Any]) -> int:
     """The hourly sweep (an arq cron job): each overdue task reminds its owner once a local day."""
-    today = council.local_day(_now(ctx))
+    today = council.local_day(now_of(ctx))
     reminded = 0
-    async with _pool(ctx).acquire() as conn:
+    async with pool_of(ctx).acquire() as conn:
         for task_id in await repo.overdue_tasks(conn, today):
             async with conn.transaction():
                 reminded += await _remind(conn, task_id, today)

@@ -9,11 +9,12 @@ from services.notify.contracts import CONSUMES
 from services.volunteers.contracts import SERVICE
 from services.volunteers.council_handlers import COUNCIL_COMMANDS, OVERDUE_TASK_SWEEP
 from services.volunteers.handlers import CHECK_OUT_JOBS, CHECK_OUT_SWEEP, COMMANDS
+from services.volunteers.list_handlers import LIST_COMMANDS
 from services.volunteers.wish_handlers import WISH_CLAIM_SWEEP, WISH_COMMANDS
 
 VOLUNTEERS_WORKER = ServiceWorker(
     name=SERVICE,
-    functions=[*COMMANDS, *WISH_COMMANDS, *COUNCIL_COMMANDS, *CHECK_OUT_JOBS],
+    functions=[*COMMANDS, *WISH_COMMANDS, *COUNCIL_COMMANDS, *LIST_COMMANDS, *CHECK_OUT_JOBS],
     routes={"notify": CONSUMES},
     cron_jobs=[CHECK_OUT_SWEEP, WISH_CLAIM_SWEEP, OVERDUE_TASK_SWEEP, pruning(SERVICE)],
 )
