@@ -8,6 +8,7 @@ from datetime import date, timedelta
 import pytest
 
 from services.common.errors import Refusal
+from services.notify.domain import messages_for
 from services.volunteers import council
 from services.volunteers.council import ConcernStatus, Hand, Share, TaskStatus, Triage, Vote
 
@@ -101,3 +102,39 @@ def test_ratings_are_one_to_five_by_residents_of_the_building() -> None:
     assert not council.may_rate("c2", "3号楼", "c1", "3号楼")
     with pytest.raises(Refusal):
         council.check_deadline(D - timedelta(days=1), D)
+
+
+def test_messages_tell_each_invitee_the_organiser_each_reply_and_the_resident_in_words() -> None:
+    invited = messages_for(
+        "council.invited",
+        {
+            "title": "3号楼水管议事会",
+            "starts_at": "2026-12-05T11:00:00+00:00",
+            "place": "朔方社区邻里驿家（朔方路8号）",
+            "role_zh": "物业公司",
+            "role_en": "property company",
+            "recipients": ["manager-1", "manager-2"],
+        },
+    )
+    assert [m.recipient_id for m in invited] == ["manager-1", "manager-2"]
+    assert "以物业公司身份参加「3号楼水管议事会」，时间：12月5日 19:00" in invited[0].body_zh
+    replied = messages_for(
+        "council.replied",
+        {"title": "3号楼水管议事会", "name": "朔方物业", "reply": "DECLINE", "organiser_id": "org-1"},
+    )
+    assert [(m.recipient_id, m.body_zh) for m in replied] == [
+        ("org-1", "朔方物业不能参加「3号楼水管议事会」。")
+    ]
+    changed = messages_for(
+        "concern.changed",
+        {
+            "resident_id": "r-1",
+            "raised_by": "gw-1",
+            "building": "3号楼",
+            "words_zh": "已提交邻里议事会商议",
+            "words_en": "Sent to the neighbourhood council",
+            "note": None,
+        },
+    )
+    assert [m.recipient_id for m in changed] == ["r-1", "gw-1"]
+    assert "TO_COUNCIL" not in changed[0].body_zh and "已提交邻里议事会商议" in changed[0].body_zh
