@@ -105,6 +105,7 @@ async def test_a_partner_unit_claims_a_project_item_completes_it_and_the_quarter
     other = token_for(settings, "org-xiyuan", {ORGANISER}, {"lingwu-xiyuan"})
     assert await gql.error_code(REPORT, variables, other) == "FORBIDDEN"
     assert await gql.error_code(CLOSE, {"id": item_id}, other) == "FORBIDDEN"
+    assert await gql.error_code(LISTS, {"c": COMMUNITY}, other) == "FORBIDDEN"
     project_elsewhere = {
         "communityId": COMMUNITY,
         "kind": "PROJECT",

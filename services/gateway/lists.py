@@ -150,7 +150,9 @@ class ListsQuery:
         description="三张清单: the community's resources, needs and projects (no resident named)."
     )
     async def community_lists(self, info: Info, community_id: str) -> CommunityLists:
-        info.context.require_actor()
+        actor = info.context.require_actor()
+        if not (community_id in actor.communities or actor.may_organise(community_id)):
+            raise forbidden()
         async with info.context.pool.acquire() as conn:
             items = await _items(conn, await repo.items_of(conn, community_id))
             concerns = await council_repo.concerns_of_community(conn, community_id)

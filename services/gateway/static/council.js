@@ -11,7 +11,7 @@ useStrings({
   zh: {
     pageTitle: "邻里议事会", brand: "邻里议事会", logOut: "退出", loading: "正在加载…", loginTitle: "居民登录",
     phone: "手机号", code: "验证码", logIn: "登录", staffLoginTitle: "工作人员登录", username: "用户名", password: "密码",
-    staffLogIn: "工作人员登录", community: "社区", boardLink: "查看社区晒事板",
+    staffLogIn: "工作人员登录", community: "社区", boardLink: "查看社区晒事板", listsLink: "三张清单",
     raiseTitle: "听邻里说事：反映一个问题", building: "楼栋或地点", words: "遇到了什么问题", raise: "提交",
     raised: "已提交，网格员会尽快处理。", mineTitle: "我反映的事", noMine: "您还没有反映过问题。",
     invitationsTitle: "议事会邀请", accept: "能参加", decline: "不能参加", replied: (r) => (r === "ACCEPT" ? "已回复：能参加" : "已回复：不能参加"),
@@ -32,7 +32,7 @@ useStrings({
   en: {
     pageTitle: "Neighbourhood council", brand: "Neighbourhood council", logOut: "Log out", loading: "Loading…", loginTitle: "Residents' log-in",
     phone: "Mobile number", code: "Code", logIn: "Log in", staffLoginTitle: "Staff log-in", username: "Username", password: "Password",
-    staffLogIn: "Staff log-in", community: "Community", boardLink: "See the community's board",
+    staffLogIn: "Staff log-in", community: "Community", boardLink: "See the community's board", listsLink: "Three lists",
     raiseTitle: "Tell us about a problem", building: "Building or place", words: "What is wrong", raise: "Send",
     raised: "Sent; the grid worker will look at it soon.", mineTitle: "My concerns", noMine: "You have not raised a concern yet.",
     invitationsTitle: "Council invitations", accept: "I will come", decline: "I cannot come", replied: (r) => (r === "ACCEPT" ? "Replied: coming" : "Replied: not coming"),
