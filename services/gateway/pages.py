@@ -6,8 +6,9 @@ scanner page (volunteers check in with the station code; door staff admit ticket
 volunteer cards), ``/station`` the venue's station-code display and ``/wishes`` the wish wall
 (微心愿) where party members and volunteers claim, start and finish residents' wishes;
 ``/council`` the 邻里议事会 (residents raise and rate concerns; staff triage, convene, record minutes
-and follow tasks), ``/board?c=…`` a community's public board (no login, no personal data), ``/lists`` the three lists
-(partner units claim project items; organisers print the quarterly report and close items);
+and follow tasks), ``/board?c=…`` a community's public board (no login, no personal data),
+``/lists`` the three lists (partner units claim project items; organisers print the quarterly
+report and close items);
 ``/poster?station=…`` prints a 邻里驿家 station's poster, whose QR code residents scan. No build
 step: plain HTML, CSS and JavaScript modules under ``static/`` (``common.js`` holds what they
 share).
