@@ -34,7 +34,7 @@ from tests.council_steps import (
     staff,
     station,
 )
-from tests.dates import at, day_iso
+from tests.dates import at, at_iso, day_iso
 from tests.identity_steps import identity, no_cookies
 
 __all__ = ["identity", "no_cookies"]  # fixtures, used by name
@@ -251,7 +251,7 @@ async def test_another_communitys_staff_are_refused_throughout(
                     "communityId": COMMUNITY,
                     "title": "越界",
                     "concernIds": [concern_id],
-                    "startsAt": "2030-01-01T19:00:00+08:00",
+                    "startsAt": at_iso(3, "19:00"),
                     "stationId": station_id,
                     "invitees": [{"role": "COMMITTEE", "personId": "x"}],
                     "idempotencyKey": key(),
