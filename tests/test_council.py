@@ -20,6 +20,7 @@ from tests.council_steps import (
     MY_CONCERNS,
     MY_INVITATIONS,
     PROGRESS,
+    RAISE,
     RATE,
     REPLY,
     SET_LEADER,
@@ -272,3 +273,28 @@ async def test_another_communitys_staff_are_refused_throughout(
         grid_worker,
     )
     assert {c["id"]: c["status"] for c in still["communityConcerns"]}[other_concern] == "TO_COUNCIL"
+
+
+async def test_a_grid_worker_raises_a_concern_for_a_resident_of_their_community_only(
+    gql: GraphQLClient, pool: Any, settings: Settings
+) -> None:
+    resident = await resident_of(gql, pool, "5号楼", "孙大爷")
+    _, grid_worker = staff(settings, GRID_WORKER)
+    other_grid = token_for(settings, "gw-xiyuan", {GRID_WORKER}, {"lingwu-xiyuan"})
+    words = f"5号楼门口路灯坏了（{key()[:6]}）"
+    concern = {
+        "communityId": COMMUNITY,
+        "building": "5号楼",
+        "words": words,
+        "residentId": resident["id"],
+        "idempotencyKey": key(),
+    }
+    assert await gql.error_code(RAISE, {"input": concern}, other_grid) == "FORBIDDEN"
+    made = (await gql.ok(RAISE, {"input": concern}, grid_worker))["raiseConcern"]
+    assert made["statusWords"] == "已收到，等待网格员处理"
+    hers = (await gql.ok(MY_CONCERNS, None, resident["token"]))["myConcerns"]
+    assert [c["id"] for c in hers if c["id"] == made["id"]] == [made["id"]]
+    bad = {**concern, "words": "  ", "idempotencyKey": key()}
+    refused = await gql.raw(RAISE, {"input": bad}, grid_worker)
+    assert refused["errors"][0]["extensions"]["code"] == "BAD_USER_INPUT"
+    assert refused["errors"][0]["extensions"]["messageZh"]
