@@ -18,6 +18,7 @@ useStrings({
     tasksTitle: "我承办或监督的事项", noTasks: "暂无事项。", note: "办理进展", addNote: "记录进展", complete: "标记已办结",
     doneNote: "办结说明", rateTitle: "请邻里评事：给这件事打分", stars: "评分（1到5星）", comment: "评价（可不填）", rate: "提交评价",
     rated: "谢谢您的评价！", starsN: (n) => `${n}星`,
+    forResident: "代居民反映", residentName: "居民姓名", unit: "单元", residentPhone: "居民手机号", raisedFor: (b) => `已代居民反映${b}的问题。`,
     tabConcerns: "待分办", tabMeetings: "议事会", tabTasks: "办理跟踪", noConcerns: "暂无待分办的问题。",
     toCouncil: "提交议事会", handled: "已直接处理", handledNote: "处理说明", duplicate: "重复问题", duplicateOf: "与哪件事重复",
     conveneTitle: "邀邻里议事：召集议事会", title: "议题", concerns: "议哪些事", when: "时间", station: "地点（驿站）",
@@ -39,6 +40,7 @@ useStrings({
     tasksTitle: "Tasks I carry out or supervise", noTasks: "No tasks.", note: "Progress", addNote: "Add progress", complete: "Mark it done",
     doneNote: "What was done", rateTitle: "Rate the work", stars: "Stars (1 to 5)", comment: "Comment (optional)", rate: "Send rating",
     rated: "Thank you for rating!", starsN: (n) => `${n} stars`,
+    forResident: "Raise it for a resident", residentName: "The resident's name", unit: "Unit", residentPhone: "The resident's mobile", raisedFor: (b) => `Raised for the resident of ${b}.`,
     tabConcerns: "To triage", tabMeetings: "Council", tabTasks: "Tasks", noConcerns: "Nothing to triage.",
     toCouncil: "Send to the council", handled: "Handled directly", handledNote: "What was done", duplicate: "A duplicate", duplicateOf: "Same as",
     conveneTitle: "Convene a council meeting", title: "Subject", concerns: "Concerns", when: "Time", station: "Place (station)",
@@ -196,6 +198,29 @@ function triageCard(concern, all) {
       ...action(t("duplicate"), () => triage("DUPLICATE", { duplicateOf: same.value })(), "secondary")) : null);
 }
 
+function forResidentForm() {
+  const phone = el("input", { type: "tel", inputmode: "numeric", maxlength: 11 });
+  const name = el("input", { maxlength: 20 });
+  const building = el("input", { maxlength: 40 });
+  const unit = el("input", { maxlength: 20 });
+  const words = el("textarea", { maxlength: 500, rows: 2 });
+  return el("section", { class: "card" }, el("h2", {}, t("forResident")),
+    ...field(t("residentName"), name), ...field(t("residentPhone"), phone), ...field(t("building"), building),
+    ...field(t("unit"), unit), ...field(t("words"), words),
+    ...action(t("raise"), async () => {
+      const community = $("community").value;
+      const found = await gql("mutation($input: ResidentByPhoneInput!) { residentByPhone(input: $input) { id building } }",
+        { input: { communityId: community, name: name.value.trim(), phone: phone.value.trim(), building: building.value, unit: unit.value } });
+      await keyed(`council-raise-for:${found.residentByPhone.id}`, (key) => gql(
+        "mutation($input: RaiseConcernInput!) { raiseConcern(input: $input) { id } }",
+        { input: { communityId: community, building: building.value || found.residentByPhone.building, words: words.value,
+          residentId: found.residentByPhone.id, idempotencyKey: key } }));
+      await refresh();
+      $("notice").hidden = false;
+      $("notice").textContent = t("raisedFor", building.value || found.residentByPhone.building);
+    }, "wide"));
+}
+
 function conveneForm() {
   const { communityConcerns, councilInvitees, community } = state.data;
   const waiting = communityConcerns.filter((c) => c.status === "TO_COUNCIL");
@@ -287,6 +312,7 @@ function renderStaff() {
   let panel;
   if (state.tab === "concerns") {
     panel = raised.length ? raised.map((c) => triageCard(c, communityConcerns)) : [el("p", { class: "note" }, t("noConcerns"))];
+    if (state.me.roles.some((r) => ["grid_worker", "platform_admin"].includes(r))) panel.push(forResidentForm());
   } else if (state.tab === "meetings") {
     panel = [conveneForm(), el("h2", {}, t("meetingsTitle")), ...councilMeetings.map(meetingCard)];
   } else {
