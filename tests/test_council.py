@@ -7,7 +7,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from services.common.actor import GRID_WORKER, ORGANISER, RESIDENT
+from services.common.actor import COMMUNITY_ADMIN, GRID_WORKER, ORGANISER, RESIDENT
 from services.common.settings import Settings
 from services.volunteers import council_handlers
 from tests.conftest import COMMUNITY, GraphQLClient, eventually, token_for
@@ -50,7 +50,7 @@ async def test_the_water_pipe_case_from_a_residents_concern_to_the_public_board(
 ) -> None:
     resident = await resident_of(gql, pool, "3号楼", "赵淑兰")
     leader = await resident_of(gql, pool, "3号楼", "李国强")
-    _, grid_worker = staff(settings, GRID_WORKER)
+    grid_worker_id, grid_worker = staff(settings, GRID_WORKER)
     organiser_id, organiser = staff(settings, ORGANISER)
     manager_id, manager = staff(settings, RESIDENT)  # the property company's manager, a partner member
     partner = await property_company(gql, organiser, (manager_id, manager))
@@ -144,6 +144,13 @@ async def test_the_water_pipe_case_from_a_residents_concern_to_the_public_board(
         return [m for m in told if "已办结并获居民评价" in m["body"]]
 
     assert len(await eventually(told_rated)) == 1  # each state change told once, in words
+
+    # the staff's steps are in the community's audit trail
+    admin = token_for(settings, "admin-council", {COMMUNITY_ADMIN}, {COMMUNITY})
+    audit = "query($c: String!) { auditLog(communityId: $c, limit: 500) { action actorId } }"
+    trail = {(e["action"], e["actorId"]) for e in (await gql.ok(audit, {"c": COMMUNITY}, admin))["auditLog"]}
+    assert {("conveneCouncilMeeting", organiser_id), ("recordMinutes", organiser_id)} <= trail
+    assert ("triageConcern", grid_worker_id) in trail
 
     # the public board shows it without personal data, even to someone not logged in
     board = (await gql.ok(BOARD, {"c": COMMUNITY}))["publicBoard"]
