@@ -84,6 +84,7 @@ class Concern:
     words: str
     status: ConcernStatus
     status_words: str = strawberry.field(description="The state in words, e.g. 已提交邻里议事会商议.")
+    status_words_en: str = strawberry.field(description="The same in English.")
     triage_note: str | None
     duplicate_of: strawberry.ID | None
     raised_for_resident: bool = strawberry.field(description="A grid worker raised it for the resident.")
@@ -153,6 +154,7 @@ class BoardItem:
     building: str
     words: str
     status_words: str
+    status_words_en: str
     raised_on: date
     decisions: list[BoardDecision]
 
@@ -220,6 +222,7 @@ async def _concerns(conn: Any, rows: list[asyncpg.Record]) -> list[Concern]:
                 words=mask_phones_in(row["words"]),
                 status=status,
                 status_words=_words(status),
+                status_words_en=council.words_for(status)[1],
                 triage_note=row["triage_note"],
                 duplicate_of=strawberry.ID(str(row["duplicate_of"])) if row["duplicate_of"] else None,
                 raised_for_resident=row["raised_by"] != row["resident_id"],
@@ -306,6 +309,7 @@ async def board(conn: Any, community_id: str, name: str) -> PublicBoard:
                 building=row["building"],
                 words=mask_phones_in(row["words"]),
                 status_words=_words(ConcernStatus(row["status"])),
+                status_words_en=council.words_for(ConcernStatus(row["status"]))[1],
                 raised_on=council.local_day(row["created_at"]),
                 decisions=[
                     BoardDecision(

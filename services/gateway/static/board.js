@@ -1,6 +1,6 @@
 // 向邻里晒事: a community's concerns, the council's decisions, who pays what, progress and the
 // residents' ratings — for anyone, logged in or not, and for paper. It names no resident.
-import { ApiError, el, fmtDay, gql, langSwitch, onLangChange, showError, t, useStrings } from "/static/common.js";
+import { ApiError, el, fmtDay, gql, lang, langSwitch, onLangChange, showError, t, useStrings } from "/static/common.js";
 
 useStrings({
   zh: {
@@ -22,7 +22,7 @@ useStrings({
 });
 
 const BOARD = `query($c: String!) { publicBoard(communityId: $c) { communityName items {
-  building words statusWords raisedOn decisions { decision ownerName deadline costTotalFen
+  building words statusWords statusWordsEn raisedOn decisions { decision ownerName deadline costTotalFen
   shares { party fen } votesFor votesAgainst statusWords progress ratingCount averageStars } } } }`;
 const DIRECTORY = "{ communityDirectory { communities { id name } } }";
 const $ = (id) => document.getElementById(id);
@@ -45,7 +45,7 @@ function render() {
   $("title").textContent = t("boardOf", board.communityName);
   $("board").replaceChildren(
     ...(board.items.length ? board.items.map((item) => el("article", { class: "card" },
-      el("h2", {}, `${item.building} · ${item.statusWords}`),
+      el("h2", {}, `${item.building} · ${lang() === "en" ? item.statusWordsEn : item.statusWords}`),
       el("p", {}, item.words),
       el("p", { class: "note" }, t("raisedOn", fmtDay(item.raisedOn))),
       item.decisions.map(decisionCard),

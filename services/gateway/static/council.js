@@ -3,7 +3,7 @@
 // triage concerns, convene a meeting at a station with invitees from the directory, record the
 // minutes (a cost split must add up) and follow the tasks.
 import {
-  ApiError, busy, el, fmtDateTime, fmtDay, gql, keyed, beijingInput, langSwitch, logOut, onLangChange,
+  ApiError, busy, el, lang, fmtDateTime, fmtDay, gql, keyed, beijingInput, langSwitch, logOut, onLangChange,
   phoneLogIn, showError, showView, t, useStrings, whoAmI,
 } from "/static/common.js";
 
@@ -56,7 +56,7 @@ useStrings({
 
 const TASK = `id concernId building decision ownerName deadline costTotalFen shares { party fen } status statusWords
   overdue doneNote notes { note createdAt } ratingCount averageStars votesFor votesAgainst`;
-const CONCERN = `id building words status statusWords triageNote createdAt tasks { ${TASK} }`;
+const CONCERN = `id building words status statusWords statusWordsEn triageNote createdAt tasks { ${TASK} }`;
 const MEETING = `id title startsAt place minutes concerns { ${CONCERN} } invitations { id roleWords name reply }`;
 const VOTES = { 赞成: "FOR", 反对: "AGAINST", 弃权: "ABSTAIN", FOR: "FOR", AGAINST: "AGAINST", ABSTAIN: "ABSTAIN" };
 const $ = (id) => document.getElementById(id);
@@ -153,7 +153,7 @@ function renderResident() {
     el("section", {}, el("h2", {}, t("mineTitle")),
       myConcerns.length ? myConcerns.map((c) => el("article", { class: "card concern", dataset: { concern: c.id } },
         el("h3", {}, c.building), el("p", {}, c.words),
-        el("p", {}, el("span", { class: "badge" }, t("statusIs", c.statusWords))),
+        el("p", {}, el("span", { class: "badge" }, t("statusIs", lang() === "en" ? c.statusWordsEn : c.statusWords))),
         c.triageNote ? el("p", { class: "note" }, c.triageNote) : null,
         c.tasks.map((task) => taskCard(task, { rate: true })))) : el("p", { class: "note" }, t("noMine"))),
   ].filter(Boolean));
