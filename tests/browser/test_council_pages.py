@@ -123,9 +123,8 @@ async def test_the_water_pipe_case_at_360_px(
     await grid_worker.page.get_by_label("遇到了什么问题").fill(f"3号楼楼道堆放杂物（{tag}）")
     await grid_worker.page.get_by_role("button", name="提交", exact=True).click()
     await expect(grid_worker.page.get_by_text("已代居民反映3号楼的问题。")).to_be_visible()
-    await expect(
-        grid_worker.page.locator("article.concern", has_text=f"3号楼楼道堆放杂物（{tag}）")
-    ).to_be_visible()
+    # its own card (other cards name it only in their 与哪件事重复 list)
+    await expect(grid_worker.page.get_by_text(f"3号楼楼道堆放杂物（{tag}）", exact=True)).to_be_visible()
     await grid_worker.screenshot("council-grid-worker")
 
     # 邀邻里议事: the organiser convenes, inviting the property company and the 楼栋长
