@@ -17,6 +17,7 @@ import uuid
 from collections.abc import Iterator
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime, timedelta
+from functools import cached_property
 from math import gcd
 from typing import Any
 
@@ -199,10 +200,13 @@ class Activities:
         day = self.first_day + timedelta(days=(a % self.festivals) * self.days_between + nth % 2)
         return day + timedelta(hours=8 + nth % 10)
 
+    @cached_property
+    def _step(self) -> int:
+        return _coprime(self.residents, 4001)
+
     def signup_of(self, s: int, k: int) -> tuple[uuid.UUID, str, str]:
         """The k-th sign-up of session s: its id, resident and status (no resident twice)."""
-        step = _coprime(self.residents, 4001)
-        resident = (s * 53 + k * step) % self.residents
+        resident = (s * 53 + k * self._step) % self.residents
         status = "CONFIRMED" if k < SESSION_CAPACITY else "WAITLISTED" if k < 48 else "CANCELLED"
         return (
             _id(self.kind | SIGNUP, s * SIGNUPS_PER_SESSION + k),
@@ -359,8 +363,11 @@ class Volunteering:
     def members_of(self, h: int) -> list[int]:
         if self.volunteers <= VOLUNTEERS_PER_SHIFT:
             return list(range(self.volunteers))
-        step = _coprime(self.volunteers, 101)
-        return [(h * 37 + k * step) % self.volunteers for k in range(VOLUNTEERS_PER_SHIFT)]
+        return [(h * 37 + k * self._step) % self.volunteers for k in range(VOLUNTEERS_PER_SHIFT)]
+
+    @cached_property
+    def _step(self) -> int:
+        return _coprime(self.volunteers, 101)
 
     def tables(self) -> list[Table]:
         return [
@@ -725,13 +732,14 @@ async def seeded(database_url: str) -> dict[str, Any] | None:
         await conn.close()
 
 
-async def seed(database_url: str, scale: float | None, today: datetime, log: Any = print) -> dict[str, Any]:
-    """Migrate, then COPY the probe (and the city at ``scale``; none when None) in one
+async def seed(
+    database_url: str, today: datetime, counts: Counts | None = None, scale: float = 0.0, log: Any = None
+) -> dict[str, Any]:
+    """Migrate, then COPY the probe and the city of ``counts`` (none: the probe alone) in one
     transaction that ends by writing the marker; then VACUUM ANALYZE, as a live database's
-    autovacuum would have. Returns the marker."""
+    autovacuum would have. ``log`` is told each table's rows and time. Returns the marker."""
     await migrate(database_url)
     tables, probe = probe_plan(today)
-    counts = Counts.at(scale) if scale else None
     if counts is not None:
         tables = city_plan(counts, today) + tables
     started = time.perf_counter()
@@ -744,13 +752,13 @@ async def seed(database_url: str, scale: float | None, today: datetime, log: Any
                 result = await conn.copy_records_to_table(
                     name, schema_name=schema, columns=list(table.columns), records=table.rows
                 )
-                if counts is not None:
+                if log is not None:
                     rows, took = result.split()[-1], time.perf_counter() - began
                     log(f"  {table.name:<28} {rows:>10} rows  {took:6.1f} s")
             await conn.execute(_MARKER_TABLE)
             await conn.execute(
                 f"INSERT INTO {MARKER} VALUES ($1, $2, $3, $4, $5)",
-                scale or 0.0,
+                scale,
                 json.dumps(asdict(counts) if counts else {}),
                 json.dumps(asdict(probe)),
                 datetime.now(UTC),
