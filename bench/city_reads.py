@@ -285,7 +285,7 @@ def ensure_city(server_url: str, scale: float, reseed: bool) -> tuple[str, dict[
     url = asyncio.run(ensure_database(server_url, name))
     counts = Counts.at(scale)
     print(f"seeding {name} at scale {scale:g}: " + ", ".join(f"{k} {v:,}" for k, v in asdict(counts).items()))
-    marker = asyncio.run(seed(url, scale, today(), log=lambda line: print(line, flush=True)))
+    marker = asyncio.run(seed(url, today(), counts, scale, log=lambda line: print(line, flush=True)))
     print(f"city: seeded in {marker['seconds']:.0f} s (+ VACUUM ANALYZE)")
     return url, marker
 
@@ -338,7 +338,7 @@ def run(options: argparse.Namespace) -> int:
         probe = Probe(**marker["probe"])
         empty_url = asyncio.run(ensure_database(servers.database_url, empty_name))
         seed_day = datetime.combine(date.fromisoformat(probe.seed_day), clock_time(), LOCAL_TZ)
-        asyncio.run(seed(empty_url, None, seed_day))
+        asyncio.run(seed(empty_url, seed_day))
         empty = measure("empty", empty_url, servers.redis_url, probe, options)
         city = measure("city", city_url, servers.redis_url, probe, options)
     finally:
