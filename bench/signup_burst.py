@@ -108,6 +108,8 @@ class Burst:
     # PostgreSQL transactions (explicit, or one per statement outside one) per resident
     pg_xacts_per_signup: float = 0.0
     violations: list[str] = field(default_factory=list)
+    # the machine's load average (1, 5, 15 min) when the burst ended: other people's work shows here
+    load_avg: tuple[float, ...] = ()
 
 
 # An idle PostgreSQL backend flushes its statistics within 10 s (PGSTAT_IDLE_INTERVAL).
@@ -163,6 +165,7 @@ def summarise(burst: Burst, attempts: list[Attempt], wall_s: float) -> Burst:
     latencies = sorted(a.latency_s * 1000 for a in attempts if a.status in FINAL)
     statuses = Counter(a.status for a in attempts)
     burst.wall_s = round(wall_s, 3)
+    burst.load_avg = tuple(round(x, 2) for x in os.getloadavg())
     burst.throughput = round(len(attempts) / wall_s, 1) if wall_s else 0.0
     burst.p50_ms, burst.p95_ms, burst.p99_ms = tail_ms(latencies)
     burst.max_ms = round(latencies[-1], 1) if latencies else 0.0
@@ -904,6 +907,7 @@ def print_table(bursts: list[Burst], ratios: dict[str, dict[str, Any]]) -> None:
             f"  {b.name} {b.path}: "
             + ", ".join(f"{k} {1000 * v / b.residents:.2f}" for k, v in b.cpu_s.items() if k in SERVER_ROLES)
             + f" | driver {1000 * b.cpu_s.get('driver (this process)', 0.0) / b.residents:.2f}"
+            + f" | load average {'/'.join(f'{x:.1f}' for x in b.load_avg)} on {os.cpu_count()} cores"
         )
     print("\nServer-side CPU per sign-up (all but the driver), and the rate it allows on all cores:")
     for b in bursts:
