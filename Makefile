@@ -4,7 +4,7 @@ PY     := $(VENV)/bin/python
 SOURCES := services tests $(wildcard bench)
 STAMP  := $(VENV)/.installed
 
-.PHONY: run test test-next-year image-test lock lint schema clean bench chaos browser-deps screenshots
+.PHONY: run test test-next-year image-test lock lint schema clean bench bench-data chaos browser-deps screenshots
 
 $(PY):
 	python3 -m venv $(VENV)
@@ -71,6 +71,12 @@ node_modules/.package-lock.json: package.json package-lock.json
 # Smaller run: make bench BENCH_ARGS="--residents 1000 --seats 200"
 bench: $(STAMP)
 	$(PY) -m bench.signup_burst $(BENCH_ARGS)
+
+# A city's worth of data (200,000 residents, 1,000,000 sign-ups, ...) seeded once into its own
+# database (linli_city, kept for the next run), then the main reads timed on it and on an empty
+# one (bench/README.md, "City-sized data"). Smaller: make bench-data DATA_ARGS="--scale 0.01"
+bench-data: $(STAMP)
+	$(PY) -m bench.city_reads $(DATA_ARGS)
 
 # Fault drills during sign-up bursts: kill -9 the activities worker, restart Redis, restart
 # PostgreSQL (bench/README.md, "Fault drills"); exits 1 if anything was lost or doubled.

@@ -51,6 +51,7 @@ COMMUNITY = "lingwu-shuofang"
 FINAL = ("CONFIRMED", "WAITLISTED")
 TARGET_THROUGHPUT = 0.40  # Linli's attempts/s at least this share of the raw-SQL rate
 TARGET_P99 = 10.0  # Linli's p99 at most this multiple of the raw-SQL p99
+TARGET_FAIR = 1.0  # Linli's attempts/s at least this share of the fair baseline's (bench/fair_baseline.py)
 
 SIGN_UP = """
 mutation($input: SignUpInput!) { signUp(input: $input) { id status partySize waitlistPosition } }
@@ -107,6 +108,8 @@ class Burst:
     # PostgreSQL transactions (explicit, or one per statement outside one) per resident
     pg_xacts_per_signup: float = 0.0
     violations: list[str] = field(default_factory=list)
+    # the machine's load average (1, 5, 15 min) when the burst ended: other people's work shows here
+    load_avg: tuple[float, ...] = ()
 
 
 # An idle PostgreSQL backend flushes its statistics within 10 s (PGSTAT_IDLE_INTERVAL).
@@ -150,6 +153,7 @@ SERVER_ROLES = (
     "launcher",
     "postgresql",
     "redis",
+    "fair-baseline",
 )
 
 
@@ -161,6 +165,7 @@ def summarise(burst: Burst, attempts: list[Attempt], wall_s: float) -> Burst:
     latencies = sorted(a.latency_s * 1000 for a in attempts if a.status in FINAL)
     statuses = Counter(a.status for a in attempts)
     burst.wall_s = round(wall_s, 3)
+    burst.load_avg = tuple(round(x, 2) for x in os.getloadavg())
     burst.throughput = round(len(attempts) / wall_s, 1) if wall_s else 0.0
     burst.p50_ms, burst.p95_ms, burst.p99_ms = tail_ms(latencies)
     burst.max_ms = round(latencies[-1], 1) if latencies else 0.0
@@ -876,6 +881,13 @@ def print_table(bursts: list[Burst], ratios: dict[str, dict[str, Any]]) -> None:
             f"{100 * TARGET_THROUGHPUT:.0f}%), p99 = {r['p99_ratio']:.1f}x raw SQL (target <= "
             f"{TARGET_P99:.0f}x) -> targets {verdict}"
         )
+    for name, r in ratios.items():
+        if "fair_ratio" in r:
+            verdict = "MET" if r["fair_ratio"] >= TARGET_FAIR else "NOT MET"
+            print(
+                f"{name}: Linli throughput = {100 * r['fair_ratio']:.0f}% of the fair baseline (the same "
+                f"work per sign-up over HTTP; target >= {100 * TARGET_FAIR:.0f}%) -> {verdict}"
+            )
     print("\nInside the gateway per GraphQL request (its /metrics; the rest is HTTP and the client):")
     for b in bursts:
         if b.gateway_ms:
@@ -885,10 +897,18 @@ def print_table(bursts: list[Burst], ratios: dict[str, dict[str, Any]]) -> None:
                 f"p95 <= {g['p95_at_most_ms']:.0f}, p99 <= {g['p99_at_most_ms']:.0f} ms"
             )
     print("\nPostgreSQL transactions per sign-up: " + ", ".join(
-        f"{b.name} {b.path} {b.pg_xacts_per_signup}" for b in bursts))  # fmt: skip
+        f"{b.name} {b.path} {b.pg_xacts_per_signup}" for b in bursts if b.path != "fair"))  # fmt: skip
     print("\nCPU seconds per process during each burst:")
     for b in bursts:
         print(f"  {b.name} {b.path}: " + ", ".join(f"{k} {v:.1f}" for k, v in b.cpu_s.items()))
+    print("\nCPU ms per sign-up per process (the whole path; the driver apart):")
+    for b in bursts:
+        print(
+            f"  {b.name} {b.path}: "
+            + ", ".join(f"{k} {1000 * v / b.residents:.2f}" for k, v in b.cpu_s.items() if k in SERVER_ROLES)
+            + f" | driver {1000 * b.cpu_s.get('driver (this process)', 0.0) / b.residents:.2f}"
+            + f" | load average {'/'.join(f'{x:.1f}' for x in b.load_avg)} on {os.cpu_count()} cores"
+        )
     print("\nServer-side CPU per sign-up (all but the driver), and the rate it allows on all cores:")
     for b in bursts:
         print(
@@ -953,6 +973,13 @@ def run(options: argparse.Namespace) -> int:
         # 1. The baseline first, on a quiet machine: the platform is not started yet.
         # Both drivers on uvloop, as the services run: the driver's own loop shares the cores.
         uvloop.run(baseline_bursts(raw_url, options, shapes, pool_size, bursts))
+        if options.fair:
+            # The same work per sign-up as Linli over HTTP, and nothing else (bench/fair_baseline.py).
+            from bench.fair_baseline import fair_bursts
+
+            uvloop.run(
+                fair_bursts(raw_url, settings.secret, free_port(1), options, shapes, pool_size, bursts)
+            )
 
         # 2. The platform as `linli up` runs it: gateway + 3 workers as separate processes.
         env = {
@@ -982,6 +1009,7 @@ def run(options: argparse.Namespace) -> int:
         shutil.rmtree(valkey_dir, ignore_errors=True)
 
     raw = {b.name: b for b in bursts if b.path == "raw-sql"}
+    fair = {b.name: b for b in bursts if b.path == "fair"}
     ratios: dict[str, dict[str, Any]] = {}
     for b in bursts:
         if b.path != "linli" or b.name not in raw:
@@ -994,6 +1022,8 @@ def run(options: argparse.Namespace) -> int:
             "p99_ratio": round(p99_ratio, 2),
             "targets_met": throughput_ratio >= TARGET_THROUGHPUT and p99_ratio <= TARGET_P99,
         }
+        if b.name in fair and fair[b.name].throughput:
+            ratios[b.name]["fair_ratio"] = round(b.throughput / fair[b.name].throughput, 3)
     print_table(bursts, ratios)
     from bench.more_bursts import print_more  # builds on this module
 
@@ -1005,7 +1035,11 @@ def run(options: argparse.Namespace) -> int:
         {
             "bursts": [asdict(b) for b in bursts],
             "ratios": ratios,
-            "targets": {"throughput_ratio_min": TARGET_THROUGHPUT, "p99_ratio_max": TARGET_P99},
+            "targets": {
+                "throughput_ratio_min": TARGET_THROUGHPUT,
+                "p99_ratio_max": TARGET_P99,
+                "fair_ratio_min": TARGET_FAIR,
+            },
             "violations": violations,
         }
     )
@@ -1023,7 +1057,7 @@ def run(options: argparse.Namespace) -> int:
     if violations:
         print("\nINVARIANTS BROKEN:\n  " + "\n  ".join(violations))
         return 1
-    expected = 2 * len(raw)
+    expected = (3 if options.fair else 2) * len(raw)
     if len(bursts) != expected:
         print(f"\nonly {len(bursts)} of {expected} bursts ran")
         return 1
@@ -1043,6 +1077,9 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument(
         "--fan-out", type=int, default=500, help="sign-ups of the session called off (500; 0: skip it)"
+    )
+    parser.add_argument(
+        "--no-fair", dest="fair", action="store_false", help="skip the fair baseline (bench/fair_baseline.py)"
     )
     parser.add_argument("--poll-s", type=float, default=0.1, help="PENDING poll interval (0.1)")
     parser.add_argument("--answer-timeout", type=float, default=120, help="max wait for a final answer")

@@ -17,6 +17,7 @@ from services.common.masking import install_log_masking
 from services.common.observability import configure_logging
 from services.common.settings import Settings, get_settings
 from services.common.tokens import issue_token
+from services.common.tracing import configure_tracing
 from services.identity.domain import STAFF_ROLES
 
 
@@ -27,7 +28,9 @@ def _worker(name: str) -> int:
     from services.volunteers.worker import VOLUNTEERS_WORKER
 
     workers = {w.name: w for w in (ACTIVITIES_WORKER, VOLUNTEERS_WORKER, NOTIFY_WORKER)}
-    build_worker(workers[name], get_settings()).run()
+    settings = get_settings()
+    configure_tracing(settings, name)
+    build_worker(workers[name], settings).run()
     return 0
 
 
@@ -37,6 +40,7 @@ def _gateway() -> int:
     from services.gateway.app import create_app
 
     settings = get_settings()
+    configure_tracing(settings, "gateway")
     # No access log: a line per request costs more than the request's own work in a burst;
     # /metrics counts and times every operation instead.
     uvicorn.run(

@@ -12,6 +12,7 @@ import asyncpg
 
 from services.activities import attendance, contracts, domain
 from services.activities import repository as repo
+from services.common import tracing
 from services.common.actor import RESIDENT, Actor
 from services.common.clock import LOCAL_TZ, now
 from services.common.commands import Envelope, Reply, batch_command, command, key_reused
@@ -311,7 +312,8 @@ async def sign_up(ctx: dict[str, Any], envelopes: Sequence[Envelope]) -> list[Re
         if new_signups:
             await repo.set_seats_taken(conn, taken)
             rows = await repo.insert_signups(conn, new_signups)
-            correlation = {a.signup_id: a.envelope.correlation_id for a in open_}
+            # each event continues its own request: its correlation id and trace
+            origin = {a.signup_id: (a.envelope.correlation_id, a.envelope.traceparent) for a in open_}
             events = []
             for row in rows:
                 event = (
@@ -319,9 +321,7 @@ async def sign_up(ctx: dict[str, Any], envelopes: Sequence[Envelope]) -> list[Re
                     if row["status"] == domain.SignupStatus.CONFIRMED
                     else contracts.SIGNUP_WAITLISTED
                 )
-                events.append(
-                    (event, _signup_event(sessions[row["session_id"]], row), correlation[row["id"]])
-                )
+                events.append((event, _signup_event(sessions[row["session_id"]], row), *origin[row["id"]]))
             await record_events(conn, SCHEMA, events)
             made = {row["id"]: row for row in rows}
             for arrival in open_:
@@ -600,11 +600,14 @@ async def move_session(ctx: dict[str, Any], actor: Actor, args: dict[str, Any]) 
         )
         live = await repo.lock_live_signups(conn, session_id)
         await repo.free_cancellation(conn, [row["id"] for row in live])
-        cid = correlation_id.get()
+        cid, parent = correlation_id.get(), tracing.current_traceparent()
         await record_events(
             conn,
             SCHEMA,
-            [(contracts.SESSION_RESCHEDULED, {**_signup_event(session, row), **notice}, cid) for row in live],
+            [
+                (contracts.SESSION_RESCHEDULED, {**_signup_event(session, row), **notice}, cid, parent)
+                for row in live
+            ],
         )
         row = await repo.get_session(conn, session_id)
     assert row is not None

@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import hashlib
 import json
 import logging
@@ -44,6 +45,7 @@ from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import ResponseError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
+from services.common import tracing
 from services.common.actor import Actor
 from services.common.errors import Refusal
 from services.common.observability import DEAD_LETTERED, JOBS, correlation_id
@@ -116,19 +118,21 @@ class Envelope:
     args: dict[str, Any]
     reply_to: str | None
     correlation_id: str | None
+    # W3C trace context: the sender's span; in a handler's hands, the span of its handling.
+    traceparent: str | None = None
 
     def encode(self) -> str:
-        return json.dumps(
-            {
-                "id": self.command_id,
-                "name": self.name,
-                "actor": self.actor.as_payload(),
-                "args": self.args,
-                "reply_to": self.reply_to,
-                "correlation_id": self.correlation_id,
-            },
-            separators=(",", ":"),
-        )
+        data = {
+            "id": self.command_id,
+            "name": self.name,
+            "actor": self.actor.as_payload(),
+            "args": self.args,
+            "reply_to": self.reply_to,
+            "correlation_id": self.correlation_id,
+        }
+        if self.traceparent is not None:
+            data["traceparent"] = self.traceparent
+        return json.dumps(data, separators=(",", ":"))
 
     @classmethod
     def decode(cls, text: str | bytes) -> Envelope:
@@ -140,7 +144,26 @@ class Envelope:
             data["args"],
             data.get("reply_to"),
             data.get("correlation_id"),
+            data.get("traceparent"),
         )
+
+    def traced(self, traceparent: str | None) -> Envelope:
+        return dataclasses.replace(self, traceparent=traceparent)
+
+
+def _handling(
+    service: str, envelopes: Sequence[Envelope]
+) -> contextlib.AbstractContextManager[Sequence[Envelope]]:
+    """A span per command handled (in its sender's trace); the handler gets the envelopes
+    rebound to them, so the events it writes continue each command's trace."""
+    return tracing.batch_spans(
+        envelopes,
+        name=lambda env: f"handle {env.name}",
+        parent=lambda env: env.traceparent,
+        rebind=Envelope.traced,
+        service=service,
+        attributes=lambda env: {"linli.command": env.name, "linli.command_id": env.command_id},
+    )
 
 
 @dataclass(frozen=True)
@@ -295,7 +318,16 @@ class CommandBus:
         """Send a command; its reply, or None if none came within the timeout (PENDING)."""
         timeout = self._settings.reply_timeout_s if timeout_s is None else timeout_s
         command_id = self.command_id(service, name, actor, key)
-        envelope = Envelope(command_id, name, actor, args, self._channel, correlation_id.get())
+        attributes = {"linli.command": name, "messaging.destination.name": service}
+        with tracing.span(f"send {name}", "gateway", tracing.SpanKind.PRODUCER, attributes=attributes):
+            return await self._send(service, name, actor, args, command_id, timeout)
+
+    async def _send(
+        self, service: str, name: str, actor: Actor, args: dict[str, Any], command_id: str, wait_s: float
+    ) -> Reply | None:
+        envelope = Envelope(
+            command_id, name, actor, args, self._channel, correlation_id.get(), tracing.current_traceparent()
+        )
         waiter: asyncio.Future[dict[str, Any]] = asyncio.get_running_loop().create_future()
         self._waiting[command_id] = waiter
         try:
@@ -304,9 +336,9 @@ class CommandBus:
             if sent == -1:  # the same key, other arguments: not a retry but a mistake
                 return Reply(refusal=key_reused())
             if sent == 0:  # the same key was sent before (a retry): its reply is the answer
-                return await self._stored_reply(service, command_id, timeout)
+                return await self._stored_reply(service, command_id, wait_s)
             try:
-                payload = await asyncio.wait_for(asyncio.shield(waiter), timeout)
+                payload = await asyncio.wait_for(asyncio.shield(waiter), wait_s)
             except TimeoutError:
                 return await self._stored_reply(service, command_id, 0)
             return Reply.from_payload(payload)
@@ -472,7 +504,8 @@ class CommandConsumer:
             return [(entry_id, env, Reply(refusal=unknown)) for entry_id, env in items]
         if known.batch_handler is not None and len(items) > 1:
             try:
-                replies = await known.batch_handler(self._ctx, [env for _, env in items])
+                with _handling(self._service, [env for _, env in items]) as envelopes:
+                    replies = await known.batch_handler(self._ctx, envelopes)
             except Exception:
                 # One bad command must not hold up the rest: answer them one by one.
                 log.warning("batch of %d %s failed; retrying one by one", len(items), name, exc_info=True)
@@ -495,13 +528,15 @@ class CommandConsumer:
         """The command's reply, or the exception it failed with."""
         token = correlation_id.set(envelope.correlation_id)
         try:
-            if known.handler is not None:
-                reply = Reply(value=await known.handler(self._ctx, envelope.actor, envelope.args))
-            else:
-                assert known.batch_handler is not None
-                (reply,) = await known.batch_handler(self._ctx, [envelope])
-        except Refusal as refusal:
-            reply = Reply(refusal=refusal)
+            with _handling(self._service, [envelope]) as (traced,):
+                try:
+                    if known.handler is not None:
+                        reply = Reply(value=await known.handler(self._ctx, traced.actor, traced.args))
+                    else:
+                        assert known.batch_handler is not None
+                        (reply,) = await known.batch_handler(self._ctx, [traced])
+                except Refusal as refusal:
+                    reply = Reply(refusal=refusal)
         except Exception as exc:
             log.warning("command %s failed", known.name, exc_info=True)
             return exc
@@ -624,7 +659,13 @@ async def replay_dead_command(redis: Redis, settings: Settings, service: str, en
         raise Refusal("NOT_FOUND", "找不到该失败的操作", f"No dead command {entry_id} in {service}")
     found, envelope = _dead_command(entries[0][0], entries[0][1], service)
     again = Envelope(
-        envelope.command_id, envelope.name, envelope.actor, envelope.args, None, envelope.correlation_id
+        envelope.command_id,
+        envelope.name,
+        envelope.actor,
+        envelope.args,
+        None,
+        envelope.correlation_id,
+        envelope.traceparent,
     )
     pipe = redis.pipeline(transaction=True)
     command_id = envelope.command_id

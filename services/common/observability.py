@@ -17,6 +17,7 @@ from datetime import UTC, datetime
 from prometheus_client import Counter, Gauge, Histogram
 
 from services.common.masking import mask_phones_in
+from services.common.tracing import current_trace_id
 
 correlation_id: contextvars.ContextVar[str | None] = contextvars.ContextVar("correlation_id", default=None)
 
@@ -29,9 +30,11 @@ _base_record_factory = logging.getLogRecordFactory()
 
 
 def _stamped_record(*args: object, **kwargs: object) -> logging.LogRecord:
-    """Every log record carries the correlation id current where it was made."""
+    """Every log record carries the correlation id current where it was made, and the trace id
+    beside it when tracing is on."""
     record = _base_record_factory(*args, **kwargs)
     record.correlation_id = correlation_id.get()
+    record.trace_id = current_trace_id()
     return record
 
 
@@ -56,6 +59,9 @@ class JsonFormatter(logging.Formatter):
         cid = getattr(record, "correlation_id", None)
         if cid:
             entry["correlation_id"] = cid
+        trace_id = getattr(record, "trace_id", None)
+        if trace_id:
+            entry["trace_id"] = trace_id
         if record.exc_info:
             entry["error"] = mask_phones_in(self.formatException(record.exc_info))
         return json.dumps(entry, ensure_ascii=False)

@@ -12,11 +12,13 @@ import contextlib
 import logging
 import uuid
 from collections.abc import Mapping, Sequence
+from contextlib import AbstractContextManager
 from typing import Any
 
 import asyncpg
 from arq.connections import ArqRedis
 
+from services.common import tracing
 from services.common.clock import now
 from services.common.db import Connection
 from services.common.ids import new_id
@@ -27,6 +29,8 @@ log = logging.getLogger("linli.outbox")
 
 # The arq job every consumer registers: it takes a batch of event envelopes.
 EVENT_HANDLER = "handle_events"
+# An event to write: type, payload, correlation id, traceparent (of the work that caused it).
+NewEvent = tuple[str, Mapping[str, Any], str | None, str | None]
 _NOTIFY_CHANNEL = "linli_outbox"
 RELAY_BATCH = 200  # events per relay transaction
 
@@ -40,35 +44,36 @@ async def record_event(
 ) -> uuid.UUID:
     """Write one event in the caller's transaction; it leaves only if that commits.
 
-    ``correlation`` defaults to the current correlation id (batch handlers pass each one's own).
+    ``correlation`` defaults to the current correlation id (batch handlers pass each one's own);
+    the event continues the current trace.
     """
     event_id = new_id()
     await conn.execute(
-        f"INSERT INTO {schema}.outbox (id, type, payload, created_at, correlation_id) "
-        "VALUES ($1, $2, $3, $4, $5)",
+        f"INSERT INTO {schema}.outbox (id, type, payload, created_at, correlation_id, traceparent) "
+        "VALUES ($1, $2, $3, $4, $5, $6)",
         event_id,
         event_type,
         dict(payload),
         now(),
         correlation if correlation is not None else correlation_id.get(),
+        tracing.current_traceparent(),
     )
     await conn.execute("SELECT pg_notify($1, $2)", _NOTIFY_CHANNEL, schema)
     return event_id
 
 
-async def record_events(
-    conn: Connection,
-    schema: str,
-    events: Sequence[tuple[str, Mapping[str, Any], str | None]],
-) -> None:
-    """Write many events (type, payload, correlation id) in the caller's transaction."""
+async def record_events(conn: Connection, schema: str, events: Sequence[NewEvent]) -> None:
+    """Write many events (type, payload, correlation id, traceparent) in the caller's transaction."""
     if not events:
         return
     at = now()
     await conn.executemany(
-        f"INSERT INTO {schema}.outbox (id, type, payload, created_at, correlation_id) "
-        "VALUES ($1, $2, $3, $4, $5)",
-        [(new_id(), event_type, dict(payload), at, cid) for event_type, payload, cid in events],
+        f"INSERT INTO {schema}.outbox (id, type, payload, created_at, correlation_id, traceparent) "
+        "VALUES ($1, $2, $3, $4, $5, $6)",
+        [
+            (new_id(), event_type, dict(payload), at, cid, parent)
+            for event_type, payload, cid, parent in events
+        ],
     )
     await conn.execute("SELECT pg_notify($1, $2)", _NOTIFY_CHANNEL, schema)
 
@@ -95,7 +100,47 @@ def event_envelope(row: asyncpg.Record, schema: str) -> dict[str, Any]:
         "payload": row["payload"],
         "created_at": row["created_at"].isoformat(),
         "correlation_id": row["correlation_id"],
+        "traceparent": row["traceparent"],
     }
+
+
+def _traced(envelope: dict[str, Any], traceparent: str | None) -> dict[str, Any]:
+    return {**envelope, "traceparent": traceparent}
+
+
+def relaying(
+    schema: str, envelopes: Sequence[dict[str, Any]]
+) -> AbstractContextManager[Sequence[dict[str, Any]]]:
+    """A span per event relayed, in the trace of the work that wrote it; the envelopes handed on
+    continue from those spans."""
+    return tracing.batch_spans(
+        envelopes,
+        name=lambda e: f"relay {e['type']}",
+        parent=lambda e: e.get("traceparent"),
+        rebind=_traced,
+        service=schema,
+        kind=tracing.SpanKind.PRODUCER,
+        attributes=lambda e: {"linli.event": e["type"], "linli.event_id": e["id"]},
+    )
+
+
+def handling(
+    service: str, envelopes: Sequence[dict[str, Any]]
+) -> AbstractContextManager[Sequence[dict[str, Any]]]:
+    """A span per event a consumer handles, under its relay's span; the handler gets the
+    envelopes rebound to them (what it causes, a delivery say, continues each event's trace)."""
+    return tracing.batch_spans(
+        envelopes,
+        name=lambda e: f"handle {e['type']}",
+        parent=lambda e: e.get("traceparent"),
+        rebind=_traced,
+        service=service,
+        attributes=lambda e: {
+            "linli.event": e["type"],
+            "linli.event_id": e["id"],
+            "linli.source": e["source"],
+        },
+    )
 
 
 async def relay_once(
@@ -115,20 +160,20 @@ async def relay_once(
     """
     async with pool.acquire() as conn, conn.transaction():
         rows = await conn.fetch(
-            f"SELECT id, type, payload, created_at, correlation_id FROM {schema}.outbox "
+            f"SELECT id, type, payload, created_at, correlation_id, traceparent FROM {schema}.outbox "
             "WHERE sent_at IS NULL ORDER BY id LIMIT $1 FOR UPDATE SKIP LOCKED",
             batch,
         )
-        envelopes = [event_envelope(row, schema) for row in rows]
-        for consumer, event_types in routes.items():
-            wanted = [e for e in envelopes if e["type"] in event_types]
-            if wanted:
-                await redis.enqueue_job(
-                    EVENT_HANDLER,
-                    wanted,
-                    _job_id=f"{settings.namespace}:events:{consumer}:{wanted[0]['id']}:{len(wanted)}",
-                    _queue_name=settings.queue(consumer),
-                )
+        with relaying(schema, [event_envelope(row, schema) for row in rows]) as envelopes:
+            for consumer, event_types in routes.items():
+                wanted = [e for e in envelopes if e["type"] in event_types]
+                if wanted:
+                    await redis.enqueue_job(
+                        EVENT_HANDLER,
+                        wanted,
+                        _job_id=f"{settings.namespace}:events:{consumer}:{wanted[0]['id']}:{len(wanted)}",
+                        _queue_name=settings.queue(consumer),
+                    )
         if rows:
             await conn.execute(
                 f"UPDATE {schema}.outbox SET sent_at = $2 WHERE id = ANY($1::uuid[])",

@@ -39,7 +39,7 @@ from services.common.clock import now
 from services.common.db import Connection
 from services.common.ids import new_id
 from services.common.observability import EVENTS_RESENT
-from services.common.outbox import EVENT_HANDLER, event_envelope
+from services.common.outbox import EVENT_HANDLER, event_envelope, relaying
 from services.common.settings import Settings
 
 log = logging.getLogger("linli.redelivery")
@@ -74,7 +74,7 @@ async def resend_unconsumed(
     each consumer in ``confirmed_by`` that has no record of them, else marked checked."""
     at = at or now()
     rows = await conn.fetch(
-        f"SELECT id, type, payload, created_at, correlation_id, resends FROM {schema}.outbox "
+        f"SELECT id, type, payload, created_at, correlation_id, traceparent, resends FROM {schema}.outbox "
         "WHERE sent_at IS NOT NULL AND checked_at IS NULL "
         "AND sent_at <= $1::timestamptz - make_interval(secs => $2::float8 * power(2, resends)) "
         "ORDER BY id LIMIT $3 FOR UPDATE SKIP LOCKED",
@@ -96,18 +96,18 @@ async def resend_unconsumed(
     lost = [row for row in rows if row["id"] in missing and row["resends"] >= settings.outbox_resends]
     lost_ids = {row["id"] for row in lost}
     for consumer in confirmed_by:
-        envelopes = [event_envelope(row, schema) for row in again if consumer in missing[row["id"]]]
-        if envelopes:
+        unsent = [event_envelope(row, schema) for row in again if consumer in missing[row["id"]]]
+        if not unsent:
+            continue
+        with relaying(schema, unsent) as envelopes:  # in each event's trace, as its first relay was
             await redis.enqueue_job(
                 EVENT_HANDLER,
                 envelopes,
                 _job_id=f"{settings.namespace}:events:{consumer}:again:{new_id()}",
                 _queue_name=settings.queue(consumer),
             )
-            EVENTS_RESENT.labels(schema, consumer, "resent").inc(len(envelopes))
-            log.warning(
-                "%d %s events that %s has no record of are sent again", len(envelopes), schema, consumer
-            )
+        EVENTS_RESENT.labels(schema, consumer, "resent").inc(len(unsent))
+        log.warning("%d %s events that %s has no record of are sent again", len(unsent), schema, consumer)
     for row in lost:
         for consumer in missing[row["id"]]:
             EVENTS_RESENT.labels(schema, consumer, "given_up").inc()

@@ -86,6 +86,15 @@ class Settings(BaseSettings):
     # A worker serves Prometheus metrics on this port when set (the gateway serves /metrics).
     metrics_port: int | None = None
     log_format: str = "json"  # or "text"
+    # OpenTelemetry (services/common/tracing.py): each process sends its spans over OTLP/HTTP to
+    # this collector (e.g. http://otel-collector:4318, "/v1/traces" is added). Unset: tracing off.
+    otel_exporter_otlp_endpoint: str | None = Field(
+        default=None,
+        validation_alias=AliasChoices("OTEL_EXPORTER_OTLP_ENDPOINT", "LINLI_OTEL_EXPORTER_OTLP_ENDPOINT"),
+    )
+    # The share of traces started here (at the gateway) that are kept; the workers follow the
+    # gateway's choice carried in each traceparent.
+    otel_sample_ratio: float = Field(default=1.0, ge=0.0, le=1.0)
     worker_max_jobs: int = 50
     # Identity: residents log in with a code sent by SMS, staff with a password.
     access_token_ttl_s: int = 15 * 60

@@ -21,13 +21,14 @@ from arq.constants import in_progress_key_prefix
 from arq.cron import CronJob
 from arq.worker import Function, Retry, Worker
 
+from services.common import tracing
 from services.common.clock import now
 from services.common.commands import Command, CommandConsumer
 from services.common.db import create_pool
 from services.common.health import serve_health
 from services.common.heap import settle_after_start_up
 from services.common.observability import JOB_WAIT
-from services.common.outbox import run_relay
+from services.common.outbox import EVENT_HANDLER, handling, run_relay
 from services.common.queue import create_redis
 from services.common.redelivery import run_redelivery
 from services.common.settings import Settings
@@ -79,6 +80,20 @@ def retried_on_failure(job: Function) -> Function:
             raise Retry(defer=min(2.0**attempt, 60.0)) from exc
 
     return dataclasses.replace(job, coroutine=with_retries)
+
+
+def traced_events(job: Function, service: str) -> Function:
+    """The event handler job, each event of its batch handled in a span of the event's own trace
+    (see ``services.common.tracing``); any other job as it is."""
+    if job.name != EVENT_HANDLER:
+        return job
+    run = job.coroutine
+
+    async def in_spans(ctx: dict[str, Any], events: list[dict[str, Any]], *args: Any, **kwargs: Any) -> Any:
+        with handling(service, events) as traced:
+            return await run(ctx, list(traced), *args, **kwargs)
+
+    return dataclasses.replace(job, coroutine=in_spans)
 
 
 class _RecordingWorker(Worker):
@@ -153,7 +168,7 @@ class ServiceProcess:
             JOB_WAIT.labels(queue_name).observe((now() - ctx["enqueue_time"]).total_seconds())
 
         options: dict[str, Any] = {
-            "functions": [retried_on_failure(job) for job in self.jobs],
+            "functions": [retried_on_failure(traced_events(job, self.service.name)) for job in self.jobs],
             "cron_jobs": [
                 dataclasses.replace(job, name=f"{self.settings.namespace}:{job.name}")
                 for job in self.service.cron_jobs
@@ -254,6 +269,7 @@ class ServiceProcess:
             await self.ctx["pool"].close()
         with contextlib.suppress(Exception):
             await self.ctx["redis"].aclose()
+        tracing.flush()
 
     def run(self) -> None:
         """Run as the process's main loop; SIGINT or SIGTERM stops it gracefully."""

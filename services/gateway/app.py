@@ -24,6 +24,7 @@ from strawberry.schema.exceptions import CannotGetOperationTypeError, InvalidOpe
 from strawberry.types import ExecutionResult
 from strawberry.types.graphql import OperationType
 
+from services.common import tracing
 from services.common.commands import CommandBus
 from services.common.db import create_pool
 from services.common.errors import Refusal, service_unavailable
@@ -222,6 +223,7 @@ def create_app(settings: Settings) -> Starlette:
             await bus.stop()
             await redis.aclose()
             await pool.close()
+            tracing.flush()
 
     async def healthz(request: Request) -> JSONResponse:
         return JSONResponse({"status": "ok"})

@@ -78,3 +78,8 @@ async def perform(info: Info, service: str, name: str, actor: Actor, args: dict[
 
 def _done(_value: dict[str, Any]) -> None:
     return None
+
+
+def created_id(reply: dict[str, Any]) -> str:
+    """The answer of a command that creates something: the id of what it made (or had made)."""
+    return str(reply["id"])

@@ -1,5 +1,5 @@
-"""The gateway's share of observability: correlation ids on requests, metrics per operation,
-and the /metrics endpoint (which also samples queue depths)."""
+"""The gateway's share of observability: correlation ids and trace spans on requests, metrics
+and spans per operation, and the /metrics endpoint (which also samples queue depths)."""
 
 from __future__ import annotations
 
@@ -14,6 +14,7 @@ from starlette.datastructures import MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from strawberry.extensions import SchemaExtension
 
+from services.common import tracing
 from services.common.commands import dead_letter_key
 from services.common.observability import (
     DEAD_COMMANDS,
@@ -26,10 +27,14 @@ from services.common.observability import (
 from services.common.settings import QUEUED_SERVICES, Settings
 
 _ACCEPTABLE_ID = re.compile(r"^[A-Za-z0-9._:-]{8,64}$")
+# Probes and scrapes come every few seconds from every pod: traced, they would bury the residents'.
+_UNTRACED = frozenset({"/healthz", "/readyz", "/metrics"})
 
 
 class CorrelationMiddleware:
-    """Give every request a correlation id (the client's ``X-Request-ID`` when sane) and echo it."""
+    """Give every request a correlation id (the client's ``X-Request-ID`` when sane) and echo it;
+    when tracing is on, an HTTP request is a server span too (under the client's ``traceparent``
+    if it sent one), with the correlation id among its attributes."""
 
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
@@ -38,38 +43,83 @@ class CorrelationMiddleware:
         if scope["type"] not in ("http", "websocket"):
             await self.app(scope, receive, send)
             return
-        offered = dict(scope.get("headers") or []).get(b"x-request-id", b"").decode("latin-1")
+        headers = dict(scope.get("headers") or [])
+        offered = headers.get(b"x-request-id", b"").decode("latin-1")
         cid = offered if _ACCEPTABLE_ID.match(offered) else new_correlation_id()
         token = correlation_id.set(cid)
+        span: tracing.Span | None = None
 
         async def send_with_id(message: Message) -> None:
             if message["type"] == "http.response.start":
                 MutableHeaders(scope=message).append("X-Request-ID", cid)
+                if span is not None:
+                    span.set_attribute("http.response.status_code", message["status"])
             await send(message)
 
         try:
-            await self.app(scope, receive, send_with_id)
+            if scope["type"] != "http" or not tracing.enabled() or scope["path"] in _UNTRACED:
+                await self.app(scope, receive, send_with_id)
+                return
+            method = scope["method"]
+            parent = headers.get(b"traceparent", b"").decode("latin-1") or None
+            attributes = {
+                "http.request.method": method,
+                "url.path": scope["path"],
+                "linli.correlation_id": cid,
+            }
+            with tracing.span(method, "gateway", tracing.SpanKind.SERVER, parent, attributes) as span:
+                await self.app(scope, receive, send_with_id)
+                if span is not None and "endpoint" in scope:  # a route took it (else: the method alone)
+                    route = http_route(scope)
+                    span.set_attribute("http.route", route)
+                    span.update_name(f"{method} {route}")
         finally:
             correlation_id.reset(token)
+
+
+def http_route(scope: Scope) -> str:
+    """The request's path with the router's path parameters put back as ``{name}``: a span name
+    that does not grow with every ticket or session id (nor, unrouted, with every path a client
+    makes up)."""
+    path: str = scope["path"]
+    for name, value in reversed((scope.get("path_params") or {}).items()):  # from the right
+        head, found, tail = path.rpartition(str(value))
+        if found:
+            path = head + "{" + name + "}" + tail
+    return path
 
 
 OTHER = "other"
 
 
 class OperationMetrics(SchemaExtension):
-    """Count and time each GraphQL operation by its first root field's schema name.
+    """Count, time and trace each GraphQL operation by its first root field's schema name.
 
     Labels come from a closed set, the schema's root field names plus ``other``: the client's
     ``operationName``, aliases and unknown fields never become a label, so nobody (logged in or
-    not) can grow the number of series by inventing names."""
+    not) can grow the number of series by inventing names. The span (when tracing is on) is
+    named the same way: ``mutation signUp``."""
 
     def on_operation(self) -> Iterator[None]:
         started = time.perf_counter()
-        yield
-        context = self.execution_context
-        operation = operation_label(context.schema._schema, context.graphql_document, context.operation_name)
-        result = context.result
-        outcome = "error" if result is not None and result.errors else "ok"
+        with tracing.span("graphql", "gateway") as span:
+            yield
+            context = self.execution_context
+            operation = operation_label(
+                context.schema._schema, context.graphql_document, context.operation_name
+            )
+            result = context.result
+            outcome = "error" if result is not None and result.errors else "ok"
+            if span is not None:
+                kind = operation_kind(context.graphql_document, context.operation_name)
+                span.update_name(f"{kind} {operation}")
+                span.set_attributes(
+                    {
+                        "graphql.operation.type": kind,
+                        "graphql.operation.name": operation,
+                        "linli.outcome": outcome,
+                    }
+                )
         GRAPHQL_REQUESTS.labels(operation, outcome).inc()
         GRAPHQL_LATENCY.labels(operation).observe(time.perf_counter() - started)
 
@@ -102,6 +152,17 @@ def operation_label(schema: GraphQLSchema, document: DocumentNode | None, name: 
         return OTHER
     field = first.name.value
     return field if field in root_field_names(schema) else OTHER
+
+
+def operation_kind(document: DocumentNode | None, name: str | None) -> str:
+    """``query``, ``mutation`` or ``subscription``; ``graphql`` when the document names none."""
+    if document is None:
+        return "graphql"
+    try:
+        operation = get_operation_ast(document, name)
+    except GraphQLError:
+        return "graphql"
+    return operation.operation.value if operation is not None else "graphql"
 
 
 async def sample_queue_depths(redis: ArqRedis, settings: Settings) -> None:

@@ -5,6 +5,10 @@ review; grid workers sign residents up and post wishes for them at the desk), ``
 scanner page (volunteers check in with the station code; door staff admit tickets and
 volunteer cards), ``/station`` the venue's station-code display and ``/wishes`` the wish wall
 (微心愿) where party members and volunteers claim, start and finish residents' wishes;
+``/council`` the 邻里议事会 (residents raise and rate concerns; staff triage, convene, record minutes
+and follow tasks), ``/board?c=…`` a community's public board (no login, no personal data),
+``/lists`` the three lists (partner units claim project items; organisers print the quarterly
+report and close items);
 ``/poster?station=…`` prints a 邻里驿家 station's poster, whose QR code residents scan. No build
 step: plain HTML, CSS and JavaScript modules under ``static/`` (``common.js`` holds what they
 share).
@@ -107,6 +111,9 @@ def page_routes(node_modules: Path | None = None) -> list[BaseRoute]:
         _page("scan.html"),
         _page("station.html"),
         _page("wishes.html"),
+        _page("council.html"),
+        _page("board.html"),
+        _page("lists.html"),
         _vendor(node_modules),
         Mount("/static", CompressedStaticFiles(directory=STATIC), name="static"),
     ]

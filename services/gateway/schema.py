@@ -13,6 +13,7 @@ from strawberry.extensions import DisableIntrospection, ParserCache, ValidationC
 from services.gateway.activities import ActivitiesMutation, ActivitiesQuery
 from services.gateway.audit import AuditQuery, StaffAudit
 from services.gateway.certificates import CertificatesMutation, CertificatesQuery
+from services.gateway.council import CouncilMutation, CouncilQuery
 from services.gateway.directory import DirectoryMutation, DirectoryQuery
 from services.gateway.door import DoorMutation, DoorQuery
 from services.gateway.elders import EldersMutation, EldersQuery
@@ -20,6 +21,7 @@ from services.gateway.errors import log_unexpected
 from services.gateway.identity import IdentityMutation, IdentityQuery
 from services.gateway.inputs import apply_input_rules
 from services.gateway.limits import query_limits
+from services.gateway.lists import ListsMutation, ListsQuery
 from services.gateway.notify import NotifyMutation, NotifyQuery
 from services.gateway.observability import OperationMetrics
 from services.gateway.offline_door import OfflineDoorMutation, OfflineDoorQuery
@@ -48,6 +50,8 @@ class Query(
     PrivacyQuery,
     CertificatesQuery,
     OfflineDoorQuery,
+    CouncilQuery,
+    ListsQuery,
 ):
     pass
 
@@ -68,6 +72,8 @@ class Mutation(
     PrivacyMutation,
     CertificatesMutation,
     OfflineDoorMutation,
+    CouncilMutation,
+    ListsMutation,
 ):
     pass
 

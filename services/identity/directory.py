@@ -242,6 +242,33 @@ class Directory:
             )  # fmt: skip
         return row
 
+    async def set_building_leader(
+        self,
+        actor: Actor,
+        community_id: str,
+        building: str,
+        phone: str,
+        client_ip: str | None = None,
+    ) -> asyncpg.Record:
+        """Name a building's 楼栋长: a resident of the community, found by their mobile number."""
+        if not (actor.may_organise(community_id) or domain.may_manage_community(actor, community_id)):
+            raise forbidden()
+        building = domain.check_text("building", "楼栋", building, 20)
+        phone = domain.check_phone(phone)
+        async with self.pool.acquire() as conn, conn.transaction():
+            resident = await queries.resident_by_phone(conn, phone)
+            if resident is None or resident["community_id"] != community_id:
+                raise not_found("resident", "本社区的这位居民")
+            row = await repo.set_building_leader(
+                conn, community_id, building, resident["id"], actor.user_id, self.clock()
+            )
+            details = {"building": building}
+            await repo.audit(
+                conn, self.clock(), "directory.building_leader_set", str(resident["id"]), actor.user_id,
+                client_ip, details, community_id,
+            )  # fmt: skip
+        return row
+
     async def create_street_staff(
         self,
         actor: Actor,

@@ -154,6 +154,35 @@ async def grids_of(conn: Connection, community_id: str) -> list[asyncpg.Record]:
     )
 
 
+async def resident_by_phone(conn: Connection, phone: str) -> asyncpg.Record | None:
+    return await conn.fetchrow("SELECT * FROM identity.residents WHERE phone = $1", phone)
+
+
+async def building_leaders(conn: Connection, community_id: str) -> list[asyncpg.Record]:
+    """The community's 楼栋长: building, resident id and name."""
+    return await conn.fetch(
+        "SELECT b.building, b.resident_id, r.name FROM identity.building_leaders b "
+        "JOIN identity.residents r ON r.id = b.resident_id WHERE b.community_id = $1 ORDER BY b.building",
+        community_id,
+    )
+
+
+async def grid_workers(conn: Connection, community_id: str) -> list[asyncpg.Record]:
+    """Staff accounts with the grid-worker role in the community (or its street): id and name."""
+    return await conn.fetch(
+        """
+        SELECT DISTINCT a.id, a.username, a.display_name FROM identity.staff_accounts a
+        WHERE a.id IN (SELECT account_id FROM identity.staff_roles
+                       WHERE role = 'grid_worker' AND community_id = $1)
+           OR a.id IN (SELECT s.account_id FROM identity.staff_street_roles s
+                       JOIN identity.communities c ON c.street_id = s.street_id
+                       WHERE s.role = 'grid_worker' AND c.id = $1)
+        ORDER BY a.display_name, a.username
+        """,
+        community_id,
+    )
+
+
 async def personal_data(conn: Connection, resident_id: uuid.UUID) -> dict[str, Any]:
     """What identity holds about a resident, for them to see and download (PIPL)."""
     row = await resident(conn, resident_id)

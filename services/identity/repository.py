@@ -82,6 +82,7 @@ async def erase_resident(
     await conn.execute("DELETE FROM identity.household_members WHERE resident_id = $1", resident_id)
     await conn.execute("DELETE FROM identity.login_codes WHERE phone = ANY($1::text[])", needles)
     await conn.execute("DELETE FROM identity.wechat_accounts WHERE resident_id = $1", resident_id)
+    await conn.execute("DELETE FROM identity.building_leaders WHERE resident_id = $1", resident_id)
     return True
 
 
@@ -671,3 +672,23 @@ async def audit(
         details or {},
         community_id,
     )
+
+
+async def set_building_leader(
+    conn: Connection, community_id: str, building: str, resident_id: uuid.UUID, set_by: str, at: datetime
+) -> asyncpg.Record:
+    row = await conn.fetchrow(
+        """
+        INSERT INTO identity.building_leaders (community_id, building, resident_id, set_by, set_at)
+        VALUES ($1, $2, $3, $4, $5)
+        ON CONFLICT (community_id, building) DO UPDATE SET resident_id = $3, set_by = $4, set_at = $5
+        RETURNING *
+        """,
+        community_id,
+        building,
+        resident_id,
+        set_by,
+        at,
+    )
+    assert row is not None
+    return row

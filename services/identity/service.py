@@ -17,6 +17,7 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from arq.connections import ArqRedis
 
+from services.common import tracing
 from services.common.actor import RESIDENT, Actor
 from services.common.clock import now as clock_now
 from services.common.erasure import Erasure, erasure_of, scrub, scrub_outbox
@@ -109,7 +110,8 @@ class Identity:
         expires_at = now + timedelta(seconds=s.login_code_ttl_s)
         async with self.pool.acquire() as conn:
             await repo.put_login_code(conn, phone, domain.code_hash(s.secret, phone, code), expires_at, now)
-        request = SmsRequest(phone, LOGIN_CODE, {"code": code, "minutes": s.login_code_ttl_s // 60})
+        params = {"code": code, "minutes": s.login_code_ttl_s // 60}
+        request = SmsRequest(phone, LOGIN_CODE, params, tracing.current_traceparent())
         await self.redis.enqueue_job(
             SEND_SMS,
             request,

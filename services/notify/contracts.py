@@ -39,6 +39,12 @@ CONSUMES: tuple[str, ...] = (
     # volunteers: a record correction decided, a certificate revoked (templates in notify/records.py)
     "record_correction.decided",
     "certificate.revoked",
+    # 邻里议事会, from the volunteers service (messages in notify/council.py)
+    "concern.changed",
+    "council.invited",
+    "council.replied",
+    "council.task_assigned",
+    "council.task_overdue",
 )
 SESSION_RESCHEDULED = "session.rescheduled"
 SHIFT_SIGNED_UP = "shift.signed_up"

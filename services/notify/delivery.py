@@ -20,6 +20,7 @@ import asyncpg
 from arq.connections import ArqRedis
 from arq.worker import Retry, func
 
+from services.common import tracing
 from services.common.clock import now
 from services.common.ids import derived_id
 from services.common.observability import NOTIFICATIONS, WITHOUT_TEMPLATE
@@ -144,11 +145,16 @@ def delivery_job_id(settings: Settings, row_id: uuid.UUID, attempt_tag: str = ""
 
 
 def delivery_job(
-    settings: Settings, row_id: uuid.UUID, not_before: datetime, attempt_tag: str = ""
+    settings: Settings,
+    row_id: uuid.UUID,
+    not_before: datetime,
+    attempt_tag: str = "",
+    traceparent: str | None = None,
 ) -> QueuedJob:
+    """The job sending one delivery; ``traceparent``: the trace of the event that caused it."""
     return QueuedJob(
         DELIVER,
-        (str(row_id),),
+        (str(row_id), traceparent) if traceparent else (str(row_id),),
         delivery_job_id(settings, row_id, attempt_tag),
         settings.queue("notify"),
         not_before if not_before > now() else None,
@@ -156,13 +162,17 @@ def delivery_job(
 
 
 async def enqueue_deliveries(redis: ArqRedis, settings: Settings, planned: Sequence[dict[str, Any]]) -> None:
-    await enqueue_jobs(redis, [delivery_job(settings, row["id"], row["not_before"]) for row in planned])
+    parent = tracing.current_traceparent()
+    await enqueue_jobs(
+        redis, [delivery_job(settings, row["id"], row["not_before"], traceparent=parent) for row in planned]
+    )
 
 
 async def enqueue_delivery(
     redis: ArqRedis, settings: Settings, row_id: uuid.UUID, not_before: datetime, attempt_tag: str = ""
 ) -> None:
-    await enqueue_jobs(redis, [delivery_job(settings, row_id, not_before, attempt_tag)])
+    parent = tracing.current_traceparent()
+    await enqueue_jobs(redis, [delivery_job(settings, row_id, not_before, attempt_tag, parent)])
 
 
 async def within_rate(redis: ArqRedis, namespace: str, provider: str, per_second: int, at: float) -> bool:
@@ -183,9 +193,10 @@ def _channels(ctx: dict[str, Any]) -> dict[str, Channel]:
     return channels
 
 
-async def deliver(ctx: dict[str, Any], delivery_id: str) -> str:
+async def deliver(ctx: dict[str, Any], delivery_id: str, traceparent: str | None = None) -> str:
     """Send one delivery on its channel; a failure is retried with backoff until the attempts
-    run out, then the delivery is a dead letter. Returns the delivery's status."""
+    run out, then the delivery is a dead letter. Returns the delivery's status. The send is a
+    span in the trace of the event that caused it (``traceparent``), when tracing is on."""
     pool: asyncpg.Pool = ctx["pool"]
     settings: Settings = ctx["settings"]
     row_id = uuid.UUID(delivery_id)
@@ -206,8 +217,16 @@ async def deliver(ctx: dict[str, Any], delivery_id: str) -> str:
     sending = f"{settings.namespace}:notify-sending:{delivery_id}"
     if not await ctx["redis"].set(sending, ctx.get("job_id", "-"), nx=True, ex=_SENDING_TTL_S):
         raise Retry(defer=5)
+    attributes = {
+        "linli.channel": row["channel"],
+        "linli.provider": channel.provider,
+        "linli.kind": row["kind"],
+    }
     try:
-        return await _send(ctx, channel, row)
+        with tracing.span(
+            f"send {row['channel']}", "notify", tracing.SpanKind.CLIENT, traceparent, attributes
+        ):
+            return await _send(ctx, channel, row)
     finally:
         await ctx["redis"].delete(sending)
 

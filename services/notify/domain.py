@@ -141,6 +141,10 @@ def messages_for(
         from services.notify.wishes import wish_messages  # it builds on Message, defined here
 
         return wish_messages(event_type, payload)
+    if event_type.startswith(("concern.", "council.")):
+        from services.notify.council import council_messages  # it builds on Message, defined here
+
+        return council_messages(event_type, payload)
     return []
 
 

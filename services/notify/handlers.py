@@ -15,6 +15,7 @@ from arq.connections import ArqRedis
 from arq.cron import cron
 from arq.worker import Retry, func
 
+from services.common import tracing
 from services.common.actor import COMMUNITY_ADMIN, ORGANISER, PLATFORM_ADMIN, Actor
 from services.common.clock import now
 from services.common.commands import command
@@ -26,6 +27,7 @@ from services.common.settings import Settings
 from services.notify import queries
 from services.notify import repository as repo
 from services.notify.channels import (
+    DEVELOPMENT,
     NoApprovedTemplate,
     Outgoing,
     approved_templates,
@@ -116,17 +118,23 @@ async def handle_events(ctx: dict[str, Any], events: list[dict[str, Any]]) -> in
         prefs = await repo.preferences_of(conn, {m.recipient_id for _, m in written})
         approved = approved_templates(settings)
         planned: list[dict[str, Any]] = []
+        traces: dict[uuid.UUID, str | None] = {}  # delivery -> the trace of its event
         for event, message in written:
             urgent = is_urgent(event["type"], event["payload"], at)
             person = prefs.get(message.recipient_id) or _default(settings)
             source = uuid.UUID(event["id"])
             community = event["payload"].get("community_id")
-            planned += plan_deliveries(
+            deliveries = plan_deliveries(
                 source, message, person, urgent, at, settings.notify_webhook_url, community, approved
             )
+            traces.update((row["id"], event.get("traceparent")) for row in deliveries)
+            planned += deliveries
         await repo.insert_deliveries(conn, planned)
         # Enqueued before commit: a crash after the commit cannot lose them (see delivery.py).
-        jobs = [delivery_job(settings, row["id"], row["not_before"]) for row in planned]
+        jobs = [
+            delivery_job(settings, row["id"], row["not_before"], traceparent=traces[row["id"]])
+            for row in planned
+        ]
         await enqueue_jobs(redis, jobs + [reminder_job(settings, r) for r in reminders])
     for event, message in written:
         NOTIFICATIONS.labels("inbox", "delivered").inc()
@@ -493,23 +501,27 @@ async def send_sms(ctx: dict[str, Any], request: SmsRequest) -> bool:
     is never stored when a provider sends it. Without an approved template nothing is sent
     (never free text): operators hear of it, and the resident can ask again once it is added."""
     channel = sms_channel(ctx["settings"])
-    if channel is None:
-        pool: asyncpg.Pool = ctx["pool"]
-        async with pool.acquire() as conn:
-            return await record_sms(conn, ctx["job_id"], request)
-    params = {name: str(value) for name, value in request.params.items()}
-    outgoing = Outgoing(
-        ctx["job_id"], SMS, request.phone, request.template, render_sms(request), request.template, params
-    )
-    try:
-        await channel.send(outgoing)
-    except NoApprovedTemplate:
-        report_without_template(SMS, request.template)
-        NOTIFICATIONS.labels(SMS, "dead").inc()
-        return False
-    except Exception as exc:
-        NOTIFICATIONS.labels(SMS, "failed").inc()
-        raise Retry(defer=ctx["job_try"] * 0.5) from exc
+    # No phone number and no code among the span's attributes: traces leave the platform.
+    provider = channel.provider if channel is not None else DEVELOPMENT
+    attributes = {"linli.channel": SMS, "linli.provider": provider, "linli.kind": request.template}
+    with tracing.span(f"send {SMS}", SERVICE, tracing.SpanKind.CLIENT, request.traceparent, attributes):
+        if channel is None:
+            pool: asyncpg.Pool = ctx["pool"]
+            async with pool.acquire() as conn:
+                return await record_sms(conn, ctx["job_id"], request)
+        params = {name: str(value) for name, value in request.params.items()}
+        outgoing = Outgoing(
+            ctx["job_id"], SMS, request.phone, request.template, render_sms(request), request.template, params
+        )
+        try:
+            await channel.send(outgoing)
+        except NoApprovedTemplate:
+            report_without_template(SMS, request.template)
+            NOTIFICATIONS.labels(SMS, "dead").inc()
+            return False
+        except Exception as exc:
+            NOTIFICATIONS.labels(SMS, "failed").inc()
+            raise Retry(defer=ctx["job_try"] * 0.5) from exc
     NOTIFICATIONS.labels(SMS, "delivered").inc()
     return True
 

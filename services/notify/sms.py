@@ -26,6 +26,7 @@ class SmsRequest:
     phone: str
     template: str
     params: dict[str, Any] = field(default_factory=dict)
+    traceparent: str | None = None  # the request that asked for the text (services/common/tracing.py)
 
     def __repr__(self) -> str:
         return f"SmsRequest(phone={self.phone[:3]}****{self.phone[-4:]}, template={self.template})"

@@ -23,6 +23,7 @@ const MAX_LIVE = 10; // the gateway allows 10 subscriptions per socket (each hol
 
 useStrings({
   zh: {
+    councilLink: "邻里议事会：分办、召集议事会、会议纪要、办理跟踪",
     pageTitle: "邻里节 · 社区工作台", brand: "邻里节 · 社区工作台", logOut: "退出", loading: "正在加载…",
     loginTitle: "工作人员登录", username: "用户名", password: "密码", logIn: "登录",
     hello: (name, communities) => `${name}，您管理的社区：${communities}`,
@@ -71,6 +72,7 @@ useStrings({
     wishMerged: "已合并。", needReason: "请填写不通过的原因（1到200个字）。",
   },
   en: {
+    councilLink: "Neighbourhood council: triage, meetings, minutes and tasks",
     pageTitle: "Festival console", brand: "Console", logOut: "Log out", loading: "Loading…",
     loginTitle: "Staff log-in", username: "Username", password: "Password", logIn: "Log in",
     hello: (name, communities) => `${name}, organising: ${communities}`,

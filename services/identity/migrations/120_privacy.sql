@@ -24,7 +24,8 @@ CREATE TABLE identity.outbox (
     sent_at        timestamptz,
     correlation_id text,
     checked_at     timestamptz,               -- redelivery (services/common/redelivery.py)
-    resends        integer NOT NULL DEFAULT 0
+    resends        integer NOT NULL DEFAULT 0,
+    traceparent    text                       -- the W3C trace context (services/common/tracing.py)
 );
 CREATE INDEX outbox_unsent ON identity.outbox (id) WHERE sent_at IS NULL;
 CREATE INDEX outbox_unchecked ON identity.outbox (id) WHERE sent_at IS NOT NULL AND checked_at IS NULL;
