@@ -83,6 +83,7 @@ async def couple_signed_up(
                 "building": "3号楼",
                 "unit": "2单元",
                 "register": True,
+                "privacyNoticeExplained": True,
             }
         },
         desk,

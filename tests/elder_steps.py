@@ -102,6 +102,7 @@ def elder(
             "phoneOf": phone_of,
             "phoneOwner": owner,
             "register": True,
+            "privacyNoticeExplained": True,
         }
     }
 

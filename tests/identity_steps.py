@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 
 from services.common.actor import PLATFORM_ADMIN, Actor
+from services.identity.privacy_notice import VERSION
 from services.identity.service import Identity
 from services.notify.sms import texts_to
 from tests.conftest import GraphQLClient, eventually
@@ -17,11 +18,16 @@ from tests.conftest import GraphQLClient, eventually
 REQUEST_CODE = """
 mutation($phone: String!) { requestLoginCode(phone: $phone) { expiresInS resendAfterS } }
 """
-LOG_IN = """
-mutation($phone: String!, $code: String!) {
-  logIn(phone: $phone, code: $code) { accessToken refreshToken expiresInS me { id roles phone } }
+# Residents accept the privacy notice in force as they log in (the page's log-in says so).
+LOG_IN = (
+    f'mutation($phone: String!, $code: String!, $notice: String = "{VERSION}") '
+    """{
+  logIn(phone: $phone, code: $code, privacyNoticeVersion: $notice) {
+    accessToken refreshToken expiresInS me { id roles phone }
+  }
 }
 """
+)
 ORGANISER_LOG_IN = """
 mutation($username: String!, $password: String!) {
   organiserLogIn(username: $username, password: $password) {

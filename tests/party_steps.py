@@ -90,6 +90,7 @@ async def elder_with_a_phone(gql: GraphQLClient, settings: Settings, phone: str)
         "building": "3号楼",
         "unit": "1单元301",
         "register": True,
+        "privacyNoticeExplained": True,
     }
     resident_id: str = (await gql.ok(RESIDENT_BY_PHONE, {"input": profile}, grid))["residentByPhone"]["id"]
     return resident_id, token_for(settings, resident_id, {RESIDENT}, {COMMUNITY})

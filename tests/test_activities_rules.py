@@ -23,8 +23,8 @@ from tests.test_activities_schedule import (
 )
 
 ADD_MEMBER = """
-mutation($name: String!, $relation: Relation!, $ageBand: AgeBand!) {
-  addHouseholdMember(name: $name, relation: $relation, ageBand: $ageBand) { id }
+mutation($name: String!, $relation: Relation!, $ageBand: AgeBand!, $guardian: Boolean! = true) {
+  addHouseholdMember(name: $name, relation: $relation, ageBand: $ageBand, guardianConsent: $guardian) { id }
 }
 """
 FAMILY_SIGN_UP = """

@@ -4,6 +4,7 @@ not held up by strangers; one address is still limited; the admins hear of a bur
 
 from __future__ import annotations
 
+import asyncio
 import secrets
 from datetime import datetime, timedelta
 from typing import Any
@@ -13,13 +14,14 @@ import pytest
 from services.common.errors import Refusal
 from services.common.settings import Settings
 from services.identity.service import Identity
-from tests.conftest import COMMUNITY
+from tests.conftest import COMMUNITY, GraphQLClient, eventually
 from tests.dates import minutes_from_now
-from tests.identity_steps import identity, no_cookies, staff_account
+from tests.identity_steps import identity, no_cookies, staff_account, staff_logs_in
 
 __all__ = ["identity", "no_cookies"]  # fixtures, used by name
 
 FREE, FIRST_S, LONGEST_S = 3, 5, 60
+INBOX = "{ myInbox { kind title body } }"
 
 
 class Clock:
@@ -153,3 +155,30 @@ async def test_the_admins_are_told_once_per_burst(identity: Identity, settings: 
     assert len(told) == 1
     assert told[0]["community_id"] == COMMUNITY  # in the audit log its community's admins read
     assert password not in str(dict(told[0]))
+
+
+async def test_the_communitys_admins_find_the_burst_in_their_inbox_once(
+    identity: Identity, settings: Settings, gql: GraphQLClient
+) -> None:
+    community = f"burst-{secrets.token_hex(4)}"
+    admin = await staff_account(identity, "community_admin", community)
+    username, _ = await staff_account(identity, "organiser", community)
+    clock = Clock()
+    guarded = gated(identity, settings, clock)
+    for n in range(FREE + 4):  # one burst, however long it goes on
+        try:
+            await guarded.organiser_log_in(username, f"guess-{n}", stranger())
+        except Refusal as refused:
+            if refused.code == "RATE_LIMITED":
+                clock.wait(refused.details["retryAfterS"])
+    token = (await staff_logs_in(gql, *admin))["accessToken"]
+
+    async def told() -> list[Any]:
+        inbox = (await gql.ok(INBOX, token=token))["myInbox"]
+        return [m for m in inbox if m["kind"] == "staff.log_in_burst"]
+
+    [message] = await eventually(told)
+    assert username in message["body"] and "修改密码" in message["body"]
+    assert "guess-" not in message["body"]
+    await asyncio.sleep(0.5)  # a second message would have come by now
+    assert len(await told()) == 1

@@ -13,6 +13,7 @@ from services.common.actor import RESIDENT, Actor
 from services.common.errors import Refusal
 from services.common.settings import Settings
 from services.common.tokens import issue_token
+from services.identity.privacy_notice import VERSION
 from services.identity.service import Identity
 from services.notify.sms import texts_to
 from tests.conftest import GraphQLClient
@@ -137,7 +138,8 @@ async def test_a_code_is_good_for_five_minutes_only(identity: Identity, pool: An
     assert late.value.code == "CODE_EXPIRED"
 
     at["now"] = start + timedelta(minutes=4, seconds=59)
-    assert (await clocked.log_in(phone, code)).actor.roles == frozenset({RESIDENT})
+    tokens = await clocked.log_in(phone, code, privacy_notice_version=VERSION)
+    assert tokens.actor.roles == frozenset({RESIDENT})
 
 
 @pytest.mark.parametrize("phone", ["12345", "23812345678", "1381234567x", "138123456789", ""])

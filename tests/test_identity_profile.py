@@ -17,8 +17,10 @@ mutation($community: String!, $building: String!, $unit: String!, $name: String!
 }
 """
 ADD_MEMBER = """
-mutation($name: String!, $relation: Relation!, $ageBand: AgeBand!) {
-  addHouseholdMember(name: $name, relation: $relation, ageBand: $ageBand) { id name relation ageBand }
+mutation($name: String!, $relation: Relation!, $ageBand: AgeBand!, $guardian: Boolean! = true) {
+  addHouseholdMember(name: $name, relation: $relation, ageBand: $ageBand, guardianConsent: $guardian) {
+    id name relation ageBand
+  }
 }
 """
 REMOVE_MEMBER = "mutation($id: ID!) { removeHouseholdMember(id: $id) }"

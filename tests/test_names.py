@@ -127,6 +127,7 @@ async def test_every_type_that_carries_a_community_names_it(
                 "building": "2号楼",
                 "unit": "3单元",
                 "register": True,
+                "privacyNoticeExplained": True,
             }
         },
         desk,

@@ -52,6 +52,7 @@ def elder(phone: str, community: str = COMMUNITY) -> dict[str, Any]:
             "building": "3号楼",
             "unit": "2单元",
             "register": True,
+            "privacyNoticeExplained": True,
         }
     }
 

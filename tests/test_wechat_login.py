@@ -16,14 +16,17 @@ import pytest
 
 from services.common.settings import Settings
 from services.gateway.app import create_app
+from services.identity.privacy_notice import VERSION
 from tests.conftest import GraphQLClient
 from tests.identity_steps import REQUEST_CODE, new_phone, texted_code
 from tests.sms_standins import serving
 from tests.wechat_standin import WeChatStandIn
 
-LOG_IN = """
-mutation($phone: String!, $code: String!) { logIn(phone: $phone, code: $code) { me { id } } }
-"""
+# She accepts the privacy notice in force as she logs in (the page's log-in says so).
+LOG_IN = (
+    f'mutation($phone: String!, $code: String!, $notice: String = "{VERSION}") '
+    "{ logIn(phone: $phone, code: $code, privacyNoticeVersion: $notice) { me { id } } }"
+)
 ME = "{ me { id phone } }"
 
 

@@ -366,6 +366,7 @@ async def test_a_grid_worker_confirms_a_wish_they_posted_for_an_elder(
         "building": "5号楼",
         "unit": "1单元",
         "register": True,
+        "privacyNoticeExplained": True,
     }
     elder = (await gql.ok(RESIDENT_BY_PHONE, {"input": profile}, grid_token))["residentByPhone"]["id"]
     _, volunteer_token = person(settings, COMMUNITY)

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Sequence
+from typing import Any
 
 import asyncpg
 
-from services.common.db import Connection
+from services.common.db import Connection, row_as_dict
 
 _SESSION_COLUMNS = """
     s.id, s.activity_id, s.community_id, s.venue, s.starts_at, s.ends_at, s.capacity, s.taken,
@@ -129,3 +130,20 @@ async def admitted(conn: Connection, signup_id: uuid.UUID) -> int:
     """How many of a sign-up's party have been let in so far."""
     found = await conn.fetchval("SELECT admitted FROM activities.attendance WHERE signup_id = $1", signup_id)
     return int(found or 0)
+
+
+async def personal_data(conn: Connection, resident_id: str) -> dict[str, Any]:
+    """What activities holds about a resident: every sign-up, with whom and for what."""
+    rows = await conn.fetch(
+        """
+        SELECT a.title AS activity, s.venue, s.starts_at, s.ends_at, g.status, g.party_size,
+               g.attendees, g.created_at, g.cancelled_at, g.proxy_id AS made_by_grid_worker
+        FROM activities.signups g
+        JOIN activities.sessions s ON s.id = g.session_id
+        JOIN activities.activities a ON a.id = s.activity_id
+        WHERE g.resident_id = $1
+        ORDER BY s.starts_at, g.arrival
+        """,
+        resident_id,
+    )
+    return {"signups": [row_as_dict(row) for row in rows]}

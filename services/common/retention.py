@@ -3,7 +3,9 @@
 Each worker prunes its own schema: outbox rows relayed longer ago than
 ``LINLI_RETENTION_OUTBOX_DAYS`` (unsent ones never), consumed-event ids older than
 ``LINLI_RETENTION_PROCESSED_EVENTS_DAYS`` (far beyond any redelivery: arq keeps a job's result an
-hour and retries within minutes), plus whatever the service adds (notify: finished deliveries).
+hour and retries within minutes), plus whatever the service adds (notify: finished deliveries,
+texts, inbox messages; identity, pruned by the gateway: the details and addresses of audit rows).
+Personal data is kept no longer than the privacy notice (services/identity/privacy_notice.py) says.
 Command replies and streams need nothing here: replies expire in Redis, answered entries are
 deleted from their stream. Deletes go in batches so that no lock is held for long.
 """
@@ -44,6 +46,24 @@ async def delete_in_batches(conn: Connection, table: str, key: str, where: str, 
         deleted += count
         if count < PRUNE_BATCH:
             return deleted
+
+
+async def update_in_batches(
+    conn: Connection, table: str, key: str, changes: str, where: str, *args: Any
+) -> int:
+    """Apply ``changes`` (a SET clause) to the rows of ``table`` matching ``where`` (parameters
+    from $2 on; it must no longer match a changed row), a batch at a time; the number changed."""
+    changed = 0
+    while True:
+        status = await conn.execute(
+            f"UPDATE {table} SET {changes} WHERE {key} IN (SELECT {key} FROM {table} WHERE {where} LIMIT $1)",
+            PRUNE_BATCH,
+            *args,
+        )
+        count = int(status.split()[-1])
+        changed += count
+        if count < PRUNE_BATCH:
+            return changed
 
 
 async def prune_event_plumbing(conn: Connection, schema: str, settings: Settings, at: datetime) -> int:

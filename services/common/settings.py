@@ -165,6 +165,9 @@ class Settings(BaseSettings):
     retention_outbox_days: int = 7  # events relayed this long ago
     retention_processed_events_days: int = 30  # ids of events consumed this long ago
     retention_deliveries_days: int = 90  # notifications sent or given up this long ago
+    retention_sms_outbox_days: int = 30  # texts recorded (development's SMS channel) this long ago
+    retention_inbox_days: int = 180  # inbox messages written this long ago
+    retention_audit_details_days: int = 180  # audit rows keep what and who; details, addresses go
     # Volunteers withdraw from a shift online until this many minutes before it starts; later
     # they are refused (WITHDRAWAL_CLOSED) and shown the shift's contact phone to call.
     volunteer_withdraw_cutoff_min: int = 120

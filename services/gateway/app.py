@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import json
 import logging
@@ -51,6 +52,7 @@ from services.gateway.ticket_sheet import ticket_routes
 from services.gateway.volunteer_reports import volunteer_report_routes
 from services.gateway.wechat_login import wechat_login_routes
 from services.identity.revocations import RevokedTokens
+from services.identity.upkeep import run_upkeep
 
 log = logging.getLogger("linli.gateway")
 MAX_SUBSCRIPTIONS_PER_CONNECTION = 10
@@ -196,6 +198,8 @@ def create_app(settings: Settings) -> Starlette:
         revoked = RevokedTokens(redis, settings)
         await revoked.start()
         holder["live"] = Resources(settings, pool, redis, bus, live, revoked)
+        # Identity is the gateway's: so are relaying its events and pruning its schema.
+        upkeep = asyncio.create_task(run_upkeep(pool, redis, settings), name="identity upkeep")
         # /metrics on a port of its own, which the ingress does not route (infra/k8s/gateway.yaml).
         metrics_server = None
         if settings.metrics_port:
@@ -211,6 +215,9 @@ def create_app(settings: Settings) -> Starlette:
         finally:
             if metrics_server is not None:
                 metrics_server.close()
+            upkeep.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await upkeep
             await revoked.stop()
             await live.stop()
             await bus.stop()

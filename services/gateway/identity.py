@@ -23,7 +23,7 @@ from services.common.settings import Settings
 from services.gateway.context import REFRESH_COOKIE, TOKEN_COOKIE, WECHAT_COOKIE, Context, Info
 from services.gateway.marks import secret_argument
 from services.gateway.names import community_name, community_names_of
-from services.identity import domain, queries
+from services.identity import domain, privacy_notice, queries
 from services.identity.service import Identity, Tokens
 
 strawberry.enum(domain.Relation, name="Relation")
@@ -41,6 +41,14 @@ class StaffRole(Enum):
 def identity(info: Info) -> Identity:
     resources = info.context.resources
     return Identity(resources.pool, resources.redis, resources.settings, revoked=resources.revoked)
+
+
+def resident_uuid(actor: Actor) -> uuid.UUID:
+    """The account id of a resident (a development token names no account)."""
+    account_id = _id(actor.user_id)
+    if account_id is None:
+        raise domain.unknown_account()
+    return account_id
 
 
 def _id(value: str) -> uuid.UUID | None:
@@ -157,7 +165,7 @@ def set_login_cookies(response: Any, settings: Settings, tokens: Tokens) -> None
     )
 
 
-def _clear_cookies(context: Context) -> None:
+def clear_cookies(context: Context) -> None:
     response = context.response
     if response is None or not hasattr(response, "delete_cookie"):
         return
@@ -193,6 +201,13 @@ class StaffAccount:
         )
 
 
+@strawberry.type(description="What residents accept when registering: what is collected, why, how long.")
+class PrivacyNotice:
+    version: str
+    text_zh: str
+    text_en: str
+
+
 @strawberry.type
 class IdentityQuery:
     @strawberry.field(description="Whether residents may log in by WeChat authorisation (/auth/wechat) here.")
@@ -203,6 +218,12 @@ class IdentityQuery:
     async def me(self, info: Info) -> Me:
         return await _load_me(info, info.context.require_actor())
 
+    @strawberry.field(description="The privacy notice in force, shown before a resident logs in.")
+    def privacy_notice(self) -> PrivacyNotice:
+        return PrivacyNotice(
+            version=privacy_notice.VERSION, text_zh=privacy_notice.TEXT_ZH, text_en=privacy_notice.TEXT_EN
+        )
+
 
 @strawberry.type
 class IdentityMutation:
@@ -211,11 +232,25 @@ class IdentityMutation:
         sent = await identity(info).request_login_code(phone, info.context.client_ip)
         return LoginCodeSent(expires_in_s=sent.expires_in_s, resend_after_s=sent.resend_after_s)
 
-    @strawberry.mutation(description="Log in with the texted code; a first log-in makes the account.")
-    async def log_in(self, info: Info, phone: str, code: Annotated[str, secret_argument()]) -> AuthTokens:
+    @strawberry.mutation(
+        description=(
+            "Log in with the texted code; a first log-in makes the account. privacyNoticeVersion: "
+            "the version of the privacy notice (privacyNotice) the resident accepted; needed until "
+            "they have accepted the current one (else PRIVACY_CONSENT_REQUIRED, the code still valid)."
+        )
+    )
+    async def log_in(
+        self,
+        info: Info,
+        phone: str,
+        code: Annotated[str, secret_argument()],
+        privacy_notice_version: str | None = None,
+    ) -> AuthTokens:
         # Back from WeChat the first time (a cookie of this browser): link that WeChat to her.
         wechat_ticket = (info.context.cookies or {}).get(WECHAT_COOKIE) or None
-        tokens = await identity(info).log_in(phone, code, info.context.client_ip, wechat_ticket)
+        tokens = await identity(info).log_in(
+            phone, code, info.context.client_ip, wechat_ticket, privacy_notice_version
+        )
         if wechat_ticket and info.context.response is not None:
             info.context.response.delete_cookie(WECHAT_COOKIE, path="/graphql")
         return await _logged_in(info, tokens)
@@ -246,7 +281,7 @@ class IdentityMutation:
             info.context.require_actor()  # nothing to log out of: say why
         # An expired access token must not keep its owner from killing the refresh token.
         await identity(info).log_out(info.context.claims, token, info.context.client_ip)
-        _clear_cookies(info.context)
+        clear_cookies(info.context)
         return True
 
     @strawberry.mutation(
@@ -258,7 +293,7 @@ class IdentityMutation:
         if claims is None:
             raise unauthenticated()
         await identity(info).log_out_everywhere(claims, info.context.client_ip)
-        _clear_cookies(info.context)
+        clear_cookies(info.context)
         return True
 
     @strawberry.mutation(description="Staff: change my password; my other sessions end, this one goes on.")
@@ -283,16 +318,22 @@ class IdentityMutation:
         await identity(info).update_profile(actor, name, community_id, building, unit)
         return await _load_me(info, actor)
 
-    @strawberry.mutation
+    @strawberry.mutation(
+        description=(
+            "Add a member to my household. A child (CHILD, TEEN) only with guardianConsent: I am "
+            "their guardian and consent to their details being kept (else GUARDIAN_CONSENT_REQUIRED)."
+        )
+    )
     async def add_household_member(
         self,
         info: Info,
         name: str,
         relation: domain.Relation,
         age_band: domain.AgeBand,
+        guardian_consent: bool = False,
     ) -> HouseholdMember:
         actor = info.context.require_actor()
-        row = await identity(info).add_household_member(actor, name, relation, age_band)
+        row = await identity(info).add_household_member(actor, name, relation, age_band, guardian_consent)
         return HouseholdMember.from_row(row)
 
     @strawberry.mutation

@@ -87,6 +87,11 @@ class ResidentByPhoneInput:
         description="True: register them if nobody of the community is found. False: only look "
         "them up (RESIDENT_NOT_FOUND, the same for an unknown number and another community's).",
     )
+    privacy_notice_explained: bool = strawberry.field(
+        default=False,
+        description="Registering: I explained the privacy notice (privacyNotice) and the resident "
+        "agreed; recorded as their consent. Without it nobody is registered (PRIVACY_CONSENT_REQUIRED).",
+    )
 
 
 @strawberry.input
@@ -185,6 +190,7 @@ class ProxyMutation:
             input.phone_of,
             input.phone_owner,
             input.register,
+            input.privacy_notice_explained,
         )
         if resident["phone"] is None:
             # No mobile of their own: nothing is texted; their grid workers tell them instead.
@@ -214,7 +220,12 @@ class ProxyMutation:
                 reply.unwrap()
         return await _proxy_resident(info, resident, created)
 
-    @strawberry.mutation(description="Grid workers: add a member to a resident's household.")
+    @strawberry.mutation(
+        description=(
+            "Grid workers: add a member to a resident's household; a child (CHILD, TEEN) only with "
+            "guardianConsent, the guardian's given in person."
+        )
+    )
     async def add_household_member_for(
         self,
         info: Info,
@@ -222,11 +233,14 @@ class ProxyMutation:
         name: str,
         relation: identity_domain.Relation,
         age_band: identity_domain.AgeBand,
+        guardian_consent: bool = False,
     ) -> ProxyResident:
         actor = info.context.require_actor()
         service = identity(info)
         resident = await service.resident_for(actor, parse_id("residentId", resident_id))
-        member = await service.add_household_member(_actor_of(resident), name, relation, age_band)
+        member = await service.add_household_member(
+            _actor_of(resident), name, relation, age_band, guardian_consent, recorded_by=actor.user_id
+        )
         await service.record_proxy_action(
             actor,
             resident,

@@ -25,6 +25,7 @@ from services.gateway.lists import ListsMutation, ListsQuery
 from services.gateway.notify import NotifyMutation, NotifyQuery
 from services.gateway.observability import OperationMetrics
 from services.gateway.offline_door import OfflineDoorMutation, OfflineDoorQuery
+from services.gateway.privacy import PrivacyMutation, PrivacyQuery
 from services.gateway.proxy import ProxyMutation, ProxyQuery
 from services.gateway.tickets import TicketsMutation, TicketsQuery, TicketsSubscription
 from services.gateway.volunteer_reports import VolunteerReportsMutation, VolunteerReportsQuery
@@ -46,6 +47,7 @@ class Query(
     VolunteerReportsQuery,
     EldersQuery,
     DoorQuery,
+    PrivacyQuery,
     CertificatesQuery,
     OfflineDoorQuery,
     CouncilQuery,
@@ -67,6 +69,7 @@ class Mutation(
     VolunteerReportsMutation,
     EldersMutation,
     DoorMutation,
+    PrivacyMutation,
     CertificatesMutation,
     OfflineDoorMutation,
     CouncilMutation,

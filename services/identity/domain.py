@@ -172,6 +172,7 @@ class CodeVerdict(Enum):
     WRONG = "WRONG"
     LOCKED = "LOCKED"  # wrong, and that was the last try
     EXPIRED = "EXPIRED"
+    CONSENT_NEEDED = "CONSENT_NEEDED"  # right, but the privacy notice is not accepted yet
 
 
 def judge_code(code: LoginCode, submitted_hash: str, now: datetime, max_tries: int) -> CodeVerdict:

@@ -4,14 +4,25 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Sequence
+from typing import Any
 
 import asyncpg
 
-from services.common.db import Connection
+from services.common.db import Connection, row_as_dict
 
 
 async def resident(conn: Connection, resident_id: uuid.UUID) -> asyncpg.Record | None:
-    return await conn.fetchrow("SELECT * FROM identity.residents WHERE id = $1", resident_id)
+    """A resident whose account was not deleted."""
+    return await conn.fetchrow(
+        "SELECT * FROM identity.residents WHERE id = $1 AND erased_at IS NULL", resident_id
+    )
+
+
+async def consents_of(conn: Connection, resident_id: uuid.UUID) -> list[asyncpg.Record]:
+    """The consents a resident gave (privacy notice, a guardian's for a child), oldest first."""
+    return await conn.fetch(
+        "SELECT * FROM identity.consents WHERE resident_id = $1 ORDER BY given_at, id", resident_id
+    )
 
 
 async def residents(conn: Connection, resident_ids: Sequence[uuid.UUID]) -> dict[uuid.UUID, asyncpg.Record]:
@@ -170,3 +181,45 @@ async def grid_workers(conn: Connection, community_id: str) -> list[asyncpg.Reco
         """,
         community_id,
     )
+
+
+async def personal_data(conn: Connection, resident_id: uuid.UUID) -> dict[str, Any]:
+    """What identity holds about a resident, for them to see and download (PIPL)."""
+    row = await resident(conn, resident_id)
+    if row is None:
+        return {}
+    profile = {
+        key: row[key]
+        for key in (
+            "name",
+            "phone",
+            "community_id",
+            "building",
+            "unit",
+            "contact_kind",
+            "contact_phone",
+            "contact_owner",
+            "created_at",
+            "last_login_at",
+            "created_by",
+        )
+    }
+    return {
+        "profile": row_as_dict(profile),  # type: ignore[arg-type]
+        "household": [
+            row_as_dict(m)
+            for m in await conn.fetch(
+                "SELECT name, relation, age_band, created_at FROM identity.household_members "
+                "WHERE resident_id = $1 ORDER BY created_at, id",
+                resident_id,
+            )
+        ],
+        "consents": [
+            row_as_dict(c)
+            for c in await conn.fetch(
+                "SELECT kind, notice_version, member_id, recorded_by, given_at FROM identity.consents "
+                "WHERE resident_id = $1 ORDER BY given_at, id",
+                resident_id,
+            )
+        ],
+    }

@@ -58,6 +58,72 @@ async def delete_login_code(conn: Connection, phone: str) -> None:
 # --- residents ---------------------------------------------------------------------------
 
 
+async def erase_resident(
+    conn: Connection, resident_id: uuid.UUID, pseudonym: str, needles: list[str], now: datetime
+) -> bool:
+    """The account deleted: the row stays (sign-ups, hours and audit rows name it) with nothing
+    personal left but the pseudonym and community; household and log-in code go. Whether there
+    was an account to delete."""
+    row = await conn.fetchrow(
+        """
+        UPDATE identity.residents
+        SET name = $2, phone = NULL, contact_kind = 'none', contact_phone = NULL,
+            contact_owner = '', building = '', unit = '', created_by = NULL,
+            erased_at = $3, updated_at = $3
+        WHERE id = $1 AND erased_at IS NULL
+        RETURNING id
+        """,
+        resident_id,
+        pseudonym,
+        now,
+    )
+    if row is None:
+        return False
+    await conn.execute("DELETE FROM identity.household_members WHERE resident_id = $1", resident_id)
+    await conn.execute("DELETE FROM identity.login_codes WHERE phone = ANY($1::text[])", needles)
+    await conn.execute("DELETE FROM identity.wechat_accounts WHERE resident_id = $1", resident_id)
+    await conn.execute("DELETE FROM identity.building_leaders WHERE resident_id = $1", resident_id)
+    return True
+
+
+async def accepted_notice(conn: Connection, phone: str, version: str) -> bool:
+    """Whether the resident with this number accepted this version of the privacy notice."""
+    found = await conn.fetchval(
+        """
+        SELECT true FROM identity.consents c JOIN identity.residents r ON r.id = c.resident_id
+        WHERE r.phone = $1 AND c.kind = 'PRIVACY_NOTICE' AND c.notice_version = $2 LIMIT 1
+        """,
+        phone,
+        version,
+    )
+    return bool(found)
+
+
+async def record_consent(
+    conn: Connection,
+    resident_id: uuid.UUID,
+    kind: str,
+    notice_version: str,
+    recorded_by: str,
+    now: datetime,
+    member_id: uuid.UUID | None = None,
+) -> None:
+    await conn.execute(
+        """
+        INSERT INTO identity.consents
+            (id, resident_id, kind, notice_version, member_id, recorded_by, given_at)
+        VALUES ($1, $2, $3, $4, $5, $6, $7)
+        """,
+        new_id(),
+        resident_id,
+        kind,
+        notice_version,
+        member_id,
+        recorded_by,
+        now,
+    )
+
+
 async def resident_logged_in(conn: Connection, phone: str, now: datetime) -> asyncpg.Record:
     """The resident with this number, created on first log-in."""
     row = await conn.fetchrow(
@@ -197,7 +263,10 @@ async def touch_resident(conn: Connection, resident_id: uuid.UUID, at: datetime)
 
 
 async def get_resident(conn: Connection, resident_id: uuid.UUID) -> asyncpg.Record | None:
-    return await conn.fetchrow("SELECT * FROM identity.residents WHERE id = $1", resident_id)
+    """A resident whose account was not deleted."""
+    return await conn.fetchrow(
+        "SELECT * FROM identity.residents WHERE id = $1 AND erased_at IS NULL", resident_id
+    )
 
 
 async def update_profile(
@@ -223,6 +292,11 @@ async def lock_resident(conn: Connection, resident_id: uuid.UUID) -> bool:
     """Hold the resident's row so two concurrent additions cannot both pass the size check."""
     found = await conn.fetchval("SELECT true FROM identity.residents WHERE id = $1 FOR UPDATE", resident_id)
     return bool(found)
+
+
+async def household_names(conn: Connection, resident_id: uuid.UUID) -> list[str]:
+    rows = await conn.fetch("SELECT name FROM identity.household_members WHERE resident_id = $1", resident_id)
+    return [row["name"] for row in rows]
 
 
 async def count_household(conn: Connection, resident_id: uuid.UUID) -> int:
@@ -338,6 +412,23 @@ async def staff_grants(conn: Connection, account_id: uuid.UUID) -> list[tuple[st
         account_id,
     )
     return [(row["role"], row["community_id"]) for row in rows]
+
+
+async def community_admins(conn: Connection, community_ids: list[str]) -> list[str]:
+    """The accounts administering any of these communities, for the community or its street."""
+    rows = await conn.fetch(
+        """
+        SELECT account_id FROM identity.staff_roles
+        WHERE role = 'community_admin' AND community_id = ANY($1::text[])
+        UNION
+        SELECT sr.account_id FROM identity.staff_street_roles sr
+        JOIN identity.communities c ON c.street_id = sr.street_id
+        WHERE sr.role = 'community_admin' AND c.id = ANY($1::text[])
+        ORDER BY 1
+        """,
+        community_ids,
+    )
+    return [str(row["account_id"]) for row in rows]
 
 
 async def insert_street_staff(

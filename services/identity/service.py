@@ -20,11 +20,13 @@ from arq.connections import ArqRedis
 from services.common import tracing
 from services.common.actor import RESIDENT, Actor
 from services.common.clock import now as clock_now
+from services.common.erasure import Erasure, erasure_of, scrub, scrub_outbox
 from services.common.errors import Refusal, forbidden, not_found, unauthenticated
 from services.common.masking import mask_phone, mask_phones_in
+from services.common.outbox import record_event
 from services.common.settings import Settings
 from services.common.tokens import ACCESS, REFRESH, TokenClaims, issue_token, read_claims
-from services.identity import domain, revocations, throttle, wechat_login
+from services.identity import contracts, domain, privacy_notice, revocations, throttle, wechat_login
 from services.identity import repository as repo
 from services.notify.sms import DEFAULT_SMS, LOGIN_CODE, SEND_SMS, LoginPhone, SmsRequest
 
@@ -123,13 +125,21 @@ class Identity:
         return LoginCodeSent(s.login_code_ttl_s, s.login_code_interval_s)
 
     async def log_in(
-        self, raw_phone: str, raw_code: str, client_ip: str | None = None, wechat_ticket: str | None = None
+        self,
+        raw_phone: str,
+        raw_code: str,
+        client_ip: str | None = None,
+        wechat_ticket: str | None = None,
+        privacy_notice_version: str | None = None,
     ) -> Tokens:
-        """A resident proves her phone with the texted code. With ``wechat_ticket`` (she came
-        back from WeChat's authorisation, her OpenID not yet linked) the OpenID is linked to
-        her: next time WeChat alone logs her in."""
+        """A resident proves her phone with the texted code; the first log-in makes the account.
+        Both need the current privacy notice accepted: given with this log-in (recorded), or
+        before; if it is not, the code stays valid for the same log-in with the notice accepted.
+        With ``wechat_ticket`` (she came back from WeChat's authorisation, her OpenID not yet
+        linked) the OpenID is linked to her: next time WeChat alone logs her in."""
         phone = domain.check_phone(raw_phone)
         code = domain.check_code_format(raw_code)
+        accepted = privacy_notice.check_version(privacy_notice_version) if privacy_notice_version else None
         s = self.settings
         openid = await self._openid_of(wechat_ticket) if wechat_ticket else None
         now = self.clock()
@@ -147,10 +157,17 @@ class Identity:
                     verdict = domain.judge_code(stored, submitted, now, s.login_code_tries)
                     tries = stored.attempts
                 resident = None
+                if verdict is domain.CodeVerdict.ACCEPTED and accepted is None:
+                    if not await repo.accepted_notice(conn, phone, privacy_notice.VERSION):
+                        verdict = domain.CodeVerdict.CONSENT_NEEDED
                 if verdict is domain.CodeVerdict.ACCEPTED:
                     await repo.delete_login_code(conn, phone)
                     resident = await repo.resident_logged_in(conn, phone, now)
                     resident_id = str(resident["id"])
+                    if accepted is not None and not await repo.accepted_notice(conn, phone, accepted):
+                        await repo.record_consent(
+                            conn, resident["id"], "PRIVACY_NOTICE", accepted, resident_id, now
+                        )
                     details = {"phone": mask_phone(phone), "first": resident["created_at"] == now}
                     if openid is not None:
                         await repo.link_wechat(conn, s.wechat_app_id, openid, resident["id"], now)
@@ -160,6 +177,8 @@ class Identity:
                     )
                 elif verdict is domain.CodeVerdict.LOCKED:
                     await repo.audit(conn, now, "login_code.locked", mask_phone(phone), None, client_ip)
+        if verdict is domain.CodeVerdict.CONSENT_NEEDED:
+            raise privacy_notice.consent_required()
         if verdict is domain.CodeVerdict.EXPIRED:
             raise domain.code_expired()
         if verdict is domain.CodeVerdict.LOCKED:
@@ -413,24 +432,102 @@ class Identity:
         return row
 
     async def add_household_member(
-        self, actor: Actor, name: str, relation: domain.Relation, age_band: domain.AgeBand
+        self,
+        actor: Actor,
+        name: str,
+        relation: domain.Relation,
+        age_band: domain.AgeBand,
+        guardian_consent: bool = False,
+        recorded_by: str | None = None,
     ) -> asyncpg.Record:
+        """A member of the resident's household. A child's details (sensitive under PIPL) only
+        with the guardian's consent, recorded with the member; ``recorded_by`` the grid worker
+        who took it in person, else the resident themself."""
         resident_id = _resident_id(actor)
         name = domain.check_text("name", "姓名", name, 20)
+        child = privacy_notice.needs_guardian(age_band)
+        if child and not guardian_consent:
+            raise privacy_notice.guardian_consent_required()
+        now = self.clock()
         async with self.pool.acquire() as conn, conn.transaction():
             if not await repo.lock_resident(conn, resident_id):
                 raise domain.unknown_account()
             if await repo.count_household(conn, resident_id) >= domain.MAX_HOUSEHOLD:
                 raise domain.household_full()
-            return await repo.insert_household_member(
-                conn, resident_id, name, relation.value, age_band.value, self.clock()
+            member = await repo.insert_household_member(
+                conn, resident_id, name, relation.value, age_band.value, now
             )
+            if child:
+                await repo.record_consent(
+                    conn,
+                    resident_id,
+                    "GUARDIAN",
+                    privacy_notice.VERSION,
+                    recorded_by or actor.user_id,
+                    now,
+                    member["id"],
+                )
+            return member
 
     async def remove_household_member(self, actor: Actor, member_id: uuid.UUID) -> None:
         resident_id = _resident_id(actor)
         async with self.pool.acquire() as conn:
             if not await repo.delete_household_member(conn, resident_id, member_id):
                 raise not_found("household member", "家庭成员")
+
+    # --- residents: deleting the account (PIPL) --------------------------------------------
+
+    async def erasure_for(self, actor: Actor) -> Erasure:
+        """What every service must erase of the resident: their id, pseudonym, and each string
+        that names or reaches them (name, numbers, household members' names)."""
+        resident_id = _resident_id(actor)
+        async with self.pool.acquire() as conn:
+            resident = await repo.get_resident(conn, resident_id)
+            if resident is None:
+                raise domain.unknown_account()
+            members = await repo.household_names(conn, resident_id)
+        phones = [p for p in (resident["phone"], resident["contact_phone"]) if p]
+        strings = [resident["name"], *phones, *(mask_phone(p) for p in phones), *members]
+        return erasure_of(str(resident_id), strings)
+
+    async def erase_account(
+        self, actor: Actor, access: TokenClaims | None, erasure: Erasure, client_ip: str | None = None
+    ) -> None:
+        """Identity's part, last (the other services erased theirs first): the account keeps
+        only its pseudonym and community, the audit log no longer names the resident, and every
+        session of theirs ends."""
+        resident_id = _resident_id(actor)
+        if str(resident_id) != erasure.resident_id:
+            raise forbidden()
+        now = self.clock()
+        needles = list(erasure.needles)
+        async with self.pool.acquire() as conn, conn.transaction():
+            resident = await repo.get_resident(conn, resident_id)
+            if resident is None or not await repo.erase_resident(
+                conn, resident_id, erasure.pseudonym, needles, now
+            ):
+                raise domain.unknown_account()
+            await scrub(conn, "identity.audit_log", "details", needles, erasure.pseudonym, jsonb=True)
+            await scrub(conn, "identity.audit_log", "subject", needles, erasure.pseudonym)
+            await scrub_outbox(conn, contracts.SERVICE, erasure)
+            details = {"pseudonym": erasure.pseudonym}
+            await repo.audit(
+                conn,
+                now,
+                "resident.erased",
+                erasure.resident_id,
+                erasure.resident_id,
+                client_ip,
+                details,
+                resident["community_id"],
+            )
+        at = now.timestamp()
+        for session_id in await revocations.forget_sessions(self.redis, self.settings, erasure.resident_id):
+            await self._end_session_id(session_id, at)
+        if access is not None:
+            await self._revoke(access, at)
+            await self._end_session(access, at)
+        log.info("resident %s deleted their account", erasure.pseudonym)
 
     # --- grid workers: acting for residents who cannot use a phone ---------------------------
 
@@ -446,6 +543,7 @@ class Identity:
         phone_of: domain.PhoneOf = domain.PhoneOf.SELF,
         phone_owner: str = "",
         register: bool = False,
+        notice_explained: bool = False,
     ) -> tuple[asyncpg.Record, bool]:
         """The resident of the grid worker's community with this number; made (never having
         logged in) if there is none and ``register`` asks for it. One without a mobile of their
@@ -453,17 +551,20 @@ class Identity:
         address, in the community. A look-up answers the same (``RESIDENT_NOT_FOUND``) for an
         unknown number and one of another community's resident, who is not the grid worker's to
         act for; registering a number taken elsewhere is refused. Audited, look-ups that found
-        nobody too."""
+        nobody too. Registering needs ``notice_explained``: the grid worker explained the privacy
+        notice and the resident agreed (recorded as their consent, taken by the grid worker);
+        without it nobody is registered (PRIVACY_CONSENT_REQUIRED)."""
         profile = domain.check_profile(name, community_id, building, unit)
         contact = domain.check_contact(raw_phone, phone_of, phone_owner)
         if not actor.acts_for_residents_of(profile.community_id):
             raise forbidden()
         now = self.clock()
         created = False
+        may_create = register and notice_explained
         async with self.pool.acquire() as conn, conn.transaction():
             if contact.phone is not None:
                 row = None
-                if register:
+                if may_create:
                     row = await repo.insert_resident_for(conn, contact.phone, profile, actor.user_id, now)
                     created = row is not None
                 if row is None:
@@ -471,7 +572,7 @@ class Identity:
             else:
                 await repo.lock_registration(conn, profile.community_id, profile.name)
                 row = await repo.resident_without_mobile(conn, profile, contact.number)
-                if row is None and register:
+                if row is None and may_create:
                     created = True
                     row = await repo.insert_resident_without_mobile(
                         conn, profile, contact.kind, contact.number, contact.owner, actor.user_id, now
@@ -490,6 +591,12 @@ class Identity:
             await repo.audit(
                 conn, now, action, subject, actor.user_id, client_ip, details, profile.community_id
             )
+            if created and row is not None:
+                await repo.record_consent(
+                    conn, row["id"], "PRIVACY_NOTICE", privacy_notice.VERSION, actor.user_id, now
+                )
+        if row is None and register and not notice_explained:
+            raise privacy_notice.consent_required_at_desk()
         if row is None or not ours:
             if register and row is not None:
                 raise forbidden()  # the number is another community's resident's: not to be taken
@@ -665,7 +772,8 @@ class Identity:
     ) -> None:
         """Tell the account's admins, once per burst, that its password is being guessed: a
         ``staff.log_in_burst`` row in the audit log of each community the account serves,
-        which its community admins read (and the platform's, for an account with none)."""
+        which its community admins read (and the platform's, for an account with none), and in
+        the same transaction the event that puts a message in each of those admins' inboxes."""
         s = self.settings
         if not await throttle.first_of_burst(self.redis, keys, s.password_failures_window_s):
             return
@@ -682,6 +790,20 @@ class Identity:
                 await repo.audit(
                     conn, now, "staff.log_in_burst", subject, None, client_ip, details, community
                 )
+            served = [c for c in communities if c]
+            admins = await repo.community_admins(conn, served)
+            if admins:
+                account = await repo.staff_by_id(conn, account_id)
+                payload = {
+                    "account_id": subject,
+                    "username": account["username"] if account else "",
+                    "community_ids": served,
+                    "recipients": admins,
+                    "failures": s.password_failures_before_delay,
+                    "longest_delay_s": s.password_longest_delay_s,
+                    "at": now.isoformat(),
+                }
+                await record_event(conn, contracts.SERVICE, contracts.STAFF_LOG_IN_BURST, payload)
         log.warning("staff account %s: a burst of wrong passwords, admins told", subject)
 
 

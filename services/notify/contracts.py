@@ -34,6 +34,8 @@ CONSUMES: tuple[str, ...] = (
     # volunteers: withdrawals from shifts, and the community's review of 双报到
     "shift.withdrawn",
     "party_member.reviewed",
+    # identity: a staff account's password being guessed, for its community admins
+    "staff.log_in_burst",
     # volunteers: a record correction decided, a certificate revoked (templates in notify/records.py)
     "record_correction.decided",
     "certificate.revoked",

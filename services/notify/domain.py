@@ -129,6 +129,10 @@ def messages_for(
         return _withdrawal_messages(payload)
     if event_type == "party_member.reviewed":
         return [_party_review_message(payload)]
+    if event_type == "staff.log_in_burst":
+        from services.notify.staff import log_in_burst_messages  # it builds on Message too
+
+        return log_in_burst_messages(payload)
     if event_type in ("record_correction.decided", "certificate.revoked"):
         from services.notify.records import record_messages  # it builds on Message, defined here
 

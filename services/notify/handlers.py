@@ -111,6 +111,8 @@ async def handle_events(ctx: dict[str, Any], events: list[dict[str, Any]]) -> in
         )
         for event in fresh:
             written += [(event, m) for m in messages_for(event["type"], event["payload"], overrides)]
+        gone = await repo.erased_among(conn, {m.recipient_id for _, m in written})
+        written = [(event, m) for event, m in written if m.recipient_id not in gone]
         await repo.insert_messages(conn, [(uuid.UUID(e["id"]), m) for e, m in written])
         await _list_to_tell(conn, written, at)
         prefs = await repo.preferences_of(conn, {m.recipient_id for _, m in written})
@@ -531,6 +533,8 @@ async def default_sms_preferences(ctx: dict[str, Any], login: LoginPhone) -> boo
     prefs = sms_by_default(login.phone, settings.notify_quiet_start, settings.notify_quiet_end)
     pool: asyncpg.Pool = ctx["pool"]
     async with pool.acquire() as conn:
+        if await repo.erased_among(conn, [login.person_id]):
+            return False  # the account was deleted since that log-in
         return await repo.insert_preferences_if_none(conn, login.person_id, prefs)
 
 

@@ -8,7 +8,7 @@ from typing import Any
 
 import asyncpg
 
-from services.common.db import Connection
+from services.common.db import Connection, row_as_dict
 
 
 async def inbox(conn: Connection, recipient_id: str, limit: int) -> list[asyncpg.Record]:
@@ -157,3 +157,18 @@ async def subscriptions_left(conn: Connection, person_id: str) -> dict[str, int]
         "SELECT template_id, remaining FROM notify.wechat_subscriptions WHERE person_id = $1", person_id
     )
     return {row["template_id"]: row["remaining"] for row in rows}
+
+
+async def personal_data(conn: Connection, person_id: str) -> dict[str, Any]:
+    """What notify holds about a person: their inbox and how they want to be reached."""
+    inbox = await conn.fetch(
+        "SELECT kind, title_zh, body_zh, created_at, read_at FROM notify.inbox "
+        "WHERE recipient_id = $1 ORDER BY created_at, id",
+        person_id,
+    )
+    prefs = await conn.fetch(
+        "SELECT channels, phone, email, wechat_openid, quiet_start, quiet_end FROM notify.preferences "
+        "WHERE person_id = $1",
+        person_id,
+    )
+    return {"inbox": [row_as_dict(row) for row in inbox], "preferences": [row_as_dict(row) for row in prefs]}

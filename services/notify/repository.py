@@ -25,6 +25,14 @@ async def insert_message(conn: Connection, event_id: uuid.UUID, message: Message
     await insert_messages(conn, [(event_id, message)])
 
 
+async def erased_among(conn: Connection, person_ids: Iterable[str]) -> set[str]:
+    """Those of these people whose account was deleted."""
+    rows = await conn.fetch(
+        "SELECT person_id FROM notify.erased_people WHERE person_id = ANY($1::text[])", list(set(person_ids))
+    )
+    return {row["person_id"] for row in rows}
+
+
 async def insert_messages(conn: Connection, messages: Sequence[tuple[uuid.UUID, Message]]) -> None:
     """Inbox messages; one caused by an event already handled is not written again."""
     await conn.executemany(
@@ -349,6 +357,18 @@ async def prune_deliveries(conn: Connection, settings: Settings, at: datetime) -
         f"status IN ('{SENT}', '{DEAD}', '{NOT_SENT}') AND updated_at < $2",
         before,
     )
+
+
+async def prune_sms_outbox(conn: Connection, settings: Settings, at: datetime) -> int:
+    """Texts recorded longer ago than their retention period (log-in codes, mostly)."""
+    before = at - timedelta(days=settings.retention_sms_outbox_days)
+    return await delete_in_batches(conn, "notify.sms_outbox", "id", "created_at < $2", before)
+
+
+async def prune_inbox(conn: Connection, settings: Settings, at: datetime) -> int:
+    """Inbox messages older than their retention period, read or not."""
+    before = at - timedelta(days=settings.retention_inbox_days)
+    return await delete_in_batches(conn, "notify.inbox", "id", "created_at < $2", before)
 
 
 async def project_signup(conn: Connection, event_id: uuid.UUID, status: str, payload: dict[str, Any]) -> bool:

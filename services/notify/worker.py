@@ -7,11 +7,12 @@ from services.common.retention import pruning
 from services.common.worker import ServiceWorker
 from services.notify.contracts import SERVICE
 from services.notify.delivery import DELIVERY_HANDLERS
+from services.notify.erasure import ERASE_COMMANDS
 from services.notify.handlers import COMMANDS, EVENT_HANDLERS, SMS_HANDLERS, SWEEP
-from services.notify.repository import prune_deliveries
+from services.notify.repository import prune_deliveries, prune_inbox, prune_sms_outbox
 
 NOTIFY_WORKER = ServiceWorker(
     name=SERVICE,
-    functions=[*COMMANDS, *EVENT_HANDLERS, *DELIVERY_HANDLERS, *SMS_HANDLERS],
-    cron_jobs=[SWEEP, pruning(SERVICE, prune_deliveries)],
+    functions=[*COMMANDS, *ERASE_COMMANDS, *EVENT_HANDLERS, *DELIVERY_HANDLERS, *SMS_HANDLERS],
+    cron_jobs=[SWEEP, pruning(SERVICE, prune_deliveries, prune_sms_outbox, prune_inbox)],
 )

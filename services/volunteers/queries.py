@@ -8,7 +8,7 @@ from typing import Any
 
 import asyncpg
 
-from services.common.db import Connection
+from services.common.db import Connection, row_as_dict
 
 
 async def shift(conn: Connection, shift_id: uuid.UUID) -> asyncpg.Record | None:
@@ -274,3 +274,37 @@ async def call_backs_of_community(conn: Connection, community_id: str) -> list[a
         """,
         community_id,
     )
+
+
+async def personal_data(conn: Connection, person_id: str) -> dict[str, Any]:
+    """What volunteers holds about a person: profile, 双报到, shifts, hours, wishes, skills."""
+
+    async def rows(sql: str) -> list[dict[str, Any]]:
+        return [row_as_dict(row) for row in await conn.fetch(sql, person_id)]
+
+    return {
+        "volunteerProfile": await rows(
+            "SELECT community_id, display_name, availability, availability_slots, updated_at "
+            "FROM volunteers.profiles WHERE volunteer_id = $1"
+        ),
+        "partyMember": await rows(
+            "SELECT name, work_unit, party_branch, community_id, reported_on, status, registered_at "
+            "FROM volunteers.party_members WHERE volunteer_id = $1"
+        ),
+        "skills": await rows(
+            "SELECT skill, community_id, recorded_at FROM volunteers.skills WHERE volunteer_id = $1"
+        ),
+        "shifts": await rows(
+            "SELECT s.role, s.venue, s.starts_at, s.ends_at, g.created_at AS signed_up_at "
+            "FROM volunteers.shift_signups g JOIN volunteers.shifts s ON s.id = g.shift_id "
+            "WHERE g.volunteer_id = $1 ORDER BY s.starts_at, g.id"
+        ),
+        "serviceHours": await rows(
+            "SELECT kind, minutes, reason, created_at FROM volunteers.ledger "
+            "WHERE volunteer_id = $1 ORDER BY created_at, id"
+        ),
+        "wishes": await rows(
+            "SELECT category, description, building, status, created_at, met_at FROM volunteers.wishes "
+            "WHERE resident_id = $1 ORDER BY created_at, id"
+        ),
+    }

@@ -9,6 +9,7 @@ from services.notify.contracts import CONSUMES
 from services.volunteers.certificate_handlers import CERTIFICATE_COMMANDS
 from services.volunteers.contracts import SERVICE
 from services.volunteers.council_handlers import COUNCIL_COMMANDS, OVERDUE_TASK_SWEEP
+from services.volunteers.erasure import ERASE_COMMANDS
 from services.volunteers.handlers import CHECK_OUT_JOBS, CHECK_OUT_SWEEP, COMMANDS
 from services.volunteers.list_handlers import LIST_COMMANDS
 from services.volunteers.wish_handlers import WISH_CLAIM_SWEEP, WISH_COMMANDS
@@ -17,6 +18,7 @@ VOLUNTEERS_WORKER = ServiceWorker(
     name=SERVICE,
     functions=[
         *COMMANDS,
+        *ERASE_COMMANDS,
         *WISH_COMMANDS,
         *CERTIFICATE_COMMANDS,
         *COUNCIL_COMMANDS,

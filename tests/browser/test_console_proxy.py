@@ -29,6 +29,7 @@ async def finds(card: Locator, phone: str, name: str) -> None:
     await form.get_by_label("居民姓名").fill(name)
     await form.get_by_label("楼栋").fill("3号楼")
     await form.get_by_label("单元/门牌").fill("2单元201")
+    await form.get_by_label("新登记：已向居民说明《隐私告知》，居民同意登记").check()
     await form.get_by_role("button", name="查找或登记居民").click()
 
 

@@ -43,6 +43,8 @@ async def test_a_resident_signs_up_a_family_of_three_and_reads_the_confirmation(
         await family.get_by_label("姓名").fill(name)
         await family.get_by_label("关系").select_option(relation)
         await family.get_by_label("年龄段").select_option(age)
+        if age == "CHILD":  # a child only with the guardian's consent, asked for beside the age
+            await family.get_by_label("我是其监护人，同意登记这位未成年家人的信息").check()
         await family.get_by_role("button", name="添加", exact=True).click()
         await expect(page.locator(".member", has_text=name)).to_be_visible()
 
@@ -213,7 +215,9 @@ async def test_a_sign_up_refused_during_an_outage_is_sent_again_with_the_same_ke
 
 
 ADD_MEMBER = """
-mutation($name: String!) { addHouseholdMember(name: $name, relation: CHILD, ageBand: CHILD) { id } }
+mutation($name: String!) {
+  addHouseholdMember(name: $name, relation: CHILD, ageBand: CHILD, guardianConsent: true) { id }
+}
 """
 SCHEDULE = "mutation($input: ScheduleSessionInput!) { scheduleSession(input: $input) { id } }"
 

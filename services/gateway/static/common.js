@@ -18,6 +18,7 @@ const COMMON = {
     submitting: "正在提交…", retry: "重试", loadingList: "正在加载…",
     catREPAIR: "维修", catVISIT: "探访陪伴", catSUPPLIES: "生活物资", catHEALTH: "健康关爱",
     catERRAND: "跑腿代办", catOTHER: "其他",
+    privacyNotice: "《隐私告知》", privacyAgree: "点击“登录”即表示您已阅读并同意",
   },
   en: {
     sendCode: "Get code",
@@ -27,6 +28,7 @@ const COMMON = {
     submitting: "Sending…", retry: "Try again", loadingList: "Loading…",
     catREPAIR: "Repairs", catVISIT: "Company and visits", catSUPPLIES: "Daily supplies", catHEALTH: "Health",
     catERRAND: "Errands", catOTHER: "Other",
+    privacyNotice: "the privacy notice", privacyAgree: "By pressing “Log in” you accept",
   },
 };
 let strings = COMMON;
@@ -338,6 +340,24 @@ export function phoneLogIn(form, onLoggedIn) {
   const error = form.querySelector(".error");
   const note = form.querySelector(".note");
   let timer = null;
+  // The privacy notice in force, above the log-in button: logging in accepts this version.
+  const notice = el("details", { class: "privacy-notice" });
+  const summary = el("summary", {}, "");
+  const words = el("p", { class: "note" }, "");
+  notice.append(summary, words);
+  submit.before(notice);
+  let shown = null;
+  const showNotice = () => {
+    if (!shown) return;
+    notice.hidden = false;
+    summary.textContent = `${t("privacyAgree")}${t("privacyNotice")}`;
+    words.textContent = lang() === "en" ? shown.textEn : shown.textZh;
+  };
+  const loadNotice = () => gql("{ privacyNotice { version textZh textEn } }")
+    .then((data) => { shown = data.privacyNotice; showNotice(); return shown; })
+    .catch(() => { notice.hidden = true; return null; }); // asked for again at log-in
+  let noticeLoaded = loadNotice();
+  onLangChange(showNotice);
 
   const cooldown = (seconds) => {
     clearInterval(timer);
@@ -372,9 +392,12 @@ export function phoneLogIn(form, onLoggedIn) {
   form.addEventListener("submit", (event) => {
     event.preventDefault();
     busy(submit, error, async () => {
+      // Logging in accepts the notice shown above the button: its version goes with the log-in.
+      const accepted = (await noticeLoaded) ?? (await (noticeLoaded = loadNotice()));
       const data = await gql(
-        "mutation($phone: String!, $code: String!) { logIn(phone: $phone, code: $code) { me { id } } }",
-        { phone: phone.value.trim(), code: code.value.trim() },
+        `mutation($phone: String!, $code: String!, $notice: String) {
+          logIn(phone: $phone, code: $code, privacyNoticeVersion: $notice) { me { id } } }`,
+        { phone: phone.value.trim(), code: code.value.trim(), notice: accepted?.version ?? null },
       );
       code.value = "";
       await onLoggedIn(data.logIn.me);

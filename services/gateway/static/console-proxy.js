@@ -23,6 +23,8 @@ const STRINGS = {
     proxyCreated: (name, phone, building) => `新登记居民：${name}（${phone}，${building}）。报名结果会以短信通知。`,
     proxyNeverLoggedIn: "该居民尚未自己登录过。",
     proxyHousehold: "家庭成员", proxyNoMembers: "尚未登记家人。", proxyAddMember: "添加家人",
+    proxyGuardian: "监护人已当面同意登记这位未成年家人的信息",
+    proxyNoticeExplained: "新登记：已向居民说明《隐私告知》，居民同意登记",
     proxyMemberName: "家人姓名", relation: "关系", ageBand: "年龄段", add: "添加",
     relSPOUSE: "配偶", relCHILD: "子女", relPARENT: "父母", relGRANDPARENT: "祖父母/外祖父母",
     relGRANDCHILD: "孙辈", relSIBLING: "兄弟姐妹", relOTHER: "其他",
@@ -54,6 +56,8 @@ const STRINGS = {
     proxyCreated: (name, phone, building) => `Newly registered: ${name} (${phone}, ${building}). Answers reach them by text message.`,
     proxyNeverLoggedIn: "This resident has never logged in themselves.",
     proxyHousehold: "Household", proxyNoMembers: "No family members yet.", proxyAddMember: "Add a family member",
+    proxyGuardian: "The guardian consented in person to this child's details being kept",
+    proxyNoticeExplained: "Registering: I explained the privacy notice and the resident agreed",
     proxyMemberName: "Family member's name", relation: "Relation", ageBand: "Age", add: "Add",
     relSPOUSE: "Spouse", relCHILD: "Child", relPARENT: "Parent", relGRANDPARENT: "Grandparent",
     relGRANDCHILD: "Grandchild", relSIBLING: "Sibling", relOTHER: "Other",
@@ -80,8 +84,11 @@ const STRINGS = {
 
 const RESIDENT_FIELDS = "id name phone contact contactEn getsSms communityId building created hasLoggedIn household { id name ageBand }";
 const FIND = `mutation($input: ResidentByPhoneInput!) { residentByPhone(input: $input) { ${RESIDENT_FIELDS} } }`;
-const ADD_MEMBER = `mutation($r: ID!, $name: String!, $relation: Relation!, $ageBand: AgeBand!) {
-  addHouseholdMemberFor(residentId: $r, name: $name, relation: $relation, ageBand: $ageBand) { ${RESIDENT_FIELDS} } }`;
+const ADD_MEMBER = `mutation($r: ID!, $name: String!, $relation: Relation!, $ageBand: AgeBand!, $guardian: Boolean!) {
+  addHouseholdMemberFor(residentId: $r, name: $name, relation: $relation, ageBand: $ageBand,
+                        guardianConsent: $guardian) { ${RESIDENT_FIELDS} } }`;
+// A child's details only with the guardian's consent (PIPL: under 14 is sensitive; TEEN spans 13).
+const NEEDS_GUARDIAN = ["CHILD", "TEEN"];
 // The same reads the console's festival list makes, narrowed to what a sign-up needs.
 const FESTIVALS = "{ festivals { id name communityIds published } }";
 const FESTIVAL = `query($id: ID!) { festival(id: $id) { id name activities { id title communityId sessions {
@@ -286,7 +293,9 @@ export function proxySignup(root) {
       const data = await gql(FIND, { input: {
         communityId: $("proxy-community").value, ...contact.values(), register: true,
         name: $("proxy-name").value.trim(), building: $("proxy-building").value.trim(), unit: $("proxy-unit").value.trim(),
+        privacyNoticeExplained: $("proxy-notice-explained").checked,
       } });
+      $("proxy-notice-explained").checked = false; // asked anew for each resident
       reset();
       state.resident = data.residentByPhone;
       $("proxy-wish-building").value = state.resident.building;
@@ -300,17 +309,23 @@ export function proxySignup(root) {
     event.preventDefault();
     busy(memberForm.querySelector("[type=submit]"), memberForm.querySelector(".error"), async () => {
       const name = $("proxy-member-name");
+      const guardian = $("proxy-member-guardian");
       const data = await gql(ADD_MEMBER, {
         r: state.resident.id, name: name.value.trim(),
         relation: $("proxy-member-relation").value, ageBand: $("proxy-member-age").value,
+        guardian: guardian.checked,
       });
       name.value = "";
+      guardian.checked = false;
       state.resident = { ...data.addHouseholdMemberFor, created: state.resident.created };
       renderResident();
       renderAttendees();
     });
   });
 
+  $("proxy-member-age").addEventListener("change", () => {
+    $("proxy-member-guardian-row").hidden = !NEEDS_GUARDIAN.includes($("proxy-member-age").value);
+  });
   $("proxy-attendees").addEventListener("change", relabel);
   $("proxy-session").addEventListener("change", describeSession);
   signupForm.addEventListener("submit", (event) => {

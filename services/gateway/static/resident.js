@@ -5,6 +5,7 @@ import {
   onLangChange, phoneLogIn, settle, showError, showView, t, tIn, useStrings, whoAmI, WISH_CATEGORIES,
 } from "/static/common.js";
 import { partyOf, partyPart } from "/static/resident-party.js";
+import { myDataCard } from "/static/resident-privacy.js";
 import { liveSignups, onNewMessage } from "/static/resident-live.js";
 import { phaseBadge, sessionPhase, usePhaseStrings } from "/static/session-status.js";
 import { TICKET_SHEET_FIELDS, ticketSheet } from "/static/ticket-sheet.js";
@@ -40,6 +41,7 @@ useStrings({
     noSignups: "您还没有报名任何活动。", sessionCalledOff: (r) => `活动已取消：${r}`,
     noMessages: "暂无消息。", refresh: "刷新",
     familyTitle: "家庭成员", familyNote: "登记后，报名时可以一起为家人报名。", addMember: "添加家人",
+    guardianConsent: "我是其监护人，同意登记这位未成年家人的信息",
     name: "姓名", relation: "关系", ageBand: "年龄段", add: "添加", remove: "删除", noMembers: "尚未登记家人。",
     relSPOUSE: "配偶", relCHILD: "子女", relPARENT: "父母", relGRANDPARENT: "祖父母/外祖父母",
     relGRANDCHILD: "孙辈", relSIBLING: "兄弟姐妹", relOTHER: "其他",
@@ -91,7 +93,8 @@ useStrings({
     confirmCancel: "Really cancel?", noSignups: "You have not signed up for anything yet.",
     sessionCalledOff: (r) => `Called off: ${r}`, noMessages: "No messages.", refresh: "Refresh",
     familyTitle: "Family members", familyNote: "Add your family to sign them up with you.",
-    addMember: "Add a family member", name: "Name", relation: "Relation", ageBand: "Age",
+    addMember: "Add a family member",
+    guardianConsent: "I am their guardian and consent to this child's details being kept", name: "Name", relation: "Relation", ageBand: "Age",
     add: "Add", remove: "Remove", noMembers: "No family members yet.",
     relSPOUSE: "Spouse", relCHILD: "Child", relPARENT: "Parent", relGRANDPARENT: "Grandparent",
     relGRANDCHILD: "Grandchild", relSIBLING: "Sibling", relOTHER: "Other",
@@ -141,8 +144,10 @@ const PREFS_FIELDS = "channels email phone wechatOpenId quietStart quietEnd";
 const PREFS = `{ myNotificationPreferences { ${PREFS_FIELDS} } }`;
 const SET_PREFS = `mutation($input: NotificationPreferencesInput!) {
   setNotificationPreferences(input: $input) { ${PREFS_FIELDS} } }`;
-const ADD_MEMBER = `mutation($name: String!, $relation: Relation!, $ageBand: AgeBand!) {
-  addHouseholdMember(name: $name, relation: $relation, ageBand: $ageBand) { id } }`;
+const ADD_MEMBER = `mutation($name: String!, $relation: Relation!, $ageBand: AgeBand!, $guardian: Boolean!) {
+  addHouseholdMember(name: $name, relation: $relation, ageBand: $ageBand, guardianConsent: $guardian) { id } }`;
+// A child's details only with the guardian's consent (PIPL: under 14 is sensitive; TEEN spans 13).
+const NEEDS_GUARDIAN = ["CHILD", "TEEN"];
 const REMOVE_MEMBER = "mutation($id: ID!) { removeHouseholdMember(id: $id) }";
 const WISH_FIELDS = `id category description building status declineReason doneNote metAt ${CLAIMANT_FIELDS}`;
 const MY_WISHES = `{ myWishes { ${WISH_FIELDS} } }`;
@@ -762,10 +767,18 @@ $("member-form").addEventListener("submit", (event) => {
   const button = form.querySelector("[type=submit]");
   busy(button, form.querySelector(".error"), async () => {
     const name = $("member-name");
-    await gql(ADD_MEMBER, { name: name.value.trim(), relation: $("member-relation").value, ageBand: $("member-age").value });
+    const guardian = $("member-guardian");
+    await gql(ADD_MEMBER, {
+      name: name.value.trim(), relation: $("member-relation").value, ageBand: $("member-age").value,
+      guardian: guardian.checked,
+    });
     name.value = "";
+    guardian.checked = false;
     await loadMe();
     renderMembers();
   });
 });
+const showGuardian = () => { $("member-guardian-row").hidden = !NEEDS_GUARDIAN.includes($("member-age").value); };
+$("member-age").addEventListener("change", showGuardian);
+myDataCard($("my-data"), () => start());
 start().catch((error) => { $("loading").hidden = true; showView("app"); reportError(error); });

@@ -1,0 +1,218 @@
+"""A resident deletes her account (PIPL): afterwards her name, her husband's and her number appear
+in no text, array or JSON column of any Linli schema, while the session's seat count and the
+volunteer ledger still add up, under a pseudonym."""
+
+from __future__ import annotations
+
+import random
+import uuid
+from datetime import timedelta
+from typing import Any
+
+from services.common.erasure import pseudonym_for
+from services.common.outbox import event_envelope
+from services.common.settings import QUEUED_SERVICES, Settings
+from services.notify import handlers as notify_handlers
+from services.notify.sms import LoginPhone
+from tests.conftest import COMMUNITY, GraphQLClient, eventually
+from tests.dates import minutes_from_now
+from tests.door_steps import couple_signed_up, session_on
+from tests.identity_steps import resident_logs_in
+
+SCHEMAS = ("identity", *QUEUED_SERVICES)
+DELETE = 'mutation { deleteMyAccount(confirmation: "注销") }'
+RARE = "甄隗邬璩郗蔺覃鄢阚詹郦湛禚"
+POST_WISH = """
+mutation($input: PostWishInput!) { postWish(input: $input) { id } }
+"""
+PROFILE = """
+mutation($input: UpdateVolunteerProfileInput!) { updateVolunteerProfile(input: $input) { volunteerId } }
+"""
+CREATE_SHIFT = "mutation($input: CreateShiftInput!) { createShift(input: $input) { id } }"
+SHIFT_SIGN_UP = "mutation($input: SignUpForShiftInput!) { signUpForShift(input: $input) { id } }"
+CORRECT = "mutation($input: CorrectServiceHoursInput!) { correctServiceHours(input: $input) { minutes } }"
+
+
+def rare_name(length: int) -> str:
+    return "".join(random.choice(RARE) for _ in range(length))
+
+
+async def text_columns(conn: Any) -> list[tuple[str, str, str]]:
+    """Every column of the Linli schemas that can hold text: text, varchar, json(b), arrays."""
+    rows = await conn.fetch(
+        """
+        SELECT c.table_schema, c.table_name, c.column_name
+        FROM information_schema.columns c
+        JOIN information_schema.tables t USING (table_schema, table_name)
+        WHERE c.table_schema = ANY($1::text[]) AND t.table_type = 'BASE TABLE'
+          AND (c.data_type IN ('text', 'character varying', 'character', 'json', 'jsonb')
+               OR c.udt_name IN ('_text', '_varchar'))
+        """,
+        list(SCHEMAS),
+    )
+    return [(r["table_schema"], r["table_name"], r["column_name"]) for r in rows]
+
+
+async def where_found(conn: Any, needles: list[str]) -> list[str]:
+    found = []
+    for schema, table, column in await text_columns(conn):
+        for needle in needles:
+            hits = await conn.fetchval(
+                f'SELECT count(*) FROM {schema}."{table}" WHERE strpos("{column}"::text, $1) > 0', needle
+            )
+            if hits:
+                found.append(f"{schema}.{table}.{column} holds {needle!r} ({hits} rows)")
+    return found
+
+
+async def counts(conn: Any, session_id: str, resident_id: str) -> dict[str, Any]:
+    session = await conn.fetchrow(
+        """
+        SELECT s.taken, (SELECT coalesce(sum(party_size), 0) FROM activities.signups
+                         WHERE session_id = s.id AND status = 'CONFIRMED') AS confirmed
+        FROM activities.sessions s WHERE s.id = $1
+        """,
+        uuid.UUID(session_id),
+    )
+    minutes = await conn.fetchval(
+        "SELECT sum(minutes) FROM volunteers.ledger WHERE volunteer_id = $1", resident_id
+    )
+    return {"taken": session["taken"], "confirmed": session["confirmed"], "minutes": minutes}
+
+
+async def test_a_deleted_resident_is_named_nowhere_while_seats_and_hours_still_add_up(
+    gql: GraphQLClient, pool: Any, settings: Settings, redis: Any, organiser_token: str
+) -> None:
+    name, partner = rare_name(4), rare_name(4)
+    session_id = await session_on(gql, organiser_token)
+    couple = await couple_signed_up(gql, settings, session_id, name=name, partner=partner)
+    phone, resident_id = couple["phone"], couple["resident_id"]
+    # She logs in herself later, with the number the desk registered: texts and audit rows name it.
+    token = (await resident_logs_in(gql, pool, phone))["accessToken"]
+    await gql.ok(
+        POST_WISH,
+        {
+            "input": {
+                "communityId": COMMUNITY,
+                "category": "REPAIR",
+                "description": f"{name}家的水龙头坏了，请打{phone}",
+                "building": "3号楼",
+                "idempotencyKey": uuid.uuid4().hex,
+            }
+        },
+        token,
+    )
+    await gql.ok(PROFILE, {"input": {"communityId": COMMUNITY, "displayName": name}}, token)
+    starts = minutes_from_now(24 * 60)
+    shift = await gql.ok(
+        CREATE_SHIFT,
+        {
+            "input": {
+                "communityId": COMMUNITY,
+                "venue": f"朔方社区邻里驿家 {uuid.uuid4().hex[:6]}",
+                "role": "引导员",
+                "startsAt": starts.isoformat(),
+                "endsAt": (starts + timedelta(hours=2)).isoformat(),
+                "headcount": 3,
+            }
+        },
+        organiser_token,
+    )
+    shift_id = shift["createShift"]["id"]
+    await gql.ok(SHIFT_SIGN_UP, {"input": {"shiftId": shift_id, "idempotencyKey": uuid.uuid4().hex}}, token)
+    await gql.ok(
+        CORRECT,
+        {
+            "input": {
+                "volunteerId": resident_id,
+                "shiftId": shift_id,
+                "minutes": 90,
+                "reason": f"{name}布置场地（补记）",
+                "idempotencyKey": uuid.uuid4().hex,
+            }
+        },
+        organiser_token,
+    )
+
+    async def inbox() -> list[Any]:
+        data = await gql.ok("{ myInbox { kind } }", token=token)
+        kinds = {m["kind"] for m in data["myInbox"]}
+        return data["myInbox"] if {"signup.confirmed", "shift.signed_up"} <= kinds else []
+
+    assert await eventually(inbox), "her messages never reached her inbox"
+    needles = [name, partner, phone]
+    async with pool.acquire() as conn:
+        assert await where_found(conn, needles), "the story left nothing to erase"
+        before = await counts(conn, session_id, resident_id)
+
+    assert (await gql.ok(DELETE, token=token))["deleteMyAccount"] is True
+
+    async with pool.acquire() as conn:
+        assert await where_found(conn, needles) == []
+        after = await counts(conn, session_id, resident_id)
+        kept = await conn.fetchrow(
+            "SELECT name, phone, erased_at FROM identity.residents WHERE id = $1", uuid.UUID(resident_id)
+        )
+        audit_subjects = await conn.fetchval(
+            "SELECT count(*) FROM identity.audit_log WHERE subject = $1", resident_id
+        )
+    assert after == before and after["taken"] == after["confirmed"] == 2 and after["minutes"] == 90
+    assert kept["name"] == pseudonym_for(resident_id) and kept["phone"] is None and kept["erased_at"]
+    assert audit_subjects >= 2  # her log-in and the deletion itself stay, under the account id
+    assert await gql.error_code("{ me { id } }", token=token) == "UNAUTHENTICATED"
+
+    # What was still on its way to her when she deleted the account writes nothing for her.
+    ctx = {"pool": pool, "settings": settings, "redis": redis}
+    async with pool.acquire() as conn:
+        kept_event = await conn.fetchrow(
+            "SELECT * FROM volunteers.outbox "
+            "WHERE type = 'shift.signed_up' AND payload->>'volunteer_id' = $1",
+            resident_id,
+        )
+    late = {**event_envelope(kept_event, "volunteers"), "id": str(uuid.uuid4())}
+    assert await notify_handlers.handle_events(ctx, [late]) == 0
+    assert await notify_handlers.default_sms_preferences(ctx, LoginPhone(resident_id, phone)) is False
+    async with pool.acquire() as conn:
+        assert await where_found(conn, needles) == []
+
+
+async def test_deleting_needs_the_word_typed_and_changes_nothing_without_it(
+    gql: GraphQLClient, pool: Any
+) -> None:
+    answer = await resident_logs_in(gql, pool)
+    token = answer["accessToken"]
+    body = await gql.raw('mutation { deleteMyAccount(confirmation: "yes") }', token=token)
+    error = body["errors"][0]
+    assert error["extensions"]["code"] == "CONFIRMATION_REQUIRED"
+    assert "注销" in error["extensions"]["messageZh"] and "confirm" in error["extensions"]["messageEn"]
+    assert (await gql.ok("{ me { id } }", token=token))["me"]["id"] == answer["me"]["id"]
+
+
+MY_DATA = "{ myData }"
+
+
+async def test_a_resident_sees_everything_held_about_her_in_one_download(
+    gql: GraphQLClient, pool: Any, settings: Settings, organiser_token: str
+) -> None:
+    name, partner = rare_name(3), rare_name(3)
+    session_id = await session_on(gql, organiser_token, title="剪纸书法")
+    couple = await couple_signed_up(gql, settings, session_id, name=name, partner=partner)
+    token = (await resident_logs_in(gql, pool, couple["phone"]))["accessToken"]
+
+    async def confirmed() -> dict[str, Any]:
+        data: dict[str, Any] = (await gql.ok(MY_DATA, token=token))["myData"]
+        return data if any(m["kind"] == "signup.confirmed" for m in data["inbox"]) else {}
+
+    mine = await eventually(confirmed)
+    assert mine, "her confirmation never reached her inbox"
+    assert mine["accountId"] == couple["resident_id"]
+    assert mine["profile"]["name"] == name and mine["profile"]["phone"] == couple["phone"]
+    assert mine["profile"]["community_name"] == "朔方社区"
+    assert [m["name"] for m in mine["household"]] == [partner]
+    [signup] = mine["signups"]
+    assert signup["activity"] == "剪纸书法" and signup["party_size"] == 2
+    assert [a["name"] for a in signup["attendees"]] == [partner]
+    assert mine["preferences"][0]["phone"] == couple["phone"]
+    assert {"wishes", "serviceHours", "shifts", "consents", "partyMember"} <= set(mine)
+    others = await gql.error_code(MY_DATA, token=organiser_token)
+    assert others == "FORBIDDEN"
