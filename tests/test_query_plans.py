@@ -28,8 +28,8 @@ from services.common.clock import LOCAL_TZ
 from services.common.db import Connection, drop_database, ensure_database
 from services.identity import queries as identity
 from services.notify import queries as notify
+from services.volunteers import queries as wishes
 from services.volunteers import reports
-from services.volunteers import wish_repository as wishes
 from tests.conftest import RUN_ID
 from tests.dates import day
 
