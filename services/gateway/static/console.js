@@ -272,19 +272,31 @@ function renderSessions(rebuild = false) {
     body.replaceChildren(el("tr", {}, el("td", { colspan: 7 }, t("noSessions"))));
     return;
   }
-  if (!rebuild && state.editing && rows.some((r) => r.id === state.editing.id)) {
-    // Someone is typing a reason: refresh the numbers only, leave the form alone.
+  // What a row shows besides its counts and status; when any of it changes, the table is redrawn.
+  const shape = (row) => [row.id, row.startsAt, row.endsAt, row.venue, row.title, clashing.has(row.id)].join("|");
+  const shown = [...body.querySelectorAll("tr[data-session]")].map((tr) => tr.dataset.shape);
+  const sameRows = shown.length === rows.length && rows.every((r, i) => shape(r) === shown[i]);
+  const typing = state.editing && rows.some((r) => r.id === state.editing.id);
+  if (!rebuild && (typing || sameRows)) {
+    // Counts changed, nothing else: refresh the numbers in place, so a button being pressed or a
+    // reason being typed is not swept away by a burst of live updates.
     for (const row of rows) {
       const tr = body.querySelector(`[data-session='${row.id}']`);
       if (!tr) continue;
       tr.querySelector("[data-cell=taken]").replaceChildren(takenText(row));
       tr.querySelector("[data-cell=left]").textContent = row.seatsLeft;
       tr.querySelector("[data-cell=waiting]").textContent = row.waitlistLength;
+      const status = tr.querySelector("[data-cell=status]");
+      const sig = statusSignature(row);
+      if (status.dataset.sig !== sig) {  // a phase, a form or a notice changed: that cell only
+        status.dataset.sig = sig;
+        status.replaceChildren(statusCell(row));
+      }
     }
     return;
   }
   body.replaceChildren(...rows.map((row) => el("tr", {
-    class: clashing.has(row.id) ? "clash" : null, dataset: { session: row.id },
+    class: clashing.has(row.id) ? "clash" : null, dataset: { session: row.id, shape: shape(row) },
   },
     el("td", { "data-label": t("activity") }, row.title),
     el("td", { "data-label": t("when") }, `${fmtDateTime(row.startsAt)}–${fmtTime(row.endsAt)}`),
@@ -292,7 +304,14 @@ function renderSessions(rebuild = false) {
     el("td", { class: "num", "data-label": t("taken"), dataset: { cell: "taken" } }, takenText(row)),
     el("td", { class: "num", "data-label": t("left"), dataset: { cell: "left" } }, row.seatsLeft),
     el("td", { class: "num", "data-label": t("waiting"), dataset: { cell: "waiting" } }, row.waitlistLength),
-    el("td", { "data-label": t("status") }, statusCell(row)))));
+    el("td", { "data-label": t("status"), dataset: { cell: "status", sig: statusSignature(row) } }, statusCell(row)))));
+}
+
+/** What the status cell shows depends on: when it changes, the cell is drawn again. */
+function statusSignature(row) {
+  const editing = state.editing?.id === row.id ? state.editing.kind : "";
+  const notice = state.sessionNotice?.id === row.id ? state.sessionNotice.text : "";
+  return [row.status, sessionPhase(row), editing, notice, row.cancelReason ?? ""].join("|");
 }
 
 /** A Beijing wall-clock value for <input type="datetime-local"> from an instant. */
