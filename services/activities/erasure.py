@@ -4,13 +4,9 @@ event still kept that names them, are replaced by the pseudonym."""
 
 from __future__ import annotations
 
-from typing import Any
-
 from services.activities.contracts import SERVICE
-from services.common.actor import Actor
-from services.common.commands import command
 from services.common.db import Connection
-from services.common.erasure import ERASE_RESIDENT, Erasure, check_own, scrub, scrub_outbox
+from services.common.erasure import Erasure, erase_commands, scrub, scrub_outbox
 
 
 async def erase(conn: Connection, erasure: Erasure) -> int:
@@ -42,12 +38,4 @@ async def erase(conn: Connection, erasure: Erasure) -> int:
     )
 
 
-async def erase_resident(ctx: dict[str, Any], actor: Actor, args: dict[str, Any]) -> dict[str, Any]:
-    erasure = Erasure.from_args(args)
-    check_own(actor, erasure)
-    async with ctx["pool"].acquire() as conn, conn.transaction():
-        changed = await erase(conn, erasure)
-    return {"service": SERVICE, "changed": changed}
-
-
-ERASE_COMMANDS = [command(ERASE_RESIDENT, erase_resident)]
+ERASE_COMMANDS = erase_commands(SERVICE, erase)

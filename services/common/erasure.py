@@ -12,11 +12,12 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Iterable, Sequence
+from collections.abc import Awaitable, Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from services.common.actor import Actor
+from services.common.commands import Command, command
 from services.common.db import Connection
 from services.common.errors import forbidden
 
@@ -96,3 +97,17 @@ async def scrub(
 async def scrub_outbox(conn: Connection, schema: str, erasure: Erasure) -> int:
     """The service's events still kept (relayed or not) no longer name the resident."""
     return await scrub(conn, f"{schema}.outbox", "payload", erasure.needles, erasure.pseudonym, jsonb=True)
+
+
+def erase_commands(service: str, erase: Callable[[Connection, Erasure], Awaitable[int]]) -> list[Command]:
+    """A service's ``erase_resident`` command: checks whose data it is, then ``erase`` in one
+    transaction; answers how many rows changed."""
+
+    async def erase_resident(ctx: dict[str, Any], actor: Actor, args: dict[str, Any]) -> dict[str, Any]:
+        erasure = Erasure.from_args(args)
+        check_own(actor, erasure)
+        async with ctx["pool"].acquire() as conn, conn.transaction():
+            changed = await erase(conn, erasure)
+        return {"service": service, "changed": changed}
+
+    return [command(ERASE_RESIDENT, erase_resident)]

@@ -6,12 +6,9 @@ person is noted as erased, so an event still on its way to them writes nothing."
 from __future__ import annotations
 
 from dataclasses import replace
-from typing import Any
 
-from services.common.actor import Actor
-from services.common.commands import command
 from services.common.db import Connection
-from services.common.erasure import ERASE_RESIDENT, Erasure, check_own, erasure_of, scrub, scrub_outbox
+from services.common.erasure import Erasure, erase_commands, erasure_of, scrub, scrub_outbox
 from services.notify.contracts import SERVICE
 
 # Text that may name the resident in messages to other people.
@@ -72,12 +69,4 @@ async def erase(conn: Connection, erasure: Erasure) -> int:
     return changed + await scrub_outbox(conn, SERVICE, erasure)
 
 
-async def erase_resident(ctx: dict[str, Any], actor: Actor, args: dict[str, Any]) -> dict[str, Any]:
-    erasure = Erasure.from_args(args)
-    check_own(actor, erasure)
-    async with ctx["pool"].acquire() as conn, conn.transaction():
-        changed = await erase(conn, erasure)
-    return {"service": SERVICE, "changed": changed}
-
-
-ERASE_COMMANDS = [command(ERASE_RESIDENT, erase_resident)]
+ERASE_COMMANDS = erase_commands(SERVICE, erase)
