@@ -202,6 +202,17 @@ async def test_the_wish_wall_and_the_audit_log_read_one_community_by_index(
     await read_through_indexes(explaining, "audit_log_community_id_at_idx")
 
 
+async def test_a_claimants_wishes_are_found_by_the_claimant(city: tuple[asyncpg.Connection, Probe]) -> None:
+    conn, _ = city
+    claimant = await conn.fetchval(
+        "SELECT claimant_id FROM volunteers.wishes WHERE claimant_id IS NOT NULL ORDER BY id LIMIT 1"
+    )
+    explaining = Explaining(conn)
+    claimed = await wishes.wishes_claimed_by(explaining.as_connection, claimant)
+    assert claimed and all(w["claimant_id"] == claimant for w in claimed)
+    await read_through_indexes(explaining, "wishes_by_claimant")
+
+
 async def test_a_sign_up_reads_the_session_and_the_residents_sign_ups_by_index(
     city: tuple[asyncpg.Connection, Probe],
 ) -> None:
