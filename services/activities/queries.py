@@ -56,18 +56,20 @@ async def venue(conn: Connection, venue_id: uuid.UUID) -> asyncpg.Record | None:
     return await conn.fetchrow("SELECT * FROM activities.venues WHERE id = $1", venue_id)
 
 
-async def activities_of(conn: Connection, festival_id: uuid.UUID) -> list[asyncpg.Record]:
+async def activities_of(conn: Connection, festival_ids: Sequence[uuid.UUID]) -> list[asyncpg.Record]:
+    """The activities of these festivals (one read for a whole festival list), oldest first."""
     return await conn.fetch(
-        "SELECT * FROM activities.activities WHERE festival_id = $1 ORDER BY created_at, id",
-        festival_id,
+        "SELECT * FROM activities.activities WHERE festival_id = ANY($1::uuid[]) ORDER BY created_at, id",
+        list(festival_ids),
     )
 
 
-async def sessions_of(conn: Connection, activity_id: uuid.UUID) -> list[asyncpg.Record]:
+async def sessions_of(conn: Connection, activity_ids: Sequence[uuid.UUID]) -> list[asyncpg.Record]:
+    """The sessions of these activities (one read for all a page shows), earliest first."""
     return await conn.fetch(
         f"SELECT {_SESSION_COLUMNS} FROM activities.sessions s "
-        "WHERE s.activity_id = $1 ORDER BY s.starts_at, s.id",
-        activity_id,
+        "WHERE s.activity_id = ANY($1::uuid[]) ORDER BY s.starts_at, s.id",
+        list(activity_ids),
     )
 
 

@@ -19,7 +19,7 @@ from services.common.commands import Reply
 from services.common.errors import bad_input, forbidden
 from services.common.replies import Row
 from services.common.rules import check_count, check_new_span
-from services.gateway import commands
+from services.gateway import commands, loaders
 from services.gateway.context import Info
 from services.gateway.inputs import (
     check_key,
@@ -142,8 +142,7 @@ class Activity:
 
     @strawberry.field
     async def sessions(self, info: Info) -> list[Session]:
-        async with info.context.pool.acquire() as conn:
-            rows = await queries.sessions_of(conn, uuid.UUID(self.id))
+        rows = await loaders.children(info, queries.sessions_of, "activity_id").load(uuid.UUID(self.id))
         return [Session.of(contracts.Session.of(row)) for row in rows]
 
     @strawberry.field(description="The community's name, e.g. 朔方社区.")
@@ -176,8 +175,7 @@ class Festival:
 
     @strawberry.field
     async def activities(self, info: Info) -> list[Activity]:
-        async with info.context.pool.acquire() as conn:
-            rows = await queries.activities_of(conn, uuid.UUID(self.id))
+        rows = await loaders.children(info, queries.activities_of, "festival_id").load(uuid.UUID(self.id))
         return [Activity.of(contracts.Activity.of(row)) for row in rows]
 
     @strawberry.field(description="The communities' names, in the order of communityIds.")

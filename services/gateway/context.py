@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import asyncpg
@@ -44,6 +44,8 @@ class Context:
     cookies: dict[str, str] | None = None
     # The directory's community names, read at most once per request (services.gateway.names).
     community_names: dict[str, str] | None = None
+    # This request's batched readers of nested fields (services.gateway.loaders).
+    loaders: dict[str, Any] = field(default_factory=dict)
 
     @property
     def pool(self) -> asyncpg.Pool:
