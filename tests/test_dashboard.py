@@ -1,25 +1,16 @@
-"""The dashboard: a street's year in counts, kept by notify from the services' events, agrees
-with the services' own tables; shows no person; refuses another street's staff."""
+"""The dashboard: a street's counts, kept by notify from the services' events, agree with the
+services' own tables; it shows no person, and refuses another street's staff."""
 
 from __future__ import annotations
 
-import uuid
-from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from services.common.actor import ORGANISER, RESIDENT, SCANNER, VOLUNTEER, Actor
-from services.common.ids import new_id
+from services.common.actor import ORGANISER
 from services.common.settings import Settings
 from services.notify import dashboard_repository
-from services.volunteers import codes, domain, handlers
-from services.volunteers import repository as volunteers_repo
 from tests.conftest import GraphQLClient, eventually, token_for
+from tests.dashboard_steps import TITLE, street_with_work
 from tests.dates import day, day_iso
-from tests.door_steps import ADMIT
-from tests.test_directory import add_community, add_street, platform
-from tests.test_door import admit
-from tests.test_wishes import CONFIRM, FINISH, START, claim, on_the_wall, post_wish
-from tests.ticket_steps import schedule_at, sign_up
 
 DASHBOARD = """
 query($scope: DashboardScope!, $id: String, $since: Date!, $until: Date!) {
@@ -28,7 +19,6 @@ query($scope: DashboardScope!, $id: String, $since: Date!, $until: Date!) {
   }
 }
 """
-TITLE = "亲子手工"
 
 
 async def source_figures(conn: Any, community: str) -> dict[str, int]:
@@ -63,53 +53,12 @@ async def read_model(conn: Any, community: str) -> dict[str, int]:
     return totals
 
 
-async def volunteer_served(pool: Any, settings: Settings, community: str, minutes: int) -> None:
-    """A volunteer checked in ``minutes`` ago to a shift under way, checks out now."""
-    started = datetime.now(UTC) - timedelta(minutes=minutes)
-    person = f"volunteer-{uuid.uuid4().hex[:8]}"
-    async with pool.acquire() as conn:
-        venue = f"街道广场 {uuid.uuid4().hex[:6]}"
-        plan = domain.ShiftPlan(community, venue, "引导员", started, started + timedelta(hours=3), 10)
-        shift = await volunteers_repo.insert_shift(conn, new_id(), plan, codes.venue_key(venue), "organiser")
-        await volunteers_repo.insert_signup(conn, new_id(), shift["id"], person, uuid.uuid4().hex)
-        await volunteers_repo.insert_check_in(
-            conn, new_id(), shift["id"], person, domain.CheckInMethod.STATION, person, started
-        )
-    volunteer = Actor(person, frozenset({VOLUNTEER}), frozenset())
-    await handlers.check_out({"pool": pool, "settings": settings}, volunteer, {"shift_id": str(shift["id"])})
-
-
 async def test_a_streets_dashboard_agrees_with_the_services_tables_and_names_nobody(
     gql: GraphQLClient, settings: Settings, pool: Any
 ) -> None:
-    admin = platform(settings)
-    street = await add_street(gql, admin, f"仪表街道{uuid.uuid4().hex[:4]}")
-    community = await add_community(gql, admin, f"仪表社区{uuid.uuid4().hex[:4]}", street)
-    other_street = await add_street(gql, admin, f"邻街道{uuid.uuid4().hex[:4]}")
-    await add_community(gql, admin, f"邻社区{uuid.uuid4().hex[:4]}", other_street)
-    organiser = token_for(settings, "dash-organiser", {ORGANISER}, {community})
-
-    # Six residents sign up; two come through the door.
-    session_id = await schedule_at(gql, organiser, timedelta(minutes=20), title=TITLE, community=community)
-    signups = []
-    for _ in range(6):
-        resident = token_for(settings, f"resident-{uuid.uuid4().hex[:8]}", {RESIDENT}, {community})
-        signups.append((await sign_up(gql, resident, session_id))["id"])
-    scanner = token_for(settings, "dash-scanner", {SCANNER}, {community})
-    for signup_id in signups[:2]:
-        await gql.ok(ADMIT, admit(session_id, signup_id, 1), scanner)
-
-    # A volunteer serves an hour and a half; a resident posts two wishes, one of them met.
-    await volunteer_served(pool, settings, community, 90)
-    resident_id = f"resident-{uuid.uuid4().hex[:8]}"
-    resident = token_for(settings, resident_id, {RESIDENT}, {community})
-    await post_wish(gql, resident, community, "想要一把新扫帚，电话13912345678")
-    wish_id = await on_the_wall(gql, resident, organiser, community)
-    helper = token_for(settings, f"helper-{uuid.uuid4().hex[:8]}", {VOLUNTEER}, {community})
-    assert (await claim(gql, helper, wish_id))["data"]["claimWish"]["status"] == "CLAIMED"
-    await gql.ok(START, {"id": wish_id}, helper)
-    await gql.ok(FINISH, {"input": {"wishId": wish_id, "note": "修好了"}}, helper)
-    await gql.ok(CONFIRM, {"id": wish_id}, resident)
+    made = await street_with_work(gql, settings, pool)
+    street, community, organiser, admin = made.street, made.community, made.organiser, made.admin
+    signups, resident_id = made.signups, made.resident_id
 
     async with pool.acquire() as conn:
         truth = await source_figures(conn, community)
