@@ -43,7 +43,7 @@ function labelOf(row, manyCommunities) {
   return manyCommunities ? `${row.communityName} · ${label}` : label;
 }
 
-/** Horizontal bars, one per row; a "<5" is drawn as a short pale bar (its exact size is not shown). */
+/** Horizontal bars, one per row; a "<5" is a short pale bar of fixed length: its size is not shown. */
 function barChart(rows, manyCommunities) {
   const numbers = rows.map((r) => (r.small ? 0 : Number(r.value)));
   const most = Math.max(1, ...numbers);
@@ -51,7 +51,7 @@ function barChart(rows, manyCommunities) {
   const chart = svg("svg", { viewBox: `0 0 ${width} ${rows.length * rowHeight + 4}`, role: "img" });
   rows.forEach((row, i) => {
     const y = i * rowHeight + 2, name = labelOf(row, manyCommunities);
-    const length = row.small ? Math.max(4, barRoom * (2.5 / most)) : Math.max(1, (barRoom * numbers[i]) / most);
+    const length = row.small ? 12 : Math.max(1, (barRoom * numbers[i]) / most);
     chart.append(
       svg("text", { x: labelWidth - 6, y: y + 16, "text-anchor": "end" }, name.length > 24 ? `${name.slice(0, 23)}…` : name),
       svg("rect", { class: row.small ? "bar small" : "bar", x: labelWidth, y: y + 3, width: length, height: rowHeight - 8 },
