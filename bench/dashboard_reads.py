@@ -42,6 +42,12 @@ SELECT c.community_id, d.day, f.figure, ($4::text[])[1 + (extract(doy FROM d.day
 FROM c, d, generate_series(0, 1) k,
      (VALUES ('wishes_posted'), ('wishes_claimed'), ('wishes_met')) f (figure)
 """
+# As add_counts keeps it: the same counts per month.
+ROLL_UP = """
+INSERT INTO notify.dashboard_months (community_id, month, figure, label, value)
+SELECT community_id, date_trunc('month', day)::date, figure, label, sum(value)
+FROM notify.dashboard_counts GROUP BY 1, 2, 3, 4
+"""
 
 
 async def main(samples: int) -> dict[str, object]:
@@ -54,7 +60,10 @@ async def main(samples: int) -> dict[str, object]:
         async with pool.acquire() as conn:
             await conn.execute("TRUNCATE notify.dashboard_counts")
             await conn.execute(FILL, COMMUNITIES, since, ACTIVITIES_A_DAY, list(CATEGORIES))
+            await conn.execute("TRUNCATE notify.dashboard_months")
+            await conn.execute(ROLL_UP)
             await conn.execute("VACUUM ANALYZE notify.dashboard_counts")
+            await conn.execute("VACUUM ANALYZE notify.dashboard_months")
             rows = await conn.fetchval("SELECT count(*) FROM notify.dashboard_counts")
         until = since + timedelta(days=364)
         scopes: dict[str, list[str] | None] = {

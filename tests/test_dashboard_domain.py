@@ -13,6 +13,7 @@ from services.notify.dashboard import (
     Increment,
     increments,
     shown,
+    whole_months,
 )
 
 
@@ -52,3 +53,13 @@ def test_wishes_count_under_their_category_and_other_events_count_nothing() -> N
 def test_head_counts_under_five_read_less_than_five_but_minutes_are_shown_as_they_are() -> None:
     assert [shown(SIGNUPS_CONFIRMED, n) for n in (0, 1, 4, 5, 12)] == ["0", "<5", "<5", "5", "12"]
     assert shown(VOLUNTEER_MINUTES, 3) == "3"
+
+
+def test_a_period_reads_whole_months_from_the_roll_up_and_the_days_around_them_day_by_day() -> (
+    None
+):
+    assert whole_months(date(2026, 1, 15), date(2026, 4, 10)) == (date(2026, 2, 1), date(2026, 4, 1))
+    assert whole_months(date(2026, 1, 1), date(2026, 12, 31)) == (date(2026, 1, 1), date(2027, 1, 1))
+    assert whole_months(date(2026, 1, 31), date(2026, 2, 28)) == (date(2026, 2, 1), date(2026, 3, 1))
+    start, end = whole_months(date(2026, 3, 2), date(2026, 3, 30))  # no whole month: all daily
+    assert start == end

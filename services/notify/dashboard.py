@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from services.common.clock import LOCAL_TZ
@@ -72,3 +72,16 @@ def shown(figure: str, value: int) -> str:
     if figure in HEAD_COUNTS and 0 < value < SMALL:
         return f"<{SMALL}"
     return str(value)
+
+
+def month_of(day: date) -> date:
+    return day.replace(day=1)
+
+
+def whole_months(since: date, until: date) -> tuple[date, date]:
+    """The whole calendar months within ``since``..``until`` (both included), as [start, end):
+    read from the monthly roll-up; the days outside them from the daily counts. Empty (start ==
+    end) when no whole month fits."""
+    start = since if since.day == 1 else month_of(month_of(since) + timedelta(days=31))
+    end = month_of(until + timedelta(days=1))
+    return (start, end) if start < end else (start, start)
