@@ -55,9 +55,7 @@ def test_head_counts_under_five_read_less_than_five_but_minutes_are_shown_as_the
     assert shown(VOLUNTEER_MINUTES, 3) == "3"
 
 
-def test_a_period_reads_whole_months_from_the_roll_up_and_the_days_around_them_day_by_day() -> (
-    None
-):
+def test_a_period_reads_whole_months_from_the_roll_up_and_the_days_around_them_day_by_day() -> None:
     assert whole_months(date(2026, 1, 15), date(2026, 4, 10)) == (date(2026, 2, 1), date(2026, 4, 1))
     assert whole_months(date(2026, 1, 1), date(2026, 12, 31)) == (date(2026, 1, 1), date(2027, 1, 1))
     assert whole_months(date(2026, 1, 31), date(2026, 2, 28)) == (date(2026, 2, 1), date(2026, 3, 1))
