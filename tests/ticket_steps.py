@@ -50,6 +50,7 @@ async def schedule_at(
     venue: str = "朔方社区邻里驿家",
     lasts: timedelta = timedelta(hours=2),
     published: bool = True,
+    community: str = COMMUNITY,
 ) -> str:
     """A session starting ``starts_in`` from now (its festival and activity made on the way)."""
     starts_at = (datetime.now(UTC) + starts_in).replace(second=0, microsecond=0)  # as people plan
@@ -58,7 +59,7 @@ async def schedule_at(
         {
             "input": {
                 "name": "第四届幸福邻里节",
-                "communityIds": [COMMUNITY],
+                "communityIds": [community],
                 "startsOn": (starts_at - timedelta(days=1)).date().isoformat(),
                 "endsOn": (starts_at + timedelta(days=1)).date().isoformat(),
                 "published": published,
@@ -72,7 +73,7 @@ async def schedule_at(
         {
             "input": {
                 "festivalId": festival["createFestival"]["id"],
-                "communityId": COMMUNITY,
+                "communityId": community,
                 "title": title,
                 "description": "带上孩子, 一起做灯笼; 材料现场提供",
                 "idempotencyKey": uuid.uuid4().hex,

@@ -9,6 +9,8 @@ volunteer cards), ``/station`` the venue's station-code display and ``/wishes`` 
 and follow tasks), ``/board?c=…`` a community's public board (no login, no personal data),
 ``/lists`` the three lists (partner units claim project items; organisers print the quarterly
 report and close items);
+``/dashboard`` staff's counts of a community, a street or the city over a period, as bar charts
+(inline SVG drawn in the browser) with their tables, a CSV and an A4 landscape print;
 ``/poster?station=…`` prints a 邻里驿家 station's poster, whose QR code residents scan. No build
 step: plain HTML, CSS and JavaScript modules under ``static/`` (``common.js`` holds what they
 share).
@@ -114,6 +116,7 @@ def page_routes(node_modules: Path | None = None) -> list[BaseRoute]:
         _page("council.html"),
         _page("board.html"),
         _page("lists.html"),
+        _page("dashboard.html"),
         _vendor(node_modules),
         Mount("/static", CompressedStaticFiles(directory=STATIC), name="static"),
     ]

@@ -14,6 +14,7 @@ from services.gateway.activities import ActivitiesMutation, ActivitiesQuery
 from services.gateway.audit import AuditQuery, StaffAudit
 from services.gateway.certificates import CertificatesMutation, CertificatesQuery
 from services.gateway.council import CouncilMutation, CouncilQuery
+from services.gateway.dashboard import DashboardQuery
 from services.gateway.directory import DirectoryMutation, DirectoryQuery
 from services.gateway.door import DoorMutation, DoorQuery
 from services.gateway.elders import EldersMutation, EldersQuery
@@ -52,6 +53,7 @@ class Query(
     OfflineDoorQuery,
     CouncilQuery,
     ListsQuery,
+    DashboardQuery,
 ):
     pass
 

@@ -134,6 +134,18 @@ async def community_names(conn: Connection, community_ids: list[str] | None = No
     return {row["id"]: row["name"] for row in rows}
 
 
+async def street_communities(conn: Connection, street_id: str) -> list[str] | None:
+    """The ids of a street's communities; None: no such street."""
+    rows = await conn.fetch(
+        "SELECT s.id AS street, c.id FROM identity.streets s "
+        "LEFT JOIN identity.communities c ON c.street_id = s.id WHERE s.id = $1 ORDER BY c.id",
+        street_id,
+    )
+    if not rows:
+        return None
+    return [row["id"] for row in rows if row["id"] is not None]
+
+
 async def streets(conn: Connection) -> list[asyncpg.Record]:
     return await conn.fetch("SELECT * FROM identity.streets ORDER BY district, name")
 

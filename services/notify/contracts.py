@@ -45,6 +45,9 @@ CONSUMES: tuple[str, ...] = (
     "council.replied",
     "council.task_assigned",
     "council.task_overdue",
+    # counted only, for the dashboard (services/notify/dashboard.py)
+    "ticket.checked_in",
+    "volunteer.check_out_undone",
 )
 SESSION_RESCHEDULED = "session.rescheduled"
 SHIFT_SIGNED_UP = "shift.signed_up"

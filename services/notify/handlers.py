@@ -24,7 +24,8 @@ from services.common.errors import Refusal, forbidden, not_found
 from services.common.observability import NOTIFICATIONS, correlation_id
 from services.common.outbox import EVENT_HANDLER, consume_new
 from services.common.settings import Settings
-from services.notify import queries
+from services.notify import dashboard, queries
+from services.notify import dashboard_repository as dashboard_repo
 from services.notify import repository as repo
 from services.notify.channels import (
     DEVELOPMENT,
@@ -106,6 +107,7 @@ async def handle_events(ctx: dict[str, Any], events: list[dict[str, Any]]) -> in
         for event in repeated:
             log.info("event %s (%s) already handled", event["id"], event["type"])
         reminders = await _project(conn, settings, fresh, at)
+        await dashboard_repo.add_counts(conn, [i for e in fresh for i in dashboard.increments(e)])
         overrides = await repo.templates_for(
             conn, {e["payload"].get("festival_id") for e in fresh if e["type"] in DEFAULT_TEMPLATES}
         )

@@ -1,0 +1,110 @@
+"""The dashboard part of the GraphQL API: a community's, a street's or the city's counts over a
+period, from notify's read model (services/notify/dashboard.py). Counts only, never a person;
+head counts under five are shown as "<5"."""
+
+from __future__ import annotations
+
+from datetime import date
+from enum import Enum
+
+import strawberry
+
+from services.common.actor import COMMUNITY_ADMIN, ORGANISER, PLATFORM_ADMIN, Actor
+from services.common.errors import bad_input, forbidden, not_found
+from services.gateway.context import Info
+from services.identity import queries as identity_queries
+from services.notify import dashboard
+from services.notify import dashboard_repository as repo
+
+_LONGEST_DAYS = 3 * 366  # a period longer than this is a typing slip, and a slow query
+
+
+@strawberry.enum
+class DashboardScope(Enum):
+    COMMUNITY = "community"
+    STREET = "street"
+    CITY = "city"
+
+
+@strawberry.type(description="One figure of one community for one label (an activity, a wish category).")
+class DashboardRow:
+    figure: str = strawberry.field(
+        description="signups_confirmed, people_admitted, volunteer_minutes, wishes_posted, "
+        "wishes_claimed or wishes_met."
+    )
+    community_id: str
+    community_name: str
+    label: str = strawberry.field(description="The activity's title, or the wish's category; may be empty.")
+    value: str = strawberry.field(description='The count; head counts under five read "<5".')
+    small: bool = strawberry.field(description='True when value reads "<5" instead of the count.')
+
+
+@strawberry.type
+class Dashboard:
+    scope: DashboardScope
+    id: str | None
+    since: date
+    until: date
+    rows: list[DashboardRow]
+
+
+async def _communities(info: Info, actor: Actor, scope: DashboardScope, id: str | None) -> list[str] | None:
+    """The communities the dashboard covers (None: the whole city), refusing what the actor may
+    not see."""
+    if scope == DashboardScope.CITY:
+        if PLATFORM_ADMIN not in actor.roles:
+            raise forbidden()
+        return None
+    if not id:
+        raise bad_input("id", "请选择社区或街道", "Choose a community or a street")
+    if scope == DashboardScope.COMMUNITY:
+        if not actor.may_organise(id):
+            raise forbidden()
+        return [id]
+    async with info.context.pool.acquire() as conn:
+        communities = await identity_queries.street_communities(conn, id)
+    if PLATFORM_ADMIN in actor.roles:
+        if communities is None:
+            raise not_found("street", "街道")
+        return communities
+    # a street's staff hold every community of their street (identity expands street grants)
+    if not communities or not all(actor.may_organise(c) for c in communities):
+        raise forbidden()
+    return communities
+
+
+@strawberry.type
+class DashboardQuery:
+    @strawberry.field(
+        description="Staff: the counts of a community, a street (all its communities) or the city "
+        "(platform admins) over the days since..until (Asia/Shanghai, both included)."
+    )
+    async def dashboard(
+        self, info: Info, scope: DashboardScope, since: date, until: date, id: str | None = None
+    ) -> Dashboard:
+        actor = info.context.require_role(ORGANISER, COMMUNITY_ADMIN)
+        if since > until:
+            raise bad_input("since", "开始日期不能晚于结束日期", "The period cannot start after it ends")
+        if (until - since).days > _LONGEST_DAYS:
+            raise bad_input("until", "时间段最长三年", "A period is at most three years long")
+        communities = await _communities(info, actor, scope, id)
+        async with info.context.pool.acquire() as conn:
+            rows = await repo.counts(conn, communities, since, until)
+            names = await identity_queries.community_names(conn, sorted({r["community_id"] for r in rows}))
+        return Dashboard(
+            scope=scope,
+            id=id,
+            since=since,
+            until=until,
+            rows=[
+                DashboardRow(
+                    figure=row["figure"],
+                    community_id=row["community_id"],
+                    community_name=names.get(row["community_id"], row["community_id"]),
+                    label=row["label"],
+                    value=dashboard.shown(row["figure"], row["value"]),
+                    small=dashboard.shown(row["figure"], row["value"]) != str(row["value"]),
+                )
+                for row in rows
+            ],
+        )
