@@ -254,14 +254,18 @@ async def _shift_lines(
             WHERE volunteer_id = ANY($1::text[]) AND shift_id IS NOT NULL
         )
         SELECT t.volunteer_id, s.id, s.festival_id, s.community_id, s.role, s.venue, s.starts_at, s.ends_at,
-               EXISTS (SELECT 1 FROM volunteers.check_ins c
-                       WHERE c.shift_id = s.id AND c.volunteer_id = t.volunteer_id) AS attended,
-               EXISTS (SELECT 1 FROM volunteers.check_ins c
-                       WHERE c.shift_id = s.id AND c.volunteer_id = t.volunteer_id AND c.auto_closed)
-                   AS auto_closed,
+               coalesce(c.attended, false) AS attended, coalesce(c.auto_closed, false) AS auto_closed,
                (SELECT coalesce(sum(l.minutes), 0) FROM volunteers.ledger l
                  WHERE l.shift_id = s.id AND l.volunteer_id = t.volunteer_id) AS minutes
         FROM theirs t JOIN volunteers.shifts s ON s.id = t.shift_id
+        -- Looked up per (shift, member) through the index: as EXISTS sub-plans, PostgreSQL 18
+        -- may hash the whole check-in table instead (a city's is millions of rows).
+        LEFT JOIN LATERAL (
+            SELECT true AS attended, bool_or(ci.auto_closed) AS auto_closed
+            FROM volunteers.check_ins ci
+            WHERE ci.shift_id = s.id AND ci.volunteer_id = t.volunteer_id
+            HAVING count(*) > 0
+        ) c ON true
         WHERE s.starts_at >= $2 AND s.starts_at < $3
         ORDER BY s.starts_at, s.id
         LIMIT $4
