@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import UTC, date, datetime
 from typing import Any
 
 from services.notify.dashboard import (
@@ -61,3 +61,11 @@ def test_a_period_reads_whole_months_from_the_roll_up_and_the_days_around_them_d
     assert whole_months(date(2026, 1, 31), date(2026, 2, 28)) == (date(2026, 2, 1), date(2026, 3, 1))
     start, end = whole_months(date(2026, 3, 2), date(2026, 3, 30))  # no whole month: all daily
     assert start == end
+
+
+def test_an_event_without_its_time_counts_on_the_day_it_was_received() -> None:
+    undated = event("signup.confirmed", activity_title="义诊")
+    del undated["created_at"]
+    received = datetime(2026, 3, 1, 17, 0, tzinfo=UTC)  # 3月2日 01:00 in Beijing
+    assert increments(undated, received) == [Increment("c1", date(2026, 3, 2), SIGNUPS_CONFIRMED, "义诊", 1)]
+    assert increments(undated) == []  # no day to count it on

@@ -46,15 +46,22 @@ def local_day(created_at: str) -> date:
     return datetime.fromisoformat(created_at).astimezone(LOCAL_TZ).date()
 
 
-def increments(event: dict[str, Any]) -> list[Increment]:
+def increments(event: dict[str, Any], received_at: datetime | None = None) -> list[Increment]:
     """What one event adds to the counts (nothing for events the dashboard does not count).
     An undone check-out takes its minutes back; the role it was credited under is not in its
-    event, so they come off the unlabelled total."""
+    event, so they come off the unlabelled total. The day is the event's own (``created_at``,
+    which every relayed event carries), else the day it was received."""
     kind, payload = event["type"], event["payload"]
     community = payload.get("community_id")
+    created_at = event.get("created_at")
     if not community:
         return []
-    day = local_day(event["created_at"])
+    if created_at:
+        day = local_day(created_at)
+    elif received_at is not None:
+        day = received_at.astimezone(LOCAL_TZ).date()
+    else:
+        return []
     if kind in _COUNTED:
         figure, key = _COUNTED[kind]
         return [Increment(community, day, figure, str(payload.get(key) or ""), 1)]

@@ -107,7 +107,7 @@ async def handle_events(ctx: dict[str, Any], events: list[dict[str, Any]]) -> in
         for event in repeated:
             log.info("event %s (%s) already handled", event["id"], event["type"])
         reminders = await _project(conn, settings, fresh, at)
-        await dashboard_repo.add_counts(conn, [i for e in fresh for i in dashboard.increments(e)])
+        await dashboard_repo.add_counts(conn, [i for e in fresh for i in dashboard.increments(e, at)])
         overrides = await repo.templates_for(
             conn, {e["payload"].get("festival_id") for e in fresh if e["type"] in DEFAULT_TEMPLATES}
         )
