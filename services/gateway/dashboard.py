@@ -12,6 +12,8 @@ import strawberry
 from services.common.actor import COMMUNITY_ADMIN, ORGANISER, PLATFORM_ADMIN, Actor
 from services.common.errors import bad_input, forbidden, not_found
 from services.gateway.context import Info
+from services.gateway.dashboard_series import DashboardGrain, DashboardSeries, DashboardTotal, totals
+from services.gateway.dashboard_series import series as series_of
 from services.identity import queries as identity_queries
 from services.notify import dashboard
 from services.notify import dashboard_repository as repo
@@ -46,6 +48,18 @@ class Dashboard:
     since: date
     until: date
     rows: list[DashboardRow]
+    totals: list[DashboardTotal] = strawberry.field(
+        description="Each figure per label over the whole scope (its communities summed): the bars."
+    )
+    communities: strawberry.Private[list[str] | None]
+
+    @strawberry.field(
+        description="Each figure at every step of the period, of the scope and of each community: "
+        "the lines and the stations' sparklines. Without grain: a day up to a month, a week up to "
+        "half a year, else a month."
+    )
+    async def series(self, info: Info, grain: DashboardGrain | None = None) -> DashboardSeries:
+        return await series_of(info, self.communities, self.since, self.until, grain)
 
 
 async def _communities(info: Info, actor: Actor, scope: DashboardScope, id: str | None) -> list[str] | None:
@@ -96,6 +110,8 @@ class DashboardQuery:
             id=id,
             since=since,
             until=until,
+            communities=communities,
+            totals=totals(rows),
             rows=[
                 DashboardRow(
                     figure=row["figure"],
