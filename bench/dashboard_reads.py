@@ -1,24 +1,45 @@
-"""How long the dashboard's read takes on a city's year of counts: the read model
-(``notify.dashboard_counts``) filled as a year of the city's events would leave it, then the
-dashboard's two queries (the counts, the communities' names) timed for the city, a street and a
-community over the year. Measured and reported, never asserted (bench/README.md, "Dashboard").
+"""How long the dashboard takes on a city's year of counts, two ways (bench/README.md, "Dashboard").
 
-``python -m bench.dashboard_reads`` on the ``DATABASE_URL`` server, in a scratch database it
-drops afterwards.
+``python -m bench.dashboard_reads`` (the read): the read model (``notify.dashboard_counts``)
+filled as a year of a busy city's events would leave it, in a scratch database it drops
+afterwards, then the dashboard's two queries (the counts, the communities' names) timed for the
+city, a street and a community over the year.
+
+``python -m bench.dashboard_reads --page --scale 0.01`` (the page): the bench's seeded city
+(bench/city_data.py, ``make bench-data``; its dashboard counts COPYed with its rows), the real
+gateway under uvicorn, and Debian's chromium through playwright opening the city's dashboard for
+the last year as a platform admin, ``--samples`` times: the time from navigation to the
+``dashboard-rendered`` mark (dashboard.js: the frame after the charts are in the page), to the
+load event, and the dashboard query's own request. Measured and reported, never asserted.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import json
+import os
+import socket
 import statistics
+import threading
 import time
+from collections.abc import AsyncIterator
 from datetime import date, timedelta
+from typing import Any
 
+import asyncpg
+import uvicorn
+from playwright.async_api import async_playwright
+
+from bench.city_reads import ensure_city
+from services.common.actor import PLATFORM_ADMIN, Actor
 from services.common.db import create_pool, drop_database, ensure_database
 from services.common.migrations import migrate
 from services.common.settings import Settings
+from services.common.tokens import issue_token
+from services.gateway.app import create_app
+from services.gateway.context import TOKEN_COOKIE
 from services.identity import queries as identity_queries
 from services.notify import dashboard_repository
 
@@ -91,7 +112,112 @@ async def main(samples: int) -> dict[str, object]:
         await drop_database(settings.database_url, DATABASE)
 
 
+CHROMIUM = "/usr/bin/chromium"
+# The time origin is the navigation's start: what a person waits from the click to the charts.
+MARKS = """() => {
+  const at = (name) => performance.getEntriesByName(name)[0]?.startTime;
+  const nav = performance.getEntriesByType("navigation")[0];
+  const query = performance.getEntriesByType("resource").filter((r) => r.name.endsWith("/graphql"))
+    .sort((a, b) => b.duration - a.duration)[0];
+  return { rendered: at("dashboard-rendered"), data: at("dashboard-data"), load: nav.loadEventEnd,
+           query: query ? query.duration : null, query_bytes: query ? query.encodedBodySize : null,
+           svgs: document.querySelectorAll("svg").length, rows: document.querySelectorAll("tr").length };
+}"""
+
+
+@contextlib.asynccontextmanager
+async def gateway(settings: Settings) -> AsyncIterator[str]:
+    """The real gateway app under uvicorn in a thread of its own (as the browser tests run it)."""
+    port = 0
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    server = uvicorn.Server(
+        uvicorn.Config(create_app(settings), host="127.0.0.1", port=port, log_level="warning", lifespan="on")
+    )
+    thread = threading.Thread(target=server.run, name="bench-gateway", daemon=True)
+    thread.start()
+    for _ in range(400):
+        if server.started or not thread.is_alive():
+            break
+        await asyncio.sleep(0.05)
+    assert server.started, "the gateway did not start under uvicorn"
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.should_exit = True
+        await asyncio.to_thread(thread.join)
+
+
+async def page(scale: float, samples: int) -> dict[str, object]:
+    """The city's dashboard for the year up to the seed's day, opened ``samples`` times (the
+    first, untimed, warms the gateway's pool and chromium's cache like any second visit)."""
+    base = Settings()
+    assert base.database_url, "DATABASE_URL: the server the seeded city is on"
+    url, marker = await asyncio.to_thread(ensure_city, base.database_url, scale, False)
+    settings = base.model_copy(update={"database_url": url})
+    until = date.fromisoformat(marker["probe"]["seed_day"]) - timedelta(days=1)
+    since = until - timedelta(days=364)
+    token = issue_token(
+        Actor("bench-city-admin", frozenset({PLATFORM_ADMIN}), frozenset()), settings.secret, 3600
+    )
+    load_before = os.getloadavg()
+    taken: list[dict[str, Any]] = []
+    async with gateway(settings) as base_url, async_playwright() as playwright:
+        browser = await playwright.chromium.launch(
+            executable_path=CHROMIUM, args=["--no-sandbox", "--disable-gpu"]
+        )
+        context = await browser.new_context(viewport={"width": 1280, "height": 800}, locale="zh-CN")
+        await context.add_cookies([{"name": TOKEN_COOKIE, "value": token, "url": base_url}])
+        tab = await context.new_page()
+        address = f"{base_url}/dashboard?scope=CITY:&since={since}&until={until}"
+        for _ in range(samples + 1):
+            await tab.goto(address)
+            await tab.wait_for_function("() => performance.getEntriesByName('dashboard-rendered').length > 0")
+            taken.append(await tab.evaluate(MARKS))
+        await browser.close()
+    timed = taken[1:]
+
+    def summary(key: str) -> dict[str, float]:
+        values = [float(t[key]) for t in timed]
+        return {"p50_ms": round(statistics.median(values), 1), "max_ms": round(max(values), 1)}
+
+    return {
+        "database": url.rsplit("/", 1)[-1],
+        "scale": scale,
+        "read_model_rows": await _rows(url),
+        "period": [since.isoformat(), until.isoformat()],
+        "samples": samples,
+        "navigation_to_charts": summary("rendered"),
+        "navigation_to_data": summary("data"),
+        "navigation_to_load_event": summary("load"),
+        "dashboard_query": summary("query"),
+        "dashboard_query_bytes": timed[-1]["query_bytes"],
+        "charts_drawn": timed[-1]["svgs"],
+        "table_rows": timed[-1]["rows"],
+        "loadavg_before_after": [list(load_before), list(os.getloadavg())],
+        "cores": os.cpu_count(),
+    }
+
+
+async def _rows(url: str) -> int:
+    conn = await asyncpg.connect(url)
+    try:
+        return int(await conn.fetchval("SELECT count(*) FROM notify.dashboard_counts"))
+    finally:
+        await conn.close()
+
+
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--samples", type=int, default=20)
-    print(json.dumps(asyncio.run(main(parser.parse_args().samples)), ensure_ascii=False, indent=2))
+    parser.add_argument("--page", action="store_true", help="time the page in chromium on the seeded city")
+    parser.add_argument(
+        "--scale", type=float, default=0.01, help="the seeded city's scale, with --page (0.01)"
+    )
+    options = parser.parse_args()
+    if options.page:
+        result = asyncio.run(page(options.scale, options.samples))
+    else:
+        result = asyncio.run(main(options.samples))
+    print(json.dumps(result, ensure_ascii=False, indent=2))

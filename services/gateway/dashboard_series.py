@@ -32,6 +32,9 @@ class DashboardTotal:
     label: str = strawberry.field(description="The activity's title, or the wish's category; may be empty.")
     value: str = strawberry.field(description='The count; head counts under five read "<5".')
     small: bool
+    folded: int = strawberry.field(
+        default=0, description="Past 15 items: this row sums the smallest ones, this many (label empty)."
+    )
 
 
 @strawberry.type(description="One figure at each step of the period, of one community or of the whole scope.")
@@ -50,22 +53,28 @@ class DashboardSeries:
     lines: list[DashboardLine]
 
 
+BARS = 15  # bars a figure shows at most; the rest are summed into one
+
+
+def _total(figure: str, label: str, value: int, folded: int = 0) -> DashboardTotal:
+    shown = dashboard.shown(figure, value)
+    return DashboardTotal(figure=figure, label=label, value=shown, small=shown != str(value), folded=folded)
+
+
 def totals(rows: Iterable[Any]) -> list[DashboardTotal]:
     """The counts rows (community, figure, label, value) summed over communities per figure and
-    label, in figure order, the largest first."""
-    summed: dict[tuple[str, str], int] = defaultdict(int)
+    label, the largest first; past ``BARS`` of a figure, the rest summed into one row (summed
+    before hidden, so a city's two thousand activities read as fifteen bars and the others)."""
+    summed: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))
     for row in rows:
-        summed[(row["figure"], row["label"])] += row["value"]
-    order = sorted(summed, key=lambda k: (k[0], -summed[k], k[1]))
-    return [
-        DashboardTotal(
-            figure=figure,
-            label=label,
-            value=dashboard.shown(figure, summed[(figure, label)]),
-            small=dashboard.shown(figure, summed[(figure, label)]) != str(summed[(figure, label)]),
-        )
-        for figure, label in order
-    ]
+        summed[row["figure"]][row["label"]] += row["value"]
+    found: list[DashboardTotal] = []
+    for figure in sorted(summed):
+        items = sorted(summed[figure].items(), key=lambda item: (-item[1], item[0]))
+        found += [_total(figure, label, value) for label, value in items[:BARS]]
+        if len(items) > BARS:
+            found.append(_total(figure, "", sum(value for _, value in items[BARS:]), len(items) - BARS))
+    return found
 
 
 async def series(
