@@ -161,6 +161,7 @@ async def page(scale: float, samples: int) -> dict[str, object]:
     token = issue_token(
         Actor("bench-city-admin", frozenset({PLATFORM_ADMIN}), frozenset()), settings.secret, 3600
     )
+    rows = await _rows(url)
     load_before = os.getloadavg()
     taken: list[dict[str, Any]] = []
     async with gateway(settings) as base_url, async_playwright() as playwright:
@@ -185,7 +186,7 @@ async def page(scale: float, samples: int) -> dict[str, object]:
     return {
         "database": url.rsplit("/", 1)[-1],
         "scale": scale,
-        "read_model_rows": await _rows(url),
+        "read_model_rows": rows,
         "period": [since.isoformat(), until.isoformat()],
         "samples": samples,
         "navigation_to_charts": summary("rendered"),

@@ -8,6 +8,7 @@ from datetime import date
 from typing import Any
 
 from services.common.settings import Settings
+from services.gateway.dashboard_series import BARS, totals
 from services.notify.dashboard import DAY, MONTH, WEEK, Line, bucket_of, buckets, grain_for, lines
 from tests.conftest import GraphQLClient, eventually
 from tests.dashboard_steps import TITLE, street_with_work
@@ -104,3 +105,24 @@ async def test_the_lines_add_up_to_the_periods_counts_at_every_grain(
         totals = {(line["figure"], line["communityId"]): line["total"] for line in again["lines"]}
         assert totals == {key: line["total"] for key, line in by_key.items()}
         assert all(len(line["values"]) == len(again["starts"]) for line in again["lines"])
+
+
+def test_a_figures_bars_are_its_fifteen_largest_items_and_the_rest_summed_before_hidden() -> None:
+    rows = [{"figure": "signups_confirmed", "label": f"活动{n:02d}", "value": 100 - n} for n in range(20)]
+    rows += [{"figure": "signups_confirmed", "label": "活动00", "value": 5}]  # another community's
+    rows += [
+        {"figure": "people_admitted", "label": "义诊", "value": 2},
+        {"figure": "people_admitted", "label": "", "value": 1},
+    ]
+    bars = totals(rows)
+    signups = [b for b in bars if b.figure == "signups_confirmed"]
+    assert len(signups) == BARS + 1
+    assert (signups[0].label, signups[0].value) == ("活动00", "105")
+    assert [b.label for b in signups[:BARS]] == [f"活动{n:02d}" for n in range(BARS)]
+    assert (signups[-1].label, signups[-1].folded, signups[-1].value) == (
+        "",
+        5,
+        str(sum(100 - n for n in range(15, 20))),
+    )
+    admitted = [(b.label, b.value, b.small, b.folded) for b in bars if b.figure == "people_admitted"]
+    assert admitted == [("义诊", "<5", True, 0), ("", "<5", True, 0)]

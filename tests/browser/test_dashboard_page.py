@@ -5,10 +5,11 @@ pages; then the same dashboard on a phone at 360 px, where a tap shows a bar's e
 
 from __future__ import annotations
 
+import asyncio
 import re
 import secrets
+from pathlib import Path
 from typing import Any
-from urllib.parse import unquote
 
 from playwright.async_api import Browser, Page, expect
 
@@ -88,7 +89,11 @@ async def test_a_streets_staff_change_the_period_and_print_their_dashboard(
     await expect(line.locator("tbody tr").last.locator("td").first).to_have_text(day_iso(1)[:7])
     assert re.search(r"since=\d{4}-\d\d-\d\d", page.url)  # the period is in the address: a link to share
 
-    csv = unquote(await page.get_by_role("link", name="下载CSV").get_attribute("href") or "")
+    async with page.expect_download() as downloading:
+        await page.get_by_role("button", name="下载CSV").click()
+    download = await downloading.value
+    assert download.suggested_filename == f"dashboard-{day_iso(-200)}-{day_iso(1)}.csv"
+    csv = await asyncio.to_thread(Path(await download.path()).read_text, encoding="utf-8-sig")
     assert f'"活动报名（已确认）","{community}","{TITLE}","","6"' in csv  # a row
     assert f'"活动报名（已确认）","全部","","{day_iso(-200)}","0"' in csv  # a line, step by step
     assert f'"到场人数","{community}","",' in csv and '"<5"' in csv

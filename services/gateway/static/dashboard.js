@@ -38,9 +38,12 @@ useStrings({
 });
 
 const DIRECTORY = "{ communityDirectory { streetId streetName communities { id name } } }";
+// The rows per community and item (a city's year: thousands) only go into the CSV: asked for
+// when it is downloaded, not before the charts (bench/README.md, "Dashboard").
+const ROWS = `query($scope: DashboardScope!, $id: String, $since: Date!, $until: Date!) {
+  dashboard(scope: $scope, id: $id, since: $since, until: $until) { rows { figure communityName label value } } }`;
 const DASHBOARD = `query($scope: DashboardScope!, $id: String, $since: Date!, $until: Date!) {
   dashboard(scope: $scope, id: $id, since: $since, until: $until) {
-    rows { figure communityName label value small }
     totals { figure label value small folded }
     series { grain starts lines { figure communityId communityName total values } } } }`;
 const $ = (id) => document.getElementById(id);
@@ -228,10 +231,10 @@ function stationList(figures, series) {
 }
 
 /** Every figure: the rows per community and item, then each line step by step. */
-function csvOf(answer) {
+function csvOf(answer, rows) {
   const quote = (s) => `"${String(s).replaceAll('"', '""')}"`;
   const lines = [t("csvHead").map(quote).join(",")];
-  for (const r of answer.rows) lines.push([figureName(r.figure), r.communityName, itemName(r.label), "", r.value].map(quote).join(","));
+  for (const r of rows) lines.push([figureName(r.figure), r.communityName, itemName(r.label), "", r.value].map(quote).join(","));
   for (const line of answer.series.lines) {
     line.values.forEach((v, i) => {
       lines.push([figureName(line.figure), line.communityName || t("allOf"), "", answer.series.starts[i], v].map(quote).join(","));
@@ -261,14 +264,24 @@ function render() {
     figures.append(figureSection(figure, totals, line, answer.series, counter));
   }
   if (shown.length) figures.append(stationList(shown, answer.series));
+  const csvButton = el("button", { type: "button", onclick: () => busy(csvButton, $("csvError"), downloadCsv) }, t("csv"));
   $("actions").append(
-    el("a", {
-      href: `data:text/csv;charset=utf-8,${encodeURIComponent(`\ufeff${csvOf(answer)}`)}`,
-      download: `dashboard-${state.since}-${state.until}.csv`,
-    }, t("csv")),
+    csvButton,
     " ",
     el("button", { type: "button", onclick: () => window.print() }, t("print")),
   );
+}
+
+async function downloadCsv() {
+  const { since, until, scopeValue } = state;
+  const [scope, id] = scopeValue.split(":");
+  const rows = (await gql(ROWS, { scope, id: id || null, since, until })).dashboard.rows;
+  const file = new Blob([`\ufeff${csvOf(state.answer, rows)}`], { type: "text/csv;charset=utf-8" });
+  const link = el("a", { href: URL.createObjectURL(file), download: `dashboard-${since}-${until}.csv` });
+  document.body.append(link);
+  link.click();
+  link.remove();
+  setTimeout(() => URL.revokeObjectURL(link.href), 10_000);
 }
 
 /** Marks for bench/dashboard_reads.py: the data in, and the charts drawn (the frame after). */
@@ -283,7 +296,8 @@ async function show() {
   const since = $("since").value, until = $("until").value;
   const data = await gql(DASHBOARD, { scope, id: id || null, since, until });
   data.dashboard.series.grain = data.dashboard.series.grain.toLowerCase();  // DAY -> day, as in the strings
-  Object.assign(state, { answer: data.dashboard, scopeWords: $("scope").selectedOptions[0].textContent, since, until });
+  const scopeWords = $("scope").selectedOptions[0].textContent;
+  Object.assign(state, { answer: data.dashboard, scopeWords, scopeValue: $("scope").value, since, until });
   history.replaceState(null, "", `?${new URLSearchParams({ scope: $("scope").value, since, until })}`);
   markRendered();
 }
