@@ -131,6 +131,8 @@ async def test_a_streets_staff_change_the_period_and_print_their_dashboard(
         await expect(signups.locator(".block.line tbody tr")).to_have_count(7)
         width = await small.evaluate("document.documentElement.scrollWidth")
         assert width <= PHONE["width"]  # nothing wider than the phone but the stations' own scroller
+        await small.screenshot(path=_shot("dashboard-street-360.png"), full_page=True)
+        await signups.locator(".block.bars").scroll_into_view_if_needed()
         await signups.locator("svg rect.bar").tap()
         await expect(small.locator("#tip")).to_have_text(f"{TITLE}: 6")
         await small.screenshot(path=_shot("dashboard-street-tap-360.png"), full_page=False)

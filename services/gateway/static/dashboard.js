@@ -157,7 +157,8 @@ function lineChart(line, starts, grain, caption, footer) {
   const every = Math.ceil(starts.length / (narrow ? 5 : 12));
   starts.forEach((start, i) => {
     if (i % every === 0 || i === starts.length - 1) {
-      chart.append(svg("text", { x: x(i), y: height - bottom + 16, "text-anchor": "middle" }, stepName(start, grain)));
+      const anchor = starts.length > 1 && i === 0 ? "start" : starts.length > 1 && i === starts.length - 1 ? "end" : "middle";
+      chart.append(svg("text", { x: x(i), y: height - bottom + 16, "text-anchor": anchor }, stepName(start, grain)));
     }
   });
   chart.append(svg("path", { d: pathOf(values.map((v, i) => (v === null ? null : [x(i), y(v)]))), class: "line" }));
