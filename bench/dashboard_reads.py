@@ -17,19 +17,14 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import contextlib
 import json
 import os
-import socket
 import statistics
-import threading
 import time
-from collections.abc import AsyncIterator
 from datetime import date, timedelta
 from typing import Any
 
 import asyncpg
-import uvicorn
 from playwright.async_api import async_playwright
 
 from bench.city_reads import ensure_city
@@ -38,10 +33,10 @@ from services.common.db import create_pool, drop_database, ensure_database
 from services.common.migrations import migrate
 from services.common.settings import Settings
 from services.common.tokens import issue_token
-from services.gateway.app import create_app
 from services.gateway.context import TOKEN_COOKIE
 from services.identity import queries as identity_queries
 from services.notify import dashboard_repository
+from tests.browser.conftest import gateway_served  # the gateway as the browser tests serve it
 
 DATABASE = "linli_dashboard_bench"
 COMMUNITIES, PER_STREET = 50, 10  # as bench/city_data.py: 50 communities in 5 streets
@@ -125,30 +120,6 @@ MARKS = """() => {
 }"""
 
 
-@contextlib.asynccontextmanager
-async def gateway(settings: Settings) -> AsyncIterator[str]:
-    """The real gateway app under uvicorn in a thread of its own (as the browser tests run it)."""
-    port = 0
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    server = uvicorn.Server(
-        uvicorn.Config(create_app(settings), host="127.0.0.1", port=port, log_level="warning", lifespan="on")
-    )
-    thread = threading.Thread(target=server.run, name="bench-gateway", daemon=True)
-    thread.start()
-    for _ in range(400):
-        if server.started or not thread.is_alive():
-            break
-        await asyncio.sleep(0.05)
-    assert server.started, "the gateway did not start under uvicorn"
-    try:
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        server.should_exit = True
-        await asyncio.to_thread(thread.join)
-
-
 async def page(scale: float, samples: int) -> dict[str, object]:
     """The city's dashboard for the year up to the seed's day, opened ``samples`` times (the
     first, untimed, warms the gateway's pool and chromium's cache like any second visit)."""
@@ -164,7 +135,7 @@ async def page(scale: float, samples: int) -> dict[str, object]:
     rows = await _rows(url)
     load_before = os.getloadavg()
     taken: list[dict[str, Any]] = []
-    async with gateway(settings) as base_url, async_playwright() as playwright:
+    async with gateway_served(settings) as base_url, async_playwright() as playwright:
         browser = await playwright.chromium.launch(
             executable_path=CHROMIUM, args=["--no-sandbox", "--disable-gpu"]
         )
