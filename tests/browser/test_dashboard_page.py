@@ -80,6 +80,16 @@ async def test_a_streets_staff_change_the_period_and_print_their_dashboard(
     await expect(station.locator("td svg.spark title").first).to_contain_text(f"{day_iso(0)[5:]} 6")
     await staff.screenshot("dashboard-street")
 
+    # The quick picks a meeting asks for set the dates and show them: last year is empty.
+    await page.get_by_role("button", name="去年").click()
+    last_year = day(0).year - 1
+    await expect(page.get_by_label("开始日期")).to_have_value(f"{last_year}-01-01")
+    await expect(page.get_by_label("结束日期")).to_have_value(f"{last_year}-12-31")
+    await expect(page.get_by_text("这段时间没有记录。")).to_be_visible()
+    await page.get_by_role("button", name="本月").click()
+    await expect(page.get_by_label("开始日期")).to_have_value(day(0).replace(day=1).isoformat())
+    await expect(bars.locator("tbody td").nth(1)).to_have_text("6")
+
     # Half a year and more: a point a month; the line's table now lists months.
     await shows_period(page, -200, 1)
     await expect(line.locator("svg text.caption")).to_contain_text("活动报名（已确认）：逐月")

@@ -20,6 +20,8 @@ useStrings({
     byItem: "各项目", overTime: { day: "逐日", week: "逐周", month: "逐月" }, step: { day: "日期", week: "自（周）", month: "月份" },
     stations: "各社区（站点）一览", stationsNote: "每格：这段时间的合计，小图为逐段变化。", chartNo: (n) => `图${n}：`,
     source: (n, s, a, b) => `${s} · ${a} 至 ${b}（图${n}）`, total: "合计", allOf: "全部",
+    presets: "快速选择", thisMonth: "本月", lastMonth: "上月", thisQuarter: "本季度", lastQuarter: "上季度",
+    thisYear: "今年", lastYear: "去年",
     csvHead: ["指标", "社区", "项目", "时段起", "数值"], of: (a, b) => `${a}：${b}`, others: (n) => `其余${n}项`,
   },
   en: {
@@ -33,6 +35,8 @@ useStrings({
     step: { day: "Day", week: "Week from", month: "Month" },
     stations: "Communities (stations) at a glance", stationsNote: "Each cell: the period's total; the small line, step by step.",
     chartNo: (n) => `Fig. ${n}: `, source: (n, s, a, b) => `${s} · ${a} to ${b} (Fig. ${n})`, total: "Total", allOf: "All",
+    presets: "Quick pick", thisMonth: "This month", lastMonth: "Last month", thisQuarter: "This quarter",
+    lastQuarter: "Last quarter", thisYear: "This year", lastYear: "Last year",
     csvHead: ["figure", "community", "item", "from", "value"], of: (a, b) => `${a}: ${b}`, others: (n) => `${n} others`,
   },
 });
@@ -327,6 +331,32 @@ function redrawsWhenNarrowed() {
   window.matchMedia("(max-width: 700px)").addEventListener("change", render);
 }
 
+/** The periods a meeting asks for, from today (Beijing): [since, until] as "YYYY-MM-DD". */
+function presetPeriods(today) {
+  const [y, m] = [Number(today.slice(0, 4)), Number(today.slice(5, 7))];
+  const iso = (year, month, day) => new Date(Date.UTC(year, month - 1, day)).toISOString().slice(0, 10);
+  const monthEnd = (year, month) => iso(year, month + 1, 0);
+  const q = Math.floor((m - 1) / 3) * 3 + 1;  // this quarter's first month
+  return {
+    thisMonth: [iso(y, m, 1), today],
+    lastMonth: [iso(y, m - 1, 1), monthEnd(y, m - 1)],
+    thisQuarter: [iso(y, q, 1), today],
+    lastQuarter: [iso(y, q - 3, 1), monthEnd(y, q - 1)],
+    thisYear: [iso(y, 1, 1), today],
+    lastYear: [iso(y - 1, 1, 1), iso(y - 1, 12, 31)],
+  };
+}
+
+function presetButtons(today) {
+  const periods = presetPeriods(today);
+  $("presets").replaceChildren(el("span", {}, t("presets")), ...Object.entries(periods).map(([name, [since, until]]) =>
+    el("button", { type: "button", class: "quiet", onclick: () => {
+      $("since").value = since;
+      $("until").value = until;
+      $("period").requestSubmit();
+    } }, t(name))));
+}
+
 function tapsShowNumbers() {
   document.addEventListener("pointerdown", (event) => {
     const target = event.target.closest?.("[data-tip]");
@@ -348,6 +378,8 @@ async function start() {
   const asked = new URLSearchParams(location.search), today = beijingToday();
   $("since").value = asked.get("since") || `${today.slice(0, 4)}-01-01`;
   $("until").value = asked.get("until") || today;
+  presetButtons(today);
+  onLangChange(() => presetButtons(today));
   const button = $("show");
   $("period").addEventListener("submit", (event) => {
     event.preventDefault();
