@@ -108,12 +108,9 @@ async def test_the_lines_add_up_to_the_periods_counts_at_every_grain(
 
 
 def test_a_figures_bars_are_its_fifteen_largest_items_and_the_rest_summed_before_hidden() -> None:
-    rows = [{"figure": "signups_confirmed", "label": f"活动{n:02d}", "value": 100 - n} for n in range(20)]
-    rows += [{"figure": "signups_confirmed", "label": "活动00", "value": 5}]  # another community's
-    rows += [
-        {"figure": "people_admitted", "label": "义诊", "value": 2},
-        {"figure": "people_admitted", "label": "", "value": 1},
-    ]
+    rows = [("c1", "signups_confirmed", f"活动{n:02d}", 100 - n) for n in range(20)]
+    rows += [("c2", "signups_confirmed", "活动00", 5)]  # another community's
+    rows += [("c1", "people_admitted", label, n) for label, n in (("义诊", 2), ("", 1))]
     bars = totals(rows)
     signups = [b for b in bars if b.figure == "signups_confirmed"]
     assert len(signups) == BARS + 1

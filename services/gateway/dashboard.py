@@ -111,7 +111,7 @@ class DashboardQuery:
             since=since,
             until=until,
             communities=communities,
-            totals=totals(rows),
+            totals=totals((r["community_id"], r["figure"], r["label"], r["value"]) for r in rows),
             rows=[
                 DashboardRow(
                     figure=row["figure"],

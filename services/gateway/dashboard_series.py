@@ -9,7 +9,6 @@ from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from datetime import date
 from enum import Enum
-from typing import Any
 
 import strawberry
 
@@ -61,13 +60,13 @@ def _total(figure: str, label: str, value: int, folded: int = 0) -> DashboardTot
     return DashboardTotal(figure=figure, label=label, value=shown, small=shown != str(value), folded=folded)
 
 
-def totals(rows: Iterable[Any]) -> list[DashboardTotal]:
-    """The counts rows (community, figure, label, value) summed over communities per figure and
+def totals(rows: Iterable[tuple[str, str, str, int]]) -> list[DashboardTotal]:
+    """The counts (community, figure, label, value) summed over communities per figure and
     label, the largest first; past ``BARS`` of a figure, the rest summed into one row (summed
     before hidden, so a city's two thousand activities read as fifteen bars and the others)."""
     summed: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))
-    for row in rows:
-        summed[row["figure"]][row["label"]] += row["value"]
+    for _community, figure, label, value in rows:
+        summed[figure][label] += value
     found: list[DashboardTotal] = []
     for figure in sorted(summed):
         items = sorted(summed[figure].items(), key=lambda item: (-item[1], item[0]))

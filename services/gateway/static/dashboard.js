@@ -8,7 +8,7 @@ import { busy, el, gql, langSwitch, onLangChange, showError, showView, t, useStr
 
 // The figures this page has words for, in this order; any other figure the server sends is
 // shown after them under its own name (bars, line and sparklines alike).
-const KNOWN = ["signups_confirmed", "people_admitted", "volunteer_minutes", "wishes_posted", "wishes_claimed", "wishes_met"];
+const FIGURES = ["signups_confirmed", "people_admitted", "volunteer_minutes", "wishes_posted", "wishes_claimed", "wishes_met"];
 useStrings({
   zh: {
     pageTitle: "工作看板", brand: "工作看板", loading: "正在加载…", needLogin: "请先在邻里议事会页面以工作人员身份登录。",
@@ -250,7 +250,7 @@ function csvOf(answer, rows) {
 
 function figuresOf(answer) {
   const seen = new Set([...answer.totals.map((r) => r.figure), ...answer.series.lines.map((l) => l.figure)]);
-  return [...KNOWN.filter((f) => seen.has(f)), ...[...seen].filter((f) => !KNOWN.includes(f))];
+  return [...FIGURES.filter((f) => seen.has(f)), ...[...seen].filter((f) => !FIGURES.includes(f))];
 }
 
 function render() {
