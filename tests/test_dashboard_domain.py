@@ -30,6 +30,7 @@ from services.notify.dashboard import (
     session_changes,
     session_figures,
     shown,
+    shown_rows,
     whole_months,
 )
 
@@ -183,3 +184,21 @@ def test_items_close_per_unit_and_concerns_count_when_raised_and_when_resolved()
     states = ["RAISED", "TO_COUNCIL", "DECIDED", "DONE", "RATED", "HANDLED", "DUPLICATE"]
     counted = [i.figure for s in states for i in increments(event("concern.changed", status=s))]
     assert counted == [CONCERNS_RAISED, CONCERNS_RESOLVED, CONCERNS_RESOLVED]
+
+
+def test_the_histogram_is_shown_only_as_each_communitys_median_and_the_scopes() -> None:
+    values = [
+        ("c1", WISH_DAYS_TO_MET, "2", 1),
+        ("c1", WISH_DAYS_TO_MET, "6", 2),
+        ("c2", WISH_DAYS_TO_MET, "1", 1),
+        ("c1", WISHES_MET, "REPAIR", 3),
+        ("c1", SIGNUPS_CONFIRMED, "义诊", 7),
+    ]
+    rows, median = shown_rows(values)
+    assert rows == [
+        ("c1", SIGNUPS_CONFIRMED, "义诊", 7, "7"),
+        ("c1", WISHES_MET, "REPAIR", 3, "<5"),
+        ("c1", MEDIAN_DAYS_TO_MET, "", 0, "6"),
+        ("c2", MEDIAN_DAYS_TO_MET, "", 0, "1"),
+    ]
+    assert median == 4  # 1 2 6 6

@@ -108,7 +108,7 @@ class DashboardQuery:
             values = [(r["community_id"], r["figure"], r["label"], int(r["value"])) for r in counted]
             values += dashboard.session_figures(sessions)
             names = await identity_queries.community_names(conn, sorted({v[0] for v in values}))
-        kept, median = _with_medians(values)
+        kept, median = dashboard.shown_rows(values)
         return Dashboard(
             scope=scope,
             id=id,
@@ -127,27 +127,3 @@ class DashboardQuery:
                 for community, figure, label, number, value in kept
             ],
         )
-
-
-def _with_medians(
-    values: list[tuple[str, str, str, int]],
-) -> tuple[list[tuple[str, str, str, int, str]], float | None]:
-    """The rows as shown, the days-to-met histogram turned into each community's median (the
-    histogram itself is not shown), and the median over the whole scope."""
-    per_community: dict[str, dict[int, int]] = {}
-    everywhere: dict[int, int] = {}
-    shown: list[tuple[str, str, str, int, str]] = []
-    for community, figure, label, value in values:
-        if figure != dashboard.WISH_DAYS_TO_MET:
-            shown.append((community, figure, label, value, dashboard.shown(figure, value)))
-            continue
-        days = int(label)
-        per_community.setdefault(community, {})[days] = per_community.get(community, {}).get(days, 0) + value
-        everywhere[days] = everywhere.get(days, 0) + value
-    for community, histogram in sorted(per_community.items()):
-        median = dashboard.median_days(histogram)
-        if median is not None:
-            shown.append((community, dashboard.MEDIAN_DAYS_TO_MET, "", 0, dashboard.median_words(median)))
-    order = {figure: i for i, figure in enumerate(dashboard.FIGURES)}
-    shown.sort(key=lambda row: (order.get(row[1], len(order)), row[0], row[2]))
-    return shown, dashboard.median_days(everywhere)

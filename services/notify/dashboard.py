@@ -327,3 +327,28 @@ def whole_months(since: date, until: date) -> tuple[date, date]:
     start = since if since.day == 1 else month_of(month_of(since) + timedelta(days=31))
     end = month_of(until + timedelta(days=1))
     return (start, end) if start < end else (start, start)
+
+
+def shown_rows(
+    values: list[tuple[str, str, str, int]],
+) -> tuple[list[tuple[str, str, str, int, str]], float | None]:
+    """The rows as the dashboard shows them, (community, figure, label, value, as shown), in
+    ``FIGURES`` order: the days-to-met histogram turned into each community's median (the
+    histogram itself is not shown), with the median over them all."""
+    per_community: dict[str, dict[int, int]] = {}
+    everywhere: dict[int, int] = {}
+    rows: list[tuple[str, str, str, int, str]] = []
+    for community, figure, label, value in values:
+        if figure != WISH_DAYS_TO_MET:
+            rows.append((community, figure, label, value, shown(figure, value)))
+            continue
+        days = int(label)
+        per_community.setdefault(community, {})[days] = per_community.get(community, {}).get(days, 0) + value
+        everywhere[days] = everywhere.get(days, 0) + value
+    for community, histogram in sorted(per_community.items()):
+        median = median_days(histogram)
+        if median is not None:
+            rows.append((community, MEDIAN_DAYS_TO_MET, "", 0, median_words(median)))
+    order = {figure: i for i, figure in enumerate(FIGURES)}
+    rows.sort(key=lambda row: (order.get(row[1], len(order)), row[0], row[2]))
+    return rows, median_days(everywhere)
