@@ -52,6 +52,7 @@ class StreetWithWork:
     organiser: str
     signups: list[str]
     resident_id: str
+    session_id: str  # the session the six signed up for
 
 
 async def street_with_work(gql: GraphQLClient, settings: Settings, pool: Any) -> StreetWithWork:
@@ -85,7 +86,7 @@ async def street_with_work(gql: GraphQLClient, settings: Settings, pool: Any) ->
     await gql.ok(FINISH, {"input": {"wishId": wish_id, "note": "修好了"}}, helper)
     await gql.ok(CONFIRM, {"id": wish_id}, resident)
 
-    return StreetWithWork(admin, street, community, organiser, signups, resident_id)
+    return StreetWithWork(admin, street, community, organiser, signups, resident_id, session_id)
 
 
 STATION = "朔方邻里驿家"
@@ -99,28 +100,30 @@ mutation($name: String!, $relation: Relation!, $ageBand: AgeBand!) {
 """
 FAMILY_SIGN_UP = "mutation($input: SignUpInput!) { signUp(input: $input) { id status partySize } }"
 CANCEL_SIGNUP = "mutation($input: CancelSignupInput!) { cancelSignup(input: $input) { id status } }"
+MOVE_SESSION = "mutation($input: MoveSessionInput!) { moveSession(input: $input) { id venue } }"
 CREATE_VENUE = "mutation($input: CreateVenueInput!) { createVenue(input: $input) { id } }"
 
 
 @dataclass(frozen=True)
 class MoreWork:
     station: str
+    moved_to: str  # the second station, where the first session moved
     partner: str
     work_unit: str
     names: list[str]  # people's names and phones that must never reach the dashboard
 
 
+async def station_venue(gql: GraphQLClient, organiser: str, community: str, name: str) -> str:
+    venue = {"communityId": community, "name": name, "kind": "STATION", "capacity": 30}
+    made = await gql.ok(CREATE_VENUE, {"input": {**venue, "idempotencyKey": uuid.uuid4().hex}}, organiser)
+    venue_id: str = made["createVenue"]["id"]
+    return venue_id
+
+
 async def station_session(gql: GraphQLClient, organiser: str, community: str, station: str) -> str:
     """A 文体 activity's session at the community's 邻里驿家 station, starting in 20 minutes, an hour long."""
     key = lambda: uuid.uuid4().hex  # noqa: E731
-    venue = {
-        "communityId": community,
-        "name": station,
-        "kind": "STATION",
-        "capacity": 30,
-        "idempotencyKey": key(),
-    }
-    venue_id = (await gql.ok(CREATE_VENUE, {"input": venue}, organiser))["createVenue"]["id"]
+    venue_id = await station_venue(gql, organiser, community, station)
     starts = (datetime.now(UTC) + timedelta(minutes=20)).replace(second=0, microsecond=0)
     festival = {
         "name": "第四届幸福邻里节",
@@ -156,7 +159,8 @@ async def more_work(gql: GraphQLClient, settings: Settings, pool: Any, made: Str
     grandfather and the mother) and two neighbours sign up for a 文体 session, one neighbour
     cancels, two of the family come through the door; a party member of a work unit, who is
     also in a partner unit, serves an hour and is corrected by half an hour; the partner unit
-    claims two project items and one is closed; two concerns are raised and one handled."""
+    claims two project items and one is closed; two concerns are raised and one handled; the
+    first session moves to a second station."""
     community, organiser = made.community, made.organiser
     tag = uuid.uuid4().hex[:4]
     station, partner_name, work_unit = f"{STATION}{tag}", f"{PARTNER}{tag}", f"{WORK_UNIT}{tag}"
@@ -182,6 +186,11 @@ async def more_work(gql: GraphQLClient, settings: Settings, pool: Any, made: Str
     ] == "CANCELLED"
     scanner = token_for(settings, "dash-scanner", {SCANNER}, {community})
     await gql.ok(ADMIT, admit(session_id, family["id"], 2), scanner)
+
+    moved_to = f"{STATION}二{tag}"
+    second = await station_venue(gql, organiser, community, moved_to)
+    move = {"sessionId": made.session_id, "venueId": second, "idempotencyKey": uuid.uuid4().hex}
+    assert (await gql.ok(MOVE_SESSION, {"input": move}, organiser))["moveSession"]["venue"] == moved_to
 
     ctx = {"pool": pool, "settings": settings}
     boss = Actor("dash-organiser", frozenset({ORGANISER}), frozenset({community}))
@@ -223,4 +232,6 @@ async def more_work(gql: GraphQLClient, settings: Settings, pool: Any, made: Str
         concerns.append((await council_handlers.raise_concern(ctx, resident, concern))["id"])
     handled = {"concern_id": str(concerns[0]), "triage": "HANDLED", "note": "已换灯泡"}
     await council_handlers.triage_concern(ctx, boss, handled)
-    return MoreWork(station, partner_name, work_unit, ["王小明", "王建国", "李党员", "王秀兰", member_id])
+    return MoreWork(
+        station, moved_to, partner_name, work_unit, ["王小明", "王建国", "李党员", "王秀兰", member_id]
+    )

@@ -253,6 +253,12 @@ async def test_every_figure_agrees_with_the_services_tables_and_a_rebuild_gives_
     assert truth[("admitted_by_station", more.station)] == 2
     assert truth[("no_shows_by_station", more.station)] == 2
     assert truth[("signed_up_by_category", "文体")] == 4
+    # the first session, moved to the second station: six signed up, two came
+    assert [truth[(f"{f}_by_station", more.moved_to)] for f in ("signed_up", "admitted", "no_shows")] == [
+        6,
+        2,
+        4,
+    ]
     assert truth[("no_shows_by_category", "")] == 4  # the first session: six signed up, two came
     assert (truth[("people_by_age_band", "<18")], truth[("people_by_age_band", "80+")]) == (1, 1)
     assert truth[("people_by_age_band", "unknown")] == 8  # six singles, the mother, the neighbour
