@@ -82,7 +82,11 @@ async def series(
     step = grain.value if grain is not None else dashboard.grain_for(since, until)
     starts = dashboard.buckets(since, until, step)
     async with info.context.pool.acquire() as conn:
-        points = await repo.series(conn, communities, since, until, step)
+        points = [  # the days-to-met histogram is no count over time (its median is worked out)
+            p
+            for p in await repo.series(conn, communities, since, until, step)
+            if p[1] != dashboard.WISH_DAYS_TO_MET
+        ]
         names = await identity_queries.community_names(conn, sorted({p[0] for p in points}))
     return DashboardSeries(
         grain=DashboardGrain(step),
