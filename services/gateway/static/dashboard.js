@@ -268,7 +268,8 @@ function render() {
     const line = answer.series.lines.find((l) => l.figure === figure && !l.communityId);
     figures.append(figureSection(figure, totals, line, answer.series, counter));
   }
-  if (shown.length) figures.append(stationList(shown, answer.series));
+  const overTime = shown.filter((f) => answer.series.lines.some((l) => l.figure === f && l.communityId));
+  if (overTime.length) figures.append(stationList(overTime, answer.series));
   const csvButton = el("button", { type: "button", onclick: () => busy(csvButton, $("csvError"), downloadCsv) }, t("csv"));
   $("actions").append(
     csvButton,
