@@ -80,6 +80,14 @@ async def test_a_streets_staff_change_the_period_and_print_their_dashboard(
     await expect(station.locator("td svg.spark title").first).to_contain_text(f"{day_iso(0)[5:]} 6")
     await staff.screenshot("dashboard-street")
 
+    # In English the same charts, in words (then back to Chinese for the rest)
+    await page.get_by_role("button", name="English").click()
+    await expect(line.locator("svg text.caption")).to_contain_text("Sign-ups confirmed: day by day")
+    await expect(line.locator("thead th").first).to_have_text("Day")
+    await expect(stations.locator("h3")).to_have_text("Communities (stations) at a glance")
+    await page.get_by_role("button", name="中文").click()
+    await expect(line.locator("svg text.caption")).to_contain_text("活动报名（已确认）：逐日")
+
     # The quick picks a meeting asks for set the dates and show them: last year is empty.
     await page.get_by_role("button", name="去年").click()
     last_year = day(0).year - 1
