@@ -1,4 +1,5 @@
-"""The `linli` command: up, migrate, gateway, worker, token, schema, admin, commands."""
+"""The `linli` command: up, migrate, gateway, worker, token, schema, admin, commands,
+dashboard-rebuild."""
 
 from __future__ import annotations
 
@@ -186,6 +187,19 @@ def _commands_command(args: argparse.Namespace, settings: Settings) -> int:
 COMMAND_SERVICES = ("activities", "volunteers", "notify")
 
 
+def _dashboard_rebuild(args: argparse.Namespace, settings: Settings) -> int:
+    """Rebuild the dashboard's read model from the services' tables (services/notify/dashboard_rebuild.py)."""
+    from services.notify.dashboard_rebuild import rebuild
+
+    async def run(pool: Any, redis: Any, resolved: Settings) -> str:
+        async with pool.acquire() as conn, conn.transaction():
+            written = await rebuild(conn, args.community or None)
+        where = ", ".join(args.community) if args.community else "every community"
+        return f"dashboard rebuilt for {where}: {written} daily counts"
+
+    return _as_platform(settings, run)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="linli", description="Linli (邻里) platform")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -243,6 +257,11 @@ def main(argv: list[str] | None = None) -> int:
     replay = commands_sub.add_parser("replay", help="send a dead command to its service again")
     replay.add_argument("service", choices=COMMAND_SERVICES)
     replay.add_argument("entry", help="its entry id, as `linli commands dead` prints it")
+    rebuild = sub.add_parser(
+        "dashboard-rebuild",
+        help="rebuild the dashboard's counts from the services' tables (run with the workers stopped)",
+    )
+    rebuild.add_argument("--community", action="append", default=[], help="only this; repeat (default: all)")
     args = parser.parse_args(argv)
 
     try:
@@ -287,6 +306,8 @@ def main(argv: list[str] | None = None) -> int:
         return _directory_command(args, settings)
     if args.command == "commands":
         return _commands_command(args, settings)
+    if args.command == "dashboard-rebuild":
+        return _dashboard_rebuild(args, settings)
     if args.command == "schema":
         from services.gateway.schema import sdl
 

@@ -21,8 +21,10 @@ async def session_at_door(conn: Connection, session_id: uuid.UUID) -> asyncpg.Re
     return await conn.fetchrow(
         """
         SELECT s.id, s.community_id, s.venue, s.starts_at, s.ends_at, s.status,
-               a.title AS activity_title
+               s.created_at, s.rescheduled_at, a.title AS activity_title, a.category AS activity_category,
+               CASE WHEN v.kind = 'STATION' THEN v.name ELSE '' END AS station
         FROM activities.sessions s JOIN activities.activities a ON a.id = s.activity_id
+        LEFT JOIN activities.venues v ON v.id = s.venue_id
         WHERE s.id = $1
         """,
         session_id,

@@ -104,6 +104,7 @@ async def check_in_ticket(ctx: dict[str, Any], actor: Actor, args: dict[str, Any
                     "starts_at": session["starts_at"].isoformat(),
                     "scanned_by": actor.user_id,
                     "checked_in_at": at.isoformat(),
+                    "session_facts": domain.dashboard_facts(session),
                 },
             )
     return _reply(found, at, letting_in, admitted)

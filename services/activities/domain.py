@@ -587,3 +587,17 @@ def not_household_member() -> Refusal:
     return Refusal(
         "NOT_HOUSEHOLD_MEMBER", "所选成员不在您的家庭成员中", "That person is not in your household"
     )
+
+
+def dashboard_facts(session: Any) -> dict[str, str]:
+    """What the dashboard's session projection keeps of a session (notify's dashboard_sessions):
+    when it runs, its activity's category, its 邻里驿家 station ("" elsewhere), and the version
+    of these facts (moved sessions are newer), so events handled out of order keep the newest."""
+    version = session["rescheduled_at"] or session["created_at"]
+    return {
+        "starts_at": session["starts_at"].isoformat(),
+        "ends_at": session["ends_at"].isoformat(),
+        "category": session["activity_category"] or "",
+        "station": session["station"] or "",
+        "version": version.isoformat(),
+    }

@@ -417,7 +417,8 @@ async def cancel_signup(ctx: dict[str, Any], actor: Actor, args: dict[str, Any])
                 raise RuntimeError(f"session {session['id']} holds fewer seats than it sold")
             taken = released
         await _promote_from_waitlist(conn, session, taken)
-        await record_event(conn, SCHEMA, contracts.SIGNUP_CANCELLED, _signup_event(session, signup))
+        payload = {**_signup_event(session, signup), "seats_freed": freed}
+        await record_event(conn, SCHEMA, contracts.SIGNUP_CANCELLED, payload)
     return repo.as_dict(cancelled)
 
 
@@ -473,6 +474,9 @@ async def cancel_party_members(ctx: dict[str, Any], actor: Actor, args: dict[str
             "dropped_me": cut.dropped_me,
             "kept": [a["name"] for a in cut.attendees],
             "kept_me": cut.include_me,
+            # for the dashboard: the seats given back and the age bands of who no longer comes
+            "seats_freed": freed,
+            "freed_bands": [a["age_band"] for a in cut.dropped],
         }
         await record_event(conn, SCHEMA, contracts.SIGNUP_PARTY_REDUCED, payload)
     return repo.as_dict(reduced)
@@ -519,7 +523,8 @@ async def cancel_session(ctx: dict[str, Any], actor: Actor, args: dict[str, Any]
             raise RuntimeError(f"session {session_id} holds fewer seats than it sold")
         row = await repo.mark_session_cancelled(conn, session_id, reason, key, now())
         for signup in live:
-            payload = {**_signup_event(session, signup), "reason": reason}
+            freed_here = domain.seats_held(signup["status"], signup["party_size"])
+            payload = {**_signup_event(session, signup), "reason": reason, "seats_freed": freed_here}
             await record_event(conn, SCHEMA, contracts.SESSION_CANCELLED, payload)
     return repo.as_dict(row)
 
@@ -600,12 +605,20 @@ async def move_session(ctx: dict[str, Any], actor: Actor, args: dict[str, Any]) 
         )
         live = await repo.lock_live_signups(conn, session_id)
         await repo.free_cancellation(conn, [row["id"] for row in live])
+        moved = await repo.lock_session(conn, session_id)  # already ours: as it is now, for the dashboard
+        assert moved is not None
+        facts = {"session_facts": domain.dashboard_facts(moved)}
         cid, parent = correlation_id.get(), tracing.current_traceparent()
         await record_events(
             conn,
             SCHEMA,
             [
-                (contracts.SESSION_RESCHEDULED, {**_signup_event(session, row), **notice}, cid, parent)
+                (
+                    contracts.SESSION_RESCHEDULED,
+                    {**_signup_event(session, row), **notice, **facts},
+                    cid,
+                    parent,
+                )
                 for row in live
             ],
         )
@@ -626,6 +639,10 @@ def _signup_event(session: asyncpg.Record, signup: asyncpg.Record) -> dict[str, 
         "starts_at": session["starts_at"].isoformat(),
         "festival_id": str(session["festival_id"]),
         "community_id": session["community_id"],
+        # for the dashboard: age bands of the household members along (never their names;
+        # the one who signed up, if going, is counted with an unknown age), and the session
+        "attendee_bands": [a["age_band"] for a in repo.attendees_of(signup)],
+        "session_facts": domain.dashboard_facts(session),
     }
 
 

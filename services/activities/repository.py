@@ -168,6 +168,14 @@ async def insert_session(
     return row
 
 
+# What the dashboard keeps of a session (notify's dashboard_sessions, services/notify/dashboard.py):
+# its activity's category and, at a 邻里驿家 station, the station's name. Needs ``a`` (the
+# activity) and ``v`` (the venue, left-joined) in the query.
+_DASHBOARD_FACTS = (
+    "a.category AS activity_category, CASE WHEN v.kind = 'STATION' THEN v.name ELSE '' END AS station"
+)
+
+
 async def get_session(conn: Connection, session_id: uuid.UUID) -> asyncpg.Record | None:
     return await conn.fetchrow("SELECT * FROM activities.sessions WHERE id = $1", session_id)
 
@@ -183,14 +191,16 @@ async def lock_sessions_for_signup(
     """Sessions about to take sign-ups, locked in id order (so two batches never deadlock),
     with their waitlist length and what messages say about them."""
     rows = await conn.fetch(
-        """
+        f"""
         SELECT s.*, a.title AS activity_title, a.festival_id, a.age_bands, a.children_need_adult,
                f.published AS festival_published, f.max_sessions_per_resident,
                (SELECT count(*) FROM activities.signups w
-                 WHERE w.session_id = s.id AND w.status = 'WAITLISTED') AS waiting
+                 WHERE w.session_id = s.id AND w.status = 'WAITLISTED') AS waiting,
+               {_DASHBOARD_FACTS}
         FROM activities.sessions s
         JOIN activities.activities a ON a.id = s.activity_id
         JOIN activities.festivals f ON f.id = a.festival_id
+        LEFT JOIN activities.venues v ON v.id = s.venue_id
         WHERE s.id = ANY($1::uuid[])
         ORDER BY s.id
         FOR UPDATE OF s
@@ -326,8 +336,9 @@ async def lock_session(conn: Connection, session_id: uuid.UUID) -> asyncpg.Recor
     Cancellations lock the session first and its sign-ups after: one lock order, no deadlock.
     """
     return await conn.fetchrow(
-        """
-        SELECT s.*, a.title AS activity_title, a.festival_id, v.capacity AS venue_capacity
+        f"""
+        SELECT s.*, a.title AS activity_title, a.festival_id, v.capacity AS venue_capacity,
+               {_DASHBOARD_FACTS}
         FROM activities.sessions s JOIN activities.activities a ON a.id = s.activity_id
         LEFT JOIN activities.venues v ON v.id = s.venue_id
         WHERE s.id = $1

@@ -10,6 +10,7 @@ from enum import Enum
 import strawberry
 
 from services.common.actor import COMMUNITY_ADMIN, ORGANISER, PLATFORM_ADMIN, Actor
+from services.common.clock import now
 from services.common.errors import bad_input, forbidden, not_found
 from services.gateway.context import Info
 from services.identity import queries as identity_queries
@@ -30,11 +31,20 @@ class DashboardScope(Enum):
 class DashboardRow:
     figure: str = strawberry.field(
         description="signups_confirmed, people_admitted, volunteer_minutes, wishes_posted, "
-        "wishes_claimed or wishes_met."
+        "wishes_claimed, wishes_met; per activity category and per 邻里驿家 station (counted on "
+        "the session's day): signed_up_by_category, admitted_by_category, no_shows_by_category, "
+        "signed_up_by_station, admitted_by_station, no_shows_by_station; people_by_age_band; "
+        "party_member_minutes (per work unit), partner_minutes (per partner organisation); "
+        "wishes_median_days_to_met; items_claimed, items_closed (per partner unit); "
+        "concerns_raised, concerns_resolved."
     )
     community_id: str
     community_name: str
-    label: str = strawberry.field(description="The activity's title, or the wish's category; may be empty.")
+    label: str = strawberry.field(
+        description="The activity's title, the activity's category, the station's name, an age band "
+        "(<18, 18-59, 60-79, 80+, unknown), the work unit or partner's name, or the wish's "
+        "category; may be empty."
+    )
     value: str = strawberry.field(description='The count; head counts under five read "<5".')
     small: bool = strawberry.field(description='True when value reads "<5" instead of the count.')
 
@@ -46,6 +56,10 @@ class Dashboard:
     since: date
     until: date
     rows: list[DashboardRow]
+    median_days_to_met: float | None = strawberry.field(
+        description="The median whole days from a wish posted to met, over the wishes met in the "
+        "period in the whole scope (exact, from a histogram of counts); null when none was met."
+    )
 
 
 async def _communities(info: Info, actor: Actor, scope: DashboardScope, id: str | None) -> list[str] | None:
@@ -89,22 +103,27 @@ class DashboardQuery:
             raise bad_input("until", "时间段最长三年", "A period is at most three years long")
         communities = await _communities(info, actor, scope, id)
         async with info.context.pool.acquire() as conn:
-            rows = await repo.counts(conn, communities, since, until)
-            names = await identity_queries.community_names(conn, sorted({r["community_id"] for r in rows}))
+            counted = await repo.counts(conn, communities, since, until)
+            sessions = await repo.session_totals(conn, communities, since, until, now())
+            values = [(r["community_id"], r["figure"], r["label"], int(r["value"])) for r in counted]
+            values += dashboard.session_figures(sessions)
+            names = await identity_queries.community_names(conn, sorted({v[0] for v in values}))
+        kept, median = dashboard.shown_rows(values)
         return Dashboard(
             scope=scope,
             id=id,
             since=since,
             until=until,
+            median_days_to_met=median,
             rows=[
                 DashboardRow(
-                    figure=row["figure"],
-                    community_id=row["community_id"],
-                    community_name=names.get(row["community_id"], row["community_id"]),
-                    label=row["label"],
-                    value=dashboard.shown(row["figure"], row["value"]),
-                    small=dashboard.shown(row["figure"], row["value"]) != str(row["value"]),
+                    figure=figure,
+                    community_id=community,
+                    community_name=names.get(community, community),
+                    label=label,
+                    value=value,
+                    small=figure in dashboard.HEAD_COUNTS and value != str(number),
                 )
-                for row in rows
+                for community, figure, label, number, value in kept
             ],
         )

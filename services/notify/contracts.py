@@ -48,6 +48,9 @@ CONSUMES: tuple[str, ...] = (
     # counted only, for the dashboard (services/notify/dashboard.py)
     "ticket.checked_in",
     "volunteer.check_out_undone",
+    "service_hours.corrected",
+    "project.claimed",  # 三张清单: items claimed and closed per partner unit
+    "project.closed",
 )
 SESSION_RESCHEDULED = "session.rescheduled"
 SHIFT_SIGNED_UP = "shift.signed_up"

@@ -2,22 +2,76 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
 from typing import Any
 
 from services.common.clock import LOCAL_TZ
 
-SIGNUPS_CONFIRMED = "signups_confirmed"  # sign-ups confirmed (at once or off the waiting list)
+SIGNUPS_CONFIRMED = (
+    "signups_confirmed"  # sign-ups confirmed (at once or off the waiting list), less cancelled
+)
 PEOPLE_ADMITTED = "people_admitted"  # people let in at the door
-VOLUNTEER_MINUTES = "volunteer_minutes"  # minutes credited at check-out, less undone check-outs
+VOLUNTEER_MINUTES = "volunteer_minutes"  # minutes credited, less undone check-outs, with corrections
 WISHES_POSTED = "wishes_posted"
 WISHES_CLAIMED = "wishes_claimed"
 WISHES_MET = "wishes_met"
-FIGURES = (SIGNUPS_CONFIRMED, PEOPLE_ADMITTED, VOLUNTEER_MINUTES, WISHES_POSTED, WISHES_CLAIMED, WISHES_MET)
-# Below this a count could point at a person: it is shown as "<5". Minutes are a sum, not a head count.
+# hours per unit (minutes, like volunteer_minutes): a party member's work unit (双报到), and each
+# partner organisation (共建单位) the volunteer is a member of
+PARTY_MEMBER_MINUTES = "party_member_minutes"
+PARTNER_MINUTES = "partner_minutes"
+WISH_DAYS_TO_MET = "wish_days_to_met"  # a histogram: label = whole days from posted to met, value = wishes
+ITEMS_CLAIMED = "items_claimed"  # project items (三张清单) claimed, per partner unit
+ITEMS_CLOSED = "items_closed"  # project items closed (销号), per partner unit that carried them out
+CONCERNS_RAISED = "concerns_raised"  # 邻里议事会 concerns raised
+CONCERNS_RESOLVED = "concerns_resolved"  # handled on the spot, or done after the council decided
+# Kept per session (notify.dashboard_sessions) and counted on the session's own day, read at once:
+SIGNED_UP_BY_CATEGORY = "signed_up_by_category"  # people in confirmed sign-ups, per activity category
+ADMITTED_BY_CATEGORY = "admitted_by_category"
+NO_SHOWS_BY_CATEGORY = "no_shows_by_category"
+SIGNED_UP_BY_STATION = "signed_up_by_station"  # the same at each 邻里驿家 station (venues of kind STATION)
+ADMITTED_BY_STATION = "admitted_by_station"
+NO_SHOWS_BY_STATION = "no_shows_by_station"
+PEOPLE_BY_AGE_BAND = "people_by_age_band"  # people in confirmed sign-ups, per age band
+MEDIAN_DAYS_TO_MET = "wishes_median_days_to_met"  # worked out on reading, from the histogram
+FIGURES = (
+    SIGNUPS_CONFIRMED,
+    PEOPLE_ADMITTED,
+    VOLUNTEER_MINUTES,
+    WISHES_POSTED,
+    WISHES_CLAIMED,
+    WISHES_MET,
+    SIGNED_UP_BY_CATEGORY,
+    ADMITTED_BY_CATEGORY,
+    NO_SHOWS_BY_CATEGORY,
+    SIGNED_UP_BY_STATION,
+    ADMITTED_BY_STATION,
+    NO_SHOWS_BY_STATION,
+    PEOPLE_BY_AGE_BAND,
+    PARTY_MEMBER_MINUTES,
+    PARTNER_MINUTES,
+    MEDIAN_DAYS_TO_MET,
+    ITEMS_CLAIMED,
+    ITEMS_CLOSED,
+    CONCERNS_RAISED,
+    CONCERNS_RESOLVED,
+)
+# Below this a count could point at a person: it is shown as "<5". Minutes are a sum, a median
+# is not a count: neither is a head count.
 SMALL = 5
-HEAD_COUNTS = frozenset(FIGURES) - {VOLUNTEER_MINUTES}
+HEAD_COUNTS = frozenset(FIGURES) - {
+    VOLUNTEER_MINUTES,
+    PARTY_MEMBER_MINUTES,
+    PARTNER_MINUTES,
+    MEDIAN_DAYS_TO_MET,
+}
+
+# Age bands as identity keeps household members' (services/identity/domain.py AgeBand: no birth
+# year is kept, so 60-79 cannot be split further); the one who signed up has no age on record.
+AGE_BANDS = ("<18", "18-59", "60-79", "80+", "unknown")
+_BAND_OF = {"CHILD": 0, "TEEN": 0, "ADULT": 1, "SENIOR": 2, "ELDER": 3}
+UNKNOWN_AGE = 4
+RESOLVED = frozenset({"HANDLED", "DONE"})  # a concern's states that say it was resolved
 
 # event type -> the figure it adds to and the payload key its label comes from
 _COUNTED: dict[str, tuple[str, str]] = {
@@ -26,11 +80,36 @@ _COUNTED: dict[str, tuple[str, str]] = {
     "wish.posted": (WISHES_POSTED, "category"),
     "wish.claimed": (WISHES_CLAIMED, "category"),
     "wish.met": (WISHES_MET, "category"),
+    "project.claimed": (ITEMS_CLAIMED, "partner"),
 }
 TICKET_CHECKED_IN = "ticket.checked_in"
 VOLUNTEER_CHECKED_OUT = "volunteer.checked_out"
 CHECK_OUT_UNDONE = "volunteer.check_out_undone"
-EVENTS = (*_COUNTED, TICKET_CHECKED_IN, VOLUNTEER_CHECKED_OUT, CHECK_OUT_UNDONE)
+HOURS_CORRECTED = "service_hours.corrected"  # an organiser's correction entry
+CORRECTION_DECIDED = "record_correction.decided"  # a volunteer's request, accepted: a correction entry
+SIGNUP_CANCELLED = "signup.cancelled"
+SESSION_CANCELLED = "session.cancelled"
+PARTY_REDUCED = "signup.party_reduced"
+SESSION_RESCHEDULED = "session.rescheduled"
+ITEM_CLOSED = "project.closed"
+CONCERN_CHANGED = "concern.changed"
+_MINUTES = {
+    VOLUNTEER_CHECKED_OUT: "minutes_credited",
+    CHECK_OUT_UNDONE: "minutes_taken_back",
+    HOURS_CORRECTED: "minutes",
+    CORRECTION_DECIDED: "minutes_changed",
+}
+EVENTS = (
+    *_COUNTED,
+    TICKET_CHECKED_IN,
+    *_MINUTES,
+    SIGNUP_CANCELLED,
+    SESSION_CANCELLED,
+    PARTY_REDUCED,
+    SESSION_RESCHEDULED,
+    ITEM_CLOSED,
+    CONCERN_CHANGED,
+)
 
 
 @dataclass(frozen=True)
@@ -52,7 +131,7 @@ def increments(event: dict[str, Any], received_at: datetime | None = None) -> li
     event, so they come off the unlabelled total. The day is the event's own (``created_at``,
     which every relayed event carries), else the day it was received."""
     kind, payload = event["type"], event["payload"]
-    community = payload.get("community_id")
+    community = payload.get("shift_community_id") or payload.get("community_id")
     created_at = event.get("created_at")
     if not community:
         return []
@@ -62,16 +141,172 @@ def increments(event: dict[str, Any], received_at: datetime | None = None) -> li
         day = received_at.astimezone(LOCAL_TZ).date()
     else:
         return []
+
+    def one(figure: str, label: str, value: int) -> Increment:
+        return Increment(community, day, figure, label, value)
+
     if kind in _COUNTED:
         figure, key = _COUNTED[kind]
-        return [Increment(community, day, figure, str(payload.get(key) or ""), 1)]
+        counted = [one(figure, str(payload.get(key) or ""), 1)]
+        if kind == "wish.met" and payload.get("posted_at") and payload.get("met_at"):
+            days = (local_day(payload["met_at"]) - local_day(payload["posted_at"])).days
+            counted.append(one(WISH_DAYS_TO_MET, str(days), 1))
+        return counted
+    if kind in (SIGNUP_CANCELLED, SESSION_CANCELLED) and int(payload.get("seats_freed") or 0) > 0:
+        return [one(SIGNUPS_CONFIRMED, str(payload.get("activity_title") or ""), -1)]  # it held seats
     if kind == TICKET_CHECKED_IN:
-        return [Increment(community, day, PEOPLE_ADMITTED, payload["activity_title"], int(payload["people"]))]
-    if kind == VOLUNTEER_CHECKED_OUT:
-        return [Increment(community, day, VOLUNTEER_MINUTES, "", int(payload["minutes_credited"]))]
-    if kind == CHECK_OUT_UNDONE:
-        return [Increment(community, day, VOLUNTEER_MINUTES, "", -int(payload["minutes_taken_back"]))]
+        return [one(PEOPLE_ADMITTED, payload["activity_title"], int(payload["people"]))]
+    if kind in _MINUTES:
+        minutes = int(payload.get(_MINUTES[kind]) or 0) * (-1 if kind == CHECK_OUT_UNDONE else 1)
+        if not minutes:
+            return []
+        added = [one(VOLUNTEER_MINUTES, "", minutes)]
+        if payload.get("work_unit"):
+            added.append(one(PARTY_MEMBER_MINUTES, str(payload["work_unit"]), minutes))
+        added += [one(PARTNER_MINUTES, str(p), minutes) for p in payload.get("partners") or ()]
+        return added
+    if kind == ITEM_CLOSED:
+        return [one(ITEMS_CLOSED, str(p), 1) for p in payload.get("partners") or ()]
+    if kind == CONCERN_CHANGED:
+        if payload.get("status") == "RAISED":
+            return [one(CONCERNS_RAISED, "", 1)]
+        if payload.get("status") in RESOLVED:
+            return [one(CONCERNS_RESOLVED, "", 1)]
     return []
+
+
+@dataclass(frozen=True)
+class SessionFacts:
+    """What a session is, for the per-session figures; ``version`` orders the facts of a moved
+    session (the newest wins, whatever order events are handled in)."""
+
+    day: date  # the local day it starts
+    ends_at: datetime
+    category: str
+    station: str  # "" unless it is at a 邻里驿家 station
+    version: datetime
+
+
+@dataclass(frozen=True)
+class SessionChange:
+    """What one event adds to a session's row: seats of confirmed sign-ups, people admitted,
+    people per age band (``AGE_BANDS`` order)."""
+
+    session_id: str
+    community_id: str
+    facts: SessionFacts
+    seats: int = 0
+    admitted: int = 0
+    ages: tuple[int, int, int, int, int] = (0, 0, 0, 0, 0)
+
+
+def ages_of(bands: list[str], people: int) -> tuple[int, int, int, int, int]:
+    """People per age band: household members by their band, the rest (the one who signed up,
+    or anyone without a band) unknown."""
+    counted = [0, 0, 0, 0, 0]
+    for band in bands:
+        counted[_BAND_OF.get(band, UNKNOWN_AGE)] += 1
+    counted[UNKNOWN_AGE] += people - len(bands)
+    return (counted[0], counted[1], counted[2], counted[3], counted[4])
+
+
+def _facts(raw: dict[str, Any]) -> SessionFacts:
+    return SessionFacts(
+        local_day(raw["starts_at"]),
+        datetime.fromisoformat(raw["ends_at"]),
+        str(raw.get("category") or ""),
+        str(raw.get("station") or ""),
+        datetime.fromisoformat(raw["version"]),
+    )
+
+
+def session_changes(event: dict[str, Any]) -> list[SessionChange]:
+    """What one event changes of its session's row (none for events without the session's
+    facts: those sent before the dashboard kept sessions, which ``linli dashboard-rebuild``
+    counts from the tables). A cancellation takes back only seats the sign-up held (a waiting
+    one held none); a party made smaller gives back its dropped members' seats."""
+    kind, payload = event["type"], event["payload"]
+    raw = payload.get("session_facts")
+    if not raw or not payload.get("community_id") or not payload.get("session_id"):
+        return []
+    change = SessionChange(str(payload["session_id"]), payload["community_id"], _facts(raw))
+    bands = [str(b) for b in payload.get("attendee_bands") or ()]
+    party = int(payload.get("party_size") or 0)
+    freed = int(payload.get("seats_freed") or 0)
+    if kind in ("signup.confirmed", "waitlist.promoted"):
+        return [replace(change, seats=party, ages=ages_of(bands, party))]
+    if kind in (SIGNUP_CANCELLED, SESSION_CANCELLED):
+        if freed <= 0:
+            return [change]
+        return [replace(change, seats=-freed, ages=_negated(ages_of(bands, freed)))]
+    if kind == PARTY_REDUCED:
+        if freed <= 0:
+            return [change]
+        dropped = [str(b) for b in payload.get("freed_bands") or ()]
+        return [replace(change, seats=-freed, ages=_negated(ages_of(dropped, freed)))]
+    if kind == TICKET_CHECKED_IN:
+        return [replace(change, admitted=int(payload["people"]))]
+    if kind == SESSION_RESCHEDULED:
+        return [change]
+    return []
+
+
+def _negated(ages: tuple[int, int, int, int, int]) -> tuple[int, int, int, int, int]:
+    return (-ages[0], -ages[1], -ages[2], -ages[3], -ages[4])
+
+
+@dataclass(frozen=True)
+class SessionTotals:
+    """The per-session counts of one community, category and station over a period."""
+
+    community_id: str
+    category: str
+    station: str
+    signed_up: int
+    admitted: int
+    no_shows: int
+    ages: tuple[int, int, int, int, int]
+
+
+def session_figures(totals: list[SessionTotals]) -> list[tuple[str, str, str, int]]:
+    """The per-session figures as (community, figure, label, value), per category and per
+    station, and people per age band."""
+    summed: dict[tuple[str, str, str], int] = {}
+
+    def add(community: str, figure: str, label: str, value: int) -> None:
+        summed[(community, figure, label)] = summed.get((community, figure, label), 0) + value
+
+    for t in totals:
+        add(t.community_id, SIGNED_UP_BY_CATEGORY, t.category, t.signed_up)
+        add(t.community_id, ADMITTED_BY_CATEGORY, t.category, t.admitted)
+        add(t.community_id, NO_SHOWS_BY_CATEGORY, t.category, t.no_shows)
+        if t.station:
+            add(t.community_id, SIGNED_UP_BY_STATION, t.station, t.signed_up)
+            add(t.community_id, ADMITTED_BY_STATION, t.station, t.admitted)
+            add(t.community_id, NO_SHOWS_BY_STATION, t.station, t.no_shows)
+        for band, people in zip(AGE_BANDS, t.ages, strict=True):
+            add(t.community_id, PEOPLE_BY_AGE_BAND, band, people)
+    return sorted((c, f, label, v) for (c, f, label), v in summed.items() if v)
+
+
+def median_days(histogram: dict[int, int]) -> float | None:
+    """The exact median of the days to met counted in ``histogram`` (days -> wishes): the middle
+    one, or halfway between the two middle ones. None when no wish was met."""
+    total = sum(histogram.values())
+    if total <= 0:
+        return None
+    wanted = [(total - 1) // 2, total // 2]  # 0-based positions of the middle one(s)
+    found: list[int] = []
+    seen = 0
+    for days in sorted(histogram):
+        count = histogram[days]
+        found += [days for position in wanted if seen <= position < seen + count]
+        seen += count
+    return (found[0] + found[1]) / 2
+
+
+def median_words(median: float) -> str:
+    return str(int(median)) if median == int(median) else f"{median:.1f}"
 
 
 def shown(figure: str, value: int) -> str:
@@ -92,3 +327,28 @@ def whole_months(since: date, until: date) -> tuple[date, date]:
     start = since if since.day == 1 else month_of(month_of(since) + timedelta(days=31))
     end = month_of(until + timedelta(days=1))
     return (start, end) if start < end else (start, start)
+
+
+def shown_rows(
+    values: list[tuple[str, str, str, int]],
+) -> tuple[list[tuple[str, str, str, int, str]], float | None]:
+    """The rows as the dashboard shows them, (community, figure, label, value, as shown), in
+    ``FIGURES`` order: the days-to-met histogram turned into each community's median (the
+    histogram itself is not shown), with the median over them all."""
+    per_community: dict[str, dict[int, int]] = {}
+    everywhere: dict[int, int] = {}
+    rows: list[tuple[str, str, str, int, str]] = []
+    for community, figure, label, value in values:
+        if figure != WISH_DAYS_TO_MET:
+            rows.append((community, figure, label, value, shown(figure, value)))
+            continue
+        days = int(label)
+        per_community.setdefault(community, {})[days] = per_community.get(community, {}).get(days, 0) + value
+        everywhere[days] = everywhere.get(days, 0) + value
+    for community, histogram in sorted(per_community.items()):
+        median = median_days(histogram)
+        if median is not None:
+            rows.append((community, MEDIAN_DAYS_TO_MET, "", 0, median_words(median)))
+    order = {figure: i for i, figure in enumerate(FIGURES)}
+    rows.sort(key=lambda row: (order.get(row[1], len(order)), row[0], row[2]))
+    return rows, median_days(everywhere)

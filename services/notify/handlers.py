@@ -108,6 +108,9 @@ async def handle_events(ctx: dict[str, Any], events: list[dict[str, Any]]) -> in
             log.info("event %s (%s) already handled", event["id"], event["type"])
         reminders = await _project(conn, settings, fresh, at)
         await dashboard_repo.add_counts(conn, [i for e in fresh for i in dashboard.increments(e, at)])
+        await dashboard_repo.add_session_changes(
+            conn, [c for e in fresh for c in dashboard.session_changes(e)]
+        )
         overrides = await repo.templates_for(
             conn, {e["payload"].get("festival_id") for e in fresh if e["type"] in DEFAULT_TEMPLATES}
         )

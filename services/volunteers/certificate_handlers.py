@@ -214,6 +214,8 @@ async def decide_record_correction(ctx: dict[str, Any], actor: Actor, args: dict
                 "asked_minutes": found["asked_minutes"],
                 "minutes_changed": change,
                 "decided_by": actor.user_id,
+                "shift_community_id": shift["community_id"],  # the dashboard counts the change there
+                **await ledger.units_of(conn, volunteer_id),
             },
         )
     return row_as_dict(row)

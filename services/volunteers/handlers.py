@@ -266,6 +266,7 @@ async def undo_check_out(ctx: dict[str, Any], actor: Actor, args: dict[str, Any]
                 "minutes_taken_back": credited,
                 "undone_by": actor.user_id,
                 "undone_at": now.isoformat(),
+                **await repo.units_of(conn, volunteer_id),
             },
         )
     return row_as_dict(reopened)
@@ -315,6 +316,7 @@ async def _credit_attendance(
             "minutes_credited": credit,
             "checked_out_by": recorded_by,
             "auto_closed": auto_closed,
+            **await repo.units_of(conn, volunteer_id),
         },
     )
     return credit
@@ -370,6 +372,8 @@ async def correct_service_hours(ctx: dict[str, Any], actor: Actor, args: dict[st
                 "minutes": minutes,
                 "reason": reason,
                 "corrected_by": actor.user_id,
+                "community_id": shift["community_id"],  # the dashboard counts it there
+                **await repo.units_of(conn, volunteer_id),
             },
         )
     return row_as_dict(row)

@@ -109,9 +109,10 @@ async def close_list_item(ctx: dict[str, Any], actor: Actor, args: dict[str, Any
         if item["status"] != ItemStatus.DONE:
             raise lists.wrong_item_state(ItemStatus(item["status"]))
         await repo.close(conn, item_id, actor.user_id, now_of(ctx))
-        await record_event(
-            conn, SCHEMA, lists.ITEM_CLOSED, {"item_id": str(item_id), "community_id": item["community_id"]}
-        )
+        # the units that carried it out, by name: the dashboard counts closed items per unit
+        partners = sorted({c["partner_name"] for c in await repo.claims_of(conn, [item_id])})
+        payload = {"item_id": str(item_id), "community_id": item["community_id"], "partners": partners}
+        await record_event(conn, SCHEMA, lists.ITEM_CLOSED, payload)
         row = await repo.get_item(conn, item_id)
     assert row is not None
     return row_as_dict(row)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
+from typing import Any
 
 import asyncpg
 
@@ -47,6 +48,23 @@ async def insert_shift(
     )
     assert row is not None
     return row
+
+
+async def units_of(conn: Connection, volunteer_id: str) -> dict[str, Any]:
+    """For the dashboard's hours per unit: the work unit a party member reported (双报到) from
+    (None if not a party member) and the partner organisations (共建单位) the volunteer is a
+    member of, by name. Never the person: these go into events beside the minutes."""
+    row = await conn.fetchrow(
+        """
+        SELECT (SELECT work_unit FROM volunteers.party_members WHERE volunteer_id = $1) AS work_unit,
+               coalesce((SELECT array_agg(o.name ORDER BY o.name) FROM volunteers.partner_members m
+                 JOIN volunteers.partner_organisations o ON o.id = m.organisation_id
+                 WHERE m.volunteer_id = $1), '{}') AS partners
+        """,
+        volunteer_id,
+    )
+    assert row is not None  # a SELECT without FROM answers one row
+    return {"work_unit": row["work_unit"], "partners": list(row["partners"])}
 
 
 async def get_shift(conn: Connection, shift_id: uuid.UUID) -> asyncpg.Record | None:

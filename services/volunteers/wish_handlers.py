@@ -269,6 +269,7 @@ async def confirm_wish(ctx: dict[str, Any], actor: Actor, args: dict[str, Any]) 
                 organisation=claim["organisation"],
                 confirmed_by=actor.user_id,
                 met_at=at.isoformat(),
+                posted_at=row["created_at"].isoformat(),  # the dashboard's days to met
             ),
         )
     return row_as_dict(row)

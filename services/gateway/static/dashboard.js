@@ -24,6 +24,33 @@ useStrings({
   },
 });
 
+// The further figures of issue 25 (their rows come from the same query; see services/notify/dashboard.py).
+import { addStrings } from "/static/common.js";
+FIGURES.push("signed_up_by_category", "admitted_by_category", "no_shows_by_category", "signed_up_by_station",
+  "admitted_by_station", "no_shows_by_station", "people_by_age_band", "party_member_minutes", "partner_minutes",
+  "wishes_median_days_to_met", "items_claimed", "items_closed", "concerns_raised", "concerns_resolved");
+addStrings({
+  zh: {
+    signed_up_by_category: "各类活动报名人数", admitted_by_category: "各类活动到场人数", no_shows_by_category: "各类活动爽约人数",
+    signed_up_by_station: "各驿站报名人数", admitted_by_station: "各驿站到场人数", no_shows_by_station: "各驿站爽约人数",
+    people_by_age_band: "邻里节参与人数（按年龄段）", party_member_minutes: "在职党员服务时长（分钟，按工作单位）",
+    partner_minutes: "志愿服务时长（分钟，按共建单位）", wishes_median_days_to_met: "微心愿从发布到实现的天数（中位数）",
+    items_claimed: "共建单位认领事项", items_closed: "共建单位销号事项", concerns_raised: "议事会收到的问题",
+    concerns_resolved: "议事会解决的问题", "cat<18": "18岁以下", "cat18-59": "18–59岁", "cat60-79": "60–79岁",
+    "cat80+": "80岁及以上", catunknown: "年龄不详",
+  },
+  en: {
+    signed_up_by_category: "Signed up, per category", admitted_by_category: "Came, per category",
+    no_shows_by_category: "No-shows, per category", signed_up_by_station: "Signed up, per station",
+    admitted_by_station: "Came, per station", no_shows_by_station: "No-shows, per station",
+    people_by_age_band: "Festival participants by age", party_member_minutes: "Party members' minutes, per work unit",
+    partner_minutes: "Volunteer minutes, per partner", wishes_median_days_to_met: "Median days from wish to met",
+    items_claimed: "Items claimed by partners", items_closed: "Items closed by partners", concerns_raised: "Concerns raised",
+    concerns_resolved: "Concerns resolved", "cat<18": "Under 18", "cat18-59": "18–59", "cat60-79": "60–79",
+    "cat80+": "80 and over", catunknown: "Age unknown",
+  },
+});
+
 const DIRECTORY = "{ communityDirectory { streetId streetName communities { id name } } }";
 const DASHBOARD = `query($scope: DashboardScope!, $id: String, $since: Date!, $until: Date!) {
   dashboard(scope: $scope, id: $id, since: $since, until: $until) { rows { figure communityName label value small } } }`;
