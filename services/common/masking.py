@@ -29,6 +29,11 @@ def mask_phones_in(text: str) -> str:
     return _MOBILE.sub(r"\1****\2", text)
 
 
+def remove_phones_in(text: str, replacement: str) -> str:
+    """Every mobile number in ``text`` replaced, in full, by ``replacement``."""
+    return _MOBILE.sub(replacement, text)
+
+
 class PhoneMaskingFilter(logging.Filter):
     """Rewrites a record so no full mobile number survives in its message or traceback."""
 

@@ -20,6 +20,7 @@ from services.common.actor import COMMUNITY_ADMIN, ORGANISER, PLATFORM_ADMIN, Ac
 from services.common.clock import now
 from services.common.commands import command
 from services.common.db import Connection
+from services.common.erasure import erased_by
 from services.common.errors import Refusal, forbidden, not_found
 from services.common.observability import NOTIFICATIONS, correlation_id
 from services.common.outbox import EVENT_HANDLER, consume_new
@@ -117,7 +118,13 @@ async def handle_events(ctx: dict[str, Any], events: list[dict[str, Any]]) -> in
         for event in fresh:
             written += [(event, m) for m in messages_for(event["type"], event["payload"], overrides)]
         gone = await repo.erased_among(conn, {m.recipient_id for _, m in written})
-        written = [(event, m) for event, m in written if m.recipient_id not in gone]
+        # An erasure's own events tell the erased person nothing, whichever of notify's erasure
+        # and these events comes first; the others they concern are told as usual.
+        written = [
+            (event, m)
+            for event, m in written
+            if m.recipient_id not in gone and m.recipient_id != erased_by(event["payload"])
+        ]
         await repo.insert_messages(conn, [(uuid.UUID(e["id"]), m) for e, m in written])
         await _list_to_tell(conn, written, at)
         prefs = await repo.preferences_of(conn, {m.recipient_id for _, m in written})
