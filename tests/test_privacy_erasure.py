@@ -4,24 +4,21 @@ volunteer ledger still add up, under a pseudonym."""
 
 from __future__ import annotations
 
-import random
 import uuid
 from datetime import timedelta
 from typing import Any
 
 from services.common.erasure import pseudonym_for
 from services.common.outbox import event_envelope
-from services.common.settings import QUEUED_SERVICES, Settings
+from services.common.settings import Settings
 from services.notify import handlers as notify_handlers
 from services.notify.sms import LoginPhone
 from tests.conftest import COMMUNITY, GraphQLClient, eventually
 from tests.dates import minutes_from_now
 from tests.door_steps import couple_signed_up, session_on
+from tests.erasure_steps import DELETE, rare_name, where_found
 from tests.identity_steps import resident_logs_in
 
-SCHEMAS = ("identity", *QUEUED_SERVICES)
-DELETE = 'mutation { deleteMyAccount(confirmation: "注销") }'
-RARE = "甄隗邬璩郗蔺覃鄢阚詹郦湛禚"
 POST_WISH = """
 mutation($input: PostWishInput!) { postWish(input: $input) { id } }
 """
@@ -31,38 +28,6 @@ mutation($input: UpdateVolunteerProfileInput!) { updateVolunteerProfile(input: $
 CREATE_SHIFT = "mutation($input: CreateShiftInput!) { createShift(input: $input) { id } }"
 SHIFT_SIGN_UP = "mutation($input: SignUpForShiftInput!) { signUpForShift(input: $input) { id } }"
 CORRECT = "mutation($input: CorrectServiceHoursInput!) { correctServiceHours(input: $input) { minutes } }"
-
-
-def rare_name(length: int) -> str:
-    return "".join(random.choice(RARE) for _ in range(length))
-
-
-async def text_columns(conn: Any) -> list[tuple[str, str, str]]:
-    """Every column of the Linli schemas that can hold text: text, varchar, json(b), arrays."""
-    rows = await conn.fetch(
-        """
-        SELECT c.table_schema, c.table_name, c.column_name
-        FROM information_schema.columns c
-        JOIN information_schema.tables t USING (table_schema, table_name)
-        WHERE c.table_schema = ANY($1::text[]) AND t.table_type = 'BASE TABLE'
-          AND (c.data_type IN ('text', 'character varying', 'character', 'json', 'jsonb')
-               OR c.udt_name IN ('_text', '_varchar'))
-        """,
-        list(SCHEMAS),
-    )
-    return [(r["table_schema"], r["table_name"], r["column_name"]) for r in rows]
-
-
-async def where_found(conn: Any, needles: list[str]) -> list[str]:
-    found = []
-    for schema, table, column in await text_columns(conn):
-        for needle in needles:
-            hits = await conn.fetchval(
-                f'SELECT count(*) FROM {schema}."{table}" WHERE strpos("{column}"::text, $1) > 0', needle
-            )
-            if hits:
-                found.append(f"{schema}.{table}.{column} holds {needle!r} ({hits} rows)")
-    return found
 
 
 async def counts(conn: Any, session_id: str, resident_id: str) -> dict[str, Any]:

@@ -117,7 +117,9 @@ async def handle_events(ctx: dict[str, Any], events: list[dict[str, Any]]) -> in
         )
         for event in fresh:
             written += [(event, m) for m in messages_for(event["type"], event["payload"], overrides)]
-        gone = await repo.erased_among(conn, {m.recipient_id for _, m in written})
+        recipients = {m.recipient_id for _, m in written}
+        await repo.hold_people(conn, recipients)
+        gone = await repo.erased_among(conn, recipients)
         # An erasure's own events tell the erased person nothing, whichever of notify's erasure
         # and these events comes first; the others they concern are told as usual.
         written = [
