@@ -150,3 +150,10 @@ def test_a_deleted_residents_concern_keeps_its_words_only_once_the_council_took_
     assert council.words_kept_after_erasure(ConcernStatus.RATED, door, (), "x") == door
     for status in (ConcernStatus.RAISED, ConcernStatus.HANDLED, ConcernStatus.DUPLICATE):
         assert council.words_kept_after_erasure(status, words, needles, "x") == council.ERASED_CONCERN
+
+
+def test_news_of_a_concern_whose_author_deleted_her_account_reaches_only_the_grid_worker() -> None:
+    news = {"building": "3号楼", "status": "HANDLED", "words_zh": "已处理", "words_en": "done", "note": None}
+    assert messages_for("concern.changed", {**news, "resident_id": None, "raised_by": None}) == []
+    told = messages_for("concern.changed", {**news, "resident_id": None, "raised_by": "grid-1"})
+    assert [m.recipient_id for m in told] == ["grid-1"]
