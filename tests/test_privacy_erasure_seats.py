@@ -1,8 +1,8 @@
 """A resident deletes her account while she holds seats (PIPL): her sign-ups for sessions still
 ahead are withdrawn as if she had cancelled them — the waiting list moves up in order and each
-promoted neighbour is told, the seat count and live counts follow — and her place on a shift is
-freed with its organiser told; what is over (a session she attended, one she missed) stays
-counted. Run again, the erasure changes nothing more."""
+promoted neighbour is told, the seat count and live counts follow — her place on a shift is
+freed with its organiser told, and a wish she claimed goes back on the wall; what is over (a
+session she attended, one she missed) stays counted. Run again, the erasure changes nothing more."""
 
 from __future__ import annotations
 
@@ -23,12 +23,18 @@ from tests.dates import day, minutes_from_now
 from tests.door_steps import couple_signed_up
 from tests.erasure_steps import DELETE, rare_name, where_found
 from tests.identity_steps import resident_logs_in
+from tests.party_steps import wish_on_the_wall
+from tests.test_wishes import claim
 from tests.ticket_steps import CHECK_IN, check_in_vars, scanner_token, schedule_at, sign_up, ticket_of
 
 MY_SIGNUPS = "{ mySignups { id status waitlistPosition } }"
 CREATE_SHIFT = "mutation($input: CreateShiftInput!) { createShift(input: $input) { id } }"
 SHIFT_SIGN_UP = "mutation($input: SignUpForShiftInput!) { signUpForShift(input: $input) { id } }"
 INBOX = "{ myInbox { kind } }"
+WISH_INBOX = "{ myInbox { kind body } }"
+PROFILE = """
+mutation($input: UpdateVolunteerProfileInput!) { updateVolunteerProfile(input: $input) { volunteerId } }
+"""
 
 
 async def session_state(conn: Any, session_id: str) -> dict[str, Any]:
@@ -122,6 +128,12 @@ async def test_an_erased_residents_seats_go_to_the_waiting_list_in_order_while_h
     volunteer = new_resident()
     assert await gql.error_code(SHIFT_SIGN_UP, shift_sign_up, volunteer[1]) == "SHIFT_FULL"
 
+    # And she took on a neighbour's wish.
+    wisher = new_resident()
+    wish_id = await wish_on_the_wall(gql, wisher[1], organiser_token, "楼道灯坏了，想请人换一下")
+    await gql.ok(PROFILE, {"input": {"communityId": COMMUNITY, "availability": "周末"}}, token)
+    assert (await claim(gql, token, wish_id))["data"]["claimWish"]["status"] == "CLAIMED"
+
     labels = {attended_title, missed_title}
     counted_before = {
         ("signups_confirmed", attended_title): 1,
@@ -202,6 +214,15 @@ async def test_an_erased_residents_seats_go_to_the_waiting_list_in_order_while_h
     again = {"input": {"shiftId": shift_id, "idempotencyKey": uuid.uuid4().hex}}
     await gql.ok(SHIFT_SIGN_UP, again, volunteer[1])
 
+    # The wish is back on the wall, its resident told why, and someone else may take it.
+    async def wisher_told() -> list[str]:
+        messages = (await gql.ok(WISH_INBOX, token=wisher[1]))["myInbox"]
+        return [m["body"] for m in messages if m["kind"] == "wish.given_back"]
+
+    [told] = await eventually(wisher_told)
+    assert "认领人已注销账号" in told
+    assert (await claim(gql, volunteer[1], wish_id))["data"]["claimWish"]["status"] == "CLAIMED"
+
     # What is over stays counted: the seats, who came, and the dashboard.
     async with pool.acquire() as conn:
         assert [await session_state(conn, s) for s in (attended, missed)] == past_before
@@ -219,6 +240,7 @@ async def test_an_erased_residents_seats_go_to_the_waiting_list_in_order_while_h
             assert await activities_erasure.withdraw_signups_not_yet_over(conn, resident_id) == 0
             await activities_erasure.erase(conn, erasure)
             assert await volunteers_erasure.release_shifts_not_yet_over(conn, resident_id) == 0
+            assert await volunteers_erasure.give_back_claimed_wishes(conn, resident_id) == 0
             await volunteers_erasure.erase(conn, erasure)
         assert await session_state(conn, full) == after
         assert await where_found(conn, [name, partner, phone]) == []

@@ -37,7 +37,7 @@ async def withdraw_signups_not_yet_over(conn: Connection, resident_id: str) -> i
             continue
         if await attendance.checked_in_at(conn, signup["id"]) is not None:
             continue  # let in at the door while we waited for the lock: history now
-        await handlers.withdraw(conn, session, signup, ERASE_RESIDENT, at, {ACCOUNT_ERASED: True})
+        await handlers.withdraw(conn, session, signup, ERASE_RESIDENT, at, {ACCOUNT_ERASED: resident_id})
         withdrawn += 1
     return withdrawn
 

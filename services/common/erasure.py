@@ -25,8 +25,8 @@ ERASE_RESIDENT = "erase_resident"  # the command every queued service answers
 # Shorter strings (a one-character name) would match unrelated text: they are not scrubbed
 # textually, only the rows that belong to the resident are.
 MIN_NEEDLE = 2
-# Set in the payload of an event an erasure caused (a sign-up it cancelled, a shift it
-# released): the erased person it concerns is told nothing, whoever else is told as usual.
+# In the payload of an event an erasure caused (a sign-up it cancelled, a shift it released, a
+# wish it gave back), the erased person's id: they are told nothing, the others as usual.
 ACCOUNT_ERASED = "account_erased"
 
 
@@ -66,11 +66,8 @@ def erasure_of(resident_id: str, strings: Iterable[str | None]) -> Erasure:
 
 
 def erased_by(payload: dict[str, Any]) -> str | None:
-    """The erased person an event's erasure concerns (the sign-up's resident or the shift's
-    volunteer), or None for any other event."""
-    if not payload.get(ACCOUNT_ERASED):
-        return None
-    person = payload.get("resident_id") or payload.get("volunteer_id")
+    """The erased person whose erasure caused this event, or None for any other event."""
+    person = payload.get(ACCOUNT_ERASED)
     return None if person is None else str(person)
 
 

@@ -21,9 +21,10 @@ from services.common.erasure import (
     scrub,
     scrub_outbox,
 )
-from services.volunteers import council, handlers
+from services.volunteers import council, handlers, wish_handlers, wishes
 from services.volunteers import council_repository as council_repo
 from services.volunteers import repository as repo
+from services.volunteers import wish_repository as wish_repo
 from services.volunteers.contracts import SERVICE
 
 ERASED_WISH = "（该居民已注销账号，心愿内容已删除）"
@@ -62,9 +63,21 @@ async def release_shifts_not_yet_over(conn: Connection, volunteer_id: str) -> in
     at = clock.now()
     released = 0
     for signup, shift in await repo.shift_signups_not_yet_over(conn, volunteer_id, at):
-        await handlers.release_place(conn, shift, signup, None, at, {ACCOUNT_ERASED: True})
+        await handlers.release_place(conn, shift, signup, None, at, {ACCOUNT_ERASED: volunteer_id})
         released += 1
     return released
+
+
+async def give_back_claimed_wishes(conn: Connection, claimant_id: str) -> int:
+    """Wishes the person had claimed and not yet done go back on the wall, their residents told
+    why; how many. (Done ones wait for the resident's confirmation, as they would anyway.)"""
+    at = clock.now()
+    given = 0
+    for wish in await wish_repo.lock_wishes_claimed_by(conn, claimant_id):
+        if wishes.may_give_back(wish["status"]):
+            extra = {ACCOUNT_ERASED: claimant_id}
+            given += await wish_handlers.give_back(conn, wish, wishes.CLAIMANT_GONE, at, **extra) is not None
+    return given
 
 
 async def forget_concern_authorship(conn: Connection, erasure: Erasure) -> int:
@@ -95,7 +108,11 @@ async def erase(conn: Connection, erasure: Erasure) -> int:
     rid = erasure.resident_id
     known = erasure_of(rid, [*erasure.needles, *await _names_given_here(conn, rid)])
     erasure = replace(erasure, needles=known.needles)
-    changed = await release_shifts_not_yet_over(conn, rid) + await forget_concern_authorship(conn, erasure)
+    changed = (
+        await release_shifts_not_yet_over(conn, rid)
+        + await give_back_claimed_wishes(conn, rid)
+        + await forget_concern_authorship(conn, erasure)
+    )
     for status in (
         await conn.execute(
             "UPDATE volunteers.profiles SET display_name = NULL, availability = NULL, "
