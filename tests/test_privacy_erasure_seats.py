@@ -17,6 +17,8 @@ from services.common.erasure import Erasure, erasure_of
 from services.common.masking import mask_phone
 from services.common.settings import Settings
 from services.notify import dashboard_repository
+from services.notify import handlers as notify_handlers
+from services.notify import repository as notify_repository
 from services.volunteers import erasure as volunteers_erasure
 from tests.conftest import COMMUNITY, SIGN_UP, GraphQLClient, eventually, open_session
 from tests.dates import day, minutes_from_now
@@ -96,7 +98,7 @@ async def test_an_erased_residents_seats_go_to_the_waiting_list_in_order_while_h
     attended = await schedule_at(gql, organiser_token, timedelta(minutes=30), title=attended_title)
     missed = await schedule_at(gql, organiser_token, timedelta(minutes=30), title=missed_title)
     mine = await sign_up(gql, token, attended)
-    await sign_up(gql, token, missed)
+    no_show = await sign_up(gql, token, missed)
     code = (await ticket_of(gql, token, mine["id"]))["code"]
     await gql.ok(CHECK_IN, check_in_vars(code, attended), scanner_token(settings))
     async with pool.acquire() as conn:
@@ -233,6 +235,14 @@ async def test_an_erased_residents_seats_go_to_the_waiting_list_in_order_while_h
     assert past_before[0]["statuses"] == [(resident_id, "CONFIRMED")] and admitted == 1
     assert past_before[1]["statuses"] == [(resident_id, "CONFIRMED")]
 
+    # A reminder due for a sign-up she kept (the one she missed) is not written for her.
+    async with pool.acquire() as conn:
+        projected = await notify_repository.signup(conn, uuid.UUID(no_show["id"]))
+    assert projected is not None and projected["status"] == "CONFIRMED"
+    ctx = {"pool": pool, "settings": settings, "redis": redis}
+    due = projected["starts_at"].isoformat()
+    assert await notify_handlers.send_reminder(ctx, no_show["id"], due, 60) is False
+
     # The erasure run again (a retry of each service's command) changes nothing more.
     erasure: Erasure = erasure_of(resident_id, [name, partner, phone, mask_phone(phone)])
     async with pool.acquire() as conn:
@@ -244,6 +254,8 @@ async def test_an_erased_residents_seats_go_to_the_waiting_list_in_order_while_h
             await volunteers_erasure.erase(conn, erasure)
         assert await session_state(conn, full) == after
         assert await where_found(conn, [name, partner, phone]) == []
+        her_messages = "SELECT count(*) FROM notify.inbox WHERE recipient_id = $1"
+        assert await conn.fetchval(her_messages, resident_id) == 0
 
 
 async def test_a_party_member_she_brought_leaves_with_her_even_from_a_session_already_begun(

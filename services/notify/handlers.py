@@ -293,6 +293,10 @@ async def send_reminder(
             festival = [str(row["festival_id"])] if row["festival_id"] else []
             overrides = await repo.templates_for(conn, festival)
             message = reminder_message(row["resident_id"], payload, lead_minutes, overrides)
+        await repo.hold_people(conn, [message.recipient_id])
+        if await repo.erased_among(conn, [message.recipient_id]):  # before her sign-up's cancellation came
+            log.info("reminder for %s sign-up %s not sent: its person deleted their account", kind, signup_id)
+            return False
         source = uuid.uuid5(_REMINDER_NAMESPACE, f"{signup_id}\x00{lead_minutes}\x00{starts_at}")
         await repo.insert_messages(conn, [(source, message)])
         prefs = (await repo.preferences_of(conn, [message.recipient_id])).get(message.recipient_id)
