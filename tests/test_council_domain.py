@@ -138,3 +138,22 @@ def test_messages_tell_each_invitee_the_organiser_each_reply_and_the_resident_in
     )
     assert [m.recipient_id for m in changed] == ["r-1", "gw-1"]
     assert "TO_COUNCIL" not in changed[0].body_zh and "已提交邻里议事会商议" in changed[0].body_zh
+
+
+def test_a_deleted_residents_concern_keeps_its_words_only_once_the_council_took_it_up() -> None:
+    words = "赵淑兰反映：水管漏水，请打13912345678、+86 138-0000-0000、138 1111 2222或0951-4012345"
+    needles = ("13912345678", "赵淑兰")
+    kept = council.words_kept_after_erasure(ConcernStatus.DECIDED, words, needles, "已注销居民-1a2b3c4d")
+    gone = council.PHONE_REMOVED
+    assert kept == f"已注销居民-1a2b3c4d反映：水管漏水，请打已注销居民-1a2b3c4d、{gone}、{gone}或{gone}"
+    door = "3号楼2单元301漏水"  # a door number is no telephone
+    assert council.words_kept_after_erasure(ConcernStatus.RATED, door, (), "x") == door
+    for status in (ConcernStatus.RAISED, ConcernStatus.HANDLED, ConcernStatus.DUPLICATE):
+        assert council.words_kept_after_erasure(status, words, needles, "x") == council.ERASED_CONCERN
+
+
+def test_news_of_a_concern_whose_author_deleted_her_account_reaches_only_the_grid_worker() -> None:
+    news = {"building": "3号楼", "status": "HANDLED", "words_zh": "已处理", "words_en": "done", "note": None}
+    assert messages_for("concern.changed", {**news, "resident_id": None, "raised_by": None}) == []
+    told = messages_for("concern.changed", {**news, "resident_id": None, "raised_by": "grid-1"})
+    assert [m.recipient_id for m in told] == ["grid-1"]

@@ -99,7 +99,8 @@ async def test_the_second_visit_from_wechat_needs_no_code(
     assert (await gql.ok(ME))["me"] == mine  # by the cookie alone
     http.cookies.clear()
     audit = await pool.fetch(
-        "SELECT details FROM identity.audit_log WHERE actor_id = $1 AND action = 'resident.logged_in' ORDER BY at, id",
+        "SELECT details FROM identity.audit_log WHERE actor_id = $1 AND action = 'resident.logged_in' "
+        "ORDER BY at, id",
         me,
     )
     assert [dict(r["details"]).get("via") for r in audit] == [None, "wechat"]

@@ -406,20 +406,35 @@ async def cancel_signup(ctx: dict[str, Any], actor: Actor, args: dict[str, Any])
         )
         if refusal is not None:
             raise refusal
-        [cancelled] = await repo.cancel_signups(conn, [signup_id], key, at)
+        cancelled = await withdraw(conn, session, signup, key, at)
         if args.get("on_behalf_of"):  # a grid worker withdrew it for the resident (checked by the gateway)
             await repo.mark_cancelled_by_proxy(conn, signup_id, str(args["on_behalf_of"]))
-        taken = session["taken"]
-        freed = domain.seats_held(signup["status"], signup["party_size"])
-        if freed:
-            released = await repo.release_seats(conn, session["id"], freed)
-            if released is None:
-                raise RuntimeError(f"session {session['id']} holds fewer seats than it sold")
-            taken = released
-        await _promote_from_waitlist(conn, session, taken)
-        payload = {**_signup_event(session, signup), "seats_freed": freed}
-        await record_event(conn, SCHEMA, contracts.SIGNUP_CANCELLED, payload)
     return repo.as_dict(cancelled)
+
+
+async def withdraw(
+    conn: Connection,
+    session: asyncpg.Record,
+    signup: asyncpg.Record,
+    key: str,
+    at: datetime,
+    event_extra: dict[str, Any] | None = None,
+) -> asyncpg.Record:
+    """Cancel a live sign-up (the caller locked its session, then it): its seats are freed,
+    the waitlist is promoted in the same transaction and ``signup.cancelled`` recorded (with
+    ``event_extra``). The one way a sign-up is withdrawn, by its resident or by their erasure."""
+    [cancelled] = await repo.cancel_signups(conn, [signup["id"]], key, at)
+    taken = session["taken"]
+    freed = domain.seats_held(signup["status"], signup["party_size"])
+    if freed:
+        released = await repo.release_seats(conn, session["id"], freed)
+        if released is None:
+            raise RuntimeError(f"session {session['id']} holds fewer seats than it sold")
+        taken = released
+    await _promote_from_waitlist(conn, session, taken)
+    payload = {**_signup_event(session, signup), "seats_freed": freed, **(event_extra or {})}
+    await record_event(conn, SCHEMA, contracts.SIGNUP_CANCELLED, payload)
+    return cancelled
 
 
 async def cancel_party_members(ctx: dict[str, Any], actor: Actor, args: dict[str, Any]) -> dict[str, Any]:

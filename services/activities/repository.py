@@ -391,6 +391,52 @@ async def cancel_signups(
     )
 
 
+async def signups_not_yet_over(conn: Connection, resident_id: str, at: datetime) -> list[asyncpg.Record]:
+    """The resident's live sign-ups for sessions that have not ended and that nobody of the
+    party has checked in on, in session id order (the order sessions are locked in)."""
+    return await conn.fetch(
+        """
+        SELECT g.id, g.session_id FROM activities.signups g
+        JOIN activities.sessions s ON s.id = g.session_id
+        WHERE g.resident_id = $1 AND g.status <> 'CANCELLED' AND s.ends_at > $2
+          AND NOT EXISTS (SELECT 1 FROM activities.attendance t WHERE t.signup_id = g.id)
+        ORDER BY g.session_id, g.arrival
+        """,
+        resident_id,
+        at,
+    )
+
+
+async def rename_attendees(conn: Connection, resident_id: str, name: str) -> int:
+    """Every household member on the resident's sign-ups (and on what was taken off them)
+    is called ``name``: the party's size and age bands stay, for the counts. Rows changed."""
+    changed = 0
+    for table, column, where in (
+        ("activities.signups", "attendees", "resident_id = $1"),
+        (
+            "activities.party_changes",
+            "dropped",
+            "signup_id IN (SELECT id FROM activities.signups WHERE resident_id = $1)",
+        ),
+    ):
+        status = await conn.execute(
+            f"""
+            UPDATE {table} SET {column} = (
+                SELECT coalesce(jsonb_agg(CASE WHEN a ? 'name' AND a->>'name' <> ''
+                                               THEN a || jsonb_build_object('name', $2::text)
+                                               ELSE a END ORDER BY n), '[]'::jsonb)
+                FROM jsonb_array_elements({column}) WITH ORDINALITY AS e(a, n))
+            WHERE {where} AND jsonb_typeof({column}) = 'array' AND EXISTS (
+                SELECT 1 FROM jsonb_array_elements({column}) a
+                WHERE a->>'name' IS NOT NULL AND a->>'name' NOT IN ('', $2::text))
+            """,
+            resident_id,
+            name,
+        )
+        changed += int(status.split()[-1])
+    return changed
+
+
 async def mark_session_cancelled(
     conn: Connection, session_id: uuid.UUID, reason: str, cancel_key: str, at: datetime
 ) -> asyncpg.Record:

@@ -25,6 +25,9 @@ ERASE_RESIDENT = "erase_resident"  # the command every queued service answers
 # Shorter strings (a one-character name) would match unrelated text: they are not scrubbed
 # textually, only the rows that belong to the resident are.
 MIN_NEEDLE = 2
+# In the payload of an event an erasure caused (a sign-up it cancelled, a shift it released, a
+# wish it gave back), the erased person's id: they are told nothing, the others as usual.
+ACCOUNT_ERASED = "account_erased"
 
 
 @dataclass(frozen=True)
@@ -41,10 +44,17 @@ class Erasure:
         return cls(str(args["resident_id"]), str(args["pseudonym"]), tuple(str(n) for n in args["needles"]))
 
 
+ERASED_RESIDENT = "已注销居民"
+
+
 def pseudonym_for(resident_id: str) -> str:
     """What the kept records (sign-ups, hours, audit) call a deleted resident: stable, and
     meaningless without the account, which no longer names anyone."""
-    return "已注销居民-" + hashlib.sha256(resident_id.encode()).hexdigest()[:8]
+    return f"{ERASED_RESIDENT}-" + hashlib.sha256(resident_id.encode()).hexdigest()[:8]
+
+
+def is_pseudonym(name: str) -> bool:
+    return name.startswith(f"{ERASED_RESIDENT}-")
 
 
 def erasure_of(resident_id: str, strings: Iterable[str | None]) -> Erasure:
@@ -53,6 +63,12 @@ def erasure_of(resident_id: str, strings: Iterable[str | None]) -> Erasure:
     # Longest first: "王秀兰" is replaced before a household member called "秀兰" could split it.
     ordered = tuple(sorted(needles, key=lambda s: (-len(s), s)))
     return Erasure(resident_id, pseudonym_for(resident_id), ordered)
+
+
+def erased_by(payload: dict[str, Any]) -> str | None:
+    """The erased person whose erasure caused this event, or None for any other event."""
+    person = payload.get(ACCOUNT_ERASED)
+    return None if person is None else str(person)
 
 
 def check_own(actor: Actor, erasure: Erasure) -> None:

@@ -29,6 +29,18 @@ def mask_phones_in(text: str) -> str:
     return _MOBILE.sub(r"\1****\2", text)
 
 
+# Removal errs the other way from masking: spaced or dashed mobiles, and landlines, go too.
+_ANY_PHONE = re.compile(
+    r"(?<!\d)(?:(?:\+?86[- ]?)?1[3-9]\d(?:[- ]?\d){8}|0\d{2,3}[- ]?\d{7,8}(?:-\d{1,5})?)(?!\d)"
+)
+
+
+def remove_phones_in(text: str, replacement: str) -> str:
+    """Every telephone number in ``text`` (mobile or landline, however written) replaced by
+    ``replacement``."""
+    return _ANY_PHONE.sub(replacement, text)
+
+
 class PhoneMaskingFilter(logging.Filter):
     """Rewrites a record so no full mobile number survives in its message or traceback."""
 

@@ -12,6 +12,7 @@ from typing import Any
 import strawberry
 
 from services.common.actor import RESIDENT, VOLUNTEER
+from services.common.erasure import ERASED_RESIDENT, is_pseudonym
 from services.common.errors import Refusal, forbidden
 from services.common.masking import mask_name
 from services.common.replies import as_datetime
@@ -201,9 +202,11 @@ def _activities(value: Any) -> list[dict[str, Any]]:
 
 def verification(row: Any) -> CertificateVerification:
     revoked_at = row.get("revoked_at")
+    name = row["volunteer_name"]
     return CertificateVerification(
         number=row["number"],
-        masked_name=mask_name(row["volunteer_name"]),
+        # a holder who deleted their account: the number still checks out, naming nobody
+        masked_name=ERASED_RESIDENT if is_pseudonym(name) else mask_name(name),
         starts_on=_date(row["starts_on"]),
         ends_on=_date(row["ends_on"]),
         hours=round(row["minutes"] / 60, 2),

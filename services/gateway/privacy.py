@@ -72,7 +72,9 @@ class PrivacyMutation:
     @strawberry.mutation(
         description=(
             "Residents: delete my account. My name, numbers, household, inbox, texts and wishes' "
-            "words are erased; my sign-ups, service hours and the audit log stay under a pseudonym. "
+            "words are erased; my sign-ups and shifts not yet over are withdrawn (their places go "
+            "to the waiting list); past sign-ups, service hours, certificates and the audit log "
+            "stay under a pseudonym. "
             f"confirmation must be “{DELETE_CONFIRMATION}”. Every session of mine ends."
         )
     )

@@ -8,8 +8,9 @@ from services.notify.domain import Message, _when_en, _when_zh
 
 
 def _resident_and_raiser(p: dict[str, Any]) -> list[str]:
-    people = [p["resident_id"]]
-    if p.get("raised_by") and p["raised_by"] != p["resident_id"]:
+    # Either may be gone: the author of a concern whose account was deleted is not kept.
+    people = [p["resident_id"]] if p.get("resident_id") else []
+    if p.get("raised_by") and p["raised_by"] != p.get("resident_id"):
         people.append(p["raised_by"])
     return people
 

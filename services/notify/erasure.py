@@ -9,6 +9,7 @@ from dataclasses import replace
 
 from services.common.db import Connection
 from services.common.erasure import Erasure, erase_commands, erasure_of, scrub, scrub_outbox
+from services.notify import repository as repo
 from services.notify.contracts import SERVICE
 
 # Text that may name the resident in messages to other people.
@@ -43,6 +44,7 @@ async def _addresses(conn: Connection, person_id: str) -> list[str]:
 async def erase(conn: Connection, erasure: Erasure) -> int:
     """Rows deleted or changed."""
     rid = erasure.resident_id
+    await repo.hold_person_for_erasure(conn, rid)
     known = erasure_of(rid, [*erasure.needles, *await _addresses(conn, rid)])
     erasure = replace(erasure, needles=known.needles)
     changed = 0

@@ -20,6 +20,7 @@ from services.common.actor import COMMUNITY_ADMIN, ORGANISER, PLATFORM_ADMIN, Ac
 from services.common.clock import now
 from services.common.commands import command
 from services.common.db import Connection
+from services.common.erasure import erased_by
 from services.common.errors import Refusal, forbidden, not_found
 from services.common.observability import NOTIFICATIONS, correlation_id
 from services.common.outbox import EVENT_HANDLER, consume_new
@@ -116,8 +117,16 @@ async def handle_events(ctx: dict[str, Any], events: list[dict[str, Any]]) -> in
         )
         for event in fresh:
             written += [(event, m) for m in messages_for(event["type"], event["payload"], overrides)]
-        gone = await repo.erased_among(conn, {m.recipient_id for _, m in written})
-        written = [(event, m) for event, m in written if m.recipient_id not in gone]
+        recipients = {m.recipient_id for _, m in written}
+        await repo.hold_people(conn, recipients)
+        gone = await repo.erased_among(conn, recipients)
+        # An erasure's own events tell the erased person nothing, whichever of notify's erasure
+        # and these events comes first; the others they concern are told as usual.
+        written = [
+            (event, m)
+            for event, m in written
+            if m.recipient_id not in gone and m.recipient_id != erased_by(event["payload"])
+        ]
         await repo.insert_messages(conn, [(uuid.UUID(e["id"]), m) for e, m in written])
         await _list_to_tell(conn, written, at)
         prefs = await repo.preferences_of(conn, {m.recipient_id for _, m in written})
@@ -284,6 +293,10 @@ async def send_reminder(
             festival = [str(row["festival_id"])] if row["festival_id"] else []
             overrides = await repo.templates_for(conn, festival)
             message = reminder_message(row["resident_id"], payload, lead_minutes, overrides)
+        await repo.hold_people(conn, [message.recipient_id])
+        if await repo.erased_among(conn, [message.recipient_id]):  # before her sign-up's cancellation came
+            log.info("reminder for %s sign-up %s not sent: its person deleted their account", kind, signup_id)
+            return False
         source = uuid.uuid5(_REMINDER_NAMESPACE, f"{signup_id}\x00{lead_minutes}\x00{starts_at}")
         await repo.insert_messages(conn, [(source, message)])
         prefs = (await repo.preferences_of(conn, [message.recipient_id])).get(message.recipient_id)

@@ -25,6 +25,26 @@ async def insert_message(conn: Connection, event_id: uuid.UUID, message: Message
     await insert_messages(conn, [(event_id, message)])
 
 
+def _person_lock(person: str) -> str:
+    return f"notify:person:{person}"
+
+
+async def hold_people(conn: Connection, person_ids: Iterable[str]) -> None:
+    """Until the transaction ends, no erasure of these people commits (the lock is shared:
+    event batches do not wait for each other). Taken before ``erased_among``: a message is
+    then either written before an erasure, which deletes it, or refused after it."""
+    await conn.execute(
+        "SELECT pg_advisory_xact_lock_shared(hashtextextended(k, 0)) FROM unnest($1::text[]) AS k",
+        sorted({_person_lock(p) for p in person_ids}),
+    )
+
+
+async def hold_person_for_erasure(conn: Connection, person_id: str) -> None:
+    """Wait for the event batches writing to the person to end, and keep new ones out until
+    the erasure commits."""
+    await conn.execute("SELECT pg_advisory_xact_lock(hashtextextended($1, 0))", _person_lock(person_id))
+
+
 async def erased_among(conn: Connection, person_ids: Iterable[str]) -> set[str]:
     """Those of these people whose account was deleted."""
     rows = await conn.fetch(

@@ -24,6 +24,7 @@ from enum import StrEnum
 
 from services.common.clock import LOCAL_TZ
 from services.common.errors import Refusal, bad_input
+from services.common.masking import remove_phones_in
 
 # commands (on the volunteers command stream)
 RAISE_CONCERN = "raise_concern"
@@ -254,6 +255,37 @@ def tally(hands: Sequence[Hand]) -> Tally:
         abstain=counted.count(Vote.ABSTAIN),
         households=tuple(sorted(chosen)),
     )
+
+
+# --- a concern whose author deleted their account (PIPL) -----------------------------------
+
+ERASED_CONCERN = "（该居民已注销账号，反映内容已删除）"
+PHONE_REMOVED = "［电话已删除］"
+# Once sent to the council a concern is the community's business (minutes, tasks, costs, the
+# public board): its words stay for that record. Before, it was between the resident and her
+# grid worker, and goes with her account.
+ON_THE_RECORD = frozenset(
+    {
+        ConcernStatus.TO_COUNCIL,
+        ConcernStatus.DECIDED,
+        ConcernStatus.IN_PROGRESS,
+        ConcernStatus.DONE,
+        ConcernStatus.RATED,
+    }
+)
+
+
+def words_kept_after_erasure(
+    status: ConcernStatus, words: str, needles: Sequence[str], pseudonym: str
+) -> str:
+    """What a concern says once its author's account is deleted: on the record, its words
+    with her name and numbers replaced by the pseudonym and every mobile number removed;
+    otherwise nothing of them."""
+    if status not in ON_THE_RECORD:
+        return ERASED_CONCERN
+    for needle in needles:  # longest first (see services.common.erasure)
+        words = words.replace(needle, pseudonym)
+    return remove_phones_in(words, PHONE_REMOVED)
 
 
 # --- tasks ----------------------------------------------------------------------------------

@@ -457,3 +457,55 @@ async def mark_reminded(conn: Connection, task_id: uuid.UUID, today: date) -> as
         task_id,
         today,
     )
+
+
+# --- a resident's account deleted (PIPL) ------------------------------------------------------
+
+
+async def lock_concerns_of(conn: Connection, resident_id: str) -> list[asyncpg.Record]:
+    """The concerns the resident raised (or had raised for her), locked."""
+    return await conn.fetch(
+        "SELECT * FROM volunteers.concerns WHERE resident_id = $1 ORDER BY id FOR UPDATE", resident_id
+    )
+
+
+async def forget_concern_author(
+    conn: Connection, concern_id: uuid.UUID, resident_id: str, words: str
+) -> None:
+    """The concern no longer links to its author (nor, if she typed it, to who raised it),
+    shows no photo, and says ``words``."""
+    await conn.execute(
+        """
+        UPDATE volunteers.concerns
+        SET words = $3, photo_url = NULL, resident_id = NULL,
+            raised_by = CASE WHEN raised_by = $2 THEN NULL ELSE raised_by END
+        WHERE id = $1
+        """,
+        concern_id,
+        resident_id,
+        words,
+    )
+
+
+async def forget_council_person(conn: Connection, resident_id: str, pseudonym: str) -> int:
+    """Her ratings keep their stars (the average stays) under the pseudonym, without her
+    comment; she supervises no task any longer; her progress notes show no photo. Rows changed."""
+    statuses = (
+        await conn.execute(
+            "UPDATE volunteers.task_ratings SET resident_id = $2, comment = '' WHERE resident_id = $1",
+            resident_id,
+            pseudonym,
+        ),
+        await conn.execute(
+            "UPDATE volunteers.council_tasks SET supervisor_id = NULL WHERE supervisor_id = $1", resident_id
+        ),
+        await conn.execute(
+            "UPDATE volunteers.task_notes SET photo_url = NULL "
+            "WHERE author_id = $1 AND photo_url IS NOT NULL",
+            resident_id,
+        ),
+        await conn.execute(
+            "UPDATE volunteers.concerns SET raised_by = NULL WHERE raised_by = $1", resident_id
+        ),
+    )
+    return sum(int(status.split()[-1]) for status in statuses)

@@ -578,26 +578,42 @@ async def withdraw_from_shift(ctx: dict[str, Any], actor: Actor, args: dict[str,
         if await repo.has_check_in(conn, shift_id, actor.user_id):
             raise domain.already_checked_in()
         domain.ensure_may_withdraw(at, repo.shift_span(shift), closes_before, shift["contact_phone"])
-        row = await repo.withdraw(conn, new_id(), signup, reason, at)
-        await record_event(
-            conn,
-            SCHEMA,
-            contracts.SHIFT_WITHDRAWN,
-            {
-                "signup_id": str(signup["id"]),
-                "shift_id": str(shift_id),
-                "volunteer_id": actor.user_id,
-                "organiser_id": shift["created_by"],
-                "community_id": shift["community_id"],
-                "venue": shift["venue"],
-                "role": shift["role"],
-                "starts_at": shift["starts_at"].isoformat(),
-                "ends_at": shift["ends_at"].isoformat(),
-                "reason": reason,
-                "places_left": shift["headcount"] - shift["taken"] + 1,
-            },
-        )
+        row = await release_place(conn, shift, signup, reason, at)
     return row_as_dict(row)
+
+
+async def release_place(
+    conn: Connection,
+    shift: asyncpg.Record,
+    signup: asyncpg.Record,
+    reason: str | None,
+    at: datetime,
+    event_extra: dict[str, Any] | None = None,
+) -> asyncpg.Record:
+    """Take the volunteer off the shift (the caller holds their lock): the place is free again
+    and ``shift.withdrawn`` tells the organiser (with ``event_extra``). Shifts keep no waiting
+    list (a full one refuses), so nobody is promoted. The withdrawal is returned."""
+    row = await repo.withdraw(conn, new_id(), signup, reason, at)
+    await record_event(
+        conn,
+        SCHEMA,
+        contracts.SHIFT_WITHDRAWN,
+        {
+            "signup_id": str(signup["id"]),
+            "shift_id": str(shift["id"]),
+            "volunteer_id": signup["volunteer_id"],
+            "organiser_id": shift["created_by"],
+            "community_id": shift["community_id"],
+            "venue": shift["venue"],
+            "role": shift["role"],
+            "starts_at": shift["starts_at"].isoformat(),
+            "ends_at": shift["ends_at"].isoformat(),
+            "reason": reason,
+            "places_left": shift["headcount"] - shift["taken"] + 1,
+            **(event_extra or {}),
+        },
+    )
+    return row
 
 
 async def create_partner_organisation(

@@ -480,6 +480,32 @@ async def has_check_in(conn: Connection, shift_id: uuid.UUID, volunteer_id: str)
     return bool(found)
 
 
+async def shift_signups_not_yet_over(
+    conn: Connection, volunteer_id: str, at: datetime
+) -> list[tuple[asyncpg.Record, asyncpg.Record]]:
+    """The volunteer's sign-ups, each with its shift, for shifts that have not ended and that
+    they have not checked in on."""
+    rows = await conn.fetch(
+        """
+        SELECT g.id AS signup_id FROM volunteers.shift_signups g
+        JOIN volunteers.shifts s ON s.id = g.shift_id
+        WHERE g.volunteer_id = $1 AND s.ends_at > $2
+          AND NOT EXISTS (SELECT 1 FROM volunteers.check_ins c
+                          WHERE c.shift_id = g.shift_id AND c.volunteer_id = g.volunteer_id)
+        ORDER BY g.shift_id
+        """,
+        volunteer_id,
+        at,
+    )
+    found = []
+    for row in rows:
+        signup = await get_signup(conn, row["signup_id"])
+        shift = await get_shift(conn, signup["shift_id"]) if signup else None
+        if signup is not None and shift is not None:
+            found.append((signup, shift))
+    return found
+
+
 async def withdraw(
     conn: Connection,
     withdrawal_id: uuid.UUID,

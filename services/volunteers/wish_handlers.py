@@ -295,17 +295,23 @@ async def give_back_wish(ctx: dict[str, Any], actor: Actor, args: dict[str, Any]
         wish = await _held_by(conn, wish_id, actor)
         if not wishes.may_give_back(wish["status"]):
             raise wishes.wrong_state(wish["status"], WishStatus.CLAIMED)
-        claim_id = wish["claim_id"]
-        row = await repo.give_back(conn, wish_id, claim_id, reason, at)
+        row = await give_back(conn, wish, reason, at)
         if row is None:
             raise wishes.wrong_state(wish["status"], WishStatus.CLAIMED)
-        await record_event(
-            conn,
-            SCHEMA,
-            wishes.WISH_GIVEN_BACK,
-            _event(row, claimant_id=actor.user_id, claim_id=str(claim_id), reason=reason),
-        )
     return row_as_dict(row)
+
+
+async def give_back(
+    conn: Connection, wish: asyncpg.Record, reason: str, at: datetime, **event_extra: Any
+) -> asyncpg.Record | None:
+    """Put a claimed wish (locked by the caller) back on the wall and tell the resident why;
+    the wish, or None if its claim no longer held it."""
+    claim_id = wish["claim_id"]
+    row = await repo.give_back(conn, wish["id"], claim_id, reason, at)
+    if row is not None:
+        extra = {"claimant_id": wish["claimant_id"], "claim_id": str(claim_id), "reason": reason}
+        await record_event(conn, SCHEMA, wishes.WISH_GIVEN_BACK, _event(row, **extra, **event_extra))
+    return row
 
 
 async def plan_wish_visit(ctx: dict[str, Any], actor: Actor, args: dict[str, Any]) -> dict[str, Any]:

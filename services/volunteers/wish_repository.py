@@ -273,6 +273,13 @@ async def give_back(
     )
 
 
+async def lock_wishes_claimed_by(conn: Connection, claimant_id: str) -> list[asyncpg.Record]:
+    """The wishes the person's claims hold now, locked."""
+    return await conn.fetch(
+        "SELECT * FROM volunteers.wishes WHERE claimant_id = $1 ORDER BY id FOR UPDATE", claimant_id
+    )
+
+
 async def plan_visit(conn: Connection, claim_id: uuid.UUID, at: datetime | None) -> asyncpg.Record | None:
     return await conn.fetchrow(
         "UPDATE volunteers.wish_claims SET planned_visit_at = $2 WHERE id = $1 AND status = 'ACTIVE' "

@@ -184,6 +184,10 @@ def check_reason(raw: str | None) -> str:
     return text
 
 
+# Why a wish is back on the wall when its claimant deleted their account (the resident reads it).
+CLAIMANT_GONE = "认领人已注销账号"
+
+
 def may_give_back(status: str) -> bool:
     """A claim is given back before it is done: once done, the resident confirms it instead."""
     return status == WishStatus.CLAIMED

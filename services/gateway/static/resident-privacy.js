@@ -14,7 +14,7 @@ const STRINGS = {
     consentPRIVACY_NOTICE: (v) => `同意《隐私告知》（${v}版）`, consentGUARDIAN: "监护人同意登记未成年家人",
     people: (n) => `${n}人`, minutes: (n) => `${n}分钟`,
     deleteTitle: "注销账号",
-    deleteNote: "注销后，您的姓名、电话、家人、收件箱、短信记录和心愿内容将被删除；报名人数、志愿服务时长和审计记录以化名保留，无法再与您对应。此操作不能撤销。",
+    deleteNote: "注销后，您的姓名、电话、家人、收件箱、短信记录和心愿内容将被删除；尚未结束的活动报名和志愿班次会被取消，名额让给候补的邻居；已参加的报名人数、志愿服务时长、服务证明编号和审计记录以化名保留，无法再与您对应。此操作不能撤销。",
     deleteType: "请输入“注销”以确认", deleteButton: "注销账号", deleteDone: "账号已注销。",
   },
   en: {
@@ -29,7 +29,7 @@ const STRINGS = {
     consentGUARDIAN: "Guardian's consent for a child",
     people: (n) => `${n} people`, minutes: (n) => `${n} minutes`,
     deleteTitle: "Delete my account",
-    deleteNote: "Your name, numbers, family, inbox, texts and wishes' words will be erased; sign-up counts, service hours and the audit log stay under a pseudonym that no longer leads to you. This cannot be undone.",
+    deleteNote: "Your name, numbers, family, inbox, texts and wishes' words will be erased; your sign-ups and shifts not yet over are cancelled and their places go to those waiting; past sign-up counts, service hours, certificate numbers and the audit log stay under a pseudonym that no longer leads to you. This cannot be undone.",
     deleteType: "Type “注销” to confirm", deleteButton: "Delete my account", deleteDone: "Your account is deleted.",
   },
 };
