@@ -1,6 +1,7 @@
 """The bench's city (bench/city_data.py) seeds notify's dashboard counts as the events of its rows
 would have left them: each figure of each community, read from the counts over all time and
-over the seeded year, equals its recomputation from the services' own seeded tables."""
+over the seeded year, equals its recomputation from the services' own seeded tables, and notify's
+rebuild from those tables (``linli dashboard-rebuild``) writes the same daily rows."""
 
 from __future__ import annotations
 
@@ -13,8 +14,23 @@ import asyncpg
 from bench.city_data import Counts, community_ids, seed
 from bench.city_reads import today
 from services.common.db import drop_database, ensure_database
+from services.notify import dashboard
+from services.notify.dashboard_rebuild import rebuild
 from tests.test_dashboard import source_figures
 
+# The figures the seed writes (from its rows; the others need events it does not model)
+SEEDED = [
+    dashboard.SIGNUPS_CONFIRMED,
+    dashboard.PEOPLE_ADMITTED,
+    dashboard.VOLUNTEER_MINUTES,
+    dashboard.WISHES_POSTED,
+    dashboard.WISHES_CLAIMED,
+    dashboard.WISHES_MET,
+]
+KEPT = """
+SELECT community_id, day, figure, label, value FROM notify.dashboard_counts
+WHERE figure = any($1::text[]) ORDER BY 1, 2, 3, 4
+"""
 SMALL_CITY = Counts(
     communities=4,
     stations=3,
@@ -69,6 +85,12 @@ async def test_the_seeded_citys_dashboard_counts_agree_with_its_tables(servers: 
                 since,
             )
             assert year == confirmed and year > 0
+
+            # notify's own rebuild from the services' tables writes the very same daily rows
+            seeded = await conn.fetch(KEPT, SEEDED)
+            async with conn.transaction():
+                await rebuild(conn)
+            assert await conn.fetch(KEPT, SEEDED) == seeded and len(seeded) > 100
         finally:
             await conn.close()
     finally:
