@@ -120,7 +120,7 @@ MARKS = """() => {
 }"""
 
 
-async def page(scale: float, samples: int) -> dict[str, object]:
+async def page(scale: float, samples: int, screenshot: str | None = None) -> dict[str, object]:
     """The city's dashboard for the year up to the seed's day, opened ``samples`` times (the
     first, untimed, warms the gateway's pool and chromium's cache like any second visit)."""
     base = Settings()
@@ -148,6 +148,8 @@ async def page(scale: float, samples: int) -> dict[str, object]:
             await tab.goto(address)
             await tab.wait_for_function("() => performance.getEntriesByName('dashboard-rendered').length > 0")
             taken.append(await tab.evaluate(MARKS))
+        if screenshot:
+            await tab.screenshot(path=screenshot, full_page=True)
         await browser.close()
     timed = taken[1:]
 
@@ -188,9 +190,10 @@ if __name__ == "__main__":
     parser.add_argument(
         "--scale", type=float, default=0.01, help="the seeded city's scale, with --page (0.01)"
     )
+    parser.add_argument("--screenshot", help="with --page: save the city's dashboard here (a PNG)")
     options = parser.parse_args()
     if options.page:
-        result = asyncio.run(page(options.scale, options.samples))
+        result = asyncio.run(page(options.scale, options.samples, options.screenshot))
     else:
         result = asyncio.run(main(options.samples))
     print(json.dumps(result, ensure_ascii=False, indent=2))

@@ -81,6 +81,9 @@ const $ = (id) => document.getElementById(id);
 const state = { answer: null, scopeWords: "", since: "", until: "" };
 const SVG = "http://www.w3.org/2000/svg";
 const isSmall = (value) => String(value).startsWith("<");
+/** A value as read on screen and paper: 2,233,000 not 2233000; "<5" and a median as they are. */
+const GROUPED = new Intl.NumberFormat("en-US");  // one formatter: thousands of numbers for a city
+const fmt = (value) => (isSmall(value) || !/^\d+$/.test(String(value)) ? value : GROUPED.format(Number(value)));
 
 function svg(tag, attrs = {}, ...children) {
   const node = document.createElementNS(SVG, tag);
@@ -146,10 +149,12 @@ function tipped(node, text) {
   return node;
 }
 
-/** Horizontal bars, one per item; a "<5" is a short pale bar of fixed length: its size is not shown. */
+/** Horizontal bars, one per item; a "<5" is a short pale bar of fixed length: its size is not
+ * shown. The bar of the other items summed is grey and, when longer than the rest, cut at the
+ * chart's edge (its number beside it): the items are what the chart compares. */
 function barChart(totals, number, caption, footer) {
   const numbers = totals.map((r) => (r.small ? 0 : Number(r.value)));
-  const most = Math.max(1, ...numbers);
+  const most = Math.max(1, ...numbers.filter((_, i) => !totals[i].folded));
   const narrow = isNarrow(), rowHeight = 24, top = 24;
   const width = narrow ? 340 : 640, labelWidth = narrow ? 110 : 220, barRoom = width - labelWidth - 50;
   const height = top + totals.length * rowHeight + 24;
@@ -157,12 +162,13 @@ function barChart(totals, number, caption, footer) {
     svg("text", { x: 0, y: 15, class: "caption" }, `${t("chartNo", number)}${caption}`));
   totals.forEach((row, i) => {
     const y = top + i * rowHeight, name = totalName(row);
-    const length = row.small ? 12 : Math.max(1, (barRoom * numbers[i]) / most);
+    const length = row.small ? 12 : Math.max(1, Math.min(barRoom, (barRoom * numbers[i]) / most));
+    const kind = row.small ? "bar small" : row.folded ? "bar others" : "bar";
     chart.append(
       svg("text", { x: labelWidth - 6, y: y + 16, "text-anchor": "end" }, shorten(name, narrow ? 8 : 24)),
-      tipped(svg("rect", { class: row.small ? "bar small" : "bar", x: labelWidth, y: y + 3, width: length, height: rowHeight - 8 }),
-        `${name}: ${row.value}`),
-      svg("text", { x: labelWidth + length + 4, y: y + 16 }, row.value),
+      tipped(svg("rect", { class: kind, x: labelWidth, y: y + 3, width: length, height: rowHeight - 8 }),
+        `${name}: ${fmt(row.value)}`),
+      svg("text", { x: labelWidth + length + 4, y: y + 16 }, fmt(row.value)),
     );
   });
   chart.append(svg("text", { x: width, y: height - 6, "text-anchor": "end", class: "source" }, footer));
@@ -182,7 +188,7 @@ function lineChart(line, starts, grain, caption, footer) {
   for (const v of most % 2 ? [0, most] : [0, most / 2, most]) {
     chart.append(
       svg("line", { x1: left, x2: width - right, y1: y(v), y2: y(v), class: "grid" }),
-      svg("text", { x: left - 6, y: y(v) + 4, "text-anchor": "end" }, Math.round(v).toLocaleString()),
+      svg("text", { x: left - 6, y: y(v) + 4, "text-anchor": "end" }, GROUPED.format(Math.round(v))),
     );
   }
   const every = Math.ceil(starts.length / (narrow ? 5 : 12));
@@ -194,7 +200,7 @@ function lineChart(line, starts, grain, caption, footer) {
   });
   chart.append(svg("path", { d: pathOf(values.map((v, i) => (v === null ? null : [x(i), y(v)]))), class: "line" }));
   values.forEach((v, i) => {
-    const words = `${stepName(starts[i], grain)}: ${line.values[i]}`;
+    const words = `${stepName(starts[i], grain)}: ${fmt(line.values[i])}`;
     chart.append(tipped(v === null
       ? svg("circle", { cx: x(i), cy: y(0) - 4, r: 4, class: "dot small" })
       : svg("circle", { cx: x(i), cy: y(v), r: starts.length > 40 ? 2.5 : 4, class: "dot" }), words));
@@ -209,7 +215,7 @@ function sparkline(line, starts, grain, name) {
   const most = Math.max(1, ...values.filter((v) => v !== null));
   const x = (i) => (starts.length === 1 ? width / 2 : 2 + (i * (width - 4)) / (starts.length - 1));
   const y = (v) => 2 + (height - 4) * (1 - v / most);
-  const words = `${name}: ${starts.map((s, i) => `${stepName(s, grain)} ${line.values[i]}`).join(", ")}`;
+  const words = `${name}: ${starts.map((s, i) => `${stepName(s, grain)} ${fmt(line.values[i])}`).join(", ")}`;
   return tipped(svg("svg", { viewBox: `0 0 ${width} ${height}`, class: "spark", role: "img", "aria-label": words },
     svg("rect", { x: 0, y: 0, width, height, class: "hit" }),
     svg("path", { d: pathOf(values.map((v, i) => (v === null ? null : [x(i), y(v)]))), class: "line" })), words);
@@ -233,13 +239,13 @@ function figureSection(figure, totals, line, series, counter) {
   if (totals.length) {
     const n = ++counter.n;
     section.append(block("bars", barChart(totals, n, t("of", name, t("byItem")), footer(n)),
-      table([t("label"), t("value")], totals.map((r) => [totalName(r), r.value]))));
+      table([t("label"), t("value")], totals.map((r) => [totalName(r), fmt(r.value)]))));
   }
   if (line) {
     const n = ++counter.n;
     const caption = `${t("chartNo", n)}${t("of", name, t("overTime")[series.grain])}`;
     section.append(block("line", lineChart(line, series.starts, series.grain, caption, footer(n)),
-      table([t("step")[series.grain], t("value")], series.starts.map((s, i) => [stepName(s, series.grain), line.values[i]]))));
+      table([t("step")[series.grain], t("value")], series.starts.map((s, i) => [stepName(s, series.grain), fmt(line.values[i])]))));
   }
   return section;
 }
@@ -255,7 +261,7 @@ function stationList(figures, series) {
   const head = el("tr", {}, el("th", {}, t("community")), figures.map((f) => el("th", {}, figureName(f))));
   const rows = communities.map((c) => el("tr", {}, el("th", { scope: "row" }, c.name), figures.map((f) => {
     const line = c.lines[f];
-    return el("td", { class: "n" }, line ? [sparkline(line, series.starts, series.grain, `${c.name} · ${figureName(f)}`), " ", line.total] : "0");
+    return el("td", { class: "n" }, line ? [sparkline(line, series.starts, series.grain, `${c.name} · ${figureName(f)}`), " ", fmt(line.total)] : "0");
   })));
   return el("section", { class: "stations", dataset: { figure: "stations" } },
     el("h3", {}, t("stations")), el("p", { class: "note" }, t("stationsNote")),
