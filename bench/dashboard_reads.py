@@ -149,7 +149,8 @@ async def page(scale: float, samples: int, screenshot: str | None = None) -> dic
             await tab.wait_for_function("() => performance.getEntriesByName('dashboard-rendered').length > 0")
             taken.append(await tab.evaluate(MARKS))
         if screenshot:
-            await tab.screenshot(path=screenshot, full_page=True)
+            top = {"x": 0, "y": 0, "width": 1280, "height": 1400}  # the title and the first figure
+            await tab.screenshot(path=screenshot, clip=top, full_page=True)
         await browser.close()
     timed = taken[1:]
 
@@ -190,7 +191,7 @@ if __name__ == "__main__":
     parser.add_argument(
         "--scale", type=float, default=0.01, help="the seeded city's scale, with --page (0.01)"
     )
-    parser.add_argument("--screenshot", help="with --page: save the city's dashboard here (a PNG)")
+    parser.add_argument("--screenshot", help="with --page: save the city's dashboard's top here (PNG)")
     options = parser.parse_args()
     if options.page:
         result = asyncio.run(page(options.scale, options.samples, options.screenshot))
