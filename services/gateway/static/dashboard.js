@@ -156,7 +156,7 @@ function barChart(totals, number, caption, footer) {
   const numbers = totals.map((r) => (r.small ? 0 : Number(r.value)));
   const most = Math.max(1, ...numbers.filter((_, i) => !totals[i].folded));
   const narrow = isNarrow(), rowHeight = 24, top = 24;
-  const width = narrow ? 340 : 640, labelWidth = narrow ? 110 : 220, barRoom = width - labelWidth - 50;
+  const width = narrow ? 340 : 640, labelWidth = narrow ? 110 : 220, barRoom = width - labelWidth - 64;
   const height = top + totals.length * rowHeight + 24;
   const chart = svg("svg", { viewBox: `0 0 ${width} ${height}`, role: "img", "aria-label": caption },
     svg("text", { x: 0, y: 15, class: "caption" }, `${t("chartNo", number)}${caption}`));
