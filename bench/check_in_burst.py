@@ -131,7 +131,8 @@ def report(done: list[CheckInBurst]) -> None:
             f"\nround {i}: {b.volunteers} volunteers, {b.concurrency} at a time: "
             f"{b.throughput:.0f} check-ins/s, "
             f"p50 {b.p50_ms:.1f} / p95 {b.p95_ms:.1f} / p99 {b.p99_ms:.1f} ms, all in {b.wall_s:.1f} s; "
-            f"first scans {b.first_scans}, recorded {b.recorded}, events {b.events}; "
+            f"first scans {b.first_scans}, recorded {b.recorded} in {b.transactions} transactions, "
+            f"events {b.events}; "
             f"load average {load} on {os.cpu_count()} cores"
         )
         print("  CPU ms per check-in: " + ", ".join(f"{role} {v:.2f}" for role, v in ms.items()))

@@ -63,6 +63,7 @@ class CheckInBurst:
     retries: int = 0
     recorded: int = 0  # check-in rows of the shift in the database
     events: int = 0  # volunteer.checked_in events in the outbox
+    transactions: int = 0  # that wrote the check-ins (one per batch the worker decided together)
     # CPU seconds per process while the crowd scanned, and the machine's load average after
     cpu_s: dict[str, float] = field(default_factory=dict)
     load_avg: tuple[float, ...] = ()
@@ -198,6 +199,10 @@ async def check_in_burst(
         rows = await conn.fetchval(
             "SELECT count(*) FROM volunteers.check_ins WHERE shift_id = $1", uuid.UUID(shift_id)
         )
+        result.transactions = await conn.fetchval(
+            "SELECT count(DISTINCT xmin::text) FROM volunteers.check_ins WHERE shift_id = $1",
+            uuid.UUID(shift_id),
+        )
         result.events = await conn.fetchval(
             "SELECT count(*) FROM volunteers.outbox "
             "WHERE type = 'volunteer.checked_in' AND payload->>'shift_id' = $1",
@@ -301,7 +306,8 @@ def print_more(check_ins: dict[str, Any] | None, fan: dict[str, Any] | None) -> 
             f"\nCheck-in burst: {c['volunteers']} volunteers of one shift scan its station code, "
             f"{c['concurrency']} at a time: {c['throughput']:.0f} check-ins/s, p50 {c['p50_ms']:.1f} / p95 "
             f"{c['p95_ms']:.1f} / p99 {c['p99_ms']:.1f} ms; all in {c['wall_s']:.1f} s (target: within a "
-            f"minute); first scans {c['first_scans']}, recorded {c['recorded']}, events {c['events']}, "
+            f"minute); first scans {c['first_scans']}, recorded {c['recorded']} in "
+            f"{c.get('transactions', 0)} transactions, events {c['events']}, "
             f"retries {c['retries']}"
         )
     if fan is not None:
