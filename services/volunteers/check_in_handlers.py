@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
@@ -104,6 +104,62 @@ def _event(scan: _Scan, shift: asyncpg.Record, row: asyncpg.Record) -> NewEvent:
     return contracts.VOLUNTEER_CHECKED_IN, payload, scan.envelope.correlation_id, scan.envelope.traceparent
 
 
+@dataclass
+class _Decisions:
+    """What a batch's scans come to once sign-ups and open check-ins are known."""
+
+    new: dict[repo.Attendee, tuple[_Scan, repo.NewCheckIn]] = field(default_factory=dict)
+    twins: list[_Scan] = field(default_factory=list)  # the same person again, after a first scan
+
+
+def _decide(
+    pending: Sequence[_Scan],
+    shifts: dict[uuid.UUID, asyncpg.Record],
+    signed_up: set[repo.Attendee],
+    open_: dict[repo.Attendee, asyncpg.Record],
+    at: datetime,
+) -> _Decisions:
+    """In arrival order, as each scan alone would be: refused, answered with the open check-in,
+    or a new check-in (the first of each person; a later scan of theirs is its twin)."""
+    decided = _Decisions()
+    for scan in pending:
+        shift_id, volunteer_id = scan.attendee
+        if scan.attendee not in signed_up:
+            scan.refuse(domain.not_signed_up())
+        elif scan.attendee in open_:
+            scan.answer(open_[scan.attendee], first=False)
+        elif scan.attendee in decided.new:
+            decided.twins.append(scan)
+        else:
+            try:
+                domain.ensure_may_check_in(at, repo.shift_span(shifts[shift_id]), DEFAULT_POLICY)
+            except Refusal as refusal:
+                scan.refuse(refusal)
+                continue
+            who = scan.envelope.actor.user_id
+            check_in = repo.NewCheckIn(new_id(), shift_id, volunteer_id, scan.method, who, at)
+            decided.new[scan.attendee] = (scan, check_in)
+    return decided
+
+
+def _settle(
+    decided: _Decisions,
+    made: dict[repo.Attendee, asyncpg.Record],
+    earlier: dict[repo.Attendee, asyncpg.Record],
+) -> None:
+    """Answer the new check-ins and their twins once written: a first scan, or the check-in a
+    concurrent scan committed first; if neither is there (checked out in between), the scan is
+    decided again, alone."""
+    firsts = [(scan, True) for scan, _ in decided.new.values()]
+    for scan, may_be_first in [*firsts, *((twin, False) for twin in decided.twins)]:
+        inserted = made.get(scan.attendee)
+        found = inserted if inserted is not None else earlier.get(scan.attendee)
+        if found is not None:
+            scan.answer(found, first=may_be_first and inserted is not None)
+        else:
+            scan.failure = RuntimeError(f"check-in of {scan.attendee} moved under the scan; deciding again")
+
+
 async def check_in(ctx: dict[str, Any], envelopes: Sequence[Envelope]) -> list[Reply | Exception]:
     """Check in by the venue's station code (self) or by a volunteer's card (scanned by staff).
 
@@ -115,8 +171,7 @@ async def check_in(ctx: dict[str, Any], envelopes: Sequence[Envelope]) -> list[R
     secret = _settings(ctx).secret
     at = clock.now()
     scans = [_read(envelope) for envelope in envelopes]
-    new: dict[repo.Attendee, tuple[_Scan, repo.NewCheckIn]] = {}
-    twins: list[_Scan] = []  # the same person again in this batch, after a first scan
+    decided = _Decisions()
     made: dict[repo.Attendee, asyncpg.Record] = {}
     earlier: dict[repo.Attendee, asyncpg.Record] = {}
     async with _pool(ctx).acquire() as conn:
@@ -131,49 +186,24 @@ async def check_in(ctx: dict[str, Any], envelopes: Sequence[Envelope]) -> list[R
                 attendees = list({s.attendee for s in pending})
                 signed_up = await repo.signed_up_among(conn, attendees)
                 open_ = await repo.open_check_ins_among(conn, attendees)
-                for scan in pending:
-                    shift = shifts[scan.attendee[0]]
-                    if scan.attendee not in signed_up:
-                        scan.refuse(domain.not_signed_up())
-                    elif scan.attendee in open_:
-                        scan.answer(open_[scan.attendee], first=False)
-                    elif scan.attendee in new:
-                        twins.append(scan)
-                    else:
-                        try:
-                            domain.ensure_may_check_in(at, repo.shift_span(shift), DEFAULT_POLICY)
-                        except Refusal as refusal:
-                            scan.refuse(refusal)
-                            continue
-                        shift_id, volunteer_id = scan.attendee
-                        check_in_id = new_id()
-                        who = scan.envelope.actor.user_id
-                        new[scan.attendee] = (
-                            scan,
-                            repo.NewCheckIn(check_in_id, shift_id, volunteer_id, scan.method, who, at),
-                        )
-                if new:
-                    made = await repo.insert_check_ins(conn, [c for _, c in new.values()])
-                events = [_event(scan, shifts[a[0]], made[a]) for a, (scan, _) in new.items() if a in made]
-                await record_events(conn, SCHEMA, events)
+                decided = _decide(pending, shifts, signed_up, open_, at)
+                if decided.new:
+                    made = await repo.insert_check_ins(conn, [c for _, c in decided.new.values()])
+                    await record_events(
+                        conn,
+                        SCHEMA,
+                        [
+                            _event(scan, shifts[a[0]], made[a])
+                            for a, (scan, _) in decided.new.items()
+                            if a in made
+                        ],
+                    )
                 # A concurrent scan of the same person for the same shift got there first.
-                lost = [a for a in new if a not in made]
+                lost = [a for a in decided.new if a not in made]
                 if lost:
                     earlier = await repo.open_check_ins_among(conn, lost)
-    for attendee, (scan, _) in new.items():
-        if attendee in made:
-            scan.answer(made[attendee], first=True)
-        elif attendee in earlier:
-            scan.answer(earlier[attendee], first=False)
-        else:  # it was checked out in between: the whole decision again, alone
-            scan.failure = RuntimeError(f"check-in of {attendee} moved under the scan; deciding again")
-    for scan in twins:
-        first = made.get(scan.attendee) or earlier.get(scan.attendee)
-        if first is not None:
-            scan.answer(first, first=False)
-        else:
-            scan.failure = RuntimeError(f"check-in of {scan.attendee} moved under the scan; deciding again")
-    for shift_id in {a[0] for a in made}:
+    _settle(decided, made, earlier)
+    for shift_id in {shift_id for shift_id, _ in made}:
         await _close_at_shift_end(ctx, shift_id, shifts[shift_id]["ends_at"])
     return [scan.reply or scan.failure or RuntimeError("unanswered") for scan in scans]
 
