@@ -224,11 +224,12 @@ class NewCheckIn:
 
 async def insert_check_ins(conn: Connection, new: Sequence[NewCheckIn]) -> dict[Attendee, asyncpg.Record]:
     """Open these check-ins in one statement; one whose volunteer is already checked in to the
-    shift (a concurrent scan that committed first) is left out of the answer."""
+    shift (a concurrent scan that committed first) is left out of the answer. Rows go in in
+    (shift, volunteer) order, so two batches holding the same two people cannot deadlock."""
     rows = await conn.fetch(
         "INSERT INTO volunteers.check_ins (id, shift_id, volunteer_id, method, scanned_by, checked_in_at) "
         "SELECT * FROM unnest($1::uuid[], $2::uuid[], $3::text[], $4::text[], $5::text[], $6::timestamptz[]) "
-        "ON CONFLICT DO NOTHING RETURNING *",
+        "ORDER BY 2, 3 ON CONFLICT DO NOTHING RETURNING *",
         [c.check_in_id for c in new],
         [c.shift_id for c in new],
         [c.volunteer_id for c in new],
