@@ -67,12 +67,14 @@ class LinliGraphQL(GraphQL[Context, None]):
         self._resources = resources
         self._settings = settings
         self._schema = chosen
+        # Off: every request takes strawberry's view (tests/test_hot_path_contract.py compares).
+        self.hot_path = True
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await super().__call__(scope, receive, send)
             return
-        if scope["method"] != "POST" or not _plain_json(scope):
+        if not self.hot_path or scope["method"] != "POST" or not _plain_json(scope):
             await self._answer_http(scope, receive, send)
             return
         request = Request(scope, receive)
