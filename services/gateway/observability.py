@@ -8,7 +8,7 @@ import time
 
 from arq.connections import ArqRedis
 from graphql import DocumentNode, FieldNode, GraphQLError, GraphQLSchema, get_operation_ast
-from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from prometheus_client import CONTENT_TYPE_LATEST, Counter, Histogram, generate_latest
 from starlette.datastructures import MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -120,8 +120,20 @@ def observed_operation(
 def count_operation(operation: str, failed: bool, started: float) -> None:
     """Count and time an operation that ``observed_operation`` labelled (``started``: its
     ``time.perf_counter()`` at the start)."""
-    GRAPHQL_REQUESTS.labels(operation, "error" if failed else "ok").inc()
-    GRAPHQL_LATENCY.labels(operation).observe(time.perf_counter() - started)
+    series = _SERIES.get((operation, failed))
+    if series is None:  # labels() takes a lock and builds a key: once per label, not per request
+        outcome = "error" if failed else "ok"
+        series = _SERIES[operation, failed] = (
+            GRAPHQL_REQUESTS.labels(operation, outcome),
+            GRAPHQL_LATENCY.labels(operation),
+        )
+    requests, latency = series
+    requests.inc()
+    latency.observe(time.perf_counter() - started)
+
+
+# At most two per label, and labels are a closed set (operation_label).
+_SERIES: dict[tuple[str, bool], tuple[Counter, Histogram]] = {}
 
 
 _ROOT_FIELDS: dict[int, frozenset[str]] = {}
