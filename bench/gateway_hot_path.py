@@ -11,6 +11,9 @@ paths taking turns in rounds:
   did before the hot path (parse and validation caches, then the gateway's extension);
 - ``hot``: the hot path, ``LinliSchema.execute_cached``.
 
+With ``--answered`` each sign-up command is answered in process (``AnsweredBus``): the gateway's
+own work alone, far steadier on a busy machine.
+
     DATABASE_URL=... REDIS_URL=... .venv/bin/python -m bench.gateway_hot_path [--requests 300]
 """
 
@@ -27,6 +30,7 @@ import sys
 import time
 import uuid
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from typing import Any
 
 import httpx
@@ -36,8 +40,9 @@ from strawberry.schema.exceptions import CannotGetOperationTypeError, InvalidOpe
 from strawberry.types import ExecutionResult
 from strawberry.types.graphql import OperationType
 
-from bench.signup_burst import delete_redis_keys, organise, tokens_for
+from bench.signup_burst import RESULTS, delete_redis_keys, machine, organise, tokens_for
 from services.common.actor import ORGANISER, RESIDENT
+from services.common.commands import Reply
 from services.common.db import drop_database, ensure_database
 from services.common.migrations import migrate
 from services.common.settings import Settings
@@ -72,6 +77,21 @@ class Pipeline:
             )
         except (InvalidOperationTypeError, CannotGetOperationTypeError, MissingQueryError):
             return None
+
+
+class AnsweredBus:
+    """``--answered``: each sign-up command answered at once, as the worker would confirm it, so
+    that only the gateway's own work is measured (no Redis hop, no worker, no waiting)."""
+
+    async def send(
+        self, service: str, name: str, actor: Any, args: dict[str, Any], key: str, timeout_s: Any = None
+    ) -> Reply:
+        assert name == "sign_up", name
+        confirmed = {"status": "CONFIRMED", "waitlist_position": None, "attendees": [], "free_cancel": True}
+        return Reply(value={**args, **confirmed})
+
+    async def release(self, *args: Any) -> None:
+        return None
 
 
 @contextlib.contextmanager
@@ -156,6 +176,8 @@ async def measure(settings: Settings, options: argparse.Namespace) -> dict[str, 
         async with httpx.AsyncClient(transport=transport, base_url="http://linli.test") as http:
             [organiser] = tokens_for(settings, "bench-organiser", ORGANISER, 1)
             [session] = await organise(http, organiser, [100_000])
+        if options.answered:
+            view._resources["live"].bus = AnsweredBus()  # type: ignore[assignment]
         total = options.warm_up + options.rounds * len(PATHS) * options.requests
         tokens = iter(tokens_for(settings, "bench-resident", RESIDENT, total))
 
@@ -212,6 +234,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--rounds", type=int, default=10)
     parser.add_argument("--in-flight", type=int, default=20, help="requests at once (phones in a burst)")
     parser.add_argument("--warm-up", type=int, default=300)
+    parser.add_argument("--answered", action="store_true", help="commands answered in process")
     parser.add_argument("--floor-ops", type=int, default=2000, help="operations per path per round")
     options = parser.parse_args(argv)
     base = Settings()
@@ -252,7 +275,11 @@ def main(argv: list[str] | None = None) -> int:
         f" hot / view {report['hot_vs_view']:.2f} (medians of each round's ratio)"
     )
     print(f"  floor, {FLOOR} without HTTP (µs per operation): {report['floor_us_per_operation']}")
-    print(json.dumps({"run_id": run_id, **vars(options), **report}))
+    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    out = RESULTS / f"gateway-hot-path-{stamp}{'-answered' if options.answered else ''}.json"
+    out.write_text(json.dumps({"run_id": run_id, "machine": machine(), **vars(options), **report}, indent=2))
+    print(f"  → {out.relative_to(RESULTS.parent.parent)}")
     return 0
 
 
