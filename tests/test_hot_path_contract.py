@@ -23,7 +23,7 @@ from graphql import GraphQLSchema
 from services.common.observability import GRAPHQL_REQUESTS
 from services.common.settings import Settings
 from services.gateway.app import LinliGraphQL, create_app
-from services.gateway.documents import DocumentCache
+from services.gateway.documents import DOCUMENT_CACHE, DocumentCache
 from services.gateway.limits import MAX_ALIASES, MAX_DEPTH, MAX_TOKENS
 from services.gateway.schema import production_schema, schema
 from tests.conftest import COMMUNITY, OTHER_COMMUNITY, SIGN_UP, GraphQLClient, open_session, token_for
@@ -264,6 +264,9 @@ def test_the_cache_is_bounded_by_entries_and_text() -> None:
     for i in range(3):
         cache.prepared("{ festivals { id } }" + " " * 150 + "#" * i)
     assert cache.chars <= 400 and len(cache) == 2
+    # Counted in three series whatever the text: hits, misses, too long to keep.
+    outcomes = {sample.labels["outcome"] for metric in DOCUMENT_CACHE.collect() for sample in metric.samples}
+    assert outcomes == {"hit", "miss", "too_long"}
 
 
 def test_a_refused_document_is_refused_every_time() -> None:
