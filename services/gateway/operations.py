@@ -84,20 +84,25 @@ class LinliSchema(strawberry.Schema):
         if kind not in _QUERY_OR_MUTATION:
             return None
         started = time.perf_counter()
-        with tracing.span("graphql", "gateway") as span:
-            data, errors = await self._run(
-                prepared.errors,
-                document,
-                variable_values,
-                context_value,
-                operation_name,
-                operation_extensions,
-            )
-            if kind is OperationType.MUTATION:
-                await audit_staff_mutation(
-                    self._schema, document, operation_name, context_value, variable_values, data, errors
+        try:
+            with tracing.span("graphql", "gateway") as span:
+                data, errors = await self._run(
+                    prepared.errors,
+                    document,
+                    variable_values,
+                    context_value,
+                    operation_name,
+                    operation_extensions,
                 )
-            operation = observed_operation(span, self._schema, document, operation_name, bool(errors))
+                if kind is OperationType.MUTATION:
+                    await audit_staff_mutation(
+                        self._schema, document, operation_name, context_value, variable_values, data, errors
+                    )
+                operation = observed_operation(span, self._schema, document, operation_name, bool(errors))
+        except Exception as exc:  # graphql-core answers with errors, never raises; were it to, as strawberry
+            raised = [GraphQLError(str(exc), original_error=exc)]
+            self._process_errors(raised)
+            return ExecutionResult(data=None, errors=raised, extensions={})
         count_operation(operation, bool(errors), started)
         return ExecutionResult(data=data, errors=errors, extensions={})
 
