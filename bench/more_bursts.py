@@ -12,8 +12,10 @@ Neither has a raw-SQL baseline (the issue sets none); both fail the run when an 
 from __future__ import annotations
 
 import asyncio
+import os
 import time
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -25,6 +27,8 @@ from bench.http_client import GraphQLConnection, HTTPStatusError, HTTPTransportE
 from bench.signup_burst import (
     COMMUNITY,
     Attempt,
+    cpu_ticks,
+    cpu_used,
     drive,
     gql,
     linli_burst,
@@ -59,6 +63,10 @@ class CheckInBurst:
     retries: int = 0
     recorded: int = 0  # check-in rows of the shift in the database
     events: int = 0  # volunteer.checked_in events in the outbox
+    transactions: int = 0  # that wrote the check-ins (one per batch the worker decided together)
+    # CPU seconds per process while the crowd scanned, and the machine's load average after
+    cpu_s: dict[str, float] = field(default_factory=dict)
+    load_avg: tuple[float, ...] = ()
     violations: list[str] = field(default_factory=list)
 
 
@@ -111,11 +119,14 @@ async def check_in_burst(
     settings: Settings,
     organiser: str,
     volunteers: int,
+    label: str = "bench",
+    ticks: Callable[[], dict[int, tuple[str, int]]] = cpu_ticks,
 ) -> CheckInBurst:
     """Volunteers signed up for one shift all check in by its station code; measured from the
-    first scan sent to the last answer."""
+    first scan sent to the last answer. ``label`` names the shift, its venue and its volunteers,
+    so one run can hold several bursts (bench/check_in_burst.py)."""
     assert settings.database_url
-    venue = "西苑社区邻里驿家 (bench)"
+    venue = f"西苑社区邻里驿家 ({label})"
     starts_at = datetime.now(UTC) - timedelta(minutes=5)  # the shift has just begun
     shift_input = {
         "communityId": COMMUNITY,
@@ -124,14 +135,14 @@ async def check_in_burst(
         "startsAt": starts_at.isoformat(),
         "endsAt": (starts_at + timedelta(hours=4)).isoformat(),
         "headcount": volunteers,
-        "idempotencyKey": "bench-shift-0001",
+        "idempotencyKey": f"{label}-shift-0001",
     }
     created = await gql(admin, CREATE_SHIFT, {"input": shift_input}, organiser)
     shift_id = created["data"]["createShift"]["id"]
-    tokens = tokens_for(settings, "bench-volunteer", VOLUNTEER, volunteers)
+    tokens = tokens_for(settings, f"{label}-volunteer", VOLUNTEER, volunteers)
 
     async def sign_up(slot: int, i: int) -> Attempt:
-        variables = {"input": {"shiftId": shift_id, "idempotencyKey": f"bench-shift-signup-{i:05d}"}}
+        variables = {"input": {"shiftId": shift_id, "idempotencyKey": f"{label}-shift-signup-{i:05d}"}}
         await ok(clients[slot], SHIFT_SIGN_UP, variables, tokens[i])
         return Attempt(0, status="SIGNED_UP")
 
@@ -147,7 +158,7 @@ async def check_in_burst(
             "input": {
                 "shiftId": shift_id,
                 "code": await station.current(),
-                "idempotencyKey": f"bench-arrive-{i:05d}",
+                "idempotencyKey": f"{label}-arrive-{i:05d}",
             }
         }
         started = time.perf_counter()
@@ -169,7 +180,10 @@ async def check_in_burst(
         latencies.append(attempt.latency_s * 1000)
         return attempt
 
+    before = ticks()
     attempts, wall = await drive(volunteers, len(clients), arrive)
+    result.cpu_s = cpu_used(before, ticks())
+    result.load_avg = tuple(round(x, 2) for x in os.getloadavg())
     latencies.sort()
     result.wall_s = round(wall, 3)
     result.throughput = round(volunteers / wall, 1) if wall else 0.0
@@ -184,6 +198,10 @@ async def check_in_burst(
         )
         rows = await conn.fetchval(
             "SELECT count(*) FROM volunteers.check_ins WHERE shift_id = $1", uuid.UUID(shift_id)
+        )
+        result.transactions = await conn.fetchval(
+            "SELECT count(DISTINCT xmin::text) FROM volunteers.check_ins WHERE shift_id = $1",
+            uuid.UUID(shift_id),
         )
         result.events = await conn.fetchval(
             "SELECT count(*) FROM volunteers.outbox "
@@ -288,7 +306,8 @@ def print_more(check_ins: dict[str, Any] | None, fan: dict[str, Any] | None) -> 
             f"\nCheck-in burst: {c['volunteers']} volunteers of one shift scan its station code, "
             f"{c['concurrency']} at a time: {c['throughput']:.0f} check-ins/s, p50 {c['p50_ms']:.1f} / p95 "
             f"{c['p95_ms']:.1f} / p99 {c['p99_ms']:.1f} ms; all in {c['wall_s']:.1f} s (target: within a "
-            f"minute); first scans {c['first_scans']}, recorded {c['recorded']}, events {c['events']}, "
+            f"minute); first scans {c['first_scans']}, recorded {c['recorded']} in "
+            f"{c.get('transactions', 0)} transactions, events {c['events']}, "
             f"retries {c['retries']}"
         )
     if fan is not None:

@@ -56,7 +56,9 @@ from services.common.slots import hash_tag
 log = logging.getLogger("linli.commands")
 
 Handler = Callable[[dict[str, Any], Actor, dict[str, Any]], Awaitable[dict[str, Any]]]
-BatchHandler = Callable[[dict[str, Any], Sequence["Envelope"]], Awaitable[list["Reply"]]]
+# A batch handler answers each command with a Reply, or with the exception that command alone
+# failed with (a poison one): that one is tried again on its own, the rest are answered.
+BatchHandler = Callable[[dict[str, Any], Sequence["Envelope"]], Awaitable[Sequence["Reply | Exception"]]]
 
 GROUP = "workers"
 MAX_DELIVERIES = 5
@@ -185,7 +187,9 @@ def command(name: str, handler: Handler) -> Command:
 
 
 def batch_command(name: str, batch_handler: BatchHandler) -> Command:
-    """A command answered in batches: ``batch_handler(ctx, envelopes)`` returns one reply each."""
+    """A command answered in batches: ``batch_handler(ctx, envelopes)`` returns one reply each,
+    or the exception one of them failed with on its own (it is then retried alone, as a command
+    answered one at a time would be; the others keep their replies)."""
     return Command(name, batch_handler=batch_handler)
 
 
@@ -509,14 +513,19 @@ class CommandConsumer:
             except Exception:
                 # One bad command must not hold up the rest: answer them one by one.
                 log.warning("batch of %d %s failed; retrying one by one", len(items), name, exc_info=True)
-                answered: list[tuple[Any, Envelope, Reply]] = []
+                one_by_one: list[tuple[Any, Envelope, Reply]] = []
                 for item in items:
-                    answered += await self._run(name, [item])
-                return answered
-            self._count(name, [env for _, env in items], replies)
-            return [(entry_id, env, reply) for (entry_id, env), reply in zip(items, replies, strict=True)]
-        results = await asyncio.gather(*(self._run_one(known, env) for _, env in items))
-        answered = []
+                    one_by_one += await self._run(name, [item])
+                return one_by_one
+            results: Sequence[Reply | Exception] = replies
+            done = [(env, r) for (_, env), r in zip(items, results, strict=True) if isinstance(r, Reply)]
+            self._count(name, [env for env, _ in done], [reply for _, reply in done])
+            for failed in results:
+                if isinstance(failed, Exception):
+                    log.warning("command %s of a batch failed", name, exc_info=failed)
+        else:
+            results = await asyncio.gather(*(self._run_one(known, env) for _, env in items))
+        answered: list[tuple[Any, Envelope, Reply]] = []
         for (entry_id, env), result in zip(items, results, strict=True):
             if isinstance(result, Reply):
                 answered.append((entry_id, env, result))
@@ -534,7 +543,10 @@ class CommandConsumer:
                         reply = Reply(value=await known.handler(self._ctx, traced.actor, traced.args))
                     else:
                         assert known.batch_handler is not None
-                        (reply,) = await known.batch_handler(self._ctx, [traced])
+                        (answer,) = await known.batch_handler(self._ctx, [traced])
+                        if isinstance(answer, Exception):
+                            raise answer
+                        reply = answer
                 except Refusal as refusal:
                     reply = Reply(refusal=refusal)
         except Exception as exc:

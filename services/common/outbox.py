@@ -204,8 +204,11 @@ async def run_relay(
     connection of its own to ``settings.direct_database_url``, outside the pool."""
     wake = asyncio.Event()
 
-    def on_notify(*_: object) -> None:
-        wake.set()
+    def on_notify(_conn: object, _pid: int, _channel: str, payload: object) -> None:
+        # Every schema notifies on the same channel: a relay woken by another's commits would
+        # run an empty transaction for each of them (a check-in burst woke all three relays).
+        if payload == schema:
+            wake.set()
 
     listener: asyncpg.Connection[asyncpg.Record] | None = None
     try:

@@ -18,11 +18,8 @@ from starlette.routing import Route, WebSocketRoute
 from starlette.types import Message, Receive, Scope, Send
 from starlette.websockets import WebSocket
 from strawberry.asgi import GraphQL
-from strawberry.exceptions import MissingQueryError
 from strawberry.http import GraphQLHTTPResponse
-from strawberry.schema.exceptions import CannotGetOperationTypeError, InvalidOperationTypeError
 from strawberry.types import ExecutionResult
-from strawberry.types.graphql import OperationType
 
 from services.common import tracing
 from services.common.commands import CommandBus
@@ -69,12 +66,15 @@ class LinliGraphQL(GraphQL[Context, None]):
         )
         self._resources = resources
         self._settings = settings
+        self._schema = chosen
+        # Off: every request takes strawberry's view (tests/test_hot_path_contract.py compares).
+        self.hot_path = True
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await super().__call__(scope, receive, send)
             return
-        if scope["method"] != "POST" or not _plain_json(scope):
+        if not self.hot_path or scope["method"] != "POST" or not _plain_json(scope):
             await self._answer_http(scope, receive, send)
             return
         request = Request(scope, receive)
@@ -101,7 +101,8 @@ class LinliGraphQL(GraphQL[Context, None]):
     async def _answer_plain_post(self, request: Request, body: bytes) -> Response | None:
         """The common request — one query or mutation as a JSON object — answered as strawberry's
         view would, without its generality (content negotiation, batches, streams, uploads),
-        which cost a sign-up in a burst about a tenth of the gateway's time. None: not that."""
+        which cost a sign-up in a burst about a tenth of the gateway's time, and without its
+        per-request pipeline (``LinliSchema.execute_cached``). None: not that."""
         try:
             data = json.loads(body)
         except ValueError:
@@ -117,19 +118,9 @@ class LinliGraphQL(GraphQL[Context, None]):
             return None
         sub_response = await self.get_sub_response(request)
         context = await self.get_context(request, response=sub_response)
-        try:
-            result = await self.schema.execute(
-                data["query"],
-                variable_values=variables,
-                context_value=context,
-                operation_name=name,
-                allowed_operation_types=_QUERY_OR_MUTATION,
-                operation_extensions=extensions,
-            )
-        except (InvalidOperationTypeError, CannotGetOperationTypeError, MissingQueryError):
-            return None  # strawberry's view says what is wrong (a subscription, say, or no query)
-        if not isinstance(result, ExecutionResult):
-            return None
+        result = await self._schema.execute_cached(data["query"], variables, context, name, extensions)
+        if result is None:
+            return None  # strawberry's view says what is wrong (a subscription, say)
         return self.create_response(await self.process_result(request, result), sub_response)
 
     async def process_result(self, request: Request, result: ExecutionResult) -> GraphQLHTTPResponse:
@@ -151,9 +142,6 @@ class LinliGraphQL(GraphQL[Context, None]):
         except OUTAGES:  # cannot check revocations now: public reads go on, the rest may retry
             return Context(resources, None, auth_refusal=service_unavailable(), **seen)
         return Context(resources, claims.actor if claims else None, claims=claims, **seen)
-
-
-_QUERY_OR_MUTATION = {OperationType.QUERY, OperationType.MUTATION}
 
 
 def _plain_json(scope: Scope) -> bool:

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -38,8 +38,6 @@ from graphql import (
     get_operation_ast,
     value_from_ast_untyped,
 )
-from strawberry.extensions import SchemaExtension
-from strawberry.types.graphql import OperationType
 
 from services.common.actor import COMMUNITY_ADMIN, PLATFORM_ADMIN, RESIDENT, VOLUNTEER, Actor
 from services.common.errors import bad_input, forbidden
@@ -79,45 +77,40 @@ def community_of(actor: Actor, produced: Any) -> str | None:
     return next(iter(actor.communities)) if len(actor.communities) == 1 else None
 
 
-class StaffAudit(SchemaExtension):
-    """Record each staff mutation that took effect in ``identity.audit_log``."""
-
-    async def on_operation(self) -> AsyncIterator[None]:
-        yield
-        context = self.execution_context
-        if context.operation_type != OperationType.MUTATION:
-            return
-        ctx = context.context
-        if not isinstance(ctx, Context) or ctx.actor is None or not is_staff(ctx.actor):
-            return
-        result = context.result
-        if result is None or context.graphql_document is None:
-            return
-        actions = carried_out(
-            self.execution_context.schema._schema,
-            context.graphql_document,
-            context.operation_name,
-            context.variables or {},
-            getattr(result, "data", None),
-            getattr(result, "errors", None) or [],
+async def audit_staff_mutation(
+    schema: GraphQLSchema,
+    document: DocumentNode,
+    operation_name: str | None,
+    context: object,
+    variables: dict[str, Any] | None,
+    data: dict[str, Any] | None,
+    errors: list[GraphQLError] | None,
+) -> None:
+    """Record in ``identity.audit_log`` what a mutation that ran carried out, when its actor is
+    staff. Called by ``services.gateway.operations`` after every mutation, on either path."""
+    if not isinstance(context, Context) or context.actor is None or not is_staff(context.actor):
+        return
+    actor = context.actor
+    actions = carried_out(schema, document, operation_name, variables or {}, data, errors or [])
+    entries = [
+        AuditRecord(
+            action.field,
+            _subject(action.field, action.produced),
+            actor.user_id,
+            context.client_ip,
+            {"input": action.arguments, "result": action.produced},
+            community_of(actor, action.produced),
         )
-        entries = [
-            AuditRecord(
-                action.field,
-                _subject(action.field, action.produced),
-                ctx.actor.user_id,
-                ctx.client_ip,
-                {"input": action.arguments, "result": action.produced},
-                community_of(ctx.actor, action.produced),
-            )
-            for action in actions
-            if action.field not in _AUDITED_ELSEWHERE
-        ]
-        try:
-            resources = ctx.resources
-            await Identity(resources.pool, resources.redis, resources.settings).record_staff_actions(entries)
-        except Exception:  # the action itself succeeded; a missing audit line must be seen
-            log.exception("could not audit %s by %s", [a.field for a in actions], ctx.actor.user_id)
+        for action in actions
+        if action.field not in _AUDITED_ELSEWHERE
+    ]
+    if not entries:
+        return
+    try:
+        resources = context.resources
+        await Identity(resources.pool, resources.redis, resources.settings).record_staff_actions(entries)
+    except Exception:  # the action itself succeeded; a missing audit line must be seen
+        log.exception("could not audit %s by %s", [a.field for a in actions], actor.user_id)
 
 
 REDACTED = "[redacted]"

@@ -8,12 +8,18 @@ so its error carries a stable ``extensions.code`` like every other refusal.
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterator
 from typing import Any
 
-from graphql import ASTValidationRule, GraphQLError, ValidationContext, ValidationRule
+from graphql import (
+    ASTValidationRule,
+    GraphQLError,
+    NoSchemaIntrospectionCustomRule,
+    ValidationContext,
+    ValidationRule,
+    specified_rules,
+)
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
-from strawberry.extensions import MaxAliasesLimiter, QueryDepthLimiter, SchemaExtension
+from strawberry.extensions import MaxAliasesLimiter, QueryDepthLimiter
 
 # The deepest honest query (festivals → activities → sessions → fields) is 4 levels.
 MAX_DEPTH = 8
@@ -51,8 +57,8 @@ def _coded(rules: list[type[Any]], code: str, zh: str, en: str) -> list[type[AST
     return [wrap(rule) for rule in rules]
 
 
-# Built once: strawberry's validation cache keys on the rule classes, so they must not change
-# from one request to the next.
+# Built once: the document caches key on the rule classes, so they must not change from one
+# request to the next.
 _DEPTH_RULES = _coded(
     QueryDepthLimiter(max_depth=MAX_DEPTH).validation_rules,
     "QUERY_TOO_DEEP",
@@ -67,20 +73,11 @@ _ALIAS_RULES = _coded(
 )
 
 
-class QueryLimits(SchemaExtension):
-    """Token count (at parse), depth and aliases (at validation): one extension, not three,
-    as each extension costs every request its own hooks."""
-
-    def on_operation(self) -> Iterator[None]:
-        context = self.execution_context
-        context.parse_options["max_tokens"] = MAX_TOKENS
-        context.validation_rules = (*context.validation_rules, *_DEPTH_RULES, *_ALIAS_RULES)
-        yield
-
-
-def query_limits() -> list[Callable[[], SchemaExtension]]:
-    """Extension factories for the schema (a new instance per request, as strawberry wants)."""
-    return [QueryLimits]
+def validation_rules(introspection: bool) -> tuple[type[ASTValidationRule], ...]:
+    """GraphQL's own rules, then depth and aliases, then (in production) no introspection: the
+    rules every document is validated with (``services.gateway.operations``)."""
+    refused = (NoSchemaIntrospectionCustomRule,) if not introspection else ()
+    return (*specified_rules, *_DEPTH_RULES, *_ALIAS_RULES, *refused)
 
 
 class BodySizeLimit:

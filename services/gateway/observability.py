@@ -5,14 +5,12 @@ from __future__ import annotations
 
 import re
 import time
-from collections.abc import Iterator
 
 from arq.connections import ArqRedis
 from graphql import DocumentNode, FieldNode, GraphQLError, GraphQLSchema, get_operation_ast
-from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from prometheus_client import CONTENT_TYPE_LATEST, Counter, Histogram, generate_latest
 from starlette.datastructures import MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
-from strawberry.extensions import SchemaExtension
 
 from services.common import tracing
 from services.common.commands import dead_letter_key
@@ -92,36 +90,50 @@ def http_route(scope: Scope) -> str:
 OTHER = "other"
 
 
-class OperationMetrics(SchemaExtension):
-    """Count, time and trace each GraphQL operation by its first root field's schema name.
+def observed_operation(
+    span: tracing.Span | None,
+    schema: GraphQLSchema,
+    document: DocumentNode | None,
+    operation_name: str | None,
+    failed: bool,
+) -> str:
+    """The operation's label for the metrics, by its first root field's schema name, and (when
+    tracing is on) its span named the same way: ``mutation signUp``.
 
     Labels come from a closed set, the schema's root field names plus ``other``: the client's
     ``operationName``, aliases and unknown fields never become a label, so nobody (logged in or
-    not) can grow the number of series by inventing names. The span (when tracing is on) is
-    named the same way: ``mutation signUp``."""
+    not) can grow the number of series by inventing names."""
+    operation = operation_label(schema, document, operation_name)
+    if span is not None:
+        kind = operation_kind(document, operation_name)
+        span.update_name(f"{kind} {operation}")
+        span.set_attributes(
+            {
+                "graphql.operation.type": kind,
+                "graphql.operation.name": operation,
+                "linli.outcome": "error" if failed else "ok",
+            }
+        )
+    return operation
 
-    def on_operation(self) -> Iterator[None]:
-        started = time.perf_counter()
-        with tracing.span("graphql", "gateway") as span:
-            yield
-            context = self.execution_context
-            operation = operation_label(
-                context.schema._schema, context.graphql_document, context.operation_name
-            )
-            result = context.result
-            outcome = "error" if result is not None and result.errors else "ok"
-            if span is not None:
-                kind = operation_kind(context.graphql_document, context.operation_name)
-                span.update_name(f"{kind} {operation}")
-                span.set_attributes(
-                    {
-                        "graphql.operation.type": kind,
-                        "graphql.operation.name": operation,
-                        "linli.outcome": outcome,
-                    }
-                )
-        GRAPHQL_REQUESTS.labels(operation, outcome).inc()
-        GRAPHQL_LATENCY.labels(operation).observe(time.perf_counter() - started)
+
+def count_operation(operation: str, failed: bool, started: float) -> None:
+    """Count and time an operation that ``observed_operation`` labelled (``started``: its
+    ``time.perf_counter()`` at the start)."""
+    series = _SERIES.get((operation, failed))
+    if series is None:  # labels() takes a lock and builds a key: once per label, not per request
+        outcome = "error" if failed else "ok"
+        series = _SERIES[operation, failed] = (
+            GRAPHQL_REQUESTS.labels(operation, outcome),
+            GRAPHQL_LATENCY.labels(operation),
+        )
+    requests, latency = series
+    requests.inc()
+    latency.observe(time.perf_counter() - started)
+
+
+# At most two per label, and labels are a closed set (operation_label).
+_SERIES: dict[tuple[str, bool], tuple[Counter, Histogram]] = {}
 
 
 _ROOT_FIELDS: dict[int, frozenset[str]] = {}

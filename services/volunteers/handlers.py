@@ -24,7 +24,7 @@ from services.common.outbox import record_event
 from services.common.settings import Settings
 from services.volunteers import certificates, codes, contracts, domain, profiles, reports
 from services.volunteers import repository as repo
-from services.volunteers.domain import DEFAULT_POLICY, CheckInMethod, LedgerKind
+from services.volunteers.domain import DEFAULT_POLICY, LedgerKind
 
 SCHEMA = contracts.SERVICE
 
@@ -122,76 +122,6 @@ async def sign_up_for_shift(ctx: dict[str, Any], actor: Actor, args: dict[str, A
             return row_as_dict(twin)
         raise domain.already_signed_up() from exc
     return row_as_dict(row)
-
-
-def _check_in_reply(row: asyncpg.Record, first: bool) -> dict[str, Any]:
-    return {**row_as_dict(row), "first_scan": first}
-
-
-async def check_in(ctx: dict[str, Any], actor: Actor, args: dict[str, Any]) -> dict[str, Any]:
-    """Check in by the venue's station code (self) or by a volunteer's card (scanned by staff).
-
-    A second scan while checked in answers with the same check-in and changes nothing.
-    """
-    secret = _settings(ctx).secret
-    shift_id = uuid.UUID(args["shift_id"])
-    code: str = args["code"]
-    now = clock.now()
-    async with _pool(ctx).acquire() as conn:
-        shift = await repo.get_shift(conn, shift_id)
-        if shift is None:
-            raise domain.shift_not_found()
-        if codes.is_card(code):
-            if not domain.may_scan_cards(actor, shift["community_id"]):
-                raise forbidden()
-            volunteer_id = codes.read_card(secret, code)
-            method = CheckInMethod.CARD
-        else:
-            if codes.is_station_digits(code):  # typed by hand from the station's six digits
-                codes.verify_station_digits(
-                    secret, code, shift["community_id"], shift["venue"], now.timestamp()
-                )
-            else:
-                codes.verify_station_code(
-                    secret, code, shift["community_id"], shift["venue"], now.timestamp()
-                )
-            volunteer_id = actor.user_id
-            method = CheckInMethod.STATION
-        if not await repo.is_signed_up(conn, shift_id, volunteer_id):
-            raise domain.not_signed_up()
-        existing = await repo.get_open_check_in(conn, shift_id, volunteer_id)
-        if existing is not None:
-            return _check_in_reply(existing, first=False)
-        domain.ensure_may_check_in(now, repo.shift_span(shift), DEFAULT_POLICY)
-        try:
-            async with conn.transaction():
-                row = await repo.insert_check_in(
-                    conn, new_id(), shift_id, volunteer_id, method, actor.user_id, now
-                )
-                await record_event(
-                    conn,
-                    SCHEMA,
-                    contracts.VOLUNTEER_CHECKED_IN,
-                    {
-                        "check_in_id": str(row["id"]),
-                        "shift_id": str(shift_id),
-                        "volunteer_id": volunteer_id,
-                        "community_id": shift["community_id"],
-                        "venue": shift["venue"],
-                        "role": shift["role"],
-                        "method": method.value,
-                        "scanned_by": actor.user_id,
-                        "checked_in_at": now.isoformat(),
-                    },
-                )
-        except asyncpg.UniqueViolationError:
-            # A concurrent scan of the same person for the same shift got there first.
-            twin = await repo.get_open_check_in(conn, shift_id, volunteer_id)
-            if twin is None:
-                raise  # it was checked out in between: let arq retry the whole decision
-            return _check_in_reply(twin, first=False)
-    await _close_at_shift_end(ctx, shift_id, shift["ends_at"])
-    return _check_in_reply(row, first=True)
 
 
 async def check_out(ctx: dict[str, Any], actor: Actor, args: dict[str, Any]) -> dict[str, Any]:
@@ -650,7 +580,6 @@ COMMANDS = [
     command(contracts.CREATE_SHIFT, create_shift),
     command(contracts.RECORD_SKILL, record_skill),
     command(contracts.SIGN_UP_FOR_SHIFT, sign_up_for_shift),
-    command(contracts.CHECK_IN, check_in),
     command(contracts.CHECK_OUT, check_out),
     command(contracts.UNDO_CHECK_OUT, undo_check_out),
     command(contracts.CORRECT_SERVICE_HOURS, correct_service_hours),

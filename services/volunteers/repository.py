@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -190,6 +192,70 @@ async def insert_check_in(
     )
     assert row is not None
     return row
+
+
+# --- check-ins in batches (check_in_handlers) --------------------------------------------------
+
+Attendee = tuple[uuid.UUID, str]  # a shift and a volunteer
+
+
+async def shifts_by_id(conn: Connection, shift_ids: Sequence[uuid.UUID]) -> dict[uuid.UUID, asyncpg.Record]:
+    rows = await conn.fetch("SELECT * FROM volunteers.shifts WHERE id = ANY($1::uuid[])", list(shift_ids))
+    return {row["id"]: row for row in rows}
+
+
+def _columns(pairs: Sequence[Attendee]) -> tuple[list[uuid.UUID], list[str]]:
+    return [shift_id for shift_id, _ in pairs], [volunteer_id for _, volunteer_id in pairs]
+
+
+async def signed_up_among(conn: Connection, pairs: Sequence[Attendee]) -> set[Attendee]:
+    """Which of these volunteers are signed up for the shift they name."""
+    rows = await conn.fetch(
+        "SELECT g.shift_id, g.volunteer_id FROM volunteers.shift_signups g "
+        "JOIN unnest($1::uuid[], $2::text[]) AS p (shift_id, volunteer_id) "
+        "ON g.shift_id = p.shift_id AND g.volunteer_id = p.volunteer_id",
+        *_columns(pairs),
+    )
+    return {(row["shift_id"], row["volunteer_id"]) for row in rows}
+
+
+async def open_check_ins_among(conn: Connection, pairs: Sequence[Attendee]) -> dict[Attendee, asyncpg.Record]:
+    """The open check-in of each of these volunteers at the shift they name, if any."""
+    rows = await conn.fetch(
+        "SELECT c.* FROM volunteers.check_ins c "
+        "JOIN unnest($1::uuid[], $2::text[]) AS p (shift_id, volunteer_id) "
+        "ON c.shift_id = p.shift_id AND c.volunteer_id = p.volunteer_id WHERE c.checked_out_at IS NULL",
+        *_columns(pairs),
+    )
+    return {(row["shift_id"], row["volunteer_id"]): row for row in rows}
+
+
+@dataclass(frozen=True)
+class NewCheckIn:
+    check_in_id: uuid.UUID
+    shift_id: uuid.UUID
+    volunteer_id: str
+    method: CheckInMethod
+    scanned_by: str
+    at: datetime
+
+
+async def insert_check_ins(conn: Connection, new: Sequence[NewCheckIn]) -> dict[Attendee, asyncpg.Record]:
+    """Open these check-ins in one statement; one whose volunteer is already checked in to the
+    shift (a concurrent scan that committed first) is left out of the answer. Rows go in in
+    (shift, volunteer) order, so two batches holding the same two people cannot deadlock."""
+    rows = await conn.fetch(
+        "INSERT INTO volunteers.check_ins (id, shift_id, volunteer_id, method, scanned_by, checked_in_at) "
+        "SELECT * FROM unnest($1::uuid[], $2::uuid[], $3::text[], $4::text[], $5::text[], $6::timestamptz[]) "
+        "ORDER BY 2, 3 ON CONFLICT DO NOTHING RETURNING *",
+        [c.check_in_id for c in new],
+        [c.shift_id for c in new],
+        [c.volunteer_id for c in new],
+        [c.method.value for c in new],
+        [c.scanned_by for c in new],
+        [c.at for c in new],
+    )
+    return {(row["shift_id"], row["volunteer_id"]): row for row in rows}
 
 
 async def close_check_in(

@@ -7,6 +7,7 @@ from services.common.retention import pruning
 from services.common.worker import ServiceWorker
 from services.notify.contracts import CONSUMES
 from services.volunteers.certificate_handlers import CERTIFICATE_COMMANDS
+from services.volunteers.check_in_handlers import CHECK_IN_COMMANDS
 from services.volunteers.contracts import SERVICE
 from services.volunteers.council_handlers import COUNCIL_COMMANDS, OVERDUE_TASK_SWEEP
 from services.volunteers.erasure import ERASE_COMMANDS
@@ -18,6 +19,7 @@ VOLUNTEERS_WORKER = ServiceWorker(
     name=SERVICE,
     functions=[
         *COMMANDS,
+        *CHECK_IN_COMMANDS,
         *ERASE_COMMANDS,
         *WISH_COMMANDS,
         *CERTIFICATE_COMMANDS,
