@@ -15,15 +15,17 @@ import contextlib
 import json
 import time
 import uuid
+from collections import defaultdict
 from collections.abc import Iterator
 from dataclasses import asdict, dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from functools import cached_property
 from math import gcd
 from typing import Any
 
 import asyncpg
 
+from services.common.clock import LOCAL_TZ
 from services.common.migrations import migrate
 from services.volunteers.codes import venue_key
 from services.volunteers.profiles import unit_key
@@ -192,6 +194,9 @@ class Activities:
     def activities(self) -> int:
         return max(1, self.sessions // SESSIONS_PER_ACTIVITY)
 
+    def title_of(self, a: int) -> str:
+        return ("剪纸书法", "义诊", "包饺子", "广场舞", "法律咨询")[a % 5] + f" {a}"
+
     def community_of_activity(self, a: int) -> str:
         return self.communities[(a % self.festivals) % len(self.communities)]
 
@@ -234,7 +239,7 @@ class Activities:
                 _id(self.kind | ACTIVITY, a),
                 _id(self.kind | FESTIVAL, a % self.festivals),
                 self.community_of_activity(a),
-                ("剪纸书法", "义诊", "包饺子", "广场舞", "法律咨询")[a % 5] + f" {a}",
+                self.title_of(a),
                 ("culture", "health", "food", "dance", "law")[a % 5],
             )
             for a in range(self.activities)
@@ -322,6 +327,19 @@ class Activities:
             body = f"您已报名第{s}场活动。"
             made = self.session_start(s) - timedelta(days=10)
             yield (signup, resident, "signup." + status.lower(), title, body, "Signed up", body, signup, made)
+
+    def counted(self) -> Iterator[tuple[str, datetime, str, str, int]]:
+        """What the events of these rows add to the dashboard's counts (community, when,
+        figure, label, value): each session's confirmed sign-ups on the day they were made,
+        and the people its door let in on its day (services/notify/dashboard.py)."""
+        confirmed = sum(1 for k in range(SIGNUPS_PER_SESSION) if k < SESSION_CAPACITY)  # as signup_of
+        admitted = sum(1 for k in range(SESSION_CAPACITY) if k % 5)  # as _attendance
+        for s in range(self.sessions):
+            a = s % self.activities
+            community, title, starts = self.community_of_activity(a), self.title_of(a), self.session_start(s)
+            yield community, starts - timedelta(days=10), "signups_confirmed", title, confirmed
+            if starts < self.today:
+                yield community, starts, "people_admitted", title, admitted
 
     def _attendance(self) -> Iterator[tuple[Any, ...]]:
         for s, k, signup, _resident, status in self._each_signup():
@@ -507,6 +525,25 @@ class Volunteering:
                         out,
                     )
 
+    def counted(self) -> Iterator[tuple[str, datetime, str, str, int]]:
+        """What the events of these rows add to the dashboard's counts: each shift's credited
+        minutes on the day of its check-outs, each wish posted, claimed and met on its day."""
+        size = len(self.members_of(0))
+        for h in range(self.shifts):
+            out = self.shift_start(h) + timedelta(minutes=110)
+            yield self.communities[h % len(self.communities)], out, "volunteer_minutes", "", 110 * size
+        for row in self._wishes():
+            community, category, status, met, posted = row[1], row[2], row[7], row[15], row[16]
+            yield community, posted, "wishes_posted", category, 1
+            if status in ("CLAIMED", "DONE", "MET"):
+                yield community, self.claimed_at, "wishes_claimed", category, 1
+            if met is not None:
+                yield community, met, "wishes_met", category, 1
+
+    @property
+    def claimed_at(self) -> datetime:
+        return self.met_from - timedelta(days=5)
+
     def _party_members(self) -> Iterator[tuple[Any, ...]]:
         for v in range(0, self.volunteers, 1 if self.kind else 10):  # one volunteer in ten in the city
             unit = self.work_units[(v // 10) % len(self.work_units)]
@@ -580,7 +617,7 @@ class Volunteering:
                 "PARTY_MEMBER",
                 self.work_units[v % len(self.work_units)],
                 "MET" if status == "MET" else "ACTIVE",
-                self.met_from - timedelta(days=5),
+                self.claimed_at,
             )
 
 
@@ -621,7 +658,7 @@ class Probe:
     seed_day: str  # the day the seed was made: every date above follows from it
 
 
-def probe_plan(today: datetime) -> tuple[list[Table], Probe]:
+def probe_makers(today: datetime) -> tuple[Activities, Volunteering]:
     communities = [PROBE_COMMUNITY]
     festival_day = today + timedelta(days=7)
     activities = Activities(PROBE, 1, PROBE_SESSIONS, PROBE_RESIDENTS, communities, festival_day, 1, today)
@@ -637,6 +674,13 @@ def probe_plan(today: datetime) -> tuple[list[Table], Probe]:
         [PROBE_WORK_UNIT],
         report_from + timedelta(days=1),
     )
+    return activities, volunteering
+
+
+def probe_plan(today: datetime) -> tuple[list[Table], Probe]:
+    activities, volunteering = probe_makers(today)
+    festival_day = today + timedelta(days=7)
+    report_from = today - timedelta(days=31)
     opens = festival_day + timedelta(hours=15)
     open_session = Table(
         "activities.sessions",
@@ -655,11 +699,11 @@ def probe_plan(today: datetime) -> tuple[list[Table], Probe]:
         ),
     )
     tables = [
-        residents(PROBE | RESIDENT, PROBE_RESIDENTS, communities, today),
+        residents(PROBE | RESIDENT, PROBE_RESIDENTS, [PROBE_COMMUNITY], today),
         *activities.tables(),
         open_session,
         *volunteering.tables(),
-        audit_entries(PROBE, PROBE_AUDIT, communities, today),
+        audit_entries(PROBE, PROBE_AUDIT, [PROBE_COMMUNITY], today),
     ]
     probe = Probe(
         resident_id=str(_id(PROBE | RESIDENT, 0)),
@@ -675,7 +719,7 @@ def probe_plan(today: datetime) -> tuple[list[Table], Probe]:
     return tables, probe
 
 
-def city_plan(counts: Counts, today: datetime) -> list[Table]:
+def city_makers(counts: Counts, today: datetime) -> tuple[Activities, Volunteering]:
     communities = community_ids(counts.communities)
     shifts = counts.ledger // VOLUNTEERS_PER_SHIFT
     activities = Activities(
@@ -699,12 +743,43 @@ def city_plan(counts: Counts, today: datetime) -> list[Table]:
         [f"城市单位{u}" for u in range(WORK_UNITS)],
         today - timedelta(days=60),
     )
+    return activities, volunteering
+
+
+def city_plan(counts: Counts, today: datetime) -> list[Table]:
+    communities = community_ids(counts.communities)
+    activities, volunteering = city_makers(counts, today)
     return [
         *places(counts, today),
         residents(RESIDENT, counts.residents, communities, today),
         *activities.tables(),
         *volunteering.tables(),
         audit_entries(0, counts.audit_entries, communities, today),
+    ]
+
+
+def dashboard_tables(makers: list[Activities | Volunteering]) -> list[Table]:
+    """notify's dashboard counts (daily, and rolled up per month) as the events of all these
+    rows would have left them: summed per community, Beijing day, figure and label, so the
+    dashboard of the seeded city agrees with its tables (tests/test_dashboard_seed.py)."""
+    days: dict[tuple[str, date, str, str], int] = defaultdict(int)
+    for maker in makers:
+        for community, when, figure, label, value in maker.counted():
+            days[(community, when.astimezone(LOCAL_TZ).date(), figure, label)] += value
+    months: dict[tuple[str, date, str, str], int] = defaultdict(int)
+    for (community, day, figure, label), value in days.items():
+        months[(community, day.replace(day=1), figure, label)] += value
+    return [
+        Table(
+            "notify.dashboard_counts",
+            ("community_id", "day", "figure", "label", "value"),
+            ((*key, value) for key, value in sorted(days.items())),
+        ),
+        Table(
+            "notify.dashboard_months",
+            ("community_id", "month", "figure", "label", "value"),
+            ((*key, value) for key, value in sorted(months.items())),
+        ),
     ]
 
 
@@ -758,8 +833,11 @@ async def seed(
     autovacuum would have. ``log`` is told each table's rows and time. Returns the marker."""
     await migrate(database_url)
     tables, probe = probe_plan(today)
+    makers: list[Activities | Volunteering] = [*probe_makers(today)]
     if counts is not None:
         tables = city_plan(counts, today) + tables
+        makers += city_makers(counts, today)
+    tables += dashboard_tables(makers)
     started = time.perf_counter()
     conn = await asyncpg.connect(database_url)
     try:

@@ -13,6 +13,8 @@ from services.common.actor import COMMUNITY_ADMIN, ORGANISER, PLATFORM_ADMIN, Ac
 from services.common.clock import now
 from services.common.errors import bad_input, forbidden, not_found
 from services.gateway.context import Info
+from services.gateway.dashboard_series import DashboardGrain, DashboardSeries, DashboardTotal, totals
+from services.gateway.dashboard_series import series as series_of
 from services.identity import queries as identity_queries
 from services.notify import dashboard
 from services.notify import dashboard_repository as repo
@@ -60,6 +62,20 @@ class Dashboard:
         description="The median whole days from a wish posted to met, over the wishes met in the "
         "period in the whole scope (exact, from a histogram of counts); null when none was met."
     )
+    totals: list[DashboardTotal] = strawberry.field(
+        description="Each figure per label over the whole scope (its communities summed): the bars. "
+        "The median days to met, which does not add up, per community (label: its name)."
+    )
+    communities: strawberry.Private[list[str] | None]
+
+    @strawberry.field(
+        description="Each figure at every step of the period, of the scope and of each community: "
+        "the lines and the stations' sparklines. Without grain: a day up to a month, a week up to "
+        "half a year, else a month. Figures kept per session (by category, station, age band) "
+        "and the median have none."
+    )
+    async def series(self, info: Info, grain: DashboardGrain | None = None) -> DashboardSeries:
+        return await series_of(info, self.communities, self.since, self.until, grain)
 
 
 async def _communities(info: Info, actor: Actor, scope: DashboardScope, id: str | None) -> list[str] | None:
@@ -115,6 +131,15 @@ class DashboardQuery:
             since=since,
             until=until,
             median_days_to_met=median,
+            communities=communities,
+            totals=[
+                *totals((c, f, label, n) for c, f, label, n, _ in kept if f != dashboard.MEDIAN_DAYS_TO_MET),
+                *(
+                    DashboardTotal(figure=f, label=names.get(c, c), value=shown, small=False)
+                    for c, f, _label, _n, shown in kept
+                    if f == dashboard.MEDIAN_DAYS_TO_MET
+                ),
+            ],
             rows=[
                 DashboardRow(
                     figure=figure,

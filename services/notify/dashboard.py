@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
 from typing import Any
@@ -352,3 +353,70 @@ def shown_rows(
     order = {figure: i for i, figure in enumerate(FIGURES)}
     rows.sort(key=lambda row: (order.get(row[1], len(order)), row[0], row[2]))
     return rows, median_days(everywhere)
+
+
+# --- Lines over time: a period cut into days, weeks or months -----------------------------------
+
+DAY, WEEK, MONTH = "day", "week", "month"
+GRAINS = (DAY, WEEK, MONTH)
+_DAYS_BY_DAY = 31  # up to a month: a point a day
+_DAYS_BY_WEEK = 183  # up to half a year: a point a week (weeks start on Monday); longer: a month
+
+
+def grain_for(since: date, until: date) -> str:
+    """The step of a period's lines: a few dozen points at most, whatever its length."""
+    days = (until - since).days + 1
+    return DAY if days <= _DAYS_BY_DAY else WEEK if days <= _DAYS_BY_WEEK else MONTH
+
+
+def bucket_of(day: date, grain: str, since: date) -> date:
+    """The first day of the step ``day`` falls in, never before the period's first day."""
+    if grain == MONTH:
+        start = month_of(day)
+    elif grain == WEEK:
+        start = day - timedelta(days=day.weekday())
+    else:
+        start = day
+    return max(start, since)
+
+
+def buckets(since: date, until: date, grain: str) -> list[date]:
+    """Each step's first day within ``since``..``until``, in order: the points of a line."""
+    starts, day = [], since
+    while day <= until:
+        starts.append(day)
+        if grain == MONTH:
+            day = month_of(month_of(day) + timedelta(days=31))
+        elif grain == WEEK:
+            day = day - timedelta(days=day.weekday()) + timedelta(days=7)
+        else:
+            day = day + timedelta(days=1)
+    return starts
+
+
+@dataclass(frozen=True)
+class Line:
+    """One figure's values at each step of the period, of one community (or, with community
+    None, of all of the scope's together: summed before small counts are hidden)."""
+
+    figure: str
+    community_id: str | None
+    values: tuple[int, ...]
+
+    @property
+    def total(self) -> int:
+        return sum(self.values)
+
+
+def lines(points: Sequence[tuple[str, str, date, int]], starts: Sequence[date]) -> list[Line]:
+    """``points`` (community, figure, step's first day, value) as one line per figure and
+    community and one per figure for the whole scope, each with a value (0 when none) at every
+    step of ``starts``; in figure, then community order, the scope's line first."""
+    at = {start: i for i, start in enumerate(starts)}
+    kept: dict[tuple[str, str | None], list[int]] = {}
+    for community, figure, start, value in points:
+        for key in ((figure, None), (figure, community)):
+            values = kept.setdefault(key, [0] * len(starts))
+            values[at[start]] += value
+    order = sorted(kept, key=lambda k: (k[0], k[1] is not None, k[1] or ""))
+    return [Line(figure, community, tuple(kept[(figure, community)])) for figure, community in order]

@@ -10,6 +10,7 @@ import asyncpg
 
 from services.common.db import Connection
 from services.notify.dashboard import (
+    MONTH,
     Increment,
     SessionChange,
     SessionTotals,
@@ -178,3 +179,37 @@ async def session_totals(
         )
         for r in rows
     ]
+
+
+async def series(
+    conn: Connection, communities: Sequence[str] | None, since: date, until: date, grain: str
+) -> list[tuple[str, str, date, int]]:
+    """Each figure per community summed per step (``grain``: day, week or month) of the days
+    ``since``..``until``, as (community, figure, the step's first day, value); a step's first
+    day is never before ``since``. By the month, whole months come from the monthly roll-up."""
+    if grain == MONTH:
+        first, after = whole_months(since, until)
+    else:
+        first = after = since  # no month read from the roll-up: every day from the daily counts
+    rows = await conn.fetch(
+        """
+        SELECT community_id, figure, greatest(date_trunc($6, at::timestamp)::date, $2) AS start,
+               sum(value)::bigint AS value
+        FROM (
+            SELECT community_id, figure, month AS at, value FROM notify.dashboard_months
+            WHERE month >= $4 AND month < $5 AND ($1::text[] IS NULL OR community_id = any($1))
+            UNION ALL
+            SELECT community_id, figure, day AS at, value FROM notify.dashboard_counts
+            WHERE day BETWEEN $2 AND $3 AND NOT (day >= $4 AND day < $5)
+              AND ($1::text[] IS NULL OR community_id = any($1))
+        ) counted
+        GROUP BY 1, 2, 3
+        """,
+        None if communities is None else list(communities),
+        since,
+        until,
+        first,
+        after,
+        grain,
+    )
+    return [(row["community_id"], row["figure"], row["start"], int(row["value"])) for row in rows]
