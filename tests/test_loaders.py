@@ -37,17 +37,19 @@ async def test_nested_fields_are_read_once_per_level_with_each_parents_own_rows_
 
     asked: list[list[uuid.UUID]] = []
 
-    async def counted(conn: Connection, festival_ids: Sequence[uuid.UUID]) -> list[asyncpg.Record]:
+    async def counted(
+        conn: Connection, festival_ids: Sequence[uuid.UUID], limit: int, after: uuid.UUID | None
+    ) -> list[asyncpg.Record]:
         asked.append(list(festival_ids))
-        return await queries.activities_of(conn, festival_ids)
+        return await queries.activities_of(conn, festival_ids, limit, after)
 
     info = cast(Info, SimpleNamespace(context=SimpleNamespace(loaders={}, pool=pool)))
-    loader = loaders.children(info, counted, "festival_id")
-    batched = await asyncio.gather(*(loader.load(festival_id) for festival_id in festival_ids))
+    loader = loaders.child_pages(info, counted, "festival_id")
+    batched = await asyncio.gather(*(loader.load((festival_id, 50, None)) for festival_id in festival_ids))
 
     assert asked == [festival_ids]  # one query for the three festivals
     assert [[a["id"] for a in rows] for rows in batched] == [[a["id"] for a in rows] for rows in one_by_one]
-    assert loaders.children(info, counted, "festival_id") is loader  # one loader per request
+    assert loaders.child_pages(info, counted, "festival_id") is loader  # one loader per request
 
 
 async def test_the_festival_list_answers_every_festival_with_its_own_activities_and_sessions(

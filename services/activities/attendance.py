@@ -15,6 +15,7 @@ from typing import Any
 import asyncpg
 
 from services.common.db import Connection
+from services.common.paging import DEFAULT_LIMIT, unknown_cursor
 
 
 async def session_at_door(conn: Connection, session_id: uuid.UUID) -> asyncpg.Record | None:
@@ -187,17 +188,35 @@ async def confirmed_at_door(conn: Connection, session_id: uuid.UUID) -> list[asy
     )
 
 
-async def roster(conn: Connection, session_id: uuid.UUID) -> list[asyncpg.Record]:
-    """The session's live sign-ups: confirmed in arrival order, then the waitlist in order."""
+async def roster(
+    conn: Connection, session_id: uuid.UUID, limit: int | None = DEFAULT_LIMIT, after: uuid.UUID | None = None
+) -> list[asyncpg.Record]:
+    """A page of the session's live sign-ups: confirmed in arrival order, then the waitlist in
+    order, after sign-up ``after`` (every one when ``limit`` is None: the CSV export)."""
+    start = None
+    if after is not None:
+        start = await conn.fetchrow(
+            "SELECT status = 'WAITLISTED' AS waiting, arrival FROM activities.signups "
+            "WHERE id = $1 AND session_id = $2",  # one cancelled since keeps its place
+            after,
+            session_id,
+        )
+        if start is None:
+            raise unknown_cursor()
     return await conn.fetch(
         """
         SELECT g.id AS signup_id, g.resident_id, g.party_size, g.status, g.created_at,
                g.attendees, t.checked_in_at, coalesce(t.admitted, 0) AS admitted
         FROM activities.signups g LEFT JOIN activities.attendance t ON t.signup_id = g.id
         WHERE g.session_id = $1 AND g.status <> 'CANCELLED'
+          AND ($3::bool IS NULL OR (g.status = 'WAITLISTED', g.arrival) > ($3, $4))
         ORDER BY g.status = 'WAITLISTED', g.arrival
+        LIMIT $2
         """,
         session_id,
+        limit,
+        start and start["waiting"],
+        start and start["arrival"],
     )
 
 

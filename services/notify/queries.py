@@ -9,13 +9,28 @@ from typing import Any
 import asyncpg
 
 from services.common.db import Connection, row_as_dict
+from services.common.paging import unknown_cursor
 
 
-async def inbox(conn: Connection, recipient_id: str, limit: int) -> list[asyncpg.Record]:
+async def inbox(
+    conn: Connection, recipient_id: str, limit: int, after: uuid.UUID | None = None
+) -> list[asyncpg.Record]:
+    """A page of the recipient's in-app messages, newest first, after message ``after``."""
+    start = None
+    if after is not None:
+        start = await conn.fetchrow(
+            "SELECT created_at, id FROM notify.inbox WHERE id = $1 AND recipient_id = $2", after, recipient_id
+        )
+        if start is None:
+            raise unknown_cursor()
     return await conn.fetch(
-        "SELECT * FROM notify.inbox WHERE recipient_id = $1 ORDER BY created_at DESC, id DESC LIMIT $2",
+        "SELECT * FROM notify.inbox WHERE recipient_id = $1 "
+        "AND ($3::timestamptz IS NULL OR (created_at, id) < ($3, $4)) "
+        "ORDER BY created_at DESC, id DESC LIMIT $2",
         recipient_id,
         limit,
+        start and start["created_at"],
+        start and start["id"],
     )
 
 

@@ -9,15 +9,33 @@ from typing import Any
 import asyncpg
 
 from services.common.db import Connection, row_as_dict
+from services.common.paging import DEFAULT_LIMIT, unknown_cursor
 
 
 async def shift(conn: Connection, shift_id: uuid.UUID) -> asyncpg.Record | None:
     return await conn.fetchrow("SELECT * FROM volunteers.shifts WHERE id = $1", shift_id)
 
 
-async def shifts_of_community(conn: Connection, community_id: str) -> list[asyncpg.Record]:
+async def shifts_of_community(
+    conn: Connection, community_id: str, limit: int = DEFAULT_LIMIT, after: uuid.UUID | None = None
+) -> list[asyncpg.Record]:
+    """A page of the community's shifts, earliest first, after shift ``after``."""
+    start = None
+    if after is not None:
+        start = await conn.fetchrow(
+            "SELECT starts_at, id FROM volunteers.shifts WHERE id = $1 AND community_id = $2",
+            after,
+            community_id,
+        )
+        if start is None:
+            raise unknown_cursor()
     return await conn.fetch(
-        "SELECT * FROM volunteers.shifts WHERE community_id = $1 ORDER BY starts_at, id", community_id
+        "SELECT * FROM volunteers.shifts WHERE community_id = $1 "
+        "AND ($3::timestamptz IS NULL OR (starts_at, id) > ($3, $4)) ORDER BY starts_at, id LIMIT $2",
+        community_id,
+        limit,
+        start and start["starts_at"],
+        start and start["id"],
     )
 
 
@@ -29,11 +47,28 @@ async def communities_at_venue(conn: Connection, venue_key: str) -> list[str]:
     return [row["community_id"] for row in rows]
 
 
-async def signups_of_volunteer(conn: Connection, volunteer_id: str) -> list[asyncpg.Record]:
+async def signups_of_volunteer(
+    conn: Connection, volunteer_id: str, limit: int = DEFAULT_LIMIT, after: uuid.UUID | None = None
+) -> list[asyncpg.Record]:
+    """A page of the volunteer's shift sign-ups, earliest shift first, after sign-up ``after``."""
+    start = None
+    if after is not None:
+        start = await conn.fetchrow(
+            "SELECT s.starts_at, g.id FROM volunteers.shift_signups g "
+            "JOIN volunteers.shifts s ON s.id = g.shift_id WHERE g.id = $1 AND g.volunteer_id = $2",
+            after,
+            volunteer_id,
+        )
+        if start is None:
+            raise unknown_cursor()
     return await conn.fetch(
         "SELECT g.* FROM volunteers.shift_signups g JOIN volunteers.shifts s ON s.id = g.shift_id "
-        "WHERE g.volunteer_id = $1 ORDER BY s.starts_at, g.id",
+        "WHERE g.volunteer_id = $1 AND ($3::timestamptz IS NULL OR (s.starts_at, g.id) > ($3, $4)) "
+        "ORDER BY s.starts_at, g.id LIMIT $2",
         volunteer_id,
+        limit,
+        start and start["starts_at"],
+        start and start["id"],
     )
 
 
@@ -71,19 +106,57 @@ async def volunteer_version(conn: Connection, volunteer_id: str) -> str:
     return str(found)
 
 
-async def ledger_of(conn: Connection, volunteer_id: str) -> list[asyncpg.Record]:
-    """A volunteer's records: each entry with its shift's content (role), place and end."""
+async def ledger_of(
+    conn: Connection, volunteer_id: str, limit: int = DEFAULT_LIMIT, after: uuid.UUID | None = None
+) -> list[asyncpg.Record]:
+    """A page of a volunteer's records, oldest first, after entry ``after``: each entry with
+    its shift's content (role), place and end."""
+    start = None
+    if after is not None:
+        start = await conn.fetchrow(
+            "SELECT created_at, id FROM volunteers.ledger WHERE id = $1 AND volunteer_id = $2",
+            after,
+            volunteer_id,
+        )
+        if start is None:
+            raise unknown_cursor()
     return await conn.fetch(
         "SELECT l.*, s.role AS content, s.venue AS place, s.starts_at AS shift_starts_at, "
         "s.ends_at AS shift_ends_at FROM volunteers.ledger l "
         "LEFT JOIN volunteers.shifts s ON s.id = l.shift_id "
-        "WHERE l.volunteer_id = $1 ORDER BY l.created_at, l.id",
+        "WHERE l.volunteer_id = $1 AND ($3::timestamptz IS NULL OR (l.created_at, l.id) > ($3, $4)) "
+        "ORDER BY l.created_at, l.id LIMIT $2",
         volunteer_id,
+        limit,
+        start and start["created_at"],
+        start and start["id"],
     )
 
 
-async def roster(conn: Connection, shift_id: uuid.UUID) -> list[asyncpg.Record]:
-    """Who signed up for a shift, with their latest check-in and what the shift credited them."""
+async def minutes_of(conn: Connection, volunteer_id: str) -> int:
+    """A volunteer's service minutes: the sum of every ledger entry."""
+    return int(
+        await conn.fetchval(
+            "SELECT coalesce(sum(minutes), 0) FROM volunteers.ledger WHERE volunteer_id = $1", volunteer_id
+        )
+    )
+
+
+async def roster(
+    conn: Connection, shift_id: uuid.UUID, limit: int = DEFAULT_LIMIT, after: str | None = None
+) -> list[asyncpg.Record]:
+    """A page of who signed up for a shift, in the order they did, after volunteer ``after``:
+    each with their latest check-in and what the shift credited them."""
+    start = None
+    if after is not None:
+        start = await conn.fetchrow(
+            "SELECT created_at, volunteer_id FROM volunteers.shift_signups "
+            "WHERE shift_id = $1 AND volunteer_id = $2",
+            shift_id,
+            after,
+        )
+        if start is None:
+            raise unknown_cursor()
     return await conn.fetch(
         """
         SELECT g.volunteer_id, g.created_at AS signed_up_at,
@@ -97,9 +170,14 @@ async def roster(conn: Connection, shift_id: uuid.UUID) -> list[asyncpg.Record]:
             ORDER BY c.checked_in_at DESC, c.id DESC LIMIT 1
         ) c ON true
         WHERE g.shift_id = $1
+          AND ($3::timestamptz IS NULL OR (g.created_at, g.volunteer_id) > ($3, $4))
         ORDER BY g.created_at, g.volunteer_id
+        LIMIT $2
         """,
         shift_id,
+        limit,
+        start and start["created_at"],
+        start and start["volunteer_id"],
     )
 
 

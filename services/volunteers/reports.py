@@ -20,6 +20,7 @@ import asyncpg
 from services.common.clock import LOCAL_TZ
 from services.common.db import Connection
 from services.common.errors import Refusal
+from services.common.paging import DEFAULT_LIMIT, unknown_cursor
 from services.volunteers.certificate_repository import certificate_numbers_of
 from services.volunteers.profiles import unit_key
 
@@ -96,10 +97,26 @@ async def partner_organisation(conn: Connection, organisation_id: uuid.UUID) -> 
     )
 
 
-async def partner_organisations(conn: Connection, community_id: str) -> list[asyncpg.Record]:
+async def partner_organisations(
+    conn: Connection, community_id: str, limit: int = DEFAULT_LIMIT, after: uuid.UUID | None = None
+) -> list[asyncpg.Record]:
+    """A page of the community's partner organisations, by name then id, after ``after``."""
+    start = None
+    if after is not None:
+        start = await conn.fetchrow(
+            "SELECT name, id FROM volunteers.partner_organisations WHERE id = $1 AND community_id = $2",
+            after,
+            community_id,
+        )
+        if start is None:
+            raise unknown_cursor()
     return await conn.fetch(
-        "SELECT * FROM volunteers.partner_organisations WHERE community_id = $1 ORDER BY name, id",
+        "SELECT * FROM volunteers.partner_organisations WHERE community_id = $1 "
+        "AND ($3::text IS NULL OR (name, id) > ($3, $4)) ORDER BY name, id LIMIT $2",
         community_id,
+        limit,
+        start and start["name"],
+        start and start["id"],
     )
 
 

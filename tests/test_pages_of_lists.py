@@ -1,0 +1,333 @@
+"""Every list comes in pages (README.md, "Pages of a list"): walking a list page by page, each
+time after the last item of the page before, yields every item exactly once and in the list's
+order; a limit out of range and an ``after`` that names no item of the list are refused with
+their codes. Each case makes its own items through the public API, as staff and residents would."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import Any
+
+import pytest
+
+from services.common.actor import COMMUNITY_ADMIN, ORGANISER, PLATFORM_ADMIN, RESIDENT, VOLUNTEER
+from services.common.paging import MAX_LIMIT
+from services.common.settings import Settings
+from tests.conftest import (
+    COMMUNITY,
+    CREATE_ACTIVITY,
+    CREATE_FESTIVAL,
+    SCHEDULE_SESSION,
+    SIGN_UP,
+    GraphQLClient,
+    eventually,
+    open_session,
+    token_for,
+)
+from tests.dates import at_iso, day_iso, minutes_from_now
+
+CREATE_VENUE = "mutation($input: CreateVenueInput!) { createVenue(input: $input) { id } }"
+CREATE_SHIFT = "mutation($input: CreateShiftInput!) { createShift(input: $input) { id } }"
+SHIFT_SIGN_UP = "mutation($input: SignUpForShiftInput!) { signUpForShift(input: $input) { id } }"
+ADD_STREET = 'mutation($name: String!) { addStreet(name: $name, district: "灵武市") { id } }'
+
+
+@dataclass(frozen=True)
+class Listed:
+    """A list made for a case: whose it is to read, and the variables that name it."""
+
+    token: str
+    variables: dict[str, Any]
+    at_least: int  # items the case made (the list may hold others made by other tests)
+
+
+@dataclass(frozen=True)
+class Case:
+    name: str
+    query: str  # takes $limit and $after (and what ``make`` returns as variables)
+    path: tuple[str | int, ...]  # from data to the list
+    key: str  # the item's field ``after`` names
+    make: Callable[[GraphQLClient, Settings], Awaitable[Listed]]
+
+
+def _person(settings: Settings, *roles: str) -> tuple[str, str]:
+    user_id = f"{roles[0]}-{uuid.uuid4().hex[:8]}"
+    return user_id, token_for(settings, user_id, set(roles), {COMMUNITY})
+
+
+async def _signed_up(gql: GraphQLClient, token: str, session_id: str) -> None:
+    made = await gql.ok(
+        SIGN_UP, {"input": {"sessionId": session_id, "idempotencyKey": uuid.uuid4().hex}}, token
+    )
+    signup_id = made["signUp"]["id"]
+
+    async def settled() -> bool:
+        found = await gql.ok("query($id: ID!) { signup(id: $id) { status } }", {"id": signup_id}, token)
+        return found["signup"]["status"] != "PENDING"
+
+    assert await eventually(settled)
+
+
+async def roster(gql: GraphQLClient, settings: Settings) -> Listed:
+    organiser = _person(settings, ORGANISER)[1]
+    session_id = await open_session(gql, organiser, capacity=3)
+    for _ in range(5):  # three seats, then two waiting: the waitlist comes after them
+        await _signed_up(gql, _person(settings, RESIDENT)[1], session_id)
+    return Listed(organiser, {"id": session_id}, 5)
+
+
+async def my_signups(gql: GraphQLClient, settings: Settings) -> Listed:
+    organiser = _person(settings, ORGANISER)[1]
+    resident = _person(settings, RESIDENT)[1]
+    for n in range(5):
+        await _signed_up(gql, resident, await open_session(gql, organiser, title=f"剪纸{n}"))
+    return Listed(resident, {}, 5)
+
+
+async def festivals(gql: GraphQLClient, settings: Settings) -> Listed:
+    organiser = _person(settings, ORGANISER)[1]
+    for n in range(3):
+        await open_session(gql, organiser, title=f"书法{n}", days_ahead=20 + n)
+    return Listed(organiser, {}, 3)
+
+
+async def _festival_with_activity(gql: GraphQLClient, organiser: str) -> tuple[str, str]:
+    festival = {"name": "第四届幸福邻里节", "communityIds": [COMMUNITY], "startsOn": day_iso(10)}
+    made = await gql.ok(
+        CREATE_FESTIVAL,
+        {"input": {**festival, "endsOn": day_iso(11), "idempotencyKey": uuid.uuid4().hex}},
+        organiser,
+    )
+    festival_id: str = made["createFestival"]["id"]
+    return festival_id, await _activity(gql, organiser, festival_id, "太极")
+
+
+async def _activity(gql: GraphQLClient, organiser: str, festival_id: str, title: str) -> str:
+    activity = {"festivalId": festival_id, "communityId": COMMUNITY, "title": title}
+    made = await gql.ok(
+        CREATE_ACTIVITY, {"input": {**activity, "idempotencyKey": uuid.uuid4().hex}}, organiser
+    )
+    activity_id: str = made["createActivity"]["id"]
+    return activity_id
+
+
+async def activities_of_festival(gql: GraphQLClient, settings: Settings) -> Listed:
+    organiser = _person(settings, ORGANISER)[1]
+    festival_id, _ = await _festival_with_activity(gql, organiser)
+    for n in range(4):
+        await _activity(gql, organiser, festival_id, f"太极{n}")
+    return Listed(organiser, {"id": festival_id}, 5)
+
+
+async def sessions_of_activity(gql: GraphQLClient, settings: Settings) -> Listed:
+    organiser = _person(settings, ORGANISER)[1]
+    festival_id, activity_id = await _festival_with_activity(gql, organiser)
+    for hour in (12, 9, 11, 10, 8):  # scheduled out of order: listed earliest first
+        session = {
+            "activityId": activity_id,
+            "venue": "朔方社区邻里驿家",
+            "startsAt": at_iso(10, f"{hour:02d}:00"),
+            "endsAt": at_iso(10, f"{hour:02d}:30"),
+            "capacity": 5,
+        }
+        await gql.ok(SCHEDULE_SESSION, {"input": {**session, "idempotencyKey": uuid.uuid4().hex}}, organiser)
+    return Listed(organiser, {"id": festival_id}, 5)
+
+
+async def venues(gql: GraphQLClient, settings: Settings) -> Listed:
+    organiser = _person(settings, ORGANISER)[1]
+    for n in range(4):
+        venue = {"communityId": COMMUNITY, "name": f"活动室{uuid.uuid4().hex[:4]}{n}", "kind": "ROOM"}
+        await gql.ok(
+            CREATE_VENUE, {"input": {**venue, "capacity": 20, "idempotencyKey": uuid.uuid4().hex}}, organiser
+        )
+    return Listed(organiser, {"c": COMMUNITY}, 4)
+
+
+async def _shift(gql: GraphQLClient, organiser: str, minutes_ahead: int) -> str:
+    shift = {
+        "communityId": COMMUNITY,
+        "venue": f"朔方社区邻里驿家 {uuid.uuid4().hex[:6]}",
+        "role": "签到引导",
+        "startsAt": minutes_from_now(minutes_ahead).isoformat(),
+        "endsAt": minutes_from_now(minutes_ahead + 120).isoformat(),
+        "headcount": 6,
+    }
+    made = await gql.ok(CREATE_SHIFT, {"input": shift}, organiser)
+    shift_id: str = made["createShift"]["id"]
+    return shift_id
+
+
+async def shifts(gql: GraphQLClient, settings: Settings) -> Listed:
+    organiser = _person(settings, ORGANISER)[1]
+    for n in range(4):
+        await _shift(gql, organiser, 600 + n)
+    return Listed(organiser, {"c": COMMUNITY}, 4)
+
+
+async def shift_roster(gql: GraphQLClient, settings: Settings) -> Listed:
+    organiser = _person(settings, ORGANISER)[1]
+    shift_id = await _shift(gql, organiser, 300)
+    for _ in range(5):
+        volunteer = _person(settings, VOLUNTEER)[1]
+        await gql.ok(
+            SHIFT_SIGN_UP, {"input": {"shiftId": shift_id, "idempotencyKey": uuid.uuid4().hex}}, volunteer
+        )
+    return Listed(organiser, {"id": shift_id}, 5)
+
+
+async def my_shift_signups(gql: GraphQLClient, settings: Settings) -> Listed:
+    organiser = _person(settings, ORGANISER)[1]
+    volunteer = _person(settings, VOLUNTEER)[1]
+    for n in range(5):
+        shift_id = await _shift(gql, organiser, 400 + 200 * n)
+        await gql.ok(
+            SHIFT_SIGN_UP, {"input": {"shiftId": shift_id, "idempotencyKey": uuid.uuid4().hex}}, volunteer
+        )
+    return Listed(volunteer, {}, 5)
+
+
+async def streets(gql: GraphQLClient, settings: Settings) -> Listed:
+    admin = _person(settings, PLATFORM_ADMIN)[1]
+    for _ in range(3):
+        await gql.ok(ADD_STREET, {"name": f"街道{uuid.uuid4().hex[:6]}"}, admin)
+    return Listed(admin, {}, 3)
+
+
+async def audit_log(gql: GraphQLClient, settings: Settings) -> Listed:
+    await shifts(gql, settings)  # four staff actions in the community, at least
+    return Listed(_person(settings, COMMUNITY_ADMIN)[1], {"c": COMMUNITY}, 4)
+
+
+CASES = [
+    Case(
+        "sessionRoster",
+        "query($id: ID!, $limit: Int!, $after: ID) { list: sessionRoster(sessionId: $id, limit: $limit, "
+        "after: $after) { signupId status } }",
+        ("list",),
+        "signupId",
+        roster,
+    ),
+    Case(
+        "mySignups",
+        "query($limit: Int!, $after: ID) { list: mySignups(limit: $limit, after: $after) { id } }",
+        ("list",),
+        "id",
+        my_signups,
+    ),
+    Case(
+        "festivals",
+        "query($limit: Int!, $after: ID) { list: festivals(limit: $limit, after: $after) { id startsOn } }",
+        ("list",),
+        "id",
+        festivals,
+    ),
+    Case(
+        "festival.activities",
+        "query($id: ID!, $limit: Int!, $after: ID) { festival(id: $id) { "
+        "list: activities(limit: $limit, after: $after) { id } } }",
+        ("festival", "list"),
+        "id",
+        activities_of_festival,
+    ),
+    Case(
+        "activity.sessions",
+        "query($id: ID!, $limit: Int!, $after: ID) { festival(id: $id) { activities(limit: 1) { "
+        "list: sessions(limit: $limit, after: $after) { id startsAt } } } }",
+        ("festival", "activities", 0, "list"),
+        "id",
+        sessions_of_activity,
+    ),
+    Case(
+        "venues",
+        "query($c: String!, $limit: Int!, $after: ID) { list: venues(communityId: $c, limit: $limit, "
+        "after: $after) { id name } }",
+        ("list",),
+        "id",
+        venues,
+    ),
+    Case(
+        "shifts",
+        "query($c: String!, $limit: Int!, $after: ID) { list: shifts(communityId: $c, limit: $limit, "
+        "after: $after) { id startsAt } }",
+        ("list",),
+        "id",
+        shifts,
+    ),
+    Case(
+        "shiftRoster",
+        "query($id: ID!, $limit: Int!, $after: ID) { list: shiftRoster(shiftId: $id, limit: $limit, "
+        "after: $after) { volunteerId } }",
+        ("list",),
+        "volunteerId",
+        shift_roster,
+    ),
+    Case(
+        "myShiftSignups",
+        "query($limit: Int!, $after: ID) { list: myShiftSignups(limit: $limit, after: $after) { id } }",
+        ("list",),
+        "id",
+        my_shift_signups,
+    ),
+    Case(
+        "streets",
+        "query($limit: Int!, $after: ID) { list: streets(limit: $limit, after: $after) { id } }",
+        ("list",),
+        "id",
+        streets,
+    ),
+    Case(
+        "auditLog",
+        "query($c: String!, $limit: Int!, $after: ID) { list: auditLog(communityId: $c, limit: $limit, "
+        "after: $after) { id at } }",
+        ("list",),
+        "id",
+        audit_log,
+    ),
+]
+
+
+def _items(data: Any, path: tuple[str | int, ...]) -> list[dict[str, Any]]:
+    for step in path:
+        data = data[step]
+    items: list[dict[str, Any]] = data
+    return items
+
+
+async def _walk(gql: GraphQLClient, case: Case, listed: Listed, limit: int) -> list[str]:
+    """The whole list, page by page; every page but the last is full."""
+    keys: list[str] = []
+    after: str | None = None
+    while True:
+        variables = {**listed.variables, "limit": limit, "after": after}
+        page = _items(await gql.ok(case.query, variables, listed.token), case.path)
+        keys += [item[case.key] for item in page]
+        if len(page) < limit:
+            return keys
+        after = page[-1][case.key]
+
+
+@pytest.mark.parametrize("case", CASES, ids=[case.name for case in CASES])
+async def test_walking_a_list_page_by_page_yields_every_item_once_in_order(
+    gql: GraphQLClient, settings: Settings, workers: None, case: Case
+) -> None:
+    listed = await case.make(gql, settings)
+    whole = await _walk(gql, case, listed, MAX_LIMIT)
+    assert len(whole) >= listed.at_least
+    assert await _walk(gql, case, listed, 2) == whole
+    assert len(set(whole)) == len(whole)
+
+
+@pytest.mark.parametrize("case", CASES, ids=[case.name for case in CASES])
+async def test_a_limit_out_of_range_or_an_after_not_in_the_list_is_refused(
+    gql: GraphQLClient, settings: Settings, workers: None, case: Case
+) -> None:
+    listed = await case.make(gql, settings)
+    for limit in (0, MAX_LIMIT + 1):
+        variables = {**listed.variables, "limit": limit, "after": None}
+        assert await gql.error_code(case.query, variables, listed.token) == "BAD_USER_INPUT"
+    for after in ("不是编号", str(uuid.uuid4())):
+        variables = {**listed.variables, "limit": 2, "after": after}
+        assert await gql.error_code(case.query, variables, listed.token) == "BAD_CURSOR"
