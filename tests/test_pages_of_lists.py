@@ -27,6 +27,7 @@ from tests.conftest import (
     token_for,
 )
 from tests.dates import at_iso, day_iso, minutes_from_now
+from tests.test_wishes import on_the_wall, post_wish
 
 CREATE_VENUE = "mutation($input: CreateVenueInput!) { createVenue(input: $input) { id } }"
 CREATE_SHIFT = "mutation($input: CreateShiftInput!) { createShift(input: $input) { id } }"
@@ -201,6 +202,26 @@ async def audit_log(gql: GraphQLClient, settings: Settings) -> Listed:
     return Listed(_person(settings, COMMUNITY_ADMIN)[1], {"c": COMMUNITY}, 4)
 
 
+async def wish_wall(gql: GraphQLClient, settings: Settings) -> Listed:
+    organiser = _person(settings, ORGANISER)[1]
+    for _ in range(3):
+        await on_the_wall(gql, _person(settings, RESIDENT)[1], organiser)
+    return Listed(organiser, {"c": COMMUNITY}, 3)
+
+
+async def my_wishes(gql: GraphQLClient, settings: Settings) -> Listed:
+    resident = _person(settings, RESIDENT)[1]
+    for n in range(5):
+        await post_wish(gql, resident, description=f"想请人帮忙换灯泡{n}")
+    return Listed(resident, {}, 5)
+
+
+async def wishes_to_review(gql: GraphQLClient, settings: Settings) -> Listed:
+    for _ in range(3):
+        await post_wish(gql, _person(settings, RESIDENT)[1])
+    return Listed(_person(settings, ORGANISER)[1], {"c": COMMUNITY}, 3)
+
+
 CASES = [
     Case(
         "sessionRoster",
@@ -277,6 +298,29 @@ CASES = [
         ("list",),
         "id",
         streets,
+    ),
+    Case(
+        "wishWall",
+        "query($c: String!, $limit: Int!, $after: ID) { list: wishWall(communityId: $c, limit: $limit, "
+        "after: $after) { id } }",
+        ("list",),
+        "id",
+        wish_wall,
+    ),
+    Case(
+        "myWishes",
+        "query($limit: Int!, $after: ID) { list: myWishes(limit: $limit, after: $after) { id } }",
+        ("list",),
+        "id",
+        my_wishes,
+    ),
+    Case(
+        "wishesToReview",
+        "query($c: String!, $limit: Int!, $after: ID) { list: wishesToReview(communityId: $c, limit: $limit, "
+        "after: $after) { id } }",
+        ("list",),
+        "id",
+        wishes_to_review,
     ),
     Case(
         "auditLog",

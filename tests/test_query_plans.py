@@ -196,10 +196,14 @@ async def test_the_wish_wall_and_the_audit_log_read_one_community_by_index(
 ) -> None:
     conn, probe = city
     explaining = Explaining(conn)
-    wall = await wishes.wall(explaining.as_connection, probe.community_id, datetime.now(LOCAL_TZ))
+    wall = await wishes.wall(explaining.as_connection, probe.community_id, datetime.now(LOCAL_TZ), 200)
     assert len(wall) == 200
+    later = await wishes.wall(
+        explaining.as_connection, probe.community_id, datetime.now(LOCAL_TZ), 50, wall[-1]["id"]
+    )
+    assert later and not {w["id"] for w in later} & {w["id"] for w in wall}
     assert len(await identity.community_audit_trail(explaining.as_connection, probe.community_id)) == 100
-    await read_through_indexes(explaining, "audit_log_community_id_at_idx")
+    await read_through_indexes(explaining, "audit_log_community_id_at_idx", "wishes_wall_page")
 
 
 async def test_a_claimants_wishes_are_found_by_the_claimant(city: tuple[asyncpg.Connection, Probe]) -> None:

@@ -17,6 +17,7 @@ import strawberry
 from services.common import clock
 from services.common.errors import forbidden
 from services.common.masking import mask_phones_in
+from services.common.paging import MAX_LIMIT
 from services.gateway import commands
 from services.gateway.context import Info
 from services.gateway.inputs import check_key, parse_id
@@ -152,7 +153,7 @@ class ListsQuery:
         async with info.context.pool.acquire() as conn:
             items = await _items(conn, await repo.items_of(conn, community_id))
             concerns = await council_repo.concerns_of_community(conn, community_id)
-            wall = await queries.wall(conn, community_id, clock.now())
+            wall = await queries.wall(conn, community_id, clock.now(), MAX_LIMIT)
         residents = [
             NeedEntry(
                 source="议事会",

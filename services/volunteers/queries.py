@@ -232,45 +232,103 @@ async def call_back_of_claim(conn: Connection, claim_id: uuid.UUID) -> asyncpg.R
     return await conn.fetchrow("SELECT * FROM volunteers.wish_call_backs WHERE claim_id = $1", claim_id)
 
 
-async def wall(conn: Connection, community_id: str, at: datetime) -> list[asyncpg.Record]:
-    """The community's wish wall: published wishes, and claimed ones whose claim lapsed."""
+_ON_THE_WALL = "status IN ('PUBLISHED', 'CLAIMED', 'DONE', 'MET')"
+
+
+async def wall(
+    conn: Connection,
+    community_id: str,
+    at: datetime,
+    limit: int = DEFAULT_LIMIT,
+    after: uuid.UUID | None = None,
+) -> list[asyncpg.Record]:
+    """A page of the community's wish wall, latest published first, after wish ``after``:
+    published wishes, and claimed ones whose claim lapsed."""
+    start = None
+    if after is not None:
+        start = await conn.fetchrow(
+            "SELECT published_at, id FROM volunteers.wishes "
+            f"WHERE id = $1 AND community_id = $2 AND {_ON_THE_WALL}",
+            after,
+            community_id,
+        )
+        if start is None:
+            raise unknown_cursor()
     return await conn.fetch(
-        """
+        f"""
         SELECT id, community_id, festival_id, category, description, building, published_at,
                CASE WHEN status = 'CLAIMED' AND started_at IS NULL AND claim_expires_at <= $2
                     THEN 'PUBLISHED' ELSE status END AS status
         FROM volunteers.wishes
-        WHERE community_id = $1 AND status IN ('PUBLISHED', 'CLAIMED', 'DONE', 'MET')
-        ORDER BY published_at DESC, id
-        LIMIT 200
+        WHERE community_id = $1 AND {_ON_THE_WALL}
+          AND ($4::timestamptz IS NULL OR (published_at, id) < ($4, $5))
+        ORDER BY published_at DESC, id DESC
+        LIMIT $3
         """,
         community_id,
         at,
+        limit,
+        start and start["published_at"],
+        start and start["id"],
     )
 
 
-async def wishes_of(conn: Connection, person_id: str) -> list[asyncpg.Record]:
-    """The wishes a person made or posted for someone (a grid worker), newest first."""
+async def _newest_first(
+    conn: Connection, where: str, who: str, limit: int, after: uuid.UUID | None
+) -> list[asyncpg.Record]:
+    """A page of the wishes ``where`` picks (``$1`` is ``who``), newest first, after ``after``."""
+    start = None
+    if after is not None:
+        start = await conn.fetchrow(
+            f"SELECT created_at, id FROM volunteers.wishes WHERE id = $2 AND ({where})", who, after
+        )
+        if start is None:
+            raise unknown_cursor()
     return await conn.fetch(
-        "SELECT * FROM volunteers.wishes WHERE resident_id = $1 OR posted_by = $1 "
-        "ORDER BY created_at DESC, id LIMIT 200",
-        person_id,
+        f"SELECT * FROM volunteers.wishes WHERE ({where}) "
+        "AND ($3::timestamptz IS NULL OR (created_at, id) < ($3, $4)) "
+        "ORDER BY created_at DESC, id DESC LIMIT $2",
+        who,
+        limit,
+        start and start["created_at"],
+        start and start["id"],
     )
 
 
-async def wishes_claimed_by(conn: Connection, claimant_id: str) -> list[asyncpg.Record]:
-    """The wishes a person holds a claim on now, or met."""
-    return await conn.fetch(
-        "SELECT * FROM volunteers.wishes WHERE claimant_id = $1 ORDER BY created_at DESC, id LIMIT 200",
-        claimant_id,
-    )
+async def wishes_of(
+    conn: Connection, person_id: str, limit: int = DEFAULT_LIMIT, after: uuid.UUID | None = None
+) -> list[asyncpg.Record]:
+    """A page of the wishes a person made or posted for someone (a grid worker), newest first."""
+    return await _newest_first(conn, "resident_id = $1 OR posted_by = $1", person_id, limit, after)
 
 
-async def wishes_to_review(conn: Connection, community_id: str) -> list[asyncpg.Record]:
+async def wishes_claimed_by(
+    conn: Connection, claimant_id: str, limit: int = DEFAULT_LIMIT, after: uuid.UUID | None = None
+) -> list[asyncpg.Record]:
+    """A page of the wishes a person holds a claim on now, or met, newest first."""
+    return await _newest_first(conn, "claimant_id = $1", claimant_id, limit, after)
+
+
+async def wishes_to_review(
+    conn: Connection, community_id: str, limit: int = DEFAULT_LIMIT, after: uuid.UUID | None = None
+) -> list[asyncpg.Record]:
+    """A page of the community's wishes waiting for review, or approved, oldest first."""
+    start = None
+    if after is not None:
+        start = await conn.fetchrow(
+            "SELECT created_at, id FROM volunteers.wishes WHERE id = $1 AND community_id = $2",
+            after,
+            community_id,
+        )
+        if start is None:
+            raise unknown_cursor()
     return await conn.fetch(
         "SELECT * FROM volunteers.wishes WHERE community_id = $1 AND status IN ('POSTED', 'APPROVED') "
-        "ORDER BY created_at, id LIMIT 200",
+        "AND ($3::timestamptz IS NULL OR (created_at, id) > ($3, $4)) ORDER BY created_at, id LIMIT $2",
         community_id,
+        limit,
+        start and start["created_at"],
+        start and start["id"],
     )
 
 

@@ -5,7 +5,7 @@
 // - the "要告知的居民" list: what residents without a mobile of their own must be told by a
 //   call or a visit, ticked off once told.
 // The API shows masked names (the number to ring in full, on the list only); so do these.
-import { addStrings, busy, el, fmtDateTime, fmtTime, gql, keyed, lang, t } from "/static/common.js";
+import { addStrings, allPages, busy, el, fmtDateTime, fmtTime, gql, keyed, lang, t } from "/static/common.js";
 
 const PHONE_OF = ["SELF", "FAMILY", "NONE"];
 
@@ -54,7 +54,7 @@ const STRINGS = {
   },
 };
 
-const SIGNUPS_FOR = `query($r: ID!) { signupsFor(residentId: $r) {
+const SIGNUPS_FOR = `query($r: ID!, $limit: Int!, $after: ID) { signupsFor(residentId: $r, limit: $limit, after: $after) {
   id status partySize waitlistPosition activityTitle venue startsAt endsAt sessionCancelled madeByProxy
   members { id name me } } }`;
 const CANCEL_FOR = "mutation($input: CancelSignupForInput!) { cancelSignupFor(input: $input) { id status } }";
@@ -116,7 +116,7 @@ export function residentSignups(box, changed = () => {}) {
       state.notice.clear();
     }
     state.resident = resident;
-    state.signups = resident ? (await gql(SIGNUPS_FOR, { r: resident.id })).signupsFor : [];
+    state.signups = resident ? await allPages(SIGNUPS_FOR, { r: resident.id }, (d) => d.signupsFor) : [];
     render();
   }
 
