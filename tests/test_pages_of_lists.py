@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from services.common.actor import COMMUNITY_ADMIN, ORGANISER, PLATFORM_ADMIN, RESIDENT, VOLUNTEER
+from services.common.actor import COMMUNITY_ADMIN, GRID_WORKER, ORGANISER, PLATFORM_ADMIN, RESIDENT, VOLUNTEER
 from services.common.paging import MAX_LIMIT
 from services.common.settings import Settings
 from tests.conftest import (
@@ -26,6 +26,7 @@ from tests.conftest import (
     open_session,
     token_for,
 )
+from tests.council_steps import concern_at_council, convene, property_company, resident_of, station
 from tests.dates import at_iso, day_iso, minutes_from_now
 from tests.test_wishes import on_the_wall, post_wish
 
@@ -50,7 +51,7 @@ class Case:
     query: str  # takes $limit and $after (and what ``make`` returns as variables)
     path: tuple[str | int, ...]  # from data to the list
     key: str  # the item's field ``after`` names
-    make: Callable[[GraphQLClient, Settings], Awaitable[Listed]]
+    make: Callable[[GraphQLClient, Settings, Any], Awaitable[Listed]]
 
 
 def _person(settings: Settings, *roles: str) -> tuple[str, str]:
@@ -71,7 +72,7 @@ async def _signed_up(gql: GraphQLClient, token: str, session_id: str) -> None:
     assert await eventually(settled)
 
 
-async def roster(gql: GraphQLClient, settings: Settings) -> Listed:
+async def roster(gql: GraphQLClient, settings: Settings, pool: Any) -> Listed:
     organiser = _person(settings, ORGANISER)[1]
     session_id = await open_session(gql, organiser, capacity=3)
     for _ in range(5):  # three seats, then two waiting: the waitlist comes after them
@@ -79,7 +80,7 @@ async def roster(gql: GraphQLClient, settings: Settings) -> Listed:
     return Listed(organiser, {"id": session_id}, 5)
 
 
-async def my_signups(gql: GraphQLClient, settings: Settings) -> Listed:
+async def my_signups(gql: GraphQLClient, settings: Settings, pool: Any) -> Listed:
     organiser = _person(settings, ORGANISER)[1]
     resident = _person(settings, RESIDENT)[1]
     for n in range(5):
@@ -87,7 +88,7 @@ async def my_signups(gql: GraphQLClient, settings: Settings) -> Listed:
     return Listed(resident, {}, 5)
 
 
-async def festivals(gql: GraphQLClient, settings: Settings) -> Listed:
+async def festivals(gql: GraphQLClient, settings: Settings, pool: Any) -> Listed:
     organiser = _person(settings, ORGANISER)[1]
     for n in range(3):
         await open_session(gql, organiser, title=f"书法{n}", days_ahead=20 + n)
@@ -114,7 +115,7 @@ async def _activity(gql: GraphQLClient, organiser: str, festival_id: str, title:
     return activity_id
 
 
-async def activities_of_festival(gql: GraphQLClient, settings: Settings) -> Listed:
+async def activities_of_festival(gql: GraphQLClient, settings: Settings, pool: Any) -> Listed:
     organiser = _person(settings, ORGANISER)[1]
     festival_id, _ = await _festival_with_activity(gql, organiser)
     for n in range(4):
@@ -122,7 +123,7 @@ async def activities_of_festival(gql: GraphQLClient, settings: Settings) -> List
     return Listed(organiser, {"id": festival_id}, 5)
 
 
-async def sessions_of_activity(gql: GraphQLClient, settings: Settings) -> Listed:
+async def sessions_of_activity(gql: GraphQLClient, settings: Settings, pool: Any) -> Listed:
     organiser = _person(settings, ORGANISER)[1]
     festival_id, activity_id = await _festival_with_activity(gql, organiser)
     for hour in (12, 9, 11, 10, 8):  # scheduled out of order: listed earliest first
@@ -137,7 +138,7 @@ async def sessions_of_activity(gql: GraphQLClient, settings: Settings) -> Listed
     return Listed(organiser, {"id": festival_id}, 5)
 
 
-async def venues(gql: GraphQLClient, settings: Settings) -> Listed:
+async def venues(gql: GraphQLClient, settings: Settings, pool: Any) -> Listed:
     organiser = _person(settings, ORGANISER)[1]
     for n in range(4):
         venue = {"communityId": COMMUNITY, "name": f"活动室{uuid.uuid4().hex[:4]}{n}", "kind": "ROOM"}
@@ -161,14 +162,14 @@ async def _shift(gql: GraphQLClient, organiser: str, minutes_ahead: int) -> str:
     return shift_id
 
 
-async def shifts(gql: GraphQLClient, settings: Settings) -> Listed:
+async def shifts(gql: GraphQLClient, settings: Settings, pool: Any) -> Listed:
     organiser = _person(settings, ORGANISER)[1]
     for n in range(4):
         await _shift(gql, organiser, 600 + n)
     return Listed(organiser, {"c": COMMUNITY}, 4)
 
 
-async def shift_roster(gql: GraphQLClient, settings: Settings) -> Listed:
+async def shift_roster(gql: GraphQLClient, settings: Settings, pool: Any) -> Listed:
     organiser = _person(settings, ORGANISER)[1]
     shift_id = await _shift(gql, organiser, 300)
     for _ in range(5):
@@ -179,7 +180,7 @@ async def shift_roster(gql: GraphQLClient, settings: Settings) -> Listed:
     return Listed(organiser, {"id": shift_id}, 5)
 
 
-async def my_shift_signups(gql: GraphQLClient, settings: Settings) -> Listed:
+async def my_shift_signups(gql: GraphQLClient, settings: Settings, pool: Any) -> Listed:
     organiser = _person(settings, ORGANISER)[1]
     volunteer = _person(settings, VOLUNTEER)[1]
     for n in range(5):
@@ -190,36 +191,61 @@ async def my_shift_signups(gql: GraphQLClient, settings: Settings) -> Listed:
     return Listed(volunteer, {}, 5)
 
 
-async def streets(gql: GraphQLClient, settings: Settings) -> Listed:
+async def streets(gql: GraphQLClient, settings: Settings, pool: Any) -> Listed:
     admin = _person(settings, PLATFORM_ADMIN)[1]
     for _ in range(3):
         await gql.ok(ADD_STREET, {"name": f"街道{uuid.uuid4().hex[:6]}"}, admin)
     return Listed(admin, {}, 3)
 
 
-async def audit_log(gql: GraphQLClient, settings: Settings) -> Listed:
-    await shifts(gql, settings)  # four staff actions in the community, at least
+async def audit_log(gql: GraphQLClient, settings: Settings, pool: Any) -> Listed:
+    await shifts(gql, settings, pool)  # four staff actions in the community, at least
     return Listed(_person(settings, COMMUNITY_ADMIN)[1], {"c": COMMUNITY}, 4)
 
 
-async def wish_wall(gql: GraphQLClient, settings: Settings) -> Listed:
+async def wish_wall(gql: GraphQLClient, settings: Settings, pool: Any) -> Listed:
     organiser = _person(settings, ORGANISER)[1]
     for _ in range(3):
         await on_the_wall(gql, _person(settings, RESIDENT)[1], organiser)
     return Listed(organiser, {"c": COMMUNITY}, 3)
 
 
-async def my_wishes(gql: GraphQLClient, settings: Settings) -> Listed:
+async def my_wishes(gql: GraphQLClient, settings: Settings, pool: Any) -> Listed:
     resident = _person(settings, RESIDENT)[1]
     for n in range(5):
         await post_wish(gql, resident, description=f"想请人帮忙换灯泡{n}")
     return Listed(resident, {}, 5)
 
 
-async def wishes_to_review(gql: GraphQLClient, settings: Settings) -> Listed:
+async def wishes_to_review(gql: GraphQLClient, settings: Settings, pool: Any) -> Listed:
     for _ in range(3):
         await post_wish(gql, _person(settings, RESIDENT)[1])
     return Listed(_person(settings, ORGANISER)[1], {"c": COMMUNITY}, 3)
+
+
+async def my_concerns(gql: GraphQLClient, settings: Settings, pool: Any) -> Listed:
+    resident = (await resident_of(gql, pool, "3号楼"))["token"]
+    grid_worker = _person(settings, GRID_WORKER)[1]
+    for n in range(4):
+        await concern_at_council(gql, resident, grid_worker, f"楼道灯坏了（{n}）")
+    return Listed(resident, {}, 4)
+
+
+async def _as_staff(made: Awaitable[Listed], settings: Settings) -> Listed:
+    """The same items, read by the community's organiser."""
+    listed = await made
+    return Listed(_person(settings, ORGANISER)[1], {"c": COMMUNITY}, listed.at_least)
+
+
+async def council_meetings(gql: GraphQLClient, settings: Settings, pool: Any) -> Listed:
+    resident = (await resident_of(gql, pool, "5号楼"))["token"]
+    grid_worker, organiser = _person(settings, GRID_WORKER)[1], _person(settings, ORGANISER)[1]
+    place = await station(gql, settings)
+    partner = [{"role": "PARTNER_UNIT", "partnerId": (await property_company(gql, organiser))["id"]}]
+    for n in range(3):
+        concern = await concern_at_council(gql, resident, grid_worker, f"电梯异响（{n}）")
+        await convene(gql, organiser, concern, place, partner)
+    return Listed(organiser, {"c": COMMUNITY}, 3)
 
 
 CASES = [
@@ -323,6 +349,29 @@ CASES = [
         wishes_to_review,
     ),
     Case(
+        "myConcerns",
+        "query($limit: Int!, $after: ID) { list: myConcerns(limit: $limit, after: $after) { id } }",
+        ("list",),
+        "id",
+        my_concerns,
+    ),
+    Case(
+        "communityConcerns",
+        "query($c: String!, $limit: Int!, $after: ID) { list: communityConcerns(communityId: $c, "
+        "limit: $limit, after: $after) { id } }",
+        ("list",),
+        "id",
+        lambda gql, settings, pool: _as_staff(my_concerns(gql, settings, pool), settings),
+    ),
+    Case(
+        "councilMeetings",
+        "query($c: String!, $limit: Int!, $after: ID) { list: councilMeetings(communityId: $c, "
+        "limit: $limit, after: $after) { id } }",
+        ("list",),
+        "id",
+        council_meetings,
+    ),
+    Case(
         "auditLog",
         "query($c: String!, $limit: Int!, $after: ID) { list: auditLog(communityId: $c, limit: $limit, "
         "after: $after) { id at } }",
@@ -355,9 +404,9 @@ async def _walk(gql: GraphQLClient, case: Case, listed: Listed, limit: int) -> l
 
 @pytest.mark.parametrize("case", CASES, ids=[case.name for case in CASES])
 async def test_walking_a_list_page_by_page_yields_every_item_once_in_order(
-    gql: GraphQLClient, settings: Settings, workers: None, case: Case
+    gql: GraphQLClient, settings: Settings, pool: Any, workers: None, case: Case
 ) -> None:
-    listed = await case.make(gql, settings)
+    listed = await case.make(gql, settings, pool)
     whole = await _walk(gql, case, listed, MAX_LIMIT)
     assert len(whole) >= listed.at_least
     assert await _walk(gql, case, listed, 2) == whole
@@ -366,9 +415,9 @@ async def test_walking_a_list_page_by_page_yields_every_item_once_in_order(
 
 @pytest.mark.parametrize("case", CASES, ids=[case.name for case in CASES])
 async def test_a_limit_out_of_range_or_an_after_not_in_the_list_is_refused(
-    gql: GraphQLClient, settings: Settings, workers: None, case: Case
+    gql: GraphQLClient, settings: Settings, pool: Any, workers: None, case: Case
 ) -> None:
-    listed = await case.make(gql, settings)
+    listed = await case.make(gql, settings, pool)
     for limit in (0, MAX_LIMIT + 1):
         variables = {**listed.variables, "limit": limit, "after": None}
         assert await gql.error_code(case.query, variables, listed.token) == "BAD_USER_INPUT"

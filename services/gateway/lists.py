@@ -152,7 +152,7 @@ class ListsQuery:
             raise forbidden()
         async with info.context.pool.acquire() as conn:
             items = await _items(conn, await repo.items_of(conn, community_id))
-            concerns = await council_repo.concerns_of_community(conn, community_id)
+            concerns = await council_repo.concerns_of_community(conn, community_id, MAX_LIMIT)
             wall = await queries.wall(conn, community_id, clock.now(), MAX_LIMIT)
         residents = [
             NeedEntry(
