@@ -49,10 +49,10 @@ const STRINGS = {
   },
 };
 
-const LOAD = `{
-  myCertificates { number startsOn endsOn hours status revokeReason communityName verificationPath }
-  myRecordCorrections { id role creditedMinutes askedMinutes status declineReason }
-}`;
+const CERTIFICATES = `query($limit: Int!, $after: ID) { myCertificates(limit: $limit, after: $after) {
+  id number startsOn endsOn hours status revokeReason communityName verificationPath } }`;
+const CORRECTIONS = `query($limit: Int!, $after: ID) { myRecordCorrections(limit: $limit, after: $after) {
+  id role creditedMinutes askedMinutes status declineReason } }`;
 const LEDGER = `query($limit: Int!, $after: ID) { myServiceHours { entries(limit: $limit, after: $after) {
   id shiftId kind minutes content place shiftStartsAt locked confirmedAt } } }`;
 const ISSUE = `mutation($input: IssueCertificateInput!) { issueCertificate(input: $input) { number } }`;
@@ -72,8 +72,12 @@ export function certificatesCard(box, onError) {
   const state = { data: null, communities: [], names: new Map(), notice: null, correcting: null, period: null };
 
   async function load() {
-    const [data, entries] = await Promise.all([gql(LOAD), allPages(LEDGER, {}, (d) => d.myServiceHours.entries)]);
-    state.data = { ...data, myServiceHours: { entries } };
+    const [myCertificates, myRecordCorrections, entries] = await Promise.all([
+      allPages(CERTIFICATES, {}, (d) => d.myCertificates),
+      allPages(CORRECTIONS, {}, (d) => d.myRecordCorrections),
+      allPages(LEDGER, {}, (d) => d.myServiceHours.entries),
+    ]);
+    state.data = { myCertificates, myRecordCorrections, myServiceHours: { entries } };
     render();
   }
 
