@@ -282,10 +282,13 @@ class NotifyQuery:
     @strawberry.field(
         description="Deliveries that failed every attempt, about my communities (organisers only)."
     )
-    async def dead_letters(self, info: Info, limit: int = 50) -> list[Delivery]:
+    async def dead_letters(
+        self, info: Info, limit: Limit = DEFAULT_LIMIT, after: After = None
+    ) -> list[Delivery]:
         actor = info.context.require_role(ORGANISER, COMMUNITY_ADMIN)
+        limit, start = checked_limit(limit), after_uuid(after)
         async with info.context.pool.acquire() as conn:
-            rows = await queries.dead_letters(conn, _communities_seen(actor), checked_limit(limit))
+            rows = await queries.dead_letters(conn, _communities_seen(actor), limit, start)
         return [Delivery.from_row(row) for row in rows]
 
     @strawberry.field(
@@ -298,7 +301,8 @@ class NotifyQuery:
         info: Info,
         status: DeliveryStatus | None = None,
         recipient_id: str | None = None,
-        limit: int = 50,
+        limit: Limit = DEFAULT_LIMIT,
+        after: After = None,
     ) -> list[Delivery]:
         actor = info.context.require_role(ORGANISER, COMMUNITY_ADMIN)
         if recipient_id is not None and not 1 <= len(recipient_id) <= 128:
@@ -310,6 +314,7 @@ class NotifyQuery:
                 recipient_id,
                 _communities_seen(actor),
                 checked_limit(limit),
+                after_uuid(after),
             )
         return [Delivery.from_row(row) for row in rows]
 

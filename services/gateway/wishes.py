@@ -381,13 +381,14 @@ class WishesQuery:
         return [Wish.of(contracts.Wish.of(row)) for row in rows]
 
     @strawberry.field(description="Staff: claimants' requests to reach a resident for them, open ones first.")
-    async def wish_call_backs(self, info: Info, community_id: str) -> list[WishCallBack]:
+    async def wish_call_backs(
+        self, info: Info, community_id: str, limit: Limit = DEFAULT_LIMIT, after: After = None
+    ) -> list[WishCallBack]:
         _staff_of(info, community_id)
+        limit, start = checked_limit(limit), after_uuid(after)
         async with info.context.pool.acquire() as conn:
-            return [
-                await _call_back(conn, row)
-                for row in await queries.call_backs_of_community(conn, community_id)
-            ]
+            rows = await queries.call_backs_of_community(conn, community_id, limit, start)
+            return [await _call_back(conn, row) for row in rows]
 
     @strawberry.field(description="Organisers: wishes posted, claimed and met in [since, until).")
     async def wish_counts(

@@ -73,19 +73,40 @@ async def template_version(
     return None if found is None else str(found)
 
 
+async def _delivery_key(
+    conn: Connection, column: str, communities: Sequence[str] | None, after: uuid.UUID | None
+) -> asyncpg.Record | None:
+    """Where a page of deliveries after delivery ``after`` starts: its ``column`` and id."""
+    if after is None:
+        return None
+    start = await conn.fetchrow(
+        f"SELECT {column} AS key, id FROM notify.deliveries "
+        "WHERE id = $1 AND ($2::text[] IS NULL OR community_id = ANY($2::text[]))",
+        after,
+        None if communities is None else list(communities),
+    )
+    if start is None:
+        raise unknown_cursor()
+    return start
+
+
 async def dead_letters(
-    conn: Connection, communities: Sequence[str] | None, limit: int
+    conn: Connection, communities: Sequence[str] | None, limit: int, after: uuid.UUID | None = None
 ) -> list[asyncpg.Record]:
-    """Deliveries that ran out of attempts, most recent failure first; only those about
-    ``communities`` unless None (platform admins see every one)."""
+    """A page of the deliveries that ran out of attempts, most recent failure first; only those
+    about ``communities`` unless None (platform admins see every one)."""
+    start = await _delivery_key(conn, "updated_at", communities, after)
     return await conn.fetch(
         """
         SELECT * FROM notify.deliveries
         WHERE status = 'DEAD' AND ($1::text[] IS NULL OR community_id = ANY($1::text[]))
-        ORDER BY updated_at DESC, id LIMIT $2
+          AND ($3::timestamptz IS NULL OR (updated_at, id) < ($3, $4))
+        ORDER BY updated_at DESC, id DESC LIMIT $2
         """,
         None if communities is None else list(communities),
         limit,
+        start and start["key"],
+        start and start["id"],
     )
 
 
@@ -95,21 +116,26 @@ async def deliveries(
     recipient_id: str | None,
     communities: Sequence[str] | None,
     limit: int,
+    after: uuid.UUID | None = None,
 ) -> list[asyncpg.Record]:
-    """Deliveries on every channel, newest first, optionally of one status or one person, and
-    only those about ``communities`` unless None: in development, the record of every message
-    that would have been sent."""
+    """A page of the deliveries on every channel, newest first, optionally of one status or one
+    person, and only those about ``communities`` unless None: in development, the record of
+    every message that would have been sent."""
+    start = await _delivery_key(conn, "created_at", communities, after)
     return await conn.fetch(
         """
         SELECT * FROM notify.deliveries
         WHERE ($1::text IS NULL OR status = $1) AND ($2::text IS NULL OR recipient_id = $2)
           AND ($3::text[] IS NULL OR community_id = ANY($3::text[]))
-        ORDER BY created_at DESC, id LIMIT $4
+          AND ($5::timestamptz IS NULL OR (created_at, id) < ($5, $6))
+        ORDER BY created_at DESC, id DESC LIMIT $4
         """,
         status,
         recipient_id,
         None if communities is None else list(communities),
         limit,
+        start and start["key"],
+        start and start["id"],
     )
 
 

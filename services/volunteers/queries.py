@@ -398,17 +398,35 @@ async def call_back_for_staff(conn: Connection, call_back_id: uuid.UUID) -> asyn
     return await conn.fetchrow(_CALL_BACKS + " WHERE b.id = $1", call_back_id)
 
 
-async def call_backs_of_community(conn: Connection, community_id: str) -> list[asyncpg.Record]:
-    """Open call-back requests first (oldest first), then the last ones handled."""
+async def call_backs_of_community(
+    conn: Connection, community_id: str, limit: int = DEFAULT_LIMIT, after: uuid.UUID | None = None
+) -> list[asyncpg.Record]:
+    """A page of the call-back requests: open ones first (oldest first), then those handled in
+    the last seven days, after request ``after``."""
+    start = None
+    if after is not None:
+        start = await conn.fetchrow(
+            "SELECT handled_at IS NOT NULL AS handled, requested_at, id FROM volunteers.wish_call_backs "
+            "WHERE id = $1 AND community_id = $2",
+            after,
+            community_id,
+        )
+        if start is None:
+            raise unknown_cursor()
     return await conn.fetch(
         _CALL_BACKS
         + """
         WHERE b.community_id = $1
           AND (b.handled_at IS NULL OR b.handled_at > now() - interval '7 days')
+          AND ($3::bool IS NULL OR (b.handled_at IS NOT NULL, b.requested_at, b.id) > ($3, $4, $5))
         ORDER BY b.handled_at IS NOT NULL, b.requested_at, b.id
-        LIMIT 200
+        LIMIT $2
         """,
         community_id,
+        limit,
+        start and start["handled"],
+        start and start["requested_at"],
+        start and start["id"],
     )
 
 

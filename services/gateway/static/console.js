@@ -141,7 +141,8 @@ const CREATE_ACTIVITY = "mutation($input: CreateActivityInput!) { createActivity
 const SCHEDULE = "mutation($input: ScheduleSessionInput!) { scheduleSession(input: $input) { id } }";
 const CHANGE_CAPACITY = "mutation($input: ChangeSessionCapacityInput!) { changeSessionCapacity(input: $input) { id capacity } }";
 const MOVE_SESSION = "mutation($input: MoveSessionInput!) { moveSession(input: $input) { id startsAt endsAt } }";
-const DEAD_LETTERS = "{ deadLetters(limit: 50) { id channel kind address attempts lastError updatedAt } }";
+const DEAD_LETTERS = `query($limit: Int!, $after: ID) { deadLetters(limit: $limit, after: $after) {
+  id channel kind address attempts lastError updatedAt } }`;
 const RESEND = "mutation($id: ID!, $key: String) { resendDelivery(id: $id, idempotencyKey: $key) { id status } }";
 const ROSTER = `query($id: ID!, $limit: Int!, $after: ID) { sessionRoster(sessionId: $id, limit: $limit, after: $after) {
   signupId resident phone status partySize checkedIn checkedInAt partyNames admitted } }`;
@@ -501,9 +502,10 @@ $("staff-form").addEventListener("submit", (event) => {
 
 async function loadDeadLetters() {
   const box = $("dead-letters");
+  const list = pages(DEAD_LETTERS, {}, (d) => d.deadLetters);
   let letters;
   try {
-    letters = (await gql(DEAD_LETTERS)).deadLetters;
+    letters = await list.next();
   } catch (error) {
     if (!(error instanceof ApiError)) throw error;
     box.replaceChildren(el("p", { class: "note" }, error.text()));
@@ -513,19 +515,22 @@ async function loadDeadLetters() {
     box.replaceChildren(el("p", { class: "note" }, t("noDeadLetters")));
     return;
   }
+  const row = (letter) => {
+    const error = el("p", { class: "error", role: "alert", hidden: true });
+    const resend = el("button", { type: "button", class: "quiet" }, t("resend"));
+    resend.addEventListener("click", () => busy(resend, error, async () => {
+      await keyed(`resend:${letter.id}`, (key) => gql(RESEND, { id: letter.id, key }));
+      await loadDeadLetters();
+    }));
+    return el("tr", { dataset: { delivery: letter.id } },
+      el("td", {}, letter.kind), el("td", {}, letter.channel), el("td", {}, letter.address),
+      el("td", { class: "num" }, letter.attempts), el("td", {}, letter.lastError ?? ""), el("td", {}, resend, error));
+  };
+  const body = el("tbody", {}, letters.map(row));
+  const moreError = el("p", { class: "error", role: "alert", hidden: true });
   box.replaceChildren(el("div", { class: "table-wrap" }, el("table", {},
     el("thead", {}, el("tr", {}, ["dlKind", "dlChannel", "dlAddress", "dlAttempts", "dlError", ""].map((k) => el("th", {}, k ? t(k) : "")))),
-    el("tbody", {}, letters.map((letter) => {
-      const error = el("p", { class: "error", role: "alert", hidden: true });
-      const resend = el("button", { type: "button", class: "quiet" }, t("resend"));
-      resend.addEventListener("click", () => busy(resend, error, async () => {
-        await keyed(`resend:${letter.id}`, (key) => gql(RESEND, { id: letter.id, key }));
-        await loadDeadLetters();
-      }));
-      return el("tr", { dataset: { delivery: letter.id } },
-        el("td", {}, letter.kind), el("td", {}, letter.channel), el("td", {}, letter.address),
-        el("td", { class: "num" }, letter.attempts), el("td", {}, letter.lastError ?? ""), el("td", {}, resend, error));
-    })))));
+    body)), moreButton(list, (page) => body.append(...page.map(row)), moreError), moreError);
 }
 
 /** A create form: its idempotency key lives until the answer is final or the form is edited. */
