@@ -83,3 +83,5 @@ async def test_an_organiser_reads_a_long_roster_a_page_at_a_time_and_retries_a_l
     signups = await rows.evaluate_all("rows => rows.map((r) => r.dataset.signup)")
     assert len(set(signups)) == PAGE + 2
     await organiser.screenshot("console-roster-more")
+    # the browser reports the 502 the test made; nothing else went wrong
+    organiser.console_errors = [e for e in organiser.console_errors if "502" not in e]
