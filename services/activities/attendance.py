@@ -220,9 +220,12 @@ async def roster(
     )
 
 
-async def no_shows(conn: Connection, community_id: str, now: datetime) -> list[asyncpg.Record]:
-    """Per resident, how many confirmed sign-ups of the community's ended sessions were never
-    checked in (a session called off is nobody's no-show: its sign-ups are cancelled)."""
+async def no_shows(
+    conn: Connection, community_id: str, now: datetime, limit: int = DEFAULT_LIMIT
+) -> list[asyncpg.Record]:
+    """The ``limit`` residents who missed most: per resident, how many confirmed sign-ups of the
+    community's ended sessions were never checked in (a session called off is nobody's no-show:
+    its sign-ups are cancelled)."""
     return await conn.fetch(
         """
         SELECT g.resident_id, count(*) AS no_shows, max(s.ends_at) AS last_missed_at
@@ -233,9 +236,11 @@ async def no_shows(conn: Connection, community_id: str, now: datetime) -> list[a
           AND g.status = 'CONFIRMED' AND t.signup_id IS NULL
         GROUP BY g.resident_id
         ORDER BY count(*) DESC, g.resident_id
+        LIMIT $3
         """,
         community_id,
         now,
+        limit,
     )
 
 

@@ -533,10 +533,13 @@ class CouncilQuery:
         return found
 
     @strawberry.field(description="Invitations to council meetings addressed to me or my partner unit.")
-    async def my_council_invitations(self, info: Info) -> list[CouncilInvitation]:
+    async def my_council_invitations(
+        self, info: Info, limit: Limit = DEFAULT_LIMIT, after: After = None
+    ) -> list[CouncilInvitation]:
         actor = info.context.require_actor()
+        limit, start = checked_limit(limit), after_uuid(after)
         async with info.context.pool.acquire() as conn:
-            return await _invitations(conn, await repo.invitations_of(conn, actor.user_id))
+            return await _invitations(conn, await repo.invitations_of(conn, actor.user_id, limit, start))
 
     @strawberry.field(description="Tasks I (or my partner unit) carry out or supervise.")
     async def my_council_tasks(

@@ -262,12 +262,18 @@ class EldersQuery:
         "(by a call or a visit), oldest first; with includeTold, also what was passed on."
     )
     async def to_tell(
-        self, info: Info, community_id: str | None = None, include_told: bool = False
+        self,
+        info: Info,
+        community_id: str | None = None,
+        include_told: bool = False,
+        limit: Limit = DEFAULT_LIMIT,
+        after: After = None,
     ) -> list[ToTellEntry]:
         actor = info.context.require_actor()
         communities = _communities_to_tell(actor, community_id)
+        limit, start = checked_limit(limit), after_uuid(after)
         async with info.context.pool.acquire() as conn:
-            rows = await notify_queries.to_tell(conn, communities, include_told)
+            rows = await notify_queries.to_tell(conn, communities, include_told, limit, start)
             return await _entries(conn, rows)
 
 

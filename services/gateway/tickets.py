@@ -291,13 +291,20 @@ class TicketsQuery:
         )
         return entries
 
-    @strawberry.field(description="Organisers: residents of the community who held seats and never came.")
-    async def no_shows(self, info: Info, community_id: str) -> list[NoShowCount]:
+    @strawberry.field(
+        description="Organisers: the residents of the community who most often held seats and never "
+        "came (the first limit of them; a count to follow up, not a list to page through: it names "
+        "nobody by id)."
+    )
+    async def no_shows(
+        self, info: Info, community_id: str, limit: Limit = DEFAULT_LIMIT
+    ) -> list[NoShowCount]:
         actor = info.context.require_actor()
         if not actor.may_organise(community_id):
             raise forbidden()
+        limit = checked_limit(limit)
         async with info.context.pool.acquire() as conn:
-            rows = await attendance.no_shows(conn, community_id, now())
+            rows = await attendance.no_shows(conn, community_id, now(), limit)
             people = await masked_people(conn, [row["resident_id"] for row in rows])
         return [
             NoShowCount(

@@ -9,7 +9,7 @@ from typing import Any
 import asyncpg
 
 from services.common.db import Connection, row_as_dict
-from services.common.paging import unknown_cursor
+from services.common.paging import DEFAULT_LIMIT, unknown_cursor
 
 
 async def inbox(
@@ -169,22 +169,46 @@ def template_value(row: asyncpg.Record) -> dict[str, Any]:
     }
 
 
+# The "to tell" order: what is still to pass on, oldest first, then what was passed on, latest
+# first; as (told, a number never null) so that a page can go on from an entry's place.
+_TOLD = "told_at IS NOT NULL"
+_WHEN = "CASE WHEN told_at IS NULL THEN extract(epoch FROM created_at) ELSE -extract(epoch FROM told_at) END"
+
+
 async def to_tell(
-    conn: Connection, communities: Sequence[str] | None, include_told: bool, limit: int = 200
+    conn: Connection,
+    communities: Sequence[str] | None,
+    include_told: bool,
+    limit: int = DEFAULT_LIMIT,
+    after: uuid.UUID | None = None,
 ) -> list[asyncpg.Record]:
-    """The "to tell" list of some communities (all when None): what is still to pass on,
-    oldest first, then (if asked) what was passed on, latest first."""
+    """A page of the "to tell" list of some communities (all when None): what is still to pass
+    on, oldest first, then (if asked) what was passed on, latest first; after entry ``after``."""
+    seen = None if communities is None else list(communities)
+    start = None
+    if after is not None:
+        start = await conn.fetchrow(
+            f"SELECT {_TOLD} AS told, {_WHEN} AS key, id FROM notify.to_tell "
+            "WHERE id = $1 AND ($2::text[] IS NULL OR community_id = ANY($2::text[]))",
+            after,
+            seen,
+        )
+        if start is None:
+            raise unknown_cursor()
     return await conn.fetch(
-        """
+        f"""
         SELECT * FROM notify.to_tell
         WHERE ($1::text[] IS NULL OR community_id = ANY($1::text[])) AND ($2 OR told_at IS NULL)
-        ORDER BY told_at IS NOT NULL, CASE WHEN told_at IS NULL THEN created_at END,
-                 told_at DESC, id
+          AND ($4::bool IS NULL OR ({_TOLD}, {_WHEN}, id) > ($4, $5, $6))
+        ORDER BY {_TOLD}, {_WHEN}, id
         LIMIT $3
         """,
-        None if communities is None else list(communities),
+        seen,
         include_told,
         limit,
+        start and start["told"],
+        start and start["key"],
+        start and start["id"],
     )
 
 

@@ -227,17 +227,32 @@ async def get_invitation(conn: Connection, invitation_id: uuid.UUID) -> asyncpg.
     )
 
 
-async def invitations_of(conn: Connection, person_id: str) -> list[asyncpg.Record]:
-    """Invitations to the person, or to a partner organisation they are a member of."""
-    return await conn.fetch(
-        """
-        SELECT i.* FROM volunteers.meeting_invitations i
+_INVITED = """
+        FROM volunteers.meeting_invitations i
         JOIN volunteers.council_meetings m ON m.id = i.meeting_id
-        WHERE i.person_id = $1
-           OR i.partner_id IN (SELECT organisation_id FROM volunteers.partner_members WHERE volunteer_id = $1)
-        ORDER BY m.starts_at DESC LIMIT 100
-        """,
+        WHERE (i.person_id = $1
+           OR i.partner_id IN
+              (SELECT organisation_id FROM volunteers.partner_members WHERE volunteer_id = $1))
+"""
+
+
+async def invitations_of(
+    conn: Connection, person_id: str, limit: int = DEFAULT_LIMIT, after: uuid.UUID | None = None
+) -> list[asyncpg.Record]:
+    """A page of the invitations to the person, or to a partner organisation they are a member
+    of: latest meeting first, after invitation ``after``."""
+    start = None
+    if after is not None:
+        start = await conn.fetchrow(f"SELECT m.starts_at, i.id {_INVITED} AND i.id = $2", person_id, after)
+        if start is None:
+            raise unknown_cursor()
+    return await conn.fetch(
+        f"SELECT i.* {_INVITED} AND ($3::timestamptz IS NULL OR (m.starts_at, i.id) < ($3, $4)) "
+        "ORDER BY m.starts_at DESC, i.id DESC LIMIT $2",
         person_id,
+        limit,
+        start and start["starts_at"],
+        start and start["id"],
     )
 
 

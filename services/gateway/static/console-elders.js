@@ -60,7 +60,7 @@ const SIGNUPS_FOR = `query($r: ID!, $limit: Int!, $after: ID) { signupsFor(resid
 const CANCEL_FOR = "mutation($input: CancelSignupForInput!) { cancelSignupFor(input: $input) { id status } }";
 const CUT_FOR = `mutation($input: CancelPartyMembersInput!) {
   cancelPartyMembersFor(input: $input) { id status partySize } }`;
-const TO_TELL = `{ toTell(includeTold: true) {
+const TO_TELL = `query($limit: Int!, $after: ID) { toTell(includeTold: true, limit: $limit, after: $after) {
   id kind title say titleEn sayEn createdAt resident building unit contact contactEn told toldAt toldBy } }`;
 const MARK_TOLD = "mutation($id: ID!) { markTold(id: $id) { id told toldAt toldBy } }";
 const TOLD_SHOWN = 10;
@@ -213,7 +213,7 @@ export function toTellList(section) {
   const state = { entries: [], timer: null, loaded: false };
 
   async function load() {
-    state.entries = (await gql(TO_TELL)).toTell;
+    state.entries = await allPages(TO_TELL, {}, (d) => d.toTell);
     state.loaded = true;
     render();
   }

@@ -128,11 +128,12 @@ function every(field, fields, args = {}) {
 }
 
 async function loadResident() {
-  const [data, myConcerns, myCouncilTasks] = await Promise.all([
-    gql("{ me { building communityId } myCouncilInvitations { id meetingTitle roleWords reply startsAt place } }"),
+  const [data, myConcerns, myCouncilTasks, myCouncilInvitations] = await Promise.all([
+    gql("{ me { building communityId } }"),
     every("myConcerns", CONCERN), every("myCouncilTasks", TASK),
+    every("myCouncilInvitations", "id meetingTitle roleWords reply startsAt place"),
   ]);
-  state.data = { ...data, myConcerns, myCouncilTasks };
+  state.data = { ...data, myConcerns, myCouncilTasks, myCouncilInvitations };
 }
 
 function renderResident() {
