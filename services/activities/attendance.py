@@ -15,7 +15,7 @@ from typing import Any
 import asyncpg
 
 from services.common.db import Connection
-from services.common.paging import DEFAULT_LIMIT, unknown_cursor
+from services.common.paging import DEFAULT_LIMIT, page_start
 
 
 async def session_at_door(conn: Connection, session_id: uuid.UUID) -> asyncpg.Record | None:
@@ -193,16 +193,14 @@ async def roster(
 ) -> list[asyncpg.Record]:
     """A page of the session's live sign-ups: confirmed in arrival order, then the waitlist in
     order, after sign-up ``after`` (every one when ``limit`` is None: the CSV export)."""
-    start = None
-    if after is not None:
-        start = await conn.fetchrow(
-            "SELECT status = 'WAITLISTED' AS waiting, arrival FROM activities.signups "
-            "WHERE id = $1 AND session_id = $2",  # one cancelled since keeps its place
-            after,
-            session_id,
-        )
-        if start is None:
-            raise unknown_cursor()
+    start = await page_start(
+        conn,
+        after,
+        "SELECT status = 'WAITLISTED' AS waiting, arrival FROM activities.signups "
+        "WHERE id = $1 AND session_id = $2",  # one cancelled since keeps its place
+        after,
+        session_id,
+    )
     return await conn.fetch(
         """
         SELECT g.id AS signup_id, g.resident_id, g.party_size, g.status, g.created_at,

@@ -9,7 +9,7 @@ from typing import Any
 import asyncpg
 
 from services.common.db import Connection, row_as_dict
-from services.common.paging import DEFAULT_LIMIT, unknown_cursor
+from services.common.paging import DEFAULT_LIMIT, page_start
 
 _SESSION_COLUMNS = """
     s.id, s.activity_id, s.community_id, s.venue, s.starts_at, s.ends_at, s.capacity, s.taken,
@@ -29,11 +29,9 @@ async def festivals(
 ) -> list[asyncpg.Record]:
     """A page of the published festivals, plus unpublished ones of the communities the viewer
     organises (all of them when ``everything``), by first day then id, after festival ``after``."""
-    start = None
-    if after is not None:
-        start = await conn.fetchrow("SELECT starts_on, id FROM activities.festivals WHERE id = $1", after)
-        if start is None:
-            raise unknown_cursor()
+    start = await page_start(
+        conn, after, "SELECT starts_on, id FROM activities.festivals WHERE id = $1", after
+    )
     return await conn.fetch(
         "SELECT * FROM activities.festivals "
         "WHERE (published OR $2 OR community_ids && $1::text[]) "
@@ -66,13 +64,13 @@ async def venues(
     conn: Connection, community_id: str, limit: int = DEFAULT_LIMIT, after: uuid.UUID | None = None
 ) -> list[asyncpg.Record]:
     """A page of the community's venues, by name then id, after venue ``after``."""
-    start = None
-    if after is not None:
-        start = await conn.fetchrow(
-            "SELECT name, id FROM activities.venues WHERE id = $1 AND community_id = $2", after, community_id
-        )
-        if start is None:
-            raise unknown_cursor()
+    start = await page_start(
+        conn,
+        after,
+        "SELECT name, id FROM activities.venues WHERE id = $1 AND community_id = $2",
+        after,
+        community_id,
+    )
     return await conn.fetch(
         "SELECT * FROM activities.venues WHERE community_id = $1 "
         "AND ($3::text IS NULL OR (name, id) > ($3, $4)) ORDER BY name, id LIMIT $2",
@@ -95,16 +93,13 @@ async def activities_of(
 ) -> list[asyncpg.Record]:
     """A page of the activities of each of these festivals (one read for a whole festival
     list), oldest first; with ``after``, of its festival only, after that activity."""
-    start = None
-    if after is not None:
-        start = await conn.fetchrow(
-            "SELECT created_at, id FROM activities.activities "
-            "WHERE id = $1 AND festival_id = ANY($2::uuid[])",
-            after,
-            list(festival_ids),
-        )
-        if start is None:
-            raise unknown_cursor()
+    start = await page_start(
+        conn,
+        after,
+        "SELECT created_at, id FROM activities.activities WHERE id = $1 AND festival_id = ANY($2::uuid[])",
+        after,
+        list(festival_ids),
+    )
     return await conn.fetch(
         "SELECT a.* FROM unnest($1::uuid[]) AS p(id) CROSS JOIN LATERAL ("
         "  SELECT * FROM activities.activities a WHERE a.festival_id = p.id"
@@ -125,15 +120,13 @@ async def sessions_of(
 ) -> list[asyncpg.Record]:
     """A page of the sessions of each of these activities (one read for all a page shows),
     earliest first; with ``after``, of its activity only, after that session."""
-    start = None
-    if after is not None:
-        start = await conn.fetchrow(
-            "SELECT starts_at, id FROM activities.sessions WHERE id = $1 AND activity_id = ANY($2::uuid[])",
-            after,
-            list(activity_ids),
-        )
-        if start is None:
-            raise unknown_cursor()
+    start = await page_start(
+        conn,
+        after,
+        "SELECT starts_at, id FROM activities.sessions WHERE id = $1 AND activity_id = ANY($2::uuid[])",
+        after,
+        list(activity_ids),
+    )
     return await conn.fetch(
         f"SELECT s.* FROM unnest($1::uuid[]) AS p(id) CROSS JOIN LATERAL ("
         f"  SELECT {_SESSION_COLUMNS} FROM activities.sessions s WHERE s.activity_id = p.id"
@@ -173,20 +166,20 @@ async def signups_of_resident(
     conn: Connection, resident_id: str, limit: int = DEFAULT_LIMIT, after: uuid.UUID | None = None
 ) -> list[asyncpg.Record]:
     """A page of the resident's sign-ups, latest first, after sign-up ``after``."""
-    start = None
-    if after is not None:
-        start = await conn.fetchval(
-            "SELECT arrival FROM activities.signups WHERE id = $1 AND resident_id = $2", after, resident_id
-        )
-        if start is None:
-            raise unknown_cursor()
+    start = await page_start(
+        conn,
+        after,
+        "SELECT arrival FROM activities.signups WHERE id = $1 AND resident_id = $2",
+        after,
+        resident_id,
+    )
     return await conn.fetch(
         f"SELECT {_SIGNUP_COLUMNS} FROM activities.signups g "
         "WHERE g.resident_id = $1 AND ($3::bigint IS NULL OR g.arrival < $3) "
         "ORDER BY g.arrival DESC LIMIT $2",
         resident_id,
         limit,
-        start,
+        start and start["arrival"],
     )
 
 
@@ -195,16 +188,14 @@ async def signups_with_sessions(
 ) -> list[asyncpg.Record]:
     """A page of a resident's sign-ups, each with its session and activity title: live ones
     first, soonest session first, after sign-up ``after``."""
-    start = None
-    if after is not None:
-        start = await conn.fetchrow(
-            "SELECT g.status = 'CANCELLED' AS cancelled, s.starts_at, g.arrival FROM activities.signups g "
-            "JOIN activities.sessions s ON s.id = g.session_id WHERE g.id = $1 AND g.resident_id = $2",
-            after,
-            resident_id,
-        )
-        if start is None:
-            raise unknown_cursor()
+    start = await page_start(
+        conn,
+        after,
+        "SELECT g.status = 'CANCELLED' AS cancelled, s.starts_at, g.arrival FROM activities.signups g "
+        "JOIN activities.sessions s ON s.id = g.session_id WHERE g.id = $1 AND g.resident_id = $2",
+        after,
+        resident_id,
+    )
     return await conn.fetch(
         f"""
         SELECT {_SIGNUP_COLUMNS}, g.proxy_id, a.title AS activity_title, s.venue, s.starts_at,

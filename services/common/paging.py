@@ -11,7 +11,11 @@ down it is and an item added meanwhile is neither skipped nor repeated. A page s
 from __future__ import annotations
 
 import uuid
+from typing import Any
 
+import asyncpg
+
+from services.common.db import Connection
 from services.common.errors import Refusal, bad_input
 
 DEFAULT_LIMIT = 50
@@ -52,3 +56,14 @@ def after_text(after: str | None, field: str = "after") -> str | None:
     if not after or len(after) > 200:
         raise unknown_cursor(field)
     return after
+
+
+async def page_start(conn: Connection, after: object, sql: str, *args: Any) -> asyncpg.Record | None:
+    """Where the page after item ``after`` starts: the row ``sql`` reads of that item (its place
+    in the list's order), none for a first page; refused when ``after`` is no item of the list."""
+    if after is None:
+        return None
+    start = await conn.fetchrow(sql, *args)
+    if start is None:
+        raise unknown_cursor()
+    return start

@@ -9,7 +9,7 @@ from typing import Any
 import asyncpg
 
 from services.common.db import Connection, row_as_dict
-from services.common.paging import DEFAULT_LIMIT, unknown_cursor
+from services.common.paging import DEFAULT_LIMIT, page_start
 
 
 async def resident(conn: Connection, resident_id: uuid.UUID) -> asyncpg.Record | None:
@@ -70,13 +70,13 @@ async def community_audit_trail(
     conn: Connection, community_id: str, limit: int = 100, after: uuid.UUID | None = None
 ) -> list[asyncpg.Record]:
     """A page of the staff actions in one community, newest first, after entry ``after``."""
-    start = None
-    if after is not None:
-        start = await conn.fetchrow(
-            "SELECT at, id FROM identity.audit_log WHERE id = $1 AND community_id = $2", after, community_id
-        )
-        if start is None:
-            raise unknown_cursor()
+    start = await page_start(
+        conn,
+        after,
+        "SELECT at, id FROM identity.audit_log WHERE id = $1 AND community_id = $2",
+        after,
+        community_id,
+    )
     return await conn.fetch(
         "SELECT * FROM identity.audit_log WHERE community_id = $1 "
         "AND ($3::timestamptz IS NULL OR (at, id) < ($3, $4)) ORDER BY at DESC, id DESC LIMIT $2",
@@ -161,11 +161,9 @@ async def streets(
     conn: Connection, limit: int = DEFAULT_LIMIT, after: str | None = None
 ) -> list[asyncpg.Record]:
     """A page of the streets, by district, name and id, after street ``after``."""
-    start = None
-    if after is not None:
-        start = await conn.fetchrow("SELECT district, name, id FROM identity.streets WHERE id = $1", after)
-        if start is None:
-            raise unknown_cursor()
+    start = await page_start(
+        conn, after, "SELECT district, name, id FROM identity.streets WHERE id = $1", after
+    )
     return await conn.fetch(
         "SELECT * FROM identity.streets WHERE ($2::text IS NULL OR (district, name, id) > ($2, $3, $4)) "
         "ORDER BY district, name, id LIMIT $1",

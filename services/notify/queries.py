@@ -9,20 +9,20 @@ from typing import Any
 import asyncpg
 
 from services.common.db import Connection, row_as_dict
-from services.common.paging import DEFAULT_LIMIT, unknown_cursor
+from services.common.paging import DEFAULT_LIMIT, page_start
 
 
 async def inbox(
     conn: Connection, recipient_id: str, limit: int, after: uuid.UUID | None = None
 ) -> list[asyncpg.Record]:
     """A page of the recipient's in-app messages, newest first, after message ``after``."""
-    start = None
-    if after is not None:
-        start = await conn.fetchrow(
-            "SELECT created_at, id FROM notify.inbox WHERE id = $1 AND recipient_id = $2", after, recipient_id
-        )
-        if start is None:
-            raise unknown_cursor()
+    start = await page_start(
+        conn,
+        after,
+        "SELECT created_at, id FROM notify.inbox WHERE id = $1 AND recipient_id = $2",
+        after,
+        recipient_id,
+    )
     return await conn.fetch(
         "SELECT * FROM notify.inbox WHERE recipient_id = $1 "
         "AND ($3::timestamptz IS NULL OR (created_at, id) < ($3, $4)) "
@@ -77,17 +77,14 @@ async def _delivery_key(
     conn: Connection, column: str, communities: Sequence[str] | None, after: uuid.UUID | None
 ) -> asyncpg.Record | None:
     """Where a page of deliveries after delivery ``after`` starts: its ``column`` and id."""
-    if after is None:
-        return None
-    start = await conn.fetchrow(
+    return await page_start(
+        conn,
+        after,
         f"SELECT {column} AS key, id FROM notify.deliveries "
         "WHERE id = $1 AND ($2::text[] IS NULL OR community_id = ANY($2::text[]))",
         after,
         None if communities is None else list(communities),
     )
-    if start is None:
-        raise unknown_cursor()
-    return start
 
 
 async def dead_letters(
@@ -185,16 +182,14 @@ async def to_tell(
     """A page of the "to tell" list of some communities (all when None): what is still to pass
     on, oldest first, then (if asked) what was passed on, latest first; after entry ``after``."""
     seen = None if communities is None else list(communities)
-    start = None
-    if after is not None:
-        start = await conn.fetchrow(
-            f"SELECT {_TOLD} AS told, {_WHEN} AS key, id FROM notify.to_tell "
-            "WHERE id = $1 AND ($2::text[] IS NULL OR community_id = ANY($2::text[]))",
-            after,
-            seen,
-        )
-        if start is None:
-            raise unknown_cursor()
+    start = await page_start(
+        conn,
+        after,
+        f"SELECT {_TOLD} AS told, {_WHEN} AS key, id FROM notify.to_tell "
+        "WHERE id = $1 AND ($2::text[] IS NULL OR community_id = ANY($2::text[]))",
+        after,
+        seen,
+    )
     return await conn.fetch(
         f"""
         SELECT * FROM notify.to_tell

@@ -11,7 +11,7 @@ import asyncpg
 
 from services.common.clock import LOCAL_TZ
 from services.common.db import Connection
-from services.common.paging import DEFAULT_LIMIT, unknown_cursor
+from services.common.paging import DEFAULT_LIMIT, page_start
 from services.volunteers.certificates import Activity, CorrectionStatus
 
 
@@ -243,16 +243,13 @@ async def _request_key(
     conn: Connection, column: str, who: str, after: uuid.UUID | None
 ) -> asyncpg.Record | None:
     """Where a page of requests after request ``after`` (one of ``column`` = ``who``) starts."""
-    if after is None:
-        return None
-    start = await conn.fetchrow(
+    return await page_start(
+        conn,
+        after,
         f"SELECT requested_at, id FROM volunteers.correction_requests WHERE id = $1 AND {column} = $2",
         after,
         who,
     )
-    if start is None:
-        raise unknown_cursor()
-    return start
 
 
 async def open_correction_requests(
@@ -301,14 +298,13 @@ async def _certificate_key(
     conn: Connection, column: str, who: str, after: uuid.UUID | None
 ) -> asyncpg.Record | None:
     """Where a page of certificates after certificate ``after`` (one of ``column`` = ``who``) starts."""
-    if after is None:
-        return None
-    start = await conn.fetchrow(
-        f"SELECT issued_at, id FROM volunteers.certificates WHERE id = $1 AND {column} = $2", after, who
+    return await page_start(
+        conn,
+        after,
+        f"SELECT issued_at, id FROM volunteers.certificates WHERE id = $1 AND {column} = $2",
+        after,
+        who,
     )
-    if start is None:
-        raise unknown_cursor()
-    return start
 
 
 async def certificate_register(

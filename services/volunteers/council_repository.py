@@ -11,7 +11,7 @@ from typing import Any
 import asyncpg
 
 from services.common.db import Connection
-from services.common.paging import DEFAULT_LIMIT, unknown_cursor
+from services.common.paging import DEFAULT_LIMIT, page_start
 from services.volunteers.council import ConcernStatus, CostSplit, Tally
 
 
@@ -91,13 +91,9 @@ async def _page(
     """A page of the rows of ``table`` that ``where`` picks (``$1`` is ``who``), by the column
     ``order[0]`` then id (newest first when ``order[1]``), after row ``after``."""
     column, newest_first = order
-    start = None
-    if after is not None:
-        start = await conn.fetchrow(
-            f"SELECT {column} AS key, id FROM {table} WHERE id = $2 AND ({where})", who, after
-        )
-        if start is None:
-            raise unknown_cursor()
+    start = await page_start(
+        conn, after, f"SELECT {column} AS key, id FROM {table} WHERE id = $2 AND ({where})", who, after
+    )
     direction, beyond = ("DESC", "<") if newest_first else ("ASC", ">")
     return await conn.fetch(
         f"SELECT * FROM {table} WHERE ({where}) AND ($3::uuid IS NULL OR ({column}, id) {beyond} ($4, $3)) "
@@ -241,11 +237,9 @@ async def invitations_of(
 ) -> list[asyncpg.Record]:
     """A page of the invitations to the person, or to a partner organisation they are a member
     of: latest meeting first, after invitation ``after``."""
-    start = None
-    if after is not None:
-        start = await conn.fetchrow(f"SELECT m.starts_at, i.id {_INVITED} AND i.id = $2", person_id, after)
-        if start is None:
-            raise unknown_cursor()
+    start = await page_start(
+        conn, after, f"SELECT m.starts_at, i.id {_INVITED} AND i.id = $2", person_id, after
+    )
     return await conn.fetch(
         f"SELECT i.* {_INVITED} AND ($3::timestamptz IS NULL OR (m.starts_at, i.id) < ($3, $4)) "
         "ORDER BY m.starts_at DESC, i.id DESC LIMIT $2",

@@ -9,7 +9,7 @@ from typing import Any
 import asyncpg
 
 from services.common.db import Connection, row_as_dict
-from services.common.paging import DEFAULT_LIMIT, unknown_cursor
+from services.common.paging import DEFAULT_LIMIT, page_start
 
 
 async def shift(conn: Connection, shift_id: uuid.UUID) -> asyncpg.Record | None:
@@ -20,15 +20,13 @@ async def shifts_of_community(
     conn: Connection, community_id: str, limit: int = DEFAULT_LIMIT, after: uuid.UUID | None = None
 ) -> list[asyncpg.Record]:
     """A page of the community's shifts, earliest first, after shift ``after``."""
-    start = None
-    if after is not None:
-        start = await conn.fetchrow(
-            "SELECT starts_at, id FROM volunteers.shifts WHERE id = $1 AND community_id = $2",
-            after,
-            community_id,
-        )
-        if start is None:
-            raise unknown_cursor()
+    start = await page_start(
+        conn,
+        after,
+        "SELECT starts_at, id FROM volunteers.shifts WHERE id = $1 AND community_id = $2",
+        after,
+        community_id,
+    )
     return await conn.fetch(
         "SELECT * FROM volunteers.shifts WHERE community_id = $1 "
         "AND ($3::timestamptz IS NULL OR (starts_at, id) > ($3, $4)) ORDER BY starts_at, id LIMIT $2",
@@ -51,16 +49,14 @@ async def signups_of_volunteer(
     conn: Connection, volunteer_id: str, limit: int = DEFAULT_LIMIT, after: uuid.UUID | None = None
 ) -> list[asyncpg.Record]:
     """A page of the volunteer's shift sign-ups, earliest shift first, after sign-up ``after``."""
-    start = None
-    if after is not None:
-        start = await conn.fetchrow(
-            "SELECT s.starts_at, g.id FROM volunteers.shift_signups g "
-            "JOIN volunteers.shifts s ON s.id = g.shift_id WHERE g.id = $1 AND g.volunteer_id = $2",
-            after,
-            volunteer_id,
-        )
-        if start is None:
-            raise unknown_cursor()
+    start = await page_start(
+        conn,
+        after,
+        "SELECT s.starts_at, g.id FROM volunteers.shift_signups g "
+        "JOIN volunteers.shifts s ON s.id = g.shift_id WHERE g.id = $1 AND g.volunteer_id = $2",
+        after,
+        volunteer_id,
+    )
     return await conn.fetch(
         "SELECT g.* FROM volunteers.shift_signups g JOIN volunteers.shifts s ON s.id = g.shift_id "
         "WHERE g.volunteer_id = $1 AND ($3::timestamptz IS NULL OR (s.starts_at, g.id) > ($3, $4)) "
@@ -111,15 +107,13 @@ async def ledger_of(
 ) -> list[asyncpg.Record]:
     """A page of a volunteer's records, oldest first, after entry ``after``: each entry with
     its shift's content (role), place and end."""
-    start = None
-    if after is not None:
-        start = await conn.fetchrow(
-            "SELECT created_at, id FROM volunteers.ledger WHERE id = $1 AND volunteer_id = $2",
-            after,
-            volunteer_id,
-        )
-        if start is None:
-            raise unknown_cursor()
+    start = await page_start(
+        conn,
+        after,
+        "SELECT created_at, id FROM volunteers.ledger WHERE id = $1 AND volunteer_id = $2",
+        after,
+        volunteer_id,
+    )
     return await conn.fetch(
         "SELECT l.*, s.role AS content, s.venue AS place, s.starts_at AS shift_starts_at, "
         "s.ends_at AS shift_ends_at FROM volunteers.ledger l "
@@ -147,16 +141,14 @@ async def roster(
 ) -> list[asyncpg.Record]:
     """A page of who signed up for a shift, in the order they did, after volunteer ``after``:
     each with their latest check-in and what the shift credited them."""
-    start = None
-    if after is not None:
-        start = await conn.fetchrow(
-            "SELECT created_at, volunteer_id FROM volunteers.shift_signups "
-            "WHERE shift_id = $1 AND volunteer_id = $2",
-            shift_id,
-            after,
-        )
-        if start is None:
-            raise unknown_cursor()
+    start = await page_start(
+        conn,
+        after,
+        "SELECT created_at, volunteer_id FROM volunteers.shift_signups "
+        "WHERE shift_id = $1 AND volunteer_id = $2",
+        shift_id,
+        after,
+    )
     return await conn.fetch(
         """
         SELECT g.volunteer_id, g.created_at AS signed_up_at,
@@ -244,16 +236,14 @@ async def wall(
 ) -> list[asyncpg.Record]:
     """A page of the community's wish wall, latest published first, after wish ``after``:
     published wishes, and claimed ones whose claim lapsed."""
-    start = None
-    if after is not None:
-        start = await conn.fetchrow(
-            "SELECT published_at, id FROM volunteers.wishes "
-            f"WHERE id = $1 AND community_id = $2 AND {_ON_THE_WALL}",
-            after,
-            community_id,
-        )
-        if start is None:
-            raise unknown_cursor()
+    start = await page_start(
+        conn,
+        after,
+        "SELECT published_at, id FROM volunteers.wishes "
+        f"WHERE id = $1 AND community_id = $2 AND {_ON_THE_WALL}",
+        after,
+        community_id,
+    )
     return await conn.fetch(
         f"""
         SELECT id, community_id, festival_id, category, description, building, published_at,
@@ -277,13 +267,9 @@ async def _newest_first(
     conn: Connection, where: str, who: str, limit: int, after: uuid.UUID | None
 ) -> list[asyncpg.Record]:
     """A page of the wishes ``where`` picks (``$1`` is ``who``), newest first, after ``after``."""
-    start = None
-    if after is not None:
-        start = await conn.fetchrow(
-            f"SELECT created_at, id FROM volunteers.wishes WHERE id = $2 AND ({where})", who, after
-        )
-        if start is None:
-            raise unknown_cursor()
+    start = await page_start(
+        conn, after, f"SELECT created_at, id FROM volunteers.wishes WHERE id = $2 AND ({where})", who, after
+    )
     return await conn.fetch(
         f"SELECT * FROM volunteers.wishes WHERE ({where}) "
         "AND ($3::timestamptz IS NULL OR (created_at, id) < ($3, $4)) "
@@ -313,15 +299,13 @@ async def wishes_to_review(
     conn: Connection, community_id: str, limit: int = DEFAULT_LIMIT, after: uuid.UUID | None = None
 ) -> list[asyncpg.Record]:
     """A page of the community's wishes waiting for review, or approved, oldest first."""
-    start = None
-    if after is not None:
-        start = await conn.fetchrow(
-            "SELECT created_at, id FROM volunteers.wishes WHERE id = $1 AND community_id = $2",
-            after,
-            community_id,
-        )
-        if start is None:
-            raise unknown_cursor()
+    start = await page_start(
+        conn,
+        after,
+        "SELECT created_at, id FROM volunteers.wishes WHERE id = $1 AND community_id = $2",
+        after,
+        community_id,
+    )
     return await conn.fetch(
         "SELECT * FROM volunteers.wishes WHERE community_id = $1 AND status IN ('POSTED', 'APPROVED') "
         "AND ($3::timestamptz IS NULL OR (created_at, id) > ($3, $4)) ORDER BY created_at, id LIMIT $2",
@@ -403,16 +387,14 @@ async def call_backs_of_community(
 ) -> list[asyncpg.Record]:
     """A page of the call-back requests: open ones first (oldest first), then those handled in
     the last seven days, after request ``after``."""
-    start = None
-    if after is not None:
-        start = await conn.fetchrow(
-            "SELECT handled_at IS NOT NULL AS handled, requested_at, id FROM volunteers.wish_call_backs "
-            "WHERE id = $1 AND community_id = $2",
-            after,
-            community_id,
-        )
-        if start is None:
-            raise unknown_cursor()
+    start = await page_start(
+        conn,
+        after,
+        "SELECT handled_at IS NOT NULL AS handled, requested_at, id FROM volunteers.wish_call_backs "
+        "WHERE id = $1 AND community_id = $2",
+        after,
+        community_id,
+    )
     return await conn.fetch(
         _CALL_BACKS
         + """

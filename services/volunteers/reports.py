@@ -20,7 +20,7 @@ import asyncpg
 from services.common.clock import LOCAL_TZ
 from services.common.db import Connection
 from services.common.errors import Refusal
-from services.common.paging import DEFAULT_LIMIT, unknown_cursor
+from services.common.paging import DEFAULT_LIMIT, page_start, unknown_cursor
 from services.volunteers.certificate_repository import certificate_numbers_of
 from services.volunteers.profiles import unit_key
 
@@ -58,16 +58,13 @@ async def party_member(conn: Connection, volunteer_id: str) -> asyncpg.Record | 
 
 async def _member_key(conn: Connection, community_id: str, after: str | None) -> asyncpg.Record | None:
     """The registration a page of the community's party members goes on after."""
-    if after is None:
-        return None
-    start = await conn.fetchrow(
+    return await page_start(
+        conn,
+        after,
         "SELECT * FROM volunteers.party_members WHERE volunteer_id = $1 AND community_id = $2",
         after,
         community_id,
     )
-    if start is None:
-        raise unknown_cursor()
-    return start
 
 
 async def party_members(
@@ -132,15 +129,13 @@ async def partner_organisations(
     conn: Connection, community_id: str, limit: int = DEFAULT_LIMIT, after: uuid.UUID | None = None
 ) -> list[asyncpg.Record]:
     """A page of the community's partner organisations, by name then id, after ``after``."""
-    start = None
-    if after is not None:
-        start = await conn.fetchrow(
-            "SELECT name, id FROM volunteers.partner_organisations WHERE id = $1 AND community_id = $2",
-            after,
-            community_id,
-        )
-        if start is None:
-            raise unknown_cursor()
+    start = await page_start(
+        conn,
+        after,
+        "SELECT name, id FROM volunteers.partner_organisations WHERE id = $1 AND community_id = $2",
+        after,
+        community_id,
+    )
     return await conn.fetch(
         "SELECT * FROM volunteers.partner_organisations WHERE community_id = $1 "
         "AND ($3::text IS NULL OR (name, id) > ($3, $4)) ORDER BY name, id LIMIT $2",
@@ -234,17 +229,15 @@ async def forgotten_check_outs(
 ) -> list[asyncpg.Record]:
     """A page of the check-ins the service closed at shift end because nobody checked out:
     latest first, after check-in ``after``."""
-    start = None
-    if after is not None:
-        start = await conn.fetchrow(
-            "SELECT c.checked_out_at, c.id FROM volunteers.check_ins c "
-            "JOIN volunteers.shifts s ON s.id = c.shift_id "
-            "WHERE c.id = $1 AND s.community_id = $2 AND c.auto_closed",
-            after,
-            community_id,
-        )
-        if start is None:
-            raise unknown_cursor()
+    start = await page_start(
+        conn,
+        after,
+        "SELECT c.checked_out_at, c.id FROM volunteers.check_ins c "
+        "JOIN volunteers.shifts s ON s.id = c.shift_id "
+        "WHERE c.id = $1 AND s.community_id = $2 AND c.auto_closed",
+        after,
+        community_id,
+    )
     return await conn.fetch(
         """
         SELECT c.id, c.shift_id, c.volunteer_id, c.method, c.checked_in_at, c.checked_out_at,
