@@ -28,6 +28,7 @@ from tests.conftest import (
 )
 from tests.council_steps import concern_at_council, convene, property_company, resident_of, station
 from tests.dates import at_iso, day_iso, minutes_from_now
+from tests.party_steps import REGISTER, registration
 from tests.test_wishes import on_the_wall, post_wish
 
 CREATE_VENUE = "mutation($input: CreateVenueInput!) { createVenue(input: $input) { id } }"
@@ -248,6 +249,20 @@ async def council_meetings(gql: GraphQLClient, settings: Settings, pool: Any) ->
     return Listed(organiser, {"c": COMMUNITY}, 3)
 
 
+async def party_members(gql: GraphQLClient, settings: Settings, pool: Any) -> Listed:
+    for n in range(4):  # their own 双报到, waiting for the community
+        member = _person(settings, VOLUNTEER)[1]
+        await gql.ok(REGISTER, {"input": registration(f"党员{n}", f"税务局{n % 2}")}, member)
+    return Listed(_person(settings, ORGANISER)[1], {"c": COMMUNITY}, 4)
+
+
+async def partner_organisations(gql: GraphQLClient, settings: Settings, pool: Any) -> Listed:
+    organiser = _person(settings, ORGANISER)[1]
+    for _ in range(3):
+        await property_company(gql, organiser)
+    return Listed(organiser, {"c": COMMUNITY}, 3)
+
+
 CASES = [
     Case(
         "sessionRoster",
@@ -370,6 +385,30 @@ CASES = [
         ("list",),
         "id",
         council_meetings,
+    ),
+    Case(
+        "partyMembers",
+        "query($c: String!, $limit: Int!, $after: ID) { list: partyMembers(communityId: $c, limit: $limit, "
+        "after: $after) { volunteerId } }",
+        ("list",),
+        "volunteerId",
+        party_members,
+    ),
+    Case(
+        "partyMembersToReview",
+        "query($c: String!, $limit: Int!, $after: ID) { list: partyMembersToReview(communityId: $c, "
+        "limit: $limit, after: $after) { volunteerId } }",
+        ("list",),
+        "volunteerId",
+        party_members,
+    ),
+    Case(
+        "partnerOrganisations",
+        "query($c: String!, $limit: Int!, $after: ID) { list: partnerOrganisations(communityId: $c, "
+        "limit: $limit, after: $after) { id } }",
+        ("list",),
+        "id",
+        partner_organisations,
     ),
     Case(
         "auditLog",
