@@ -29,6 +29,7 @@ from tests.conftest import (
 from tests.council_steps import concern_at_council, convene, property_company, resident_of, station
 from tests.dates import at_iso, day_iso, minutes_from_now
 from tests.party_steps import REGISTER, registration
+from tests.test_council_lists import project
 from tests.test_wishes import on_the_wall, post_wish
 
 CREATE_VENUE = "mutation($input: CreateVenueInput!) { createVenue(input: $input) { id } }"
@@ -263,6 +264,13 @@ async def partner_organisations(gql: GraphQLClient, settings: Settings, pool: An
     return Listed(organiser, {"c": COMMUNITY}, 3)
 
 
+async def projects(gql: GraphQLClient, settings: Settings, pool: Any) -> Listed:
+    organiser = _person(settings, ORGANISER)[1]
+    for n in range(4):
+        await project(gql, organiser, f"楼道粉刷{n}")
+    return Listed(organiser, {"c": COMMUNITY}, 4)
+
+
 CASES = [
     Case(
         "sessionRoster",
@@ -409,6 +417,14 @@ CASES = [
         ("list",),
         "id",
         partner_organisations,
+    ),
+    Case(
+        "communityLists.projects",
+        "query($c: String!, $limit: Int!, $after: ID) { communityLists(communityId: $c) { "
+        "list: projects(limit: $limit, after: $after) { id } } }",
+        ("communityLists", "list"),
+        "id",
+        projects,
     ),
     Case(
         "auditLog",
