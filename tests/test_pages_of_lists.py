@@ -30,7 +30,7 @@ from tests.council_steps import concern_at_council, convene, property_company, r
 from tests.dates import at_iso, day_iso, minutes_from_now
 from tests.party_steps import REGISTER, registration
 from tests.test_council_lists import project
-from tests.test_wishes import on_the_wall, post_wish
+from tests.test_wishes import claim, on_the_wall, post_wish
 
 CREATE_VENUE = "mutation($input: CreateVenueInput!) { createVenue(input: $input) { id } }"
 CREATE_SHIFT = "mutation($input: CreateShiftInput!) { createShift(input: $input) { id } }"
@@ -88,6 +88,17 @@ async def my_signups(gql: GraphQLClient, settings: Settings, pool: Any) -> Liste
     for n in range(5):
         await _signed_up(gql, resident, await open_session(gql, organiser, title=f"剪纸{n}"))
     return Listed(resident, {}, 5)
+
+
+async def my_inbox(gql: GraphQLClient, settings: Settings, pool: Any) -> Listed:
+    listed = await my_signups(gql, settings, pool)  # each sign-up is told in the inbox
+
+    async def told() -> bool:
+        found = await gql.ok("{ myInbox(limit: 200) { id } }", token=listed.token)
+        return len(found["myInbox"]) >= 5
+
+    assert await eventually(told)
+    return listed
 
 
 async def festivals(gql: GraphQLClient, settings: Settings, pool: Any) -> Listed:
@@ -212,6 +223,14 @@ async def wish_wall(gql: GraphQLClient, settings: Settings, pool: Any) -> Listed
     return Listed(organiser, {"c": COMMUNITY}, 3)
 
 
+async def my_claimed_wishes(gql: GraphQLClient, settings: Settings, pool: Any) -> Listed:
+    organiser, volunteer = _person(settings, ORGANISER)[1], _person(settings, VOLUNTEER)[1]
+    for _ in range(3):
+        wish_id = await on_the_wall(gql, _person(settings, RESIDENT)[1], organiser)
+        assert (await claim(gql, volunteer, wish_id))["data"]["claimWish"]["status"] == "CLAIMED"
+    return Listed(volunteer, {}, 3)
+
+
 async def my_wishes(gql: GraphQLClient, settings: Settings, pool: Any) -> Listed:
     resident = _person(settings, RESIDENT)[1]
     for n in range(5):
@@ -288,6 +307,13 @@ CASES = [
         my_signups,
     ),
     Case(
+        "myInbox",
+        "query($limit: Int!, $after: ID) { list: myInbox(limit: $limit, after: $after) { id } }",
+        ("list",),
+        "id",
+        my_inbox,
+    ),
+    Case(
         "festivals",
         "query($limit: Int!, $after: ID) { list: festivals(limit: $limit, after: $after) { id startsOn } }",
         ("list",),
@@ -355,6 +381,13 @@ CASES = [
         ("list",),
         "id",
         wish_wall,
+    ),
+    Case(
+        "myClaimedWishes",
+        "query($limit: Int!, $after: ID) { list: myClaimedWishes(limit: $limit, after: $after) { id } }",
+        ("list",),
+        "id",
+        my_claimed_wishes,
     ),
     Case(
         "myWishes",
