@@ -28,6 +28,8 @@ from tests.conftest import (
 )
 from tests.council_steps import concern_at_council, convene, property_company, resident_of, station
 from tests.dates import at_iso, day_iso, minutes_from_now
+from tests.elder_steps import FIND, elder
+from tests.identity_steps import new_phone
 from tests.party_steps import REGISTER, registration
 from tests.test_council_lists import project
 from tests.test_wishes import claim, on_the_wall, post_wish
@@ -99,6 +101,18 @@ async def my_inbox(gql: GraphQLClient, settings: Settings, pool: Any) -> Listed:
 
     assert await eventually(told)
     return listed
+
+
+async def signups_for(gql: GraphQLClient, settings: Settings, pool: Any) -> Listed:
+    worker = _person(settings, GRID_WORKER)[1]
+    found = (await gql.ok(FIND, elder("海大爷", new_phone()), worker))["residentByPhone"]
+    resident = token_for(settings, found["id"], {RESIDENT}, {COMMUNITY})
+    organiser = _person(settings, ORGANISER)[1]
+    for n in range(4):
+        await _signed_up(
+            gql, resident, await open_session(gql, organiser, title=f"象棋{n}", days_ahead=8 + n)
+        )
+    return Listed(worker, {"r": found["id"]}, 4)
 
 
 async def festivals(gql: GraphQLClient, settings: Settings, pool: Any) -> Listed:
@@ -312,6 +326,14 @@ CASES = [
         ("list",),
         "id",
         my_inbox,
+    ),
+    Case(
+        "signupsFor",
+        "query($r: ID!, $limit: Int!, $after: ID) { list: signupsFor(residentId: $r, limit: $limit, "
+        "after: $after) { id } }",
+        ("list",),
+        "id",
+        signups_for,
     ),
     Case(
         "festivals",
