@@ -202,8 +202,12 @@ async def test_the_wish_wall_and_the_audit_log_read_one_community_by_index(
         explaining.as_connection, probe.community_id, datetime.now(LOCAL_TZ), 50, wall[-1]["id"]
     )
     assert later and not {w["id"] for w in later} & {w["id"] for w in wall}
-    assert len(await identity.community_audit_trail(explaining.as_connection, probe.community_id)) == 100
-    await read_through_indexes(explaining, "audit_log_community_id_at_idx", "wishes_wall_page")
+    audit = await identity.community_audit_trail(explaining.as_connection, probe.community_id)
+    assert len(audit) == 100
+    assert await identity.community_audit_trail(
+        explaining.as_connection, probe.community_id, 100, audit[-1]["id"]
+    )
+    await read_through_indexes(explaining, "audit_log_community_page", "wishes_wall_page")
 
 
 async def test_a_claimants_wishes_are_found_by_the_claimant(city: tuple[asyncpg.Connection, Probe]) -> None:
