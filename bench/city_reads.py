@@ -53,16 +53,19 @@ TARGET_P99_MS = 100.0  # and never above this
 RESEED_AFTER_DAYS = 5  # the probe's festival is a week ahead of its seed day: seed again before
 
 # What the pages send (services/gateway/static/resident.js, console.js, wishes.js), trimmed to
-# the fields that cost a query.
+# the fields that cost a query: each list's first page (README.md, "Pages of a list").
 SESSION_FIELDS = """id activityId venue startsAt endsAt capacity seatsLeft waitlistLength status cancelReason
   registrationOpensAt registrationClosesAt maxPartySize"""
 READS: dict[str, tuple[str, str]] = {
     # name: (who asks, document)
-    "festivals": ("resident", "{ festivals { id name startsOn endsOn activities { id title } } }"),
+    "festivals": (
+        "resident",
+        "{ festivals(limit: 200) { id name startsOn endsOn activities(limit: 200) { id title } } }",
+    ),
     "festival": (
         "resident",
-        "query($festival: ID!) { festival(id: $festival) { id name activities { id title category "
-        f"description sessions {{ {SESSION_FIELDS} }} }} }} }}",
+        "query($festival: ID!) { festival(id: $festival) { id name activities(limit: 200) { id title "
+        f"category description sessions(limit: 200) {{ {SESSION_FIELDS} }} }} }} }}",
     ),
     "mySignups": (
         "resident",

@@ -41,7 +41,9 @@ mutation($input: DecideRecordCorrectionInput!) {
 }
 """
 OPEN = """
-query($c: String!) { openRecordCorrections(communityId: $c) { id name role reason askedMinutes minutesNow } }
+query($c: String!, $limit: Int! = 200, $after: ID) {
+  openRecordCorrections(communityId: $c, limit: $limit, after: $after) {
+  id name role reason askedMinutes minutesNow } }
 """
 INBOX = "{ myInbox { kind title body } }"
 

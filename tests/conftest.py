@@ -19,6 +19,7 @@ from services.common.actor import ORGANISER, RESIDENT, Actor
 from services.common.db import create_pool, drop_database, ensure_database
 from services.common.embedded import ensure_servers
 from services.common.migrations import migrate
+from services.common.paging import MAX_LIMIT
 from services.common.queue import create_redis
 from services.common.settings import Settings
 from services.common.tokens import issue_token
@@ -160,6 +161,21 @@ class GraphQLClient:
         assert not body.get("errors"), body["errors"]
         data: dict[str, Any] = body["data"]
         return data
+
+    async def every(
+        self, query: str, variables: dict[str, Any] | None = None, token: str | None = None, key: str = "id"
+    ) -> list[dict[str, Any]]:
+        """Every item of the one list ``query`` asks for (taking ``$limit`` and ``$after``), page
+        by page: a list comes in pages (README.md, "Pages of a list")."""
+        items: list[dict[str, Any]] = []
+        after = None
+        while True:
+            data = await self.ok(query, {**(variables or {}), "limit": MAX_LIMIT, "after": after}, token)
+            (page,) = data.values()
+            items += page
+            if len(page) < MAX_LIMIT:
+                return items
+            after = page[-1][key]
 
     async def error_code(
         self, query: str, variables: dict[str, Any] | None = None, token: str | None = None

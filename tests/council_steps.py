@@ -43,7 +43,8 @@ mutation($input: TaskProgressInput!) { noteTaskProgress(input: $input) { id stat
 COMPLETE = "mutation($id: ID!, $n: String!) { completeTask(taskId: $id, note: $n) { id status doneNote } }"
 RATE = "mutation($input: RateTaskInput!) { rateTask(input: $input) { id ratingCount averageStars } }"
 MY_CONCERNS = "query { myConcerns { id status statusWords tasks { status } } }"
-MY_INVITATIONS = "query { myCouncilInvitations { id meetingTitle roleWords reply } }"
+MY_INVITATIONS = """query($limit: Int! = 200, $after: ID) {
+  myCouncilInvitations(limit: $limit, after: $after) { id meetingTitle roleWords reply } }"""
 INVITEES = """
 query($c: String!) { councilInvitees(communityId: $c) { role roleWords name personId partnerId building } }
 """

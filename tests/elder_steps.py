@@ -59,7 +59,8 @@ mutation($input: CancelPartyMembersInput!) {
 SIGNUP = "query($id: ID!) { signup(id: $id) { id status partySize waitlistPosition attendees { name } } }"
 TICKET = "query($id: ID!) { ticket(signupId: $id) { signupId partySize code } }"
 TO_TELL = """
-query($c: String, $all: Boolean! = false) { toTell(communityId: $c, includeTold: $all) {
+query($c: String, $all: Boolean! = false, $limit: Int! = 200, $after: ID) {
+  toTell(communityId: $c, includeTold: $all, limit: $limit, after: $after) {
   id kind title say resident building contact told toldAt toldBy } }
 """
 MARK_TOLD = "mutation($id: ID!) { markTold(id: $id) { id told toldAt toldBy } }"

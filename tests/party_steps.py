@@ -16,7 +16,9 @@ mutation($input: RegisterPartyMemberInput!) {
 }
 """
 TO_REVIEW = """
-query($c: String!) { partyMembersToReview(communityId: $c) { volunteerId name workUnit partyBranch status } }
+query($c: String!, $limit: Int! = 200, $after: ID) {
+  partyMembersToReview(communityId: $c, limit: $limit, after: $after) {
+  volunteerId name workUnit partyBranch status } }
 """
 REVIEW = """
 mutation($input: ReviewPartyMemberInput!) {

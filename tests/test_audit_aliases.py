@@ -20,7 +20,7 @@ from tests.identity_steps import identity, staff_account, staff_logs_in
 
 __all__ = ["identity"]  # a fixture, used by name
 
-AUDIT = "query($c: String!) { auditLog(communityId: $c, limit: 500) { action subject details } }"
+AUDIT = "query($c: String!) { auditLog(communityId: $c, limit: 200) { action subject details } }"
 
 
 async def trail(gql: GraphQLClient, settings: Settings) -> list[dict[str, Any]]:

@@ -44,7 +44,7 @@ async def entries_of(gql: GraphQLClient, token: str, resident_id: str, n: int) -
     once there are ``n`` of them."""
 
     async def listed() -> list[dict[str, Any]]:
-        rows = (await gql.ok(TO_TELL, {"c": COMMUNITY, "all": True}, token))["toTell"]
+        rows = await gql.every(TO_TELL, {"c": COMMUNITY, "all": True}, token)
         mine = [r for r in rows if r["id"] in await _ids_of(resident_id)]
         return mine if len(mine) >= n else []
 
@@ -118,7 +118,7 @@ async def test_an_elder_with_a_landline_gets_no_sms_and_is_told_of_each_change_o
     # The grid worker rang him: ticked off, with who and when.
     told = (await gql.ok(MARK_TOLD, {"id": by_kind["session.rescheduled"]["id"]}, worker_token))["markTold"]
     assert told["told"] and told["toldAt"] and told["toldBy"]
-    open_now = (await gql.ok(TO_TELL, {"c": COMMUNITY}, worker_token))["toTell"]
+    open_now = await gql.every(TO_TELL, {"c": COMMUNITY}, worker_token)
     assert by_kind["session.rescheduled"]["id"] not in {e["id"] for e in open_now}
     assert by_kind["signup.confirmed"]["id"] in {e["id"] for e in open_now}
 
@@ -351,7 +351,7 @@ async def test_another_communitys_grid_worker_cannot_see_the_list_or_cancel(
     [entry] = await entries_of(gql, worker_token, found["id"], 1)
 
     assert await gql.error_code(TO_TELL, {"c": COMMUNITY}, stranger_token) == "FORBIDDEN"
-    theirs = (await gql.ok(TO_TELL, {"all": True}, stranger_token))["toTell"]
+    theirs = await gql.every(TO_TELL, {"all": True}, stranger_token)
     assert entry["id"] not in {e["id"] for e in theirs}
     assert await gql.error_code(MARK_TOLD, {"id": entry["id"]}, stranger_token) == "FORBIDDEN"
     assert await gql.error_code(SIGNUPS_FOR, {"r": found["id"]}, stranger_token) == "FORBIDDEN"

@@ -17,7 +17,8 @@ from services.gateway import loaders
 from services.gateway.context import Info
 from tests.conftest import GraphQLClient, open_session
 
-FESTIVALS = "{ festivals { id activities { id title sessions { id startsAt } } } }"
+FESTIVALS = """query($after: ID) { festivals(limit: 200, after: $after) {
+  id activities { id title sessions { id startsAt } } } }"""
 
 
 async def test_nested_fields_are_read_once_per_level_with_each_parents_own_rows_in_order(
@@ -37,24 +38,30 @@ async def test_nested_fields_are_read_once_per_level_with_each_parents_own_rows_
 
     asked: list[list[uuid.UUID]] = []
 
-    async def counted(conn: Connection, festival_ids: Sequence[uuid.UUID]) -> list[asyncpg.Record]:
+    async def counted(
+        conn: Connection, festival_ids: Sequence[uuid.UUID], limit: int, after: uuid.UUID | None
+    ) -> list[asyncpg.Record]:
         asked.append(list(festival_ids))
-        return await queries.activities_of(conn, festival_ids)
+        return await queries.activities_of(conn, festival_ids, limit, after)
 
     info = cast(Info, SimpleNamespace(context=SimpleNamespace(loaders={}, pool=pool)))
-    loader = loaders.children(info, counted, "festival_id")
-    batched = await asyncio.gather(*(loader.load(festival_id) for festival_id in festival_ids))
+    loader = loaders.child_pages(info, counted, "festival_id")
+    batched = await asyncio.gather(*(loader.load((festival_id, 50, None)) for festival_id in festival_ids))
 
     assert asked == [festival_ids]  # one query for the three festivals
     assert [[a["id"] for a in rows] for rows in batched] == [[a["id"] for a in rows] for rows in one_by_one]
-    assert loaders.children(info, counted, "festival_id") is loader  # one loader per request
+    assert loaders.child_pages(info, counted, "festival_id") is loader  # one loader per request
 
 
 async def test_the_festival_list_answers_every_festival_with_its_own_activities_and_sessions(
     gql: GraphQLClient, pool: Any, organiser_token: str
 ) -> None:
     made = {uuid.UUID(await open_session(gql, organiser_token, title=f"书法{n}")) for n in range(2)}
-    festivals = (await gql.ok(FESTIVALS, {}, organiser_token))["festivals"]
+    festivals: list[dict[str, Any]] = []
+    page: list[dict[str, Any]] = [{"id": None}] * 200
+    while len(page) == 200:  # every page of the list (README.md, "Pages of a list")
+        page = (await gql.ok(FESTIVALS, {"after": page[-1]["id"]}, organiser_token))["festivals"]
+        festivals += page
     listed = {
         uuid.UUID(session["id"]): (festival["id"], activity["id"])
         for festival in festivals

@@ -38,7 +38,8 @@ mutation($input: UpdateVolunteerProfileInput!) {
 MY_PROFILE = """
 { myVolunteerProfile { communityId communityName partyMember { communityId communityName } } }
 """
-PARTY_MEMBERS = "query($c: String!) { partyMembers(communityId: $c) { volunteerId communityName } }"
+PARTY_MEMBERS = """query($c: String!, $limit: Int! = 200, $after: ID) {
+  partyMembers(communityId: $c, limit: $limit, after: $after) { volunteerId communityName } }"""
 PARTNER = """
 mutation($input: CreatePartnerOrganisationInput!) {
   createPartnerOrganisation(input: $input) { communityId communityName name }
@@ -49,8 +50,10 @@ mutation($input: ResidentByPhoneInput!) { residentByPhone(input: $input) { commu
 """
 FESTIVAL = "mutation($input: CreateFestivalInput!) { createFestival(input: $input) { id } }"
 SHIFT = "mutation($input: CreateShiftInput!) { createShift(input: $input) { id } }"
-NO_SHOWS = "query($c: String!) { volunteerNoShows(communityId: $c) { volunteerId name phone } }"
-FORGOTTEN = "query($c: String!) { forgottenCheckOuts(communityId: $c) { volunteerId name phone } }"
+NO_SHOWS = """query($c: String!, $limit: Int! = 200, $after: ID) {
+  volunteerNoShows(communityId: $c, limit: $limit, after: $after) { volunteerId name phone } }"""
+FORGOTTEN = """query($c: String!, $limit: Int! = 200, $after: ID) {
+  forgottenCheckOuts(communityId: $c, limit: $limit, after: $after) { checkInId volunteerId name phone } }"""
 REPORT = """
 query($c: String!, $unit: String!, $from: Date!, $to: Date!) {
   partyMemberReport(communityId: $c, workUnit: $unit, startsOn: $from, endsOn: $to) {
@@ -101,7 +104,7 @@ async def test_every_type_that_carries_a_community_names_it(
     await approved_party_member(gql, member, organiser_token, "刘建华", unit)
 
     # A party member, as the organiser lists them and as they see themself.
-    listed = (await gql.ok(PARTY_MEMBERS, {"c": COMMUNITY}, organiser_token))["partyMembers"]
+    listed = await gql.every(PARTY_MEMBERS, {"c": COMMUNITY}, organiser_token, "volunteerId")
     assert {"volunteerId": member_id, "communityName": "朔方社区"} in listed
     mine = (await gql.ok(MY_PROFILE, token=member))["myVolunteerProfile"]
     assert mine["partyMember"] == {"communityId": COMMUNITY, "communityName": "朔方社区"}
@@ -189,9 +192,9 @@ async def test_no_shows_and_forgotten_check_outs_name_the_volunteer(
     await shift_ran_earlier_today(pool, duty["id"])
     await sweep(redis, settings)
 
-    no_shows = (await gql.ok(NO_SHOWS, {"c": COMMUNITY}, organiser_token))["volunteerNoShows"]
+    no_shows = await gql.every(NO_SHOWS, {"c": COMMUNITY}, organiser_token, "volunteerId")
     assert [(n["name"], n["phone"]) for n in no_shows if n["volunteerId"] == absent_id] == [("马晓东", None)]
-    forgotten = (await gql.ok(FORGOTTEN, {"c": COMMUNITY}, organiser_token))["forgottenCheckOuts"]
+    forgotten = await gql.every(FORGOTTEN, {"c": COMMUNITY}, organiser_token, "checkInId")
     assert [(f["name"], f["phone"]) for f in forgotten if f["volunteerId"] == forgetful_id] == [
         ("赵淑兰", f"{phone[:3]}****{phone[-4:]}")
     ]

@@ -156,7 +156,7 @@ async def test_my_sign_ups_and_my_inbox_are_found_by_the_residents_id(
     for signup in mine:
         assert await activities.session(explaining.as_connection, signup["session_id"])
     assert await notify.inbox(explaining.as_connection, probe.resident_id, 50)
-    await read_through_indexes(explaining, "signups_resident_id_idx", "inbox_recipient_id_created_at_idx")
+    await read_through_indexes(explaining, "signups_of_resident", "inbox_recipient_id_created_at_idx")
 
 
 async def test_a_session_roster_reads_its_live_sign_ups_and_their_residents_by_index(
@@ -168,7 +168,7 @@ async def test_a_session_roster_reads_its_live_sign_ups_and_their_residents_by_i
     assert len(roster) == 48  # 40 confirmed and 8 waiting
     residents = [uuid.UUID(row["resident_id"]) for row in roster]
     assert len(await identity.residents(explaining.as_connection, residents)) == 48
-    await read_through_indexes(explaining, "signups_live", "residents_pkey")
+    await read_through_indexes(explaining, "signups_roster", "residents_pkey")
 
 
 async def test_a_work_units_report_reads_only_its_members_shifts_ledger_and_wishes(
@@ -196,10 +196,18 @@ async def test_the_wish_wall_and_the_audit_log_read_one_community_by_index(
 ) -> None:
     conn, probe = city
     explaining = Explaining(conn)
-    wall = await wishes.wall(explaining.as_connection, probe.community_id, datetime.now(LOCAL_TZ))
+    wall = await wishes.wall(explaining.as_connection, probe.community_id, datetime.now(LOCAL_TZ), 200)
     assert len(wall) == 200
-    assert len(await identity.community_audit_trail(explaining.as_connection, probe.community_id)) == 100
-    await read_through_indexes(explaining, "audit_log_community_id_at_idx")
+    later = await wishes.wall(
+        explaining.as_connection, probe.community_id, datetime.now(LOCAL_TZ), 50, wall[-1]["id"]
+    )
+    assert later and not {w["id"] for w in later} & {w["id"] for w in wall}
+    audit = await identity.community_audit_trail(explaining.as_connection, probe.community_id)
+    assert len(audit) == 100
+    assert await identity.community_audit_trail(
+        explaining.as_connection, probe.community_id, 100, audit[-1]["id"]
+    )
+    await read_through_indexes(explaining, "audit_log_community_page", "wishes_wall_page")
 
 
 async def test_a_claimants_wishes_are_found_by_the_claimant(city: tuple[asyncpg.Connection, Probe]) -> None:
@@ -230,3 +238,39 @@ async def test_a_sign_up_reads_the_session_and_the_residents_sign_ups_by_index(
         )
         assert held[(festival, probe.resident_id)] >= 1
     await read_through_indexes(explaining, "signups_live_of_resident")
+
+
+async def test_the_next_page_of_the_hot_lists_starts_at_its_key_in_an_index(
+    city: tuple[asyncpg.Connection, Probe],
+) -> None:
+    """A later page of festival browse, my sign-ups and a roster (README.md, "Pages of a list")
+    finds the item it follows by its primary key and reads on from there in an index held in
+    the list's order, never the whole list before it."""
+    conn, probe = city
+    explaining = Explaining(conn)
+    first = await activities.festivals(explaining.as_connection, [], False, 2)
+    assert len(first) == 2
+    later = await activities.festivals(explaining.as_connection, [], False, 2, first[-1]["id"])
+    assert later and later[0]["id"] not in {f["id"] for f in first}
+    festival = uuid.UUID(probe.festival_id)
+    held = await activities.activities_of(explaining.as_connection, [festival], 1)
+    assert await activities.activities_of(explaining.as_connection, [festival], 1, held[0]["id"]) is not None
+    sessions = await activities.sessions_of(explaining.as_connection, [held[0]["id"]], 1)
+    assert (
+        await activities.sessions_of(explaining.as_connection, [held[0]["id"]], 1, sessions[0]["id"])
+        is not None
+    )
+    mine = await activities.signups_of_resident(explaining.as_connection, probe.resident_id, 1)
+    assert await activities.signups_of_resident(explaining.as_connection, probe.resident_id, 1, mine[0]["id"])
+    session = uuid.UUID(probe.roster_session_id)
+    page = await attendance.roster(explaining.as_connection, session, 20)
+    rest = await attendance.roster(explaining.as_connection, session, 20, page[-1]["signup_id"])
+    assert len(page) == 20 and [r["status"] for r in page + rest][:40] == ["CONFIRMED"] * 40
+    await read_through_indexes(
+        explaining,
+        "festivals_by_start",  # (a festival's few activities are one page of a small table)
+        "sessions_of_activity",
+        "signups_of_resident",
+        "signups_roster",
+        "signups_pkey",
+    )

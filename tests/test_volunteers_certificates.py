@@ -119,7 +119,7 @@ async def test_an_accepted_correction_changes_the_hours_only_by_a_correction_ent
     request = asked["requestRecordCorrection"]
     assert (request["status"], request["creditedMinutes"], request["askedMinutes"]) == ("OPEN", 90, 120)
 
-    waiting = (await gql.ok(OPEN, {"c": COMMUNITY}, organiser_token))["openRecordCorrections"]
+    waiting = await gql.every(OPEN, {"c": COMMUNITY}, organiser_token)
     mine = [r for r in waiting if r["id"] == request["id"]]
     assert mine and mine[0]["name"] == "赵红梅" and mine[0]["minutesNow"] == 90
     decided = await gql.ok(
@@ -135,7 +135,7 @@ async def test_an_accepted_correction_changes_the_hours_only_by_a_correction_ent
         ("CORRECTION", 30),
     ]
     assert "签退时手机没电" in next(e["reason"] for e in ledger["entries"] if e["kind"] == "CORRECTION")
-    open_now = (await gql.ok(OPEN, {"c": COMMUNITY}, organiser_token))["openRecordCorrections"]
+    open_now = await gql.every(OPEN, {"c": COMMUNITY}, organiser_token)
     assert request["id"] not in {r["id"] for r in open_now}
     told = await inbox_says(gql, token, "服务记录已更正")
     assert told and "120分钟" in told[0]["body"]

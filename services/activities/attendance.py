@@ -15,6 +15,7 @@ from typing import Any
 import asyncpg
 
 from services.common.db import Connection
+from services.common.paging import DEFAULT_LIMIT, page_start
 
 
 async def session_at_door(conn: Connection, session_id: uuid.UUID) -> asyncpg.Record | None:
@@ -189,23 +190,42 @@ async def confirmed_at_door(conn: Connection, session_id: uuid.UUID) -> list[asy
     )
 
 
-async def roster(conn: Connection, session_id: uuid.UUID) -> list[asyncpg.Record]:
-    """The session's live sign-ups: confirmed in arrival order, then the waitlist in order."""
+async def roster(
+    conn: Connection, session_id: uuid.UUID, limit: int | None = DEFAULT_LIMIT, after: uuid.UUID | None = None
+) -> list[asyncpg.Record]:
+    """A page of the session's live sign-ups: confirmed in arrival order, then the waitlist in
+    order, after sign-up ``after`` (every one when ``limit`` is None: the CSV export)."""
+    start = await page_start(
+        conn,
+        after,
+        "SELECT status = 'WAITLISTED' AS waiting, arrival FROM activities.signups "
+        "WHERE id = $1 AND session_id = $2",  # one cancelled since keeps its place
+        after,
+        session_id,
+    )
     return await conn.fetch(
         """
         SELECT g.id AS signup_id, g.resident_id, g.party_size, g.status, g.created_at,
                g.attendees, t.checked_in_at, coalesce(t.admitted, 0) AS admitted
         FROM activities.signups g LEFT JOIN activities.attendance t ON t.signup_id = g.id
         WHERE g.session_id = $1 AND g.status <> 'CANCELLED'
+          AND ($3::bool IS NULL OR (g.status = 'WAITLISTED', g.arrival) > ($3, $4))
         ORDER BY g.status = 'WAITLISTED', g.arrival
+        LIMIT $2
         """,
         session_id,
+        limit,
+        start and start["waiting"],
+        start and start["arrival"],
     )
 
 
-async def no_shows(conn: Connection, community_id: str, now: datetime) -> list[asyncpg.Record]:
-    """Per resident, how many confirmed sign-ups of the community's ended sessions were never
-    checked in (a session called off is nobody's no-show: its sign-ups are cancelled)."""
+async def no_shows(
+    conn: Connection, community_id: str, now: datetime, limit: int = DEFAULT_LIMIT
+) -> list[asyncpg.Record]:
+    """The ``limit`` residents who missed most: per resident, how many confirmed sign-ups of the
+    community's ended sessions were never checked in (a session called off is nobody's no-show:
+    its sign-ups are cancelled)."""
     return await conn.fetch(
         """
         SELECT g.resident_id, count(*) AS no_shows, max(s.ends_at) AS last_missed_at
@@ -216,9 +236,11 @@ async def no_shows(conn: Connection, community_id: str, now: datetime) -> list[a
           AND g.status = 'CONFIRMED' AND t.signup_id IS NULL
         GROUP BY g.resident_id
         ORDER BY count(*) DESC, g.resident_id
+        LIMIT $3
         """,
         community_id,
         now,
+        limit,
     )
 
 

@@ -17,6 +17,7 @@ from services.common import clock
 from services.common.actor import PLATFORM_ADMIN, RESIDENT, Actor
 from services.common.commands import Reply
 from services.common.errors import bad_input, forbidden
+from services.common.paging import DEFAULT_LIMIT, after_uuid, checked_limit
 from services.common.replies import Row
 from services.common.rules import check_count, check_new_span
 from services.gateway import commands, loaders
@@ -26,6 +27,7 @@ from services.gateway.inputs import (
     parse_id,
 )
 from services.gateway.names import community_name, community_names_of
+from services.gateway.paging import After, Limit
 from services.identity import queries as identity_queries
 from services.identity.domain import AgeBand
 
@@ -140,9 +142,10 @@ class Activity:
     age_bands: list[AgeBand] = strawberry.field(description="Who it suits; empty means everyone.")
     children_need_adult: bool = False
 
-    @strawberry.field
-    async def sessions(self, info: Info) -> list[Session]:
-        rows = await loaders.children(info, queries.sessions_of, "activity_id").load(uuid.UUID(self.id))
+    @strawberry.field(description="A page of its sessions, earliest first.")
+    async def sessions(self, info: Info, limit: Limit = DEFAULT_LIMIT, after: After = None) -> list[Session]:
+        loader = loaders.child_pages(info, queries.sessions_of, "activity_id")
+        rows = await loader.load((uuid.UUID(self.id), checked_limit(limit), after_uuid(after)))
         return [Session.of(contracts.Session.of(row)) for row in rows]
 
     @strawberry.field(description="The community's name, e.g. 朔方社区.")
@@ -173,9 +176,12 @@ class Festival:
     published: bool = True
     max_sessions_per_resident: int | None = None
 
-    @strawberry.field
-    async def activities(self, info: Info) -> list[Activity]:
-        rows = await loaders.children(info, queries.activities_of, "festival_id").load(uuid.UUID(self.id))
+    @strawberry.field(description="A page of its activities, oldest first.")
+    async def activities(
+        self, info: Info, limit: Limit = DEFAULT_LIMIT, after: After = None
+    ) -> list[Activity]:
+        loader = loaders.child_pages(info, queries.activities_of, "festival_id")
+        rows = await loader.load((uuid.UUID(self.id), checked_limit(limit), after_uuid(after)))
         return [Activity.of(contracts.Activity.of(row)) for row in rows]
 
     @strawberry.field(description="The communities' names, in the order of communityIds.")
@@ -348,12 +354,16 @@ class CancelSessionInput:
 @strawberry.type
 class ActivitiesQuery:
     @strawberry.field(description="Published festivals, earliest first; organisers also see their drafts.")
-    async def festivals(self, info: Info) -> list[Festival]:
+    async def festivals(
+        self, info: Info, limit: Limit = DEFAULT_LIMIT, after: After = None
+    ) -> list[Festival]:
         actor = info.context.actor
         organises = sorted(actor.communities) if actor and _organiser(actor) else []
         everything = actor is not None and PLATFORM_ADMIN in actor.roles
         async with info.context.pool.acquire() as conn:
-            rows = await queries.festivals(conn, organises, everything)
+            rows = await queries.festivals(
+                conn, organises, everything, checked_limit(limit), after_uuid(after)
+            )
         return [Festival.of(contracts.Festival.of(row)) for row in rows]
 
     @strawberry.field
@@ -373,9 +383,11 @@ class ActivitiesQuery:
         return Session.of(contracts.Session.of(row))
 
     @strawberry.field(description="The venues of a community, by name.")
-    async def venues(self, info: Info, community_id: str) -> list[Venue]:
+    async def venues(
+        self, info: Info, community_id: str, limit: Limit = DEFAULT_LIMIT, after: After = None
+    ) -> list[Venue]:
         async with info.context.pool.acquire() as conn:
-            rows = await queries.venues(conn, community_id)
+            rows = await queries.venues(conn, community_id, checked_limit(limit), after_uuid(after))
         return [Venue.of(contracts.Venue.of(row)) for row in rows]
 
     @strawberry.field(description="One of my sign-ups; PENDING while its command is in flight.")
@@ -389,11 +401,13 @@ class ActivitiesQuery:
             raise forbidden()
         return Signup.of(contracts.Signup.of(row))
 
-    @strawberry.field
-    async def my_signups(self, info: Info) -> list[Signup]:
+    @strawberry.field(description="My sign-ups, latest first.")
+    async def my_signups(self, info: Info, limit: Limit = DEFAULT_LIMIT, after: After = None) -> list[Signup]:
         actor = info.context.require_actor()
         async with info.context.pool.acquire() as conn:
-            rows = await queries.signups_of_resident(conn, actor.user_id)
+            rows = await queries.signups_of_resident(
+                conn, actor.user_id, checked_limit(limit), after_uuid(after)
+            )
         return [Signup.of(contracts.Signup.of(row)) for row in rows]
 
 

@@ -40,10 +40,12 @@ from graphql import (
 )
 
 from services.common.actor import COMMUNITY_ADMIN, PLATFORM_ADMIN, RESIDENT, VOLUNTEER, Actor
-from services.common.errors import bad_input, forbidden
+from services.common.errors import forbidden
 from services.common.masking import mask_phones_in
+from services.common.paging import after_uuid, checked_limit
 from services.gateway.context import Context, Info
 from services.gateway.marks import is_secret
+from services.gateway.paging import After, Limit
 from services.identity import queries
 from services.identity.service import AuditRecord, Identity
 
@@ -252,6 +254,7 @@ def _redacted_of_type(value: Any, type_: Any) -> Any:
 
 @strawberry.type
 class AuditEntry:
+    id: strawberry.ID
     at: datetime
     action: str
     actor_id: str | None
@@ -262,19 +265,21 @@ class AuditEntry:
 @strawberry.type
 class AuditQuery:
     @strawberry.field(description="Staff actions in a community, newest first (its admins only).")
-    async def audit_log(self, info: Info, community_id: str, limit: int = 100) -> list[AuditEntry]:
+    async def audit_log(
+        self, info: Info, community_id: str, limit: Limit = 100, after: After = None
+    ) -> list[AuditEntry]:
         actor = info.context.require_actor()
         if not (
             PLATFORM_ADMIN in actor.roles
             or (COMMUNITY_ADMIN in actor.roles and community_id in actor.communities)
         ):
             raise forbidden()
-        if not 1 <= limit <= 500:
-            raise bad_input("limit", "条数须在1到500之间", "limit must be 1 to 500")
+        limit, start = checked_limit(limit), after_uuid(after)
         async with info.context.pool.acquire() as conn:
-            rows = await queries.community_audit_trail(conn, community_id, limit)
+            rows = await queries.community_audit_trail(conn, community_id, limit, start)
         return [
             AuditEntry(
+                id=strawberry.ID(str(row["id"])),
                 at=row["at"],
                 action=row["action"],
                 actor_id=row["actor_id"],

@@ -15,11 +15,13 @@ from services.common.actor import RESIDENT, VOLUNTEER
 from services.common.erasure import ERASED_RESIDENT, is_pseudonym
 from services.common.errors import Refusal, forbidden
 from services.common.masking import mask_name
+from services.common.paging import DEFAULT_LIMIT, after_uuid, checked_limit
 from services.common.replies import as_datetime
 from services.gateway import commands
 from services.gateway.context import Info
 from services.gateway.inputs import check_key, parse_id
 from services.gateway.names import community_name
+from services.gateway.paging import After, Limit
 from services.gateway.volunteers import volunteers_named
 from services.identity.directory import CommunityContact, Directory, community_contact
 from services.volunteers import certificate_repository as certs
@@ -279,22 +281,31 @@ async def issue_args(info: Info, community_id: str, volunteer_id: str) -> dict[s
 @strawberry.type
 class CertificatesQuery:
     @strawberry.field(description="My certificates of volunteer service, newest first.")
-    async def my_certificates(self, info: Info) -> list[Certificate]:
+    async def my_certificates(
+        self, info: Info, limit: Limit = DEFAULT_LIMIT, after: After = None
+    ) -> list[Certificate]:
         actor = info.context.require_actor()
+        limit, start = checked_limit(limit), after_uuid(after)
         async with info.context.pool.acquire() as conn:
-            rows = await certs.certificates_of(conn, actor.user_id)
+            rows = await certs.certificates_of(conn, actor.user_id, limit, start)
         return [Certificate.from_row(row) for row in rows]
 
     @strawberry.field(
         description="Organisers: the register of certificates the community issued (of a year)."
     )
     async def certificate_register(
-        self, info: Info, community_id: str, year: int | None = None
+        self,
+        info: Info,
+        community_id: str,
+        year: int | None = None,
+        limit: Limit = DEFAULT_LIMIT,
+        after: After = None,
     ) -> list[Certificate]:
         if not info.context.require_actor().may_organise(community_id):
             raise forbidden()
+        limit, start = checked_limit(limit), after_uuid(after)
         async with info.context.pool.acquire() as conn:
-            rows = await certs.certificate_register(conn, community_id, year)
+            rows = await certs.certificate_register(conn, community_id, year, limit, start)
         return [Certificate.from_row(row) for row in rows]
 
     @strawberry.field(description="Organisers: what the community's certificates name of it as issuer.")
@@ -313,18 +324,24 @@ class CertificatesQuery:
         return verification(row)
 
     @strawberry.field(description="My requests to correct my service records, newest first.")
-    async def my_record_corrections(self, info: Info) -> list[RecordCorrectionRequest]:
+    async def my_record_corrections(
+        self, info: Info, limit: Limit = DEFAULT_LIMIT, after: After = None
+    ) -> list[RecordCorrectionRequest]:
         actor = info.context.require_actor()
+        limit, start = checked_limit(limit), after_uuid(after)
         async with info.context.pool.acquire() as conn:
-            rows = await certs.correction_requests_of(conn, actor.user_id)
+            rows = await certs.correction_requests_of(conn, actor.user_id, limit, start)
         return [RecordCorrectionRequest.from_row(row) for row in rows]
 
     @strawberry.field(description="Organisers: volunteers' correction requests waiting for the community.")
-    async def open_record_corrections(self, info: Info, community_id: str) -> list[RecordCorrectionRequest]:
+    async def open_record_corrections(
+        self, info: Info, community_id: str, limit: Limit = DEFAULT_LIMIT, after: After = None
+    ) -> list[RecordCorrectionRequest]:
         if not info.context.require_actor().may_organise(community_id):
             raise forbidden()
+        limit, start = checked_limit(limit), after_uuid(after)
         async with info.context.pool.acquire() as conn:
-            rows = await certs.open_correction_requests(conn, community_id)
+            rows = await certs.open_correction_requests(conn, community_id, limit, start)
             names = await volunteers_named(conn, sorted({row["volunteer_id"] for row in rows}))
         return [RecordCorrectionRequest.from_row(row, names[row["volunteer_id"]][0]) for row in rows]
 

@@ -18,11 +18,13 @@ from services.common import clock
 from services.common.actor import Actor
 from services.common.errors import bad_input, forbidden
 from services.common.masking import mask_phones_in
+from services.common.paging import DEFAULT_LIMIT, after_uuid, checked_limit
 from services.gateway import commands
 from services.gateway.context import Info
 from services.gateway.directory import directory
 from services.gateway.inputs import check_key, parse_id
 from services.gateway.names import community_name
+from services.gateway.paging import After, Limit
 from services.identity import queries as identity_queries
 from services.volunteers import contracts, council
 from services.volunteers import council_repository as repo
@@ -293,10 +295,14 @@ def _public_owner(task: CouncilTask, partner_owned: bool) -> str:
     return task.owner_name if partner_owned else "社区工作人员"
 
 
+# The public board tells what the community's latest concerns came to, not its whole history.
+BOARD_CONCERNS = 300
+
+
 async def board(conn: Any, community_id: str, name: str) -> PublicBoard:
     rows = [
         r
-        for r in await repo.concerns_of_community(conn, community_id)
+        for r in await repo.concerns_of_community(conn, community_id, BOARD_CONCERNS)
         if r["status"] not in (ConcernStatus.RAISED, ConcernStatus.DUPLICATE)
     ]
     task_rows = await repo.tasks_of_concerns(conn, [r["id"] for r in rows])
@@ -450,22 +456,32 @@ class CouncilQuery:
     @strawberry.field(
         description="Concerns I raised, or (grid workers) raised for a resident: to follow them."
     )
-    async def my_concerns(self, info: Info) -> list[Concern]:
+    async def my_concerns(
+        self, info: Info, limit: Limit = DEFAULT_LIMIT, after: After = None
+    ) -> list[Concern]:
         actor = info.context.require_actor()
+        limit, start = checked_limit(limit), after_uuid(after)
         async with info.context.pool.acquire() as conn:
-            return await _concerns(conn, await repo.concerns_of_resident(conn, actor.user_id))
+            return await _concerns(conn, await repo.concerns_of_resident(conn, actor.user_id, limit, start))
 
     @strawberry.field(description="Staff: the community's concerns, newest first.")
-    async def community_concerns(self, info: Info, community_id: str) -> list[Concern]:
+    async def community_concerns(
+        self, info: Info, community_id: str, limit: Limit = DEFAULT_LIMIT, after: After = None
+    ) -> list[Concern]:
         _staff_of(info, community_id)
+        limit, start = checked_limit(limit), after_uuid(after)
         async with info.context.pool.acquire() as conn:
-            return await _concerns(conn, await repo.concerns_of_community(conn, community_id))
+            return await _concerns(conn, await repo.concerns_of_community(conn, community_id, limit, start))
 
     @strawberry.field(description="Staff: the community's council meetings, with invitations and replies.")
-    async def council_meetings(self, info: Info, community_id: str) -> list[CouncilMeeting]:
+    async def council_meetings(
+        self, info: Info, community_id: str, limit: Limit = DEFAULT_LIMIT, after: After = None
+    ) -> list[CouncilMeeting]:
         _staff_of(info, community_id)
+        limit, start = checked_limit(limit), after_uuid(after)
         async with info.context.pool.acquire() as conn:
-            return [await _meeting(conn, row) for row in await repo.meetings_of_community(conn, community_id)]
+            rows = await repo.meetings_of_community(conn, community_id, limit, start)
+            return [await _meeting(conn, row) for row in rows]
 
     @strawberry.field(
         description="Organisers: whom the directory knows to invite (网格员, 楼栋长, partners)."
@@ -517,24 +533,32 @@ class CouncilQuery:
         return found
 
     @strawberry.field(description="Invitations to council meetings addressed to me or my partner unit.")
-    async def my_council_invitations(self, info: Info) -> list[CouncilInvitation]:
+    async def my_council_invitations(
+        self, info: Info, limit: Limit = DEFAULT_LIMIT, after: After = None
+    ) -> list[CouncilInvitation]:
         actor = info.context.require_actor()
+        limit, start = checked_limit(limit), after_uuid(after)
         async with info.context.pool.acquire() as conn:
-            return await _invitations(conn, await repo.invitations_of(conn, actor.user_id))
+            return await _invitations(conn, await repo.invitations_of(conn, actor.user_id, limit, start))
 
     @strawberry.field(description="Tasks I (or my partner unit) carry out or supervise.")
-    async def my_council_tasks(self, info: Info) -> list[CouncilTask]:
+    async def my_council_tasks(
+        self, info: Info, limit: Limit = DEFAULT_LIMIT, after: After = None
+    ) -> list[CouncilTask]:
         actor = info.context.require_actor()
+        limit, start = checked_limit(limit), after_uuid(after)
         async with info.context.pool.acquire() as conn:
-            return await _tasks(
-                conn, await repo.tasks_owned_by(conn, actor.user_id), council.local_day(clock.now())
-            )
+            rows = await repo.tasks_owned_by(conn, actor.user_id, limit, start)
+            return await _tasks(conn, rows, council.local_day(clock.now()))
 
     @strawberry.field(description="Staff: the community's council tasks, by deadline.")
-    async def community_council_tasks(self, info: Info, community_id: str) -> list[CouncilTask]:
+    async def community_council_tasks(
+        self, info: Info, community_id: str, limit: Limit = DEFAULT_LIMIT, after: After = None
+    ) -> list[CouncilTask]:
         _staff_of(info, community_id)
+        limit, start = checked_limit(limit), after_uuid(after)
         async with info.context.pool.acquire() as conn:
-            rows = await repo.tasks_of_community(conn, community_id)
+            rows = await repo.tasks_of_community(conn, community_id, limit, start)
             return await _tasks(conn, rows, council.local_day(clock.now()))
 
     @strawberry.field(description="向邻里晒事: anyone may read it; it names no resident.")

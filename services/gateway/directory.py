@@ -14,10 +14,12 @@ import segno
 import strawberry
 
 from services.common.errors import bad_input
+from services.common.paging import DEFAULT_LIMIT, after_text, checked_limit
 from services.gateway.context import Info
 from services.gateway.identity import StaffAccount, StaffRole
 from services.gateway.marks import secret_argument
 from services.gateway.names import community_name
+from services.gateway.paging import After, Limit
 from services.identity import domain, queries
 from services.identity.directory import Directory
 
@@ -198,10 +200,10 @@ class DirectoryQuery:
             row = await queries.station(conn, station_id)
         return Station.from_row(row) if row is not None else None
 
-    @strawberry.field(description="The streets (街道) of the directory.")
-    async def streets(self, info: Info) -> list[Street]:
+    @strawberry.field(description="The streets (街道) of the directory, by district and name.")
+    async def streets(self, info: Info, limit: Limit = DEFAULT_LIMIT, after: After = None) -> list[Street]:
         async with info.context.pool.acquire() as conn:
-            rows = await queries.streets(conn)
+            rows = await queries.streets(conn, checked_limit(limit), after_text(after))
         return [Street(id=row["id"], name=row["name"], district=row["district"]) for row in rows]
 
 

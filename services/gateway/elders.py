@@ -24,12 +24,14 @@ from services.common.actor import PLATFORM_ADMIN, Actor
 from services.common.db import Connection
 from services.common.errors import Refusal, forbidden, not_found
 from services.common.masking import mask_name
+from services.common.paging import DEFAULT_LIMIT, after_uuid, checked_limit
 from services.common.replies import as_list
 from services.gateway import commands
 from services.gateway.activities import Signup, SignupStatus
 from services.gateway.context import Info
 from services.gateway.identity import identity
 from services.gateway.inputs import check_key, parse_id
+from services.gateway.paging import After, Limit
 from services.identity import domain as identity_domain
 from services.identity import queries as identity_queries
 from services.notify import contracts as notify_contracts
@@ -226,12 +228,18 @@ async def _entries(conn: Connection, rows: list[asyncpg.Record]) -> list[ToTellE
 
 @strawberry.type
 class EldersQuery:
-    @strawberry.field(description="Grid workers: the sign-ups of a resident of my community.")
-    async def signups_for(self, info: Info, resident_id: strawberry.ID) -> list[ProxySignup]:
+    @strawberry.field(
+        description="Grid workers: the sign-ups of a resident of my community, live ones first, "
+        "soonest session first."
+    )
+    async def signups_for(
+        self, info: Info, resident_id: strawberry.ID, limit: Limit = DEFAULT_LIMIT, after: After = None
+    ) -> list[ProxySignup]:
         actor = info.context.require_actor()
+        limit, start = checked_limit(limit), after_uuid(after)
         resident = await identity(info).resident_for(actor, parse_id("residentId", resident_id))
         async with info.context.pool.acquire() as conn:
-            rows = await queries.signups_with_sessions(conn, str(resident["id"]))
+            rows = await queries.signups_with_sessions(conn, str(resident["id"]), limit, start)
         return [
             ProxySignup(
                 id=strawberry.ID(str(row["id"])),
@@ -254,12 +262,18 @@ class EldersQuery:
         "(by a call or a visit), oldest first; with includeTold, also what was passed on."
     )
     async def to_tell(
-        self, info: Info, community_id: str | None = None, include_told: bool = False
+        self,
+        info: Info,
+        community_id: str | None = None,
+        include_told: bool = False,
+        limit: Limit = DEFAULT_LIMIT,
+        after: After = None,
     ) -> list[ToTellEntry]:
         actor = info.context.require_actor()
         communities = _communities_to_tell(actor, community_id)
+        limit, start = checked_limit(limit), after_uuid(after)
         async with info.context.pool.acquire() as conn:
-            rows = await notify_queries.to_tell(conn, communities, include_told)
+            rows = await notify_queries.to_tell(conn, communities, include_told, limit, start)
             return await _entries(conn, rows)
 
 

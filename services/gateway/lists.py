@@ -17,9 +17,11 @@ import strawberry
 from services.common import clock
 from services.common.errors import forbidden
 from services.common.masking import mask_phones_in
+from services.common.paging import DEFAULT_LIMIT, MAX_LIMIT, after_uuid, checked_limit
 from services.gateway import commands
 from services.gateway.context import Info
 from services.gateway.inputs import check_key, parse_id
+from services.gateway.paging import After, Limit
 from services.volunteers import contracts, council, lists, queries
 from services.volunteers import council_repository as council_repo
 from services.volunteers import list_repository as repo
@@ -63,10 +65,29 @@ class NeedEntry:
 
 @strawberry.type
 class CommunityLists:
-    resources: list[ListItem]
-    needs: list[ListItem]
-    residents_needs: list[NeedEntry]
-    projects: list[ListItem]
+    community_id: strawberry.Private[str]
+    residents_needs: list[NeedEntry] = strawberry.field(
+        description="The latest 200 concerns sent to the council and the wall's latest 200 wishes."
+    )
+
+    async def _page(self, info: Info, kind: ListKind, limit: int, after: str | None) -> list[ListItem]:
+        limit, start = checked_limit(limit), after_uuid(after)
+        async with info.context.pool.acquire() as conn:
+            return await _items(conn, await repo.items_of(conn, self.community_id, kind.value, limit, start))
+
+    @strawberry.field(description="A page of the resources list, newest first.")
+    async def resources(
+        self, info: Info, limit: Limit = DEFAULT_LIMIT, after: After = None
+    ) -> list[ListItem]:
+        return await self._page(info, ListKind.RESOURCE, limit, after)
+
+    @strawberry.field(description="A page of the needs list, newest first.")
+    async def needs(self, info: Info, limit: Limit = DEFAULT_LIMIT, after: After = None) -> list[ListItem]:
+        return await self._page(info, ListKind.NEED, limit, after)
+
+    @strawberry.field(description="A page of the projects list, newest first.")
+    async def projects(self, info: Info, limit: Limit = DEFAULT_LIMIT, after: After = None) -> list[ListItem]:
+        return await self._page(info, ListKind.PROJECT, limit, after)
 
 
 @strawberry.type
@@ -150,9 +171,8 @@ class ListsQuery:
         if not (community_id in actor.communities or actor.may_organise(community_id)):
             raise forbidden()
         async with info.context.pool.acquire() as conn:
-            items = await _items(conn, await repo.items_of(conn, community_id))
-            concerns = await council_repo.concerns_of_community(conn, community_id)
-            wall = await queries.wall(conn, community_id, clock.now())
+            concerns = await council_repo.concerns_of_community(conn, community_id, MAX_LIMIT)
+            wall = await queries.wall(conn, community_id, clock.now(), MAX_LIMIT)
         residents = [
             NeedEntry(
                 source="议事会",
@@ -172,12 +192,7 @@ class ListsQuery:
             for w in wall
             if w["status"] in ("PUBLISHED", "CLAIMED")
         ]
-        return CommunityLists(
-            resources=[i for i in items if i.kind is ListKind.RESOURCE],
-            needs=[i for i in items if i.kind is ListKind.NEED],
-            residents_needs=residents,
-            projects=[i for i in items if i.kind is ListKind.PROJECT],
-        )
+        return CommunityLists(community_id=community_id, residents_needs=residents)
 
     @strawberry.field(description="Organisers: the quarter's claims per partner unit, for the joint meeting.")
     async def quarterly_report(

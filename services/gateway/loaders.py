@@ -18,25 +18,42 @@ import asyncpg
 from strawberry.dataloader import DataLoader
 
 from services.common.db import Connection
+from services.common.errors import Refusal
 from services.gateway.context import Info
 
-Fetch = Callable[[Connection, Sequence[uuid.UUID]], Awaitable[list[asyncpg.Record]]]
+PageFetch = Callable[
+    [Connection, Sequence[uuid.UUID], int, uuid.UUID | None], Awaitable[list[asyncpg.Record]]
+]
+PageKey = tuple[uuid.UUID, int, uuid.UUID | None]  # the parent, the page's limit and its ``after``
 
 
-def children(info: Info, fetch: Fetch, parent_column: str) -> DataLoader[uuid.UUID, list[asyncpg.Record]]:
-    """This request's loader of the rows ``fetch`` finds under each parent id (its order kept)."""
-    name = f"{fetch.__module__}.{fetch.__qualname__}"
+def child_pages(
+    info: Info, fetch: PageFetch, parent_column: str
+) -> DataLoader[PageKey, list[asyncpg.Record]]:
+    """This request's loader of a page of the rows ``fetch`` finds under each parent: the first
+    pages of every parent asking for the same limit in one query; a later page (``after`` one
+    of its rows) belongs to one parent and is read on its own."""
+    name = f"{fetch.__module__}.{fetch.__qualname__}:pages"
     loaders: dict[str, Any] = info.context.loaders
     if name not in loaders:
 
-        async def load(parent_ids: list[uuid.UUID]) -> list[list[asyncpg.Record]]:
+        async def load(keys: list[PageKey]) -> list[list[asyncpg.Record] | Refusal]:
+            asks: dict[tuple[int, uuid.UUID | None], list[uuid.UUID]] = {}
+            for parent_id, limit, after in keys:
+                asks.setdefault((limit, after), []).append(parent_id)
+            found: dict[PageKey, list[asyncpg.Record]] = {}
+            refused: dict[tuple[int, uuid.UUID | None], Refusal] = {}
             async with info.context.pool.acquire() as conn:
-                rows = await fetch(conn, parent_ids)
-            grouped: dict[uuid.UUID, list[asyncpg.Record]] = {}
-            for row in rows:
-                grouped.setdefault(row[parent_column], []).append(row)
-            return [grouped.get(parent_id, []) for parent_id in parent_ids]
+                for (limit, after), parent_ids in asks.items():
+                    try:
+                        rows = await fetch(conn, parent_ids, limit, after)
+                    except Refusal as refusal:  # an ``after`` not among its parent's rows
+                        refused[(limit, after)] = refusal
+                        continue
+                    for row in rows:
+                        found.setdefault((row[parent_column], limit, after), []).append(row)
+            return [refused.get(key[1:]) or found.get(key, []) for key in keys]
 
         loaders[name] = DataLoader(load_fn=load)
-    loader: DataLoader[uuid.UUID, list[asyncpg.Record]] = loaders[name]
+    loader: DataLoader[PageKey, list[asyncpg.Record]] = loaders[name]
     return loader

@@ -16,11 +16,13 @@ from services.activities import queries as activity_queries
 from services.common.actor import COMMUNITY_ADMIN, ORGANISER, PLATFORM_ADMIN, Actor
 from services.common.errors import bad_input, forbidden, not_found
 from services.common.masking import mask_phone
+from services.common.paging import DEFAULT_LIMIT, after_uuid, checked_limit
 from services.common.settings import Settings
 from services.gateway import commands
 from services.gateway.context import Info
 from services.gateway.inputs import parse_id
 from services.gateway.names import community_name
+from services.gateway.paging import After, Limit
 from services.notify import contracts, queries
 from services.notify.preferences import EMAIL, SMS, WEBHOOK, WECHAT
 from services.notify.templates import DEFAULT_TEMPLATES, PLACEHOLDERS, check_kind, check_template
@@ -230,12 +232,6 @@ async def _template_version(info: Info, festival_id: uuid.UUID, community_id: st
         return await queries.template_version(conn, festival_id, community_id, kind)
 
 
-def _limit(limit: int) -> int:
-    if not 1 <= limit <= 200:
-        raise bad_input("limit", "每页条数须在1到200之间", "limit must be 1 to 200")
-    return limit
-
-
 def _wechat_templates(settings: Settings) -> dict[str, WeChatTemplate]:
     """The official account's subscription templates (none without an AppID)."""
     return parse_templates(settings.notify_wechat_templates) if settings.wechat_app_id else {}
@@ -259,10 +255,12 @@ class NotifyQuery:
         return templates_to_ask(_wechat_templates(info.context.resources.settings), after.name)
 
     @strawberry.field(description="My in-app messages, newest first.")
-    async def my_inbox(self, info: Info, limit: int = 50) -> list[InboxMessage]:
+    async def my_inbox(
+        self, info: Info, limit: Limit = DEFAULT_LIMIT, after: After = None
+    ) -> list[InboxMessage]:
         actor = info.context.require_actor()
         async with info.context.pool.acquire() as conn:
-            rows = await queries.inbox(conn, actor.user_id, _limit(limit))
+            rows = await queries.inbox(conn, actor.user_id, checked_limit(limit), after_uuid(after))
         return [InboxMessage.from_row(row) for row in rows]
 
     @strawberry.field(description="How I want to be told: channels, addresses and quiet hours.")
@@ -284,10 +282,13 @@ class NotifyQuery:
     @strawberry.field(
         description="Deliveries that failed every attempt, about my communities (organisers only)."
     )
-    async def dead_letters(self, info: Info, limit: int = 50) -> list[Delivery]:
+    async def dead_letters(
+        self, info: Info, limit: Limit = DEFAULT_LIMIT, after: After = None
+    ) -> list[Delivery]:
         actor = info.context.require_role(ORGANISER, COMMUNITY_ADMIN)
+        limit, start = checked_limit(limit), after_uuid(after)
         async with info.context.pool.acquire() as conn:
-            rows = await queries.dead_letters(conn, _communities_seen(actor), _limit(limit))
+            rows = await queries.dead_letters(conn, _communities_seen(actor), limit, start)
         return [Delivery.from_row(row) for row in rows]
 
     @strawberry.field(
@@ -300,14 +301,20 @@ class NotifyQuery:
         info: Info,
         status: DeliveryStatus | None = None,
         recipient_id: str | None = None,
-        limit: int = 50,
+        limit: Limit = DEFAULT_LIMIT,
+        after: After = None,
     ) -> list[Delivery]:
         actor = info.context.require_role(ORGANISER, COMMUNITY_ADMIN)
         if recipient_id is not None and not 1 <= len(recipient_id) <= 128:
             raise bad_input("recipientId", "收件人编号格式不正确", "Malformed recipient id")
         async with info.context.pool.acquire() as conn:
             rows = await queries.deliveries(
-                conn, status.value if status else None, recipient_id, _communities_seen(actor), _limit(limit)
+                conn,
+                status.value if status else None,
+                recipient_id,
+                _communities_seen(actor),
+                checked_limit(limit),
+                after_uuid(after),
             )
         return [Delivery.from_row(row) for row in rows]
 

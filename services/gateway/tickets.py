@@ -21,6 +21,7 @@ from services.common.clock import now
 from services.common.db import Connection
 from services.common.errors import Refusal, bad_input, forbidden
 from services.common.masking import mask_name, mask_phone
+from services.common.paging import DEFAULT_LIMIT, after_uuid, checked_limit
 from services.common.replies import as_list
 from services.common.signed_codes import render
 from services.gateway import commands
@@ -28,6 +29,7 @@ from services.gateway.activities import Session, SessionStatus, SignupStatus
 from services.gateway.context import Info
 from services.gateway.inputs import parse_id
 from services.gateway.marks import Secret
+from services.gateway.paging import After, Limit
 from services.gateway.ticket_sheet import TicketSheet, ticket_sheet
 from services.identity import queries as identity_queries
 
@@ -205,16 +207,21 @@ class CheckInTicketInput:
 
 
 async def session_roster(
-    pool: asyncpg.Pool, actor: Actor, session_id: uuid.UUID
+    pool: asyncpg.Pool,
+    actor: Actor,
+    session_id: uuid.UUID,
+    limit: int | None = None,
+    after: uuid.UUID | None = None,
 ) -> tuple[asyncpg.Record, list[SessionRosterEntry]]:
-    """The session and its roster, for organisers of its community (also the CSV export)."""
+    """The session and a page of its roster, for organisers of its community (all of it for
+    the CSV export, when ``limit`` is None)."""
     async with pool.acquire() as conn:
         session = await queries.session(conn, session_id)
         if session is None:
             raise domain.unknown_session()
         if not actor.may_organise(session["community_id"]):
             raise forbidden()
-        rows = await attendance.roster(conn, session_id)
+        rows = await attendance.roster(conn, session_id, limit, after)
         people = await named_people(conn, [row["resident_id"] for row in rows])
     return session, [
         SessionRosterEntry(
@@ -270,19 +277,34 @@ class TicketsQuery:
             svg=rendered.svg,
         )
 
-    @strawberry.field(description="Organisers: who is signed up for a session and who has arrived.")
-    async def session_roster(self, info: Info, session_id: strawberry.ID) -> list[SessionRosterEntry]:
+    @strawberry.field(
+        description="Organisers: who is signed up for a session and who has arrived: confirmed in "
+        "the order they signed up, then the waitlist; after = the last entry's signupId."
+    )
+    async def session_roster(
+        self, info: Info, session_id: strawberry.ID, limit: Limit = DEFAULT_LIMIT, after: After = None
+    ) -> list[SessionRosterEntry]:
         actor = info.context.require_actor()
-        _, entries = await session_roster(info.context.pool, actor, parse_id("sessionId", session_id))
+        session = parse_id("sessionId", session_id)
+        _, entries = await session_roster(
+            info.context.pool, actor, session, checked_limit(limit), after_uuid(after)
+        )
         return entries
 
-    @strawberry.field(description="Organisers: residents of the community who held seats and never came.")
-    async def no_shows(self, info: Info, community_id: str) -> list[NoShowCount]:
+    @strawberry.field(
+        description="Organisers: the residents of the community who most often held seats and never "
+        "came (the first limit of them; a count to follow up, not a list to page through: it names "
+        "nobody by id)."
+    )
+    async def no_shows(
+        self, info: Info, community_id: str, limit: Limit = DEFAULT_LIMIT
+    ) -> list[NoShowCount]:
         actor = info.context.require_actor()
         if not actor.may_organise(community_id):
             raise forbidden()
+        limit = checked_limit(limit)
         async with info.context.pool.acquire() as conn:
-            rows = await attendance.no_shows(conn, community_id, now())
+            rows = await attendance.no_shows(conn, community_id, now(), limit)
             people = await masked_people(conn, [row["resident_id"] for row in rows])
         return [
             NoShowCount(

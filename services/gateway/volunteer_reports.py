@@ -31,11 +31,13 @@ from services.common import clock
 from services.common.actor import RESIDENT, VOLUNTEER, Actor
 from services.common.clock import LOCAL_TZ
 from services.common.errors import Refusal, bad_input, forbidden, not_found, unauthenticated
+from services.common.paging import DEFAULT_LIMIT, after_text, after_uuid, checked_limit
 from services.gateway import commands
 from services.gateway.context import Info, Resources, authenticate
 from services.gateway.exports import refused
 from services.gateway.inputs import check_key, parse_id
 from services.gateway.names import community_name
+from services.gateway.paging import After, Limit
 from services.gateway.volunteers import volunteers_named
 from services.identity import domain as identity_domain
 from services.identity import queries as identity_queries
@@ -445,31 +447,56 @@ class VolunteerReportsQuery:
 
     @strawberry.field(description="Organisers: party members who reported to the community (双报到).")
     async def party_members(
-        self, info: Info, community_id: str, work_unit: str | None = None
+        self,
+        info: Info,
+        community_id: str,
+        work_unit: str | None = None,
+        limit: Limit = DEFAULT_LIMIT,
+        after: After = None,
     ) -> list[PartyMember]:
         _require_organiser(info.context.require_actor(), community_id)
+        limit, start = checked_limit(limit), after_text(after)
         async with info.context.pool.acquire() as conn:
-            rows = await reports.party_members(conn, community_id, work_unit)
+            rows = await reports.party_members(conn, community_id, work_unit, False, limit, start)
         return [PartyMember.of(contracts.PartyMember.of(row)) for row in rows]
 
     @strawberry.field(description="Organisers: party members' own 双报到 registrations waiting for review.")
-    async def party_members_to_review(self, info: Info, community_id: str) -> list[PartyMember]:
+    async def party_members_to_review(
+        self,
+        info: Info,
+        community_id: str,
+        limit: Limit = DEFAULT_LIMIT,
+        after: After = None,
+    ) -> list[PartyMember]:
         _require_organiser(info.context.require_actor(), community_id)
+        limit, start = checked_limit(limit), after_text(after)
         async with info.context.pool.acquire() as conn:
-            rows = await reports.party_members_to_review(conn, community_id)
+            rows = await reports.party_members_to_review(conn, community_id, limit, start)
         return [PartyMember.of(contracts.PartyMember.of(row)) for row in rows]
 
     @strawberry.field(description="Organisers: the community's partner organisations (共建单位).")
-    async def partner_organisations(self, info: Info, community_id: str) -> list[PartnerOrganisation]:
+    async def partner_organisations(
+        self, info: Info, community_id: str, limit: Limit = DEFAULT_LIMIT, after: After = None
+    ) -> list[PartnerOrganisation]:
         _require_organiser(info.context.require_actor(), community_id)
+        limit, start = checked_limit(limit), after_uuid(after)
         async with info.context.pool.acquire() as conn:
-            return await _organisations(conn, await reports.partner_organisations(conn, community_id))
+            return await _organisations(
+                conn, await reports.partner_organisations(conn, community_id, limit, start)
+            )
 
     @strawberry.field(description="Organisers: volunteers who did not come to shifts they signed up for.")
-    async def volunteer_no_shows(self, info: Info, community_id: str) -> list[VolunteerNoShows]:
+    async def volunteer_no_shows(
+        self,
+        info: Info,
+        community_id: str,
+        limit: Limit = DEFAULT_LIMIT,
+        after: After = None,
+    ) -> list[VolunteerNoShows]:
         _require_organiser(info.context.require_actor(), community_id)
+        limit, start = checked_limit(limit), after_text(after)
         async with info.context.pool.acquire() as conn:
-            rows = await reports.no_shows(conn, community_id, clock.now())
+            rows = await reports.no_shows(conn, community_id, clock.now(), None, limit, start)
             named = await volunteers_named(conn, [row["volunteer_id"] for row in rows])
         return [
             VolunteerNoShows(
@@ -484,10 +511,13 @@ class VolunteerReportsQuery:
         ]
 
     @strawberry.field(description="Organisers: check-ins closed at shift end because nobody checked out.")
-    async def forgotten_check_outs(self, info: Info, community_id: str) -> list[ForgottenCheckOut]:
+    async def forgotten_check_outs(
+        self, info: Info, community_id: str, limit: Limit = DEFAULT_LIMIT, after: After = None
+    ) -> list[ForgottenCheckOut]:
         _require_organiser(info.context.require_actor(), community_id)
+        limit, start = checked_limit(limit), after_uuid(after)
         async with info.context.pool.acquire() as conn:
-            rows = await reports.forgotten_check_outs(conn, community_id)
+            rows = await reports.forgotten_check_outs(conn, community_id, limit, start)
             named = await volunteers_named(conn, [row["volunteer_id"] for row in rows])
         return [
             ForgottenCheckOut(

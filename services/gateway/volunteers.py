@@ -13,12 +13,14 @@ import services.volunteers.domain as shift_rules  # the domain's rules, applied 
 from services.common import clock
 from services.common.actor import RESIDENT, VOLUNTEER
 from services.common.errors import Refusal, bad_input, forbidden, not_found
+from services.common.paging import DEFAULT_LIMIT, after_text, after_uuid, checked_limit
 from services.common.replies import Row, as_datetime
 from services.gateway import commands
 from services.gateway.context import Info
 from services.gateway.inputs import check_key, parse_id
 from services.gateway.marks import Secret
 from services.gateway.names import community_name
+from services.gateway.paging import After, Limit
 from services.gateway.tickets import NO_NAME, NamedPerson, named_people
 from services.identity import throttle
 from services.volunteers import codes, contracts, queries
@@ -262,7 +264,15 @@ def _named(person: NamedPerson) -> str | None:
 class ServiceHours:
     total_minutes: int
     hours: float
-    entries: list[LedgerEntry]
+    volunteer_id: strawberry.Private[str]
+
+    @strawberry.field(description="A page of the ledger, oldest first.")
+    async def entries(
+        self, info: Info, limit: Limit = DEFAULT_LIMIT, after: After = None
+    ) -> list[LedgerEntry]:
+        async with info.context.pool.acquire() as conn:
+            rows = await queries.ledger_of(conn, self.volunteer_id, checked_limit(limit), after_uuid(after))
+        return [LedgerEntry.of(contracts.LedgerEntry.of(row)) for row in rows]
 
 
 @strawberry.input
@@ -371,21 +381,31 @@ class VolunteersQuery:
         return Shift.of(contracts.Shift.of(row)) if row else None
 
     @strawberry.field(description="A community's volunteer shifts, earliest first.")
-    async def shifts(self, info: Info, community_id: str) -> list[Shift]:
+    async def shifts(
+        self, info: Info, community_id: str, limit: Limit = DEFAULT_LIMIT, after: After = None
+    ) -> list[Shift]:
         async with info.context.pool.acquire() as conn:
-            rows = await queries.shifts_of_community(conn, community_id)
+            rows = await queries.shifts_of_community(
+                conn, community_id, checked_limit(limit), after_uuid(after)
+            )
         return [Shift.of(contracts.Shift.of(row)) for row in rows]
 
-    @strawberry.field(description="Staff: who signed up for a shift and who is here.")
-    async def shift_roster(self, info: Info, shift_id: strawberry.ID) -> list[RosterEntry]:
+    @strawberry.field(
+        description="Staff: who signed up for a shift and who is here, in the order they signed up; "
+        "after = the last entry's volunteerId."
+    )
+    async def shift_roster(
+        self, info: Info, shift_id: strawberry.ID, limit: Limit = DEFAULT_LIMIT, after: After = None
+    ) -> list[RosterEntry]:
         actor = info.context.require_actor()
+        limit = checked_limit(limit)
         async with info.context.pool.acquire() as conn:
             found = await queries.shift(conn, parse_id("shiftId", shift_id))
             if found is None:
                 raise not_found("shift", "班次")
             if not may_scan_cards(actor, found["community_id"]):
                 raise forbidden()
-            rows = await queries.roster(conn, found["id"])
+            rows = await queries.roster(conn, found["id"], limit, after_text(after))
             named = await volunteers_named(conn, [row["volunteer_id"] for row in rows])
         return [RosterEntry.from_row(row, *named[row["volunteer_id"]]) for row in rows]
 
@@ -424,11 +444,15 @@ class VolunteersQuery:
         actor = info.context.require_role(RESIDENT, VOLUNTEER)
         return ScannableCode.of(codes.issue_card(info.context.resources.settings.secret, actor.user_id))
 
-    @strawberry.field
-    async def my_shift_signups(self, info: Info) -> list[ShiftSignup]:
+    @strawberry.field(description="My shift sign-ups, earliest shift first.")
+    async def my_shift_signups(
+        self, info: Info, limit: Limit = DEFAULT_LIMIT, after: After = None
+    ) -> list[ShiftSignup]:
         actor = info.context.require_actor()
         async with info.context.pool.acquire() as conn:
-            rows = await queries.signups_of_volunteer(conn, actor.user_id)
+            rows = await queries.signups_of_volunteer(
+                conn, actor.user_id, checked_limit(limit), after_uuid(after)
+            )
         return [ShiftSignup.of(contracts.ShiftSignup.of(row)) for row in rows]
 
     @strawberry.field(description="My latest check-in for a shift, if any.")
@@ -466,10 +490,8 @@ class VolunteersQuery:
     async def my_service_hours(self, info: Info) -> ServiceHours:
         actor = info.context.require_actor()
         async with info.context.pool.acquire() as conn:
-            rows = await queries.ledger_of(conn, actor.user_id)
-        entries = [LedgerEntry.of(contracts.LedgerEntry.of(row)) for row in rows]
-        total = sum(entry.minutes for entry in entries)
-        return ServiceHours(total_minutes=total, hours=round(total / 60, 2), entries=entries)
+            total = await queries.minutes_of(conn, actor.user_id)
+        return ServiceHours(total_minutes=total, hours=round(total / 60, 2), volunteer_id=actor.user_id)
 
 
 @strawberry.type

@@ -14,10 +14,12 @@ from services.common import clock
 from services.common.actor import Actor
 from services.common.errors import bad_input, forbidden
 from services.common.masking import mask_name, mask_phone, mask_phones_in
+from services.common.paging import DEFAULT_LIMIT, after_uuid, checked_limit
 from services.gateway import commands
 from services.gateway.context import Info
 from services.gateway.inputs import check_key, parse_id
 from services.gateway.names import community_name
+from services.gateway.paging import After, Limit
 from services.identity import queries as identity_queries
 from services.identity.directory import community_contact
 from services.volunteers import contracts, queries, wishes
@@ -341,41 +343,52 @@ def _organiser_of(info: Info, community_id: str) -> Actor:
 @strawberry.type
 class WishesQuery:
     @strawberry.field(description="The community's wish wall: published wishes and how far each has come.")
-    async def wish_wall(self, info: Info, community_id: str) -> list[Wish]:
+    async def wish_wall(
+        self, info: Info, community_id: str, limit: Limit = DEFAULT_LIMIT, after: After = None
+    ) -> list[Wish]:
         info.context.require_actor()
+        limit, start = checked_limit(limit), after_uuid(after)
         async with info.context.pool.acquire() as conn:
-            rows = await queries.wall(conn, community_id, clock.now())
+            rows = await queries.wall(conn, community_id, clock.now(), limit, start)
         return [Wish.of(contracts.Wish.of(row)) for row in rows]
 
     @strawberry.field(description="Wishes I made, or (grid workers) posted for a resident: to confirm them.")
-    async def my_wishes(self, info: Info) -> list[Wish]:
+    async def my_wishes(self, info: Info, limit: Limit = DEFAULT_LIMIT, after: After = None) -> list[Wish]:
         actor = info.context.require_actor()
+        limit, start = checked_limit(limit), after_uuid(after)
         async with info.context.pool.acquire() as conn:
-            rows = await queries.wishes_of(conn, actor.user_id)
+            rows = await queries.wishes_of(conn, actor.user_id, limit, start)
         return [Wish.of(contracts.Wish.of(row)) for row in rows]
 
     @strawberry.field(description="Wishes I have claimed: to start them and mark them done.")
-    async def my_claimed_wishes(self, info: Info) -> list[Wish]:
+    async def my_claimed_wishes(
+        self, info: Info, limit: Limit = DEFAULT_LIMIT, after: After = None
+    ) -> list[Wish]:
         actor = info.context.require_actor()
+        limit, start = checked_limit(limit), after_uuid(after)
         async with info.context.pool.acquire() as conn:
-            rows = await queries.wishes_claimed_by(conn, actor.user_id)
+            rows = await queries.wishes_claimed_by(conn, actor.user_id, limit, start)
         return [Wish.of(contracts.Wish.of(row)) for row in rows]
 
     @strawberry.field(description="Organisers: posted wishes waiting for review, and approved ones.")
-    async def wishes_to_review(self, info: Info, community_id: str) -> list[Wish]:
+    async def wishes_to_review(
+        self, info: Info, community_id: str, limit: Limit = DEFAULT_LIMIT, after: After = None
+    ) -> list[Wish]:
         _organiser_of(info, community_id)
+        limit, start = checked_limit(limit), after_uuid(after)
         async with info.context.pool.acquire() as conn:
-            rows = await queries.wishes_to_review(conn, community_id)
+            rows = await queries.wishes_to_review(conn, community_id, limit, start)
         return [Wish.of(contracts.Wish.of(row)) for row in rows]
 
     @strawberry.field(description="Staff: claimants' requests to reach a resident for them, open ones first.")
-    async def wish_call_backs(self, info: Info, community_id: str) -> list[WishCallBack]:
+    async def wish_call_backs(
+        self, info: Info, community_id: str, limit: Limit = DEFAULT_LIMIT, after: After = None
+    ) -> list[WishCallBack]:
         _staff_of(info, community_id)
+        limit, start = checked_limit(limit), after_uuid(after)
         async with info.context.pool.acquire() as conn:
-            return [
-                await _call_back(conn, row)
-                for row in await queries.call_backs_of_community(conn, community_id)
-            ]
+            rows = await queries.call_backs_of_community(conn, community_id, limit, start)
+            return [await _call_back(conn, row) for row in rows]
 
     @strawberry.field(description="Organisers: wishes posted, claimed and met in [since, until).")
     async def wish_counts(

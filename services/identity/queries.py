@@ -9,6 +9,7 @@ from typing import Any
 import asyncpg
 
 from services.common.db import Connection, row_as_dict
+from services.common.paging import DEFAULT_LIMIT, page_start
 
 
 async def resident(conn: Connection, resident_id: uuid.UUID) -> asyncpg.Record | None:
@@ -66,13 +67,23 @@ async def audit_trail(conn: Connection, subject: str, limit: int = 50) -> list[a
 
 
 async def community_audit_trail(
-    conn: Connection, community_id: str, limit: int = 100
+    conn: Connection, community_id: str, limit: int = 100, after: uuid.UUID | None = None
 ) -> list[asyncpg.Record]:
-    """Staff actions in one community, newest first."""
+    """A page of the staff actions in one community, newest first, after entry ``after``."""
+    start = await page_start(
+        conn,
+        after,
+        "SELECT at, id FROM identity.audit_log WHERE id = $1 AND community_id = $2",
+        after,
+        community_id,
+    )
     return await conn.fetch(
-        "SELECT * FROM identity.audit_log WHERE community_id = $1 ORDER BY at DESC, id DESC LIMIT $2",
+        "SELECT * FROM identity.audit_log WHERE community_id = $1 "
+        "AND ($3::timestamptz IS NULL OR (at, id) < ($3, $4)) ORDER BY at DESC, id DESC LIMIT $2",
         community_id,
         limit,
+        start and start["at"],
+        start and start["id"],
     )
 
 
@@ -146,8 +157,21 @@ async def street_communities(conn: Connection, street_id: str) -> list[str] | No
     return [row["id"] for row in rows if row["id"] is not None]
 
 
-async def streets(conn: Connection) -> list[asyncpg.Record]:
-    return await conn.fetch("SELECT * FROM identity.streets ORDER BY district, name")
+async def streets(
+    conn: Connection, limit: int = DEFAULT_LIMIT, after: str | None = None
+) -> list[asyncpg.Record]:
+    """A page of the streets, by district, name and id, after street ``after``."""
+    start = await page_start(
+        conn, after, "SELECT district, name, id FROM identity.streets WHERE id = $1", after
+    )
+    return await conn.fetch(
+        "SELECT * FROM identity.streets WHERE ($2::text IS NULL OR (district, name, id) > ($2, $3, $4)) "
+        "ORDER BY district, name, id LIMIT $1",
+        limit,
+        start and start["district"],
+        start and start["name"],
+        start and start["id"],
+    )
 
 
 async def stations_of(conn: Connection, community_id: str) -> list[asyncpg.Record]:

@@ -9,13 +9,28 @@ from typing import Any
 import asyncpg
 
 from services.common.db import Connection, row_as_dict
+from services.common.paging import DEFAULT_LIMIT, page_start
 
 
-async def inbox(conn: Connection, recipient_id: str, limit: int) -> list[asyncpg.Record]:
+async def inbox(
+    conn: Connection, recipient_id: str, limit: int, after: uuid.UUID | None = None
+) -> list[asyncpg.Record]:
+    """A page of the recipient's in-app messages, newest first, after message ``after``."""
+    start = await page_start(
+        conn,
+        after,
+        "SELECT created_at, id FROM notify.inbox WHERE id = $1 AND recipient_id = $2",
+        after,
+        recipient_id,
+    )
     return await conn.fetch(
-        "SELECT * FROM notify.inbox WHERE recipient_id = $1 ORDER BY created_at DESC, id DESC LIMIT $2",
+        "SELECT * FROM notify.inbox WHERE recipient_id = $1 "
+        "AND ($3::timestamptz IS NULL OR (created_at, id) < ($3, $4)) "
+        "ORDER BY created_at DESC, id DESC LIMIT $2",
         recipient_id,
         limit,
+        start and start["created_at"],
+        start and start["id"],
     )
 
 
@@ -58,19 +73,37 @@ async def template_version(
     return None if found is None else str(found)
 
 
+async def _delivery_key(
+    conn: Connection, column: str, communities: Sequence[str] | None, after: uuid.UUID | None
+) -> asyncpg.Record | None:
+    """Where a page of deliveries after delivery ``after`` starts: its ``column`` and id."""
+    return await page_start(
+        conn,
+        after,
+        f"SELECT {column} AS key, id FROM notify.deliveries "
+        "WHERE id = $1 AND ($2::text[] IS NULL OR community_id = ANY($2::text[]))",
+        after,
+        None if communities is None else list(communities),
+    )
+
+
 async def dead_letters(
-    conn: Connection, communities: Sequence[str] | None, limit: int
+    conn: Connection, communities: Sequence[str] | None, limit: int, after: uuid.UUID | None = None
 ) -> list[asyncpg.Record]:
-    """Deliveries that ran out of attempts, most recent failure first; only those about
-    ``communities`` unless None (platform admins see every one)."""
+    """A page of the deliveries that ran out of attempts, most recent failure first; only those
+    about ``communities`` unless None (platform admins see every one)."""
+    start = await _delivery_key(conn, "updated_at", communities, after)
     return await conn.fetch(
         """
         SELECT * FROM notify.deliveries
         WHERE status = 'DEAD' AND ($1::text[] IS NULL OR community_id = ANY($1::text[]))
-        ORDER BY updated_at DESC, id LIMIT $2
+          AND ($3::timestamptz IS NULL OR (updated_at, id) < ($3, $4))
+        ORDER BY updated_at DESC, id DESC LIMIT $2
         """,
         None if communities is None else list(communities),
         limit,
+        start and start["key"],
+        start and start["id"],
     )
 
 
@@ -80,21 +113,26 @@ async def deliveries(
     recipient_id: str | None,
     communities: Sequence[str] | None,
     limit: int,
+    after: uuid.UUID | None = None,
 ) -> list[asyncpg.Record]:
-    """Deliveries on every channel, newest first, optionally of one status or one person, and
-    only those about ``communities`` unless None: in development, the record of every message
-    that would have been sent."""
+    """A page of the deliveries on every channel, newest first, optionally of one status or one
+    person, and only those about ``communities`` unless None: in development, the record of
+    every message that would have been sent."""
+    start = await _delivery_key(conn, "created_at", communities, after)
     return await conn.fetch(
         """
         SELECT * FROM notify.deliveries
         WHERE ($1::text IS NULL OR status = $1) AND ($2::text IS NULL OR recipient_id = $2)
           AND ($3::text[] IS NULL OR community_id = ANY($3::text[]))
-        ORDER BY created_at DESC, id LIMIT $4
+          AND ($5::timestamptz IS NULL OR (created_at, id) < ($5, $6))
+        ORDER BY created_at DESC, id DESC LIMIT $4
         """,
         status,
         recipient_id,
         None if communities is None else list(communities),
         limit,
+        start and start["key"],
+        start and start["id"],
     )
 
 
@@ -128,22 +166,44 @@ def template_value(row: asyncpg.Record) -> dict[str, Any]:
     }
 
 
+# The "to tell" order: what is still to pass on, oldest first, then what was passed on, latest
+# first; as (told, a number never null) so that a page can go on from an entry's place.
+_TOLD = "told_at IS NOT NULL"
+_WHEN = "CASE WHEN told_at IS NULL THEN extract(epoch FROM created_at) ELSE -extract(epoch FROM told_at) END"
+
+
 async def to_tell(
-    conn: Connection, communities: Sequence[str] | None, include_told: bool, limit: int = 200
+    conn: Connection,
+    communities: Sequence[str] | None,
+    include_told: bool,
+    limit: int = DEFAULT_LIMIT,
+    after: uuid.UUID | None = None,
 ) -> list[asyncpg.Record]:
-    """The "to tell" list of some communities (all when None): what is still to pass on,
-    oldest first, then (if asked) what was passed on, latest first."""
+    """A page of the "to tell" list of some communities (all when None): what is still to pass
+    on, oldest first, then (if asked) what was passed on, latest first; after entry ``after``."""
+    seen = None if communities is None else list(communities)
+    start = await page_start(
+        conn,
+        after,
+        f"SELECT {_TOLD} AS told, {_WHEN} AS key, id FROM notify.to_tell "
+        "WHERE id = $1 AND ($2::text[] IS NULL OR community_id = ANY($2::text[]))",
+        after,
+        seen,
+    )
     return await conn.fetch(
-        """
+        f"""
         SELECT * FROM notify.to_tell
         WHERE ($1::text[] IS NULL OR community_id = ANY($1::text[])) AND ($2 OR told_at IS NULL)
-        ORDER BY told_at IS NOT NULL, CASE WHEN told_at IS NULL THEN created_at END,
-                 told_at DESC, id
+          AND ($4::bool IS NULL OR ({_TOLD}, {_WHEN}, id) > ($4, $5, $6))
+        ORDER BY {_TOLD}, {_WHEN}, id
         LIMIT $3
         """,
-        None if communities is None else list(communities),
+        seen,
         include_told,
         limit,
+        start and start["told"],
+        start and start["key"],
+        start and start["id"],
     )
 
 

@@ -11,9 +11,8 @@ import asyncpg
 
 from services.common.clock import LOCAL_TZ
 from services.common.db import Connection
+from services.common.paging import DEFAULT_LIMIT, page_start
 from services.volunteers.certificates import Activity, CorrectionStatus
-
-MAX_ROWS = 2000
 
 
 async def next_serial(conn: Connection, issuer_id: str, year: int) -> int:
@@ -240,23 +239,50 @@ _REQUEST_COLUMNS = """
 """
 
 
-async def open_correction_requests(conn: Connection, community_id: str) -> list[asyncpg.Record]:
-    return await conn.fetch(
-        f"SELECT {_REQUEST_COLUMNS} FROM volunteers.correction_requests r "
-        "JOIN volunteers.shifts s ON s.id = r.shift_id "
-        "WHERE r.community_id = $1 AND r.status = 'OPEN' ORDER BY r.requested_at, r.id LIMIT $2",
-        community_id,
-        MAX_ROWS,
+async def _request_key(
+    conn: Connection, column: str, who: str, after: uuid.UUID | None
+) -> asyncpg.Record | None:
+    """Where a page of requests after request ``after`` (one of ``column`` = ``who``) starts."""
+    return await page_start(
+        conn,
+        after,
+        f"SELECT requested_at, id FROM volunteers.correction_requests WHERE id = $1 AND {column} = $2",
+        after,
+        who,
     )
 
 
-async def correction_requests_of(conn: Connection, volunteer_id: str) -> list[asyncpg.Record]:
+async def open_correction_requests(
+    conn: Connection, community_id: str, limit: int = DEFAULT_LIMIT, after: uuid.UUID | None = None
+) -> list[asyncpg.Record]:
+    """A page of the community's open correction requests, oldest first."""
+    start = await _request_key(conn, "community_id", community_id, after)
     return await conn.fetch(
         f"SELECT {_REQUEST_COLUMNS} FROM volunteers.correction_requests r "
-        "JOIN volunteers.shifts s ON s.id = r.shift_id "
-        "WHERE r.volunteer_id = $1 ORDER BY r.requested_at DESC, r.id LIMIT $2",
+        "JOIN volunteers.shifts s ON s.id = r.shift_id WHERE r.community_id = $1 AND r.status = 'OPEN' "
+        "AND ($3::timestamptz IS NULL OR (r.requested_at, r.id) > ($3, $4)) "
+        "ORDER BY r.requested_at, r.id LIMIT $2",
+        community_id,
+        limit,
+        start and start["requested_at"],
+        start and start["id"],
+    )
+
+
+async def correction_requests_of(
+    conn: Connection, volunteer_id: str, limit: int = DEFAULT_LIMIT, after: uuid.UUID | None = None
+) -> list[asyncpg.Record]:
+    """A page of a volunteer's correction requests, newest first."""
+    start = await _request_key(conn, "volunteer_id", volunteer_id, after)
+    return await conn.fetch(
+        f"SELECT {_REQUEST_COLUMNS} FROM volunteers.correction_requests r "
+        "JOIN volunteers.shifts s ON s.id = r.shift_id WHERE r.volunteer_id = $1 "
+        "AND ($3::timestamptz IS NULL OR (r.requested_at, r.id) < ($3, $4)) "
+        "ORDER BY r.requested_at DESC, r.id DESC LIMIT $2",
         volunteer_id,
-        MAX_ROWS,
+        limit,
+        start and start["requested_at"],
+        start and start["id"],
     )
 
 
@@ -268,22 +294,53 @@ async def correction_request_read(conn: Connection, request_id: uuid.UUID) -> as
     )
 
 
-async def certificate_register(conn: Connection, issuer_id: str, year: int | None) -> list[asyncpg.Record]:
-    """The issuer's register: every certificate it issued (of a year), newest first."""
-    return await conn.fetch(
-        "SELECT * FROM volunteers.certificates WHERE issuer_id = $1 AND ($2::int IS NULL OR year = $2) "
-        "ORDER BY issued_at DESC, serial DESC LIMIT $3",
-        issuer_id,
-        year,
-        MAX_ROWS,
+async def _certificate_key(
+    conn: Connection, column: str, who: str, after: uuid.UUID | None
+) -> asyncpg.Record | None:
+    """Where a page of certificates after certificate ``after`` (one of ``column`` = ``who``) starts."""
+    return await page_start(
+        conn,
+        after,
+        f"SELECT issued_at, id FROM volunteers.certificates WHERE id = $1 AND {column} = $2",
+        after,
+        who,
     )
 
 
-async def certificates_of(conn: Connection, volunteer_id: str) -> list[asyncpg.Record]:
+async def certificate_register(
+    conn: Connection,
+    issuer_id: str,
+    year: int | None,
+    limit: int = DEFAULT_LIMIT,
+    after: uuid.UUID | None = None,
+) -> list[asyncpg.Record]:
+    """A page of the issuer's register: the certificates it issued (of a year), newest first."""
+    start = await _certificate_key(conn, "issuer_id", issuer_id, after)
     return await conn.fetch(
-        "SELECT * FROM volunteers.certificates WHERE volunteer_id = $1 ORDER BY issued_at DESC LIMIT $2",
+        "SELECT * FROM volunteers.certificates WHERE issuer_id = $1 AND ($2::int IS NULL OR year = $2) "
+        "AND ($4::timestamptz IS NULL OR (issued_at, id) < ($4, $5)) "
+        "ORDER BY issued_at DESC, id DESC LIMIT $3",
+        issuer_id,
+        year,
+        limit,
+        start and start["issued_at"],
+        start and start["id"],
+    )
+
+
+async def certificates_of(
+    conn: Connection, volunteer_id: str, limit: int = DEFAULT_LIMIT, after: uuid.UUID | None = None
+) -> list[asyncpg.Record]:
+    """A page of a volunteer's certificates, newest first."""
+    start = await _certificate_key(conn, "volunteer_id", volunteer_id, after)
+    return await conn.fetch(
+        "SELECT * FROM volunteers.certificates WHERE volunteer_id = $1 "
+        "AND ($3::timestamptz IS NULL OR (issued_at, id) < ($3, $4)) "
+        "ORDER BY issued_at DESC, id DESC LIMIT $2",
         volunteer_id,
-        MAX_ROWS,
+        limit,
+        start and start["issued_at"],
+        start and start["id"],
     )
 
 

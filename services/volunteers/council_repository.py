@@ -11,6 +11,7 @@ from typing import Any
 import asyncpg
 
 from services.common.db import Connection
+from services.common.paging import DEFAULT_LIMIT, page_start
 from services.volunteers.council import ConcernStatus, CostSplit, Tally
 
 
@@ -78,19 +79,46 @@ async def set_concern_status(
     return row
 
 
-async def concerns_of_resident(conn: Connection, person_id: str) -> list[asyncpg.Record]:
+async def _page(
+    conn: Connection,
+    table: str,
+    where: str,
+    who: str,
+    order: tuple[str, bool],
+    limit: int,
+    after: uuid.UUID | None,
+) -> list[asyncpg.Record]:
+    """A page of the rows of ``table`` that ``where`` picks (``$1`` is ``who``), by the column
+    ``order[0]`` then id (newest first when ``order[1]``), after row ``after``."""
+    column, newest_first = order
+    start = await page_start(
+        conn, after, f"SELECT {column} AS key, id FROM {table} WHERE id = $2 AND ({where})", who, after
+    )
+    direction, beyond = ("DESC", "<") if newest_first else ("ASC", ">")
     return await conn.fetch(
-        "SELECT * FROM volunteers.concerns WHERE resident_id = $1 OR raised_by = $1 "
-        "ORDER BY created_at DESC LIMIT 100",
-        person_id,
+        f"SELECT * FROM {table} WHERE ({where}) AND ($3::uuid IS NULL OR ({column}, id) {beyond} ($4, $3)) "
+        f"ORDER BY {column} {direction}, id {direction} LIMIT $2",
+        who,
+        limit,
+        start and start["id"],
+        start and start["key"],
     )
 
 
-async def concerns_of_community(conn: Connection, community_id: str) -> list[asyncpg.Record]:
-    return await conn.fetch(
-        "SELECT * FROM volunteers.concerns WHERE community_id = $1 ORDER BY created_at DESC LIMIT 300",
-        community_id,
-    )
+async def concerns_of_resident(
+    conn: Connection, person_id: str, limit: int = DEFAULT_LIMIT, after: uuid.UUID | None = None
+) -> list[asyncpg.Record]:
+    """A page of the concerns a resident raised (or a grid worker raised for one), newest first."""
+    where = "resident_id = $1 OR raised_by = $1"
+    return await _page(conn, "volunteers.concerns", where, person_id, ("created_at", True), limit, after)
+
+
+async def concerns_of_community(
+    conn: Connection, community_id: str, limit: int = DEFAULT_LIMIT, after: uuid.UUID | None = None
+) -> list[asyncpg.Record]:
+    """A page of the community's concerns, newest first."""
+    where = "community_id = $1"
+    return await _page(conn, "volunteers.concerns", where, community_id, ("created_at", True), limit, after)
 
 
 async def insert_meeting(
@@ -133,11 +161,12 @@ async def get_meeting(
     )
 
 
-async def meetings_of_community(conn: Connection, community_id: str) -> list[asyncpg.Record]:
-    return await conn.fetch(
-        "SELECT * FROM volunteers.council_meetings WHERE community_id = $1 ORDER BY starts_at DESC LIMIT 100",
-        community_id,
-    )
+async def meetings_of_community(
+    conn: Connection, community_id: str, limit: int = DEFAULT_LIMIT, after: uuid.UUID | None = None
+) -> list[asyncpg.Record]:
+    """A page of the community's council meetings, latest first."""
+    table, where = "volunteers.council_meetings", "community_id = $1"
+    return await _page(conn, table, where, community_id, ("starts_at", True), limit, after)
 
 
 async def link_concerns(conn: Connection, meeting_id: uuid.UUID, concern_ids: Sequence[uuid.UUID]) -> None:
@@ -194,17 +223,30 @@ async def get_invitation(conn: Connection, invitation_id: uuid.UUID) -> asyncpg.
     )
 
 
-async def invitations_of(conn: Connection, person_id: str) -> list[asyncpg.Record]:
-    """Invitations to the person, or to a partner organisation they are a member of."""
-    return await conn.fetch(
-        """
-        SELECT i.* FROM volunteers.meeting_invitations i
+_INVITED = """
+        FROM volunteers.meeting_invitations i
         JOIN volunteers.council_meetings m ON m.id = i.meeting_id
-        WHERE i.person_id = $1
-           OR i.partner_id IN (SELECT organisation_id FROM volunteers.partner_members WHERE volunteer_id = $1)
-        ORDER BY m.starts_at DESC LIMIT 100
-        """,
+        WHERE (i.person_id = $1
+           OR i.partner_id IN
+              (SELECT organisation_id FROM volunteers.partner_members WHERE volunteer_id = $1))
+"""
+
+
+async def invitations_of(
+    conn: Connection, person_id: str, limit: int = DEFAULT_LIMIT, after: uuid.UUID | None = None
+) -> list[asyncpg.Record]:
+    """A page of the invitations to the person, or to a partner organisation they are a member
+    of: latest meeting first, after invitation ``after``."""
+    start = await page_start(
+        conn, after, f"SELECT m.starts_at, i.id {_INVITED} AND i.id = $2", person_id, after
+    )
+    return await conn.fetch(
+        f"SELECT i.* {_INVITED} AND ($3::timestamptz IS NULL OR (m.starts_at, i.id) < ($3, $4)) "
+        "ORDER BY m.starts_at DESC, i.id DESC LIMIT $2",
         person_id,
+        limit,
+        start and start["starts_at"],
+        start and start["id"],
     )
 
 
@@ -332,24 +374,23 @@ async def tasks_of_concerns(conn: Connection, concern_ids: Sequence[uuid.UUID]) 
     )
 
 
-async def tasks_of_community(conn: Connection, community_id: str) -> list[asyncpg.Record]:
-    return await conn.fetch(
-        "SELECT * FROM volunteers.council_tasks WHERE community_id = $1 ORDER BY deadline, id LIMIT 300",
-        community_id,
-    )
+async def tasks_of_community(
+    conn: Connection, community_id: str, limit: int = DEFAULT_LIMIT, after: uuid.UUID | None = None
+) -> list[asyncpg.Record]:
+    """A page of the community's council tasks, by deadline."""
+    table, where = "volunteers.council_tasks", "community_id = $1"
+    return await _page(conn, table, where, community_id, ("deadline", False), limit, after)
 
 
-async def tasks_owned_by(conn: Connection, person_id: str) -> list[asyncpg.Record]:
-    return await conn.fetch(
-        """
-        SELECT * FROM volunteers.council_tasks
-        WHERE owner_person_id = $1 OR supervisor_id = $1
-           OR owner_partner_id IN
-              (SELECT organisation_id FROM volunteers.partner_members WHERE volunteer_id = $1)
-        ORDER BY deadline, id LIMIT 100
-        """,
-        person_id,
+async def tasks_owned_by(
+    conn: Connection, person_id: str, limit: int = DEFAULT_LIMIT, after: uuid.UUID | None = None
+) -> list[asyncpg.Record]:
+    """A page of the tasks a person (or their partner unit) carries out or supervises, by deadline."""
+    where = (
+        "owner_person_id = $1 OR supervisor_id = $1 OR owner_partner_id IN "
+        "(SELECT organisation_id FROM volunteers.partner_members WHERE volunteer_id = $1)"
     )
+    return await _page(conn, "volunteers.council_tasks", where, person_id, ("deadline", False), limit, after)
 
 
 async def shares_of(conn: Connection, task_ids: Sequence[uuid.UUID]) -> dict[uuid.UUID, list[asyncpg.Record]]:

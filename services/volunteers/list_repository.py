@@ -8,6 +8,7 @@ from datetime import date, datetime
 import asyncpg
 
 from services.common.db import Connection
+from services.common.paging import DEFAULT_LIMIT, page_start
 
 
 async def insert_item(
@@ -50,11 +51,27 @@ async def get_item(conn: Connection, item_id: uuid.UUID, for_update: bool = Fals
     )
 
 
-async def items_of(conn: Connection, community_id: str) -> list[asyncpg.Record]:
-    return await conn.fetch(
-        "SELECT * FROM volunteers.list_items WHERE community_id = $1 "
-        "ORDER BY kind, created_at DESC LIMIT 500",
+async def items_of(
+    conn: Connection, community_id: str, kind: str, limit: int = DEFAULT_LIMIT, after: uuid.UUID | None = None
+) -> list[asyncpg.Record]:
+    """A page of one of the community's three lists, newest first, after item ``after``."""
+    start = await page_start(
+        conn,
+        after,
+        "SELECT created_at, id FROM volunteers.list_items WHERE id = $1 AND community_id = $2 AND kind = $3",
+        after,
         community_id,
+        kind,
+    )
+    return await conn.fetch(
+        "SELECT * FROM volunteers.list_items WHERE community_id = $1 AND kind = $2 "
+        "AND ($4::timestamptz IS NULL OR (created_at, id) < ($4, $5)) "
+        "ORDER BY created_at DESC, id DESC LIMIT $3",
+        community_id,
+        kind,
+        limit,
+        start and start["created_at"],
+        start and start["id"],
     )
 
 

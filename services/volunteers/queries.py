@@ -9,15 +9,31 @@ from typing import Any
 import asyncpg
 
 from services.common.db import Connection, row_as_dict
+from services.common.paging import DEFAULT_LIMIT, page_start
 
 
 async def shift(conn: Connection, shift_id: uuid.UUID) -> asyncpg.Record | None:
     return await conn.fetchrow("SELECT * FROM volunteers.shifts WHERE id = $1", shift_id)
 
 
-async def shifts_of_community(conn: Connection, community_id: str) -> list[asyncpg.Record]:
+async def shifts_of_community(
+    conn: Connection, community_id: str, limit: int = DEFAULT_LIMIT, after: uuid.UUID | None = None
+) -> list[asyncpg.Record]:
+    """A page of the community's shifts, earliest first, after shift ``after``."""
+    start = await page_start(
+        conn,
+        after,
+        "SELECT starts_at, id FROM volunteers.shifts WHERE id = $1 AND community_id = $2",
+        after,
+        community_id,
+    )
     return await conn.fetch(
-        "SELECT * FROM volunteers.shifts WHERE community_id = $1 ORDER BY starts_at, id", community_id
+        "SELECT * FROM volunteers.shifts WHERE community_id = $1 "
+        "AND ($3::timestamptz IS NULL OR (starts_at, id) > ($3, $4)) ORDER BY starts_at, id LIMIT $2",
+        community_id,
+        limit,
+        start and start["starts_at"],
+        start and start["id"],
     )
 
 
@@ -29,11 +45,26 @@ async def communities_at_venue(conn: Connection, venue_key: str) -> list[str]:
     return [row["community_id"] for row in rows]
 
 
-async def signups_of_volunteer(conn: Connection, volunteer_id: str) -> list[asyncpg.Record]:
+async def signups_of_volunteer(
+    conn: Connection, volunteer_id: str, limit: int = DEFAULT_LIMIT, after: uuid.UUID | None = None
+) -> list[asyncpg.Record]:
+    """A page of the volunteer's shift sign-ups, earliest shift first, after sign-up ``after``."""
+    start = await page_start(
+        conn,
+        after,
+        "SELECT s.starts_at, g.id FROM volunteers.shift_signups g "
+        "JOIN volunteers.shifts s ON s.id = g.shift_id WHERE g.id = $1 AND g.volunteer_id = $2",
+        after,
+        volunteer_id,
+    )
     return await conn.fetch(
         "SELECT g.* FROM volunteers.shift_signups g JOIN volunteers.shifts s ON s.id = g.shift_id "
-        "WHERE g.volunteer_id = $1 ORDER BY s.starts_at, g.id",
+        "WHERE g.volunteer_id = $1 AND ($3::timestamptz IS NULL OR (s.starts_at, g.id) > ($3, $4)) "
+        "ORDER BY s.starts_at, g.id LIMIT $2",
         volunteer_id,
+        limit,
+        start and start["starts_at"],
+        start and start["id"],
     )
 
 
@@ -71,19 +102,53 @@ async def volunteer_version(conn: Connection, volunteer_id: str) -> str:
     return str(found)
 
 
-async def ledger_of(conn: Connection, volunteer_id: str) -> list[asyncpg.Record]:
-    """A volunteer's records: each entry with its shift's content (role), place and end."""
+async def ledger_of(
+    conn: Connection, volunteer_id: str, limit: int = DEFAULT_LIMIT, after: uuid.UUID | None = None
+) -> list[asyncpg.Record]:
+    """A page of a volunteer's records, oldest first, after entry ``after``: each entry with
+    its shift's content (role), place and end."""
+    start = await page_start(
+        conn,
+        after,
+        "SELECT created_at, id FROM volunteers.ledger WHERE id = $1 AND volunteer_id = $2",
+        after,
+        volunteer_id,
+    )
     return await conn.fetch(
         "SELECT l.*, s.role AS content, s.venue AS place, s.starts_at AS shift_starts_at, "
         "s.ends_at AS shift_ends_at FROM volunteers.ledger l "
         "LEFT JOIN volunteers.shifts s ON s.id = l.shift_id "
-        "WHERE l.volunteer_id = $1 ORDER BY l.created_at, l.id",
+        "WHERE l.volunteer_id = $1 AND ($3::timestamptz IS NULL OR (l.created_at, l.id) > ($3, $4)) "
+        "ORDER BY l.created_at, l.id LIMIT $2",
         volunteer_id,
+        limit,
+        start and start["created_at"],
+        start and start["id"],
     )
 
 
-async def roster(conn: Connection, shift_id: uuid.UUID) -> list[asyncpg.Record]:
-    """Who signed up for a shift, with their latest check-in and what the shift credited them."""
+async def minutes_of(conn: Connection, volunteer_id: str) -> int:
+    """A volunteer's service minutes: the sum of every ledger entry."""
+    return int(
+        await conn.fetchval(
+            "SELECT coalesce(sum(minutes), 0) FROM volunteers.ledger WHERE volunteer_id = $1", volunteer_id
+        )
+    )
+
+
+async def roster(
+    conn: Connection, shift_id: uuid.UUID, limit: int = DEFAULT_LIMIT, after: str | None = None
+) -> list[asyncpg.Record]:
+    """A page of who signed up for a shift, in the order they did, after volunteer ``after``:
+    each with their latest check-in and what the shift credited them."""
+    start = await page_start(
+        conn,
+        after,
+        "SELECT created_at, volunteer_id FROM volunteers.shift_signups "
+        "WHERE shift_id = $1 AND volunteer_id = $2",
+        shift_id,
+        after,
+    )
     return await conn.fetch(
         """
         SELECT g.volunteer_id, g.created_at AS signed_up_at,
@@ -97,9 +162,14 @@ async def roster(conn: Connection, shift_id: uuid.UUID) -> list[asyncpg.Record]:
             ORDER BY c.checked_in_at DESC, c.id DESC LIMIT 1
         ) c ON true
         WHERE g.shift_id = $1
+          AND ($3::timestamptz IS NULL OR (g.created_at, g.volunteer_id) > ($3, $4))
         ORDER BY g.created_at, g.volunteer_id
+        LIMIT $2
         """,
         shift_id,
+        limit,
+        start and start["created_at"],
+        start and start["volunteer_id"],
     )
 
 
@@ -154,45 +224,95 @@ async def call_back_of_claim(conn: Connection, claim_id: uuid.UUID) -> asyncpg.R
     return await conn.fetchrow("SELECT * FROM volunteers.wish_call_backs WHERE claim_id = $1", claim_id)
 
 
-async def wall(conn: Connection, community_id: str, at: datetime) -> list[asyncpg.Record]:
-    """The community's wish wall: published wishes, and claimed ones whose claim lapsed."""
+_ON_THE_WALL = "status IN ('PUBLISHED', 'CLAIMED', 'DONE', 'MET')"
+
+
+async def wall(
+    conn: Connection,
+    community_id: str,
+    at: datetime,
+    limit: int = DEFAULT_LIMIT,
+    after: uuid.UUID | None = None,
+) -> list[asyncpg.Record]:
+    """A page of the community's wish wall, latest published first, after wish ``after``:
+    published wishes, and claimed ones whose claim lapsed."""
+    start = await page_start(
+        conn,
+        after,
+        "SELECT published_at, id FROM volunteers.wishes "
+        f"WHERE id = $1 AND community_id = $2 AND {_ON_THE_WALL}",
+        after,
+        community_id,
+    )
     return await conn.fetch(
-        """
+        f"""
         SELECT id, community_id, festival_id, category, description, building, published_at,
                CASE WHEN status = 'CLAIMED' AND started_at IS NULL AND claim_expires_at <= $2
                     THEN 'PUBLISHED' ELSE status END AS status
         FROM volunteers.wishes
-        WHERE community_id = $1 AND status IN ('PUBLISHED', 'CLAIMED', 'DONE', 'MET')
-        ORDER BY published_at DESC, id
-        LIMIT 200
+        WHERE community_id = $1 AND {_ON_THE_WALL}
+          AND ($4::timestamptz IS NULL OR (published_at, id) < ($4, $5))
+        ORDER BY published_at DESC, id DESC
+        LIMIT $3
         """,
         community_id,
         at,
+        limit,
+        start and start["published_at"],
+        start and start["id"],
     )
 
 
-async def wishes_of(conn: Connection, person_id: str) -> list[asyncpg.Record]:
-    """The wishes a person made or posted for someone (a grid worker), newest first."""
+async def _newest_first(
+    conn: Connection, where: str, who: str, limit: int, after: uuid.UUID | None
+) -> list[asyncpg.Record]:
+    """A page of the wishes ``where`` picks (``$1`` is ``who``), newest first, after ``after``."""
+    start = await page_start(
+        conn, after, f"SELECT created_at, id FROM volunteers.wishes WHERE id = $2 AND ({where})", who, after
+    )
     return await conn.fetch(
-        "SELECT * FROM volunteers.wishes WHERE resident_id = $1 OR posted_by = $1 "
-        "ORDER BY created_at DESC, id LIMIT 200",
-        person_id,
+        f"SELECT * FROM volunteers.wishes WHERE ({where}) "
+        "AND ($3::timestamptz IS NULL OR (created_at, id) < ($3, $4)) "
+        "ORDER BY created_at DESC, id DESC LIMIT $2",
+        who,
+        limit,
+        start and start["created_at"],
+        start and start["id"],
     )
 
 
-async def wishes_claimed_by(conn: Connection, claimant_id: str) -> list[asyncpg.Record]:
-    """The wishes a person holds a claim on now, or met."""
-    return await conn.fetch(
-        "SELECT * FROM volunteers.wishes WHERE claimant_id = $1 ORDER BY created_at DESC, id LIMIT 200",
-        claimant_id,
+async def wishes_of(
+    conn: Connection, person_id: str, limit: int = DEFAULT_LIMIT, after: uuid.UUID | None = None
+) -> list[asyncpg.Record]:
+    """A page of the wishes a person made or posted for someone (a grid worker), newest first."""
+    return await _newest_first(conn, "resident_id = $1 OR posted_by = $1", person_id, limit, after)
+
+
+async def wishes_claimed_by(
+    conn: Connection, claimant_id: str, limit: int = DEFAULT_LIMIT, after: uuid.UUID | None = None
+) -> list[asyncpg.Record]:
+    """A page of the wishes a person holds a claim on now, or met, newest first."""
+    return await _newest_first(conn, "claimant_id = $1", claimant_id, limit, after)
+
+
+async def wishes_to_review(
+    conn: Connection, community_id: str, limit: int = DEFAULT_LIMIT, after: uuid.UUID | None = None
+) -> list[asyncpg.Record]:
+    """A page of the community's wishes waiting for review, or approved, oldest first."""
+    start = await page_start(
+        conn,
+        after,
+        "SELECT created_at, id FROM volunteers.wishes WHERE id = $1 AND community_id = $2",
+        after,
+        community_id,
     )
-
-
-async def wishes_to_review(conn: Connection, community_id: str) -> list[asyncpg.Record]:
     return await conn.fetch(
         "SELECT * FROM volunteers.wishes WHERE community_id = $1 AND status IN ('POSTED', 'APPROVED') "
-        "ORDER BY created_at, id LIMIT 200",
+        "AND ($3::timestamptz IS NULL OR (created_at, id) > ($3, $4)) ORDER BY created_at, id LIMIT $2",
         community_id,
+        limit,
+        start and start["created_at"],
+        start and start["id"],
     )
 
 
@@ -262,17 +382,33 @@ async def call_back_for_staff(conn: Connection, call_back_id: uuid.UUID) -> asyn
     return await conn.fetchrow(_CALL_BACKS + " WHERE b.id = $1", call_back_id)
 
 
-async def call_backs_of_community(conn: Connection, community_id: str) -> list[asyncpg.Record]:
-    """Open call-back requests first (oldest first), then the last ones handled."""
+async def call_backs_of_community(
+    conn: Connection, community_id: str, limit: int = DEFAULT_LIMIT, after: uuid.UUID | None = None
+) -> list[asyncpg.Record]:
+    """A page of the call-back requests: open ones first (oldest first), then those handled in
+    the last seven days, after request ``after``."""
+    start = await page_start(
+        conn,
+        after,
+        "SELECT handled_at IS NOT NULL AS handled, requested_at, id FROM volunteers.wish_call_backs "
+        "WHERE id = $1 AND community_id = $2",
+        after,
+        community_id,
+    )
     return await conn.fetch(
         _CALL_BACKS
         + """
         WHERE b.community_id = $1
           AND (b.handled_at IS NULL OR b.handled_at > now() - interval '7 days')
+          AND ($3::bool IS NULL OR (b.handled_at IS NOT NULL, b.requested_at, b.id) > ($3, $4, $5))
         ORDER BY b.handled_at IS NOT NULL, b.requested_at, b.id
-        LIMIT 200
+        LIMIT $2
         """,
         community_id,
+        limit,
+        start and start["handled"],
+        start and start["requested_at"],
+        start and start["id"],
     )
 
 

@@ -20,6 +20,7 @@ import asyncpg
 from services.common.clock import LOCAL_TZ
 from services.common.db import Connection
 from services.common.errors import Refusal
+from services.common.paging import DEFAULT_LIMIT, page_start, unknown_cursor
 from services.volunteers.certificate_repository import certificate_numbers_of
 from services.volunteers.profiles import unit_key
 
@@ -55,29 +56,57 @@ async def party_member(conn: Connection, volunteer_id: str) -> asyncpg.Record | 
     return await conn.fetchrow("SELECT * FROM volunteers.party_members WHERE volunteer_id = $1", volunteer_id)
 
 
-async def party_members(
-    conn: Connection, community_id: str, work_unit: str | None, approved_only: bool = False
-) -> list[asyncpg.Record]:
-    """The community's 双报到 registrations (of a work unit); ``approved_only``: those the
-    community approved, the only ones reported to work units (pending and declined are not)."""
-    return await conn.fetch(
-        "SELECT * FROM volunteers.party_members WHERE community_id = $1 "
-        "AND ($2::text IS NULL OR work_unit_key = $2) AND (NOT $4 OR status = 'APPROVED') "
-        "ORDER BY work_unit_key, name, volunteer_id LIMIT $3",
+async def _member_key(conn: Connection, community_id: str, after: str | None) -> asyncpg.Record | None:
+    """The registration a page of the community's party members goes on after."""
+    return await page_start(
+        conn,
+        after,
+        "SELECT * FROM volunteers.party_members WHERE volunteer_id = $1 AND community_id = $2",
+        after,
         community_id,
-        unit_key(work_unit) if work_unit else None,
-        MAX_ROWS,
-        approved_only,
     )
 
 
-async def party_members_to_review(conn: Connection, community_id: str) -> list[asyncpg.Record]:
-    """Members' own registrations waiting for the community, oldest first."""
+async def party_members(
+    conn: Connection,
+    community_id: str,
+    work_unit: str | None,
+    approved_only: bool = False,
+    limit: int = MAX_ROWS,
+    after: str | None = None,
+) -> list[asyncpg.Record]:
+    """A page of the community's 双报到 registrations (of a work unit), by work unit and name,
+    after volunteer ``after``; ``approved_only``: those the community approved, the only ones
+    reported to work units (pending and declined are not)."""
+    start = await _member_key(conn, community_id, after)
+    return await conn.fetch(
+        "SELECT * FROM volunteers.party_members WHERE community_id = $1 "
+        "AND ($2::text IS NULL OR work_unit_key = $2) AND (NOT $4 OR status = 'APPROVED') "
+        "AND ($5::text IS NULL OR (work_unit_key, name, volunteer_id) > ($6, $7, $5)) "
+        "ORDER BY work_unit_key, name, volunteer_id LIMIT $3",
+        community_id,
+        unit_key(work_unit) if work_unit else None,
+        limit,
+        approved_only,
+        start and start["volunteer_id"],
+        start and start["work_unit_key"],
+        start and start["name"],
+    )
+
+
+async def party_members_to_review(
+    conn: Connection, community_id: str, limit: int = DEFAULT_LIMIT, after: str | None = None
+) -> list[asyncpg.Record]:
+    """A page of the members' own registrations waiting for the community, oldest first."""
+    start = await _member_key(conn, community_id, after)
     return await conn.fetch(
         "SELECT * FROM volunteers.party_members WHERE community_id = $1 AND status = 'PENDING' "
+        "AND ($3::text IS NULL OR (registered_at, volunteer_id) > ($4, $3)) "
         "ORDER BY registered_at, volunteer_id LIMIT $2",
         community_id,
-        MAX_ROWS,
+        limit,
+        start and start["volunteer_id"],
+        start and start["registered_at"],
     )
 
 
@@ -96,10 +125,24 @@ async def partner_organisation(conn: Connection, organisation_id: uuid.UUID) -> 
     )
 
 
-async def partner_organisations(conn: Connection, community_id: str) -> list[asyncpg.Record]:
-    return await conn.fetch(
-        "SELECT * FROM volunteers.partner_organisations WHERE community_id = $1 ORDER BY name, id",
+async def partner_organisations(
+    conn: Connection, community_id: str, limit: int = DEFAULT_LIMIT, after: uuid.UUID | None = None
+) -> list[asyncpg.Record]:
+    """A page of the community's partner organisations, by name then id, after ``after``."""
+    start = await page_start(
+        conn,
+        after,
+        "SELECT name, id FROM volunteers.partner_organisations WHERE id = $1 AND community_id = $2",
+        after,
         community_id,
+    )
+    return await conn.fetch(
+        "SELECT * FROM volunteers.partner_organisations WHERE community_id = $1 "
+        "AND ($3::text IS NULL OR (name, id) > ($3, $4)) ORDER BY name, id LIMIT $2",
+        community_id,
+        limit,
+        start and start["name"],
+        start and start["id"],
     )
 
 
@@ -143,9 +186,21 @@ async def credited_total(conn: Connection, volunteer_id: str) -> int:
 
 
 async def no_shows(
-    conn: Connection, community_id: str, now: datetime, volunteer_id: str | None = None
+    conn: Connection,
+    community_id: str,
+    now: datetime,
+    volunteer_id: str | None = None,
+    limit: int = DEFAULT_LIMIT,
+    after: str | None = None,
 ) -> list[asyncpg.Record]:
-    """Per volunteer: the community's shifts that ended, signed up for and never checked in to."""
+    """A page of, per volunteer, the community's shifts that ended, signed up for and never
+    checked in to: most missed first, after volunteer ``after``."""
+    missed = None
+    if after is not None:
+        found = await no_shows(conn, community_id, now, after, 1)
+        if not found:
+            raise unknown_cursor()
+        missed = found[0]["no_shows"]
     return await conn.fetch(
         """
         SELECT g.volunteer_id, count(*) AS no_shows, array_agg(s.id ORDER BY s.starts_at) AS shift_ids,
@@ -156,18 +211,33 @@ async def no_shows(
           AND NOT EXISTS (SELECT 1 FROM volunteers.check_ins c
                           WHERE c.shift_id = g.shift_id AND c.volunteer_id = g.volunteer_id)
         GROUP BY g.volunteer_id
+        HAVING $5::bigint IS NULL OR (count(*) < $5 OR (count(*) = $5 AND g.volunteer_id > $6))
         ORDER BY count(*) DESC, g.volunteer_id
         LIMIT $4
         """,
         community_id,
         now,
         volunteer_id,
-        MAX_ROWS,
+        limit,
+        missed,
+        after,
     )
 
 
-async def forgotten_check_outs(conn: Connection, community_id: str) -> list[asyncpg.Record]:
-    """Check-ins the service closed at shift end because nobody checked out: latest first."""
+async def forgotten_check_outs(
+    conn: Connection, community_id: str, limit: int = DEFAULT_LIMIT, after: uuid.UUID | None = None
+) -> list[asyncpg.Record]:
+    """A page of the check-ins the service closed at shift end because nobody checked out:
+    latest first, after check-in ``after``."""
+    start = await page_start(
+        conn,
+        after,
+        "SELECT c.checked_out_at, c.id FROM volunteers.check_ins c "
+        "JOIN volunteers.shifts s ON s.id = c.shift_id "
+        "WHERE c.id = $1 AND s.community_id = $2 AND c.auto_closed",
+        after,
+        community_id,
+    )
     return await conn.fetch(
         """
         SELECT c.id, c.shift_id, c.volunteer_id, c.method, c.checked_in_at, c.checked_out_at,
@@ -176,11 +246,14 @@ async def forgotten_check_outs(conn: Connection, community_id: str) -> list[asyn
         JOIN volunteers.shifts s ON s.id = c.shift_id
         LEFT JOIN volunteers.ledger l ON l.check_in_id = c.id
         WHERE s.community_id = $1 AND c.auto_closed
-        ORDER BY c.checked_out_at DESC, c.id
+          AND ($3::timestamptz IS NULL OR (c.checked_out_at, c.id) < ($3, $4))
+        ORDER BY c.checked_out_at DESC, c.id DESC
         LIMIT $2
         """,
         community_id,
-        MAX_ROWS,
+        limit,
+        start and start["checked_out_at"],
+        start and start["id"],
     )
 
 

@@ -1,7 +1,7 @@
 // 志愿服务记录证明 on the volunteers' pages: ask the community that kept the records for a
 // numbered certificate of a period, print it or save the PDF (each carries a QR to its public
 // check), see one's service records and ask for a wrong one to be corrected, with a reason.
-import { ApiError, el, gql, keyed, onLangChange, t, tIn } from "/static/common.js";
+import { allPages, ApiError, el, gql, keyed, onLangChange, t, tIn } from "/static/common.js";
 import { addModuleStrings, busyLabel } from "/static/busy-label.js";
 
 const STRINGS = {
@@ -49,11 +49,12 @@ const STRINGS = {
   },
 };
 
-const LOAD = `{
-  myCertificates { number startsOn endsOn hours status revokeReason communityName verificationPath }
-  myServiceHours { entries { id shiftId kind minutes content place shiftStartsAt locked confirmedAt } }
-  myRecordCorrections { id role creditedMinutes askedMinutes status declineReason }
-}`;
+const CERTIFICATES = `query($limit: Int!, $after: ID) { myCertificates(limit: $limit, after: $after) {
+  id number startsOn endsOn hours status revokeReason communityName verificationPath } }`;
+const CORRECTIONS = `query($limit: Int!, $after: ID) { myRecordCorrections(limit: $limit, after: $after) {
+  id role creditedMinutes askedMinutes status declineReason } }`;
+const LEDGER = `query($limit: Int!, $after: ID) { myServiceHours { entries(limit: $limit, after: $after) {
+  id shiftId kind minutes content place shiftStartsAt locked confirmedAt } } }`;
 const ISSUE = `mutation($input: IssueCertificateInput!) { issueCertificate(input: $input) { number } }`;
 const ASK = `mutation($input: RequestRecordCorrectionInput!) { requestRecordCorrection(input: $input) { id status } }`;
 const BADGE = { VALID: "ok", REVOKED: "off", OPEN: "wait", ACCEPTED: "ok", DECLINED: "off" };
@@ -71,7 +72,12 @@ export function certificatesCard(box, onError) {
   const state = { data: null, communities: [], names: new Map(), notice: null, correcting: null, period: null };
 
   async function load() {
-    state.data = await gql(LOAD);
+    const [myCertificates, myRecordCorrections, entries] = await Promise.all([
+      allPages(CERTIFICATES, {}, (d) => d.myCertificates),
+      allPages(CORRECTIONS, {}, (d) => d.myRecordCorrections),
+      allPages(LEDGER, {}, (d) => d.myServiceHours.entries),
+    ]);
+    state.data = { myCertificates, myRecordCorrections, myServiceHours: { entries } };
     render();
   }
 

@@ -15,7 +15,7 @@ const COMMON = {
     resendIn: (s) => `${s}秒后可重发`,
     codeSent: (m) => `验证码已发送，${m}分钟内有效`,
     retryHint: "请再按一次按钮重试。",
-    submitting: "正在提交…", retry: "重试", loadingList: "正在加载…",
+    submitting: "正在提交…", retry: "重试", loadingList: "正在加载…", more: "更多",
     catREPAIR: "维修", catVISIT: "探访陪伴", catSUPPLIES: "生活物资", catHEALTH: "健康关爱",
     catERRAND: "跑腿代办", catOTHER: "其他",
     privacyNotice: "《隐私告知》", privacyAgree: "点击“登录”即表示您已阅读并同意",
@@ -25,7 +25,7 @@ const COMMON = {
     resendIn: (s) => `Resend in ${s}s`,
     codeSent: (m) => `Code sent; valid for ${m} minutes`,
     retryHint: "Press the button again to retry.",
-    submitting: "Sending…", retry: "Try again", loadingList: "Loading…",
+    submitting: "Sending…", retry: "Try again", loadingList: "Loading…", more: "More",
     catREPAIR: "Repairs", catVISIT: "Company and visits", catSUPPLIES: "Daily supplies", catHEALTH: "Health",
     catERRAND: "Errands", catOTHER: "Other",
     privacyNotice: "the privacy notice", privacyAgree: "By pressing “Log in” you accept",
@@ -240,6 +240,67 @@ export async function busy(button, errorBox, work) {
     // The work may have relabelled the button (or re-rendered it away): keep what it said.
     if (button.textContent === t("submitting")) button.textContent = label;
   }
+}
+
+/** How many items a page of a list asks for, and the most the API gives (README.md, "Pages of a list"). */
+export const PAGE = 50;
+export const MAX_PAGE = 200;
+
+/**
+ * A list read page by page: ``next()`` asks for the page after the last item so far (its
+ * ``key`` field is the next ``after``) and returns it; ``done`` once a page came back short.
+ * ``query`` takes ``$limit: Int!`` and ``$after: ID``; ``pick`` finds the list in its answer.
+ */
+export function pages(query, variables, pick, { key = "id", limit = PAGE } = {}) {
+  let after = null;
+  const list = {
+    items: [],
+    done: false,
+    async next() {
+      const page = pick(await gql(query, { ...variables, limit, after }));
+      list.items.push(...page);
+      list.done = page.length < limit;
+      if (page.length) after = page[page.length - 1][key];
+      return page;
+    },
+  };
+  return list;
+}
+
+/** Every page of a list, for a choice that needs the whole of it (a picker, a schedule). */
+export async function allPages(query, variables, pick, options = {}) {
+  const list = pages(query, variables, pick, { limit: MAX_PAGE, ...options });
+  while (!list.done) await list.next();
+  return list.items;
+}
+
+/**
+ * The 更多 / More button under a list shown page by page: it appends the next page (``show``),
+ * says 正在加载… while it waits, leaves a 重试 in ``errorBox`` after a failure, and is gone once
+ * the whole list is shown.
+ */
+export function moreButton(list, show, errorBox) {
+  const button = el("button", { type: "button", class: "secondary more", "data-i18n": "more" }, t("more"));
+  button.hidden = list.done;
+  const load = async () => {
+    button.disabled = true;
+    button.setAttribute("aria-busy", "true");
+    button.textContent = t("loadingList");
+    showError(errorBox, null);
+    try {
+      show(await list.next());
+    } catch (error) {
+      if (!(error instanceof ApiError)) throw error;
+      showError(errorBox, error, load);
+    } finally {
+      button.disabled = false;
+      button.removeAttribute("aria-busy");
+      button.textContent = t("more");
+      button.hidden = list.done;
+    }
+  };
+  button.addEventListener("click", load);
+  return button;
 }
 
 /** Show a failure in ``box``; a retryable one with a 重试 button when ``retry`` is given. */

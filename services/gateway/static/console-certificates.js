@@ -1,7 +1,7 @@
 // The console's 志愿服务记录 card: volunteers' requests to correct a record (accept, or decline
 // with a reason they read), the register of certificates issued (print, revoke with a reason),
 // and, for community admins, who the certificates name as issuer (负责人, 经办人, number code).
-import { ApiError, el, fmtDateTime, gql, onLangChange, t, tIn } from "/static/common.js";
+import { allPages, ApiError, el, fmtDateTime, gql, onLangChange, t, tIn } from "/static/common.js";
 import { addModuleStrings, busyLabel } from "/static/busy-label.js";
 
 const STRINGS = {
@@ -50,10 +50,14 @@ const STRINGS = {
 };
 
 const LOAD = `query($c: String!) {
-  openRecordCorrections(communityId: $c) { id name role venue shiftStartsAt creditedMinutes askedMinutes reason }
-  certificateRegister(communityId: $c) { number volunteerName startsOn endsOn hours status revokeReason }
   certificateIssuer(communityId: $c) { name personInCharge handler contact numberCode }
 }`;
+const OPEN_CORRECTIONS = `query($c: String!, $limit: Int!, $after: ID) {
+  openRecordCorrections(communityId: $c, limit: $limit, after: $after) {
+    id name role venue shiftStartsAt creditedMinutes askedMinutes reason } }`;
+const REGISTER = `query($c: String!, $limit: Int!, $after: ID) {
+  certificateRegister(communityId: $c, limit: $limit, after: $after) {
+    id number volunteerName startsOn endsOn hours status revokeReason } }`;
 const DECIDE = "mutation($input: DecideRecordCorrectionInput!) { decideRecordCorrection(input: $input) { id status } }";
 const REVOKE = "mutation($input: RevokeCertificateInput!) { revokeCertificate(input: $input) { number status } }";
 const SET_ISSUER = `mutation($c: String!, $p: String!, $h: String!, $code: String!) {
@@ -65,7 +69,14 @@ export function certificateDesk(box, onError) {
   const state = { communities: [], names: new Map(), admin: false, data: [], open: null, done: null, started: false };
 
   async function load() {
-    state.data = await Promise.all(state.communities.map(async (c) => ({ community: c, ...(await gql(LOAD, { c })) })));
+    state.data = await Promise.all(state.communities.map(async (c) => {
+      const [issuer, openRecordCorrections, certificateRegister] = await Promise.all([
+        gql(LOAD, { c }),
+        allPages(OPEN_CORRECTIONS, { c }, (d) => d.openRecordCorrections),
+        allPages(REGISTER, { c }, (d) => d.certificateRegister),
+      ]);
+      return { community: c, ...issuer, openRecordCorrections, certificateRegister };
+    }));
     render();
   }
   const reload = () => load().catch(onError);

@@ -5,7 +5,7 @@
 // - the "要告知的居民" list: what residents without a mobile of their own must be told by a
 //   call or a visit, ticked off once told.
 // The API shows masked names (the number to ring in full, on the list only); so do these.
-import { addStrings, busy, el, fmtDateTime, fmtTime, gql, keyed, lang, t } from "/static/common.js";
+import { addStrings, allPages, busy, el, fmtDateTime, fmtTime, gql, keyed, lang, t } from "/static/common.js";
 
 const PHONE_OF = ["SELF", "FAMILY", "NONE"];
 
@@ -54,13 +54,13 @@ const STRINGS = {
   },
 };
 
-const SIGNUPS_FOR = `query($r: ID!) { signupsFor(residentId: $r) {
+const SIGNUPS_FOR = `query($r: ID!, $limit: Int!, $after: ID) { signupsFor(residentId: $r, limit: $limit, after: $after) {
   id status partySize waitlistPosition activityTitle venue startsAt endsAt sessionCancelled madeByProxy
   members { id name me } } }`;
 const CANCEL_FOR = "mutation($input: CancelSignupForInput!) { cancelSignupFor(input: $input) { id status } }";
 const CUT_FOR = `mutation($input: CancelPartyMembersInput!) {
   cancelPartyMembersFor(input: $input) { id status partySize } }`;
-const TO_TELL = `{ toTell(includeTold: true) {
+const TO_TELL = `query($limit: Int!, $after: ID) { toTell(includeTold: true, limit: $limit, after: $after) {
   id kind title say titleEn sayEn createdAt resident building unit contact contactEn told toldAt toldBy } }`;
 const MARK_TOLD = "mutation($id: ID!) { markTold(id: $id) { id told toldAt toldBy } }";
 const TOLD_SHOWN = 10;
@@ -116,7 +116,7 @@ export function residentSignups(box, changed = () => {}) {
       state.notice.clear();
     }
     state.resident = resident;
-    state.signups = resident ? (await gql(SIGNUPS_FOR, { r: resident.id })).signupsFor : [];
+    state.signups = resident ? await allPages(SIGNUPS_FOR, { r: resident.id }, (d) => d.signupsFor) : [];
     render();
   }
 
@@ -213,7 +213,7 @@ export function toTellList(section) {
   const state = { entries: [], timer: null, loaded: false };
 
   async function load() {
-    state.entries = (await gql(TO_TELL)).toTell;
+    state.entries = await allPages(TO_TELL, {}, (d) => d.toTell);
     state.loaded = true;
     render();
   }

@@ -2,7 +2,7 @@
 // smartphone, adds their household, signs them up, prints their ticket and posts a wish for them.
 // The API shows a grid worker masked names and phones only; so does this card.
 import {
-  addStrings, ApiError, busy, el, fmtDateTime, fmtTime, gql, keyed, settle, t, tIn, untilAnswered,
+  addStrings, allPages, ApiError, busy, el, fmtDateTime, fmtTime, gql, keyed, settle, t, tIn, untilAnswered,
   WISH_CATEGORIES,
 } from "/static/common.js";
 import { contactFields, noSmsNote, residentSignups } from "/static/console-elders.js";
@@ -90,8 +90,9 @@ const ADD_MEMBER = `mutation($r: ID!, $name: String!, $relation: Relation!, $age
 // A child's details only with the guardian's consent (PIPL: under 14 is sensitive; TEEN spans 13).
 const NEEDS_GUARDIAN = ["CHILD", "TEEN"];
 // The same reads the console's festival list makes, narrowed to what a sign-up needs.
-const FESTIVALS = "{ festivals { id name communityIds published } }";
-const FESTIVAL = `query($id: ID!) { festival(id: $id) { id name activities { id title communityId sessions {
+const FESTIVALS = `query($limit: Int!, $after: ID) { festivals(limit: $limit, after: $after) {
+  id name communityIds published } }`;
+const FESTIVAL = `query($id: ID!) { festival(id: $id) { id name activities(limit: 200) { id title communityId sessions(limit: 200) {
   id venue startsAt endsAt seatsLeft waitlistLength status maxPartySize } } } }`;
 const SIGN_UP_FOR = "mutation($input: SignUpForInput!) { signUpFor(input: $input) { id status partySize waitlistPosition } }";
 const TICKET_FOR = `query($id: ID!) { ticketFor(signupId: $id) { ${TICKET_SHEET_FIELDS} } }`;
@@ -246,7 +247,7 @@ export function proxySignup(root) {
   async function loadSessions() {
     const community = state.resident?.communityId;
     if (!community) return;
-    const festivals = (await gql(FESTIVALS)).festivals
+    const festivals = (await allPages(FESTIVALS, {}, (d) => d.festivals))
       .filter((f) => f.published && f.communityIds.includes(community));
     const now = new Date().toISOString();
     const loaded = await Promise.all(festivals.map((f) => gql(FESTIVAL, { id: f.id })));

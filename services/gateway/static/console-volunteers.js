@@ -1,7 +1,7 @@
 // Two console cards for the community's volunteers: party members' own 双报到 registrations to
 // review (approve, or decline with a reason they read), and claimants' requests that the
 // community pass a message on to a resident whose number they do not see.
-import { ApiError, el, fmtDateTime, gql, onLangChange, t, tIn } from "/static/common.js";
+import { allPages, ApiError, el, fmtDateTime, gql, onLangChange, t, tIn } from "/static/common.js";
 import { addModuleStrings, busyLabel } from "/static/busy-label.js";
 
 const STRINGS = {
@@ -43,10 +43,10 @@ const STRINGS = {
   },
 };
 
-const TO_REVIEW = `query($c: String!) { partyMembersToReview(communityId: $c) {
+const TO_REVIEW = `query($c: String!, $limit: Int!, $after: ID) { partyMembersToReview(communityId: $c, limit: $limit, after: $after) {
   volunteerId name workUnit partyBranch reportedOn } }`;
 const REVIEW = "mutation($input: ReviewPartyMemberInput!) { reviewPartyMember(input: $input) { volunteerId status } }";
-const CALL_BACKS = `query($c: String!) { wishCallBacks(communityId: $c) {
+const CALL_BACKS = `query($c: String!, $limit: Int!, $after: ID) { wishCallBacks(communityId: $c, limit: $limit, after: $after) {
   id category building unit residentName residentPhone claimantName organisation plannedVisitAt note requestedAt handledAt } }`;
 const CALL_BACK_DONE = "mutation($id: ID!) { markWishCallBackDone(id: $id) { id handledAt } }";
 
@@ -63,11 +63,11 @@ export function volunteerCards(partyBox, callBackBox, onError) {
 
   async function load() {
     const [pending, callBacks] = await Promise.all([
-      Promise.all(state.reviews ? state.communities.map((c) => gql(TO_REVIEW, { c })) : []),
-      Promise.all(state.communities.map((c) => gql(CALL_BACKS, { c }))),
+      Promise.all(state.reviews ? state.communities.map((c) => allPages(TO_REVIEW, { c }, (d) => d.partyMembersToReview, { key: "volunteerId" })) : []),
+      Promise.all(state.communities.map((c) => allPages(CALL_BACKS, { c }, (d) => d.wishCallBacks))),
     ]);
-    state.pending = pending.flatMap((d) => d.partyMembersToReview);
-    state.callBacks = callBacks.flatMap((d) => d.wishCallBacks);
+    state.pending = pending.flat();
+    state.callBacks = callBacks.flat();
     render();
   }
   const reload = () => load().catch(onError);

@@ -1,9 +1,10 @@
 // The console's 微心愿 review queue: approve, decline with a reason or merge a posted wish, then
 // publish an approved one to the community's wish wall. Its strings live with the console's.
-import { ApiError, busy, el, gql, t, tIn } from "/static/common.js";
+import { allPages, ApiError, busy, el, gql, t, tIn } from "/static/common.js";
 
 const WISH_FIELDS = "id category description building status";
-const TO_REVIEW = `query($c: String!) { wishesToReview(communityId: $c) { ${WISH_FIELDS} } }`;
+const TO_REVIEW = `query($c: String!, $limit: Int!, $after: ID) { wishesToReview(communityId: $c, limit: $limit, after: $after) {
+  ${WISH_FIELDS} } }`;
 const REVIEW = `mutation($input: ReviewWishInput!) { reviewWish(input: $input) { ${WISH_FIELDS} } }`;
 const PUBLISH = `mutation($id: ID!) { publishWish(wishId: $id) { ${WISH_FIELDS} } }`;
 
@@ -17,7 +18,7 @@ export function wishReview(nodes, onError) {
 
   async function load() {
     const community = nodes.community.value;
-    state.wishes = community ? (await gql(TO_REVIEW, { c: community })).wishesToReview : [];
+    state.wishes = community ? await allPages(TO_REVIEW, { c: community }, (d) => d.wishesToReview) : [];
     render();
   }
 

@@ -1,7 +1,7 @@
 // The organisers' console: festivals, activities and sessions; live seat counts; calling a session off.
 import { showConflicts } from "/static/console-offline.js";
 import {
-  ApiError, beijingInput, busy, el, fmtDateTime, fmtTime, gql, keyed, langSwitch, logOut,
+  ApiError, allPages, beijingInput, busy, moreButton, pages, el, fmtDateTime, fmtTime, gql, keyed, langSwitch, logOut,
   onLangChange, showError, showView, t, useStrings, whoAmI,
 } from "/static/common.js";
 import { communityCard, showCommunityNames } from "/static/console-directory.js";
@@ -129,30 +129,32 @@ useStrings({
 
 const ME = "{ me { id name username roles communities communityNames } }";
 usePhaseStrings();
-const FESTIVALS = "{ festivals { id name communityIds startsOn endsOn published } }";
+const FESTIVALS = `query($limit: Int!, $after: ID) { festivals(limit: $limit, after: $after) {
+  id name communityIds startsOn endsOn published } }`;
 const SET_PUBLISHED = `mutation($id: ID!, $published: Boolean!) {
   setFestivalPublished(festivalId: $id, published: $published) { id published } }`;
-const FESTIVAL = `query($id: ID!) { festival(id: $id) { id name communityIds startsOn endsOn published activities {
-  id title communityId sessions { id venue startsAt endsAt capacity seatsTaken seatsLeft waitlistLength status cancelReason
+const FESTIVAL = `query($id: ID!) { festival(id: $id) { id name communityIds startsOn endsOn published activities(limit: 200) {
+  id title communityId sessions(limit: 200) { id venue startsAt endsAt capacity seatsTaken seatsLeft waitlistLength status cancelReason
   registrationOpensAt registrationClosesAt } } } }`;
 const CREATE_FESTIVAL = "mutation($input: CreateFestivalInput!) { createFestival(input: $input) { id name } }";
 const CREATE_ACTIVITY = "mutation($input: CreateActivityInput!) { createActivity(input: $input) { id title } }";
 const SCHEDULE = "mutation($input: ScheduleSessionInput!) { scheduleSession(input: $input) { id } }";
 const CHANGE_CAPACITY = "mutation($input: ChangeSessionCapacityInput!) { changeSessionCapacity(input: $input) { id capacity } }";
 const MOVE_SESSION = "mutation($input: MoveSessionInput!) { moveSession(input: $input) { id startsAt endsAt } }";
-const DEAD_LETTERS = "{ deadLetters(limit: 50) { id channel kind address attempts lastError updatedAt } }";
+const DEAD_LETTERS = `query($limit: Int!, $after: ID) { deadLetters(limit: $limit, after: $after) {
+  id channel kind address attempts lastError updatedAt } }`;
 const RESEND = "mutation($id: ID!, $key: String) { resendDelivery(id: $id, idempotencyKey: $key) { id status } }";
-const ROSTER = `query($id: ID!) { sessionRoster(sessionId: $id) {
+const ROSTER = `query($id: ID!, $limit: Int!, $after: ID) { sessionRoster(sessionId: $id, limit: $limit, after: $after) {
   signupId resident phone status partySize checkedIn checkedInAt partyNames admitted } }`;
-const SHIFTS = "query($c: String!) { shifts(communityId: $c) { id communityId festivalId venue role startsAt endsAt headcount placesTaken } }";
+const SHIFTS = "query($c: String!, $limit: Int!, $after: ID) { shifts(communityId: $c, limit: $limit, after: $after) { id communityId festivalId venue role startsAt endsAt headcount placesTaken } }";
 const CREATE_SHIFT = "mutation($input: CreateShiftInput!) { createShift(input: $input) { id } }";
-const VENUES = "query($c: String!) { venues(communityId: $c) { id communityId name kind capacity } }";
+const VENUES = "query($c: String!, $limit: Int!, $after: ID) { venues(communityId: $c, limit: $limit, after: $after) { id communityId name kind capacity } }";
 const CREATE_VENUE = "mutation($input: CreateVenueInput!) { createVenue(input: $input) { id } }";
 const VENUE_KINDS = ["STATION", "SQUARE", "ROOM"];
 const CREATE_STAFF = `mutation($c: String!, $r: StaffRole!, $u: String!, $p: String!, $n: String!) {
   createOrganiser(communityId: $c, role: $r, username: $u, password: $p, displayName: $n) { id username roles } }`;
 const STAFF_ROLES = ["ORGANISER", "SCANNER", "COMMUNITY_ADMIN"];
-const SHIFT_ROSTER = `query($id: ID!) { shiftRoster(shiftId: $id) {
+const SHIFT_ROSTER = `query($id: ID!, $limit: Int!, $after: ID) { shiftRoster(shiftId: $id, limit: $limit, after: $after) {
   volunteerId name phone signedUpAt checkedInAt checkedOutAt minutesCredited } }`;
 const CANCEL_SESSION = "mutation($input: CancelSessionInput!) { cancelSession(input: $input) { id status } }";
 
@@ -204,7 +206,7 @@ function reportError(error) {
 
 async function loadFestivals(chosen) {
   const mine = new Set(state.me.communities);
-  state.festivals = (await gql(FESTIVALS)).festivals.filter((f) => f.communityIds.some((c) => mine.has(c)));
+  state.festivals = (await allPages(FESTIVALS, {}, (d) => d.festivals)).filter((f) => f.communityIds.some((c) => mine.has(c)));
   const select = $("festival");
   const previous = chosen ?? select.value;
   select.replaceChildren(...state.festivals.map((f) => el("option", { value: f.id }, f.published ? f.name : t("draftName", f.name))));
@@ -377,23 +379,26 @@ function statusCell(row) {
 
 /** Who signed up for a session (each household member by name) and who has arrived; phones come masked. */
 async function showRoster(row) {
-  const entries = (await gql(ROSTER, { id: row.id })).sessionRoster;
-  state.roster = { row, entries };
+  const list = pages(ROSTER, { id: row.id }, (d) => d.sessionRoster, { key: "signupId" });
+  const entries = await list.next();
+  state.roster = { row, entries: list.items };
   $("roster").hidden = false;
   $("export-csv").href = `/exports/sessions/${row.id}/roster.csv`;
   $("export-ics").href = `/exports/sessions/${row.id}.ics`;
   $("roster-title").textContent = t("rosterOf", row.title, fmtDateTime(row.startsAt));
   const statusText = (e) => t(`signup${e.status}`);
-  $("roster-table").querySelector("tbody").replaceChildren(...(entries.length
-    ? entries.map((e) => el("tr", { dataset: { signup: e.signupId } },
+  const rosterRow = (e) => el("tr", { dataset: { signup: e.signupId } },
         el("td", { "data-label": t("resident") }, e.resident),
         el("td", { "data-label": t("phoneMasked") }, e.phone ?? "—"),
         el("td", { "data-label": t("status") }, statusText(e)),
         el("td", { class: "num", "data-label": t("people") }, el("span", {}, e.partySize,
           e.partyNames.length ? el("span", { class: "muted" }, `（${e.partyNames.join("、")}）`) : null)),
         el("td", { "data-label": t("arrived") }, e.checkedIn
-          ? `${fmtTime(e.checkedInAt)}${e.admitted < e.partySize ? ` (${e.admitted}/${e.partySize})` : ""}` : "—")))
-    : [el("tr", {}, el("td", { colspan: 5 }, t("rosterEmpty")))]));
+          ? `${fmtTime(e.checkedInAt)}${e.admitted < e.partySize ? ` (${e.admitted}/${e.partySize})` : ""}` : "—"));
+  const body = $("roster-table").querySelector("tbody");
+  body.replaceChildren(...(entries.length ? entries.map(rosterRow) : [el("tr", {}, el("td", { colspan: 5 }, t("rosterEmpty")))]));
+  // A roster longer than a page: 更多 appends the next one (the CSV export holds all of it).
+  $("roster-more").replaceChildren(moreButton(list, (page) => body.append(...page.map(rosterRow)), $("roster-more-error")));
   await showConflicts($("roster-conflicts"), row.id);
   $("roster").scrollIntoView({ block: "nearest" });
 }
@@ -425,7 +430,7 @@ $("report-csv").addEventListener("click", () => {
 async function loadShifts() {
   const festival = state.festival;
   const communities = festival ? festival.communityIds.filter((c) => state.me.communities.includes(c)) : [];
-  const shifts = (await Promise.all(communities.map((c) => gql(SHIFTS, { c })))).flatMap((d) => d.shifts)
+  const shifts = (await Promise.all(communities.map((c) => allPages(SHIFTS, { c }, (d) => d.shifts)))).flat()
     .filter((s) => !s.festivalId || s.festivalId === festival.id)
     .sort((a, b) => a.startsAt.localeCompare(b.startsAt));
   $("shifts").querySelector("tbody").replaceChildren(...(shifts.length
@@ -455,13 +460,15 @@ async function showShiftRoster(shift, button) {
     next.remove();
     return;
   }
-  const entries = (await gql(SHIFT_ROSTER, { id: shift.id })).shiftRoster;
-  const lines = entries.length
-    ? entries.map((e) => el("li", {}, `${volunteerLabel(e)} · ${e.checkedInAt ? t("inAt", fmtTime(e.checkedInAt)) : t("notHere")}`
-        + (e.checkedOutAt ? ` · ${t("outAt", fmtTime(e.checkedOutAt), e.minutesCredited)}` : ""),
-        " ", undoCheckOutControl(shift, e)))
-    : [el("li", {}, t("noVolunteers"))];
-  row.after(el("tr", { class: "shift-roster" }, el("td", { colspan: 5 }, el("ul", {}, lines))));
+  const list = pages(SHIFT_ROSTER, { id: shift.id }, (d) => d.shiftRoster, { key: "volunteerId" });
+  const entries = await list.next();
+  const line = (e) => el("li", {}, `${volunteerLabel(e)} · ${e.checkedInAt ? t("inAt", fmtTime(e.checkedInAt)) : t("notHere")}`
+    + (e.checkedOutAt ? ` · ${t("outAt", fmtTime(e.checkedOutAt), e.minutesCredited)}` : ""),
+    " ", undoCheckOutControl(shift, e));
+  const lines = el("ul", {}, entries.length ? entries.map(line) : [el("li", {}, t("noVolunteers"))]);
+  const error = el("p", { class: "error", role: "alert", hidden: true });
+  const more = moreButton(list, (page) => lines.append(...page.map(line)), error);
+  row.after(el("tr", { class: "shift-roster" }, el("td", { colspan: 5 }, lines, more, error)));
 }
 
 createForm($("shift-form"), "create-shift", async (key) => {
@@ -495,9 +502,10 @@ $("staff-form").addEventListener("submit", (event) => {
 
 async function loadDeadLetters() {
   const box = $("dead-letters");
+  const list = pages(DEAD_LETTERS, {}, (d) => d.deadLetters);
   let letters;
   try {
-    letters = (await gql(DEAD_LETTERS)).deadLetters;
+    letters = await list.next();
   } catch (error) {
     if (!(error instanceof ApiError)) throw error;
     box.replaceChildren(el("p", { class: "note" }, error.text()));
@@ -507,19 +515,22 @@ async function loadDeadLetters() {
     box.replaceChildren(el("p", { class: "note" }, t("noDeadLetters")));
     return;
   }
+  const row = (letter) => {
+    const error = el("p", { class: "error", role: "alert", hidden: true });
+    const resend = el("button", { type: "button", class: "quiet" }, t("resend"));
+    resend.addEventListener("click", () => busy(resend, error, async () => {
+      await keyed(`resend:${letter.id}`, (key) => gql(RESEND, { id: letter.id, key }));
+      await loadDeadLetters();
+    }));
+    return el("tr", { dataset: { delivery: letter.id } },
+      el("td", {}, letter.kind), el("td", {}, letter.channel), el("td", {}, letter.address),
+      el("td", { class: "num" }, letter.attempts), el("td", {}, letter.lastError ?? ""), el("td", {}, resend, error));
+  };
+  const body = el("tbody", {}, letters.map(row));
+  const moreError = el("p", { class: "error", role: "alert", hidden: true });
   box.replaceChildren(el("div", { class: "table-wrap" }, el("table", {},
     el("thead", {}, el("tr", {}, ["dlKind", "dlChannel", "dlAddress", "dlAttempts", "dlError", ""].map((k) => el("th", {}, k ? t(k) : "")))),
-    el("tbody", {}, letters.map((letter) => {
-      const error = el("p", { class: "error", role: "alert", hidden: true });
-      const resend = el("button", { type: "button", class: "quiet" }, t("resend"));
-      resend.addEventListener("click", () => busy(resend, error, async () => {
-        await keyed(`resend:${letter.id}`, (key) => gql(RESEND, { id: letter.id, key }));
-        await loadDeadLetters();
-      }));
-      return el("tr", { dataset: { delivery: letter.id } },
-        el("td", {}, letter.kind), el("td", {}, letter.channel), el("td", {}, letter.address),
-        el("td", { class: "num" }, letter.attempts), el("td", {}, letter.lastError ?? ""), el("td", {}, resend, error));
-    })))));
+    body)), moreButton(list, (page) => body.append(...page.map(row)), moreError), moreError);
 }
 
 /** A create form: its idempotency key lives until the answer is final or the form is edited. */
@@ -568,7 +579,7 @@ createForm($("activity-form"), "create-activity", async (key) => {
 
 /** The registered venues of my communities; a session booked at one is checked for clashes and size. */
 async function loadVenues(chosen) {
-  const venues = (await Promise.all(state.me.communities.map((c) => gql(VENUES, { c })))).flatMap((d) => d.venues);
+  const venues = (await Promise.all(state.me.communities.map((c) => allPages(VENUES, { c }, (d) => d.venues)))).flat();
   const select = $("session-venue-id");
   const previous = chosen ?? select.value;
   select.replaceChildren(

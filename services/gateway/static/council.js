@@ -3,7 +3,7 @@
 // triage concerns, convene a meeting at a station with invitees from the directory, record the
 // minutes (a cost split must add up) and follow the tasks.
 import {
-  ApiError, busy, el, lang, fmtDateTime, fmtDay, gql, keyed, beijingInput, langSwitch, logOut, onLangChange,
+  allPages, ApiError, busy, el, lang, fmtDateTime, fmtDay, gql, keyed, beijingInput, langSwitch, logOut, onLangChange,
   phoneLogIn, showError, showView, t, useStrings, whoAmI,
 } from "/static/common.js";
 
@@ -119,10 +119,21 @@ function taskCard(task, { owner = false, rate = false } = {}) {
 
 // --- residents ---------------------------------------------------------------------------------
 
+/** A list of the council's, every page of it (README.md, "Pages of a list"). */
+function every(field, fields, args = {}) {
+  const declared = Object.keys(args).map((name) => `$${name}: String!, `).join("");
+  const passed = Object.keys(args).map((name) => `${name === "c" ? "communityId" : name}: $${name}, `).join("");
+  return allPages(`query(${declared}$limit: Int!, $after: ID) { ${field}(${passed}limit: $limit, after: $after) { ${fields} } }`,
+    args, (d) => d[field]);
+}
+
 async function loadResident() {
-  const data = await gql(`{ me { building communityId } myConcerns { ${CONCERN} }
-    myCouncilInvitations { id meetingTitle roleWords reply startsAt place } myCouncilTasks { ${TASK} } }`);
-  state.data = data;
+  const [data, myConcerns, myCouncilTasks, myCouncilInvitations] = await Promise.all([
+    gql("{ me { building communityId } }"),
+    every("myConcerns", CONCERN), every("myCouncilTasks", TASK),
+    every("myCouncilInvitations", "id meetingTitle roleWords reply startsAt place"),
+  ]);
+  state.data = { ...data, myConcerns, myCouncilTasks, myCouncilInvitations };
 }
 
 function renderResident() {
@@ -164,12 +175,14 @@ function renderResident() {
 async function loadStaff() {
   const c = $("community").value;
   const organiser = state.me.roles.some((r) => ["organiser", "community_admin", "platform_admin"].includes(r));
-  const data = await gql(`query($c: String!) { communityConcerns(communityId: $c) { ${CONCERN} }
-    communityCouncilTasks(communityId: $c) { ${TASK} }
-    ${organiser ? `councilMeetings(communityId: $c) { ${MEETING} }
-    councilInvitees(communityId: $c) { role roleWords name personId partnerId building }` : ""}
-    community(id: $c) { stations { id name } } }`, { c });
-  state.data = { organiser, ...data };
+  const [data, communityConcerns, communityCouncilTasks, councilMeetings] = await Promise.all([
+    gql(`query($c: String!) {
+      ${organiser ? "councilInvitees(communityId: $c) { role roleWords name personId partnerId building }" : ""}
+      community(id: $c) { stations { id name } } }`, { c }),
+    every("communityConcerns", CONCERN, { c }), every("communityCouncilTasks", TASK, { c }),
+    organiser ? every("councilMeetings", MEETING, { c }) : undefined,
+  ]);
+  state.data = { organiser, ...data, communityConcerns, communityCouncilTasks, ...(organiser ? { councilMeetings } : {}) };
 }
 
 function tabs() {

@@ -2,7 +2,7 @@
 // print the quarterly report for the 党建联席会议 (or take it as CSV) and close finished items
 // (销号); partner units' members offer resources, claim project items (or a part) and report them done.
 import {
-  ApiError, busy, el, fmtDay, gql, keyed, langSwitch, onLangChange, showError, showView, t, useStrings, whoAmI,
+  allPages, ApiError, busy, el, fmtDay, MAX_PAGE, gql, keyed, langSwitch, onLangChange, showError, showView, t, useStrings, whoAmI,
 } from "/static/common.js";
 
 useStrings({
@@ -29,8 +29,10 @@ useStrings({
 });
 
 const ITEM = "id kind title details dueOn status statusWords claims { partnerName part doneAt }";
-const LISTS = `query($c: String!) { communityLists(communityId: $c) { resources { ${ITEM} } needs { ${ITEM} }
-  projects { ${ITEM} } residentsNeeds { source building words statusWords } } }`;
+const LISTS = `query($c: String!) { communityLists(communityId: $c) { resources(limit: ${MAX_PAGE}) { ${ITEM} }
+  needs(limit: ${MAX_PAGE}) { ${ITEM} } projects(limit: ${MAX_PAGE}) { ${ITEM} } residentsNeeds { source building words statusWords } } }`;
+const ONE_LIST = (field) => `query($c: String!, $limit: Int!, $after: ID) { communityLists(communityId: $c) {
+  ${field}(limit: $limit, after: $after) { ${ITEM} } } }`;
 const REPORT = `query($c: String!, $y: Int!, $q: Int!) { quarterlyReport(communityId: $c, year: $y, quarter: $q) {
   lines { partner claimed done overdue closed } csv } }`;
 const $ = (id) => document.getElementById(id);
@@ -123,7 +125,13 @@ function render() {
 
 async function load() {
   try {
-    state.lists = (await gql(LISTS, { c: $("community").value })).communityLists;
+    const c = $("community").value;
+    const lists = (await gql(LISTS, { c })).communityLists;
+    // A list longer than one page (README.md, "Pages of a list") is read whole.
+    for (const field of ["resources", "needs", "projects"]) {
+      if (lists[field].length === MAX_PAGE) lists[field] = await allPages(ONE_LIST(field), { c }, (d) => d.communityLists[field]);
+    }
+    state.lists = lists;
     render();
     showError($("app-error"), null);
   } catch (error) {

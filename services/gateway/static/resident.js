@@ -1,7 +1,7 @@
 // The residents' mini-page: log in by phone, browse the festival, sign up (with family), cancel, inbox.
 import { chosenCommunity, communityPicker } from "/static/community-picker.js";
 import {
-  ApiError, busy, dayOf, el, fmtDateTime, fmtDay, fmtTime, gql, keyed, lang, langSwitch, logOut,
+  ApiError, allPages, busy, dayOf, moreButton, pages, el, fmtDateTime, fmtDay, fmtTime, gql, keyed, lang, langSwitch, logOut,
   onLangChange, phoneLogIn, settle, showError, showView, t, tIn, useStrings, whoAmI, WISH_CATEGORIES,
 } from "/static/common.js";
 import { partyOf, partyPart } from "/static/resident-party.js";
@@ -129,11 +129,12 @@ const SESSION_FIELDS = `id activityId venue startsAt endsAt capacity seatsLeft w
 const ME = "{ me { id name phone communityId communityName building unit householdMembers { id name relation ageBand } } }";
 const UPDATE_PROFILE = `mutation($communityId: String!, $building: String!, $unit: String!, $name: String!) {
   updateMyProfile(communityId: $communityId, building: $building, unit: $unit, name: $name) { id } }`;
-const FESTIVALS = "{ festivals { id name startsOn endsOn activities { id title } } }";
-const FESTIVAL = `query($id: ID!) { festival(id: $id) { id name activities {
-  id title category description sessions { ${SESSION_FIELDS} } } } }`;
+const FESTIVALS = `query($limit: Int!, $after: ID) { festivals(limit: $limit, after: $after) {
+  id name startsOn endsOn activities(limit: 200) { id title } } }`;
+const FESTIVAL = `query($id: ID!) { festival(id: $id) { id name activities(limit: 200) {
+  id title category description sessions(limit: 200) { ${SESSION_FIELDS} } } } }`;
 const SIGNUP_FIELDS = `id sessionId status partySize waitlistPosition attendees { id name } session { ${SESSION_FIELDS} }`;
-const MY_SIGNUPS = `{ mySignups { ${SIGNUP_FIELDS} } }`;
+const MY_SIGNUPS = `query($limit: Int!, $after: ID) { mySignups(limit: $limit, after: $after) { ${SIGNUP_FIELDS} } }`;
 const SIGNUP = `query($id: ID!) { signup(id: $id) { ${SIGNUP_FIELDS} } }`;
 const SIGN_UP = `mutation($input: SignUpInput!) { signUp(input: $input) { ${SIGNUP_FIELDS} } }`;
 const CANCEL = `mutation($input: CancelSignupInput!) { cancelSignup(input: $input) { ${SIGNUP_FIELDS} } }`;
@@ -150,7 +151,7 @@ const ADD_MEMBER = `mutation($name: String!, $relation: Relation!, $ageBand: Age
 const NEEDS_GUARDIAN = ["CHILD", "TEEN"];
 const REMOVE_MEMBER = "mutation($id: ID!) { removeHouseholdMember(id: $id) }";
 const WISH_FIELDS = `id category description building status declineReason doneNote metAt ${CLAIMANT_FIELDS}`;
-const MY_WISHES = `{ myWishes { ${WISH_FIELDS} } }`;
+const MY_WISHES = `query($limit: Int!, $after: ID) { myWishes(limit: $limit, after: $after) { ${WISH_FIELDS} } }`;
 const POST_WISH = `mutation($input: PostWishInput!) { postWish(input: $input) { ${WISH_FIELDS} } }`;
 const CONFIRM_WISH = `mutation($id: ID!) { confirmWish(wishId: $id) { ${WISH_FIELDS} } }`;
 const WISH_MAX = 200;
@@ -175,7 +176,7 @@ async function loadMe() {
 }
 
 async function loadFestivals() {
-  state.festivals = (await gql(FESTIVALS)).festivals;
+  state.festivals = await allPages(FESTIVALS, {}, (d) => d.festivals);
   state.titles = new Map(state.festivals.flatMap((f) => f.activities.map((a) => [a.id, a.title])));
   const wanted = new URLSearchParams(location.search).get("festival");
   const today = dayOf(new Date().toISOString());
@@ -197,11 +198,18 @@ async function loadFestival() {
   renderActivities();
 }
 
+/** 我的报名, latest first, a page at a time: a refresh reads again as many as were shown. */
 async function loadSignups() {
-  state.signups = (await gql(MY_SIGNUPS)).mySignups;
-  renderSignups();
-  renderActivities();
-  liveMine.watch(state.signups);
+  const list = pages(MY_SIGNUPS, {}, (d) => d.mySignups);
+  do await list.next(); while (!list.done && list.items.length < state.signups.length);
+  const shown = () => {
+    state.signups = list.items;
+    renderSignups();
+    renderActivities();
+    liveMine.watch(state.signups);
+  };
+  shown();
+  $("signups-more").replaceChildren(moreButton(list, shown, $("signups-more-error")));
 }
 
 // A promotion, move or cancellation shows in 我的报名 at once, without a reload.
@@ -570,7 +578,7 @@ function localRefusal(key, field) {
 }
 
 async function loadWishes() {
-  state.wishes = (await gql(MY_WISHES)).myWishes;
+  state.wishes = await allPages(MY_WISHES, {}, (d) => d.myWishes);
   renderWishes();
 }
 

@@ -1,6 +1,6 @@
 // The volunteers' scanner page: pick my shift, check in with the venue's station code, check out.
 import {
-  ApiError, busy, el, fmtDateTime, fmtTime, gql, keyed, langSwitch, logOut, onLangChange,
+  ApiError, allPages, busy, el, fmtDateTime, fmtTime, gql, keyed, langSwitch, logOut, onLangChange,
   phoneLogIn, showError, showView, t, useStrings, whoAmI,
 } from "/static/common.js";
 import { doorSearch } from "/static/door-search.js";
@@ -54,9 +54,9 @@ useStrings({
   },
 });
 
-const SHIFTS = `{ myShiftSignups { id shift { id venue role startsAt endsAt ${WITHDRAW_FIELDS} } } }`;
+const SHIFTS = `query($limit: Int!, $after: ID) { myShiftSignups(limit: $limit, after: $after) { id shift { id venue role startsAt endsAt ${WITHDRAW_FIELDS} } } }`;
 const MY_CHECK_IN = "query($id: ID!) { myCheckIn(shiftId: $id) { id checkedInAt checkedOutAt minutesCredited } }";
-const COMMUNITY_SHIFTS = "query($c: String!) { shifts(communityId: $c) { id venue role startsAt endsAt placesLeft } }";
+const COMMUNITY_SHIFTS = "query($c: String!, $limit: Int!, $after: ID) { shifts(communityId: $c, limit: $limit, after: $after) { id venue role startsAt endsAt placesLeft } }";
 const SIGN_UP_FOR_SHIFT = "mutation($input: SignUpForShiftInput!) { signUpForShift(input: $input) { id } }";
 const HOURS = "{ myServiceHours { totalMinutes hours } }";
 const CHECK_IN = `mutation($input: CheckInInput!) {
@@ -83,7 +83,7 @@ function normalise(code) {
 }
 
 async function loadShifts() {
-  state.shifts = (await gql(SHIFTS)).myShiftSignups.map((s) => s.shift).filter(Boolean)
+  state.shifts = (await allPages(SHIFTS, {}, (d) => d.myShiftSignups)).map((s) => s.shift).filter(Boolean)
     .sort((a, b) => a.startsAt.localeCompare(b.startsAt));
   const now = new Date().toISOString();
   if (!state.shifts.some((s) => s.id === state.shiftId)) {
@@ -104,7 +104,7 @@ async function loadOpenShifts() {
   }
   const now = new Date().toISOString();
   const mine = new Set(state.shifts.map((s) => s.id));
-  const open = (await Promise.all(communities.map((c) => gql(COMMUNITY_SHIFTS, { c })))).flatMap((d) => d.shifts)
+  const open = (await Promise.all(communities.map((c) => allPages(COMMUNITY_SHIFTS, { c }, (d) => d.shifts)))).flat()
     .filter((s) => !mine.has(s.id) && s.endsAt > now && s.placesLeft > 0)
     .sort((a, b) => a.startsAt.localeCompare(b.startsAt));
   box.replaceChildren(...(open.length
@@ -287,8 +287,9 @@ const camera = new Camera($("camera-button"), $("camera"), checkError, () => /^L
 const door = { mode: "tickets", log: [], me: null, search: null };
 const doorForm = $("door-form");
 const doorError = doorForm.querySelector(".error");
-const FESTIVALS = `{ festivals { id name communityIds activities { id title sessions { id communityId venue startsAt endsAt status } } } }`;
-const STAFF_SHIFTS = "query($c: String!) { shifts(communityId: $c) { id venue role startsAt endsAt } }";
+const FESTIVALS = `query($limit: Int!, $after: ID) { festivals(limit: $limit, after: $after) {
+  id name communityIds activities(limit: 200) { id title sessions(limit: 200) { id communityId venue startsAt endsAt status } } } }`;
+const STAFF_SHIFTS = "query($c: String!, $limit: Int!, $after: ID) { shifts(communityId: $c, limit: $limit, after: $after) { id venue role startsAt endsAt } }";
 const CHECK_IN_TICKET = `mutation($input: CheckInTicketInput!) {
   checkInTicket(input: $input) { signupId partySize checkedInAt resident people partyNames } }`;
 
@@ -318,7 +319,7 @@ async function loadDoorLists() {
   const me = door.me;
   const keep = [$("door-session").value, $("door-shift").value];
   const mine = new Set(me.communities);
-  const festivals = (await gql(FESTIVALS)).festivals.filter((f) => f.communityIds.some((c) => mine.has(c)));
+  const festivals = (await allPages(FESTIVALS, {}, (d) => d.festivals)).filter((f) => f.communityIds.some((c) => mine.has(c)));
   const now = new Date().toISOString();
   const everywhere = me.roles.includes("platform_admin");
   // A shared festival holds other communities' sessions too: the door lists only my communities'.
@@ -327,8 +328,8 @@ async function loadDoorLists() {
     .map((s) => ({ ...s, label: `${a.title} · ${fmtDateTime(s.startsAt)} · ${s.venue}` }))))
     .sort((a, b) => (a.endsAt < now) - (b.endsAt < now) || a.startsAt.localeCompare(b.startsAt));
   $("door-session").replaceChildren(...sessions.map((s) => el("option", { value: s.id }, s.label)));
-  const shifts = (await Promise.all(me.communities.map((c) => gql(STAFF_SHIFTS, { c }))))
-    .flatMap((d) => d.shifts).sort((a, b) => (a.endsAt < now) - (b.endsAt < now) || a.startsAt.localeCompare(b.startsAt));
+  const shifts = (await Promise.all(me.communities.map((c) => allPages(STAFF_SHIFTS, { c }, (d) => d.shifts))))
+    .flat().sort((a, b) => (a.endsAt < now) - (b.endsAt < now) || a.startsAt.localeCompare(b.startsAt));
   $("door-shift").replaceChildren(...shifts.map((s) => el("option", { value: s.id }, `${s.role} · ${fmtDateTime(s.startsAt)} · ${s.venue}`)));
   if (sessions.some((s) => s.id === keep[0])) $("door-session").value = keep[0];
   if (shifts.some((s) => s.id === keep[1])) $("door-shift").value = keep[1];

@@ -1,8 +1,8 @@
 // The wish wall for party members, volunteers and partner organisations: claim a resident's 微心愿,
 // start it, and mark it done with a note. The wall shows a wish's building, never who made it.
 import {
-  ApiError, busy, el, fmtDateTime, gql, keyed, langSwitch, logOut, onLangChange, phoneLogIn,
-  showError, showView, t, tIn, useStrings, whoAmI,
+  allPages, ApiError, busy, el, fmtDateTime, gql, keyed, langSwitch, logOut, onLangChange, phoneLogIn,
+  moreButton, pages, showError, showView, t, tIn, useStrings, whoAmI,
 } from "/static/common.js";
 import { CONTACT_FIELDS, claimExtras, plannedVisitField, startWishContact } from "/static/wishes-contact.js";
 import { partyRegistration } from "/static/wishes-party.js";
@@ -52,8 +52,10 @@ useStrings({
 });
 
 const WISH_FIELDS = "id category description building status claimExpiresAt startedAt doneNote metAt";
-const WALL = `query($c: String!) { wishWall(communityId: $c) { ${WISH_FIELDS} } }`;
-const MINE = `{ myClaimedWishes { ${WISH_FIELDS} ${CONTACT_FIELDS} } }`;
+const WALL = `query($c: String!, $limit: Int!, $after: ID) { wishWall(communityId: $c, limit: $limit, after: $after) {
+  ${WISH_FIELDS} } }`;
+const MINE = `query($limit: Int!, $after: ID) { myClaimedWishes(limit: $limit, after: $after) {
+  ${WISH_FIELDS} ${CONTACT_FIELDS} } }`;
 const CLAIM = `mutation($input: ClaimWishInput!) { claimWish(input: $input) { ${WISH_FIELDS} } }`;
 const START = `mutation($id: ID!) { startWish(wishId: $id) { ${WISH_FIELDS} } }`;
 const FINISH = `mutation($input: FinishWishInput!) { finishWish(input: $input) { ${WISH_FIELDS} } }`;
@@ -77,14 +79,28 @@ function say(notice) {
   $("notice").textContent = notice ? notice() : "";
 }
 
+/** The wall, latest first, a page at a time (更多 for the next); a refresh reads as many as were shown. */
 async function loadWall() {
   const community = $("community").value;
-  state.wall = community ? (await gql(WALL, { c: community })).wishWall : [];
-  renderWall();
+  $("wall-more").replaceChildren();
+  if (!community) {
+    state.wall = [];
+    renderWall();
+    return;
+  }
+  const list = pages(WALL, { c: community }, (d) => d.wishWall);
+  const shown = state.wall.length;
+  do await list.next(); while (!list.done && list.items.length < shown);
+  const show = () => {
+    state.wall = list.items;
+    renderWall();
+  };
+  show();
+  $("wall-more").replaceChildren(moreButton(list, show, $("wall-more-error")));
 }
 
 async function loadMine() {
-  state.mine = (await gql(MINE)).myClaimedWishes;
+  state.mine = await allPages(MINE, {}, (d) => d.myClaimedWishes);
   renderMine();
 }
 
