@@ -1,0 +1,52 @@
+"""How many commands wait on the activities and volunteers streams, as notify's deferral needs
+it (services/notify/deferral.py): one pipelined pair of ``XLEN`` at most every
+``notify_backlog_cache_s``. A command leaves its stream when it is answered (acknowledged and
+deleted), so a stream's length is what waits plus what is in hand."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from redis.asyncio import Redis
+
+from services.common.clock import now
+from services.common.commands import stream_key
+from services.common.settings import Settings
+from services.notify.deferral import Backlog, Bounds, observed
+
+WATCHED = ("activities", "volunteers")  # the services whose bursts notify stays out of
+
+
+def bounds(settings: Settings) -> Bounds:
+    return Bounds(
+        settings.notify_defer_busy_backlog, settings.notify_defer_settle_s, settings.notify_defer_max_s
+    )
+
+
+class BacklogWatch:
+    def __init__(self, redis: Redis, settings: Settings) -> None:
+        self._redis = redis
+        self._keys = [stream_key(settings, service) for service in WATCHED]
+        self._cache_s = settings.notify_backlog_cache_s
+        self.bounds = bounds(settings)
+        self._last: Backlog | None = None
+
+    async def current(self) -> Backlog:
+        at = now()
+        if self._last is not None and (at - self._last.seen_at).total_seconds() < self._cache_s:
+            return self._last
+        pipe = self._redis.pipeline(transaction=False)
+        for key in self._keys:
+            pipe.xlen(key)
+        lengths = await pipe.execute()
+        self._last = observed(self._last, sum(int(n) for n in lengths), now(), self.bounds)
+        return self._last
+
+
+def backlog_watch(ctx: dict[str, Any]) -> BacklogWatch:
+    """The worker's one watch, made on first use from its Redis and settings."""
+    watch = ctx.get("backlog_watch")
+    if watch is None:
+        watch = ctx["backlog_watch"] = BacklogWatch(ctx["redis"], ctx["settings"])
+    assert isinstance(watch, BacklogWatch)
+    return watch
