@@ -26,6 +26,7 @@ from services.notify.backlog import WATCHED, BacklogWatch
 from services.notify.contracts import CONSUMES
 from services.notify.deferral import (
     DEFERRABLE,
+    REMINDER_DUE,
     URGENT,
     Backlog,
     Bounds,
@@ -35,7 +36,7 @@ from services.notify.deferral import (
     split,
     subject,
 )
-from services.notify.handlers import handle_deferred, handle_events
+from services.notify.handlers import handle_deferred, handle_events, instant, send_reminder
 from services.notify.worker import NOTIFY_WORKER
 from tests.conftest import RUN_ID, eventually
 from tests.dates import at
@@ -53,7 +54,7 @@ def _s(seconds: float) -> timedelta:
 
 
 def test_every_event_notify_takes_in_is_either_urgent_or_may_wait_never_both() -> None:
-    assert URGENT | DEFERRABLE == set(CONSUMES)
+    assert URGENT | DEFERRABLE == {*CONSUMES, REMINDER_DUE}
     assert not URGENT & DEFERRABLE
     assert {"session.cancelled", "session.rescheduled"} <= URGENT
     assert {"signup.confirmed", "signup.waitlisted", "waitlist.promoted"} <= DEFERRABLE
@@ -233,6 +234,24 @@ async def test_in_a_burst_a_called_off_session_is_told_at_once_and_confirmations
     for event in (confirmed, waitlisted):
         resident = event["payload"]["resident_id"]
         assert await _inbox(db, resident) == [(resident, event["type"])]
+
+
+async def test_a_reminder_falling_due_in_a_burst_waits_for_its_end_and_is_sent_once(
+    db: asyncpg.Pool, redis: ArqRedis, deferring: Settings
+) -> None:
+    ctx = _ctx(db, redis, deferring)
+    confirmed = _event("signup.confirmed")
+    signup, resident = confirmed["payload"]["signup_id"], confirmed["payload"]["resident_id"]
+    assert await handle_events(ctx, [confirmed]) == 1  # no burst yet: told at once
+    await _burst(redis, deferring)
+    try:
+        assert not await send_reminder(ctx, signup, instant(STARTS_AT), 120)
+        assert not await send_reminder(ctx, signup, instant(STARTS_AT), 120)  # arq ran it twice
+        assert await _inbox(db, resident) == [(resident, "signup.confirmed")]
+    finally:
+        await _burst_over(redis, deferring)
+    await handle_deferred(ctx)
+    assert await _inbox(db, resident) == [(resident, "signup.confirmed"), (resident, "signup.reminder")]
 
 
 async def _running(settings: Settings) -> tuple[ServiceProcess, asyncio.Task[None]]:

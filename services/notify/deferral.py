@@ -2,7 +2,7 @@
 
 While the activities and volunteers command streams hold a backlog (residents are signing up by
 the hundred), notify's work competes with the sign-ups for the same cores. So non-urgent events
-(confirmations, wait-list messages, wishes, …) are put off and handled together once the burst
+(confirmations, wait-list messages, reminders, wishes, …) are put off and handled together once the burst
 is over; urgent ones (a session called off or moved, a staff account under attack) never wait.
 
 The bound, and why these numbers (settings in ``services.common.settings``):
@@ -30,9 +30,12 @@ Event = dict[str, Any]
 # A session called off or moved must reach people before they set out; a staff account whose
 # password is being guessed is the community admins' to act on now.
 URGENT: frozenset[str] = frozenset({"session.cancelled", "session.rescheduled", "staff.log_in_burst"})
-# Everything else notify takes in may wait for the burst to end.
+# Notify's own: a reminder falling due (its arq job), put off like an event.
+REMINDER_DUE = "notify.reminder_due"
+# Everything else notify takes in may wait for the burst to end, and so may reminders.
 DEFERRABLE: frozenset[str] = frozenset(
     {
+        REMINDER_DUE,
         "signup.confirmed",
         "signup.waitlisted",
         "signup.cancelled",

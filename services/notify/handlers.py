@@ -55,7 +55,7 @@ from services.notify.contracts import (
     TELL_IN_PERSON,
     TOLD_IN_PERSON_KINDS,
 )
-from services.notify.deferral import DEFERRABLE, drain_due, split, subject
+from services.notify.deferral import DEFERRABLE, REMINDER_DUE, deferred_now, drain_due, split, subject
 from services.notify.delivery import (
     delivery_job,
     enqueue_deliveries,
@@ -131,9 +131,13 @@ async def handle_deferred(ctx: dict[str, Any], limit: int = DRAIN_BATCH) -> int:
     at = _clock(ctx)()
     async with pool.acquire() as conn, conn.transaction():
         events = await deferred_repo.take_oldest(conn, limit)
-        with handling(SERVICE, events) as traced:
+        reminders = [e for e in events if e["type"] == REMINDER_DUE]
+        others = [e for e in events if e["type"] != REMINDER_DUE]
+        with handling(SERVICE, others) as traced:
             written = await _write_effects(conn, ctx["settings"], ctx["redis"], list(traced), at)
+        reminded = [await _remind(conn, ctx["settings"], ctx["redis"], r["payload"], at) for r in reminders]
     _count_written(written)
+    NOTIFICATIONS.labels("inbox", "delivered").inc(sum(reminded))
     if events:
         log.info("%d events put off in a burst handled (%d inbox messages)", len(events), len(written))
     return len(events)
@@ -335,46 +339,80 @@ async def send_reminder(
     ctx: dict[str, Any], signup_id: str, starts_at: str, lead_minutes: int, kind: str = SESSION
 ) -> bool:
     """Remind a resident of their session (or a volunteer of their shift), if the sign-up
-    still stands and nothing moved since the reminder was scheduled. True if it was written."""
+    still stands and nothing moved since the reminder was scheduled; in a command burst, put
+    it off with the burst's other messages. True if it was written now."""
     pool: asyncpg.Pool = ctx["pool"]
-    settings: Settings = ctx["settings"]
-    at = _clock(ctx)()
+    watch = backlog_watch(ctx)
+    due = reminder_due(signup_id, starts_at, lead_minutes, kind)
+    backlog = await watch.current()
     async with pool.acquire() as conn, conn.transaction():
-        if kind == SHIFT:
-            row = await repo.shift_signup(conn, uuid.UUID(signup_id))
-        else:
-            row = await repo.signup(conn, uuid.UUID(signup_id))
-        expected = datetime.fromisoformat(starts_at)
-        if row is None or row["status"] != "CONFIRMED" or row["starts_at"] != expected:
-            log.info("reminder for %s sign-up %s not sent: it no longer stands as scheduled", kind, signup_id)
+        if deferred_now(due["type"], backlog, watch.bounds):
+            await deferred_repo.defer(conn, [(due, None)], now())
             return False
-        payload = {**dict(row), "starts_at": row["starts_at"].isoformat()}
-        if kind == SHIFT:
-            message = shift_reminder_message(row["volunteer_id"], payload, lead_minutes)
-        else:
-            festival = [str(row["festival_id"])] if row["festival_id"] else []
-            overrides = await repo.templates_for(conn, festival)
-            message = reminder_message(row["resident_id"], payload, lead_minutes, overrides)
-        await repo.hold_people(conn, [message.recipient_id])
-        if await repo.erased_among(conn, [message.recipient_id]):  # before her sign-up's cancellation came
-            log.info("reminder for %s sign-up %s not sent: its person deleted their account", kind, signup_id)
-            return False
-        source = uuid.uuid5(_REMINDER_NAMESPACE, f"{signup_id}\x00{lead_minutes}\x00{starts_at}")
-        await repo.insert_messages(conn, [(source, message)])
-        prefs = (await repo.preferences_of(conn, [message.recipient_id])).get(message.recipient_id)
-        planned = plan_deliveries(
-            source,
-            message,
-            prefs or _default(settings),
-            False,
-            at,
-            settings.notify_webhook_url,
-            row["community_id"],
-            approved_templates(settings),
-        )
-        await repo.insert_deliveries(conn, planned)
-        await enqueue_deliveries(ctx["redis"], settings, planned)
-    NOTIFICATIONS.labels("inbox", "delivered").inc()
+        written = await _remind(conn, ctx["settings"], ctx["redis"], due["payload"], _clock(ctx)())
+    if written:
+        NOTIFICATIONS.labels("inbox", "delivered").inc()
+    return written
+
+
+def reminder_due(signup_id: str, starts_at: str, lead_minutes: int, kind: str) -> dict[str, Any]:
+    """A reminder falling due, as an event put off in a burst; its id is its message's source,
+    so putting it off twice keeps it once."""
+    source = _reminder_source(signup_id, starts_at, lead_minutes)
+    payload = {"signup_id": signup_id, "starts_at": starts_at, "lead_minutes": lead_minutes, "kind": kind}
+    return {"id": str(source), "type": REMINDER_DUE, "source": SERVICE, "payload": payload}
+
+
+def _reminder_source(signup_id: str, starts_at: str, lead_minutes: int) -> uuid.UUID:
+    """The id a reminder's inbox message is known by, as its event (it is written once)."""
+    return uuid.uuid5(_REMINDER_NAMESPACE, f"{signup_id}\x00{lead_minutes}\x00{starts_at}")
+
+
+async def _remind(
+    conn: Connection, settings: Settings, redis: ArqRedis, due: dict[str, Any], at: datetime
+) -> bool:
+    """Write one reminder (``reminder_due``'s payload) in the caller's transaction, if its
+    sign-up still stands as scheduled. True if it was written."""
+    signup_id, starts_at, lead_minutes, kind = (
+        due["signup_id"],
+        due["starts_at"],
+        int(due["lead_minutes"]),
+        due["kind"],
+    )
+    if kind == SHIFT:
+        row = await repo.shift_signup(conn, uuid.UUID(signup_id))
+    else:
+        row = await repo.signup(conn, uuid.UUID(signup_id))
+    expected = datetime.fromisoformat(starts_at)
+    if row is None or row["status"] != "CONFIRMED" or row["starts_at"] != expected:
+        log.info("reminder for %s sign-up %s not sent: it no longer stands as scheduled", kind, signup_id)
+        return False
+    payload = {**dict(row), "starts_at": row["starts_at"].isoformat()}
+    if kind == SHIFT:
+        message = shift_reminder_message(row["volunteer_id"], payload, lead_minutes)
+    else:
+        festival = [str(row["festival_id"])] if row["festival_id"] else []
+        overrides = await repo.templates_for(conn, festival)
+        message = reminder_message(row["resident_id"], payload, lead_minutes, overrides)
+    await repo.hold_people(conn, [message.recipient_id])
+    if await repo.erased_among(conn, [message.recipient_id]):  # before her sign-up's cancellation came
+        log.info("reminder for %s sign-up %s not sent: its person deleted their account", kind, signup_id)
+        return False
+    source = _reminder_source(signup_id, starts_at, lead_minutes)
+    await repo.insert_messages(conn, [(source, message)])
+    prefs = (await repo.preferences_of(conn, [message.recipient_id])).get(message.recipient_id)
+    planned = plan_deliveries(
+        source,
+        message,
+        prefs or _default(settings),
+        False,
+        at,
+        settings.notify_webhook_url,
+        row["community_id"],
+        approved_templates(settings),
+    )
+    await repo.insert_deliveries(conn, planned)
+    await enqueue_deliveries(redis, settings, planned)
     return True
 
 
