@@ -90,7 +90,7 @@ SESSION, SHIFT = "session", "shift"  # what a reminder is for
 REQUEUE_PENDING = "requeue_pending"
 _SWEEP_EVERY_S = 300
 _SWEEP_GRACE_S = 60  # a delivery this overdue has surely lost its job (or the queue is stuck)
-DRAIN_BATCH = 500  # events put off, handled per transaction once the burst is over
+DRAIN_BATCH = 200  # events put off, handled per transaction once the burst is over (as RELAY_BATCH)
 _REMINDER_NAMESPACE = uuid.UUID("0c9e7d4a-2f61-4b8a-9e35-7a1d6c2b8f40")
 
 
