@@ -1010,7 +1010,7 @@ def run(options: argparse.Namespace) -> int:
             "LINLI_SECRET": settings.secret,
         }
         if options.no_defer:  # notify as before issue 17: every event handled in the burst
-            env["LINLI_NOTIFY_DEFER_BUSY_BACKLOG"] = "0"
+            env["LINLI_NOTIFY_DEFER_BUSY_BACKLOG"] = env["LINLI_NOTIFY_DEFER_BUSY_RATE_PER_S"] = "0"
         log_path = valkey_dir.parent / f"linli-up-{run_id}.log"
         print(f"linli up on port {settings.port} (log: {log_path}) ...", flush=True)
         platform_ = start_platform(env, settings.port, log_path)

@@ -42,7 +42,7 @@ from tests.conftest import RUN_ID, eventually
 from tests.dates import at
 
 STARTS_AT = at(39, "09:00")
-BOUNDS = Bounds(busy_backlog=10, settle_s=3, max_defer_s=120)
+BOUNDS = Bounds(busy_backlog=10, busy_rate_per_s=20, settle_s=3, max_defer_s=120)
 T0 = at(30, "12:00")
 
 
@@ -61,13 +61,26 @@ def test_every_event_notify_takes_in_is_either_urgent_or_may_wait_never_both() -
 
 
 def test_a_confirmation_waits_in_a_burst_a_called_off_session_never_does() -> None:
-    burst = observed(None, 50, T0, BOUNDS)
-    calm = observed(None, 3, T0, BOUNDS)
+    burst = observed(None, 50, 0, T0, BOUNDS)
+    calm = observed(None, 3, 0, T0, BOUNDS)
     assert deferred_now("signup.confirmed", burst, BOUNDS)
     assert not deferred_now("session.cancelled", burst, BOUNDS)
     assert not deferred_now("session.rescheduled", burst, BOUNDS)
     assert not deferred_now("signup.confirmed", calm, BOUNDS)
-    assert not deferred_now("signup.confirmed", burst, Bounds(0, 3, 120))  # turned off
+    assert not deferred_now("signup.confirmed", burst, Bounds(0, 0, 3, 120))  # turned off
+
+
+def test_commands_arriving_fast_are_a_burst_even_when_few_wait() -> None:
+    first = observed(None, 0, 1000, T0, BOUNDS)
+    fast = observed(first, 2, 1100, T0 + _s(1), BOUNDS)  # 100 a second, answered as they come
+    slow = observed(fast, 0, 1105, T0 + _s(2), BOUNDS)
+    started_over = observed(slow, 0, 3, T0 + _s(3), BOUNDS)  # the stream was made again
+
+    assert first.rate_per_s == 0 and not first.busy(BOUNDS)  # nothing to compare with yet
+    assert fast.rate_per_s == 100 and fast.busy(BOUNDS)
+    assert slow.rate_per_s == 5 and slow.quiet_since == T0 + _s(2)
+    assert started_over.rate_per_s == 0 and started_over.quiet_since == T0 + _s(2)
+    assert not fast.busy(Bounds(10, 0, 3, 120))  # the rate turned off
 
 
 def test_a_batch_is_split_in_order_and_without_a_backlog_nothing_waits() -> None:
@@ -76,18 +89,18 @@ def test_a_batch_is_split_in_order_and_without_a_backlog_nothing_waits() -> None
         _event("session.cancelled"),
         _event("signup.waitlisted"),
     )
-    burst = observed(None, 10, T0, BOUNDS)
+    burst = observed(None, 10, 0, T0, BOUNDS)
     assert split([confirmed, cancelled, waitlisted], burst, BOUNDS) == ([confirmed, waitlisted], [cancelled])
     assert split([confirmed, cancelled], None, BOUNDS) == ([], [confirmed, cancelled])
 
 
 def test_the_burst_is_over_once_the_backlog_stayed_low_for_the_settle_time() -> None:
-    busy = observed(None, 40, T0, BOUNDS)
-    dipped = observed(busy, 2, T0 + _s(1), BOUNDS)
-    busy_again = observed(dipped, 40, T0 + _s(2), BOUNDS)
-    low = observed(busy_again, 0, T0 + _s(3), BOUNDS)
-    still_low = observed(low, 1, T0 + _s(5), BOUNDS)
-    settled = observed(still_low, 0, T0 + _s(6), BOUNDS)
+    busy = observed(None, 40, 0, T0, BOUNDS)
+    dipped = observed(busy, 2, 0, T0 + _s(1), BOUNDS)
+    busy_again = observed(dipped, 40, 0, T0 + _s(2), BOUNDS)
+    low = observed(busy_again, 0, 0, T0 + _s(3), BOUNDS)
+    still_low = observed(low, 1, 0, T0 + _s(5), BOUNDS)
+    settled = observed(still_low, 0, 0, T0 + _s(6), BOUNDS)
     oldest = T0
 
     assert busy.quiet_since is None
@@ -100,9 +113,9 @@ def test_the_burst_is_over_once_the_backlog_stayed_low_for_the_settle_time() -> 
 
 
 def test_no_event_waits_longer_than_the_longest_wait_whatever_the_backlog() -> None:
-    backlog = Backlog(500, T0 + _s(119), None)
+    backlog = Backlog(500, 0, T0 + _s(119), None)
     assert not drain_due(backlog, T0, BOUNDS)
-    assert drain_due(Backlog(500, T0 + _s(120), None), T0, BOUNDS)
+    assert drain_due(Backlog(500, 0, T0 + _s(120), None), T0, BOUNDS)
 
 
 def test_messages_about_a_session_or_shift_share_its_subject() -> None:
@@ -143,6 +156,7 @@ async def deferring(settings: Settings) -> AsyncIterator[Settings]:
             "database_url": database_url,
             "namespace": f"{settings.namespace}-defer",
             "notify_defer_busy_backlog": 5,
+            "notify_defer_busy_rate_per_s": 0.0,  # the tests make bursts of waiting commands
             "notify_defer_settle_s": 0.2,
             "notify_defer_max_s": 600.0,
             "notify_defer_tick_s": 0.1,
@@ -194,7 +208,7 @@ async def test_the_backlog_is_what_waits_on_the_activities_and_volunteers_stream
     redis: ArqRedis, deferring: Settings
 ) -> None:
     watch = BacklogWatch(redis, deferring)
-    assert not (await watch.current()).busy(watch.bounds)
+    assert not (await watch.current()).busy(watch.bounds)  # no stream made yet
     await _burst(redis, deferring, 3)
     await redis.xadd(stream_key(deferring, "volunteers"), {"c": b"{}"})
     await redis.xadd(stream_key(deferring, "volunteers"), {"c": b"{}"})
@@ -205,6 +219,23 @@ async def test_the_backlog_is_what_waits_on_the_activities_and_volunteers_stream
     finally:
         await _burst_over(redis, deferring)
     assert (await watch.current()).quiet_since is not None
+
+
+async def test_commands_answered_as_fast_as_they_come_still_make_a_burst(
+    redis: ArqRedis, deferring: Settings
+) -> None:
+    watch = BacklogWatch(redis, deferring.model_copy(update={"notify_defer_busy_rate_per_s": 20.0}))
+    stream = stream_key(deferring, "activities")
+    await redis.xadd(stream, {"c": b"{}"})
+    try:
+        await watch.current()
+        for _ in range(50):  # answered at once: the stream stays short
+            await redis.xdel(stream, await redis.xadd(stream, {"c": b"{}"}))
+        seen = await watch.current()
+        assert seen.commands == 1
+        assert seen.busy(watch.bounds)  # 50 within a moment is well over 20 a second
+    finally:
+        await _burst_over(redis, deferring)
 
 
 async def test_in_a_burst_a_called_off_session_is_told_at_once_and_confirmations_wait(

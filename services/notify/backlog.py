@@ -1,7 +1,8 @@
-"""How many commands wait on the activities and volunteers streams, as notify's deferral needs
-it (services/notify/deferral.py): one pipelined pair of ``XLEN`` at most every
-``notify_backlog_cache_s``. A command leaves its stream when it is answered (acknowledged and
-deleted), so a stream's length is what waits plus what is in hand."""
+"""How busy the activities and volunteers command streams are, as notify's deferral needs it
+(services/notify/deferral.py): one pipelined pair of ``XINFO STREAM`` at most every
+``notify_backlog_cache_s``, for each stream's length and its count of entries ever added. A
+command leaves its stream when it is answered (acknowledged and deleted), so a stream's length
+is what waits plus what is in hand; a stream not made yet counts as empty."""
 
 from __future__ import annotations
 
@@ -19,7 +20,10 @@ WATCHED = ("activities", "volunteers")  # the services whose bursts notify stays
 
 def bounds(settings: Settings) -> Bounds:
     return Bounds(
-        settings.notify_defer_busy_backlog, settings.notify_defer_settle_s, settings.notify_defer_max_s
+        settings.notify_defer_busy_backlog,
+        settings.notify_defer_busy_rate_per_s,
+        settings.notify_defer_settle_s,
+        settings.notify_defer_max_s,
     )
 
 
@@ -37,9 +41,11 @@ class BacklogWatch:
             return self._last
         pipe = self._redis.pipeline(transaction=False)
         for key in self._keys:
-            pipe.xlen(key)
-        lengths = await pipe.execute()
-        self._last = observed(self._last, sum(int(n) for n in lengths), now(), self.bounds)
+            pipe.xinfo_stream(key)
+        found = [info for info in await pipe.execute(raise_on_error=False) if isinstance(info, dict)]
+        waiting = sum(int(info["length"]) for info in found)
+        added = sum(int(info.get("entries-added", 0)) for info in found)
+        self._last = observed(self._last, waiting, added, now(), self.bounds)
         return self._last
 
 

@@ -1,21 +1,28 @@
 """Notifications out of the burst: when notify handles an event, and when what it put off. No I/O.
 
-While the activities and volunteers command streams hold a backlog (residents are signing up by
-the hundred), notify's work competes with the sign-ups for the same cores. So non-urgent events
-(confirmations, wait-list messages, reminders, wishes, …) are put off and handled together once the burst
-is over; urgent ones (a session called off or moved, a staff account under attack) never wait.
+While the activities and volunteers command streams are busy (residents are signing up by the
+hundred), notify's work competes with the sign-ups for the same cores. So non-urgent events
+(confirmations, wait-list messages, reminders, wishes, …) are put off and handled together once
+the burst is over; urgent ones (a session called off or moved, a staff account under attack)
+never wait.
+
+What counts as a burst: commands waiting on the streams (``XLEN``: a command leaves its stream
+once answered) at or above ``busy_backlog`` (default 10), or arriving at ``busy_rate_per_s``
+(default 20/s) or faster. The second is there because on a small machine the queue forms in
+front of the gateway, not in the streams: in ``make bench`` on two cores the streams rarely held
+10 while 140 sign-ups a second went through. A town's ordinary traffic is a few commands a second.
 
 The bound, and why these numbers (settings in ``services.common.settings``):
 
-- A burst is over once the backlog has stayed below ``busy_backlog`` for ``settle_s`` (default
-  3 s): a backlog that dips between two batches of sign-ups does not end it. The drain then
-  handles everything put off, oldest first, in batches, so each message is delivered within
-  ``settle_s`` + one tick (``tick_s``, 1 s) + the backlog cache (0.5 s) + the drain's own time
-  of the burst's end: a few seconds against the 30 s promised (``bench/signup_burst.py``
-  measures it).
-- Whatever the backlog, nothing waits longer than ``max_defer_s`` (default 120 s): a burst that
-  never ends still delivers, two minutes late at most. It is a cap on each event's wait, not
-  on the burst's length, so it does not weaken the 30 s after the end.
+- A burst is over once neither has been seen for ``settle_s`` (default 3 s): a dip between two
+  batches of sign-ups does not end it. The drain then handles everything put off, oldest first,
+  200 to a transaction, so each message is delivered within ``settle_s`` + one tick (``tick_s``,
+  1 s) + two looks at the streams (``notify_backlog_cache_s``, 0.5 s each: the rate is over the
+  time between looks) + the drain's own time of the burst's end: a few seconds against the 30 s
+  promised (``bench/signup_burst.py`` measures it).
+- Whatever the streams say, nothing waits longer than ``max_defer_s`` (default 120 s): a burst
+  that never ends still delivers, two minutes late at most. It is a cap on each event's wait,
+  not on the burst's length, so it does not weaken the bound after the end.
 """
 
 from __future__ import annotations
@@ -69,28 +76,38 @@ DEFERRABLE: frozenset[str] = frozenset(
 
 @dataclass(frozen=True)
 class Bounds:
-    busy_backlog: int  # commands waiting, at or above which the streams are in a burst; <= 0: never
-    settle_s: float  # below it this long: the burst is over
+    busy_backlog: int  # commands waiting, at or above which the streams are in a burst; <= 0: off
+    busy_rate_per_s: float  # or commands arriving this fast; <= 0: off
+    settle_s: float  # neither this long: the burst is over
     max_defer_s: float  # no event waits longer, burst or not
 
 
 @dataclass(frozen=True)
 class Backlog:
-    """The command streams as last seen: how many commands wait, and since when they have
-    been below the busy mark (None: busy now)."""
+    """The command streams as last seen: how many commands wait, how many were ever added
+    (the streams' counters) and how fast they came since the look before, and since when the
+    streams have been calm (None: in a burst now)."""
 
     commands: int
+    added: int
     seen_at: datetime
     quiet_since: datetime | None
+    rate_per_s: float = 0.0
 
     def busy(self, bounds: Bounds) -> bool:
-        return 0 < bounds.busy_backlog <= self.commands
+        waiting = 0 < bounds.busy_backlog <= self.commands
+        arriving = 0 < bounds.busy_rate_per_s <= self.rate_per_s
+        return waiting or arriving
 
 
-def observed(previous: Backlog | None, commands: int, at: datetime, bounds: Bounds) -> Backlog:
-    """The backlog after seeing ``commands`` waiting at ``at``: quiet since the first look that
-    found it below the mark (a first look counts as quiet from then)."""
-    now_seen = Backlog(commands, at, None)
+def observed(previous: Backlog | None, commands: int, added: int, at: datetime, bounds: Bounds) -> Backlog:
+    """The backlog after seeing ``commands`` waiting and ``added`` ever added at ``at``: the
+    rate is over the time since the look before (none on a first look, or when a stream was
+    made again and its counter started over); calm since the first look that found it so."""
+    rate = 0.0
+    if previous is not None and at > previous.seen_at and added >= previous.added:
+        rate = (added - previous.added) / (at - previous.seen_at).total_seconds()
+    now_seen = Backlog(commands, added, at, None, rate)
     if now_seen.busy(bounds):
         return now_seen
     if previous is not None and previous.quiet_since is not None:

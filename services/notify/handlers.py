@@ -155,8 +155,8 @@ async def drain_deferred(ctx: dict[str, Any]) -> None:
             while True:
                 async with ctx["pool"].acquire() as conn:
                     oldest = await deferred_repo.oldest(conn)
-                if not drain_due(await watch.current(), oldest, watch.bounds):
-                    break
+                if oldest is None or not drain_due(await watch.current(), oldest, watch.bounds):
+                    break  # the streams are looked at only while something waits
                 if await handle_deferred(ctx) < DRAIN_BATCH:
                     break
         except asyncio.CancelledError:
