@@ -6,14 +6,16 @@ of the burst (services/notify/deferral.py). Used by ``bench.signup_burst``."""
 from __future__ import annotations
 
 import asyncio
+import os
 import time
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from pathlib import Path
 
 import asyncpg
 
 TARGET_NOTIFY_BOUND_S = 30.0
-NOTIFY_ROLE = "notify-worker"
+NOTIFY_ROLE = "notify-worker"  # the platform's notify process (bench.signup_burst.Platform.pids)
 # The burst's answers, as inbox messages (one per resident who got a final answer).
 ANSWER_KINDS = ["signup.confirmed", "signup.waitlisted"]
 
@@ -64,6 +66,19 @@ async def wait_notified(
 
 def last_answer_at() -> datetime:
     return datetime.now(UTC)
+
+
+def process_cpu_s(pid: int | None) -> float:
+    """CPU seconds (user + system) one process used so far; 0 when it is gone. By pid, not by
+    role: other people's ``linli up`` on a shared machine run workers of the same name."""
+    if pid is None:
+        return 0.0
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return 0.0
+    fields = stat[stat.rindex(")") + 2 :].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def print_bounds(bounds: dict[str, NotifyBound]) -> None:

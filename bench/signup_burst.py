@@ -43,6 +43,7 @@ from bench.notify_bound import (
     NotifyBound,
     last_answer_at,
     print_bounds,
+    process_cpu_s,
     wait_notified,
 )
 from services.common.actor import ORGANISER, RESIDENT, Actor
@@ -829,6 +830,7 @@ async def linli_bursts(
                 targets = {**pids, "driver": os.getpid()}
                 profilers = start_profilers(targets, Path(options.profile), options.profile_rate)
             metrics = await gateway_metrics(admin)
+            notify_at_start = process_cpu_s(pids.get(NOTIFY_ROLE))
             try:
                 burst, attempts = await linli_burst(
                     clients, settings, name, plan[name], seats, options.residents, options.poll_s,
@@ -837,13 +839,13 @@ async def linli_bursts(
             finally:
                 stop_profilers(profilers)
                 profilers = []
-            ended_at, at_end = last_answer_at(), cpu_ticks()
+            ended_at, notify_at_end = last_answer_at(), process_cpu_s(pids.get(NOTIFY_ROLE))
             told = NotifyBound(burst.confirmed + burst.waitlisted)
-            told.notify_cpu_in_burst_s = burst.cpu_s.get(NOTIFY_ROLE, 0.0)
+            told.notify_cpu_in_burst_s = round(notify_at_end - notify_at_start, 2)
             told.told, told.bound_s, told.waited_s = await wait_notified(
                 settings.database_url, name, told.expected, ended_at
             )
-            told.notify_cpu_after_s = cpu_used(at_end, cpu_ticks()).get(NOTIFY_ROLE, 0.0)
+            told.notify_cpu_after_s = round(process_cpu_s(pids.get(NOTIFY_ROLE)) - notify_at_end, 2)
             report.setdefault("notify_bound", {})[name] = asdict(told)
             await check_platform_db(settings.database_url, burst, attempts, plan[name], name)
             burst.gateway_ms = server_side(metrics, await gateway_metrics(admin))
