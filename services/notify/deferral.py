@@ -70,6 +70,9 @@ DEFERRABLE: frozenset[str] = frozenset(
         "council.replied",
         "council.task_assigned",
         "council.task_overdue",
+        "service_hours.corrected",
+        "project.claimed",
+        "project.closed",
     }
 )
 
