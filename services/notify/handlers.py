@@ -144,19 +144,24 @@ async def handle_deferred(ctx: dict[str, Any], limit: int = DRAIN_BATCH) -> int:
 
 
 async def drain_deferred(ctx: dict[str, Any]) -> None:
-    """Run for the worker's life: once a tick, if events were put off and the burst has settled
-    (or the oldest has waited the longest), handle them in batches. Rows live in PostgreSQL, so
-    a worker that stops leaves them to the next."""
+    """Run for the worker's life: once a tick, look at the streams, and if events were put off
+    and the burst has settled (or the oldest has waited the longest), handle them in batches.
+    Rows live in PostgreSQL, so a worker that stops leaves them to the next.
+
+    The look every tick, idle or not, keeps the arrival rate measured over the last tick: an
+    event coming in as a burst starts is judged by the last second, not by the quiet minutes
+    before it (a bench run handled most of a burst's events at once that way)."""
     settings: Settings = ctx["settings"]
     watch = backlog_watch(ctx)
     while True:
         await asyncio.sleep(settings.notify_defer_tick_s)
         try:
             while True:
+                backlog = await watch.current()
                 async with ctx["pool"].acquire() as conn:
                     oldest = await deferred_repo.oldest(conn)
-                if oldest is None or not drain_due(await watch.current(), oldest, watch.bounds):
-                    break  # the streams are looked at only while something waits
+                if not drain_due(backlog, oldest, watch.bounds):
+                    break
                 if await handle_deferred(ctx) < DRAIN_BATCH:
                     break
         except asyncio.CancelledError:
