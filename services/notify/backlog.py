@@ -6,6 +6,7 @@ is what waits plus what is in hand; a stream not made yet counts as empty."""
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 from redis.asyncio import Redis
@@ -14,6 +15,8 @@ from services.common.clock import now
 from services.common.commands import stream_key
 from services.common.settings import Settings
 from services.notify.deferral import Backlog, Bounds, observed
+
+log = logging.getLogger("linli.notify")
 
 WATCHED = ("activities", "volunteers")  # the services whose bursts notify stays out of
 
@@ -45,8 +48,16 @@ class BacklogWatch:
         found = [info for info in await pipe.execute(raise_on_error=False) if isinstance(info, dict)]
         waiting = sum(int(info["length"]) for info in found)
         added = sum(int(info.get("entries-added", 0)) for info in found)
-        self._last = observed(self._last, waiting, added, now(), self.bounds)
-        return self._last
+        seen = observed(self._last, waiting, added, now(), self.bounds)
+        if self._last is not None and seen.busy(self.bounds) != self._last.busy(self.bounds):
+            log.info(
+                "command streams %s: %d commands waiting, %.0f a second",
+                "busy, non-urgent messages wait" if seen.busy(self.bounds) else "calm",
+                seen.commands,
+                seen.rate_per_s,
+            )
+        self._last = seen
+        return seen
 
 
 def backlog_watch(ctx: dict[str, Any]) -> BacklogWatch:
