@@ -692,10 +692,11 @@ async def wait_drained(database_url: str, settings: Settings, timeout_s: float =
 
 
 # ---------------------------------------------------------------------------------------------
-# Profiling (optional): py-spy on the gateway, the activities worker and this driver during a burst
+# Profiling (optional): py-spy on the gateway, the activities and notify workers and this driver
+# during a burst
 
 
-PROFILED = ("gateway", "activities-worker", "driver")
+PROFILED = ("gateway", "activities-worker", "notify-worker", "driver")
 
 
 def start_profilers(pids: dict[str, int], directory: Path, rate: int) -> list[subprocess.Popen[bytes]]:
@@ -1110,7 +1111,9 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--poll-s", type=float, default=0.1, help="PENDING poll interval (0.1)")
     parser.add_argument("--answer-timeout", type=float, default=120, help="max wait for a final answer")
-    parser.add_argument("--profile", metavar="DIR", help="py-spy the gateway and activities worker")
+    parser.add_argument(
+        "--profile", metavar="DIR", help="py-spy the gateway, the activities and notify workers"
+    )
     parser.add_argument("--profile-rate", type=int, default=100, help="py-spy samples per second")
     options = parser.parse_args(argv)
     if options.residents < 1 or options.sessions < 1 or options.seats < options.sessions:
