@@ -37,6 +37,15 @@ import httpx
 import uvloop
 
 from bench.http_client import GraphQLConnection, HTTPStatusError, HTTPTransportError
+from bench.notify_bound import (
+    NOTIFY_ROLE,
+    TARGET_NOTIFY_BOUND_S,
+    NotifyBound,
+    last_answer_at,
+    print_bounds,
+    process_cpu_s,
+    wait_notified,
+)
 from services.common.actor import ORGANISER, RESIDENT, Actor
 from services.common.clock import LOCAL_TZ, now
 from services.common.db import drop_database, ensure_database
@@ -661,6 +670,8 @@ async def wait_drained(database_url: str, settings: Settings, timeout_s: float =
     try:
         while time.perf_counter() - started < timeout_s:
             unsent = await conn.fetchval("SELECT count(*) FROM activities.outbox WHERE sent_at IS NULL")
+            # and what notify put off in the burst (services/notify/deferral.py)
+            unsent += await conn.fetchval("SELECT count(*) FROM notify.deferred_events")
             queued = 0
             for service in ("activities", "notify", "volunteers"):
                 # events ride arq queues (sorted sets); commands may ride streams
@@ -681,10 +692,11 @@ async def wait_drained(database_url: str, settings: Settings, timeout_s: float =
 
 
 # ---------------------------------------------------------------------------------------------
-# Profiling (optional): py-spy on the gateway, the activities worker and this driver during a burst
+# Profiling (optional): py-spy on the gateway, the activities and notify workers and this driver
+# during a burst
 
 
-PROFILED = ("gateway", "activities-worker", "driver")
+PROFILED = ("gateway", "activities-worker", "notify-worker", "driver")
 
 
 def start_profilers(pids: dict[str, int], directory: Path, rate: int) -> list[subprocess.Popen[bytes]]:
@@ -819,6 +831,7 @@ async def linli_bursts(
                 targets = {**pids, "driver": os.getpid()}
                 profilers = start_profilers(targets, Path(options.profile), options.profile_rate)
             metrics = await gateway_metrics(admin)
+            notify_at_start = process_cpu_s(pids.get(NOTIFY_ROLE))
             try:
                 burst, attempts = await linli_burst(
                     clients, settings, name, plan[name], seats, options.residents, options.poll_s,
@@ -827,6 +840,14 @@ async def linli_bursts(
             finally:
                 stop_profilers(profilers)
                 profilers = []
+            ended_at, notify_at_end = last_answer_at(), process_cpu_s(pids.get(NOTIFY_ROLE))
+            told = NotifyBound(burst.confirmed + burst.waitlisted)
+            told.notify_cpu_in_burst_s = round(notify_at_end - notify_at_start, 2)
+            told.told, told.bound_s, told.waited_s = await wait_notified(
+                settings.database_url, name, told.expected, ended_at
+            )
+            told.notify_cpu_after_s = round(process_cpu_s(pids.get(NOTIFY_ROLE)) - notify_at_end, 2)
+            report.setdefault("notify_bound", {})[name] = asdict(told)
             await check_platform_db(settings.database_url, burst, attempts, plan[name], name)
             burst.gateway_ms = server_side(metrics, await gateway_metrics(admin))
             bursts.append(burst)
@@ -991,6 +1012,8 @@ def run(options: argparse.Namespace) -> int:
             "LINLI_HOST": "127.0.0.1",
             "LINLI_SECRET": settings.secret,
         }
+        if options.no_defer:  # notify as before issue 17: every event handled in the burst
+            env["LINLI_NOTIFY_DEFER_BUSY_BACKLOG"] = env["LINLI_NOTIFY_DEFER_BUSY_RATE_PER_S"] = "0"
         log_path = valkey_dir.parent / f"linli-up-{run_id}.log"
         print(f"linli up on port {settings.port} (log: {log_path}) ...", flush=True)
         platform_ = start_platform(env, settings.port, log_path)
@@ -1025,6 +1048,7 @@ def run(options: argparse.Namespace) -> int:
         if b.name in fair and fair[b.name].throughput:
             ratios[b.name]["fair_ratio"] = round(b.throughput / fair[b.name].throughput, 3)
     print_table(bursts, ratios)
+    print_bounds({name: NotifyBound(**found) for name, found in report.get("notify_bound", {}).items()})
     from bench.more_bursts import print_more  # builds on this module
 
     more = {name: report[name] for name in ("check_in_burst", "fan_out") if name in report}
@@ -1039,6 +1063,7 @@ def run(options: argparse.Namespace) -> int:
                 "throughput_ratio_min": TARGET_THROUGHPUT,
                 "p99_ratio_max": TARGET_P99,
                 "fair_ratio_min": TARGET_FAIR,
+                "notify_bound_s_max": TARGET_NOTIFY_BOUND_S,
             },
             "violations": violations,
         }
@@ -1081,9 +1106,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--no-fair", dest="fair", action="store_false", help="skip the fair baseline (bench/fair_baseline.py)"
     )
+    parser.add_argument(
+        "--no-defer", action="store_true", help="notify handles every event in the burst (for comparison)"
+    )
     parser.add_argument("--poll-s", type=float, default=0.1, help="PENDING poll interval (0.1)")
     parser.add_argument("--answer-timeout", type=float, default=120, help="max wait for a final answer")
-    parser.add_argument("--profile", metavar="DIR", help="py-spy the gateway and activities worker")
+    parser.add_argument(
+        "--profile", metavar="DIR", help="py-spy the gateway, the activities and notify workers"
+    )
     parser.add_argument("--profile-rate", type=int, default=100, help="py-spy samples per second")
     options = parser.parse_args(argv)
     if options.residents < 1 or options.sessions < 1 or options.seats < options.sessions:

@@ -60,6 +60,9 @@ async def settings(servers: tuple[str, str]) -> AsyncIterator[Settings]:
         namespace=f"linli-test-{RUN_ID}",
         reply_timeout_s=10,
         outbox_poll_s=0.2,
+        # Messages put off in a burst of sign-ups go out soon after it (services/notify/deferral.py).
+        notify_defer_settle_s=0.3,
+        notify_defer_tick_s=0.2,
         # Small pools: several test runs may share one PostgreSQL's connection limit.
         db_pool_min=1,
         db_pool_max=5,

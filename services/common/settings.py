@@ -161,6 +161,18 @@ class Settings(BaseSettings):
     notify_retry_base_s: float = 30.0
     notify_rate_per_s: int = 20  # sends per second, per provider
     notify_reminder_leads_min: tuple[int, ...] = (24 * 60, 120)
+    # Notifications out of the burst (services/notify/deferral.py says why these numbers): while
+    # the activities and volunteers command streams hold at least this many commands, or take
+    # them at least this fast, non-urgent events wait in notify.deferred_events (<= 0: that sign
+    # is ignored; both: never); they are handled once the streams have been calm for the settle
+    # time, or once one has waited the longest. The streams are looked at no more often than the
+    # cache time, the waiting events once a tick.
+    notify_defer_busy_backlog: int = 10
+    notify_defer_busy_rate_per_s: float = 20.0
+    notify_defer_settle_s: float = 3.0
+    notify_defer_max_s: float = 120.0
+    notify_defer_tick_s: float = 1.0
+    notify_backlog_cache_s: float = 0.5
     # Retention (services/common/retention.py): pruned hourly by each worker, in days.
     retention_outbox_days: int = 7  # events relayed this long ago
     retention_processed_events_days: int = 30  # ids of events consumed this long ago

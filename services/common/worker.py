@@ -12,7 +12,7 @@ import contextlib
 import dataclasses
 import logging
 import signal
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Coroutine, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -50,6 +50,9 @@ class ServiceWorker:
     # arq cron jobs (sweeps): each process runs its own copies, named within the namespace so that
     # deployments sharing a Redis do not take each other's turns
     cron_jobs: Sequence[CronJob] = ()
+    # loops the worker runs for its whole life beside its commands and jobs, each given ``ctx``
+    # (cancelled at shutdown: whatever they hold must survive that, e.g. an open transaction)
+    loops: Sequence[Callable[[dict[str, Any]], Coroutine[Any, Any, None]]] = ()
 
 
 _READINESS_TIMEOUT_S = 2.0
@@ -150,6 +153,8 @@ class ServiceProcess:
                     pool, redis, settings, service.name, service.routes, service.confirmed_by
                 )
                 self._tasks.append(asyncio.create_task(check, name="event redelivery"))
+            for loop in service.loops:
+                self._tasks.append(asyncio.create_task(loop(self.ctx), name=loop.__name__))
             if self.jobs or service.cron_jobs:
                 self._arq = self._arq_worker(queue_name)
                 self._tasks.append(asyncio.create_task(self._run_arq(queue_name), name="arq"))

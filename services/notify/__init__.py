@@ -5,7 +5,10 @@
   ``notify.shift_signups``: notify never reads another service's schema), writes the in-app
   inbox messages, and plans one ``notify.deliveries`` row per chosen channel (SMS, WeChat,
   e-mail) and for the partner webhook. The inbox is not a channel adapter: written with the
-  event it is always on and exactly once.
+  event it is always on and exactly once. While the command streams are busy (a sign-up burst)
+  non-urgent events are only marked consumed and kept in ``notify.deferred_events``; the
+  worker's ``drain_deferred`` loop handles them in batches once the burst is over
+  (``deferral.py``: the policy, the bound, which events are urgent).
 - Each delivery is an arq ``deliver`` job named by the row's deterministic id, enqueued before
   the commit and deferred to the end of the person's quiet hours unless urgent. Failures are
   retried with exponential backoff and jitter (arq ``Retry``; attempts counted in the row, so

@@ -3,6 +3,7 @@ reminded before their session, and people set their own channels and quiet hours
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import uuid
 from collections.abc import Callable
@@ -23,11 +24,13 @@ from services.common.db import Connection
 from services.common.erasure import erased_by
 from services.common.errors import Refusal, forbidden, not_found
 from services.common.observability import NOTIFICATIONS, correlation_id
-from services.common.outbox import EVENT_HANDLER, consume_new
+from services.common.outbox import EVENT_HANDLER, consume_new, handling
 from services.common.settings import Settings
 from services.notify import dashboard, queries
 from services.notify import dashboard_repository as dashboard_repo
+from services.notify import deferred_repository as deferred_repo
 from services.notify import repository as repo
+from services.notify.backlog import backlog_watch
 from services.notify.channels import (
     DEVELOPMENT,
     NoApprovedTemplate,
@@ -52,6 +55,7 @@ from services.notify.contracts import (
     TELL_IN_PERSON,
     TOLD_IN_PERSON_KINDS,
 )
+from services.notify.deferral import DEFERRABLE, REMINDER_DUE, deferred_now, drain_due, split, subject
 from services.notify.delivery import (
     delivery_job,
     enqueue_deliveries,
@@ -86,6 +90,7 @@ SESSION, SHIFT = "session", "shift"  # what a reminder is for
 REQUEUE_PENDING = "requeue_pending"
 _SWEEP_EVERY_S = 300
 _SWEEP_GRACE_S = 60  # a delivery this overdue has surely lost its job (or the queue is stuck)
+DRAIN_BATCH = 200  # events put off, handled per transaction once the burst is over (as RELAY_BATCH)
 _REMINDER_NAMESPACE = uuid.UUID("0c9e7d4a-2f61-4b8a-9e35-7a1d6c2b8f40")
 
 
@@ -97,65 +102,131 @@ def _clock(ctx: dict[str, Any]) -> Callable[[], datetime]:
 async def handle_events(ctx: dict[str, Any], events: list[dict[str, Any]]) -> int:
     """Write the inbox messages of a batch of events in one transaction, with the deliveries
     on people's chosen channels and the reminders sign-ups need; an event handled before (a
-    redelivery) does nothing. Returns how many inbox messages were written."""
+    redelivery) does nothing. In a command burst, non-urgent events are only recorded, to be
+    handled once it is over (services/notify/deferral.py). Returns how many inbox messages
+    were written."""
     pool: asyncpg.Pool = ctx["pool"]
     settings: Settings = ctx["settings"]
-    redis: ArqRedis = ctx["redis"]
     at = _clock(ctx)()
-    written: list[tuple[dict[str, Any], Message]] = []
+    watch = backlog_watch(ctx)
+    backlog = await watch.current() if any(e["type"] in DEFERRABLE for e in events) else None
     async with pool.acquire() as conn, conn.transaction():
         fresh, repeated = first_of_new(events, await consume_new(conn, SERVICE, [e["id"] for e in events]))
         for event in repeated:
             log.info("event %s (%s) already handled", event["id"], event["type"])
-        reminders = await _project(conn, settings, fresh, at)
-        await dashboard_repo.add_counts(conn, [i for e in fresh for i in dashboard.increments(e, at)])
-        await dashboard_repo.add_session_changes(
-            conn, [c for e in fresh for c in dashboard.session_changes(e)]
+        later, at_once = split(fresh, backlog, watch.bounds)
+        await deferred_repo.defer(conn, [(e, subject(e["payload"])) for e in later], now())
+        # What was put off about the same sessions goes first: "confirmed" before "called off".
+        about = {s for e in at_once if (s := subject(e["payload"])) is not None}
+        at_once = [*await deferred_repo.take_about(conn, about), *at_once]
+        written = await _write_effects(conn, settings, ctx["redis"], at_once, at)
+    _count_written(written)
+    return len(written)
+
+
+async def handle_deferred(ctx: dict[str, Any], limit: int = DRAIN_BATCH) -> int:
+    """Handle up to ``limit`` of the events put off in a burst, oldest first, in one
+    transaction: their rows go with their effects. Returns how many events were handled."""
+    pool: asyncpg.Pool = ctx["pool"]
+    at = _clock(ctx)()
+    async with pool.acquire() as conn, conn.transaction():
+        events = await deferred_repo.take_oldest(conn, limit)
+        reminders = [e for e in events if e["type"] == REMINDER_DUE]
+        others = [e for e in events if e["type"] != REMINDER_DUE]
+        with handling(SERVICE, others) as traced:
+            written = await _write_effects(conn, ctx["settings"], ctx["redis"], list(traced), at)
+        reminded = [await _remind(conn, ctx["settings"], ctx["redis"], r["payload"], at) for r in reminders]
+    _count_written(written)
+    NOTIFICATIONS.labels("inbox", "delivered").inc(sum(reminded))
+    if events:
+        log.info("%d events put off in a burst handled (%d inbox messages)", len(events), len(written))
+    return len(events)
+
+
+async def drain_deferred(ctx: dict[str, Any]) -> None:
+    """Run for the worker's life: once a tick, look at the streams, and if events were put off
+    and the burst has settled (or the oldest has waited the longest), handle them in batches.
+    Rows live in PostgreSQL, so a worker that stops leaves them to the next.
+
+    The look every tick, idle or not, keeps the arrival rate measured over the last tick: an
+    event coming in as a burst starts is judged by the last second, not by the quiet minutes
+    before it (a bench run handled most of a burst's events at once that way)."""
+    settings: Settings = ctx["settings"]
+    watch = backlog_watch(ctx)
+    while True:
+        await asyncio.sleep(settings.notify_defer_tick_s)
+        try:
+            while True:
+                backlog = await watch.current()
+                async with ctx["pool"].acquire() as conn:
+                    oldest = await deferred_repo.oldest(conn)
+                if not drain_due(backlog, oldest, watch.bounds):
+                    break
+                if await handle_deferred(ctx) < DRAIN_BATCH:
+                    break
+        except asyncio.CancelledError:
+            raise
+        except Exception:
+            log.warning("handling the events put off failed; will retry", exc_info=True)
+
+
+async def _write_effects(
+    conn: Connection, settings: Settings, redis: ArqRedis, events: list[dict[str, Any]], at: datetime
+) -> list[tuple[dict[str, Any], Message]]:
+    """The effects of events new to notify, in the caller's transaction: projection, counts,
+    inbox messages, deliveries and reminders. Returns the messages written."""
+    written: list[tuple[dict[str, Any], Message]] = []
+    if not events:
+        return written
+    reminders = await _project(conn, settings, events, at)
+    await dashboard_repo.add_counts(conn, [i for e in events for i in dashboard.increments(e, at)])
+    await dashboard_repo.add_session_changes(conn, [c for e in events for c in dashboard.session_changes(e)])
+    overrides = await repo.templates_for(
+        conn, {e["payload"].get("festival_id") for e in events if e["type"] in DEFAULT_TEMPLATES}
+    )
+    for event in events:
+        written += [(event, m) for m in messages_for(event["type"], event["payload"], overrides)]
+    recipients = {m.recipient_id for _, m in written}
+    await repo.hold_people(conn, recipients)
+    gone = await repo.erased_among(conn, recipients)
+    # An erasure's own events tell the erased person nothing, whichever of notify's erasure
+    # and these events comes first; the others they concern are told as usual.
+    written = [
+        (event, m)
+        for event, m in written
+        if m.recipient_id not in gone and m.recipient_id != erased_by(event["payload"])
+    ]
+    await repo.insert_messages(conn, [(uuid.UUID(e["id"]), m) for e, m in written])
+    await _list_to_tell(conn, written, at)
+    prefs = await repo.preferences_of(conn, {m.recipient_id for _, m in written})
+    approved = approved_templates(settings)
+    planned: list[dict[str, Any]] = []
+    traces: dict[uuid.UUID, str | None] = {}  # delivery -> the trace of its event
+    for event, message in written:
+        urgent = is_urgent(event["type"], event["payload"], at)
+        person = prefs.get(message.recipient_id) or _default(settings)
+        source = uuid.UUID(event["id"])
+        community = event["payload"].get("community_id")
+        deliveries = plan_deliveries(
+            source, message, person, urgent, at, settings.notify_webhook_url, community, approved
         )
-        overrides = await repo.templates_for(
-            conn, {e["payload"].get("festival_id") for e in fresh if e["type"] in DEFAULT_TEMPLATES}
-        )
-        for event in fresh:
-            written += [(event, m) for m in messages_for(event["type"], event["payload"], overrides)]
-        recipients = {m.recipient_id for _, m in written}
-        await repo.hold_people(conn, recipients)
-        gone = await repo.erased_among(conn, recipients)
-        # An erasure's own events tell the erased person nothing, whichever of notify's erasure
-        # and these events comes first; the others they concern are told as usual.
-        written = [
-            (event, m)
-            for event, m in written
-            if m.recipient_id not in gone and m.recipient_id != erased_by(event["payload"])
-        ]
-        await repo.insert_messages(conn, [(uuid.UUID(e["id"]), m) for e, m in written])
-        await _list_to_tell(conn, written, at)
-        prefs = await repo.preferences_of(conn, {m.recipient_id for _, m in written})
-        approved = approved_templates(settings)
-        planned: list[dict[str, Any]] = []
-        traces: dict[uuid.UUID, str | None] = {}  # delivery -> the trace of its event
-        for event, message in written:
-            urgent = is_urgent(event["type"], event["payload"], at)
-            person = prefs.get(message.recipient_id) or _default(settings)
-            source = uuid.UUID(event["id"])
-            community = event["payload"].get("community_id")
-            deliveries = plan_deliveries(
-                source, message, person, urgent, at, settings.notify_webhook_url, community, approved
-            )
-            traces.update((row["id"], event.get("traceparent")) for row in deliveries)
-            planned += deliveries
-        await repo.insert_deliveries(conn, planned)
-        # Enqueued before commit: a crash after the commit cannot lose them (see delivery.py).
-        jobs = [
-            delivery_job(settings, row["id"], row["not_before"], traceparent=traces[row["id"]])
-            for row in planned
-        ]
-        await enqueue_jobs(redis, jobs + [reminder_job(settings, r) for r in reminders])
+        traces.update((row["id"], event.get("traceparent")) for row in deliveries)
+        planned += deliveries
+    await repo.insert_deliveries(conn, planned)
+    # Enqueued before commit: a crash after the commit cannot lose them (see delivery.py).
+    jobs = [
+        delivery_job(settings, row["id"], row["not_before"], traceparent=traces[row["id"]]) for row in planned
+    ]
+    await enqueue_jobs(redis, jobs + [reminder_job(settings, r) for r in reminders])
+    return written
+
+
+def _count_written(written: list[tuple[dict[str, Any], Message]]) -> None:
     for event, message in written:
         NOTIFICATIONS.labels("inbox", "delivered").inc()
         token = correlation_id.set(event.get("correlation_id"))
         log.info("inbox message %s for event %s delivered", message.kind, event["id"])
         correlation_id.reset(token)
-    return len(written)
 
 
 async def _list_to_tell(
@@ -273,46 +344,80 @@ async def send_reminder(
     ctx: dict[str, Any], signup_id: str, starts_at: str, lead_minutes: int, kind: str = SESSION
 ) -> bool:
     """Remind a resident of their session (or a volunteer of their shift), if the sign-up
-    still stands and nothing moved since the reminder was scheduled. True if it was written."""
+    still stands and nothing moved since the reminder was scheduled; in a command burst, put
+    it off with the burst's other messages. True if it was written now."""
     pool: asyncpg.Pool = ctx["pool"]
-    settings: Settings = ctx["settings"]
-    at = _clock(ctx)()
+    watch = backlog_watch(ctx)
+    due = reminder_due(signup_id, starts_at, lead_minutes, kind)
+    backlog = await watch.current()
     async with pool.acquire() as conn, conn.transaction():
-        if kind == SHIFT:
-            row = await repo.shift_signup(conn, uuid.UUID(signup_id))
-        else:
-            row = await repo.signup(conn, uuid.UUID(signup_id))
-        expected = datetime.fromisoformat(starts_at)
-        if row is None or row["status"] != "CONFIRMED" or row["starts_at"] != expected:
-            log.info("reminder for %s sign-up %s not sent: it no longer stands as scheduled", kind, signup_id)
+        if deferred_now(due["type"], backlog, watch.bounds):
+            await deferred_repo.defer(conn, [(due, None)], now())
             return False
-        payload = {**dict(row), "starts_at": row["starts_at"].isoformat()}
-        if kind == SHIFT:
-            message = shift_reminder_message(row["volunteer_id"], payload, lead_minutes)
-        else:
-            festival = [str(row["festival_id"])] if row["festival_id"] else []
-            overrides = await repo.templates_for(conn, festival)
-            message = reminder_message(row["resident_id"], payload, lead_minutes, overrides)
-        await repo.hold_people(conn, [message.recipient_id])
-        if await repo.erased_among(conn, [message.recipient_id]):  # before her sign-up's cancellation came
-            log.info("reminder for %s sign-up %s not sent: its person deleted their account", kind, signup_id)
-            return False
-        source = uuid.uuid5(_REMINDER_NAMESPACE, f"{signup_id}\x00{lead_minutes}\x00{starts_at}")
-        await repo.insert_messages(conn, [(source, message)])
-        prefs = (await repo.preferences_of(conn, [message.recipient_id])).get(message.recipient_id)
-        planned = plan_deliveries(
-            source,
-            message,
-            prefs or _default(settings),
-            False,
-            at,
-            settings.notify_webhook_url,
-            row["community_id"],
-            approved_templates(settings),
-        )
-        await repo.insert_deliveries(conn, planned)
-        await enqueue_deliveries(ctx["redis"], settings, planned)
-    NOTIFICATIONS.labels("inbox", "delivered").inc()
+        written = await _remind(conn, ctx["settings"], ctx["redis"], due["payload"], _clock(ctx)())
+    if written:
+        NOTIFICATIONS.labels("inbox", "delivered").inc()
+    return written
+
+
+def reminder_due(signup_id: str, starts_at: str, lead_minutes: int, kind: str) -> dict[str, Any]:
+    """A reminder falling due, as an event put off in a burst; its id is its message's source,
+    so putting it off twice keeps it once."""
+    source = _reminder_source(signup_id, starts_at, lead_minutes)
+    payload = {"signup_id": signup_id, "starts_at": starts_at, "lead_minutes": lead_minutes, "kind": kind}
+    return {"id": str(source), "type": REMINDER_DUE, "source": SERVICE, "payload": payload}
+
+
+def _reminder_source(signup_id: str, starts_at: str, lead_minutes: int) -> uuid.UUID:
+    """The id a reminder's inbox message is known by, as its event (it is written once)."""
+    return uuid.uuid5(_REMINDER_NAMESPACE, f"{signup_id}\x00{lead_minutes}\x00{starts_at}")
+
+
+async def _remind(
+    conn: Connection, settings: Settings, redis: ArqRedis, due: dict[str, Any], at: datetime
+) -> bool:
+    """Write one reminder (``reminder_due``'s payload) in the caller's transaction, if its
+    sign-up still stands as scheduled. True if it was written."""
+    signup_id, starts_at, lead_minutes, kind = (
+        due["signup_id"],
+        due["starts_at"],
+        int(due["lead_minutes"]),
+        due["kind"],
+    )
+    if kind == SHIFT:
+        row = await repo.shift_signup(conn, uuid.UUID(signup_id))
+    else:
+        row = await repo.signup(conn, uuid.UUID(signup_id))
+    expected = datetime.fromisoformat(starts_at)
+    if row is None or row["status"] != "CONFIRMED" or row["starts_at"] != expected:
+        log.info("reminder for %s sign-up %s not sent: it no longer stands as scheduled", kind, signup_id)
+        return False
+    payload = {**dict(row), "starts_at": row["starts_at"].isoformat()}
+    if kind == SHIFT:
+        message = shift_reminder_message(row["volunteer_id"], payload, lead_minutes)
+    else:
+        festival = [str(row["festival_id"])] if row["festival_id"] else []
+        overrides = await repo.templates_for(conn, festival)
+        message = reminder_message(row["resident_id"], payload, lead_minutes, overrides)
+    await repo.hold_people(conn, [message.recipient_id])
+    if await repo.erased_among(conn, [message.recipient_id]):  # before her sign-up's cancellation came
+        log.info("reminder for %s sign-up %s not sent: its person deleted their account", kind, signup_id)
+        return False
+    source = _reminder_source(signup_id, starts_at, lead_minutes)
+    await repo.insert_messages(conn, [(source, message)])
+    prefs = (await repo.preferences_of(conn, [message.recipient_id])).get(message.recipient_id)
+    planned = plan_deliveries(
+        source,
+        message,
+        prefs or _default(settings),
+        False,
+        at,
+        settings.notify_webhook_url,
+        row["community_id"],
+        approved_templates(settings),
+    )
+    await repo.insert_deliveries(conn, planned)
+    await enqueue_deliveries(redis, settings, planned)
     return True
 
 
