@@ -33,6 +33,17 @@ EVENT_HANDLER = "handle_events"
 NewEvent = tuple[str, Mapping[str, Any], str | None, str | None]
 _NOTIFY_CHANNEL = "linli_outbox"
 RELAY_BATCH = 200  # events per relay transaction
+GATHER_MIN_S = 0.01  # how long a woken relay waits for more commits when events come one by one
+
+
+def next_gather(gather_s: float, relayed: int, most_s: float) -> float:
+    """How long the relay gathers commits before its next batch. Events that came one by one are
+    relayed after ``GATHER_MIN_S``; while each batch holds several (a burst), the wait doubles up
+    to ``most_s``, so a burst's events reach each consumer as a few large jobs, not one job per
+    few events (each job costs its consumer a pick-up through Redis, whatever its size)."""
+    if relayed <= 1:
+        return GATHER_MIN_S
+    return min(max(most_s, GATHER_MIN_S), gather_s * 2)
 
 
 async def record_event(
@@ -211,6 +222,7 @@ async def run_relay(
             wake.set()
 
     listener: asyncpg.Connection[asyncpg.Record] | None = None
+    gather = GATHER_MIN_S
     try:
         while True:
             wake.clear()
@@ -219,8 +231,12 @@ async def run_relay(
                     listener = await asyncpg.connect(settings.direct_database_url)
                     await listener.add_listener(_NOTIFY_CHANNEL, on_notify)
                 # A batch that was not full emptied the outbox (what commits meanwhile wakes us).
-                while await relay_once(pool, redis, settings, schema, routes, RELAY_BATCH) == RELAY_BATCH:
-                    pass
+                moved = await relay_once(pool, redis, settings, schema, routes, RELAY_BATCH)
+                relayed = moved
+                while moved == RELAY_BATCH:
+                    moved = await relay_once(pool, redis, settings, schema, routes, RELAY_BATCH)
+                    relayed += moved
+                gather = next_gather(gather, relayed, settings.outbox_gather_max_s)
             except asyncio.CancelledError:
                 raise
             except Exception:
@@ -232,8 +248,8 @@ async def run_relay(
                 await asyncio.sleep(settings.outbox_poll_s)
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(wake.wait(), settings.outbox_poll_s)
-                # In a burst, commits arrive in quick succession: gather a few into one batch.
-                await asyncio.sleep(0.01)
+                # In a burst, commits arrive in quick succession: gather them into one batch.
+                await asyncio.sleep(gather)
     finally:
         if listener is not None:
             with contextlib.suppress(Exception):

@@ -76,6 +76,9 @@ class Settings(BaseSettings):
     db_pool_max: int = 10
     dev_token_ttl_s: int = 7 * 24 * 3600  # tokens printed by `linli token` for development
     outbox_poll_s: float = 1.0
+    # In a burst the relay gathers commits for up to this long before each batch
+    # (services/common/outbox.py next_gather): what an urgent event may wait at most, in a burst.
+    outbox_gather_max_s: float = 0.2
     # Redelivery (services/common/redelivery.py): an event relayed this long ago that a consumer
     # has no record of is sent again (Redis lost it: a failover, a kill -9), then after twice as
     # long, and so on, this many times at most.
