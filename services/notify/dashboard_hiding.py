@@ -1,0 +1,147 @@
+"""Which of the dashboard's head counts one answer hides, across its rows, bars and lines, so that
+none under five can be worked out from a sum beside it (services/notify/disclosure.py). No I/O.
+
+Cells: ("row", community, figure, label); ("bar", figure, label) and ("others", figure), the
+scope's bars; ("line", community or None, figure), a line's whole-period total; ("step",
+community or None, figure, step). Rows, bars and line totals do not depend on the lines' step, so
+they are settled first (``hidden_counts``) and the steps after, with those kept as they are
+(``hidden_steps``): every step of an answer agrees with its rows and bars."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+from services.notify import dashboard
+from services.notify.disclosure import Group, suppress
+
+Cell = tuple[str | None, ...]
+BARS = 15  # bars a figure shows at most; the rest are summed into one
+# Kept per session: no line over time (services/gateway/dashboard_series.py), so no line totals.
+PER_SESSION = frozenset(
+    {
+        dashboard.SIGNED_UP_BY_CATEGORY,
+        dashboard.ADMITTED_BY_CATEGORY,
+        dashboard.NO_SHOWS_BY_CATEGORY,
+        dashboard.SIGNED_UP_BY_STATION,
+        dashboard.ADMITTED_BY_STATION,
+        dashboard.NO_SHOWS_BY_STATION,
+        dashboard.PEOPLE_BY_AGE_BAND,
+    }
+)
+# Two breakdowns of one total that is not shown: a community's people signed up, per category
+# and per age band (every person signed up has a band, "unknown" at least).
+SAME_TOTAL = ((dashboard.SIGNED_UP_BY_CATEGORY, dashboard.PEOPLE_BY_AGE_BAND),)
+
+
+@dataclass(frozen=True)
+class Bar:
+    """A figure's count over the scope for one label, or (``folded`` > 0) for the smallest
+    ``folded`` labels summed."""
+
+    figure: str
+    label: str
+    value: int
+    folded: int = 0
+
+    @property
+    def cell(self) -> Cell:
+        return ("others", self.figure) if self.folded else ("bar", self.figure, self.label)
+
+
+def bars(rows: Iterable[tuple[str, str, str, int]]) -> list[Bar]:
+    """The counts (community, figure, label, value) summed over communities per figure and
+    label, the largest first; past ``BARS`` of a figure, the rest summed into one bar."""
+    summed: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))
+    for _community, figure, label, value in rows:
+        summed[figure][label] += value
+    found: list[Bar] = []
+    for figure in sorted(summed):
+        items = sorted(summed[figure].items(), key=lambda item: (-item[1], item[0]))
+        found += [Bar(figure, label, value) for label, value in items[:BARS]]
+        if len(items) > BARS:
+            found.append(Bar(figure, "", sum(value for _, value in items[BARS:]), len(items) - BARS))
+    return found
+
+
+def _figure(cell: Cell) -> str:
+    return str(cell[1] if cell[0] in ("bar", "others") else cell[2])
+
+
+def _small(cell: Cell, value: int) -> bool:
+    return _figure(cell) in dashboard.HEAD_COUNTS and 0 < value < dashboard.SMALL
+
+
+def hidden_counts(rows: Sequence[tuple[str, str, str, int]]) -> frozenset[Cell]:
+    """The rows', bars' and line totals' cells to hide, for the counts (community, figure,
+    label, value) of one answer (head counts only: minutes and the median are never hidden)."""
+    counted = [r for r in rows if r[1] in dashboard.HEAD_COUNTS and r[1] != dashboard.WISH_DAYS_TO_MET]
+    values: dict[Cell, int] = {("row", c, f, label): v for c, f, label, v in counted}
+    figure_bars: dict[str, list[Bar]] = defaultdict(list)
+    for bar in bars(counted):
+        values[bar.cell] = bar.value
+        figure_bars[bar.figure].append(bar)
+    groups: list[Group[Cell]] = []
+    for figure, shown in sorted(figure_bars.items()):
+        cells = [(c, label) for c, f, label, _ in counted if f == figure]
+        kept = {b.label for b in shown if not b.folded}
+        for bar in shown:
+            parts = [c for c in cells if (c[1] not in kept if bar.folded else c[1] == bar.label)]
+            groups.append(Group(bar.cell, tuple(("row", c, figure, label) for c, label in parts)))
+        if figure in PER_SESSION:
+            continue
+        communities = sorted({c for c, _ in cells})
+        for community in communities:
+            line: Cell = ("line", community, figure)
+            parts_of = tuple(("row", c, figure, label) for c, label in cells if c == community)
+            values[line] = sum(values[p] for p in parts_of)
+            groups.append(Group(line, parts_of))
+        scope: Cell = ("line", None, figure)
+        values[scope] = sum(b.value for b in shown)
+        groups.append(Group(scope, tuple(("line", c, figure) for c in communities)))
+        groups.append(Group(scope, tuple(b.cell for b in shown)))
+    for pair in SAME_TOTAL:
+        for community in sorted({c for c, f, _, _ in counted if f in pair}):
+            both = tuple(("row", c, f, label) for c, f, label, _ in counted if c == community and f in pair)
+            groups.append(Group(None, both))
+        groups.append(Group(None, tuple(b.cell for f in pair for b in figure_bars.get(f, ()))))
+    primary = [cell for cell, value in values.items() if _small(cell, value)]
+    return suppress(values, primary, groups).hidden
+
+
+def hidden_steps(lines: Sequence[dashboard.Line], counts: frozenset[Cell]) -> frozenset[Cell]:
+    """The lines' step cells to hide, given what ``hidden_counts`` hides (the line totals stay as
+    it left them). A figure whose steps cannot be covered without touching those has every step
+    hidden: its lines then say no more than its totals."""
+    values: dict[Cell, int] = {}
+    groups: list[Group[Cell]] = []
+    totals: list[Cell] = []
+    steps_of: dict[str, list[Cell]] = defaultdict(list)
+    for line in lines:
+        if line.figure not in dashboard.HEAD_COUNTS:
+            continue
+        total: Cell = ("line", line.community_id, line.figure)
+        values[total] = line.total
+        totals.append(total)
+        steps: tuple[Cell, ...] = tuple(
+            ("step", line.community_id, line.figure, str(i)) for i in range(len(line.values))
+        )
+        values.update(zip(steps, line.values, strict=True))
+        steps_of[line.figure] += steps
+        groups.append(Group(total, steps))
+    for figure in sorted(steps_of):
+        width = len(next(line.values for line in lines if line.figure == figure))
+        communities = [
+            line.community_id for line in lines if line.figure == figure and line.community_id is not None
+        ]
+        for i in range(width):
+            scope_step: Cell = ("step", None, figure, str(i))
+            groups.append(Group(scope_step, tuple(("step", c, figure, str(i)) for c in communities)))
+    primary = [cell for cell, value in values.items() if cell[0] == "step" and _small(cell, value)]
+    primary += [cell for cell in totals if cell in counts]
+    done = suppress(values, primary, groups, frozen=totals)
+    hidden = set(done.hidden)
+    for group in done.unprotected:
+        hidden.update(steps_of[_figure(group.cells[0])])
+    return frozenset(c for c in hidden if c[0] == "step")
