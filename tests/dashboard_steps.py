@@ -89,6 +89,28 @@ async def street_with_work(gql: GraphQLClient, settings: Settings, pool: Any) ->
     return StreetWithWork(admin, street, community, organiser, signups, resident_id, session_id)
 
 
+THREE_AND_TEN = "社区义诊"
+
+
+async def three_beside_ten(gql: GraphQLClient, settings: Settings) -> tuple[str, str, str]:
+    """A new street of two communities, each with a session of the same activity in three hours:
+    three residents sign up in the first, ten in the second; (street, first, second)."""
+    admin = platform(settings)
+    street = await add_street(gql, admin, f"隐私街道{uuid.uuid4().hex[:4]}")
+    few = await add_community(gql, admin, f"小社区{uuid.uuid4().hex[:4]}", street)
+    many = await add_community(gql, admin, f"大社区{uuid.uuid4().hex[:4]}", street)
+    for community, people in ((few, 3), (many, 10)):
+        organiser = token_for(settings, f"organiser-{community}", {ORGANISER}, {community})
+        title = THREE_AND_TEN
+        session = await schedule_at(
+            gql, organiser, timedelta(hours=3), capacity=20, title=title, community=community
+        )
+        for _ in range(people):
+            resident = token_for(settings, f"resident-{uuid.uuid4().hex[:8]}", {RESIDENT}, {community})
+            await sign_up(gql, resident, session)
+    return street, few, many
+
+
 STATION = "朔方邻里驿家"
 CATEGORY = "文体"
 WORK_UNIT = "市供电公司"

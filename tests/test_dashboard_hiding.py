@@ -4,19 +4,16 @@ community's row, the lines and their totals) lets anyone subtract their way back
 
 from __future__ import annotations
 
-import uuid
 from collections import defaultdict
-from datetime import timedelta
 from typing import Any
 
-from services.common.actor import ORGANISER, RESIDENT
+from services.common.actor import ORGANISER
 from services.common.settings import Settings
 from tests.conftest import GraphQLClient, eventually, token_for
+from tests.dashboard_steps import THREE_AND_TEN, three_beside_ten
 from tests.dates import day_iso
-from tests.test_directory import add_community, add_street, platform
-from tests.ticket_steps import schedule_at, sign_up
 
-TITLE = "社区义诊"
+TITLE = THREE_AND_TEN
 DASHBOARD = """
 query($id: String, $since: Date!, $until: Date!) {
   dashboard(scope: STREET, id: $id, since: $since, until: $until) {
@@ -66,20 +63,8 @@ def exposed(answer: dict[str, Any], figure: str) -> list[str]:
 async def test_three_sign_ups_beside_ten_cannot_be_worked_out_from_any_sum(
     gql: GraphQLClient, settings: Settings
 ) -> None:
-    admin = platform(settings)
-    street = await add_street(gql, admin, f"隐私街道{uuid.uuid4().hex[:4]}")
-    few = await add_community(gql, admin, f"小社区{uuid.uuid4().hex[:4]}", street)
-    many = await add_community(gql, admin, f"大社区{uuid.uuid4().hex[:4]}", street)
+    street, few, many = await three_beside_ten(gql, settings)
     staff = token_for(settings, "street-staff", {ORGANISER}, {few, many})
-    for community, people in ((few, 3), (many, 10)):
-        organiser = token_for(settings, f"organiser-{community}", {ORGANISER}, {community})
-        session = await schedule_at(
-            gql, organiser, timedelta(hours=3), capacity=20, title=TITLE, community=community
-        )
-        for _ in range(people):
-            resident = token_for(settings, f"resident-{uuid.uuid4().hex[:8]}", {RESIDENT}, {community})
-            await sign_up(gql, resident, session)
-
     variables = {"id": street, "since": day_iso(-1), "until": day_iso(1)}
 
     async def counted() -> dict[str, Any] | None:  # all thirteen sign-ups, per session too
