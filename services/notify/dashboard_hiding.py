@@ -82,29 +82,38 @@ def hidden_counts(rows: Sequence[tuple[str, str, str, int]]) -> frozenset[Cell]:
     for bar in bars(counted):
         values[bar.cell] = bar.value
         figure_bars[bar.figure].append(bar)
+    by_label: dict[tuple[str, str], list[Cell]] = defaultdict(list)
+    by_community: dict[tuple[str, str], list[Cell]] = defaultdict(list)
+    for community, figure, label, _ in counted:
+        by_label[(figure, label)].append(("row", community, figure, label))
+        by_community[(figure, community)].append(("row", community, figure, label))
     groups: list[Group[Cell]] = []
     for figure, shown in sorted(figure_bars.items()):
-        cells = [(c, label) for c, f, label, _ in counted if f == figure]
         kept = {b.label for b in shown if not b.folded}
         for bar in shown:
-            parts = [c for c in cells if (c[1] not in kept if bar.folded else c[1] == bar.label)]
-            groups.append(Group(bar.cell, tuple(("row", c, figure, label) for c, label in parts)))
+            if bar.folded:
+                labels = sorted({label for f, label in by_label if f == figure} - kept)
+                parts = tuple(cell for label in labels for cell in by_label[(figure, label)])
+            else:
+                parts = tuple(by_label[(figure, bar.label)])
+            groups.append(Group(bar.cell, parts))
         if figure in PER_SESSION:
             continue
-        communities = sorted({c for c, _ in cells})
+        communities = sorted(c for f, c in by_community if f == figure)
         for community in communities:
             line: Cell = ("line", community, figure)
-            parts_of = tuple(("row", c, figure, label) for c, label in cells if c == community)
-            values[line] = sum(values[p] for p in parts_of)
-            groups.append(Group(line, parts_of))
+            parts = tuple(by_community[(figure, community)])
+            values[line] = sum(values[p] for p in parts)
+            groups.append(Group(line, parts))
         scope: Cell = ("line", None, figure)
         values[scope] = sum(b.value for b in shown)
         groups.append(Group(scope, tuple(("line", c, figure) for c in communities)))
         groups.append(Group(scope, tuple(b.cell for b in shown)))
     for pair in SAME_TOTAL:
-        for community in sorted({c for c, f, _, _ in counted if f in pair}):
-            both = tuple(("row", c, f, label) for c, f, label, _ in counted if c == community and f in pair)
-            groups.append(Group(None, both))
+        for community in sorted({c for f, c in by_community if f in pair}):
+            groups.append(
+                Group(None, tuple(cell for f in pair for cell in by_community.get((f, community), ())))
+            )
         groups.append(Group(None, tuple(b.cell for f in pair for b in figure_bars.get(f, ()))))
     primary = [cell for cell, value in values.items() if _small(cell, value)]
     return suppress(values, primary, groups).hidden

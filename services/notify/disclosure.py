@@ -60,23 +60,24 @@ def suppress(
     def pinned(cell: Cell, within: int) -> bool:
         """Hiding ``cell`` would leave another group with it as its only hidden cell and nothing
         else to hide (its other cells zero or frozen shown): hiding it protects nothing."""
-        for i in of_cell.get(cell, ()):
-            others = [c for c in groups[i].cells if c != cell]
-            if i != within and all(c not in hidden and (value(c) == 0 or c in frozen_set) for c in others):
-                return True
-        return False
+        return any(
+            i != within
+            and all(
+                c == cell or (c not in hidden and (value(c) == 0 or c in frozen_set)) for c in groups[i].cells
+            )
+            for i in of_cell.get(cell, ())
+        )
 
     def hideable(cell: Cell, within: int) -> bool:
         return cell not in hidden and cell not in frozen_set and value(cell) != 0 and not pinned(cell, within)
 
     def second(i: int) -> Cell | None:
         group = groups[i]
-        parts = [(abs(value(c)), n, c) for n, c in enumerate(group.parts) if hideable(c, i)]
-        if parts:
-            return min(parts, key=lambda p: (p[0], p[1]))[2]
-        if group.margin is not None and hideable(group.margin, i):
+        order = sorted(range(len(group.parts)), key=lambda n: (abs(value(group.parts[n])), n))
+        found = next((group.parts[n] for n in order if hideable(group.parts[n], i)), None)
+        if found is None and group.margin is not None and hideable(group.margin, i):
             return group.margin
-        return None
+        return found
 
     waiting = deque(range(len(groups)))
     queued = set(waiting)
