@@ -6,7 +6,7 @@ from __future__ import annotations
 import random
 
 from services.notify.dashboard import Line
-from services.notify.dashboard_hiding import hidden_counts, hidden_steps
+from services.notify.dashboard_hiding import hidden_counts, hidden_steps, line_totals
 from services.notify.disclosure import HIDDEN, Group, hidden_mark, suppress
 
 
@@ -152,3 +152,16 @@ def test_lines_over_any_step_hide_what_their_totals_leave_exposed() -> None:
         for i in range(width):
             column = [("step", c, "wishes_met", str(i)) for c in [None, *per]]
             assert len([c for c in column if c in steps]) != 1, (per, steps)
+
+
+def test_a_line_total_that_came_in_small_between_the_two_reads_is_hidden_all_the_same() -> None:
+    rows = [("a", "wishes_met", "", 12)]  # b had none when the rows were read
+    drawn = [
+        Line("wishes_met", None, (12, 2)),
+        Line("wishes_met", "a", (12, 0)),
+        Line("wishes_met", "b", (0, 2)),
+    ]
+    steps = hidden_steps(drawn, hidden_counts(rows), line_totals(rows))
+    assert ("line", "b", "wishes_met") in steps and ("step", "b", "wishes_met", "1") in steps
+    assert ("step", None, "wishes_met", "1") in steps  # the scope's 2 at that step
+    assert ("line", None, "wishes_met") in steps  # the scope's 14 less a's 12: no longer as read

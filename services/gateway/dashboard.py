@@ -76,6 +76,7 @@ class Dashboard:
     )
     communities: strawberry.Private[list[str] | None]
     hidden: strawberry.Private[frozenset[Cell]]  # what rows and totals hide: the lines agree
+    line_totals: strawberry.Private[dict[Cell, int]]  # the lines' totals as the rows gave them
 
     @strawberry.field(
         description="Each figure at every step of the period, of the scope and of each community: "
@@ -84,7 +85,9 @@ class Dashboard:
         "and the median have none."
     )
     async def series(self, info: Info, grain: DashboardGrain | None = None) -> DashboardSeries:
-        return await series_of(info, self.communities, self.since, self.until, grain, self.hidden)
+        return await series_of(
+            info, self.communities, self.since, self.until, grain, self.hidden, self.line_totals
+        )
 
 
 async def _communities(info: Info, actor: Actor, scope: DashboardScope, id: str | None) -> list[str] | None:
@@ -144,6 +147,7 @@ class DashboardQuery:
             median_days_to_met=median,
             communities=communities,
             hidden=hidden,
+            line_totals=dashboard_hiding.line_totals(values),
             totals=[
                 *totals(counts, hidden),
                 *(

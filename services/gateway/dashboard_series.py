@@ -103,8 +103,10 @@ async def series(
     until: date,
     grain: DashboardGrain | None,
     hidden: frozenset[Cell],
+    read: dict[Cell, int] | None = None,
 ) -> DashboardSeries:
-    """The lines of the answer whose rows, bars and line totals hide ``hidden``."""
+    """The lines of the answer whose rows, bars and line totals hide ``hidden`` (``read``: those
+    line totals as its rows gave them)."""
     step = grain.value if grain is not None else dashboard.grain_for(since, until)
     starts = dashboard.buckets(since, until, step)
     async with info.context.pool.acquire() as conn:
@@ -115,7 +117,7 @@ async def series(
         ]
         names = await identity_queries.community_names(conn, sorted({p[0] for p in points}))
     drawn = dashboard.lines(points, starts)
-    steps = dashboard_hiding.hidden_steps(drawn, hidden)
+    steps = dashboard_hiding.hidden_steps(drawn, hidden, read)
     return DashboardSeries(
         grain=DashboardGrain(step),
         starts=starts,
@@ -124,7 +126,7 @@ async def series(
                 figure=line.figure,
                 community_id=line.community_id,
                 community_name=names.get(line.community_id, line.community_id) if line.community_id else None,
-                total=shown(line.total, ("line", line.community_id, line.figure) in hidden),
+                total=shown(line.total, ("line", line.community_id, line.figure) in steps),
                 values=[
                     shown(v, ("step", line.community_id, line.figure, str(i)) in steps)
                     for i, v in enumerate(line.values)

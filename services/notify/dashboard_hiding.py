@@ -10,7 +10,7 @@ they are settled first (``hidden_counts``) and the steps after, with those kept 
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
 from services.notify import dashboard
@@ -119,10 +119,28 @@ def hidden_counts(rows: Sequence[tuple[str, str, str, int]]) -> frozenset[Cell]:
     return suppress(values, primary, groups).hidden
 
 
-def hidden_steps(lines: Sequence[dashboard.Line], counts: frozenset[Cell]) -> frozenset[Cell]:
-    """The lines' step cells to hide, given what ``hidden_counts`` hides (the line totals stay as
-    it left them). A figure whose steps cannot be covered without touching those has every step
-    hidden: its lines then say no more than its totals."""
+def line_totals(rows: Sequence[tuple[str, str, str, int]]) -> dict[Cell, int]:
+    """Each line's whole-period total as the rows give it: what ``hidden_counts`` settled."""
+    found: dict[Cell, int] = defaultdict(int)
+    for community, figure, _label, value in rows:
+        if (
+            figure in dashboard.HEAD_COUNTS
+            and figure not in PER_SESSION
+            and figure != dashboard.WISH_DAYS_TO_MET
+        ):
+            found[("line", community, figure)] += value
+            found[("line", None, figure)] += value
+    return dict(found)
+
+
+def hidden_steps(
+    lines: Sequence[dashboard.Line], counts: frozenset[Cell], read: Mapping[Cell, int] | None = None
+) -> frozenset[Cell]:
+    """The lines' cells to hide (their totals and steps), given what ``hidden_counts`` hides (the
+    line totals stay as it left them). A figure whose steps cannot be covered without touching
+    those has every step hidden: its lines then say no more than its totals. ``read``: the line
+    totals as ``hidden_counts`` read them (``line_totals``); a total that has changed since (a
+    count came in between the two reads of one answer) is not held as it was."""
     values: dict[Cell, int] = {}
     groups: list[Group[Cell]] = []
     totals: list[Cell] = []
@@ -141,16 +159,18 @@ def hidden_steps(lines: Sequence[dashboard.Line], counts: frozenset[Cell]) -> fr
         groups.append(Group(total, steps))
     for figure in sorted(steps_of):
         width = len(next(line.values for line in lines if line.figure == figure))
-        communities = [
-            line.community_id for line in lines if line.figure == figure and line.community_id is not None
-        ]
+        communities = [line.community_id for line in lines if line.figure == figure and line.community_id]
+        groups.append(Group(("line", None, figure), tuple(("line", c, figure) for c in communities)))
         for i in range(width):
             scope_step: Cell = ("step", None, figure, str(i))
             groups.append(Group(scope_step, tuple(("step", c, figure, str(i)) for c in communities)))
     primary = [cell for cell, value in values.items() if cell[0] == "step" and _small(cell, value)]
-    primary += [cell for cell in totals if cell in counts]
-    done = suppress(values, primary, groups, frozen=totals)
+    # a total read small here though not in ``counts`` (a count that came in between the two
+    # reads of one answer) is hidden all the same
+    primary += [cell for cell in totals if cell in counts or _small(cell, values[cell])]
+    held = totals if read is None else [cell for cell in totals if read.get(cell, 0) == values[cell]]
+    done = suppress(values, primary, groups, frozen=held)
     hidden = set(done.hidden)
     for group in done.unprotected:
         hidden.update(steps_of[_figure(group.cells[0])])
-    return frozenset(c for c in hidden if c[0] == "step")
+    return frozenset(hidden)
