@@ -14,7 +14,16 @@ from services.common.actor import COMMUNITY_ADMIN, ORGANISER, PLATFORM_ADMIN, Ac
 from services.common.clock import now
 from services.common.errors import bad_input, forbidden, not_found
 from services.gateway.context import Info
-from services.gateway.dashboard_series import DashboardGrain, DashboardSeries, DashboardTotal, shown, totals
+from services.gateway.dashboard_series import (
+    HIDDEN_WORDS,
+    SMALL_WORDS,
+    VALUE_WORDS,
+    DashboardGrain,
+    DashboardSeries,
+    DashboardTotal,
+    shown,
+    totals,
+)
 from services.gateway.dashboard_series import series as series_of
 from services.identity import queries as identity_queries
 from services.notify import dashboard, dashboard_hiding
@@ -49,14 +58,9 @@ class DashboardRow:
         "(<18, 18-59, 60-79, 80+, unknown), the work unit or partner's name, or the wish's "
         "category; may be empty."
     )
-    value: str = strawberry.field(
-        description='The count; head counts under five read "<5", and "—" when hidden so that one '
-        "under five cannot be worked out from the sums beside it (totals, lines)."
-    )
-    small: bool = strawberry.field(description='True when value reads "<5" instead of the count.')
-    hidden: bool = strawberry.field(
-        default=False, description='True when value is not the count: "<5" (small) or "—" (hidden).'
-    )
+    value: str = strawberry.field(description=VALUE_WORDS)
+    small: bool = strawberry.field(description=SMALL_WORDS)
+    hidden: bool = strawberry.field(default=False, description=HIDDEN_WORDS)
 
 
 @strawberry.type

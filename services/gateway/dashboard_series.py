@@ -19,7 +19,18 @@ from services.notify import dashboard_repository as repo
 from services.notify.dashboard_hiding import BARS, Cell
 from services.notify.disclosure import HIDDEN, hidden_mark
 
-__all__ = ["BARS", "DashboardGrain", "DashboardLine", "DashboardSeries", "DashboardTotal", "series", "totals"]
+__all__ = [
+    "BARS",
+    "HIDDEN_WORDS",
+    "SMALL_WORDS",
+    "VALUE_WORDS",
+    "DashboardGrain",
+    "DashboardLine",
+    "DashboardSeries",
+    "DashboardTotal",
+    "series",
+    "totals",
+]
 
 
 @strawberry.enum(description="The step of a line: a point a day, a week (from Monday) or a month.")
@@ -29,18 +40,22 @@ class DashboardGrain(Enum):
     MONTH = dashboard.MONTH
 
 
+# The words of a shown count's fields, on rows and totals alike
+VALUE_WORDS = (
+    'The count; head counts under five read "<5", and "—" when hidden so that one under five '
+    "cannot be worked out from the sums beside it (rows, totals and lines hide alike)."
+)
+SMALL_WORDS = 'True when value reads "<5" instead of the count.'
+HIDDEN_WORDS = 'True when value is not the count: "<5" (small) or "—" (hidden).'
+
+
 @strawberry.type(description="One figure over the whole scope for one label, all its communities together.")
 class DashboardTotal:
     figure: str
     label: str = strawberry.field(description="The activity's title, or the wish's category; may be empty.")
-    value: str = strawberry.field(
-        description='The count; head counts under five read "<5", and "—" when hidden so that one '
-        "under five cannot be worked out from the sums beside it."
-    )
-    small: bool = strawberry.field(description='True when value reads "<5" instead of the count.')
-    hidden: bool = strawberry.field(
-        default=False, description='True when value is not the count: "<5" (small) or "—" (hidden).'
-    )
+    value: str = strawberry.field(description=VALUE_WORDS)
+    small: bool = strawberry.field(description=SMALL_WORDS)
+    hidden: bool = strawberry.field(default=False, description=HIDDEN_WORDS)
     folded: int = strawberry.field(
         default=0, description="Past 15 items: this row sums the smallest ones, this many (label empty)."
     )
