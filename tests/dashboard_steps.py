@@ -92,16 +92,22 @@ async def street_with_work(gql: GraphQLClient, settings: Settings, pool: Any) ->
 THREE_AND_TEN = "社区义诊"
 
 
-async def three_beside_ten(gql: GraphQLClient, settings: Settings) -> tuple[str, str, str]:
+SECOND_ACTIVITY = "健康讲座"
+
+
+async def three_beside_ten(gql: GraphQLClient, settings: Settings, lecture: int = 0) -> tuple[str, str, str]:
     """A new street of two communities, each with a session of the same activity in three hours:
-    three residents sign up in the first, ten in the second; (street, first, second)."""
+    three residents sign up in the first, ten in the second, and ``lecture`` for another activity
+    in the first; (street, first, second)."""
     admin = platform(settings)
     street = await add_street(gql, admin, f"隐私街道{uuid.uuid4().hex[:4]}")
     few = await add_community(gql, admin, f"小社区{uuid.uuid4().hex[:4]}", street)
     many = await add_community(gql, admin, f"大社区{uuid.uuid4().hex[:4]}", street)
-    for community, people in ((few, 3), (many, 10)):
+    planned = [(few, 3, THREE_AND_TEN), (many, 10, THREE_AND_TEN)] + (
+        [(few, lecture, SECOND_ACTIVITY)] if lecture else []
+    )
+    for community, people, title in planned:
         organiser = token_for(settings, f"organiser-{community}", {ORGANISER}, {community})
-        title = THREE_AND_TEN
         session = await schedule_at(
             gql, organiser, timedelta(hours=3), capacity=20, title=title, community=community
         )
