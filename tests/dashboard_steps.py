@@ -89,6 +89,34 @@ async def street_with_work(gql: GraphQLClient, settings: Settings, pool: Any) ->
     return StreetWithWork(admin, street, community, organiser, signups, resident_id, session_id)
 
 
+THREE_AND_TEN = "社区义诊"
+
+
+SECOND_ACTIVITY = "健康讲座"
+
+
+async def three_beside_ten(gql: GraphQLClient, settings: Settings, lecture: int = 0) -> tuple[str, str, str]:
+    """A new street of two communities, each with a session of the same activity in three hours:
+    three residents sign up in the first, ten in the second, and ``lecture`` for another activity
+    in the first; (street, first, second)."""
+    admin = platform(settings)
+    street = await add_street(gql, admin, f"隐私街道{uuid.uuid4().hex[:4]}")
+    few = await add_community(gql, admin, f"小社区{uuid.uuid4().hex[:4]}", street)
+    many = await add_community(gql, admin, f"大社区{uuid.uuid4().hex[:4]}", street)
+    planned = [(few, 3, THREE_AND_TEN), (many, 10, THREE_AND_TEN)] + (
+        [(few, lecture, SECOND_ACTIVITY)] if lecture else []
+    )
+    for community, people, title in planned:
+        organiser = token_for(settings, f"organiser-{community}", {ORGANISER}, {community})
+        session = await schedule_at(
+            gql, organiser, timedelta(hours=3), capacity=20, title=title, community=community
+        )
+        for _ in range(people):
+            resident = token_for(settings, f"resident-{uuid.uuid4().hex[:8]}", {RESIDENT}, {community})
+            await sign_up(gql, resident, session)
+    return street, few, many
+
+
 STATION = "朔方邻里驿家"
 CATEGORY = "文体"
 WORK_UNIT = "市供电公司"

@@ -1,6 +1,7 @@
 """The dashboard part of the GraphQL API: a community's, a street's or the city's counts over a
 period, from notify's read model (services/notify/dashboard.py). Counts only, never a person;
-head counts under five are shown as "<5"."""
+head counts under five are shown as "<5", and a count that would give one away beside a sum as
+"—" (services/notify/dashboard_hiding.py): the same in rows, totals and lines."""
 
 from __future__ import annotations
 
@@ -13,11 +14,21 @@ from services.common.actor import COMMUNITY_ADMIN, ORGANISER, PLATFORM_ADMIN, Ac
 from services.common.clock import now
 from services.common.errors import bad_input, forbidden, not_found
 from services.gateway.context import Info
-from services.gateway.dashboard_series import DashboardGrain, DashboardSeries, DashboardTotal, totals
+from services.gateway.dashboard_series import (
+    HIDDEN_WORDS,
+    SMALL_WORDS,
+    VALUE_WORDS,
+    DashboardGrain,
+    DashboardSeries,
+    DashboardTotal,
+    shown,
+    totals,
+)
 from services.gateway.dashboard_series import series as series_of
 from services.identity import queries as identity_queries
-from services.notify import dashboard
+from services.notify import dashboard, dashboard_hiding
 from services.notify import dashboard_repository as repo
+from services.notify.dashboard_hiding import Cell
 
 _LONGEST_DAYS = 3 * 366  # a period longer than this is a typing slip, and a slow query
 
@@ -47,8 +58,9 @@ class DashboardRow:
         "(<18, 18-59, 60-79, 80+, unknown), the work unit or partner's name, or the wish's "
         "category; may be empty."
     )
-    value: str = strawberry.field(description='The count; head counts under five read "<5".')
-    small: bool = strawberry.field(description='True when value reads "<5" instead of the count.')
+    value: str = strawberry.field(description=VALUE_WORDS)
+    small: bool = strawberry.field(description=SMALL_WORDS)
+    hidden: bool = strawberry.field(default=False, description=HIDDEN_WORDS)
 
 
 @strawberry.type
@@ -67,6 +79,8 @@ class Dashboard:
         "The median days to met, which does not add up, per community (label: its name)."
     )
     communities: strawberry.Private[list[str] | None]
+    hidden: strawberry.Private[frozenset[Cell]]  # what rows and totals hide: the lines agree
+    line_totals: strawberry.Private[dict[Cell, int]]  # the lines' totals as the rows gave them
 
     @strawberry.field(
         description="Each figure at every step of the period, of the scope and of each community: "
@@ -75,7 +89,9 @@ class Dashboard:
         "and the median have none."
     )
     async def series(self, info: Info, grain: DashboardGrain | None = None) -> DashboardSeries:
-        return await series_of(info, self.communities, self.since, self.until, grain)
+        return await series_of(
+            info, self.communities, self.since, self.until, grain, self.hidden, self.line_totals
+        )
 
 
 async def _communities(info: Info, actor: Actor, scope: DashboardScope, id: str | None) -> list[str] | None:
@@ -125,6 +141,8 @@ class DashboardQuery:
             values += dashboard.session_figures(sessions)
             names = await identity_queries.community_names(conn, sorted({v[0] for v in values}))
         kept, median = dashboard.shown_rows(values)
+        hidden = dashboard_hiding.hidden_counts(values)
+        counts = [(c, f, label, n) for c, f, label, n, _ in kept if f != dashboard.MEDIAN_DAYS_TO_MET]
         return Dashboard(
             scope=scope,
             id=id,
@@ -132,23 +150,40 @@ class DashboardQuery:
             until=until,
             median_days_to_met=median,
             communities=communities,
+            hidden=hidden,
+            line_totals=dashboard_hiding.line_totals(values),
             totals=[
-                *totals((c, f, label, n) for c, f, label, n, _ in kept if f != dashboard.MEDIAN_DAYS_TO_MET),
+                *totals(counts, hidden),
                 *(
-                    DashboardTotal(figure=f, label=names.get(c, c), value=shown, small=False)
-                    for c, f, _label, _n, shown in kept
+                    DashboardTotal(figure=f, label=names.get(c, c), value=words, small=False)
+                    for c, f, _label, _n, words in kept
                     if f == dashboard.MEDIAN_DAYS_TO_MET
                 ),
             ],
             rows=[
-                DashboardRow(
-                    figure=figure,
-                    community_id=community,
-                    community_name=names.get(community, community),
-                    label=label,
-                    value=value,
-                    small=figure in dashboard.HEAD_COUNTS and value != str(number),
-                )
+                _row(community, figure, label, number, value, names, hidden)
                 for community, figure, label, number, value in kept
             ],
         )
+
+
+def _row(
+    community: str,
+    figure: str,
+    label: str,
+    number: int,
+    words: str,
+    names: dict[str, str],
+    hidden: frozenset[Cell],
+) -> DashboardRow:
+    secret = ("row", community, figure, label) in hidden
+    value = shown(number, secret) if secret else words  # words: a median as it reads
+    return DashboardRow(
+        figure=figure,
+        community_id=community,
+        community_name=names.get(community, community),
+        label=label,
+        value=value,
+        small=secret and value.startswith("<"),
+        hidden=secret,
+    )

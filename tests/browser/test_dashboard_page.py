@@ -17,10 +17,10 @@ from services.common.settings import Settings
 from tests.browser.conftest import LAPTOP, PHONE, SCREENSHOTS, Person
 from tests.browser.test_council_pages import staff_logs_in
 from tests.browser.test_door_pages import presses_print, printed
-from tests.conftest import GraphQLClient
-from tests.dashboard_steps import TITLE, street_with_work
+from tests.conftest import GraphQLClient, eventually
+from tests.dashboard_steps import THREE_AND_TEN, TITLE, street_with_work, three_beside_ten
 from tests.dates import day, day_iso
-from tests.test_directory import STREET_STAFF
+from tests.test_directory import STREET_STAFF, platform
 
 A4_LANDSCAPE_PT = (842, 595)
 
@@ -157,3 +157,55 @@ async def test_a_streets_staff_change_the_period_and_print_their_dashboard(
         assert not phone.console_errors, phone.console_errors
     finally:
         await phone_context.close()
+
+
+async def test_a_count_hidden_beside_a_small_one_reads_hidden_on_screen_and_in_the_csv(
+    person: Any, gql: GraphQLClient, settings: Settings
+) -> None:
+    street, _few, _many = await three_beside_ten(gql, settings, lecture=12)
+    username, password = f"street-{secrets.token_hex(3)}", f"Pw-{secrets.token_hex(8)}"
+    await gql.ok(STREET_STAFF, {"s": street, "u": username, "p": password}, platform(settings))
+    period = {"scope": "STREET", "id": street, "since": day_iso(-1), "until": day_iso(1)}
+    lines = """query($scope: DashboardScope!, $id: String, $since: Date!, $until: Date!) {
+      dashboard(scope: $scope, id: $id, since: $since, until: $until) {
+        series { lines { communityId total } } } }"""
+
+    async def counted() -> bool:  # all 25 sign-ups have reached the dashboard
+        found = (await gql.ok(lines, period, platform(settings)))["dashboard"]["series"]["lines"]
+        return {"communityId": None, "total": "25"} in found
+
+    assert await eventually(counted)
+    staff: Person = await person(LAPTOP)
+    await staff_logs_in(staff, username, password)
+    await expect(staff.page.get_by_role("button", name="退出", exact=True)).to_be_visible()
+    page = await staff.open(f"/dashboard?scope=STREET:{street}&since={day_iso(-1)}&until={day_iso(1)}")
+    signups = page.locator("section[data-figure=signups_confirmed]")
+    # the first community's 12 at the lecture beside its 3 and its total of 15 is hidden, so the
+    # lecture's bar (12, all of it the first community's) is too, and then the other bar (13)
+    bars = signups.locator(".block.bars")
+    await expect(bars.locator("tbody tr")).to_have_count(2)
+    await expect(bars.locator("tbody td.n")).to_have_text(["—", "—"])
+    await expect(bars.locator("svg rect.bar.hidden")).to_have_count(2)  # an empty outline: no size
+    await expect(bars.locator("svg rect.bar.hidden title").first).to_contain_text("—（为保护隐私不显示）")
+    await expect(bars.locator(".hidden-note")).to_contain_text("为保护隐私不显示")
+    stations = page.locator("section.stations")
+    # each community's total (15, 10) is hidden beside the street's 25: either gives the other
+    for name in ("小社区", "大社区"):
+        await expect(stations.locator("tbody tr").filter(has_text=name).locator("td").first).to_contain_text(
+            "—"
+        )
+    ten = stations.locator("tbody tr").filter(has_text="大社区").locator("td").first
+    await expect(ten.locator("svg.spark title")).to_contain_text("—")
+    await expect(stations.locator(".hidden-note")).to_contain_text("为保护隐私不显示")
+
+    async with page.expect_download() as downloading:
+        await page.get_by_role("button", name="下载CSV").click()
+    csv = await asyncio.to_thread(
+        Path(await (await downloading.value).path()).read_text, encoding="utf-8-sig"
+    )
+    assert '"数值","说明"' in csv.splitlines()[0]
+    assert '"活动报名（已确认）",' in csv and f'"{THREE_AND_TEN}","","<5","少于5"' in csv
+    assert f'"{THREE_AND_TEN}","","—","为保护隐私不显示"' in csv  # the ten's row, hidden as on screen
+    signups_csv = [line for line in csv.splitlines() if line.startswith('"活动报名（已确认）"')]
+    assert not [line for line in signups_csv if re.search(r'"(3|10|12|15)",', line)], signups_csv
+    assert not staff.console_errors, staff.console_errors

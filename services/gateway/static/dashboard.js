@@ -22,7 +22,9 @@ useStrings({
     source: (n, s, a, b) => `${s} · ${a} 至 ${b}（图${n}）`, total: "合计", allOf: "全部",
     presets: "快速选择", thisMonth: "本月", lastMonth: "上月", thisQuarter: "本季度", lastQuarter: "上季度",
     thisYear: "今年", lastYear: "去年",
-    csvHead: ["指标", "社区", "项目", "时段起", "数值"], of: (a, b) => `${a}：${b}`, others: (n) => `其余${n}项`,
+    csvHead: ["指标", "社区", "项目", "时段起", "数值", "说明"], of: (a, b) => `${a}：${b}`, others: (n) => `其余${n}项`,
+    hiddenNote: "“—”：为保护隐私不显示。它与“<5”同在一个合计里，显示出来就能用合计减出那个少于5的人数。",
+    smallWords: "少于5", hiddenWords: "为保护隐私不显示",
   },
   en: {
     pageTitle: "Dashboard", brand: "Dashboard", loading: "Loading…", needLogin: "Log in as staff on the council page first.",
@@ -37,7 +39,9 @@ useStrings({
     chartNo: (n) => `Fig. ${n}: `, source: (n, s, a, b) => `${s} · ${a} to ${b} (Fig. ${n})`, total: "Total", allOf: "All",
     presets: "Quick pick", thisMonth: "This month", lastMonth: "Last month", thisQuarter: "This quarter",
     lastQuarter: "Last quarter", thisYear: "This year", lastYear: "Last year",
-    csvHead: ["figure", "community", "item", "from", "value"], of: (a, b) => `${a}: ${b}`, others: (n) => `${n} others`,
+    csvHead: ["figure", "community", "item", "from", "value", "note"], of: (a, b) => `${a}: ${b}`, others: (n) => `${n} others`,
+    hiddenNote: "\u201c—\u201d: hidden to protect privacy. It shares a total with a \u201c<5\u201d: shown, the total less it would give that count away.",
+    smallWords: "under 5", hiddenWords: "hidden to protect privacy",
   },
 });
 
@@ -75,15 +79,21 @@ const ROWS = `query($scope: DashboardScope!, $id: String, $since: Date!, $until:
   dashboard(scope: $scope, id: $id, since: $since, until: $until) { rows { figure communityName label value } } }`;
 const DASHBOARD = `query($scope: DashboardScope!, $id: String, $since: Date!, $until: Date!) {
   dashboard(scope: $scope, id: $id, since: $since, until: $until) {
-    totals { figure label value small folded }
+    totals { figure label value small hidden folded }
     series { grain starts lines { figure communityId communityName total values } } } }`;
 const $ = (id) => document.getElementById(id);
 const state = { answer: null, scopeWords: "", since: "", until: "" };
 const SVG = "http://www.w3.org/2000/svg";
 const isSmall = (value) => String(value).startsWith("<");
-/** A value as read on screen and paper: 2,233,000 not 2233000; "<5" and a median as they are. */
+// A count hidden so that a "<5" beside it cannot be worked out from their sum (README "工作看板").
+const HIDDEN = "—";
+const isHidden = (value) => isSmall(value) || value === HIDDEN;
+/** What a hidden value means, in words: for the tip, the table's title and the CSV. */
+const hiddenWords = (value) => (value === HIDDEN ? t("hiddenWords") : isSmall(value) ? t("smallWords") : "");
+const told = (value) => (value === HIDDEN ? `${HIDDEN}（${t("hiddenWords")}）` : fmt(value));
+/** A value as read on screen and paper: 2,233,000 not 2233000; "<5", "—" and a median as they are. */
 const GROUPED = new Intl.NumberFormat("en-US");  // one formatter: thousands of numbers for a city
-const fmt = (value) => (isSmall(value) || !/^\d+$/.test(String(value)) ? value : GROUPED.format(Number(value)));
+const fmt = (value) => (isHidden(value) || !/^\d+$/.test(String(value)) ? value : GROUPED.format(Number(value)));
 
 function svg(tag, attrs = {}, ...children) {
   const node = document.createElementNS(SVG, tag);
@@ -150,10 +160,10 @@ function tipped(node, text) {
 }
 
 /** Horizontal bars, one per item; a "<5" is a short pale bar of fixed length: its size is not
- * shown. The bar of the other items summed is grey and, when longer than the rest, cut at the
+ * shown; a "—" (hidden to protect privacy) an empty dashed outline of the same length. The bar of the other items summed is grey and, when longer than the rest, cut at the
  * chart's edge (its number beside it): the items are what the chart compares. */
 function barChart(totals, number, caption, footer) {
-  const numbers = totals.map((r) => (r.small ? 0 : Number(r.value)));
+  const numbers = totals.map((r) => (isHidden(r.value) ? 0 : Number(r.value)));
   const most = Math.max(1, ...numbers.filter((_, i) => !totals[i].folded));
   const narrow = isNarrow(), rowHeight = 24, top = 24;
   const width = narrow ? 340 : 640, labelWidth = narrow ? 110 : 220, barRoom = width - labelWidth - 64;
@@ -162,12 +172,12 @@ function barChart(totals, number, caption, footer) {
     svg("text", { x: 0, y: 15, class: "caption" }, `${t("chartNo", number)}${caption}`));
   totals.forEach((row, i) => {
     const y = top + i * rowHeight, name = totalName(row);
-    const length = row.small ? 12 : Math.max(1, Math.min(barRoom, (barRoom * numbers[i]) / most));
-    const kind = row.small ? "bar small" : row.folded ? "bar others" : "bar";
+    const length = isHidden(row.value) ? 12 : Math.max(1, Math.min(barRoom, (barRoom * numbers[i]) / most));
+    const kind = row.value === HIDDEN ? "bar hidden" : isSmall(row.value) ? "bar small" : row.folded ? "bar others" : "bar";
     chart.append(
       svg("text", { x: labelWidth - 6, y: y + 16, "text-anchor": "end" }, shorten(name, narrow ? 8 : 24)),
       tipped(svg("rect", { class: kind, x: labelWidth, y: y + 3, width: length, height: rowHeight - 8 }),
-        `${name}: ${fmt(row.value)}`),
+        `${name}: ${told(row.value)}`),
       svg("text", { x: labelWidth + length + 4, y: y + 16 }, fmt(row.value)),
     );
   });
@@ -175,11 +185,11 @@ function barChart(totals, number, caption, footer) {
   return chart;
 }
 
-/** The scope's line over the period; a "<5" step is a gap with a pale hollow mark at the foot. */
+/** The scope's line over the period; a "<5" or "—" step is a gap with a pale hollow mark at the foot. */
 function lineChart(line, starts, grain, caption, footer) {
   const narrow = isNarrow(), width = narrow ? 340 : 640, height = narrow ? 200 : 240;
   const left = 48, right = 16, top = 28, bottom = 54;
-  const values = line.values.map((v) => (isSmall(v) ? null : Number(v)));
+  const values = line.values.map((v) => (isHidden(v) ? null : Number(v)));
   const most = roundUp(Math.max(1, ...values.filter((v) => v !== null)));
   const x = (i) => left + (starts.length === 1 ? (width - left - right) / 2 : (i * (width - left - right)) / (starts.length - 1));
   const y = (v) => top + (height - top - bottom) * (1 - v / most);
@@ -200,9 +210,9 @@ function lineChart(line, starts, grain, caption, footer) {
   });
   chart.append(svg("path", { d: pathOf(values.map((v, i) => (v === null ? null : [x(i), y(v)]))), class: "line" }));
   values.forEach((v, i) => {
-    const words = `${stepName(starts[i], grain)}: ${fmt(line.values[i])}`;
+    const words = `${stepName(starts[i], grain)}: ${told(line.values[i])}`;
     chart.append(tipped(v === null
-      ? svg("circle", { cx: x(i), cy: y(0) - 4, r: 4, class: "dot small" })
+      ? svg("circle", { cx: x(i), cy: y(0) - 4, r: 4, class: line.values[i] === HIDDEN ? "dot hidden" : "dot small" })
       : svg("circle", { cx: x(i), cy: y(v), r: starts.length > 40 ? 2.5 : 4, class: "dot" }), words));
   });
   chart.append(svg("text", { x: width, y: height - 6, "text-anchor": "end", class: "source" }, footer));
@@ -211,7 +221,7 @@ function lineChart(line, starts, grain, caption, footer) {
 
 function sparkline(line, starts, grain, name) {
   const width = 96, height = 22;
-  const values = line.values.map((v) => (isSmall(v) ? null : Number(v)));
+  const values = line.values.map((v) => (isHidden(v) ? null : Number(v)));
   const most = Math.max(1, ...values.filter((v) => v !== null));
   const x = (i) => (starts.length === 1 ? width / 2 : 2 + (i * (width - 4)) / (starts.length - 1));
   const y = (v) => 2 + (height - 4) * (1 - v / most);
@@ -227,9 +237,10 @@ function table(headers, rows) {
     el("tbody", {}, rows.map((cells) => el("tr", {}, cells.map((c, i) => el("td", { class: i === cells.length - 1 ? "n" : null }, c))))));
 }
 
-/** A chart and its table, kept together on paper. */
-function block(kind, chart, tableNode) {
-  return el("div", { class: `block ${kind}` }, el("div", { class: "chart" }, chart), el("div", { class: "numbers" }, tableNode));
+/** A chart and its table, kept together on paper; under the table, what a "—" in it means. */
+function block(kind, chart, tableNode, values) {
+  const note = values.includes(HIDDEN) ? el("p", { class: "note hidden-note" }, t("hiddenNote")) : null;
+  return el("div", { class: `block ${kind}` }, el("div", { class: "chart" }, chart), el("div", { class: "numbers" }, tableNode, note));
 }
 
 function figureSection(figure, totals, line, series, counter) {
@@ -239,13 +250,14 @@ function figureSection(figure, totals, line, series, counter) {
   if (totals.length) {
     const n = ++counter.n;
     section.append(block("bars", barChart(totals, n, t("of", name, t("byItem")), footer(n)),
-      table([t("label"), t("value")], totals.map((r) => [totalName(r), fmt(r.value)]))));
+      table([t("label"), t("value")], totals.map((r) => [totalName(r), fmt(r.value)])), totals.map((r) => r.value)));
   }
   if (line) {
     const n = ++counter.n;
     const caption = `${t("chartNo", n)}${t("of", name, t("overTime")[series.grain])}`;
     section.append(block("line", lineChart(line, series.starts, series.grain, caption, footer(n)),
-      table([t("step")[series.grain], t("value")], series.starts.map((s, i) => [stepName(s, series.grain), fmt(line.values[i])]))));
+      table([t("step")[series.grain], t("value")], series.starts.map((s, i) => [stepName(s, series.grain), fmt(line.values[i])])),
+      line.values));
   }
   return section;
 }
@@ -263,8 +275,10 @@ function stationList(figures, series) {
     const line = c.lines[f];
     return el("td", { class: "n" }, line ? [sparkline(line, series.starts, series.grain, `${c.name} · ${figureName(f)}`), " ", fmt(line.total)] : "0");
   })));
+  const hiddenThere = series.lines.some((l) => l.communityId && figures.includes(l.figure) && [l.total, ...l.values].includes(HIDDEN));
   return el("section", { class: "stations", dataset: { figure: "stations" } },
     el("h3", {}, t("stations")), el("p", { class: "note" }, t("stationsNote")),
+    hiddenThere ? el("p", { class: "note hidden-note" }, t("hiddenNote")) : null,
     el("div", { class: "scroll" }, el("table", {}, el("thead", {}, head), el("tbody", {}, rows))));
 }
 
@@ -272,10 +286,10 @@ function stationList(figures, series) {
 function csvOf(answer, rows) {
   const quote = (s) => `"${String(s).replaceAll('"', '""')}"`;
   const lines = [t("csvHead").map(quote).join(",")];
-  for (const r of rows) lines.push([figureName(r.figure), r.communityName, itemName(r.label), "", r.value].map(quote).join(","));
+  for (const r of rows) lines.push([figureName(r.figure), r.communityName, itemName(r.label), "", r.value, hiddenWords(r.value)].map(quote).join(","));
   for (const line of answer.series.lines) {
     line.values.forEach((v, i) => {
-      lines.push([figureName(line.figure), line.communityName || t("allOf"), "", answer.series.starts[i], v].map(quote).join(","));
+      lines.push([figureName(line.figure), line.communityName || t("allOf"), "", answer.series.starts[i], v, hiddenWords(v)].map(quote).join(","));
     });
   }
   return `${lines.join("\r\n")}\r\n`;
