@@ -16,31 +16,29 @@ from pydantic import ValidationError
 from services.common.actor import ROLES, Actor
 from services.common.masking import install_log_masking
 from services.common.observability import configure_logging
-from services.common.settings import Settings, get_settings
+from services.common.settings import Settings
 from services.common.tokens import issue_token
 from services.common.tracing import configure_tracing
 from services.identity.domain import STAFF_ROLES
 
 
-def _worker(name: str) -> int:
+def _worker(name: str, settings: Settings) -> int:
     from services.activities.worker import ACTIVITIES_WORKER
     from services.common.worker import build_worker
     from services.notify.worker import NOTIFY_WORKER
     from services.volunteers.worker import VOLUNTEERS_WORKER
 
     workers = {w.name: w for w in (ACTIVITIES_WORKER, VOLUNTEERS_WORKER, NOTIFY_WORKER)}
-    settings = get_settings()
     configure_tracing(settings, name)
     build_worker(workers[name], settings).run()
     return 0
 
 
-def _gateway() -> int:
+def _gateway(settings: Settings) -> int:
     import uvicorn
 
     from services.gateway.app import create_app
 
-    settings = get_settings()
     configure_tracing(settings, "gateway")
     # No access log: a line per request costs more than the request's own work in a burst;
     # /metrics counts and times every operation instead.
@@ -264,8 +262,8 @@ def main(argv: list[str] | None = None) -> int:
     rebuild.add_argument("--community", action="append", default=[], help="only this; repeat (default: all)")
     args = parser.parse_args(argv)
 
-    try:
-        settings = get_settings()
+    try:  # the environment as it is now: main() may run more than once in one process (tests)
+        settings = Settings()
     except ValidationError as refused:  # e.g. production with a weak LINLI_SECRET: say why, plainly
         problems = "; ".join(str(e["msg"]).removeprefix("Value error, ") for e in refused.errors())
         raise SystemExit(f"linli: refusing to start: {problems}") from None
@@ -289,9 +287,9 @@ def main(argv: list[str] | None = None) -> int:
         servers.stop()
         return 0
     if args.command == "gateway":
-        return _gateway()
+        return _gateway(settings)
     if args.command == "worker":
-        return _worker(args.service)
+        return _worker(args.service, settings)
     if args.command == "token":
         actor = Actor(
             user_id=args.user or f"{args.role[0]}-dev",

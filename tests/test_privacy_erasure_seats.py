@@ -29,6 +29,8 @@ from tests.party_steps import wish_on_the_wall
 from tests.test_wishes import claim
 from tests.ticket_steps import CHECK_IN, check_in_vars, scanner_token, schedule_at, sign_up, ticket_of
 
+PAST_ROSTER = "query($id: ID!) { sessionRoster(sessionId: $id) { resident phone } }"
+
 MY_SIGNUPS = "{ mySignups { id status waitlistPosition } }"
 CREATE_SHIFT = "mutation($input: CreateShiftInput!) { createShift(input: $input) { id } }"
 SHIFT_SIGN_UP = "mutation($input: SignUpForShiftInput!) { signUpForShift(input: $input) { id } }"
@@ -234,6 +236,9 @@ async def test_an_erased_residents_seats_go_to_the_waiting_list_in_order_while_h
         assert await dashboard_figures(conn, labels) == counted_before
     assert past_before[0]["statuses"] == [(resident_id, "CONFIRMED")] and admitted == 1
     assert past_before[1]["statuses"] == [(resident_id, "CONFIRMED")]
+    # Organisers still read the roster of a session she came to: her under the pseudonym, no phone.
+    roster = await gql.ok(PAST_ROSTER, {"id": attended}, organiser_token)
+    assert roster["sessionRoster"] == [{"resident": erasure_of(resident_id, []).pseudonym, "phone": None}]
 
     # A reminder due for a sign-up she kept (the one she missed) is not written for her.
     async with pool.acquire() as conn:

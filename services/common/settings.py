@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -276,8 +275,3 @@ class Settings(BaseSettings):
     def queue(self, service: str) -> str:
         """The arq queue name of one service."""
         return f"{self.namespace}:queue:{service}"
-
-
-@lru_cache(maxsize=1)
-def get_settings() -> Settings:
-    return Settings()

@@ -89,10 +89,11 @@ async def named_people(conn: Connection, resident_ids: Iterable[str]) -> dict[st
     for resident_id, key in ids.items():
         profile = profiles.get(key) if key else None
         name = profile["name"].strip() if profile else ""
+        phone = profile["phone"] if profile else None  # none for a deleted account
         people[resident_id] = NamedPerson(
             name=name or NO_NAME,
-            phone=mask_phone(profile["phone"]) if profile else None,
-            phone_tail=profile["phone"][-4:] if profile else None,
+            phone=mask_phone(phone) if phone else None,
+            phone_tail=phone[-4:] if phone else None,
         )
     return people
 
