@@ -15,6 +15,7 @@ from services.cli import main as linli
 from services.common.actor import ORGANISER
 from services.common.settings import Settings
 from services.notify import dashboard, dashboard_rebuild, dashboard_repository
+from services.notify.disclosure import HIDDEN
 from tests.conftest import GraphQLClient, eventually, token_for
 from tests.dashboard_steps import TITLE, more_work, street_with_work
 from tests.dates import day, day_iso
@@ -110,7 +111,12 @@ async def test_a_streets_dashboard_agrees_with_the_services_tables_and_names_nob
     variables_community = {**variables, "scope": "COMMUNITY", "id": community}
     assert (await gql.ok(DASHBOARD, variables_community, organiser))["dashboard"]["rows"] == answer["rows"]
     city = (await gql.ok(DASHBOARD, {**variables, "scope": "CITY", "id": None}, admin))["dashboard"]
-    assert [r for r in city["rows"] if r["communityId"] == community] == answer["rows"]
+    # In the city the same rows, but a count may be hidden there too: other communities' rows for
+    # the same activity make more sums to keep a "<5" from being worked out of (disclosure.py).
+    in_city = [r for r in city["rows"] if r["communityId"] == community]
+    assert [(r["figure"], r["label"]) for r in in_city] == [(r["figure"], r["label"]) for r in answer["rows"]]
+    for in_the_city, in_the_street in zip(in_city, answer["rows"], strict=True):
+        assert in_the_city["value"] in (in_the_street["value"], HIDDEN), (in_the_city, in_the_street)
 
     # No name, no phone, no person's id anywhere in the answer.
     text = str(answer)
