@@ -92,9 +92,13 @@ FROM volunteers.concerns WHERE status IN ('HANDLED', 'DONE', 'RATED') GROUP BY 1
 
 def _members(bands: str) -> str:
     """How many household members along, of the confirmed sign-ups, are in one of ``bands``."""
-    return (
-        f"sum((SELECT count(*) FROM jsonb_array_elements(g.attendees) m WHERE m->>'age_band' IN ({bands})))"
+    # Some rows hold their list as a JSON string (written as text into jsonb, as
+    # activities.repository.attendees_of reads them back): read those as the list they spell.
+    members = (
+        "CASE jsonb_typeof(g.attendees) WHEN 'array' THEN g.attendees "
+        "WHEN 'string' THEN (g.attendees #>> '{}')::jsonb ELSE '[]'::jsonb END"
     )
+    return f"sum((SELECT count(*) FROM jsonb_array_elements({members}) m WHERE m->>'age_band' IN ({bands})))"
 
 
 # One row per session that took a sign-up or let someone in, as session_changes would keep it.
