@@ -40,6 +40,10 @@ CHROMIUM_ARGS = [
     "--disable-sync",
 ]
 HAVE_CHROMIUM = CHROMIUM.exists()
+# How long an expectation waits for the page (not a time the page must meet): as long as the
+# context's actions wait. Playwright's 5 s was met by a wish's answer on a machine running two
+# suites at once (a command, its worker and the page's poll share two cores).
+expect.set_options(timeout=15_000)
 # Every run saves its screenshots under .linli/ (out of git); `make screenshots` runs the
 # browser tests with LINLI_SCREENSHOTS=docs to refresh the README's copies in docs/screenshots.
 SCREENSHOTS = (
